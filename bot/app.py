@@ -1,0 +1,125 @@
+"""The running bot: a transport, the pipeline, the outbox sender and the due work, in one loop."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.clock import FakeClock
+from bot.context import Services
+from bot.pipeline import Pipeline
+from bot.sender import OutboxSender
+from bot.timeline import DueSource
+from bot.transports.base import Transport
+
+_LOGGER = logging.getLogger(__name__)
+MAX_IDLE_SECONDS = 30.0
+MAX_DRAIN_ROUNDS = 10_000
+
+
+class App:
+    def __init__(self, engine: AsyncEngine, services: Services, transport: Transport,
+                 pipeline: Pipeline, sender: OutboxSender, due_sources: Sequence[DueSource] = ()) -> None:
+        self.engine = engine
+        self.services = services
+        self.transport = transport
+        self.pipeline = pipeline
+        self.sender = sender
+        self.due_sources = list(due_sources)
+        self._wake = asyncio.Event()
+        self._tasks: list[asyncio.Task[None]] = []
+
+    @property
+    def clock(self):  # noqa: ANN201 - the injected Clock
+        return self.services.clock
+
+    def wake(self) -> None:
+        """New outbox rows were committed: let the sender look now rather than later."""
+        self._wake.set()
+
+    async def start(self) -> None:
+        recovered = await self.sender.recover()
+        if recovered:
+            _LOGGER.warning("%d messages were being sent when the bot stopped; they will be sent again",
+                            recovered)
+        await self.transport.start(self.pipeline.submit)
+
+    async def close(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await self.transport.stop()
+        await self.engine.dispose()
+
+    # Driven mode (tests, the console playground): explicit draining, travelled time.
+
+    async def drain(self) -> None:
+        """Process every submitted event, run due work and send everything that is due now."""
+        for _ in range(MAX_DRAIN_ROUNDS):
+            await self.pipeline.drain()
+            await self._run_due_sources()
+            sent = await self.sender.send_due()
+            if not sent and not self.pipeline.pending:
+                return
+        raise RuntimeError("drain did not settle: something keeps producing work")
+
+    async def next_due(self) -> datetime | None:
+        times = [await source.next_due() for source in self.due_sources]
+        times.append(await self.sender.next_due())
+        present = [t for t in times if t is not None]
+        return min(present) if present else None
+
+    async def advance_to(self, when: datetime) -> None:
+        """Move a fake clock to `when`, doing everything that falls due on the way, in time order."""
+        clock = self.clock
+        if not isinstance(clock, FakeClock):
+            raise TypeError("only a FakeClock can travel in time")
+        await self.drain()
+        for _ in range(MAX_DRAIN_ROUNDS):
+            due = await self.next_due()
+            if due is None or due > when:
+                break
+            clock.set(max(due, clock.now()))
+            await self.drain()
+        clock.set(max(when, clock.now()))
+        await self.drain()
+
+    async def _run_due_sources(self) -> None:
+        now = self.clock.now()
+        for source in self.due_sources:
+            due = await source.next_due()
+            if due is not None and due <= now:
+                await source.run_due()
+
+    # Real-time mode (production): background loops until stopped.
+
+    async def run_forever(self) -> None:
+        await self.start()
+        self._tasks = [asyncio.create_task(self.pipeline.run(), name="pipeline"),
+                       asyncio.create_task(self._due_loop(), name="due-work")]
+        await asyncio.gather(*self._tasks)
+
+    async def _due_loop(self) -> None:
+        while True:
+            self._wake.clear()
+            try:
+                await self._run_due_sources()
+                await self.sender.send_due()
+                timeout = await self._idle_seconds()
+            except Exception:
+                _LOGGER.exception("the due-work loop failed; trying again shortly")
+                timeout = 1.0
+            try:
+                await asyncio.wait_for(self._wake.wait(), timeout)
+            except TimeoutError:
+                pass
+
+    async def _idle_seconds(self) -> float:
+        due = await self.next_due()
+        if due is None:
+            return MAX_IDLE_SECONDS
+        return min(MAX_IDLE_SECONDS, max(0.01, (due - self.clock.now()).total_seconds()))

@@ -1,0 +1,54 @@
+"""The composition root: the one place that chooses engine, transport, clock and templates."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.app import App
+from bot.clock import Clock, SystemClock
+from bot.config import CoreSettings
+from bot.context import Services
+from bot.db.engine import create_engine
+from bot.db.migrate import ensure_schema
+from bot.maintenance import RetentionPruner
+from bot.members import Directory
+from bot.pipeline import Pipeline
+from bot.registry import HandlerRegistry
+from bot.router import Router
+from bot.sender import OutboxSender, Pacer
+from bot.templates import TemplateRenderer
+from bot.transports.base import PacingLimits, Transport
+
+
+def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[HandlerRegistry]) -> Services:
+    renderer = TemplateRenderer(default_locale=settings.bot.locale, globals_={"bot_name": settings.bot.name})
+    return Services(settings=settings, clock=clock, renderer=renderer, directory=Directory(settings),
+                    router=Router(registries))
+
+
+def build_app(settings: CoreSettings, *, transport: Transport, registries: Sequence[HandlerRegistry],
+              clock: Clock | None = None, engine: AsyncEngine | None = None) -> App:
+    """Wire the bot together; nothing here touches the database or the network yet."""
+    clock = clock or SystemClock()
+    engine = engine or create_engine(settings.database_url(), echo=settings.database.echo)
+    services = build_services(settings, clock, registries)
+    limits = PacingLimits.resolve(settings.outbox, transport.default_pacing)
+    sender = OutboxSender(engine, transport, clock, settings.outbox, Pacer(limits))
+    pipeline = Pipeline(engine, services)
+    pruner = RetentionPruner(engine, clock, settings.database.message_retention_days)
+    app = App(engine, services, transport, pipeline, sender, due_sources=[pruner])
+    pipeline.on_committed = app.wake
+    return app
+
+
+async def open_app(settings: CoreSettings, **kwargs) -> App:  # noqa: ANN003 - build_app's arguments
+    """Build the app and bring its schema up to date (SQLite) or check it (PostgreSQL)."""
+    app = build_app(settings, **kwargs)
+    try:
+        await ensure_schema(app.engine)
+    except BaseException:
+        await app.engine.dispose()
+        raise
+    return app

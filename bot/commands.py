@@ -1,0 +1,58 @@
+"""Slash-command parsing: normalise mobile punctuation, split the name from its arguments."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from bot.events import Contact, IncomingMessage
+
+# Phones type full-width punctuation; WeChat pads @mentions with U+2005.
+_NORMALISE = str.maketrans({"／": "/", "＠": "@", "：": ":", "\u3000": " ", "\u2005": " ", "\u00a0": " "})
+_TOKEN = re.compile(r"\S+")
+
+
+def normalise(text: str) -> str:
+    return text.translate(_NORMALISE).strip()
+
+
+def strip_mentions(text: str, mentions: tuple[Contact, ...]) -> str:
+    """Remove the @names of the mentioned contacts; names may contain spaces."""
+    for contact in sorted(mentions, key=lambda c: len(c.name), reverse=True):
+        if contact.name:
+            text = text.replace(f"@{contact.name}", " ")
+    return text
+
+
+@dataclass(frozen=True, slots=True)
+class ParsedCommand:
+    """A slash-command before it is resolved: the words after '/', mentions removed."""
+
+    body: str  # the text after '/', mention names removed, line breaks kept
+    words: tuple[str, ...]
+    ends: tuple[int, ...]  # where each word ends in `body`
+
+    def rest_after(self, count: int) -> str:
+        return self.body[self.ends[count - 1]:].strip() if count else self.body.strip()
+
+
+def parse_command(message: IncomingMessage) -> ParsedCommand | None:
+    text = normalise(message.text)
+    if not text.startswith("/") or text.startswith("//"):
+        return None
+    body = strip_mentions(text[1:], message.mentions)
+    matches = list(_TOKEN.finditer(body))
+    if not matches:
+        return None
+    return ParsedCommand(body=body, words=tuple(m.group() for m in matches), ends=tuple(m.end() for m in matches))
+
+
+@dataclass(frozen=True, slots=True)
+class Invocation:
+    """A resolved command: its name, arguments and the members it mentions."""
+
+    name: str
+    args: tuple[str, ...]
+    text: str  # the arguments as typed (line breaks kept), mentions removed
+    mentions: tuple[Contact, ...]
+    quote_sender: Contact | None = None

@@ -1,0 +1,215 @@
+"""Configuration: built-in TOML defaults, a user file, environment overrides, validated."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
+
+from bot.errors import ConfigError
+
+PROJECT_DIR = Path(__file__).resolve().parent.parent
+DEFAULTS_FILE = PROJECT_DIR / "config" / "default.toml"
+ENV_PREFIX = "KOCBOT_"
+LOCALES = ("zh_CN", "en")
+Locale = Literal["zh_CN", "en"]
+
+
+class Section(BaseModel):
+    """Base of every config section: unknown keys are typos, not silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+def _check_timezone(value: str | None) -> str | None:
+    if value is None:
+        return None
+    try:
+        ZoneInfo(value)
+    except (ZoneInfoNotFoundError, ValueError) as exc:
+        raise ValueError("an IANA time zone name such as Asia/Shanghai") from exc
+    return value
+
+
+class BotSection(Section):
+    name: str = Field("kocbot", description="The bot's display name, used in the console and in templates.")
+    locale: Locale = Field("zh_CN", description="Default language of the bot's messages: zh_CN or en.")
+    timezone: str = Field("Asia/Shanghai", description="Default time zone of the communities (IANA name).")
+    transport: Literal["console", "wechaty"] = Field(
+        "console", description="Where the bot talks: the console playground or WeChat through Wechaty."
+    )
+    serve_unlisted_rooms: bool = Field(
+        True, description="Serve rooms not listed under [[communities]]; false ignores them entirely."
+    )
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class DatabaseSection(Section):
+    url: str = Field(
+        "", description="SQLAlchemy URL; empty means a SQLite file kocbot.db in the data folder."
+    )
+    echo: bool = Field(False, description="Log every SQL statement (debugging only).")
+    message_retention_days: int = Field(
+        365, ge=0, description="Days incoming messages stay in the log; 0 keeps them forever."
+    )
+
+
+class PermissionsSection(Section):
+    admins: list[str] = Field(default_factory=list, description="Contact ids with admin rights.")
+    moderators: list[str] = Field(default_factory=list, description="Contact ids with moderator rights.")
+
+
+class CommunitySection(Section):
+    id: str = Field(..., min_length=1, description="The room's platform id (Wechaty room id).")
+    name: str = Field("", description="A human name for the community.")
+    locale: Locale | None = Field(None, description="Language in this room; defaults to bot.locale.")
+    timezone: str | None = Field(None, description="Time zone of this room; defaults to bot.timezone.")
+
+    _tz = field_validator("timezone")(_check_timezone)
+
+
+class OutboxSection(Section):
+    room_interval_seconds: float | None = Field(
+        None, ge=0, description="Minimum gap between two messages in one room; unset uses the transport's default."
+    )
+    account_per_minute: int | None = Field(
+        None, ge=0, description="Most messages per minute from the account (0 = no limit); unset uses the transport's default."
+    )
+    jitter_ratio: float = Field(0.2, ge=0, le=1, description="Random extra share of each pacing gap.")
+    max_attempts: int = Field(5, ge=1, description="Tries before a message is parked as failed.")
+    retry_base_seconds: float = Field(5.0, gt=0, description="First retry delay; doubles each try.")
+    retry_max_seconds: float = Field(600.0, gt=0, description="Longest retry delay.")
+    claim_batch: int = Field(50, ge=1, le=1000, description="Messages claimed per sender round.")
+
+
+class PipelineSection(Section):
+    batch_max: int = Field(
+        16, ge=1, le=1000, description="Incoming events committed together at most (group commit)."
+    )
+
+
+class ConsoleSection(Section):
+    room: str = Field("playground", min_length=1, description="The console playground's starting room.")
+
+
+class CoreSettings(Section):
+    """The core's sections; capabilities add their own through their registries."""
+
+    bot: BotSection = BotSection()
+    database: DatabaseSection = DatabaseSection()
+    permissions: PermissionsSection = PermissionsSection()
+    communities: list[CommunitySection] = Field(default_factory=list)
+    outbox: OutboxSection = OutboxSection()
+    pipeline: PipelineSection = PipelineSection()
+    console: ConsoleSection = ConsoleSection()
+    data_dir: Path = Field(Path("data"), description="Folder for the SQLite file and exports.")
+
+    def community(self, room_id: str) -> CommunitySection | None:
+        return next((c for c in self.communities if c.id == room_id), None)
+
+    def serves_room(self, room_id: str) -> bool:
+        return self.bot.serve_unlisted_rooms or self.community(room_id) is not None
+
+    def database_url(self) -> str:
+        return normalise_database_url(self.database.url, self.data_dir)
+
+
+def normalise_database_url(url: str, data_dir: Path) -> str:
+    """Pick the async driver for a URL; an empty URL is the embedded SQLite file."""
+    if not url:
+        return f"sqlite+aiosqlite:///{(data_dir / 'kocbot.db').resolve()}"
+    for prefix, driver in (("postgresql://", "postgresql+asyncpg://"), ("postgres://", "postgresql+asyncpg://"),
+                           ("sqlite://", "sqlite+aiosqlite://")):
+        if url.startswith(prefix):
+            return driver + url[len(prefix):]
+    return url
+
+
+def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
+    merged = dict(base)
+    for key, value in override.items():
+        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
+            merged[key] = _deep_merge(merged[key], value)
+        else:
+            merged[key] = value
+    return merged
+
+
+def _parse_env_value(raw: str) -> Any:
+    # Values are TOML when they parse as TOML (numbers, booleans, lists), else plain strings.
+    try:
+        return tomllib.loads(f"v = {raw}")["v"]
+    except tomllib.TOMLDecodeError:
+        return raw
+
+
+def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
+    """KOCBOT_<SECTION>__<KEY>=value becomes {section: {key: value}}."""
+    tree: dict[str, Any] = {}
+    for name, raw in environ.items():
+        if not name.startswith(ENV_PREFIX) or "__" not in name:
+            continue
+        path = [part.lower() for part in name[len(ENV_PREFIX):].split("__")]
+        node = tree
+        for part in path[:-1]:
+            node = node.setdefault(part, {})
+        node[path[-1]] = _parse_env_value(raw)
+    return tree
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise ConfigError("--config", str(path), "an existing TOML file") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(str(path), "(file)", f"valid TOML ({exc})") from exc
+
+
+def _first_error(exc: ValidationError, data: Mapping[str, Any]) -> ConfigError:
+    error = exc.errors()[0]
+    key = ".".join(str(part) for part in error["loc"])
+    if error["type"] == "extra_forbidden":
+        return ConfigError(key, error["input"], "no such key (check the spelling against config/example.toml)")
+    expected = error["msg"].removeprefix("Value error, ")
+    return ConfigError(key, error.get("input"), expected)
+
+
+def settings_model(capability_sections: Mapping[str, type[BaseModel]]) -> type[CoreSettings]:
+    """The full settings model: the core's sections plus each capability's own."""
+    clash = set(capability_sections) & set(CoreSettings.model_fields)
+    if clash:
+        raise ValueError(f"capability sections clash with core sections: {sorted(clash)}")
+    fields: dict[str, Any] = {name: (model, model()) for name, model in capability_sections.items()}
+    return create_model("Settings", __base__=CoreSettings, **fields)
+
+
+def load_settings(
+    config_path: str | Path | None = None,
+    *,
+    data_dir: str | Path | None = None,
+    environ: Mapping[str, str] | None = None,
+    capability_sections: Mapping[str, type[BaseModel]] | None = None,
+    overrides: Mapping[str, Any] | None = None,
+) -> CoreSettings:
+    """Load defaults, then the user file, then KOCBOT_* variables, then explicit overrides."""
+    environ = os.environ if environ is None else environ
+    data = _read_toml(DEFAULTS_FILE)
+    config_path = config_path or environ.get("KOCBOT_CONFIG")
+    if config_path:
+        data = _deep_merge(data, _read_toml(Path(config_path)))
+    data = _deep_merge(data, env_overrides(environ))
+    data = _deep_merge(data, overrides or {})
+    data["data_dir"] = data_dir or environ.get("KOCBOT_DATA_DIR") or data.get("data_dir", "data")
+    model = settings_model(capability_sections or {})
+    try:
+        return model.model_validate(data)
+    except ValidationError as exc:
+        raise _first_error(exc, data) from None

@@ -1,0 +1,126 @@
+"""What a handler gets: the event, who sent it, the transaction, and the one way to answer."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.audit import AuditRecord
+from bot.events import Contact, Event, IncomingMessage
+from bot.members import CommunityRef, MemberRef
+from bot.outbox import Draft, enqueue
+
+if TYPE_CHECKING:
+    from bot.clock import Clock
+    from bot.config import CoreSettings
+    from bot.members import Directory
+    from bot.router import Router
+    from bot.templates import TemplateRenderer
+    from bot.uow import UnitOfWork
+
+
+@dataclass(frozen=True, slots=True)
+class Services:
+    """The long-lived collaborators, chosen once by the composition root."""
+
+    settings: CoreSettings
+    clock: Clock
+    renderer: TemplateRenderer
+    directory: Directory
+    router: Router
+
+
+class Context:
+    """One event's view of the bot. Replies are written to the outbox in this transaction."""
+
+    def __init__(self, services: Services, uow: UnitOfWork, event: Event, actor: MemberRef,
+                 community: CommunityRef | None, message_row_id: int | None = None) -> None:
+        self.services = services
+        self.uow = uow
+        self.event = event
+        self.actor = actor
+        self.community = community
+        self.message_row_id = message_row_id
+        self.audit_record: AuditRecord | None = None
+
+    @property
+    def db(self) -> AsyncConnection:
+        return self.uow.conn
+
+    @property
+    def now(self) -> datetime:
+        return self.services.clock.now()
+
+    @property
+    def settings(self) -> CoreSettings:
+        return self.services.settings
+
+    @property
+    def locale(self) -> str:
+        """The language of this conversation: the room's, or the member's in private."""
+        if self.community is not None:
+            return self.community.locale
+        return self.services.renderer.locale_or_default(self.actor.locale)
+
+    def render(self, template: str, locale: str | None = None, **params: Any) -> str:
+        return self.services.renderer.render(template, locale or self.locale, **params)
+
+    async def reply(self, template: str, *, mention_sender: bool = True, **params: Any) -> None:
+        """Answer in the conversation the event came from (in a room, addressed to the sender)."""
+        text = self.render(template, **params)
+        if self.community is None:
+            await self._enqueue(Draft(text, template, self.locale, contact_id=self.actor.platform_id,
+                                      in_reply_to=self.message_row_id))
+            return
+        mentions: tuple[str, ...] = ()
+        if mention_sender:
+            text = f"@{self.actor.name} {text}"
+            mentions = (self.actor.platform_id,)
+        await self._enqueue(Draft(text, template, self.locale, room_id=self.community.platform_id,
+                                  mentions=mentions, in_reply_to=self.message_row_id))
+
+    async def reply_privately(self, template: str, **params: Any) -> None:
+        """Answer the sender in a direct message, wherever they asked."""
+        await self.dm(self.actor, template, **params)
+
+    async def dm(self, member: MemberRef, template: str, *, dedupe_key: str | None = None,
+                 not_before: datetime | None = None, **params: Any) -> None:
+        locale = self.services.renderer.locale_or_default(member.locale)
+        text = self.render(template, locale, **params)
+        await self._enqueue(Draft(text, template, locale, contact_id=member.platform_id,
+                                  dedupe_key=dedupe_key, not_before=not_before))
+
+    async def post(self, community: CommunityRef, template: str, *, mentions: tuple[str, ...] = (),
+                   dedupe_key: str | None = None, not_before: datetime | None = None, **params: Any) -> None:
+        """A public message in a community, in that community's language."""
+        text = self.render(template, community.locale, **params)
+        await self._enqueue(Draft(text, template, community.locale, room_id=community.platform_id,
+                                  mentions=mentions, dedupe_key=dedupe_key, not_before=not_before))
+
+    async def member(self, contact: Contact) -> MemberRef:
+        """The member record of a contact in this event (sender, mentions and quote are all stored)."""
+        directory = self.services.directory
+        found = directory.cached_member(contact.id) or await directory.find_member(self.db, contact.id)
+        if found is None:
+            found = await directory.ensure_member(self.uow, contact, self.now)
+        return found
+
+    def note_audit(self, *, target: MemberRef | None = None, **details: Any) -> None:
+        """Add the target and details to this command's audit entry."""
+        if self.audit_record is None:
+            return
+        if target is not None:
+            self.audit_record.target_id = target.id
+        self.audit_record.details.update(details)
+
+    @property
+    def message(self) -> IncomingMessage:
+        if not isinstance(self.event, IncomingMessage):
+            raise TypeError("this handler was not called for a message")
+        return self.event
+
+    async def _enqueue(self, draft: Draft) -> None:
+        await enqueue(self.db, draft, self.now)

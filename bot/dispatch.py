@@ -1,0 +1,92 @@
+"""Running a routed handler: permissions, savepoint, audit, and polite answers to every failure."""
+
+from __future__ import annotations
+
+import logging
+
+from bot.audit import AuditRecord, Outcome, write_audit
+from bot.context import Context
+from bot.errors import UsageError, UserFacingError
+from bot.registry import CommandSpec, Where
+from bot.router import CommandRoute, MatcherRoute, Route, UnknownCommandRoute
+
+_LOGGER = logging.getLogger(__name__)
+
+
+async def dispatch_route(ctx: Context, route: Route) -> None:
+    if isinstance(route, UnknownCommandRoute):
+        await _answer_unknown(ctx, route)
+    elif isinstance(route, CommandRoute):
+        await _run_command(ctx, route)
+    elif isinstance(route, MatcherRoute):
+        await _guarded(ctx, route.name, route.spec.handler(ctx, route.match), usage_of=None)
+
+
+async def dispatch_event(ctx: Context) -> None:
+    for spec in ctx.services.router.handlers_for(ctx.event):
+        await _guarded(ctx, f"on {type(ctx.event).__name__}", spec.handler(ctx, ctx.event), usage_of=None,
+                       answer=False)
+
+
+async def _answer_unknown(ctx: Context, route: UnknownCommandRoute) -> None:
+    router = ctx.services.router
+    visible = [spec for spec in route.group if spec.role <= ctx.actor.role]
+    if visible:
+        usages = [_doc(ctx, spec).usage for spec in visible]
+        await ctx.reply("core/subcommands", usages=usages)
+        return
+    typed = "/" + " ".join(route.parsed.words[:2])
+    suggestion = router.suggest(route.parsed, ctx.actor.role)
+    await ctx.reply("core/unknown_command", typed=typed, suggestion=suggestion)
+
+
+def _doc(ctx: Context, spec: CommandSpec):  # noqa: ANN202 - CommandDoc
+    return ctx.services.renderer.command_doc(spec.capability, spec.key, ctx.locale)
+
+
+async def _run_command(ctx: Context, route: CommandRoute) -> None:
+    spec = route.spec
+    if spec.audited:
+        ctx.audit_record = AuditRecord(
+            action=spec.name, actor_id=ctx.actor.id,
+            community_id=ctx.community.id if ctx.community else None,
+            details={"args": route.invocation.text} if route.invocation.text else {},
+        )
+    if not spec.where.allows(ctx.message):
+        await ctx.reply("core/wrong_place", only_in_room=spec.where is Where.ROOM, usage=_doc(ctx, spec).usage)
+        await _audit(ctx, Outcome.INVALID)
+    elif ctx.actor.role < spec.role:
+        _LOGGER.info("%s (%s) may not use /%s", ctx.actor.platform_id, ctx.actor.role.label, spec.name)
+        await ctx.reply("core/refused", command=f"/{spec.name}", needed=spec.role.label)
+        await _audit(ctx, Outcome.REFUSED)
+    else:
+        outcome = await _guarded(ctx, route.name, spec.handler(ctx, route.invocation), usage_of=spec)
+        await _audit(ctx, outcome)
+
+
+async def _guarded(ctx: Context, name: str, call, *, usage_of: CommandSpec | None,  # noqa: ANN001
+                   answer: bool = True) -> Outcome:
+    """Run a handler in a savepoint: its changes and replies stand or fall together."""
+    try:
+        async with ctx.uow.savepoint():
+            await call
+    except UsageError as exc:
+        problem = ctx.render(exc.problem, **exc.params) if exc.problem else ""
+        usage = _doc(ctx, usage_of).usage if usage_of else ""
+        await ctx.reply("core/usage", usage=usage, problem=problem)
+        return Outcome.INVALID
+    except UserFacingError as exc:
+        await ctx.reply(exc.template, **exc.params)
+        return Outcome.INVALID
+    except Exception:
+        _LOGGER.exception("handler %s failed on %r", name, ctx.event)
+        if answer:
+            await ctx.reply("core/apology")
+        return Outcome.ERROR
+    return Outcome.OK
+
+
+async def _audit(ctx: Context, outcome: Outcome) -> None:
+    if ctx.audit_record is not None:
+        ctx.audit_record.outcome = outcome
+        await write_audit(ctx.db, ctx.audit_record, ctx.now)

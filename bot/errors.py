@@ -1,0 +1,43 @@
+"""Errors the core raises on purpose, each with a clear audience."""
+
+from __future__ import annotations
+
+from typing import Any
+
+
+class ConfigError(Exception):
+    """A configuration value is wrong; only the CLI turns this into one line."""
+
+    def __init__(self, key: str, value: Any, expected: str) -> None:
+        super().__init__(f"{key} = {value!r}: expected {expected}")
+        self.key = key
+        self.value = value
+        self.expected = expected
+
+
+class UserFacingError(Exception):
+    """Abort a handler and answer the user with a template, not with a traceback."""
+
+    def __init__(self, template: str, **params: Any) -> None:
+        super().__init__(template)
+        self.template = template
+        self.params = params
+
+
+class UsageError(UserFacingError):
+    """The arguments of a command were wrong: answer with what was wrong and its usage line.
+
+    `problem` names a template that says what was wrong (rendered with `params`).
+    """
+
+    def __init__(self, problem: str | None = None, **params: Any) -> None:
+        super().__init__("core/usage", **params)
+        self.problem = problem
+
+
+class SchemaBehindError(Exception):
+    """The database schema is older than the code expects."""
+
+
+class TransportError(Exception):
+    """Sending failed; the outbox retries it later."""

@@ -1,0 +1,82 @@
+"""Normalized events: what every transport turns platform events into, and what goes out."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from enum import StrEnum
+
+
+class MessageKind(StrEnum):
+    TEXT = "text"
+    OTHER = "other"  # images, files, links...: logged, never routed
+
+
+@dataclass(frozen=True, slots=True)
+class Contact:
+    """A platform contact: the id is the key, the name only a label (names change)."""
+
+    id: str
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """The message a reply quotes, as far as the platform tells."""
+
+    text: str
+    sender: Contact | None = None
+    message_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class IncomingMessage:
+    message_id: str
+    sender: Contact
+    text: str
+    room_id: str | None = None  # None: a direct message to the bot
+    room_name: str = ""
+    mentions: tuple[Contact, ...] = ()
+    mentions_bot: bool = False
+    quote: Quote | None = None
+    kind: MessageKind = MessageKind.TEXT
+    from_self: bool = False  # the bot's own message echoed back by the platform
+    sent_at: datetime | None = None
+
+    @property
+    def is_direct(self) -> bool:
+        return self.room_id is None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberJoined:
+    room_id: str
+    member: Contact
+    room_name: str = ""
+    inviter: Contact | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class MemberLeft:
+    room_id: str
+    member: Contact
+    room_name: str = ""
+    remover: Contact | None = None
+
+
+Event = IncomingMessage | MemberJoined | MemberLeft
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """A rendered message, read from the outbox and handed to the transport."""
+
+    outbox_id: int
+    text: str
+    room_id: str | None = None  # None: a direct message to `contact_id`
+    contact_id: str | None = None
+    mentions: tuple[str, ...] = field(default=())
+
+    @property
+    def conversation(self) -> str:
+        return self.room_id or f"dm:{self.contact_id}"

@@ -1,0 +1,182 @@
+"""Members and communities: one identity per platform id, kept in a small write-through cache."""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from datetime import datetime
+
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.config import CoreSettings
+from bot.db import schema
+from bot.db.dialect import insert_for
+from bot.db.schema import Role
+from bot.events import Contact
+from bot.uow import UnitOfWork
+
+CACHE_SECONDS = 300.0
+
+
+@dataclass(frozen=True, slots=True)
+class MemberRef:
+    id: int
+    platform_id: str
+    name: str
+    role: Role
+    locale: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class CommunityRef:
+    id: int
+    platform_id: str
+    name: str
+    locale: str
+    timezone: str
+
+
+class Directory:
+    """Finds or creates members and communities; the hot path mostly hits the cache.
+
+    Cache entries are only added after the transaction that created or read them commits
+    (`UnitOfWork.after_commit`, in order), so a rolled-back batch never leaves a phantom id behind.
+    """
+
+    def __init__(self, settings: CoreSettings) -> None:
+        self._settings = settings
+        self._members: dict[str, tuple[MemberRef, float]] = {}
+        self._communities: dict[str, CommunityRef] = {}
+        self._memberships: set[tuple[int, int]] = set()
+        self._admins = frozenset(settings.permissions.admins)
+        self._moderators = frozenset(settings.permissions.moderators)
+
+    def config_role(self, platform_id: str) -> Role:
+        if platform_id in self._admins:
+            return Role.ADMIN
+        if platform_id in self._moderators:
+            return Role.MODERATOR
+        return Role.MEMBER
+
+    def is_config_staff(self, platform_id: str) -> bool:
+        return self.config_role(platform_id) > Role.MEMBER
+
+    def forget(self, platform_id: str) -> None:
+        self._members.pop(platform_id, None)
+
+    def cached_member(self, platform_id: str) -> MemberRef | None:
+        entry = self._members.get(platform_id)
+        return entry[0] if entry and entry[1] > time.monotonic() else None
+
+    def _effective(self, ref: MemberRef) -> MemberRef:
+        return replace(ref, role=max(ref.role, self.config_role(ref.platform_id)))
+
+    async def ensure_member(self, uow: UnitOfWork, contact: Contact, now: datetime) -> MemberRef:
+        cached = self.cached_member(contact.id)
+        if cached is not None and (cached.name == contact.name or not contact.name):
+            return cached
+        table = schema.members
+        stmt = insert_for(uow.conn, table).values(
+            platform_id=contact.id, display_name=contact.name, role=Role.MEMBER.label,
+            stage=schema.Stage.MEMBER.value, created_at=now,
+        )
+        # A changed nickname updates the label; the id keeps the history.
+        set_ = {"display_name": contact.name} if contact.name else {"platform_id": contact.id}
+        stmt = stmt.on_conflict_do_update(index_elements=["platform_id"], set_=set_).returning(
+            table.c.id, table.c.display_name, table.c.role, table.c.locale
+        )
+        row = (await uow.conn.execute(stmt)).one()
+        ref = self._effective(MemberRef(row.id, contact.id, row.display_name, Role.parse(row.role), row.locale))
+        uow.after_commit(lambda: self._cache_member(ref))
+        return ref
+
+    async def ensure_community(self, uow: UnitOfWork, room_id: str, room_name: str,
+                               now: datetime) -> CommunityRef:
+        cached = self._communities.get(room_id)
+        if cached is not None:
+            return cached
+        table = schema.communities
+        configured = self._settings.community(room_id)
+        name = (configured.name if configured else "") or room_name
+        stmt = insert_for(uow.conn, table).values(platform_id=room_id, name=name, created_at=now)
+        stmt = stmt.on_conflict_do_update(index_elements=["platform_id"], set_={"name": name}).returning(table.c.id)
+        community_id = (await uow.conn.execute(stmt)).scalar_one()
+        ref = CommunityRef(
+            id=community_id, platform_id=room_id, name=name,
+            locale=(configured.locale if configured and configured.locale else self._settings.bot.locale),
+            timezone=(configured.timezone if configured and configured.timezone else self._settings.bot.timezone),
+        )
+        uow.after_commit(lambda: self._communities.__setitem__(room_id, ref))
+        return ref
+
+    async def ensure_membership(self, uow: UnitOfWork, community: CommunityRef, member: MemberRef,
+                                now: datetime) -> None:
+        key = (community.id, member.id)
+        if key in self._memberships:
+            return
+        stmt = insert_for(uow.conn, schema.memberships).values(
+            community_id=community.id, member_id=member.id, joined_at=now
+        ).on_conflict_do_nothing(index_elements=["community_id", "member_id"])
+        await uow.conn.execute(stmt)
+        uow.after_commit(lambda: self._memberships.add(key))
+
+    async def record_join(self, uow: UnitOfWork, community: CommunityRef, member: MemberRef,
+                          now: datetime) -> None:
+        table = schema.memberships
+        stmt = insert_for(uow.conn, table).values(community_id=community.id, member_id=member.id, joined_at=now)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["community_id", "member_id"], set_={"joined_at": now, "left_at": None}
+        )
+        await uow.conn.execute(stmt)
+        key = (community.id, member.id)
+        uow.after_commit(lambda: self._memberships.add(key))
+
+    async def record_leave(self, uow: UnitOfWork, community: CommunityRef, member: MemberRef,
+                           now: datetime) -> None:
+        table = schema.memberships
+        await uow.conn.execute(
+            update(table).where(table.c.community_id == community.id, table.c.member_id == member.id)
+            .values(left_at=now)
+        )
+        key = (community.id, member.id)
+        uow.after_commit(lambda: self._memberships.discard(key))
+
+    def _cache_member(self, ref: MemberRef) -> None:
+        self._members[ref.platform_id] = (ref, time.monotonic() + CACHE_SECONDS)
+
+    async def find_member(self, conn: AsyncConnection, platform_id: str) -> MemberRef | None:
+        table = schema.members
+        row = (await conn.execute(
+            select(table.c.id, table.c.display_name, table.c.role, table.c.locale)
+            .where(table.c.platform_id == platform_id)
+        )).one_or_none()
+        if row is None:
+            return None
+        return self._effective(MemberRef(row.id, platform_id, row.display_name, Role.parse(row.role), row.locale))
+
+    async def set_role(self, uow: UnitOfWork, member: MemberRef, role: Role) -> None:
+        table = schema.members
+        await uow.conn.execute(update(table).where(table.c.id == member.id).values(role=role.label))
+        self.forget(member.platform_id)
+        uow.after_commit(lambda: self.forget(member.platform_id))
+
+    async def stored_role(self, conn: AsyncConnection, member: MemberRef) -> Role:
+        table = schema.members
+        label = (await conn.execute(select(table.c.role).where(table.c.id == member.id))).scalar_one()
+        return Role.parse(label)
+
+    async def staff(self, conn: AsyncConnection) -> list[MemberRef]:
+        """Moderators and admins, from the database and from the config, admins first."""
+        table = schema.members
+        staff_labels = (Role.MODERATOR.label, Role.ADMIN.label)
+        configured = sorted(self._admins | self._moderators)
+        rows = (await conn.execute(
+            select(table.c.id, table.c.platform_id, table.c.display_name, table.c.role, table.c.locale)
+            .where(table.c.role.in_(staff_labels) | table.c.platform_id.in_(configured))
+        )).all()
+        found = {r.platform_id: self._effective(MemberRef(r.id, r.platform_id, r.display_name,
+                                                          Role.parse(r.role), r.locale)) for r in rows}
+        for platform_id in configured:  # staff named in the config who have not spoken yet
+            found.setdefault(platform_id, MemberRef(0, platform_id, platform_id, self.config_role(platform_id)))
+        return sorted(found.values(), key=lambda m: (-m.role, m.name))

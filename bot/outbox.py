@@ -1,0 +1,52 @@
+"""The one outgoing path: rendered messages written to the outbox in the caller's transaction."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db import schema
+from bot.db.dialect import insert_for
+from bot.db.schema import OutboxStatus
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    """A message to send: exactly one of room_id / contact_id says where."""
+
+    text: str
+    template: str
+    locale: str
+    room_id: str | None = None
+    contact_id: str | None = None
+    mentions: tuple[str, ...] = ()
+    not_before: datetime | None = None
+    dedupe_key: str | None = None  # a unique key: a job that runs twice sends once
+    in_reply_to: int | None = None
+
+    def __post_init__(self) -> None:
+        if (self.room_id is None) == (self.contact_id is None):
+            raise ValueError("a Draft goes to a room or to a contact, not both and not neither")
+
+
+async def enqueue(conn: AsyncConnection, draft: Draft, now: datetime) -> int | None:
+    """Write `draft` to the outbox; None when its dedupe key was already used."""
+    stmt = insert_for(conn, schema.outbox).values(
+        created_at=now,
+        not_before=draft.not_before or now,
+        status=OutboxStatus.PENDING.value,
+        room_platform_id=draft.room_id,
+        contact_platform_id=draft.contact_id,
+        text=draft.text,
+        mentions=list(draft.mentions),
+        template=draft.template,
+        locale=draft.locale,
+        dedupe_key=draft.dedupe_key,
+        in_reply_to=draft.in_reply_to,
+        attempts=0,
+    )
+    if draft.dedupe_key is not None:
+        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
+    return (await conn.execute(stmt.returning(schema.outbox.c.id))).scalar_one_or_none()

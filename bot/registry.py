@@ -1,0 +1,105 @@
+"""Explicit handler registries: each capability declares its commands, matchers and event handlers."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable, Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel
+
+from bot.commands import Invocation
+from bot.db.schema import Role
+from bot.events import IncomingMessage, MemberJoined, MemberLeft
+
+if TYPE_CHECKING:
+    from bot.context import Context
+
+CommandHandler = Callable[["Context", Invocation], Awaitable[None]]
+MatchFunction = Callable[[IncomingMessage], Any | None]
+MatchHandler = Callable[["Context", Any], Awaitable[None]]
+EventHandler = Callable[["Context", MemberJoined | MemberLeft], Awaitable[None]]
+
+
+class Where(StrEnum):
+    ANYWHERE = "anywhere"
+    ROOM = "room"
+    DM = "dm"
+
+    def allows(self, message: IncomingMessage) -> bool:
+        if self is Where.ANYWHERE:
+            return True
+        return message.is_direct == (self is Where.DM)
+
+
+@dataclass(frozen=True, slots=True)
+class CommandSpec:
+    name: str  # one or more words: "ping", "mod add"
+    handler: CommandHandler
+    capability: str
+    aliases: tuple[str, ...] = ()
+    role: Role = Role.MEMBER
+    where: Where = Where.ANYWHERE
+
+    @property
+    def key(self) -> str:
+        """The command's entry in its capability's commands.toml."""
+        return self.name.replace(" ", "_")
+
+    @property
+    def audited(self) -> bool:
+        return self.role >= Role.MODERATOR
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return (self.name, *self.aliases)
+
+
+@dataclass(frozen=True, slots=True)
+class MatcherSpec:
+    """A cheap, pure match on a message (no database), then a handler for the typed match."""
+
+    name: str
+    match: MatchFunction
+    handler: MatchHandler
+    capability: str
+    where: Where = Where.ROOM
+
+
+@dataclass(frozen=True, slots=True)
+class EventHandlerSpec:
+    event_type: type
+    handler: EventHandler
+    capability: str
+
+
+class HandlerRegistry:
+    """What one capability adds to the bot; the app is built from a list of these."""
+
+    def __init__(self, capability: str, *, config_section: type[BaseModel] | None = None) -> None:
+        self.capability = capability
+        self.config_section = config_section
+        self.commands: list[CommandSpec] = []
+        self.matchers: list[MatcherSpec] = []
+        self.event_handlers: list[EventHandlerSpec] = []
+
+    def command(self, name: str, *, aliases: Iterable[str] = (), role: Role = Role.MEMBER,
+                where: Where = Where.ANYWHERE) -> Callable[[CommandHandler], CommandHandler]:
+        def register(handler: CommandHandler) -> CommandHandler:
+            self.commands.append(CommandSpec(name, handler, self.capability, tuple(aliases), role, where))
+            return handler
+        return register
+
+    def matcher(self, name: str, match: MatchFunction, *,
+                where: Where = Where.ROOM) -> Callable[[MatchHandler], MatchHandler]:
+        def register(handler: MatchHandler) -> MatchHandler:
+            self.matchers.append(MatcherSpec(name, match, handler, self.capability, where))
+            return handler
+        return register
+
+    def on(self, event_type: type[MemberJoined] | type[MemberLeft]) -> Callable[[EventHandler], EventHandler]:
+        def register(handler: EventHandler) -> EventHandler:
+            self.event_handlers.append(EventHandlerSpec(event_type, handler, self.capability))
+            return handler
+        return register

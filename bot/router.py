@@ -1,0 +1,108 @@
+"""Routing: slash-commands by name (English and Chinese aliases), then matchers in declared order."""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from bot.commands import Invocation, ParsedCommand, parse_command
+from bot.db.schema import Role
+from bot.events import IncomingMessage, MessageKind
+from bot.registry import CommandSpec, EventHandlerSpec, HandlerRegistry, MatcherSpec
+
+MAX_COMMAND_WORDS = 3
+
+
+@dataclass(frozen=True, slots=True)
+class CommandRoute:
+    spec: CommandSpec
+    invocation: Invocation
+
+    @property
+    def name(self) -> str:
+        return f"/{self.spec.name}"
+
+
+@dataclass(frozen=True, slots=True)
+class UnknownCommandRoute:
+    parsed: ParsedCommand
+    group: tuple[CommandSpec, ...]  # "/mod" alone: the commands that start with it
+
+    @property
+    def name(self) -> str:
+        return "/?"
+
+
+@dataclass(frozen=True, slots=True)
+class MatcherRoute:
+    spec: MatcherSpec
+    match: Any
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
+
+
+Route = CommandRoute | UnknownCommandRoute | MatcherRoute
+
+
+class Router:
+    def __init__(self, registries: Sequence[HandlerRegistry]) -> None:
+        self.registries = tuple(registries)
+        self.commands = tuple(spec for r in registries for spec in r.commands)
+        self.matchers = tuple(spec for r in registries for spec in r.matchers)
+        self.event_handlers = tuple(spec for r in registries for spec in r.event_handlers)
+        self._by_name: dict[tuple[str, ...], CommandSpec] = {}
+        for spec in self.commands:
+            for name in spec.names:
+                key = tuple(name.lower().split())
+                if key in self._by_name:
+                    raise ValueError(f"command name {name!r} is registered twice")
+                self._by_name[key] = spec
+
+    def route(self, message: IncomingMessage) -> Route | None:
+        if message.kind is not MessageKind.TEXT or message.from_self:
+            return None
+        parsed = parse_command(message)
+        if parsed is not None:
+            return self._resolve(parsed, message)
+        for spec in self.matchers:
+            if spec.where.allows(message):
+                match = spec.match(message)
+                if match is not None:
+                    return MatcherRoute(spec, match)
+        return None
+
+    def _resolve(self, parsed: ParsedCommand, message: IncomingMessage) -> Route:
+        words = tuple(w.lower() for w in parsed.words)
+        for count in range(min(MAX_COMMAND_WORDS, len(words)), 0, -1):
+            spec = self._by_name.get(words[:count])
+            if spec is not None:
+                invocation = Invocation(
+                    name=spec.name,
+                    args=parsed.words[count:],
+                    text=parsed.rest_after(count),
+                    mentions=message.mentions,
+                    quote_sender=message.quote.sender if message.quote else None,
+                )
+                return CommandRoute(spec, invocation)
+        group = tuple(s for s in self.commands if any(n.lower().split()[0] == words[0] for n in s.names))
+        return UnknownCommandRoute(parsed, group)
+
+    def visible_commands(self, role: Role) -> list[CommandSpec]:
+        return [spec for spec in self.commands if spec.role <= role]
+
+    def suggest(self, parsed: ParsedCommand, role: Role) -> str | None:
+        """The closest command the caller may use, errbot-style, or None."""
+        names = [name for spec in self.visible_commands(role) for name in spec.names]
+        for count in (2, 1):
+            typed = " ".join(parsed.words[:count]).lower()
+            close = difflib.get_close_matches(typed, names, n=1, cutoff=0.6)
+            if close:
+                return close[0]
+        return None
+
+    def handlers_for(self, event: object) -> list[EventHandlerSpec]:
+        return [spec for spec in self.event_handlers if isinstance(event, spec.event_type)]

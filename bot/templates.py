@@ -1,0 +1,64 @@
+"""Every text the bot says: Jinja2 templates per locale, and each capability's command catalogue."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from bot.config import LOCALES, PROJECT_DIR
+
+TEMPLATES_DIR = PROJECT_DIR / "templates"
+
+
+@dataclass(frozen=True, slots=True)
+class CommandDoc:
+    usage: str
+    summary: str
+
+
+class TemplateRenderer:
+    """Renders `<locale>/<capability>/<what>.j2`; a missing variable is an error, never blank text."""
+
+    def __init__(self, root: Path = TEMPLATES_DIR, *, default_locale: str = "zh_CN",
+                 globals_: dict[str, Any] | None = None) -> None:
+        self.root = root
+        self.default_locale = default_locale
+        self._env = Environment(
+            loader=FileSystemLoader(root),
+            undefined=StrictUndefined,
+            autoescape=False,  # plain chat text, not HTML
+            trim_blocks=True,
+            lstrip_blocks=True,
+            auto_reload=False,
+        )
+        self._env.globals.update(globals_ or {})
+        self._catalogues: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def locale_or_default(self, locale: str | None) -> str:
+        return locale if locale in LOCALES else self.default_locale
+
+    def render(self, name: str, locale: str | None = None, **params: Any) -> str:
+        template = self._env.get_template(f"{self.locale_or_default(locale)}/{name}.j2")
+        return template.render(**params).strip()
+
+    def template_names(self, locale: str) -> list[str]:
+        prefix = f"{locale}/"
+        return sorted(n[len(prefix):-3] for n in self._env.list_templates(extensions=["j2"])
+                      if n.startswith(prefix))
+
+    def command_doc(self, capability: str, key: str, locale: str | None = None) -> CommandDoc:
+        catalogue = self._catalogue(capability, self.locale_or_default(locale))
+        entry = catalogue[key]
+        return CommandDoc(usage=entry["usage"], summary=entry["summary"])
+
+    def _catalogue(self, capability: str, locale: str) -> dict[str, Any]:
+        key = (capability, locale)
+        if key not in self._catalogues:
+            path = self.root / locale / capability / "commands.toml"
+            with path.open("rb") as handle:
+                self._catalogues[key] = tomllib.load(handle)
+        return self._catalogues[key]

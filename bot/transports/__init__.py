@@ -1,0 +1,1 @@
+"""Transports: where the bot meets a chat platform (console, in-memory, Wechaty)."""

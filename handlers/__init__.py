@@ -1,0 +1,17 @@
+"""The capabilities: each module declares one HandlerRegistry; the app is built from this list."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from pydantic import BaseModel
+
+from bot.registry import HandlerRegistry
+from handlers import core
+
+REGISTRIES: tuple[HandlerRegistry, ...] = (core.registry,)
+
+
+def config_sections(registries: Sequence[HandlerRegistry] = REGISTRIES) -> dict[str, type[BaseModel]]:
+    """Each capability's own config section, by its capability name."""
+    return {r.capability: r.config_section for r in registries if r.config_section is not None}

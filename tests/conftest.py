@@ -1,0 +1,146 @@
+"""Fixtures: every app-level test runs on SQLite and on PostgreSQL, each on a database of its own."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import socket
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from bot.app import App
+from bot.bootstrap import open_app
+from bot.clock import FakeClock
+from bot.config import CoreSettings, load_settings
+from bot.db.engine import create_engine
+from bot.db.migrate import upgrade
+from bot.db.schema import Base
+from bot.transports.memory import InMemoryTransport
+from handlers import REGISTRIES
+from tests.support import Chat
+
+PG_HOST, PG_PORT = "127.0.0.1", 5432
+PG_ADMIN_URL = f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/postgres"
+REQUIRE_PG = os.environ.get("KOCBOT_REQUIRE_POSTGRES") == "1"
+START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A unit test that reaches past loopback fails (PTB's OfflineRequest, at the socket)."""
+    real_connect = socket.socket.connect
+
+    def guarded(self: socket.socket, address: object) -> object:
+        host = address[0] if isinstance(address, tuple) else ""
+        if host and host not in ("127.0.0.1", "::1", "localhost"):
+            raise AssertionError(f"a test tried to reach the network: {address!r}")
+        return real_connect(self, address)
+
+    monkeypatch.setattr(socket.socket, "connect", guarded)
+
+
+def _pg_reachable() -> bool:
+    try:
+        with socket.create_connection((PG_HOST, PG_PORT), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
+async def _admin(sql: str) -> None:
+    engine = create_engine(PG_ADMIN_URL)
+    async with engine.connect() as conn:
+        await (await conn.execution_options(isolation_level="AUTOCOMMIT")).execute(text(sql))
+    await engine.dispose()
+
+
+async def _migrate(url: str) -> None:
+    engine = create_engine(url)
+    await upgrade(engine)
+    await engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file, copied for each test (migrating per test would be slow)."""
+    path = tmp_path_factory.mktemp("template") / "kocbot.db"
+    asyncio.run(_migrate(f"sqlite+aiosqlite:///{path}"))
+    return path
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A PostgreSQL database for this run, dropped at the end."""
+    if not _pg_reachable():
+        message = f"PostgreSQL is not reachable on {PG_HOST}:{PG_PORT}"
+        if REQUIRE_PG:
+            pytest.fail(message + " and KOCBOT_REQUIRE_POSTGRES=1 (CI) makes it mandatory")
+        pytest.skip(message)
+    name = f"kocbot_test_{uuid.uuid4().hex[:12]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    url = f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/{name}"
+    try:
+        asyncio.run(_migrate(url))
+        yield url
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+async def _truncate_all(url: str) -> None:
+    engine = create_engine(url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    async with engine.begin() as conn:
+        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "kocbot.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url = request.getfixturevalue("pg_database")
+    asyncio.run(_truncate_all(url))
+    return url
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    """Override in a test module to change the configuration."""
+    return {}
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path, settings_overrides: dict) -> CoreSettings:
+    overrides = {"database": {"url": database_url}, **settings_overrides}
+    return load_settings(environ={}, data_dir=tmp_path, overrides=overrides)
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock(START)
+
+
+@pytest.fixture
+def transport() -> InMemoryTransport:
+    return InMemoryTransport()
+
+
+@pytest.fixture
+async def app(settings: CoreSettings, clock: FakeClock, transport: InMemoryTransport) -> AsyncIterator[App]:
+    app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
+    await app.start()
+    yield app
+    await app.close()
+
+
+@pytest.fixture
+def chat(app: App, transport: InMemoryTransport) -> Chat:
+    return Chat(app, transport)

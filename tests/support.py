@@ -1,0 +1,60 @@
+"""Test helpers: message factories and a chat driver that runs the real pipeline."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from bot.app import App
+from bot.events import Contact, IncomingMessage, MemberJoined, MemberLeft, OutgoingMessage, Quote
+from bot.transports.memory import InMemoryTransport
+
+_IDS = itertools.count(1)
+_MENTION = re.compile(r"@([^\s@:：,，]+)")
+BOT_NAME = "kocbot"
+
+
+def contact(name: str) -> Contact:
+    """Test contacts use their name as their id, as the console playground does."""
+    return Contact(id=name, name=name)
+
+
+def make_message(text: str, sender: str = "alice", room: str | None = "playground", *,
+                 quote: Quote | None = None, message_id: str | None = None) -> IncomingMessage:
+    names = _MENTION.findall(text)
+    mentions = tuple(contact(n) for n in dict.fromkeys(names) if n != BOT_NAME)
+    return IncomingMessage(
+        message_id=message_id or f"test-{next(_IDS)}", sender=contact(sender), text=text,
+        room_id=room, room_name=room or "", mentions=mentions, mentions_bot=BOT_NAME in names, quote=quote,
+    )
+
+
+def describe(message: OutgoingMessage) -> str:
+    where = f"[{message.room_id}]" if message.room_id else f"[dm {message.contact_id}]"
+    return f"{where} {message.text}"
+
+
+@dataclass
+class Chat:
+    """Say things as members, get back what the bot sent, as `[room] text` lines, in order."""
+
+    app: App
+    transport: InMemoryTransport
+
+    async def send(self, message: IncomingMessage | MemberJoined | MemberLeft) -> list[str]:
+        self.transport.inject(message)
+        await self.app.drain()
+        return [describe(m) for m in self.transport.take()]
+
+    async def say(self, sender: str, text: str, room: str = "playground", **kwargs) -> list[str]:  # noqa: ANN003
+        return await self.send(make_message(text, sender, room, **kwargs))
+
+    async def dm(self, sender: str, text: str, **kwargs) -> list[str]:  # noqa: ANN003
+        return await self.send(make_message(text, sender, None, **kwargs))
+
+    async def join(self, member: str, room: str = "playground") -> list[str]:
+        return await self.send(MemberJoined(room_id=room, member=contact(member), room_name=room))
+
+    async def leave(self, member: str, room: str = "playground") -> list[str]:
+        return await self.send(MemberLeft(room_id=room, member=contact(member), room_name=room))

@@ -1,0 +1,10 @@
+async def test_smoke(chat):
+    print(await chat.say("alice", "/ping"))
+    print(await chat.say("alice", "/help"))
+    print(await chat.dm("alice", "/help"))
+    print(await chat.say("alice", "/pnig"))
+    print(await chat.say("alice", "/mod add @bob"))
+    print(await chat.say("admin", "/mod add @bob"))
+    print(await chat.say("admin", "/mod"))
+    print(await chat.say("bob", "/mod list"))
+    print(await chat.say("admin", "/mod add"))
