@@ -40,8 +40,8 @@ class BotSection(Section):
     name: str = Field("kocbot", description="The bot's display name, used in the console and in templates.")
     locale: Locale = Field("zh_CN", description="Default language of the bot's messages: zh_CN or en.")
     timezone: str = Field("Asia/Shanghai", description="Default time zone of the communities (IANA name).")
-    transport: Literal["console", "wechaty"] = Field(
-        "console", description="Where the bot talks: the console playground or WeChat through Wechaty."
+    transport: Literal["console"] = Field(
+        "console", description="Where the bot talks: the console playground (WeChat through Wechaty arrives next)."
     )
     serve_unlisted_rooms: bool = Field(
         True, description="Serve rooms not listed under [[communities]]; false ignores them entirely."
@@ -177,8 +177,8 @@ def _first_error(exc: ValidationError, data: Mapping[str, Any]) -> ConfigError:
     error = exc.errors()[0]
     key = ".".join(str(part) for part in error["loc"])
     if error["type"] == "extra_forbidden":
-        return ConfigError(key, error["input"], "no such key (check the spelling against config/example.toml)")
-    expected = error["msg"].removeprefix("Value error, ")
+        return ConfigError(key, error["input"], "a known key (check the spelling against config/example.toml)")
+    expected = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
     return ConfigError(key, error.get("input"), expected)
 
 

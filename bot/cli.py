@@ -1,0 +1,132 @@
+"""The `kocbot` command: run, db upgrade, config check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from bot.config import CoreSettings, load_settings
+from bot.errors import ConfigError, SchemaBehindError
+
+_LOGGER = logging.getLogger(__name__)
+EXIT_CONFIG, EXIT_SCHEMA, EXIT_INPUT = 2, 3, 1
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="kocbot", description="A bot for a brand's KOC communities.")
+    parser.add_argument("--config", help="a TOML file (default: $KOCBOT_CONFIG, else built-in defaults)")
+    parser.add_argument("--data-dir", help="folder for the SQLite file and exports (default ./data)")
+    parser.add_argument("--log-level", default="WARNING", help="what reaches stderr (the log file gets INFO)")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="start the bot")
+    run.add_argument("--transport", choices=["console"], help="override bot.transport")
+    run.add_argument("--console", action="store_true", help="the console playground (same as --transport console)")
+    run.add_argument("--script", type=Path, help="read playground lines from FILE, print the transcript, exit")
+
+    db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
+    db.add_parser("upgrade", help="apply pending migrations")
+    db.add_parser("current", help="show the schema revision")
+
+    config = commands.add_parser("config", help="configuration").add_subparsers(dest="config_command",
+                                                                                  required=True)
+    config.add_parser("check", help="validate the configuration without starting")
+    return parser
+
+
+def _settings(args: argparse.Namespace) -> CoreSettings:
+    from handlers import config_sections  # the capabilities own their config sections
+
+    overrides = {}
+    transport = "console" if getattr(args, "console", False) else getattr(args, "transport", None)
+    if transport:
+        overrides = {"bot": {"transport": transport}}
+    return load_settings(args.config, data_dir=args.data_dir, capability_sections=config_sections(),
+                         overrides=overrides)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = _settings(args)
+    except ConfigError as exc:
+        print(f"kocbot: configuration error: {exc}", file=sys.stderr)
+        return EXIT_CONFIG
+    try:
+        return asyncio.run(_dispatch(args, settings))
+    except SchemaBehindError as exc:
+        print(f"kocbot: {exc}", file=sys.stderr)
+        return EXIT_SCHEMA
+    except KeyboardInterrupt:
+        return 0
+
+
+async def _dispatch(args: argparse.Namespace, settings: CoreSettings) -> int:
+    if args.command == "config":
+        print(f"configuration OK: transport {settings.bot.transport}, database {_safe_url(settings)}, "
+              f"locale {settings.bot.locale}, time zone {settings.bot.timezone}, "
+              f"communities listed: {len(settings.communities)}")
+        return 0
+    if args.command == "db":
+        return await _db(args.db_command, settings)
+    return await _run(args, settings)
+
+
+def _safe_url(settings: CoreSettings) -> str:
+    from sqlalchemy.engine import make_url
+
+    return make_url(settings.database_url()).render_as_string(hide_password=True)
+
+
+async def _db(command: str, settings: CoreSettings) -> int:
+    from bot.db.engine import create_engine
+    from bot.db.migrate import current_revision, head_revision, upgrade
+
+    engine = create_engine(settings.database_url())
+    try:
+        if command == "upgrade":
+            await upgrade(engine)
+        current = await current_revision(engine)
+        print(f"schema revision {current or 'none'} (this kocbot needs {head_revision()})")
+    finally:
+        await engine.dispose()
+    return 0
+
+
+async def _run(args: argparse.Namespace, settings: CoreSettings) -> int:
+    from bot.logs import setup_logging
+
+    setup_logging(settings.data_dir, args.log_level)
+    _LOGGER.info("starting kocbot with the %s transport on %s", settings.bot.transport, _safe_url(settings))
+    return await _run_console(settings, args.script)
+
+
+async def _run_console(settings: CoreSettings, script: Path | None) -> int:
+    from bot.bootstrap import open_app
+    from bot.clock import FakeClock
+    from bot.playground import Playground
+    from bot.transports.console import ConsoleTransport
+    from handlers import REGISTRIES
+
+    def write(line: str) -> None:
+        print(line, flush=True)
+
+    clock = FakeClock()  # follows real time until a `~` line sets it
+    transport = ConsoleTransport(settings.bot.name, write)
+    app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
+    playground = Playground(app, transport, clock, timezone=settings.bot.timezone, room=settings.console.room,
+                            write=write, echo=script is not None)
+    try:
+        await app.start()
+        if script is None:
+            await playground.run_interactive()
+            return 0
+        lines = script.read_text(encoding="utf-8").splitlines()
+        await playground.run_lines(lines)
+        return EXIT_INPUT if playground.errors else 0
+    finally:
+        await app.close()

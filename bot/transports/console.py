@@ -1,0 +1,131 @@
+"""The console playground's transport and its input language (a simulated group chat)."""
+
+from __future__ import annotations
+
+import re
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.events import Contact, IncomingMessage, MemberJoined, MemberLeft, OutgoingMessage, Quote
+from bot.transports.base import EventSink, PacingLimits
+
+NAME = r"[^\s:：\[\]@>#~+\-][^\s:：\[\]@>]*"
+_SAY = re.compile(rf"^(?:\[(?P<where>[^\]]+)\]\s*)?(?:(?P<sender>{NAME})(?:\s*>\s*(?P<quoted>{NAME}))?\s*[:：]\s?(?P<text>.*))?$")
+_MEMBERSHIP = re.compile(rf"^(?P<sign>[+\-])\s*(?P<name>{NAME})$")
+_MENTION = re.compile(r"@([^\s@:：,，。!！?？]+)")
+_DELTA = re.compile(r"(\d+)\s*([dhm])")
+_UNITS = {"d": "days", "h": "hours", "m": "minutes"}
+
+
+class ConsoleInputError(ValueError):
+    """A line the playground cannot read; the message says how to write it."""
+
+
+@dataclass(frozen=True, slots=True)
+class ClockChange:
+    when: datetime | None = None
+    delta: timedelta | None = None
+
+
+@dataclass
+class PlaygroundState:
+    """What the playground remembers between lines: the current room and who said what last."""
+
+    room: str
+    bot_name: str
+    last_said: dict[tuple[str, str], tuple[str, str]] = field(default_factory=dict)  # (room, who) -> (id, text)
+
+
+def parse_clock(text: str, timezone: str) -> ClockChange:
+    """`~ 2026-12-01 09:00` (in the configured zone) or `~ +3d`, `~ +2h30m`."""
+    body = text.strip()
+    if body.startswith("+"):
+        parts = _DELTA.findall(body[1:])
+        if not parts or _DELTA.sub("", body[1:]).strip():
+            raise ConsoleInputError("a time step looks like `~ +3d`, `~ +2h` or `~ +30m`")
+        delta = sum((timedelta(**{_UNITS[u]: int(n)}) for n, u in parts), timedelta())
+        return ClockChange(delta=delta)
+    for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return ClockChange(when=datetime.strptime(body, pattern).replace(tzinfo=ZoneInfo(timezone)))
+        except ValueError:
+            continue
+    raise ConsoleInputError("a time looks like `~ 2026-12-01 09:00` or `~ +3d`")
+
+
+def parse_line(line: str, state: PlaygroundState) -> IncomingMessage | MemberJoined | MemberLeft | None:
+    """One playground line to an event; None for blank lines, comments and bare room switches."""
+    line = line.strip()
+    if not line or line.startswith("#"):
+        return None
+    membership = _MEMBERSHIP.match(line)
+    if membership:
+        member = Contact(membership["name"], membership["name"])
+        room = state.room
+        return MemberJoined(room, member, room) if membership["sign"] == "+" else MemberLeft(room, member, room)
+    said = _SAY.match(line)
+    if said is None or (said["sender"] is None and said["where"] is None):
+        raise ConsoleInputError("write `alice: hello`, `[dm] alice: /help`, `[room2] alice: hi`, `+dave`, "
+                                "`-dave` or `~ +1d`")
+    where = said["where"]
+    if where is not None and where != "dm":
+        state.room = where.strip()
+    if said["sender"] is None:
+        return None
+    room = None if where == "dm" else state.room
+    return _message(said["sender"], said["text"].replace("\\n", "\n"), room, said["quoted"], state)
+
+
+def _message(sender: str, text: str, room: str | None, quoted: str | None,
+             state: PlaygroundState) -> IncomingMessage:
+    names = list(dict.fromkeys(_MENTION.findall(text)))
+    quote = None
+    if quoted is not None:
+        quoted_id, quoted_text = state.last_said.get((room or f"dm:{sender}", quoted), (None, ""))
+        quote = Quote(text=quoted_text, sender=Contact(quoted, quoted), message_id=quoted_id)
+    message_id = f"console-{uuid.uuid4().hex}"
+    state.last_said[(room or f"dm:{sender}", sender)] = (message_id, text)
+    return IncomingMessage(
+        message_id=message_id, sender=Contact(sender, sender), text=text, room_id=room, room_name=room or "",
+        mentions=tuple(Contact(n, n) for n in names if n != state.bot_name),
+        mentions_bot=state.bot_name in names, quote=quote,
+    )
+
+
+def format_line(where: str, who: str, text: str) -> str:
+    """`[room] who: text`, continuation lines indented under the text."""
+    prefix = f"[{where}] {who}: "
+    return prefix + text.replace("\n", "\n" + " " * 4)
+
+
+class ConsoleTransport:
+    """Prints what the bot says; events come from the playground driver."""
+
+    name = "console"
+    default_pacing = PacingLimits()  # a simulation: no platform to protect
+
+    def __init__(self, bot_name: str, write: Callable[[str], None]) -> None:
+        self.bot_name = bot_name
+        self._write = write
+        self._sink: EventSink | None = None
+        self._count = 0
+
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+
+    async def stop(self) -> None:
+        self._sink = None
+
+    def submit(self, event: IncomingMessage | MemberJoined | MemberLeft) -> None:
+        if self._sink is None:
+            raise RuntimeError("the console transport is not started")
+        self._sink(event)
+
+    async def send(self, message: OutgoingMessage) -> str:
+        where = message.room_id or f"dm {message.contact_id}"
+        self._write(format_line(where, self.bot_name, message.text))
+        self._count += 1
+        return f"console-out-{self._count}"
