@@ -90,7 +90,7 @@ class OutboxSection(Section):
 
 class PipelineSection(Section):
     batch_max: int = Field(
-        16, ge=1, le=1000, description="Incoming events committed together at most (group commit)."
+        8, ge=1, le=1000, description="Incoming events committed together at most (group commit)."
     )
 
 

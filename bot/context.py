@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.audit import AuditRecord
 from bot.events import Contact, Event, IncomingMessage
 from bot.members import CommunityRef, MemberRef
-from bot.outbox import Draft, enqueue
+from bot.outbox import Draft
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -123,4 +123,4 @@ class Context:
         return self.event
 
     async def _enqueue(self, draft: Draft) -> None:
-        await enqueue(self.db, draft, self.now)
+        self.uow.send(draft)

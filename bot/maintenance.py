@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
 from bot.db import schema
+from bot.db.engine import write_transaction
 from bot.db.schema import OutboxStatus
 
 _LOGGER = logging.getLogger(__name__)
@@ -44,7 +45,7 @@ class RetentionPruner:
     async def prune(self, cutoff: datetime) -> int:
         messages, outbox = schema.messages, schema.outbox
         old = select(messages.c.id).where(messages.c.received_at < cutoff).scalar_subquery()
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             done = (OutboxStatus.SENT.value, OutboxStatus.FAILED.value)
             await conn.execute(delete(outbox).where(outbox.c.status.in_(done), outbox.c.created_at < cutoff))
             await conn.execute(update(outbox).where(outbox.c.in_reply_to.in_(old)).values(in_reply_to=None))

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema
@@ -31,22 +32,40 @@ class Draft:
             raise ValueError("a Draft goes to a room or to a contact, not both and not neither")
 
 
+def _params(draft: Draft, now: datetime) -> dict[str, object]:
+    return {
+        "created_at": now,
+        "not_before": draft.not_before or now,
+        "status": OutboxStatus.PENDING.value,
+        "room_platform_id": draft.room_id,
+        "contact_platform_id": draft.contact_id,
+        "text": draft.text,
+        "mentions": list(draft.mentions),
+        "template": draft.template,
+        "locale": draft.locale,
+        "dedupe_key": draft.dedupe_key,
+        "in_reply_to": draft.in_reply_to,
+        "attempts": 0,
+    }
+
+
+async def enqueue_many(conn: AsyncConnection, drafts: list[Draft], now: datetime) -> None:
+    """Write drafts in one statement (deduplicated ones each on their own)."""
+    table = schema.outbox
+    plain = [_params(d, now) for d in drafts if d.dedupe_key is None]
+    if plain:
+        await conn.execute(insert(table), plain)
+    for draft in drafts:
+        if draft.dedupe_key is not None:
+            await enqueue(conn, draft, now)
+
+
 async def enqueue(conn: AsyncConnection, draft: Draft, now: datetime) -> int | None:
-    """Write `draft` to the outbox; None when its dedupe key was already used."""
-    stmt = insert_for(conn, schema.outbox).values(
-        created_at=now,
-        not_before=draft.not_before or now,
-        status=OutboxStatus.PENDING.value,
-        room_platform_id=draft.room_id,
-        contact_platform_id=draft.contact_id,
-        text=draft.text,
-        mentions=list(draft.mentions),
-        template=draft.template,
-        locale=draft.locale,
-        dedupe_key=draft.dedupe_key,
-        in_reply_to=draft.in_reply_to,
-        attempts=0,
-    )
-    if draft.dedupe_key is not None:
-        stmt = stmt.on_conflict_do_nothing(index_elements=["dedupe_key"])
-    return (await conn.execute(stmt.returning(schema.outbox.c.id))).scalar_one_or_none()
+    """Write `draft` to the outbox now; None when its dedupe key was already used."""
+    params = _params(draft, now)
+    table = schema.outbox
+    if draft.dedupe_key is None:  # the common case: a plain insert SQLAlchemy can cache
+        stmt = insert(table).returning(table.c.id)
+    else:
+        stmt = insert_for(conn, table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
+    return (await conn.execute(stmt, params)).scalar_one_or_none()

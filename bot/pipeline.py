@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
+from sqlalchemy import JSON, Integer, String, TextClause, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import Context, Services
-from bot.db import schema
-from bot.db.dialect import insert_for
+from bot.db.schema import UTCDateTime
 from bot.dispatch import dispatch_event, dispatch_route
 from bot.events import Contact, Event, IncomingMessage, MemberJoined, MemberLeft
 from bot.members import CommunityRef, MemberRef
@@ -19,6 +21,37 @@ from bot.router import Route
 from bot.uow import UnitOfWork
 
 _LOGGER = logging.getLogger(__name__)
+
+_MESSAGE_COLUMNS = ("platform_msg_id", "community_id", "member_id", "kind", "text", "mentions",
+                    "quote_msg_id", "quote_member_id", "routed_to", "received_at")
+
+
+@functools.cache
+def record_statement(rows: int) -> TextClause:
+    """One INSERT for a whole batch of messages, written out once per batch size.
+
+    The hot path's statement: SQLAlchemy cannot cache its dialect-specific insert
+    constructs, and SQLite and PostgreSQL share this ON CONFLICT ... RETURNING syntax.
+    A message id already logged inserts nothing and returns nothing.
+    """
+    values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in _MESSAGE_COLUMNS) + ")" for i in range(rows))
+    binds = [bindparam(f"mentions_{i}", type_=JSON()) for i in range(rows)]
+    binds += [bindparam(f"received_at_{i}", type_=UTCDateTime()) for i in range(rows)]
+    return text(
+        f"INSERT INTO messages ({', '.join(_MESSAGE_COLUMNS)}) VALUES {values} "
+        "ON CONFLICT (platform_msg_id) DO NOTHING RETURNING id, platform_msg_id"
+    ).bindparams(*binds).columns(id=Integer(), platform_msg_id=String())
+
+
+@dataclass(frozen=True, slots=True)
+class _Prepared:
+    """A message with its sender, room and route resolved, waiting for its row id."""
+
+    message: IncomingMessage
+    sender: MemberRef
+    community: CommunityRef | None
+    route: Route | None
+    params: dict[str, object]
 
 
 class Pipeline:
@@ -65,9 +98,11 @@ class Pipeline:
 
     async def _process_batch(self, batch: Sequence[tuple[Event, float]]) -> None:
         try:
-            async with UnitOfWork(self._engine) as uow:
-                for event, _ in batch:
-                    await self._process(uow, event)
+            async with UnitOfWork(self._engine, self._services.clock) as uow:
+                prepared = [await self._prepare(uow, event) for event, _ in batch]
+                row_ids = await self._record(uow, [p for p in prepared if isinstance(p, _Prepared)])
+                for item in prepared:
+                    await self._dispatch(uow, item, row_ids)
                 await uow.commit()
         except Exception:
             if len(batch) == 1:
@@ -85,16 +120,28 @@ class Pipeline:
             done = time.perf_counter()
             self.latencies.extend(done - started for _, started in batch)
 
-    async def _process(self, uow: UnitOfWork, event: Event) -> None:
+    async def _prepare(self, uow: UnitOfWork, event: Event) -> _Prepared | Event | None:
         if isinstance(event, IncomingMessage):
-            await self._process_message(uow, event)
-        elif isinstance(event, MemberJoined | MemberLeft):
-            await self._process_membership(uow, event)
+            return await self._prepare_message(uow, event)
+        if isinstance(event, MemberJoined | MemberLeft):
+            return event
+        return None
 
-    async def _process_message(self, uow: UnitOfWork, message: IncomingMessage) -> None:
+    async def _dispatch(self, uow: UnitOfWork, item: _Prepared | Event | None, row_ids: dict[str, int]) -> None:
+        if isinstance(item, _Prepared):
+            row_id = row_ids.pop(item.message.message_id, None)  # pop: a repeat in the batch runs once
+            if row_id is None:
+                _LOGGER.info("message %s was already processed; ignoring the repeat", item.message.message_id)
+            elif item.route is not None:
+                ctx = Context(self._services, uow, item.message, item.sender, item.community, row_id)
+                await dispatch_route(ctx, item.route)
+        elif isinstance(item, MemberJoined | MemberLeft):
+            await self._process_membership(uow, item)
+
+    async def _prepare_message(self, uow: UnitOfWork, message: IncomingMessage) -> _Prepared | None:
         settings, now = self._services.settings, self._services.clock.now()
         if message.room_id is not None and not settings.serves_room(message.room_id):
-            return
+            return None
         directory = self._services.directory
         sender = await directory.ensure_member(uow, message.sender, now)
         community = None
@@ -105,13 +152,19 @@ class Pipeline:
         quoted = message.quote.sender if message.quote else None
         quote_member = others[quoted.id] if quoted else None
         route = self._services.router.route(message)
-        row_id = await self._record(uow, message, sender, community, quote_member, route)
-        if row_id is None:
-            _LOGGER.info("message %s was already processed; ignoring the repeat", message.message_id)
-            return
-        if route is not None:
-            ctx = Context(self._services, uow, message, sender, community, row_id)
-            await dispatch_route(ctx, route)
+        params = {
+            "platform_msg_id": message.message_id,
+            "community_id": community.id if community else None,
+            "member_id": sender.id,
+            "kind": message.kind.value,
+            "text": message.text,
+            "mentions": [c.id for c in message.mentions],
+            "quote_msg_id": message.quote.message_id if message.quote else None,
+            "quote_member_id": quote_member.id if quote_member else None,
+            "routed_to": route.name if route else None,
+            "received_at": now,
+        }
+        return _Prepared(message, sender, community, route, params)
 
     @staticmethod
     def _other_contacts(message: IncomingMessage) -> list[Contact]:
@@ -120,23 +173,14 @@ class Pipeline:
             contacts.append(message.quote.sender)
         return contacts
 
-    async def _record(self, uow: UnitOfWork, message: IncomingMessage, sender: MemberRef,
-                      community: CommunityRef | None, quote_member: MemberRef | None,
-                      route: Route | None) -> int | None:
-        """Log the message once: the platform id is unique, so a redelivery inserts nothing."""
-        stmt = insert_for(uow.conn, schema.messages).values(
-            platform_msg_id=message.message_id,
-            community_id=community.id if community else None,
-            member_id=sender.id,
-            kind=message.kind.value,
-            text=message.text,
-            mentions=[c.id for c in message.mentions],
-            quote_msg_id=message.quote.message_id if message.quote else None,
-            quote_member_id=quote_member.id if quote_member else None,
-            routed_to=route.name if route else None,
-            received_at=self._services.clock.now(),
-        ).on_conflict_do_nothing(index_elements=["platform_msg_id"]).returning(schema.messages.c.id)
-        return (await uow.conn.execute(stmt)).scalar_one_or_none()
+    @staticmethod
+    async def _record(uow: UnitOfWork, prepared: list[_Prepared]) -> dict[str, int]:
+        """Log the batch's messages once each; returns the row ids of those not seen before."""
+        if not prepared:
+            return {}
+        params = {f"{key}_{i}": value for i, item in enumerate(prepared) for key, value in item.params.items()}
+        rows = await uow.conn.execute(record_statement(len(prepared)), params)
+        return {row.platform_msg_id: row.id for row in rows}
 
     async def _process_membership(self, uow: UnitOfWork, event: MemberJoined | MemberLeft) -> None:
         settings, now = self._services.settings, self._services.clock.now()

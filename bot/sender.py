@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import Clock
 from bot.config import OutboxSection
 from bot.db import schema
+from bot.db.engine import write_transaction
 from bot.db.schema import OutboxStatus
 from bot.events import OutgoingMessage
 from bot.transports.base import PacingLimits, Transport
@@ -72,7 +73,7 @@ class OutboxSender:
 
     async def recover(self) -> int:
         """After a crash: messages left `sending` go back to the queue (at most one was in flight)."""
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             result = await conn.execute(
                 update(_OUTBOX).where(_OUTBOX.c.status == OutboxStatus.SENDING.value)
                 .values(status=OutboxStatus.PENDING.value, claimed_at=None)
@@ -104,21 +105,24 @@ class OutboxSender:
                 sent += await self._deliver(row)
 
     async def _claim(self) -> Sequence:
+        """Read what is due, pick what pacing allows, then claim exactly those still pending."""
         now = self._clock.now()
-        async with self._engine.begin() as conn:
+        async with self._engine.connect() as conn:
             rows = (await conn.execute(
                 select(_OUTBOX).where(_OUTBOX.c.status == OutboxStatus.PENDING.value,
                                       _OUTBOX.c.not_before <= now)
                 .order_by(_OUTBOX.c.id).limit(self._config.claim_batch)
             )).all()
-            chosen = self._pace(rows, now)
-            if chosen:
-                await conn.execute(
-                    update(_OUTBOX).where(_OUTBOX.c.id.in_([r.id for r in chosen]),
-                                          _OUTBOX.c.status == OutboxStatus.PENDING.value)
-                    .values(status=OutboxStatus.SENDING.value, claimed_at=now)
-                )
-        return chosen
+        chosen = self._pace(rows, now)
+        if not chosen:
+            return []
+        async with write_transaction(self._engine) as conn:
+            claimed = set((await conn.execute(
+                update(_OUTBOX).where(_OUTBOX.c.id.in_([r.id for r in chosen]),
+                                      _OUTBOX.c.status == OutboxStatus.PENDING.value)
+                .values(status=OutboxStatus.SENDING.value, claimed_at=now).returning(_OUTBOX.c.id)
+            )).scalars())
+        return [row for row in chosen if row.id in claimed]
 
     def _pace(self, rows: Sequence, now: datetime) -> list:
         """Pick the rows pacing allows now, keeping each conversation's order."""
@@ -140,7 +144,7 @@ class OutboxSender:
         except Exception as exc:  # any failure of the platform is retried, never lost
             await self._failed(row, exc)
             return 0
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             await conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id).values(
                 status=OutboxStatus.SENT.value, sent_at=self._clock.now(), platform_msg_id=platform_id,
                 attempts=row.attempts + 1, last_error=None,
@@ -155,7 +159,7 @@ class OutboxSender:
         log = _LOGGER.error if parked else _LOGGER.warning
         log("sending outbox message %s failed (try %d of %d): %r", row.id, attempts,
             self._config.max_attempts, exc)
-        async with self._engine.begin() as conn:
+        async with write_transaction(self._engine) as conn:
             await conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id).values(
                 status=(OutboxStatus.FAILED if parked else OutboxStatus.PENDING).value,
                 attempts=attempts, last_error=repr(exc)[:2000], claimed_at=None,

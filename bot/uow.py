@@ -9,18 +9,28 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
+from bot.clock import Clock
+from bot.db.engine import writer
+from bot.outbox import Draft, enqueue_many
+
 
 class UnitOfWork:
-    """A connection in a transaction, plus what to do once it has committed."""
+    """A connection in a transaction, the messages it will send, and what to do once it commits.
 
-    def __init__(self, engine: AsyncEngine) -> None:
+    Outgoing messages are written to the outbox together, just before the commit, in the
+    same transaction as the state they report.
+    """
+
+    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
         self._engine = engine
+        self._clock = clock
         self._after_commit: list[Callable[[], Any]] = []
+        self._outgoing: list[Draft] = []
         self.conn: AsyncConnection
         self._tx: AsyncTransaction | None = None
 
     async def __aenter__(self) -> UnitOfWork:
-        self.conn = await self._engine.connect()
+        self.conn = await writer(self._engine)
         self._tx = await self.conn.begin()
         return self
 
@@ -32,23 +42,31 @@ class UnitOfWork:
         finally:
             await self.conn.close()
 
+    def send(self, draft: Draft) -> None:
+        """Queue a message for the outbox; it is written with this transaction, or not at all."""
+        self._outgoing.append(draft)
+
     def after_commit(self, callback: Callable[[], Any]) -> None:
         """Run `callback` only if (and once) this transaction commits."""
         self._after_commit.append(callback)
 
     @asynccontextmanager
     async def savepoint(self) -> AsyncIterator[None]:
-        """A nested transaction; if it rolls back, so do the after-commit callbacks it added."""
-        mark = len(self._after_commit)
+        """A nested transaction; if it rolls back, so do the messages and callbacks it added."""
+        callbacks, outgoing = len(self._after_commit), len(self._outgoing)
         try:
             async with self.conn.begin_nested():
                 yield
         except BaseException:
-            del self._after_commit[mark:]
+            del self._after_commit[callbacks:]
+            del self._outgoing[outgoing:]
             raise
 
     async def commit(self) -> None:
         assert self._tx is not None
+        if self._outgoing:
+            drafts, self._outgoing = self._outgoing, []
+            await enqueue_many(self.conn, drafts, self._clock.now())
         await self._tx.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:

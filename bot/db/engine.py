@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
 _LOGGER = logging.getLogger(__name__)
+WRITE_OPTION = "kocbot_writer"
 
 
 def is_sqlite(url: str) -> bool:
@@ -30,7 +33,10 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(conn: Any) -> None:
-        conn.exec_driver_sql("BEGIN")
+        # Writers take the write lock up front: a reader upgrading to a writer gets
+        # SQLITE_BUSY at once instead of waiting. Readers stay deferred and never block.
+        immediate = conn.get_execution_options().get(WRITE_OPTION)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
@@ -44,3 +50,21 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         _prepare_sqlite(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+async def writer(engine: AsyncEngine) -> AsyncConnection:
+    """A connection whose transactions will write (on SQLite: BEGIN IMMEDIATE)."""
+    conn = await engine.connect()
+    await conn.execution_options(**{WRITE_OPTION: True})
+    return conn
+
+
+@asynccontextmanager
+async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """Like `engine.begin()`, for a transaction that writes."""
+    conn = await writer(engine)
+    try:
+        async with conn.begin():
+            yield conn
+    finally:
+        await conn.close()

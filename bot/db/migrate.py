@@ -11,7 +11,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import is_sqlite
+from bot.db.engine import is_sqlite, write_transaction
 from bot.errors import SchemaBehindError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
@@ -44,7 +44,7 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
     def _run(connection: Connection) -> None:
         command.upgrade(alembic_config(connection), revision)
 
-    async with engine.begin() as conn:
+    async with write_transaction(engine) as conn:
         await conn.run_sync(_run)
 
 
