@@ -18,14 +18,19 @@ from bot.pipeline import Pipeline
 from bot.registry import HandlerRegistry
 from bot.router import Router
 from bot.sender import OutboxSender, Pacer
-from bot.templates import TemplateRenderer
+from bot.templates import TEMPLATES_DIR, TemplateRenderer
 from bot.transports.base import PacingLimits, Transport
 
 
 def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[HandlerRegistry]) -> Services:
-    renderer = TemplateRenderer(default_locale=settings.bot.locale, globals_={"bot_name": settings.bot.name})
-    return Services(settings=settings, clock=clock, renderer=renderer, directory=Directory(settings),
-                    router=Router(registries))
+    overrides = settings.bot.templates_dir
+    roots = (overrides, TEMPLATES_DIR) if overrides else (TEMPLATES_DIR,)
+    renderer = TemplateRenderer(roots, default_locale=settings.bot.locale, globals_={"bot_name": settings.bot.name})
+    router = Router(registries)
+    missing = renderer.missing_command_docs((spec.capability, spec.key) for spec in router.commands)
+    if missing:
+        raise ValueError("commands without usage and summary: " + ", ".join(missing))
+    return Services(settings=settings, clock=clock, renderer=renderer, directory=Directory(settings), router=router)
 
 
 def build_app(settings: CoreSettings, *, transport: Transport, registries: Sequence[HandlerRegistry],

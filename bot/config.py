@@ -43,6 +43,9 @@ class BotSection(Section):
     transport: Literal["console"] = Field(
         "console", description="Where the bot talks: the console playground (WeChat through Wechaty arrives next)."
     )
+    templates_dir: Path | None = Field(
+        None, description="A folder of your own templates (same layout as templates/) that override ours."
+    )
     serve_unlisted_rooms: bool = Field(
         True, description="Serve rooms not listed under [[communities]]; false ignores them entirely."
     )

@@ -47,11 +47,7 @@ def _doc(ctx: Context, spec: CommandSpec):  # noqa: ANN202 - CommandDoc
 async def _run_command(ctx: Context, route: CommandRoute) -> None:
     spec = route.spec
     if spec.audited:
-        ctx.audit_record = AuditRecord(
-            action=spec.name, actor_id=ctx.actor.id,
-            community_id=ctx.community.id if ctx.community else None,
-            details={"args": route.invocation.text} if route.invocation.text else {},
-        )
+        ctx.audit_record = _audit_record(ctx, route)
     if not spec.where.allows(ctx.message):
         await ctx.reply("core/wrong_place", only_in_room=spec.where is Where.ROOM, usage=_doc(ctx, spec).usage)
         await _audit(ctx, Outcome.INVALID)
@@ -84,6 +80,16 @@ async def _guarded(ctx: Context, name: str, call, *, usage_of: CommandSpec | Non
             await ctx.reply("core/apology")
         return Outcome.ERROR
     return Outcome.OK
+
+
+def _audit_record(ctx: Context, route: CommandRoute) -> AuditRecord:
+    invocation, details = route.invocation, {}
+    if invocation.text:
+        details["args"] = invocation.text
+    if invocation.mentions:
+        details["mentions"] = [c.id for c in invocation.mentions]
+    return AuditRecord(action=route.spec.name, actor_id=ctx.actor.id,
+                       community_id=ctx.community.id if ctx.community else None, details=details)
 
 
 async def _audit(ctx: Context, outcome: Outcome) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -23,12 +24,12 @@ class CommandDoc:
 class TemplateRenderer:
     """Renders `<locale>/<capability>/<what>.j2`; a missing variable is an error, never blank text."""
 
-    def __init__(self, root: Path = TEMPLATES_DIR, *, default_locale: str = "zh_CN",
+    def __init__(self, roots: Sequence[Path] = (TEMPLATES_DIR,), *, default_locale: str = "zh_CN",
                  globals_: dict[str, Any] | None = None) -> None:
-        self.root = root
+        self.roots = tuple(roots)  # earlier folders override later ones, file by file
         self.default_locale = default_locale
         self._env = Environment(
-            loader=FileSystemLoader(root),
+            loader=FileSystemLoader(self.roots),
             undefined=StrictUndefined,
             autoescape=False,  # plain chat text, not HTML
             trim_blocks=True,
@@ -58,7 +59,17 @@ class TemplateRenderer:
     def _catalogue(self, capability: str, locale: str) -> dict[str, Any]:
         key = (capability, locale)
         if key not in self._catalogues:
-            path = self.root / locale / capability / "commands.toml"
-            with path.open("rb") as handle:
-                self._catalogues[key] = tomllib.load(handle)
+            merged: dict[str, Any] = {}
+            for root in reversed(self.roots):
+                path = root / locale / capability / "commands.toml"
+                if path.is_file():
+                    with path.open("rb") as handle:
+                        merged.update(tomllib.load(handle))
+            self._catalogues[key] = merged
         return self._catalogues[key]
+
+    def missing_command_docs(self, commands: Iterable[tuple[str, str]]) -> list[str]:
+        """Commands without a usage line in some locale, as `locale/capability/commands.toml: key`."""
+        return [f"{locale}/{capability}/commands.toml: [{key}]"
+                for locale in LOCALES for capability, key in commands
+                if key not in self._catalogue(capability, locale)]

@@ -134,8 +134,15 @@ def transport() -> InMemoryTransport:
 
 
 @pytest.fixture
-async def app(settings: CoreSettings, clock: FakeClock, transport: InMemoryTransport) -> AsyncIterator[App]:
-    app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
+def registries() -> tuple:
+    """Override in a test module to build the app with other capabilities."""
+    return REGISTRIES
+
+
+@pytest.fixture
+async def app(settings: CoreSettings, clock: FakeClock, transport: InMemoryTransport,
+              registries: tuple) -> AsyncIterator[App]:
+    app = await open_app(settings, transport=transport, registries=registries, clock=clock)
     await app.start()
     yield app
     await app.close()

@@ -13,6 +13,7 @@ from bot.transports.memory import InMemoryTransport
 _IDS = itertools.count(1)
 _MENTION = re.compile(r"@([^\s@:：,，]+)")
 BOT_NAME = "kocbot"
+TEST_TEMPLATES = __import__("pathlib").Path(__file__).resolve().parent / "templates"
 
 
 def contact(name: str) -> Contact:
@@ -58,3 +59,11 @@ class Chat:
 
     async def leave(self, member: str, room: str = "playground") -> list[str]:
         return await self.send(MemberLeft(room_id=room, member=contact(member), room_name=room))
+
+
+async def rows(app: App, table, *where) -> list:  # noqa: ANN001 - a Table and its clauses
+    """All rows of `table` matching `where`, read in a transaction of their own."""
+    from sqlalchemy import select
+
+    async with app.engine.connect() as conn:
+        return list((await conn.execute(select(table).where(*where))).all())

@@ -1,0 +1,124 @@
+"""Routing without a database: command parsing, aliases, suggestions and matcher order."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from bot.commands import normalise, parse_command
+from bot.db.schema import Role
+from bot.events import MessageKind
+from bot.registry import HandlerRegistry, Where
+from bot.router import CommandRoute, MatcherRoute, Router, UnknownCommandRoute
+from handlers import REGISTRIES
+from tests.support import make_message
+
+
+async def _noop(ctx, arg) -> None:  # noqa: ANN001
+    return None
+
+
+@dataclass(frozen=True)
+class ThanksMatch:
+    receivers: tuple[str, ...]
+
+
+def _thanks(message):  # noqa: ANN001, ANN202
+    if "谢谢" in message.text and message.mentions:
+        return ThanksMatch(tuple(c.id for c in message.mentions))
+    return None
+
+
+def _anything(message):  # noqa: ANN001, ANN202
+    return "anything"
+
+
+def _router() -> Router:
+    extra = HandlerRegistry("extra")
+    extra.command("feedback", aliases=("反馈",), where=Where.ANYWHERE)(_noop)
+    extra.command("issue open", aliases=("问题 新建",), role=Role.MODERATOR)(_noop)
+    extra.matcher("thanks", _thanks)(_noop)
+    extra.matcher("anything", _anything)(_noop)
+    return Router([*REGISTRIES, extra])
+
+
+def test_full_width_punctuation_and_wechat_mention_padding_are_normalised() -> None:
+    assert normalise("／帮助") == "/帮助"
+    assert normalise("＠bob\u2005谢谢：") == "@bob 谢谢:"
+
+
+@pytest.mark.parametrize("text", ["/help", "/帮助", "／帮助", "/HELP", "  /help  ", "/?"])
+def test_help_by_any_alias(text: str) -> None:
+    route = _router().route(make_message(text))
+    assert isinstance(route, CommandRoute)
+    assert route.spec.name == "help"
+
+
+def test_multi_word_command_keeps_its_arguments_and_line_breaks() -> None:
+    route = _router().route(make_message("/mod add @bob 因为他很热心\n第二行"))
+    assert isinstance(route, CommandRoute)
+    assert route.spec.name == "mod add"
+    assert route.invocation.text == "因为他很热心\n第二行"
+    assert route.invocation.args == ("因为他很热心", "第二行")
+    assert [c.id for c in route.invocation.mentions] == ["bob"]
+
+
+def test_chinese_multi_word_alias() -> None:
+    route = _router().route(make_message("/问题 新建 登录失败"))
+    assert isinstance(route, CommandRoute)
+    assert route.spec.name == "issue open"
+    assert route.invocation.args == ("登录失败",)
+
+
+def test_group_name_alone_lists_its_commands() -> None:
+    route = _router().route(make_message("/mod"))
+    assert isinstance(route, UnknownCommandRoute)
+    assert {spec.name for spec in route.group} == {"mod add", "mod remove", "mod list"}
+
+
+def test_did_you_mean_only_offers_what_the_caller_may_use() -> None:
+    router = _router()
+    route = router.route(make_message("/pnig"))
+    assert isinstance(route, UnknownCommandRoute)
+    assert router.suggest(route.parsed, Role.MEMBER) == "ping"
+    typo = router.route(make_message("/issue opne x"))
+    assert router.suggest(typo.parsed, Role.MODERATOR) == "issue open"
+    assert router.suggest(typo.parsed, Role.MEMBER) is None
+    assert router.suggest(router.route(make_message("/zzzzzz")).parsed, Role.ADMIN) is None
+
+
+def test_matchers_run_in_declared_order() -> None:
+    router = _router()
+    thanks = router.route(make_message("谢谢 @bob"))
+    assert isinstance(thanks, MatcherRoute)
+    assert thanks.spec.name == "thanks"
+    assert thanks.match == ThanksMatch(("bob",))
+    other = router.route(make_message("今天天气不错"))
+    assert isinstance(other, MatcherRoute) and other.spec.name == "anything"
+
+
+def test_room_matchers_ignore_direct_messages() -> None:
+    assert _router().route(make_message("谢谢 @bob", room=None)) is None
+
+
+def test_own_and_non_text_messages_are_never_routed() -> None:
+    from dataclasses import replace
+
+    router = _router()
+    assert router.route(replace(make_message("/help"), from_self=True)) is None
+    assert router.route(replace(make_message("/help"), kind=MessageKind.OTHER)) is None
+
+
+def test_not_a_command() -> None:
+    assert parse_command(make_message("// a comment")) is None
+    assert parse_command(make_message("just talking")) is None
+    assert parse_command(make_message("/")) is None
+
+
+def test_a_name_registered_twice_is_refused() -> None:
+    one, two = HandlerRegistry("one"), HandlerRegistry("two")
+    one.command("ping2", aliases=("p",))(_noop)
+    two.command("p")(_noop)
+    with pytest.raises(ValueError, match="registered twice"):
+        Router([one, two])
