@@ -59,17 +59,17 @@ async def run_pipeline(url: str, data_dir: Path) -> dict[str, float]:
     settings = load_settings(environ={}, data_dir=data_dir, overrides={"database": {"url": url}})
     transport = InMemoryTransport()
     app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=SystemClock())
-    await app.start()
-    tasks = [asyncio.create_task(app.pipeline.run()), asyncio.create_task(app._due_loop())]
+    running = asyncio.create_task(app.run_forever())
+    while transport._sink is None:
+        await asyncio.sleep(0.001)
     try:
         await _push(app, transport, _messages(WARMUP, "warm"))
         app.pipeline.latencies = []
         elapsed = await _push(app, transport, _messages(N, "run"))
         latencies = sorted(app.pipeline.latencies)
     finally:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
+        app.stop()
+        await running
         await app.close()
     return {
         "per_message_ms": elapsed / N * 1000,

@@ -31,7 +31,7 @@ class App:
         self.sender = sender
         self.due_sources = list(due_sources)
         self._wake = asyncio.Event()
-        self._tasks: list[asyncio.Task[None]] = []
+        self._stopping = False
 
     @property
     def clock(self):  # noqa: ANN201 - the injected Clock
@@ -49,9 +49,6 @@ class App:
         await self.transport.start(self.pipeline.submit)
 
     async def close(self) -> None:
-        for task in self._tasks:
-            task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
         await self.transport.stop()
         await self.engine.dispose()
 
@@ -98,13 +95,17 @@ class App:
     # Real-time mode (production): background loops until stopped.
 
     async def run_forever(self) -> None:
+        """Run until `stop()`: what was received is processed, and no database call is cut off."""
         await self.start()
-        self._tasks = [asyncio.create_task(self.pipeline.run(), name="pipeline"),
-                       asyncio.create_task(self._due_loop(), name="due-work")]
-        await asyncio.gather(*self._tasks)
+        await asyncio.gather(self.pipeline.run(), self._due_loop())
+
+    def stop(self) -> None:
+        self._stopping = True
+        self.pipeline.stop()
+        self._wake.set()
 
     async def _due_loop(self) -> None:
-        while True:
+        while not self._stopping:
             self._wake.clear()
             try:
                 await self._run_due_sources()

@@ -22,6 +22,7 @@ from bot.uow import UnitOfWork
 
 _LOGGER = logging.getLogger(__name__)
 
+_STOP = object()  # put in the queue by stop(): run() returns when it gets there
 _MESSAGE_COLUMNS = ("platform_msg_id", "community_id", "member_id", "kind", "text", "mentions",
                     "quote_msg_id", "quote_member_id", "routed_to", "received_at")
 
@@ -69,31 +70,44 @@ class Pipeline:
         self.on_committed = on_committed
         self._queue: asyncio.Queue[tuple[Event, float]] = asyncio.Queue()
         self._batch_max = services.settings.pipeline.batch_max
+        self._stop_seen = False
         self.latencies: list[float] | None = None  # seconds from dequeue to commit, when measuring
 
     def submit(self, event: Event) -> None:
         """Called by the transport for every platform event; never blocks."""
         self._queue.put_nowait((event, 0.0))
 
+    def stop(self) -> None:
+        """Let `run` finish what was submitted before, then return."""
+        self._queue.put_nowait((_STOP, 0.0))
+
     @property
     def pending(self) -> int:
         return self._queue.qsize()
 
     async def run(self) -> None:
-        while True:
+        while not self._stop_seen:
             first = await self._queue.get()
+            if first[0] is _STOP:
+                return
             await self._process_batch(self._take_batch(first))
 
     async def drain(self) -> None:
         """Process everything submitted so far (tests, the console, shutdown)."""
         while not self._queue.empty():
-            await self._process_batch(self._take_batch(self._queue.get_nowait()))
+            first = self._queue.get_nowait()
+            if first[0] is not _STOP:
+                await self._process_batch(self._take_batch(first))
 
     def _take_batch(self, first: tuple[Event, float]) -> list[tuple[Event, float]]:
         started = time.perf_counter()
         batch = [(first[0], started)]
         while len(batch) < self._batch_max and not self._queue.empty():
-            batch.append((self._queue.get_nowait()[0], started))
+            event = self._queue.get_nowait()[0]
+            if event is _STOP:
+                self._stop_seen = True
+                break
+            batch.append((event, started))
         return batch
 
     async def _process_batch(self, batch: Sequence[tuple[Event, float]]) -> None:

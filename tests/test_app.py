@@ -1,0 +1,80 @@
+"""The app's two modes: driven (travelled time, explicit draining) and real time (background loops)."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+
+from bot.app import App
+from bot.bootstrap import open_app
+from bot.clock import SystemClock
+from bot.db import schema
+from bot.maintenance import RetentionPruner
+from bot.outbox import Draft, enqueue
+from bot.transports.memory import InMemoryTransport
+from handlers import REGISTRIES
+from tests.support import Chat, make_message, rows
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    return {"database": {"message_retention_days": 30}, "outbox": {"jitter_ratio": 0}}
+
+
+async def test_travelling_in_time_does_what_falls_due_in_order(app: App, transport, clock) -> None:  # noqa: ANN001
+    start = clock.now()
+    async with app.engine.begin() as conn:
+        await enqueue(conn, Draft("in two hours", "t", "zh_CN", room_id="r", not_before=start + timedelta(hours=2)),
+                      start)
+        await enqueue(conn, Draft("in one hour", "t", "zh_CN", room_id="r", not_before=start + timedelta(hours=1)),
+                      start)
+    sent_at: list[tuple[str, object]] = []
+    original = transport.send
+
+    async def recording(message):  # noqa: ANN001, ANN202
+        sent_at.append((message.text, clock.now() - start))
+        return await original(message)
+
+    transport.send = recording
+    await app.advance_to(start + timedelta(minutes=59))
+    assert sent_at == []
+    await app.advance_to(start + timedelta(days=1))
+    assert sent_at == [("in one hour", timedelta(hours=1)), ("in two hours", timedelta(hours=2))]
+    assert clock.now() == start + timedelta(days=1)
+
+
+async def test_the_message_log_keeps_only_the_retention(chat: Chat, app: App, clock) -> None:  # noqa: ANN001
+    await chat.say("alice", "/ping")
+    await app.advance_to(clock.now() + timedelta(days=20))
+    await chat.say("bob", "still fresh")
+    await app.advance_to(clock.now() + timedelta(days=15))  # /ping is now 35 days old
+    assert [m.text for m in await rows(app, schema.messages)] == ["still fresh"]
+    assert await rows(app, schema.outbox) == []  # its delivered reply went with it
+
+
+async def test_retention_zero_keeps_everything(app: App) -> None:
+    pruner = RetentionPruner(app.engine, app.clock, 0)
+    assert await pruner.next_due() is None
+
+
+async def test_the_real_time_loops_answer_without_being_driven(settings) -> None:  # noqa: ANN001
+    transport = InMemoryTransport()
+    app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=SystemClock())
+    running = asyncio.create_task(app.run_forever())
+    try:
+        for _ in range(100):
+            if transport._sink is not None:
+                break
+            await asyncio.sleep(0.01)
+        transport.inject(make_message("/ping", "alice"))
+        for _ in range(500):
+            if transport.sent:
+                break
+            await asyncio.sleep(0.01)
+        assert [m.text for m in transport.sent] == ["@alice 我在呢，一切正常。"]
+    finally:
+        app.stop()
+        await asyncio.wait_for(running, 10)
+        await app.close()

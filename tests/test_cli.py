@@ -1,0 +1,109 @@
+"""The `kocbot` command as a user runs it: real processes, a fresh data folder each."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.e2e
+PROJECT = Path(__file__).resolve().parent.parent
+
+SCRIPT = """\
+# a first look at kocbot
+alice: 大家好
+alice: /帮助
+bob: /pnig
+bob: /mod add @alice
+admin: /mod add @alice
+~ 2026-12-01 09:00
++dave
+~ +3d
+[room2] carol: ／ping
+"""
+
+TRANSCRIPT = """\
+[playground] alice: 大家好
+[playground] alice: /帮助
+[playground] kocbot: @alice 你好，我是 kocbot，可以帮你做这些事：
+    /帮助 （或 /help）
+        看看我能为你做什么
+    /在吗 （或 /ping）
+        确认我在线
+    命令也可以用全角的“／”开头。
+[playground] bob: /pnig
+[playground] kocbot: @bob 我还不认识 /pnig 这个命令。你是想用 /ping 吗？
+    发送 /帮助 可以查看全部命令。
+[playground] bob: /mod add @alice
+[playground] kocbot: @bob 抱歉，/mod add 只有超级管理员可以使用。如果需要帮忙，可以联系群里的运营同学。
+[playground] admin: /mod add @alice
+[playground] kocbot: @admin 已将 alice 设为社群运营。
+[dm alice] kocbot: 你好！admin 已将你设为社群运营。发送 /帮助 可以看到你现在能用的所有命令。谢谢你愿意一起照顾好这个社群！
+~ 2026-12-01 09:00 (Asia/Shanghai)
+[playground] + dave joined
+~ 2026-12-04 09:00 (Asia/Shanghai)
+[room2] carol: ／ping
+[room2] kocbot: @carol 我在呢，一切正常。
+"""
+
+
+def _kocbot(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+                          cwd=PROJECT, env={**clean, **(env or {})}, timeout=120, check=False)
+
+
+def test_a_scripted_session_prints_the_transcript_and_exits_0(tmp_path: Path) -> None:
+    script = tmp_path / "first-look.txt"
+    script.write_text(SCRIPT, encoding="utf-8")
+    done = _kocbot("--data-dir", str(tmp_path / "data"), "run", "--script", str(script))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout == TRANSCRIPT
+    assert (tmp_path / "data" / "kocbot.db").is_file() and (tmp_path / "data" / "kocbot.log").is_file()
+
+
+def test_a_script_with_an_unreadable_line_says_so_and_fails(tmp_path: Path) -> None:
+    script = tmp_path / "typo.txt"
+    script.write_text("alice hello\nalice: /ping\n", encoding="utf-8")
+    done = _kocbot("--data-dir", str(tmp_path), "run", "--script", str(script))
+    assert done.returncode == 1
+    assert done.stdout.splitlines()[0].startswith("(playground) cannot read 'alice hello': write `alice: hello`")
+    assert done.stdout.splitlines()[-1] == "[playground] kocbot: @alice 我在呢，一切正常。"
+
+
+def test_the_interactive_playground_answers_help_in_chinese(tmp_path: Path) -> None:
+    done = _kocbot("--data-dir", str(tmp_path), "run", stdin="alice: /help\n")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("kocbot playground: a simulated group chat (playground).")
+    assert "[playground] kocbot: @alice 你好，我是 kocbot，可以帮你做这些事：" in done.stdout
+
+
+def test_a_bad_configuration_stops_with_one_line(tmp_path: Path) -> None:
+    done = _kocbot("--data-dir", str(tmp_path), "run", env={"KOCBOT_BOT__LOCALE": "fr"})
+    assert done.returncode == 2
+    assert done.stderr == "kocbot: configuration error: bot.locale = 'fr': expected 'zh_CN' or 'en'\n"
+
+
+@pytest.mark.postgres
+def test_postgresql_needs_db_upgrade_before_run(pg_database: str, tmp_path: Path) -> None:
+    import asyncio
+    import uuid
+
+    from tests.conftest import _admin
+
+    name = f"kocbot_cli_{uuid.uuid4().hex[:8]}"
+    asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
+    env = {"KOCBOT_DATABASE__URL": f"postgresql://postgres@127.0.0.1:5432/{name}"}
+    try:
+        refused = _kocbot("--data-dir", str(tmp_path), "run", stdin="", env=env)
+        assert refused.returncode == 3
+        assert "run `kocbot db upgrade` first" in refused.stderr
+        upgraded = _kocbot("db", "upgrade", env=env)
+        assert upgraded.returncode == 0 and "schema revision 0001" in upgraded.stdout
+        ran = _kocbot("--data-dir", str(tmp_path), "run", stdin="alice: /ping\n", env=env)
+        assert ran.returncode == 0 and "[playground] kocbot: @alice 我在呢，一切正常。" in ran.stdout
+    finally:
+        asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -1,0 +1,127 @@
+"""The outbox sender: pacing, retries with backoff, parking, crash recovery, in travelled time."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import update
+
+from bot.app import App
+from bot.bootstrap import open_app
+from bot.db import schema
+from bot.outbox import Draft, enqueue
+from bot.transports.base import PacingLimits
+from bot.transports.memory import InMemoryTransport
+from handlers import REGISTRIES
+from tests.support import rows
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    return {"outbox": {"jitter_ratio": 0, "retry_base_seconds": 10, "max_attempts": 3}}
+
+
+@pytest.fixture
+def transport() -> InMemoryTransport:
+    return InMemoryTransport(PacingLimits(room_interval_seconds=3, account_per_minute=4))
+
+
+async def _queue(app: App, *drafts: Draft) -> None:
+    async with app.engine.begin() as conn:
+        for draft in drafts:
+            await enqueue(conn, draft, app.clock.now())
+
+
+def _to_room(room: str, text: str) -> Draft:
+    return Draft(text, "test", "zh_CN", room_id=room)
+
+
+async def test_pacing_keeps_a_gap_per_room_and_order_within_it(app: App, transport, clock) -> None:  # noqa: ANN001
+    await _queue(app, _to_room("r1", "a1"), _to_room("r1", "a2"), _to_room("r2", "b1"))
+    await app.drain()
+    assert [m.text for m in transport.take()] == ["a1", "b1"]
+    await app.advance_to(clock.now() + timedelta(seconds=2))
+    assert transport.take() == []
+    await app.advance_to(clock.now() + timedelta(seconds=1))
+    assert [m.text for m in transport.take()] == ["a2"]
+
+
+async def test_account_ceiling_per_minute(app: App, transport, clock) -> None:  # noqa: ANN001
+    start = clock.now()
+    await _queue(app, *(_to_room(f"room{i}", f"m{i}") for i in range(6)))
+    await app.drain()
+    assert len(transport.take()) == 4
+    await app.advance_to(start + timedelta(seconds=59))
+    assert transport.take() == []
+    await app.advance_to(start + timedelta(seconds=60))
+    assert [m.text for m in transport.take()] == ["m4", "m5"]
+
+
+async def test_a_failed_send_is_retried_with_backoff(app: App, transport, clock) -> None:  # noqa: ANN001
+    transport.failures_to_simulate = 2
+    await _queue(app, _to_room("r1", "hello"))
+    start = clock.now()
+    await app.drain()
+    assert transport.take() == []
+    [row] = await rows(app, schema.outbox)
+    assert (row.status, row.attempts, row.not_before) == ("pending", 1, start + timedelta(seconds=10))
+    await app.advance_to(start + timedelta(seconds=10))  # second try fails: next in 20 s
+    [row] = await rows(app, schema.outbox)
+    assert (row.attempts, row.not_before) == (2, start + timedelta(seconds=30))
+    await app.advance_to(start + timedelta(minutes=5))
+    assert [m.text for m in transport.take()] == ["hello"]
+    [row] = await rows(app, schema.outbox)
+    assert (row.status, row.attempts, row.last_error, row.sent_at) == (
+        "sent", 3, None, start + timedelta(seconds=30))
+
+
+async def test_a_message_that_keeps_failing_is_parked(app: App, transport, clock, caplog) -> None:  # noqa: ANN001
+    transport.failures_to_simulate = 99
+    await _queue(app, _to_room("r1", "doomed"))
+    await app.advance_to(clock.now() + timedelta(hours=1))
+    [row] = await rows(app, schema.outbox)
+    assert (row.status, row.attempts) == ("failed", 3)
+    assert "simulated platform failure" in row.last_error
+    assert "try 3 of 3" in caplog.text
+
+
+async def test_messages_left_sending_by_a_crash_go_out_again(settings, clock) -> None:  # noqa: ANN001
+    first = InMemoryTransport()
+    app = await open_app(settings, transport=first, registries=REGISTRIES, clock=clock)
+    await _queue(app, _to_room("r1", "in flight"), _to_room("r1", "sent before"))
+    async with app.engine.begin() as conn:
+        await conn.execute(update(schema.outbox).where(schema.outbox.c.text == "in flight")
+                           .values(status="sending"))
+        await conn.execute(update(schema.outbox).where(schema.outbox.c.text == "sent before")
+                           .values(status="sent"))
+    await app.close()
+    second = InMemoryTransport()
+    app = await open_app(settings, transport=second, registries=REGISTRIES, clock=clock)
+    await app.start()
+    await app.drain()
+    assert [m.text for m in second.sent] == ["in flight"]
+    await app.close()
+
+
+async def test_dedupe_key_sends_once(app: App, transport) -> None:  # noqa: ANN001
+    draft = Draft("monthly roll", "test", "zh_CN", room_id="r1", dedupe_key="honour:2026-12:r1")
+    await _queue(app, draft, draft)
+    await app.drain()
+    assert [m.text for m in transport.take()] == ["monthly roll"]
+
+
+def test_a_draft_needs_exactly_one_destination() -> None:
+    with pytest.raises(ValueError):
+        Draft("x", "t", "zh_CN")
+    with pytest.raises(ValueError):
+        Draft("x", "t", "zh_CN", room_id="r", contact_id="c")
+
+
+def test_config_overrides_the_transport_pacing() -> None:
+    from bot.config import OutboxSection
+
+    default = PacingLimits(room_interval_seconds=3, account_per_minute=20)
+    assert PacingLimits.resolve(OutboxSection(), default) == PacingLimits(3, 20, 0.2)
+    custom = OutboxSection(room_interval_seconds=0, account_per_minute=5, jitter_ratio=0)
+    assert PacingLimits.resolve(custom, default) == PacingLimits(0, 5, 0)
