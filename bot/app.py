@@ -46,7 +46,7 @@ class App:
         if recovered:
             _LOGGER.warning("%d messages were being sent when the bot stopped; they will be sent again",
                             recovered)
-        await self.transport.start(self.pipeline.submit)
+        await self.transport.start(self.pipeline.submit, self.wake)
 
     async def close(self) -> None:
         await self.transport.stop()

@@ -66,6 +66,12 @@ class DatabaseSection(Section):
 class PermissionsSection(Section):
     admins: list[str] = Field(default_factory=list, description="Contact ids with admin rights.")
     moderators: list[str] = Field(default_factory=list, description="Contact ids with moderator rights.")
+    room_owners_are_moderators: bool = Field(
+        False, description="A room's owner (as the platform says) acts as a moderator in that room."
+    )
+    room_admins_are_moderators: bool = Field(
+        False, description="A room's admins (as the platform says) act as moderators in that room."
+    )
 
 
 class CommunitySection(Section):

@@ -7,6 +7,14 @@ from datetime import datetime
 from enum import StrEnum
 
 
+class RoomStatus(StrEnum):
+    """The sender's standing in the room as the platform sees it (not our roles)."""
+
+    MEMBER = "member"
+    ADMIN = "admin"
+    OWNER = "owner"
+
+
 class MessageKind(StrEnum):
     TEXT = "text"
     OTHER = "other"  # images, files, links...: logged, never routed
@@ -42,6 +50,7 @@ class IncomingMessage:
     kind: MessageKind = MessageKind.TEXT
     from_self: bool = False  # the bot's own message echoed back by the platform
     sent_at: datetime | None = None
+    sender_room_status: RoomStatus = RoomStatus.MEMBER
 
     @property
     def is_direct(self) -> bool:

@@ -7,15 +7,15 @@ import functools
 import logging
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from sqlalchemy import JSON, Integer, String, TextClause, bindparam, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import Context, Services
-from bot.db.schema import UTCDateTime
+from bot.db.schema import Role, UTCDateTime
 from bot.dispatch import dispatch_event, dispatch_route
-from bot.events import Contact, Event, IncomingMessage, MemberJoined, MemberLeft
+from bot.events import Contact, Event, IncomingMessage, MemberJoined, MemberLeft, RoomStatus
 from bot.members import CommunityRef, MemberRef
 from bot.router import Route
 from bot.uow import UnitOfWork
@@ -157,7 +157,7 @@ class Pipeline:
         if message.room_id is not None and not settings.serves_room(message.room_id):
             return None
         directory = self._services.directory
-        sender = await directory.ensure_member(uow, message.sender, now)
+        sender = self._with_room_status(await directory.ensure_member(uow, message.sender, now), message)
         community = None
         if message.room_id is not None:
             community = await directory.ensure_community(uow, message.room_id, message.room_name, now)
@@ -179,6 +179,15 @@ class Pipeline:
             "received_at": now,
         }
         return _Prepared(message, sender, community, route, params)
+
+    def _with_room_status(self, sender: MemberRef, message: IncomingMessage) -> MemberRef:
+        """Room owners and admins may act as moderators in their room, if the config says so."""
+        rules = self._services.settings.permissions
+        status = message.sender_room_status
+        if ((status is RoomStatus.OWNER and rules.room_owners_are_moderators)
+                or (status in (RoomStatus.OWNER, RoomStatus.ADMIN) and rules.room_admins_are_moderators)):
+            return replace(sender, role=max(sender.role, Role.MODERATOR))
+        return sender
 
     @staticmethod
     def _other_contacts(message: IncomingMessage) -> list[Contact]:

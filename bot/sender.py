@@ -81,7 +81,9 @@ class OutboxSender:
         return result.rowcount or 0
 
     async def next_due(self) -> datetime | None:
-        """When the next pending message may go out, or None when the outbox is empty."""
+        """When the next pending message may go out, or None when the outbox is empty (or offline)."""
+        if not self._transport.connected:
+            return None
         async with self._engine.connect() as conn:
             rows = (await conn.execute(
                 select(_OUTBOX.c.room_platform_id, _OUTBOX.c.contact_platform_id, _OUTBOX.c.not_before)
@@ -95,14 +97,18 @@ class OutboxSender:
                    for row in rows)
 
     async def send_due(self) -> int:
-        """Send every message that is due and allowed by pacing now; returns how many went out."""
+        """Send every message that is due and allowed by pacing now; returns how many went out.
+
+        While the transport is disconnected nothing is tried, so an outage uses up no retries.
+        """
         sent = 0
-        while True:
+        while self._transport.connected:
             batch = await self._claim()
             if not batch:
                 return sent
             for row in batch:
                 sent += await self._deliver(row)
+        return sent
 
     async def _claim(self) -> Sequence:
         """Read what is due, pick what pacing allows, then claim exactly those still pending."""
@@ -137,6 +143,9 @@ class OutboxSender:
         return chosen
 
     async def _deliver(self, row) -> int:  # noqa: ANN001 - a result row
+        if not self._transport.connected:
+            await self._release(row)
+            return 0
         message = OutgoingMessage(outbox_id=row.id, text=row.text, room_id=row.room_platform_id,
                                   contact_id=row.contact_platform_id, mentions=tuple(row.mentions or ()))
         try:
@@ -152,6 +161,10 @@ class OutboxSender:
         return 1
 
     async def _failed(self, row, exc: Exception) -> None:  # noqa: ANN001 - a result row
+        if not self._transport.connected:  # the connection dropped: not the message's fault
+            _LOGGER.info("outbox message %s waits for the connection to come back", row.id)
+            await self._release(row)
+            return
         attempts = row.attempts + 1
         parked = attempts >= self._config.max_attempts
         delay = min(self._config.retry_max_seconds, self._config.retry_base_seconds * 2 ** (attempts - 1))
@@ -165,6 +178,11 @@ class OutboxSender:
                 attempts=attempts, last_error=repr(exc)[:2000], claimed_at=None,
                 not_before=self._clock.now() + timedelta(seconds=delay),
             ))
+
+    async def _release(self, row) -> None:  # noqa: ANN001 - a result row
+        async with write_transaction(self._engine) as conn:
+            await conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id).values(
+                status=OutboxStatus.PENDING.value, claimed_at=None))
 
     async def counts(self) -> dict[str, int]:
         async with self._engine.connect() as conn:

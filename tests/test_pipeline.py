@@ -244,3 +244,31 @@ def test_message_factory_reads_mentions() -> None:
     message: IncomingMessage = make_message("谢谢 @bob 和 @carol，@kocbot 记一下")
     assert [c.id for c in message.mentions] == ["bob", "carol"]
     assert message.mentions_bot
+
+
+@pytest.mark.parametrize(("status", "rules", "allowed"), [
+    ("owner", {}, False),
+    ("owner", {"room_owners_are_moderators": True}, True),
+    ("admin", {"room_owners_are_moderators": True}, False),
+    ("admin", {"room_admins_are_moderators": True}, True),
+    ("owner", {"room_admins_are_moderators": True}, True),
+])
+async def test_room_owners_and_admins_may_act_as_moderators(settings, clock, transport, status: str,  # noqa: ANN001
+                                                            rules: dict, allowed: bool) -> None:
+    from dataclasses import replace
+
+    from bot.bootstrap import open_app
+    from bot.events import RoomStatus
+
+    permissions = settings.permissions.model_copy(update=rules)
+    app = await open_app(settings.model_copy(update={"permissions": permissions}), transport=transport,
+                         registries=REGISTRIES, clock=clock)
+    await app.start()
+    try:
+        message = replace(make_message("/mod list", "carol"), sender_room_status=RoomStatus(status))
+        [reply] = await Chat(app, transport).send(message)
+        assert reply.startswith("[playground] @carol 社群运营团队") is allowed
+        [carol] = await rows(app, schema.members, schema.members.c.platform_id == "carol")
+        assert carol.role == "member"  # a standing in one room, never stored as a role
+    finally:
+        await app.close()

@@ -125,3 +125,15 @@ def test_config_overrides_the_transport_pacing() -> None:
     assert PacingLimits.resolve(OutboxSection(), default) == PacingLimits(3, 20, 0.2)
     custom = OutboxSection(room_interval_seconds=0, account_per_minute=5, jitter_ratio=0)
     assert PacingLimits.resolve(custom, default) == PacingLimits(0, 5, 0)
+
+
+async def test_an_outage_holds_messages_without_using_up_retries(app: App, transport, clock) -> None:  # noqa: ANN001
+    transport.connected = False
+    await _queue(app, _to_room("r1", "during the outage"))
+    await app.advance_to(clock.now() + timedelta(hours=2))
+    assert transport.take() == []
+    [row] = await rows(app, schema.outbox)
+    assert (row.status, row.attempts) == ("pending", 0)
+    transport.connected = True
+    await app.drain()
+    assert [m.text for m in transport.take()] == ["during the outage"]

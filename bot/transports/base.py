@@ -10,6 +10,7 @@ from bot.config import OutboxSection
 from bot.events import Event, OutgoingMessage
 
 EventSink = Callable[[Event], None]
+Wake = Callable[[], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -36,8 +37,16 @@ class Transport(Protocol):
     name: str
     default_pacing: PacingLimits
 
-    async def start(self, sink: EventSink) -> None:
-        """Connect and hand every platform event, normalized, to `sink`."""
+    @property
+    def connected(self) -> bool:
+        """False while the platform is out of reach: the sender then waits instead of trying."""
+
+    async def start(self, sink: EventSink, on_connected: Wake) -> None:
+        """Connect and hand every platform event, normalized, to `sink`.
+
+        Call `on_connected` whenever the connection is (re)established, so waiting
+        outbox messages go out at once.
+        """
 
     async def stop(self) -> None:
         """Disconnect; undelivered messages stay in the outbox."""

@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.events import Contact, IncomingMessage, MemberJoined, MemberLeft, OutgoingMessage, Quote
-from bot.transports.base import EventSink, PacingLimits
+from bot.transports.base import EventSink, PacingLimits, Wake
 
 NAME = r"[^\s:：\[\]@>#~+\-][^\s:：\[\]@>]*"
 _SAY = re.compile(rf"^(?:\[(?P<where>[^\]]+)\]\s*)?(?:(?P<sender>{NAME})(?:\s*>\s*(?P<quoted>{NAME}))?\s*[:：]\s?(?P<text>.*))?$")
@@ -106,6 +106,7 @@ class ConsoleTransport:
 
     name = "console"
     default_pacing = PacingLimits()  # a simulation: no platform to protect
+    connected = True
 
     def __init__(self, bot_name: str, write: Callable[[str], None]) -> None:
         self.bot_name = bot_name
@@ -113,8 +114,9 @@ class ConsoleTransport:
         self._sink: EventSink | None = None
         self._count = 0
 
-    async def start(self, sink: EventSink) -> None:
+    async def start(self, sink: EventSink, on_connected: Wake) -> None:
         self._sink = sink
+        on_connected()
 
     async def stop(self) -> None:
         self._sink = None

@@ -6,7 +6,7 @@ import itertools
 
 from bot.errors import TransportError
 from bot.events import Event, OutgoingMessage
-from bot.transports.base import EventSink, PacingLimits
+from bot.transports.base import EventSink, PacingLimits, Wake
 
 
 class InMemoryTransport:
@@ -16,11 +16,13 @@ class InMemoryTransport:
         self.default_pacing = default_pacing or PacingLimits()
         self.sent: list[OutgoingMessage] = []
         self.failures_to_simulate = 0  # the next N sends raise, as a flaky platform would
+        self.connected = True  # set False to simulate a lost connection
         self._sink: EventSink | None = None
         self._ids = itertools.count(1)
 
-    async def start(self, sink: EventSink) -> None:
+    async def start(self, sink: EventSink, on_connected: Wake) -> None:
         self._sink = sink
+        on_connected()
 
     async def stop(self) -> None:
         self._sink = None
