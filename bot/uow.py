@@ -30,8 +30,13 @@ class UnitOfWork:
         self._tx: AsyncTransaction | None = None
 
     async def __aenter__(self) -> UnitOfWork:
-        self.conn = await writer(self._engine)
-        self._tx = await self.conn.begin()
+        self._writer = writer(self._engine)
+        self.conn = await self._writer.__aenter__()
+        try:
+            self._tx = await self.conn.begin()
+        except BaseException:
+            await self._writer.__aexit__(None, None, None)
+            raise
         return self
 
     async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
@@ -40,7 +45,7 @@ class UnitOfWork:
             if self._tx is not None and self._tx.is_active:
                 await self._tx.rollback()
         finally:
-            await self.conn.close()
+            await self._writer.__aexit__(exc_type, exc, tb)
 
     def send(self, draft: Draft) -> None:
         """Queue a message for the outbox; it is written with this transaction, or not at all."""

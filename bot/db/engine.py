@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -14,6 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 
 _LOGGER = logging.getLogger(__name__)
 WRITE_OPTION = "kocbot_writer"
+_WRITE_LOCKS: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(url: str) -> bool:
@@ -46,25 +49,44 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
         database = parsed.database or ""
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_async_engine(url, echo=echo)
+        # Every connection is closed by a commit or a rollback already (UnitOfWork, begin(),
+        # connect() rolls back on close): a second rollback on return is a wasted round trip.
+        engine = create_async_engine(url, echo=echo, pool_reset_on_return=None)
         _prepare_sqlite(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-async def writer(engine: AsyncEngine) -> AsyncConnection:
-    """A connection whose transactions will write (on SQLite: BEGIN IMMEDIATE)."""
-    conn = await engine.connect()
-    await conn.execution_options(**{WRITE_OPTION: True})
-    return conn
+def _write_lock(engine: AsyncEngine) -> asyncio.Lock | None:
+    """SQLite has one writer at a time; queueing writers here avoids its busy handler's sleeps."""
+    if engine.dialect.name != "sqlite":
+        return None
+    lock = _WRITE_LOCKS.get(engine)
+    if lock is None:
+        lock = _WRITE_LOCKS[engine] = asyncio.Lock()
+    return lock
+
+
+@asynccontextmanager
+async def writer(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
+    """A connection whose transactions will write (on SQLite: one at a time, BEGIN IMMEDIATE)."""
+    lock = _write_lock(engine)
+    if lock is not None:
+        await lock.acquire()
+    try:
+        conn = await engine.connect()
+        try:
+            await conn.execution_options(**{WRITE_OPTION: True})
+            yield conn
+        finally:
+            await conn.close()
+    finally:
+        if lock is not None:
+            lock.release()
 
 
 @asynccontextmanager
 async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
     """Like `engine.begin()`, for a transaction that writes."""
-    conn = await writer(engine)
-    try:
-        async with conn.begin():
-            yield conn
-    finally:
-        await conn.close()
+    async with writer(engine) as conn, conn.begin():
+        yield conn
