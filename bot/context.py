@@ -37,7 +37,8 @@ class Context:
     """One event's view of the bot. Replies are written to the outbox in this transaction."""
 
     def __init__(self, services: Services, uow: UnitOfWork, event: Event, actor: MemberRef,
-                 community: CommunityRef | None, message_row_id: int | None = None) -> None:
+                 community: CommunityRef | None, message_row_id: int | None = None, *,
+                 isolated: bool = True) -> None:
         self.services = services
         self.uow = uow
         self.event = event
@@ -45,6 +46,7 @@ class Context:
         self.community = community
         self.message_row_id = message_row_id
         self.audit_record: AuditRecord | None = None
+        self.isolated = isolated  # False: no savepoint per handler (see bot.dispatch._guarded)
 
     @property
     def db(self) -> AsyncConnection:

@@ -13,6 +13,10 @@ from bot.router import CommandRoute, MatcherRoute, Route, UnknownCommandRoute
 _LOGGER = logging.getLogger(__name__)
 
 
+class NeedsIsolation(Exception):
+    """A handler failed while running without a savepoint: redo the batch with one per handler."""
+
+
 async def dispatch_route(ctx: Context, route: Route) -> None:
     if isinstance(route, UnknownCommandRoute):
         await _answer_unknown(ctx, route)
@@ -62,7 +66,18 @@ async def _run_command(ctx: Context, route: CommandRoute) -> None:
 
 async def _guarded(ctx: Context, name: str, call, *, usage_of: CommandSpec | None,  # noqa: ANN001
                    answer: bool = True) -> Outcome:
-    """Run a handler in a savepoint: its changes and replies stand or fall together."""
+    """Run a handler so that its changes and replies stand or fall together.
+
+    Batches first run optimistically without savepoints (two round trips fewer per
+    handler); the first failure aborts the batch, which then runs again with a
+    savepoint around each handler, where failures are answered here.
+    """
+    if not ctx.isolated:
+        try:
+            await call
+        except Exception as exc:
+            raise NeedsIsolation(name) from exc
+        return Outcome.OK
     try:
         async with ctx.uow.savepoint():
             await call

@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import Context, Services
 from bot.db.schema import Role, UTCDateTime
-from bot.dispatch import dispatch_event, dispatch_route
+from bot.dispatch import NeedsIsolation, dispatch_event, dispatch_route
 from bot.events import Contact, Event, IncomingMessage, MemberJoined, MemberLeft, RoomStatus
 from bot.members import CommunityRef, MemberRef
 from bot.router import Route
@@ -110,24 +110,30 @@ class Pipeline:
             batch.append((event, started))
         return batch
 
-    async def _process_batch(self, batch: Sequence[tuple[Event, float]]) -> None:
+    async def _process_batch(self, batch: Sequence[tuple[Event, float]], *, isolated: bool = False) -> None:
         try:
-            async with UnitOfWork(self._engine, self._services.clock) as uow:
-                prepared = [await self._prepare(uow, event) for event, _ in batch]
-                row_ids = await self._record(uow, [p for p in prepared if isinstance(p, _Prepared)])
-                for item in prepared:
-                    await self._dispatch(uow, item, row_ids)
-                await uow.commit()
+            await self._run_batch(batch, isolated=isolated)
+        except NeedsIsolation:
+            await self._process_batch(batch, isolated=True)
+            return
         except Exception:
             if len(batch) == 1:
                 _LOGGER.exception("could not process %r; it is dropped", batch[0][0])
                 return
             _LOGGER.warning("a batch of %d events failed; processing them one by one", len(batch), exc_info=True)
             for item in batch:
-                await self._process_batch([item])
+                await self._process_batch([item], isolated=True)
             return
         self._record_latency(batch)
         self.on_committed()
+
+    async def _run_batch(self, batch: Sequence[tuple[Event, float]], *, isolated: bool) -> None:
+        async with UnitOfWork(self._engine, self._services.clock) as uow:
+            prepared = [await self._prepare(uow, event) for event, _ in batch]
+            row_ids = await self._record(uow, [p for p in prepared if isinstance(p, _Prepared)])
+            for item in prepared:
+                await self._dispatch(uow, item, row_ids, isolated)
+            await uow.commit()
 
     def _record_latency(self, batch: Sequence[tuple[Event, float]]) -> None:
         if self.latencies is not None:
@@ -141,16 +147,18 @@ class Pipeline:
             return event
         return None
 
-    async def _dispatch(self, uow: UnitOfWork, item: _Prepared | Event | None, row_ids: dict[str, int]) -> None:
+    async def _dispatch(self, uow: UnitOfWork, item: _Prepared | Event | None, row_ids: dict[str, int],
+                        isolated: bool) -> None:
         if isinstance(item, _Prepared):
             row_id = row_ids.pop(item.message.message_id, None)  # pop: a repeat in the batch runs once
             if row_id is None:
                 _LOGGER.info("message %s was already processed; ignoring the repeat", item.message.message_id)
             elif item.route is not None:
-                ctx = Context(self._services, uow, item.message, item.sender, item.community, row_id)
+                ctx = Context(self._services, uow, item.message, item.sender, item.community, row_id,
+                              isolated=isolated)
                 await dispatch_route(ctx, item.route)
         elif isinstance(item, MemberJoined | MemberLeft):
-            await self._process_membership(uow, item)
+            await self._process_membership(uow, item, isolated)
 
     async def _prepare_message(self, uow: UnitOfWork, message: IncomingMessage) -> _Prepared | None:
         settings, now = self._services.settings, self._services.clock.now()
@@ -205,7 +213,8 @@ class Pipeline:
         rows = await uow.conn.execute(record_statement(len(prepared)), params)
         return {row.platform_msg_id: row.id for row in rows}
 
-    async def _process_membership(self, uow: UnitOfWork, event: MemberJoined | MemberLeft) -> None:
+    async def _process_membership(self, uow: UnitOfWork, event: MemberJoined | MemberLeft,
+                                  isolated: bool) -> None:
         settings, now = self._services.settings, self._services.clock.now()
         if not settings.serves_room(event.room_id):
             return
@@ -216,4 +225,4 @@ class Pipeline:
             await directory.record_join(uow, community, member, now)
         else:
             await directory.record_leave(uow, community, member, now)
-        await dispatch_event(Context(self._services, uow, event, member, community))
+        await dispatch_event(Context(self._services, uow, event, member, community, isolated=isolated))

@@ -272,3 +272,22 @@ async def test_room_owners_and_admins_may_act_as_moderators(settings, clock, tra
         assert carol.role == "member"  # a standing in one room, never stored as a role
     finally:
         await app.close()
+
+
+async def test_a_failure_in_a_batch_spoils_nothing_else_in_it(chat: Chat, app, transport) -> None:  # noqa: ANN001
+    """Batches run without savepoints first; a failing handler makes the batch run again isolated."""
+    for sender, text in [("alice", "/ping"), ("bob", "/boom"), ("admin", "/mod add @carol"), ("dave", "/nope")]:
+        transport.inject(make_message(text, sender))
+    assert await chat.send(make_message("/ping", "erin")) == [
+        "[playground] @alice 我在呢，一切正常。",
+        "[playground] @bob 抱歉，我这边出了点问题，没能完成这次操作。问题已经记录下来，请稍后再试一次。",
+        "[playground] @admin 已将 carol 设为社群运营。",
+        "[dm carol] 你好！admin 已将你设为社群运营。发送 /帮助 可以看到你现在能用的所有命令。谢谢你愿意一起照顾好这个社群！",
+        "[playground] @dave 请 @ 一下你要设置的成员。",
+        "[playground] @erin 我在呢，一切正常。",
+    ]
+    members = {m.platform_id: m for m in await rows(app, schema.members)}
+    assert members["carol"].role == "moderator"
+    assert members["bob"].locale is None and members["dave"].locale is None
+    assert len(await rows(app, schema.messages)) == 5
+    assert [a.outcome for a in await rows(app, schema.audit_log)] == ["ok"]
