@@ -19,6 +19,7 @@ from bot.transports.base import Transport
 _LOGGER = logging.getLogger(__name__)
 MAX_IDLE_SECONDS = 30.0
 MAX_DRAIN_ROUNDS = 10_000
+INCOMING_FIRST_SECONDS = 0.05
 
 
 class App:
@@ -108,9 +109,11 @@ class App:
         while not self._stopping:
             self._wake.clear()
             try:
+                await self._let_incoming_go_first()
                 await self._run_due_sources()
                 await self.sender.send_due()
-                timeout = await self._idle_seconds()
+                # Woken meanwhile: go round again at once rather than ask when work falls due.
+                timeout = 0.0 if self._wake.is_set() else await self._idle_seconds()
             except Exception:
                 _LOGGER.exception("the due-work loop failed; trying again shortly")
                 timeout = 1.0
@@ -118,6 +121,14 @@ class App:
                 await asyncio.wait_for(self._wake.wait(), timeout)
             except TimeoutError:
                 pass
+
+    async def _let_incoming_go_first(self) -> None:
+        """In a burst, incoming messages and outgoing replies compete for the database;
+        let the pipeline absorb the burst first, but never hold replies back for long."""
+        try:
+            await asyncio.wait_for(self.pipeline.idle.wait(), INCOMING_FIRST_SECONDS)
+        except TimeoutError:
+            pass
 
     async def _idle_seconds(self) -> float:
         due = await self.next_due()

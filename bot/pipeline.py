@@ -71,10 +71,13 @@ class Pipeline:
         self._queue: asyncio.Queue[tuple[Event, float]] = asyncio.Queue()
         self._batch_max = services.settings.pipeline.batch_max
         self._stop_seen = False
+        self.idle = asyncio.Event()  # set while nothing waits to be processed
+        self.idle.set()
         self.latencies: list[float] | None = None  # seconds from dequeue to commit, when measuring
 
     def submit(self, event: Event) -> None:
         """Called by the transport for every platform event; never blocks."""
+        self.idle.clear()
         self._queue.put_nowait((event, 0.0))
 
     def stop(self) -> None:
@@ -91,6 +94,8 @@ class Pipeline:
             if first[0] is _STOP:
                 return
             await self._process_batch(self._take_batch(first))
+            if self._queue.empty():
+                self.idle.set()
 
     async def drain(self) -> None:
         """Process everything submitted so far (tests, the console, shutdown)."""
@@ -98,6 +103,7 @@ class Pipeline:
             first = self._queue.get_nowait()
             if first[0] is not _STOP:
                 await self._process_batch(self._take_batch(first))
+        self.idle.set()
 
     def _take_batch(self, first: tuple[Event, float]) -> list[tuple[Event, float]]:
         started = time.perf_counter()

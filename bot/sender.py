@@ -101,34 +101,29 @@ class OutboxSender:
 
         While the transport is disconnected nothing is tried, so an outage uses up no retries.
         """
-        sent = 0
-        while self._transport.connected:
-            batch = await self._claim()
-            if not batch:
-                return sent
+        sent, more = 0, True
+        while more and self._transport.connected:
+            batch, more = await self._claim()
             for row in batch:
                 sent += await self._deliver(row)
         return sent
 
-    async def _claim(self) -> Sequence:
-        """Read what is due, pick what pacing allows, then claim exactly those still pending."""
+    async def _claim(self) -> tuple[Sequence, bool]:
+        """Claim the due messages pacing allows now; also say whether more may be due."""
         now = self._clock.now()
-        async with self._engine.connect() as conn:
+        async with write_transaction(self._engine) as conn:
             rows = (await conn.execute(
                 select(_OUTBOX).where(_OUTBOX.c.status == OutboxStatus.PENDING.value,
                                       _OUTBOX.c.not_before <= now)
                 .order_by(_OUTBOX.c.id).limit(self._config.claim_batch)
             )).all()
-        chosen = self._pace(rows, now)
-        if not chosen:
-            return []
-        async with write_transaction(self._engine) as conn:
-            claimed = set((await conn.execute(
-                update(_OUTBOX).where(_OUTBOX.c.id.in_([r.id for r in chosen]),
-                                      _OUTBOX.c.status == OutboxStatus.PENDING.value)
-                .values(status=OutboxStatus.SENDING.value, claimed_at=now).returning(_OUTBOX.c.id)
-            )).scalars())
-        return [row for row in chosen if row.id in claimed]
+            chosen = self._pace(rows, now)
+            if chosen:
+                await conn.execute(
+                    update(_OUTBOX).where(_OUTBOX.c.id.in_([r.id for r in chosen]))
+                    .values(status=OutboxStatus.SENDING.value, claimed_at=now)
+                )
+        return chosen, len(rows) == self._config.claim_batch and bool(chosen)
 
     def _pace(self, rows: Sequence, now: datetime) -> list:
         """Pick the rows pacing allows now, keeping each conversation's order."""
@@ -153,6 +148,7 @@ class OutboxSender:
         except Exception as exc:  # any failure of the platform is retried, never lost
             await self._failed(row, exc)
             return 0
+        # Committed before the next message goes out: a crash repeats at most this one.
         async with write_transaction(self._engine) as conn:
             await conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id).values(
                 status=OutboxStatus.SENT.value, sent_at=self._clock.now(), platform_msg_id=platform_id,
