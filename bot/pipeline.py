@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 from sqlalchemy import JSON, Integer, String, TextClause, bindparam, text
+from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import Context, Services
@@ -23,6 +24,7 @@ from bot.uow import UnitOfWork
 _LOGGER = logging.getLogger(__name__)
 
 _STOP = object()  # put in the queue by stop(): run() returns when it gets there
+RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 1.0, 30.0
 _MESSAGE_COLUMNS = ("platform_msg_id", "community_id", "member_id", "kind", "text", "mentions",
                     "quote_msg_id", "quote_member_id", "routed_to", "received_at")
 
@@ -59,8 +61,10 @@ class Pipeline:
     """Takes events from a transport and turns each into committed state and outbox rows.
 
     Events that arrive together are committed together (group commit, up to
-    `pipeline.batch_max`), each handler in its own savepoint; nothing is sent
-    before the transaction that produced it has committed.
+    `pipeline.batch_max`). Handlers first run without savepoints; if one fails, the
+    batch runs again with a savepoint per handler. Nothing is sent before the
+    transaction that produced it has committed. While the database is unreachable,
+    `run` keeps the batch and tries again with backoff.
     """
 
     def __init__(self, engine: AsyncEngine, services: Services, *,
@@ -68,7 +72,7 @@ class Pipeline:
         self._engine = engine
         self._services = services
         self.on_committed = on_committed
-        self._queue: asyncio.Queue[tuple[Event, float]] = asyncio.Queue()
+        self._queue: asyncio.Queue[Event | object] = asyncio.Queue()
         self._batch_max = services.settings.pipeline.batch_max
         self._stop_seen = False
         self.idle = asyncio.Event()  # set while nothing waits to be processed
@@ -78,11 +82,11 @@ class Pipeline:
     def submit(self, event: Event) -> None:
         """Called by the transport for every platform event; never blocks."""
         self.idle.clear()
-        self._queue.put_nowait((event, 0.0))
+        self._queue.put_nowait(event)
 
     def stop(self) -> None:
         """Let `run` finish what was submitted before, then return."""
-        self._queue.put_nowait((_STOP, 0.0))
+        self._queue.put_nowait(_STOP)
 
     @property
     def pending(self) -> int:
@@ -91,9 +95,9 @@ class Pipeline:
     async def run(self) -> None:
         while not self._stop_seen:
             first = await self._queue.get()
-            if first[0] is _STOP:
+            if first is _STOP:
                 return
-            await self._process_batch(self._take_batch(first))
+            await self._process_until_stored(self._take_batch(first))
             if self._queue.empty():
                 self.idle.set()
 
@@ -101,27 +105,43 @@ class Pipeline:
         """Process everything submitted so far (tests, the console, shutdown)."""
         while not self._queue.empty():
             first = self._queue.get_nowait()
-            if first[0] is not _STOP:
+            if first is not _STOP:
                 await self._process_batch(self._take_batch(first))
         self.idle.set()
 
-    def _take_batch(self, first: tuple[Event, float]) -> list[tuple[Event, float]]:
+    def _take_batch(self, first: Event) -> list[tuple[Event, float]]:
         started = time.perf_counter()
-        batch = [(first[0], started)]
+        batch = [(first, started)]
         while len(batch) < self._batch_max and not self._queue.empty():
-            event = self._queue.get_nowait()[0]
+            event = self._queue.get_nowait()
             if event is _STOP:
                 self._stop_seen = True
                 break
             batch.append((event, started))
         return batch
 
+    async def _process_until_stored(self, batch: Sequence[tuple[Event, float]]) -> None:
+        """A database that is down loses nothing: the batch waits in memory and is tried again."""
+        delay = RETRY_FIRST_SECONDS
+        while True:
+            try:
+                await self._process_batch(batch)
+                return
+            except (OperationalError, InterfaceError):
+                _LOGGER.error("the database is unreachable; %d events wait, next try in %.0f s",
+                              len(batch), delay, exc_info=True)
+                await self._services.clock.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
+
     async def _process_batch(self, batch: Sequence[tuple[Event, float]], *, isolated: bool = False) -> None:
+        """Raises only when the database itself fails (see `_process_until_stored`)."""
         try:
             await self._run_batch(batch, isolated=isolated)
         except NeedsIsolation:
             await self._process_batch(batch, isolated=True)
             return
+        except (OperationalError, InterfaceError):
+            raise
         except Exception:
             if len(batch) == 1:
                 _LOGGER.exception("could not process %r; it is dropped", batch[0][0])

@@ -291,3 +291,32 @@ async def test_a_failure_in_a_batch_spoils_nothing_else_in_it(chat: Chat, app, t
     assert members["bob"].locale is None and members["dave"].locale is None
     assert len(await rows(app, schema.messages)) == 5
     assert [a.outcome for a in await rows(app, schema.audit_log)] == ["ok"]
+
+
+async def test_an_unreachable_database_loses_nothing(app, transport, caplog) -> None:  # noqa: ANN001
+    """While the database is down the batch waits in memory and is tried again with backoff."""
+    import asyncio
+
+    from sqlalchemy.exc import OperationalError
+
+    real_run_batch, failures = app.pipeline._run_batch, []
+
+    async def flaky(batch, *, isolated):  # noqa: ANN001, ANN202
+        if len(failures) < 2:
+            failures.append(len(batch))
+            raise OperationalError("INSERT ...", {}, ConnectionRefusedError("database down"))
+        return await real_run_batch(batch, isolated=isolated)
+
+    app.pipeline._run_batch = flaky
+    running = asyncio.create_task(app.pipeline.run())
+    transport.inject(make_message("/ping", "alice"))
+    for _ in range(200):
+        if await rows(app, schema.messages):
+            break
+        await asyncio.sleep(0.01)
+    app.pipeline.stop()
+    await asyncio.wait_for(running, 5)
+    await app.drain()
+    assert failures == [1, 1]
+    assert [m.text for m in transport.take()] == ["@alice 我在呢，一切正常。"]
+    assert "the database is unreachable; 1 events wait, next try in 2 s" in caplog.text
