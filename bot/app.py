@@ -43,6 +43,7 @@ class App:
         self._wake.set()
 
     async def start(self) -> None:
+        await self.services.conversations.load(self.engine)
         recovered = await self.sender.recover()
         if recovered:
             _LOGGER.warning("%d messages were being sent when the bot stopped; they will be sent again",

@@ -10,6 +10,7 @@ from bot.app import App
 from bot.clock import Clock, SystemClock
 from bot.config import CoreSettings
 from bot.context import Services
+from bot.conversations import ConversationStore
 from bot.db.engine import create_engine
 from bot.db.migrate import ensure_schema
 from bot.maintenance import RetentionPruner
@@ -19,6 +20,7 @@ from bot.registry import HandlerRegistry
 from bot.router import Router
 from bot.sender import OutboxSender, Pacer
 from bot.templates import TEMPLATES_DIR, TemplateRenderer
+from bot.timeouts import ConversationTimer
 from bot.transports.base import PacingLimits, Transport
 
 
@@ -30,7 +32,9 @@ def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[Ha
     missing = renderer.missing_command_docs((spec.capability, spec.key) for spec in router.commands)
     if missing:
         raise ValueError("commands without usage and summary: " + ", ".join(missing))
-    return Services(settings=settings, clock=clock, renderer=renderer, directory=Directory(settings), router=router)
+    conversations = ConversationStore(router.conversations, clock.now)
+    return Services(settings=settings, clock=clock, renderer=renderer, directory=Directory(settings),
+                    router=router, conversations=conversations)
 
 
 def build_app(settings: CoreSettings, *, transport: Transport, registries: Sequence[HandlerRegistry],
@@ -43,7 +47,8 @@ def build_app(settings: CoreSettings, *, transport: Transport, registries: Seque
     sender = OutboxSender(engine, transport, clock, settings.outbox, Pacer(limits))
     pipeline = Pipeline(engine, services)
     pruner = RetentionPruner(engine, clock, settings.database.message_retention_days)
-    app = App(engine, services, transport, pipeline, sender, due_sources=[pruner])
+    timer = ConversationTimer(engine, services)
+    app = App(engine, services, transport, pipeline, sender, due_sources=[pruner, timer])
     pipeline.on_committed = app.wake
     return app
 

@@ -15,6 +15,7 @@ from bot.outbox import Draft
 
 if TYPE_CHECKING:
     from bot.clock import Clock
+    from bot.conversations import Conversation, ConversationStore
     from bot.config import CoreSettings
     from bot.members import Directory
     from bot.router import Router
@@ -31,12 +32,13 @@ class Services:
     renderer: TemplateRenderer
     directory: Directory
     router: Router
+    conversations: ConversationStore
 
 
 class Context:
     """One event's view of the bot. Replies are written to the outbox in this transaction."""
 
-    def __init__(self, services: Services, uow: UnitOfWork, event: Event, actor: MemberRef,
+    def __init__(self, services: Services, uow: UnitOfWork, event: Event | None, actor: MemberRef,
                  community: CommunityRef | None, message_row_id: int | None = None, *,
                  isolated: bool = True) -> None:
         self.services = services
@@ -47,6 +49,7 @@ class Context:
         self.message_row_id = message_row_id
         self.audit_record: AuditRecord | None = None
         self.isolated = isolated  # False: no savepoint per handler (see bot.dispatch._guarded)
+        self.conversation: Conversation | None = None  # set for a conversation's steps
 
     @property
     def db(self) -> AsyncConnection:
@@ -67,10 +70,10 @@ class Context:
             return self.community.locale
         return self.services.renderer.locale_or_default(self.actor.locale)
 
-    def render(self, template: str, locale: str | None = None, **params: Any) -> str:
+    def render(self, template: str, locale: str | None = None, /, **params: Any) -> str:
         return self.services.renderer.render(template, locale or self.locale, **params)
 
-    async def reply(self, template: str, *, mention_sender: bool = True, **params: Any) -> None:
+    async def reply(self, template: str, /, *, mention_sender: bool = True, **params: Any) -> None:
         """Answer in the conversation the event came from (in a room, addressed to the sender)."""
         text = self.render(template, **params)
         if self.community is None:
@@ -84,18 +87,18 @@ class Context:
         await self._enqueue(Draft(text, template, self.locale, room_id=self.community.platform_id,
                                   mentions=mentions, in_reply_to=self.message_row_id))
 
-    async def reply_privately(self, template: str, **params: Any) -> None:
+    async def reply_privately(self, template: str, /, **params: Any) -> None:
         """Answer the sender in a direct message, wherever they asked."""
         await self.dm(self.actor, template, **params)
 
-    async def dm(self, member: MemberRef, template: str, *, dedupe_key: str | None = None,
+    async def dm(self, member: MemberRef, template: str, /, *, dedupe_key: str | None = None,
                  not_before: datetime | None = None, **params: Any) -> None:
         locale = self.services.renderer.locale_or_default(member.locale)
         text = self.render(template, locale, **params)
         await self._enqueue(Draft(text, template, locale, contact_id=member.platform_id,
                                   dedupe_key=dedupe_key, not_before=not_before))
 
-    async def post(self, community: CommunityRef, template: str, *, mentions: tuple[str, ...] = (),
+    async def post(self, community: CommunityRef, template: str, /, *, mentions: tuple[str, ...] = (),
                    dedupe_key: str | None = None, not_before: datetime | None = None, **params: Any) -> None:
         """A public message in a community, in that community's language."""
         text = self.render(template, community.locale, **params)
@@ -109,6 +112,10 @@ class Context:
         if found is None:
             found = await directory.ensure_member(self.uow, contact, self.now)
         return found
+
+    async def start_conversation(self, name: str, state: str, **data: Any) -> None:
+        """Open (or restart) the actor's private conversation `name` in `state`."""
+        await self.services.conversations.save(self.uow, self.actor.id, name, state, data)
 
     def note_audit(self, *, target: MemberRef | None = None, **details: Any) -> None:
         """Add the target and details to this command's audit entry."""

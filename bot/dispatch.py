@@ -8,7 +8,8 @@ from bot.audit import AuditRecord, Outcome, write_audit
 from bot.context import Context
 from bot.errors import UsageError, UserFacingError
 from bot.registry import CommandSpec, Where
-from bot.router import CommandRoute, MatcherRoute, Route, UnknownCommandRoute
+from bot.conversations import Conversation
+from bot.router import CommandRoute, ConversationRoute, MatcherRoute, Route, UnknownCommandRoute
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -24,6 +25,10 @@ async def dispatch_route(ctx: Context, route: Route) -> None:
         await _run_command(ctx, route)
     elif isinstance(route, MatcherRoute):
         await _guarded(ctx, route.name, route.spec.handler(ctx, route.match), usage_of=None)
+    elif isinstance(route, ConversationRoute):
+        store = ctx.services.conversations
+        ctx.conversation = Conversation(store, ctx.uow, route.spec, route.active)
+        await _guarded(ctx, route.name, route.handler(ctx, route.text), usage_of=None)
 
 
 async def dispatch_event(ctx: Context) -> None:

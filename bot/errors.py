@@ -18,7 +18,7 @@ class ConfigError(Exception):
 class UserFacingError(Exception):
     """Abort a handler and answer the user with a template, not with a traceback."""
 
-    def __init__(self, template: str, **params: Any) -> None:
+    def __init__(self, template: str, /, **params: Any) -> None:
         super().__init__(template)
         self.template = template
         self.params = params
@@ -30,7 +30,7 @@ class UsageError(UserFacingError):
     `problem` names a template that says what was wrong (rendered with `params`).
     """
 
-    def __init__(self, problem: str | None = None, **params: Any) -> None:
+    def __init__(self, problem: str | None = None, /, **params: Any) -> None:
         super().__init__("core/usage", **params)
         self.problem = problem
 

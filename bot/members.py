@@ -5,6 +5,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, replace
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -146,14 +147,21 @@ class Directory:
         self._members[ref.platform_id] = (ref, time.monotonic() + CACHE_SECONDS)
 
     async def find_member(self, conn: AsyncConnection, platform_id: str) -> MemberRef | None:
+        return await self._find(conn, schema.members.c.platform_id == platform_id)
+
+    async def find_member_by_id(self, conn: AsyncConnection, member_id: int) -> MemberRef | None:
+        return await self._find(conn, schema.members.c.id == member_id)
+
+    async def _find(self, conn: AsyncConnection, condition: Any) -> MemberRef | None:
         table = schema.members
         row = (await conn.execute(
-            select(table.c.id, table.c.display_name, table.c.role, table.c.locale)
-            .where(table.c.platform_id == platform_id)
+            select(table.c.id, table.c.platform_id, table.c.display_name, table.c.role, table.c.locale)
+            .where(condition)
         )).one_or_none()
         if row is None:
             return None
-        return self._effective(MemberRef(row.id, platform_id, row.display_name, Role.parse(row.role), row.locale))
+        return self._effective(MemberRef(row.id, row.platform_id, row.display_name, Role.parse(row.role),
+                                         row.locale))
 
     async def set_role(self, uow: UnitOfWork, member: MemberRef, role: Role) -> None:
         table = schema.members

@@ -14,6 +14,7 @@ from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import Context, Services
+from bot.conversations import Active
 from bot.db.schema import Role, UTCDateTime
 from bot.dispatch import NeedsIsolation, dispatch_event, dispatch_route
 from bot.events import Contact, Event, IncomingMessage, MemberJoined, MemberLeft, RoomStatus
@@ -199,7 +200,7 @@ class Pipeline:
         others = {c.id: await directory.ensure_member(uow, c, now) for c in self._other_contacts(message)}
         quoted = message.quote.sender if message.quote else None
         quote_member = others[quoted.id] if quoted else None
-        route = self._services.router.route(message)
+        route = self._services.router.route(message, await self._open_conversation(uow, message, sender))
         params = {
             "platform_msg_id": message.message_id,
             "community_id": community.id if community else None,
@@ -213,6 +214,13 @@ class Pipeline:
             "received_at": now,
         }
         return _Prepared(message, sender, community, route, params)
+
+    async def _open_conversation(self, uow: UnitOfWork, message: IncomingMessage,
+                                 sender: MemberRef) -> Active | None:
+        store = self._services.conversations
+        if not message.is_direct or not store.may_have(sender.id):
+            return None  # the common case costs no query
+        return await store.get(uow.conn, sender.id)
 
     def _with_room_status(self, sender: MemberRef, message: IncomingMessage) -> MemberRef:
         """Room owners and admins may act as moderators in their room, if the config says so."""

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from pydantic import BaseModel
 
 from bot.commands import Invocation
+from bot.conversations import ConversationSpec
 from bot.db.schema import Role
 from bot.events import IncomingMessage, MemberJoined, MemberLeft
 
@@ -83,6 +84,7 @@ class HandlerRegistry:
         self.commands: list[CommandSpec] = []
         self.matchers: list[MatcherSpec] = []
         self.event_handlers: list[EventHandlerSpec] = []
+        self.conversations: list[ConversationSpec] = []
 
     def command(self, name: str, *, aliases: Iterable[str] = (), role: Role = Role.MEMBER,
                 where: Where = Where.ANYWHERE) -> Callable[[CommandHandler], CommandHandler]:
@@ -97,6 +99,11 @@ class HandlerRegistry:
             self.matchers.append(MatcherSpec(name, match, handler, self.capability, where))
             return handler
         return register
+
+    def add_conversation(self, spec: ConversationSpec) -> ConversationSpec:
+        """Declare a multi-step private conversation; start it with `ctx.start_conversation`."""
+        self.conversations.append(spec)
+        return spec
 
     def on(self, event_type: type[MemberJoined] | type[MemberLeft]) -> Callable[[EventHandler], EventHandler]:
         def register(handler: EventHandler) -> EventHandler:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot.commands import Invocation, ParsedCommand, parse_command
+from bot.conversations import Active, ConversationSpec, StepHandler
 from bot.db.schema import Role
 from bot.events import IncomingMessage, MessageKind
 from bot.registry import CommandSpec, EventHandlerSpec, HandlerRegistry, MatcherSpec
@@ -45,7 +46,21 @@ class MatcherRoute:
         return self.spec.name
 
 
-Route = CommandRoute | UnknownCommandRoute | MatcherRoute
+@dataclass(frozen=True, slots=True)
+class ConversationRoute:
+    """The member's next message in an open conversation, or one of its fallback commands."""
+
+    spec: ConversationSpec
+    active: Active
+    handler: StepHandler
+    text: str
+
+    @property
+    def name(self) -> str:
+        return f"conversation {self.spec.name}:{self.active.state}"
+
+
+Route = CommandRoute | UnknownCommandRoute | MatcherRoute | ConversationRoute
 
 
 class Router:
@@ -54,6 +69,7 @@ class Router:
         self.commands = tuple(spec for r in registries for spec in r.commands)
         self.matchers = tuple(spec for r in registries for spec in r.matchers)
         self.event_handlers = tuple(spec for r in registries for spec in r.event_handlers)
+        self.conversations = {spec.name: spec for r in registries for spec in r.conversations}
         self._by_name: dict[tuple[str, ...], CommandSpec] = {}
         for spec in self.commands:
             for name in spec.names:
@@ -62,10 +78,16 @@ class Router:
                     raise ValueError(f"command name {name!r} is registered twice")
                 self._by_name[key] = spec
 
-    def route(self, message: IncomingMessage) -> Route | None:
+    def route(self, message: IncomingMessage, active: Active | None = None) -> Route | None:
+        """An open conversation's step or fallback first (private messages only), then a
+        command, then the matchers in declared order."""
         if message.kind is not MessageKind.TEXT or message.from_self:
             return None
         parsed = parse_command(message)
+        if active is not None and message.is_direct:
+            step = self._conversation_step(active, parsed, message)
+            if step is not None:
+                return step
         if parsed is not None:
             return self._resolve(parsed, message)
         for spec in self.matchers:
@@ -74,6 +96,18 @@ class Router:
                 if match is not None:
                     return MatcherRoute(spec, match)
         return None
+
+    def _conversation_step(self, active: Active, parsed: ParsedCommand | None,
+                           message: IncomingMessage) -> ConversationRoute | None:
+        spec = self.conversations.get(active.name)
+        if spec is None or active.state not in spec.steps:
+            return None
+        if parsed is None:
+            return ConversationRoute(spec, active, spec.steps[active.state], message.text.strip())
+        fallback = spec.fallbacks.get(parsed.words[0].lower())
+        if fallback is None:
+            return None  # other commands (/help...) work as usual; the conversation waits
+        return ConversationRoute(spec, active, fallback, parsed.rest_after(1))
 
     def _resolve(self, parsed: ParsedCommand, message: IncomingMessage) -> Route:
         words = tuple(w.lower() for w in parsed.words)

@@ -42,7 +42,7 @@ class TemplateRenderer:
     def locale_or_default(self, locale: str | None) -> str:
         return locale if locale in LOCALES else self.default_locale
 
-    def render(self, name: str, locale: str | None = None, **params: Any) -> str:
+    def render(self, name: str, locale: str | None = None, /, **params: Any) -> str:
         template = self._env.get_template(f"{self.locale_or_default(locale)}/{name}.j2")
         return template.render(**params).strip()
 

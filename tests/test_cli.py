@@ -102,7 +102,9 @@ def test_postgresql_needs_db_upgrade_before_run(pg_database: str, tmp_path: Path
         assert refused.returncode == 3
         assert "run `kocbot db upgrade` first" in refused.stderr
         upgraded = _kocbot("db", "upgrade", env=env)
-        assert upgraded.returncode == 0 and "schema revision 0001" in upgraded.stdout
+        from bot.db.migrate import head_revision
+
+        assert upgraded.returncode == 0 and f"schema revision {head_revision()}" in upgraded.stdout
         ran = _kocbot("--data-dir", str(tmp_path), "run", stdin="alice: /ping\n", env=env)
         assert ran.returncode == 0 and "[playground] kocbot: @alice 我在呢，一切正常。" in ran.stdout
     finally:

@@ -183,9 +183,25 @@ class OutboxMessage(Base):
     platform_msg_id: Mapped[str | None] = mapped_column(String(128))
 
 
+class ConversationRow(Base):
+    """A member's open multi-step conversation with the bot (one at a time)."""
+
+    __tablename__ = "conversations"
+
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    name: Mapped[str] = mapped_column(String(64))
+    state: Mapped[str] = mapped_column(String(64))
+    data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    started_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 communities = Community.__table__
 members = Member.__table__
 memberships = Membership.__table__
 messages = MessageLog.__table__
 audit_log = AuditEntry.__table__
 outbox = OutboxMessage.__table__
+conversations = ConversationRow.__table__
