@@ -28,7 +28,9 @@ def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[Ha
     overrides = settings.bot.templates_dir
     roots = (overrides, TEMPLATES_DIR) if overrides else (TEMPLATES_DIR,)
     renderer = TemplateRenderer(roots, default_locale=settings.bot.locale, globals_={"bot_name": settings.bot.name})
-    router = Router(registries)
+    sections = {r.capability: getattr(settings, r.capability) for r in registries
+                if r.config_section is not None and hasattr(settings, r.capability)}
+    router = Router(registries, sections)
     missing = renderer.missing_command_docs((spec.capability, spec.key) for spec in router.commands)
     if missing:
         raise ValueError("commands without usage and summary: " + ", ".join(missing))

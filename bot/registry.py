@@ -18,7 +18,8 @@ if TYPE_CHECKING:
     from bot.context import Context
 
 CommandHandler = Callable[["Context", Invocation], Awaitable[None]]
-MatchFunction = Callable[[IncomingMessage], Any | None]
+# A matcher sees the message and its capability's config section (None if it has none).
+MatchFunction = Callable[[IncomingMessage, Any], Any | None]
 MatchHandler = Callable[["Context", Any], Awaitable[None]]
 EventHandler = Callable[["Context", MemberJoined | MemberLeft], Awaitable[None]]
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import difflib
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -64,8 +64,9 @@ Route = CommandRoute | UnknownCommandRoute | MatcherRoute | ConversationRoute
 
 
 class Router:
-    def __init__(self, registries: Sequence[HandlerRegistry]) -> None:
+    def __init__(self, registries: Sequence[HandlerRegistry], sections: Mapping[str, Any] | None = None) -> None:
         self.registries = tuple(registries)
+        self._sections = dict(sections or {})  # each capability's config section, for its matchers
         self.commands = tuple(spec for r in registries for spec in r.commands)
         self.matchers = tuple(spec for r in registries for spec in r.matchers)
         self.event_handlers = tuple(spec for r in registries for spec in r.event_handlers)
@@ -92,7 +93,7 @@ class Router:
             return self._resolve(parsed, message)
         for spec in self.matchers:
             if spec.where.allows(message):
-                match = spec.match(message)
+                match = spec.match(message, self._sections.get(spec.capability))
                 if match is not None:
                     return MatcherRoute(spec, match)
         return None

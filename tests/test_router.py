@@ -24,13 +24,14 @@ class ThanksMatch:
     receivers: tuple[str, ...]
 
 
-def _thanks(message):  # noqa: ANN001, ANN202
-    if "谢谢" in message.text and message.mentions:
+def _thanks(message, config):  # noqa: ANN001, ANN202
+    if config["phrase"] in message.text and message.mentions:
         return ThanksMatch(tuple(c.id for c in message.mentions))
     return None
 
 
-def _anything(message):  # noqa: ANN001, ANN202
+def _anything(message, config):  # noqa: ANN001, ANN202
+    assert config is None  # its capability has no config section
     return "anything"
 
 
@@ -39,8 +40,9 @@ def _router() -> Router:
     extra.command("feedback", aliases=("反馈",), where=Where.ANYWHERE)(_noop)
     extra.command("issue open", aliases=("问题 新建",), role=Role.MODERATOR)(_noop)
     extra.matcher("thanks", _thanks)(_noop)
-    extra.matcher("anything", _anything)(_noop)
-    return Router([*REGISTRIES, extra])
+    chatter = HandlerRegistry("chatter")
+    chatter.matcher("anything", _anything)(_noop)
+    return Router([*REGISTRIES, extra, chatter], {"extra": {"phrase": "谢谢"}})
 
 
 def test_full_width_punctuation_and_wechat_mention_padding_are_normalised() -> None:
