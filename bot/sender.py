@@ -8,7 +8,7 @@ from collections import deque
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
@@ -21,6 +21,7 @@ from bot.transports.base import PacingLimits, Transport
 
 _LOGGER = logging.getLogger(__name__)
 _OUTBOX = schema.outbox
+CLAIM_LEASE = timedelta(minutes=10)
 
 
 class Pacer:
@@ -113,9 +114,11 @@ class OutboxSender:
         now = self._clock.now()
         async with write_transaction(self._engine) as conn:
             rows = (await conn.execute(
-                select(_OUTBOX).where(_OUTBOX.c.status == OutboxStatus.PENDING.value,
-                                      _OUTBOX.c.not_before <= now)
-                .order_by(_OUTBOX.c.id).limit(self._config.claim_batch)
+                select(_OUTBOX).where(or_(
+                    (_OUTBOX.c.status == OutboxStatus.PENDING.value) & (_OUTBOX.c.not_before <= now),
+                    # a claim whose sender died or failed mid-batch: take it over after the lease
+                    (_OUTBOX.c.status == OutboxStatus.SENDING.value) & (_OUTBOX.c.claimed_at < now - CLAIM_LEASE),
+                )).order_by(_OUTBOX.c.id).limit(self._config.claim_batch)
             )).all()
             chosen = self._pace(rows, now)
             if chosen:

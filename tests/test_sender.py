@@ -137,3 +137,16 @@ async def test_an_outage_holds_messages_without_using_up_retries(app: App, trans
     transport.connected = True
     await app.drain()
     assert [m.text for m in transport.take()] == ["during the outage"]
+
+
+async def test_a_claim_left_behind_is_taken_over_after_the_lease(app: App, transport, clock) -> None:  # noqa: ANN001
+    from bot.sender import CLAIM_LEASE
+
+    await _queue(app, _to_room("r1", "claimed, then the sender failed"))
+    async with app.engine.begin() as conn:
+        await conn.execute(update(schema.outbox).values(status="sending", claimed_at=clock.now()))
+    await app.drain()
+    assert transport.take() == []  # someone may still be sending it
+    await app.advance_to(clock.now() + CLAIM_LEASE + timedelta(seconds=1))
+    await app.drain()
+    assert [m.text for m in transport.take()] == ["claimed, then the sender failed"]
