@@ -34,6 +34,7 @@ const CONTACTS = [
   { id: 'carol', name: 'Carol' },
   { id: 'dave', name: 'Dave' },
   { id: 'mod', name: 'Moderator' },
+  { id: 'gh_brand', name: 'Brand News', type: 'Official' }, // an official (public) account
 ]
 const ROOMS = [ // PuppetMock tells rooms from contacts by the '@' in the id
   { id: 'room1@chatroom', topic: 'KOC group 1', memberIdList: ['kocbot', 'alice', 'bob', 'carol', 'mod'], ownerId: 'mod', adminIdList: ['mod'] },
@@ -65,8 +66,14 @@ class BedPuppet extends PuppetMock {
   // PuppetMock's messageSend* return no message id (python's say() then fails with
   // "no id") and drop mention ids: replace them. The sent message is echoed back as a
   // `message` event from the bot itself, as a real account does.
-  bedSend (conversationId, fields, kind) {
+  async bedSend (conversationId, fields, kind) {
     if (!this.isLoggedIn) throw new Error('not logged in')
+    if (dropOnSend > 0) { // the connection breaks with this send in flight: it is not delivered
+      dropOnSend--
+      emit({ event: 'dropped', cause: 'send', conversation: conversationId, text: fields.text ?? '' })
+      await stopServer()
+      throw new Error('the bed dropped the connection during this send')
+    }
     const p = this.inject(this.currentUserId, conversationId, fields)
     emit({ event: 'sent', conversation: conversationId, kind, text: p.text ?? p.filename ?? '', mentions: p.mentionIdList || [], id: p.id })
     return p.id
@@ -102,7 +109,8 @@ const { mocker } = puppet
 const contact = id => mocker.ContactMock.load(id)
 const room = id => mocker.RoomMock.load(id)
 for (const c of [BOT, ...CONTACTS]) {
-  mocker.createContact({ ...c, avatar: '', alias: '', friend: true, phone: [], address: '', city: '', province: '', signature: '' })
+  const type = PUPPET.types.Contact[c.type || 'Individual']
+  mocker.createContact({ ...c, type, avatar: '', alias: '', friend: true, phone: [], address: '', city: '', province: '', signature: '' })
 }
 for (const r of ROOMS) mocker.createRoom({ avatar: '', ...r, memberIdList: [...r.memberIdList] })
 await puppet.start()
@@ -117,6 +125,7 @@ async function freePort () {
 
 const PORT = Number(args.port) || await freePort()
 let server
+let dropOnSend = 0 // set by the drop_on_send command
 
 async function startServer () {
   if (server) throw new Error('server already running')
@@ -140,17 +149,32 @@ async function stopServer () {
 
 const ids = list => (list || []).map(contact)
 const need = (cmd, ...keys) => keys.forEach(k => { if (cmd[k] === undefined) throw new Error(`missing "${k}"`) })
+const messageType = name => { // "Text" (default), "Image", "Audio", "Url"...: a PUPPET.types.Message name
+  const type = PUPPET.types.Message[name || 'Text']
+  if (type === undefined) throw new Error(`unknown message type ${JSON.stringify(name)}`)
+  return type
+}
 
 const COMMANDS = {
   async room_message (c) {
     need(c, 'room', 'from', 'text')
     const mentionIdList = [...(c.mentions || [])]
     mentionIdList.forEach(contact) // throws on an unknown id
-    return { id: puppet.inject(c.from, c.room, { text: c.text, mentionIdList }).id }
+    return { id: puppet.inject(c.from, c.room, { text: c.text, mentionIdList, type: messageType(c.type) }).id }
   },
   async dm (c) {
     need(c, 'from', 'text')
-    return { id: puppet.inject(c.from, c.to || BOT.id, { text: c.text }).id }
+    return { id: puppet.inject(c.from, c.to || BOT.id, { text: c.text, type: messageType(c.type) }).id }
+  },
+  async redeliver (c) { // the puppet emits a message event again, as some do after a reconnect
+    need(c, 'id')
+    mocker.MessageMock.load(c.id) // throws on an unknown id
+    puppet.emit('message', { messageId: c.id })
+    return {}
+  },
+  async drop_on_send (c) { // the next `count` sends drop the server instead of being delivered
+    dropOnSend = c.count ?? 1
+    return {}
   },
   async join (c) {
     need(c, 'room', 'members')
