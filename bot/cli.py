@@ -24,9 +24,11 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="start the bot")
-    run.add_argument("--transport", choices=["console"], help="override bot.transport")
+    run.add_argument("--transport", choices=["console", "wechaty"],
+                     help="override bot.transport: console (the playground) or wechaty (real WeChat groups)")
     run.add_argument("--console", action="store_true", help="the console playground (same as --transport console)")
-    run.add_argument("--script", type=Path, help="read playground lines from FILE, print the transcript, exit")
+    run.add_argument("--script", type=Path, help="read playground lines from FILE, print the transcript, exit "
+                                                 "(the console playground)")
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply pending migrations")
@@ -42,7 +44,8 @@ def _settings(args: argparse.Namespace) -> CoreSettings:
     from handlers import config_sections  # the capabilities own their config sections
 
     overrides = {}
-    transport = "console" if getattr(args, "console", False) else getattr(args, "transport", None)
+    playground = getattr(args, "console", False) or getattr(args, "script", None) is not None
+    transport = "console" if playground else getattr(args, "transport", None)
     if transport:
         overrides = {"bot": {"transport": transport}}
     return load_settings(args.config, data_dir=args.data_dir, capability_sections=config_sections(),
@@ -102,7 +105,31 @@ async def _run(args: argparse.Namespace, settings: CoreSettings) -> int:
 
     setup_logging(settings.data_dir, args.log_level)
     _LOGGER.info("starting kocbot with the %s transport on %s", settings.bot.transport, _safe_url(settings))
+    if settings.bot.transport == "wechaty":
+        return await _run_wechaty(settings)
     return await _run_console(settings, args.script)
+
+
+async def _run_wechaty(settings: CoreSettings) -> int:
+    """Serve real WeChat groups until SIGINT or SIGTERM, then stop gracefully."""
+    import signal
+
+    from bot.bootstrap import open_app
+    from bot.transports.wechaty import WechatyTransport
+    from handlers import REGISTRIES
+
+    app = await open_app(settings, transport=WechatyTransport(settings.wechaty), registries=REGISTRIES)
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(signum, app.stop)
+    where = settings.wechaty.endpoint or "the gateway the discovery service names"
+    print(f"kocbot is serving WeChat through {where}; Ctrl-C stops it. Log: {settings.data_dir / 'kocbot.log'}",
+          file=sys.stderr, flush=True)
+    try:
+        await app.run_forever()
+    finally:
+        await app.close()
+    return 0
 
 
 async def _run_console(settings: CoreSettings, script: Path | None) -> int:

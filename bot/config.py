@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import tomllib
 from collections.abc import Mapping
 from pathlib import Path
@@ -18,6 +19,10 @@ DEFAULTS_FILE = PROJECT_DIR / "config" / "default.toml"
 ENV_PREFIX = "KOCBOT_"
 LOCALES = ("zh_CN", "en")
 Locale = Literal["zh_CN", "en"]
+# The Wechaty convention, read by every Wechaty SDK: they override the [wechaty] section.
+WECHATY_ENV = {"WECHATY_PUPPET_SERVICE_ENDPOINT": "endpoint", "WECHATY_PUPPET_SERVICE_TOKEN": "token"}
+_TOKEN = re.compile(r"[A-Za-z0-9._-]{1,256}")
+_ENDPOINT = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})")
 
 
 class Section(BaseModel):
@@ -40,8 +45,8 @@ class BotSection(Section):
     name: str = Field("kocbot", description="The bot's display name, used in the console and in templates.")
     locale: Locale = Field("zh_CN", description="Default language of the bot's messages: zh_CN or en.")
     timezone: str = Field("Asia/Shanghai", description="Default time zone of the communities (IANA name).")
-    transport: Literal["console"] = Field(
-        "console", description="Where the bot talks: the console playground (WeChat through Wechaty arrives next)."
+    transport: Literal["console", "wechaty"] = Field(
+        "console", description="Where the bot talks: console (the playground) or wechaty (real WeChat groups)."
     )
     templates_dir: Path | None = Field(
         None, description="A folder of your own templates (same layout as templates/) that override ours."
@@ -107,6 +112,42 @@ class ConsoleSection(Section):
     room: str = Field("playground", min_length=1, description="The console playground's starting room.")
 
 
+def _check_token(value: str) -> str:
+    if value and not _TOKEN.fullmatch(value):
+        raise ValueError("a Wechaty token: only letters, digits, '_', '-' and '.' "
+                         "(check for spaces or quotes copied with it)")
+    return value
+
+
+def _check_endpoint(value: str) -> str:
+    found = _ENDPOINT.fullmatch(value)
+    if value and (found is None or not 0 < int(found[1]) < 65536):
+        raise ValueError("host:port of the puppet service gateway, e.g. 127.0.0.1:8788 (no http://)")
+    return value
+
+
+class WechatySection(Section):
+    endpoint: str = Field(
+        "", description="host:port of your puppet service gateway (also WECHATY_PUPPET_SERVICE_ENDPOINT); "
+                        "empty asks the Wechaty discovery service where the token's gateway is."
+    )
+    token: str = Field(
+        "", repr=False,  # a secret: kept out of reprs and logs
+        description="The puppet service token (also WECHATY_PUPPET_SERVICE_TOKEN); needed by the wechaty transport.",
+    )
+    reconnect_initial_seconds: float = Field(1.0, gt=0, description="First wait before reconnecting; doubles each try.")
+    reconnect_max_seconds: float = Field(60.0, gt=0, description="Longest wait between two reconnection tries.")
+    heartbeat_seconds: float = Field(
+        60.0, gt=0, description="How often a quiet connection is checked (a ding to the puppet service)."
+    )
+    request_timeout_seconds: float = Field(
+        15.0, gt=0, description="Longest wait for one call to the puppet service before the connection counts as lost."
+    )
+
+    _token = field_validator("token")(_check_token)
+    _endpoint = field_validator("endpoint")(_check_endpoint)
+
+
 class CoreSettings(Section):
     """The core's sections; capabilities add their own through their registries."""
 
@@ -117,6 +158,7 @@ class CoreSettings(Section):
     outbox: OutboxSection = OutboxSection()
     pipeline: PipelineSection = PipelineSection()
     console: ConsoleSection = ConsoleSection()
+    wechaty: WechatySection = WechatySection()
     data_dir: Path = Field(Path("data"), description="Folder for the SQLite file and exports.")
 
     def community(self, room_id: str) -> CommunitySection | None:
@@ -172,6 +214,12 @@ def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     return tree
 
 
+def wechaty_env(environ: Mapping[str, str]) -> dict[str, Any]:
+    """WECHATY_PUPPET_SERVICE_ENDPOINT and _TOKEN, as the [wechaty] keys they set."""
+    found = {key: environ[name].strip() for name, key in WECHATY_ENV.items() if environ.get(name, "").strip()}
+    return {"wechaty": found} if found else {}
+
+
 def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as handle:
@@ -185,10 +233,23 @@ def _read_toml(path: Path) -> dict[str, Any]:
 def _first_error(exc: ValidationError, data: Mapping[str, Any]) -> ConfigError:
     error = exc.errors()[0]
     key = ".".join(str(part) for part in error["loc"])
+    value = _masked(error.get("input")) if key.endswith("token") else error.get("input")
     if error["type"] == "extra_forbidden":
-        return ConfigError(key, error["input"], "a known key (check the spelling against config/example.toml)")
+        return ConfigError(key, value, "a known key (check the spelling against config/example.toml)")
     expected = error["msg"].removeprefix("Value error, ").removeprefix("Input should be ")
-    return ConfigError(key, error.get("input"), expected)
+    return ConfigError(key, value, expected)
+
+
+def _masked(secret: object) -> str:
+    """Enough of a token to recognise it, not enough to use it: error lines end up in logs and chats."""
+    text = str(secret)
+    return f"{text[:4]}… ({len(text)} characters)"
+
+
+def _check_transport(settings: CoreSettings) -> None:
+    if settings.bot.transport == "wechaty" and not settings.wechaty.token:
+        raise ConfigError("wechaty.token", "", "the puppet service token: set WECHATY_PUPPET_SERVICE_TOKEN "
+                          "(or token under [wechaty] in the config file)")
 
 
 def settings_model(capability_sections: Mapping[str, type[BaseModel]]) -> type[CoreSettings]:
@@ -208,17 +269,20 @@ def load_settings(
     capability_sections: Mapping[str, type[BaseModel]] | None = None,
     overrides: Mapping[str, Any] | None = None,
 ) -> CoreSettings:
-    """Load defaults, then the user file, then KOCBOT_* variables, then explicit overrides."""
+    """Load defaults, then the user file, then WECHATY_* and KOCBOT_* variables, then explicit overrides."""
     environ = os.environ if environ is None else environ
     data = _read_toml(DEFAULTS_FILE)
     config_path = config_path or environ.get("KOCBOT_CONFIG")
     if config_path:
         data = _deep_merge(data, _read_toml(Path(config_path)))
+    data = _deep_merge(data, wechaty_env(environ))
     data = _deep_merge(data, env_overrides(environ))
     data = _deep_merge(data, overrides or {})
     data["data_dir"] = data_dir or environ.get("KOCBOT_DATA_DIR") or data.get("data_dir", "data")
     model = settings_model(capability_sections or {})
     try:
-        return model.model_validate(data)
+        settings = model.model_validate(data)
     except ValidationError as exc:
         raise _first_error(exc, data) from None
+    _check_transport(settings)
+    return settings

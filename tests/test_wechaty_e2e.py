@@ -1,0 +1,278 @@
+"""WeChat end to end: the Wechaty transport against the official puppet-service server, on loopback."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import time
+from collections.abc import AsyncIterator, Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from bot.app import App
+from bot.bootstrap import open_app
+from bot.clock import SystemClock
+from bot.config import CoreSettings, WechatySection
+from bot.db import schema
+from bot.db.schema import Role
+from handlers import REGISTRIES
+from tests.wechaty_bed.bed import Bed, require_node
+from tests.wechaty_support import QUOTE_LINE, FakeDiscovery, eventually, require_sdk
+
+pytestmark = pytest.mark.e2e
+ROOM1, ROOM2 = "room1@chatroom", "room2@chatroom"
+PONG = "I'm here and all is well."
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bed]:
+    node = require_node()
+    require_sdk()
+    started = Bed.start(node, tmp_path_factory.mktemp("bed") / "server.log")
+    yield started
+    started.close()
+
+
+@pytest.fixture
+def settings_overrides(bed: Bed) -> dict:
+    return {
+        "bot": {"transport": "wechaty", "locale": "en"},
+        "wechaty": {"endpoint": bed.endpoint, "token": bed.token, "reconnect_initial_seconds": 0.05,
+                    "reconnect_max_seconds": 0.4, "request_timeout_seconds": 5},
+        "permissions": {"admins": [], "moderators": [], "room_owners_are_moderators": True},
+        "outbox": {"room_interval_seconds": 0, "account_per_minute": 0, "jitter_ratio": 0},
+    }
+
+
+@dataclass
+class WeChat:
+    """The bot running in real time against the bed, and ways to look at both."""
+
+    app: App
+    transport: Any
+    bed: Bed
+    first_sent: int  # bed events before this test: its replies are the ones after
+
+    def sent(self, conversation: str | None = None) -> list[dict[str, Any]]:
+        return [e for e in self.bed.sent(conversation) if self.bed.events.index(e) >= self.first_sent]
+
+    async def replies(self, count: int, conversation: str | None = None) -> list[str]:
+        """Wait until the bot has sent `count` messages in this test; their texts, in order."""
+        await eventually(lambda: len(self.sent(conversation)) >= count, f"{count} replies were sent")
+        return [e["text"] for e in self.sent(conversation)]
+
+    async def logged(self, platform_msg_id: str) -> Any:
+        """The message log's row for a platform message id, once it is there."""
+        async def row() -> Any:
+            async with self.app.engine.connect() as conn:
+                table = schema.messages
+                return (await conn.execute(select(table).where(table.c.platform_msg_id == platform_msg_id))).first()
+        return await eventually(row, f"message {platform_msg_id} is logged")
+
+    async def member_id(self, platform_id: str) -> int:
+        async with self.app.engine.connect() as conn:
+            table = schema.members
+            return (await conn.execute(select(table.c.id).where(table.c.platform_id == platform_id))).scalar_one()
+
+
+@pytest.fixture
+async def wechat(settings: CoreSettings, bed: Bed) -> AsyncIterator[WeChat]:
+    wechaty, _ = require_sdk()
+    transport = wechaty.WechatyTransport(settings.wechaty)
+    app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=SystemClock())
+    running = asyncio.create_task(app.run_forever())
+    await eventually(lambda: transport.connected or running.done(), "the bot logs in")
+    yield WeChat(app, transport, bed, first_sent=len(bed.events))
+    app.stop()
+    await asyncio.wait_for(running, 10)
+    await app.close()
+    await _serving_again(bed)
+
+
+async def _serving_again(bed: Bed) -> None:
+    """A failed test may leave the shared bed dropped or armed: the next test starts from a sound one."""
+    await bed.run("drop_on_send", count=0)
+    if not (await bed.run("state"))["serving"]:
+        await bed.run("restore")
+
+
+# Through the bed: real gRPC, the official server, python-wechaty's client.
+
+async def test_help_in_a_room_mentions_the_sender_and_help_in_private_does_not(wechat: WeChat) -> None:
+    await wechat.bed.say("alice", "@KOC Bot\u2005/help", mentions=["kocbot"])
+    [in_room] = await wechat.replies(1)
+    await wechat.bed.dm("alice", "/help")
+    [_, in_private] = await wechat.replies(2)
+    services = wechat.app.services
+    help_text = services.renderer.render("core/help", "en", role="member", commands=[
+        services.renderer.command_doc(spec.capability, spec.key, "en")
+        for spec in services.router.visible_commands(Role.MEMBER)])
+    assert in_room == f"@Alice {help_text}"
+    assert in_private == help_text
+    [room_reply, private_reply] = wechat.sent()
+    assert (room_reply["conversation"], room_reply["mentions"]) == (ROOM1, ["alice"])
+    assert (private_reply["conversation"], private_reply["mentions"]) == ("alice", [])
+
+
+async def test_ping_round_trips_through_the_server(wechat: WeChat) -> None:
+    round_trips = []
+    for count in range(1, 11):
+        started = time.perf_counter()
+        await wechat.bed.say("carol", "／ping", room=ROOM2)
+        await wechat.replies(count)
+        round_trips.append(wechat.sent()[-1]["at"] - started)
+    assert {e["text"] for e in wechat.sent(ROOM2)} == {f"@Carol {PONG}"}
+    print(f"round trip bed -> kocbot -> bed: median {statistics.median(round_trips) * 1000:.1f} ms, "
+          f"max {max(round_trips) * 1000:.1f} ms")
+    assert statistics.median(round_trips) < 1.0
+
+
+async def test_a_moderator_command_is_refused_to_a_member_and_served_to_the_room_owner(wechat: WeChat) -> None:
+    await wechat.bed.say("alice", "/mod list")
+    await wechat.bed.say("mod", "/mod list")  # mod owns room1; room owners are moderators here
+    refused, served = await wechat.replies(2)
+    assert refused == ("@Alice Sorry, /mod list is only for community moderators. "
+                       "If you need help, please ask one of the moderators.")
+    assert served == "@Moderator No moderators are set yet."
+
+
+async def test_members_joining_and_leaving_are_recorded(wechat: WeChat) -> None:
+    table = schema.memberships
+
+    async def dave_in_room1() -> Any:
+        dave = schema.members.c.platform_id == "dave"
+        async with wechat.app.engine.connect() as conn:
+            return (await conn.execute(
+                select(table.c.joined_at, table.c.left_at).join(schema.members).join(schema.communities)
+                .where(dave, schema.communities.c.platform_id == ROOM1))).first()
+
+    await wechat.bed.run("join", room=ROOM1, members=["dave"], inviter="mod")
+    try:
+        joined = await eventually(dave_in_room1, "dave's membership is recorded")
+        assert joined.left_at is None
+    finally:
+        await wechat.bed.run("leave", room=ROOM1, members=["dave"], remover="mod")
+    await eventually(lambda: _left(dave_in_room1), "dave's leaving is recorded")
+
+
+async def _left(membership: Callable[[], Any]) -> bool:
+    row = await membership()
+    return row is not None and row.left_at is not None
+
+
+async def test_echoes_non_text_and_official_accounts_are_recorded_but_not_routed(wechat: WeChat) -> None:
+    await wechat.bed.say("alice", "/ping")
+    await wechat.replies(1)
+    echo = await wechat.logged(wechat.sent()[0]["id"])  # the bot's own message, echoed back
+    image = await wechat.logged(await wechat.bed.say("alice", "/ping", type="Image"))
+    newsletter = await wechat.logged(await wechat.bed.dm("gh_brand", "/help"))
+    await wechat.bed.say("bob", "/ping")
+    assert await wechat.replies(2) == [f"@Alice {PONG}", f"@Bob {PONG}"]
+    assert (echo.member_id, echo.kind, echo.routed_to) == (await wechat.member_id("kocbot"), "text", None)
+    assert (image.kind, image.routed_to) == ("other", None)
+    assert (newsletter.kind, newsletter.routed_to, newsletter.community_id) == ("other", None, None)
+
+
+async def test_a_quoted_reply_is_a_command_with_its_quote_resolved_to_a_member(wechat: WeChat) -> None:
+    text = f"「Carol：see you all tomorrow」{QUOTE_LINE}@KOC Bot\u2005/ping"
+    message_id = await wechat.bed.say("alice", text, mentions=["kocbot"])
+    assert await wechat.replies(1) == [f"@Alice {PONG}"]
+    row = await wechat.logged(message_id)
+    assert (row.text, row.mentions, row.routed_to) == ("/ping", [], "/ping")
+    assert row.quote_member_id == await wechat.member_id("carol")
+
+
+async def test_a_reply_cut_off_by_a_lost_connection_is_delivered_once_after_it_returns(wechat: WeChat) -> None:
+    bed = wechat.bed
+    await bed.run("drop_on_send", count=1)
+    asked = await bed.say("alice", "/ping")
+    await eventually(lambda: any(e["event"] == "dropped" for e in bed.events[wechat.first_sent:]),
+                     "the server drops with the reply in flight")
+    await eventually(lambda: not wechat.transport.connected, "the transport notices")
+    assert wechat.sent() == []
+    await bed.run("restore")
+    assert await wechat.replies(1) == [f"@Alice {PONG}"]
+    await eventually(lambda: wechat.transport.connected, "the bot is back")
+    await bed.run("redeliver", id=asked)  # the puppet sends the question again after the reconnect
+    await bed.say("bob", "/ping")
+    assert await wechat.replies(2) == [f"@Alice {PONG}", f"@Bob {PONG}"]
+
+    async def outbox() -> list[tuple[str, int]]:
+        async with wechat.app.engine.connect() as conn:
+            rows = (await conn.execute(select(schema.outbox).order_by(schema.outbox.c.id))).all()
+        return [(r.status, r.attempts) for r in rows]
+    # one try each: the outage used none
+    await eventually(lambda: _equals(outbox(), [("sent", 1), ("sent", 1)]), "both replies are marked sent")
+
+
+async def _equals(value: Any, expected: Any) -> bool:
+    return await value == expected
+
+
+async def test_a_restart_of_the_server_between_messages_loses_and_repeats_nothing(wechat: WeChat) -> None:
+    bed = wechat.bed
+    await bed.say("alice", "/ping")
+    await wechat.replies(1)
+    await bed.run("drop")
+    await eventually(lambda: not wechat.transport.connected, "the transport notices the drop")
+    await bed.run("restore")
+    await eventually(lambda: wechat.transport.connected, "the bot reconnects")
+    await bed.say("bob", "/ping")
+    assert await wechat.replies(2) == [f"@Alice {PONG}", f"@Bob {PONG}"]
+
+
+def test_kocbot_run_serves_wechat_until_sigterm(bed: Bed, tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("KOCBOT_", "WECHATY_"))}
+    env |= {"WECHATY_PUPPET_SERVICE_ENDPOINT": bed.endpoint, "WECHATY_PUPPET_SERVICE_TOKEN": bed.token,
+            "KOCBOT_BOT__LOCALE": "en", "KOCBOT_OUTBOX__ROOM_INTERVAL_SECONDS": "0"}
+    kocbot = subprocess.Popen([sys.executable, "-m", "bot", "--data-dir", str(tmp_path), "run", "--transport",
+                               "wechaty"], cwd=PROJECT, env=env, stderr=subprocess.PIPE, text=True)
+    try:
+        reply = _ping_until_answered(bed, "dave", ROOM2, alive=lambda: kocbot.poll() is None)
+    finally:
+        kocbot.send_signal(signal.SIGTERM)
+        _, stderr = kocbot.communicate(timeout=20)
+    assert reply["text"] == f"@Dave {PONG}"
+    assert kocbot.returncode == 0, stderr
+    assert stderr.startswith(f"kocbot is serving WeChat through {bed.endpoint}; Ctrl-C stops it.")
+    assert "Traceback" not in stderr
+
+
+def _ping_until_answered(bed: Bed, sender: str, room: str, alive: Callable[[], bool],
+                         seconds: float = 30.0) -> dict[str, Any]:
+    """Messages sent before the bot is connected reach nobody: ask until it answers."""
+    deadline = time.monotonic() + seconds
+    while alive():
+        seen = len(bed.events)
+        bed.command("room_message", room=room, text="/ping", **{"from": sender})
+        try:
+            return bed.wait_event(lambda e: e["event"] == "sent" and bed.events.index(e) >= seen, 0.5)
+        except TimeoutError:
+            if time.monotonic() > deadline:
+                raise
+    raise AssertionError("kocbot exited before it answered")
+
+
+async def test_with_only_a_token_the_discovery_service_names_the_gateway(bed: Bed,
+                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    wechaty, compat = require_sdk()
+    asked: list[str] = []
+    with FakeDiscovery({"host": "127.0.0.1", "port": bed.port}, asked) as url:
+        monkeypatch.setattr(compat, "DISCOVERY_URL", url + "/v0/hosties/{token}")
+        transport = wechaty.WechatyTransport(WechatySection(token=bed.token))
+        await transport.start(lambda event: None, lambda: None)
+        try:
+            await eventually(lambda: transport.connected, "the bot logs in through the discovered gateway")
+        finally:
+            await transport.stop()
+    assert asked == [f"/v0/hosties/{bed.token}"]
+    assert transport.me is None  # stopped: no longer connected
