@@ -3,16 +3,27 @@ PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
+# The Wechaty end-to-end test bed (Node): installed when its lockfile is newer than the stamp.
+BED       := tests/wechaty_bed
+BED_STAMP := $(BED)/node_modules/.installed-stamp
 
 .PHONY: install run test bench clean
 
-$(STAMP): pyproject.toml
+$(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,wechaty]"
 	touch $(STAMP)
 
-install: $(STAMP)
+# Without npm the bed is left out: its tests then skip with the reason (and fail under CI).
+$(BED_STAMP): $(BED)/package-lock.json
+	@if command -v npm >/dev/null 2>&1; then \
+		cd $(BED) && npm ci --no-audit --no-fund --loglevel=error && touch $(CURDIR)/$(BED_STAMP); \
+	else \
+		echo "npm not found: the Wechaty end-to-end tests will be skipped (install Node.js 18+)"; \
+	fi
+
+install: $(STAMP) $(BED_STAMP)
 
 run: install
 	$(BIN)/kocbot run
@@ -24,4 +35,4 @@ bench: install
 	$(BIN)/python -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .pytest_cache $(BED)/node_modules
