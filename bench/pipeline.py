@@ -25,7 +25,7 @@ from bot.clock import SystemClock
 from bot.config import load_settings
 from bot.events import Contact, IncomingMessage
 from bot.transports.memory import InMemoryTransport
-from handlers import REGISTRIES
+from handlers import REGISTRIES, config_sections
 
 N = int(os.environ.get("KOCBOT_BENCH_N", "5000"))
 ROUNDS = int(os.environ.get("KOCBOT_BENCH_ROUNDS", "3"))  # floor and pipeline alternate; medians reported
@@ -57,7 +57,8 @@ async def _push(app: App, transport: InMemoryTransport, messages: list[IncomingM
 
 
 async def run_pipeline(url: str, data_dir: Path) -> dict[str, float]:
-    settings = load_settings(environ={}, data_dir=data_dir, overrides={"database": {"url": url}})
+    settings = load_settings(environ={}, data_dir=data_dir, overrides={"database": {"url": url}},
+                             capability_sections=config_sections())
     transport = InMemoryTransport()
     app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=SystemClock())
     running = asyncio.create_task(app.run_forever())

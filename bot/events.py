@@ -35,6 +35,7 @@ class Quote:
     text: str
     sender: Contact | None = None
     message_id: str | None = None
+    from_bot: bool = False  # a reply to one of the bot's own messages
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from bot.registry import HandlerRegistry
-from handlers import core
+from handlers import core, recognition
 
-REGISTRIES: tuple[HandlerRegistry, ...] = (core.registry,)
+REGISTRIES: tuple[HandlerRegistry, ...] = (core.registry, recognition.registry)
 
 
 def config_sections(registries: Sequence[HandlerRegistry] = REGISTRIES) -> dict[str, type[BaseModel]]:

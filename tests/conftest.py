@@ -22,7 +22,7 @@ from bot.db.engine import create_engine
 from bot.db.migrate import upgrade
 from bot.db.schema import Base
 from bot.transports.memory import InMemoryTransport
-from handlers import REGISTRIES
+from handlers import REGISTRIES, config_sections
 from tests.support import Chat
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
@@ -118,9 +118,10 @@ def settings_overrides() -> dict:
 
 
 @pytest.fixture
-def settings(database_url: str, tmp_path: Path, settings_overrides: dict) -> CoreSettings:
+def settings(database_url: str, tmp_path: Path, settings_overrides: dict, registries: tuple) -> CoreSettings:
     overrides = {"database": {"url": database_url}, **settings_overrides}
-    return load_settings(environ={}, data_dir=tmp_path, overrides=overrides)
+    return load_settings(environ={}, data_dir=tmp_path, overrides=overrides,
+                         capability_sections=config_sections(registries))
 
 
 @pytest.fixture

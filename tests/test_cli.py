@@ -33,6 +33,8 @@ TRANSCRIPT = """\
         看看我能为你做什么
     /在吗 （或 /ping）
         确认我在线
+    /感谢 @群友 [理由] （或 /thanks）
+        感谢帮助过你的群友，也可以直接说“谢谢 @群友”
     命令也可以用全角的“／”开头。
 [playground] bob: /pnig
 [playground] kocbot: @bob 我还不认识 /pnig 这个命令。你是想用 /ping 吗？

@@ -11,7 +11,7 @@ from bot.db.schema import Role
 from bot.events import MessageKind
 from bot.registry import HandlerRegistry, Where
 from bot.router import CommandRoute, MatcherRoute, Router, UnknownCommandRoute
-from handlers import REGISTRIES
+from handlers import core
 from tests.support import make_message
 
 
@@ -42,7 +42,7 @@ def _router() -> Router:
     extra.matcher("thanks", _thanks)(_noop)
     chatter = HandlerRegistry("chatter")
     chatter.matcher("anything", _anything)(_noop)
-    return Router([*REGISTRIES, extra, chatter], {"extra": {"phrase": "谢谢"}})
+    return Router([core.registry, extra, chatter], {"extra": {"phrase": "谢谢"}})
 
 
 def test_full_width_punctuation_and_wechat_mention_padding_are_normalised() -> None:

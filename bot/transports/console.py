@@ -85,7 +85,8 @@ def _message(sender: str, text: str, room: str | None, quoted: str | None,
     quote = None
     if quoted is not None:
         quoted_id, quoted_text = state.last_said.get((room or f"dm:{sender}", quoted), (None, ""))
-        quote = Quote(text=quoted_text, sender=Contact(quoted, quoted), message_id=quoted_id)
+        quote = Quote(text=quoted_text, sender=Contact(quoted, quoted), message_id=quoted_id,
+                      from_bot=quoted == state.bot_name)
     message_id = f"console-{uuid.uuid4().hex}"
     state.last_said[(room or f"dm:{sender}", sender)] = (message_id, text)
     return IncomingMessage(

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
+import handlers  # noqa: F401 - the capabilities' tables join Base.metadata
 from bot.db.schema import Base
 
 connection = context.config.attributes.get("connection")

@@ -1,0 +1,132 @@
+"""Pure recognition decisions: which thank-yous count, months and days in a room's time zone, /top's words."""
+
+from __future__ import annotations
+
+import functools
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta
+from enum import StrEnum
+from zoneinfo import ZoneInfo
+
+from handlers.recognition.config import RecognitionSection
+from handlers.recognition.tables import WhyNot
+
+_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
+
+
+@dataclass(frozen=True, slots=True)
+class GiverFacts:
+    """What the rules need to know about the member giving thanks."""
+
+    first_joined_at: datetime | None  # the earliest of their memberships
+    counted_today: int  # counted thanks they gave since the start of their day
+
+
+@dataclass(frozen=True, slots=True)
+class PairFacts:
+    """What the rules need to know about one giver -> receiver pair."""
+
+    is_self: bool
+    is_bot: bool
+    last_counted_at: datetime | None  # the last counted thank-you from this giver to this receiver
+
+
+def judge(section: RecognitionSection, now: datetime, giver: GiverFacts, pair: PairFacts) -> WhyNot | None:
+    """Why this thank-you does not count, or None when it counts. The first rule that applies wins."""
+    if pair.is_self:
+        return WhyNot.SELF
+    if pair.is_bot:
+        return WhyNot.BOT
+    newcomer = timedelta(days=section.newcomer_days)
+    if newcomer and giver.first_joined_at is not None and now - giver.first_joined_at < newcomer:
+        return WhyNot.NEWCOMER
+    cooldown = timedelta(hours=section.cooldown_hours)
+    if cooldown and pair.last_counted_at is not None and now - pair.last_counted_at < cooldown:
+        return WhyNot.COOLDOWN
+    if section.daily_cap and giver.counted_today >= section.daily_cap:
+        return WhyNot.DAILY_CAP
+    return None
+
+
+@functools.lru_cache(maxsize=16)
+def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
+    parts = []
+    for phrase in sorted(phrases, key=len, reverse=True):
+        escaped = re.escape(phrase.lower()).replace(r"\ ", r"\s+")
+        # "thanks" is a word of its own, not part of "thanksgiving"; Chinese has no spaces to look for.
+        parts.append(rf"(?<![a-z]){escaped}(?![a-z])" if phrase.isascii() else escaped)
+    return re.compile("|".join(parts))
+
+
+def says_thanks(text: str, phrases: Iterable[str]) -> bool:
+    return _phrase_pattern(tuple(phrases)).search(text.lower()) is not None
+
+
+def month_of(when: datetime, timezone: str) -> str:
+    """The month `when` falls in, in `timezone`, as "YYYY-MM"."""
+    return when.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
+
+
+def day_start(when: datetime, timezone: str) -> datetime:
+    """Midnight of `when`'s day in `timezone` (an aware datetime)."""
+    zone = ZoneInfo(timezone)
+    return datetime.combine(when.astimezone(zone).date(), time(), tzinfo=zone)
+
+
+def previous_month(month: str) -> str:
+    year, number = (int(part) for part in month.split("-"))
+    return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
+
+
+def parse_month(text: str) -> str | None:
+    """ "2026-11" or "2026-1" -> "2026-11" / "2026-01"; None if it is not a month."""
+    found = _MONTH.fullmatch(text.strip())
+    if found is None or not 1 <= int(found[2]) <= 12:
+        return None
+    return f"{found[1]}-{int(found[2]):02d}"
+
+
+class Period(StrEnum):
+    MONTH = "month"
+    ALL = "all"
+
+
+class Board(StrEnum):
+    THANKS = "thanks"
+    POINTS = "points"
+
+
+@dataclass(frozen=True, slots=True)
+class TopRequest:
+    period: Period = Period.MONTH
+    board: Board = Board.THANKS
+    brand: bool = False
+
+
+_TOP_WORDS: dict[str, tuple[str, object]] = {
+    **dict.fromkeys(("month", "本月", "月", "月榜"), ("period", Period.MONTH)),
+    **dict.fromkeys(("all", "全部", "累计", "总榜", "历史"), ("period", Period.ALL)),
+    **dict.fromkeys(("thanks", "感谢", "谢谢"), ("board", Board.THANKS)),
+    **dict.fromkeys(("points", "积分"), ("board", Board.POINTS)),
+    **dict.fromkeys(("brand", "全品牌", "品牌", "所有群"), ("brand", True)),
+    **dict.fromkeys(("group", "本群"), ("brand", False)),
+}
+
+
+class UnknownWord(ValueError):
+    def __init__(self, word: str) -> None:
+        super().__init__(word)
+        self.word = word
+
+
+def parse_top(words: Iterable[str]) -> TopRequest:
+    """/top's arguments in any order; raises UnknownWord for a word it does not know."""
+    chosen: dict[str, object] = {}
+    for word in words:
+        meaning = _TOP_WORDS.get(word.lower())
+        if meaning is None:
+            raise UnknownWord(word)
+        chosen[meaning[0]] = meaning[1]
+    return TopRequest(**chosen)  # type: ignore[arg-type]
