@@ -78,6 +78,12 @@ class WeChat:
                 return (await conn.execute(select(table).where(table.c.platform_msg_id == platform_msg_id))).first()
         return await eventually(row, f"message {platform_msg_id} is logged")
 
+    async def outbox(self) -> list[tuple[str, int]]:
+        """(status, attempts) of every outbox row, in order."""
+        async with self.app.engine.connect() as conn:
+            rows = (await conn.execute(select(schema.outbox).order_by(schema.outbox.c.id))).all()
+        return [(r.status, r.attempts) for r in rows]
+
     async def member_id(self, platform_id: str) -> int:
         async with self.app.engine.connect() as conn:
             table = schema.members
@@ -205,23 +211,33 @@ async def test_a_reply_cut_off_by_a_lost_connection_is_delivered_once_after_it_r
     await bed.run("redeliver", id=asked)  # the puppet sends the question again after the reconnect
     await bed.say("bob", "/ping")
     assert await wechat.replies(2) == [f"@Alice {PONG}", f"@Bob {PONG}"]
-
-    async def outbox() -> list[tuple[str, int]]:
-        async with wechat.app.engine.connect() as conn:
-            rows = (await conn.execute(select(schema.outbox).order_by(schema.outbox.c.id))).all()
-        return [(r.status, r.attempts) for r in rows]
     # one try each: the outage used none
-    await eventually(lambda: _equals(outbox(), [("sent", 1), ("sent", 1)]), "both replies are marked sent")
+    await eventually(lambda: _equals(wechat.outbox(), [("sent", 1), ("sent", 1)]), "both replies are marked sent")
 
 
 async def _equals(value: Any, expected: Any) -> bool:
     return await value == expected
 
 
+async def test_a_reply_delivered_as_the_connection_broke_is_not_sent_again(wechat: WeChat) -> None:
+    bed = wechat.bed
+    await bed.run("drop_on_send", count=1, delivered=True)  # delivered and echoed, its answer lost
+    await bed.say("alice", "/ping")
+    await eventually(lambda: any(e["event"] == "dropped" for e in bed.events[wechat.first_sent:]),
+                     "the server drops after delivering, before answering")
+    await eventually(lambda: not wechat.transport.connected, "the transport notices")
+    await bed.run("restore")
+    await eventually(lambda: wechat.transport.connected, "the bot is back")
+    await bed.say("bob", "/ping")
+    assert await wechat.replies(2) == [f"@Alice {PONG}", f"@Bob {PONG}"]
+    await eventually(lambda: _equals(wechat.outbox(), [("sent", 1), ("sent", 1)]), "both replies are marked sent")
+
+
 async def test_a_restart_of_the_server_between_messages_loses_and_repeats_nothing(wechat: WeChat) -> None:
     bed = wechat.bed
     await bed.say("alice", "/ping")
     await wechat.replies(1)
+    await eventually(lambda: _equals(wechat.outbox(), [("sent", 1)]), "the reply is marked sent")
     await bed.run("drop")
     await eventually(lambda: not wechat.transport.connected, "the transport notices the drop")
     await bed.run("restore")

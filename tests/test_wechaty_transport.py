@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
 import sys
@@ -120,7 +121,8 @@ class _FakePuppet:
 
     def message(self, sender: str, text: str, room: str = "r@chatroom", mentions: tuple[str, ...] = (),
                 is_text: bool = True) -> Any:
-        return self.compat.MessageData("m1", sender, room, text, is_text, mentions, sent_at=None)
+        return self.compat.MessageData("m1", sender, room, "" if room else "kocbot", text, is_text, mentions,
+                                       sent_at=None)
 
 
 @pytest.fixture
@@ -153,6 +155,7 @@ async def test_quotes_resolve_to_speakers_members_and_the_bot_but_never_guess(ma
     quotes = [(await mapper.message(puppet.message("alice", f"「{name}：x」{QUOTE_LINE}thanks"))).quote
               for name in ("Bob", "小助手", "CC", "Nobody")]
     assert [q.sender.id if q.sender else None for q in quotes] == ["bob", "kocbot", None, None]
+    assert [q.from_bot for q in quotes] == [False, True, False, False]
     private = await mapper.message(puppet.message("alice", f"「Alice：x」{QUOTE_LINE}thanks", room=""))
     assert (private.room_id, private.quote.sender.id, private.text) == (None, "alice", "thanks")
 
@@ -190,12 +193,14 @@ async def test_without_a_server_the_transport_keeps_trying_and_stops_at_once(cap
     transport = wechaty.WechatyTransport(config)
     caplog.set_level("INFO", logger="bot.transports.wechaty")
     await transport.start(lambda event: None, lambda: None)
-    tries = lambda: caplog.text.count("no connection to the puppet service")  # noqa: E731
+    tries = lambda: caplog.text.count("no connection to the puppet service (try")  # noqa: E731
     await eventually(lambda: tries() >= 5, "five tries have failed")
     started = time.monotonic()
     await transport.stop()
     assert time.monotonic() - started < 1.0 and not transport.connected
     assert "ConnectionRefusedError" in caplog.text and "insecure_test" not in caplog.text
+    levels = [r.levelname for r in caplog.records if "no connection to the puppet service" in r.getMessage()]
+    assert levels[0] == "WARNING" and set(levels[1:]) == {"INFO"}  # one warning, not one a try
 
 
 @pytest.mark.parametrize(("status", "answer", "expected"), [
@@ -214,3 +219,71 @@ async def test_the_discovery_answer_is_read_in_both_formats(monkeypatch: pytest.
         else:
             with pytest.raises(expected, match="knows no gateway"):
                 await compat.discover_endpoint("insecure_t", 5)
+
+
+async def test_a_contact_or_room_that_cannot_be_read_does_not_lose_the_message(mapper: EventMapper,
+                                                                               puppet: _FakePuppet) -> None:
+    async def unreadable(room_id: str) -> Any:
+        raise RuntimeError("no payload found")
+
+    puppet.room = unreadable  # type: ignore[method-assign]
+    message = await mapper.message(puppet.message("stranger", "/ping", mentions=("kocbot",)))
+    assert (message.sender.id, message.sender.name, message.text, message.room_id) == ("stranger", "", "/ping",
+                                                                                     "r@chatroom")
+    assert (message.mentions_bot, message.sender_room_status) == (True, RoomStatus.MEMBER)
+
+
+class _FakeClient(_FakePuppet):
+    """A connection as the transport sees it, breakable by the test."""
+
+    made: list[_FakeClient] = []
+
+    def __init__(self, endpoint: str, token: str, on_event: Any) -> None:
+        super().__init__()
+        self.emit = on_event
+        self.broken = False
+        self.asked = 0
+        self.ended = asyncio.Event()
+        self.made.append(self)
+
+    async def run(self) -> None:
+        await self.ended.wait()
+        raise ConnectionResetError("the gateway went away")
+
+    async def close(self) -> None:
+        self.ended.set()
+
+    async def message(self, message_id: str) -> Any:
+        self.asked += 1
+        if self.broken:
+            raise ConnectionResetError("the gateway went away")
+        return self.message_data("alice", "/ping")
+
+    def message_data(self, *args: Any, **kwargs: Any) -> Any:
+        return _FakePuppet.message(self, *args, **kwargs)
+
+
+async def test_a_message_received_as_the_connection_broke_is_read_after_reconnecting(
+        monkeypatch: pytest.MonkeyPatch) -> None:
+    wechaty, compat = require_sdk()
+    monkeypatch.setattr(compat, "PuppetClient", _FakeClient)
+    monkeypatch.setattr(_FakeClient, "made", [])
+    got: list[Any] = []
+    transport = wechaty.WechatyTransport(WechatySection(endpoint="gw:1", token="t", reconnect_initial_seconds=0.01))
+    await transport.start(got.append, lambda: got.append("connected"))
+    try:
+        await eventually(lambda: _FakeClient.made, "a connection is made")
+        first = _FakeClient.made[0]
+        first.emit("login", type("Login", (), {"contact_id": "kocbot"})())
+        await eventually(lambda: transport.connected, "it logs in")
+        first.broken = True
+        first.emit("message", type("Message", (), {"message_id": "m1"})())
+        await eventually(lambda: first.asked, "it tries to read the message, and cannot")
+        await first.close()
+        await eventually(lambda: len(_FakeClient.made) == 2, "it reconnects")
+        _FakeClient.made[1].emit("login", type("Login", (), {"contact_id": "kocbot"})())
+        await eventually(lambda: transport.connected, "it logs in again")
+    finally:
+        await transport.stop()
+    assert [g if isinstance(g, str) else (g.message_id, g.text) for g in got] == [
+        "connected", ("m1", "/ping"), "connected"]  # read again before sending reopens

@@ -7,6 +7,8 @@ import contextlib
 import logging
 import random
 import urllib.parse
+from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from bot.config import WechatySection
@@ -19,6 +21,9 @@ from bot.transports.wechaty_events import EventMapper
 _LOGGER = logging.getLogger(__name__)
 QR_PAGE = "https://wechaty.js.org/qrcode/"
 STOP_SECONDS = 5.0
+REREADABLE = frozenset({"message", "room-join", "room-leave", "room-topic"})  # by id: safe to read again
+MAX_CARRIED = 1000
+Event = tuple[str, Any]  # a puppet service event: its name and payload
 
 
 async def _settle(tasks: list[asyncio.Task]) -> bool:
@@ -56,14 +61,45 @@ class Backoff:
         self._delay = self._initial
 
 
+class _Echoes:
+    """Sends whose answer may be lost with the connection. The bot's own messages come back as
+    message events (echoes), so an echo of the same text in the same conversation proves that
+    such a send was delivered, and retrying it would send it twice."""
+
+    def __init__(self) -> None:
+        self._waiting: dict[int, tuple[str, str]] = {}  # outbox id -> (conversation, text)
+        self._seen: dict[int, str] = {}  # outbox id -> message id of its echo
+
+    def sending(self, outbox_id: int, conversation: str, text: str) -> None:
+        self._waiting[outbox_id] = (conversation, text)
+
+    def answered(self, outbox_id: int) -> None:
+        self._waiting.pop(outbox_id, None)
+        self._seen.pop(outbox_id, None)
+
+    def echo(self, conversation: str, text: str, message_id: str) -> None:
+        for outbox_id, waiting in self._waiting.items():
+            if waiting == (conversation, text) and outbox_id not in self._seen:
+                self._seen[outbox_id] = message_id
+                return
+
+    def delivered(self, outbox_id: int) -> str | None:
+        return self._seen.get(outbox_id)
+
+
 class _Session:
     """One connection: its client, its events handled one at a time in arrival order, its login."""
 
-    def __init__(self, endpoint: str, config: WechatySection, sink: EventSink, on_connected: Wake) -> None:
+    def __init__(self, endpoint: str, config: WechatySection, sink: EventSink, on_connected: Wake,
+                 carried: list[Event], on_echo: Callable[[str, str, str], None]) -> None:
         self._config = config
         self._sink = sink
         self._on_connected = on_connected
-        self._queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+        self._on_echo = on_echo
+        self._queue: asyncio.Queue[Event] = asyncio.Queue()
+        self._carried = carried  # events an earlier connection received but could not read
+        self._replay: deque[Event] = deque()
+        self._unread: list[Event] = []  # events this connection received but could not read
         self.client = compat.PuppetClient(endpoint, config.token, self._enqueue)
         self.mapper = EventMapper(self.client)
         self.lost = asyncio.Event()
@@ -91,9 +127,6 @@ class _Session:
             await self.client.close()
             if not await _settle([stream, *others]):
                 _LOGGER.warning("a task of the lost connection did not end; it is left behind")
-            if self._queue.qsize():
-                _LOGGER.warning("%d events had arrived but could not be read before the connection ended",
-                                self._queue.qsize())
         return self._why(done, stream)
 
     def _why(self, done: set[asyncio.Task], stream: asyncio.Task) -> str:
@@ -114,9 +147,16 @@ class _Session:
             async with asyncio.timeout(self._config.request_timeout_seconds):
                 await self.client.ding()
 
+    def leftovers(self) -> list[Event]:
+        """What the next connection reads again: events received but not read (ids keep them valid)."""
+        left = [*self._carried, *self._replay, *self._unread]
+        while not self._queue.empty():
+            left.append(self._queue.get_nowait())
+        return [event for event in left if event[0] in REREADABLE][-MAX_CARRIED:]
+
     async def _consume(self) -> None:
         while True:
-            name, payload = await self._queue.get()
+            name, payload = self._replay.popleft() if self._replay else await self._queue.get()
             try:
                 async with asyncio.timeout(self._config.request_timeout_seconds * 4):
                     await self._handle(name, payload)
@@ -125,7 +165,8 @@ class _Session:
 
     def _skipped(self, name: str, payload: object, exc: Exception) -> None:
         if compat.is_connection_error(exc):
-            _LOGGER.warning("a %s event was lost with the connection: %s", name, compat.describe(exc))
+            self._unread.append((name, payload))
+            _LOGGER.info("a %s event is read again after reconnecting: %s", name, compat.describe(exc))
         else:
             _LOGGER.error("could not read a %s event (%r); it is skipped", name, payload, exc_info=exc)
 
@@ -138,8 +179,15 @@ class _Session:
 
     async def _on_login(self, payload: Any) -> None:
         me = await self.mapper.login(payload.contact_id)
-        self.logged_in = self.ever_logged_in = True
         _LOGGER.info("logged in to WeChat as %s (%s)", me.name, me.id)
+        # What the last connection could not read comes first, then sending opens: an echo among
+        # those events may show that a send cut off by the loss was delivered after all.
+        self._replay.extend(self._carried)
+        self._carried = []
+        self._replay.append(("ready-to-send", None))
+
+    async def _on_ready_to_send(self, payload: None) -> None:
+        self.logged_in = self.ever_logged_in = True
         self._on_connected()
 
     async def _on_logout(self, payload: Any) -> None:
@@ -160,6 +208,8 @@ class _Session:
         if not data.sender_id:
             _LOGGER.warning("message %s has no sender; it is skipped", payload.message_id)
             return
+        if data.sender_id == self.mapper.me.id:
+            self._on_echo(data.room_id or data.to_id, data.text, data.id)
         message = await self.mapper.message(data)
         if message.kind is MessageKind.OTHER:
             _LOGGER.info("message %s from %s is not text or comes from an official account: recorded, "
@@ -196,6 +246,9 @@ class WechatyTransport:
         self._session: _Session | None = None
         self._runner: asyncio.Task | None = None
         self._stopping = asyncio.Event()
+        self._carried: list[Event] = []
+        self._echoes = _Echoes()
+        self._failed_tries = 0  # since the last log-in: the first failure is a warning, the rest info
 
     @property
     def connected(self) -> bool:
@@ -235,26 +288,41 @@ class WechatyTransport:
             raise TransportError("not connected to the puppet service")
         if not conversation:
             raise TransportError(f"outbox message {message.outbox_id} has neither a room nor a contact")
+        echoed = self._echoes.delivered(message.outbox_id)
+        if echoed is not None:
+            self._echoes.answered(message.outbox_id)
+            _LOGGER.info("outbox message %s had reached WeChat when the connection broke (its echo came "
+                         "back): not sent again", message.outbox_id)
+            return echoed
+        return await self._send_text(session, message, conversation)
+
+    async def _send_text(self, session: _Session, message: OutgoingMessage, conversation: str) -> str | None:
         mentions = list(message.mentions) if message.room_id else []
+        self._echoes.sending(message.outbox_id, conversation, message.text)
         try:
             async with asyncio.timeout(self._config.request_timeout_seconds):
                 sent = await session.client.send_text(conversation, message.text, mentions)
         except Exception as exc:
-            raise self._send_failed(session, exc) from exc
+            raise self._send_failed(session, message, exc) from exc
+        self._echoes.answered(message.outbox_id)
         return sent or None
 
-    def _send_failed(self, session: _Session, exc: Exception) -> TransportError:
+    def _send_failed(self, session: _Session, message: OutgoingMessage, exc: Exception) -> TransportError:
         detail = compat.redact(compat.describe(exc), self._config.token)
         if compat.is_connection_error(exc):  # end the session first: the sender then keeps its tries
             session.end(f"sending failed: {detail}")
             return TransportError(f"the connection to the puppet service was lost while sending ({detail})")
+        self._echoes.answered(message.outbox_id)
         return TransportError(f"the puppet service did not send it: {detail}")
 
     async def _run(self, sink: EventSink, on_connected: Wake) -> None:
         backoff = Backoff(self._config.reconnect_initial_seconds, self._config.reconnect_max_seconds, self._rng)
         while not self._stopping.is_set():
-            if await self._connect_once(sink, on_connected):
-                backoff.reset()
+            try:
+                if await self._connect_once(sink, on_connected):
+                    backoff.reset()
+            except Exception:  # a fault of ours must not end the reconnecting for good
+                _LOGGER.exception("the Wechaty connection failed unexpectedly")
             if self._stopping.is_set():
                 return
             pause = backoff.next()
@@ -268,24 +336,31 @@ class WechatyTransport:
         try:
             endpoint = self._config.endpoint or await compat.discover_endpoint(
                 self._config.token, self._config.request_timeout_seconds)
+            self._session = session = _Session(endpoint, self._config, sink, on_connected, self._carried,
+                                               self._echoes.echo)
         except Exception as exc:
-            _LOGGER.warning("the discovery service could not be asked: %s", self._redacted(exc))
+            self._log_loss(None, f"no gateway to connect to: {self._redacted(exc)}")
             return False
-        self._session = session = _Session(endpoint, self._config, sink, on_connected)
         try:
             because = await session.run()
         finally:
             self._session = None
+            self._carried = session.leftovers()
         self._log_loss(session, because)
+        if self._carried:
+            _LOGGER.info("%d events received but not read will be read after reconnecting", len(self._carried))
         return session.ever_logged_in
 
-    def _log_loss(self, session: _Session, because: str) -> None:
-        if session.error is not None and compat.is_refused_token(session.error):
+    def _log_loss(self, session: _Session | None, because: str) -> None:
+        logged_in = session is not None and session.ever_logged_in
+        self._failed_tries = 0 if logged_in else self._failed_tries + 1
+        if session is not None and session.error is not None and compat.is_refused_token(session.error):
             _LOGGER.error("the puppet service refused the token: check WECHATY_PUPPET_SERVICE_TOKEN (%s)", because)
-        elif session.ever_logged_in and not self._stopping.is_set():
+        elif logged_in and not self._stopping.is_set():
             _LOGGER.warning("lost the connection to the puppet service: %s", because)
-        else:
-            _LOGGER.info("no connection to the puppet service: %s", because)
+        elif not self._stopping.is_set():
+            log = _LOGGER.warning if self._failed_tries == 1 else _LOGGER.info
+            log("no connection to the puppet service (try %d): %s", self._failed_tries, because)
 
     def _redacted(self, exc: BaseException) -> str:
         return compat.redact(compat.describe(exc), self._config.token)

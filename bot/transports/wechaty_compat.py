@@ -142,6 +142,7 @@ class MessageData:
     id: str
     sender_id: str
     room_id: str  # "" in a direct message
+    to_id: str  # the other side of a direct message
     text: str
     is_text: bool
     mention_ids: tuple[str, ...]
@@ -205,7 +206,8 @@ class PuppetClient:
 
     async def message(self, message_id: str) -> MessageData:
         p = await self._puppet.message_payload(message_id)
-        return MessageData(id=p.id or message_id, sender_id=p.from_id, room_id=p.room_id, text=p.text or "",
+        return MessageData(id=p.id or message_id, sender_id=p.from_id, room_id=p.room_id, to_id=p.to_id,
+                           text=p.text or "",
                            is_text=p.type == MessageType.MESSAGE_TYPE_TEXT,
                            mention_ids=tuple(p.mention_ids or ()), sent_at=to_datetime(p.timestamp))
 

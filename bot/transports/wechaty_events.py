@@ -104,12 +104,16 @@ class EventMapper:
         return self.me
 
     async def contact(self, contact_id: str) -> tuple[Contact, bool]:
-        """The contact and whether it is an official account."""
+        """The contact and whether it is an official account; unreadable, a contact without a name."""
         cached = self._contacts.get(contact_id)
-        if cached is None:
+        if cached is not None:
+            return cached
+        try:
             data = await self._client.contact(contact_id)
-            cached = self._contacts.put(contact_id, (Contact(contact_id, data.name or contact_id), data.official))
-        return cached
+        except Exception as exc:  # the id is what counts; an empty name leaves the stored one alone
+            _LOGGER.warning("contact %s cannot be read (%r); going on without its name", contact_id, exc)
+            return Contact(contact_id, ""), False
+        return self._contacts.put(contact_id, (Contact(contact_id, data.name or contact_id), data.official))
 
     async def room(self, room_id: str) -> RoomInfo:
         cached = self._rooms.get(room_id)
@@ -139,9 +143,17 @@ class EventMapper:
         self._rooms.forget(room_id)
         self._names.forget(room_id)
 
+    async def _room_or_unknown(self, room_id: str) -> RoomInfo:
+        """A message is not lost because its room cannot be read: it goes on without topic or standing."""
+        try:
+            return await self.room(room_id)
+        except Exception as exc:
+            _LOGGER.warning("room %s cannot be read (%r); going on without its topic and admins", room_id, exc)
+            return RoomInfo("", "", frozenset(), ())
+
     async def message(self, data: MessageData) -> IncomingMessage:
         sender, official = await self.contact(data.sender_id)
-        room = await self.room(data.room_id) if data.room_id else None
+        room = await self._room_or_unknown(data.room_id) if data.room_id else None
         is_text = data.is_text and not official
         text, quote, addressed = await self._read(data, room) if is_text else (data.text, None, False)
         if room is not None:
@@ -157,7 +169,7 @@ class EventMapper:
 
     async def _read(self, data: MessageData, room: RoomInfo | None) -> tuple[str, Quote | None, bool]:
         """The text to route, the quote it carries, and whether it @mentions the bot by name."""
-        bot_names = (self.me.name, room.bot_alias if room else "")
+        bot_names = tuple(n for n in (self.me.name, room.bot_alias if room else "") if n)
         quoted = parse_quote(data.text)
         text, addressed = strip_bot_mention(quoted.reply if quoted else data.text, bot_names)
         quote = await self._quote(data, quoted, bot_names) if quoted else None
@@ -171,7 +183,7 @@ class EventMapper:
         else:  # in a private chat the other side can only be the sender
             sender_id = data.sender_id
         sender = (await self.contact(sender_id))[0] if sender_id else None
-        return Quote(text=quoted.quoted, sender=sender)
+        return Quote(text=quoted.quoted, sender=sender, from_bot=sender_id == self.me.id)
 
     async def _member_named(self, room_id: str, name: str) -> str | None:
         """The room member shown as `name`: someone seen talking, else a look through the members."""

@@ -68,15 +68,24 @@ class BedPuppet extends PuppetMock {
   // `message` event from the bot itself, as a real account does.
   async bedSend (conversationId, fields, kind) {
     if (!this.isLoggedIn) throw new Error('not logged in')
-    if (dropOnSend > 0) { // the connection breaks with this send in flight: it is not delivered
-      dropOnSend--
-      emit({ event: 'dropped', cause: 'send', conversation: conversationId, text: fields.text ?? '' })
-      await stopServer()
-      throw new Error('the bed dropped the connection during this send')
+    const drop = dropOnSend.count > 0
+    if (drop) dropOnSend.count--
+    if (drop && !dropOnSend.delivered) { // the connection breaks with this send in flight, undelivered
+      return this.dropDuring(conversationId, fields)
     }
     const p = this.inject(this.currentUserId, conversationId, fields)
     emit({ event: 'sent', conversation: conversationId, kind, text: p.text ?? p.filename ?? '', mentions: p.mentionIdList || [], id: p.id })
+    if (drop) { // delivered and echoed, but the answer to the sender is lost with the connection
+      await new Promise(resolve => setTimeout(resolve, 50)) // the echo reaches the client first
+      return this.dropDuring(conversationId, fields)
+    }
     return p.id
+  }
+
+  async dropDuring (conversationId, fields) {
+    emit({ event: 'dropped', cause: 'send', conversation: conversationId, text: fields.text ?? '' })
+    await stopServer()
+    throw new Error('the bed dropped the connection during this send')
   }
 
   async messageSendText (conversationId, text, mentionIdList) {
@@ -125,7 +134,7 @@ async function freePort () {
 
 const PORT = Number(args.port) || await freePort()
 let server
-let dropOnSend = 0 // set by the drop_on_send command
+let dropOnSend = { count: 0, delivered: false } // set by the drop_on_send command
 
 async function startServer () {
   if (server) throw new Error('server already running')
@@ -172,8 +181,8 @@ const COMMANDS = {
     puppet.emit('message', { messageId: c.id })
     return {}
   },
-  async drop_on_send (c) { // the next `count` sends drop the server instead of being delivered
-    dropOnSend = c.count ?? 1
+  async drop_on_send (c) { // the next `count` sends drop the server, before or after delivering
+    dropOnSend = { count: c.count ?? 1, delivered: !!c.delivered }
     return {}
   },
   async join (c) {
