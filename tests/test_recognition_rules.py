@@ -43,7 +43,7 @@ def _route(text: str, **kwargs):  # noqa: ANN003, ANN202
 def test_thanks_with_a_mention_routes_to_the_matcher_with_a_typed_match() -> None:
     route = _route("谢谢 @bob 和 @carol 的耐心解答")
     assert isinstance(route, MatcherRoute) and route.spec.name == "thanks"
-    assert route.match == ThanksMatch((contact("bob"), contact("carol")), False, "谢谢 和 的耐心解答")
+    assert route.match == ThanksMatch((contact("bob"), contact("carol")), False, "谢谢 @bob 和 @carol 的耐心解答")
 
 
 def test_a_quote_is_thanked_when_nobody_is_mentioned() -> None:
@@ -56,7 +56,7 @@ def test_a_quote_is_thanked_when_nobody_is_mentioned() -> None:
 def test_only_the_bot_thanked_is_a_thanks_to_the_bot() -> None:
     assert _route("谢谢 @kocbot").match == ThanksMatch((), True, "谢谢 @kocbot")
     assert _route("thx", quote=Quote("pong", sender=contact("kocbot"), from_bot=True)).match.to_bot
-    assert _route("@kocbot 谢谢 @bob").match == ThanksMatch((contact("bob"),), False, "@kocbot 谢谢")
+    assert _route("@kocbot 谢谢 @bob").match == ThanksMatch((contact("bob"),), False, "@kocbot 谢谢 @bob")
 
 
 @pytest.mark.parametrize("text", ["今天天气不错 @bob", "谢谢大家", "thanksgiving @bob", "/thanks @bob"])

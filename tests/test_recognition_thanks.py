@@ -33,7 +33,7 @@ async def _thanks(app) -> list[tuple]:  # noqa: ANN001
 async def test_natural_thanks_with_a_mention_is_recorded_and_acknowledged(chat: Chat, app) -> None:  # noqa: ANN001
     assert await chat.say("alice", "谢谢 @bob 帮我解决了问题") == [
         "[playground] @alice 收到！已记下你对 bob 的感谢 🌸"]
-    assert await _thanks(app) == [("alice", "bob", True, None, "谢谢 帮我解决了问题", "message")]
+    assert await _thanks(app) == [("alice", "bob", True, None, "谢谢 @bob 帮我解决了问题", "message")]
     [row] = await rows(app, thanks)
     assert row.month == "2026-12" and row.platform_msg_id.startswith("test-")
 

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
+from bot.db.schema import Role
 from bot.registry import HandlerRegistry, Where
-from handlers.recognition import tables, thanks  # noqa: F401 - tables: the models join Base.metadata
+from handlers.recognition import moderation, tables, thanks, undo  # noqa: F401 - tables: the models join Base.metadata
 from handlers.recognition.config import RecognitionSection
 
 registry = HandlerRegistry("recognition", config_section=RecognitionSection)
+MODERATOR = Role.MODERATOR
 
 registry.matcher("thanks", thanks.match_thanks)(thanks.on_thanks)
 registry.command("thanks", aliases=("感谢",), where=Where.ROOM)(thanks.give_thanks)
+registry.command("thanks revoke", aliases=("感谢 撤回",), role=MODERATOR)(moderation.revoke_thanks)
+registry.command("points grant", aliases=("积分 发放",), role=MODERATOR)(moderation.grant_points)
+registry.command("points deduct", aliases=("积分 扣除",), role=MODERATOR)(moderation.deduct_points)
+registry.command("title grant", aliases=("称号 授予",), role=MODERATOR)(moderation.grant_title_command)
+registry.command("title revoke", aliases=("称号 收回",), role=MODERATOR)(moderation.revoke_title_command)
+registry.command("event credit", aliases=("活动 奖励",), role=MODERATOR)(moderation.credit_event)
+registry.command("undo", aliases=("撤销",), role=MODERATOR)(undo.undo)

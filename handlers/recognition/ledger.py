@@ -24,6 +24,7 @@ class Named:
     """A member as recognition messages name them: their name and the titles they hold."""
 
     id: int
+    platform_id: str
     name: str
     titles: tuple[str, ...] = ()
 
@@ -131,9 +132,10 @@ async def named(conn: AsyncConnection, member_ids: Iterable[int]) -> dict[int, N
     if not ids:
         return {}
     members = schema.members
-    rows = (await conn.execute(select(members.c.id, members.c.display_name).where(members.c.id.in_(ids)))).all()
+    rows = (await conn.execute(select(members.c.id, members.c.platform_id, members.c.display_name)
+                               .where(members.c.id.in_(ids)))).all()
     titles = await titles_of(conn, ids)
-    return {row.id: Named(row.id, row.display_name, titles.get(row.id, ())) for row in rows}
+    return {row.id: Named(row.id, row.platform_id, row.display_name, titles.get(row.id, ())) for row in rows}
 
 
 async def balance(conn: AsyncConnection, member_id: int) -> int:

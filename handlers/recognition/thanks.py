@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import func, insert, select
 
-from bot.commands import Invocation, normalise, strip_mentions
+from bot.commands import Invocation, normalise
 from bot.context import Context
 from bot.db import schema
 from bot.errors import UsageError
@@ -41,11 +41,20 @@ class Refusal:
 
 
 @dataclass(frozen=True, slots=True)
+class ThresholdAward:
+    member_id: int
+    month: str
+    count: int
+    points: int
+    title: str  # empty when the rule grants none or the member held it already
+
+
+@dataclass(frozen=True, slots=True)
 class Reached:
-    """A member whose counted thanks this month reached the threshold just now."""
+    """A member whose counted thanks in a month reached the threshold just now, as templates name them."""
 
     member: Named
-    platform_id: str
+    month: str
     count: int
     points: int
     title: str
@@ -76,8 +85,7 @@ def match_thanks(message: IncomingMessage, section: RecognitionSection) -> Thank
     receivers, to_bot = receivers_of(message)
     if not receivers and not to_bot:
         return None
-    reason = " ".join(strip_mentions(normalise(message.text), message.mentions).split())
-    return ThanksMatch(receivers, to_bot, reason)
+    return ThanksMatch(receivers, to_bot, reason=" ".join(normalise(message.text).split()))
 
 
 async def on_thanks(ctx: Context, match: ThanksMatch) -> None:
@@ -112,7 +120,7 @@ async def record_thanks(ctx: Context, receivers: Sequence[MemberRef], to_bot: bo
     month = current_month(ctx)
     awards = [await reward_threshold(ctx, member_id, month) for member_id, why in verdicts
               if why is None and member_id is not None]
-    return await _outcome(ctx, verdicts, {r.id: r.platform_id for r in receivers}, [a for a in awards if a])
+    return await _outcome(ctx, verdicts, [a for a in awards if a is not None])
 
 
 async def _judge_and_store(ctx: Context, receivers: Sequence[MemberRef], to_bot: bool, reason: str,
@@ -152,14 +160,6 @@ async def _store(ctx: Context, receiver_id: int | None, why: WhyNot | None, reas
     return thanks_id
 
 
-@dataclass(frozen=True, slots=True)
-class ThresholdAward:
-    member_id: int
-    count: int
-    points: int
-    title: str  # empty when the rule grants none or the member held it already
-
-
 async def reward_threshold(ctx: Context, member_id: int, month: str) -> ThresholdAward | None:
     """Award the monthly threshold's points (and title) if the member's counted thanks in `month`
     reach it: once per member and month, whatever is revoked and given again later. None when
@@ -174,19 +174,24 @@ async def reward_threshold(ctx: Context, member_id: int, month: str) -> Threshol
     title = section.threshold_title
     if title and not await grant_title(ctx, member_id, title, Source.THANKS_THRESHOLD, key=f"{key}:title"):
         title = ""
-    return ThresholdAward(member_id, count, section.threshold_points, title)
+    return ThresholdAward(member_id, month, count, section.threshold_points, title)
 
 
-async def _outcome(ctx: Context, verdicts: list[tuple[int | None, WhyNot | None]], platform_ids: dict[int, str],
+async def _outcome(ctx: Context, verdicts: list[tuple[int | None, WhyNot | None]],
                    awards: list[ThresholdAward]) -> ThanksOutcome:
     """Names are read last, so that a title granted just now already shows."""
     names = await named(ctx.db, [member_id for member_id, _ in verdicts if member_id is not None])
     return ThanksOutcome(
         counted=tuple(names[m] for m, why in verdicts if why is None and m is not None),
         refused=tuple(_group_refusals((why, names.get(m)) for m, why in verdicts if why is not None)),
-        reached=tuple(Reached(names[a.member_id], platform_ids[a.member_id], a.count, a.points, a.title)
-                      for a in awards),
+        reached=await reached_for(ctx, awards),
     )
+
+
+async def reached_for(ctx: Context, awards: Iterable[ThresholdAward]) -> tuple[Reached, ...]:
+    awards = list(awards)
+    names = await named(ctx.db, [a.member_id for a in awards])
+    return tuple(Reached(names[a.member_id], a.month, a.count, a.points, a.title) for a in awards)
 
 
 def _group_refusals(refused: Iterable[tuple[WhyNot, Named | None]]) -> list[Refusal]:
@@ -202,6 +207,6 @@ async def announce_reached(ctx: Context, reached: Iterable[Reached]) -> None:
     """Recognition is public: a member reaching the threshold is congratulated in the room."""
     for item in reached:
         if ctx.community is not None:
-            await ctx.post(ctx.community, "recognition/threshold_reached", mentions=(item.platform_id,),
+            await ctx.post(ctx.community, "recognition/threshold_reached", mentions=(item.member.platform_id,),
                            member=item.member, count=item.count, points=item.points, title=item.title,
-                           month=current_month(ctx))
+                           month=item.month)
