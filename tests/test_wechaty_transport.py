@@ -137,20 +137,22 @@ async def mapper(puppet: _FakePuppet) -> EventMapper:
     return mapper
 
 
-async def test_room_standing_comes_from_the_room_owner_and_admins(mapper: EventMapper, puppet: _FakePuppet) -> None:
+async def test_room_standing_comes_from_the_room_owner_and_admins(
+        mapper: EventMapper, puppet: _FakePuppet) -> None:
     standing = [(await mapper.message(puppet.message(who, "hi"))).sender_room_status
                 for who in ("alice", "bob", "carol")]
     assert standing == [RoomStatus.OWNER, RoomStatus.ADMIN, RoomStatus.MEMBER]
 
 
-async def test_the_bot_addressed_by_its_group_nickname_is_stripped_and_left_out_of_mentions(mapper: EventMapper, puppet: _FakePuppet) -> None:
-    message = await mapper.message(puppet.message("bob", "@小助手\u2005/mod add @Carol",
-                                                         mentions=("kocbot", "carol")))
+async def test_the_bot_addressed_by_its_group_nickname_is_stripped_and_left_out_of_mentions(
+        mapper: EventMapper, puppet: _FakePuppet) -> None:
+    message = await mapper.message(puppet.message("bob", "@小助手\u2005/mod add @Carol", mentions=("kocbot", "carol")))
     assert (message.text, message.mentions_bot, message.room_name) == ("/mod add @Carol", True, "Group")
     assert [c.id for c in message.mentions] == ["carol"]
 
 
-async def test_quotes_resolve_to_speakers_members_and_the_bot_but_never_guess(mapper: EventMapper, puppet: _FakePuppet) -> None:
+async def test_quotes_resolve_to_speakers_members_and_the_bot_but_never_guess(
+        mapper: EventMapper, puppet: _FakePuppet) -> None:
     await mapper.message(puppet.message("bob", "hello"))  # bob is now a known speaker
     quotes = [(await mapper.message(puppet.message("alice", f"「{name}：x」{QUOTE_LINE}thanks"))).quote
               for name in ("Bob", "小助手", "CC", "Nobody")]
@@ -160,7 +162,8 @@ async def test_quotes_resolve_to_speakers_members_and_the_bot_but_never_guess(ma
     assert (private.room_id, private.quote.sender.id, private.text) == (None, "alice", "thanks")
 
 
-async def test_official_accounts_non_text_and_the_bots_own_messages_are_marked(mapper: EventMapper, puppet: _FakePuppet) -> None:
+async def test_official_accounts_non_text_and_the_bots_own_messages_are_marked(
+        mapper: EventMapper, puppet: _FakePuppet) -> None:
     official = await mapper.message(puppet.message("gh_brand", "/help", room=""))
     image = await mapper.message(puppet.message("alice", "「Bob：x」" + QUOTE_LINE + "y", is_text=False))
     own = await mapper.message(puppet.message("kocbot", "@Alice pong", mentions=("alice",)))
