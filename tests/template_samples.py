@@ -13,6 +13,7 @@ from handlers.recognition.thanks import Refusal
 BOB = Named(2, "bob", "bob", ("热心答主", "活动组织者"))
 CAROL = Named(3, "carol", "carol")
 RULES = RecognitionSection(newcomer_days=7)
+WHEN = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 SAMPLES: dict[str, dict] = {
     "core/pong": {},
@@ -54,8 +55,29 @@ SAMPLES: dict[str, dict] = {
                                    "count": 9},
     "recognition/nothing_to_undo": {},
     "recognition/undone": {
-        "kind": "event_credit", "when": datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai")),
+        "kind": "event_credit", "when": WHEN,
         "points": [{"member": BOB, "amount": 30}], "titles": [{"member": BOB, "title": "活动组织者", "granted": True}],
         "thanks": [{"id": 12, "giver": CAROL, "receiver": BOB}],
+    },
+    "recognition/me_sent": {},
+    "recognition/me": {
+        "me": BOB, "month": "2026-12", "rules": RULES, "to_go": 3, "points": 100,
+        "counts": {"received_month": 7, "received_all": 30, "given_month": 4, "given_all": 12, "uncounted_month": 1},
+        "by_source": [("thanks_threshold", 50), ("event", 30), ("feedback", 0), ("manual", 20)],
+        "recent": [{"amount": 50, "source": "thanks_threshold", "reason": "2026-11", "when": WHEN},
+                   {"amount": -20, "source": "manual", "reason": "重复发放", "when": WHEN}],
+    },
+    "recognition/problem_top_word": {"word": "weekly"},
+    "recognition/top": {
+        "board": "thanks", "month": "2026-12", "brand": False, "community": "新品体验一群", "me": 9,
+        "top": [{"place": 1, "member": BOB, "score": 12}, {"place": 2, "member": CAROL, "score": 8}],
+        "more_tied": 2, "caller": {"place": 14, "member": CAROL, "score": 2},
+    },
+    "recognition/thanks_list": {
+        "member": BOB, "received": 12, "given": 3,
+        "entries": [{"id": 12, "when": WHEN, "giver": CAROL, "receiver": BOB, "counted": True, "why": None,
+                     "reason": "谢谢 @bob 帮我查到了物流，真的太及时了，不然我就要错过活动了，非常非常感谢你的帮助"},
+                    {"id": 11, "when": WHEN, "giver": BOB, "receiver": None, "counted": False, "why": "bot",
+                     "reason": "谢谢 @kocbot"}],
     },
 }

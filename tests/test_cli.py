@@ -35,6 +35,10 @@ TRANSCRIPT = """\
         确认我在线
     /感谢 @群友 [理由] （或 /thanks）
         感谢帮助过你的群友，也可以直接说“谢谢 @群友”
+    /我的 （或 /me）
+        私信查看你收到和送出的感谢、积分、称号和规则
+    /排行 [本月|全部] [感谢|积分] [全品牌] （或 /top [month|all] [thanks|points] [brand]）
+        看看本群（或全品牌）的感谢榜和积分榜
     命令也可以用全角的“／”开头。
 [playground] bob: /pnig
 [playground] kocbot: @bob 我还不认识 /pnig 这个命令。你是想用 /ping 吗？

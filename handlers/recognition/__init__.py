@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.db.schema import Role
 from bot.registry import HandlerRegistry, Where
-from handlers.recognition import moderation, tables, thanks, undo  # noqa: F401 - tables: the models join Base.metadata
+from handlers.recognition import moderation, tables, thanks, undo, views  # noqa: F401 - tables: the models join Base.metadata
 from handlers.recognition.config import RecognitionSection
 
 registry = HandlerRegistry("recognition", config_section=RecognitionSection)
@@ -12,6 +12,9 @@ MODERATOR = Role.MODERATOR
 
 registry.matcher("thanks", thanks.match_thanks)(thanks.on_thanks)
 registry.command("thanks", aliases=("感谢",), where=Where.ROOM)(thanks.give_thanks)
+registry.command("me", aliases=("我的",))(views.show_me)
+registry.command("top", aliases=("排行", "排行榜"))(views.show_top)
+registry.command("thanks list", aliases=("感谢 列表",), role=MODERATOR)(views.list_thanks)
 registry.command("thanks revoke", aliases=("感谢 撤回",), role=MODERATOR)(moderation.revoke_thanks)
 registry.command("points grant", aliases=("积分 发放",), role=MODERATOR)(moderation.grant_points)
 registry.command("points deduct", aliases=("积分 扣除",), role=MODERATOR)(moderation.deduct_points)

@@ -64,6 +64,14 @@ async def is_revoked(conn: AsyncConnection, thanks_id: int) -> bool:
     return int((await conn.execute(stmt)).scalar_one()) < 0
 
 
+async def revoked_among(conn: AsyncConnection, thanks_ids: list[int]) -> set[int]:
+    """Which of these thank-yous are revoked now."""
+    change = case((revocations.c.reverses_id.is_(None), -1), else_=1)
+    stmt = (select(revocations.c.thanks_id).where(revocations.c.thanks_id.in_(thanks_ids))
+            .group_by(revocations.c.thanks_id).having(func.sum(change) < 0))
+    return set((await conn.execute(stmt)).scalars())
+
+
 async def monthly_reachers(conn: AsyncConnection, month: str, threshold: int) -> list[tuple[int, int]]:
     """(member id, counted thanks received) of everyone who reached `threshold` in `month`, most first."""
     units = thanks_units("receiver_id", thanks.c.month == month)
