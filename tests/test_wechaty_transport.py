@@ -241,7 +241,7 @@ class _FakeClient(_FakePuppet):
 
     made: list[_FakeClient] = []
 
-    def __init__(self, endpoint: str, token: str, on_event: Any) -> None:
+    def __init__(self, endpoint: str, token: str, on_event: Any, connect_timeout: float = 15.0) -> None:
         super().__init__()
         self.emit = on_event
         self.broken = False

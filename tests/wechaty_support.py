@@ -65,7 +65,7 @@ class FakeDiscovery:
         handler = type("Handler", (_Discovery,), {"answer": json.dumps(answer).encode(), "asked": asked,
                                                   "status": status})
         self._server = HTTPServer(("127.0.0.1", 0), handler)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 
     def __enter__(self) -> str:
         self._thread.start()

@@ -100,7 +100,7 @@ class _Session:
         self._carried = carried  # events an earlier connection received but could not read
         self._replay: deque[Event] = deque()
         self._unread: list[Event] = []  # events this connection received but could not read
-        self.client = compat.PuppetClient(endpoint, config.token, self._enqueue)
+        self.client = compat.PuppetClient(endpoint, config.token, self._enqueue, config.request_timeout_seconds)
         self.mapper = EventMapper(self.client)
         self.lost = asyncio.Event()
         self.lost_because = ""

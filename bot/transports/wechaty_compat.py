@@ -45,8 +45,8 @@ _MILLISECONDS_FROM = 2_145_888_000  # puppets send seconds or milliseconds; bigg
 
 
 # PuppetService._init_puppet first checks the endpoint with a blocking telnet (up to 3 s with the
-# event loop frozen). The gRPC calls that follow fail just as clearly without blocking, and every
-# call kocbot makes has a timeout, so the check is skipped.
+# event loop frozen). PuppetClient.run checks it instead, without blocking and with a timeout
+# (grpclib's own connect has none: an unreachable host would hang until the OS gives up).
 _service_module.ping_endpoint = lambda endpoint: True
 
 
@@ -175,7 +175,10 @@ class MemberData:
 class PuppetClient:
     """One connection to a puppet service. After a loss, build a new one: nothing is reused."""
 
-    def __init__(self, endpoint: str, token: str, on_event: Callable[[str, object], None]) -> None:
+    def __init__(self, endpoint: str, token: str, on_event: Callable[[str, object], None],
+                 connect_timeout: float = 15.0) -> None:
+        self._endpoint = endpoint
+        self._connect_timeout = connect_timeout
         # Both values are always given, so PuppetService never reads TOKEN/ENDPOINT from the
         # environment and never runs its own discovery (it does when the endpoint is empty).
         with warnings.catch_warnings():
@@ -189,6 +192,7 @@ class PuppetClient:
         # start() sends the gateway a stop, then a start: that restarts its puppet, but it is also
         # what frees the gateway's one event stream when the last connection died without closing
         # it (a second stream is refused with ALREADY_EXISTS). So it stays.
+        await _reachable(self._endpoint, self._connect_timeout)
         await self._puppet.start()
 
     async def close(self) -> None:
@@ -223,6 +227,14 @@ class PuppetClient:
     async def member(self, room_id: str, contact_id: str) -> MemberData:
         p = await self._puppet.room_member_payload(room_id, contact_id)
         return MemberData(id=contact_id, name=p.name, alias=p.room_alias)
+
+
+async def _reachable(endpoint: str, timeout: float) -> None:
+    """Raises unless a TCP connection to `endpoint` (host:port) opens within `timeout` seconds."""
+    host, _, port = endpoint.rpartition(":")
+    async with asyncio.timeout(timeout):
+        _, writer = await asyncio.open_connection(host.strip("[]"), int(port))
+    writer.close()
 
 
 def _forward(name: str, on_event: Callable[[str, object], None]) -> Callable[[object], None]:
