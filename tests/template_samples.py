@@ -80,4 +80,14 @@ SAMPLES: dict[str, dict] = {
                     {"id": 11, "when": WHEN, "giver": BOB, "receiver": None, "counted": False, "why": "bot",
                      "reason": "谢谢 @kocbot"}],
     },
+    "recognition/honour_roll": {
+        "month": "2026-11", "threshold": 10,
+        "honoured": [{"member": BOB, "count": 14, "points": 150,
+                      "quotes": [{"reason": "谢谢 @bob 耐心教我设置夜间模式", "giver": CAROL}]},
+                     {"member": CAROL, "count": 10, "points": 50, "quotes": []}],
+    },
+    "recognition/honour_roll_done": {"month": "2026-11", "posted": ["新品体验一群"], "empty": ["Overseas users"],
+                                     "already": [("老用户群", WHEN)], "threshold": 10},
+    "recognition/problem_month": {"text": "上个月"},
+    "recognition/month_not_over": {"month": "2026-12"},
 }

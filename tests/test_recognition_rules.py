@@ -111,3 +111,14 @@ def test_rule_titles_must_be_grantable() -> None:
     with pytest.raises(ValueError, match="threshold_title"):
         RecognitionSection(threshold_title="大神")
     assert RecognitionSection(threshold_title="").threshold_title == ""
+
+
+def test_quotes_are_the_longest_one_per_giver_the_same_every_time() -> None:
+    from handlers.recognition.rules import QuoteCandidate, choose_quotes
+
+    candidates = [QuoteCandidate(1, 10, "谢谢"), QuoteCandidate(2, 11, "谢谢 @bob 教我设置夜间模式"),
+                  QuoteCandidate(3, 11, "谢谢 @bob 又一次帮我解决了同步的问题"), QuoteCandidate(4, 12, "谢谢 @bob 很及时"),
+                  QuoteCandidate(5, 13, "谢谢 @bob 很耐心"), QuoteCandidate(6, 14, "")]
+    assert [c.thanks_id for c in choose_quotes(candidates, 2)] == [3, 4]
+    assert [c.thanks_id for c in choose_quotes(reversed(candidates), 2)] == [3, 4]
+    assert choose_quotes(candidates, 0) == []

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.db.schema import Role
 from bot.registry import HandlerRegistry, Where
-from handlers.recognition import moderation, tables, thanks, undo, views  # noqa: F401 - tables: the models join Base.metadata
+from handlers.recognition import honour, moderation, tables, thanks, undo, views  # noqa: F401 - tables: the models join Base.metadata
 from handlers.recognition.config import RecognitionSection
 
 registry = HandlerRegistry("recognition", config_section=RecognitionSection)
@@ -22,3 +22,4 @@ registry.command("title grant", aliases=("称号 授予",), role=MODERATOR)(mode
 registry.command("title revoke", aliases=("称号 收回",), role=MODERATOR)(moderation.revoke_title_command)
 registry.command("event credit", aliases=("活动 奖励",), role=MODERATOR)(moderation.credit_event)
 registry.command("undo", aliases=("撤销",), role=MODERATOR)(undo.undo)
+registry.command("honour-roll", aliases=("光荣榜", "honor-roll"), role=MODERATOR)(honour.honour_roll)

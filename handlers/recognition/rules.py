@@ -88,6 +88,25 @@ def parse_month(text: str) -> str | None:
     return f"{found[1]}-{int(found[2]):02d}"
 
 
+@dataclass(frozen=True, slots=True)
+class QuoteCandidate:
+    thanks_id: int
+    giver_id: int
+    reason: str
+
+
+def choose_quotes(candidates: Iterable[QuoteCandidate], count: int) -> list[QuoteCandidate]:
+    """The honour roll's quotes, the same every time: the most words first (they say the most),
+    one per giver, ties to the earliest."""
+    chosen: list[QuoteCandidate] = []
+    for candidate in sorted(candidates, key=lambda c: (-len(c.reason), c.thanks_id)):
+        if len(chosen) == count:
+            break
+        if candidate.reason and all(c.giver_id != candidate.giver_id for c in chosen):
+            chosen.append(candidate)
+    return chosen
+
+
 class Period(StrEnum):
     MONTH = "month"
     ALL = "all"
