@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
-from bench import pipeline
+from bench import pipeline, top
 
 if __name__ == "__main__":
     asyncio.run(pipeline.main())
+    asyncio.run(top.main())

@@ -17,16 +17,22 @@ from handlers.recognition.tables import ledger, revocations, thanks
 _LOGGER = logging.getLogger(__name__)
 
 
-def thanks_units(side: str, *where: Any) -> Subquery:
-    """One row (member_id, n) per counted thank-you matching `where` (+1), per revocation of one (-1)
-    and per reinstatement (+1): summed, they are the thank-yous that count now. `side` is
-    "receiver_id" or "giver_id"; `where` are conditions on the thanks table."""
-    member = thanks.c[side]
-    counted = select(member.label("member_id"), literal(1).label("n")).where(thanks.c.counted == true(), *where)
+def revoked_ids() -> Select[Any]:
+    """The thank-yous revoked now: more revocations than reinstatements (the difference is 1 or 0)."""
     change = case((revocations.c.reverses_id.is_(None), -1), else_=1)
-    revised = (select(member.label("member_id"), change.label("n"))
-               .select_from(revocations.join(thanks, thanks.c.id == revocations.c.thanks_id)).where(*where))
-    return union_all(counted, revised).subquery("units")
+    return select(revocations.c.thanks_id).group_by(revocations.c.thanks_id).having(func.sum(change) < 0)
+
+
+def thanks_units(side: str, *where: Any) -> Subquery:
+    """Rows (member_id, n) whose `n`s, summed per member, are the thank-yous that count now: the
+    counted ones matching `where`, less those revoked. `side` is "receiver_id" or "giver_id";
+    `where` are conditions on the thanks table. The counted ones are grouped on their own, in
+    index order; the revoked ones are few and looked up by id."""
+    member = thanks.c[side]
+    counted = (select(member.label("member_id"), func.count().label("n"))
+               .where(thanks.c.counted == true(), *where).group_by(member))
+    revoked = select(member.label("member_id"), literal(-1).label("n")).where(thanks.c.id.in_(revoked_ids()), *where)
+    return union_all(counted, revoked).subquery("units")
 
 
 async def thanks_count(conn: AsyncConnection, side: str, member_id: int, month: str | None = None) -> int:
@@ -59,16 +65,12 @@ async def last_counted(conn: AsyncConnection, giver_id: int, receiver_id: int) -
 
 
 async def is_revoked(conn: AsyncConnection, thanks_id: int) -> bool:
-    change = case((revocations.c.reverses_id.is_(None), -1), else_=1)
-    stmt = select(func.coalesce(func.sum(change), 0)).where(revocations.c.thanks_id == thanks_id)
-    return int((await conn.execute(stmt)).scalar_one()) < 0
+    return bool(await revoked_among(conn, [thanks_id]))
 
 
 async def revoked_among(conn: AsyncConnection, thanks_ids: list[int]) -> set[int]:
     """Which of these thank-yous are revoked now."""
-    change = case((revocations.c.reverses_id.is_(None), -1), else_=1)
-    stmt = (select(revocations.c.thanks_id).where(revocations.c.thanks_id.in_(thanks_ids))
-            .group_by(revocations.c.thanks_id).having(func.sum(change) < 0))
+    stmt = revoked_ids().where(revocations.c.thanks_id.in_(thanks_ids))
     return set((await conn.execute(stmt)).scalars())
 
 
