@@ -53,6 +53,10 @@ def test_a_quote_is_thanked_when_nobody_is_mentioned() -> None:
     assert mentioned.match.receivers == (contact("carol"),)
 
 
+def test_quoting_your_own_question_with_thanks_thanks_nobody() -> None:
+    assert _route("有人知道吗？先谢谢啦", quote=Quote("蓝牙连不上怎么办", sender=contact("alice"))) is None
+
+
 def test_only_the_bot_thanked_is_a_thanks_to_the_bot() -> None:
     assert _route("谢谢 @kocbot").match == ThanksMatch((), True, "谢谢 @kocbot")
     assert _route("thx", quote=Quote("pong", sender=contact("kocbot"), from_bot=True)).match.to_bot

@@ -69,12 +69,13 @@ class ThanksOutcome:
 
 def receivers_of(message: IncomingMessage) -> tuple[tuple[Contact, ...], bool]:
     """Whom a message thanks: the members it mentions, else the member it quotes; and whether
-    it thanks the bot instead (mentioning or quoting only the bot)."""
+    it thanks the bot instead (mentioning or quoting only the bot). Quoting your own message
+    ("anyone? thanks") thanks nobody."""
     quote = message.quote
     if message.mentions:
         return message.mentions, False
     if quote is not None and quote.sender is not None and not quote.from_bot:
-        return (quote.sender,), False
+        return ((quote.sender,) if quote.sender.id != message.sender.id else ()), False
     return (), message.mentions_bot or (quote is not None and quote.from_bot)
 
 
