@@ -74,7 +74,7 @@ SAMPLES: dict[str, dict] = {
         "more_tied": 2, "caller": {"place": 14, "member": CAROL, "score": 2},
     },
     "recognition/thanks_list": {
-        "member": BOB, "received": 12, "given": 3,
+        "member": BOB, "received": 12, "given": 3, "limit": 2,
         "entries": [{"id": 12, "when": WHEN, "giver": CAROL, "receiver": BOB, "counted": True, "why": None,
                      "reason": "谢谢 @bob 帮我查到了物流，真的太及时了，不然我就要错过活动了，非常非常感谢你的帮助"},
                     {"id": 11, "when": WHEN, "giver": BOB, "receiver": None, "counted": False, "why": "bot",

@@ -127,11 +127,13 @@ async def record_thanks(ctx: Context, receivers: Sequence[MemberRef], to_bot: bo
 async def _judge_and_store(ctx: Context, receivers: Sequence[MemberRef], to_bot: bool, reason: str,
                            via: str) -> list[tuple[int | None, WhyNot | None]]:
     """Each thank-you in turn, so that one message cannot go past the daily cap."""
-    giver = await _giver_facts(ctx)
-    verdicts: list[tuple[int | None, WhyNot | None]] = [(None, WhyNot.BOT)] if to_bot else []
+    section, giver = ctx.settings.recognition, await _giver_facts(ctx)
+    verdicts: list[tuple[int | None, WhyNot | None]] = []
+    if to_bot:
+        verdicts.append((None, judge(section, ctx.now, giver, PairFacts(False, True, None))))
     for receiver in {r.id: r for r in receivers}.values():
         pair = PairFacts(receiver.id == ctx.actor.id, False, await last_counted(ctx.db, ctx.actor.id, receiver.id))
-        why = judge(ctx.settings.recognition, ctx.now, giver, pair)
+        why = judge(section, ctx.now, giver, pair)
         if why is None:
             giver = replace(giver, counted_today=giver.counted_today + 1)
         verdicts.append((receiver.id, why))

@@ -98,6 +98,6 @@ async def list_thanks(ctx: Context, cmd: Invocation) -> None:
                 "receiver": names.get(r.receiver_id), "counted": r.counted and r.id not in revoked,
                 "why": "revoked" if r.id in revoked else r.why_not, "reason": r.reason} for r in rows]
     ctx.note_audit(target=member)
-    await ctx.reply("recognition/thanks_list", member=names[member.id], entries=entries,
+    await ctx.reply("recognition/thanks_list", member=names[member.id], entries=entries, limit=LISTED_THANKS,
                     received=await thanks_count(ctx.db, "receiver_id", member.id),
                     given=await thanks_count(ctx.db, "giver_id", member.id))
