@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime
@@ -32,6 +33,7 @@ class App:
         self.sender = sender
         self.due_sources = list(due_sources)
         self._wake = asyncio.Event()
+        self._stop_requested = asyncio.Event()
         self._stopping = False
 
     @property
@@ -97,14 +99,24 @@ class App:
     # Real-time mode (production): background loops until stopped.
 
     async def run_forever(self) -> None:
-        """Run until `stop()`: what was received is processed, and no database call is cut off."""
+        """Run until `stop()`, then stop in order: sending (nothing left in flight), intake
+        (no new events), then the pipeline once it has processed what was received. No
+        database call is cut off; replies not yet sent stay in the outbox for the next start."""
         await self.start()
-        await asyncio.gather(self.pipeline.run(), self._due_loop())
+        pipeline = asyncio.create_task(self.pipeline.run(), name="pipeline")
+        due = asyncio.create_task(self._due_loop(), name="due-work")
+        stop = asyncio.create_task(self._stop_requested.wait())
+        await asyncio.wait([pipeline, due, stop], return_when=asyncio.FIRST_COMPLETED)
+        self._stopping = True
+        self._wake.set()
+        await due
+        await self.transport.stop()
+        self.pipeline.stop()
+        await pipeline
+        stop.cancel()
 
     def stop(self) -> None:
-        self._stopping = True
-        self.pipeline.stop()
-        self._wake.set()
+        self._stop_requested.set()
 
     async def _due_loop(self) -> None:
         while not self._stopping:
@@ -118,21 +130,23 @@ class App:
             except Exception:
                 _LOGGER.exception("the due-work loop failed; trying again shortly")
                 timeout = 1.0
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout)
-            except TimeoutError:
-                pass
+            await _wait(self._wake, timeout)
 
     async def _let_incoming_go_first(self) -> None:
         """In a burst, incoming messages and outgoing replies compete for the database;
         let the pipeline absorb the burst first, but never hold replies back for long."""
-        try:
-            await asyncio.wait_for(self.pipeline.idle.wait(), INCOMING_FIRST_SECONDS)
-        except TimeoutError:
-            pass
+        await _wait(self.pipeline.idle, INCOMING_FIRST_SECONDS)
 
     async def _idle_seconds(self) -> float:
         due = await self.next_due()
         if due is None:
             return MAX_IDLE_SECONDS
         return min(MAX_IDLE_SECONDS, max(0.01, (due - self.clock.now()).total_seconds()))
+
+
+async def _wait(event: asyncio.Event, seconds: float) -> None:
+    """Wait for `event`, at most `seconds`. (Not `asyncio.wait_for`: on Python 3.11 it can
+    swallow a cancellation that arrives just as the event is set.)"""
+    with contextlib.suppress(TimeoutError):
+        async with asyncio.timeout(seconds):
+            await event.wait()

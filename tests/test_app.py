@@ -78,3 +78,22 @@ async def test_the_real_time_loops_answer_without_being_driven(settings) -> None
         app.stop()
         await asyncio.wait_for(running, 10)
         await app.close()
+
+
+async def test_stopping_processes_what_was_received_and_keeps_unsent_replies(settings) -> None:  # noqa: ANN001
+    transport = InMemoryTransport()
+    app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=SystemClock())
+    running = asyncio.create_task(app.run_forever())
+    for _ in range(100):
+        if transport._sink is not None:
+            break
+        await asyncio.sleep(0.01)
+    transport.inject(make_message("/ping", "bob"))
+    app.stop()  # before the pipeline has even looked at the message
+    await asyncio.wait_for(running, 10)
+    assert transport._sink is None  # intake stopped
+    [logged] = await rows(app, schema.messages)
+    assert logged.text == "/ping"
+    statuses = [r.status for r in await rows(app, schema.outbox)]
+    assert statuses in (["pending"], ["sent"])  # answered now or at the next start, never lost
+    await app.close()

@@ -37,9 +37,15 @@ async def _settle(tasks: list[asyncio.Task]) -> bool:
         task.cancel()
     done, pending = await asyncio.wait(tasks, timeout=STOP_SECONDS)
     for task in done:  # their failures were the loss itself, already told; retrieved, so asyncio is quiet
-        if not task.cancelled():
-            task.exception()
+        _retrieve(task)
+    for task in pending:  # a slow machine: whenever they end, their failure is retrieved too
+        task.add_done_callback(_retrieve)
     return not pending
+
+
+def _retrieve(task: asyncio.Task) -> None:
+    if not task.cancelled():
+        task.exception()
 
 
 class Backoff:
