@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from bot.registry import HandlerRegistry
-from handlers import core, recognition
+from handlers import core, feedback, recognition
 
-REGISTRIES: tuple[HandlerRegistry, ...] = (core.registry, recognition.registry)
+REGISTRIES: tuple[HandlerRegistry, ...] = (core.registry, recognition.registry, feedback.registry)
 
 
 def config_sections(registries: Sequence[HandlerRegistry] = REGISTRIES) -> dict[str, type[BaseModel]]:
