@@ -1,4 +1,4 @@
-"""The `kocbot` command: run, db upgrade, config check."""
+"""The `kocbot` command: run, db upgrade, config check, export."""
 
 from __future__ import annotations
 
@@ -37,7 +37,20 @@ def _parser() -> argparse.ArgumentParser:
     config = commands.add_parser("config", help="configuration").add_subparsers(dest="config_command",
                                                                                   required=True)
     config.add_parser("check", help="validate the configuration without starting")
+
+    export = commands.add_parser("export", help="write what a capability exports (e.g. feedback, credits)")
+    export.add_argument("what", help="what to export: " + ", ".join(sorted(_exports())))
+    export.add_argument("argument", nargs="?", help="what the export needs, e.g. a version for credits")
+    export.add_argument("--format", help="e.g. csv or json, as the export allows")
+    export.add_argument("--status", action="append", default=[], help="only items in this status (repeatable)")
+    export.add_argument("--out", type=Path, help="write to FILE instead of stdout")
     return parser
+
+
+def _exports() -> dict:
+    from handlers import REGISTRIES
+
+    return {name: function for registry in REGISTRIES for name, function in registry.exports.items()}
 
 
 def _settings(args: argparse.Namespace) -> CoreSettings:
@@ -76,6 +89,8 @@ async def _dispatch(args: argparse.Namespace, settings: CoreSettings) -> int:
         return 0
     if args.command == "db":
         return await _db(args.db_command, settings)
+    if args.command == "export":
+        return await _export(args, settings)
     return await _run(args, settings)
 
 
@@ -97,6 +112,33 @@ async def _db(command: str, settings: CoreSettings) -> int:
         print(f"schema revision {current or 'none'} (this kocbot needs {head_revision()})")
     finally:
         await engine.dispose()
+    return 0
+
+
+async def _export(args: argparse.Namespace, settings: CoreSettings) -> int:
+    from bot.db.engine import create_engine
+    from bot.db.migrate import ensure_schema
+    from bot.registry import ExportRequest
+
+    function = _exports().get(args.what)
+    if function is None:
+        print(f"kocbot: nothing exports {args.what!r}; try one of {', '.join(sorted(_exports()))}", file=sys.stderr)
+        return EXIT_INPUT
+    request = ExportRequest(args.argument, args.format, tuple(args.status))
+    engine = create_engine(settings.database_url())
+    try:
+        await ensure_schema(engine)
+        async with engine.connect() as conn:
+            text = await function(conn, request)
+    except ValueError as exc:
+        print(f"kocbot: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    finally:
+        await engine.dispose()
+    if args.out:
+        args.out.write_text(text, encoding="utf-8")
+    else:
+        sys.stdout.write(text)
     return 0
 
 

@@ -8,6 +8,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands import Invocation
 from bot.conversations import ConversationSpec
@@ -22,6 +23,19 @@ CommandHandler = Callable[["Context", Invocation], Awaitable[None]]
 MatchFunction = Callable[[IncomingMessage, Any], Any | None]
 MatchHandler = Callable[["Context", Any], Awaitable[None]]
 EventHandler = Callable[["Context", MemberJoined | MemberLeft], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class ExportRequest:
+    """What `kocbot export NAME` was asked for; each export reads the parts it needs."""
+
+    argument: str | None = None  # e.g. a version
+    format: str | None = None
+    statuses: tuple[str, ...] = ()
+
+
+# An export reads the database and returns the text to write; ValueError: the request was wrong.
+ExportFunction = Callable[[AsyncConnection, ExportRequest], Awaitable[str]]
 
 
 class Where(StrEnum):
@@ -86,6 +100,7 @@ class HandlerRegistry:
         self.matchers: list[MatcherSpec] = []
         self.event_handlers: list[EventHandlerSpec] = []
         self.conversations: list[ConversationSpec] = []
+        self.exports: dict[str, ExportFunction] = {}  # `kocbot export NAME`
 
     def command(self, name: str, *, aliases: Iterable[str] = (), role: Role = Role.MEMBER,
                 where: Where = Where.ANYWHERE) -> Callable[[CommandHandler], CommandHandler]:
@@ -105,6 +120,13 @@ class HandlerRegistry:
         """Declare a multi-step private conversation; start it with `ctx.start_conversation`."""
         self.conversations.append(spec)
         return spec
+
+    def export(self, name: str) -> Callable[[ExportFunction], ExportFunction]:
+        """Offer `kocbot export NAME`: the function's text goes to stdout or --out."""
+        def register(function: ExportFunction) -> ExportFunction:
+            self.exports[name] = function
+            return function
+        return register
 
     def on(self, event_type: type[MemberJoined] | type[MemberLeft]) -> Callable[[EventHandler], EventHandler]:
         def register(handler: EventHandler) -> EventHandler:

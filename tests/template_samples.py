@@ -6,6 +6,9 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.templates import CommandDoc
+from handlers.feedback.items import Item
+from handlers.feedback.rewards import Reward
+from handlers.feedback.tables import Kind, Status
 from handlers.recognition.config import RecognitionSection
 from handlers.recognition.ledger import Named
 from handlers.recognition.thanks import Refusal
@@ -91,3 +94,50 @@ SAMPLES: dict[str, dict] = {
     "recognition/problem_month": {"text": "上个月"},
     "recognition/month_not_over": {"month": "2026-12"},
 }
+
+# Structured feedback (handlers/feedback).
+FB = Item(42, Kind.BUG, Status.SHIPPED, "下单页闪退", "下单页点击支付后闪退", "1. 加购 2. 支付", "正常支付",
+          "App 2.2", 2, "研发", "v2.3", None, WHEN)
+FB_NEW = Item(50, Kind.SUGGESTION, Status.SUBMITTED, "希望支持深色模式", "晚上看屏幕太亮", "", "深色模式", "",
+              3, None, None, 42, WHEN)
+FB_EVENT = type("Event", (), {"created_at": WHEN, "actor_id": 2, "what": "status", "to_status": "reproduced",
+                              "note": "已复现"})()
+FB_DATA = {"kind": "bug", "scenario": "下单页点击支付后闪退", "steps": "1. 加购 2. 支付", "expected": "正常支付",
+           "product": "App 2.2"}
+SAMPLES.update({
+    "feedback/submitted": {"item": FB_NEW, "similar": [FB], "days": 3, "note": "发布说明见公众号"},
+    "feedback/form_unreadable": {},
+    "feedback/form_missing": {"missing": ["kind", "scenario", "steps", "expected"], "kind": None},
+    "feedback/problem_needs_item": {},
+    "feedback/already_on_item": {"item": FB},
+    "feedback/plus_one_added": {"item": FB, "details": "我也遇到了"},
+    "feedback/no_such_item": {"id": 7},
+    "feedback/item_closed": {"item": FB},
+    "feedback/wizard_started": {},
+    "feedback/ask": {"step": "confirm", "data": FB_DATA, "steps": {"at": 5, "of": 5}},
+    "feedback/bad_answer": {"step": "scenario", "least": 6},
+    "feedback/answer_too_long": {"most": 2000},
+    "feedback/back_at_start": {},
+    "feedback/wizard_cancelled": {},
+    "feedback/wizard_reminder": {"hours": 2},
+    "feedback/wizard_expired": {},
+    "feedback/status_changed": {"item": FB, "before": "adopted", "note": "修复了", "told": 3, "rewarded": 1},
+    "feedback/problem_needs_status": {"statuses": ["acknowledged", "reproduced"]},
+    "feedback/status_has_command": {"status": "shipped", "command": "ship"},
+    "feedback/status_same": {"item": FB},
+    "feedback/status_wrong_kind": {"item": FB_NEW, "status": "reproduced"},
+    "feedback/status_not_allowed": {"item": FB_NEW, "status": "adopted", "allowed": ["acknowledged"]},
+    "feedback/problem_needs_version": {},
+    "feedback/problem_needs_reason": {},
+    "feedback/problem_department": {"department": "市场", "departments": ["产品", "研发"]},
+    "feedback/assigned": {"item": FB},
+    "feedback/notice": {"what": "status", "item": FB, "note": "v2.3 修复", "role": "reporter",
+                        "reward": Reward(50, "荣誉产品顾问")},
+    "feedback/merge_same": {"item": FB},
+    "feedback/merged": {"source": FB_NEW, "target": FB, "joined": 2},
+    "feedback/list": {"items": [FB, FB_NEW], "status": None},
+    "feedback/show": {"item": FB, "names": {2: BOB}, "events": [FB_EVENT], "reporters": [BOB], "tz": WHEN.tzinfo,
+                      "plus_ones": [(CAROL, "我也是")]},
+    "feedback/overdue": {"items": [FB_NEW], "days": 3, "now": WHEN},
+    "feedback/credits": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
+})

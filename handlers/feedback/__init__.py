@@ -2,7 +2,28 @@
 
 from __future__ import annotations
 
-from handlers.feedback import tables  # noqa: F401 - the models join Base.metadata
+from bot.db.schema import Role
 from bot.registry import HandlerRegistry
+from handlers.feedback import exports, lifecycle, merge, submit, tables, views, wizard  # noqa: F401 - tables: the models join Base.metadata
+from handlers.feedback.config import FeedbackSection
+from handlers.feedback.items import SHIPPED_HOOKS, Item, ShippedHook, find_item
 
-registry = HandlerRegistry("feedback")
+__all__ = ["SHIPPED_HOOKS", "Item", "ShippedHook", "find_item", "registry"]
+
+registry = HandlerRegistry("feedback", config_section=FeedbackSection)
+MODERATOR = Role.MODERATOR
+
+registry.add_conversation(wizard.SPEC)
+registry.command("feedback", aliases=("反馈",))(submit.feedback)
+registry.command("feedback +1", aliases=("反馈 +1", "fb +1"))(submit.plus_one)
+registry.command("fb list", aliases=("反馈 列表",), role=MODERATOR)(views.list_items)
+registry.command("fb show", aliases=("反馈 查看",), role=MODERATOR)(views.show_item)
+registry.command("fb overdue", aliases=("反馈 超时",), role=MODERATOR)(views.list_overdue)
+registry.command("fb status", aliases=("反馈 状态",), role=MODERATOR)(lifecycle.set_status)
+registry.command("fb ship", aliases=("反馈 上线",), role=MODERATOR)(lifecycle.ship)
+registry.command("fb decline", aliases=("反馈 不采纳",), role=MODERATOR)(lifecycle.decline)
+registry.command("fb assign", aliases=("反馈 分派",), role=MODERATOR)(lifecycle.assign)
+registry.command("fb merge", aliases=("反馈 合并",), role=MODERATOR)(merge.merge)
+registry.command("credits", aliases=("致谢",), role=MODERATOR)(views.credits)
+registry.export("feedback")(exports.export_feedback)
+registry.export("credits")(exports.export_credits)

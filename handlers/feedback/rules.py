@@ -1,0 +1,115 @@
+"""Pure feedback rules: reading types, forms and ids, text similarity, and allowed status changes."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from handlers.feedback.tables import Kind, Status
+
+KIND_WORDS: Mapping[str, Kind] = {
+    "1": Kind.BUG, "bug": Kind.BUG, "缺陷": Kind.BUG, "问题": Kind.BUG, "故障": Kind.BUG,
+    "2": Kind.SUGGESTION, "suggestion": Kind.SUGGESTION, "建议": Kind.SUGGESTION,
+    "3": Kind.CONFUSION, "confusion": Kind.CONFUSION, "困惑": Kind.CONFUSION, "疑问": Kind.CONFUSION,
+}
+LABELS: Mapping[str, str] = {
+    "type": "kind", "类型": "kind", "scenario": "scenario", "场景": "scenario", "steps": "steps",
+    "步骤": "steps", "expected": "expected", "期望": "expected", "product": "product", "产品": "product",
+    "version": "product", "版本": "product",
+}
+SKIP_WORDS = frozenset({"跳过", "skip", "无", "没有", "none", "-"})
+_LABEL = re.compile(r"^\s*([A-Za-z]+|[\u4e00-\u9fff]{2})\s*[:：]\s*(.*)$")
+_ITEM_ID = re.compile(r"^(?:FB-?)?(\d{1,12})$", re.IGNORECASE)
+OPEN = frozenset({Status.SUBMITTED, Status.ACKNOWLEDGED, Status.REPRODUCED, Status.UNDER_REVIEW, Status.ADOPTED})
+CLOSED = frozenset({Status.SHIPPED, Status.DECLINED, Status.DUPLICATE})
+# Where each status may go next by /fb status; shipping, declining and merging have their own commands.
+_NEXT: Mapping[Status, frozenset[Status]] = {
+    Status.SUBMITTED: frozenset({Status.ACKNOWLEDGED, Status.REPRODUCED, Status.UNDER_REVIEW}),
+    Status.ACKNOWLEDGED: frozenset({Status.SUBMITTED, Status.REPRODUCED, Status.UNDER_REVIEW, Status.ADOPTED}),
+    Status.REPRODUCED: frozenset({Status.ACKNOWLEDGED, Status.ADOPTED}),
+    Status.UNDER_REVIEW: frozenset({Status.ACKNOWLEDGED, Status.ADOPTED}),
+    Status.ADOPTED: frozenset({Status.REPRODUCED, Status.UNDER_REVIEW, Status.ACKNOWLEDGED}),
+    Status.DECLINED: frozenset({Status.ACKNOWLEDGED}),  # reopened
+    Status.SHIPPED: frozenset(),
+    Status.DUPLICATE: frozenset(),
+}
+STATUS_WORDS: Mapping[str, Status] = {
+    **{s.value: s for s in Status}, "under-review": Status.UNDER_REVIEW, "review": Status.UNDER_REVIEW,
+    "已提交": Status.SUBMITTED, "已确认": Status.ACKNOWLEDGED, "已复现": Status.REPRODUCED,
+    "评估中": Status.UNDER_REVIEW, "已采纳": Status.ADOPTED, "已上线": Status.SHIPPED,
+    "未采纳": Status.DECLINED, "重复": Status.DUPLICATE,
+}
+REQUIRED = ("scenario", "expected")
+
+
+def parse_kind(text: str) -> Kind | None:
+    return KIND_WORDS.get(text.strip().lower())
+
+
+def parse_status(text: str) -> Status | None:
+    return STATUS_WORDS.get(text.strip().lower())
+
+
+def parse_item_id(text: str) -> int | None:
+    """`FB-42`, `fb42`, `#42` or `42`."""
+    match = _ITEM_ID.match(text.strip().lstrip("#＃"))
+    return int(match.group(1)) if match else None
+
+
+def short_id(item_id: int) -> str:
+    return f"FB-{item_id}"
+
+
+def parse_form(text: str) -> dict[str, str]:
+    """Labelled lines (`场景: ...`, `scenario: ...`, full-width colons too); a line without a label
+    continues the field before it. The first line may be just the type (`建议`)."""
+    fields: dict[str, str] = {}
+    current: str | None = None
+    for number, line in enumerate(text.splitlines()):
+        match = _LABEL.match(line)
+        if match and match.group(1).lower() in LABELS:
+            current = LABELS[match.group(1).lower()]
+            fields[current] = match.group(2).strip()
+        elif number == 0 and parse_kind(line):
+            fields["kind"] = line.strip()
+        elif current is not None and line.strip():
+            fields[current] = f"{fields[current]}\n{line.strip()}".strip()
+    return fields
+
+
+def missing_fields(kind: Kind | None, fields: Mapping[str, str]) -> list[str]:
+    """The required fields a form lacks, in form order: type, scenario, steps (bugs), expected."""
+    needed = ["kind", "scenario", *(["steps"] if kind is Kind.BUG else []), "expected"]
+    return [name for name in needed if not (kind if name == "kind" else fields.get(name, "").strip())]
+
+
+def title_of(scenario: str, limit: int = 40) -> str:
+    line = scenario.strip().splitlines()[0] if scenario.strip() else ""
+    return line if len(line) <= limit else line[: limit - 1] + "…"
+
+
+def bigrams(text: str) -> set[str]:
+    """Character bigrams of the text without spaces and punctuation: works for Chinese, which has no words."""
+    chars = [c.lower() for c in text if c.isalnum()]
+    if len(chars) == 1:
+        return {chars[0]}
+    return {a + b for a, b in zip(chars, chars[1:], strict=False)}
+
+
+def similarity(a: str, b: str) -> float:
+    """Dice coefficient of the two texts' character bigrams, 0 (nothing shared) to 1 (the same)."""
+    left, right = bigrams(a), bigrams(b)
+    if not left or not right:
+        return 0.0
+    return 2 * len(left & right) / (len(left) + len(right))
+
+
+def may_move(kind: Kind, current: Status, target: Status) -> bool:
+    """Whether /fb status may move an item of `kind` from `current` to `target`."""
+    return fits_kind(kind, target) and target in _NEXT[current]
+
+
+def fits_kind(kind: Kind, target: Status) -> bool:
+    """Reproduced is for bugs; under review for suggestions and confusions."""
+    return not ((target is Status.REPRODUCED and kind is not Kind.BUG)
+                or (target is Status.UNDER_REVIEW and kind is Kind.BUG))

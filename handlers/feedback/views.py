@@ -1,0 +1,96 @@
+"""Reading feedback: /fb list, /fb show, /fb overdue with its digest, and /credits for release notes."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.commands import Invocation
+from bot.context import Context
+from bot.errors import UsageError
+from handlers.feedback.config import FeedbackSection
+from handlers.feedback.items import Item, history_of, items_where, people_of
+from handlers.feedback.lifecycle import item_argument
+from handlers.feedback.rules import OPEN, parse_status
+from handlers.feedback.tables import Role, Status, items, people
+from handlers.recognition.ledger import named, timezone_of
+
+_LOGGER = logging.getLogger(__name__)
+
+
+async def list_items(ctx: Context, cmd: Invocation) -> None:
+    """/fb list [status]: open items by default."""
+    section: FeedbackSection = ctx.settings.feedback
+    status = parse_status(cmd.args[0]) if cmd.args else None
+    if cmd.args and status is None:
+        raise UsageError("feedback/problem_needs_status", statuses=[s.value for s in Status])
+    statuses = [status] if status else sorted(OPEN)
+    found = await items_where(ctx.db, items.c.status.in_([s.value for s in statuses]), limit=section.list_size)
+    await ctx.reply("feedback/list", items=found, status=status and status.value)
+
+
+async def show_item(ctx: Context, cmd: Invocation) -> None:
+    """/fb show FB-42: the report, the people behind it and its history."""
+    item = await item_argument(ctx, cmd)
+    persons, events = await people_of(ctx.db, item.id), await history_of(ctx.db, item.id)
+    names = await named(ctx.db, [p.member_id for p in persons] + [e.actor_id for e in events if e.actor_id])
+    await ctx.reply("feedback/show", item=item, names=names, events=events, tz=ZoneInfo(timezone_of(ctx)),
+                    reporters=[names[p.member_id] for p in persons if p.role == Role.REPORTER],
+                    plus_ones=[(names[p.member_id], p.details) for p in persons if p.role == Role.PLUS_ONE])
+
+
+async def overdue_items(conn: AsyncConnection, now: datetime, section: FeedbackSection) -> list[Item]:
+    """Items nobody has answered (still submitted) for more than `overdue_days`."""
+    since = now - timedelta(days=section.overdue_days)
+    return await items_where(conn, items.c.status == Status.SUBMITTED.value, items.c.created_at <= since,
+                             limit=section.list_size)
+
+
+async def list_overdue(ctx: Context, cmd: Invocation) -> None:
+    """/fb overdue"""
+    section: FeedbackSection = ctx.settings.feedback
+    found = await overdue_items(ctx.db, ctx.now, section)
+    await ctx.reply("feedback/overdue", items=found, days=section.overdue_days, now=ctx.now)
+
+
+async def send_overdue_digest(ctx: Context) -> int:
+    """For the scheduler: a private digest of overdue items to each moderator, once a day; how many were sent."""
+    section: FeedbackSection = ctx.settings.feedback
+    found = await overdue_items(ctx.db, ctx.now, section)
+    if not found:
+        return 0
+    staff = await ctx.services.directory.staff(ctx.db)
+    day = ctx.now.date().isoformat()
+    for member in staff:
+        await ctx.dm(member, "feedback/overdue", items=found, days=section.overdue_days, now=ctx.now,
+                     dedupe_key=f"feedback-overdue:{day}:{member.id}")
+    return len(staff)
+
+
+async def credited_names(conn: AsyncConnection, version: str) -> list[str]:
+    """Everyone credited on items shipped in `version`: their reporters, merged ones included, by first credit."""
+    rows = (await conn.execute(
+        select(people.c.member_id).join(items, items.c.id == people.c.item_id)
+        .where(items.c.status == Status.SHIPPED.value, items.c.version == version,
+               people.c.role == Role.REPORTER.value).order_by(people.c.item_id, people.c.id)
+    )).scalars().all()
+    ids = list(dict.fromkeys(rows))
+    names = await named(conn, ids)
+    return [names[i].name for i in ids]
+
+
+async def shipped_in(conn: AsyncConnection, version: str) -> list[Item]:
+    return await items_where(conn, items.c.status == Status.SHIPPED.value, items.c.version == version)
+
+
+async def credits(ctx: Context, cmd: Invocation) -> None:
+    """/credits v2.3: the thank-you list for the release notes."""
+    if not cmd.args:
+        raise UsageError("feedback/problem_needs_version")
+    version = cmd.args[0]
+    await ctx.reply("feedback/credits", version=version, names=await credited_names(ctx.db, version),
+                    items=await shipped_in(ctx.db, version))
