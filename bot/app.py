@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import FakeClock
 from bot.context import Services
+from bot.db.engine import dispose
 from bot.pipeline import Pipeline
 from bot.sender import OutboxSender
 from bot.timeline import DueSource
@@ -54,7 +55,7 @@ class App:
 
     async def close(self) -> None:
         await self.transport.stop()
-        await self.engine.dispose()
+        await dispose(self.engine)
 
     # Driven mode (tests, the console playground): explicit draining, travelled time.
 
