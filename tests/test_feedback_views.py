@@ -1,0 +1,91 @@
+"""Reading feedback: lists, details, the overdue digest, release credits and the CLI exports."""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import io
+import json
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.context import Context
+from bot.uow import UnitOfWork
+from handlers.feedback.views import send_overdue_digest
+from tests.support import Chat
+
+BUG = "/反馈 缺陷\n场景: 下单页点击支付以后闪退\n步骤: 加购后点支付\n期望：正常进入支付"
+IDEA = "/反馈 建议\n场景: 晚上打开 App 屏幕太亮\n期望：支持深色模式"
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    return {"feedback": {"overdue_days": 3}}
+
+
+async def test_list_and_show(chat: Chat, app) -> None:  # noqa: ANN001
+    await chat.say("bob", BUG)
+    await chat.say("carol", IDEA)
+    await chat.say("dave", "/反馈 +1 FB-1 我也是")
+    await chat.say("mod", "/fb status FB-2 under_review")
+    assert await chat.say("mod", "/fb list") == [
+        "[playground] @mod 未关闭的反馈：\n· FB-1 [缺陷·已提交] 下单页点击支付以后闪退\n"
+        "· FB-2 [建议·评估中] 晚上打开 App 屏幕太亮"]
+    assert await chat.say("mod", "/反馈 列表 评估中") == [
+        "[playground] @mod 评估中的反馈：\n· FB-2 [建议·评估中] 晚上打开 App 屏幕太亮"]
+    assert await chat.say("mod", "/fb list shipped") == ["[playground] @mod 没有已上线的反馈。"]
+    assert await chat.say("mod", "/fb show FB-1") == [
+        "[playground] @mod FB-1 [缺陷·已提交] 下单页点击支付以后闪退\n场景：下单页点击支付以后闪退\n"
+        "步骤：加购后点支付\n期望：正常进入支付\n反馈人：bob\n+1：dave（我也是）\n记录：\n"
+        "· 2026-12-01 09:00 bob 已提交\n· 2026-12-01 09:00 dave +1：我也是"]
+
+
+async def test_overdue_items_and_the_digest(chat: Chat, app, clock) -> None:  # noqa: ANN001
+    await chat.say("bob", BUG)
+    await chat.say("carol", IDEA)
+    await chat.say("mod", "/fb status FB-2 acknowledged")
+    assert await chat.say("mod", "/fb overdue") == ["[playground] @mod 没有超过 3 天未回复的反馈 👍"]
+    clock.set(clock.now() + timedelta(days=4))
+    assert await chat.say("mod", "/反馈 超时") == [
+        "[playground] @mod 超过 3 天还没有回复的反馈（1 条），成员在等你们的消息：\n"
+        "· FB-1 [缺陷·已提交] 下单页点击支付以后闪退，4 天"]
+    for _ in range(2):  # the scheduler may run twice: one digest a day
+        async with UnitOfWork(app.engine, clock) as uow:
+            member = await app.services.directory.find_member_by_id(uow.conn, 1)
+            assert await send_overdue_digest(Context(app.services, uow, None, member, None)) >= 1
+            await uow.commit()
+    await app.drain()
+    digests = [m for m in chat.transport.take() if m.contact_id == "mod"]
+    assert [m.text for m in digests] == [
+        "超过 3 天还没有回复的反馈（1 条），成员在等你们的消息：\n· FB-1 [缺陷·已提交] 下单页点击支付以后闪退，4 天"]
+
+
+def _cli(tmp_path: Path, database_url: str, *args: str) -> int:
+    config = tmp_path / "kocbot.toml"
+    config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    return main(["--config", str(config), "--data-dir", str(tmp_path), "export", *args])
+
+
+async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_url, capsys) -> None:  # noqa: ANN001
+    await chat.say("bob", BUG)
+    await chat.say("carol", IDEA)
+    await chat.say("mod", "/fb ship FB-1 v2.3")
+    out = tmp_path / "fb.csv"
+    assert await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--format", "csv", "--out", str(out)) == 0
+    records = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    assert [(r["id"], r["kind"], r["status"], r["version"], r["title"]) for r in records] == [
+        ("FB-1", "bug", "shipped", "v2.3", "下单页点击支付以后闪退"),
+        ("FB-2", "suggestion", "submitted", "", "晚上打开 App 屏幕太亮")]
+    capsys.readouterr()
+    assert await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--format", "json",
+                                   "--status", "submitted") == 0
+    [only] = json.loads(capsys.readouterr().out)
+    assert (only["id"], only["expected"], only["steps"]) == ("FB-2", "支持深色模式", "")
+    assert await asyncio.to_thread(_cli, tmp_path, database_url, "credits", "v2.3") == 0
+    assert capsys.readouterr().out == (
+        "## Thanks to our community (v2.3)\n\n- bob\n\n### Feedback shipped\n\n- FB-1 下单页点击支付以后闪退\n")
+    assert await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--status", "nope") == 1
+    assert "unknown status" in capsys.readouterr().err
