@@ -50,7 +50,8 @@ def build_app(settings: CoreSettings, *, transport: Transport, registries: Seque
     pipeline = Pipeline(engine, services)
     pruner = RetentionPruner(engine, clock, settings.database.message_retention_days)
     timer = ConversationTimer(engine, services)
-    app = App(engine, services, transport, pipeline, sender, due_sources=[pruner, timer])
+    declared = [factory(engine, services) for registry in registries for factory in registry.due_sources]
+    app = App(engine, services, transport, pipeline, sender, due_sources=[pruner, timer, *declared])
     pipeline.on_committed = app.wake
     return app
 

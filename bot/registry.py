@@ -8,21 +8,24 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.commands import Invocation
 from bot.conversations import ConversationSpec
 from bot.db.schema import Role
 from bot.events import IncomingMessage, MemberJoined, MemberLeft
+from bot.timeline import DueSource
 
 if TYPE_CHECKING:
-    from bot.context import Context
+    from bot.context import Context, Services
 
 CommandHandler = Callable[["Context", Invocation], Awaitable[None]]
 # A matcher sees the message and its capability's config section (None if it has none).
 MatchFunction = Callable[[IncomingMessage, Any], Any | None]
 MatchHandler = Callable[["Context", Any], Awaitable[None]]
 EventHandler = Callable[["Context", MemberJoined | MemberLeft], Awaitable[None]]
+# Built by the composition root, once the engine and services exist.
+DueSourceFactory = Callable[[AsyncEngine, "Services"], DueSource]
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,6 +103,7 @@ class HandlerRegistry:
         self.matchers: list[MatcherSpec] = []
         self.event_handlers: list[EventHandlerSpec] = []
         self.conversations: list[ConversationSpec] = []
+        self.due_sources: list[DueSourceFactory] = []
         self.exports: dict[str, ExportFunction] = {}  # `kocbot export NAME`
 
     def command(self, name: str, *, aliases: Iterable[str] = (), role: Role = Role.MEMBER,
@@ -127,6 +131,11 @@ class HandlerRegistry:
             self.exports[name] = function
             return function
         return register
+
+    def add_due_source(self, factory: DueSourceFactory) -> DueSourceFactory:
+        """Declare due work (reminders, follow-ups) the app runs in real or travelled time."""
+        self.due_sources.append(factory)
+        return factory
 
     def on(self, event_type: type[MemberJoined] | type[MemberLeft]) -> Callable[[EventHandler], EventHandler]:
         def register(handler: EventHandler) -> EventHandler:

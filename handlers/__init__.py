@@ -7,9 +7,9 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from bot.registry import HandlerRegistry
-from handlers import core, feedback, recognition
+from handlers import core, feedback, recognition, threads
 
-REGISTRIES: tuple[HandlerRegistry, ...] = (core.registry, recognition.registry, feedback.registry)
+REGISTRIES: tuple[HandlerRegistry, ...] = (core.registry, recognition.registry, feedback.registry, threads.registry)
 
 
 def config_sections(registries: Sequence[HandlerRegistry] = REGISTRIES) -> dict[str, type[BaseModel]]:

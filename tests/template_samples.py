@@ -141,3 +141,47 @@ SAMPLES.update({
     "feedback/overdue": {"items": [FB_NEW], "days": 3, "now": WHEN},
     "feedback/credits": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
 })
+
+# Issue threads (handlers/threads).
+_THREAD = {"id": 12, "title": "登录失败", "status": "fixing", "department": "技术部", "created_at": WHEN,
+           "resolutions": 1, "flagged": True}
+_REPORTERS = [{"name": "bob", "answer": "yes"}, {"name": "carol", "answer": "no"},
+              {"name": "dave", "answer": "asked"}, {"name": "erin", "answer": "no_answer"}, {"name": "fay", "answer": None}]
+_LINE = {"id": 12, "title": "登录失败", "status": "open", "department": None, "age": 9, "flagged": True}
+SAMPLES.update({
+    "threads/problem_needs_number": {}, "threads/problem_needs_title": {}, "threads/problem_needs_text": {},
+    "threads/problem_needs_reason": {}, "threads/problem_needs_member": {}, "threads/problem_at": {},
+    "threads/problem_at_past": {}, "threads/problem_status": {}, "threads/problem_link_where": {},
+    "threads/problem_department": {"department": "财务部", "departments": ["产品部", "技术部"]},
+    "threads/no_such_thread": {"id": 12}, "threads/no_such_feedback": {"item": 42},
+    "threads/nothing_linked": {"id": 12}, "threads/already_resolved": {"id": 12}, "threads/not_resolved": {"id": 12},
+    "threads/opened": {"id": 12, "title": "登录失败", "reporters": ["bob", "carol"]},
+    "threads/linked": {"id": 12, "title": "登录失败", "reporters": ["dave"]},
+    "threads/feedback_linked": {"id": 12, "items": [42, 43]},
+    "threads/followed": {"id": 12, "title": "登录失败", "already": True},
+    "threads/routed": {"id": 12, "department": "产品部"}, "threads/noted": {"id": 12},
+    "threads/status_set": {"id": 12, "status": "investigating"},
+    "threads/support": {"name": "bob", "title": "登录失败"},
+    "threads/support_sent": {"id": 12, "members": ["bob", "carol"]},
+    "threads/show": {"thread": _THREAD, "age": 9, "rooms": ["一群", "二群"], "reporters": _REPORTERS,
+                     "followers": ["gus"], "confirmed": 1, "reporter_count": 5, "items": [42], "scheduled": True,
+                     "history": [{"at": WHEN, "kind": kind, "text": "备注", "by": "mod"} for kind in (
+                         "open", "link", "follow", "route", "note", "status", "support", "resolve", "reopen",
+                         "confirm", "flag", "feedback")]},
+    "threads/list": {"which": "open", "threads": [_LINE]},
+    "threads/list_unknown": {"word": "财务", "departments": ["产品部"]},
+    "threads/digest": {"groups": [{"department": "产品部", "count": 2, "threads": [_LINE]},
+                                  {"department": None, "count": 1, "threads": [_LINE]}]},
+    "threads/preview": {"id": 12, "at": WHEN, "notices": [{"room": "一群", "text": "@bob 关于上周……"}]},
+    "threads/resolution": {"id": 12, "title": "登录失败", "text": "已修复", "when": "上周", "again": True,
+                           "reporters": ["bob", "carol"]},
+    "threads/resolved": {"id": 12, "rooms": ["一群", "二群"], "at": WHEN, "again": True},
+    "threads/resolved_follower": {"id": 12, "title": "登录失败", "text": "已修复"},
+    "threads/reopened": {"id": 12, "withdrawn": True},
+    "threads/resolve_prompt": {"id": 12, "title": "登录失败", "item": "FB-42"},
+    "threads/confirm_question": {"name": "bob", "id": 12, "title": "登录失败", "text": "已修复"},
+    "threads/confirm_late": {"id": 12}, "threads/confirm_thanks": {"id": 12},
+    "threads/confirm_not_fixed": {"id": 12, "reopened": False},
+    "threads/moderator_not_fixed": {"id": 12, "title": "登录失败", "member": "bob", "text": "还是不行",
+                                    "reopened": True},
+})

@@ -1,0 +1,113 @@
+"""Pure rules: thread numbers, resolve options, relative days in a room's time zone, fix answers, ages."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from bot.errors import UsageError
+
+WEEKDAYS_ZH = "一二三四五六日"
+WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
+             "October", "November", "December")
+_AT = re.compile(r"--at\s+(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})")
+_PREVIEW = re.compile(r"--preview\b")
+_FEEDBACK = re.compile(r"^(?:FB-?)?(\d+)$", re.IGNORECASE)
+YES = ("是", "是的", "好了", "已经好了", "解决了", "已解决", "没问题了", "没问题", "yes", "y", "fixed", "ok")
+NO = ("否", "不是", "没有", "没好", "还没", "还是", "依然", "仍然", "不行", "no", "n", "not", "still")
+
+
+def thread_number(word: str | None) -> int:
+    """`12` or `#12` (full-width too) as a thread number."""
+    text = (word or "").lstrip("#＃")
+    if not text.isdigit() or int(text) == 0:
+        raise UsageError("threads/problem_needs_number")
+    return int(text)
+
+
+def split_number(text: str) -> tuple[int, str]:
+    """The thread number at the start of the arguments, and the rest."""
+    parts = text.split(maxsplit=1)
+    return thread_number(parts[0] if parts else None), (parts[1].strip() if len(parts) > 1 else "")
+
+
+def feedback_item_id(word: str) -> int | None:
+    """`FB-42`, `fb42` -> 42; anything else None."""
+    match = _FEEDBACK.match(word.strip())
+    return int(match.group(1)) if match and word.strip()[:2].upper() == "FB" else None
+
+
+@dataclass(frozen=True, slots=True)
+class ResolveOptions:
+    text: str
+    preview: bool = False
+    at: datetime | None = None
+
+
+def parse_resolve(rest: str, tz: ZoneInfo) -> ResolveOptions:
+    """`text [--preview] [--at YYYY-MM-DD HH:MM]`; the time is in the room's time zone."""
+    at = None
+    found = _AT.search(rest)
+    if found:
+        at = datetime.fromisoformat(f"{found.group(1)} {found.group(2).zfill(5)}").replace(tzinfo=tz)
+        rest = rest[:found.start()] + rest[found.end():]
+    elif "--at" in rest:
+        raise UsageError("threads/problem_at")
+    preview = bool(_PREVIEW.search(rest))
+    text = _PREVIEW.sub("", rest).strip().rstrip("。.！! ")
+    if not text:
+        raise UsageError("threads/problem_needs_text")
+    return ResolveOptions(text, preview, at)
+
+
+def relative_day(raised: datetime, now: datetime, tz: ZoneInfo, locale: str) -> str:
+    """When something was raised, as people say it: 今天, 昨天, 前天, 周二, 上周, 3月2日, 2025年3月2日."""
+    then, today = raised.astimezone(tz).date(), now.astimezone(tz).date()
+    days = (today - then).days
+    english = locale.startswith("en")
+    if days <= 0:
+        return "today" if english else "今天"
+    if days == 1:
+        return "yesterday" if english else "昨天"
+    if days == 2 and not english:
+        return "前天"
+    if _week_start(then) == _week_start(today):
+        return f"on {WEEKDAYS_EN[then.weekday()]}" if english else f"周{WEEKDAYS_ZH[then.weekday()]}"
+    if _week_start(then) == _week_start(today) - timedelta(days=7):
+        return "last week" if english else "上周"
+    return _calendar_day(then, today, english)
+
+
+def _week_start(day: date) -> date:
+    return day - timedelta(days=day.weekday())
+
+
+def _calendar_day(then: date, today: date, english: bool) -> str:
+    if english:
+        year = "" if then.year == today.year else f" {then.year}"
+        return f"on {then.day} {MONTHS_EN[then.month - 1]}{year}"
+    year = "" if then.year == today.year else f"{then.year}年"
+    return f"{year}{then.month}月{then.day}日"
+
+
+def classify_answer(text: str) -> str | None:
+    """"yes" / "no" for a fix-confirmation answer, None when the words do not say."""
+    cleaned = text.strip().strip("。.!！~～ ").lower()
+    if cleaned in YES:
+        return "yes"
+    if cleaned in NO:
+        return "no"
+    if "没问题" in cleaned:
+        return "yes"
+    if any(word in cleaned for word in ("没", "不", "还", "仍", "依然", "not", "still", "again")):
+        return "no"
+    if any(word in cleaned for word in ("好了", "解决了", "fixed", "works", "gone")):
+        return "yes"
+    return None
+
+
+def age_days(created: datetime, now: datetime) -> int:
+    return max(0, (now - created).days)
