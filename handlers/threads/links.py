@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.context import Context
 from bot.db.dialect import insert_for
 from bot.errors import UserFacingError
-from handlers.feedback.items import SHIPPED_HOOKS, Item, find_item
+from handlers.feedback import SHIPPED_HOOKS, Item, find_item
 from handlers.threads.store import record
 from handlers.threads.tables import EventKind, Status, feedback_links, threads
 
