@@ -31,7 +31,8 @@ class ConversationSpec:
 
     `steps` maps each state to the handler of the member's next private message in it;
     `fallbacks` maps command words (e.g. "cancel", "取消") to handlers that work in any
-    state. `on_remind` runs `remind_before` the timeout, `on_timeout` when it passes.
+    state. `on_remind` runs `remind_before` the timeout, `on_timeout` when it passes;
+    `configure` may set them from the capability's config section when the app is built.
     """
 
     name: str
@@ -42,6 +43,11 @@ class ConversationSpec:
     remind_before: timedelta | None = None
     on_remind: NoticeHandler | None = None
     on_timeout: NoticeHandler | None = None
+    # Given its capability's config section: the spec with configured values (e.g. its timeout).
+    configure: Callable[[Any], ConversationSpec] | None = None
+
+    def configured(self, section: Any) -> ConversationSpec:
+        return self.configure(section) if self.configure is not None and section is not None else self
 
 
 @dataclass(frozen=True, slots=True)

@@ -70,7 +70,8 @@ class Router:
         self.commands = tuple(spec for r in registries for spec in r.commands)
         self.matchers = tuple(spec for r in registries for spec in r.matchers)
         self.event_handlers = tuple(spec for r in registries for spec in r.event_handlers)
-        self.conversations = {spec.name: spec for r in registries for spec in r.conversations}
+        self.conversations = {spec.name: spec.configured(self._sections.get(spec.capability))
+                              for r in registries for spec in r.conversations}
         self._by_name: dict[tuple[str, ...], CommandSpec] = {}
         for spec in self.commands:
             for name in spec.names:

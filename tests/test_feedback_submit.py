@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
+
 from bot.bootstrap import open_app
 from bot.db import schema
 from handlers.feedback.tables import history, items, people
@@ -117,3 +119,14 @@ async def test_similar_open_items_are_shown_and_a_plus_one_joins_one(chat: Chat,
     assert plus == [("reporter", ""), ("plus_one", "安卓 14 也闪退")]
     assert [(h.what, h.note) for h in await rows(app, history, history.c.item_id == 1)] == [
         ("submitted", ""), ("plus_one", "安卓 14 也闪退")]
+
+
+@pytest.mark.parametrize("settings_overrides", [{"feedback": {"wizard_timeout_hours": 1,
+                                                             "wizard_reminder_hours": 0.5}}])
+async def test_the_timeout_and_reminder_come_from_the_config(chat: Chat, app, clock) -> None:  # noqa: ANN001
+    start = clock.now()
+    await chat.dm("alice", "/反馈")
+    await app.advance_to(start + timedelta(minutes=30))
+    assert [m.text for m in chat.transport.take()] == ["你的反馈还没写完，0.5 小时后就会关闭。回复上一个问题就能继续。"]
+    await app.advance_to(start + timedelta(hours=1))
+    assert [m.text for m in chat.transport.take()] == ["你的反馈很久没有继续，已经关闭了，没有提交。想反馈时随时发 /反馈。"]

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from bot.config import Section
 
@@ -17,6 +17,12 @@ class FeedbackSection(Section):
     confirmation_note: str = Field(
         "", description="Extra text for the submission confirmation, e.g. where release notes are published "
                         "(empty: none).",
+    )
+    wizard_timeout_hours: float = Field(
+        24.0, gt=0, description="An unfinished guided submission closes this many hours after its last answer.",
+    )
+    wizard_reminder_hours: float = Field(
+        2.0, ge=0, description="Hours before it closes that the member is reminded (0: no reminder).",
     )
     overdue_days: int = Field(
         3, ge=1, description="Items still `submitted` after this many days appear in /fb overdue and the digest.",
@@ -36,3 +42,9 @@ class FeedbackSection(Section):
         description="The departments /fb assign accepts.",
     )
     list_size: int = Field(20, ge=1, le=100, description="Items shown by /fb list and /fb overdue.")
+
+    @model_validator(mode="after")
+    def _reminder_before_the_timeout(self) -> FeedbackSection:
+        if self.wizard_reminder_hours >= self.wizard_timeout_hours:
+            raise ValueError("wizard_reminder_hours must be less than wizard_timeout_hours")
+        return self

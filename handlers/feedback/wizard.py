@@ -3,19 +3,19 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import timedelta
 from enum import StrEnum
 
 from bot.context import Context
 from bot.conversations import ConversationSpec
 from bot.errors import UserFacingError
+from handlers.feedback.config import FeedbackSection
 from handlers.feedback.rules import SKIP_WORDS, parse_kind
 from handlers.feedback.tables import Kind
 
 _LOGGER = logging.getLogger(__name__)
 NAME = "feedback"
-TIMEOUT = timedelta(hours=24)
-REMIND_BEFORE = timedelta(hours=2)
 MIN_LENGTH = {"scenario": 6, "steps": 6, "expected": 4}
 MAX_LENGTH = 2000
 CONFIRM_WORDS = frozenset({"1", "提交", "确认", "好", "是", "submit", "yes", "y", "ok"})
@@ -119,11 +119,19 @@ async def cancel(ctx: Context, text: str) -> None:
 
 
 async def remind(ctx: Context) -> None:
-    await ctx.reply("feedback/wizard_reminder", hours=int(REMIND_BEFORE.total_seconds() // 3600))
+    section: FeedbackSection = ctx.settings.feedback
+    await ctx.reply("feedback/wizard_reminder", hours=f"{section.wizard_reminder_hours:g}")
 
 
 async def expired(ctx: Context) -> None:
     await ctx.reply("feedback/wizard_expired")
+
+
+def _configured(section: FeedbackSection) -> ConversationSpec:
+    """The wizard with the configured timeout and reminder."""
+    remind = timedelta(hours=section.wizard_reminder_hours) or None
+    return replace(SPEC, timeout=timedelta(hours=section.wizard_timeout_hours), remind_before=remind,
+                   configure=None)
 
 
 SPEC = ConversationSpec(
@@ -131,5 +139,5 @@ SPEC = ConversationSpec(
     steps={Step.KIND: answer_kind, Step.SCENARIO: answer_text, Step.STEPS: answer_text,
            Step.EXPECTED: answer_text, Step.PRODUCT: answer_product, Step.CONFIRM: answer_confirm},
     fallbacks={"cancel": cancel, "取消": cancel, "back": back, "返回": back, "上一步": back},
-    timeout=TIMEOUT, remind_before=REMIND_BEFORE, on_remind=remind, on_timeout=expired,
+    on_remind=remind, on_timeout=expired, configure=_configured,
 )
