@@ -159,3 +159,14 @@ async def test_moderator_commands_are_refused_to_members(chat: Chat, app) -> Non
         name = "/" + " ".join(command[1:].split()[:2 if command.startswith("/fb") else 1])
         assert await chat.say("bob", command) == [f"[playground] @bob {REFUSED.format(command=name)}"]
     assert [i.status for i in await rows(app, items)] == ["submitted"]
+
+
+async def test_a_declined_item_can_be_reopened_and_statuses_are_read_in_chinese(chat: Chat, app) -> None:  # noqa: ANN001
+    await chat.say("bob", IDEA)
+    await chat.say("mod", "/fb decline FB-1 暂无计划")
+    assert await chat.say("mod", "/反馈 状态 FB-1 已确认 重新评估") == [
+        "[dm bob] 你的反馈 FB-1「晚上打开 App 屏幕太亮」有新进展：已确认收到。\n说明：重新评估",
+        "[playground] @mod FB-1「晚上打开 App 屏幕太亮」：暂不采纳 → 已确认收到\n说明：重新评估\n已私信通知 1 人。"]
+    assert await chat.say("mod", "/fb status FB-1 fixed") == [
+        "[playground] @mod 请写上状态，可以是：submitted、acknowledged、reproduced、under_review、adopted、shipped、"
+        "declined、duplicate。\n正确的用法：/反馈 状态 FB-编号 状态 [说明] （或 /fb status）"]

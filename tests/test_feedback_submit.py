@@ -130,3 +130,12 @@ async def test_the_timeout_and_reminder_come_from_the_config(chat: Chat, app, cl
     assert [m.text for m in chat.transport.take()] == ["你的反馈还没写完，0.5 小时后就会关闭。回复上一个问题就能继续。"]
     await app.advance_to(start + timedelta(hours=1))
     assert [m.text for m in chat.transport.take()] == ["你的反馈很久没有继续，已经关闭了，没有提交。想反馈时随时发 /反馈。"]
+
+
+async def test_unreadable_forms_and_overlong_answers_are_explained(chat: Chat, app) -> None:  # noqa: ANN001
+    assert await chat.say("bob", "/反馈 App 太卡了\n真的很卡") == [
+        "[playground] @bob 没能读懂这份表单。可以发 /反馈 让我一步步问你，或者按这个格式一次贴上：\n/反馈 建议\n"
+        "场景: 在哪里、做什么的时候\n步骤: 怎么操作会遇到（缺陷才需要）\n期望: 你希望怎样"]
+    await chat.dm("alice", "/反馈 困惑")
+    assert await chat.dm("alice", "长" * 2001) == ["[dm alice] 这段有点长，请控制在 2000 字以内，重点写清楚就好。"]
+    assert await rows(app, items) == []
