@@ -268,3 +268,17 @@ async def test_digest_lists_open_threads_by_department_and_age(chat: Chat, app, 
     assert await chat.say("mod", "/issue list 技术部") == ["[dm mod] 问题列表（技术部）：\n#1「登录失败」待处理 · 技术部 · 10 天"]
     assert await chat.say("mod", "/issue list 财务") == [
         "[dm mod] 不认识「财务」。可以写：未解决、我的、已解决，或者部门：产品部、技术部、客服部、物流部、市场部"]
+
+
+async def test_a_reporter_busy_in_another_conversation_is_asked_once_it_is_over(chat: Chat, app) -> None:  # noqa: ANN001
+    await _open_in_two_rooms(chat)
+    await chat.say("mod", f"/issue resolve 1 {OUTCOME}")
+    await app.advance_to(START + timedelta(hours=71))
+    await chat.dm("bob", "/反馈")  # bob starts the feedback wizard just before the question falls due
+    await app.advance_to(START + timedelta(hours=72))
+    assert [m.contact_id for m in chat.transport.take()] == ["carol"]
+    await chat.dm("bob", "/取消")
+    await app.advance_to(START + timedelta(hours=73))
+    [question] = chat.transport.take()
+    assert (question.contact_id, question.text.startswith("bob，你好 🌱 前几天我们在群里发布了")) == ("bob", True)
+    assert await chat.dm("bob", "好了") == ["[dm bob] 太好了，谢谢你告诉我们 🎉 #1 记为在你那里已解决。"]

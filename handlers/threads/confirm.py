@@ -21,6 +21,7 @@ from handlers.threads.tables import Answer, EventKind, Part, Status, people, thr
 _LOGGER = logging.getLogger(__name__)
 NAME = "threads-confirm"
 ASKED = "asked"
+BUSY_RETRY = timedelta(hours=1)  # a reporter in another conversation (e.g. the feedback wizard) is asked later
 
 
 class FixConfirmations:
@@ -65,14 +66,20 @@ class FixConfirmations:
         return Context(self._services, uow, None, member, None)
 
     async def _ask(self, thread_id: int) -> None:
+        """Ask the reporters not yet asked; one busy in another conversation is asked an hour later."""
         async with UnitOfWork(self._engine, self._services.clock) as uow:
-            await uow.conn.execute(update(threads).where(threads.c.id == thread_id).values(confirm_due_at=None))
             thread = (await uow.conn.execute(select(threads).where(threads.c.id == thread_id))).one()
+            busy = 0
             for person in await thread_people(uow.conn, thread_id):
-                if person.part == Part.REPORTER:
+                if person.part == Part.REPORTER and person.answer is None:
+                    if await self._services.conversations.get(uow.conn, person.member_id) is not None:
+                        busy += 1
+                        continue
                     await _ask_one(await self._context(uow, person.member_id), thread)
+            later = self._services.clock.now() + BUSY_RETRY if busy else None
+            await uow.conn.execute(update(threads).where(threads.c.id == thread_id).values(confirm_due_at=later))
             await uow.commit()
-        _LOGGER.info("thread #%d: reporters asked whether the fix works", thread_id)
+        _LOGGER.info("thread #%d: reporters asked whether the fix works (%d busy)", thread_id, busy)
 
     async def _no_answer(self, thread_id: int, member_id: int) -> None:
         async with UnitOfWork(self._engine, self._services.clock) as uow:
