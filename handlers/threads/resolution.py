@@ -64,15 +64,17 @@ async def resolve_thread(ctx: Context, cmd: Invocation) -> None:
     thread = await get_thread(ctx.db, thread_id)
     if thread.status == Status.RESOLVED and not options.preview:
         raise UserFacingError("threads/already_resolved", id=thread_id)
-    send_at = options.at or ctx.now
     round_ = thread.resolutions + 1
-    notices = await build_notices(ctx, thread, options.text, send_at, round_)
+    notices = await build_notices(ctx, thread, options.text, options.at or ctx.now, round_)
     if options.preview:
-        texts = [{"room": n.community.name, "text": ctx.render(NOTICE, n.community.locale, **n.params)}
-                 for n in notices]
-        await ctx.reply_privately("threads/preview", id=thread_id, notices=texts, at=options.at)
-        return
-    await _publish(ctx, thread, notices, options.text, options.at, round_)
+        await _preview(ctx, thread_id, notices, options.at)
+    else:
+        await _publish(ctx, thread, notices, options.text, options.at, round_)
+
+
+async def _preview(ctx: Context, thread_id: int, notices: list[Notice], at: datetime | None) -> None:
+    texts = [{"room": n.community.name, "text": ctx.render(NOTICE, n.community.locale, **n.params)} for n in notices]
+    await ctx.reply_privately("threads/preview", id=thread_id, notices=texts, at=at)
 
 
 async def _publish(ctx: Context, thread: Any, notices: list[Notice], text: str, at: datetime | None,
@@ -82,28 +84,31 @@ async def _publish(ctx: Context, thread: Any, notices: list[Notice], text: str, 
         await ctx.post(notice.community, NOTICE, mentions=notice.mentions, not_before=at,
                        dedupe_key=f"{prefix}room:{notice.community.id}", **notice.params)
     await _tell_followers(ctx, thread, text, at, prefix)
-    section: ThreadsSection = ctx.settings.threads
-    send_at = at or ctx.now
-    confirm_at = send_at + timedelta(hours=section.confirm_after_hours) if section.confirm_after_hours else None
-    await update_thread(ctx, thread.id, status=Status.RESOLVED.value, resolutions=round_, resolution_text=text,
-                        resolved_at=send_at, confirm_due_at=confirm_at, flagged=False)
-    await ctx.db.execute(update(people).where(people.c.thread_id == thread.id)
-                         .values(answer=None, answer_text=None, asked_at=None, answered_at=None))
-    await record(ctx, thread.id, EventKind.RESOLVE, text, round=round_, at=at.isoformat() if at else None)
+    await _mark_resolved(ctx, thread.id, text, at, round_)
     ctx.note_audit(thread=thread.id, round=round_, rooms=[n.community.id for n in notices])
     _LOGGER.info("thread #%d resolved (round %d) in %d rooms", thread.id, round_, len(notices))
     await ctx.reply_privately("threads/resolved", id=thread.id, rooms=[n.community.name for n in notices],
                               at=at, again=round_ > 1)
 
 
+async def _mark_resolved(ctx: Context, thread_id: int, text: str, at: datetime | None, round_: int) -> None:
+    """Resolved from now on (even if the notice waits), with a new round of fix confirmations."""
+    section: ThreadsSection = ctx.settings.threads
+    send_at = at or ctx.now
+    confirm_at = send_at + timedelta(hours=section.confirm_after_hours) if section.confirm_after_hours else None
+    await update_thread(ctx, thread_id, status=Status.RESOLVED.value, resolutions=round_, resolution_text=text,
+                        resolved_at=send_at, confirm_due_at=confirm_at, flagged=False)
+    await ctx.db.execute(update(people).where(people.c.thread_id == thread_id)
+                         .values(answer=None, answer_text=None, asked_at=None, answered_at=None))
+    await record(ctx, thread_id, EventKind.RESOLVE, text, round=round_, at=at.isoformat() if at else None)
+
+
 async def _tell_followers(ctx: Context, thread: Any, text: str, at: datetime | None, prefix: str) -> None:
     for person in await thread_people(ctx.db, thread.id):
-        if person.part != Part.FOLLOWER:
-            continue
-        member = MemberRef(person.member_id, person.platform_id, person.name, schema.Role.MEMBER)
-        found = await ctx.services.directory.find_member_by_id(ctx.db, person.member_id)
-        await ctx.dm(found or member, "threads/resolved_follower", dedupe_key=f"{prefix}dm:{person.member_id}",
-                     not_before=at, id=thread.id, title=thread.title, text=text)
+        if person.part == Part.FOLLOWER:
+            member = await ctx.services.directory.find_member_by_id(ctx.db, person.member_id)
+            await ctx.dm(member, "threads/resolved_follower", dedupe_key=f"{prefix}dm:{person.member_id}",
+                         not_before=at, id=thread.id, title=thread.title, text=text)
 
 
 async def reopen_thread(ctx: Context, cmd: Invocation) -> None:
