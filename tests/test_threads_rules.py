@@ -82,3 +82,16 @@ def test_thread_and_feedback_numbers() -> None:
 ])
 def test_fix_answers(text: str, verdict: str | None) -> None:
     assert classify_answer(text) == verdict
+
+
+def test_the_app_runs_the_due_sources_registries_declare() -> None:
+    from bot.bootstrap import build_app
+    from bot.config import load_settings
+    from bot.transports.memory import InMemoryTransport
+    from handlers import REGISTRIES, config_sections
+    from handlers.threads.confirm import FixConfirmations
+
+    settings = load_settings(environ={}, overrides={"database": {"url": "sqlite+aiosqlite:///:memory:"}},
+                             capability_sections=config_sections())
+    app = build_app(settings, transport=InMemoryTransport(), registries=REGISTRIES)
+    assert [type(s) for s in app.due_sources if isinstance(s, FixConfirmations)] == [FixConfirmations]
