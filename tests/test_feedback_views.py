@@ -43,24 +43,32 @@ async def test_list_and_show(chat: Chat, app) -> None:  # noqa: ANN001
         "· 2026-12-01 09:00 bob 已提交\n· 2026-12-01 09:00 dave +1：我也是"]
 
 
-async def test_overdue_items_and_the_digest(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_overdue_items_and_the_daily_digest(chat: Chat, app, clock) -> None:  # noqa: ANN001
+    start = clock.now()  # 09:00 in Shanghai; the digest goes at 09:30
     await chat.say("bob", BUG)
     await chat.say("carol", IDEA)
     await chat.say("mod", "/fb status FB-2 acknowledged")
     assert await chat.say("mod", "/fb overdue") == ["[playground] @mod 没有超过 3 天未回复的反馈 👍"]
-    clock.set(clock.now() + timedelta(days=4))
-    assert await chat.say("mod", "/反馈 超时") == [
-        "[playground] @mod 超过 3 天还没有回复的反馈（1 条），成员在等你们的消息：\n"
-        "· FB-1 [缺陷·已提交] 下单页点击支付以后闪退，4 天"]
-    for _ in range(2):  # the scheduler may run twice: one digest a day
-        async with UnitOfWork(app.engine, clock) as uow:
-            member = await app.services.directory.find_member_by_id(uow.conn, 1)
-            assert await send_overdue_digest(Context(app.services, uow, None, member, None)) >= 1
-            await uow.commit()
+    await app.advance_to(start + timedelta(days=3, minutes=29))
+    assert chat.transport.take() == []  # not overdue at the digests of the first three days
+    await app.advance_to(start + timedelta(days=4, hours=1))
+    digest = "超过 3 天还没有回复的反馈（1 条），成员在等你们的消息：\n· FB-1 [缺陷·已提交] 下单页点击支付以后闪退，{} 天"
+    assert [(m.contact_id, m.text) for m in chat.transport.take()] == [  # to each moderator and admin
+        ("admin", digest.format(3)), ("mod", digest.format(3)), ("admin", digest.format(4)), ("mod", digest.format(4))]
+    assert await chat.say("mod", "/反馈 超时") == [f"[playground] @mod {digest.format(4)}"]
+    async with UnitOfWork(app.engine, clock) as uow:  # the scheduler's call, again the same day: sent once
+        member = await app.services.directory.find_member_by_id(uow.conn, 1)
+        assert await send_overdue_digest(Context(app.services, uow, None, member, None)) == 2
+        await uow.commit()
     await app.drain()
-    digests = [m for m in chat.transport.take() if m.contact_id == "mod"]
-    assert [m.text for m in digests] == [
-        "超过 3 天还没有回复的反馈（1 条），成员在等你们的消息：\n· FB-1 [缺陷·已提交] 下单页点击支付以后闪退，4 天"]
+    assert chat.transport.take() == []
+
+
+@pytest.mark.parametrize("settings_overrides", [{"feedback": {"digest_time": ""}}])
+async def test_the_digest_can_be_switched_off(chat: Chat, app, clock) -> None:  # noqa: ANN001
+    await chat.say("bob", BUG)
+    await app.advance_to(clock.now() + timedelta(days=10))
+    assert chat.transport.take() == []
 
 
 def _cli(tmp_path: Path, database_url: str, *args: str) -> int:

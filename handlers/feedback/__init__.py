@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.db.schema import Role
 from bot.registry import HandlerRegistry
-from handlers.feedback import exports, lifecycle, merge, submit, tables, views, wizard  # noqa: F401 - tables: the models join Base.metadata
+from handlers.feedback import digest, exports, lifecycle, merge, submit, tables, views, wizard  # noqa: F401 - tables: the models join Base.metadata
 from handlers.feedback.config import FeedbackSection
 from handlers.feedback.items import SHIPPED_HOOKS, Item, ShippedHook, find_item
 
@@ -25,5 +25,6 @@ registry.command("fb decline", aliases=("反馈 不采纳",), role=MODERATOR)(li
 registry.command("fb assign", aliases=("反馈 分派",), role=MODERATOR)(lifecycle.assign)
 registry.command("fb merge", aliases=("反馈 合并",), role=MODERATOR)(merge.merge)
 registry.command("credits", aliases=("致谢",), role=MODERATOR)(views.credits)
+registry.add_due_source(digest.factory)
 registry.export("feedback")(exports.export_feedback)
 registry.export("credits")(exports.export_credits)

@@ -67,7 +67,7 @@ async def send_overdue_digest(ctx: Context) -> int:
     day = ctx.now.date().isoformat()
     for member in staff:
         await ctx.dm(member, "feedback/overdue", items=found, days=section.overdue_days, now=ctx.now,
-                     dedupe_key=f"feedback-overdue:{day}:{member.id}")
+                     dedupe_key=f"feedback-overdue:{day}:{member.platform_id}")
     return len(staff)
 
 
