@@ -60,5 +60,13 @@ async def test_the_weekly_digest_goes_to_each_moderator_once_a_week(chat: Chat, 
             await send_weekly_digest(ctx, "2026-W49")
             await uow.commit()
         await app.drain()
-    assert [f"[dm {m.contact_id}] {m.text}" for m in chat.transport.take()] == [
-        "[dm mod] 📋 问题周报：未解决的问题\n【技术部】1 个\n· #1「登录失败」待处理 · 已 0 天"]
+    digest = "📋 问题周报：未解决的问题\n【技术部】1 个\n· #1「登录失败」待处理 · 已 0 天"
+    sent = sorted(f"[dm {m.contact_id}] {m.text}" for m in chat.transport.take())
+    assert sent == [f"[dm {staff}] {digest}" for staff in sorted(await _staff(app))]
+    assert await chat.say("mod", "/issue list mine") == ["[dm mod] 问题列表（我新建的）：\n#1「登录失败」待处理 · 技术部 · 0 天"]
+    assert await chat.say("admin", "/问题 列表 我的") == ["[dm admin] 没有你新建的问题。"]
+
+
+async def _staff(app) -> list[str]:  # noqa: ANN001
+    async with app.engine.connect() as conn:
+        return [m.platform_id for m in await app.services.directory.staff(conn)]

@@ -91,11 +91,12 @@ async def send_weekly_digest(ctx: Context, week: str) -> None:
     """For the scheduler: each moderator gets the digest once per ISO week (e.g. "2026-W49")."""
     groups = await digest_lines(ctx)
     for member in await ctx.services.directory.staff(ctx.db):
-        if member.id:  # staff who never spoke have no private chat with the bot yet
-            await _send_digest(ctx, member, week, groups)
+        await _send_digest(ctx, member, week, groups)
 
 
 async def _send_digest(ctx: Context, member: MemberRef, week: str, groups: list[dict[str, Any]]) -> None:
-    await ctx.dm(member, "threads/digest", dedupe_key=f"threads:digest:{week}:{member.id}", groups=groups)
+    # Keyed by platform id: staff named in the config who have not spoken yet have no member id.
+    key = f"threads:digest:{week}:{member.platform_id}"
+    await ctx.dm(member, "threads/digest", dedupe_key=key, groups=groups)
 
 
