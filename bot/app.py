@@ -6,7 +6,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -120,28 +120,38 @@ class App:
         self._stop_requested.set()
 
     async def _due_loop(self) -> None:
+        """Sends whenever woken; looks at the other due work when it falls due, or at the
+        latest every MAX_IDLE_SECONDS (work a handler creates is seldom due sooner), so a
+        burst of incoming messages does not mean a burst of due-work queries."""
+        sources_due = self.clock.now()
         while not self._stopping:
             self._wake.clear()
             try:
                 await self._let_incoming_go_first()
-                await self._run_due_sources()
+                if self.clock.now() >= sources_due:
+                    await self._run_due_sources()
+                    sources_due = await self._sources_due()
                 await self.sender.send_due()
                 # Woken meanwhile: go round again at once rather than ask when work falls due.
-                timeout = 0.0 if self._wake.is_set() else await self._idle_seconds()
+                timeout = 0.0 if self._wake.is_set() else await self._idle_seconds(sources_due)
             except Exception:
                 _LOGGER.exception("the due-work loop failed; trying again shortly")
                 timeout = 1.0
             await _wait(self._wake, timeout)
+
+    async def _sources_due(self) -> datetime:
+        latest = self.clock.now() + timedelta(seconds=MAX_IDLE_SECONDS)
+        times = [t for source in self.due_sources if (t := await source.next_due()) is not None]
+        return min([*times, latest])
 
     async def _let_incoming_go_first(self) -> None:
         """In a burst, incoming messages and outgoing replies compete for the database;
         let the pipeline absorb the burst first, but never hold replies back for long."""
         await _wait(self.pipeline.idle, INCOMING_FIRST_SECONDS)
 
-    async def _idle_seconds(self) -> float:
-        due = await self.next_due()
-        if due is None:
-            return MAX_IDLE_SECONDS
+    async def _idle_seconds(self, sources_due: datetime) -> float:
+        sending = await self.sender.next_due()
+        due = min(sources_due, sending) if sending is not None else sources_due
         return min(MAX_IDLE_SECONDS, max(0.01, (due - self.clock.now()).total_seconds()))
 
 
