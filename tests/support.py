@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import itertools
+import os
 import re
+import subprocess
+import sys
 from dataclasses import dataclass
+from pathlib import Path
 
 from bot.app import App
 from bot.events import Contact, IncomingMessage, MemberJoined, MemberLeft, OutgoingMessage, Quote
@@ -13,7 +17,7 @@ from bot.transports.memory import InMemoryTransport
 _IDS = itertools.count(1)
 _MENTION = re.compile(r"@([^\s@:：,，]+)")
 BOT_NAME = "kocbot"
-TEST_TEMPLATES = __import__("pathlib").Path(__file__).resolve().parent / "templates"
+TEST_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
 
 def contact(name: str) -> Contact:
@@ -67,3 +71,26 @@ async def rows(app: App, table, *where) -> list:  # noqa: ANN001 - a Table and i
 
     async with app.engine.connect() as conn:
         return list((await conn.execute(select(table).where(*where))).all())
+
+
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+def kocbot(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess[str]:
+    """Run `python -m bot ARGS` as a user would: a real process, no KOCBOT_* from this shell."""
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}
+    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
+                          cwd=PROJECT, env={**clean, **(env or {})}, timeout=120, check=False)
+
+
+def run_playground_script(tmp_path: Path, script: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
+    """`kocbot run --script` on a fresh data folder; returns the finished process."""
+    path = tmp_path / "script.txt"
+    path.write_text(script, encoding="utf-8")
+    return kocbot("--data-dir", str(tmp_path / "data"), "run", "--script", str(path), env=env)
+
+
+def readme_shows(*texts: str) -> bool:
+    """Whether README.md shows every text (inside its ```text blocks)."""
+    readme = (PROJECT / "README.md").read_text(encoding="utf-8").replace("```text\n", "")
+    return all(text in readme for text in texts)

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support import kocbot
+
 pytestmark = pytest.mark.e2e
-PROJECT = Path(__file__).resolve().parent.parent
 
 SCRIPT = """\
 # a first look at kocbot
@@ -62,16 +60,12 @@ TRANSCRIPT = """\
 """
 
 
-def _kocbot(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess[str]:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-                          cwd=PROJECT, env={**clean, **(env or {})}, timeout=120, check=False)
 
 
 def test_a_scripted_session_prints_the_transcript_and_exits_0(tmp_path: Path) -> None:
     script = tmp_path / "first-look.txt"
     script.write_text(SCRIPT, encoding="utf-8")
-    done = _kocbot("--data-dir", str(tmp_path / "data"), "run", "--script", str(script))
+    done = kocbot("--data-dir", str(tmp_path / "data"), "run", "--script", str(script))
     assert done.returncode == 0, done.stderr
     assert done.stdout == TRANSCRIPT
     assert (tmp_path / "data" / "kocbot.db").is_file() and (tmp_path / "data" / "kocbot.log").is_file()
@@ -80,21 +74,21 @@ def test_a_scripted_session_prints_the_transcript_and_exits_0(tmp_path: Path) ->
 def test_a_script_with_an_unreadable_line_says_so_and_fails(tmp_path: Path) -> None:
     script = tmp_path / "typo.txt"
     script.write_text("alice hello\nalice: /ping\n", encoding="utf-8")
-    done = _kocbot("--data-dir", str(tmp_path), "run", "--script", str(script))
+    done = kocbot("--data-dir", str(tmp_path), "run", "--script", str(script))
     assert done.returncode == 1
     assert done.stdout.splitlines()[0].startswith("(playground) cannot read 'alice hello': write `alice: hello`")
     assert done.stdout.splitlines()[-1] == "[playground] kocbot: @alice 我在呢，一切正常。"
 
 
 def test_the_interactive_playground_answers_help_in_chinese(tmp_path: Path) -> None:
-    done = _kocbot("--data-dir", str(tmp_path), "run", stdin="alice: /help\n")
+    done = kocbot("--data-dir", str(tmp_path), "run", stdin="alice: /help\n")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("kocbot playground: a simulated group chat (playground).")
     assert "[playground] kocbot: @alice 你好，我是 kocbot，可以帮你做这些事：" in done.stdout
 
 
 def test_a_bad_configuration_stops_with_one_line(tmp_path: Path) -> None:
-    done = _kocbot("--data-dir", str(tmp_path), "run", env={"KOCBOT_BOT__LOCALE": "fr"})
+    done = kocbot("--data-dir", str(tmp_path), "run", env={"KOCBOT_BOT__LOCALE": "fr"})
     assert done.returncode == 2
     assert done.stderr == "kocbot: configuration error: bot.locale = 'fr': expected 'zh_CN' or 'en'\n"
 
@@ -110,14 +104,14 @@ def test_postgresql_needs_db_upgrade_before_run(pg_database: str, tmp_path: Path
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     env = {"KOCBOT_DATABASE__URL": f"postgresql://postgres@127.0.0.1:5432/{name}"}
     try:
-        refused = _kocbot("--data-dir", str(tmp_path), "run", stdin="", env=env)
+        refused = kocbot("--data-dir", str(tmp_path), "run", stdin="", env=env)
         assert refused.returncode == 3
         assert "run `kocbot db upgrade` first" in refused.stderr
-        upgraded = _kocbot("db", "upgrade", env=env)
+        upgraded = kocbot("db", "upgrade", env=env)
         from bot.db.migrate import head_revision
 
         assert upgraded.returncode == 0 and f"schema revision {head_revision()}" in upgraded.stdout
-        ran = _kocbot("--data-dir", str(tmp_path), "run", stdin="alice: /ping\n", env=env)
+        ran = kocbot("--data-dir", str(tmp_path), "run", stdin="alice: /ping\n", env=env)
         assert ran.returncode == 0 and "[playground] kocbot: @alice 我在呢，一切正常。" in ran.stdout
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

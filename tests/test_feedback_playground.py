@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support import readme_shows, run_playground_script
+
 pytestmark = pytest.mark.e2e
-PROJECT = Path(__file__).resolve().parent.parent
 
 SCRIPT = """\
 # feedback: a member's report, through to a shipped credit
@@ -92,16 +90,10 @@ TRANSCRIPT = """\
 
 
 def test_the_feedback_session_prints_the_transcript(tmp_path: Path) -> None:
-    script = tmp_path / "feedback.txt"
-    script.write_text(SCRIPT, encoding="utf-8")
-    clean = {k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}
-    done = subprocess.run([sys.executable, "-m", "bot", "--data-dir", str(tmp_path / "data"), "run", "--script",
-                           str(script)], capture_output=True, text=True, cwd=PROJECT, env=clean,
-                          timeout=120, check=False)
+    done = run_playground_script(tmp_path, SCRIPT)
     assert done.returncode == 0, done.stderr
     assert done.stdout == TRANSCRIPT
 
 
 def test_the_readme_shows_this_session() -> None:
-    readme = (PROJECT / "README.md").read_text(encoding="utf-8").replace("```text\n", "")
-    assert SCRIPT in readme and TRANSCRIPT in readme
+    assert readme_shows(SCRIPT, TRANSCRIPT)
