@@ -135,11 +135,12 @@ class Directory:
 
     async def record_leave(self, uow: UnitOfWork, community: CommunityRef, member: MemberRef,
                            now: datetime) -> None:
+        # A member the bot never saw join or speak still leaves a record (joined_at: first seen).
         table = schema.memberships
-        await uow.conn.execute(
-            update(table).where(table.c.community_id == community.id, table.c.member_id == member.id)
-            .values(left_at=now)
-        )
+        stmt = insert_for(uow.conn, table).values(community_id=community.id, member_id=member.id,
+                                                  joined_at=now, left_at=now)
+        await uow.conn.execute(stmt.on_conflict_do_update(index_elements=["community_id", "member_id"],
+                                                          set_={"left_at": now}))
         key = (community.id, member.id)
         uow.after_commit(lambda: self._memberships.discard(key))
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import insert
+from sqlalchemy import delete, insert
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema
@@ -69,3 +69,12 @@ async def enqueue(conn: AsyncConnection, draft: Draft, now: datetime) -> int | N
     else:
         stmt = insert_for(conn, table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
     return (await conn.execute(stmt, params)).scalar_one_or_none()
+
+
+async def withdraw_pending(conn: AsyncConnection, dedupe_prefix: str) -> int:
+    """Take back messages not yet sent whose dedupe key starts with `dedupe_prefix`
+    (e.g. a notice scheduled for later that no longer applies); returns how many."""
+    table = schema.outbox
+    result = await conn.execute(delete(table).where(table.c.dedupe_key.startswith(dedupe_prefix),
+                                                    table.c.status == OutboxStatus.PENDING.value))
+    return result.rowcount or 0

@@ -320,3 +320,9 @@ async def test_an_unreachable_database_loses_nothing(app, transport, caplog) -> 
     assert failures == [1, 1]
     assert [m.text for m in transport.take()] == ["@alice 我在呢，一切正常。"]
     assert "the database is unreachable; 1 events wait, next try in 2 s" in caplog.text
+
+
+async def test_a_member_never_seen_before_still_leaves_a_record(chat: Chat, app, clock) -> None:  # noqa: ANN001
+    assert await chat.leave("ghost") == []
+    [membership] = await rows(app, schema.memberships)
+    assert membership.left_at == clock.now()

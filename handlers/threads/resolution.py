@@ -8,14 +8,13 @@ from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import delete, update
+from sqlalchemy import update
 
 from bot.commands import Invocation
 from bot.context import Context
-from bot.db import schema
-from bot.db.schema import OutboxStatus
 from bot.errors import UsageError, UserFacingError
 from bot.members import CommunityRef, MemberRef
+from bot.outbox import withdraw_pending
 from handlers.threads.config import ThreadsSection
 from handlers.threads.rules import parse_resolve, relative_day, split_number
 from handlers.threads.store import get_thread, record, thread_people, thread_rooms, update_thread
@@ -129,9 +128,7 @@ async def reopen(ctx: Context, thread: Any, reason: str, actor: MemberRef | None
     """Back to open; a notice scheduled for later and not yet sent is withdrawn with its round."""
     round_ = thread.resolutions
     if thread.resolved_at is not None and thread.resolved_at > ctx.now:
-        outbox = schema.outbox
-        await ctx.db.execute(delete(outbox).where(outbox.c.dedupe_key.startswith(dedupe_prefix(thread.id, round_)),
-                                                  outbox.c.status == OutboxStatus.PENDING.value))
+        await withdraw_pending(ctx.db, dedupe_prefix(thread.id, round_))
         round_ -= 1
     await update_thread(ctx, thread.id, status=Status.OPEN.value, resolutions=round_, resolved_at=None,
                         confirm_due_at=None)
