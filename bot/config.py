@@ -54,6 +54,11 @@ class BotSection(Section):
     serve_unlisted_rooms: bool = Field(
         True, description="Serve rooms not listed under [[communities]]; false ignores them entirely."
     )
+    account: str = Field(
+        "main", min_length=1, max_length=64,
+        description="This process's WeChat account: with several processes on one PostgreSQL database, "
+                    "each sends only the messages for its own account's rooms and members.",
+    )
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -84,6 +89,9 @@ class CommunitySection(Section):
     name: str = Field("", description="A human name for the community.")
     locale: Locale | None = Field(None, description="Language in this room; defaults to bot.locale.")
     timezone: str | None = Field(None, description="Time zone of this room; defaults to bot.timezone.")
+    account: str | None = Field(
+        None, description="The bot.account whose process serves this room; unset: whichever account sees it."
+    )
 
     _tz = field_validator("timezone")(_check_timezone)
 
@@ -100,6 +108,75 @@ class OutboxSection(Section):
     retry_base_seconds: float = Field(5.0, gt=0, description="First retry delay; doubles each try.")
     retry_max_seconds: float = Field(600.0, gt=0, description="Longest retry delay.")
     claim_batch: int = Field(50, ge=1, le=1000, description="Messages claimed per sender round.")
+    max_length: int | None = Field(
+        None, ge=50, description="Longest message the platform takes; longer ones are split on line "
+                                 "boundaries. Unset uses the transport's limit."
+    )
+
+
+def _check_hhmm_range(value: str) -> str:
+    if value and parse_hhmm_range(value) is None:
+        raise ValueError('a range of local times such as "22:00-08:00", or "" for none')
+    return value
+
+
+def parse_hhmm_range(value: str) -> tuple[tuple[int, int], tuple[int, int]] | None:
+    """ "22:00-08:00" -> ((22, 0), (8, 0)); None when it is not such a range."""
+    found = re.fullmatch(r"\s*(\d{1,2}):(\d{2})\s*-\s*(\d{1,2}):(\d{2})\s*", value)
+    if found is None:
+        return None
+    start, end = (int(found[1]), int(found[2])), (int(found[3]), int(found[4]))
+    if not all(h < 24 and m < 60 for h, m in (start, end)) or start == end:
+        return None
+    return start, end
+
+
+class DeliverySection(Section):
+    quiet_hours: str = Field(
+        "22:00-08:00", description="Local hours (each room's time zone; the bot's for private messages) "
+                                   "when routine posts and outreach wait until the end; \"\" for none."
+    )
+    daily_private_limit: int = Field(
+        2, ge=0, description="Routine private messages one member gets from the bot per day, all "
+                             "capabilities together (0 = no limit); more wait for the next day."
+    )
+    weekly_private_limit: int = Field(
+        8, ge=0, description="The same per week (Monday to Sunday, 0 = no limit)."
+    )
+
+    _quiet = field_validator("quiet_hours")(_check_hhmm_range)
+
+
+def _check_cron(value: str | None) -> str | None:
+    if value is None:
+        return None
+    from bot.scheduling.triggers import cron_problem  # the scheduler's own parser, so config and /announce agree
+
+    problem = cron_problem(value)
+    if problem:
+        raise ValueError(f"a 5-field cron expression (minute hour day month weekday): {problem}")
+    return value
+
+
+class JobSection(Section):
+    enabled: bool | None = Field(None, description="Switch a built-in job on or off; unset keeps its default.")
+    cron: str | None = Field(None, description="When it runs: 5-field cron in bot.timezone; unset keeps its default.")
+
+    _cron = field_validator("cron")(_check_cron)
+
+
+class SchedulerSection(Section):
+    misfire_grace_minutes: int = Field(
+        60, ge=0, description="A post missed while the bot was down goes out late if it is at most this "
+                              "late; later than that it is skipped and the moderators are told."
+    )
+    takeover_seconds: float = Field(
+        30.0, gt=0, description="With several processes on PostgreSQL: how often a standby process "
+                                "checks whether the scheduler's process has died, to take over."
+    )
+    jobs: dict[str, JobSection] = Field(
+        default_factory=dict, description="Built-in jobs by name ([scheduler.jobs.honour_roll] ...)."
+    )
 
 
 class PipelineSection(Section):
@@ -156,6 +233,8 @@ class CoreSettings(Section):
     permissions: PermissionsSection = PermissionsSection()
     communities: list[CommunitySection] = Field(default_factory=list)
     outbox: OutboxSection = OutboxSection()
+    delivery: DeliverySection = DeliverySection()
+    scheduler: SchedulerSection = SchedulerSection()
     pipeline: PipelineSection = PipelineSection()
     console: ConsoleSection = ConsoleSection()
     wechaty: WechatySection = WechatySection()

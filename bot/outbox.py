@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema
 from bot.db.dialect import insert_for
-from bot.db.schema import OutboxStatus
+from bot.db.schema import Delivery, OutboxStatus
 
 
 @dataclass(frozen=True, slots=True)
@@ -26,6 +26,7 @@ class Draft:
     not_before: datetime | None = None
     dedupe_key: str | None = None  # a unique key: a job that runs twice sends once
     in_reply_to: int | None = None
+    delivery: Delivery = Delivery.REPLY  # ROUTINE ones wait out quiet hours and the contact budget
 
     def __post_init__(self) -> None:
         if (self.room_id is None) == (self.contact_id is None):
@@ -46,6 +47,7 @@ def _params(draft: Draft, now: datetime) -> dict[str, object]:
         "dedupe_key": draft.dedupe_key,
         "in_reply_to": draft.in_reply_to,
         "attempts": 0,
+        "delivery": draft.delivery.value,
     }
 
 

@@ -7,9 +7,11 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from bot.registry import HandlerRegistry
-from handlers import core, feedback, recognition, threads
+from handlers import core, feedback, outreach, recognition, threads
 
-REGISTRIES: tuple[HandlerRegistry, ...] = (core.registry, recognition.registry, feedback.registry, threads.registry)
+REGISTRIES: tuple[HandlerRegistry, ...] = (
+    core.registry, recognition.registry, feedback.registry, threads.registry, outreach.registry,
+)
 
 
 def config_sections(registries: Sequence[HandlerRegistry] = REGISTRIES) -> dict[str, type[BaseModel]]:

@@ -10,6 +10,9 @@ from sqlalchemy import (
     JSON,
     BigInteger,
     DateTime,
+    Float,
+    LargeBinary,
+    Unicode,
     ForeignKey,
     Index,
     Integer,
@@ -80,6 +83,14 @@ class Stage(StrEnum):
     ALUMNI = "alumni"
 
 
+class Delivery(StrEnum):
+    """How a message may be held back on its way out."""
+
+    REPLY = "reply"  # answers the member's own command: never held, never counted
+    URGENT = "urgent"  # the bot's own initiative, but it must not wait (quiet hours and budget do not apply)
+    ROUTINE = "routine"  # outreach, notices, announcements: held in quiet hours; private ones use the contact budget
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
@@ -96,6 +107,7 @@ class Community(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     timezone: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    account: Mapped[str | None] = mapped_column(String(64))  # the WeChat account (process) that serves it
 
 
 class Member(Base):
@@ -162,7 +174,10 @@ class OutboxMessage(Base):
     """Every message the bot sends, written in the transaction of what it reports."""
 
     __tablename__ = "outbox"
-    __table_args__ = (Index("ix_outbox_status_not_before", "status", "not_before"),)
+    __table_args__ = (
+        Index("ix_outbox_status_not_before", "status", "not_before"),
+        Index("ix_outbox_contact_not_before", "contact_platform_id", "not_before"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
@@ -181,6 +196,8 @@ class OutboxMessage(Base):
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     platform_msg_id: Mapped[str | None] = mapped_column(String(128))
+    delivery: Mapped[str] = mapped_column(String(8), default=Delivery.REPLY.value, server_default=Delivery.REPLY.value)
+    account: Mapped[str | None] = mapped_column(String(64))  # the process that may send it; None: any
 
 
 class ConversationRow(Base):
@@ -198,6 +215,27 @@ class ConversationRow(Base):
     reminded_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
+class SchedulerJob(Base):
+    """APScheduler 3's SQLAlchemyJobStore table, exactly as it defines it, created by our migrations."""
+
+    __tablename__ = "apscheduler_jobs"
+
+    id: Mapped[str] = mapped_column(Unicode(191), primary_key=True)
+    next_run_time: Mapped[float | None] = mapped_column(Float(25), index=True)
+    job_state: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ScheduledRun(Base):
+    """Each scheduled run once: done (its effects committed with this row) or skipped (missed)."""
+
+    __tablename__ = "scheduled_runs"
+
+    job_id: Mapped[str] = mapped_column(String(191), primary_key=True)
+    run_time: Mapped[datetime] = mapped_column(UTCDateTime(), primary_key=True)
+    outcome: Mapped[str] = mapped_column(String(12))  # done, skipped
+    recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 communities = Community.__table__
 members = Member.__table__
 memberships = Membership.__table__
@@ -205,3 +243,5 @@ messages = MessageLog.__table__
 audit_log = AuditEntry.__table__
 outbox = OutboxMessage.__table__
 conversations = ConversationRow.__table__
+scheduler_jobs = SchedulerJob.__table__
+scheduled_runs = ScheduledRun.__table__

@@ -1,0 +1,82 @@
+"""The outreach tables: announcements, moderator-authored templates, welcomes sent, monthly briefs."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
+from sqlalchemy.orm import Mapped, mapped_column
+
+from bot.db.schema import Base, UTCDateTime
+
+
+class AnnouncementStatus(StrEnum):
+    SCHEDULED = "scheduled"
+    DONE = "done"  # a one-off that went out (or was skipped after downtime)
+    CANCELLED = "cancelled"
+
+
+class Announcement(Base):
+    """A moderator's scheduled post: once at a time, or on a 5-field cron, in one or more rooms."""
+
+    __tablename__ = "announcements"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))  # where it was asked for
+    run_at: Mapped[str | None] = mapped_column(String(16))  # a one-off: local "YYYY-MM-DD HH:MM" in each room
+    cron: Mapped[str | None] = mapped_column(String(100))  # a recurring one: 5 fields, each room's time
+    rooms: Mapped[list[str]] = mapped_column(JSON, default=list)  # platform ids
+    template: Mapped[str | None] = mapped_column(String(64))  # a moderator-authored template's name
+    text: Mapped[str] = mapped_column(Text, default="")  # the text, when there is no template
+    urgent: Mapped[bool] = mapped_column(Boolean, default=False)  # goes out even in quiet hours
+    status: Mapped[str] = mapped_column(String(12), default=AnnouncementStatus.SCHEDULED.value, index=True)
+    runs: Mapped[int] = mapped_column(Integer, default=0)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
+
+
+class CustomTemplate(Base):
+    """A moderator-authored Jinja2 template, rendered in the sandbox with documented variables only."""
+
+    __tablename__ = "custom_templates"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    source: Mapped[str] = mapped_column(Text)
+    variables: Mapped[list[str]] = mapped_column(JSON, default=list)  # the documented names it uses
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    updated_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+
+
+class Welcome(Base):
+    """A member welcomed in a room: at most once, ever."""
+
+    __tablename__ = "welcomes"
+
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    welcomed_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
+class Brief(Base):
+    """A month's communication theme: points for KOCs to make in their own words, never a script."""
+
+    __tablename__ = "briefs"
+
+    month: Mapped[str] = mapped_column(String(7), primary_key=True)  # YYYY-MM
+    points: Mapped[str] = mapped_column(Text)
+    set_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+
+
+announcements = Announcement.__table__
+custom_templates = CustomTemplate.__table__
+welcomes = Welcome.__table__
+briefs = Brief.__table__
