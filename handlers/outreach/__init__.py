@@ -4,5 +4,8 @@ from __future__ import annotations
 
 from bot.registry import HandlerRegistry
 from handlers.outreach import tables  # noqa: F401 - the models join Base.metadata
+from handlers.outreach.config import OutreachSection
 
-registry = HandlerRegistry("outreach")
+registry = HandlerRegistry("outreach", config_section=OutreachSection)
+
+# Registrations, one block per module (announcements, templates, welcome, briefs, digest):
