@@ -18,7 +18,8 @@ from bot.members import Directory
 from bot.pipeline import Pipeline
 from bot.registry import HandlerRegistry
 from bot.router import Router
-from bot.sender import OutboxSender, Pacer
+from bot.outbox import Addressing, attach_addressing
+from bot.sender import OutboxSender, Pacer, ParkingNotice
 from bot.templates import TEMPLATES_DIR, TemplateRenderer
 from bot.timeouts import ConversationTimer
 from bot.transports.base import PacingLimits, Transport
@@ -39,6 +40,14 @@ def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[Ha
                     router=router, conversations=conversations)
 
 
+def _addressing(settings: CoreSettings, transport: Transport) -> Addressing:
+    """This process's account, the configured rooms' accounts, and the longest text the platform takes."""
+    max_length = settings.outbox.max_length
+    return Addressing(account=settings.bot.account,
+                      room_accounts={c.id: c.account for c in settings.communities if c.account},
+                      max_length=transport.max_text_length if max_length is None else max_length)
+
+
 def build_app(settings: CoreSettings, *, transport: Transport, registries: Sequence[HandlerRegistry],
               clock: Clock | None = None, engine: AsyncEngine | None = None) -> App:
     """Wire the bot together; nothing here touches the database or the network yet."""
@@ -46,7 +55,9 @@ def build_app(settings: CoreSettings, *, transport: Transport, registries: Seque
     engine = engine or create_engine(settings.database_url(), echo=settings.database.echo)
     services = build_services(settings, clock, registries)
     limits = PacingLimits.resolve(settings.outbox, transport.default_pacing)
-    sender = OutboxSender(engine, transport, clock, settings.outbox, Pacer(limits))
+    attach_addressing(engine, _addressing(settings, transport))  # accounts and the length limit, in every commit
+    sender = OutboxSender(engine, transport, clock, settings.outbox, Pacer(limits), account=settings.bot.account,
+                          parking_notice=ParkingNotice(services))
     pipeline = Pipeline(engine, services)
     pruner = RetentionPruner(engine, clock, settings.database.message_retention_days)
     timer = ConversationTimer(engine, services)

@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import CoreSettings
@@ -100,8 +100,13 @@ class Directory:
         table = schema.communities
         configured = self._settings.community(room_id)
         name = (configured.name if configured else "") or room_name
-        stmt = insert_for(uow.conn, table).values(platform_id=room_id, name=name, created_at=now)
-        stmt = stmt.on_conflict_do_update(index_elements=["platform_id"], set_={"name": name}).returning(table.c.id)
+        # The account serving the room: the config's, else whichever process saw it first (this one, if new).
+        account = configured.account if configured and configured.account else None
+        stmt = insert_for(uow.conn, table).values(platform_id=room_id, name=name, created_at=now,
+                                                  account=account or self._settings.bot.account)
+        recorded = account or func.coalesce(table.c.account, self._settings.bot.account)
+        stmt = stmt.on_conflict_do_update(index_elements=["platform_id"], set_={"name": name, "account": recorded})
+        stmt = stmt.returning(table.c.id)
         community_id = (await uow.conn.execute(stmt)).scalar_one()
         ref = CommunityRef(
             id=community_id, platform_id=room_id, name=name,

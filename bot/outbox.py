@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import weakref
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from datetime import datetime
+from functools import cached_property
+from typing import Any
 
-from sqlalchemy import delete, insert
-from sqlalchemy.ext.asyncio import AsyncConnection
+from sqlalchemy import bindparam, case, delete, func, insert, literal, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.db import schema
 from bot.db.dialect import insert_for
 from bot.db.schema import Delivery, OutboxStatus
+
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +38,92 @@ class Draft:
             raise ValueError("a Draft goes to a room or to a contact, not both and not neither")
 
 
+@dataclass(frozen=True)
+class Addressing:
+    """How one process writes outbox rows: which account sends each, and how long a message may be.
+
+    A reply goes out from this process's account: the member wrote to it. Other messages go out
+    from the account that serves the room (`room_accounts` from the config, else as recorded in
+    `communities.account`) or, in private, the member's most recently joined room; else this one.
+    """
+
+    account: str | None = None  # None: rows any process may send
+    room_accounts: Mapping[str, str] = field(default_factory=dict)  # configured rooms' accounts
+    max_length: int | None = None  # the platform's limit: longer texts become several rows
+
+    def fixed_account(self, draft: Draft) -> str | None:
+        """The account known without asking the database, if any."""
+        if draft.room_id is not None and draft.room_id in self.room_accounts:
+            return self.room_accounts[draft.room_id]
+        return self.account if draft.delivery is Delivery.REPLY else None
+
+    @cached_property
+    def account_column(self) -> Any:
+        """The SQL that chooses a row's account, in the INSERT itself (no extra round trip)."""
+        communities, memberships, members = schema.communities, schema.memberships, schema.members
+        served_by = (case(dict(self.room_accounts), value=communities.c.platform_id, else_=communities.c.account)
+                     if self.room_accounts else communities.c.account)
+        room = select(communities.c.account).where(communities.c.platform_id == bindparam("addr_room"))
+        latest_room = (
+            select(served_by)
+            .select_from(communities.join(memberships, memberships.c.community_id == communities.c.id)
+                         .join(members, members.c.id == memberships.c.member_id))
+            .where(members.c.platform_id == bindparam("addr_contact"), served_by.is_not(None))
+            .order_by(memberships.c.left_at.is_(None).desc(), memberships.c.joined_at.desc()).limit(1)
+        )
+        return func.coalesce(bindparam("addr_fixed"), room.scalar_subquery(), latest_room.scalar_subquery(),
+                             literal(self.account, schema.outbox.c.account.type))
+
+
+_UNCONFIGURED = Addressing()
+_ADDRESSING: weakref.WeakKeyDictionary[AsyncEngine, Addressing] = weakref.WeakKeyDictionary()
+
+
+def attach_addressing(engine: AsyncEngine, addressing: Addressing) -> None:
+    """Every outbox write through `engine` follows `addressing` (the composition root calls this once)."""
+    _ADDRESSING[engine] = addressing
+
+
+def addressing_of(conn: AsyncConnection) -> Addressing:
+    return _ADDRESSING.get(conn.engine, _UNCONFIGURED)
+
+
+def split_text(text: str, limit: int | None) -> list[str]:
+    """`text` in parts of at most `limit` characters, cut between lines; a longer line is cut hard."""
+    if limit is None or len(text) <= limit:
+        return [text]
+    parts: list[str] = []
+    current: str | None = None
+    for line in text.split("\n"):
+        while len(line) > limit:
+            if current is not None:
+                parts.append(current)
+                current = None
+            parts.append(line[:limit])
+            line = line[limit:]
+        if current is not None and len(current) + 1 + len(line) <= limit:
+            current = f"{current}\n{line}"
+        else:
+            if current is not None:
+                parts.append(current)
+            current = line
+    if current:
+        parts.append(current)
+    return parts
+
+
+def parts_of(draft: Draft, limit: int | None) -> list[Draft]:
+    """The draft as the platform takes it: one or more drafts in order. Only the first part
+    notifies its @mentions; later parts' dedupe keys get `#2`, `#3`... so a rerun repeats none."""
+    texts = split_text(draft.text, limit)
+    if len(texts) == 1:
+        return [draft]
+    return [replace(draft, text=text, mentions=draft.mentions if n == 1 else (),
+                    dedupe_key=None if draft.dedupe_key is None else
+                    draft.dedupe_key if n == 1 else f"{draft.dedupe_key}#{n}")
+            for n, text in enumerate(texts, start=1)]
+
+
 def _params(draft: Draft, now: datetime) -> dict[str, object]:
     return {
         "created_at": now,
@@ -51,26 +142,53 @@ def _params(draft: Draft, now: datetime) -> dict[str, object]:
     }
 
 
+def _addressed(draft: Draft, addressing: Addressing, now: datetime) -> dict[str, object]:
+    return {**_params(draft, now), "addr_fixed": addressing.fixed_account(draft), "addr_room": draft.room_id,
+            "addr_contact": draft.contact_id}
+
+
 async def enqueue_many(conn: AsyncConnection, drafts: list[Draft], now: datetime) -> None:
-    """Write drafts in one statement (deduplicated ones each on their own)."""
+    """Write drafts, split to the platform's limit: replies in one statement, other plain ones
+    in another, deduplicated ones each on their own."""
+    addressing = addressing_of(conn)
+    rows = [part for draft in drafts for part in parts_of(draft, addressing.max_length)]
     table = schema.outbox
-    plain = [_params(d, now) for d in drafts if d.dedupe_key is None]
-    if plain:
-        await conn.execute(insert(table), plain)
-    for draft in drafts:
+    replies = [{**_params(d, now), "account": addressing.account}
+               for d in rows if d.dedupe_key is None and d.delivery is Delivery.REPLY]
+    if replies:  # the hot path: a plain insert SQLAlchemy can cache
+        await conn.execute(insert(table), replies)
+    others = [_addressed(d, addressing, now)
+              for d in rows if d.dedupe_key is None and d.delivery is not Delivery.REPLY]
+    if others:
+        await conn.execute(insert(table).values(account=addressing.account_column), others)
+    for draft in rows:
         if draft.dedupe_key is not None:
-            await enqueue(conn, draft, now)
+            await _insert_deduplicated(conn, draft, addressing, now)
 
 
 async def enqueue(conn: AsyncConnection, draft: Draft, now: datetime) -> int | None:
-    """Write `draft` to the outbox now; None when its dedupe key was already used."""
-    params = _params(draft, now)
+    """Write `draft` to the outbox now (split to the platform's limit); the id of its first row,
+    or None when its dedupe key was already used."""
+    addressing = addressing_of(conn)
+    first, *rest = parts_of(draft, addressing.max_length)
+    if first.dedupe_key is None:
+        table = schema.outbox
+        stmt = insert(table).values(account=addressing.account_column).returning(table.c.id)
+        ids = [(await conn.execute(stmt, _addressed(part, addressing, now))).scalar_one()
+               for part in (first, *rest)]
+        return ids[0]
+    row_id = await _insert_deduplicated(conn, first, addressing, now)
+    for part in rest:
+        await _insert_deduplicated(conn, part, addressing, now)
+    return row_id
+
+
+async def _insert_deduplicated(conn: AsyncConnection, draft: Draft, addressing: Addressing,
+                               now: datetime) -> int | None:
     table = schema.outbox
-    if draft.dedupe_key is None:  # the common case: a plain insert SQLAlchemy can cache
-        stmt = insert(table).returning(table.c.id)
-    else:
-        stmt = insert_for(conn, table).on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id)
-    return (await conn.execute(stmt, params)).scalar_one_or_none()
+    stmt = (insert_for(conn, table).values(account=addressing.account_column)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id))
+    return (await conn.execute(stmt, _addressed(draft, addressing, now))).scalar_one_or_none()
 
 
 async def withdraw_pending(conn: AsyncConnection, dedupe_prefix: str) -> int:
@@ -80,3 +198,85 @@ async def withdraw_pending(conn: AsyncConnection, dedupe_prefix: str) -> int:
     result = await conn.execute(delete(table).where(table.c.dedupe_key.startswith(dedupe_prefix),
                                                     table.c.status == OutboxStatus.PENDING.value))
     return result.rowcount or 0
+
+
+# What moderators see of the outbox (/outbox) and how they send a parked message again.
+
+SHORT_ERROR = 120  # characters of the last error shown to moderators
+
+
+def shorten(text: str | None, limit: int = SHORT_ERROR) -> str:
+    """`text` (say, the last error) on one line, cut to `limit` characters."""
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class Destination:
+    """Where a message goes, as moderators know it: a room's name or a member's name."""
+
+    in_room: bool
+    name: str
+
+
+async def destinations(conn: AsyncConnection, rows: list[Any]) -> dict[int, Destination]:
+    """Each outbox row's destination by id, named from the communities and members tables."""
+    rooms = {r.room_platform_id for r in rows if r.room_platform_id}
+    contacts = {r.contact_platform_id for r in rows if r.contact_platform_id}
+    names: dict[str, str] = {}
+    if rooms:
+        table = schema.communities
+        names |= dict((await conn.execute(select(table.c.platform_id, table.c.name)
+                                          .where(table.c.platform_id.in_(rooms)))).all())
+    people: dict[str, str] = {}
+    if contacts:
+        table = schema.members
+        people = dict((await conn.execute(select(table.c.platform_id, table.c.display_name)
+                                          .where(table.c.platform_id.in_(contacts)))).all())
+    return {r.id: Destination(True, names.get(r.room_platform_id) or r.room_platform_id) if r.room_platform_id
+            else Destination(False, people.get(r.contact_platform_id) or r.contact_platform_id) for r in rows}
+
+
+@dataclass(frozen=True, slots=True)
+class OutboxSummary:
+    due: int  # pending and due now
+    scheduled: int  # pending, not before a later time
+    sending: int
+    failed: int
+    failed_rows: list[Any]
+    sent_rows: list[Any]
+
+
+async def summary(conn: AsyncConnection, now: datetime, *, failed_limit: int = 10,
+                  sent_limit: int = 5) -> OutboxSummary:
+    """Counts by state, the failed messages (newest first) and the last few sent."""
+    table = schema.outbox
+    pending = table.c.status == OutboxStatus.PENDING.value
+    counts = (await conn.execute(select(
+        func.count().filter(pending & (table.c.not_before <= now)),
+        func.count().filter(pending & (table.c.not_before > now)),
+        func.count().filter(table.c.status == OutboxStatus.SENDING.value),
+        func.count().filter(table.c.status == OutboxStatus.FAILED.value),
+    ))).one()
+    columns = (table.c.id, table.c.room_platform_id, table.c.contact_platform_id, table.c.text,
+               table.c.attempts, table.c.last_error, table.c.sent_at, table.c.account)
+    failed = (await conn.execute(select(*columns).where(table.c.status == OutboxStatus.FAILED.value)
+                                 .order_by(table.c.id.desc()).limit(failed_limit))).all()
+    sent = (await conn.execute(select(*columns).where(table.c.status == OutboxStatus.SENT.value)
+                               .order_by(table.c.sent_at.desc(), table.c.id.desc()).limit(sent_limit))).all()
+    return OutboxSummary(*counts, failed_rows=list(failed), sent_rows=list(sent))
+
+
+async def retry_failed(conn: AsyncConnection, now: datetime, message_id: int | None = None) -> list[int]:
+    """Put parked messages (one, or all) back in the queue with their tries reset; the ids retried."""
+    table = schema.outbox
+    stmt = update(table).where(table.c.status == OutboxStatus.FAILED.value)
+    if message_id is not None:
+        stmt = stmt.where(table.c.id == message_id)
+    stmt = stmt.values(status=OutboxStatus.PENDING.value, attempts=0, not_before=now, claimed_at=None)
+    return sorted((await conn.execute(stmt.returning(table.c.id))).scalars())
+
+
+async def status_of(conn: AsyncConnection, message_id: int) -> str | None:
+    table = schema.outbox
+    return (await conn.execute(select(table.c.status).where(table.c.id == message_id))).scalar_one_or_none()

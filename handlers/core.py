@@ -1,12 +1,15 @@
-"""The core commands: /help, /ping, and moderator management (/mod ...)."""
+"""The core commands: /help, /ping, moderator management (/mod ...) and the outbox (/outbox ...)."""
 
 from __future__ import annotations
 
+from zoneinfo import ZoneInfo
+
 from bot.commands import Invocation
 from bot.context import Context
-from bot.db.schema import Role
+from bot.db.schema import OutboxStatus, Role
 from bot.errors import UsageError
 from bot.members import MemberRef
+from bot.outbox import destinations, retry_failed, shorten, status_of, summary
 from bot.registry import HandlerRegistry
 
 registry = HandlerRegistry("core")
@@ -67,3 +70,52 @@ async def remove_moderator(ctx: Context, cmd: Invocation) -> None:
 async def list_moderators(ctx: Context, cmd: Invocation) -> None:
     staff = await ctx.services.directory.staff(ctx.db)
     await ctx.reply("core/mod_list", staff=[{"name": m.name, "role": m.role.label} for m in staff])
+
+
+_RETRY_ALL = frozenset({"failed", "all", "失败", "全部"})
+_PREVIEW = 30  # characters of a sent message shown by /outbox
+
+
+@registry.command("outbox", aliases=("发件箱",), role=Role.MODERATOR)
+async def show_outbox(ctx: Context, cmd: Invocation) -> None:
+    found = await summary(ctx.db, ctx.now)
+    where = await destinations(ctx.db, [*found.failed_rows, *found.sent_rows])
+    zone = ZoneInfo(ctx.settings.bot.timezone)
+    failed = [{"id": r.id, "where": where[r.id], "attempts": r.attempts, "error": shorten(r.last_error)}
+              for r in found.failed_rows]
+    sent = [{"id": r.id, "where": where[r.id], "at": r.sent_at.astimezone(zone), "preview": shorten(r.text, _PREVIEW)}
+            for r in found.sent_rows]
+    if ctx.community is not None:
+        await ctx.reply("core/outbox_sent_privately")
+    await ctx.reply_privately("core/outbox", due=found.due, scheduled=found.scheduled, sending=found.sending,
+                              failed=found.failed, failed_rows=failed, sent_rows=sent)
+
+
+@registry.command("outbox retry", aliases=("发件箱 重试",), role=Role.MODERATOR)
+async def retry_outbox(ctx: Context, cmd: Invocation) -> None:
+    word = cmd.args[0].lstrip("#").lower() if len(cmd.args) == 1 else ""
+    if word in _RETRY_ALL:
+        retried = await retry_failed(ctx.db, ctx.now)
+    elif word.isdigit():
+        retried = await _retry_one(ctx, int(word))
+    else:
+        raise UsageError("core/problem_outbox_retry")
+    if retried is None:
+        return
+    ctx.note_audit(retried=retried)
+    if not retried:
+        await ctx.reply_privately("core/outbox_nothing_failed")
+        return
+    await ctx.reply_privately("core/outbox_retried", ids=retried)
+
+
+async def _retry_one(ctx: Context, message_id: int) -> list[int] | None:
+    """The message back in the queue; None when it cannot be (the moderator has been told why)."""
+    status = await status_of(ctx.db, message_id)
+    if status is None:
+        await ctx.reply_privately("core/outbox_retry_unknown", id=message_id)
+    elif status != OutboxStatus.FAILED.value:
+        await ctx.reply_privately("core/outbox_retry_not_failed", id=message_id, status=status)
+    else:
+        return await retry_failed(ctx.db, ctx.now, message_id)
+    return None

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+from bot.outbox import Destination
 from bot.templates import CommandDoc
 from handlers.feedback.items import Item
 from handlers.feedback.rewards import Reward
@@ -32,6 +33,18 @@ SAMPLES: dict[str, dict] = {
     "core/mod_welcome": {"granted_by": "admin"},
     "core/mod_removed": {"removed": ["bob"], "skipped": [("mod", "config"), ("admin", "admin"), ("x", "no")]},
     "core/mod_list": {"staff": [{"name": "admin", "role": "admin"}, {"name": "mod", "role": "moderator"}]},
+    "core/outbox_parked": {"id": 12, "where": Destination(True, "KOC 一群"), "attempts": 5,
+                           "error": "TransportError('the puppet service did not send it: timeout')"},
+    "core/outbox": {"due": 3, "scheduled": 2, "sending": 1, "failed": 12, "failed_rows": [
+        {"id": 12, "where": Destination(True, "KOC 一群"), "attempts": 5, "error": "TransportError('timeout')"},
+        {"id": 9, "where": Destination(False, "bob"), "attempts": 5, "error": "TransportError('refused')"}],
+        "sent_rows": [{"id": 30, "where": Destination(False, "bob"), "at": WHEN, "preview": "你好"}]},
+    "core/outbox_sent_privately": {},
+    "core/outbox_retried": {"ids": [12, 13]},
+    "core/outbox_nothing_failed": {},
+    "core/outbox_retry_unknown": {"id": 99},
+    "core/outbox_retry_not_failed": {"id": 30, "status": "sent"},
+    "core/problem_outbox_retry": {},
     "recognition/thanks_recorded": {
         "counted": [BOB, CAROL], "rules": RULES,
         "refused": [Refusal(why, (CAROL,)) for why in ("self", "bot", "cooldown", "daily_cap", "newcomer")],

@@ -76,14 +76,31 @@ async def test_a_failed_send_is_retried_with_backoff(app: App, transport, clock)
         "sent", 3, None, start + timedelta(seconds=30))
 
 
-async def test_a_message_that_keeps_failing_is_parked(app: App, transport, clock, caplog) -> None:  # noqa: ANN001
-    transport.failures_to_simulate = 99
+async def test_a_message_that_keeps_failing_is_parked_and_the_staff_are_told(app: App, transport, clock,  # noqa: ANN001
+                                                                             caplog) -> None:  # noqa: ANN001
+    transport.failures_to_simulate = 3
     await _queue(app, _to_room("r1", "doomed"))
     await app.advance_to(clock.now() + timedelta(hours=1))
-    [row] = await rows(app, schema.outbox)
+    [row] = await rows(app, schema.outbox, schema.outbox.c.id == 1)
     assert (row.status, row.attempts) == ("failed", 3)
     assert "simulated platform failure" in row.last_error
     assert "try 3 of 3" in caplog.text
+    assert [(m.contact_id, m.text) for m in transport.take()] == [(staff, (
+        "【消息没能发出】发往群「r1」的消息 #1 试了 3 次都没有发出去，已暂停发送。\n"
+        "最后一次的错误：TransportError('simulated platform failure')\n"
+        "处理好原因后，发送 /发件箱 重试 1 再发一次（/发件箱 可以查看所有暂停的消息）。"
+    )) for staff in ("admin", "mod")]
+    notices = await rows(app, schema.outbox, schema.outbox.c.id > 1)
+    assert [(n.template, n.delivery) for n in notices] == [("core/outbox_parked", "urgent")] * 2
+
+
+async def test_a_parked_notice_to_staff_does_not_start_a_loop(app: App, transport, clock) -> None:  # noqa: ANN001
+    transport.failures_to_simulate = 10_000  # the platform refuses everything, notices included
+    await _queue(app, Draft("private", "test", "en", contact_id="bob"))
+    await app.advance_to(clock.now() + timedelta(days=1))
+    outbox = await rows(app, schema.outbox)
+    assert [(m.id, m.template, m.status) for m in outbox] == [
+        (1, "test", "failed"), (2, "core/outbox_parked", "failed"), (3, "core/outbox_parked", "failed")]
 
 
 async def test_messages_left_sending_by_a_crash_go_out_again(settings, clock) -> None:  # noqa: ANN001

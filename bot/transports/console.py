@@ -107,6 +107,7 @@ class ConsoleTransport:
 
     name = "console"
     default_pacing = PacingLimits()  # a simulation: no platform to protect
+    max_text_length = None
     connected = True
 
     def __init__(self, bot_name: str, write: Callable[[str], None]) -> None:

@@ -12,8 +12,9 @@ from bot.transports.base import EventSink, PacingLimits, Wake
 class InMemoryTransport:
     name = "memory"
 
-    def __init__(self, default_pacing: PacingLimits | None = None) -> None:
+    def __init__(self, default_pacing: PacingLimits | None = None, max_text_length: int | None = None) -> None:
         self.default_pacing = default_pacing or PacingLimits()
+        self.max_text_length = max_text_length
         self.sent: list[OutgoingMessage] = []
         self.failures_to_simulate = 0  # the next N sends raise, as a flaky platform would
         self.connected = True  # set False to simulate a lost connection

@@ -243,6 +243,7 @@ class WechatyTransport:
 
     name = "wechaty"
     default_pacing = PacingLimits(room_interval_seconds=3, account_per_minute=20)
+    max_text_length = 2000  # WeChat cuts or refuses longer texts; the outbox splits them on line boundaries
 
     def __init__(self, config: WechatySection, rng: random.Random | None = None) -> None:
         if not config.token:
