@@ -36,6 +36,7 @@ class App:
         self._wake = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._stopping = False
+        self._sources_changed = False
 
     @property
     def clock(self):  # noqa: ANN201 - the injected Clock
@@ -43,6 +44,11 @@ class App:
 
     def wake(self) -> None:
         """New outbox rows were committed: let the sender look now rather than later."""
+        self._wake.set()
+
+    def wake_due_work(self) -> None:
+        """Scheduled work changed (a job added or cancelled): ask the due sources again now."""
+        self._sources_changed = True
         self._wake.set()
 
     async def start(self) -> None:
@@ -55,6 +61,13 @@ class App:
 
     async def close(self) -> None:
         await self.transport.stop()
+        for source in self.due_sources:
+            close = getattr(source, "close", None)
+            if close is not None:  # e.g. the scheduler: its lock and its job store's connections
+                try:
+                    await close()
+                except Exception:
+                    _LOGGER.exception("closing %s failed", source.name)
         await dispose(self.engine)
 
     # Driven mode (tests, the console playground): explicit draining, travelled time.
@@ -128,7 +141,8 @@ class App:
             self._wake.clear()
             try:
                 await self._let_incoming_go_first()
-                if self.clock.now() >= sources_due:
+                if self.clock.now() >= sources_due or self._sources_changed:
+                    self._sources_changed = False
                     await self._run_due_sources()
                     sources_due = await self._sources_due()
                 await self.sender.send_due()

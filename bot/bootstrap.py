@@ -9,15 +9,18 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import App
 from bot.clock import Clock, SystemClock
 from bot.config import CoreSettings
+from bot.errors import ConfigError
 from bot.context import Services
 from bot.conversations import ConversationStore
 from bot.db.engine import create_engine
+from bot.delivery import DeliveryPolicy, attach_policy
 from bot.db.migrate import ensure_schema
 from bot.maintenance import RetentionPruner
 from bot.members import Directory
 from bot.pipeline import Pipeline
 from bot.registry import HandlerRegistry
 from bot.router import Router
+from bot.scheduling.scheduler import Scheduler
 from bot.outbox import Addressing, attach_addressing
 from bot.sender import OutboxSender, Pacer, ParkingNotice
 from bot.templates import TEMPLATES_DIR, TemplateRenderer
@@ -36,8 +39,17 @@ def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[Ha
     if missing:
         raise ValueError("commands without usage and summary: " + ", ".join(missing))
     conversations = ConversationStore(router.conversations, clock.now)
+    _check_jobs(settings, registries)
+    digest = tuple(section for registry in registries for section in registry.digest_sections)
     return Services(settings=settings, clock=clock, renderer=renderer, directory=Directory(settings),
-                    router=router, conversations=conversations)
+                    router=router, conversations=conversations, digest_sections=digest)
+
+
+def _check_jobs(settings: CoreSettings, registries: Sequence[HandlerRegistry]) -> None:
+    known = sorted(spec.name for registry in registries for spec in registry.jobs)
+    for name in settings.scheduler.jobs:
+        if name not in known:
+            raise ConfigError(f"scheduler.jobs.{name}", name, "one of the built-in jobs: " + ", ".join(known))
 
 
 def _addressing(settings: CoreSettings, transport: Transport) -> Addressing:
@@ -53,6 +65,7 @@ def build_app(settings: CoreSettings, *, transport: Transport, registries: Seque
     """Wire the bot together; nothing here touches the database or the network yet."""
     clock = clock or SystemClock()
     engine = engine or create_engine(settings.database_url(), echo=settings.database.echo)
+    attach_policy(engine, DeliveryPolicy(settings))  # quiet hours and the contact budget, in every commit
     services = build_services(settings, clock, registries)
     limits = PacingLimits.resolve(settings.outbox, transport.default_pacing)
     attach_addressing(engine, _addressing(settings, transport))  # accounts and the length limit, in every commit
@@ -62,8 +75,11 @@ def build_app(settings: CoreSettings, *, transport: Transport, registries: Seque
     pruner = RetentionPruner(engine, clock, settings.database.message_retention_days)
     timer = ConversationTimer(engine, services)
     declared = [factory(engine, services) for registry in registries for factory in registry.due_sources]
-    app = App(engine, services, transport, pipeline, sender, due_sources=[pruner, timer, *declared])
+    scheduler = Scheduler(engine, services, [spec for registry in registries for spec in registry.jobs])
+    app = App(engine, services, transport, pipeline, sender, due_sources=[pruner, timer, scheduler, *declared])
     pipeline.on_committed = app.wake
+    scheduler.on_change = app.wake_due_work
+    services.signals.schedule_changed.append(app.wake_due_work)
     return app
 
 

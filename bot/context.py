@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
@@ -19,9 +20,22 @@ if TYPE_CHECKING:
     from bot.conversations import Conversation, ConversationStore
     from bot.config import CoreSettings
     from bot.members import Directory
+    from bot.registry import DigestSection
     from bot.router import Router
     from bot.templates import TemplateRenderer
     from bot.uow import UnitOfWork
+
+
+@dataclass(slots=True)
+class Signals:
+    """Notifications to parts built later than the services (the app subscribes to them)."""
+
+    schedule_changed: list[Callable[[], None]] = field(default_factory=list)
+
+    def notify_schedule_changed(self) -> None:
+        """A job was scheduled or cancelled: the due loop should look again now, not later."""
+        for callback in self.schedule_changed:
+            callback()
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,6 +48,8 @@ class Services:
     directory: Directory
     router: Router
     conversations: ConversationStore
+    digest_sections: tuple[tuple[str, DigestSection], ...] = ()  # the moderators' digest, in order
+    signals: Signals = field(default_factory=Signals)
 
 
 class Context:

@@ -14,6 +14,7 @@ from bot.commands import Invocation
 from bot.conversations import ConversationSpec
 from bot.db.schema import Role
 from bot.events import IncomingMessage, MemberJoined, MemberLeft
+from bot.scheduling.jobs import JobFunction, JobSpec
 from bot.timeline import DueSource
 
 if TYPE_CHECKING:
@@ -24,6 +25,9 @@ CommandHandler = Callable[["Context", Invocation], Awaitable[None]]
 MatchFunction = Callable[[IncomingMessage, Any], Any | None]
 MatchHandler = Callable[["Context", Any], Awaitable[None]]
 EventHandler = Callable[["Context", MemberJoined | MemberLeft], Awaitable[None]]
+# A section of the moderators' digest: (template, parameters) to render in the reader's
+# language, or None when there is nothing to report.
+DigestSection = Callable[["Context"], Awaitable[tuple[str, dict[str, Any]] | None]]
 # Built by the composition root, once the engine and services exist.
 DueSourceFactory = Callable[[AsyncEngine, "Services"], DueSource]
 
@@ -105,6 +109,8 @@ class HandlerRegistry:
         self.conversations: list[ConversationSpec] = []
         self.due_sources: list[DueSourceFactory] = []
         self.exports: dict[str, ExportFunction] = {}  # `kocbot export NAME`
+        self.jobs: list[JobSpec] = []
+        self.digest_sections: list[tuple[str, DigestSection]] = []
 
     def command(self, name: str, *, aliases: Iterable[str] = (), role: Role = Role.MEMBER,
                 where: Where = Where.ANYWHERE) -> Callable[[CommandHandler], CommandHandler]:
@@ -136,6 +142,27 @@ class HandlerRegistry:
         """Declare due work (reminders, follow-ups) the app runs in real or travelled time."""
         self.due_sources.append(factory)
         return factory
+
+    def scheduled_job(self, name: str, *, cron: str, enabled: bool = True,
+                      report_missed: bool = True,
+                      grace_minutes: int | None = None) -> Callable[[JobFunction], JobFunction]:
+        """Declare a built-in recurring job (`[scheduler.jobs.NAME]` switches or retimes it). The
+        function is module-level and async, takes a `JobRun`, and is called at most once per
+        scheduled time, in the transaction that records the run; `run.run_time` is None when
+        every due run was missed while the bot was down (the scheduler tells the moderators, unless
+        `report_missed` is False: for digests the next run supersedes). `grace_minutes` replaces
+        `scheduler.misfire_grace_minutes` for a job that is still welcome much later (a monthly roll)."""
+        def register(function: JobFunction) -> JobFunction:
+            self.jobs.append(JobSpec(name, function, cron, enabled, self.capability, report_missed, grace_minutes))
+            return function
+        return register
+
+    def digest_section(self, name: str) -> Callable[[DigestSection], DigestSection]:
+        """Contribute to the moderators' weekly digest (overdue feedback, open threads, ...)."""
+        def register(section: DigestSection) -> DigestSection:
+            self.digest_sections.append((name, section))
+            return section
+        return register
 
     def on(self, event_type: type[MemberJoined] | type[MemberLeft]) -> Callable[[EventHandler], EventHandler]:
         def register(handler: EventHandler) -> EventHandler:

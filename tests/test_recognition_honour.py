@@ -16,7 +16,9 @@ JANUARY = datetime(2027, 1, 1, 1, 0, tzinfo=UTC)  # 09:00 on 1 January in Asia/S
 
 @pytest.fixture
 def settings_overrides() -> dict:
+    # Posted by hand here; the scheduler's honour_roll job is tested in tests/test_scheduled_jobs.py.
     return {"recognition": {"monthly_thanks_threshold": 3},
+            "scheduler": {"jobs": {"honour_roll": {"enabled": False}}},
             "communities": [{"id": "playground", "name": "新品体验一群"},
                             {"id": "global", "name": "Overseas users", "locale": "en"},
                             {"id": "quiet", "name": "老用户群"}]}

@@ -116,6 +116,18 @@ async def writer(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
             _note_write(engine)
 
 
+@asynccontextmanager
+async def exclusive_writes(engine: AsyncEngine) -> AsyncIterator[None]:
+    """Hold the in-process write lock without a connection: for a second, synchronous path to the
+    same SQLite file (APScheduler's job store), so it never waits on, or blocks, our own writers."""
+    lock = _write_lock(engine)
+    if lock is None:
+        yield
+        return
+    async with lock:
+        yield
+
+
 def _note_write(engine: AsyncEngine) -> None:
     state = _CHECKPOINTS.setdefault(engine, _Checkpoints())
     state.writes += 1

@@ -25,6 +25,7 @@ registry.command("fb decline", aliases=("反馈 不采纳",), role=MODERATOR)(li
 registry.command("fb assign", aliases=("反馈 分派",), role=MODERATOR)(lifecycle.assign)
 registry.command("fb merge", aliases=("反馈 合并",), role=MODERATOR)(merge.merge)
 registry.command("credits", aliases=("致谢",), role=MODERATOR)(views.credits)
-registry.add_due_source(digest.factory)
+registry.scheduled_job("feedback_overdue", cron="30 9 * * *", report_missed=False)(digest.overdue_digest)
 registry.export("feedback")(exports.export_feedback)
 registry.export("credits")(exports.export_credits)
+registry.digest_section("feedback")(views.digest_section)

@@ -27,11 +27,6 @@ class FeedbackSection(Section):
     overdue_days: int = Field(
         3, ge=1, description="Items still `submitted` after this many days appear in /fb overdue and the digest.",
     )
-    digest_time: str = Field(
-        "09:30", pattern=r"^$|^([01][0-9]|2[0-3]):[0-5][0-9]$",
-        description="When moderators get the daily private digest of overdue items, HH:MM in the bot's "
-                    "time zone (empty: no digest; /fb overdue still works).",
-    )
     duplicate_threshold: float = Field(
         0.35, gt=0, le=1, description="Bigram similarity (Dice, 0-1) from which an open item is shown as a "
                                       "possible duplicate of a new submission.",

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -55,6 +56,13 @@ async def list_overdue(ctx: Context, cmd: Invocation) -> None:
     section: FeedbackSection = ctx.settings.feedback
     found = await overdue_items(ctx.db, ctx.now, section)
     await ctx.reply("feedback/overdue", items=found, days=section.overdue_days, now=ctx.now)
+
+
+async def digest_section(ctx: Context) -> tuple[str, dict[str, Any]] | None:
+    """The overdue items for the moderators' weekly digest (nothing when none is overdue)."""
+    section: FeedbackSection = ctx.settings.feedback
+    found = await overdue_items(ctx.db, ctx.now, section)
+    return ("feedback/overdue", {"items": found, "days": section.overdue_days, "now": ctx.now}) if found else None
 
 
 async def send_overdue_digest(ctx: Context) -> int:

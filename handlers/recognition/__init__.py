@@ -23,3 +23,5 @@ registry.command("title revoke", aliases=("称号 收回",), role=MODERATOR)(mod
 registry.command("event credit", aliases=("活动 奖励",), role=MODERATOR)(moderation.credit_event)
 registry.command("undo", aliases=("撤销",), role=MODERATOR)(undo.undo)
 registry.command("honour-roll", aliases=("光荣榜", "honor-roll"), role=MODERATOR)(honour.honour_roll)
+# A late honour roll is still welcome: up to three days late it is posted, later a moderator is told.
+registry.scheduled_job("honour_roll", cron="0 10 1 * *", grace_minutes=3 * 24 * 60)(honour.monthly_honour_roll)

@@ -16,9 +16,10 @@ from bot.db import schema
 from bot.db.dialect import insert_for
 from bot.errors import UsageError, UserFacingError
 from bot.members import CommunityRef, MemberRef
+from bot.scheduling.jobs import JobRun
 from handlers.recognition.config import RecognitionSection
 from handlers.recognition.ledger import balance, current_month, named, timezone_of
-from handlers.recognition.rules import QuoteCandidate, choose_quotes, parse_month, previous_month
+from handlers.recognition.rules import QuoteCandidate, choose_quotes, month_of, parse_month, previous_month
 from handlers.recognition.stats import monthly_reachers, revoked_among
 from handlers.recognition.tables import honour_rolls, thanks
 from handlers.recognition.thanks import reward_threshold
@@ -56,6 +57,14 @@ def _month(ctx: Context, cmd: Invocation) -> str:
     if month >= current:
         raise UserFacingError("recognition/month_not_over", month=month)
     return month
+
+
+async def monthly_honour_roll(run: JobRun) -> None:
+    """The scheduler's job (`honour_roll`, on the 1st): last month's roll, in every community."""
+    if run.run_time is None:  # missed while the bot was down: a moderator can still post it with /honour-roll
+        return
+    ctx = run.context()
+    await post_honour_roll(ctx, previous_month(month_of(run.run_time, ctx.settings.bot.timezone)))
 
 
 async def post_honour_roll(ctx: Context, month: str, *, by: MemberRef | None = None) -> HonourReport:

@@ -25,3 +25,4 @@ registry.command("issue reopen", aliases=("问题 重开",), role=MODERATOR)(res
 registry.add_conversation(confirm.SPEC)
 registry.add_due_source(confirm.factory)
 links.register_hook()
+registry.digest_section("threads")(views.digest_section)

@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from bot.commands import Invocation
 from bot.context import Context
-from bot.members import MemberRef
 from handlers.threads.config import ThreadsSection
 from handlers.threads.links import linked_items
 from handlers.threads.rules import age_days, split_number
@@ -87,16 +86,7 @@ async def show_digest(ctx: Context, cmd: Invocation) -> None:
     await ctx.reply_privately("threads/digest", groups=await digest_lines(ctx))
 
 
-async def send_weekly_digest(ctx: Context, week: str) -> None:
-    """For the scheduler: each moderator gets the digest once per ISO week (e.g. "2026-W49")."""
+async def digest_section(ctx: Context) -> tuple[str, dict[str, Any]] | None:
+    """The open threads for the moderators' weekly digest (nothing when none is open)."""
     groups = await digest_lines(ctx)
-    for member in await ctx.services.directory.staff(ctx.db):
-        await _send_digest(ctx, member, week, groups)
-
-
-async def _send_digest(ctx: Context, member: MemberRef, week: str, groups: list[dict[str, Any]]) -> None:
-    # Keyed by platform id: staff named in the config who have not spoken yet have no member id.
-    key = f"threads:digest:{week}:{member.platform_id}"
-    await ctx.dm(member, "threads/digest", dedupe_key=key, groups=groups)
-
-
+    return ("threads/digest", {"groups": groups}) if groups else None
