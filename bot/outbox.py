@@ -69,7 +69,8 @@ class Addressing:
             .select_from(communities.join(memberships, memberships.c.community_id == communities.c.id)
                          .join(members, members.c.id == memberships.c.member_id))
             .where(members.c.platform_id == bindparam("addr_contact"), served_by.is_not(None))
-            .order_by(memberships.c.left_at.is_(None).desc(), memberships.c.joined_at.desc()).limit(1)
+            .order_by(memberships.c.left_at.is_(None).desc(), memberships.c.joined_at.desc(),
+                      memberships.c.community_id.desc()).limit(1)
         )
         return func.coalesce(bindparam("addr_fixed"), room.scalar_subquery(), latest_room.scalar_subquery(),
                              literal(self.account, schema.outbox.c.account.type))
@@ -106,7 +107,7 @@ def split_text(text: str, limit: int | None) -> list[str]:
         else:
             if current is not None:
                 parts.append(current)
-            current = line
+            current = line or None  # a blank line where a part ends is the break between parts
     if current:
         parts.append(current)
     return parts
