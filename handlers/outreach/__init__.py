@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.registry import HandlerRegistry
 from bot.db.schema import Role
-from handlers.outreach import digest, tables  # noqa: F401 - tables: the models join Base.metadata
+from handlers.outreach import announce, digest, tables  # noqa: F401 - tables: the models join Base.metadata
 from handlers.outreach.config import OutreachSection
 
 registry = HandlerRegistry("outreach", config_section=OutreachSection)
@@ -14,3 +14,23 @@ registry = HandlerRegistry("outreach", config_section=OutreachSection)
 # The moderators' weekly digest (each capability adds its section with `registry.digest_section`).
 registry.scheduled_job("moderators_digest", cron="0 9 * * 1", report_missed=False)(digest.weekly_digest)
 registry.command("digest", aliases=("周报",), role=Role.MODERATOR)(digest.show_digest)
+
+# Scheduled announcements.
+MODERATOR = Role.MODERATOR
+registry.command("announce at", aliases=("公告 定时",), role=MODERATOR)(announce.announce_at)
+registry.command("announce every", aliases=("公告 每", "公告 循环"), role=MODERATOR)(announce.announce_every)
+registry.command("announce list", aliases=("公告 列表",), role=MODERATOR)(announce.announce_list)
+registry.command("announce show", aliases=("公告 查看",), role=MODERATOR)(announce.announce_show)
+registry.command("announce cancel", aliases=("公告 取消",), role=MODERATOR)(announce.announce_cancel)
+registry.command("announce preview", aliases=("公告 预览",), role=MODERATOR)(announce.announce_preview)
+
+# Moderator-authored templates (rendered in the sandbox) and welcomes.
+from handlers.outreach import custom_templates, welcome  # noqa: E402 - one import per block, next to its registrations
+from bot.events import MemberJoined  # noqa: E402
+
+registry.command("template set", aliases=("模板 设置",), role=Role.MODERATOR)(custom_templates.set_template)
+registry.command("template show", aliases=("模板 查看",), role=Role.MODERATOR)(custom_templates.show_template)
+registry.command("template list", aliases=("模板 列表",), role=Role.MODERATOR)(custom_templates.list_templates)
+registry.command("template delete", aliases=("模板 删除",), role=Role.MODERATOR)(custom_templates.delete_template)
+registry.command("template help", aliases=("模板 帮助",), role=Role.MODERATOR)(custom_templates.template_help)
+registry.on(MemberJoined)(welcome.on_member_joined)

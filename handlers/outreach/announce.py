@@ -1,0 +1,382 @@
+"""Scheduled announcements: /announce at|every|list|show|cancel|preview, and the job that posts them.
+
+An announcement is a row (the truth: its text or template, rooms, status) and a job in the
+scheduler's job store, written in the same transaction. Each run posts once per room: the
+run is recorded with its posts (see bot.scheduling.scheduler), and every post carries the
+dedupe key `announce:<id>:<run>:<room>` besides.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.triggers.base import BaseTrigger
+from sqlalchemy import insert, select, update
+
+from bot.commands import Invocation
+from bot.config import parse_hhmm_range
+from bot.context import Context
+from bot.db import schema
+from bot.errors import UsageError, UserFacingError
+from bot.members import CommunityRef
+from bot.outbox import withdraw_pending
+from bot.scheduling.jobs import JobRun
+from bot.scheduling.scheduler import next_run_time, schedule_job, unschedule_job
+from bot.scheduling.triggers import CronError, cron_trigger, once_trigger
+from handlers.outreach.tables import AnnouncementStatus, announcements
+
+_LOGGER = logging.getLogger(__name__)
+_WHEN = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T]+(\d{1,2}):(\d{2})")
+ALL_ROOMS = {"#all", "#全部", "#所有群"}
+URGENT = {"--urgent", "--紧急"}
+TEMPLATE = {"--template", "--模板"}
+PREVIEW_RUNS = 3
+
+
+@dataclass
+class Request:
+    """What an /announce command asked for, parsed."""
+
+    run_at: datetime | None = None  # aware, in the rooms' time zone
+    local_at: str | None = None  # "YYYY-MM-DD HH:MM" as typed (normalised)
+    cron: str | None = None
+    rooms: list[CommunityRef] = field(default_factory=list)
+    template: str | None = None
+    text: str = ""
+    urgent: bool = False
+
+    @property
+    def zone(self) -> str:
+        return self.rooms[0].timezone
+
+
+def job_id(announcement_id: int) -> str:
+    return f"announce:{announcement_id}"
+
+
+# Parsing
+
+
+def _take(text: str) -> tuple[str, str]:
+    """The first word and the rest (line breaks in the rest kept)."""
+    stripped = text.lstrip(" ")
+    found = re.match(r"(\S+)", stripped)
+    if found is None:
+        return "", ""
+    return found[1], stripped[found.end():].lstrip(" ")
+
+
+async def _rooms_and_body(ctx: Context, rest: str, request: Request) -> None:
+    """#rooms and flags, then the text (or --template NAME)."""
+    names: list[str] = []
+    while True:
+        word, after = _take(rest)
+        if word.startswith("#"):
+            names.append(word)
+        elif word.lower() in URGENT:
+            request.urgent = True
+        elif word.lower() in TEMPLATE:
+            name, after = _take(after)
+            if not name:
+                raise UsageError("outreach/problem_template_name")
+            request.template = name
+        else:
+            break
+        rest = after
+    request.text = rest.strip()
+    request.rooms = await _resolve_rooms(ctx, names)
+    if request.template is None and not request.text:
+        raise UsageError("outreach/problem_no_text")
+    if request.template is not None and request.text:
+        raise UsageError("outreach/problem_text_and_template")
+    if request.template is not None:
+        await _check_template(ctx, request.template)
+
+
+async def _known_rooms(ctx: Context) -> list[CommunityRef]:
+    table = schema.communities
+    rows = (await ctx.db.execute(select(table.c.platform_id, table.c.name).order_by(table.c.id))).all()
+    found = {row.platform_id: row.name for row in rows}
+    for community in ctx.settings.communities:  # listed in the config, even if never seen yet
+        found.setdefault(community.id, community.name)
+    directory = ctx.services.directory
+    return [await directory.ensure_community(ctx.uow, room, name, ctx.now)
+            for room, name in found.items() if ctx.settings.serves_room(room)]
+
+
+async def _resolve_rooms(ctx: Context, names: list[str]) -> list[CommunityRef]:
+    if not names:
+        if ctx.community is None:
+            raise UsageError("outreach/problem_which_rooms")
+        return [ctx.community]
+    known = await _known_rooms(ctx)
+    if any(name.lower() in ALL_ROOMS for name in names):
+        return known
+    chosen: list[CommunityRef] = []
+    for name in names:
+        wanted = name[1:]
+        match = next((c for c in known if wanted in (c.name, c.platform_id)), None)
+        if match is None:
+            raise UsageError("outreach/problem_unknown_room", room=name, known=[c.name or c.platform_id for c in known])
+        if match not in chosen:
+            chosen.append(match)
+    return chosen
+
+
+def _parse_when(text: str, zone: str, now: datetime) -> tuple[datetime, str, str]:
+    found = _WHEN.match(text.strip())
+    if found is None:
+        raise UsageError("outreach/problem_when", text=text.strip()[:30])
+    year, month, day, hour, minute = (int(part) for part in found.groups())
+    try:
+        local = datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone))
+    except ValueError as exc:
+        raise UsageError("outreach/problem_when", text=found[0]) from exc
+    if local <= now:
+        raise UsageError("outreach/problem_past", when=local.strftime("%Y-%m-%d %H:%M"),
+                         now=now.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M"))
+    return local, local.strftime("%Y-%m-%d %H:%M"), text.strip()[found.end():]
+
+
+async def parse_at(ctx: Context, text: str) -> Request:
+    request = Request()
+    # The rooms decide the time zone, and they come after the time: read the time as text first.
+    found = _WHEN.match(text.strip())
+    if found is None:
+        raise UsageError("outreach/problem_when", text=text.strip()[:30])
+    await _rooms_and_body(ctx, text.strip()[found.end():], request)
+    request.run_at, request.local_at, _ = _parse_when(text, request.zone, ctx.now)
+    return request
+
+
+async def parse_every(ctx: Context, text: str) -> Request:
+    parts = text.split(None, 5)
+    if len(parts) < 6:
+        raise UsageError("outreach/problem_cron", problem=_cron_count(parts))
+    request = Request(cron=" ".join(parts[:5]))
+    await _rooms_and_body(ctx, parts[5], request)
+    try:
+        cron_trigger(request.cron, request.zone)
+    except CronError as exc:
+        raise UsageError("outreach/problem_cron", problem=str(exc)) from exc
+    return request
+
+
+def _cron_count(parts: list[str]) -> str:
+    return f"needs 5 fields (minute hour day month weekday) and then the text, got {len(parts)} words"
+
+
+def trigger_for(request: Request) -> BaseTrigger:
+    if request.cron is not None:
+        return cron_trigger(request.cron, request.zone)
+    assert request.run_at is not None
+    return once_trigger(request.run_at)
+
+
+# Rendering
+
+
+async def _check_template(ctx: Context, name: str) -> None:
+    from handlers.outreach import custom_templates
+
+    if not await custom_templates.custom_template_exists(ctx.db, name):
+        raise UsageError("outreach/problem_unknown_template", name=name,
+                         known=await custom_templates.template_names(ctx.db))
+
+
+async def render_body(ctx: Context, template: str | None, text: str, community: CommunityRef) -> str:
+    if template is None:
+        return text
+    from handlers.outreach import custom_templates
+
+    return await custom_templates.render_custom(ctx.db, template, community=community, member=None, now=ctx.now)
+
+
+def in_quiet_hours(ctx: Context, local: datetime) -> bool:
+    window = parse_hhmm_range(ctx.settings.delivery.quiet_hours) if ctx.settings.delivery.quiet_hours else None
+    if window is None:
+        return False
+    (start_h, start_m), (end_h, end_m) = window
+    minute, start, end = local.hour * 60 + local.minute, start_h * 60 + start_m, end_h * 60 + end_m
+    return start <= minute < end if start < end else minute >= start or minute < end
+
+
+def upcoming(trigger: BaseTrigger, now: datetime, count: int) -> list[datetime]:
+    times, previous = [], None
+    for _ in range(count):
+        following = trigger.get_next_fire_time(previous, now if previous is None else previous)
+        if following is None:
+            break
+        times.append(following)
+        previous = following
+    return times
+
+
+# Commands
+
+
+async def announce_at(ctx: Context, cmd: Invocation) -> None:
+    """/announce at 2026-12-01 10:00 [#room ...] [--urgent] text | --template NAME"""
+    await _create(ctx, await parse_at(ctx, cmd.text))
+
+
+async def announce_every(ctx: Context, cmd: Invocation) -> None:
+    """/announce every <minute hour day month weekday> [#room ...] [--urgent] text | --template NAME"""
+    await _create(ctx, await parse_every(ctx, cmd.text))
+
+
+async def _create(ctx: Context, request: Request) -> None:
+    trigger = trigger_for(request)
+    samples = [await render_body(ctx, request.template, request.text, room) for room in request.rooms[:1]]
+    row_id = (await ctx.db.execute(insert(announcements).values(
+        created_at=ctx.now, created_by=ctx.actor.id, community_id=ctx.community.id if ctx.community else None,
+        run_at=request.local_at, cron=request.cron, rooms=[room.platform_id for room in request.rooms],
+        template=request.template, text=request.text, urgent=request.urgent,
+        status=AnnouncementStatus.SCHEDULED.value, runs=0,
+    ).returning(announcements.c.id))).scalar_one()
+    first = await schedule_job(ctx.db, job_id(row_id), fire, trigger, now=ctx.now, args=(row_id,),
+                               name=job_id(row_id))
+    ctx.uow.after_commit(ctx.services.signals.notify_schedule_changed)
+    ctx.note_audit(announcement=row_id, rooms=[room.platform_id for room in request.rooms])
+    zone = ZoneInfo(request.zone)
+    times = [t.astimezone(zone) for t in upcoming(trigger, ctx.now, PREVIEW_RUNS)]
+    quiet = [t for t in times if in_quiet_hours(ctx, t)] if not request.urgent else []
+    _LOGGER.info("announcement #%d scheduled, first run %s", row_id, first)
+    await ctx.reply("outreach/announce_scheduled", id=row_id, times=times, rooms=[r.name for r in request.rooms],
+                    cron=request.cron, quiet=bool(quiet), quiet_hours=ctx.settings.delivery.quiet_hours,
+                    sample=samples[0] if samples else "", timezone=request.zone)
+
+
+async def announce_list(ctx: Context, cmd: Invocation) -> None:
+    """/announce list: the scheduled ones, each with its next run."""
+    rows = (await ctx.db.execute(select(announcements).where(
+        announcements.c.status == AnnouncementStatus.SCHEDULED.value).order_by(announcements.c.id))).all()
+    items = [await _summary(ctx, row) for row in rows]
+    await ctx.reply_privately("outreach/announce_list", items=items)
+
+
+async def _summary(ctx: Context, row: Any) -> dict[str, Any]:
+    following = await next_run_time(ctx.db, job_id(row.id))
+    zone = ZoneInfo(await _zone_of(ctx, row))
+    return {"id": row.id, "cron": row.cron, "run_at": row.run_at, "rooms": await _room_names(ctx, row.rooms),
+            "next": following.astimezone(zone) if following else None, "template": row.template,
+            "text": row.text, "status": row.status, "runs": row.runs, "urgent": row.urgent,
+            "last": row.last_run_at.astimezone(zone) if row.last_run_at else None}
+
+
+async def _zone_of(ctx: Context, row: Any) -> str:
+    rooms = await _communities(ctx, row.rooms[:1])
+    return rooms[0].timezone if rooms else ctx.settings.bot.timezone
+
+
+async def _communities(ctx: Context, platform_ids: list[str]) -> list[CommunityRef]:
+    table = schema.communities
+    rows = {r.platform_id: r.name for r in (await ctx.db.execute(
+        select(table.c.platform_id, table.c.name).where(table.c.platform_id.in_(platform_ids)))).all()}
+    directory = ctx.services.directory
+    return [await directory.ensure_community(ctx.uow, room, rows.get(room, ""), ctx.now) for room in platform_ids]
+
+
+async def _room_names(ctx: Context, platform_ids: list[str]) -> list[str]:
+    return [c.name or c.platform_id for c in await _communities(ctx, platform_ids)]
+
+
+async def _get(ctx: Context, cmd: Invocation) -> Any:
+    word = cmd.args[0].lstrip("#") if cmd.args else ""
+    if not word.isdigit():
+        raise UsageError("outreach/problem_needs_id")
+    row = (await ctx.db.execute(select(announcements).where(announcements.c.id == int(word)))).one_or_none()
+    if row is None:
+        raise UserFacingError("outreach/announce_unknown", id=int(word))
+    return row
+
+
+async def announce_show(ctx: Context, cmd: Invocation) -> None:
+    """/announce show ID: everything about one announcement, with its next runs."""
+    row = await _get(ctx, cmd)
+    summary = await _summary(ctx, row)
+    times: list[datetime] = []
+    if row.status == AnnouncementStatus.SCHEDULED.value and summary["next"] is not None:
+        zone = ZoneInfo(await _zone_of(ctx, row))
+        trigger = cron_trigger(row.cron, zone) if row.cron else None
+        times = [summary["next"]]
+        if trigger is not None:
+            times += [t.astimezone(zone) for t in upcoming(trigger, summary["next"], PREVIEW_RUNS)][: PREVIEW_RUNS - 1]
+    await ctx.reply_privately("outreach/announce_show", a=summary, times=times)
+
+
+async def announce_cancel(ctx: Context, cmd: Invocation) -> None:
+    """/announce cancel ID: no further runs; posts not yet sent (waiting for pacing or quiet hours) are withdrawn."""
+    row = await _get(ctx, cmd)
+    if row.status != AnnouncementStatus.SCHEDULED.value:
+        raise UserFacingError("outreach/announce_not_scheduled", id=row.id, status=row.status)
+    await ctx.db.execute(update(announcements).where(announcements.c.id == row.id).values(
+        status=AnnouncementStatus.CANCELLED.value, cancelled_at=ctx.now, cancelled_by=ctx.actor.id))
+    await unschedule_job(ctx.db, job_id(row.id))
+    withdrawn = await withdraw_pending(ctx.db, f"announce:{row.id}:")
+    ctx.uow.after_commit(ctx.services.signals.notify_schedule_changed)
+    ctx.note_audit(announcement=row.id, withdrawn=withdrawn)
+    await ctx.reply("outreach/announce_cancelled", id=row.id, withdrawn=withdrawn)
+
+
+async def announce_preview(ctx: Context, cmd: Invocation) -> None:
+    """/announce preview ID | at ... | every ... | [#room] text|--template NAME: privately, sends nothing."""
+    word, rest = _take(cmd.text.strip())
+    if word.isdigit() or (word.startswith("#") and word[1:].isdigit() and not rest):
+        row = await _get(ctx, cmd)
+        rooms = await _communities(ctx, row.rooms)
+        bodies = [(room.name or room.platform_id, await render_body(ctx, row.template, row.text, room))
+                  for room in rooms]
+        await ctx.reply_privately("outreach/announce_preview", bodies=bodies, times=[], cron=row.cron)
+        return
+    if word.lower() in ("at", "定时"):
+        request = await parse_at(ctx, rest)
+    elif word.lower() in ("every", "每", "循环"):
+        request = await parse_every(ctx, rest)
+    else:
+        request = Request()
+        await _rooms_and_body(ctx, cmd.text, request)
+    times: list[datetime] = []
+    if request.run_at is not None or request.cron is not None:
+        zone = ZoneInfo(request.zone)
+        times = [t.astimezone(zone) for t in upcoming(trigger_for(request), ctx.now, PREVIEW_RUNS)]
+    bodies = [(room.name or room.platform_id, await render_body(ctx, request.template, request.text, room))
+              for room in request.rooms]
+    await ctx.reply_privately("outreach/announce_preview", bodies=bodies, times=times, cron=request.cron)
+
+
+# The job
+
+
+async def fire(run: JobRun, announcement_id: int) -> None:
+    """Post announcement `announcement_id` in each of its rooms, once for this run."""
+    ctx = run.context()
+    row = (await ctx.db.execute(select(announcements).where(announcements.c.id == announcement_id))).one_or_none()
+    if row is None or row.status != AnnouncementStatus.SCHEDULED.value:
+        return
+    one_off = row.cron is None
+    if run.run_time is None:  # missed beyond the grace time: the scheduler tells the moderators
+        if one_off:
+            await ctx.db.execute(update(announcements).where(announcements.c.id == row.id)
+                                 .values(status=AnnouncementStatus.DONE.value))
+        return
+    stamp = run.run_time.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M")
+    for room in await _communities(ctx, row.rooms):
+        try:
+            body = await render_body(ctx, row.template, row.text, room)
+        except UserFacingError:  # the template was deleted since: the text is lost, tell the moderators
+            _LOGGER.error("announcement #%d: template %r is gone; nothing posted in %s", row.id, row.template,
+                          room.platform_id)
+            raise
+        await ctx.post(room, "outreach/announcement", text=body, urgent=row.urgent,
+                       dedupe_key=f"announce:{row.id}:{stamp}:{room.platform_id}")
+    await ctx.db.execute(update(announcements).where(announcements.c.id == row.id).values(
+        runs=announcements.c.runs + 1, last_run_at=run.now,
+        status=AnnouncementStatus.DONE.value if one_off else AnnouncementStatus.SCHEDULED.value))
+    _LOGGER.info("announcement #%d posted in %d rooms (run %s, %s late)", row.id, len(row.rooms), stamp, run.late)
+
