@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransactio
 
 from bot.clock import Clock
 from bot.db.engine import writer
+from bot.delivery import DeliveryPolicy, policy_for
 from bot.outbox import Draft, enqueue_many
 
 
@@ -18,12 +19,14 @@ class UnitOfWork:
     """A connection in a transaction, the messages it will send, and what to do once it commits.
 
     Outgoing messages are written to the outbox together, just before the commit, in the
-    same transaction as the state they report.
+    same transaction as the state they report. Routine ones first wait out quiet hours and
+    the contact budget (`policy`, by default the one the composition root attached to `engine`).
     """
 
-    def __init__(self, engine: AsyncEngine, clock: Clock) -> None:
+    def __init__(self, engine: AsyncEngine, clock: Clock, *, policy: DeliveryPolicy | None = None) -> None:
         self._engine = engine
         self._clock = clock
+        self._policy = policy if policy is not None else policy_for(engine)
         self._after_commit: list[Callable[[], Any]] = []
         self._outgoing: list[Draft] = []
         self.conn: AsyncConnection
@@ -70,8 +73,10 @@ class UnitOfWork:
     async def commit(self) -> None:
         assert self._tx is not None
         if self._outgoing:
-            drafts, self._outgoing = self._outgoing, []
-            await enqueue_many(self.conn, drafts, self._clock.now())
+            drafts, self._outgoing, now = self._outgoing, [], self._clock.now()
+            if self._policy is not None:
+                drafts = await self._policy.hold(self.conn, drafts, now)
+            await enqueue_many(self.conn, drafts, now)
         await self._tx.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:

@@ -18,7 +18,8 @@ REFUSED = "抱歉，{command} 只有社群运营可以使用。如果需要帮�
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    return {"feedback": {"reproduced_points": 20, "adopted_points": 50}}
+    # Not about the contact budget: a busy item tells its people more than twice a day here.
+    return {"feedback": {"reproduced_points": 20, "adopted_points": 50}, "delivery": {"daily_private_limit": 0}}
 
 
 async def _audit(app) -> list[tuple]:  # noqa: ANN001
