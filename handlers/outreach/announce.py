@@ -304,9 +304,8 @@ async def announce_show(ctx: Context, cmd: Invocation) -> None:
     if row.status == AnnouncementStatus.SCHEDULED.value and summary["next"] is not None:
         zone = ZoneInfo(await _zone_of(ctx, row))
         trigger = cron_trigger(row.cron, zone) if row.cron else None
-        times = [summary["next"]]
-        if trigger is not None:
-            times += [t.astimezone(zone) for t in upcoming(trigger, summary["next"], PREVIEW_RUNS)][: PREVIEW_RUNS - 1]
+        times = [summary["next"]] if trigger is None else \
+            [t.astimezone(zone) for t in upcoming(trigger, summary["next"], PREVIEW_RUNS)]
     await ctx.reply_privately("outreach/announce_show", a=summary, times=times)
 
 
