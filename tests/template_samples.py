@@ -56,6 +56,13 @@ SAMPLES: dict[str, dict] = {
     "outreach/problem_cron": {"problem": "hour: '25' is outside 0-23"},
     "outreach/problem_needs_id": {},
     "outreach/problem_unknown_template": {"name": "x", "known": ["weekly"]},
+    "outreach/brief": {"name": "bob", "month": "2026-12", "points": ["新品 X1 的续航", "冬季保养"]},
+    "outreach/brief_saved": {"month": "2026-12", "points": ["a", "b"], "late": True, "sent": 3},
+    "outreach/brief_show": {"month": "2026-12", "points": ["a"], "sent": 2, "kocs": 5},
+    "outreach/brief_none": {"month": "2026-12"},
+    "outreach/brief_sent": {"month": "2026-12", "count": 4},
+    "outreach/problem_brief_month": {},
+    "outreach/problem_brief_points": {},
     "outreach/moderators_digest": {"week": "2026-W49", "sections": ["a", "b"]},
     "core/mod_list": {"staff": [{"name": "admin", "role": "admin"}, {"name": "mod", "role": "moderator"}]},
     "core/outbox_parked": {"id": 12, "where": Destination(True, "KOC 一群"), "attempts": 5,
@@ -222,4 +229,31 @@ SAMPLES.update({
     "threads/confirm_not_fixed": {"id": 12, "reopened": False},
     "threads/moderator_not_fixed": {"id": 12, "title": "登录失败", "member": "bob", "text": "还是不行",
                                     "reopened": True},
+})
+
+# Moderator-authored templates and welcomes (handlers/outreach/custom_templates.py, welcome.py).
+_NEEDS = {"reason": "needs", "detail": "member"}
+REFUSALS = {"empty": {}, "too_long": {"length": 2400, "limit": 2000}, "syntax": {"detail": "unexpected '}'"},
+             "variable": {"what": "cycler", "known": ["community", "member"]},
+             "field": {"variable": "member", "field": "nick", "fields": ["name", "points", "titles"]},
+             "internals": {"what": "__class__"}, "filter": {"what": "center", "allowed": ["join", "upper"]},
+             "call": {"what": "format"}, "tag": {"what": "set"}, "loop": {}, "percent": {},
+             "unsafe": {"detail": "the text would be too long"}}
+SAMPLES.update({
+    "outreach/welcome": {"name": "dave", "community": "新品体验一群"},
+    "outreach/template_text": {"text": "欢迎 @dave！"},
+    "outreach/template_saved": {"name": "welcome", "created": True, "variables": ["community", "member"],
+                                "preview": "欢迎 @bob 加入一群！", "failure": None},
+    "outreach/template_show": {"name": "welcome", "source": "欢迎 @member.name", "variables": [], "by": "mod",
+                               "at": WHEN, "preview": None, "failure": _NEEDS},
+    "outreach/template_list": {"templates": [{"name": "welcome", "variables": ["member"], "at": WHEN, "by": "mod"},
+                                             {"name": "notice", "variables": [], "at": WHEN, "by": "admin"}]},
+    "outreach/template_deleted": {"name": "welcome"},
+    "outreach/template_unknown": {"name": "welcome"},
+    "outreach/template_refused": {"reason": "field", "line": 2, "details": REFUSALS["field"]},  # each: test_custom_templates
+    "outreach/template_render_failed": {"name": "welcome", "reason": "needs", "detail": "member"},
+    "outreach/template_help": {"examples": {"variable": "member.name", "time": "now.strftime('%H:%M')",
+                                            "welcome": "/模板 设置 welcome 欢迎 @member.name"}},
+    "outreach/template_problem_needs_name": {}, "outreach/template_problem_name": {"name": "a b"},
+    "outreach/template_problem_needs_text": {"name": "welcome"},
 })

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.registry import HandlerRegistry
 from bot.db.schema import Role
-from handlers.outreach import announce, digest, tables  # noqa: F401 - tables: the models join Base.metadata
+from handlers.outreach import announce, brief, digest, tables  # noqa: F401 - tables: the models join Base.metadata
 from handlers.outreach.config import OutreachSection
 
 registry = HandlerRegistry("outreach", config_section=OutreachSection)
@@ -23,6 +23,12 @@ registry.command("announce list", aliases=("公告 列表",), role=MODERATOR)(an
 registry.command("announce show", aliases=("公告 查看",), role=MODERATOR)(announce.announce_show)
 registry.command("announce cancel", aliases=("公告 取消",), role=MODERATOR)(announce.announce_cancel)
 registry.command("announce preview", aliases=("公告 预览",), role=MODERATOR)(announce.announce_preview)
+
+# The monthly communication brief for active KOCs.
+registry.scheduled_job("monthly_brief", cron="0 10 1 * *", grace_minutes=24 * 60)(brief.monthly_brief)
+registry.command("brief set", aliases=("简报 设置",), role=MODERATOR)(brief.set_brief)
+registry.command("brief show", aliases=("简报 查看",), role=MODERATOR)(brief.show_brief)
+registry.command("brief send", aliases=("简报 发送",), role=MODERATOR)(brief.send_now)
 
 # Moderator-authored templates (rendered in the sandbox) and welcomes.
 from handlers.outreach import custom_templates, welcome  # noqa: E402 - one import per block, next to its registrations
