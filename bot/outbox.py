@@ -149,8 +149,8 @@ def _addressed(draft: Draft, addressing: Addressing, now: datetime) -> dict[str,
 
 
 async def enqueue_many(conn: AsyncConnection, drafts: list[Draft], now: datetime) -> None:
-    """Write drafts, split to the platform's limit: replies in one statement, other plain ones
-    in another, deduplicated ones each on their own."""
+    """Write drafts, split to the platform's limit, in at most three statements: replies, other
+    messages, and messages with a dedupe key (those whose key was used before are left out)."""
     addressing = addressing_of(conn)
     rows = [part for draft in drafts for part in parts_of(draft, addressing.max_length)]
     table = schema.outbox
@@ -162,9 +162,9 @@ async def enqueue_many(conn: AsyncConnection, drafts: list[Draft], now: datetime
               for d in rows if d.dedupe_key is None and d.delivery is not Delivery.REPLY]
     if others:
         await conn.execute(insert(table).values(account=addressing.account_column), others)
-    for draft in rows:
-        if draft.dedupe_key is not None:
-            await _insert_deduplicated(conn, draft, addressing, now)
+    deduplicated = [_addressed(d, addressing, now) for d in rows if d.dedupe_key is not None]
+    if deduplicated:  # a fan-out to many rooms: one statement; a key used before adds nothing
+        await conn.execute(_deduplicating_insert(conn, addressing), deduplicated)
 
 
 async def enqueue(conn: AsyncConnection, draft: Draft, now: datetime) -> int | None:
@@ -184,11 +184,14 @@ async def enqueue(conn: AsyncConnection, draft: Draft, now: datetime) -> int | N
     return row_id
 
 
+def _deduplicating_insert(conn: AsyncConnection, addressing: Addressing) -> Any:
+    return (insert_for(conn, schema.outbox).values(account=addressing.account_column)
+            .on_conflict_do_nothing(index_elements=["dedupe_key"]))
+
+
 async def _insert_deduplicated(conn: AsyncConnection, draft: Draft, addressing: Addressing,
                                now: datetime) -> int | None:
-    table = schema.outbox
-    stmt = (insert_for(conn, table).values(account=addressing.account_column)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.id))
+    stmt = _deduplicating_insert(conn, addressing).returning(schema.outbox.c.id)
     return (await conn.execute(stmt, _addressed(draft, addressing, now))).scalar_one_or_none()
 
 

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import itertools
+import json
 import os
 import re
 import subprocess
@@ -12,6 +14,7 @@ from pathlib import Path
 
 from bot.app import App
 from bot.events import Contact, IncomingMessage, MemberJoined, MemberLeft, OutgoingMessage, Quote
+from bot.transports.base import EventSink, PacingLimits, Wake
 from bot.transports.memory import InMemoryTransport
 
 _IDS = itertools.count(1)
@@ -94,3 +97,45 @@ def readme_shows(*texts: str) -> bool:
     """Whether README.md shows every text (inside its ```text blocks)."""
     readme = (PROJECT / "README.md").read_text(encoding="utf-8").replace("```text\n", "")
     return all(text in readme for text in texts)
+
+
+class FileTransport:
+    """A platform for real-process tests: each message it receives is appended to a file (one JSON
+    line: who sent it, to where, what) and fsynced before `send` returns, so what the platform got
+    survives a SIGKILL of the bot. The round trip takes `latency` seconds, half of it before the
+    message arrives and half after, as the acknowledgement travels back."""
+
+    name = "file"
+    default_pacing = PacingLimits()
+    max_text_length = None
+    connected = True
+
+    def __init__(self, path: Path, sender: str, latency: float = 0.0) -> None:
+        self._path = path
+        self._sender = sender
+        self._latency = latency
+
+    async def start(self, sink: EventSink, on_connected: Wake) -> None:
+        on_connected()
+
+    async def stop(self) -> None:
+        pass
+
+    async def send(self, message: OutgoingMessage) -> str:
+        await asyncio.sleep(self._latency / 2)
+        line = json.dumps({"by": self._sender, "id": message.outbox_id, "to": message.room_id or message.contact_id,
+                           "text": message.text}, ensure_ascii=False)
+        with self._path.open("a", encoding="utf-8") as out:
+            out.write(line + "\n")
+            out.flush()
+            os.fsync(out.fileno())
+        await asyncio.sleep(self._latency / 2)
+        return f"file-{message.outbox_id}"
+
+
+def received(path: Path) -> list[dict]:
+    """What a FileTransport's platform received, in order (a line cut short by a kill was not received)."""
+    if not path.exists():
+        return []
+    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
+            if line.endswith("\n")]

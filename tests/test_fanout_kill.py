@@ -1,0 +1,181 @@
+"""Exactly once per room after crashes: a fan-out to 200 rooms, the real process killed with
+SIGKILL 20 times at random points and restarted, delivers to every room, and repeats at most the
+one message that was in flight at each kill.
+
+Each run is a real process with the real bot: the real App on a SQLite file, the real pacer and
+sender, and a platform (tests.support.FileTransport) that appends every message it receives to a
+file and fsyncs it before answering. The processes are forked from a helper that has imported the
+bot once (`python -m tests.test_fanout_kill DATA_DIR OUT`), so 21 starts take seconds, not minutes;
+each is killed with SIGKILL as it would be in production.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+import traceback
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+from tests.support import PROJECT, FileTransport, received
+
+ROOMS = [f"room-{n:03d}@chatroom" for n in range(200)]
+RUN = "2026-12-01T10:00"  # the scheduled run the announcement belongs to
+TEXT = "【公告】新品体验活动明天上午 10 点开始报名，名额有限，先到先得！"
+KILLS = 20
+LATENCY = 0.02  # the platform's round trip per message: the fan-out takes seconds of sending
+CHILD_TIMEOUT = 60
+
+
+async def fan_out(app, run: str) -> None:  # noqa: ANN001 - the App
+    """One announcement to every room, in one unit of work, as the /announce job will write it:
+    a dedupe key per (announcement, run, room), so a restarted job adds nothing twice."""
+    from bot.db.schema import Delivery
+    from bot.outbox import Draft
+    from bot.uow import UnitOfWork
+
+    async with UnitOfWork(app.engine, app.clock) as uow:
+        for room in ROOMS:
+            uow.send(Draft(TEXT, "announce", "zh_CN", room_id=room, dedupe_key=f"announce:1:{run}:{room}",
+                           delivery=Delivery.ROUTINE))
+        await uow.commit()
+    app.wake()
+
+
+def _settings(data_dir: Path):  # noqa: ANN202 - CoreSettings
+    from bot.config import load_settings
+    from handlers import config_sections
+
+    overrides = {"outbox": {"room_interval_seconds": 0.001, "account_per_minute": 0, "jitter_ratio": 0.5},
+                 "delivery": {"quiet_hours": ""}}  # real time: the announcement must not wait for the morning
+    return load_settings(environ={}, data_dir=data_dir, overrides=overrides, capability_sections=config_sections())
+
+
+async def _child(data_dir: Path, out: Path, generation: str) -> None:
+    from bot.bootstrap import open_app
+    from handlers import REGISTRIES
+
+    app = await open_app(_settings(data_dir), transport=FileTransport(out, generation, LATENCY),
+                         registries=REGISTRIES)
+    running = asyncio.create_task(app.run_forever())
+    await fan_out(app, RUN)
+    while True:
+        counts = await app.sender.counts()
+        if not counts.get("pending") and not counts.get("sending"):
+            break
+        await asyncio.sleep(0.02)
+    app.stop()
+    await running
+    await app.close()
+
+
+def _migrate(data_dir: Path) -> None:
+    """Installing is not what is tested: the schema is in place before the first kill."""
+    from bot.db.engine import create_engine
+    from bot.db.migrate import upgrade
+
+    async def run() -> None:
+        engine = create_engine(_settings(data_dir).database_url())
+        await upgrade(engine)
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+class _Launcher:
+    """The helper process: forks a bot run per line it reads and reports its pid, then how it ended."""
+
+    def __init__(self, data_dir: Path, out: Path) -> None:
+        clean = {k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}
+        self._process = subprocess.Popen([sys.executable, "-m", "tests.test_fanout_kill", str(data_dir), str(out)],
+                                         cwd=PROJECT, env=clean, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                         text=True)
+
+    def start(self, generation: int) -> int:
+        self._process.stdin.write(f"{generation}\n")
+        self._process.stdin.flush()
+        return int(self._process.stdout.readline())
+
+    def ended(self) -> int:
+        """The run's wait status (os.waitpid), once it has ended."""
+        return int(self._process.stdout.readline())
+
+    def close(self) -> None:
+        self._process.stdin.close()
+        self._process.wait(timeout=CHILD_TIMEOUT)
+
+
+@pytest.mark.e2e
+def test_a_fan_out_killed_20_times_reaches_every_room_once(tmp_path: Path) -> None:
+    seed = random.randrange(1 << 32)
+    rng = random.Random(seed)
+    data_dir, out = tmp_path / "data", tmp_path / "received.jsonl"
+    _migrate(data_dir)
+    launcher = _Launcher(data_dir, out)
+    kills = 0
+    try:
+        for generation in range(KILLS):
+            pid = launcher.start(generation)
+            time.sleep(rng.uniform(0.1, 0.9))  # from starting up to well into the sending
+            with contextlib.suppress(ProcessLookupError):  # it may have finished already
+                os.kill(pid, signal.SIGKILL)
+            status = launcher.ended()
+            kills += os.WIFSIGNALED(status)
+        launcher.start(KILLS)
+        status = launcher.ended()
+        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"the last run ended with status {status}"
+    finally:
+        launcher.close()
+    _assert_once_but_the_one_in_flight(received(out), kills, seed)
+
+
+def _assert_once_but_the_one_in_flight(got: list[dict], kills: int, seed: int) -> None:
+    context = f"(random seed {seed})"
+    counts = Counter(m["to"] for m in got)
+    assert set(counts) == set(ROOMS), f"rooms never reached: {sorted(set(ROOMS) - set(counts))} {context}"
+    assert all(m["text"] == TEXT for m in got)
+    repeats = Counter({room: n - 1 for room, n in counts.items() if n > 1})
+    assert sum(repeats.values()) <= kills, context
+    # Each repeat is the message in flight at a kill: the last one a killed run handed to the
+    # platform, sent again as the first message of the next run that sent anything.
+    by_run: dict[str, list[str]] = {}
+    for message in got:
+        by_run.setdefault(message["by"], []).append(message["to"])
+    runs = sorted(by_run, key=int)
+    in_flight = Counter(by_run[after][0] for before, after in zip(runs, runs[1:])
+                        if by_run[after][0] == by_run[before][-1])
+    assert repeats == in_flight, f"repeated {dict(repeats)}, in flight at a kill {dict(in_flight)} {context}"
+    per_run = [len(by_run.get(str(run), ())) for run in range(KILLS + 1)]
+    print(f"{len(got)} messages for {len(ROOMS)} rooms, {kills} kills, {sum(repeats.values())} repeated, "
+          f"sent per run {per_run} {context}")
+
+
+def _launch(data_dir: Path, out: Path) -> None:
+    """The helper: imports the bot once, then forks a fresh run for each generation it is given."""
+    import bot.bootstrap  # noqa: F401 - imported before forking, so that each run starts at once
+    import handlers  # noqa: F401
+
+    for line in sys.stdin:
+        pid = os.fork()
+        if pid == 0:
+            code = 0
+            try:
+                asyncio.run(_child(data_dir, out, line.strip()))
+            except BaseException:
+                traceback.print_exc()
+                code = 1
+            os._exit(code)
+        print(pid, flush=True)
+        print(os.waitpid(pid, 0)[1], flush=True)
+
+
+if __name__ == "__main__":
+    _launch(Path(sys.argv[1]), Path(sys.argv[2]))
