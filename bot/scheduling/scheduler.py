@@ -49,6 +49,7 @@ _LOGGER = logging.getLogger(__name__)
 _JOBS = schema.scheduler_jobs
 _RUNS = schema.scheduled_runs
 MAX_RUN_TIMES = 100_000  # a minutely job down for two months; beyond, the rest are counted as missed
+_LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 _JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
@@ -227,7 +228,7 @@ class Scheduler(BaseScheduler):
         now = self._clock.now()
         if not self._leading:  # try at once, then (a standby) every takeover interval
             if self._checked_at is None:
-                return now
+                return _LONG_AGO  # due at once, whenever the loop asks
             return self._checked_at + self._takeover if self._clock.is_real else None
         due = await asyncio.to_thread(self._store.get_next_run_time)
         if self._clock.is_real:  # keep checking the lock is still ours
