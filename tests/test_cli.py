@@ -67,8 +67,9 @@ def test_a_scripted_session_prints_the_transcript_and_exits_0(tmp_path: Path) ->
     script.write_text(SCRIPT, encoding="utf-8")
     # The script's first lines run at the real time: at night, quiet hours would hold alice's
     # private message until the morning, so the transcript would depend on when the test runs.
+    # The README's first look shows the core only: no welcome for dave.
     done = kocbot("--data-dir", str(tmp_path / "data"), "run", "--script", str(script),
-                  env={"KOCBOT_DELIVERY__QUIET_HOURS": ""})
+                  env={"KOCBOT_DELIVERY__QUIET_HOURS": "", "KOCBOT_OUTREACH__WELCOME": "false"})
     assert done.returncode == 0, done.stderr
     assert done.stdout == TRANSCRIPT
     assert (tmp_path / "data" / "kocbot.db").is_file() and (tmp_path / "data" / "kocbot.log").is_file()

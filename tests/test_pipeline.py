@@ -187,7 +187,7 @@ async def test_a_changed_nickname_keeps_the_identity(chat: Chat, app) -> None:  
 
 
 async def test_joins_and_leaves_are_recorded(chat: Chat, app, clock) -> None:  # noqa: ANN001
-    assert await chat.join("dave") == []
+    await chat.join("dave")  # outreach welcomes dave (tests/test_welcome.py)
     [membership] = await rows(app, schema.memberships)
     assert membership.joined_at == clock.now() and membership.left_at is None
     assert await chat.leave("dave") == []
