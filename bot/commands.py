@@ -9,6 +9,7 @@ from bot.events import Contact, IncomingMessage
 
 # Phones type full-width punctuation; WeChat pads @mentions with U+2005.
 _NORMALISE = str.maketrans({"／": "/", "＠": "@", "：": ":", "\u3000": " ", "\u2005": " ", "\u00a0": " "})
+_MENTION_SPACES = str.maketrans({"＠": "@", "\u3000": " ", "\u2005": " ", "\u00a0": " "})
 _TOKEN = re.compile(r"\S+")
 
 
@@ -31,9 +32,16 @@ class ParsedCommand:
     body: str  # the text after '/', mention names removed, line breaks kept
     words: tuple[str, ...]
     ends: tuple[int, ...]  # where each word ends in `body`
+    raw_body: str = ""  # `body` as typed (full-width punctuation kept), character for character
 
     def rest_after(self, count: int) -> str:
         return self.body[self.ends[count - 1]:].strip() if count else self.body.strip()
+
+    def raw_rest_after(self, count: int) -> str:
+        """`rest_after` as the member typed it: free text (an announcement, a title) keeps its "：" and "／"."""
+        if len(self.raw_body) != len(self.body):
+            return self.rest_after(count)
+        return self.raw_body[self.ends[count - 1]:].strip() if count else self.raw_body.strip()
 
 
 def parse_command(message: IncomingMessage) -> ParsedCommand | None:
@@ -44,7 +52,10 @@ def parse_command(message: IncomingMessage) -> ParsedCommand | None:
     matches = list(_TOKEN.finditer(body))
     if not matches:
         return None
-    return ParsedCommand(body=body, words=tuple(m.group() for m in matches), ends=tuple(m.end() for m in matches))
+    # The same steps without the punctuation mapping (a one-for-one mapping, so positions agree).
+    raw = strip_mentions(message.text.translate(_MENTION_SPACES).strip()[1:], message.mentions)
+    return ParsedCommand(body=body, words=tuple(m.group() for m in matches), ends=tuple(m.end() for m in matches),
+                         raw_body=raw)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,6 +64,13 @@ class Invocation:
 
     name: str
     args: tuple[str, ...]
-    text: str  # the arguments as typed (line breaks kept), mentions removed
+    text: str  # the arguments (line breaks kept), mentions removed, full-width punctuation made ASCII
     mentions: tuple[Contact, ...]
     quote_sender: Contact | None = None
+    raw_text: str = ""  # `text` exactly as typed ("：" kept): for free text the bot repeats or stores
+
+    def raw_tail(self, rest: str) -> str:
+        """The raw form of `rest`, a tail of `text` left after parsing the leading words."""
+        if len(self.raw_text) != len(self.text) or not self.text.endswith(rest):
+            return rest
+        return self.raw_text[len(self.text) - len(rest):]

@@ -143,3 +143,24 @@ async def test_restart_beyond_the_grace_time_skips_and_tells_the_moderators(chat
         assert (row.status, row.runs) == ("done", 0)
     finally:
         await again.close()
+
+
+async def test_quiet_hours_hold_an_announcement_until_morning_unless_urgent(chat: Chat, app) -> None:  # noqa: ANN001
+    reply = await chat.say("mod", "/公告 定时 2026-12-01 23:00 #一群 晚安，明天见")
+    assert "注意：这个时间在免打扰时段（22:00-08:00）内，公告会等到免打扰结束后再发" in reply[0]
+    await chat.say("mod", "/公告 定时 2026-12-01 23:00 #二群 --紧急 系统维护通知：23:30 开始停机 30 分钟")
+    await app.advance_to(_at(1, 23, 1))
+    assert _posts(chat) == ["[second] 系统维护通知：23:30 开始停机 30 分钟"]
+    await app.advance_to(_at(2, 7, 59))
+    assert _posts(chat) == []
+    await app.advance_to(_at(2, 8, 1))
+    assert _posts(chat) == ["[playground] 晚安，明天见"]
+
+
+async def test_cancelling_withdraws_a_post_waiting_for_the_morning(chat: Chat, app) -> None:  # noqa: ANN001
+    await chat.say("mod", "/公告 定时 2026-12-01 23:00 #一群 晚安")
+    await app.advance_to(_at(1, 23, 30))
+    assert await chat.say("mod", "/公告 取消 1") == [
+        "[playground] @mod 已取消定时公告 #1，之后不会再发送。还在排队、尚未发出的 1 条也已撤回。"]
+    await app.advance_to(_at(2, 9))
+    assert _posts(chat) == []

@@ -124,3 +124,12 @@ def test_a_name_registered_twice_is_refused() -> None:
     two.command("p")(_noop)
     with pytest.raises(ValueError, match="registered twice"):
         Router([one, two])
+
+
+def test_free_text_keeps_the_punctuation_as_typed_while_the_words_are_normalised() -> None:
+    from bot.commands import parse_command
+
+    parsed = parse_command(make_message("／公告 定时 2026-12-01 10：00 通知：明天＠所有人 见", "mod"))
+    assert parsed is not None and parsed.words[:4] == ("公告", "定时", "2026-12-01", "10:00")
+    assert parsed.rest_after(2) == "2026-12-01 10:00 通知:明天@所有人 见"
+    assert parsed.raw_rest_after(2) == "2026-12-01 10：00 通知：明天@所有人 见"

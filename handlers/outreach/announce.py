@@ -71,7 +71,7 @@ def _take(text: str) -> tuple[str, str]:
     return found[1], stripped[found.end():].lstrip(" ")
 
 
-async def _rooms_and_body(ctx: Context, rest: str, request: Request) -> None:
+async def _rooms_and_body(ctx: Context, cmd: Invocation, rest: str, request: Request) -> None:
     """#rooms and flags, then the text (or --template NAME)."""
     names: list[str] = []
     while True:
@@ -88,7 +88,7 @@ async def _rooms_and_body(ctx: Context, rest: str, request: Request) -> None:
         else:
             break
         rest = after
-    request.text = rest.strip()
+    request.text = cmd.raw_tail(rest.strip())  # as typed: "：" stays "："
     request.rooms = await _resolve_rooms(ctx, names)
     if request.template is None and not request.text:
         raise UsageError("outreach/problem_no_text")
@@ -143,23 +143,23 @@ def _parse_when(text: str, zone: str, now: datetime) -> tuple[datetime, str, str
     return local, local.strftime("%Y-%m-%d %H:%M"), text.strip()[found.end():]
 
 
-async def parse_at(ctx: Context, text: str) -> Request:
+async def parse_at(ctx: Context, cmd: Invocation, text: str) -> Request:
     request = Request()
     # The rooms decide the time zone, and they come after the time: read the time as text first.
     found = _WHEN.match(text.strip())
     if found is None:
         raise UsageError("outreach/problem_when", text=text.strip()[:30])
-    await _rooms_and_body(ctx, text.strip()[found.end():], request)
+    await _rooms_and_body(ctx, cmd, text.strip()[found.end():], request)
     request.run_at, request.local_at, _ = _parse_when(text, request.zone, ctx.now)
     return request
 
 
-async def parse_every(ctx: Context, text: str) -> Request:
+async def parse_every(ctx: Context, cmd: Invocation, text: str) -> Request:
     parts = text.split(None, 5)
     if len(parts) < 6:
         raise UsageError("outreach/problem_cron", problem=_cron_count(parts))
     request = Request(cron=" ".join(parts[:5]))
-    await _rooms_and_body(ctx, parts[5], request)
+    await _rooms_and_body(ctx, cmd, parts[5], request)
     try:
         cron_trigger(request.cron, request.zone)
     except CronError as exc:
@@ -222,12 +222,12 @@ def upcoming(trigger: BaseTrigger, now: datetime, count: int) -> list[datetime]:
 
 async def announce_at(ctx: Context, cmd: Invocation) -> None:
     """/announce at 2026-12-01 10:00 [#room ...] [--urgent] text | --template NAME"""
-    await _create(ctx, await parse_at(ctx, cmd.text))
+    await _create(ctx, await parse_at(ctx, cmd, cmd.text))
 
 
 async def announce_every(ctx: Context, cmd: Invocation) -> None:
     """/announce every <minute hour day month weekday> [#room ...] [--urgent] text | --template NAME"""
-    await _create(ctx, await parse_every(ctx, cmd.text))
+    await _create(ctx, await parse_every(ctx, cmd, cmd.text))
 
 
 async def _create(ctx: Context, request: Request) -> None:
@@ -310,14 +310,17 @@ async def announce_show(ctx: Context, cmd: Invocation) -> None:
 
 
 async def announce_cancel(ctx: Context, cmd: Invocation) -> None:
-    """/announce cancel ID: no further runs; posts not yet sent (waiting for pacing or quiet hours) are withdrawn."""
+    """/announce cancel ID: no further runs; posts not yet sent (waiting for pacing or quiet hours) are
+    withdrawn, also those of a one-off that has fired but not gone out yet."""
     row = await _get(ctx, cmd)
-    if row.status != AnnouncementStatus.SCHEDULED.value:
+    if row.status == AnnouncementStatus.CANCELLED.value:
+        raise UserFacingError("outreach/announce_not_scheduled", id=row.id, status=row.status)
+    withdrawn = await withdraw_pending(ctx.db, f"announce:{row.id}:")
+    if row.status == AnnouncementStatus.DONE.value and not withdrawn:  # it all went out already
         raise UserFacingError("outreach/announce_not_scheduled", id=row.id, status=row.status)
     await ctx.db.execute(update(announcements).where(announcements.c.id == row.id).values(
         status=AnnouncementStatus.CANCELLED.value, cancelled_at=ctx.now, cancelled_by=ctx.actor.id))
     await unschedule_job(ctx.db, job_id(row.id))
-    withdrawn = await withdraw_pending(ctx.db, f"announce:{row.id}:")
     ctx.uow.after_commit(ctx.services.signals.notify_schedule_changed)
     ctx.note_audit(announcement=row.id, withdrawn=withdrawn)
     await ctx.reply("outreach/announce_cancelled", id=row.id, withdrawn=withdrawn)
@@ -334,12 +337,12 @@ async def announce_preview(ctx: Context, cmd: Invocation) -> None:
         await ctx.reply_privately("outreach/announce_preview", bodies=bodies, times=[], cron=row.cron)
         return
     if word.lower() in ("at", "定时"):
-        request = await parse_at(ctx, rest)
+        request = await parse_at(ctx, cmd, rest)
     elif word.lower() in ("every", "每", "循环"):
-        request = await parse_every(ctx, rest)
+        request = await parse_every(ctx, cmd, rest)
     else:
         request = Request()
-        await _rooms_and_body(ctx, cmd.text, request)
+        await _rooms_and_body(ctx, cmd, cmd.text, request)
     times: list[datetime] = []
     if request.run_at is not None or request.cron is not None:
         zone = ZoneInfo(request.zone)
