@@ -34,6 +34,7 @@ test: install
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.outreach
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(BED)/node_modules
