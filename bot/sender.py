@@ -160,6 +160,7 @@ class OutboxSender:
         self._parking_notice = parking_notice
         self._row_locks = engine.dialect.name == "postgresql"
         self._siblings = _sibling_lock(engine, account)
+        self._told_staff = False  # this round parked a message and wrote notices to the staff
 
     @property
     def _mine(self) -> Any:
@@ -213,8 +214,10 @@ class OutboxSender:
         sent, more = 0, True
         while more and self._transport.connected:
             batch, claimed_at, more = await self._claim()
+            self._told_staff = False
             for row in batch:
                 sent += await self._deliver(row, claimed_at)
+            more = more or self._told_staff  # their notices are due now
         return sent
 
     async def _claim(self) -> tuple[Sequence, datetime, bool]:
@@ -272,7 +275,8 @@ class OutboxSender:
             return 1
 
     @asynccontextmanager
-    async def _in_flight(self, row, claimed_at: datetime) -> AsyncIterator[AsyncConnection | None | bool]:  # noqa: ANN001
+    async def _in_flight(self, row,  # noqa: ANN001 - a result row
+                         claimed_at: datetime) -> AsyncIterator[AsyncConnection | None | bool]:
         """PostgreSQL: the row stays locked in a transaction until the send is settled, and yields
         that connection (or False if the claim is no longer ours). SQLite: yields None."""
         if not self._row_locks:
@@ -315,6 +319,7 @@ class OutboxSender:
             if parked and self._parking_notice is not None:  # in the same transaction as the parking
                 notices = await self._parking_notice.drafts(conn, row, error)
                 await enqueue_many(conn, notices, self._clock.now())
+                self._told_staff = bool(notices)
 
     async def _release(self, held: AsyncConnection | None, row) -> None:  # noqa: ANN001 - a result row
         async with self._writing(held) as conn:

@@ -120,7 +120,8 @@ async def test_recovery_takes_back_only_its_own_accounts_messages(app: App, tran
 
 
 @pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-async def test_a_double_start_on_sqlite_takes_back_only_claims_past_the_lease(app: App, settings) -> None:  # noqa: ANN001
+async def test_a_double_start_on_sqlite_takes_back_only_claims_past_the_lease(app: App,
+                                                                              settings) -> None:  # noqa: ANN001
     await _queue(app, Draft("in flight elsewhere", "t", "zh_CN", room_id="playground"),
                  Draft("abandoned", "t", "zh_CN", room_id="playground"))
     await _strand(app, **{"in flight elsewhere": timedelta(seconds=2),
