@@ -164,3 +164,16 @@ async def test_cancelling_withdraws_a_post_waiting_for_the_morning(chat: Chat, a
         "[playground] @mod 已取消定时公告 #1，之后不会再发送。还在排队、尚未发出的 1 条也已撤回。"]
     await app.advance_to(_at(2, 9))
     assert _posts(chat) == []
+
+
+async def test_an_announcement_from_a_template_is_rendered_for_each_room(chat: Chat, app) -> None:  # noqa: ANN001
+    saved = await chat.say("mod", "/模板 设置 早安 {{ community.name }} 的朋友们早上好！今天也请多多分享 🌞")
+    assert "早安" in saved[0]
+    reply = await chat.say("mod", "/公告 每 0 9 * * * #一群 #二群 --模板 早安")
+    assert reply[0].endswith("内容预览：\n一群 的朋友们早上好！今天也请多多分享 🌞\n查看：/公告 查看 1　取消：/公告 取消 1")
+    await app.advance_to(_at(2, 9, 1))
+    assert _posts(chat) == ["[playground] 一群 的朋友们早上好！今天也请多多分享 🌞",
+                            "[second] 二群 的朋友们早上好！今天也请多多分享 🌞"]
+    assert await chat.say("mod", "/公告 预览 1") == [
+        "[dm mod] 【预览，不会发送】\n—— 一群 ——\n一群 的朋友们早上好！今天也请多多分享 🌞\n"
+        "—— 二群 ——\n二群 的朋友们早上好！今天也请多多分享 🌞"]

@@ -194,7 +194,8 @@ async def render_body(ctx: Context, template: str | None, text: str, community: 
         return text
     from handlers.outreach import custom_templates
 
-    return await custom_templates.render_custom(ctx.db, template, community=community, member=None, now=ctx.now)
+    return await custom_templates.render_custom(ctx.db, template, settings=ctx.settings, community=community,
+                                                member=None, now=ctx.now)
 
 
 def in_quiet_hours(ctx: Context, local: datetime) -> bool:
