@@ -9,7 +9,7 @@ from datetime import datetime
 from functools import cached_property
 from typing import Any
 
-from sqlalchemy import bindparam, delete, func, insert, literal, select, update
+from sqlalchemy import bindparam, case, delete, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.db import schema
@@ -51,46 +51,33 @@ class Addressing:
     room_accounts: Mapping[str, str] = field(default_factory=dict)  # configured rooms' accounts
     max_length: int | None = None  # the platform's limit: longer texts become several rows
 
-    def fixed_account(self, draft: Draft, members: Mapping[str, str]) -> str | None:
-        """The account known before the INSERT: a configured room's, a reply's (this process's),
-        or a member's (`members`, from `member_accounts`)."""
-        if draft.room_id is not None:
-            return self.room_accounts.get(draft.room_id) or (self.account if draft.delivery is Delivery.REPLY else None)
-        return self.account if draft.delivery is Delivery.REPLY else members.get(draft.contact_id or "")
+    def fixed_account(self, draft: Draft) -> str | None:
+        """The account known without asking the database: a configured room's, or a reply's."""
+        if draft.room_id is not None and draft.room_id in self.room_accounts:
+            return self.room_accounts[draft.room_id]
+        return self.account if draft.delivery is Delivery.REPLY else None
 
     @cached_property
     def account_column(self) -> Any:
-        """The SQL that chooses a row's account in the INSERT itself: the one known before, else the
-        room's as recorded, else this process's."""
-        communities = schema.communities
-        room = select(communities.c.account).where(communities.c.platform_id == bindparam("addr_room"))
-        return func.coalesce(bindparam("addr_fixed"), room.scalar_subquery(),
-                             literal(self.account, schema.outbox.c.account.type))
-
-    async def member_accounts(self, conn: AsyncConnection, contacts: set[str]) -> dict[str, str]:
-        """Each member's account: that of the room they joined last (rooms they are still in first).
-        A few queries whatever the number of members: memberships is read by member id in chunks."""
-        if not contacts:
-            return {}
+        """The SQL that chooses a row's account in the INSERT itself (no query of its own): the one
+        known before, else the room's as recorded, else the member's latest room's, else this one."""
         communities, memberships, members = schema.communities, schema.memberships, schema.members
-        served = {row.id: self.room_accounts.get(row.platform_id, row.account) for row in
-                  await conn.execute(select(communities.c.id, communities.c.platform_id, communities.c.account))}
-        ids: dict[int, str] = {}
-        for chunk in _chunks(sorted(contacts)):
-            ids |= dict((await conn.execute(select(members.c.id, members.c.platform_id)
-                                            .where(members.c.platform_id.in_(chunk)))).all())
-        latest: dict[str, tuple[tuple[Any, ...], str]] = {}
-        for chunk in _chunks(sorted(ids)):
-            for row in await conn.execute(select(memberships).where(memberships.c.member_id.in_(chunk))):
-                account, contact = served.get(row.community_id), ids[row.member_id]
-                rank = (row.left_at is None, row.joined_at, row.community_id)
-                if account is not None and (contact not in latest or rank > latest[contact][0]):
-                    latest[contact] = (rank, account)
-        return {contact: account for contact, (_, account) in latest.items()}
-
-
-def _chunks(values: list[Any], size: int = 5000) -> list[list[Any]]:
-    return [values[n:n + size] for n in range(0, len(values), size)]
+        served_by = (case(dict(self.room_accounts), value=communities.c.platform_id, else_=communities.c.account)
+                     if self.room_accounts else communities.c.account)
+        room = select(communities.c.account).where(communities.c.platform_id == bindparam("addr_room"))
+        member = select(members.c.id).where(members.c.platform_id == bindparam("addr_contact"))
+        rooms = communities.alias("rooms")
+        latest_room = (
+            select(served_by)
+            .select_from(memberships.join(communities, communities.c.id == memberships.c.community_id))
+            # Room by room, so each membership is found by its primary key (there is no index by member).
+            .where(memberships.c.community_id.in_(select(rooms.c.id)),
+                   memberships.c.member_id == member.scalar_subquery(), served_by.is_not(None))
+            .order_by(memberships.c.left_at.is_(None).desc(), memberships.c.joined_at.desc(),
+                      memberships.c.community_id.desc()).limit(1)
+        )
+        return func.coalesce(bindparam("addr_fixed"), room.scalar_subquery(), latest_room.scalar_subquery(),
+                             literal(self.account, schema.outbox.c.account.type))
 
 
 _UNCONFIGURED = Addressing()
@@ -160,14 +147,9 @@ def _params(draft: Draft, now: datetime) -> dict[str, object]:
     }
 
 
-def _addressed(draft: Draft, addressing: Addressing, members: Mapping[str, str], now: datetime) -> dict[str, object]:
-    return {**_params(draft, now), "addr_fixed": addressing.fixed_account(draft, members), "addr_room": draft.room_id}
-
-
-async def _members_of(conn: AsyncConnection, addressing: Addressing, drafts: list[Draft]) -> dict[str, str]:
-    """The accounts of the members these drafts write to privately, unless they are replies."""
-    contacts = {d.contact_id for d in drafts if d.contact_id is not None and d.delivery is not Delivery.REPLY}
-    return await addressing.member_accounts(conn, contacts)
+def _addressed(draft: Draft, addressing: Addressing, now: datetime) -> dict[str, object]:
+    return {**_params(draft, now), "addr_fixed": addressing.fixed_account(draft), "addr_room": draft.room_id,
+            "addr_contact": draft.contact_id}
 
 
 async def enqueue_many(conn: AsyncConnection, drafts: list[Draft], now: datetime) -> None:
@@ -180,12 +162,11 @@ async def enqueue_many(conn: AsyncConnection, drafts: list[Draft], now: datetime
                for d in rows if d.dedupe_key is None and d.delivery is Delivery.REPLY]
     if replies:  # the hot path: a plain insert SQLAlchemy can cache
         await conn.execute(insert(table), replies)
-    members = await _members_of(conn, addressing, rows)
-    others = [_addressed(d, addressing, members, now)
+    others = [_addressed(d, addressing, now)
               for d in rows if d.dedupe_key is None and d.delivery is not Delivery.REPLY]
     if others:
         await conn.execute(insert(table).values(account=addressing.account_column), others)
-    deduplicated = [_addressed(d, addressing, members, now) for d in rows if d.dedupe_key is not None]
+    deduplicated = [_addressed(d, addressing, now) for d in rows if d.dedupe_key is not None]
     if deduplicated:  # a fan-out to many rooms: one statement; a key used before adds nothing
         await conn.execute(_deduplicating_insert(conn, addressing), deduplicated)
 
@@ -195,16 +176,15 @@ async def enqueue(conn: AsyncConnection, draft: Draft, now: datetime) -> int | N
     or None when its dedupe key was already used."""
     addressing = addressing_of(conn)
     first, *rest = parts_of(draft, addressing.max_length)
-    members = await _members_of(conn, addressing, [draft])
     if first.dedupe_key is None:
         table = schema.outbox
         stmt = insert(table).values(account=addressing.account_column).returning(table.c.id)
-        ids = [(await conn.execute(stmt, _addressed(part, addressing, members, now))).scalar_one()
+        ids = [(await conn.execute(stmt, _addressed(part, addressing, now))).scalar_one()
                for part in (first, *rest)]
         return ids[0]
-    row_id = await _insert_deduplicated(conn, first, addressing, members, now)
+    row_id = await _insert_deduplicated(conn, first, addressing, now)
     for part in rest:
-        await _insert_deduplicated(conn, part, addressing, members, now)
+        await _insert_deduplicated(conn, part, addressing, now)
     return row_id
 
 
@@ -214,9 +194,9 @@ def _deduplicating_insert(conn: AsyncConnection, addressing: Addressing) -> Any:
 
 
 async def _insert_deduplicated(conn: AsyncConnection, draft: Draft, addressing: Addressing,
-                               members: Mapping[str, str], now: datetime) -> int | None:
+                               now: datetime) -> int | None:
     stmt = _deduplicating_insert(conn, addressing).returning(schema.outbox.c.id)
-    return (await conn.execute(stmt, _addressed(draft, addressing, members, now))).scalar_one_or_none()
+    return (await conn.execute(stmt, _addressed(draft, addressing, now))).scalar_one_or_none()
 
 
 async def withdraw_pending(conn: AsyncConnection, dedupe_prefix: str) -> int:
