@@ -47,6 +47,7 @@ _SAFE_METHODS = _STRING | {"count", "index", "get", "keys", "values", "items", "
 _FILTERS = ("abs", "capitalize", "count", "d", "default", "first", "float", "int", "last", "length", "list",
             "lower", "map", "max", "min", "reject", "rejectattr", "reverse", "round", "select", "selectattr",
             "sort", "string", "sum", "title", "trim", "truncate", "unique", "upper", "wordcount")
+_ALL_FILTERS = frozenset({*_FILTERS, "join", "replace"})
 _REFUSED_TAGS: dict[type, str] = {
     nodes.Assign: "set", nodes.AssignBlock: "set", nodes.Macro: "macro", nodes.CallBlock: "call",
     nodes.FilterBlock: "filter", nodes.With: "with", nodes.Include: "include", nodes.Import: "import",
@@ -202,33 +203,41 @@ def _line(node: nodes.Node) -> int | None:
 
 
 def _check_node(node: nodes.Node, depth: int) -> None:
+    """Refuse what templates may not do, anywhere in the tree; loops may not nest."""
+    _check_names_and_tags(node)
+    _check_access(node)
+    if isinstance(node, nodes.Filter) and node.name not in _ALL_FILTERS:
+        raise TemplateRefused("filter", _line(node), what=node.name, allowed=sorted(_ALL_FILTERS))
+    if isinstance(node, nodes.Call):
+        _check_call(node)
+    if isinstance(node, nodes.Mod) and isinstance(node.left, nodes.Const) and isinstance(node.left.value, str):
+        raise TemplateRefused("percent", _line(node))
+    if isinstance(node, nodes.For):
+        if node.recursive or depth >= MAX_LOOP_DEPTH:
+            raise TemplateRefused("loop", _line(node))
+        depth += 1
+    for child in node.iter_child_nodes():
+        _check_node(child, depth)
+
+
+def _check_names_and_tags(node: nodes.Node) -> None:
     if isinstance(node, nodes.Name) and node.name == "self":  # Jinja's own reference to the template
         raise TemplateRefused("variable", _line(node), what="self", known=list(VARIABLES))
     tag = _REFUSED_TAGS.get(type(node))
     if tag is not None:
         raise TemplateRefused("tag", _line(node), what=tag)
+
+
+def _check_access(node: nodes.Node) -> None:
+    """No underscore names, and only the documented fields of the documented variables."""
     if isinstance(node, nodes.Getattr) and node.attr.startswith("_"):
         raise TemplateRefused("internals", _line(node), what=node.attr)
     if isinstance(node, nodes.Getitem) and isinstance(node.arg, nodes.Const) and str(node.arg.value).startswith("_"):
         raise TemplateRefused("internals", _line(node), what=str(node.arg.value))
-    if isinstance(node, nodes.Filter) and node.name not in (*_FILTERS, "join", "replace"):
-        raise TemplateRefused("filter", _line(node), what=node.name, allowed=sorted((*_FILTERS, "join", "replace")))
-    if isinstance(node, nodes.Call):
-        _check_call(node)
-    if isinstance(node, nodes.Mod) and isinstance(node.left, nodes.Const) and isinstance(node.left.value, str):
-        raise TemplateRefused("percent", _line(node))
     if isinstance(node, nodes.Getattr) and isinstance(node.node, nodes.Name) and node.node.name in VARIABLES:
         fields = VARIABLES[node.node.name]
         if node.attr not in fields:
             raise TemplateRefused("field", _line(node), variable=node.node.name, field=node.attr, fields=list(fields))
-    if isinstance(node, nodes.For):
-        if node.recursive or depth >= MAX_LOOP_DEPTH:
-            raise TemplateRefused("loop", _line(node))
-        for child in node.iter_child_nodes():
-            _check_node(child, depth + 1)
-        return
-    for child in node.iter_child_nodes():
-        _check_node(child, depth)
 
 
 def _check_call(node: nodes.Call) -> None:
