@@ -79,6 +79,12 @@ class Addressing:
         return func.coalesce(bindparam("addr_fixed"), room.scalar_subquery(), latest_room.scalar_subquery(),
                              literal(self.account, schema.outbox.c.account.type))
 
+    @cached_property
+    def insert(self) -> Any:
+        """The INSERT of outbox rows, built once (COALESCE stops at the first known account, so a
+        reply's costs no lookup)."""
+        return insert(schema.outbox).values(account=self.account_column)
+
 
 _UNCONFIGURED = Addressing()
 _ADDRESSING: weakref.WeakKeyDictionary[AsyncEngine, Addressing] = weakref.WeakKeyDictionary()
@@ -153,21 +159,15 @@ def _addressed(draft: Draft, addressing: Addressing, now: datetime) -> dict[str,
 
 
 async def enqueue_many(conn: AsyncConnection, drafts: list[Draft], now: datetime) -> None:
-    """Write drafts, split to the platform's limit, in at most three statements: replies, other
-    messages, and messages with a dedupe key (those whose key was used before are left out)."""
+    """Write drafts, split to the platform's limit, in two statements: the plain ones in the order
+    given, then those with a dedupe key (a key used before adds nothing)."""
     addressing = addressing_of(conn)
     rows = [part for draft in drafts for part in parts_of(draft, addressing.max_length)]
-    table = schema.outbox
-    replies = [{**_params(d, now), "account": addressing.account}
-               for d in rows if d.dedupe_key is None and d.delivery is Delivery.REPLY]
-    if replies:  # the hot path: a plain insert SQLAlchemy can cache
-        await conn.execute(insert(table), replies)
-    others = [_addressed(d, addressing, now)
-              for d in rows if d.dedupe_key is None and d.delivery is not Delivery.REPLY]
-    if others:
-        await conn.execute(insert(table).values(account=addressing.account_column), others)
+    plain = [_addressed(d, addressing, now) for d in rows if d.dedupe_key is None]
+    if plain:
+        await conn.execute(addressing.insert, plain)
     deduplicated = [_addressed(d, addressing, now) for d in rows if d.dedupe_key is not None]
-    if deduplicated:  # a fan-out to many rooms: one statement; a key used before adds nothing
+    if deduplicated:  # a fan-out to many rooms: one statement
         await conn.execute(_deduplicating_insert(conn, addressing), deduplicated)
 
 
@@ -177,8 +177,7 @@ async def enqueue(conn: AsyncConnection, draft: Draft, now: datetime) -> int | N
     addressing = addressing_of(conn)
     first, *rest = parts_of(draft, addressing.max_length)
     if first.dedupe_key is None:
-        table = schema.outbox
-        stmt = insert(table).values(account=addressing.account_column).returning(table.c.id)
+        stmt = addressing.insert.returning(schema.outbox.c.id)
         ids = [(await conn.execute(stmt, _addressed(part, addressing, now))).scalar_one()
                for part in (first, *rest)]
         return ids[0]
