@@ -141,7 +141,8 @@ async def test_preview_shows_the_exact_notice_and_sends_nothing(chat: Chat, app,
 async def test_resolution_goes_to_every_room_once_naming_its_reporters(chat: Chat, app, clock) -> None:  # noqa: ANN001
     await _open_in_two_rooms(chat)
     await chat.say("dave", "/issue +1 1")
-    clock.set(START + timedelta(days=7))
+    await app.advance_to(START + timedelta(days=7))
+    chat.transport.take()  # the moderators' weekly digest, on Monday
     assert await chat.say("mod", f"/问题 解决 1 {OUTCOME}") == [
         "[dm mod] #1 的处理结果发布到：Playground、二群。",
         f"[playground] @bob 关于上周大家集中讨论的「登录失败」问题（#1），{OUTCOME}。谢谢你提出来 🙏",
@@ -221,6 +222,8 @@ async def test_reporters_are_asked_whether_the_fix_works(chat: Chat, app) -> Non
     [thread] = await rows(app, threads)
     assert thread.status == "open"
     assert ("note", "还是不行，安卓上一样") in [(e.kind, e.text) for e in await rows(app, events)]
+    await app.drain()
+    chat.transport.take()  # Monday 09:00: the moderators' weekly digest lists the reopened thread
     [show] = await chat.say("mod", "/issue show 1")
     assert "反馈人：bob（已确认解决）、carol（仍有问题）、erin（未回复）" in show
     assert "确认已解决：1/3 位反馈人" in show

@@ -97,9 +97,9 @@ def _message(sender: str, text: str, room: str | None, quoted: str | None,
 
 
 def format_line(where: str, who: str, text: str) -> str:
-    """`[room] who: text`, continuation lines indented under the text."""
+    """`[room] who: text`, continuation lines indented under the text (blank ones left blank)."""
     prefix = f"[{where}] {who}: "
-    return prefix + text.replace("\n", "\n" + " " * 4)
+    return prefix + "\n".join(line if i == 0 or not line else " " * 4 + line for i, line in enumerate(text.split("\n")))
 
 
 class ConsoleTransport:
