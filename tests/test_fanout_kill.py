@@ -2,8 +2,9 @@
 SIGKILL 20 times at random points and restarted, delivers to every room, and repeats at most the
 one message that was in flight at each kill.
 
-Each run is a real process with the real bot: the real App on a SQLite file, the real pacer and
-sender, and a platform (tests.support.FileTransport) that appends every message it receives to a
+Each run is a real process with the real bot: the real App on a SQLite file, a moderator's
+announcement to 200 rooms posted by the scheduler's real job (so kills land in the job's run as
+well as in the sending), the real pacer and sender, and a platform (tests.support.FileTransport) that appends every message it receives to a
 file and fsyncs it before answering. The processes are forked from a helper that has imported the
 bot once (`python -m tests.test_fanout_kill DATA_DIR OUT`), so 21 starts take seconds, not minutes;
 each is killed with SIGKILL as it would be in production.
@@ -28,26 +29,50 @@ import pytest
 from tests.support import PROJECT, FileTransport, received
 
 ROOMS = [f"room-{n:03d}@chatroom" for n in range(200)]
-RUN = "2026-12-01T10:00"  # the scheduled run the announcement belongs to
 TEXT = "【公告】新品体验活动明天上午 10 点开始报名，名额有限，先到先得！"
 KILLS = 20
 LATENCY = 0.02  # the platform's round trip per message: the fan-out takes seconds of sending
 CHILD_TIMEOUT = 60
 
 
-async def fan_out(app, run: str) -> None:  # noqa: ANN001 - the App
-    """One announcement to every room, in one unit of work, as the /announce job will write it:
-    a dedupe key per (announcement, run, room), so a restarted job adds nothing twice."""
-    from bot.db.schema import Delivery
-    from bot.outbox import Draft
-    from bot.uow import UnitOfWork
+async def fan_out(app) -> None:  # noqa: ANN001 - the App
+    """A moderator's announcement to every room, due now, as `/announce at` writes it: the
+    announcement and its job in the scheduler's job store, in one transaction (the first run
+    only). The scheduler then posts it through the real job, one dedupe key per (announcement,
+    run, room), so a restart that finds the run recorded, or half-done, adds nothing twice."""
+    from sqlalchemy import select
 
+    from bot.db import schema
+    from bot.db.dialect import insert_for
+    from bot.scheduling.scheduler import schedule_job
+    from bot.scheduling.triggers import once_trigger
+    from bot.uow import UnitOfWork
+    from handlers.outreach.announce import fire, job_id
+    from handlers.outreach.tables import announcements
+
+    now = app.clock.now()
     async with UnitOfWork(app.engine, app.clock) as uow:
-        for room in ROOMS:
-            uow.send(Draft(TEXT, "announce", "zh_CN", room_id=room, dedupe_key=f"announce:1:{run}:{room}",
-                           delivery=Delivery.ROUTINE))
+        if (await uow.conn.execute(select(announcements.c.id))).first() is None:
+            await uow.conn.execute(insert_for(uow.conn, schema.members).values(
+                platform_id="mod", display_name="mod", role="moderator", stage="member", created_at=now,
+            ).on_conflict_do_nothing(index_elements=["platform_id"]))
+            mod = (await uow.conn.execute(select(schema.members.c.id).where(
+                schema.members.c.platform_id == "mod"))).scalar_one()
+            await uow.conn.execute(announcements.insert().values(
+                id=1, created_at=now, created_by=mod, run_at=now.strftime("%Y-%m-%d %H:%M"), rooms=ROOMS,
+                text=TEXT, urgent=False, status="scheduled", runs=0))
+            await schedule_job(uow.conn, job_id(1), fire, once_trigger(now), now=now, args=(1,))
         await uow.commit()
-    app.wake()
+    app.wake_due_work()
+
+
+async def _announced(app) -> bool:  # noqa: ANN001 - the App
+    from sqlalchemy import select
+
+    from handlers.outreach.tables import announcements
+
+    async with app.engine.connect() as conn:
+        return (await conn.execute(select(announcements.c.status))).scalar_one() == "done"
 
 
 def _settings(data_dir: Path):  # noqa: ANN202 - CoreSettings
@@ -65,11 +90,11 @@ async def _child(data_dir: Path, out: Path, generation: str) -> None:
 
     app = await open_app(_settings(data_dir), transport=FileTransport(out, generation, LATENCY),
                          registries=REGISTRIES)
+    await fan_out(app)
     running = asyncio.create_task(app.run_forever())
-    await fan_out(app, RUN)
     while True:
         counts = await app.sender.counts()
-        if not counts.get("pending") and not counts.get("sending"):
+        if await _announced(app) and not counts.get("pending") and not counts.get("sending"):
             break
         await asyncio.sleep(0.02)
     app.stop()
