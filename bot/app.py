@@ -55,8 +55,8 @@ class App:
         await self.services.conversations.load(self.engine)
         recovered = await self.sender.recover()
         if recovered:
-            _LOGGER.warning("%d messages were being sent when the bot stopped; they will be sent again",
-                            recovered)
+            _LOGGER.warning("%d messages were claimed but not confirmed sent when the bot stopped; they go out "
+                            "again (at most the one in flight may have reached the platform already)", recovered)
         await self.transport.start(self.pipeline.submit, self.wake)
 
     async def close(self) -> None:

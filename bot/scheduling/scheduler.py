@@ -26,7 +26,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.job import Job
 from apscheduler.jobstores.sqlalchemy import SQLAlchemyJobStore
-from apscheduler.schedulers.base import BaseScheduler
+from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.util import datetime_to_utc_timestamp, obj_to_ref, ref_to_obj
 from sqlalchemy import create_engine as create_sync_engine
@@ -185,7 +185,7 @@ class Scheduler(BaseScheduler):
         return leading
 
     async def _start_leading(self, now: datetime) -> None:
-        if self.state == 0:  # STATE_STOPPED: start APScheduler's side (job store) without its timer
+        if self.state == STATE_STOPPED:  # start APScheduler's side (the job store), without its timer
             await self._in_store(self.start, paused=True)
         await self._sync_builtins(now)
 
@@ -215,7 +215,7 @@ class Scheduler(BaseScheduler):
             _LOGGER.info("built-in job %s runs on %r (%s)", spec.name, cron, self._services.settings.bot.timezone)
 
     async def close(self) -> None:
-        if self.state != 0:
+        if self.state != STATE_STOPPED:
             await asyncio.to_thread(self.shutdown, wait=False)
         else:
             await asyncio.to_thread(self._store.engine.dispose)
