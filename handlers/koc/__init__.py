@@ -1,0 +1,10 @@
+"""The KOC lifecycle: who is a KOC, the candidate pool, expectations and promises, exit with honour."""
+
+from __future__ import annotations
+
+from bot.registry import HandlerRegistry
+from handlers.koc import tables  # noqa: F401 - the models join Base.metadata
+
+registry = HandlerRegistry("koc")
+
+# Registrations, one block per module:
