@@ -257,3 +257,12 @@ SAMPLES.update({
     "outreach/template_problem_needs_name": {}, "outreach/template_problem_name": {"name": "a b"},
     "outreach/template_problem_needs_text": {"name": "welcome"},
 })
+
+# The KOC candidate pool, invitations, early warning and authenticity.
+from handlers.koc.pool import Candidate  # noqa: E402 - grouped with the samples that use it
+
+POOL = [Candidate(2, "bob", "member", None, thanks=12, feedback=2, threads=1, weeks=9, discussion=5, score=36.5),
+        Candidate(3, "carol", "candidate", WHEN, thanks=0, feedback=0, threads=0, weeks=1, discussion=0, score=0.5)]
+SAMPLES.update({
+    "koc/replacements": {"member": "dave", "stage": "resting", "candidates": POOL, "window": 30, "weeks": 10},
+})
