@@ -266,3 +266,21 @@ POOL = [Candidate(2, "bob", "member", None, thanks=12, feedback=2, threads=1, we
 SAMPLES.update({
     "koc/replacements": {"member": "dave", "stage": "resting", "candidates": POOL, "window": 30, "weeks": 10},
 })
+
+# KOC records, promises, exit with honour and the hall of fame (handlers/koc/records.py, promises.py, exits.py).
+_PROMISE = {"id": 3, "text": "活动名额：12 月线下见面会", "due": "2026-12-20", "overdue": True, "source": "manual",
+            "name": "bob"}
+SAMPLES.update({
+    "koc/promoted": {"name": "bob", "domain": "private"},
+    "koc/promote_welcome": {"name": "bob", "domain": "public", "owner": "mod", "response_days": 7},
+    "koc/rested": {"name": "bob", "reason": "工作太忙"},
+    "koc/show": {"name": "bob", "stage": "active", "domain": "private", "since": WHEN, "owner": "mod",
+                 "history": [{"at": WHEN, "kind": "promote", "from_stage": "member", "to_stage": "active",
+                              "by": "mod", "reason": "热心答主"}], "promises": [_PROMISE]},
+    "koc/list": {"kocs": [{"name": "bob", "stage": "active", "domain": "public", "since": WHEN, "owner": "mod"}],
+                 "stage": "active", "domain": "public"},
+    "koc/problem_rec_needs_member": {}, "koc/problem_rec_domain": {},
+    "koc/problem_rec_already_active": {"name": "bob"}, "koc/problem_rec_not_active": {"name": "bob"},
+    "koc/problem_rec_not_koc": {"name": "bob"}, "koc/problem_rec_is_alumni": {"name": "bob"},
+    "koc/problem_rec_list_word": {"word": "大神"},
+})
