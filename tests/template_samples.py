@@ -284,3 +284,25 @@ SAMPLES.update({
     "koc/problem_rec_not_koc": {"name": "bob"}, "koc/problem_rec_is_alumni": {"name": "bob"},
     "koc/problem_rec_list_word": {"word": "大神"},
 })
+
+# KOC agreements and their reminders (handlers/koc/agreements.py, agreement_wizard.py, reminders.py).
+AGREEMENT = {"id": 1, "status": "active", "member": "bob", "deliverables": "每月 2 篇测评", "cadence": "每两周一篇",
+             "ownership": "版权归作者", "starts": "2027-01-01", "ends": "2027-06-30",
+             "deliverable_dates": ["2027-01-15", "2027-02-15"],
+             "payments": [{"due": "2027-01-31", "what": "首期 50%"}, {"due": "2027-06-30", "what": "尾款"}]}
+SAMPLES.update({
+    "koc/agreement_started": {"member": "bob"},
+    "koc/agreement_ask": {"step": "confirm", "data": AGREEMENT, "steps": {"at": 7, "of": 7}},
+    "koc/agreement_bad_answer": {"step": "deliverable_dates", "problem": "outside", "text": "2028-01-01",
+                                 "starts": "2027-01-01", "ends": "2027-06-30"},
+    "koc/agreement_back_at_start": {},
+    "koc/agreement_cancelled": {"member": "bob"},
+    "koc/agreement_expired": {},
+    "koc/agreement_saved": {"id": 1, "member": "bob", "days": 3},
+    "koc/agreement_show": {"a": AGREEMENT, "member": "bob", "owner": "mod"},
+    "koc/agreement_none": {"member": "bob"},
+    "koc/agreement_sent_privately": {"member": "bob"},
+    "koc/agreement_private_domain": {"member": "bob"},
+    "koc/problem_agr_needs_member": {},
+    "koc/reminder": {"kind": "payment", "member": "bob", "due": "2027-01-31", "what": "首期 50%", "days": 3, "id": 1},
+})

@@ -18,3 +18,13 @@ registry.command("koc promote", aliases=("koc 晋升",), role=Role.MODERATOR)(re
 registry.command("koc rest", aliases=("koc 休息",), role=Role.MODERATOR)(records.rest)
 registry.command("koc show", aliases=("koc 查看",), role=Role.MODERATOR)(records.show)
 registry.command("koc list", aliases=("koc 列表",), role=Role.MODERATOR)(records.list_kocs)
+
+# Agreements for 公域 KOCs: the guided conversation, /koc agreement show, reminders, the CSV export.
+from bot.db.schema import Role  # noqa: E402 - one import per block, next to its registrations
+from handlers.koc import agreement_wizard, agreements, reminders  # noqa: E402
+
+registry.add_conversation(agreement_wizard.SPEC)
+registry.command("koc agreement", aliases=("koc 协议",), role=Role.MODERATOR)(agreements.start_agreement)
+registry.command("koc agreement show", aliases=("koc 协议 查看",), role=Role.MODERATOR)(agreements.show_agreement)
+registry.scheduled_job("koc_reminders", cron="0 9 * * *", report_missed=False)(reminders.koc_reminders)
+registry.export("agreements")(agreements.export_agreements)
