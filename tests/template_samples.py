@@ -306,3 +306,13 @@ SAMPLES.update({
     "koc/problem_agr_needs_member": {},
     "koc/reminder": {"kind": "payment", "member": "bob", "due": "2027-01-31", "what": "首期 50%", "days": 3, "id": 1},
 })
+SAMPLES.update({
+    "koc/candidates": {"candidates": POOL, "total": 7, "window": 30, "weeks": 10},
+    "koc/candidates_sent": {},
+    "koc/invite": {"name": "bob", "inviter": "mod"},
+    "koc/invite_sent": {"member": "bob"},
+    "koc/invite_refused_stage": {"member": "bob", "stage": "active"},
+    "koc/invite_refused_recent": {"member": "bob", "when": WHEN, "days": 30},
+    "koc/problem_pool_count": {"most": 50},
+    "koc/problem_pool_one_member": {},
+})

@@ -28,3 +28,10 @@ registry.command("koc agreement", aliases=("koc 协议",), role=Role.MODERATOR)(
 registry.command("koc agreement show", aliases=("koc 协议 查看",), role=Role.MODERATOR)(agreements.show_agreement)
 registry.scheduled_job("koc_reminders", cron="0 9 * * *", report_missed=False)(reminders.koc_reminders)
 registry.export("agreements")(agreements.export_agreements)
+
+# The candidate pool and invitations (handlers/koc/pool.py).
+from bot.db.schema import Role as _Role  # noqa: E402
+from handlers.koc import pool  # noqa: E402
+
+registry.command("koc candidates", aliases=("koc 候选",), role=_Role.MODERATOR)(pool.list_candidates)
+registry.command("koc invite", aliases=("koc 邀请",), role=_Role.MODERATOR)(pool.invite)

@@ -131,11 +131,18 @@ def _mentioned(conn: AsyncConnection) -> Any:
     return func.json_each(column).table_valued("value")
 
 
+def _conversation(messages: Any) -> Any:
+    """Plain talk: not a thank-you (counted as service already) and not a command (`/issue open @x`)."""
+    return or_(messages.c.routed_to.is_(None),
+               and_(messages.c.routed_to != "thanks", messages.c.routed_to.not_like("/%")))
+
+
 async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
-    """Quotes of a member's messages and @mentions of them by others in the window."""
+    """Quotes of a member's messages and @mentions of them by others in the window, in plain talk."""
     messages, members = schema.messages, schema.members
     quotes = (select(messages.c.quote_member_id, func.count())
-              .where(messages.c.received_at >= since, messages.c.quote_member_id.is_not(None),
+              .where(messages.c.received_at >= since, _conversation(messages),
+                     messages.c.quote_member_id.is_not(None),
                      messages.c.quote_member_id != messages.c.member_id)
               .group_by(messages.c.quote_member_id))
     counts: dict[int, int] = defaultdict(int, dict((await conn.execute(quotes)).all()))
@@ -143,7 +150,7 @@ async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     mentions = (select(members.c.id, func.count())
                 .select_from(messages).join(mentioned, true())
                 .join(members, members.c.platform_id == mentioned.c.value)
-                .where(messages.c.received_at >= since, members.c.id != messages.c.member_id,
+                .where(messages.c.received_at >= since, _conversation(messages), members.c.id != messages.c.member_id,
                        or_(messages.c.quote_member_id.is_(None), messages.c.quote_member_id != members.c.id))
                 .group_by(members.c.id))
     for member_id, n in (await conn.execute(mentions)).all():
@@ -226,9 +233,9 @@ async def invite(ctx: Context, cmd: Invocation) -> None:
         raise UserFacingError("koc/invite_refused_recent", member=member.name, when=row.invited_at.astimezone(
             _zone(ctx)), days=INVITE_COOLDOWN_DAYS)
     await _mark_invited(ctx, member, row.stage)
-    await ctx.dm(member, "koc/invite", name=member.name, inviter=ctx.actor.name)
     ctx.note_audit(target=member, stage=Stage.CANDIDATE.value)
     await ctx.reply("koc/invite_sent", member=member.name)
+    await ctx.dm(member, "koc/invite", name=member.name, inviter=ctx.actor.name)
 
 
 def _zone(ctx: Context) -> ZoneInfo:
