@@ -316,3 +316,12 @@ SAMPLES.update({
     "koc/problem_pool_count": {"most": 50},
     "koc/problem_pool_one_member": {},
 })
+from handlers.koc.health import Trend  # noqa: E402
+
+SAMPLES.update({
+    "koc/health": {"flagged": [Trend(2, "bob", (3, 1, 0, 0), (1, 0, 0, 0), (0, 1, 0, 0), 16, True),
+                               Trend(4, "dave", (0, 0, 0, 0), (0, 0, 0, 0), (0, 0, 0, 0), None, True)],
+                   "steady": [Trend(3, "carol", (2, 4, 5, 3), (0, 1, 2, 1), (0, 0, 1, 0), 0, False)],
+                   "silent_days": 14, "weeks": 4},
+    "koc/health_sent": {},
+})

@@ -35,3 +35,8 @@ from handlers.koc import pool  # noqa: E402
 
 registry.command("koc candidates", aliases=("koc 候选",), role=_Role.MODERATOR)(pool.list_candidates)
 registry.command("koc invite", aliases=("koc 邀请",), role=_Role.MODERATOR)(pool.invite)
+
+# Early warning (handlers/koc/health.py).
+from handlers.koc import health  # noqa: E402
+
+registry.command("koc health", aliases=("koc 状态",), role=_Role.MODERATOR)(health.show_health)
