@@ -283,6 +283,14 @@ SAMPLES.update({
     "koc/problem_rec_already_active": {"name": "bob"}, "koc/problem_rec_not_active": {"name": "bob"},
     "koc/problem_rec_not_koc": {"name": "bob"}, "koc/problem_rec_is_alumni": {"name": "bob"},
     "koc/problem_rec_list_word": {"word": "大神"},
+    "koc/promise_added": {"id": 3, "name": "bob", "text": "线下见面会名额", "due": "2026-12-20"},
+    "koc/promises": {"name": None, "promises": [_PROMISE, {**_PROMISE, "source": "feedback", "overdue": False}]},
+    "koc/promises_digest": {"promises": [_PROMISE, {**_PROMISE, "source": "reward"}]},
+    "koc/promise_kept": {"id": 3, "text": "线下见面会名额", "note": "已寄出"},
+    "koc/promise_waived": {"id": 3, "text": "线下见面会名额", "reason": "活动取消"},
+    "koc/problem_rec_promise_text": {}, "koc/problem_rec_due": {}, "koc/problem_rec_promise_id": {},
+    "koc/problem_rec_no_such_promise": {"id": 9}, "koc/problem_rec_promise_settled": {"id": 3, "status": "kept"},
+    "koc/problem_rec_waive_reason": {},
 })
 
 # KOC agreements and their reminders (handlers/koc/agreements.py, agreement_wizard.py, reminders.py).

@@ -47,6 +47,10 @@ class Item:
 ShippedHook = Callable[["Context", Item], Awaitable[None]]
 # Other capabilities append here (e.g. threads: prompt to resolve a linked thread); called when an item ships.
 SHIPPED_HOOKS: list[ShippedHook] = []
+HistoryHook = Callable[["Context", int, str, "Status | None"], Awaitable[None]]
+# Called after each history entry of an item ("submitted", "status", ...), with the status it moved to:
+# e.g. the KOC capability's promises (an answer owed to a KOC, kept at the first status change).
+HISTORY_HOOKS: list[HistoryHook] = []
 
 
 def _item(row: Any) -> Item:
@@ -99,6 +103,8 @@ async def record(ctx: Context, item_id: int, what: str, *, from_status: Status |
         item_id=item_id, what=what, from_status=from_status, to_status=to_status, note=note,
         actor_id=ctx.actor.id, created_at=ctx.now,
     ))
+    for hook in HISTORY_HOOKS:
+        await hook(ctx, item_id, what, to_status)
 
 
 async def history_of(conn: AsyncConnection, item_id: int) -> list[Any]:

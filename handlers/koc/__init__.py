@@ -40,3 +40,13 @@ registry.command("koc invite", aliases=("koc 邀请",), role=_Role.MODERATOR)(po
 from handlers.koc import health  # noqa: E402
 
 registry.command("koc health", aliases=("koc 状态",), role=_Role.MODERATOR)(health.show_health)
+
+# Promises: what the brand owes a member; rewards to KOCs and their feedback create them (hooks), the digest shows the overdue.
+from handlers.koc import promises  # noqa: E402
+
+registry.command("koc promise", aliases=("koc 承诺",), role=Role.MODERATOR)(promises.add_promise)
+registry.command("koc promises", aliases=("koc 承诺 列表",), role=Role.MODERATOR)(promises.list_promises)
+registry.command("koc keep", aliases=("koc 兑现",), role=Role.MODERATOR)(promises.keep)
+registry.command("koc waive", aliases=("koc 放弃",), role=Role.MODERATOR)(promises.waive)
+registry.digest_section("koc_promises")(promises.digest_section)
+promises.register_hooks()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
@@ -38,6 +38,28 @@ def current_month(ctx: Context) -> str:
     return month_of(ctx.now, timezone_of(ctx))
 
 
+@dataclass(frozen=True, slots=True)
+class Rewarded:
+    """Points or a title newly given to a member (not a deduction, revocation or undo)."""
+
+    member_id: int
+    source: Source
+    key: str  # unique per award: the idempotency key, else the ledger or title event id
+    reason: str
+    points: int = 0
+    title: str = ""
+
+
+RewardHook = Callable[[Context, Rewarded], Awaitable[None]]
+# Other capabilities append here (e.g. the KOC capability: a reward to a KOC is a promise to deliver it).
+REWARD_HOOKS: list[RewardHook] = []
+
+
+async def _rewarded(ctx: Context, rewarded: Rewarded) -> None:
+    for hook in REWARD_HOOKS:
+        await hook(ctx, rewarded)
+
+
 async def record_action(ctx: Context, kind: ActionKind, *, undoes: int | None = None) -> int:
     """Open a moderator action; the rows it adds point to it, so /undo can reverse them together."""
     stmt = insert(actions).values(
@@ -64,6 +86,8 @@ async def award_points(ctx: Context, member_id: int, amount: int, source: Source
     entry_id = (await ctx.db.execute(stmt)).scalar_one_or_none()
     if entry_id is not None:
         _LOGGER.info("points %+d for member %s (%s, %s)", amount, member_id, source.value, key or reason)
+        if amount > 0 and reverses_id is None:
+            await _rewarded(ctx, Rewarded(member_id, source, key or f"ledger:{entry_id}", reason, points=amount))
     return entry_id
 
 
@@ -92,10 +116,12 @@ async def _title_event(ctx: Context, member_id: int, title: str, granted: bool, 
     ).returning(title_events.c.id)
     if key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["key"])
-    done = (await ctx.db.execute(stmt)).scalar_one_or_none() is not None
-    if done:
+    event_id = (await ctx.db.execute(stmt)).scalar_one_or_none()
+    if event_id is not None:
         _LOGGER.info("title %r %s member %s", title, "granted to" if granted else "revoked from", member_id)
-    return done
+        if granted and reverses_id is None:
+            await _rewarded(ctx, Rewarded(member_id, source, f"title:{key or event_id}", title, title=title))
+    return event_id is not None
 
 
 async def reverse_title_event(ctx: Context, event_id: int, action_id: int) -> None:
