@@ -333,3 +333,23 @@ SAMPLES.update({
                    "silent_days": 14, "weeks": 4},
     "koc/health_sent": {},
 })
+
+# Honorary title terms (handlers/koc/terms.py).
+TERM_RECORD = {"thanks": 12, "adopted": 2, "threads": 3, "messages": 140}
+_TERM = {"id": 1, "member": "bob", "title": "荣誉产品顾问", "starts": "2026-12-01", "ends": "2027-06-01"}
+SAMPLES.update({
+    "koc/title_granted": {**_TERM, "months": 6, "held": False, "owner": "mod", "days": 14},
+    "koc/title_problem_needs_member": {},
+    "koc/title_problem_title": {"title": "顾问", "titles": ["热心答主", "荣誉产品顾问"]},
+    "koc/title_problem_term": {"text": "半年", "most": 36},
+    "koc/term_exists": {"id": 1, "member": "bob", "title": "荣誉产品顾问", "ends": "2027-06-01"},
+    "koc/term_problem_id": {},
+    "koc/term_unknown": {"id": 9},
+    "koc/term_closed": {"id": 1, "status": "renewed"},
+    "koc/term_renewed": {**_TERM, "new_id": 2, "months": 6},
+    "koc/term_letend": {"id": 1, "member": "bob", "title": "荣誉产品顾问", "ends": "2027-06-01", "now": False},
+    "koc/term_review": {**_TERM, "record": TERM_RECORD, "days": 14},
+    "koc/term_undecided": _TERM,
+    "koc/term_thanks": {"name": "bob", "title": "荣誉产品顾问", "starts": "2026-12-01", "ends": "2027-06-01",
+                        "record": TERM_RECORD},
+})

@@ -86,7 +86,7 @@ async def test_show_a_new_agreement_replaces_the_old_and_bad_commands(chat: Chat
     assert await chat.say("mod", "/koc agreement show @bob") == [
         "[playground] @mod bob 的协议已经私信发给你了 📬",
         f"[dm mod] bob 的合作协议 #2：\n{TERMS.split(chr(10) + '付款安排')[0]}\n付款安排：无\n负责运营：mod"]
-    assert [(r.id, r.status) for r in await rows(app, agreements)] == [(1, "replaced"), (2, "active")]
+    assert [(r.id, r.status) for r in sorted(await rows(app, agreements))] == [(1, "replaced"), (2, "active")]
 
 
 async def test_cancel_and_expiry_save_nothing(chat: Chat, app, clock) -> None:  # noqa: ANN001

@@ -60,8 +60,10 @@ async def test_rest_show_and_list_keep_the_whole_history(chat: Chat, app, clock)
     await chat.say("mod", "/koc promote @carol 公域")
     await app.advance_to(clock.now() + timedelta(days=3))
     chat.transport.take()
-    assert await chat.say("mod", "/koc 休息 @bob 最近工作太忙") == [
-        "[playground] @mod bob 已转为休息状态（最近工作太忙）。TA 的记录都会保留，随时可以重新晋升。"]
+    rested = await chat.say("mod", "/koc 休息 @bob 最近工作太忙")
+    assert rested[0] == "[playground] @mod bob 已转为休息状态（最近工作太忙）。TA 的记录都会保留，随时可以重新晋升。"
+    # The moderators are told privately, with successors proposed from the candidate pool.
+    assert any(line.startswith("[dm mod]") and "bob" in line for line in rested[1:])
     [show] = await chat.say("mod", "/koc show @bob")
     assert show == ("[dm mod] KOC：bob\n阶段：休息 · 自 2026-12-04\n类型：私域 · 负责运营：mod\n【记录】\n"
                     "· 2026-12-01 晋升：普通成员 → 活跃（mod）\n"

@@ -50,3 +50,10 @@ registry.command("koc keep", aliases=("koc 兑现",), role=Role.MODERATOR)(promi
 registry.command("koc waive", aliases=("koc 放弃",), role=Role.MODERATOR)(promises.waive)
 registry.digest_section("koc_promises")(promises.digest_section)
 promises.register_hooks()
+
+# Honorary title terms: granted with a term, reviewed before the end (by the koc_reminders job), renewed or let end.
+from handlers.koc import terms  # noqa: E402
+
+registry.command("koc title", aliases=("koc 称号",), role=Role.MODERATOR)(terms.grant_with_term)
+registry.command("koc renew", aliases=("koc 续期",), role=Role.MODERATOR)(terms.renew)
+registry.command("koc letend", aliases=("koc 不续期",), role=Role.MODERATOR)(terms.let_end)

@@ -16,6 +16,7 @@ from bot.db.dialect import insert_for
 from bot.db.schema import Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
+from handlers.koc import pool
 from handlers.koc.tables import Domain, koc_events, koc_records
 
 _LOGGER = logging.getLogger(__name__)
@@ -92,6 +93,7 @@ async def rest(ctx: Context, cmd: Invocation) -> None:
     await change_stage(ctx, member, Stage.RESTING, kind="rest", reason=reason)
     ctx.note_audit(target=member, reason=reason)
     await ctx.reply("koc/rested", name=member.name, reason=reason)
+    await pool.notify_replacements(ctx, member)
 
 
 async def history_of(ctx: Context, member_id: int) -> list[dict[str, Any]]:

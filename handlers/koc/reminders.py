@@ -1,25 +1,21 @@
-"""The daily `koc_reminders` job: agreements' deliverables, payments and ends, each reminded once."""
+"""The daily `koc_reminders` job: agreements' deliverables, payments and ends, and title terms' reviews and ends."""
 
 from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
 from bot.context import Context
 from bot.scheduling.jobs import JobRun
-from handlers.koc.agreements import ACTIVE, owner_id_of
+from handlers.koc import terms
+from handlers.koc.agreements import ACTIVE, owner_id_of, today_of
 from handlers.koc.tables import agreements
 
 _LOGGER = logging.getLogger(__name__)
 KEY = "koc:agreement:{id}:{kind}:{due}:{n}"
-
-
-def today_of(ctx: Context) -> date:
-    return ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone)).date()
 
 
 def _due_items(row: Any) -> list[tuple[str, date, str, int]]:
@@ -61,4 +57,6 @@ async def koc_reminders(run: JobRun) -> None:
     ctx = run.context()
     today = today_of(ctx)
     count = await remind_agreements(ctx, today)
-    _LOGGER.info("koc reminders for %s: %d agreement obligations due (each sent once)", today, count)
+    terms_done = await terms.review_and_end_terms(ctx, today)
+    _LOGGER.info("koc reminders for %s: %d agreement obligations due (each sent once), %d title terms acted on",
+                 today, count, terms_done)
