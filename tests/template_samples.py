@@ -353,3 +353,7 @@ SAMPLES.update({
     "koc/term_thanks": {"name": "bob", "title": "荣誉产品顾问", "starts": "2026-12-01", "ends": "2027-06-01",
                         "record": TERM_RECORD},
 })
+SAMPLES.update({
+    "koc/brief_copy": {"member": "bob", "community": "一群", "month": "2026-12", "percent": 95,
+                       "text": "新品 X1 的续航比上一代提升了百分之三十，日常通勤一周只需要充一次电"},
+})

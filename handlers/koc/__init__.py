@@ -57,3 +57,8 @@ from handlers.koc import terms  # noqa: E402
 registry.command("koc title", aliases=("koc 称号",), role=Role.MODERATOR)(terms.grant_with_term)
 registry.command("koc renew", aliases=("koc 续期",), role=Role.MODERATOR)(terms.renew)
 registry.command("koc letend", aliases=("koc 不续期",), role=Role.MODERATOR)(terms.let_end)
+
+# Authenticity: a KOC's group message copied from the month's brief is told to the owning moderator privately.
+from handlers.koc import authenticity  # noqa: E402
+
+registry.matcher("brief_copy", authenticity.match_brief_copy)(authenticity.on_group_message)
