@@ -58,3 +58,9 @@ async def test_bad_brief_commands_say_what_is_missing(chat: Chat, app) -> None: 
     assert await chat.say("mod", "/简报 查看 2026-11") == [
         "[playground] @mod 2026-11 还没有设置沟通主题。用 /简报 设置 2026-11 加上要点（每行一个）来设置。"]
     assert (await chat.say("bob", "/简报 设置 2026-12\n要点"))[0].startswith("[playground] @bob 抱歉，/brief set 只有社群运营可以使用")
+
+
+async def test_the_koc_form_of_the_command_sets_the_same_brief(chat: Chat, app) -> None:  # noqa: ANN001
+    await app.drain()
+    reply = await chat.say("mod", "/koc brief set 2027-02\n· 春节期间的物流安排")
+    assert reply[0].startswith("[playground] @mod 已保存 2027-02 的沟通主题（1 个要点）：\n· 春节期间的物流安排")

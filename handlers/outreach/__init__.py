@@ -27,7 +27,7 @@ registry.command("announce preview", aliases=("公告 预览",), role=MODERATOR)
 # The monthly communication brief for active KOCs.
 # Still useful days late: up to a week late it goes out, later the moderators are told (/brief send).
 registry.scheduled_job("monthly_brief", cron="0 10 1 * *", grace_minutes=7 * 24 * 60)(brief.monthly_brief)
-registry.command("brief set", aliases=("简报 设置",), role=MODERATOR)(brief.set_brief)
+registry.command("brief set", aliases=("简报 设置", "koc brief set", "koc 简报 设置"), role=MODERATOR)(brief.set_brief)
 registry.command("brief show", aliases=("简报 查看",), role=MODERATOR)(brief.show_brief)
 registry.command("brief send", aliases=("简报 发送",), role=MODERATOR)(brief.send_now)
 
