@@ -43,6 +43,8 @@ TRANSCRIPT = """\
         遇到了同样的问题？把你的情况补充到已有的反馈里
     /问题 +1 编号 （或 /issue +1）
         我也遇到了：问题有结果时私信告诉你
+    /名人堂 （或 /halloffame）
+        看看品牌名人堂的成员和他们的贡献
     命令也可以用全角的“／”开头。
 [playground] bob: /pnig
 [playground] kocbot: @bob 我还不认识 /pnig 这个命令。你是想用 /ping 吗？
