@@ -104,10 +104,10 @@ class App:
         await self.drain()
 
     async def _run_due_sources(self) -> None:
-        now = self.clock.now()
         for source in self.due_sources:
             due = await source.next_due()
-            if due is not None and due <= now:
+            # "now" after asking: a source due at once answers with its own now, a moment later than ours.
+            if due is not None and due <= self.clock.now():
                 await source.run_due()
 
     # Real-time mode (production): background loops until stopped.

@@ -78,7 +78,6 @@ def build_app(settings: CoreSettings, *, transport: Transport, registries: Seque
     scheduler = Scheduler(engine, services, [spec for registry in registries for spec in registry.jobs])
     app = App(engine, services, transport, pipeline, sender, due_sources=[pruner, timer, scheduler, *declared])
     pipeline.on_committed = app.wake
-    scheduler.on_change = app.wake_due_work
     services.signals.schedule_changed.append(app.wake_due_work)
     return app
 

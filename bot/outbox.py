@@ -66,13 +66,10 @@ class Addressing:
                      if self.room_accounts else communities.c.account)
         room = select(communities.c.account).where(communities.c.platform_id == bindparam("addr_room"))
         member = select(members.c.id).where(members.c.platform_id == bindparam("addr_contact"))
-        rooms = communities.alias("rooms")
         latest_room = (
             select(served_by)
             .select_from(memberships.join(communities, communities.c.id == memberships.c.community_id))
-            # Room by room, so each membership is found by its primary key (there is no index by member).
-            .where(memberships.c.community_id.in_(select(rooms.c.id)),
-                   memberships.c.member_id == member.scalar_subquery(), served_by.is_not(None))
+            .where(memberships.c.member_id == member.scalar_subquery(), served_by.is_not(None))
             .order_by(memberships.c.left_at.is_(None).desc(), memberships.c.joined_at.desc(),
                       memberships.c.community_id.desc()).limit(1)
         )

@@ -52,6 +52,13 @@ def _fresh() -> None:
     FAIL.clear()
 
 
+async def ping_staff(run: JobRun) -> None:
+    """A one-off job for the real-time test: every moderator gets a pong."""
+    ctx = run.context()
+    for member in await ctx.services.directory.staff(ctx.db):
+        await ctx.dm(member, "core/pong", urgent=True)
+
+
 def _at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 12, day, hour, minute, tzinfo=SHANGHAI)
 
@@ -257,3 +264,33 @@ def test_on_sqlite_the_one_process_always_leads(tmp_path) -> None:  # noqa: ANN0
             await engine.dispose()
 
     assert asyncio.run(check()) is True
+
+
+async def test_in_real_time_a_job_scheduled_now_runs_without_waiting_for_the_idle_check(settings, registries) -> None:  # noqa: ANN001
+    """The due loop looks at scheduled work at most every 30 s when idle; a new job tells it to look now."""
+    import asyncio
+
+    from bot.clock import SystemClock
+    from bot.scheduling.scheduler import schedule_job
+    from bot.scheduling.triggers import once_trigger
+    from bot.uow import UnitOfWork
+
+    transport = InMemoryTransport()
+    app = await open_app(settings, transport=transport, registries=registries, clock=SystemClock())
+    running = asyncio.create_task(app.run_forever())
+    try:
+        await asyncio.sleep(0.5)  # started, leading, idle
+        async with UnitOfWork(app.engine, app.clock) as uow:
+            now = app.clock.now()
+            await schedule_job(uow.conn, "test:ping", ping_staff, once_trigger(now + timedelta(seconds=0.3)), now=now)
+            uow.after_commit(app.services.signals.notify_schedule_changed)  # as /announce does
+            await uow.commit()
+        for _ in range(300):
+            if len(transport.sent) >= 2:
+                break
+            await asyncio.sleep(0.01)
+        assert sorted(m.contact_id for m in transport.sent) == ["admin", "mod"]
+    finally:
+        app.stop()
+        await asyncio.wait_for(running, 10)
+        await app.close()

@@ -128,7 +128,7 @@ class Membership(Base):
     __tablename__ = "memberships"
 
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True, index=True)  # a member's rooms
     joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -46,7 +46,6 @@ class JobRun:
     now: datetime
     services: Services
     uow: UnitOfWork
-    missed: list[datetime] = field(default_factory=list)  # runs skipped, beyond the grace time
 
     @property
     def late(self) -> timedelta:

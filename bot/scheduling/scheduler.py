@@ -49,7 +49,6 @@ _LOGGER = logging.getLogger(__name__)
 _JOBS = schema.scheduler_jobs
 _RUNS = schema.scheduled_runs
 MAX_RUN_TIMES = 100_000  # a minutely job down for two months; beyond, the rest are counted as missed
-_LONG_AGO = datetime(2000, 1, 1, tzinfo=UTC)
 _JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": None}
 
 
@@ -102,15 +101,14 @@ async def next_run_time(conn: AsyncConnection, job_id: str) -> datetime | None:
 class RunTimes:
     """A due job's scheduled times up to now, split by the grace time."""
 
-    due: list[datetime]  # within the grace time: run once, at the latest of them
-    missed: int  # beyond it
+    due: datetime | None  # the latest within the grace time: runs once for all of them
+    missed: int  # how many are beyond it
     last_missed: datetime | None
     last: datetime  # the latest scheduled time up to now (the next one follows it)
 
 
 def run_times(job: Job, now: datetime, grace: timedelta) -> RunTimes:
-    due: list[datetime] = []
-    missed, last_missed, last = 0, None, job.next_run_time
+    due, missed, last_missed, last = None, 0, None, job.next_run_time
     when = job.next_run_time
     for _ in range(MAX_RUN_TIMES):
         if when is None or when > now:
@@ -119,7 +117,7 @@ def run_times(job: Job, now: datetime, grace: timedelta) -> RunTimes:
         if now - when > grace:
             missed, last_missed = missed + 1, when
         else:
-            due.append(when)
+            due = when
         when = job.trigger.get_next_fire_time(when, now)
     return RunTimes(due, missed, last_missed, last)
 
@@ -147,7 +145,6 @@ class Scheduler(BaseScheduler):
         self._leadership = Leadership(engine, services.settings.bot.account)
         self._leading = False
         self._checked_at: datetime | None = None
-        self.on_change: Callable[[], None] | None = None  # the app's wake-up
 
     @property
     def _clock(self):  # noqa: ANN202 - the injected Clock
@@ -159,8 +156,7 @@ class Scheduler(BaseScheduler):
 
     # APScheduler's abstract hooks: a job was added or changed through its API; stopping.
     def wakeup(self) -> None:
-        if self.on_change is not None:
-            self.on_change()
+        self._services.signals.notify_schedule_changed()  # the same wake-up as `schedule_job` callers use
 
     def shutdown(self, wait: bool = True) -> None:
         super().shutdown(wait)  # its executors (never used: jobs run in `_run`) and the job store
@@ -228,7 +224,7 @@ class Scheduler(BaseScheduler):
         now = self._clock.now()
         if not self._leading:  # try at once, then (a standby) every takeover interval
             if self._checked_at is None:
-                return _LONG_AGO  # due at once, whenever the loop asks
+                return now
             return self._checked_at + self._takeover if self._clock.is_real else None
         due = await asyncio.to_thread(self._store.get_next_run_time)
         if self._clock.is_real:  # keep checking the lock is still ours
@@ -246,13 +242,12 @@ class Scheduler(BaseScheduler):
     async def _run(self, job: Job, now: datetime) -> None:
         grace = self._grace if job.misfire_grace_time is None else timedelta(seconds=job.misfire_grace_time)
         times = run_times(job, now, grace)
-        run_time = times.due[-1] if times.due else None
+        run_time = times.due
         async with UnitOfWork(self._engine, self._clock) as uow:
             fresh = run_time is not None and await _record(uow.conn, job.id, run_time, "done", now)
             newly_missed = times.last_missed is not None and await _record(
                 uow.conn, job.id, times.last_missed, "skipped", now)
-            run = JobRun(job.id, run_time if fresh else None, now, self._services, uow,
-                         missed=[times.last_missed] if newly_missed and times.last_missed else [])
+            run = JobRun(job.id, run_time if fresh else None, now, self._services, uow)
             failed = False
             if fresh or newly_missed:
                 failed = not await self._call(job, run)

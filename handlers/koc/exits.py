@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select, true, update
 
@@ -30,7 +31,7 @@ from handlers.koc import pool
 from handlers.koc.promises import create_promise, open_promises
 from handlers.koc.records import change_stage, record_of, stage_of, target_of
 from handlers.koc.tables import koc_events, koc_exits
-from handlers.recognition.ledger import grant_title
+from handlers.recognition.ledger import grant_title, timezone_of
 from handlers.recognition.tables import Source, thanks
 from handlers.threads.tables import Part, people as thread_people
 
@@ -169,13 +170,7 @@ async def hall_of_fame(ctx: Context, cmd: Invocation) -> None:
         alumni.append({"name": row.display_name, "since": since, "until": row.completed_at,
                        "back": row.stage == Stage.ACTIVE.value, **{k: v for k, v in (row.contribution or {}).items()
                                                                     if k in ("thanks", "feedback", "threads")}})
-    await ctx.reply("koc/halloffame", alumni=alumni, zone=_zone(ctx))
-
-
-def _zone(ctx: Context) -> Any:
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo(ctx.community.timezone if ctx.community else ctx.settings.bot.timezone)
+    await ctx.reply("koc/halloffame", alumni=alumni, zone=ZoneInfo(timezone_of(ctx)))
 
 
 async def return_koc(ctx: Context, cmd: Invocation) -> None:

@@ -21,6 +21,7 @@ from bot.db import schema
 from bot.db.dialect import insert_for
 from bot.db.schema import Stage
 from bot.errors import UsageError, UserFacingError
+from bot.lookup import row_by_id
 from handlers.koc.tables import PromiseStatus, promises
 
 _LOGGER = logging.getLogger(__name__)
@@ -134,12 +135,8 @@ async def list_promises(ctx: Context, cmd: Invocation) -> None:
 
 
 async def _open_promise(ctx: Context, cmd: Invocation) -> tuple[Any, str]:
-    word = cmd.args[0].lstrip("#") if cmd.args else ""
-    if not word.isdigit():
-        raise UsageError("koc/problem_rec_promise_id")
-    row = (await ctx.db.execute(select(promises).where(promises.c.id == int(word)))).one_or_none()
-    if row is None:
-        raise UserFacingError("koc/problem_rec_no_such_promise", id=int(word))
+    row = await row_by_id(ctx, cmd, promises, problem="koc/problem_rec_promise_id",
+                          unknown="koc/problem_rec_no_such_promise")
     if row.status != PromiseStatus.OPEN:
         raise UserFacingError("koc/problem_rec_promise_settled", id=row.id, status=row.status)
     rest = cmd.raw_text.split(maxsplit=1)

@@ -15,6 +15,7 @@ from bot.commands import Invocation
 from bot.context import Context
 from bot.db import schema
 from bot.errors import UsageError, UserFacingError
+from bot.lookup import row_by_id
 from handlers.feedback.tables import history as feedback_history, items as feedback_items
 from handlers.koc.agreements import mentioned_member, owner_id_of, today_of
 from handlers.koc.tables import koc_events, title_terms
@@ -93,12 +94,7 @@ async def _event(ctx: Context, member_id: int, kind: str, **details: Any) -> Non
 
 async def _open_term(ctx: Context, cmd: Invocation) -> Any:
     """The term a /koc renew or /koc letend names, still running."""
-    text = cmd.args[0].lstrip("#＃") if cmd.args else ""
-    if not text.isdigit():
-        raise UsageError("koc/term_problem_id")
-    row = (await ctx.db.execute(select(title_terms).where(title_terms.c.id == int(text)))).one_or_none()
-    if row is None:
-        raise UserFacingError("koc/term_unknown", id=int(text))
+    row = await row_by_id(ctx, cmd, title_terms, problem="koc/term_problem_id", unknown="koc/term_unknown")
     if row.status not in (ACTIVE, ENDING):
         raise UserFacingError("koc/term_closed", id=row.id, status=row.status)
     return row

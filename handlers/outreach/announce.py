@@ -19,10 +19,11 @@ from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import insert, select, update
 
 from bot.commands import Invocation
-from bot.config import parse_hhmm_range
 from bot.context import Context
 from bot.db import schema
+from bot.delivery import QuietHours
 from bot.errors import UsageError, UserFacingError
+from bot.lookup import row_by_id
 from bot.members import CommunityRef
 from bot.outbox import withdraw_pending
 from bot.scheduling.jobs import JobRun
@@ -128,10 +129,8 @@ async def _resolve_rooms(ctx: Context, names: list[str]) -> list[CommunityRef]:
     return chosen
 
 
-def _parse_when(text: str, zone: str, now: datetime) -> tuple[datetime, str, str]:
-    found = _WHEN.match(text.strip())
-    if found is None:
-        raise UsageError("outreach/problem_when", text=text.strip()[:30])
+def _local_time(found: re.Match[str], zone: str, now: datetime) -> datetime:
+    """The moment a matched "2026-12-01 10:00" names in `zone`; it must exist and lie ahead."""
     year, month, day, hour, minute = (int(part) for part in found.groups())
     try:
         local = datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone))
@@ -140,7 +139,7 @@ def _parse_when(text: str, zone: str, now: datetime) -> tuple[datetime, str, str
     if local <= now:
         raise UsageError("outreach/problem_past", when=local.strftime("%Y-%m-%d %H:%M"),
                          now=now.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M"))
-    return local, local.strftime("%Y-%m-%d %H:%M"), text.strip()[found.end():]
+    return local
 
 
 async def parse_at(ctx: Context, cmd: Invocation, text: str) -> Request:
@@ -150,7 +149,8 @@ async def parse_at(ctx: Context, cmd: Invocation, text: str) -> Request:
     if found is None:
         raise UsageError("outreach/problem_when", text=text.strip()[:30])
     await _rooms_and_body(ctx, cmd, text.strip()[found.end():], request)
-    request.run_at, request.local_at, _ = _parse_when(text, request.zone, ctx.now)
+    request.run_at = _local_time(found, request.zone, ctx.now)
+    request.local_at = request.run_at.strftime("%Y-%m-%d %H:%M")
     return request
 
 
@@ -199,12 +199,8 @@ async def render_body(ctx: Context, template: str | None, text: str, community: 
 
 
 def in_quiet_hours(ctx: Context, local: datetime) -> bool:
-    window = parse_hhmm_range(ctx.settings.delivery.quiet_hours) if ctx.settings.delivery.quiet_hours else None
-    if window is None:
-        return False
-    (start_h, start_m), (end_h, end_m) = window
-    minute, start, end = local.hour * 60 + local.minute, start_h * 60 + start_m, end_h * 60 + end_m
-    return start <= minute < end if start < end else minute >= start or minute < end
+    quiet = QuietHours.parse(ctx.settings.delivery.quiet_hours)
+    return quiet is not None and quiet.release(local, local.tzinfo) is not None
 
 
 def upcoming(trigger: BaseTrigger, now: datetime, count: int) -> list[datetime]:
@@ -288,13 +284,8 @@ async def _room_names(ctx: Context, platform_ids: list[str]) -> list[str]:
 
 
 async def _get(ctx: Context, cmd: Invocation) -> Any:
-    word = cmd.args[0].lstrip("#") if cmd.args else ""
-    if not word.isdigit():
-        raise UsageError("outreach/problem_needs_id")
-    row = (await ctx.db.execute(select(announcements).where(announcements.c.id == int(word)))).one_or_none()
-    if row is None:
-        raise UserFacingError("outreach/announce_unknown", id=int(word))
-    return row
+    return await row_by_id(ctx, cmd, announcements, problem="outreach/problem_needs_id",
+                           unknown="outreach/announce_unknown")
 
 
 async def announce_show(ctx: Context, cmd: Invocation) -> None:
