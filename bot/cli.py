@@ -1,4 +1,4 @@
-"""The `kocbot` command: run, db upgrade, config check, export."""
+"""The `kocbot` command: run, db upgrade, config check, export, report."""
 
 from __future__ import annotations
 
@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     export.add_argument("--format", help="e.g. csv or json, as the export allows")
     export.add_argument("--status", action="append", default=[], help="only items in this status (repeatable)")
     export.add_argument("--out", type=Path, help="write to FILE instead of stdout")
+
+    report = commands.add_parser("report", help="write a report's text, CSV files and PNG charts to a folder")
+    report.add_argument("what", help="which report: " + ", ".join(sorted(_reports())))
+    report.add_argument("argument", help="what it is about, e.g. a campaign's number or a month (2026-12)")
+    report.add_argument("--out", type=Path, help="the folder to write into (default: DATA_DIR/reports)")
     return parser
 
 
@@ -51,6 +56,12 @@ def _exports() -> dict:
     from handlers import REGISTRIES
 
     return {name: function for registry in REGISTRIES for name, function in registry.exports.items()}
+
+
+def _reports() -> dict:
+    from handlers import REGISTRIES
+
+    return {name: function for registry in REGISTRIES for name, function in registry.reports.items()}
 
 
 def _settings(args: argparse.Namespace) -> CoreSettings:
@@ -91,6 +102,8 @@ async def _dispatch(args: argparse.Namespace, settings: CoreSettings) -> int:
         return await _db(args.db_command, settings)
     if args.command == "export":
         return await _export(args, settings)
+    if args.command == "report":
+        return await _report(args, settings)
     return await _run(args, settings)
 
 
@@ -142,6 +155,37 @@ async def _export(args: argparse.Namespace, settings: CoreSettings) -> int:
     return 0
 
 
+async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
+    from bot.bootstrap import build_services
+    from bot.clock import SystemClock
+    from bot.db.engine import create_engine
+    from bot.db.migrate import ensure_schema
+    from bot.registry import ReportRequest
+    from handlers import REGISTRIES
+
+    function = _reports().get(args.what)
+    if function is None:
+        print(f"kocbot: there is no report {args.what!r}; try one of {', '.join(sorted(_reports()))}",
+              file=sys.stderr)
+        return EXIT_INPUT
+    out = args.out or settings.data_dir / "reports"
+    out.mkdir(parents=True, exist_ok=True)
+    services = build_services(settings, SystemClock(), REGISTRIES)
+    engine = create_engine(settings.database_url())
+    try:
+        await ensure_schema(engine)
+        async with engine.connect() as conn:
+            written = await function(conn, services, ReportRequest(args.argument, out))
+    except ValueError as exc:
+        print(f"kocbot: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    finally:
+        await engine.dispose()
+    for path in written:
+        print(path)
+    return 0
+
+
 async def _run(args: argparse.Namespace, settings: CoreSettings) -> int:
     from bot.logs import setup_logging
 
@@ -185,7 +229,7 @@ async def _run_console(settings: CoreSettings, script: Path | None) -> int:
         print(line, flush=True)
 
     clock = FakeClock()  # follows real time until a `~` line sets it
-    transport = ConsoleTransport(settings.bot.name, write)
+    transport = ConsoleTransport(settings.bot.name, write, image_dir=settings.data_dir / "images")
     app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
     playground = Playground(app, transport, clock, timezone=settings.bot.timezone, room=settings.console.room,
                             write=write, echo=script is not None)

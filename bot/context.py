@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.audit import AuditRecord
 from bot.db.schema import Delivery
-from bot.events import Contact, Event, IncomingMessage
+from bot.events import Contact, Event, Image, IncomingMessage
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import Draft
 
@@ -109,28 +109,31 @@ class Context:
         await self.dm(self.actor, template, **params)
 
     async def dm(self, member: MemberRef, template: str, /, *, dedupe_key: str | None = None,
-                 not_before: datetime | None = None, urgent: bool = False, **params: Any) -> None:
+                 not_before: datetime | None = None, urgent: bool = False, image: Image | None = None,
+                 **params: Any) -> None:
         """A private message. To the sender of the message being handled it is a reply; to anyone
         else it is the bot's own initiative (routine: held in quiet hours, counted against the
-        member's contact budget), unless `urgent`."""
+        member's contact budget), unless `urgent`. With `image`, the message is that picture and
+        the rendered template its caption (shown by the console, kept in the logs)."""
         locale = self.services.renderer.locale_or_default(member.locale)
         text = self.render(template, locale, **params)
         replying = isinstance(self.event, IncomingMessage) and member.id == self.actor.id
         await self._enqueue(Draft(text, template, locale, contact_id=member.platform_id,
                                   dedupe_key=dedupe_key, not_before=not_before,
-                                  delivery=self._delivery(replying, urgent)))
+                                  delivery=self._delivery(replying, urgent), image=image))
 
     async def post(self, community: CommunityRef, template: str, /, *, mentions: tuple[str, ...] = (),
                    dedupe_key: str | None = None, not_before: datetime | None = None, urgent: bool = False,
-                   **params: Any) -> None:
+                   image: Image | None = None, **params: Any) -> None:
         """A public message in a community, in that community's language. In the room of the
-        message being handled it is a reply; elsewhere it is routine (held in quiet hours) unless `urgent`."""
+        message being handled it is a reply; elsewhere it is routine (held in quiet hours) unless `urgent`.
+        With `image`, the message is that picture and the rendered template its caption."""
         text = self.render(template, community.locale, **params)
         replying = (isinstance(self.event, IncomingMessage) and self.community is not None
                     and community.platform_id == self.community.platform_id)
         await self._enqueue(Draft(text, template, community.locale, room_id=community.platform_id,
                                   mentions=mentions, dedupe_key=dedupe_key, not_before=not_before,
-                                  delivery=self._delivery(replying and not_before is None, urgent)))
+                                  delivery=self._delivery(replying and not_before is None, urgent), image=image))
 
     @staticmethod
     def _delivery(replying: bool, urgent: bool) -> Delivery:

@@ -78,14 +78,23 @@ Event = IncomingMessage | MemberJoined | MemberLeft
 
 
 @dataclass(frozen=True, slots=True)
+class Image:
+    """A picture the bot sends (a chart): its file name and its bytes, kept in the outbox row."""
+
+    name: str  # e.g. "campaign-3.png"
+    data: bytes
+
+
+@dataclass(frozen=True, slots=True)
 class OutgoingMessage:
     """A rendered message, read from the outbox and handed to the transport."""
 
     outbox_id: int
-    text: str
+    text: str  # with an image: its caption, for logs and the console (the platform gets the file alone)
     room_id: str | None = None  # None: a direct message to `contact_id`
     contact_id: str | None = None
     mentions: tuple[str, ...] = field(default=())
+    image: Image | None = None
 
     @property
     def conversation(self) -> str:

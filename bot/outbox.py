@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.db import schema
 from bot.db.dialect import insert_for
 from bot.db.schema import Delivery, OutboxStatus
+from bot.events import Image
 
 
 
@@ -32,6 +33,7 @@ class Draft:
     dedupe_key: str | None = None  # a unique key: a job that runs twice sends once
     in_reply_to: int | None = None
     delivery: Delivery = Delivery.REPLY  # ROUTINE ones wait out quiet hours and the contact budget
+    image: Image | None = None  # the message is this picture; `text` is its caption for logs and the console
 
     def __post_init__(self) -> None:
         if (self.room_id is None) == (self.contact_id is None):
@@ -123,7 +125,7 @@ def split_text(text: str, limit: int | None) -> list[str]:
 def parts_of(draft: Draft, limit: int | None) -> list[Draft]:
     """The draft as the platform takes it: one or more drafts in order. Only the first part
     notifies its @mentions; later parts' dedupe keys get `#2`, `#3`... so a rerun repeats none."""
-    texts = split_text(draft.text, limit)
+    texts = [draft.text] if draft.image is not None else split_text(draft.text, limit)
     if len(texts) == 1:
         return [draft]
     return [replace(draft, text=text, mentions=draft.mentions if n == 1 else (),
@@ -147,6 +149,8 @@ def _params(draft: Draft, now: datetime) -> dict[str, object]:
         "in_reply_to": draft.in_reply_to,
         "attempts": 0,
         "delivery": draft.delivery.value,
+        "image_name": draft.image.name if draft.image else None,
+        "image_data": draft.image.data if draft.image else None,
     }
 
 

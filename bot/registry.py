@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pydantic import BaseModel
@@ -43,6 +44,19 @@ class ExportRequest:
 
 # An export reads the database and returns the text to write; ValueError: the request was wrong.
 ExportFunction = Callable[[AsyncConnection, ExportRequest], Awaitable[str]]
+
+
+@dataclass(frozen=True, slots=True)
+class ReportRequest:
+    """What `kocbot report NAME ARGUMENT --out DIR` was asked for."""
+
+    argument: str  # e.g. a campaign's number, or a month "2026-12"
+    out: Path  # the folder to write into (it exists)
+
+
+# A report reads the database and writes its files (text, CSV, PNG charts) into `out`; it returns
+# their paths. ValueError: the argument was wrong (the message says how).
+ReportFunction = Callable[[AsyncConnection, "Services", ReportRequest], Awaitable[list[Path]]]
 
 
 class Where(StrEnum):
@@ -109,6 +123,7 @@ class HandlerRegistry:
         self.conversations: list[ConversationSpec] = []
         self.due_sources: list[DueSourceFactory] = []
         self.exports: dict[str, ExportFunction] = {}  # `kocbot export NAME`
+        self.reports: dict[str, ReportFunction] = {}  # `kocbot report NAME ARGUMENT --out DIR`
         self.jobs: list[JobSpec] = []
         self.digest_sections: list[tuple[str, DigestSection]] = []
 
@@ -135,6 +150,13 @@ class HandlerRegistry:
         """Offer `kocbot export NAME`: the function's text goes to stdout or --out."""
         def register(function: ExportFunction) -> ExportFunction:
             self.exports[name] = function
+            return function
+        return register
+
+    def report(self, name: str) -> Callable[[ReportFunction], ReportFunction]:
+        """Offer `kocbot report NAME ARGUMENT --out DIR`: the function writes its files there."""
+        def register(function: ReportFunction) -> ReportFunction:
+            self.reports[name] = function
             return function
         return register
 

@@ -22,7 +22,7 @@ from bot.config import OutboxSection
 from bot.db import schema
 from bot.db.engine import write_transaction
 from bot.db.schema import Delivery, OutboxStatus
-from bot.events import OutgoingMessage
+from bot.events import Image, OutgoingMessage
 from bot.outbox import Draft, destinations, enqueue_many, shorten
 from bot.transports.base import PacingLimits, Transport
 
@@ -260,7 +260,8 @@ class OutboxSender:
                 await self._release(held, row)
                 return 0
             message = OutgoingMessage(outbox_id=row.id, text=row.text, room_id=row.room_platform_id,
-                                      contact_id=row.contact_platform_id, mentions=tuple(row.mentions or ()))
+                                      contact_id=row.contact_platform_id, mentions=tuple(row.mentions or ()),
+                                      image=Image(row.image_name, row.image_data) if row.image_name else None)
             try:
                 platform_id = await self._transport.send(message)
             except Exception as exc:  # any failure of the platform is retried, never lost

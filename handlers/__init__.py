@@ -7,10 +7,11 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from bot.registry import HandlerRegistry
-from handlers import core, feedback, koc, outreach, recognition, threads
+from handlers import campaigns, core, feedback, koc, outreach, recognition, threads
 
 REGISTRIES: tuple[HandlerRegistry, ...] = (
     core.registry, recognition.registry, feedback.registry, threads.registry, outreach.registry, koc.registry,
+    campaigns.registry,
 )
 
 

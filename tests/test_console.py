@@ -67,3 +67,18 @@ def test_clock_lines() -> None:
 
 def test_bot_lines_indent_their_continuation() -> None:
     assert format_line("dm alice", "kocbot", "a\nb") == "[dm alice] kocbot: a\n    b"
+
+
+async def test_a_picture_is_saved_and_its_path_printed_under_its_caption(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+    from bot.events import Image, OutgoingMessage
+    from bot.transports.console import ConsoleTransport
+
+    monkeypatch.chdir(tmp_path)
+    lines: list[str] = []
+    console = ConsoleTransport("kocbot", lines.append, image_dir=tmp_path / "data" / "images")
+    await console.send(OutgoingMessage(7, "讨论量图", room_id="playground", image=Image("campaign-1.png", b"\x89PNG1")))
+    await console.send(OutgoingMessage(8, "again", contact_id="mod", image=Image("../campaign-1.png", b"\x89PNG2")))
+    assert lines == ["[playground] kocbot: 讨论量图\n    [image] data/images/7-campaign-1.png",
+                     "[dm mod] kocbot: again\n    [image] data/images/8-campaign-1.png"]
+    assert (tmp_path / "data" / "images" / "7-campaign-1.png").read_bytes() == b"\x89PNG1"
+    assert (tmp_path / "data" / "images" / "8-campaign-1.png").read_bytes() == b"\x89PNG2"  # never outside the folder

@@ -23,6 +23,8 @@ from bot.clock import SystemClock
 from bot.config import CoreSettings, WechatySection
 from bot.db import schema
 from bot.db.schema import Role
+from bot.events import Image
+from bot.outbox import Draft, enqueue
 from handlers import REGISTRIES
 from tests.wechaty_bed.bed import Bed, require_node
 from tests.wechaty_support import QUOTE_LINE, FakeDiscovery, eventually, require_sdk
@@ -244,6 +246,19 @@ async def test_a_restart_of_the_server_between_messages_loses_and_repeats_nothin
     await eventually(lambda: wechat.transport.connected, "the bot reconnects")
     await bed.say("bob", "/ping")
     assert await wechat.replies(2) == [f"@Alice {PONG}", f"@Bob {PONG}"]
+
+
+async def test_a_picture_in_the_outbox_goes_to_wechat_as_a_file_with_its_bytes(wechat: WeChat) -> None:
+    picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # a PNG's signature, then 10 KB
+    async with wechat.app.engine.begin() as conn:
+        await enqueue(conn, Draft("chart: discussion per room", "campaigns/report_chart", "en", room_id=ROOM2,
+                                  image=Image("campaign-1.png", picture)), wechat.app.clock.now())
+    wechat.app.wake()
+    await eventually(lambda: len(wechat.sent(ROOM2)) >= 1, "the picture was sent")
+    [sent] = wechat.sent(ROOM2)
+    assert (sent["kind"], sent["text"], sent["size"]) == ("file", "campaign-1.png", len(picture))
+    assert sent["head"] == picture[:8].hex()
+    await eventually(lambda: _equals(wechat.outbox(), [("sent", 1)]), "the picture is marked sent")
 
 
 def test_kocbot_run_serves_wechat_until_sigterm(bed: Bed, tmp_path: Path) -> None:

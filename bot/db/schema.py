@@ -149,7 +149,7 @@ class MessageLog(Base):
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str] = mapped_column(Text)
     mentions: Mapped[list[str]] = mapped_column(JSON, default=list)
-    quote_msg_id: Mapped[str | None] = mapped_column(String(128))
+    quote_msg_id: Mapped[str | None] = mapped_column(String(128), index=True)  # replies to a message
     quote_member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
     routed_to: Mapped[str | None] = mapped_column(String(64))
     received_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
@@ -198,6 +198,8 @@ class OutboxMessage(Base):
     platform_msg_id: Mapped[str | None] = mapped_column(String(128))
     delivery: Mapped[str] = mapped_column(String(8), default=Delivery.REPLY.value, server_default=Delivery.REPLY.value)
     account: Mapped[str | None] = mapped_column(String(64))  # the process that may send it; None: any
+    image_name: Mapped[str | None] = mapped_column(String(200))  # set: the message is this picture
+    image_data: Mapped[bytes | None] = mapped_column(LargeBinary)
 
 
 class ConversationRow(Base):

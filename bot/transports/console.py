@@ -7,6 +7,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.events import Contact, IncomingMessage, MemberJoined, MemberLeft, OutgoingMessage, Quote
@@ -110,9 +111,10 @@ class ConsoleTransport:
     max_text_length = None
     connected = True
 
-    def __init__(self, bot_name: str, write: Callable[[str], None]) -> None:
+    def __init__(self, bot_name: str, write: Callable[[str], None], image_dir: Path | None = None) -> None:
         self.bot_name = bot_name
         self._write = write
+        self._image_dir = image_dir or Path("data") / "images"  # where pictures the bot sends are saved
         self._sink: EventSink | None = None
         self._count = 0
 
@@ -130,6 +132,19 @@ class ConsoleTransport:
 
     async def send(self, message: OutgoingMessage) -> str:
         where = message.room_id or f"dm {message.contact_id}"
-        self._write(format_line(where, self.bot_name, message.text))
+        text = message.text
+        if message.image is not None:  # a terminal shows no pictures: save it and say where
+            text = f"{text}\n[image] {self._save(message)}"
+        self._write(format_line(where, self.bot_name, text))
         self._count += 1
         return f"console-out-{self._count}"
+
+    def _save(self, message: OutgoingMessage) -> str:
+        assert message.image is not None
+        self._image_dir.mkdir(parents=True, exist_ok=True)
+        path = self._image_dir / f"{message.outbox_id}-{Path(message.image.name).name}"
+        path.write_bytes(message.image.data)
+        absolute = path.resolve()
+        if absolute.is_relative_to(Path.cwd()):  # below where the playground runs: shorter to read
+            return str(absolute.relative_to(Path.cwd()))
+        return str(absolute)

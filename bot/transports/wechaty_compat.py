@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import logging
 import urllib.error
@@ -32,8 +33,13 @@ with warnings.catch_warnings():
     warnings.simplefilter("ignore", DeprecationWarning)
     import wechaty_puppet_service.puppet as _service_module
     from wechaty_grpc.wechaty.puppet import ContactType, MessageType
+    from wechaty_puppet.file_box import FileBox
     from wechaty_puppet.schemas.puppet import PuppetOptions
     from wechaty_puppet_service import PuppetService
+
+# FileBox reads its own deprecated `mimeType` when it serializes, through `logger.warn`, itself
+# deprecated: a DeprecationWarning for every file sent, about the SDK's code and not ours.
+warnings.filterwarnings("ignore", "The 'warn' method is deprecated", DeprecationWarning, r"wechaty_puppet\.file_box")
 
 _LOGGER = logging.getLogger(__name__)
 DISCOVERY_URL = "https://api.chatie.io/v0/hosties/{token}"  # Wechaty's public endpoint lookup
@@ -207,6 +213,12 @@ class PuppetClient:
 
     async def send_text(self, conversation_id: str, text: str, mention_ids: list[str]) -> str:
         return await self._puppet.message_send_text(conversation_id, text, mention_ids or None)
+
+    async def send_file(self, conversation_id: str, name: str, data: bytes) -> str:
+        """A file (a chart) from bytes, carried inline as base64: the puppet service needs no URL
+        it could fetch, nor a file on its disk."""
+        box = FileBox.from_base64(base64.b64encode(data), name=name)
+        return await self._puppet.message_send_file(conversation_id, box)
 
     async def message(self, message_id: str) -> MessageData:
         p = await self._puppet.message_payload(message_id)

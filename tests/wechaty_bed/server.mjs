@@ -73,8 +73,10 @@ class BedPuppet extends PuppetMock {
     if (drop && !dropOnSend.delivered) { // the connection breaks with this send in flight, undelivered
       return this.dropDuring(conversationId, fields)
     }
+    const bytes = fields.file?.base64 ? Buffer.from(fields.file.base64, 'base64') : null // a file sent inline
     const p = this.inject(this.currentUserId, conversationId, fields)
-    emit({ event: 'sent', conversation: conversationId, kind, text: p.text ?? p.filename ?? '', mentions: p.mentionIdList || [], id: p.id })
+    emit({ event: 'sent', conversation: conversationId, kind, text: p.text ?? p.filename ?? '', mentions: p.mentionIdList || [], id: p.id,
+      ...(bytes ? { size: bytes.length, head: bytes.subarray(0, 8).toString('hex') } : {}) })
     if (drop) { // delivered and echoed, but the answer to the sender is lost with the connection
       await new Promise(resolve => setTimeout(resolve, 50)) // the echo reaches the client first
       return this.dropDuring(conversationId, fields)

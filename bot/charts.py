@@ -1,0 +1,156 @@
+"""Charts for reports: PNG bytes drawn off-screen with matplotlib's Agg backend, Chinese labels included.
+
+Every chart is WIDTH x HEIGHT pixels. Drawing takes a tenth of a second or so: `render` runs it in
+a worker thread, one chart at a time (matplotlib's font settings are process-wide), so the event
+loop keeps serving the chat meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import logging
+import threading
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from pathlib import Path
+from typing import Any
+
+_LOGGER = logging.getLogger(__name__)
+WIDTH, HEIGHT, DPI = 1200, 675, 100
+# Fonts that draw Simplified Chinese, best first: a system one where installed, else the one
+# bundled with the `mplfonts` package (Noto Sans CJK SC).
+CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
+             "PingFang SC", "Microsoft YaHei", "Noto Sans SC")
+_LOCK = threading.Lock()
+_configured = False
+
+
+@dataclass(frozen=True, slots=True)
+class Line:
+    """One series over time, e.g. a community's messages per hour."""
+
+    label: str
+    points: Sequence[tuple[datetime, float]]
+    baseline: float | None = None  # drawn as a dashed line of the same colour: the usual level
+
+
+@dataclass(frozen=True, slots=True)
+class Mark:
+    """A moment marked across the chart, e.g. a clue drop."""
+
+    at: datetime
+    label: str
+
+
+def _bundled_font() -> Path | None:
+    try:
+        import mplfonts
+    except ImportError:
+        return None
+    path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
+    return path if path.exists() else None
+
+
+def _configure() -> None:
+    """Once per process: Agg, and a CJK font first in line (Latin falls back to DejaVu Sans)."""
+    global _configured
+    if _configured:
+        return
+    import matplotlib
+
+    matplotlib.use("Agg")
+    from matplotlib import font_manager
+
+    installed = {font.name for font in font_manager.fontManager.ttflist}
+    chosen = next((name for name in CJK_FONTS if name in installed), None)
+    if chosen is None:
+        bundled = _bundled_font()
+        if bundled is not None:
+            font_manager.fontManager.addfont(str(bundled))
+            chosen = font_manager.FontProperties(fname=str(bundled)).get_name()
+    if chosen is None:
+        _LOGGER.warning("no font for Chinese was found: chart labels in Chinese will show as boxes "
+                        "(install fonts-noto-cjk, or the mplfonts package)")
+    matplotlib.rcParams["font.sans-serif"] = [*([chosen] if chosen else []), "DejaVu Sans"]
+    matplotlib.rcParams["font.family"] = "sans-serif"
+    matplotlib.rcParams["axes.unicode_minus"] = False  # the CJK font has no U+2212
+    _configured = True
+
+
+def _figure() -> tuple[Any, Any]:
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(WIDTH / DPI, HEIGHT / DPI), dpi=DPI, layout="constrained")
+    return figure, figure.subplots()
+
+
+def _png(figure: Any) -> bytes:
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", dpi=DPI)
+    return buffer.getvalue()
+
+
+def timeline(title: str, lines: Sequence[Line], *, zone: tzinfo, marks: Sequence[Mark] = (),
+             y_label: str = "", empty_label: str = "") -> bytes:
+    """Lines over time (in `zone`), each with its dashed baseline, and vertical marks labelled at the top."""
+    from matplotlib import dates
+
+    figure, axes = _figure()
+    for line in lines:
+        times = [t.astimezone(zone).replace(tzinfo=None) for t, _ in line.points]
+        drawn = axes.plot(times, [value for _, value in line.points], label=line.label, linewidth=1.6)
+        if line.baseline is not None and times:
+            axes.hlines(line.baseline, times[0], times[-1], colors=drawn[0].get_color(), linestyles="dashed",
+                        linewidth=1, alpha=0.7)
+    for mark in marks:
+        at = mark.at.astimezone(zone).replace(tzinfo=None)
+        axes.axvline(at, color="#c0392b", linestyle=":", linewidth=1.4)
+        axes.annotate(mark.label, xy=(at, 1), xycoords=("data", "axes fraction"), xytext=(3, -3),
+                      textcoords="offset points", va="top", fontsize=9, color="#c0392b", rotation=90)
+    if not any(line.points for line in lines):
+        axes.text(0.5, 0.5, empty_label, transform=axes.transAxes, ha="center", va="center", fontsize=14)
+    axes.set_title(title)
+    axes.set_ylabel(y_label)
+    axes.set_ylim(bottom=0)
+    axes.grid(alpha=0.3)
+    locator = dates.AutoDateLocator()
+    axes.xaxis.set_major_locator(locator)
+    axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
+    if lines:
+        axes.legend(loc="upper left", fontsize=9)
+    return _png(figure)
+
+
+def bars(title: str, categories: Sequence[str], series: Mapping[str, Sequence[float]], *,
+         y_label: str = "", empty_label: str = "") -> bytes:
+    """Grouped bars: one group per category, one bar per series."""
+    figure, axes = _figure()
+    count = max(len(series), 1)
+    width = 0.8 / count
+    for index, (label, values) in enumerate(series.items()):
+        positions = [c + (index - (count - 1) / 2) * width for c in range(len(categories))]
+        drawn = axes.bar(positions, values, width=width, label=label)
+        axes.bar_label(drawn, fontsize=8, fmt="%g")
+    axes.set_xticks(range(len(categories)), list(categories), fontsize=9)
+    if not categories:
+        axes.text(0.5, 0.5, empty_label, transform=axes.transAxes, ha="center", va="center", fontsize=14)
+    axes.set_title(title)
+    axes.set_ylabel(y_label)
+    axes.grid(axis="y", alpha=0.3)
+    if len(series) > 1:
+        axes.legend(fontsize=9)
+    return _png(figure)
+
+
+def draw(chart: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes:
+    """Draw one chart now (a command-line report); `render` in the bot."""
+    with _LOCK:
+        _configure()
+        return chart(*args, **kwargs)
+
+
+async def render(chart: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes:
+    """Draw one chart in a worker thread, so the chat is not held up while it draws."""
+    return await asyncio.to_thread(draw, chart, *args, **kwargs)
