@@ -83,7 +83,7 @@ async def test_bad_input_gets_what_was_wrong_and_the_usage(chat: Chat, app, comm
 
 async def test_in_private_the_rooms_must_be_named(chat: Chat, app) -> None:  # noqa: ANN001
     [reply] = await chat.dm("mod", "/announce at 2026-12-02 10:00 hello")
-    assert reply.startswith("[dm mod] 私信里安排公告时，请用 #群名 指明发到哪些群（或 #全部）。")
+    assert reply.startswith("[dm mod] 私信里用这个命令时，请用 #群名 指明是哪些群（或 #全部）。")
     [reply] = await chat.dm("mod", "/announce at 2026-12-02 10:00 #全部 hello")
     assert reply.startswith("[dm mod] 已安排定时公告 #1，发到：一群、二群、Overseas。")
 

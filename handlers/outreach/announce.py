@@ -26,6 +26,7 @@ from bot.errors import UsageError, UserFacingError
 from bot.lookup import row_by_id
 from bot.members import CommunityRef
 from bot.outbox import withdraw_pending
+from bot.rooms import is_room_word, resolve_rooms
 from bot.scheduling.jobs import JobRun
 from bot.scheduling.scheduler import next_run_time, schedule_job, unschedule_job
 from bot.scheduling.triggers import CronError, cron_trigger, once_trigger
@@ -33,7 +34,6 @@ from handlers.outreach.tables import AnnouncementStatus, announcements
 
 _LOGGER = logging.getLogger(__name__)
 _WHEN = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T]+(\d{1,2}):(\d{2})")
-ALL_ROOMS = {"#all", "#全部", "#所有群"}
 URGENT = {"--urgent", "--紧急"}
 TEMPLATE = {"--template", "--模板"}
 PREVIEW_RUNS = 3
@@ -77,7 +77,7 @@ async def _rooms_and_body(ctx: Context, cmd: Invocation, rest: str, request: Req
     names: list[str] = []
     while True:
         word, after = _take(rest)
-        if word.startswith("#"):
+        if is_room_word(word):
             names.append(word)
         elif word.lower() in URGENT:
             request.urgent = True
@@ -90,43 +90,13 @@ async def _rooms_and_body(ctx: Context, cmd: Invocation, rest: str, request: Req
             break
         rest = after
     request.text = cmd.raw_tail(rest.strip())  # as typed: "：" stays "："
-    request.rooms = await _resolve_rooms(ctx, names)
+    request.rooms = await resolve_rooms(ctx, names)
     if request.template is None and not request.text:
         raise UsageError("outreach/problem_no_text")
     if request.template is not None and request.text:
         raise UsageError("outreach/problem_text_and_template")
     if request.template is not None:
         await _check_template(ctx, request.template)
-
-
-async def _known_rooms(ctx: Context) -> list[CommunityRef]:
-    table = schema.communities
-    rows = (await ctx.db.execute(select(table.c.platform_id, table.c.name).order_by(table.c.id))).all()
-    found = {row.platform_id: row.name for row in rows}
-    for community in ctx.settings.communities:  # listed in the config, even if never seen yet
-        found.setdefault(community.id, community.name)
-    directory = ctx.services.directory
-    return [await directory.ensure_community(ctx.uow, room, name, ctx.now)
-            for room, name in found.items() if ctx.settings.serves_room(room)]
-
-
-async def _resolve_rooms(ctx: Context, names: list[str]) -> list[CommunityRef]:
-    if not names:
-        if ctx.community is None:
-            raise UsageError("outreach/problem_which_rooms")
-        return [ctx.community]
-    known = await _known_rooms(ctx)
-    if any(name.lower() in ALL_ROOMS for name in names):
-        return known
-    chosen: list[CommunityRef] = []
-    for name in names:
-        wanted = name[1:]
-        match = next((c for c in known if wanted in (c.name, c.platform_id)), None)
-        if match is None:
-            raise UsageError("outreach/problem_unknown_room", room=name, known=[c.name or c.platform_id for c in known])
-        if match not in chosen:
-            chosen.append(match)
-    return chosen
 
 
 def _local_time(found: re.Match[str], zone: str, now: datetime) -> datetime:
