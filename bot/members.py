@@ -130,9 +130,10 @@ class Directory:
     async def record_join(self, uow: UnitOfWork, community: CommunityRef, member: MemberRef,
                           now: datetime) -> None:
         table = schema.memberships
-        stmt = insert_for(uow.conn, table).values(community_id=community.id, member_id=member.id, joined_at=now)
+        stmt = insert_for(uow.conn, table).values(community_id=community.id, member_id=member.id, joined_at=now,
+                                                  join_seen=True)
         stmt = stmt.on_conflict_do_update(
-            index_elements=["community_id", "member_id"], set_={"joined_at": now, "left_at": None}
+            index_elements=["community_id", "member_id"], set_={"joined_at": now, "left_at": None, "join_seen": True}
         )
         await uow.conn.execute(stmt)
         key = (community.id, member.id)

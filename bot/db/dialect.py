@@ -16,3 +16,12 @@ def insert_for(conn: AsyncConnection, table: Table) -> Any:
     if conn.dialect.name == "sqlite":
         return sqlite.insert(table)
     raise RuntimeError(f"unsupported database {conn.dialect.name!r}: use SQLite or PostgreSQL")
+
+
+def hour_bucket(conn: AsyncConnection, column: Any) -> Any:
+    """The UTC hour a timestamp column falls in, as text 'YYYY-MM-DD HH' (for GROUP BY)."""
+    from sqlalchemy import func
+
+    if conn.dialect.name == "postgresql":
+        return func.to_char(column, "YYYY-MM-DD HH24")
+    return func.strftime("%Y-%m-%d %H", column)

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     DateTime,
     Float,
     LargeBinary,
@@ -20,6 +21,7 @@ from sqlalchemy import (
     String,
     Text,
     TypeDecorator,
+    false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -129,8 +131,10 @@ class Membership(Base):
 
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id"), primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id"), primary_key=True, index=True)  # a member's rooms
-    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    joined_at: Mapped[datetime] = mapped_column(UTCDateTime())  # when they joined, else when first seen
     left_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The platform told of the join (a member who joined then); False: joined_at is when first seen.
+    join_seen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class MessageLog(Base):

@@ -28,6 +28,7 @@ class Source(StrEnum):
     EVENT = "event"
     FEEDBACK = "feedback"
     MANUAL = "manual"
+    CAMPAIGN = "campaign"  # ignition rewards of a launch campaign
 
 
 class ActionKind(StrEnum):

@@ -1,4 +1,4 @@
-"""campaigns, clue drops and ignition awards; pictures in the outbox; messages indexed by the message they quote
+"""campaigns, clue drops and ignition awards; pictures in the outbox; messages indexed by the message they quote; joins seen
 
 Revision ID: 0009
 Revises: 0008
@@ -88,6 +88,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['community_id'], ['communities.id'], name=op.f('fk_campaign_rooms_community_id_communities')),
     sa.PrimaryKeyConstraint('campaign_id', 'community_id', name=op.f('pk_campaign_rooms'))
     )
+    with op.batch_alter_table('memberships', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('join_seen', sa.Boolean(), server_default=sa.false(), nullable=False))
+
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_messages_quote_msg_id'), ['quote_msg_id'], unique=False)
 
@@ -103,6 +106,9 @@ def downgrade() -> None:
     with op.batch_alter_table('outbox', schema=None) as batch_op:
         batch_op.drop_column('image_data')
         batch_op.drop_column('image_name')
+
+    with op.batch_alter_table('memberships', schema=None) as batch_op:
+        batch_op.drop_column('join_seen')
 
     with op.batch_alter_table('messages', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_messages_quote_msg_id'))

@@ -1,0 +1,242 @@
+"""Campaign reports: /campaign ignition, /campaign report (text and a PNG chart), and
+`kocbot report campaign ID --out DIR` (the chart, the text and a CSV of every message's figures)."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections import Counter, defaultdict
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot import charts
+from bot.commands import Invocation
+from bot.context import Context, Services
+from bot.lookup import row_by_id
+from bot.events import Image
+from bot.registry import ReportRequest
+from handlers.campaigns import ignition, store
+from handlers.campaigns.config import CampaignsSection
+from handlers.campaigns.store import CampaignView
+from handlers.campaigns.tables import ClueStatus, awards, campaigns, clues
+
+MAX_LINES = 8  # rooms drawn one by one; the others are summed in one line
+HOURLY_UP_TO = timedelta(days=3)  # a shorter campaign is charted per hour, a longer one per day
+# Chart labels (short, so kept here rather than in templates), by locale.
+CHART_TEXT = {
+    "zh_CN": {"title": "「{name}」讨论量（每{unit}消息数，虚线为平时水平）", "hour": "小时", "day": "天",
+              "axis": "消息数", "others": "其他 {n} 个群", "clue": "线索 #{id}", "empty": "还没有消息"},
+    "en": {"title": "{name}: discussion (messages per {unit}; dashed: the usual level)", "hour": "hour",
+           "day": "day", "axis": "messages", "others": "{n} other rooms", "clue": "clue #{id}",
+           "empty": "no messages yet"},
+}
+
+
+@dataclass(frozen=True, slots=True)
+class RoomVolume:
+    label: str
+    messages: int
+    usual_per_day: float | None  # None: no baseline
+    days: float  # measured days
+
+    @property
+    def ratio(self) -> float | None:
+        usual = None if self.usual_per_day is None else self.usual_per_day * self.days
+        return None if not usual else self.messages / usual
+
+
+@dataclass(frozen=True, slots=True)
+class ClueAfter:
+    id: int
+    at: datetime  # local
+    status: str
+    text: str
+    after: ignition.Aftermath | None  # None: not dropped yet
+
+
+@dataclass(slots=True)
+class CampaignReport:
+    campaign: CampaignView
+    until: datetime  # measured up to (aware, local)
+    measured: ignition.Measured
+    rooms: list[RoomVolume]
+    days: list[tuple[date, int, float | None]]  # local day, messages, usual for that day (all rooms)
+    clues: list[ClueAfter]
+    awards: list[dict[str, Any]]
+
+    def params(self, top: int) -> dict[str, Any]:
+        zone = self.campaign.zone
+        return {"campaign": self.campaign, "start": self.campaign.starts_at.astimezone(zone), "until": self.until,
+                "rooms": self.rooms, "days": self.days, "clues": self.clues, "awards": self.awards,
+                "kocs": self.measured.kocs[:top], "members": self.measured.members[:top],
+                "messages": self.measured.messages, "window": int(self.measured.log.window // 60)}
+
+
+async def build(conn: AsyncConnection, campaign: CampaignView, section: CampaignsSection,
+                now: datetime) -> CampaignReport:
+    until = campaign.measured_until(now)
+    measured = await ignition.measure_campaign(conn, campaign, section, now)
+    zone = campaign.zone
+    measured_days = max((until - campaign.starts_at).total_seconds() / 86400, 0.0)
+    rooms, per_day, usual_day = [], Counter(), 0.0
+    has_usual = False
+    for room in campaign.rooms:
+        logged = measured.log.rooms[room.community_id]
+        usual = sum(logged.hourly) if logged.hourly is not None else None
+        rooms.append(RoomVolume(room.label, len(logged.times), usual, measured_days))
+        for at in logged.times:
+            per_day[datetime.fromtimestamp(at, zone).date()] += 1
+        if usual is not None:
+            usual_day += usual
+            has_usual = True
+    first, last = campaign.starts_at.astimezone(zone).date(), until.astimezone(zone).date()
+    days = [(first + timedelta(days=n), per_day[first + timedelta(days=n)], usual_day if has_usual else None)
+            for n in range((last - first).days + 1)] if until > campaign.starts_at else []
+    return CampaignReport(campaign, until.astimezone(zone), measured, rooms, days,
+                          await _clues(conn, campaign, measured, now), await _awards(conn, campaign))
+
+
+async def _clues(conn: AsyncConnection, campaign: CampaignView, measured: ignition.Measured,
+                 now: datetime) -> list[ClueAfter]:
+    rows = (await conn.execute(select(clues).where(clues.c.campaign_id == campaign.id)
+                               .order_by(clues.c.run_at, clues.c.id))).all()
+    found = []
+    for row in rows:
+        dropped = row.posted_at if row.status == ClueStatus.POSTED.value else None
+        after = ignition.aftermath(measured.log, dropped) if dropped is not None and dropped <= now else None
+        found.append(ClueAfter(row.id, (dropped or row.run_at).astimezone(campaign.zone), row.status,
+                               row.text or (f"--template {row.template}" if row.template else ""), after))
+    return found
+
+
+async def _awards(conn: AsyncConnection, campaign: CampaignView) -> list[dict[str, Any]]:
+    from bot.db import schema
+
+    members = schema.members
+    rows = (await conn.execute(
+        select(awards, members.c.display_name).join(members, members.c.id == awards.c.member_id)
+        .where(awards.c.campaign_id == campaign.id).order_by(awards.c.period, awards.c.rule, awards.c.rank))).all()
+    return [{"period": r.period, "rank": r.rank, "name": r.display_name, "measure": r.measure, "value": r.value,
+             "points": r.points, "title": r.title} for r in rows]
+
+
+# The chart
+
+
+def _bucket(at: datetime, hourly: bool) -> datetime:
+    return at.replace(minute=0, second=0, microsecond=0) if hourly else \
+        at.replace(hour=0, minute=0, second=0, microsecond=0)
+
+
+def chart(report: CampaignReport, locale: str) -> bytes:
+    """Discussion volume over time per community, clue drops marked (drawn now: use `render` in the bot)."""
+    text = CHART_TEXT.get(locale, CHART_TEXT["en"])
+    campaign, zone = report.campaign, report.campaign.zone
+    start, until = campaign.starts_at.astimezone(zone), report.until
+    hourly = until - start <= HOURLY_UP_TO
+    step = timedelta(hours=1) if hourly else timedelta(days=1)
+    buckets = []
+    current = _bucket(start, hourly)
+    while current <= until:
+        buckets.append(current)
+        current += step  # wall-clock arithmetic: a day is midnight to midnight, even across DST
+    per_room: dict[int, Counter] = defaultdict(Counter)
+    for room in campaign.rooms:
+        for at in report.measured.log.rooms[room.community_id].times:
+            per_room[room.community_id][_bucket(datetime.fromtimestamp(at, zone), hourly)] += 1
+    ranked = sorted(campaign.rooms, key=lambda r: -sum(per_room[r.community_id].values()))
+    lines = []
+    for room in ranked[:MAX_LINES]:
+        logged = report.measured.log.rooms[room.community_id]
+        usual = None if logged.hourly is None else sum(logged.hourly) / (24 if hourly else 1)
+        lines.append(charts.Line(room.label, [(b, per_room[room.community_id][b]) for b in buckets], baseline=usual))
+    rest = ranked[MAX_LINES:]
+    if rest:
+        lines.append(charts.Line(text["others"].format(n=len(rest)),
+                                 [(b, sum(per_room[r.community_id][b] for r in rest)) for b in buckets]))
+    marks = [charts.Mark(c.at, text["clue"].format(id=c.id)) for c in report.clues if c.after is not None]
+    title = text["title"].format(name=campaign.name, unit=text["hour" if hourly else "day"])
+    return charts.timeline(title, lines if report.measured.messages else [], zone=zone, marks=marks,
+                           y_label=text["axis"], empty_label=text["empty"])
+
+
+# The CSV of every message's figures
+
+CSV_COLUMNS = ("message_id", "local_time", "community", "member", "koc", "score", "replies", "mentions",
+               "volume", "expected", "lift", "participants", "keywords", "joins")
+
+
+def messages_csv(report: CampaignReport) -> str:
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(CSV_COLUMNS)
+    labels = {room.community_id: room.label for room in report.campaign.rooms}
+    names = report.measured.log.names
+    zone = report.campaign.zone
+    for s in sorted(report.measured.sparks, key=lambda s: (s.at, s.message_id)):
+        writer.writerow([s.message_id, s.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), labels[s.community_id],
+                         names.get(s.member_id, ""), "yes" if s.koc else "no", _num(s.score), s.replies, s.mentions,
+                         s.volume, _num(s.expected), _num(s.lift), s.participants, s.keywords, s.joins])
+    return out.getvalue()
+
+
+def _num(value: float | None) -> str:
+    return "" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+# Commands
+
+
+async def _campaign(ctx: Context, cmd: Invocation) -> CampaignView:
+    row = await row_by_id(ctx, cmd, campaigns, problem="campaigns/problem_needs_id", unknown="campaigns/unknown")
+    campaign = await store.load(ctx.db, row.id)
+    assert campaign is not None
+    return campaign
+
+
+async def show_ignition(ctx: Context, cmd: Invocation) -> None:
+    """/campaign ignition ID: KOCs and, apart, ordinary members ranked by the ignition score."""
+    campaign = await _campaign(ctx, cmd)
+    section: CampaignsSection = ctx.settings.campaigns
+    measured = await ignition.measure_campaign(ctx.db, campaign, section, ctx.now)
+    await ctx.reply_privately("campaigns/ignition", campaign=campaign, kocs=measured.kocs[:section.top_shown],
+                              members=measured.members[:section.top_shown], messages=measured.messages,
+                              until=campaign.measured_until(ctx.now).astimezone(campaign.zone),
+                              window=section.window_minutes, weights=ignition.Weights.of(section))
+
+
+async def send_report(ctx: Context, cmd: Invocation) -> None:
+    """/campaign report ID: the summary, then the chart as a picture, privately."""
+    campaign = await _campaign(ctx, cmd)
+    section: CampaignsSection = ctx.settings.campaigns
+    report = await build(ctx.db, campaign, section, ctx.now)
+    locale = ctx.services.renderer.locale_or_default(ctx.actor.locale)
+    png = await charts.render(chart, report, locale)
+    await ctx.reply_privately("campaigns/report", **report.params(min(section.top_shown, 5)))
+    await ctx.dm(ctx.actor, "campaigns/report_chart", image=Image(f"campaign-{campaign.id}.png", png),
+                 campaign=campaign)
+    ctx.note_audit(campaign=campaign.id)
+
+
+async def write_report(conn: AsyncConnection, services: Services, request: ReportRequest) -> list[Path]:
+    """`kocbot report campaign ID --out DIR`: campaign-ID.png, campaign-ID.txt and campaign-ID-messages.csv."""
+    if not request.argument.lstrip("#").isdigit():
+        raise ValueError(f"a campaign is named by its number (see /campaign list), not {request.argument!r}")
+    campaign = await store.load(conn, int(request.argument.lstrip("#")))
+    if campaign is None:
+        raise ValueError(f"there is no campaign #{request.argument.lstrip('#')}")
+    section: CampaignsSection = services.settings.campaigns  # type: ignore[attr-defined]
+    report = await build(conn, campaign, section, services.clock.now())
+    locale = services.settings.bot.locale
+    base = request.out / f"campaign-{campaign.id}"
+    png, txt, table = base.with_suffix(".png"), base.with_suffix(".txt"), Path(f"{base}-messages.csv")
+    png.write_bytes(charts.draw(chart, report, locale))
+    txt.write_text(services.renderer.render("campaigns/report", locale, **report.params(section.top_shown)) + "\n",
+                   encoding="utf-8")
+    table.write_text(messages_csv(report), encoding="utf-8")
+    return [png, txt, table]
