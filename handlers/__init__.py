@@ -7,11 +7,11 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from bot.registry import HandlerRegistry
-from handlers import campaigns, core, feedback, koc, outreach, recognition, threads
+from handlers import campaigns, core, feedback, koc, outreach, recognition, reports, threads
 
 REGISTRIES: tuple[HandlerRegistry, ...] = (
     core.registry, recognition.registry, feedback.registry, threads.registry, outreach.registry, koc.registry,
-    campaigns.registry,
+    campaigns.registry, reports.registry,
 )
 
 

@@ -370,3 +370,27 @@ SAMPLES.update({
     "koc/brief_copy": {"member": "bob", "community": "一群", "month": "2026-12", "percent": 95,
                        "text": "新品 X1 的续航比上一代提升了百分之三十，日常通勤一周只需要充一次电"},
 })
+
+# The monthly community report (handlers/reports).
+from handlers.reports.figures import (  # noqa: E402 - next to the samples that use them
+    CommunityFigures, FeedbackRow, Helper, KocChange, MonthFigures, ThreadRow, window,
+)
+
+_MONTH = window("2026-11", WHEN, "Asia/Shanghai")
+_REPORT = MonthFigures(
+    _MONTH, (CommunityFigures("一群", 120, 8, 2, 530, 46, 21, 3, 2), CommunityFigures("二群", 80, 3, 1, 210, 25, 9, 1, 1)),
+    61, (Helper("bob", 12), Helper("carol", 7)), 30,
+    (FeedbackRow(1, "bug", "一群", _MONTH.start, _MONTH.end, None, _MONTH.end),
+     FeedbackRow(2, "suggestion", "", _MONTH.start, None, None, None)),
+    (ThreadRow(1, "登录失败", _MONTH.start, _MONTH.end, ("一群",)),), 3,
+    (KocChange(_MONTH.start, "bob", "promote", "member", "active"), KocChange(_MONTH.start, "dave", "rest", "active", "resting")),
+    {"candidate": 2, "active": 5, "resting": 1, "alumni": 1})
+SAMPLES.update({
+    "reports/monthly": {"r": _REPORT, "as_of": WHEN},
+    "reports/monthly_chart": {"title": "2026 年 11 月 各社群的消息与发言人数"},
+    "reports/chart_activity": {"month": "2026-11"},
+    "reports/chart_contributions": {"month": "2026-11"},
+    "reports/chart_daily": {"month": "2026-11"},
+    "reports/problem_month": {"text": "十一月"},
+    "reports/month_not_started": {"month": "2027-01"},
+})

@@ -1,0 +1,120 @@
+"""The month's report made readable: its text in a language, three PNG charts, and CSV tables."""
+
+from __future__ import annotations
+
+import csv
+import logging
+from collections.abc import Sequence
+from datetime import datetime, time
+from pathlib import Path
+
+from bot import charts
+from bot.events import Image
+from bot.templates import TemplateRenderer
+from handlers.reports.figures import MonthFigures
+
+_LOGGER = logging.getLogger(__name__)
+CHARTS = ("activity", "contributions", "daily")
+
+
+def report_text(renderer: TemplateRenderer, locale: str, figures: MonthFigures) -> str:
+    as_of = figures.window.as_of.astimezone(figures.window.zone)
+    return renderer.render("reports/monthly", locale, r=figures, as_of=as_of)
+
+
+def _labels(renderer: TemplateRenderer, locale: str, chart: str, figures: MonthFigures) -> list[str]:
+    """A chart's words, one per line of its template: title, y label, empty label, then each series."""
+    return renderer.render(f"reports/chart_{chart}", locale, month=figures.month).splitlines()
+
+
+def image_name(figures: MonthFigures, chart: str) -> str:
+    return f"monthly-{figures.month}-{chart}.png"
+
+
+async def report_charts(renderer: TemplateRenderer, locale: str, figures: MonthFigures) -> list[tuple[str, Image]]:
+    """(title, picture) of each chart, drawn in a worker thread one after the other."""
+    drawn = []
+    for chart, draw in (("activity", _activity), ("contributions", _contributions), ("daily", _daily)):
+        title, *words = _labels(renderer, locale, chart, figures)
+        drawn.append((title, Image(image_name(figures, chart), await draw(figures, title, *words))))
+    return drawn
+
+
+async def _activity(figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str) -> bytes:
+    """Per community: messages and the members who wrote them."""
+    rooms = figures.communities
+    return await charts.render(charts.bars, title, [c.name for c in rooms], {
+        messages: [c.messages for c in rooms], active: [c.active for c in rooms]}, y_label=y_label, empty_label=empty)
+
+
+async def _contributions(figures: MonthFigures, title: str, y_label: str, empty: str, thanked: str, feedback: str,
+                         threads: str) -> bytes:
+    """Per community: thank-yous, feedback items and issue threads."""
+    rooms = figures.communities
+    return await charts.render(charts.bars, title, [c.name for c in rooms], {
+        thanked: [c.thanks for c in rooms], feedback: [c.feedback for c in rooms], threads: [c.threads for c in rooms]},
+        y_label=y_label, empty_label=empty)
+
+
+async def _daily(figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str) -> bytes:
+    """Day by day, every community together: messages and the members who wrote them."""
+    zone = figures.window.zone
+    days = [datetime.combine(d.day, time(), zone) for d in figures.days]
+    lines = [charts.Line(messages, list(zip(days, [d.messages for d in figures.days], strict=True))),
+             charts.Line(active, list(zip(days, [d.active for d in figures.days], strict=True)))]
+    return await charts.render(charts.timeline, title, lines if figures.messages else [], zone=zone,
+                               y_label=y_label, empty_label=empty)
+
+
+def _local(figures: MonthFigures, when: datetime | None) -> str:
+    return when.astimezone(figures.window.zone).strftime("%Y-%m-%d %H:%M") if when else ""
+
+
+def _hours(start: datetime, finish: datetime | None) -> str:
+    return f"{(finish - start).total_seconds() / 3600:.1f}" if finish else ""
+
+
+def csv_tables(figures: MonthFigures) -> dict[str, tuple[Sequence[str], list[Sequence[object]]]]:
+    """Each table of the report: its file's last name, header and rows."""
+    at = lambda when: _local(figures, when)  # noqa: E731 - a short local helper
+    return {
+        "communities": (("community", "members", "joined", "left", "messages", "active_members", "thanks",
+                         "feedback", "threads"),
+                        [(c.name, c.members, c.joined, c.left, c.messages, c.active, c.thanks, c.feedback, c.threads)
+                         for c in figures.communities]),
+        "daily": (("day", "messages", "active_members"),
+                  [(d.day.isoformat(), d.messages, d.active) for d in figures.days]),
+        "helpers": (("rank", "member", "thanks"),
+                    [(n, h.name, h.thanks) for n, h in enumerate(figures.helpers, start=1)]),
+        "feedback": (("item", "kind", "community", "received", "first_response", "hours_to_first_response",
+                      "adopted", "shipped"),
+                     [(f"FB-{f.id}", f.kind, f.community, at(f.received_at), at(f.first_response_at),
+                       _hours(f.received_at, f.first_response_at), at(f.adopted_at), at(f.shipped_at))
+                      for f in figures.feedback]),
+        "threads": (("thread", "title", "rooms", "opened", "resolved", "hours_to_resolution"),
+                    [(f"#{t.id}", t.title, " ".join(t.rooms), at(t.opened_at), at(t.resolved_at),
+                      _hours(t.opened_at, t.resolved_at)) for t in figures.threads]),
+        "koc": (("at", "member", "change", "from_stage", "to_stage"),
+                [(at(k.at), k.name, k.kind, k.from_stage or "", k.to_stage) for k in figures.koc_changes]),
+    }
+
+
+async def write_files(renderer: TemplateRenderer, locale: str, figures: MonthFigures, out: Path) -> list[Path]:
+    """The report's text, its charts and its tables in `out`, every name starting `monthly-2026-12`."""
+    stem = f"monthly-{figures.month}"
+    text = out / f"{stem}.txt"
+    text.write_text(report_text(renderer, locale, figures) + "\n", encoding="utf-8")
+    written = [text]
+    for _, image in await report_charts(renderer, locale, figures):
+        path = out / image.name
+        path.write_bytes(image.data)
+        written.append(path)
+    for name, (header, rows) in csv_tables(figures).items():
+        path = out / f"{stem}-{name}.csv"
+        with path.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.writer(handle, lineterminator="\n")
+            writer.writerow(header)
+            writer.writerows(rows)
+        written.append(path)
+    _LOGGER.info("monthly report %s written to %s (%d files)", figures.month, out, len(written))
+    return written
