@@ -371,6 +371,91 @@ SAMPLES.update({
                        "text": "新品 X1 的续航比上一代提升了百分之三十，日常通勤一周只需要充一次电"},
 })
 
+# Campaigns, keywords, talking points and clue drops (handlers/campaigns/manage.py, clues.py).
+_CAMPAIGN = {"id": 1, "name": "新品 X1 预热"}
+_CAMPAIGN_SUMMARY = {"id": 1, "name": "新品 X1 预热", "open": True, "launch": "2026-12-15", "rooms": ["一群", "二群"],
+                     "clues": {"posted": 1, "scheduled": 2}, "ends": WHEN}
+_PERIOD = {"starts": WHEN, "ends": WHEN, "last_day": "2026-12-22", "days_after": 7}
+SAMPLES.update({
+    "campaigns/created": {**_CAMPAIGN, **_PERIOD, "rooms": ["一群", "二群"], "launch": "2026-12-15",
+                          "timezone": "Asia/Shanghai"},
+    "campaigns/list": {"items": [_CAMPAIGN_SUMMARY, {**_CAMPAIGN_SUMMARY, "id": 2, "open": False, "clues": {}}],
+                       "more_closed": 3},
+    "campaigns/show": {**_PERIOD, "c": _CAMPAIGN_SUMMARY, "keywords": ["新品", "X1"], "points": ["续航", "手感"],
+                       "timezone": "Asia/Shanghai",
+                       "clues": [{"id": 3, "at": WHEN, "status": "scheduled", "told": 0, "heads_up": WHEN, "text": "猜猜看",
+                                  "template": None},
+                                 {"id": 4, "at": WHEN, "status": "posted", "told": 2, "heads_up": WHEN, "text": "",
+                                  "template": "teaser"}]},
+    "campaigns/closed": {**_CAMPAIGN, "ends": WHEN, "cancelled": 2, "withdrawn": 1},
+    "campaigns/keywords": {**_CAMPAIGN, "keywords": ["新品", "X1"], "changed": True},
+    "campaigns/points": {**_CAMPAIGN, "points": ["续航", "手感"], "changed": False},
+    "campaigns/clue_scheduled": {"id": 1, "clue": 3, "at": WHEN, "heads_up": WHEN, "heads_up_now": False, "minutes": 120,
+                                 "timezone": "Asia/Shanghai", "kocs": 2, "rooms": ["一群", "二群"], "quiet_rooms": ["一群"],
+                                 "heads_up_quiet": True, "quiet_hours": "22:00-08:00", "sample": "猜猜看", "points": False},
+    "campaigns/clue_cancelled": {"id": 1, "clue": 3, "withdrawn": 2, "told": 2},
+    "campaigns/clue": {"text": "猜猜它是什么？"},
+    "campaigns/heads_up": {"name": "bob", "campaign": "新品 X1 预热", "at": WHEN, "timezone": "Asia/Shanghai",
+                           "rooms": ["一群"], "clue": "猜猜它是什么？", "points": ["续航", "手感"]},
+    "campaigns/unknown": {"id": 9},
+    "campaigns/clue_unknown": {"id": 9},
+    "campaigns/not_open": _CAMPAIGN,
+    "campaigns/clue_not_scheduled": {"clue": 3, "status": "posted"},
+    "campaigns/problem_needs_id": {},
+    "campaigns/problem_needs_clue_id": {},
+    "campaigns/problem_name": {"length": 201, "limit": 200},
+    "campaigns/problem_launch": {"text": "十二月"},
+    "campaigns/problem_launch_past": {"day": "2026-11-30", "today": "2026-12-01"},
+    "campaigns/problem_unexpected": {"word": "明天"},
+    "campaigns/problem_keywords": {"count": 21, "limit": 20, "long": ["很长很长"], "length": 30},
+    "campaigns/problem_points": {"count": 9, "limit": 8, "length": 200},
+    "campaigns/problem_when": {"text": "明晚"},
+    "campaigns/problem_needs_at": {},
+    "campaigns/problem_past": {"when": "2026-11-30 10:00", "now": "2026-12-01 09:00"},
+    "campaigns/problem_after_end": {"when": "2027-01-30 10:00", "ends": "2026-12-23 00:00"},
+    "campaigns/problem_no_text": {},
+    "campaigns/problem_text_and_template": {},
+    "campaigns/problem_template_name": {},
+    "campaigns/problem_unknown_template": {"name": "x", "known": ["teaser"]},
+})
+
+# Ignition, rewards and the campaign report (handlers/campaigns/ignition.py, rewards.py, report.py).
+def _ignition_samples() -> dict[str, dict]:
+    from datetime import date
+
+    from handlers.campaigns.ignition import Aftermath, Igniter, Weights
+    from handlers.campaigns.report import ClueAfter, RoomVolume
+    from handlers.campaigns.rewards import Winner
+    from handlers.campaigns.store import CampaignView, Room
+
+    campaign = CampaignView(1, "新品 X1 预热", date(2026, 12, 15), "Asia/Shanghai", WHEN, WHEN, ("新品",), ("续航",),
+                            "open", 1, (Room(1, "room1", "一群", None),))
+    kate = Igniter(3, "kate", True, messages=2, replies=2, mentions=1, volume=7, expected=5.83, keywords=3, joins=1,
+                   score=24.58, people={4, 5, 6, 7})
+    new = Igniter(4, "bob", False, messages=1, volume=2, score=3.0)
+    after = Aftermath(WHEN, 12, 3.5, 6, 4, 1)
+    report = {"campaign": campaign, "start": WHEN, "until": WHEN, "messages": 120, "window": 30,
+              "rooms": [RoomVolume("一群", 80, 20.0, 2.0), RoomVolume("二群", 40, None, 2.0)],
+              "days": [(date(2026, 12, 9), 70, 35.0), (date(2026, 12, 10), 50, None)],
+              "clues": [ClueAfter(3, WHEN, "posted", "猜猜它是什么？", after), ClueAfter(4, WHEN, "scheduled", "第二条", None)],
+              "kocs": [kate], "members": [new],
+              "awards": [{"period": "2026-W50", "rank": 1, "name": "kate", "measure": "participants", "value": 4.0,
+                          "points": 20, "title": "引爆者"}]}
+    winner = Winner(3, "kate", 1, 4.0, 0, 20, "引爆者")
+    rewarded = {"campaign": "新品 X1 预热", "period": "2026-W50", "start": WHEN, "end": WHEN}
+    return {
+        "campaigns/ignition": {"campaign": campaign, "kocs": [kate], "members": [new], "messages": 120, "until": WHEN,
+                               "window": 30, "weights": Weights(3, 2, 2, 1, 5, 0.5)},
+        "campaigns/report": report,
+        "campaigns/report_chart": {"campaign": campaign},
+        "campaigns/rewards_posted": {**rewarded, "winners": [winner, Winner(5, "carol", 2, 3.0, 0, 20, "")]},
+        "campaigns/reward_private": {**rewarded, "winner": winner},
+    }
+
+
+SAMPLES.update(_ignition_samples())
+
+
 # The monthly community report (handlers/reports).
 from handlers.reports.figures import (  # noqa: E402 - next to the samples that use them
     CommunityFigures, FeedbackRow, Helper, KocChange, MonthFigures, ThreadRow, window,
