@@ -282,7 +282,9 @@ async def cancel_clue(ctx: Context, campaign_id: int, clue: ClueView) -> int | N
         return None
     for job_id in (heads_up_job_id(clue.id), clue_job_id(clue.id)):
         await unschedule_job(ctx.db, job_id)
-    await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(status=ClueStatus.CANCELLED.value))
+    if clue.status == ClueStatus.SCHEDULED.value or not await _posts_out(ctx, clue):
+        # A clue that reached some rooms before the rest were withdrawn stays posted: reports count it.
+        await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(status=ClueStatus.CANCELLED.value))
     ctx.uow.after_commit(ctx.services.signals.notify_schedule_changed)
     _LOGGER.info("campaign #%d: clue #%d cancelled, %d waiting messages withdrawn", campaign_id, clue.id, withdrawn)
     return withdrawn
@@ -290,9 +292,18 @@ async def cancel_clue(ctx: Context, campaign_id: int, clue: ClueView) -> int | N
 
 async def _heads_ups_out(ctx: Context, clue: ClueView) -> int:
     """How many KOCs have had this clue's heads-up already (it cannot be taken back)."""
+    return await _gone_out(ctx, heads_up_key(clue.campaign_id, clue.id))
+
+
+async def _posts_out(ctx: Context, clue: ClueView) -> int:
+    """In how many rooms this clue has been posted already."""
+    return await _gone_out(ctx, post_key(clue.campaign_id, clue.id))
+
+
+async def _gone_out(ctx: Context, prefix: str) -> int:
     outbox = schema.outbox
     return (await ctx.db.execute(select(func.count(distinct(outbox.c.dedupe_key))).where(
-        outbox.c.dedupe_key.startswith(heads_up_key(clue.campaign_id, clue.id)),
+        outbox.c.dedupe_key.startswith(prefix),
         outbox.c.status.in_((OutboxStatus.SENT.value, OutboxStatus.SENDING.value))))).scalar_one()
 
 
