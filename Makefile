@@ -35,6 +35,7 @@ test: install
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.outreach
+	$(BIN)/python -m bench.ignition
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(BED)/node_modules

@@ -25,3 +25,4 @@ def hour_bucket(conn: AsyncConnection, column: Any) -> Any:
     if conn.dialect.name == "postgresql":
         return func.to_char(column, "YYYY-MM-DD HH24")
     return func.strftime("%Y-%m-%d %H", column)
+

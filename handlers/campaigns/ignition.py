@@ -24,11 +24,12 @@ from __future__ import annotations
 import json
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+import numpy as np
 from sqlalchemy import String, and_, case, cast, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -69,7 +70,7 @@ class Spark:
     message_id: str  # the platform's
     member_id: int
     community_id: int
-    at: datetime
+    ts: float  # when it was posted, in seconds since 1970 (UTC)
     koc: bool
     replies: int
     mentions: int
@@ -81,8 +82,42 @@ class Spark:
     score: float
 
     @property
+    def at(self) -> datetime:
+        return datetime.fromtimestamp(self.ts, UTC)
+
+    @property
     def lift(self) -> float | None:
         return None if self.expected is None else self.volume - self.expected
+
+
+@dataclass(slots=True)
+class Sparks:
+    """Every measured message's figures, kept by column (cheap for 200,000 messages); a Spark each on demand."""
+
+    ids: list[str] = field(default_factory=list)
+    members: list[int] = field(default_factory=list)
+    rooms: list[int] = field(default_factory=list)
+    times: list[float] = field(default_factory=list)
+    koc: list[bool] = field(default_factory=list)
+    replies: list[int] = field(default_factory=list)
+    mentions: list[int] = field(default_factory=list)
+    volume: list[int] = field(default_factory=list)
+    expected: list[float | None] = field(default_factory=list)
+    participants: list[int] = field(default_factory=list)
+    keywords: list[int] = field(default_factory=list)
+    joins: list[int] = field(default_factory=list)
+    score: list[float] = field(default_factory=list)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def __getitem__(self, i: int) -> Spark:
+        return Spark(self.ids[i], self.members[i], self.rooms[i], self.times[i], self.koc[i], self.replies[i],
+                     self.mentions[i], self.volume[i], self.expected[i], self.participants[i], self.keywords[i],
+                     self.joins[i], self.score[i])
+
+    def __iter__(self) -> Iterator[Spark]:
+        return (self[i] for i in range(len(self.ids)))
 
 
 @dataclass(slots=True)
@@ -131,7 +166,7 @@ class Aftermath:
 class Measured:
     """A campaign's ignition over a period, and the log it was read from."""
 
-    sparks: list[Spark]
+    sparks: Sparks
     kocs: list[Igniter]  # best first
     members: list[Igniter]
     messages: int  # discussion messages read in the campaign's rooms
@@ -157,15 +192,31 @@ class _Room:
     members: list[int] = field(default_factory=list)
     ids: list[str] = field(default_factory=list)
     keyword_sums: list[int] = field(default_factory=lambda: [0])  # prefix sums of keyword messages
+    keyword_at: dict[int, list[int]] = field(default_factory=dict)  # author -> indices of their keyword messages
     mentions: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # platform id -> (time, author)
     joins: list[float] = field(default_factory=list)
     hourly: list[float] | None = None  # usual messages per hour, by local hour; None: no baseline
+    _hours: dict[int, int] = field(default_factory=dict)  # UTC hour number -> local hour of day
+
+    def local_hour(self, utc_hour: int) -> int:
+        """The local hour of day of an hour counted from 1970 (UTC)."""
+        hour = self._hours.get(utc_hour)
+        if hour is None:
+            hour = self._hours[utc_hour] = datetime.fromtimestamp(utc_hour * 3600, self.zone).hour
+        return hour
 
     def expected(self, start: float, seconds: float) -> float | None:
         if self.hourly is None:
             return None
-        hour = datetime.fromtimestamp(start, self.zone).hour
-        return self.hourly[hour] * seconds / 3600
+        return self.hourly[self.local_hour(int(start // 3600))] * seconds / 3600
+
+    def keywords_by_others(self, start: int, end: int, author: int) -> int:
+        """Keyword messages among indices [start, end), the author's own left out."""
+        total = self.keyword_sums[end] - self.keyword_sums[start]
+        own = self.keyword_at.get(author)
+        if total and own:
+            total -= bisect_left(own, end) - bisect_left(own, start)
+        return total
 
 
 @dataclass(slots=True)
@@ -180,10 +231,12 @@ class _Log:
 
     def is_koc(self, member_id: int, at: float) -> bool:
         spans = self.koc_spans.get(member_id)
-        if not spans:
-            return False
-        index = bisect_right(spans, (at, True)) - 1  # the last change at or before `at` (the first is at -inf)
-        return index >= 0 and spans[index][1]
+        return spans is not None and _koc_at(spans, at)
+
+
+def _koc_at(spans: list[tuple[float, bool]], at: float) -> bool:
+    index = bisect_right(spans, (at, True)) - 1  # the last change at or before `at` (the first is at -inf)
+    return index >= 0 and spans[index][1]
 
 
 def _discussion(messages: object) -> object:
@@ -214,15 +267,19 @@ async def read_log(conn: AsyncConnection, campaign: CampaignView, section: Campa
     authors: dict[str, int] = {}
     quotes: list[tuple[str, int]] = []
     rows = await conn.execute(
-        select(m.c.platform_msg_id, m.c.community_id, m.c.member_id, m.c.received_at, m.c.quote_msg_id,
+        select(m.c.platform_msg_id, m.c.community_id, m.c.member_id, cast(m.c.received_at, String),
+               m.c.quote_msg_id,
                case((mentions_text == "[]", None), else_=mentions_text).label("mentions"),
                case((keyword, 1), else_=0).label("keyword"))
         .where(m.c.community_id.in_(room_ids), m.c.received_at >= campaign.starts_at, m.c.received_at < until,
                _discussion(m), not_bot)
         .order_by(m.c.community_id, m.c.received_at, m.c.id))
-    for msg_id, community_id, member_id, received_at, quote_id, mentioned, is_keyword in rows:
+    parse = datetime.fromisoformat
+    for msg_id, community_id, member_id, stamp, quote_id, mentioned, is_keyword in rows:
         room = rooms[community_id]
-        at = received_at.timestamp()
+        at = (parse(stamp) - _EPOCH).total_seconds()  # the stored naive UTC as text: 5x cheaper than datetimes
+        if is_keyword:
+            room.keyword_at.setdefault(member_id, []).append(len(room.times))
         room.times.append(at)
         room.members.append(member_id)
         room.ids.append(msg_id)
@@ -315,47 +372,155 @@ async def _koc_spans(conn: AsyncConnection, stages: dict[int, str]) -> dict[int,
     return spans
 
 
+def _room_arrays(room: _Room, window: float) -> tuple[list[int], list[int], list[int], list[float] | None]:
+    """For every message of the room at once: the end of its window (an index), the keyword messages
+    and the joins in it, and the room's usual number of messages for it (None: no baseline)."""
+    times = np.asarray(room.times, dtype=np.float64)
+    ends = np.searchsorted(times, times + window, side="right")
+    sums = np.asarray(room.keyword_sums, dtype=np.int64)
+    keywords = sums[ends] - sums[np.arange(1, len(times) + 1)]
+    if room.joins:
+        joins_at = np.asarray(room.joins, dtype=np.float64)
+        joins = np.searchsorted(joins_at, times + window, side="right") - np.searchsorted(joins_at, times, side="right")
+    else:
+        joins = np.zeros(len(times), dtype=np.int64)
+    expected = None
+    if room.hourly is not None and len(times):
+        utc_hours = (times // 3600).astype(np.int64)
+        unique, positions = np.unique(utc_hours, return_inverse=True)
+        local = np.asarray([room.local_hour(int(h)) for h in unique], dtype=np.int64)[positions]
+        expected = (np.asarray(room.hourly)[local] * (window / 3600)).tolist()
+    return ends.tolist(), keywords.tolist(), joins.tolist(), expected
+
+
 def measure(log: _Log, weights: Weights, *, since: datetime | None = None, before: datetime | None = None) -> Measured:
-    """Every message's figures (those posted in [since, before) when given), and each member's sums."""
+    """Every message's figures (those posted in [since, before) when given), and each member's sums.
+
+    Per room, what is plain arithmetic over the message times (window ends, keyword and join counts,
+    the usual rate) is computed for all messages at once; one loop adds what needs each message (who
+    took part, the author's own keywords and mentions, the part of the window the author's earlier
+    ones did not cover); the scores and the members' sums are then added up by column."""
     window = log.window
-    sparks: list[Spark] = []
-    igniters: dict[tuple[int, bool], Igniter] = {}
-    covered: dict[tuple[int, int], tuple[int, float]] = {}  # (member, room) -> (last index counted, its time)
+    sparks = Sparks()
+    keys: dict[int, int] = {}  # member * 2 + (1 if as a KOC) -> igniter number
+    key_of: list[int] = []  # per message
+    people_of: list[set[int]] = []  # per igniter
+    union: list[list] = [[], [], [], [], []]  # per message: volume, keywords, mentions, joins, expected not yet counted
     total = 0
     low = since.timestamp() if since else float("-inf")
     high = before.timestamp() if before else float("inf")
+    platform_ids, replies_of, koc_spans = log.platform_ids, log.replies, log.koc_spans
     for community_id, room in log.rooms.items():
-        times, members, ids, sums = room.times, room.members, room.ids, room.keyword_sums
+        times, members, ids, joins_at = room.times, room.members, room.ids, room.joins
         total += len(times)
         first, last = bisect_left(times, low), bisect_left(times, high)
+        if first == last:
+            continue
+        ends, keyword_counts, join_counts, usual = _room_arrays(room, window)
+        own_keywords, marks_of = room.keyword_at, room.mentions
+        covered: dict[int, tuple[int, float]] = {}  # author -> (first index not counted yet, time counted up to)
+        u_volume, u_keywords, u_mentions, u_joins, u_expected = union
         for i in range(first, last):
-            at, author = times[i], members[i]
-            end = bisect_right(times, at + window, lo=i + 1)
-            people = {members[k] for k in range(i + 1, end)}
+            at, author, end = times[i], members[i], ends[i]
+            until = at + window
+            people = set(members[i + 1:end])
             people.discard(author)
-            own_keywords = sum(1 for k in range(i + 1, end) if members[k] == author and sums[k + 1] > sums[k])
-            keywords = sums[end] - sums[i + 1] - own_keywords
-            mentions = _mentions(room, log.platform_ids.get(author), author, at, at + window)
-            joins = bisect_right(room.joins, at + window) - bisect_right(room.joins, at)
-            expected = room.expected(at, window)
-            volume = end - i - 1
-            replies = log.replies.get(ids[i], 0)
-            koc = log.is_koc(author, at)
-            score = weights.score(replies, mentions, len(people), keywords, joins,
-                                  None if expected is None else volume - expected)
-            spark = Spark(ids[i], author, community_id, datetime.fromtimestamp(at, UTC), koc, replies, mentions,
-                          volume, expected, len(people), keywords, joins, score)
-            sparks.append(spark)
-            igniter = igniters.get((author, koc))
-            if igniter is None:
-                igniter = igniters[(author, koc)] = Igniter(author, log.names.get(author, ""), koc)
-            _add(igniter, spark, room, covered, (author, community_id), i, end, people, window,
-                 log.platform_ids.get(author))
-    for igniter in igniters.values():
+            keywords = keyword_counts[i]
+            if keywords and author in own_keywords:
+                keywords = room.keywords_by_others(i + 1, end, author)
+            platform_id = platform_ids.get(author)
+            mentions = _mentions(room, platform_id, author, at, until) if platform_id in marks_of else 0
+            joins = join_counts[i]
+            expected = None if usual is None else usual[i]
+            spans = koc_spans.get(author)
+            koc = spans is not None and _koc_at(spans, at)
+            key = keys.get(author * 2 + koc)
+            if key is None:
+                key = keys[author * 2 + koc] = len(people_of)
+                people_of.append(set())
+            if people:
+                people_of[key] |= people
+            key_of.append(key)
+            sparks.koc.append(koc)
+            sparks.replies.append(replies_of.get(ids[i], 0))
+            sparks.mentions.append(mentions)
+            sparks.expected.append(expected)
+            sparks.participants.append(len(people))
+            sparks.keywords.append(keywords)
+            sparks.joins.append(joins)
+            # The author's sums count only the part of this window their earlier windows did not cover.
+            done = covered.get(author)
+            if done is None or done[1] <= at:
+                u_volume.append(end - i - 1)
+                u_keywords.append(keywords)
+                u_mentions.append(mentions)
+                u_joins.append(joins)
+                u_expected.append(expected)
+                covered[author] = (end, until)
+                continue
+            done_index, done_time = done
+            start = max(i + 1, done_index)
+            u_volume.append(max(end - start, 0))
+            u_keywords.append(room.keywords_by_others(start, end, author) if keywords and end > start else 0)
+            u_mentions.append(_mentions(room, platform_id, author, done_time, until) if mentions else 0)
+            u_joins.append(bisect_right(joins_at, until) - bisect_right(joins_at, done_time) if joins else 0)
+            u_expected.append(room.expected(done_time, until - done_time))
+            covered[author] = (max(end, done_index), until)
+        sparks.ids.extend(ids[first:last])
+        sparks.members.extend(members[first:last])
+        sparks.rooms.extend([community_id] * (last - first))
+        sparks.times.extend(times[first:last])
+        sparks.volume.extend([ends[i] - i - 1 for i in range(first, last)])
+    return _ranked(log, weights, sparks, keys, key_of, people_of, union, total)
+
+
+def _figures(weights: Weights, replies: np.ndarray, mentions: np.ndarray, people: np.ndarray, keywords: np.ndarray,
+             joins: np.ndarray, volume: np.ndarray, expected: np.ndarray) -> np.ndarray:
+    """The score, by column; `expected` is NaN where there is no baseline (no lift then)."""
+    lift = np.nan_to_num(np.maximum(volume - expected, 0.0), nan=0.0)
+    return (weights.replies * replies + weights.mentions * mentions + weights.participants * people
+            + weights.keywords * keywords + weights.joins * joins + weights.lift * lift)
+
+
+def _column(values: list, dtype: type = np.float64) -> np.ndarray:
+    return np.asarray([np.nan if v is None else v for v in values] if dtype is np.float64 else values, dtype=dtype)
+
+
+def _ranked(log: _Log, weights: Weights, sparks: Sparks, keys: dict[int, int], key_of: list[int],
+            people_of: list[set[int]], union: list[list], total: int) -> Measured:
+    if not sparks.ids:
+        return Measured(sparks, [], [], total, log)
+    replies, mentions = np.asarray(sparks.replies), np.asarray(sparks.mentions)
+    score = _figures(weights, replies, mentions, np.asarray(sparks.participants), np.asarray(sparks.keywords),
+                     np.asarray(sparks.joins), np.asarray(sparks.volume, dtype=np.float64), _column(sparks.expected))
+    sparks.score = score.tolist()
+    groups, count = np.asarray(key_of), len(people_of)
+
+    def summed(values: np.ndarray | list) -> np.ndarray:
+        return np.bincount(groups, weights=np.asarray(values, dtype=np.float64), minlength=count)
+
+    u_volume, u_keywords, u_mentions, u_joins, u_expected = union
+    expected_parts = _column(u_expected)
+    has_expected = np.bincount(groups, weights=~np.isnan(expected_parts), minlength=count) > 0
+    sums = {"messages": np.bincount(groups, minlength=count), "replies": summed(replies),
+            "volume": summed(u_volume), "keywords": summed(u_keywords), "mentions": summed(u_mentions),
+            "joins": summed(u_joins), "expected": summed(np.nan_to_num(expected_parts, nan=0.0))}
+    order = np.lexsort((-score, groups))  # by igniter, best message first
+    best = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]
+    best_of = dict(zip(groups[best].tolist(), best.tolist(), strict=True))
+    igniters = []
+    for combined, k in keys.items():
+        member_id, koc = combined // 2, bool(combined % 2)
+        expected = float(sums["expected"][k]) if has_expected[k] else None
+        igniter = Igniter(member_id, log.names.get(member_id, ""), koc, messages=int(sums["messages"][k]),
+                          replies=int(sums["replies"][k]), mentions=int(sums["mentions"][k]),
+                          volume=int(sums["volume"][k]), expected=expected, keywords=int(sums["keywords"][k]),
+                          joins=int(sums["joins"][k]), best=sparks[best_of[k]], people=people_of[k])
         igniter.score = weights.score(igniter.replies, igniter.mentions, igniter.participants, igniter.keywords,
                                       igniter.joins, igniter.lift)
-    ranked = sorted(igniters.values(), key=lambda g: (-g.score, g.member_id))
-    return Measured(sparks, [g for g in ranked if g.koc], [g for g in ranked if not g.koc], total, log)
+        igniters.append(igniter)
+    igniters.sort(key=lambda g: (-g.score, g.member_id))
+    return Measured(sparks, [g for g in igniters if g.koc], [g for g in igniters if not g.koc], total, log)
 
 
 def _mentions(room: _Room, platform_id: str | None, author: int, start: float, end: float) -> int:
@@ -365,35 +530,12 @@ def _mentions(room: _Room, platform_id: str | None, author: int, start: float, e
     marks = room.mentions.get(platform_id)
     if not marks:
         return 0
-    lo, hi = bisect_right(marks, (start, float("inf"))), bisect_right(marks, (end, float("inf")))
+    lo, hi = bisect_right(marks, (start, _LAST)), bisect_right(marks, (end, _LAST))
     return sum(1 for k in range(lo, hi) if marks[k][1] != author)
 
 
-def _add(igniter: Igniter, spark: Spark, room: _Room, covered: dict[tuple[int, int], tuple[int, float]],
-         key: tuple[int, int], i: int, end: int, people: set[int], window: float, platform_id: str | None) -> None:
-    """Add a message to its author's sums, counting only the part of its window not counted yet."""
-    igniter.messages += 1
-    igniter.replies += spark.replies
-    igniter.people |= people
-    if igniter.best is None or spark.score > igniter.best.score:
-        igniter.best = spark
-    at = room.times[i]
-    last_index, last_time = covered.get(key, (i, at))
-    start_index = max(i + 1, last_index)
-    start_time = max(at, last_time)
-    new_end_time = at + window
-    if end > start_index:
-        author = spark.member_id
-        members, sums = room.members, room.keyword_sums
-        igniter.volume += end - start_index
-        igniter.keywords += sum(1 for k in range(start_index, end) if members[k] != author and sums[k + 1] > sums[k])
-    if new_end_time > start_time:
-        igniter.mentions += _mentions(room, platform_id, spark.member_id, start_time, new_end_time)
-        igniter.joins += bisect_right(room.joins, new_end_time) - bisect_right(room.joins, start_time)
-        expected = room.expected(start_time, new_end_time - start_time)
-        if expected is not None:
-            igniter.expected = (igniter.expected or 0.0) + expected
-    covered[key] = (max(end, start_index), max(new_end_time, start_time))
+_LAST = float("inf")
+_EPOCH = datetime(1970, 1, 1)
 
 
 def aftermath(log: _Log, at: datetime) -> Aftermath:
