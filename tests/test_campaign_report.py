@@ -1,0 +1,160 @@
+"""/campaign ignition, /campaign report (text and chart), the weekly ignition rewards, and the CLI report."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from PIL import Image as Picture
+from sqlalchemy import select
+
+from bot import charts
+from bot.app import App
+from bot.clock import FakeClock
+from bot.db import schema
+from bot.transports.memory import InMemoryTransport
+from handlers.campaigns.tables import awards
+from handlers.recognition.tables import ledger, title_events
+from tests.support import Chat, make_message, rows
+from tests.test_campaign_ignition import SHANGHAI, baseline, conversation, create_campaign, local, member_id
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    return {"campaigns": {"rewards": [
+        {"period": "week", "rank_by": "participants", "who": "koc", "top": 3, "points": 20, "title": "引爆者"},
+        {"period": "week", "rank_by": "score", "who": "members", "top": 1, "points": 5, "title": ""},
+    ]}}
+
+
+@pytest.fixture
+async def campaign(app: App, clock: FakeClock, chat: Chat) -> int:
+    await baseline(app, clock, chat)
+    clock.set(local(2, 9))
+    await chat.say("mod", "/koc promote @kate 私域")
+    campaign_id = await create_campaign(app, keywords=("新品", "X1"))
+    await conversation(chat, clock)
+    return campaign_id
+
+
+async def test_ignition_ranks_kocs_and_members_apart_with_each_factor(campaign: int, chat: Chat,
+                                                                       clock: FakeClock) -> None:
+    clock.set(local(10, 9))
+    [answer] = await chat.dm("mod", f"/活动 引爆 {campaign}")
+    kocs, members = answer.split("普通成员：")
+    assert "1. kate：24.6 分 · 2 条消息 · 回复 2 · 被@ 1 · 参与 4 人 · 关键词 3 · 新入群 1 · 随后讨论 7 条（平时约 5.8，+1.2）" in kocs
+    assert "kate" not in members and "1. bob：" in members
+    assert "共 8 条讨论消息" in kocs
+
+
+async def test_the_report_is_text_and_a_chart_sent_as_a_picture(campaign: int, chat: Chat, clock: FakeClock,
+                                                               transport: InMemoryTransport) -> None:
+    clock.set(local(10, 9))
+    transport.inject(make_message(f"/campaign report {campaign}", "mod", None))
+    await chat.app.drain()
+    [text, picture] = transport.take()
+    assert text.image is None and picture.image is not None
+    assert "讨论消息共 8 条" in text.text
+    # Two days measured; the room usually has 7 + 1/7 messages a day (7 at 10 o'clock, zed's first at 9).
+    assert "· Playground：8 条，平时同期约 14 条，0.6 倍" in text.text
+    assert "· 12-09：8 条（平时约 7）" in text.text
+    assert "1. kate：24.6 分" in text.text
+    assert picture.image.name == f"campaign-{campaign}.png"
+    image = Picture.open(io.BytesIO(picture.image.data))
+    image.load()
+    assert (image.format, image.size) == ("PNG", (charts.WIDTH, charts.HEIGHT))
+    assert [entry.action for entry in await rows(chat.app, schema.audit_log)][-1] == "campaign report"
+
+
+async def test_a_member_is_refused_and_a_wrong_number_is_explained(campaign: int, chat: Chat) -> None:
+    [refused] = await chat.dm("bob", f"/活动 报告 {campaign}")
+    assert "只有社群运营可以使用" in refused
+    [entry] = [e for e in await rows(chat.app, schema.audit_log) if e.action == "campaign report"]
+    assert entry.outcome == "refused"
+    [unknown] = await chat.dm("mod", "/活动 报告 99")
+    assert "#99" in unknown
+    [missing] = await chat.dm("mod", "/活动 引爆")
+    assert "编号" in missing
+
+
+async def test_weekly_rewards_go_through_the_ledger_once_per_period(campaign: int, app: App, chat: Chat,
+                                                                    clock: FakeClock,
+                                                                    transport: InMemoryTransport) -> None:
+    transport.take()
+    await app.advance_to(datetime(2026, 12, 14, 10, 1, tzinfo=SHANGHAI))  # Monday after the first week
+    kate, bob = await member_id(app, "kate"), await member_id(app, "bob")
+    given = await rows(app, awards)
+    assert [(a.period, a.rule, a.member_id, a.rank, a.value) for a in given] == [
+        ("2026-W50", 0, kate, 1, 4.0), ("2026-W50", 1, bob, 1, pytest.approx(given[1].value))]
+    points = await rows(app, ledger, ledger.c.source == "campaign")
+    assert sorted((p.member_id, p.amount, p.key) for p in points) == sorted([
+        (kate, 20, f"campaign:{campaign}:2026-W50:0:{kate}"), (bob, 5, f"campaign:{campaign}:2026-W50:1:{bob}")])
+    titles = await rows(app, title_events, title_events.c.member_id == kate)
+    assert [(t.title, t.granted) for t in titles] == [("引爆者", True)]
+    sent = [m.text for m in transport.take()]
+    assert sum("第 1 名引爆者" in text for text in sent) == 2  # kate and bob, privately
+    assert sum(text.startswith("🔥 「X1 预热」") for text in sent) == 1  # in the campaign's room, once
+    # The next Monday's run (and any rerun) gives nothing twice; the empty second week gives nothing.
+    await app.advance_to(datetime(2026, 12, 21, 10, 1, tzinfo=SHANGHAI))
+    assert len(await rows(app, awards)) == 2
+    assert len(await rows(app, ledger, ledger.c.source == "campaign")) == 2
+    assert not [m for m in transport.take() if "引爆者" in m.text]
+
+
+async def test_a_run_missed_while_the_bot_was_down_is_made_up(campaign: int, app: App, clock: FakeClock) -> None:
+    clock.set(local(16, 12))  # down over Monday the 14th
+    await app.advance_to(local(16, 12, 1))
+    assert [(a.period, a.rank) for a in await rows(app, awards)] == [("2026-W50", 1), ("2026-W50", 1)]
+
+
+async def test_kocbot_report_campaign_writes_the_chart_text_and_every_messages_figures(
+        campaign: int, app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
+    from bot.clock import SystemClock
+
+    monkeypatch.setattr(SystemClock, "now", lambda self: local(10, 9))
+    url = app.services.settings.database_url()
+    out = tmp_path / "out"
+    code = await _run_cli(["report", "campaign", str(campaign), "--out", str(out)], url, tmp_path)
+    assert code == 0
+    written = sorted(p.name for p in out.iterdir())
+    assert written == [f"campaign-{campaign}-messages.csv", f"campaign-{campaign}.png", f"campaign-{campaign}.txt"]
+    assert Picture.open(out / f"campaign-{campaign}.png").size == (charts.WIDTH, charts.HEIGHT)
+    table = list(csv.DictReader(io.StringIO((out / f"campaign-{campaign}-messages.csv").read_text(encoding="utf-8"))))
+    assert len(table) == 8
+    m1 = next(r for r in table if r["message_id"] == "m1")
+    assert {k: m1[k] for k in ("local_time", "member", "koc", "score", "replies", "mentions", "volume", "expected",
+                               "lift", "participants", "keywords", "joins")} == {
+        "local_time": "2026-12-09 10:00:00", "member": "kate", "koc": "yes", "score": "18.75", "replies": "1",
+        "mentions": "1", "volume": "5", "expected": "3.5", "lift": "1.5", "participants": "3", "keywords": "2",
+        "joins": "1"}
+    assert "讨论消息共 8 条" in (out / f"campaign-{campaign}.txt").read_text(encoding="utf-8")
+    assert await _run_cli(["report", "campaign", "abc", "--out", str(out)], url, tmp_path) == 1
+    assert "by its number" in capsys.readouterr().err
+
+
+async def _run_cli(args: list[str], url: str, data_dir: Path) -> int:
+    """`kocbot ARGS` in this process (its own event loop runs in a worker thread)."""
+    import asyncio
+
+    from bot import cli
+
+    env = {"KOCBOT_DATABASE__URL": url}
+    return await asyncio.to_thread(_main_with_env, cli, ["--data-dir", str(data_dir), *args], env)
+
+
+def _main_with_env(cli, argv: list[str], env: dict) -> int:  # noqa: ANN001 - the module
+    import os
+
+    saved = {k: os.environ.get(k) for k in env}
+    os.environ.update(env)
+    try:
+        return cli.main(argv)
+    finally:
+        for k, v in saved.items():
+            if v is None:
+                os.environ.pop(k, None)
+            else:
+                os.environ[k] = v
