@@ -25,14 +25,14 @@ from handlers.campaigns.config import CampaignsSection
 from handlers.campaigns.store import CampaignView
 from handlers.campaigns.tables import ClueStatus, awards, campaigns, clues
 
-MAX_LINES = 8  # rooms drawn one by one; the others are summed in one line
+MAX_LINES = 8  # rooms drawn one by one (the busiest); the others are averaged in one line
 HOURLY_UP_TO = timedelta(days=3)  # a shorter campaign is charted per hour, a longer one per day
 # Chart labels (short, so kept here rather than in templates), by locale.
 CHART_TEXT = {
     "zh_CN": {"title": "「{name}」讨论量（每{unit}消息数，虚线为平时水平）", "hour": "小时", "day": "天",
-              "axis": "消息数", "others": "其他 {n} 个群", "clue": "线索 #{id}", "empty": "还没有消息"},
+              "axis": "消息数", "others": "其他 {n} 个群（平均）", "clue": "线索 #{id}", "empty": "还没有消息"},
     "en": {"title": "{name}: discussion (messages per {unit}; dashed: the usual level)", "hour": "hour",
-           "day": "day", "axis": "messages", "others": "{n} other rooms", "clue": "clue #{id}",
+           "day": "day", "axis": "messages", "others": "{n} other rooms (average)", "clue": "clue #{id}",
            "empty": "no messages yet"},
 }
 
@@ -156,9 +156,9 @@ def chart(report: CampaignReport, locale: str) -> bytes:
         usual = None if logged.hourly is None else sum(logged.hourly) / (24 if hourly else 1)
         lines.append(charts.Line(room.label, [(b, per_room[room.community_id][b]) for b in buckets], baseline=usual))
     rest = ranked[MAX_LINES:]
-    if rest:
+    if rest:  # their average: a sum would dwarf the rooms drawn one by one
         lines.append(charts.Line(text["others"].format(n=len(rest)),
-                                 [(b, sum(per_room[r.community_id][b] for r in rest)) for b in buckets]))
+                                 [(b, sum(per_room[r.community_id][b] for r in rest) / len(rest)) for b in buckets]))
     marks = [charts.Mark(c.at, text["clue"].format(id=c.id)) for c in report.clues if c.after is not None]
     title = text["title"].format(name=campaign.name, unit=text["hour" if hourly else "day"])
     return charts.timeline(title, lines if report.measured.messages else [], zone=zone, marks=marks,
