@@ -8,7 +8,7 @@ For a message posted at t in a campaign room, its window is (t, t + window]. Its
   local hour, divided by the days the room was observed); lift = volume - expected;
 - participants: distinct other members posting in the window;
 - keywords: messages in the window, by others, using a campaign keyword;
-- joins: members who joined the room in the window.
+- joins: members who joined the room in the window (or at the instant of the message).
 score = w_replies*replies + w_mentions*mentions + w_participants*participants + w_keywords*keywords
         + w_joins*joins + w_lift*max(0, lift)
 
@@ -381,7 +381,8 @@ def _room_arrays(room: _Room, window: float) -> tuple[list[int], list[int], list
     keywords = sums[ends] - sums[np.arange(1, len(times) + 1)]
     if room.joins:
         joins_at = np.asarray(room.joins, dtype=np.float64)
-        joins = np.searchsorted(joins_at, times + window, side="right") - np.searchsorted(joins_at, times, side="right")
+        # A join at the very instant of the message counts as following it (the playground's clock stands still).
+        joins = np.searchsorted(joins_at, times + window, side="right") - np.searchsorted(joins_at, times, side="left")
     else:
         joins = np.zeros(len(times), dtype=np.int64)
     expected = None
@@ -545,11 +546,11 @@ def aftermath(log: _Log, at: datetime) -> Aftermath:
     expected: float | None = None
     people: set[int] = set()
     for room in log.rooms.values():
-        lo, hi = bisect_right(room.times, start), bisect_right(room.times, start + log.window)
+        lo, hi = bisect_left(room.times, start), bisect_right(room.times, start + log.window)  # from the drop on
         volume += hi - lo
         keywords += room.keyword_sums[hi] - room.keyword_sums[lo]
         people.update(room.members[lo:hi])
-        joins += bisect_right(room.joins, start + log.window) - bisect_right(room.joins, start)
+        joins += bisect_right(room.joins, start + log.window) - bisect_left(room.joins, start)
         usual = room.expected(start, log.window)
         if usual is not None:
             expected = (expected or 0.0) + usual

@@ -73,8 +73,13 @@ class CampaignReport:
         zone = self.campaign.zone
         return {"campaign": self.campaign, "start": self.campaign.starts_at.astimezone(zone), "until": self.until,
                 "rooms": self.rooms, "days": self.days, "clues": self.clues, "awards": self.awards,
-                "kocs": self.measured.kocs[:top], "members": self.measured.members[:top],
+                "kocs": igniting(self.measured.kocs, top), "members": igniting(self.measured.members, top),
                 "messages": self.measured.messages, "window": int(self.measured.log.window // 60)}
+
+
+def igniting(igniters: list[ignition.Igniter], top: int) -> list[ignition.Igniter]:
+    """The first `top` who started something (a score of 0 started nothing: not listed)."""
+    return [igniter for igniter in igniters[:top] if igniter.score > 0]
 
 
 async def build(conn: AsyncConnection, campaign: CampaignView, section: CampaignsSection,
@@ -204,8 +209,8 @@ async def show_ignition(ctx: Context, cmd: Invocation) -> None:
     campaign = await _campaign(ctx, cmd)
     section: CampaignsSection = ctx.settings.campaigns
     measured = await ignition.measure_campaign(ctx.db, campaign, section, ctx.now)
-    await ctx.reply_privately("campaigns/ignition", campaign=campaign, kocs=measured.kocs[:section.top_shown],
-                              members=measured.members[:section.top_shown], messages=measured.messages,
+    await ctx.reply_privately("campaigns/ignition", campaign=campaign, kocs=igniting(measured.kocs, section.top_shown),
+                              members=igniting(measured.members, section.top_shown), messages=measured.messages,
                               until=campaign.measured_until(ctx.now).astimezone(campaign.zone),
                               window=section.window_minutes, weights=ignition.Weights.of(section))
 
