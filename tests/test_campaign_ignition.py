@@ -155,3 +155,29 @@ async def test_the_usual_rate_is_that_hours_and_a_new_room_has_none(app: App, cl
     assert (afternoon.volume, afternoon.expected, afternoon.lift) == (1, 0.0, 1.0)  # nobody usually talks at 15:00
     fresh = next(s for s in measured.sparks if s.community_id != afternoon.community_id)
     assert (fresh.volume, fresh.expected, fresh.lift) == (0, None, None)  # too new to know its usual rate
+
+
+async def test_the_bots_own_messages_echoed_back_are_not_discussion(app: App, clock: FakeClock, chat: Chat) -> None:
+    await baseline(app, clock, chat)
+    campaign_id = await create_campaign(app)
+    clock.set(local(9, 20))
+    await chat.say("kate", "今晚有线索吗？")
+    clock.set(local(9, 20, 1))
+    await chat.say("bob", "等等看")
+    # The bot's clue, as WeChat echoes it back: logged like any message, sent through the outbox.
+    async with app.engine.begin() as conn:
+        await conn.execute(insert(schema.outbox).values(
+            created_at=local(9, 20, 2), not_before=local(9, 20, 2), status="sent", room_platform_id="playground",
+            text="线索", mentions=[], template="campaigns/clue", locale="zh_CN", attempts=1,
+            sent_at=local(9, 20, 2), platform_msg_id="echo-1"))
+    clock.set(local(9, 20, 2))
+    await chat.send(make_message("线索", "kocbot-account", message_id="echo-1"))
+    async with app.engine.connect() as conn:
+        campaign = await store.load(conn, campaign_id)
+        assert campaign is not None
+        measured = await ignition.measure_campaign(conn, campaign, app.services.settings.campaigns,
+                                                   local(10, 9).astimezone(UTC))
+    assert "kocbot-account" not in [i.name for i in measured.kocs + measured.members]
+    kate = await member_id(app, "kate")
+    first = next(s for s in measured.sparks if s.member_id == kate)
+    assert (first.volume, first.participants) == (1, 1)  # bob only
