@@ -458,8 +458,9 @@ SAMPLES.update(_ignition_samples())
 
 # The monthly community report (handlers/reports).
 from handlers.reports.figures import (  # noqa: E402 - next to the samples that use them
-    CommunityFigures, FeedbackRow, Helper, KocChange, MonthFigures, ThreadRow, window,
+    CommunityFigures, FeedbackRow, Helper, KocChange, MonthFigures, ThreadRow,
 )
+from handlers.reports.month import window  # noqa: E402
 
 _MONTH = window("2026-11", WHEN, "Asia/Shanghai")
 _REPORT = MonthFigures(

@@ -9,6 +9,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from bot.cli import main
 from bot.db import schema
 from handlers.koc.tables import agreements, koc_events
@@ -27,6 +29,12 @@ ANSWERS = ["每月 2 篇测评笔记", "每两周一篇", "版权归作者，品
 TERMS = ("交付内容：每月 2 篇测评笔记\n发布频率：每两周一篇\n内容归属：版权归作者，品牌可转载并注明出处\n"
          "合作期：2026-12-01 至 2027-02-28\n交付日期：2026-12-10、2027-01-10\n"
          "付款安排：\n· 2026-12-20 首期稿费 50%\n· 2027-02-28 尾款 50%")
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    # Not about the moderators' monthly report (its own job on each 1st; see tests/test_monthly_report.py).
+    return {"scheduler": {"jobs": {"monthly_report": {"enabled": False}}}}
 
 
 async def record(chat: Chat, answers: list[str] = ANSWERS) -> list[str]:

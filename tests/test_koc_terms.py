@@ -5,12 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from handlers.koc.tables import koc_events, title_terms
 from handlers.recognition.ledger import titles_held
 from tests.support import Chat, rows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 TITLE = "荣誉产品顾问"
+
+
+@pytest.fixture
+def settings_overrides() -> dict:
+    # Not about the moderators' monthly report (its own job on each 1st; see tests/test_monthly_report.py).
+    return {"scheduler": {"jobs": {"monthly_report": {"enabled": False}}}}
 
 
 def at(month: int, day: int, year: int = 2026, hour: int = 10) -> datetime:

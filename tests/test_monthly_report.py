@@ -18,18 +18,21 @@ from bot import charts
 from bot.bootstrap import open_app
 from bot.cli import EXIT_INPUT, main
 from bot.db import schema
+from bot.config import load_settings
 from bot.db.engine import create_engine
 from bot.events import OutgoingMessage
-from handlers import REGISTRIES
+from handlers import REGISTRIES, config_sections
 from handlers.feedback.tables import history as fb_history
 from handlers.feedback.tables import items as fb_items
 from handlers.koc.tables import koc_events
 from handlers.recognition.tables import actions, revocations, thanks
-from handlers.reports.figures import Day, month_figures, window
+from handlers.reports.figures import Day
+from handlers.reports.month import window
+from handlers.reports.queries import month_figures
 from handlers.threads.tables import events as thread_events
 from handlers.threads.tables import rooms as thread_rooms
 from handlers.threads.tables import threads
-from tests.support import Chat, rows
+from tests.support import Chat, make_message, rows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 COMMUNITIES = [{"id": "playground", "name": "新品体验一群"}, {"id": "two", "name": "二群"}]
@@ -248,3 +251,194 @@ async def test_on_the_1st_the_moderators_get_last_month_once_even_after_a_restar
         assert [(r.run_time, r.outcome) for r in runs] == [(at(1, 9, month=12), "done")]
     finally:
         await app.close()
+
+
+NOVEMBER_EN = """📊 Community report, November 2026
+
+👥 Communities: 8 messages; 3 members wrote
+· 新品体验一群: 4 members at the end of the month (3 joined, 1 left), 5 messages from 3 members
+· 二群: 1 member at the end of the month (1 joined, 1 left), 3 messages from 2 members
+
+🙏 Thanks: members thanked each other 5 times
+Top helpers: bob (4), alice (1)
+
+💡 Feedback: 4 received, 2 adopted, 2 shipped
+Median time to first response: 18 hours (3 answered, 1 not answered at the end of the month)
+
+🧵 Issue threads: 3 opened, 3 resolved, median time to resolution 48 hours; 3 still open at the end of the month
+
+⭐ KOCs: 1 promoted (carol); 1 back (bob); 1 resting (bob); 1 exited (dave); 2 new candidates (carol and erin)
+At the end of the month: 2 active KOCs, 1 candidate, 0 resting, 1 in the hall of fame"""
+
+
+async def test_with_a_moderators_room_it_is_posted_there_in_the_room_s_language(tmp_path, database_url, clock, transport) -> None:  # noqa: ANN001
+    settings = load_settings(environ={}, data_dir=tmp_path, capability_sections=config_sections(), overrides={
+        "database": {"url": database_url}, "reports": {"room": "mods"},
+        "communities": [*COMMUNITIES, {"id": "mods", "name": "运营群", "locale": "en"}]})
+    app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
+    await app.start()
+    try:
+        await seed(app.engine)
+        await app.drain()
+        sent = transport.take()
+    finally:
+        await app.close()
+    assert [(m.room_id, m.text) for m in sent if not m.image] == [("mods", NOVEMBER_EN)]  # not among the communities
+    assert [(m.room_id, m.text) for m in sent if m.image] == [
+        ("mods", "📈 Messages and members who wrote, per community, November 2026"),
+        ("mods", "📈 Thanks, feedback and issue threads per community, November 2026"),
+        ("mods", "📈 Messages and members who wrote, day by day (every community), November 2026")]
+    assert [size for _, _, size in pictures(sent)] == [SIZE] * 3
+
+
+async def ask(chat: Chat, sender: str, text: str) -> list[OutgoingMessage]:
+    chat.transport.inject(make_message(text, sender))
+    await chat.app.drain()
+    return chat.transport.take()
+
+
+DECEMBER_SO_FAR = """📊 2026 年 12 月社群月报（截至 12-01 09:00，本月还没有结束）
+
+👥 社群：共 1 条消息，1 人发过言
+· 新品体验一群：目前 4 位成员（新加入 0，退出 0），1 条消息，1 人发言
+· 二群：目前 2 位成员（新加入 1，退出 0），0 条消息，0 人发言
+
+🙏 感谢：群友之间感谢了 0 次
+
+💡 反馈：收到 1 条，采纳 0 条，上线 0 条
+本月收到的 1 条目前都还没有回复
+
+🧵 问题：新开 1 个，解决 0 个；目前还有 4 个没有解决
+
+⭐ KOC：新候选 1 位（alice）
+目前活跃 KOC 2 位，候选 2 位，休息中 0 位，名人堂 1 位"""
+
+
+async def test_a_moderator_gets_any_month_privately_on_demand(chat: Chat, app) -> None:  # noqa: ANN001
+    await app.drain()  # the 1st's run: November is empty yet, nothing is sent
+    assert chat.transport.take() == []
+    await seed(app.engine)
+    sent = await ask(chat, "mod", "/报告 月度 2026-11")
+    assert [(m.contact_id, m.text) for m in sent if not m.image] == [("mod", NOVEMBER_ZH)]
+    assert pictures(sent) == [("mod", f"monthly-2026-11-{name}.png", SIZE) for name in ("activity", "contributions", "daily")]
+    sent = await ask(chat, "mod", "/月报")  # this month so far (the command itself is not yet counted)
+    assert [(m.contact_id, m.text) for m in sent if not m.image] == [("mod", DECEMBER_SO_FAR)]
+    assert len(pictures(sent)) == 3
+    assert await chat.say("mod", "/报告 月度 十一月") == [
+        "[playground] @mod “十一月”不是月份，请写成 2026-12 这样。\n正确的用法：/报告 月度 [2026-12] （或 /月报、/report monthly）"]
+    assert await chat.say("mod", "/report monthly 2027-01") == [
+        "[playground] @mod 2027-01 还没有开始，还没有可以报告的内容。本月到目前为止的月报：/报告 月度"]
+    [refused] = await chat.say("alice", "/月报 2026-11")
+    assert refused.startswith("[playground] @alice 抱歉，/report monthly 只有社群运营可以使用。")
+    audit = [(a.action, a.outcome, a.details.get("month")) for a in await rows(app, schema.audit_log)]
+    assert audit[:2] == [("report monthly", "ok", "2026-11"), ("report monthly", "ok", "2026-12")]
+
+
+def _csv(path: Path) -> list[list[str]]:
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+
+
+async def _seed_and_close(url: str, year: int) -> None:
+    engine = create_engine(url)
+    try:
+        await seed(engine, year)
+    finally:
+        await engine.dispose()
+
+
+def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+    asyncio.run(_seed_and_close(database_url, 2024))  # a month that is over whenever the test runs
+    config = tmp_path / "kocbot.toml"
+    config.write_text(f'[database]\nurl = "{database_url}"\n\n[[communities]]\nid = "playground"\nname = "新品体验一群"\n',
+                      encoding="utf-8")
+    base = ["--config", str(config), "--data-dir", str(tmp_path), "report", "monthly"]
+    out = tmp_path / "out"
+    assert main([*base, "2024-11", "--out", str(out)]) == 0
+    stem = "monthly-2024-11"
+    names = [f"{stem}.txt", *(f"{stem}-{c}.png" for c in ("activity", "contributions", "daily")),
+             *(f"{stem}-{t}.csv" for t in ("communities", "daily", "helpers", "feedback", "threads", "koc"))]
+    assert capsys.readouterr().out.splitlines() == [str(out / name) for name in names]
+    assert (out / f"{stem}.txt").read_text(encoding="utf-8") == NOVEMBER_ZH.replace("2026 年", "2024 年") + "\n"
+    for chart in ("activity", "contributions", "daily"):
+        with Image.open(out / f"{stem}-{chart}.png") as picture:
+            picture.load()
+            assert (picture.format, picture.size) == ("PNG", SIZE)
+    assert _csv(out / f"{stem}-communities.csv") == [
+        ["community", "members", "joined", "left", "messages", "active_members", "thanks", "feedback", "threads"],
+        ["新品体验一群", "4", "3", "1", "5", "3", "4", "2", "2"], ["二群", "1", "1", "1", "3", "2", "1", "1", "2"]]
+    daily = _csv(out / f"{stem}-daily.csv")
+    assert (len(daily), daily[:3], daily[-1]) == (31, [["day", "messages", "active_members"], ["2024-11-01", "3", "2"],
+                                                       ["2024-11-02", "3", "2"]], ["2024-11-30", "1", "1"])
+    assert _csv(out / f"{stem}-helpers.csv") == [["rank", "member", "thanks"], ["1", "bob", "4"], ["2", "alice", "1"]]
+    assert _csv(out / f"{stem}-feedback.csv") == [
+        ["item", "kind", "community", "received", "first_response", "hours_to_first_response", "adopted", "shipped"],
+        ["FB-1", "bug", "新品体验一群", "2024-11-03 10:00", "2024-11-03 14:00", "4.0", "2024-11-10 00:00", ""],
+        ["FB-2", "suggestion", "二群", "2024-11-04 09:00", "2024-11-05 09:00", "24.0", "2024-11-06 00:00", "2024-11-20 00:00"],
+        ["FB-3", "confusion", "", "2024-11-29 20:00", "", "", "", ""],
+        ["FB-4", "bug", "新品体验一群", "2024-10-20 00:00", "2024-10-21 00:00", "24.0", "", "2024-11-12 00:00"],
+        ["FB-6", "bug", "新品体验一群", "2024-11-10 09:00", "2024-11-11 03:00", "18.0", "", ""]]
+    assert _csv(out / f"{stem}-threads.csv") == [
+        ["thread", "title", "rooms", "opened", "resolved", "hours_to_resolution"],
+        ["#1", "登录失败", "新品体验一群; 二群", "2024-11-02 10:00", "2024-11-04 10:00", "48.0"],
+        ["#2", "物流太慢", "新品体验一群", "2024-10-25 10:00", "2024-11-02 12:00", "194.0"],
+        ["#3", "客服回复慢", "新品体验一群", "2024-11-20 09:00", "", ""],
+        ["#4", "退款", "二群", "2024-11-25 09:00", "2024-11-26 09:00", "24.0"]]
+    assert _csv(out / f"{stem}-koc.csv") == [
+        ["at", "member", "change", "from_stage", "to_stage"], ["2024-11-05 00:00", "bob", "rest", "active", "resting"],
+        ["2024-11-08 00:00", "carol", "invite", "member", "candidate"], ["2024-11-14 00:00", "dave", "exit", "active", "alumni"],
+        ["2024-11-18 00:00", "carol", "promote", "candidate", "active"], ["2024-11-25 00:00", "bob", "return", "resting", "active"],
+        ["2024-11-28 00:00", "erin", "invite", "member", "candidate"]]
+    assert main([*base, "2024-13"]) == EXIT_INPUT
+    assert capsys.readouterr().err == "kocbot: '2024-13' is not a month: write it as 2026-12\n"
+    assert main([*base, "2999-01"]) == EXIT_INPUT
+    assert capsys.readouterr().err == "kocbot: 2999-01 has not started yet\n"
+
+
+DECEMBER = """📊 2026 年 12 月社群月报
+
+👥 社群：共 14 条消息，5 人发过言
+· 新品体验一群：月底 4 位成员（新加入 4，退出 0），13 条消息，4 人发言
+· 二群：月底 1 位成员（新加入 2，退出 1），1 条消息，1 人发言
+
+🙏 感谢：群友之间感谢了 3 次
+热心答主：bob（2 次）、erin（1 次）
+
+💡 反馈：收到 2 条，采纳 1 条，上线 1 条
+首次回复用时中位数 14 小时（本月收到的已回复 2 条）
+
+🧵 问题：新开 1 个，解决 1 个，从提出到解决用时中位数 48 小时；月底还有 0 个没有解决
+
+⭐ KOC：晋升 1 位（bob），休息 1 位（bob），新候选 1 位（dave）
+月底活跃 KOC 0 位，候选 1 位，休息中 1 位，名人堂 0 位"""
+BUG = "/反馈 缺陷\n场景: 下单页点击支付以后闪退\n步骤: 加购后点支付\n期望：正常进入支付"
+IDEA = "/反馈 建议\n场景: 晚上打开 App 屏幕太亮\n期望：支持深色模式"
+
+
+async def test_a_month_lived_through_the_bot_is_reported_on_the_1st(chat: Chat, app) -> None:  # noqa: ANN001
+    """Everything said through the bot's own handlers in December, and the report on 1 January at 09:00."""
+    await chat.join("carol")  # 1 December, 09:00
+    await chat.say("alice", "谢谢 @bob 帮我查到了物流")
+    await chat.say("carol", "谢谢 @bob")
+    await chat.say("dave", "谢谢 @erin", room="two")
+    await chat.say("bob", BUG)
+    await chat.say("carol", IDEA)
+    await chat.say("mod", "/问题 新建 登录失败 @bob")
+    await chat.say("mod", "/koc 晋升 @bob 私域")
+    await app.advance_to(at(1, 13, month=12))
+    await chat.say("mod", "/fb status FB-1 acknowledged")  # 4 hours after it came
+    await app.advance_to(at(2, 9, month=12))
+    await chat.say("mod", "/fb status FB-2 under_review")  # 24 hours
+    await app.advance_to(at(3, 9, month=12))
+    await chat.say("mod", "/fb status FB-2 adopted")
+    await chat.say("mod", "/问题 解决 1 已修复")  # 48 hours after it was opened
+    await app.advance_to(at(20, 10, month=12))
+    await chat.leave("erin", room="two")
+    await chat.say("mod", "/fb ship FB-2 v2.3")
+    await chat.say("mod", "/koc 休息 @bob 休息一阵")
+    await chat.say("mod", "/koc 邀请 @dave")
+    chat.transport.take()
+    await app.advance_to(at(1, 9, month=1, year=2027))
+    sent = [m for m in chat.transport.take() if m.image or m.text.startswith("📊")]
+    assert [(m.contact_id, m.text) for m in sent if not m.image] == [("admin", DECEMBER), ("mod", DECEMBER)]
+    assert [(who, name) for who, name, _ in pictures(sent)] == [
+        (who, f"monthly-2026-12-{name}.png") for who in ("admin", "mod") for name in ("activity", "contributions", "daily")]

@@ -16,9 +16,10 @@ JANUARY = datetime(2027, 1, 1, 1, 0, tzinfo=UTC)  # 09:00 on 1 January in Asia/S
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    # Posted by hand here; the scheduler's honour_roll job is tested in tests/test_scheduled_jobs.py.
+    # Posted by hand here; the scheduler's honour_roll job is tested in tests/test_scheduled_jobs.py (and the
+    # moderators' monthly report, due at the same moment, in tests/test_monthly_report.py).
     return {"recognition": {"monthly_thanks_threshold": 3},
-            "scheduler": {"jobs": {"honour_roll": {"enabled": False}}},
+            "scheduler": {"jobs": {"honour_roll": {"enabled": False}, "monthly_report": {"enabled": False}}},
             "communities": [{"id": "playground", "name": "新品体验一群"},
                             {"id": "global", "name": "Overseas users", "locale": "en"},
                             {"id": "quiet", "name": "老用户群"}]}

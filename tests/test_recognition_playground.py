@@ -10,6 +10,8 @@ from tests.support import readme_shows, run_playground_script
 
 pytestmark = pytest.mark.e2e
 ENV = {"KOCBOT_RECOGNITION__MONTHLY_THANKS_THRESHOLD": "3"}  # a small group: three thanks earn the reward
+# The roll is posted by hand at 08:30 on the 1st, before the jobs of that morning (the moderators'
+# monthly report at 09:00, the honour roll at 10:00) would add their own messages.
 
 SCRIPT = """\
 # recognition: thank-yous, the rules, the monthly reward
@@ -22,7 +24,7 @@ bob: /me
 mod: /points grant @carol 20 整理新手 FAQ
 alice: /top
 alice: /排行 全部 积分
-~ 2027-01-01 09:00
+~ 2027-01-01 08:30
 mod: /光荣榜
 mod: /光荣榜
 """
@@ -62,7 +64,7 @@ TRANSCRIPT = """\
     1. bob「热心答主」 50 积分
     2. carol 20 积分
     你还没有上榜，继续加油！
-~ 2027-01-01 09:00 (Asia/Shanghai)
+~ 2027-01-01 08:30 (Asia/Shanghai)
 [playground] mod: /光荣榜
 [playground] kocbot: @mod 已在 Playground 发布 2026 年 12 月光荣榜 🎉
 [playground] kocbot: 🌟 2026 年 12 月光荣榜 🌟
@@ -72,7 +74,7 @@ TRANSCRIPT = """\
        “太感谢了，按你说的重置就好了！” —— carol
     谢谢你们让这个社群更温暖，也谢谢每一位说出“谢谢”的朋友 💐
 [playground] mod: /光荣榜
-[playground] kocbot: @mod 2026 年 12 月光荣榜已经发布过了：Playground（01-01 09:00）。不会重复发布，积分也不会重复发放。
+[playground] kocbot: @mod 2026 年 12 月光荣榜已经发布过了：Playground（01-01 08:30）。不会重复发布，积分也不会重复发放。
 """
 
 

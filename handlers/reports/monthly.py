@@ -20,7 +20,9 @@ from bot.members import CommunityRef, MemberRef
 from bot.registry import ReportRequest
 from bot.scheduling.jobs import JobRun
 from bot.templates import TemplateRenderer
-from handlers.reports.figures import MonthError, MonthFigures, Window, month_figures, previous_month, this_month, window
+from handlers.reports.figures import MonthFigures
+from handlers.reports.month import MonthError, Window, previous_month, this_month, window
+from handlers.reports.queries import month_figures
 from handlers.reports.render import report_charts, write_files
 
 _LOGGER = logging.getLogger(__name__)

@@ -92,7 +92,7 @@ def csv_tables(figures: MonthFigures) -> dict[str, tuple[Sequence[str], list[Seq
                        _hours(f.received_at, f.first_response_at), at(f.adopted_at), at(f.shipped_at))
                       for f in figures.feedback]),
         "threads": (("thread", "title", "rooms", "opened", "resolved", "hours_to_resolution"),
-                    [(f"#{t.id}", t.title, " ".join(t.rooms), at(t.opened_at), at(t.resolved_at),
+                    [(f"#{t.id}", t.title, "; ".join(t.rooms), at(t.opened_at), at(t.resolved_at),
                       _hours(t.opened_at, t.resolved_at)) for t in figures.threads]),
         "koc": (("at", "member", "change", "from_stage", "to_stage"),
                 [(at(k.at), k.name, k.kind, k.from_stage or "", k.to_stage) for k in figures.koc_changes]),

@@ -1,0 +1,73 @@
+"""A report's month: a calendar month in the bot's time zone, read from what a moderator typed."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from handlers.recognition.rules import parse_month
+
+
+class MonthError(ValueError):
+    """The month asked for is not a month, or has not started; `problem` names the template that says so."""
+
+    def __init__(self, problem: str, message: str, **params: Any) -> None:
+        super().__init__(message)
+        self.problem = problem
+        self.params = params
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """A calendar month in the bot's time zone, as UTC instants; `as_of` is its end, or now if it is not over."""
+
+    month: str  # "2026-12"
+    start: datetime
+    end: datetime
+    as_of: datetime
+    zone: ZoneInfo
+
+    @property
+    def complete(self) -> bool:
+        return self.as_of >= self.end
+
+    @property
+    def first_day(self) -> date:
+        return self.start.astimezone(self.zone).date()
+
+    def days(self) -> list[tuple[date, datetime, datetime]]:
+        """Each local day of the month up to `as_of`: (day, its start, its end), as UTC instants."""
+        result, day = [], self.first_day
+        while True:
+            begin = datetime.combine(day, datetime.min.time(), self.zone).astimezone(UTC)
+            if begin >= self.as_of:
+                return result
+            day_after = day + timedelta(days=1)
+            finish = datetime.combine(day_after, datetime.min.time(), self.zone).astimezone(UTC)
+            result.append((day, begin, min(finish, self.as_of)))
+            day = day_after
+
+
+def window(text: str, now: datetime, timezone: str) -> Window:
+    """The month `text` names ("2026-12"); MonthError when it is not a month or has not started yet."""
+    month = parse_month(text)
+    if month is None:
+        raise MonthError("reports/problem_month", f"{text!r} is not a month: write it as 2026-12", text=text)
+    zone = ZoneInfo(timezone)
+    year, number = int(month[:4]), int(month[5:])
+    start = datetime(year, number, 1, tzinfo=zone).astimezone(UTC)
+    end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
+    if start > now:
+        raise MonthError("reports/month_not_started", f"{month} has not started yet", month=month)
+    return Window(month, start, end, min(end, now), zone)
+
+
+def this_month(now: datetime, timezone: str) -> str:
+    return now.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
+
+
+def previous_month(now: datetime, timezone: str) -> str:
+    first = now.astimezone(ZoneInfo(timezone)).date().replace(day=1)
+    return (first - timedelta(days=1)).strftime("%Y-%m")

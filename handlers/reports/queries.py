@@ -1,0 +1,225 @@
+"""The month's figures, read from the database: a dozen grouped queries, never one query per row.
+
+Everything is counted as it stood at the month's end (or now, for the month in progress): a
+report made again later gives the same figures. Thank-yous are counted by their own month (their
+room's time zone), as the honour roll and /top count them.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from typing import Any
+
+from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.config import CoreSettings
+from bot.db import schema
+from bot.db.schema import Stage
+from handlers.feedback.tables import Status as FeedbackStatus
+from handlers.feedback.tables import history as fb_history
+from handlers.feedback.tables import items as fb_items
+from handlers.koc.tables import koc_events
+from handlers.recognition.stats import revoked_ids
+from handlers.recognition.tables import thanks
+from handlers.reports.figures import (
+    KOC_CHANGES, CommunityFigures, Day, FeedbackRow, Helper, KocChange, MonthFigures, ThreadRow,
+)
+from handlers.reports.month import Window
+from handlers.threads.tables import EventKind
+from handlers.threads.tables import events as thread_events
+from handlers.threads.tables import rooms as thread_rooms
+from handlers.threads.tables import threads
+
+_LOGGER = logging.getLogger(__name__)
+
+
+async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Window) -> MonthFigures:
+    """Every figure of the month, in a dozen grouped queries."""
+    rooms = await _rooms(conn, settings)
+    members = await _memberships(conn, when)
+    said = await _messages(conn, when)
+    thanked = await _thanks_by_room(conn, when)
+    feedback_rooms = await _feedback_by_room(conn, when)
+    raised = await _threads_by_room(conn, when)
+    communities = tuple(CommunityFigures(
+        name, *members.get(room_id, (0, 0, 0)), *said.get(room_id, (0, 0)), thanked.get(room_id, 0),
+        feedback_rooms.get(room_id, 0), raised.get(room_id, 0)) for room_id, name in rooms.items())
+    return MonthFigures(
+        when, communities, await _active_anywhere(conn, when, list(rooms)),
+        await _helpers(conn, when, settings.reports.top_helpers), sum(thanked.get(r, 0) for r in rooms),
+        await _feedback_rows(conn, when, rooms), await _thread_rows(conn, when),
+        await _threads_open(conn, when), await _koc_changes(conn, when), await _stages(conn, when),
+        await _days(conn, when, list(rooms)))
+
+
+def _between(column: Any, when: Window) -> Any:
+    return and_(column >= when.start, column < when.as_of)
+
+
+async def _rooms(conn: AsyncConnection, settings: CoreSettings) -> dict[int, str]:
+    """The communities the bot serves, by id, oldest first; the moderators' room is not one of them."""
+    table = schema.communities
+    rows = (await conn.execute(select(table.c.id, table.c.platform_id, table.c.name).order_by(table.c.id))).all()
+    room = settings.reports.room
+    result = {}
+    for row in rows:
+        if settings.serves_room(row.platform_id) and row.platform_id != room:
+            configured = settings.community(row.platform_id)
+            result[row.id] = (configured.name if configured and configured.name else "") or row.name \
+                or row.platform_id
+    return result
+
+
+async def _memberships(conn: AsyncConnection, when: Window) -> dict[int, tuple[int, int, int]]:
+    """Per room: members at the end, joined and left in the month (a room keeps each member's latest join)."""
+    m = schema.memberships
+    present = and_(m.c.joined_at < when.as_of, or_(m.c.left_at.is_(None), m.c.left_at >= when.as_of))
+    stmt = select(m.c.community_id, _count_if(present), _count_if(_between(m.c.joined_at, when)),
+                  _count_if(_between(m.c.left_at, when))).group_by(m.c.community_id)
+    return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in (await conn.execute(stmt)).all()}
+
+
+def _count_if(condition: Any) -> Any:
+    return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
+
+
+async def _messages(conn: AsyncConnection, when: Window) -> dict[int, tuple[int, int]]:
+    """Per room: group messages and the members who wrote them."""
+    msg = schema.messages
+    stmt = (select(msg.c.community_id, func.count(), func.count(msg.c.member_id.distinct()))
+            .where(msg.c.community_id.is_not(None), _between(msg.c.received_at, when)).group_by(msg.c.community_id))
+    return {row[0]: (int(row[1]), int(row[2])) for row in (await conn.execute(stmt)).all()}
+
+
+async def _active_anywhere(conn: AsyncConnection, when: Window, rooms: list[int]) -> int:
+    msg = schema.messages
+    stmt = select(func.count(msg.c.member_id.distinct())).where(msg.c.community_id.in_(rooms),
+                                                                _between(msg.c.received_at, when))
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+async def _days(conn: AsyncConnection, when: Window, rooms: list[int]) -> tuple[Day, ...]:
+    """Messages and members who wrote, per local day: one row, two columns per day (any time zone, DST too)."""
+    msg = schema.messages
+    days = when.days()
+    if not days:
+        return ()
+    columns = []
+    for _, begin, finish in days:
+        inside = and_(msg.c.received_at >= begin, msg.c.received_at < finish)
+        columns += [_count_if(inside), func.count(case((inside, msg.c.member_id)).distinct())]
+    stmt = select(*columns).where(msg.c.community_id.in_(rooms), _between(msg.c.received_at, when))
+    row = (await conn.execute(stmt)).one()
+    return tuple(Day(day, int(row[2 * i] or 0), int(row[2 * i + 1] or 0)) for i, (day, _, _) in enumerate(days))
+
+
+def _counted_thanks(when: Window) -> list[Any]:
+    return [thanks.c.month == when.month, thanks.c.counted == true(), thanks.c.id.not_in(revoked_ids()),
+            thanks.c.created_at < when.as_of]
+
+
+async def _thanks_by_room(conn: AsyncConnection, when: Window) -> dict[int, int]:
+    stmt = select(thanks.c.community_id, func.count()).where(*_counted_thanks(when)).group_by(thanks.c.community_id)
+    return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}
+
+
+async def _helpers(conn: AsyncConnection, when: Window, top: int) -> tuple[Helper, ...]:
+    """The most thanked members of the month; ties by name."""
+    m = schema.members
+    count = func.count().label("n")
+    stmt = (select(m.c.display_name, count).join(m, m.c.id == thanks.c.receiver_id)
+            .where(*_counted_thanks(when)).group_by(m.c.id, m.c.display_name)
+            .order_by(count.desc(), m.c.display_name, m.c.id).limit(top))
+    return tuple(Helper(row[0], int(row[1])) for row in (await conn.execute(stmt)).all())
+
+
+async def _feedback_by_room(conn: AsyncConnection, when: Window) -> dict[int, int]:
+    stmt = (select(fb_items.c.community_id, func.count()).where(_between(fb_items.c.created_at, when))
+            .group_by(fb_items.c.community_id))
+    return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all() if row[0] is not None}
+
+
+async def _feedback_rows(conn: AsyncConnection, when: Window, rooms: dict[int, str]) -> tuple[FeedbackRow, ...]:
+    """Items received, adopted or shipped in the month, with their first answer and those moves."""
+    h = fb_history
+    status = h.c.what == "status"
+
+    def first(condition: Any) -> Any:
+        return func.min(case((and_(status, condition), h.c.created_at)))
+
+    moved = select(h.c.item_id).where(status, h.c.to_status.in_([FeedbackStatus.ADOPTED.value,
+                                                                 FeedbackStatus.SHIPPED.value]),
+                                      _between(h.c.created_at, when))
+    stmt = (select(fb_items.c.id, fb_items.c.kind, fb_items.c.community_id, fb_items.c.created_at,
+                   first(h.c.created_at < when.as_of),
+                   first(and_(h.c.to_status == FeedbackStatus.ADOPTED.value, _between(h.c.created_at, when))),
+                   first(and_(h.c.to_status == FeedbackStatus.SHIPPED.value, _between(h.c.created_at, when))))
+            .select_from(fb_items.outerjoin(h, h.c.item_id == fb_items.c.id))
+            .where(or_(_between(fb_items.c.created_at, when), fb_items.c.id.in_(moved)))
+            .group_by(fb_items.c.id, fb_items.c.kind, fb_items.c.community_id, fb_items.c.created_at)
+            .order_by(fb_items.c.id))
+    return tuple(FeedbackRow(r[0], r[1], rooms.get(r[2], "") if r[2] else "", r[3], r[4], r[5], r[6]) for r in (await conn.execute(stmt)).all())
+
+
+async def _thread_rows(conn: AsyncConnection, when: Window) -> tuple[ThreadRow, ...]:
+    """Threads opened or resolved in the month, with their first resolution in it and the rooms they were raised in."""
+    e = thread_events
+    resolve = and_(e.c.kind == EventKind.RESOLVE.value, _between(e.c.at, when))
+    resolved_here = select(e.c.thread_id).where(resolve)
+    chosen = or_(_between(threads.c.created_at, when), threads.c.id.in_(resolved_here))
+    stmt = (select(threads.c.id, threads.c.title, threads.c.created_at, func.min(case((resolve, e.c.at))))
+            .select_from(threads.outerjoin(e, e.c.thread_id == threads.c.id)).where(chosen)
+            .group_by(threads.c.id, threads.c.title, threads.c.created_at).order_by(threads.c.id))
+    rows = (await conn.execute(stmt)).all()
+    c = schema.communities
+    named = (await conn.execute(select(thread_rooms.c.thread_id, c.c.name).join(c, c.c.id == thread_rooms.c.community_id)
+                                .where(thread_rooms.c.thread_id.in_(select(threads.c.id).where(chosen)))
+                                .order_by(thread_rooms.c.raised_at, c.c.id))).all()
+    rooms: dict[int, list[str]] = {}
+    for thread_id, name in named:
+        rooms.setdefault(thread_id, []).append(name)
+    return tuple(ThreadRow(r[0], r[1], r[2], r[3], tuple(rooms.get(r[0], ()))) for r in rows)
+
+
+async def _threads_by_room(conn: AsyncConnection, when: Window) -> dict[int, int]:
+    stmt = (select(thread_rooms.c.community_id, func.count()).where(_between(thread_rooms.c.raised_at, when))
+            .group_by(thread_rooms.c.community_id))
+    return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}
+
+
+async def _threads_open(conn: AsyncConnection, when: Window) -> int:
+    """Threads opened by the month's end and not resolved then (never resolved, or reopened since)."""
+    e = thread_events
+    before = e.c.at < when.as_of
+    last = (select(threads.c.id,
+                   func.max(case((and_(e.c.kind == EventKind.RESOLVE.value, before), e.c.id))).label("resolved"),
+                   func.max(case((and_(e.c.kind == EventKind.REOPEN.value, before), e.c.id))).label("reopened"))
+            .select_from(threads.outerjoin(e, e.c.thread_id == threads.c.id))
+            .where(threads.c.created_at < when.as_of).group_by(threads.c.id).subquery())
+    stmt = select(func.count()).select_from(last).where(
+        or_(last.c.resolved.is_(None), and_(last.c.reopened.is_not(None), last.c.reopened > last.c.resolved)))
+    return int((await conn.execute(stmt)).scalar_one())
+
+
+def _stage_change() -> Any:
+    e = koc_events
+    return and_(e.c.to_stage.is_not(None), or_(e.c.from_stage.is_(None), e.c.from_stage != e.c.to_stage))
+
+
+async def _koc_changes(conn: AsyncConnection, when: Window) -> tuple[KocChange, ...]:
+    e, m = koc_events, schema.members
+    stmt = (select(e.c.at, m.c.display_name, e.c.kind, e.c.from_stage, e.c.to_stage).join(m, m.c.id == e.c.member_id)
+            .where(_between(e.c.at, when), _stage_change(), e.c.kind.in_(KOC_CHANGES)).order_by(e.c.at, e.c.id))
+    return tuple(KocChange(*row) for row in (await conn.execute(stmt)).all())
+
+
+async def _stages(conn: AsyncConnection, when: Window) -> dict[str, int]:
+    """Members per KOC stage at the month's end: each member's latest stage change before it."""
+    e = koc_events
+    latest = (select(func.max(e.c.id).label("id")).where(e.c.at < when.as_of, _stage_change())
+              .group_by(e.c.member_id).subquery())
+    stmt = select(e.c.to_stage, func.count()).join(latest, latest.c.id == e.c.id).group_by(e.c.to_stage)
+    counts = Counter({row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()})
+    return {stage.value: counts.get(stage.value, 0) for stage in Stage if stage is not Stage.MEMBER}
