@@ -34,7 +34,7 @@ from bot.scheduling.scheduler import schedule_job, unschedule_job
 from bot.scheduling.triggers import once_trigger
 from handlers.campaigns import store
 from handlers.campaigns.store import CampaignView, Room
-from handlers.campaigns.tables import ClueStatus, campaigns, clues
+from handlers.campaigns.tables import ClueStatus, clues
 
 _LOGGER = logging.getLogger(__name__)
 _WHEN = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T]+(\d{1,2}):(\d{2})")
@@ -115,14 +115,6 @@ async def koc_audience(conn: AsyncConnection, campaign: CampaignView) -> dict[in
     for member_id, community_id in rows:
         audience.setdefault(member_id, []).append(by_id[community_id])
     return audience
-
-
-async def campaign_named(ctx: Context, cmd: Invocation) -> CampaignView:
-    """The campaign whose number is the command's first word (polite errors otherwise)."""
-    row = await row_by_id(ctx, cmd, campaigns, problem="campaigns/problem_needs_id", unknown="campaigns/unknown")
-    found = await store.load(ctx.db, row.id)
-    assert found is not None
-    return found
 
 
 # Parsing /campaign clue
@@ -222,7 +214,7 @@ def _quiet(ctx: Context, when: datetime, zone: ZoneInfo) -> bool:
 
 async def schedule_clue(ctx: Context, cmd: Invocation) -> None:
     """/campaign clue ID --at 2026-12-01 20:00 text | --template NAME"""
-    campaign = await campaign_named(ctx, cmd)
+    campaign = await store.campaign_named(ctx, cmd)
     if not campaign.is_open:
         raise UserFacingError("campaigns/not_open", id=campaign.id, name=campaign.name)
     request = parse_clue(cmd, cmd.text.lstrip()[len(cmd.args[0]):])

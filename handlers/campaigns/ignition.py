@@ -30,7 +30,7 @@ from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import String, and_, case, cast, false, func, or_, select
+from sqlalchemy import String, case, cast, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema

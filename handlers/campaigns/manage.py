@@ -20,7 +20,6 @@ from bot.context import Context
 from bot.errors import UsageError, UserFacingError
 from bot.rooms import is_room_word, resolve_rooms
 from handlers.campaigns import clues, store
-from handlers.campaigns.clues import campaign_named
 from handlers.campaigns.store import CampaignView
 from handlers.campaigns.tables import CampaignStatus, campaign_rooms, campaigns
 
@@ -142,7 +141,7 @@ def _summary(campaign: CampaignView, counts: dict[str, int]) -> dict[str, Any]:
 
 async def show_campaign(ctx: Context, cmd: Invocation) -> None:
     """/campaign show ID: rooms, launch, period, keywords, talking points and every clue."""
-    campaign = await campaign_named(ctx, cmd)
+    campaign = await store.campaign_named(ctx, cmd)
     items = [{"id": c.id, "at": c.run_at.astimezone(campaign.zone), "status": c.status, "told": c.heads_up_sent,
               "heads_up": c.heads_up_at.astimezone(campaign.zone), "text": c.text, "template": c.template}
              for c in await clues.load_clues(ctx.db, campaign.id)]
@@ -156,7 +155,7 @@ async def show_campaign(ctx: Context, cmd: Invocation) -> None:
 
 async def close_campaign(ctx: Context, cmd: Invocation) -> None:
     """/campaign close ID: measured until now at the latest; clue drops still to come are cancelled."""
-    campaign = await campaign_named(ctx, cmd)
+    campaign = await store.campaign_named(ctx, cmd)
     if not campaign.is_open:
         raise UserFacingError("campaigns/not_open", id=campaign.id, name=campaign.name)
     cancelled, withdrawn = 0, 0
@@ -187,7 +186,7 @@ def keywords_of(text: str) -> list[str]:
 
 async def set_keywords(ctx: Context, cmd: Invocation) -> None:
     """/campaign keywords ID word ...: replace the keywords; without words, show them."""
-    campaign = await campaign_named(ctx, cmd)
+    campaign = await store.campaign_named(ctx, cmd)
     words = keywords_of(cmd.raw_tail(_rest_after_id(cmd)))
     if not words:
         await ctx.reply("campaigns/keywords", id=campaign.id, name=campaign.name, keywords=list(campaign.keywords),
@@ -209,7 +208,7 @@ def points_of(text: str) -> list[str]:
 
 async def set_points(ctx: Context, cmd: Invocation) -> None:
     """/campaign points ID 要点一；要点二: the talking points of the KOCs' heads-ups; without text, show them."""
-    campaign = await campaign_named(ctx, cmd)
+    campaign = await store.campaign_named(ctx, cmd)
     points = points_of(cmd.raw_tail(_rest_after_id(cmd)))
     if not points:
         await ctx.reply("campaigns/points", id=campaign.id, name=campaign.name, points=list(campaign.talking_points),

@@ -17,13 +17,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot import charts
 from bot.commands import Invocation
 from bot.context import Context, Services
-from bot.lookup import row_by_id
 from bot.events import Image
 from bot.registry import ReportRequest
 from handlers.campaigns import ignition, store
 from handlers.campaigns.config import CampaignsSection
 from handlers.campaigns.store import CampaignView
-from handlers.campaigns.tables import ClueStatus, awards, campaigns, clues
+from handlers.campaigns.clues import load_clues
+from handlers.campaigns.tables import ClueStatus, awards
 
 MAX_LINES = 8  # rooms drawn one by one (the busiest); the others are averaged in one line
 HOURLY_UP_TO = timedelta(days=3)  # a shorter campaign is charted per hour, a longer one per day
@@ -108,14 +108,12 @@ async def build(conn: AsyncConnection, campaign: CampaignView, section: Campaign
 
 async def _clues(conn: AsyncConnection, campaign: CampaignView, measured: ignition.Measured,
                  now: datetime) -> list[ClueAfter]:
-    rows = (await conn.execute(select(clues).where(clues.c.campaign_id == campaign.id)
-                               .order_by(clues.c.run_at, clues.c.id))).all()
     found = []
-    for row in rows:
-        dropped = row.posted_at if row.status == ClueStatus.POSTED.value else None
+    for clue in await load_clues(conn, campaign.id):
+        dropped = clue.posted_at if clue.status == ClueStatus.POSTED.value else None
         after = ignition.aftermath(measured.log, dropped) if dropped is not None and dropped <= now else None
-        found.append(ClueAfter(row.id, (dropped or row.run_at).astimezone(campaign.zone), row.status,
-                               row.text or (f"--template {row.template}" if row.template else ""), after))
+        found.append(ClueAfter(clue.id, (dropped or clue.run_at).astimezone(campaign.zone), clue.status,
+                               clue.text or (f"--template {clue.template}" if clue.template else ""), after))
     return found
 
 
@@ -197,16 +195,9 @@ def _num(value: float | None) -> str:
 # Commands
 
 
-async def _campaign(ctx: Context, cmd: Invocation) -> CampaignView:
-    row = await row_by_id(ctx, cmd, campaigns, problem="campaigns/problem_needs_id", unknown="campaigns/unknown")
-    campaign = await store.load(ctx.db, row.id)
-    assert campaign is not None
-    return campaign
-
-
 async def show_ignition(ctx: Context, cmd: Invocation) -> None:
     """/campaign ignition ID: KOCs and, apart, ordinary members ranked by the ignition score."""
-    campaign = await _campaign(ctx, cmd)
+    campaign = await store.campaign_named(ctx, cmd)
     section: CampaignsSection = ctx.settings.campaigns
     measured = await ignition.measure_campaign(ctx.db, campaign, section, ctx.now)
     await ctx.reply_privately("campaigns/ignition", campaign=campaign, kocs=igniting(measured.kocs, section.top_shown),
@@ -217,7 +208,7 @@ async def show_ignition(ctx: Context, cmd: Invocation) -> None:
 
 async def send_report(ctx: Context, cmd: Invocation) -> None:
     """/campaign report ID: the summary, then the chart as a picture, privately."""
-    campaign = await _campaign(ctx, cmd)
+    campaign = await store.campaign_named(ctx, cmd)
     section: CampaignsSection = ctx.settings.campaigns
     report = await build(ctx.db, campaign, section, ctx.now)
     locale = ctx.services.renderer.locale_or_default(ctx.actor.locale)

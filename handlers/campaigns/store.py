@@ -9,7 +9,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.commands import Invocation
+from bot.context import Context
 from bot.db import schema
+from bot.lookup import row_by_id
 from handlers.campaigns.tables import CampaignStatus, campaign_rooms, campaigns
 
 
@@ -83,3 +86,11 @@ async def _views(conn: AsyncConnection, rows: list) -> list[CampaignView]:  # no
                          talking_points=tuple(row.talking_points or ()), status=row.status,
                          created_by=row.created_by, rooms=tuple(rooms.get(row.id, ())))
             for row in rows]
+
+
+async def campaign_named(ctx: Context, cmd: Invocation) -> CampaignView:
+    """The campaign whose number is the command's first word (polite errors otherwise)."""
+    row = await row_by_id(ctx, cmd, campaigns, problem="campaigns/problem_needs_id", unknown="campaigns/unknown")
+    found = await load(ctx.db, row.id)
+    assert found is not None  # row_by_id found its row in this transaction
+    return found
