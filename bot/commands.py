@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from datetime import datetime, tzinfo
 
 from bot.events import Contact, IncomingMessage
 
@@ -11,6 +12,26 @@ from bot.events import Contact, IncomingMessage
 _NORMALISE = str.maketrans({"／": "/", "＠": "@", "：": ":", "\u3000": " ", "\u2005": " ", "\u00a0": " "})
 _MENTION_SPACES = str.maketrans({"＠": "@", "\u3000": " ", "\u2005": " ", "\u00a0": " "})
 _TOKEN = re.compile(r"\S+")
+# A local date and time as moderators type it: 2026-12-01 20:00 (also 2026/12/1 or 2026.12.01, or a T).
+LOCAL_TIME = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T]+(\d{1,2}):(\d{2})")
+
+
+def first_word(text: str) -> tuple[str, str]:
+    """The first word and the rest (line breaks in the rest kept)."""
+    stripped = text.lstrip(" ")
+    found = _TOKEN.match(stripped)
+    if found is None:
+        return "", ""
+    return found[0], stripped[found.end():].lstrip(" ")
+
+
+def local_time(found: re.Match[str], zone: tzinfo) -> datetime | None:
+    """The moment a LOCAL_TIME match names in `zone`; None when there is no such day or time."""
+    year, month, day, hour, minute = (int(part) for part in found.groups())
+    try:
+        return datetime(year, month, day, hour, minute, tzinfo=zone)
+    except ValueError:
+        return None
 
 
 def normalise(text: str) -> str:

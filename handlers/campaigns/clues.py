@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import distinct, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.commands import Invocation
+from bot.commands import LOCAL_TIME, Invocation, first_word, local_time
 from bot.context import Context
 from bot.db import schema
 from bot.db.schema import OutboxStatus, Stage
@@ -37,7 +37,6 @@ from handlers.campaigns.store import CampaignView, Room
 from handlers.campaigns.tables import ClueStatus, clues
 
 _LOGGER = logging.getLogger(__name__)
-_WHEN = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T]+(\d{1,2}):(\d{2})")
 AT = {"--at", "--时间"}
 TEMPLATE = {"--template", "--模板"}
 
@@ -127,27 +126,18 @@ class ClueRequest:
     text: str = ""
 
 
-def _take(text: str) -> tuple[str, str]:
-    """The first word and the rest (line breaks in the rest kept)."""
-    stripped = text.lstrip(" ")
-    found = re.match(r"(\S+)", stripped)
-    if found is None:
-        return "", ""
-    return found[1], stripped[found.end():].lstrip(" ")
-
-
 def parse_clue(cmd: Invocation, rest: str) -> ClueRequest:
     """`--at 2026-12-01 20:00` and `--template NAME` in either order, then the text as typed."""
     request = ClueRequest()
     while True:
-        word, after = _take(rest)
+        word, after = first_word(rest)
         if word.lower() in AT:
-            request.when = _WHEN.match(after.strip())
+            request.when = LOCAL_TIME.match(after.strip())
             if request.when is None:
                 raise UsageError("campaigns/problem_when", text=after.strip()[:30])
             rest = after.strip()[request.when.end():]
         elif word.lower() in TEMPLATE:
-            request.template, rest = _take(after)
+            request.template, rest = first_word(after)
             if not request.template:
                 raise UsageError("campaigns/problem_template_name")
         else:
@@ -161,11 +151,9 @@ def parse_clue(cmd: Invocation, rest: str) -> ClueRequest:
 def _drop_time(found: re.Match[str], campaign: CampaignView, now: datetime) -> datetime:
     """The moment "2026-12-01 20:00" names in the campaign's time zone: it must exist, lie ahead, and
     fall inside the campaign."""
-    year, month, day, hour, minute = (int(part) for part in found.groups())
-    try:
-        local = datetime(year, month, day, hour, minute, tzinfo=campaign.zone)
-    except ValueError as exc:
-        raise UsageError("campaigns/problem_when", text=found[0]) from exc
+    local = local_time(found, campaign.zone)
+    if local is None:
+        raise UsageError("campaigns/problem_when", text=found[0])
     if local <= now:
         raise UsageError("campaigns/problem_past", when=local.strftime("%Y-%m-%d %H:%M"),
                          now=now.astimezone(campaign.zone).strftime("%Y-%m-%d %H:%M"))

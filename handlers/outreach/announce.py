@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import insert, select, update
 
-from bot.commands import Invocation
+from bot.commands import LOCAL_TIME, Invocation, first_word, local_time
 from bot.context import Context
 from bot.db import schema
 from bot.delivery import QuietHours
@@ -33,7 +33,6 @@ from bot.scheduling.triggers import CronError, cron_trigger, once_trigger
 from handlers.outreach.tables import AnnouncementStatus, announcements
 
 _LOGGER = logging.getLogger(__name__)
-_WHEN = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T]+(\d{1,2}):(\d{2})")
 URGENT = {"--urgent", "--紧急"}
 TEMPLATE = {"--template", "--模板"}
 PREVIEW_RUNS = 3
@@ -63,26 +62,17 @@ def job_id(announcement_id: int) -> str:
 # Parsing
 
 
-def _take(text: str) -> tuple[str, str]:
-    """The first word and the rest (line breaks in the rest kept)."""
-    stripped = text.lstrip(" ")
-    found = re.match(r"(\S+)", stripped)
-    if found is None:
-        return "", ""
-    return found[1], stripped[found.end():].lstrip(" ")
-
-
 async def _rooms_and_body(ctx: Context, cmd: Invocation, rest: str, request: Request) -> None:
     """#rooms and flags, then the text (or --template NAME)."""
     names: list[str] = []
     while True:
-        word, after = _take(rest)
+        word, after = first_word(rest)
         if is_room_word(word):
             names.append(word)
         elif word.lower() in URGENT:
             request.urgent = True
         elif word.lower() in TEMPLATE:
-            name, after = _take(after)
+            name, after = first_word(after)
             if not name:
                 raise UsageError("outreach/problem_template_name")
             request.template = name
@@ -101,11 +91,9 @@ async def _rooms_and_body(ctx: Context, cmd: Invocation, rest: str, request: Req
 
 def _local_time(found: re.Match[str], zone: str, now: datetime) -> datetime:
     """The moment a matched "2026-12-01 10:00" names in `zone`; it must exist and lie ahead."""
-    year, month, day, hour, minute = (int(part) for part in found.groups())
-    try:
-        local = datetime(year, month, day, hour, minute, tzinfo=ZoneInfo(zone))
-    except ValueError as exc:
-        raise UsageError("outreach/problem_when", text=found[0]) from exc
+    local = local_time(found, ZoneInfo(zone))
+    if local is None:
+        raise UsageError("outreach/problem_when", text=found[0])
     if local <= now:
         raise UsageError("outreach/problem_past", when=local.strftime("%Y-%m-%d %H:%M"),
                          now=now.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M"))
@@ -115,7 +103,7 @@ def _local_time(found: re.Match[str], zone: str, now: datetime) -> datetime:
 async def parse_at(ctx: Context, cmd: Invocation, text: str) -> Request:
     request = Request()
     # The rooms decide the time zone, and they come after the time: read the time as text first.
-    found = _WHEN.match(text.strip())
+    found = LOCAL_TIME.match(text.strip())
     if found is None:
         raise UsageError("outreach/problem_when", text=text.strip()[:30])
     await _rooms_and_body(ctx, cmd, text.strip()[found.end():], request)
@@ -290,7 +278,7 @@ async def announce_cancel(ctx: Context, cmd: Invocation) -> None:
 
 async def announce_preview(ctx: Context, cmd: Invocation) -> None:
     """/announce preview ID | at ... | every ... | [#room] text|--template NAME: privately, sends nothing."""
-    word, rest = _take(cmd.text.strip())
+    word, rest = first_word(cmd.text.strip())
     if word.isdigit() or (word.startswith("#") and word[1:].isdigit() and not rest):
         row = await _get(ctx, cmd)
         rooms = await _communities(ctx, row.rooms)
