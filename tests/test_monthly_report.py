@@ -107,12 +107,14 @@ class Seed:
                 ("playground", "erin", "bob", 11, True), ("playground", "bob", "alice", 11, True),
                 ("playground", "dave", "bob", 11, True), ("playground", "alice", "alice", 11, False),
                 ("two", "alice", "bob", 11, True), ("playground", "bob", "carol", 10, True)):
-            given[(giver, receiver)] = await self.add(
+            given[(room, giver, receiver)] = await self.add(
                 thanks, giver_id=self.ids[giver], receiver_id=self.ids[receiver], community_id=self.ids[room],
                 month=f"{self.year}-{month:02d}", created_at=self.t(10, month=month), reason="谢谢", via="message",
                 counted=counted, why_not=None if counted else "self")
-        action = await self.add(actions, kind="thanks_revoke", actor_id=self.ids["mod"], created_at=self.t(12))
-        await self.add(revocations, thanks_id=given[("dave", "bob")], action_id=action, created_at=self.t(12))
+        # One revoked in the month; one revoked after it, which November still counts (as it stood then).
+        for key, when in ((("playground", "dave", "bob"), self.t(12)), (("two", "alice", "bob"), self.t(2, month=12))):
+            action = await self.add(actions, kind="thanks_revoke", actor_id=self.ids["mod"], created_at=when)
+            await self.add(revocations, thanks_id=given[key], action_id=action, created_at=when)
 
     async def item(self, kind: str, room: str | None, created: datetime, *moves: tuple[str, str, datetime]) -> None:
         item_id = await self.add(fb_items, kind=kind, status="submitted", title="t", scenario="s", expected="e",
@@ -442,3 +444,27 @@ async def test_a_month_lived_through_the_bot_is_reported_on_the_1st(chat: Chat, 
     assert [(m.contact_id, m.text) for m in sent if not m.image] == [("admin", DECEMBER), ("mod", DECEMBER)]
     assert [(who, name) for who, name, _ in pictures(sent)] == [
         (who, f"monthly-2026-12-{name}.png") for who in ("admin", "mod") for name in ("activity", "contributions", "daily")]
+
+
+async def test_a_report_missed_by_more_than_a_week_is_not_sent_late_but_stays_at_hand(settings, clock, transport) -> None:  # noqa: ANN001
+    clock.set(at(30, 12))
+    first = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
+    await first.start()
+    await first.drain()  # the job's next run: 1 December, 09:00
+    await seed(first.engine)
+    await first.close()
+    clock.set(at(8, 10, month=12))  # down for a week and a day
+    app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
+    await app.start()
+    try:
+        await app.drain()
+        sent = transport.take()
+        assert [m for m in sent if m.image or m.text.startswith("📊")] == []
+        assert [(m.contact_id, m.text) for m in sent if "社群月报" in m.text] == [
+            (who, "【定时任务未执行】社群月报原定 2026-12-01 09:00 执行，但机器人当时不在线，超过了补发时限（10080 分钟），"
+                  "本次已跳过，不会再补发。\n用 /报告 月度 2026-11 可以随时私信查看这份月报。") for who in ("admin", "mod")]
+        chat = Chat(app, transport)
+        sent = await ask(chat, "mod", "/报告 月度 2026-11")
+        assert [(m.contact_id, m.text) for m in sent if not m.image] == [("mod", NOVEMBER_ZH)]
+    finally:
+        await app.close()

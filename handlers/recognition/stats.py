@@ -17,10 +17,14 @@ from handlers.recognition.tables import ledger, revocations, thanks
 _LOGGER = logging.getLogger(__name__)
 
 
-def revoked_ids() -> Select[Any]:
-    """The thank-yous revoked now: more revocations than reinstatements (the difference is 1 or 0)."""
+def revoked_ids(before: datetime | None = None) -> Select[Any]:
+    """The thank-yous revoked now (or just `before` then): more revocations than reinstatements (the
+    difference is 1 or 0)."""
     change = case((revocations.c.reverses_id.is_(None), -1), else_=1)
-    return select(revocations.c.thanks_id).group_by(revocations.c.thanks_id).having(func.sum(change) < 0)
+    stmt = select(revocations.c.thanks_id)
+    if before is not None:
+        stmt = stmt.where(revocations.c.created_at < before)
+    return stmt.group_by(revocations.c.thanks_id).having(func.sum(change) < 0)
 
 
 def thanks_units(side: str, *where: Any) -> Subquery:

@@ -48,8 +48,8 @@ async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Win
         feedback_rooms.get(room_id, 0), raised.get(room_id, 0)) for room_id, name in rooms.items())
     return MonthFigures(
         when, communities, await _active_anywhere(conn, when, list(rooms)),
-        await _helpers(conn, when, settings.reports.top_helpers), sum(thanked.get(r, 0) for r in rooms),
-        await _feedback_rows(conn, when, rooms), await _thread_rows(conn, when),
+        await _helpers(conn, when, list(rooms), settings.reports.top_helpers), sum(thanked.get(r, 0) for r in rooms),
+        await _feedback_rows(conn, when, rooms), await _thread_rows(conn, when, rooms),
         await _threads_open(conn, when), await _koc_changes(conn, when), await _stages(conn, when),
         await _days(conn, when, list(rooms)))
 
@@ -116,8 +116,9 @@ async def _days(conn: AsyncConnection, when: Window, rooms: list[int]) -> tuple[
 
 
 def _counted_thanks(when: Window) -> list[Any]:
-    return [thanks.c.month == when.month, thanks.c.counted == true(), thanks.c.id.not_in(revoked_ids()),
-            thanks.c.created_at < when.as_of]
+    """Thank-yous of the month that count, less those revoked by its end."""
+    return [thanks.c.month == when.month, thanks.c.counted == true(), thanks.c.created_at < when.as_of,
+            thanks.c.id.not_in(revoked_ids(before=when.as_of))]
 
 
 async def _thanks_by_room(conn: AsyncConnection, when: Window) -> dict[int, int]:
@@ -125,12 +126,12 @@ async def _thanks_by_room(conn: AsyncConnection, when: Window) -> dict[int, int]
     return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}
 
 
-async def _helpers(conn: AsyncConnection, when: Window, top: int) -> tuple[Helper, ...]:
-    """The most thanked members of the month; ties by name."""
+async def _helpers(conn: AsyncConnection, when: Window, rooms: list[int], top: int) -> tuple[Helper, ...]:
+    """The members most thanked in the communities that month; ties by name."""
     m = schema.members
     count = func.count().label("n")
     stmt = (select(m.c.display_name, count).join(m, m.c.id == thanks.c.receiver_id)
-            .where(*_counted_thanks(when)).group_by(m.c.id, m.c.display_name)
+            .where(*_counted_thanks(when), thanks.c.community_id.in_(rooms)).group_by(m.c.id, m.c.display_name)
             .order_by(count.desc(), m.c.display_name, m.c.id).limit(top))
     return tuple(Helper(row[0], int(row[1])) for row in (await conn.execute(stmt)).all())
 
@@ -160,10 +161,11 @@ async def _feedback_rows(conn: AsyncConnection, when: Window, rooms: dict[int, s
             .where(or_(_between(fb_items.c.created_at, when), fb_items.c.id.in_(moved)))
             .group_by(fb_items.c.id, fb_items.c.kind, fb_items.c.community_id, fb_items.c.created_at)
             .order_by(fb_items.c.id))
-    return tuple(FeedbackRow(r[0], r[1], rooms.get(r[2], "") if r[2] else "", r[3], r[4], r[5], r[6]) for r in (await conn.execute(stmt)).all())
+    return tuple(FeedbackRow(r[0], r[1], rooms.get(r[2], ""), r[3], r[4], r[5], r[6])
+                 for r in (await conn.execute(stmt)).all())
 
 
-async def _thread_rows(conn: AsyncConnection, when: Window) -> tuple[ThreadRow, ...]:
+async def _thread_rows(conn: AsyncConnection, when: Window, names: dict[int, str]) -> tuple[ThreadRow, ...]:
     """Threads opened or resolved in the month, with their first resolution in it and the rooms they were raised in."""
     e = thread_events
     resolve = and_(e.c.kind == EventKind.RESOLVE.value, _between(e.c.at, when))
@@ -174,12 +176,13 @@ async def _thread_rows(conn: AsyncConnection, when: Window) -> tuple[ThreadRow, 
             .group_by(threads.c.id, threads.c.title, threads.c.created_at).order_by(threads.c.id))
     rows = (await conn.execute(stmt)).all()
     c = schema.communities
-    named = (await conn.execute(select(thread_rooms.c.thread_id, c.c.name).join(c, c.c.id == thread_rooms.c.community_id)
-                                .where(thread_rooms.c.thread_id.in_(select(threads.c.id).where(chosen)))
-                                .order_by(thread_rooms.c.raised_at, c.c.id))).all()
+    named = (await conn.execute(
+        select(thread_rooms.c.thread_id, c.c.id, c.c.name).join(c, c.c.id == thread_rooms.c.community_id)
+        .where(thread_rooms.c.thread_id.in_(select(threads.c.id).where(chosen)))
+        .order_by(thread_rooms.c.raised_at, c.c.id))).all()
     rooms: dict[int, list[str]] = {}
-    for thread_id, name in named:
-        rooms.setdefault(thread_id, []).append(name)
+    for thread_id, community_id, name in named:
+        rooms.setdefault(thread_id, []).append(names.get(community_id, name))
     return tuple(ThreadRow(r[0], r[1], r[2], r[3], tuple(rooms.get(r[0], ()))) for r in rows)
 
 
