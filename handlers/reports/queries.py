@@ -11,12 +11,12 @@ import logging
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import and_, case, func, or_, select, true
+from sqlalchemy import and_, case, func, literal, or_, select, true, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import CoreSettings
 from bot.db import schema
-from bot.db.schema import Stage
+from bot.db.schema import Stage, UTCDateTime
 from handlers.feedback.tables import Status as FeedbackStatus
 from handlers.feedback.tables import history as fb_history
 from handlers.feedback.tables import items as fb_items
@@ -101,18 +101,20 @@ async def _active_anywhere(conn: AsyncConnection, when: Window, rooms: list[int]
 
 
 async def _days(conn: AsyncConnection, when: Window, rooms: list[int]) -> tuple[Day, ...]:
-    """Messages and members who wrote, per local day: one row, two columns per day (any time zone, DST too)."""
+    """Messages and members who wrote, per local day (any time zone, DST too): the month's days as a small
+    table of their UTC bounds, joined to the messages by range, so each message is read once, by index."""
     msg = schema.messages
     days = when.days()
     if not days:
         return ()
-    columns = []
-    for _, begin, finish in days:
-        inside = and_(msg.c.received_at >= begin, msg.c.received_at < finish)
-        columns += [_count_if(inside), func.count(case((inside, msg.c.member_id)).distinct())]
-    stmt = select(*columns).where(msg.c.community_id.in_(rooms), _between(msg.c.received_at, when))
-    row = (await conn.execute(stmt)).one()
-    return tuple(Day(day, int(row[2 * i] or 0), int(row[2 * i + 1] or 0)) for i, (day, _, _) in enumerate(days))
+    bounds = union_all(*(select(literal(n).label("n"), literal(begin, UTCDateTime()).label("begin"),
+                                literal(finish, UTCDateTime()).label("finish"))
+                         for n, (_, begin, finish) in enumerate(days))).subquery("days")
+    inside = and_(msg.c.received_at >= bounds.c.begin, msg.c.received_at < bounds.c.finish)
+    stmt = (select(bounds.c.n, func.count(), func.count(msg.c.member_id.distinct()))
+            .select_from(bounds.join(msg, inside)).where(msg.c.community_id.in_(rooms)).group_by(bounds.c.n))
+    counts = {row[0]: (int(row[1]), int(row[2])) for row in (await conn.execute(stmt)).all()}
+    return tuple(Day(day, *counts.get(n, (0, 0))) for n, (day, _, _) in enumerate(days))
 
 
 def _counted_thanks(when: Window) -> list[Any]:
