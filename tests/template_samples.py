@@ -431,7 +431,7 @@ def _ignition_samples() -> dict[str, dict]:
     campaign = CampaignView(1, "新品 X1 预热", date(2026, 12, 15), "Asia/Shanghai", WHEN, WHEN, ("新品",), ("续航",),
                             "open", 1, (Room(1, "room1", "一群", None),))
     kate = Igniter(3, "kate", True, messages=2, replies=2, mentions=1, volume=7, expected=5.83, keywords=3, joins=1,
-                   score=24.58, people={4, 5, 6, 7})
+                   score=24.58, participants=4)
     new = Igniter(4, "bob", False, messages=1, volume=2, score=3.0)
     after = Aftermath(WHEN, 12, 3.5, 6, 4, 1)
     report = {"campaign": campaign, "start": WHEN, "until": WHEN, "messages": 120, "window": 30,

@@ -21,10 +21,15 @@ count nowhere. A message counts as a KOC's when its author was an active KOC whe
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
+import gc
+import itertools
 import json
+import operator
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
@@ -136,11 +141,7 @@ class Igniter:
     joins: int = 0
     score: float = 0.0
     best: Spark | None = None
-    people: set[int] = field(default_factory=set)
-
-    @property
-    def participants(self) -> int:
-        return len(self.people)
+    participants: int = 0  # distinct other members over all their windows
 
     @property
     def lift(self) -> float | None:
@@ -222,7 +223,6 @@ class _Room:
 @dataclass(slots=True)
 class _Log:
     rooms: dict[int, _Room]
-    authors: dict[str, int]  # platform message id -> its author
     replies: dict[str, int]  # platform message id -> replies by others
     platform_ids: dict[int, str]  # member id -> platform id
     names: dict[int, str]
@@ -237,6 +237,20 @@ class _Log:
 def _koc_at(spans: list[tuple[float, bool]], at: float) -> bool:
     index = bisect_right(spans, (at, True)) - 1  # the last change at or before `at` (the first is at -inf)
     return index >= 0 and spans[index][1]
+
+
+@contextlib.contextmanager
+def _bulk() -> Iterator[None]:
+    """Hundreds of thousands of rows, tuples and lists, none in a reference cycle: the cycle
+    collector would only scan them over and over (a third of the time, measured). Switched off for
+    the while, and back on after."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _discussion(messages: object) -> object:
@@ -255,7 +269,8 @@ async def bot_members(conn: AsyncConnection, rooms: Iterable[str], since: dateti
 
 async def read_log(conn: AsyncConnection, campaign: CampaignView, section: CampaignsSection,
                    until: datetime) -> _Log:
-    """Everything ignition needs from the database, in a handful of queries."""
+    """Everything ignition needs from the database, in a handful of queries; the messages are read
+    by column (a campaign can hold hundreds of thousands)."""
     m = schema.messages
     room_ids = [room.community_id for room in campaign.rooms]
     bots = await bot_members(conn, [room.platform_id for room in campaign.rooms], campaign.starts_at)
@@ -263,44 +278,90 @@ async def read_log(conn: AsyncConnection, campaign: CampaignView, section: Campa
     keyword = or_(*[m.c.text.icontains(word, autoescape=True) for word in campaign.keywords]) \
         if campaign.keywords else false()
     mentions_text = cast(m.c.mentions, String)
+    # In time order per room; messages of the same instant in the order they were logged. SQLite's
+    # index on (community, time) already yields them so (by rowid), and sorting by id too would cost
+    # a sort of every row; PostgreSQL promises no order among equals, so it is told.
+    order = [m.c.community_id, m.c.received_at] + ([m.c.id] if conn.dialect.name != "sqlite" else [])
+
+    messages = (select(m.c.platform_msg_id, m.c.community_id, m.c.member_id, cast(m.c.received_at, String),
+                       case((mentions_text == "[]", None), else_=mentions_text), case((keyword, 1), else_=0),
+                       m.c.quote_msg_id)
+                .where(m.c.community_id.in_(room_ids), m.c.received_at >= campaign.starts_at,
+                       m.c.received_at < until, _discussion(m), not_bot)
+                .order_by(*order))
+
     rooms = {room.community_id: _Room(ZoneInfo(room.timezone or campaign.timezone)) for room in campaign.rooms}
-    authors: dict[str, int] = {}
-    quotes: list[tuple[str, int]] = []
-    rows = await conn.execute(
-        select(m.c.platform_msg_id, m.c.community_id, m.c.member_id, cast(m.c.received_at, String),
-               m.c.quote_msg_id,
-               case((mentions_text == "[]", None), else_=mentions_text).label("mentions"),
-               case((keyword, 1), else_=0).label("keyword"))
-        .where(m.c.community_id.in_(room_ids), m.c.received_at >= campaign.starts_at, m.c.received_at < until,
-               _discussion(m), not_bot)
-        .order_by(m.c.community_id, m.c.received_at, m.c.id))
+    replies: dict[str, int] = {}
+
+    async def aside(reader: AsyncConnection) -> None:
+        await _read_joins(reader, rooms, campaign.starts_at, until)
+        await _read_baseline(reader, rooms, campaign, section, not_bot)
+
+    with _bulk():
+        async with _second_reader(conn) as side:
+            # The joins and the usual rates are read on a second connection while the messages are.
+            beside = asyncio.create_task(aside(side)) if side is not None else None
+            rows = (await conn.execute(messages)).all()
+            if beside is not None:
+                await beside
+            else:
+                await aside(conn)
+        if rows:
+            ids, communities, members, stamps, mentioned, keywords, quotes = (
+                list(map(operator.itemgetter(k), rows)) for k in range(7))
+            del rows
+            _fill_rooms(rooms, ids, communities, members, stamps, mentioned, keywords)
+            replies = _replies(ids, members, quotes)
+    every = {member for room in rooms.values() for member in room.members}
+    platform_ids, names, stages = await _read_members(conn, every)
+    return _Log(rooms, replies, platform_ids, names, await _koc_spans(conn, stages), section.window_minutes * 60.0)
+
+
+@contextlib.asynccontextmanager
+async def _second_reader(conn: AsyncConnection) -> AsyncIterator[AsyncConnection | None]:
+    """Another connection to the same database, to read beside `conn`; None for an in-memory SQLite
+    database (another connection would open another, empty, database)."""
+    if conn.dialect.name == "sqlite" and conn.engine.url.database in (None, "", ":memory:"):
+        yield None
+        return
+    async with conn.engine.connect() as side:
+        yield side
+
+
+def _fill_rooms(rooms: dict[int, _Room], ids: list[str], communities: list[int], members: list[int],
+                stamps: list[str], mentioned: list[str | None], keywords: list[int]) -> None:
+    """Split the columns (ordered by room, then time) into each room's lists."""
     parse = datetime.fromisoformat
-    for msg_id, community_id, member_id, stamp, quote_id, mentioned, is_keyword in rows:
-        room = rooms[community_id]
-        at = (parse(stamp) - _EPOCH).total_seconds()  # the stored naive UTC as text: 5x cheaper than datetimes
-        if is_keyword:
-            room.keyword_at.setdefault(member_id, []).append(len(room.times))
-        room.times.append(at)
-        room.members.append(member_id)
-        room.ids.append(msg_id)
-        room.keyword_sums.append(room.keyword_sums[-1] + is_keyword)
-        authors[msg_id] = member_id
-        if quote_id is not None:
-            quotes.append((quote_id, member_id))
-        if mentioned is not None:
-            for platform_id in json.loads(mentioned):
-                room.mentions.setdefault(platform_id, []).append((at, member_id))
-    replies: dict[str, int] = defaultdict(int)
-    for quoted, by in quotes:
+    times = [(parse(stamp) - _EPOCH).total_seconds() for stamp in stamps]  # stored naive UTC, read as text
+    bounds = [0] + [i for i in range(1, len(communities)) if communities[i] != communities[i - 1]] + [len(ids)]
+    room_of = [rooms[communities[lo]] for lo in bounds[:-1]]
+    for room, lo, hi in zip(room_of, bounds, bounds[1:]):
+        room.times, room.members, room.ids = times[lo:hi], members[lo:hi], ids[lo:hi]
+        room.keyword_sums = [0, *itertools.accumulate(keywords[lo:hi])]
+    starts = np.asarray(bounds[:-1])
+    owner = (np.searchsorted(starts, np.arange(len(ids)), side="right") - 1).tolist()  # each position's room
+    for position in np.flatnonzero(np.asarray(keywords, dtype=bool)).tolist():
+        room = room_of[owner[position]]
+        room.keyword_at.setdefault(members[position], []).append(position - bounds[owner[position]])
+    for position in [i for i, text in enumerate(mentioned) if text is not None]:
+        room = room_of[owner[position]]
+        for platform_id in json.loads(mentioned[position]):
+            room.mentions.setdefault(platform_id, []).append((times[position], members[position]))
+
+
+def _replies(ids: list[str], members: list[int], quotes: list[str | None]) -> dict[str, int]:
+    """Messages of the campaign quoted by others (a reply to oneself is no reply), and how often."""
+    quoting = [(quoted, by) for quoted, by in zip(quotes, members) if quoted is not None]
+    if not quoting:
+        return {}
+    wanted = {quoted for quoted, _ in quoting}
+    authors = {i: member for i, member in zip(ids, members) if i in wanted}
+    counted: dict[str, int] = defaultdict(int)
+    for quoted, by in quoting:
         author = authors.get(quoted)
         if author is not None and author != by:
-            replies[quoted] += 1
-    await _read_joins(conn, rooms, campaign.starts_at, until)
-    await _read_baseline(conn, rooms, campaign, section, not_bot)
-    members = {member for room in rooms.values() for member in room.members}
-    platform_ids, names, stages = await _read_members(conn, members)
-    return _Log(rooms, authors, replies, platform_ids, names, await _koc_spans(conn, stages),
-                section.window_minutes * 60.0)
+            counted[quoted] += 1
+    return dict(counted)
 
 
 async def _read_joins(conn: AsyncConnection, rooms: dict[int, _Room], since: datetime, until: datetime) -> None:
@@ -330,7 +391,7 @@ async def _read_baseline(conn: AsyncConnection, rooms: dict[int, _Room], campaig
         .group_by(m.c.community_id, bucket))
     by_hour: dict[int, list[int]] = defaultdict(lambda: [0] * 24)
     for community_id, hour, count in counts:
-        utc = datetime.strptime(hour, "%Y-%m-%d %H").replace(tzinfo=UTC)
+        utc = datetime.fromisoformat(f"{hour}:00").replace(tzinfo=UTC)
         by_hour[community_id][utc.astimezone(rooms[community_id].zone).hour] += count
     for community_id, room in rooms.items():
         seen = first_seen.get(community_id)
@@ -372,107 +433,219 @@ async def _koc_spans(conn: AsyncConnection, stages: dict[int, str]) -> dict[int,
     return spans
 
 
-def _room_arrays(room: _Room, window: float) -> tuple[list[int], list[int], list[int], list[float] | None]:
-    """For every message of the room at once: the end of its window (an index), the keyword messages
-    and the joins in it, and the room's usual number of messages for it (None: no baseline)."""
+def _local_hours(room: _Room, times: np.ndarray) -> np.ndarray:
+    """The local hour of day of each time (seconds since 1970, UTC), through the room's cache."""
+    unique, positions = np.unique((times // 3600).astype(np.int64), return_inverse=True)
+    return np.asarray([room.local_hour(int(hour)) for hour in unique], dtype=np.int64)[positions]
+
+
+def _usual(room: _Room, starts: np.ndarray, seconds: np.ndarray | float) -> np.ndarray:
+    """The room's usual number of messages from each start for `seconds` (NaN: no baseline)."""
+    if room.hourly is None or not len(starts):
+        return np.full(len(starts), np.nan)
+    return np.asarray(room.hourly)[_local_hours(room, starts)] * (np.asarray(seconds) / 3600)
+
+
+def _participants(members: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """For every message i of a room: the distinct members other than its author among positions
+    [i+1, ends[i]). No set per message: a position k whose member spoke before, at p >= i+1, is a
+    repeat in i's window exactly when i <= p - 1 and ends[i] > k; ends only grow, so that is a range
+    of i, added with a difference array."""
+    n = len(members)
+    order = np.argsort(members, kind="stable")
+    same = members[order][1:] == members[order][:-1]  # order[j + 1] repeats order[j]'s member
+    previous = np.full(n, -1, dtype=np.int64)
+    previous[order[1:][same]] = order[:-1][same]
+    following = np.full(n, n, dtype=np.int64)
+    following[order[:-1][same]] = order[1:][same]
+    repeats_at = np.flatnonzero(previous >= 0)
+    spoke_before = previous[repeats_at]
+    first_window = np.searchsorted(ends, repeats_at, side="right")  # the first i whose window reaches k
+    counted = first_window <= spoke_before - 1
+    ranges = (np.bincount(first_window[counted], minlength=n + 1)
+              - np.bincount(spoke_before[counted], minlength=n + 1))
+    repeats = np.cumsum(ranges)[:n]
+    distinct = ends - np.arange(n) - 1 - repeats
+    return distinct - (following < ends)  # the author's own later messages
+
+
+def _distinct(values: np.ndarray) -> np.ndarray:
+    """The distinct values, sorted (np.unique hashes, which is far slower on millions of integers here)."""
+    ordered = np.sort(values)
+    return ordered[np.r_[True, ordered[1:] != ordered[:-1]]] if len(ordered) else ordered
+
+
+BITMAP_CELLS = 64_000_000  # up to this many (igniter, member) cells, a bitmap; beyond, a sort
+
+
+def _distinct_per_igniter(pairs: np.ndarray, igniters: np.ndarray, members: int) -> np.ndarray:
+    """How many distinct members other than themselves each igniter (numbered 2 * member + KOC, in
+    the order given) has among `pairs` (igniter * members + member)."""
+    if (2 * members) * members <= BITMAP_CELLS:  # a bit per cell: one pass, no sort
+        seen = np.zeros(2 * members * members, dtype=bool)
+        seen[pairs] = True
+        seen[igniters * members + igniters // 2] = False  # the igniter is no participant of their own
+        return seen.reshape(2 * members, members).sum(axis=1)[igniters]
+    found = _distinct(pairs)
+    people = np.bincount(np.searchsorted(igniters, found // members), minlength=len(igniters))
+    return people - np.isin(igniters * members + igniters // 2, found.astype(np.int64))
+
+
+def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
+    """The positions [starts[j], ends[j]) of every j, one after the other."""
+    lengths = np.maximum(ends - starts, 0)
+    total = int(lengths.sum())
+    if not total:
+        return np.zeros(0, dtype=np.int64)
+    offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    return np.arange(total) - offsets + np.repeat(starts, lengths)
+
+
+@dataclass(slots=True)
+class _Columns:
+    """One room's measured messages, by column."""
+
+    index: np.ndarray  # positions in the room's lists
+    ends: np.ndarray  # the end of each window (exclusive index)
+    keywords: list[int]
+    mentions: list[int]
+    joins: np.ndarray
+    expected: np.ndarray  # NaN: no baseline
+    koc: list[bool]
+    participants: np.ndarray
+    starts: np.ndarray  # where the part of each window the author's earlier ones did not cover begins
+    union: tuple[np.ndarray, list[int], list[int], np.ndarray, np.ndarray]  # volume, keywords, mentions, joins, expected
+
+
+def _previous_by_same(values: np.ndarray) -> np.ndarray:
+    """For each position, the previous position holding the same value (-1: none)."""
+    order = np.argsort(values, kind="stable")
+    same = values[order][1:] == values[order][:-1]
+    previous = np.full(len(values), -1, dtype=np.int64)
+    previous[order[1:][same]] = order[:-1][same]
+    return previous
+
+
+def _where(mask: np.ndarray) -> list[int]:
+    return np.flatnonzero(mask).tolist()
+
+
+def _measure_room(room: _Room, log: _Log, first: int, last: int) -> _Columns:
+    """Every message in [first, last) of one room: what is arithmetic over the times is done for all
+    of them at once (numpy); what needs the message itself (the author's own keywords, mentions of
+    the author, their KOC stage at the time) only for the messages where it can matter."""
+    window = log.window
     times = np.asarray(room.times, dtype=np.float64)
-    ends = np.searchsorted(times, times + window, side="right")
+    members = np.asarray(room.members, dtype=np.int64)
+    index = np.arange(first, last)
+    every_end = np.searchsorted(times, times + window, side="right")
+    at, authors = times[first:last], members[first:last]
+    until = at + window
+    ends = every_end[first:last]
+    participants = _participants(members, every_end)[first:last]
     sums = np.asarray(room.keyword_sums, dtype=np.int64)
-    keywords = sums[ends] - sums[np.arange(1, len(times) + 1)]
-    if room.joins:
-        joins_at = np.asarray(room.joins, dtype=np.float64)
-        # A join at the very instant of the message counts as following it (the playground's clock stands still).
-        joins = np.searchsorted(joins_at, times + window, side="right") - np.searchsorted(joins_at, times, side="left")
-    else:
-        joins = np.zeros(len(times), dtype=np.int64)
-    expected = None
-    if room.hourly is not None and len(times):
-        utc_hours = (times // 3600).astype(np.int64)
-        unique, positions = np.unique(utc_hours, return_inverse=True)
-        local = np.asarray([room.local_hour(int(h)) for h in unique], dtype=np.int64)[positions]
-        expected = (np.asarray(room.hourly)[local] * (window / 3600)).tolist()
-    return ends.tolist(), keywords.tolist(), joins.tolist(), expected
+    keywords = sums[ends] - sums[index + 1]
+    joins_at = np.asarray(room.joins, dtype=np.float64)
+    # A join at the very instant of the message counts as following it (the playground's clock stands still).
+    joins = np.searchsorted(joins_at, until, side="right") - np.searchsorted(joins_at, at, side="left")
+    expected = _usual(room, at, window)
+    author_list, stamps = room.members[first:last], room.times[first:last]
+    ends_list = ends.tolist()
+    # The author's own keyword messages in the window are not counted: only where they wrote some.
+    for j in _where((keywords > 0) & np.isin(authors, list(room.keyword_at))):
+        keywords[j] = room.keywords_by_others(first + j + 1, ends_list[j], author_list[j])
+    # Mentions of the author: only for authors someone mentioned in this room.
+    pids = log.platform_ids
+    mentioned = [member for member, pid in pids.items() if pid in room.mentions]
+    mentions = np.zeros(last - first, dtype=np.int64)
+    for j in _where(np.isin(authors, mentioned)):
+        mentions[j] = _mentions(room, pids[author_list[j]], author_list[j], stamps[j], stamps[j] + window)
+    koc = np.zeros(last - first, dtype=bool)
+    spans = log.koc_spans
+    for j in _where(np.isin(authors, list(spans))):
+        koc[j] = _koc_at(spans[author_list[j]], stamps[j])
+    # A member's sums count a stretch of conversation once: where the author's previous message's
+    # window still runs, only the rest of this one is new (window ends only grow with time).
+    prev = _previous_by_same(authors)
+    has_prev = prev >= 0
+    done_until = np.where(has_prev, at[np.maximum(prev, 0)] + window, -np.inf)
+    overlap = has_prev & (done_until > at)
+    done_end = np.where(overlap, ends[np.maximum(prev, 0)], 0)
+    start = np.maximum(index + 1, done_end)
+    volume = ends - index - 1
+    u_volume = np.where(overlap, np.maximum(ends - start, 0), volume)
+    u_joins = np.where(overlap, np.searchsorted(joins_at, until, side="right")
+                       - np.searchsorted(joins_at, done_until, side="right"), joins)
+    u_expected, u_keywords, u_mentions = expected.copy(), keywords.copy(), mentions.copy()
+    if overlap.any():
+        u_expected[overlap] = _usual(room, done_until[overlap], until[overlap] - done_until[overlap])
+        starts = start.tolist()
+        for j in _where(overlap):
+            u_keywords[j] = room.keywords_by_others(starts[j], ends_list[j], author_list[j]) \
+                if keywords[j] and ends_list[j] > starts[j] else 0
+            u_mentions[j] = _mentions(room, pids.get(author_list[j]), author_list[j], float(done_until[j]),
+                                      stamps[j] + window) if mentions[j] else 0
+    return _Columns(index, ends, keywords.tolist(), mentions.tolist(), joins, expected, koc.tolist(), participants,
+                    start, (u_volume, u_keywords, u_mentions, u_joins, u_expected))
 
 
 def measure(log: _Log, weights: Weights, *, since: datetime | None = None, before: datetime | None = None) -> Measured:
-    """Every message's figures (those posted in [since, before) when given), and each member's sums.
+    """Every message's figures (those posted in [since, before) when given), and each member's sums."""
+    with _bulk():
+        return _measure(log, weights, since, before)
 
-    Per room, what is plain arithmetic over the message times (window ends, keyword and join counts,
-    the usual rate) is computed for all messages at once; one loop adds what needs each message (who
-    took part, the author's own keywords and mentions, the part of the window the author's earlier
-    ones did not cover); the scores and the members' sums are then added up by column."""
-    window = log.window
+
+def _measure(log: _Log, weights: Weights, since: datetime | None, before: datetime | None) -> Measured:
     sparks = Sparks()
-    keys: dict[int, int] = {}  # member * 2 + (1 if as a KOC) -> igniter number
-    key_of: list[int] = []  # per message
-    people_of: list[set[int]] = []  # per igniter
+    keys_of: list[np.ndarray] = []  # per room, per message: member * 2 + (1 if posted as a KOC)
+    pairs: list[np.ndarray] = []  # per room: (igniter, member in one of their windows), as one number
+    # Members numbered 0..n-1, so a pair fits 32 bits for up to 32,767 members (a quicker sort).
+    dense = np.asarray(sorted(log.names), dtype=np.int64)
+    codes = len(dense)
+    code_type = np.int32 if 2 * codes * codes < 2**31 else np.int64
     union: list[list] = [[], [], [], [], []]  # per message: volume, keywords, mentions, joins, expected not yet counted
     total = 0
     low = since.timestamp() if since else float("-inf")
     high = before.timestamp() if before else float("inf")
-    platform_ids, replies_of, koc_spans = log.platform_ids, log.replies, log.koc_spans
     for community_id, room in log.rooms.items():
-        times, members, ids, joins_at = room.times, room.members, room.ids, room.joins
+        times = room.times
         total += len(times)
         first, last = bisect_left(times, low), bisect_left(times, high)
         if first == last:
             continue
-        ends, keyword_counts, join_counts, usual = _room_arrays(room, window)
-        own_keywords, marks_of = room.keyword_at, room.mentions
-        covered: dict[int, tuple[int, float]] = {}  # author -> (first index not counted yet, time counted up to)
-        u_volume, u_keywords, u_mentions, u_joins, u_expected = union
-        for i in range(first, last):
-            at, author, end = times[i], members[i], ends[i]
-            until = at + window
-            people = set(members[i + 1:end])
-            people.discard(author)
-            keywords = keyword_counts[i]
-            if keywords and author in own_keywords:
-                keywords = room.keywords_by_others(i + 1, end, author)
-            platform_id = platform_ids.get(author)
-            mentions = _mentions(room, platform_id, author, at, until) if platform_id in marks_of else 0
-            joins = join_counts[i]
-            expected = None if usual is None else usual[i]
-            spans = koc_spans.get(author)
-            koc = spans is not None and _koc_at(spans, at)
-            key = keys.get(author * 2 + koc)
-            if key is None:
-                key = keys[author * 2 + koc] = len(people_of)
-                people_of.append(set())
-            if people:
-                people_of[key] |= people
-            key_of.append(key)
-            sparks.koc.append(koc)
-            sparks.replies.append(replies_of.get(ids[i], 0))
-            sparks.mentions.append(mentions)
-            sparks.expected.append(expected)
-            sparks.participants.append(len(people))
-            sparks.keywords.append(keywords)
-            sparks.joins.append(joins)
-            # The author's sums count only the part of this window their earlier windows did not cover.
-            done = covered.get(author)
-            if done is None or done[1] <= at:
-                u_volume.append(end - i - 1)
-                u_keywords.append(keywords)
-                u_mentions.append(mentions)
-                u_joins.append(joins)
-                u_expected.append(expected)
-                covered[author] = (end, until)
-                continue
-            done_index, done_time = done
-            start = max(i + 1, done_index)
-            u_volume.append(max(end - start, 0))
-            u_keywords.append(room.keywords_by_others(start, end, author) if keywords and end > start else 0)
-            u_mentions.append(_mentions(room, platform_id, author, done_time, until) if mentions else 0)
-            u_joins.append(bisect_right(joins_at, until) - bisect_right(joins_at, done_time) if joins else 0)
-            u_expected.append(room.expected(done_time, until - done_time))
-            covered[author] = (max(end, done_index), until)
-        sparks.ids.extend(ids[first:last])
-        sparks.members.extend(members[first:last])
+        columns = _measure_room(room, log, first, last)
+        authors = room.members[first:last]
+        combined = np.asarray(authors, dtype=np.int64) * 2 + np.asarray(columns.koc, dtype=np.int64)
+        keys_of.append(combined)
+        # Who took part in each igniter's windows: (igniter, member) codes over the part of each window
+        # their earlier ones did not cover, made distinct at the end.
+        covered = _ranges(columns.starts, columns.ends)
+        numbered = np.searchsorted(dense, np.asarray(room.members, dtype=np.int64)).astype(code_type)
+        igniter = numbered[first:last] * 2 + np.asarray(columns.koc, dtype=code_type)
+        pairs.append(np.repeat(igniter, np.maximum(columns.ends - columns.starts, 0)) * code_type(codes)
+                     + numbered[covered])
+        sparks.participants.extend(columns.participants.tolist())
+        sparks.ids.extend(room.ids[first:last])
+        sparks.members.extend(authors)
         sparks.rooms.extend([community_id] * (last - first))
         sparks.times.extend(times[first:last])
-        sparks.volume.extend([ends[i] - i - 1 for i in range(first, last)])
-    return _ranked(log, weights, sparks, keys, key_of, people_of, union, total)
+        sparks.koc.extend(columns.koc)
+        sparks.replies.extend([log.replies.get(i, 0) for i in room.ids[first:last]])
+        sparks.mentions.extend(columns.mentions)
+        sparks.volume.extend((columns.ends - columns.index - 1).tolist())
+        sparks.expected.extend([None if e != e else e for e in columns.expected.tolist()])  # NaN: none
+        sparks.keywords.extend(columns.keywords)
+        sparks.joins.extend(columns.joins.tolist())
+        for column, values in zip(union, columns.union, strict=True):
+            column.extend(values.tolist() if isinstance(values, np.ndarray) else values)
+    if not keys_of:
+        return Measured(sparks, [], [], total, log)
+    every_key = np.concatenate(keys_of)
+    keys = _distinct(every_key)
+    key_of = np.searchsorted(keys, every_key)
+    numbered_keys = np.searchsorted(dense, keys // 2) * 2 + keys % 2  # the same order as `keys`
+    people = _distinct_per_igniter(np.concatenate(pairs), numbered_keys, codes)
+    return _ranked(log, weights, sparks, keys.tolist(), key_of, people.tolist(), union, total)
 
 
 def _figures(weights: Weights, replies: np.ndarray, mentions: np.ndarray, people: np.ndarray, keywords: np.ndarray,
@@ -487,15 +660,13 @@ def _column(values: list, dtype: type = np.float64) -> np.ndarray:
     return np.asarray([np.nan if v is None else v for v in values] if dtype is np.float64 else values, dtype=dtype)
 
 
-def _ranked(log: _Log, weights: Weights, sparks: Sparks, keys: dict[int, int], key_of: list[int],
-            people_of: list[set[int]], union: list[list], total: int) -> Measured:
-    if not sparks.ids:
-        return Measured(sparks, [], [], total, log)
+def _ranked(log: _Log, weights: Weights, sparks: Sparks, keys: list[int], key_of: np.ndarray,
+            people: list[int], union: list[list], total: int) -> Measured:
     replies, mentions = np.asarray(sparks.replies), np.asarray(sparks.mentions)
     score = _figures(weights, replies, mentions, np.asarray(sparks.participants), np.asarray(sparks.keywords),
                      np.asarray(sparks.joins), np.asarray(sparks.volume, dtype=np.float64), _column(sparks.expected))
     sparks.score = score.tolist()
-    groups, count = np.asarray(key_of), len(people_of)
+    groups, count = key_of, len(keys)
 
     def summed(values: np.ndarray | list) -> np.ndarray:
         return np.bincount(groups, weights=np.asarray(values, dtype=np.float64), minlength=count)
@@ -510,13 +681,13 @@ def _ranked(log: _Log, weights: Weights, sparks: Sparks, keys: dict[int, int], k
     best = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]
     best_of = dict(zip(groups[best].tolist(), best.tolist(), strict=True))
     igniters = []
-    for combined, k in keys.items():
+    for k, combined in enumerate(keys):
         member_id, koc = combined // 2, bool(combined % 2)
         expected = float(sums["expected"][k]) if has_expected[k] else None
         igniter = Igniter(member_id, log.names.get(member_id, ""), koc, messages=int(sums["messages"][k]),
                           replies=int(sums["replies"][k]), mentions=int(sums["mentions"][k]),
                           volume=int(sums["volume"][k]), expected=expected, keywords=int(sums["keywords"][k]),
-                          joins=int(sums["joins"][k]), best=sparks[best_of[k]], people=people_of[k])
+                          joins=int(sums["joins"][k]), best=sparks[best_of[k]], participants=people[k])
         igniter.score = weights.score(igniter.replies, igniter.mentions, igniter.participants, igniter.keywords,
                                       igniter.joins, igniter.lift)
         igniters.append(igniter)
