@@ -82,7 +82,8 @@ class Seed:
                 ("two", "alice", self.t(1), None), ("two", "erin", self.t(1, month=12), None),
                 ("two", "bob", self.t(1, month=10), self.t(30, 23))):
             await self.add(schema.memberships, community_id=self.ids[room], member_id=self.ids[who],
-                           joined_at=joined, left_at=left)
+                           joined_at=joined, left_at=left, join_seen=(room, who) != ("two", "alice"))
+        # alice was first seen writing in 二群 on the 1st, never seen joining: she was there already.
 
     async def say(self, room: str | None, who: str, when: datetime) -> None:
         self._messages += 1
@@ -179,7 +180,7 @@ NOVEMBER_ZH = """📊 2026 年 11 月社群月报
 
 👥 社群：共 8 条消息，3 人发过言
 · 新品体验一群：月底 4 位成员（新加入 3，退出 1），5 条消息，3 人发言
-· 二群：月底 1 位成员（新加入 1，退出 1），3 条消息，2 人发言
+· 二群：月底 1 位成员（新加入 0，退出 1），3 条消息，2 人发言
 
 🙏 感谢：群友之间感谢了 5 次
 热心答主：bob（4 次）、alice（1 次）
@@ -198,7 +199,7 @@ async def test_a_month_is_counted_by_hand_at_its_edges(app) -> None:  # noqa: AN
     async with app.engine.connect() as conn:
         figures = await month_figures(conn, app.services.settings, window("2026-11", at(1, 9, month=12), "Asia/Shanghai"))
     assert [(c.name, c.members, c.joined, c.left, c.messages, c.active, c.thanks, c.feedback, c.threads)
-            for c in figures.communities] == [("新品体验一群", 4, 3, 1, 5, 3, 4, 2, 2), ("二群", 1, 1, 1, 3, 2, 1, 1, 2)]
+            for c in figures.communities] == [("新品体验一群", 4, 3, 1, 5, 3, 4, 2, 2), ("二群", 1, 0, 1, 3, 2, 1, 1, 2)]
     assert (figures.messages, figures.active_members, figures.thanks) == (8, 3, 5)
     assert [(h.name, h.thanks) for h in figures.helpers] == [("bob", 4), ("alice", 1)]
     assert [f.id for f in figures.feedback] == [1, 2, 3, 4, 6]
@@ -259,7 +260,7 @@ NOVEMBER_EN = """📊 Community report, November 2026
 
 👥 Communities: 8 messages; 3 members wrote
 · 新品体验一群: 4 members at the end of the month (3 joined, 1 left), 5 messages from 3 members
-· 二群: 1 member at the end of the month (1 joined, 1 left), 3 messages from 2 members
+· 二群: 1 member at the end of the month (0 joined, 1 left), 3 messages from 2 members
 
 🙏 Thanks: members thanked each other 5 times
 Top helpers: bob (4), alice (1)
@@ -367,7 +368,7 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
             assert (picture.format, picture.size) == ("PNG", SIZE)
     assert _csv(out / f"{stem}-communities.csv") == [
         ["community", "members", "joined", "left", "messages", "active_members", "thanks", "feedback", "threads"],
-        ["新品体验一群", "4", "3", "1", "5", "3", "4", "2", "2"], ["二群", "1", "1", "1", "3", "2", "1", "1", "2"]]
+        ["新品体验一群", "4", "3", "1", "5", "3", "4", "2", "2"], ["二群", "1", "0", "1", "3", "2", "1", "1", "2"]]
     daily = _csv(out / f"{stem}-daily.csv")
     assert (len(daily), daily[:3], daily[-1]) == (31, [["day", "messages", "active_members"], ["2024-11-01", "3", "2"],
                                                        ["2024-11-02", "3", "2"]], ["2024-11-30", "1", "1"])
@@ -399,8 +400,8 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
 DECEMBER = """📊 2026 年 12 月社群月报
 
 👥 社群：共 14 条消息，5 人发过言
-· 新品体验一群：月底 4 位成员（新加入 4，退出 0），13 条消息，4 人发言
-· 二群：月底 1 位成员（新加入 2，退出 1），1 条消息，1 人发言
+· 新品体验一群：月底 4 位成员（新加入 1，退出 0），13 条消息，4 人发言
+· 二群：月底 1 位成员（新加入 0，退出 1），1 条消息，1 人发言
 
 🙏 感谢：群友之间感谢了 3 次
 热心答主：bob（2 次）、erin（1 次）

@@ -73,10 +73,11 @@ async def _rooms(conn: AsyncConnection, settings: CoreSettings) -> dict[int, str
 
 
 async def _memberships(conn: AsyncConnection, when: Window) -> dict[int, tuple[int, int, int]]:
-    """Per room: members at the end, joined and left in the month (a room keeps each member's latest join)."""
+    """Per room: members at the end, joined and left in the month (a room keeps each member's latest
+    join). Joined: joins the platform reported; a member first seen writing was there already."""
     m = schema.memberships
     present = and_(m.c.joined_at < when.as_of, or_(m.c.left_at.is_(None), m.c.left_at >= when.as_of))
-    stmt = select(m.c.community_id, _count_if(present), _count_if(_between(m.c.joined_at, when)),
+    stmt = select(m.c.community_id, _count_if(present), _count_if(and_(m.c.join_seen, _between(m.c.joined_at, when))),
                   _count_if(_between(m.c.left_at, when))).group_by(m.c.community_id)
     return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in (await conn.execute(stmt)).all()}
 
