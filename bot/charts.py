@@ -119,7 +119,7 @@ def timeline(title: str, lines: Sequence[Line], *, zone: tzinfo, marks: Sequence
     axes.xaxis.set_major_locator(locator)
     axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
     if lines:
-        axes.legend(loc="upper left", fontsize=9)
+        axes.legend(loc="best", fontsize=9)
     return _png(figure)
 
 

@@ -287,7 +287,7 @@ async def test_render_custom_fills_in_the_documented_variables(chat: Chat, app) 
         assert await template_names(conn) == ["report"]
         with pytest.raises(UnknownTemplate):
             await custom_template_variables(conn, "nope")
-    assert text == ("Playground（4 人）bob「热心答主」20 分；本月感谢 1 次，处理中反馈 1 条，新成员 4 位；"
+    assert text == ("Playground（4 人）bob「热心答主」20 分；本月感谢 1 次，处理中反馈 1 条，新成员 1 位；"  # dave; the others spoke
                     "2026-12-01 09:00 kocbot")
     assert brand.endswith("本月感谢 0 次，处理中反馈 1 条，新成员 0 位；2027-01-01 09:00 kocbot")
 

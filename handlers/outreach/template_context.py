@@ -55,7 +55,8 @@ async def _stats(conn: AsyncConnection, community: CommunityRef | None, local: d
     month_start = datetime.combine(local.date().replace(day=1), time(0), tzinfo=local.tzinfo)
     where_thanks = [thanks.c.month == f"{local:%Y-%m}"]
     memberships = schema.memberships
-    joined = select(func.count(distinct(memberships.c.member_id))).where(memberships.c.joined_at >= month_start)
+    joined = select(func.count(distinct(memberships.c.member_id))).where(  # joins seen, not first words
+        memberships.c.join_seen, memberships.c.joined_at >= month_start)
     if community is not None:
         where_thanks.append(thanks.c.community_id == community.id)
         joined = joined.where(memberships.c.community_id == community.id)
