@@ -158,3 +158,37 @@ def _main_with_env(cli, argv: list[str], env: dict) -> int:  # noqa: ANN001 - th
                 os.environ.pop(k, None)
             else:
                 os.environ[k] = v
+
+
+async def test_what_followed_a_clue_and_the_chart_drawn_from_the_log(campaign: int, app: App, clock: FakeClock,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    from sqlalchemy import insert
+
+    from handlers.campaigns import report, store
+    from handlers.campaigns.tables import clues
+
+    dropped = local(9, 10)
+    async with app.engine.begin() as conn:
+        clue = (await conn.execute(insert(clues).values(
+            campaign_id=campaign, run_at=dropped, heads_up_at=local(9, 8), text="第一条线索", status="posted",
+            heads_up_sent=1, posted_at=dropped, created_by=await member_id(app, "mod"), created_at=local(8, 9),
+        ).returning(clues.c.id))).scalar_one()
+    clock.set(local(10, 9))
+    async with app.engine.connect() as conn:
+        found = await store.load(conn, campaign)
+        assert found is not None
+        built = await report.build(conn, found, app.services.settings.campaigns, clock.now())
+    [after] = [c.after for c in built.clues]
+    # From the drop at 10:00 to 10:30: kate (新品 X1), bob (x1, a reply), carol, dave (joined 10:12, 新品),
+    # kate, bob; the usual 3.5 for half an hour at 10 o'clock.
+    assert after is not None
+    assert (after.volume, after.participants, after.keywords, after.joins) == (6, 4, 3, 1)
+    assert after.expected == pytest.approx(3.5)
+    drawn: dict = {}
+    monkeypatch.setattr(report.charts, "timeline", lambda title, lines, **kw: drawn.update(lines=lines, **kw) or b"")
+    report.chart(built, "zh_CN")
+    [line] = drawn["lines"]
+    per_hour = {at.hour: count for at, count in line.points if count}
+    assert (line.label, per_hour) == ("Playground", {10: 8})  # two days measured: hour by hour
+    assert line.baseline == pytest.approx((7 + 1 / 7) / 24)  # the usual messages an hour, over the day
+    assert [(m.at, m.label) for m in drawn["marks"]] == [(dropped, f"线索 #{clue}")]

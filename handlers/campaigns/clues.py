@@ -178,10 +178,6 @@ async def _check_body(ctx: Context, request: ClueRequest) -> None:
 # Rendering
 
 
-async def community_of(ctx: Context, room: Room) -> CommunityRef:
-    return await ctx.services.directory.ensure_community(ctx.uow, room.platform_id, room.name, ctx.now)
-
-
 async def render_clue(ctx: Context, template: str | None, text: str, community: CommunityRef) -> str:
     """The clue as `community` sees it: the text, or the moderator-authored template rendered for it."""
     if template is None:
@@ -225,7 +221,7 @@ async def schedule_clue(ctx: Context, cmd: Invocation) -> None:
 
 async def _confirm(ctx: Context, campaign: CampaignView, clue_id: int, request: ClueRequest, run_at: datetime,
                    heads_up_at: datetime) -> None:
-    rooms = [await community_of(ctx, room) for room in campaign.rooms]
+    rooms = [await store.community_of(ctx, room) for room in campaign.rooms]
     sample = await render_clue(ctx, request.template, request.text, rooms[0])
     quiet_rooms = [r.name or r.platform_id for r in rooms if _quiet(ctx, run_at, ZoneInfo(r.timezone))]
     heads_up_quiet = _quiet(ctx, heads_up_at, ZoneInfo(ctx.settings.bot.timezone))
@@ -320,7 +316,7 @@ async def send_heads_up(run: JobRun, clue_id: int) -> None:
             continue
         if rooms[0].community_id not in bodies:
             bodies[rooms[0].community_id] = await render_clue(ctx, clue.template, clue.text,
-                                                              await community_of(ctx, rooms[0]))
+                                                              await store.community_of(ctx, rooms[0]))
         await _tell(ctx, member, campaign, clue, rooms, bodies[rooms[0].community_id])
     await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(heads_up_sent=len(audience)))
     _LOGGER.info("campaign #%d: %d KOCs told of clue #%d", campaign.id, len(audience), clue.id)
@@ -346,7 +342,7 @@ async def post_clue(run: JobRun, clue_id: int) -> None:
         _LOGGER.warning("campaign #%d: clue #%d missed (the bot was down), not posted late", campaign.id, clue.id)
         return
     for room in campaign.rooms:
-        community = await community_of(ctx, room)
+        community = await store.community_of(ctx, room)
         body = await render_clue(ctx, clue.template, clue.text, community)
         await ctx.post(community, "campaigns/clue", text=body,
                        dedupe_key=post_key(campaign.id, clue.id) + room.platform_id)

@@ -45,9 +45,6 @@ from handlers.campaigns.config import CampaignsSection
 from handlers.campaigns.store import CampaignView
 from handlers.koc.tables import koc_events
 
-MEASURES = ("score", "participants", "replies", "mentions", "keywords", "joins", "lift")
-
-
 @dataclass(frozen=True, slots=True)
 class Weights:
     replies: float
@@ -228,10 +225,6 @@ class _Log:
     names: dict[int, str]
     koc_spans: dict[int, list[tuple[float, bool]]]  # member id -> (from, is an active KOC) in time order
     window: float  # seconds
-
-    def is_koc(self, member_id: int, at: float) -> bool:
-        spans = self.koc_spans.get(member_id)
-        return spans is not None and _koc_at(spans, at)
 
 
 def _koc_at(spans: list[tuple[float, bool]], at: float) -> bool:
@@ -656,8 +649,9 @@ def _figures(weights: Weights, replies: np.ndarray, mentions: np.ndarray, people
             + weights.keywords * keywords + weights.joins * joins + weights.lift * lift)
 
 
-def _column(values: list, dtype: type = np.float64) -> np.ndarray:
-    return np.asarray([np.nan if v is None else v for v in values] if dtype is np.float64 else values, dtype=dtype)
+def _column(values: list) -> np.ndarray:
+    """Floats with None as NaN."""
+    return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
 def _ranked(log: _Log, weights: Weights, sparks: Sparks, keys: list[int], key_of: np.ndarray,
@@ -729,8 +723,7 @@ def aftermath(log: _Log, at: datetime) -> Aftermath:
 
 
 async def measure_campaign(conn: AsyncConnection, campaign: CampaignView, section: CampaignsSection,
-                           now: datetime, *, since: datetime | None = None,
-                           before: datetime | None = None) -> Measured:
-    """Read the campaign's log up to now (or its end) and measure it."""
+                           now: datetime) -> Measured:
+    """Read the campaign's log up to now (or its end) and measure all of it."""
     log = await read_log(conn, campaign, section, campaign.measured_until(now))
-    return measure(log, Weights.of(section), since=since, before=before)
+    return measure(log, Weights.of(section))

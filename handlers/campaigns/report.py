@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
-from collections import Counter, defaultdict
+from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot import charts
 from bot.commands import Invocation
 from bot.context import Context, Services
+from bot.db import schema
 from bot.events import Image
 from bot.registry import ReportRequest
 from handlers.campaigns import ignition, store
@@ -66,6 +67,7 @@ class CampaignReport:
     measured: ignition.Measured
     rooms: list[RoomVolume]
     days: list[tuple[date, int, float | None]]  # local day, messages, usual for that day (all rooms)
+    hours: dict[int, Counter[datetime]]  # per room: messages per local hour (its start)
     clues: list[ClueAfter]
     awards: list[dict[str, Any]]
 
@@ -88,21 +90,23 @@ async def build(conn: AsyncConnection, campaign: CampaignView, section: Campaign
     measured = await ignition.measure_campaign(conn, campaign, section, now)
     zone = campaign.zone
     measured_days = max((until - campaign.starts_at).total_seconds() / 86400, 0.0)
-    rooms, per_day, usual_day = [], Counter(), 0.0
+    rooms, hours, per_day, usual_day = [], {}, Counter(), 0.0
     has_usual = False
     for room in campaign.rooms:
         logged = measured.log.rooms[room.community_id]
         usual = sum(logged.hourly) if logged.hourly is not None else None
         rooms.append(RoomVolume(room.label, len(logged.times), usual, measured_days))
-        for at in logged.times:
-            per_day[datetime.fromtimestamp(at, zone).date()] += 1
+        # Each message placed in its local hour once; days (and the chart) add the hours up.
+        hours[room.community_id] = Counter(_bucket(datetime.fromtimestamp(at, zone), True) for at in logged.times)
+        for hour, count in hours[room.community_id].items():
+            per_day[hour.date()] += count
         if usual is not None:
             usual_day += usual
             has_usual = True
     first, last = campaign.starts_at.astimezone(zone).date(), until.astimezone(zone).date()
     days = [(first + timedelta(days=n), per_day[first + timedelta(days=n)], usual_day if has_usual else None)
             for n in range((last - first).days + 1)] if until > campaign.starts_at else []
-    return CampaignReport(campaign, until.astimezone(zone), measured, rooms, days,
+    return CampaignReport(campaign, until.astimezone(zone), measured, rooms, days, hours,
                           await _clues(conn, campaign, measured, now), await _awards(conn, campaign))
 
 
@@ -118,8 +122,6 @@ async def _clues(conn: AsyncConnection, campaign: CampaignView, measured: igniti
 
 
 async def _awards(conn: AsyncConnection, campaign: CampaignView) -> list[dict[str, Any]]:
-    from bot.db import schema
-
     members = schema.members
     rows = (await conn.execute(
         select(awards, members.c.display_name).join(members, members.c.id == awards.c.member_id)
@@ -148,10 +150,12 @@ def chart(report: CampaignReport, locale: str) -> bytes:
     while current <= until:
         buckets.append(current)
         current += step  # wall-clock arithmetic: a day is midnight to midnight, even across DST
-    per_room: dict[int, Counter] = defaultdict(Counter)
-    for room in campaign.rooms:
-        for at in report.measured.log.rooms[room.community_id].times:
-            per_room[room.community_id][_bucket(datetime.fromtimestamp(at, zone), hourly)] += 1
+    per_room: dict[int, Counter] = {}
+    for community_id, counts in report.hours.items():
+        per_room[community_id] = counts if hourly else Counter()
+        if not hourly:
+            for hour, count in counts.items():
+                per_room[community_id][_bucket(hour, False)] += count
     ranked = sorted(campaign.rooms, key=lambda r: -sum(per_room[r.community_id].values()))
     lines = []
     for room in ranked[:MAX_LINES]:
@@ -181,7 +185,7 @@ def messages_csv(report: CampaignReport) -> str:
     labels = {room.community_id: room.label for room in report.campaign.rooms}
     names = report.measured.log.names
     zone = report.campaign.zone
-    for s in sorted(report.measured.sparks, key=lambda s: (s.at, s.message_id)):
+    for s in sorted(report.measured.sparks, key=lambda s: (s.ts, s.message_id)):
         writer.writerow([s.message_id, s.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), labels[s.community_id],
                          names.get(s.member_id, ""), "yes" if s.koc else "no", _num(s.score), s.replies, s.mentions,
                          s.volume, _num(s.expected), _num(s.lift), s.participants, s.keywords, s.joins])

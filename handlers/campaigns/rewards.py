@@ -130,13 +130,11 @@ async def _announce(ctx: Context, campaign: CampaignView, period: Period, chosen
     zone = campaign.zone
     params = {"campaign": campaign.name, "period": period.label, "winners": chosen,
               "start": period.start.astimezone(zone), "end": (period.end - timedelta(seconds=1)).astimezone(zone)}
-    directory = ctx.services.directory
     for room in campaign.rooms:
-        community = await directory.ensure_community(ctx.uow, room.platform_id, room.name, ctx.now)
-        await ctx.post(community, "campaigns/rewards_posted", **params,
+        await ctx.post(await store.community_of(ctx, room), "campaigns/rewards_posted", **params,
                        dedupe_key=f"campaign:{campaign.id}:rewards:{period.label}:{room.platform_id}")
     for winner in chosen:
-        member = await directory.find_member_by_id(ctx.db, winner.member_id)
+        member = await ctx.services.directory.find_member_by_id(ctx.db, winner.member_id)
         if member is not None:
             await ctx.dm(member, "campaigns/reward_private", winner=winner, **params,
                          dedupe_key=f"campaign:{campaign.id}:reward:{period.label}:{winner.rule}:{member.platform_id}")

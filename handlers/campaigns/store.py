@@ -13,6 +13,7 @@ from bot.commands import Invocation
 from bot.context import Context
 from bot.db import schema
 from bot.lookup import row_by_id
+from bot.members import CommunityRef
 from handlers.campaigns.tables import CampaignStatus, campaign_rooms, campaigns
 
 
@@ -94,3 +95,8 @@ async def campaign_named(ctx: Context, cmd: Invocation) -> CampaignView:
     found = await load(ctx.db, row.id)
     assert found is not None  # row_by_id found its row in this transaction
     return found
+
+
+async def community_of(ctx: Context, room: Room) -> CommunityRef:
+    """A campaign room as handlers address it (its language and time zone)."""
+    return await ctx.services.directory.ensure_community(ctx.uow, room.platform_id, room.name, ctx.now)

@@ -63,11 +63,3 @@ def window(text: str, now: datetime, timezone: str) -> Window:
         raise MonthError("reports/month_not_started", f"{month} has not started yet", month=month)
     return Window(month, start, end, min(end, now), zone)
 
-
-def this_month(now: datetime, timezone: str) -> str:
-    return now.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
-
-
-def previous_month(now: datetime, timezone: str) -> str:
-    first = now.astimezone(ZoneInfo(timezone)).date().replace(day=1)
-    return (first - timedelta(days=1)).strftime("%Y-%m")

@@ -21,7 +21,8 @@ from bot.registry import ReportRequest
 from bot.scheduling.jobs import JobRun
 from bot.templates import TemplateRenderer
 from handlers.reports.figures import MonthFigures
-from handlers.reports.month import MonthError, Window, previous_month, this_month, window
+from handlers.recognition.rules import month_of, previous_month
+from handlers.reports.month import MonthError, Window, window
 from handlers.reports.queries import month_figures
 from handlers.reports.render import report_charts, write_files
 
@@ -74,7 +75,7 @@ async def monthly_report(run: JobRun) -> None:
         return
     ctx = run.context()
     zone = ctx.settings.bot.timezone
-    figures = await month_figures(ctx.db, ctx.settings, window(previous_month(run.run_time, zone), ctx.now, zone))
+    figures = await month_figures(ctx.db, ctx.settings, window(previous_month(month_of(run.run_time, zone)), ctx.now, zone))
     if figures.empty:
         _LOGGER.info("monthly report %s: nothing was recorded that month, nothing sent", figures.month)
         return
@@ -93,7 +94,7 @@ async def monthly_report(run: JobRun) -> None:
 def _window(ctx: Context, cmd: Invocation) -> Window:
     zone = ctx.settings.bot.timezone
     try:
-        return window(cmd.args[0] if cmd.args else this_month(ctx.now, zone), ctx.now, zone)
+        return window(cmd.args[0] if cmd.args else month_of(ctx.now, zone), ctx.now, zone)
     except MonthError as problem:
         if problem.problem == "reports/problem_month":
             raise UsageError(problem.problem, **problem.params) from None
