@@ -20,8 +20,8 @@ from bot.members import CommunityRef, MemberRef
 from bot.registry import ReportRequest
 from bot.scheduling.jobs import JobRun
 from bot.templates import TemplateRenderer
-from handlers.reports.figures import MonthFigures
 from handlers.recognition.rules import month_of, previous_month
+from handlers.reports.figures import MonthFigures
 from handlers.reports.month import MonthError, Window, window
 from handlers.reports.queries import month_figures
 from handlers.reports.render import report_charts, write_files
@@ -75,7 +75,8 @@ async def monthly_report(run: JobRun) -> None:
         return
     ctx = run.context()
     zone = ctx.settings.bot.timezone
-    figures = await month_figures(ctx.db, ctx.settings, window(previous_month(month_of(run.run_time, zone)), ctx.now, zone))
+    last_month = previous_month(month_of(run.run_time, zone))
+    figures = await month_figures(ctx.db, ctx.settings, window(last_month, ctx.now, zone))
     if figures.empty:
         _LOGGER.info("monthly report %s: nothing was recorded that month, nothing sent", figures.month)
         return
