@@ -221,6 +221,7 @@ async def _run_wechaty(settings: CoreSettings) -> int:
 async def _run_console(settings: CoreSettings, script: Path | None) -> int:
     from bot.bootstrap import open_app
     from bot.clock import FakeClock
+    from bot.history import last_recorded_at
     from bot.playground import Playground
     from bot.transports.console import ConsoleTransport
     from handlers import REGISTRIES
@@ -231,8 +232,13 @@ async def _run_console(settings: CoreSettings, script: Path | None) -> int:
     clock = FakeClock()  # follows real time until a `~` line sets it
     transport = ConsoleTransport(settings.bot.name, write, image_dir=settings.data_dir / "images")
     app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
+    try:
+        history_until = await last_recorded_at(app.engine)
+    except BaseException:
+        await app.close()
+        raise
     playground = Playground(app, transport, clock, timezone=settings.bot.timezone, room=settings.console.room,
-                            write=write, echo=script is not None)
+                            write=write, echo=script is not None, history_until=history_until)
     try:
         await app.start()
         if script is None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import sys
 from collections.abc import Callable, Iterable
+from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from bot.app import App
@@ -31,7 +32,8 @@ TICK_SECONDS = 1.0
 
 class Playground:
     def __init__(self, app: App, transport: ConsoleTransport, clock: FakeClock, *, timezone: str,
-                 room: str, write: Callable[[str], None], echo: bool) -> None:
+                 room: str, write: Callable[[str], None], echo: bool,
+                 history_until: datetime | None = None) -> None:
         self._app = app
         self._transport = transport
         self._clock = clock
@@ -40,6 +42,11 @@ class Playground:
         self._echo = echo
         self._state = PlaygroundState(room=room, bot_name=transport.bot_name)
         self._lock = asyncio.Lock()
+        # The clock may not go back before anything already recorded: the data dir's history on
+        # start, then each event fed and each move of the clock. None: a fresh start, any date goes.
+        self._floor = history_until
+        if history_until is not None and history_until > clock.now():
+            clock.set(history_until)  # this data dir was played ahead of the real time: continue there
         self.errors = 0
 
     async def feed(self, line: str) -> None:
@@ -60,15 +67,22 @@ class Playground:
             return
         if self._echo:
             self._write(self._describe(event))
+        self._floor = self._clock.now()
         self._transport.submit(event)
         await self._app.drain()
 
     async def _move_clock(self, text: str) -> None:
         change = parse_clock(text, str(self._zone))
-        target = change.when if change.when is not None else self._clock.now() + change.delta
-        if target < self._clock.now():
-            raise ConsoleInputError("the clock only moves forward")
+        now = self._clock.now()
+        target = change.when if change.when is not None else now + (change.delta or timedelta())
+        if self._floor is not None and target < self._floor:
+            raise ConsoleInputError(
+                f"the clock only moves forward: this data dir already has what happened up to "
+                f"{self._floor.astimezone(self._zone):%Y-%m-%d %H:%M}; pick a later time, or a new --data-dir")
         self._write(f"~ {target.astimezone(self._zone):%Y-%m-%d %H:%M} ({self._zone})")
+        if target < now:  # the first setting on a fresh start: nothing lies between, so jump there
+            self._clock.set(target)
+        self._floor = target
         await self._app.advance_to(target)
 
     @staticmethod
