@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from typing import Protocol
 
@@ -32,15 +33,16 @@ class SystemClock:
 class FakeClock:
     """A clock that follows real time until it is set, then moves only when told."""
 
-    def __init__(self, start: datetime | None = None) -> None:
+    def __init__(self, start: datetime | None = None, *, wall: Callable[[], datetime] | None = None) -> None:
         self._now = start.astimezone(UTC) if start else None
+        self._wall = wall or _utc_now  # the real time it follows until set (tests pin this too)
 
     @property
     def is_real(self) -> bool:
         return self._now is None
 
     def now(self) -> datetime:
-        return self._now if self._now is not None else datetime.now(UTC)
+        return self._now if self._now is not None else self._wall()
 
     def set(self, when: datetime) -> None:
         if when.tzinfo is None:
@@ -53,3 +55,7 @@ class FakeClock:
 
     async def sleep(self, seconds: float) -> None:
         await asyncio.sleep(0)
+
+
+def _utc_now() -> datetime:
+    return datetime.now(UTC)

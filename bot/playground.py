@@ -80,10 +80,11 @@ class Playground:
                 f"the clock only moves forward: this data dir already has what happened up to "
                 f"{self._floor.astimezone(self._zone):%Y-%m-%d %H:%M}; pick a later time, or a new --data-dir")
         self._write(f"~ {target.astimezone(self._zone):%Y-%m-%d %H:%M} ({self._zone})")
-        if target < now:  # the first setting on a fresh start: nothing lies between, so jump there
-            self._clock.set(target)
-        self._floor = target
-        await self._app.advance_to(target)
+        fresh, self._floor = self._floor is None, target
+        if fresh:  # nothing has happened yet: the session starts there, with nothing in between
+            await self._app.start_at(target)
+        else:
+            await self._app.advance_to(target)
 
     @staticmethod
     def _describe(event: IncomingMessage | MemberJoined | MemberLeft) -> str:

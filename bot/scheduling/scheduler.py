@@ -210,6 +210,14 @@ class Scheduler(BaseScheduler):
                                  next_run_time=trigger.get_next_fire_time(None, now))
             _LOGGER.info("built-in job %s runs on %r (%s)", spec.name, cron, self._services.settings.bot.timezone)
 
+    async def rebase(self, now: datetime) -> None:
+        """The clock was set where nothing had happened yet (the playground's first `~` line): every
+        stored job runs next at its first time after `now`, as if it had been scheduled then."""
+        if not self._leading:
+            return  # not seeded yet: the first run seeds from the clock as it is then
+        for job in await self._in_store(self.get_jobs):
+            await self._in_store(self.modify_job, job.id, next_run_time=job.trigger.get_next_fire_time(None, now))
+
     async def close(self) -> None:
         if self.state != STATE_STOPPED:
             await asyncio.to_thread(self.shutdown, wait=False)
