@@ -56,9 +56,18 @@ def _messages(rnd: random.Random, count: int, start: datetime, days: int, prefix
         text = "今天的话题" + (rnd.choice(KEYWORDS) if rnd.random() < 1 / 6 else "")
         quote = f"{prefix}-{rnd.randrange(n)}" if n and rnd.random() < 1 / 8 else None
         mentions = [f"wxid_{rnd.randrange(MEMBERS)}"] if rnd.random() < 0.1 else []
-        rows.append({"platform_msg_id": f"{prefix}-{n}", "community_id": rnd.randrange(ROOMS) + 1,
-                     "member_id": member, "kind": "text", "text": text, "mentions": mentions,
-                     "quote_msg_id": quote, "received_at": _moment(rnd, start, days)})
+        rows.append(
+            {
+                "platform_msg_id": f"{prefix}-{n}",
+                "community_id": rnd.randrange(ROOMS) + 1,
+                "member_id": member,
+                "kind": "text",
+                "text": text,
+                "mentions": mentions,
+                "quote_msg_id": quote,
+                "received_at": _moment(rnd, start, days),
+            }
+        )
     return sorted(rows, key=lambda row: row["received_at"])  # the log is written as messages arrive
 
 
@@ -68,26 +77,80 @@ async def _fill(path: Path) -> int:
     rnd = random.Random(SEED)
     early = STARTS - timedelta(days=BASELINE_DAYS)
     async with engine.begin() as conn:
-        await conn.execute(insert(schema.communities), [
-            {"platform_id": f"room{i}@chatroom", "name": f"KOC 群 {i}", "timezone": "Asia/Shanghai",
-             "created_at": early} for i in range(ROOMS)])
-        await conn.execute(insert(schema.members), [
-            {"platform_id": f"wxid_{i}", "display_name": f"member {i}", "role": "member",
-             "stage": "active" if i < KOCS else "member", "created_at": early} for i in range(MEMBERS)])
-        await conn.execute(insert(koc_events), [
-            {"member_id": i + 1, "at": early, "kind": "promoted", "from_stage": "member", "to_stage": "active",
-             "details": {}} for i in range(KOCS)])
-        await conn.execute(insert(schema.memberships), [
-            {"community_id": rnd.randrange(ROOMS) + 1, "member_id": MEMBERS - i, "join_seen": True,
-             "joined_at": _moment(rnd, STARTS, DAYS)} for i in range(JOINS)])
+        await conn.execute(
+            insert(schema.communities),
+            [
+                {
+                    "platform_id": f"room{i}@chatroom",
+                    "name": f"KOC 群 {i}",
+                    "timezone": "Asia/Shanghai",
+                    "created_at": early,
+                }
+                for i in range(ROOMS)
+            ],
+        )
+        await conn.execute(
+            insert(schema.members),
+            [
+                {
+                    "platform_id": f"wxid_{i}",
+                    "display_name": f"member {i}",
+                    "role": "member",
+                    "stage": "active" if i < KOCS else "member",
+                    "created_at": early,
+                }
+                for i in range(MEMBERS)
+            ],
+        )
+        await conn.execute(
+            insert(koc_events),
+            [
+                {
+                    "member_id": i + 1,
+                    "at": early,
+                    "kind": "promoted",
+                    "from_stage": "member",
+                    "to_stage": "active",
+                    "details": {},
+                }
+                for i in range(KOCS)
+            ],
+        )
+        await conn.execute(
+            insert(schema.memberships),
+            [
+                {
+                    "community_id": rnd.randrange(ROOMS) + 1,
+                    "member_id": MEMBERS - i,
+                    "join_seen": True,
+                    "joined_at": _moment(rnd, STARTS, DAYS),
+                }
+                for i in range(JOINS)
+            ],
+        )
         await conn.execute(insert(schema.messages), _messages(rnd, BASELINE, early, BASELINE_DAYS, "b"))
         await conn.execute(insert(schema.messages), _messages(rnd, MESSAGES, STARTS, DAYS, "c"))
-        campaign_id = (await conn.execute(insert(campaigns).values(
-            name="X1 预热", launch_on=date(2026, 12, 8), timezone="Asia/Shanghai", starts_at=STARTS,
-            ends_at=STARTS + timedelta(days=DAYS), keywords=list(KEYWORDS), talking_points=[], status="open",
-            created_by=1, created_at=STARTS).returning(campaigns.c.id))).scalar_one()
-        await conn.execute(insert(campaign_rooms), [{"campaign_id": campaign_id, "community_id": i + 1}
-                                                    for i in range(ROOMS)])
+        campaign_id = (
+            await conn.execute(
+                insert(campaigns)
+                .values(
+                    name="X1 预热",
+                    launch_on=date(2026, 12, 8),
+                    timezone="Asia/Shanghai",
+                    starts_at=STARTS,
+                    ends_at=STARTS + timedelta(days=DAYS),
+                    keywords=list(KEYWORDS),
+                    talking_points=[],
+                    status="open",
+                    created_by=1,
+                    created_at=STARTS,
+                )
+                .returning(campaigns.c.id)
+            )
+        ).scalar_one()
+        await conn.execute(
+            insert(campaign_rooms), [{"campaign_id": campaign_id, "community_id": i + 1} for i in range(ROOMS)]
+        )
     await engine.dispose()
     return campaign_id
 
@@ -113,8 +176,10 @@ async def main() -> None:
         path = Path(folder) / "bench.db"
         started = time.perf_counter()
         campaign_id = await _fill(path)
-        print(f"ignition: {MESSAGES:,} campaign messages + {BASELINE:,} before it, {ROOMS} rooms, "
-              f"{MEMBERS:,} members ({KOCS} KOCs), filled in {time.perf_counter() - started:.1f} s")
+        print(
+            f"ignition: {MESSAGES:,} campaign messages + {BASELINE:,} before it, {ROOMS} rooms, "
+            f"{MEMBERS:,} members ({KOCS} KOCs), filled in {time.perf_counter() - started:.1f} s"
+        )
         runs = [await _measure(path, campaign_id) for _ in range(REPEATS)]
         reads, totals = [r[0] for r in runs], [r[1] for r in runs]
         measured = runs[-1][2]
@@ -124,11 +189,15 @@ async def main() -> None:
         tracemalloc.stop()
         best, median = min(totals), statistics.median(totals)
         verdict = "met" if median < TARGET_SECONDS else "NOT met"
-        print(f"  messages measured {measured.messages:,}, sparks {len(measured.sparks):,}, "
-              f"KOCs ranked {len(measured.kocs)}, members ranked {len(measured.members):,}")
-        print(f"  reading the log: median {statistics.median(reads):.2f} s; reading + measuring: best {best:.2f} s, "
-              f"median {median:.2f} s (target < {TARGET_SECONDS:.0f} s: {verdict}); "
-              f"Python memory at peak {peak:.0f} MB")
+        print(
+            f"  messages measured {measured.messages:,}, sparks {len(measured.sparks):,}, "
+            f"KOCs ranked {len(measured.kocs)}, members ranked {len(measured.members):,}"
+        )
+        print(
+            f"  reading the log: median {statistics.median(reads):.2f} s; reading + measuring: best {best:.2f} s, "
+            f"median {median:.2f} s (target < {TARGET_SECONDS:.0f} s: {verdict}); "
+            f"Python memory at peak {peak:.0f} MB"
+        )
 
 
 if __name__ == "__main__":

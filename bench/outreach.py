@@ -65,8 +65,12 @@ async def _app(data_dir: Path, transport: InMemoryTransport, clock: FakeClock) -
         path = templates / locale / f"{TEMPLATE}.j2"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(TEMPLATE_TEXT, encoding="utf-8")
-    settings = load_settings(environ={}, data_dir=data_dir, overrides={"bot": {"templates_dir": str(templates)}},
-                             capability_sections=config_sections())
+    settings = load_settings(
+        environ={},
+        data_dir=data_dir,
+        overrides={"bot": {"templates_dir": str(templates)}},
+        capability_sections=config_sections(),
+    )
     app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
     await app.start()
     return app
@@ -76,16 +80,35 @@ async def _members(app: App, count: int) -> list[tuple[str, str, int, tuple[str,
     """`count` members in ROOMS rooms (one in three in two), with names, points and titles."""
     now = app.clock.now()
     async with app.engine.begin() as conn:
-        await conn.execute(insert(schema.communities), [
-            {"platform_id": f"room{r}@chatroom", "name": f"KOC {r} 群", "created_at": now, "account": "main"}
-            for r in range(ROOMS)])
-        await conn.execute(insert(schema.members), [
-            {"platform_id": f"wxid_{n}", "display_name": f"会员{n}", "role": "member", "stage": "member",
-             "created_at": now} for n in range(count)])
+        await conn.execute(
+            insert(schema.communities),
+            [
+                {"platform_id": f"room{r}@chatroom", "name": f"KOC {r} 群", "created_at": now, "account": "main"}
+                for r in range(ROOMS)
+            ],
+        )
+        await conn.execute(
+            insert(schema.members),
+            [
+                {
+                    "platform_id": f"wxid_{n}",
+                    "display_name": f"会员{n}",
+                    "role": "member",
+                    "stage": "member",
+                    "created_at": now,
+                }
+                for n in range(count)
+            ],
+        )
         ids = dict((await conn.execute(select(schema.members.c.platform_id, schema.members.c.id))).all())
-        await conn.execute(insert(schema.memberships), [
-            {"community_id": room + 1, "member_id": ids[f"wxid_{n}"], "joined_at": now - timedelta(days=n % 90)}
-            for n in range(count) for room in {n % ROOMS, (n * 7) % ROOMS if n % 3 == 0 else n % ROOMS}])
+        await conn.execute(
+            insert(schema.memberships),
+            [
+                {"community_id": room + 1, "member_id": ids[f"wxid_{n}"], "joined_at": now - timedelta(days=n % 90)}
+                for n in range(count)
+                for room in {n % ROOMS, (n * 7) % ROOMS if n % 3 == 0 else n % ROOMS}
+            ],
+        )
     return [(f"wxid_{n}", f"会员{n}", (n * 37) % 500, TITLES[: n % 4]) for n in range(count)]
 
 
@@ -104,26 +127,37 @@ async def bench_enqueue(data_dir: Path) -> None:
             await uow.commit()
         done = time.perf_counter()
         async with app.engine.connect() as conn:
-            stored = len((await conn.execute(select(schema.outbox.c.id)
-                                             .where(schema.outbox.c.template == TEMPLATE))).all())
+            stored = len(
+                (await conn.execute(select(schema.outbox.c.id).where(schema.outbox.c.template == TEMPLATE))).all()
+            )
     finally:
         await app.close()
-    print(f"outreach: rendered and enqueued {MESSAGES} personalised private messages on SQLite in "
-          f"{done - started:.2f} s (render {rendered - started:.2f} s, write and commit {done - rendered:.2f} s; "
-          f"target < 2 s); {stored} outbox rows")
+    print(
+        f"outreach: rendered and enqueued {MESSAGES} personalised private messages on SQLite in "
+        f"{done - started:.2f} s (render {rendered - started:.2f} s, write and commit {done - rendered:.2f} s; "
+        f"target < 2 s); {stored} outbox rows"
+    )
 
 
 async def bench_fan_out(data_dir: Path) -> None:
     clock = FakeClock(START)
     transport = _TimedTransport(clock)
     app = await _app(data_dir, transport, clock)
-    limits = app.sender._pacer.limits  # noqa: SLF001 - the limits the sender really uses
+    limits = app.sender._pacer.limits
     try:
         rooms = [f"fan{r:03d}@chatroom" for r in range(FAN_OUT_ROOMS)]
         async with UnitOfWork(app.engine, app.clock) as uow:
             for room in rooms:
-                uow.send(Draft("【公告】本周六下午两点新品体验会，欢迎报名！", "bench/announce", "zh_CN", room_id=room,
-                               dedupe_key=f"announce:bench:{room}", delivery=Delivery.ROUTINE))
+                uow.send(
+                    Draft(
+                        "【公告】本周六下午两点新品体验会，欢迎报名！",
+                        "bench/announce",
+                        "zh_CN",
+                        room_id=room,
+                        dedupe_key=f"announce:bench:{room}",
+                        delivery=Delivery.ROUTINE,
+                    )
+                )
             await uow.commit()
         started = time.perf_counter()
         await app.advance_to(START + timedelta(hours=2))
@@ -141,10 +175,12 @@ def _report_fan_out(transport: _TimedTransport, rooms: list[str], per_minute: in
     # The first minute's allowance goes at once; after it, the steady rate is what the ceiling allows.
     achieved = (len(times) - per_minute) / span * 60
     busiest = max(sum(1 for t in times if start <= t < start + timedelta(minutes=1)) for start in times)
-    print(f"outreach: fan-out to {len(rooms)} rooms with WeChat pacing ({per_minute}/min per account, 3 s per "
-          f"room, 20 % jitter) in travelled time: {len(times)} sent over {span / 60:.1f} min, achieved "
-          f"{achieved:.2f}/min vs {per_minute}/min configured ({(achieved / per_minute - 1) * 100:+.1f} %, target "
-          f"within 5 %), busiest minute {busiest}, {lost} lost, {doubled} doubled ({elapsed:.1f} s real time)")
+    print(
+        f"outreach: fan-out to {len(rooms)} rooms with WeChat pacing ({per_minute}/min per account, 3 s per "
+        f"room, 20 % jitter) in travelled time: {len(times)} sent over {span / 60:.1f} min, achieved "
+        f"{achieved:.2f}/min vs {per_minute}/min configured ({(achieved / per_minute - 1) * 100:+.1f} %, target "
+        f"within 5 %), busiest minute {busiest}, {lost} lost, {doubled} doubled ({elapsed:.1f} s real time)"
+    )
 
 
 async def main() -> None:

@@ -38,8 +38,10 @@ def _messages(count: int, tag: str) -> list[IncomingMessage]:
     rooms = [f"room{r}@chatroom" for r in range(5)]
     return [
         IncomingMessage(
-            message_id=f"{tag}-{i}", sender=Contact(f"wxid_{i % 50}", f"member {i % 50}"),
-            text="/ping" if i % 10 == 0 else f"今天的新品体验怎么样？第 {i} 条", room_id=rooms[i % 5],
+            message_id=f"{tag}-{i}",
+            sender=Contact(f"wxid_{i % 50}", f"member {i % 50}"),
+            text="/ping" if i % 10 == 0 else f"今天的新品体验怎么样？第 {i} 条",
+            room_id=rooms[i % 5],
             room_name=f"KOC 群 {i % 5}",
         )
         for i in range(count)
@@ -57,8 +59,9 @@ async def _push(app: App, transport: InMemoryTransport, messages: list[IncomingM
 
 
 async def run_pipeline(url: str, data_dir: Path) -> dict[str, float]:
-    settings = load_settings(environ={}, data_dir=data_dir, overrides={"database": {"url": url}},
-                             capability_sections=config_sections())
+    settings = load_settings(
+        environ={}, data_dir=data_dir, overrides={"database": {"url": url}}, capability_sections=config_sections()
+    )
     transport = InMemoryTransport()
     app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=SystemClock())
     running = asyncio.create_task(app.run_forever())
@@ -89,8 +92,10 @@ async def floor_sqlite(path: Path) -> float:
         started = time.perf_counter()
         for i in range(N):
             await db.execute("BEGIN")
-            await db.execute("INSERT INTO floor (msg_id, sender, body, at) VALUES (?, ?, ?, ?)",
-                             (f"m{i}", "wxid_1", "今天的新品体验怎么样？", "2026-12-01 00:00:00"))
+            await db.execute(
+                "INSERT INTO floor (msg_id, sender, body, at) VALUES (?, ?, ?, ?)",
+                (f"m{i}", "wxid_1", "今天的新品体验怎么样？", "2026-12-01 00:00:00"),
+            )
             await db.execute("COMMIT")
         return (time.perf_counter() - started) / N * 1000
 
@@ -101,8 +106,13 @@ async def floor_postgres(dsn: str) -> float:
         await conn.execute(FLOOR_TABLE.replace("INTEGER PRIMARY KEY", "SERIAL PRIMARY KEY"))
         started = time.perf_counter()
         for i in range(N):
-            await conn.execute("INSERT INTO floor (msg_id, sender, body, at) VALUES ($1, $2, $3, $4)",
-                               f"m{i}", "wxid_1", "今天的新品体验怎么样？", "2026-12-01 00:00:00")
+            await conn.execute(
+                "INSERT INTO floor (msg_id, sender, body, at) VALUES ($1, $2, $3, $4)",
+                f"m{i}",
+                "wxid_1",
+                "今天的新品体验怎么样？",
+                "2026-12-01 00:00:00",
+            )
         return (time.perf_counter() - started) / N * 1000
     finally:
         await conn.close()
@@ -110,11 +120,15 @@ async def floor_postgres(dsn: str) -> float:
 
 def _report(name: str, figures: dict[str, float], floor_ms: float) -> None:
     ratio = figures["per_message_ms"] / floor_ms
-    print(f"{name}: medians of {ROUNDS} alternating rounds of {N} messages: "
-          f"{figures['rate']:.0f} msg/s, {figures['per_message_ms']:.3f} ms/msg; "
-          f"latency p50 {figures['p50_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms (target < 10 ms)")
-    print(f"{name}: floor (plain insert + commit, same driver) {floor_ms:.3f} ms/msg; "
-          f"pipeline/floor = {ratio:.2f}x (target <= 2x on SQLite)")
+    print(
+        f"{name}: medians of {ROUNDS} alternating rounds of {N} messages: "
+        f"{figures['rate']:.0f} msg/s, {figures['per_message_ms']:.3f} ms/msg; "
+        f"latency p50 {figures['p50_ms']:.2f} ms, p99 {figures['p99_ms']:.2f} ms (target < 10 ms)"
+    )
+    print(
+        f"{name}: floor (plain insert + commit, same driver) {floor_ms:.3f} ms/msg; "
+        f"pipeline/floor = {ratio:.2f}x (target <= 2x on SQLite)"
+    )
 
 
 def _median_figures(runs: list[dict[str, float]]) -> dict[str, float]:

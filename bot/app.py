@@ -25,8 +25,15 @@ INCOMING_FIRST_SECONDS = 0.05
 
 
 class App:
-    def __init__(self, engine: AsyncEngine, services: Services, transport: Transport,
-                 pipeline: Pipeline, sender: OutboxSender, due_sources: Sequence[DueSource] = ()) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        services: Services,
+        transport: Transport,
+        pipeline: Pipeline,
+        sender: OutboxSender,
+        due_sources: Sequence[DueSource] = (),
+    ) -> None:
         self.engine = engine
         self.services = services
         self.transport = transport
@@ -55,8 +62,11 @@ class App:
         await self.services.conversations.load(self.engine)
         recovered = await self.sender.recover()
         if recovered:
-            _LOGGER.warning("%d messages were claimed but not confirmed sent when the bot stopped; they go out "
-                            "again (at most the one in flight may have reached the platform already)", recovered)
+            _LOGGER.warning(
+                "%d messages were claimed but not confirmed sent when the bot stopped; they go out "
+                "again (at most the one in flight may have reached the platform already)",
+                recovered,
+            )
         await self.transport.start(self.pipeline.submit, self.wake)
 
     async def close(self) -> None:

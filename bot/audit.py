@@ -31,7 +31,14 @@ class AuditRecord:
 
 
 async def write_audit(conn: AsyncConnection, record: AuditRecord, now: datetime) -> None:
-    await conn.execute(insert(schema.audit_log).values(
-        at=now, actor_id=record.actor_id, action=record.action, outcome=record.outcome.value,
-        target_id=record.target_id, community_id=record.community_id, details=record.details,
-    ))
+    await conn.execute(
+        insert(schema.audit_log).values(
+            at=now,
+            actor_id=record.actor_id,
+            action=record.action,
+            outcome=record.outcome.value,
+            target_id=record.target_id,
+            community_id=record.community_id,
+            details=record.details,
+        )
+    )

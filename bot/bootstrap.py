@@ -9,19 +9,19 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.app import App
 from bot.clock import Clock, SystemClock
 from bot.config import CoreSettings
-from bot.errors import ConfigError
 from bot.context import Services
 from bot.conversations import ConversationStore
 from bot.db.engine import create_engine
-from bot.delivery import DeliveryPolicy, attach_policy
 from bot.db.migrate import ensure_schema
+from bot.delivery import DeliveryPolicy, attach_policy
+from bot.errors import ConfigError
 from bot.maintenance import RetentionPruner
 from bot.members import Directory
+from bot.outbox import Addressing, attach_addressing
 from bot.pipeline import Pipeline
 from bot.registry import HandlerRegistry
 from bot.router import Router
 from bot.scheduling.scheduler import Scheduler
-from bot.outbox import Addressing, attach_addressing
 from bot.sender import OutboxSender, Pacer, ParkingNotice
 from bot.templates import TEMPLATES_DIR, TemplateRenderer
 from bot.timeouts import ConversationTimer
@@ -32,8 +32,11 @@ def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[Ha
     overrides = settings.bot.templates_dir
     roots = (overrides, TEMPLATES_DIR) if overrides else (TEMPLATES_DIR,)
     renderer = TemplateRenderer(roots, default_locale=settings.bot.locale, globals_={"bot_name": settings.bot.name})
-    sections = {r.capability: getattr(settings, r.capability) for r in registries
-                if r.config_section is not None and hasattr(settings, r.capability)}
+    sections = {
+        r.capability: getattr(settings, r.capability)
+        for r in registries
+        if r.config_section is not None and hasattr(settings, r.capability)
+    }
     router = Router(registries, sections)
     missing = renderer.missing_command_docs((spec.capability, spec.key) for spec in router.commands)
     if missing:
@@ -41,8 +44,15 @@ def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[Ha
     conversations = ConversationStore(router.conversations, clock.now)
     _check_jobs(settings, registries)
     digest = tuple(section for registry in registries for section in registry.digest_sections)
-    return Services(settings=settings, clock=clock, renderer=renderer, directory=Directory(settings),
-                    router=router, conversations=conversations, digest_sections=digest)
+    return Services(
+        settings=settings,
+        clock=clock,
+        renderer=renderer,
+        directory=Directory(settings),
+        router=router,
+        conversations=conversations,
+        digest_sections=digest,
+    )
 
 
 def _check_jobs(settings: CoreSettings, registries: Sequence[HandlerRegistry]) -> None:
@@ -55,13 +65,21 @@ def _check_jobs(settings: CoreSettings, registries: Sequence[HandlerRegistry]) -
 def _addressing(settings: CoreSettings, transport: Transport) -> Addressing:
     """This process's account, the configured rooms' accounts, and the longest text the platform takes."""
     max_length = settings.outbox.max_length
-    return Addressing(account=settings.bot.account,
-                      room_accounts={c.id: c.account for c in settings.communities if c.account},
-                      max_length=transport.max_text_length if max_length is None else max_length)
+    return Addressing(
+        account=settings.bot.account,
+        room_accounts={c.id: c.account for c in settings.communities if c.account},
+        max_length=transport.max_text_length if max_length is None else max_length,
+    )
 
 
-def build_app(settings: CoreSettings, *, transport: Transport, registries: Sequence[HandlerRegistry],
-              clock: Clock | None = None, engine: AsyncEngine | None = None) -> App:
+def build_app(
+    settings: CoreSettings,
+    *,
+    transport: Transport,
+    registries: Sequence[HandlerRegistry],
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+) -> App:
     """Wire the bot together; nothing here touches the database or the network yet."""
     clock = clock or SystemClock()
     engine = engine or create_engine(settings.database_url(), echo=settings.database.echo)
@@ -69,8 +87,15 @@ def build_app(settings: CoreSettings, *, transport: Transport, registries: Seque
     services = build_services(settings, clock, registries)
     limits = PacingLimits.resolve(settings.outbox, transport.default_pacing)
     attach_addressing(engine, _addressing(settings, transport))  # accounts and the length limit, in every commit
-    sender = OutboxSender(engine, transport, clock, settings.outbox, Pacer(limits), account=settings.bot.account,
-                          parking_notice=ParkingNotice(services))
+    sender = OutboxSender(
+        engine,
+        transport,
+        clock,
+        settings.outbox,
+        Pacer(limits),
+        account=settings.bot.account,
+        parking_notice=ParkingNotice(services),
+    )
     pipeline = Pipeline(engine, services)
     pruner = RetentionPruner(engine, clock, settings.database.message_retention_days)
     timer = ConversationTimer(engine, services)

@@ -21,8 +21,15 @@ _LOGGER = logging.getLogger(__name__)
 WIDTH, HEIGHT, DPI = 1200, 675, 100
 # Fonts that draw Simplified Chinese, best first: a system one where installed, else the one
 # bundled with the `mplfonts` package (Noto Sans CJK SC).
-CJK_FONTS = ("Noto Sans CJK SC", "Source Han Sans SC", "WenQuanYi Micro Hei", "WenQuanYi Zen Hei",
-             "PingFang SC", "Microsoft YaHei", "Noto Sans SC")
+CJK_FONTS = (
+    "Noto Sans CJK SC",
+    "Source Han Sans SC",
+    "WenQuanYi Micro Hei",
+    "WenQuanYi Zen Hei",
+    "PingFang SC",
+    "Microsoft YaHei",
+    "Noto Sans SC",
+)
 _LOCK = threading.Lock()
 _configured = False
 
@@ -71,8 +78,10 @@ def _configure() -> None:
             font_manager.fontManager.addfont(str(bundled))
             chosen = font_manager.FontProperties(fname=str(bundled)).get_name()
     if chosen is None:
-        _LOGGER.warning("no font for Chinese was found: chart labels in Chinese will show as boxes "
-                        "(install fonts-noto-cjk, or the mplfonts package)")
+        _LOGGER.warning(
+            "no font for Chinese was found: chart labels in Chinese will show as boxes "
+            "(install fonts-noto-cjk, or the mplfonts package)"
+        )
     matplotlib.rcParams["font.sans-serif"] = [*([chosen] if chosen else []), "DejaVu Sans"]
     matplotlib.rcParams["font.family"] = "sans-serif"
     matplotlib.rcParams["axes.unicode_minus"] = False  # the CJK font has no U+2212
@@ -92,8 +101,15 @@ def _png(figure: Any) -> bytes:
     return buffer.getvalue()
 
 
-def timeline(title: str, lines: Sequence[Line], *, zone: tzinfo, marks: Sequence[Mark] = (),
-             y_label: str = "", empty_label: str = "") -> bytes:
+def timeline(
+    title: str,
+    lines: Sequence[Line],
+    *,
+    zone: tzinfo,
+    marks: Sequence[Mark] = (),
+    y_label: str = "",
+    empty_label: str = "",
+) -> bytes:
     """Lines over time (in `zone`), each with its dashed baseline, and vertical marks labelled at the top."""
     from matplotlib import dates
 
@@ -102,13 +118,29 @@ def timeline(title: str, lines: Sequence[Line], *, zone: tzinfo, marks: Sequence
         times = [t.astimezone(zone).replace(tzinfo=None) for t, _ in line.points]
         drawn = axes.plot(times, [value for _, value in line.points], label=line.label, linewidth=1.6)
         if line.baseline is not None and times:
-            axes.hlines(line.baseline, times[0], times[-1], colors=drawn[0].get_color(), linestyles="dashed",
-                        linewidth=1, alpha=0.7)
+            axes.hlines(
+                line.baseline,
+                times[0],
+                times[-1],
+                colors=drawn[0].get_color(),
+                linestyles="dashed",
+                linewidth=1,
+                alpha=0.7,
+            )
     for mark in marks:
         at = mark.at.astimezone(zone).replace(tzinfo=None)
         axes.axvline(at, color="#c0392b", linestyle=":", linewidth=1.4)
-        axes.annotate(mark.label, xy=(at, 1), xycoords=("data", "axes fraction"), xytext=(3, -3),
-                      textcoords="offset points", va="top", fontsize=9, color="#c0392b", rotation=90)
+        axes.annotate(
+            mark.label,
+            xy=(at, 1),
+            xycoords=("data", "axes fraction"),
+            xytext=(3, -3),
+            textcoords="offset points",
+            va="top",
+            fontsize=9,
+            color="#c0392b",
+            rotation=90,
+        )
     if not any(line.points for line in lines):
         axes.text(0.5, 0.5, empty_label, transform=axes.transAxes, ha="center", va="center", fontsize=14)
     axes.set_title(title)
@@ -123,8 +155,14 @@ def timeline(title: str, lines: Sequence[Line], *, zone: tzinfo, marks: Sequence
     return _png(figure)
 
 
-def bars(title: str, categories: Sequence[str], series: Mapping[str, Sequence[float]], *,
-         y_label: str = "", empty_label: str = "") -> bytes:
+def bars(
+    title: str,
+    categories: Sequence[str],
+    series: Mapping[str, Sequence[float]],
+    *,
+    y_label: str = "",
+    empty_label: str = "",
+) -> bytes:
     """Grouped bars: one group per category, one bar per series."""
     figure, axes = _figure()
     count = max(len(series), 1)

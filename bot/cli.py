@@ -24,18 +24,23 @@ def _parser() -> argparse.ArgumentParser:
     commands = parser.add_subparsers(dest="command", required=True)
 
     run = commands.add_parser("run", help="start the bot")
-    run.add_argument("--transport", choices=["console", "wechaty"],
-                     help="override bot.transport: console (the playground) or wechaty (real WeChat groups)")
+    run.add_argument(
+        "--transport",
+        choices=["console", "wechaty"],
+        help="override bot.transport: console (the playground) or wechaty (real WeChat groups)",
+    )
     run.add_argument("--console", action="store_true", help="the console playground (same as --transport console)")
-    run.add_argument("--script", type=Path, help="read playground lines from FILE, print the transcript, exit "
-                                                 "(the console playground)")
+    run.add_argument(
+        "--script",
+        type=Path,
+        help="read playground lines from FILE, print the transcript, exit (the console playground)",
+    )
 
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply pending migrations")
     db.add_parser("current", help="show the schema revision")
 
-    config = commands.add_parser("config", help="configuration").add_subparsers(dest="config_command",
-                                                                                  required=True)
+    config = commands.add_parser("config", help="configuration").add_subparsers(dest="config_command", required=True)
     config.add_parser("check", help="validate the configuration without starting")
 
     export = commands.add_parser("export", help="write what a capability exports (e.g. feedback, credits)")
@@ -72,8 +77,9 @@ def _settings(args: argparse.Namespace) -> CoreSettings:
     transport = "console" if playground else getattr(args, "transport", None)
     if transport:
         overrides = {"bot": {"transport": transport}}
-    return load_settings(args.config, data_dir=args.data_dir, capability_sections=config_sections(),
-                         overrides=overrides)
+    return load_settings(
+        args.config, data_dir=args.data_dir, capability_sections=config_sections(), overrides=overrides
+    )
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -94,9 +100,11 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 async def _dispatch(args: argparse.Namespace, settings: CoreSettings) -> int:
     if args.command == "config":
-        print(f"configuration OK: transport {settings.bot.transport}, database {_safe_url(settings)}, "
-              f"locale {settings.bot.locale}, time zone {settings.bot.timezone}, "
-              f"communities listed: {len(settings.communities)}")
+        print(
+            f"configuration OK: transport {settings.bot.transport}, database {_safe_url(settings)}, "
+            f"locale {settings.bot.locale}, time zone {settings.bot.timezone}, "
+            f"communities listed: {len(settings.communities)}"
+        )
         return 0
     if args.command == "db":
         return await _db(args.db_command, settings)
@@ -165,8 +173,7 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
 
     function = _reports().get(args.what)
     if function is None:
-        print(f"kocbot: there is no report {args.what!r}; try one of {', '.join(sorted(_reports()))}",
-              file=sys.stderr)
+        print(f"kocbot: there is no report {args.what!r}; try one of {', '.join(sorted(_reports()))}", file=sys.stderr)
         return EXIT_INPUT
     out = args.out or settings.data_dir / "reports"
     out.mkdir(parents=True, exist_ok=True)
@@ -209,8 +216,11 @@ async def _run_wechaty(settings: CoreSettings) -> int:
     for signum in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(signum, app.stop)
     where = settings.wechaty.endpoint or "the gateway the discovery service names"
-    print(f"kocbot is serving WeChat through {where}; Ctrl-C stops it. Log: {settings.data_dir / 'kocbot.log'}",
-          file=sys.stderr, flush=True)
+    print(
+        f"kocbot is serving WeChat through {where}; Ctrl-C stops it. Log: {settings.data_dir / 'kocbot.log'}",
+        file=sys.stderr,
+        flush=True,
+    )
     try:
         await app.run_forever()
     finally:
@@ -237,8 +247,16 @@ async def _run_console(settings: CoreSettings, script: Path | None) -> int:
     except BaseException:
         await app.close()
         raise
-    playground = Playground(app, transport, clock, timezone=settings.bot.timezone, room=settings.console.room,
-                            write=write, echo=script is not None, history_until=history_until)
+    playground = Playground(
+        app,
+        transport,
+        clock,
+        timezone=settings.bot.timezone,
+        room=settings.console.room,
+        write=write,
+        echo=script is not None,
+        history_until=history_until,
+    )
     try:
         await app.start()
         if script is None:

@@ -22,7 +22,7 @@ def first_word(text: str) -> tuple[str, str]:
     found = _TOKEN.match(stripped)
     if found is None:
         return "", ""
-    return found[0], stripped[found.end():].lstrip(" ")
+    return found[0], stripped[found.end() :].lstrip(" ")
 
 
 def local_time(found: re.Match[str], zone: tzinfo) -> datetime | None:
@@ -56,13 +56,13 @@ class ParsedCommand:
     raw_body: str = ""  # `body` as typed (full-width punctuation kept), character for character
 
     def rest_after(self, count: int) -> str:
-        return self.body[self.ends[count - 1]:].strip() if count else self.body.strip()
+        return self.body[self.ends[count - 1] :].strip() if count else self.body.strip()
 
     def raw_rest_after(self, count: int) -> str:
         """`rest_after` as the member typed it: free text (an announcement, a title) keeps its "：" and "／"."""
         if len(self.raw_body) != len(self.body):
             return self.rest_after(count)
-        return self.raw_body[self.ends[count - 1]:].strip() if count else self.raw_body.strip()
+        return self.raw_body[self.ends[count - 1] :].strip() if count else self.raw_body.strip()
 
 
 def parse_command(message: IncomingMessage) -> ParsedCommand | None:
@@ -75,8 +75,9 @@ def parse_command(message: IncomingMessage) -> ParsedCommand | None:
         return None
     # The same steps without the punctuation mapping (a one-for-one mapping, so positions agree).
     raw = strip_mentions(message.text.translate(_MENTION_SPACES).strip()[1:], message.mentions)
-    return ParsedCommand(body=body, words=tuple(m.group() for m in matches), ends=tuple(m.end() for m in matches),
-                         raw_body=raw)
+    return ParsedCommand(
+        body=body, words=tuple(m.group() for m in matches), ends=tuple(m.end() for m in matches), raw_body=raw
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -94,4 +95,4 @@ class Invocation:
         """The raw form of `rest`, a tail of `text` left after parsing the leading words."""
         if len(self.raw_text) != len(self.text) or not self.text.endswith(rest):
             return rest
-        return self.raw_text[len(self.text) - len(rest):]
+        return self.raw_text[len(self.text) - len(rest) :]

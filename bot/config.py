@@ -55,18 +55,18 @@ class BotSection(Section):
         True, description="Serve rooms not listed under [[communities]]; false ignores them entirely."
     )
     account: str = Field(
-        "main", min_length=1, max_length=64,
+        "main",
+        min_length=1,
+        max_length=64,
         description="This process's WeChat account: with several processes on one PostgreSQL database, "
-                    "each sends only the messages for its own account's rooms and members.",
+        "each sends only the messages for its own account's rooms and members.",
     )
 
     _tz = field_validator("timezone")(_check_timezone)
 
 
 class DatabaseSection(Section):
-    url: str = Field(
-        "", description="SQLAlchemy URL; empty means a SQLite file kocbot.db in the data folder."
-    )
+    url: str = Field("", description="SQLAlchemy URL; empty means a SQLite file kocbot.db in the data folder.")
     echo: bool = Field(False, description="Log every SQL statement (debugging only).")
     message_retention_days: int = Field(
         365, ge=0, description="Days incoming messages stay in the log; 0 keeps them forever."
@@ -101,7 +101,9 @@ class OutboxSection(Section):
         None, ge=0, description="Minimum gap between two messages in one room; unset uses the transport's default."
     )
     account_per_minute: int | None = Field(
-        None, ge=0, description="Most messages per minute from the account (0 = no limit); unset uses the transport's default."
+        None,
+        ge=0,
+        description="Most messages per minute from the account (0 = no limit); unset uses the transport's default.",
     )
     jitter_ratio: float = Field(0.2, ge=0, le=1, description="Random extra share of each pacing gap.")
     max_attempts: int = Field(5, ge=1, description="Tries before a message is parked as failed.")
@@ -109,8 +111,10 @@ class OutboxSection(Section):
     retry_max_seconds: float = Field(600.0, gt=0, description="Longest retry delay.")
     claim_batch: int = Field(50, ge=1, le=1000, description="Messages claimed per sender round.")
     max_length: int | None = Field(
-        None, ge=50, description="Longest message the platform takes; longer ones are split on line "
-                                 "boundaries. Unset uses the transport's limit."
+        None,
+        ge=50,
+        description="Longest message the platform takes; longer ones are split on line "
+        "boundaries. Unset uses the transport's limit.",
     )
 
 
@@ -133,16 +137,17 @@ def parse_hhmm_range(value: str) -> tuple[tuple[int, int], tuple[int, int]] | No
 
 class DeliverySection(Section):
     quiet_hours: str = Field(
-        "22:00-08:00", description="Local hours (each room's time zone; the bot's for private messages) "
-                                   "when routine posts and outreach wait until the end; \"\" for none."
+        "22:00-08:00",
+        description="Local hours (each room's time zone; the bot's for private messages) "
+        'when routine posts and outreach wait until the end; "" for none.',
     )
     daily_private_limit: int = Field(
-        2, ge=0, description="Routine private messages one member gets from the bot per day, all "
-                             "capabilities together (0 = no limit); more wait for the next day."
+        2,
+        ge=0,
+        description="Routine private messages one member gets from the bot per day, all "
+        "capabilities together (0 = no limit); more wait for the next day.",
     )
-    weekly_private_limit: int = Field(
-        8, ge=0, description="The same per week (Monday to Sunday, 0 = no limit)."
-    )
+    weekly_private_limit: int = Field(8, ge=0, description="The same per week (Monday to Sunday, 0 = no limit).")
 
     _quiet = field_validator("quiet_hours")(_check_hhmm_range)
 
@@ -167,12 +172,16 @@ class JobSection(Section):
 
 class SchedulerSection(Section):
     misfire_grace_minutes: int = Field(
-        60, ge=0, description="A post missed while the bot was down goes out late if it is at most this "
-                              "late; later than that it is skipped and the moderators are told."
+        60,
+        ge=0,
+        description="A post missed while the bot was down goes out late if it is at most this "
+        "late; later than that it is skipped and the moderators are told.",
     )
     takeover_seconds: float = Field(
-        30.0, gt=0, description="With several processes on PostgreSQL: how often a standby process "
-                                "checks whether the scheduler's process has died, to take over."
+        30.0,
+        gt=0,
+        description="With several processes on PostgreSQL: how often a standby process "
+        "checks whether the scheduler's process has died, to take over.",
     )
     jobs: dict[str, JobSection] = Field(
         default_factory=dict, description="Built-in jobs by name ([scheduler.jobs.honour_roll] ...)."
@@ -180,9 +189,7 @@ class SchedulerSection(Section):
 
 
 class PipelineSection(Section):
-    batch_max: int = Field(
-        8, ge=1, le=1000, description="Incoming events committed together at most (group commit)."
-    )
+    batch_max: int = Field(8, ge=1, le=1000, description="Incoming events committed together at most (group commit).")
 
 
 class ConsoleSection(Section):
@@ -191,8 +198,9 @@ class ConsoleSection(Section):
 
 def _check_token(value: str) -> str:
     if value and not _TOKEN.fullmatch(value):
-        raise ValueError("a Wechaty token: only letters, digits, '_', '-' and '.' "
-                         "(check for spaces or quotes copied with it)")
+        raise ValueError(
+            "a Wechaty token: only letters, digits, '_', '-' and '.' (check for spaces or quotes copied with it)"
+        )
     return value
 
 
@@ -205,11 +213,13 @@ def _check_endpoint(value: str) -> str:
 
 class WechatySection(Section):
     endpoint: str = Field(
-        "", description="host:port of your puppet service gateway (also WECHATY_PUPPET_SERVICE_ENDPOINT); "
-                        "empty asks the Wechaty discovery service where the token's gateway is."
+        "",
+        description="host:port of your puppet service gateway (also WECHATY_PUPPET_SERVICE_ENDPOINT); "
+        "empty asks the Wechaty discovery service where the token's gateway is.",
     )
     token: str = Field(
-        "", repr=False,  # a secret: kept out of reprs and logs
+        "",
+        repr=False,  # a secret: kept out of reprs and logs
         description="The puppet service token (also WECHATY_PUPPET_SERVICE_TOKEN); needed by the wechaty transport.",
     )
     reconnect_initial_seconds: float = Field(1.0, gt=0, description="First wait before reconnecting; doubles each try.")
@@ -254,10 +264,13 @@ def normalise_database_url(url: str, data_dir: Path) -> str:
     """Pick the async driver for a URL; an empty URL is the embedded SQLite file."""
     if not url:
         return f"sqlite+aiosqlite:///{(data_dir / 'kocbot.db').resolve()}"
-    for prefix, driver in (("postgresql://", "postgresql+asyncpg://"), ("postgres://", "postgresql+asyncpg://"),
-                           ("sqlite://", "sqlite+aiosqlite://")):
+    for prefix, driver in (
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("postgres://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
         if url.startswith(prefix):
-            return driver + url[len(prefix):]
+            return driver + url[len(prefix) :]
     return url
 
 
@@ -285,7 +298,7 @@ def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
     for name, raw in environ.items():
         if not name.startswith(ENV_PREFIX) or "__" not in name:
             continue
-        path = [part.lower() for part in name[len(ENV_PREFIX):].split("__")]
+        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
         node = tree
         for part in path[:-1]:
             node = node.setdefault(part, {})
@@ -327,8 +340,11 @@ def _masked(secret: object) -> str:
 
 def _check_transport(settings: CoreSettings) -> None:
     if settings.bot.transport == "wechaty" and not settings.wechaty.token:
-        raise ConfigError("wechaty.token", "", "the puppet service token: set WECHATY_PUPPET_SERVICE_TOKEN "
-                          "(or token under [wechaty] in the config file)")
+        raise ConfigError(
+            "wechaty.token",
+            "",
+            "the puppet service token: set WECHATY_PUPPET_SERVICE_TOKEN (or token under [wechaty] in the config file)",
+        )
 
 
 def settings_model(capability_sections: Mapping[str, type[BaseModel]]) -> type[CoreSettings]:

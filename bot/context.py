@@ -17,8 +17,8 @@ from bot.outbox import Draft
 
 if TYPE_CHECKING:
     from bot.clock import Clock
-    from bot.conversations import Conversation, ConversationStore
     from bot.config import CoreSettings
+    from bot.conversations import Conversation, ConversationStore
     from bot.members import Directory
     from bot.registry import DigestSection
     from bot.router import Router
@@ -55,9 +55,17 @@ class Services:
 class Context:
     """One event's view of the bot. Replies are written to the outbox in this transaction."""
 
-    def __init__(self, services: Services, uow: UnitOfWork, event: Event | None, actor: MemberRef,
-                 community: CommunityRef | None, message_row_id: int | None = None, *,
-                 isolated: bool = True) -> None:
+    def __init__(
+        self,
+        services: Services,
+        uow: UnitOfWork,
+        event: Event | None,
+        actor: MemberRef,
+        community: CommunityRef | None,
+        message_row_id: int | None = None,
+        *,
+        isolated: bool = True,
+    ) -> None:
         self.services = services
         self.uow = uow
         self.event = event
@@ -94,23 +102,41 @@ class Context:
         """Answer in the conversation the event came from (in a room, addressed to the sender)."""
         text = self.render(template, **params)
         if self.community is None:
-            await self._enqueue(Draft(text, template, self.locale, contact_id=self.actor.platform_id,
-                                      in_reply_to=self.message_row_id))
+            await self._enqueue(
+                Draft(text, template, self.locale, contact_id=self.actor.platform_id, in_reply_to=self.message_row_id)
+            )
             return
         mentions: tuple[str, ...] = ()
         if mention_sender:
             text = f"@{self.actor.name} {text}"
             mentions = (self.actor.platform_id,)
-        await self._enqueue(Draft(text, template, self.locale, room_id=self.community.platform_id,
-                                  mentions=mentions, in_reply_to=self.message_row_id))
+        await self._enqueue(
+            Draft(
+                text,
+                template,
+                self.locale,
+                room_id=self.community.platform_id,
+                mentions=mentions,
+                in_reply_to=self.message_row_id,
+            )
+        )
 
     async def reply_privately(self, template: str, /, **params: Any) -> None:
         """Answer the sender in a direct message, wherever they asked."""
         await self.dm(self.actor, template, **params)
 
-    async def dm(self, member: MemberRef, template: str, /, *, dedupe_key: str | None = None,
-                 not_before: datetime | None = None, urgent: bool = False, image: Image | None = None,
-                 **params: Any) -> None:
+    async def dm(
+        self,
+        member: MemberRef,
+        template: str,
+        /,
+        *,
+        dedupe_key: str | None = None,
+        not_before: datetime | None = None,
+        urgent: bool = False,
+        image: Image | None = None,
+        **params: Any,
+    ) -> None:
         """A private message. To the sender of the message being handled it is a reply; to anyone
         else it is the bot's own initiative (routine: held in quiet hours, counted against the
         member's contact budget), unless `urgent`. With `image`, the message is that picture and
@@ -118,22 +144,54 @@ class Context:
         locale = self.services.renderer.locale_or_default(member.locale)
         text = self.render(template, locale, **params)
         replying = isinstance(self.event, IncomingMessage) and member.id == self.actor.id
-        await self._enqueue(Draft(text, template, locale, contact_id=member.platform_id,
-                                  dedupe_key=dedupe_key, not_before=not_before,
-                                  delivery=self._delivery(replying, urgent), image=image))
+        await self._enqueue(
+            Draft(
+                text,
+                template,
+                locale,
+                contact_id=member.platform_id,
+                dedupe_key=dedupe_key,
+                not_before=not_before,
+                delivery=self._delivery(replying, urgent),
+                image=image,
+            )
+        )
 
-    async def post(self, community: CommunityRef, template: str, /, *, mentions: tuple[str, ...] = (),
-                   dedupe_key: str | None = None, not_before: datetime | None = None, urgent: bool = False,
-                   image: Image | None = None, **params: Any) -> None:
+    async def post(
+        self,
+        community: CommunityRef,
+        template: str,
+        /,
+        *,
+        mentions: tuple[str, ...] = (),
+        dedupe_key: str | None = None,
+        not_before: datetime | None = None,
+        urgent: bool = False,
+        image: Image | None = None,
+        **params: Any,
+    ) -> None:
         """A public message in a community, in that community's language. In the room of the
         message being handled it is a reply; elsewhere it is routine (held in quiet hours) unless `urgent`.
         With `image`, the message is that picture and the rendered template its caption."""
         text = self.render(template, community.locale, **params)
-        replying = (isinstance(self.event, IncomingMessage) and self.community is not None
-                    and community.platform_id == self.community.platform_id)
-        await self._enqueue(Draft(text, template, community.locale, room_id=community.platform_id,
-                                  mentions=mentions, dedupe_key=dedupe_key, not_before=not_before,
-                                  delivery=self._delivery(replying and not_before is None, urgent), image=image))
+        replying = (
+            isinstance(self.event, IncomingMessage)
+            and self.community is not None
+            and community.platform_id == self.community.platform_id
+        )
+        await self._enqueue(
+            Draft(
+                text,
+                template,
+                community.locale,
+                room_id=community.platform_id,
+                mentions=mentions,
+                dedupe_key=dedupe_key,
+                not_before=not_before,
+                delivery=self._delivery(replying and not_before is None, urgent),
+                image=image,
+            )
+        )
 
     @staticmethod
     def _delivery(replying: bool, urgent: bool) -> Delivery:

@@ -107,14 +107,19 @@ class ConversationStore:
             return None
         return _active(row)
 
-    async def save(self, uow: UnitOfWork, member_id: int, name: str, state: str,
-                   data: dict[str, Any]) -> Active:
+    async def save(self, uow: UnitOfWork, member_id: int, name: str, state: str, data: dict[str, Any]) -> Active:
         spec = self.specs[name]
         if state not in spec.steps:
             raise ValueError(f"conversation {name!r} has no state {state!r}")
         now = self._now()
-        values = {"name": name, "state": state, "data": data, "updated_at": now,
-                  "expires_at": now + spec.timeout, "reminded_at": None}
+        values = {
+            "name": name,
+            "state": state,
+            "data": data,
+            "updated_at": now,
+            "expires_at": now + spec.timeout,
+            "reminded_at": None,
+        }
         stmt = insert_for(uow.conn, _TABLE).values(member_id=member_id, started_at=now, **values)
         await uow.conn.execute(stmt.on_conflict_do_update(index_elements=["member_id"], set_=values))
         uow.after_commit(lambda: self._open.add(member_id))
@@ -125,8 +130,7 @@ class ConversationStore:
         uow.after_commit(lambda: self._open.discard(member_id))
 
     async def mark_reminded(self, uow: UnitOfWork, member_id: int) -> None:
-        await uow.conn.execute(update(_TABLE).where(_TABLE.c.member_id == member_id)
-                               .values(reminded_at=self._now()))
+        await uow.conn.execute(update(_TABLE).where(_TABLE.c.member_id == member_id).values(reminded_at=self._now()))
 
     async def all_open(self, engine: AsyncEngine) -> list[Active]:
         async with engine.connect() as conn:
@@ -142,5 +146,4 @@ class ConversationStore:
 
 
 def _active(row: Any) -> Active:
-    return Active(row.member_id, row.name, row.state, dict(row.data or {}), row.expires_at,
-                  row.reminded_at is not None)
+    return Active(row.member_id, row.name, row.state, dict(row.data or {}), row.expires_at, row.reminded_at is not None)

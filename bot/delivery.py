@@ -137,8 +137,9 @@ class DeliveryPolicy:
     def _limited(self) -> bool:
         return bool(self.daily or self.weekly)
 
-    async def _budget(self, conn: AsyncConnection, out: list[Draft], indexes: list[int], now: datetime,
-                      log: _HoldLog) -> None:
+    async def _budget(
+        self, conn: AsyncConnection, out: list[Draft], indexes: list[int], now: datetime, log: _HoldLog
+    ) -> None:
         unquiet = _memo(self._unquiet)  # most drafts share a time: now, or a fan-out's slot
         wanted = {i: unquiet(out[i].not_before or now) for i in indexes}
         contacts = {out[i].contact_id or "" for i in indexes} - self._config_staff
@@ -175,20 +176,25 @@ class DeliveryPolicy:
         """The first moment of `day` outside quiet hours, in the bot's time zone."""
         return self._unquiet(datetime.combine(day, time(0), tzinfo=self.private_tz).astimezone(UTC))
 
-    async def _booked(self, conn: AsyncConnection, book: _Book, contacts: set[str],
-                      earliest: datetime) -> frozenset[str]:
+    async def _booked(
+        self, conn: AsyncConnection, book: _Book, contacts: set[str], earliest: datetime
+    ) -> frozenset[str]:
         """Enter in `book` the routine private messages already scheduled or sent to `contacts`
         from the start of the week of `earliest`; returns the members stored as staff. One query."""
         local = book.date_of(earliest)
         monday = datetime.combine(local - timedelta(days=local.weekday()), time(0), tzinfo=self.private_tz)
         outbox, members = schema.outbox, schema.members
         # Grouped by time: a fan-out's messages share one, so fewer rows come back.
-        held = select(outbox.c.contact_platform_id, outbox.c.not_before, func.count()).where(
-            _among(conn, outbox.c.contact_platform_id, sorted(contacts)),
-            outbox.c.not_before >= monday.astimezone(UTC),
-            outbox.c.delivery == Delivery.ROUTINE.value,
-            outbox.c.status != OutboxStatus.FAILED.value,
-        ).group_by(outbox.c.contact_platform_id, outbox.c.not_before)
+        held = (
+            select(outbox.c.contact_platform_id, outbox.c.not_before, func.count())
+            .where(
+                _among(conn, outbox.c.contact_platform_id, sorted(contacts)),
+                outbox.c.not_before >= monday.astimezone(UTC),
+                outbox.c.delivery == Delivery.ROUTINE.value,
+                outbox.c.status != OutboxStatus.FAILED.value,
+            )
+            .group_by(outbox.c.contact_platform_id, outbox.c.not_before)
+        )
         staff = select(members.c.platform_id, null(), literal(0)).where(members.c.role.in_(_STAFF_LABELS))
         staff_ids: set[str] = set()
         for contact, not_before, count in (await conn.execute(union_all(held, staff))).all():
@@ -207,6 +213,7 @@ def _memo(function: Callable[[datetime], datetime]) -> Callable[[datetime], date
         if found is None:
             found = cache[when] = function(when)
         return found
+
     return cached
 
 
@@ -228,10 +235,14 @@ class _HoldLog:
         self.count += 1
         if self.count <= _LOGGED_PER_COMMIT:
             target = f"room {draft.room_id}" if draft.room_id else f"contact {draft.contact_id}"
-            _LOGGER.info("routine message %s to %s held until %s: %s", draft.template, target,
-                         until.isoformat(timespec="minutes"), reason)
+            _LOGGER.info(
+                "routine message %s to %s held until %s: %s",
+                draft.template,
+                target,
+                until.isoformat(timespec="minutes"),
+                reason,
+            )
 
     def flush(self) -> None:
         if self.count > _LOGGED_PER_COMMIT:
             _LOGGER.info("... and %d more routine messages held", self.count - _LOGGED_PER_COMMIT)
-

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable
 
 from bot.audit import AuditRecord, Outcome, write_audit
 from bot.context import Context
+from bot.conversations import Conversation
 from bot.errors import UsageError, UserFacingError
 from bot.registry import CommandSpec, Where
-from bot.conversations import Conversation
 from bot.router import CommandRoute, ConversationRoute, MatcherRoute, Route, UnknownCommandRoute
 
 _LOGGER = logging.getLogger(__name__)
@@ -33,8 +34,7 @@ async def dispatch_route(ctx: Context, route: Route) -> None:
 
 async def dispatch_event(ctx: Context) -> None:
     for spec in ctx.services.router.handlers_for(ctx.event):
-        await _guarded(ctx, f"on {type(ctx.event).__name__}", spec.handler(ctx, ctx.event), usage_of=None,
-                       answer=False)
+        await _guarded(ctx, f"on {type(ctx.event).__name__}", spec.handler(ctx, ctx.event), usage_of=None, answer=False)
 
 
 async def _answer_unknown(ctx: Context, route: UnknownCommandRoute) -> None:
@@ -69,8 +69,14 @@ async def _run_command(ctx: Context, route: CommandRoute) -> None:
         await _audit(ctx, outcome)
 
 
-async def _guarded(ctx: Context, name: str, call, *, usage_of: CommandSpec | None,  # noqa: ANN001
-                   answer: bool = True) -> Outcome:
+async def _guarded(
+    ctx: Context,
+    name: str,
+    call: Awaitable[object],
+    *,
+    usage_of: CommandSpec | None,
+    answer: bool = True,
+) -> Outcome:
     """Run a handler so that its changes and replies stand or fall together.
 
     Batches first run optimistically without savepoints (two round trips fewer per
@@ -108,8 +114,12 @@ def _audit_record(ctx: Context, route: CommandRoute) -> AuditRecord:
         details["args"] = invocation.text
     if invocation.mentions:
         details["mentions"] = [c.id for c in invocation.mentions]
-    return AuditRecord(action=route.spec.name, actor_id=ctx.actor.id,
-                       community_id=ctx.community.id if ctx.community else None, details=details)
+    return AuditRecord(
+        action=route.spec.name,
+        actor_id=ctx.actor.id,
+        community_id=ctx.community.id if ctx.community else None,
+        details=details,
+    )
 
 
 async def _audit(ctx: Context, outcome: Outcome) -> None:

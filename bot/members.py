@@ -79,8 +79,11 @@ class Directory:
             return cached
         table = schema.members
         stmt = insert_for(uow.conn, table).values(
-            platform_id=contact.id, display_name=contact.name, role=Role.MEMBER.label,
-            stage=schema.Stage.MEMBER.value, created_at=now,
+            platform_id=contact.id,
+            display_name=contact.name,
+            role=Role.MEMBER.label,
+            stage=schema.Stage.MEMBER.value,
+            created_at=now,
         )
         # A changed nickname updates the label; the id keeps the history.
         set_ = {"display_name": contact.name} if contact.name else {"platform_id": contact.id}
@@ -92,8 +95,7 @@ class Directory:
         uow.after_commit(lambda: self._cache_member(ref))
         return ref
 
-    async def ensure_community(self, uow: UnitOfWork, room_id: str, room_name: str,
-                               now: datetime) -> CommunityRef:
+    async def ensure_community(self, uow: UnitOfWork, room_id: str, room_name: str, now: datetime) -> CommunityRef:
         cached = self._communities.get(room_id)
         if cached is not None:
             return cached
@@ -102,36 +104,42 @@ class Directory:
         name = (configured.name if configured else "") or room_name
         # The account serving the room: the config's, else whichever process saw it first (this one, if new).
         account = configured.account if configured and configured.account else None
-        stmt = insert_for(uow.conn, table).values(platform_id=room_id, name=name, created_at=now,
-                                                  account=account or self._settings.bot.account)
+        stmt = insert_for(uow.conn, table).values(
+            platform_id=room_id, name=name, created_at=now, account=account or self._settings.bot.account
+        )
         recorded = account or func.coalesce(table.c.account, self._settings.bot.account)
         stmt = stmt.on_conflict_do_update(index_elements=["platform_id"], set_={"name": name, "account": recorded})
         stmt = stmt.returning(table.c.id)
         community_id = (await uow.conn.execute(stmt)).scalar_one()
         ref = CommunityRef(
-            id=community_id, platform_id=room_id, name=name,
+            id=community_id,
+            platform_id=room_id,
+            name=name,
             locale=(configured.locale if configured and configured.locale else self._settings.bot.locale),
             timezone=(configured.timezone if configured and configured.timezone else self._settings.bot.timezone),
         )
         uow.after_commit(lambda: self._communities.__setitem__(room_id, ref))
         return ref
 
-    async def ensure_membership(self, uow: UnitOfWork, community: CommunityRef, member: MemberRef,
-                                now: datetime) -> None:
+    async def ensure_membership(
+        self, uow: UnitOfWork, community: CommunityRef, member: MemberRef, now: datetime
+    ) -> None:
         key = (community.id, member.id)
         if key in self._memberships:
             return
-        stmt = insert_for(uow.conn, schema.memberships).values(
-            community_id=community.id, member_id=member.id, joined_at=now
-        ).on_conflict_do_nothing(index_elements=["community_id", "member_id"])
+        stmt = (
+            insert_for(uow.conn, schema.memberships)
+            .values(community_id=community.id, member_id=member.id, joined_at=now)
+            .on_conflict_do_nothing(index_elements=["community_id", "member_id"])
+        )
         await uow.conn.execute(stmt)
         uow.after_commit(lambda: self._memberships.add(key))
 
-    async def record_join(self, uow: UnitOfWork, community: CommunityRef, member: MemberRef,
-                          now: datetime) -> None:
+    async def record_join(self, uow: UnitOfWork, community: CommunityRef, member: MemberRef, now: datetime) -> None:
         table = schema.memberships
-        stmt = insert_for(uow.conn, table).values(community_id=community.id, member_id=member.id, joined_at=now,
-                                                  join_seen=True)
+        stmt = insert_for(uow.conn, table).values(
+            community_id=community.id, member_id=member.id, joined_at=now, join_seen=True
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=["community_id", "member_id"], set_={"joined_at": now, "left_at": None, "join_seen": True}
         )
@@ -139,14 +147,15 @@ class Directory:
         key = (community.id, member.id)
         uow.after_commit(lambda: self._memberships.add(key))
 
-    async def record_leave(self, uow: UnitOfWork, community: CommunityRef, member: MemberRef,
-                           now: datetime) -> None:
+    async def record_leave(self, uow: UnitOfWork, community: CommunityRef, member: MemberRef, now: datetime) -> None:
         # A member the bot never saw join or speak still leaves a record (joined_at: first seen).
         table = schema.memberships
-        stmt = insert_for(uow.conn, table).values(community_id=community.id, member_id=member.id,
-                                                  joined_at=now, left_at=now)
-        await uow.conn.execute(stmt.on_conflict_do_update(index_elements=["community_id", "member_id"],
-                                                          set_={"left_at": now}))
+        stmt = insert_for(uow.conn, table).values(
+            community_id=community.id, member_id=member.id, joined_at=now, left_at=now
+        )
+        await uow.conn.execute(
+            stmt.on_conflict_do_update(index_elements=["community_id", "member_id"], set_={"left_at": now})
+        )
         key = (community.id, member.id)
         uow.after_commit(lambda: self._memberships.discard(key))
 
@@ -161,14 +170,16 @@ class Directory:
 
     async def _find(self, conn: AsyncConnection, condition: Any) -> MemberRef | None:
         table = schema.members
-        row = (await conn.execute(
-            select(table.c.id, table.c.platform_id, table.c.display_name, table.c.role, table.c.locale)
-            .where(condition)
-        )).one_or_none()
+        row = (
+            await conn.execute(
+                select(table.c.id, table.c.platform_id, table.c.display_name, table.c.role, table.c.locale).where(
+                    condition
+                )
+            )
+        ).one_or_none()
         if row is None:
             return None
-        return self._effective(MemberRef(row.id, row.platform_id, row.display_name, Role.parse(row.role),
-                                         row.locale))
+        return self._effective(MemberRef(row.id, row.platform_id, row.display_name, Role.parse(row.role), row.locale))
 
     async def set_role(self, uow: UnitOfWork, member: MemberRef, role: Role) -> None:
         table = schema.members
@@ -186,12 +197,17 @@ class Directory:
         table = schema.members
         staff_labels = (Role.MODERATOR.label, Role.ADMIN.label)
         configured = sorted(self._admins | self._moderators)
-        rows = (await conn.execute(
-            select(table.c.id, table.c.platform_id, table.c.display_name, table.c.role, table.c.locale)
-            .where(table.c.role.in_(staff_labels) | table.c.platform_id.in_(configured))
-        )).all()
-        found = {r.platform_id: self._effective(MemberRef(r.id, r.platform_id, r.display_name,
-                                                          Role.parse(r.role), r.locale)) for r in rows}
+        rows = (
+            await conn.execute(
+                select(table.c.id, table.c.platform_id, table.c.display_name, table.c.role, table.c.locale).where(
+                    table.c.role.in_(staff_labels) | table.c.platform_id.in_(configured)
+                )
+            )
+        ).all()
+        found = {
+            r.platform_id: self._effective(MemberRef(r.id, r.platform_id, r.display_name, Role.parse(r.role), r.locale))
+            for r in rows
+        }
         for platform_id in configured:  # staff named in the config who have not spoken yet
             found.setdefault(platform_id, MemberRef(0, platform_id, platform_id, self.config_role(platform_id)))
         return sorted(found.values(), key=lambda m: (-m.role, m.name))

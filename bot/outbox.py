@@ -18,7 +18,6 @@ from bot.db.schema import Delivery, OutboxStatus
 from bot.events import Image
 
 
-
 @dataclass(frozen=True, slots=True)
 class Draft:
     """A message to send: exactly one of room_id / contact_id says where."""
@@ -64,19 +63,30 @@ class Addressing:
         """The SQL that chooses a row's account in the INSERT itself (no query of its own): the one
         known before, else the room's as recorded, else the member's latest room's, else this one."""
         communities, memberships, members = schema.communities, schema.memberships, schema.members
-        served_by = (case(dict(self.room_accounts), value=communities.c.platform_id, else_=communities.c.account)
-                     if self.room_accounts else communities.c.account)
+        served_by = (
+            case(dict(self.room_accounts), value=communities.c.platform_id, else_=communities.c.account)
+            if self.room_accounts
+            else communities.c.account
+        )
         room = select(communities.c.account).where(communities.c.platform_id == bindparam("addr_room"))
         member = select(members.c.id).where(members.c.platform_id == bindparam("addr_contact"))
         latest_room = (
             select(served_by)
             .select_from(memberships.join(communities, communities.c.id == memberships.c.community_id))
             .where(memberships.c.member_id == member.scalar_subquery(), served_by.is_not(None))
-            .order_by(memberships.c.left_at.is_(None).desc(), memberships.c.joined_at.desc(),
-                      memberships.c.community_id.desc()).limit(1)
+            .order_by(
+                memberships.c.left_at.is_(None).desc(),
+                memberships.c.joined_at.desc(),
+                memberships.c.community_id.desc(),
+            )
+            .limit(1)
         )
-        return func.coalesce(bindparam("addr_fixed"), room.scalar_subquery(), latest_room.scalar_subquery(),
-                             literal(self.account, schema.outbox.c.account.type))
+        return func.coalesce(
+            bindparam("addr_fixed"),
+            room.scalar_subquery(),
+            latest_room.scalar_subquery(),
+            literal(self.account, schema.outbox.c.account.type),
+        )
 
     @cached_property
     def insert(self) -> Any:
@@ -128,10 +138,15 @@ def parts_of(draft: Draft, limit: int | None) -> list[Draft]:
     texts = [draft.text] if draft.image is not None else split_text(draft.text, limit)
     if len(texts) == 1:
         return [draft]
-    return [replace(draft, text=text, mentions=draft.mentions if n == 1 else (),
-                    dedupe_key=None if draft.dedupe_key is None else
-                    draft.dedupe_key if n == 1 else f"{draft.dedupe_key}#{n}")
-            for n, text in enumerate(texts, start=1)]
+    return [
+        replace(
+            draft,
+            text=text,
+            mentions=draft.mentions if n == 1 else (),
+            dedupe_key=None if draft.dedupe_key is None else draft.dedupe_key if n == 1 else f"{draft.dedupe_key}#{n}",
+        )
+        for n, text in enumerate(texts, start=1)
+    ]
 
 
 def _params(draft: Draft, now: datetime) -> dict[str, object]:
@@ -155,8 +170,12 @@ def _params(draft: Draft, now: datetime) -> dict[str, object]:
 
 
 def _addressed(draft: Draft, addressing: Addressing, now: datetime) -> dict[str, object]:
-    return {**_params(draft, now), "addr_fixed": addressing.fixed_account(draft), "addr_room": draft.room_id,
-            "addr_contact": draft.contact_id}
+    return {
+        **_params(draft, now),
+        "addr_fixed": addressing.fixed_account(draft),
+        "addr_room": draft.room_id,
+        "addr_contact": draft.contact_id,
+    }
 
 
 async def enqueue_many(conn: AsyncConnection, drafts: list[Draft], now: datetime) -> None:
@@ -179,8 +198,7 @@ async def enqueue(conn: AsyncConnection, draft: Draft, now: datetime) -> int | N
     first, *rest = parts_of(draft, addressing.max_length)
     if first.dedupe_key is None:
         stmt = addressing.insert.returning(schema.outbox.c.id)
-        ids = [(await conn.execute(stmt, _addressed(part, addressing, now))).scalar_one()
-               for part in (first, *rest)]
+        ids = [(await conn.execute(stmt, _addressed(part, addressing, now))).scalar_one() for part in (first, *rest)]
         return ids[0]
     row_id = await _insert_deduplicated(conn, first, addressing, now)
     for part in rest:
@@ -189,12 +207,16 @@ async def enqueue(conn: AsyncConnection, draft: Draft, now: datetime) -> int | N
 
 
 def _deduplicating_insert(conn: AsyncConnection, addressing: Addressing) -> Any:
-    return (insert_for(conn, schema.outbox).values(account=addressing.account_column)
-            .on_conflict_do_nothing(index_elements=["dedupe_key"]))
+    return (
+        insert_for(conn, schema.outbox)
+        .values(account=addressing.account_column)
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
+    )
 
 
-async def _insert_deduplicated(conn: AsyncConnection, draft: Draft, addressing: Addressing,
-                               now: datetime) -> int | None:
+async def _insert_deduplicated(
+    conn: AsyncConnection, draft: Draft, addressing: Addressing, now: datetime
+) -> int | None:
     stmt = _deduplicating_insert(conn, addressing).returning(schema.outbox.c.id)
     return (await conn.execute(stmt, _addressed(draft, addressing, now))).scalar_one_or_none()
 
@@ -203,8 +225,9 @@ async def withdraw_pending(conn: AsyncConnection, dedupe_prefix: str) -> int:
     """Take back messages not yet sent whose dedupe key starts with `dedupe_prefix`
     (e.g. a notice scheduled for later that no longer applies); returns how many."""
     table = schema.outbox
-    result = await conn.execute(delete(table).where(table.c.dedupe_key.startswith(dedupe_prefix),
-                                                    table.c.status == OutboxStatus.PENDING.value))
+    result = await conn.execute(
+        delete(table).where(table.c.dedupe_key.startswith(dedupe_prefix), table.c.status == OutboxStatus.PENDING.value)
+    )
     return result.rowcount or 0
 
 
@@ -216,7 +239,7 @@ SHORT_ERROR = 120  # characters of the last error shown to moderators
 def shorten(text: str | None, limit: int = SHORT_ERROR) -> str:
     """`text` (say, the last error) on one line, cut to `limit` characters."""
     text = " ".join((text or "").split())
-    return text if len(text) <= limit else text[:limit - 1] + "…"
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 @dataclass(frozen=True, slots=True)
@@ -234,15 +257,25 @@ async def destinations(conn: AsyncConnection, rows: list[Any]) -> dict[int, Dest
     names: dict[str, str] = {}
     if rooms:
         table = schema.communities
-        names |= dict((await conn.execute(select(table.c.platform_id, table.c.name)
-                                          .where(table.c.platform_id.in_(rooms)))).all())
+        names |= dict(
+            (await conn.execute(select(table.c.platform_id, table.c.name).where(table.c.platform_id.in_(rooms)))).all()
+        )
     people: dict[str, str] = {}
     if contacts:
         table = schema.members
-        people = dict((await conn.execute(select(table.c.platform_id, table.c.display_name)
-                                          .where(table.c.platform_id.in_(contacts)))).all())
-    return {r.id: Destination(True, names.get(r.room_platform_id) or r.room_platform_id) if r.room_platform_id
-            else Destination(False, people.get(r.contact_platform_id) or r.contact_platform_id) for r in rows}
+        people = dict(
+            (
+                await conn.execute(
+                    select(table.c.platform_id, table.c.display_name).where(table.c.platform_id.in_(contacts))
+                )
+            ).all()
+        )
+    return {
+        r.id: Destination(True, names.get(r.room_platform_id) or r.room_platform_id)
+        if r.room_platform_id
+        else Destination(False, people.get(r.contact_platform_id) or r.contact_platform_id)
+        for r in rows
+    }
 
 
 @dataclass(frozen=True, slots=True)
@@ -255,23 +288,48 @@ class OutboxSummary:
     sent_rows: list[Any]
 
 
-async def summary(conn: AsyncConnection, now: datetime, *, failed_limit: int = 10,
-                  sent_limit: int = 5) -> OutboxSummary:
+async def summary(
+    conn: AsyncConnection, now: datetime, *, failed_limit: int = 10, sent_limit: int = 5
+) -> OutboxSummary:
     """Counts by state, the failed messages (newest first) and the last few sent."""
     table = schema.outbox
     pending = table.c.status == OutboxStatus.PENDING.value
-    counts = (await conn.execute(select(
-        func.count().filter(pending & (table.c.not_before <= now)),
-        func.count().filter(pending & (table.c.not_before > now)),
-        func.count().filter(table.c.status == OutboxStatus.SENDING.value),
-        func.count().filter(table.c.status == OutboxStatus.FAILED.value),
-    ))).one()
-    columns = (table.c.id, table.c.room_platform_id, table.c.contact_platform_id, table.c.text,
-               table.c.attempts, table.c.last_error, table.c.sent_at, table.c.account)
-    failed = (await conn.execute(select(*columns).where(table.c.status == OutboxStatus.FAILED.value)
-                                 .order_by(table.c.id.desc()).limit(failed_limit))).all()
-    sent = (await conn.execute(select(*columns).where(table.c.status == OutboxStatus.SENT.value)
-                               .order_by(table.c.sent_at.desc(), table.c.id.desc()).limit(sent_limit))).all()
+    counts = (
+        await conn.execute(
+            select(
+                func.count().filter(pending & (table.c.not_before <= now)),
+                func.count().filter(pending & (table.c.not_before > now)),
+                func.count().filter(table.c.status == OutboxStatus.SENDING.value),
+                func.count().filter(table.c.status == OutboxStatus.FAILED.value),
+            )
+        )
+    ).one()
+    columns = (
+        table.c.id,
+        table.c.room_platform_id,
+        table.c.contact_platform_id,
+        table.c.text,
+        table.c.attempts,
+        table.c.last_error,
+        table.c.sent_at,
+        table.c.account,
+    )
+    failed = (
+        await conn.execute(
+            select(*columns)
+            .where(table.c.status == OutboxStatus.FAILED.value)
+            .order_by(table.c.id.desc())
+            .limit(failed_limit)
+        )
+    ).all()
+    sent = (
+        await conn.execute(
+            select(*columns)
+            .where(table.c.status == OutboxStatus.SENT.value)
+            .order_by(table.c.sent_at.desc(), table.c.id.desc())
+            .limit(sent_limit)
+        )
+    ).all()
     return OutboxSummary(*counts, failed_rows=list(failed), sent_rows=list(sent))
 
 

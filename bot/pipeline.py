@@ -26,8 +26,18 @@ _LOGGER = logging.getLogger(__name__)
 
 _STOP = object()  # put in the queue by stop(): run() returns when it gets there
 RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 1.0, 30.0
-_MESSAGE_COLUMNS = ("platform_msg_id", "community_id", "member_id", "kind", "text", "mentions",
-                    "quote_msg_id", "quote_member_id", "routed_to", "received_at")
+_MESSAGE_COLUMNS = (
+    "platform_msg_id",
+    "community_id",
+    "member_id",
+    "kind",
+    "text",
+    "mentions",
+    "quote_msg_id",
+    "quote_member_id",
+    "routed_to",
+    "received_at",
+)
 
 
 @functools.cache
@@ -41,10 +51,14 @@ def record_statement(rows: int) -> TextClause:
     values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in _MESSAGE_COLUMNS) + ")" for i in range(rows))
     binds = [bindparam(f"mentions_{i}", type_=JSON()) for i in range(rows)]
     binds += [bindparam(f"received_at_{i}", type_=UTCDateTime()) for i in range(rows)]
-    return text(
-        f"INSERT INTO messages ({', '.join(_MESSAGE_COLUMNS)}) VALUES {values} "
-        "ON CONFLICT (platform_msg_id) DO NOTHING RETURNING id, platform_msg_id"
-    ).bindparams(*binds).columns(id=Integer(), platform_msg_id=String())
+    return (
+        text(
+            f"INSERT INTO messages ({', '.join(_MESSAGE_COLUMNS)}) VALUES {values} "
+            "ON CONFLICT (platform_msg_id) DO NOTHING RETURNING id, platform_msg_id"
+        )
+        .bindparams(*binds)
+        .columns(id=Integer(), platform_msg_id=String())
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,8 +82,9 @@ class Pipeline:
     `run` keeps the batch and tries again with backoff.
     """
 
-    def __init__(self, engine: AsyncEngine, services: Services, *,
-                 on_committed: Callable[[], None] = lambda: None) -> None:
+    def __init__(
+        self, engine: AsyncEngine, services: Services, *, on_committed: Callable[[], None] = lambda: None
+    ) -> None:
         self._engine = engine
         self._services = services
         self.on_committed = on_committed
@@ -129,8 +144,7 @@ class Pipeline:
                 await self._process_batch(batch)
                 return
             except (OperationalError, InterfaceError):
-                _LOGGER.error("the database is unreachable; %d events wait, next try in %.0f s",
-                              len(batch), delay, exc_info=True)
+                _LOGGER.exception("the database is unreachable; %d events wait, next try in %.0f s", len(batch), delay)
                 await self._services.clock.sleep(delay)
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
 
@@ -174,15 +188,15 @@ class Pipeline:
             return event
         return None
 
-    async def _dispatch(self, uow: UnitOfWork, item: _Prepared | Event | None, row_ids: dict[str, int],
-                        isolated: bool) -> None:
+    async def _dispatch(
+        self, uow: UnitOfWork, item: _Prepared | Event | None, row_ids: dict[str, int], isolated: bool
+    ) -> None:
         if isinstance(item, _Prepared):
             row_id = row_ids.pop(item.message.message_id, None)  # pop: a repeat in the batch runs once
             if row_id is None:
                 _LOGGER.info("message %s was already processed; ignoring the repeat", item.message.message_id)
             elif item.route is not None:
-                ctx = Context(self._services, uow, item.message, item.sender, item.community, row_id,
-                              isolated=isolated)
+                ctx = Context(self._services, uow, item.message, item.sender, item.community, row_id, isolated=isolated)
                 await dispatch_route(ctx, item.route)
         elif isinstance(item, MemberJoined | MemberLeft):
             await self._process_membership(uow, item, isolated)
@@ -215,8 +229,7 @@ class Pipeline:
         }
         return _Prepared(message, sender, community, route, params)
 
-    async def _open_conversation(self, uow: UnitOfWork, message: IncomingMessage,
-                                 sender: MemberRef) -> Active | None:
+    async def _open_conversation(self, uow: UnitOfWork, message: IncomingMessage, sender: MemberRef) -> Active | None:
         store = self._services.conversations
         if not message.is_direct or not store.may_have(sender.id):
             return None  # the common case costs no query
@@ -226,8 +239,9 @@ class Pipeline:
         """Room owners and admins may act as moderators in their room, if the config says so."""
         rules = self._services.settings.permissions
         status = message.sender_room_status
-        if ((status is RoomStatus.OWNER and rules.room_owners_are_moderators)
-                or (status in (RoomStatus.OWNER, RoomStatus.ADMIN) and rules.room_admins_are_moderators)):
+        if (status is RoomStatus.OWNER and rules.room_owners_are_moderators) or (
+            status in (RoomStatus.OWNER, RoomStatus.ADMIN) and rules.room_admins_are_moderators
+        ):
             return replace(sender, role=max(sender.role, Role.MODERATOR))
         return sender
 
@@ -247,8 +261,7 @@ class Pipeline:
         rows = await uow.conn.execute(record_statement(len(prepared)), params)
         return {row.platform_msg_id: row.id for row in rows}
 
-    async def _process_membership(self, uow: UnitOfWork, event: MemberJoined | MemberLeft,
-                                  isolated: bool) -> None:
+    async def _process_membership(self, uow: UnitOfWork, event: MemberJoined | MemberLeft, isolated: bool) -> None:
         settings, now = self._services.settings, self._services.clock.now()
         if not settings.serves_room(event.room_id):
             return

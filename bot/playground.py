@@ -31,9 +31,18 @@ TICK_SECONDS = 1.0
 
 
 class Playground:
-    def __init__(self, app: App, transport: ConsoleTransport, clock: FakeClock, *, timezone: str,
-                 room: str, write: Callable[[str], None], echo: bool,
-                 history_until: datetime | None = None) -> None:
+    def __init__(
+        self,
+        app: App,
+        transport: ConsoleTransport,
+        clock: FakeClock,
+        *,
+        timezone: str,
+        room: str,
+        write: Callable[[str], None],
+        echo: bool,
+        history_until: datetime | None = None,
+    ) -> None:
         self._app = app
         self._transport = transport
         self._clock = clock
@@ -78,7 +87,8 @@ class Playground:
         if self._floor is not None and target < self._floor:
             raise ConsoleInputError(
                 f"the clock only moves forward: this data dir already has what happened up to "
-                f"{self._floor.astimezone(self._zone):%Y-%m-%d %H:%M}; pick a later time, or a new --data-dir")
+                f"{self._floor.astimezone(self._zone):%Y-%m-%d %H:%M}; pick a later time, or a new --data-dir"
+            )
         self._write(f"~ {target.astimezone(self._zone):%Y-%m-%d %H:%M} ({self._zone})")
         fresh, self._floor = self._floor is None, target
         if fresh:  # nothing has happened yet: the session starts there, with nothing in between

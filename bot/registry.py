@@ -127,18 +127,22 @@ class HandlerRegistry:
         self.jobs: list[JobSpec] = []
         self.digest_sections: list[tuple[str, DigestSection]] = []
 
-    def command(self, name: str, *, aliases: Iterable[str] = (), role: Role = Role.MEMBER,
-                where: Where = Where.ANYWHERE) -> Callable[[CommandHandler], CommandHandler]:
+    def command(
+        self, name: str, *, aliases: Iterable[str] = (), role: Role = Role.MEMBER, where: Where = Where.ANYWHERE
+    ) -> Callable[[CommandHandler], CommandHandler]:
         def register(handler: CommandHandler) -> CommandHandler:
             self.commands.append(CommandSpec(name, handler, self.capability, tuple(aliases), role, where))
             return handler
+
         return register
 
-    def matcher(self, name: str, match: MatchFunction, *,
-                where: Where = Where.ROOM) -> Callable[[MatchHandler], MatchHandler]:
+    def matcher(
+        self, name: str, match: MatchFunction, *, where: Where = Where.ROOM
+    ) -> Callable[[MatchHandler], MatchHandler]:
         def register(handler: MatchHandler) -> MatchHandler:
             self.matchers.append(MatcherSpec(name, match, handler, self.capability, where))
             return handler
+
         return register
 
     def add_conversation(self, spec: ConversationSpec) -> ConversationSpec:
@@ -148,16 +152,20 @@ class HandlerRegistry:
 
     def export(self, name: str) -> Callable[[ExportFunction], ExportFunction]:
         """Offer `kocbot export NAME`: the function's text goes to stdout or --out."""
+
         def register(function: ExportFunction) -> ExportFunction:
             self.exports[name] = function
             return function
+
         return register
 
     def report(self, name: str) -> Callable[[ReportFunction], ReportFunction]:
         """Offer `kocbot report NAME ARGUMENT --out DIR`: the function writes its files there."""
+
         def register(function: ReportFunction) -> ReportFunction:
             self.reports[name] = function
             return function
+
         return register
 
     def add_due_source(self, factory: DueSourceFactory) -> DueSourceFactory:
@@ -165,29 +173,40 @@ class HandlerRegistry:
         self.due_sources.append(factory)
         return factory
 
-    def scheduled_job(self, name: str, *, cron: str, enabled: bool = True,
-                      report_missed: bool = True,
-                      grace_minutes: int | None = None) -> Callable[[JobFunction], JobFunction]:
+    def scheduled_job(
+        self,
+        name: str,
+        *,
+        cron: str,
+        enabled: bool = True,
+        report_missed: bool = True,
+        grace_minutes: int | None = None,
+    ) -> Callable[[JobFunction], JobFunction]:
         """Declare a built-in recurring job (`[scheduler.jobs.NAME]` switches or retimes it). The
         function is module-level and async, takes a `JobRun`, and is called at most once per
         scheduled time, in the transaction that records the run; `run.run_time` is None when
         every due run was missed while the bot was down (the scheduler tells the moderators, unless
         `report_missed` is False: for digests the next run supersedes). `grace_minutes` replaces
         `scheduler.misfire_grace_minutes` for a job that is still welcome much later (a monthly roll)."""
+
         def register(function: JobFunction) -> JobFunction:
             self.jobs.append(JobSpec(name, function, cron, enabled, self.capability, report_missed, grace_minutes))
             return function
+
         return register
 
     def digest_section(self, name: str) -> Callable[[DigestSection], DigestSection]:
         """Contribute to the moderators' weekly digest (overdue feedback, open threads, ...)."""
+
         def register(section: DigestSection) -> DigestSection:
             self.digest_sections.append((name, section))
             return section
+
         return register
 
-    def on(self, event_type: type[MemberJoined] | type[MemberLeft]) -> Callable[[EventHandler], EventHandler]:
+    def on(self, event_type: type[MemberJoined | MemberLeft]) -> Callable[[EventHandler], EventHandler]:
         def register(handler: EventHandler) -> EventHandler:
             self.event_handlers.append(EventHandlerSpec(event_type, handler, self.capability))
             return handler
+
         return register

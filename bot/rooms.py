@@ -29,8 +29,11 @@ async def known_rooms(ctx: Context) -> list[CommunityRef]:
     for community in ctx.settings.communities:  # listed in the config, even if never seen yet
         found.setdefault(community.id, community.name)
     directory = ctx.services.directory
-    return [await directory.ensure_community(ctx.uow, room, name, ctx.now)
-            for room, name in found.items() if ctx.settings.serves_room(room)]
+    return [
+        await directory.ensure_community(ctx.uow, room, name, ctx.now)
+        for room, name in found.items()
+        if ctx.settings.serves_room(room)
+    ]
 
 
 async def resolve_rooms(ctx: Context, names: Sequence[str]) -> list[CommunityRef]:

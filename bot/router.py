@@ -70,8 +70,11 @@ class Router:
         self.commands = tuple(spec for r in registries for spec in r.commands)
         self.matchers = tuple(spec for r in registries for spec in r.matchers)
         self.event_handlers = tuple(spec for r in registries for spec in r.event_handlers)
-        self.conversations = {spec.name: spec.configured(self._sections.get(spec.capability))
-                              for r in registries for spec in r.conversations}
+        self.conversations = {
+            spec.name: spec.configured(self._sections.get(spec.capability))
+            for r in registries
+            for spec in r.conversations
+        }
         self._by_name: dict[tuple[str, ...], CommandSpec] = {}
         for spec in self.commands:
             for name in spec.names:
@@ -99,8 +102,9 @@ class Router:
                     return MatcherRoute(spec, match)
         return None
 
-    def _conversation_step(self, active: Active, parsed: ParsedCommand | None,
-                           message: IncomingMessage) -> ConversationRoute | None:
+    def _conversation_step(
+        self, active: Active, parsed: ParsedCommand | None, message: IncomingMessage
+    ) -> ConversationRoute | None:
         spec = self.conversations.get(active.name)
         if spec is None or active.state not in spec.steps:
             return None

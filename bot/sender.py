@@ -82,10 +82,10 @@ class ParkingNotice:
         drafts = []
         for member in await self._services.directory.staff(conn):
             locale = renderer.locale_or_default(member.locale)
-            text = renderer.render(PARKED_TEMPLATE, locale, id=row.id, where=where, error=shorten(error),
-                                   attempts=row.attempts + 1)
-            drafts.append(Draft(text, PARKED_TEMPLATE, locale, contact_id=member.platform_id,
-                                delivery=Delivery.URGENT))
+            text = renderer.render(
+                PARKED_TEMPLATE, locale, id=row.id, where=where, error=shorten(error), attempts=row.attempts + 1
+            )
+            drafts.append(Draft(text, PARKED_TEMPLATE, locale, contact_id=member.platform_id, delivery=Delivery.URGENT))
         return drafts
 
 
@@ -147,9 +147,18 @@ class OutboxSender:
     row stays locked while it is being sent, so no other process takes a message that is in flight.
     """
 
-    def __init__(self, engine: AsyncEngine, transport: Transport, clock: Clock, config: OutboxSection,
-                 pacer: Pacer, rng: random.Random | None = None, *, account: str | None = None,
-                 parking_notice: ParkingNotice | None = None) -> None:
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        transport: Transport,
+        clock: Clock,
+        config: OutboxSection,
+        pacer: Pacer,
+        rng: random.Random | None = None,
+        *,
+        account: str | None = None,
+        parking_notice: ParkingNotice | None = None,
+    ) -> None:
         self._engine = engine
         self._transport = transport
         self._clock = clock
@@ -179,15 +188,21 @@ class OutboxSender:
         now = self._clock.now()
         stranded = (_OUTBOX.c.status == OutboxStatus.SENDING.value) & self._mine
         if self._siblings is not None and not await self._siblings.hold():
-            _LOGGER.warning("another sender of this account is running on this database: only its "
-                            "claims older than %s are taken back", CLAIM_LEASE)
+            _LOGGER.warning(
+                "another sender of this account is running on this database: only its "
+                "claims older than %s are taken back",
+                CLAIM_LEASE,
+            )
             stranded &= _OUTBOX.c.claimed_at < now - CLAIM_LEASE
         ids = select(_OUTBOX.c.id).where(stranded)
         if self._row_locks:
             ids = ids.with_for_update(skip_locked=True)
         async with write_transaction(self._engine) as conn:
-            result = await conn.execute(update(_OUTBOX).where(_OUTBOX.c.id.in_(ids.scalar_subquery()))
-                                        .values(status=OutboxStatus.PENDING.value, claimed_at=None))
+            result = await conn.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.id.in_(ids.scalar_subquery()))
+                .values(status=OutboxStatus.PENDING.value, claimed_at=None)
+            )
         return result.rowcount or 0
 
     async def next_due(self) -> datetime | None:
@@ -195,16 +210,20 @@ class OutboxSender:
         if not self._transport.connected:
             return None
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(
-                select(_OUTBOX.c.room_platform_id, _OUTBOX.c.contact_platform_id, _OUTBOX.c.not_before)
-                .where(_OUTBOX.c.status == OutboxStatus.PENDING.value, self._mine)
-                .order_by(_OUTBOX.c.not_before, _OUTBOX.c.id).limit(self._config.claim_batch)
-            )).all()
+            rows = (
+                await conn.execute(
+                    select(_OUTBOX.c.room_platform_id, _OUTBOX.c.contact_platform_id, _OUTBOX.c.not_before)
+                    .where(_OUTBOX.c.status == OutboxStatus.PENDING.value, self._mine)
+                    .order_by(_OUTBOX.c.not_before, _OUTBOX.c.id)
+                    .limit(self._config.claim_batch)
+                )
+            ).all()
         if not rows:
             return None
         now = self._clock.now()
-        return min(max(row.not_before, self._pacer.ready_at(_conversation(row), max(now, row.not_before)))
-                   for row in rows)
+        return min(
+            max(row.not_before, self._pacer.ready_at(_conversation(row), max(now, row.not_before))) for row in rows
+        )
 
     async def send_due(self) -> int:
         """Send every message that is due and allowed by pacing now; returns how many went out.
@@ -223,11 +242,19 @@ class OutboxSender:
     async def _claim(self) -> tuple[Sequence, datetime, bool]:
         """Claim the due messages pacing allows now; also say whether more may be due."""
         now = self._clock.now()
-        query = select(_OUTBOX).where(self._mine, or_(
-            (_OUTBOX.c.status == OutboxStatus.PENDING.value) & (_OUTBOX.c.not_before <= now),
-            # a claim whose sender died or failed mid-batch: take it over after the lease
-            (_OUTBOX.c.status == OutboxStatus.SENDING.value) & (_OUTBOX.c.claimed_at < now - CLAIM_LEASE),
-        )).order_by(_OUTBOX.c.id).limit(self._config.claim_batch)
+        query = (
+            select(_OUTBOX)
+            .where(
+                self._mine,
+                or_(
+                    (_OUTBOX.c.status == OutboxStatus.PENDING.value) & (_OUTBOX.c.not_before <= now),
+                    # a claim whose sender died or failed mid-batch: take it over after the lease
+                    (_OUTBOX.c.status == OutboxStatus.SENDING.value) & (_OUTBOX.c.claimed_at < now - CLAIM_LEASE),
+                ),
+            )
+            .order_by(_OUTBOX.c.id)
+            .limit(self._config.claim_batch)
+        )
         if self._row_locks:  # several processes: each takes rows the others have not locked
             query = query.with_for_update(skip_locked=True)
         async with write_transaction(self._engine) as conn:
@@ -235,7 +262,8 @@ class OutboxSender:
             chosen = self._pace(rows, now)
             if chosen:
                 await conn.execute(
-                    update(_OUTBOX).where(_OUTBOX.c.id.in_([r.id for r in chosen]))
+                    update(_OUTBOX)
+                    .where(_OUTBOX.c.id.in_([r.id for r in chosen]))
                     .values(status=OutboxStatus.SENDING.value, claimed_at=now)
                 )
         return chosen, now, len(rows) == self._config.claim_batch and bool(chosen)
@@ -259,9 +287,14 @@ class OutboxSender:
             if not self._transport.connected:
                 await self._release(held, row)
                 return 0
-            message = OutgoingMessage(outbox_id=row.id, text=row.text, room_id=row.room_platform_id,
-                                      contact_id=row.contact_platform_id, mentions=tuple(row.mentions or ()),
-                                      image=Image(row.image_name, row.image_data) if row.image_name else None)
+            message = OutgoingMessage(
+                outbox_id=row.id,
+                text=row.text,
+                room_id=row.room_platform_id,
+                contact_id=row.contact_platform_id,
+                mentions=tuple(row.mentions or ()),
+                image=Image(row.image_name, row.image_data) if row.image_name else None,
+            )
             try:
                 platform_id = await self._transport.send(message)
             except Exception as exc:  # any failure of the platform is retried, never lost
@@ -269,25 +302,42 @@ class OutboxSender:
                 return 0
             # Committed before the next message goes out: a crash repeats at most this one.
             async with self._writing(held) as conn:
-                await conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id).values(
-                    status=OutboxStatus.SENT.value, sent_at=self._clock.now(), platform_msg_id=platform_id,
-                    attempts=row.attempts + 1, last_error=None,
-                ))
+                await conn.execute(
+                    update(_OUTBOX)
+                    .where(_OUTBOX.c.id == row.id)
+                    .values(
+                        status=OutboxStatus.SENT.value,
+                        sent_at=self._clock.now(),
+                        platform_msg_id=platform_id,
+                        attempts=row.attempts + 1,
+                        last_error=None,
+                    )
+                )
             return 1
 
     @asynccontextmanager
-    async def _in_flight(self, row,  # noqa: ANN001 - a result row
-                         claimed_at: datetime) -> AsyncIterator[AsyncConnection | None | bool]:
+    async def _in_flight(
+        self,
+        row,  # noqa: ANN001 - a result row
+        claimed_at: datetime,
+    ) -> AsyncIterator[AsyncConnection | bool | None]:
         """PostgreSQL: the row stays locked in a transaction until the send is settled, and yields
         that connection (or False if the claim is no longer ours). SQLite: yields None."""
         if not self._row_locks:
             yield None
             return
         async with write_transaction(self._engine) as conn:
-            ours = (await conn.execute(
-                select(_OUTBOX.c.id).where(_OUTBOX.c.id == row.id, _OUTBOX.c.status == OutboxStatus.SENDING.value,
-                                           _OUTBOX.c.claimed_at == claimed_at).with_for_update()
-            )).first()
+            ours = (
+                await conn.execute(
+                    select(_OUTBOX.c.id)
+                    .where(
+                        _OUTBOX.c.id == row.id,
+                        _OUTBOX.c.status == OutboxStatus.SENDING.value,
+                        _OUTBOX.c.claimed_at == claimed_at,
+                    )
+                    .with_for_update()
+                )
+            ).first()
             yield conn if ours is not None else False
 
     @asynccontextmanager
@@ -308,15 +358,20 @@ class OutboxSender:
         delay = min(self._config.retry_max_seconds, self._config.retry_base_seconds * 2 ** (attempts - 1))
         delay *= 1 + self._rng.uniform(0, self._config.jitter_ratio)
         log = _LOGGER.error if parked else _LOGGER.warning
-        log("sending outbox message %s failed (try %d of %d): %r", row.id, attempts,
-            self._config.max_attempts, exc)
+        log("sending outbox message %s failed (try %d of %d): %r", row.id, attempts, self._config.max_attempts, exc)
         error = repr(exc)[:2000]
         async with self._writing(held) as conn:
-            await conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id).values(
-                status=(OutboxStatus.FAILED if parked else OutboxStatus.PENDING).value,
-                attempts=attempts, last_error=error, claimed_at=None,
-                not_before=self._clock.now() + timedelta(seconds=delay),
-            ))
+            await conn.execute(
+                update(_OUTBOX)
+                .where(_OUTBOX.c.id == row.id)
+                .values(
+                    status=(OutboxStatus.FAILED if parked else OutboxStatus.PENDING).value,
+                    attempts=attempts,
+                    last_error=error,
+                    claimed_at=None,
+                    not_before=self._clock.now() + timedelta(seconds=delay),
+                )
+            )
             if parked and self._parking_notice is not None:  # in the same transaction as the parking
                 notices = await self._parking_notice.drafts(conn, row, error)
                 await enqueue_many(conn, notices, self._clock.now())
@@ -324,10 +379,11 @@ class OutboxSender:
 
     async def _release(self, held: AsyncConnection | None, row) -> None:  # noqa: ANN001 - a result row
         async with self._writing(held) as conn:
-            await conn.execute(update(_OUTBOX).where(_OUTBOX.c.id == row.id).values(
-                status=OutboxStatus.PENDING.value, claimed_at=None))
+            await conn.execute(
+                update(_OUTBOX).where(_OUTBOX.c.id == row.id).values(status=OutboxStatus.PENDING.value, claimed_at=None)
+            )
 
     async def counts(self) -> dict[str, int]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(_OUTBOX.c.status, func.count()).group_by(_OUTBOX.c.status))).all()
-        return {status: count for status, count in rows}
+        return dict(rows)

@@ -24,8 +24,13 @@ class CommandDoc:
 class TemplateRenderer:
     """Renders `<locale>/<capability>/<what>.j2`; a missing variable is an error, never blank text."""
 
-    def __init__(self, roots: Sequence[Path] = (TEMPLATES_DIR,), *, default_locale: str = "zh_CN",
-                 globals_: dict[str, Any] | None = None) -> None:
+    def __init__(
+        self,
+        roots: Sequence[Path] = (TEMPLATES_DIR,),
+        *,
+        default_locale: str = "zh_CN",
+        globals_: dict[str, Any] | None = None,
+    ) -> None:
         self.roots = tuple(roots)  # earlier folders override later ones, file by file
         self.default_locale = default_locale
         self._env = Environment(
@@ -48,8 +53,7 @@ class TemplateRenderer:
 
     def template_names(self, locale: str) -> list[str]:
         prefix = f"{locale}/"
-        return sorted(n[len(prefix):-3] for n in self._env.list_templates(extensions=["j2"])
-                      if n.startswith(prefix))
+        return sorted(n[len(prefix) : -3] for n in self._env.list_templates(extensions=["j2"]) if n.startswith(prefix))
 
     def command_doc(self, capability: str, key: str, locale: str | None = None) -> CommandDoc:
         catalogue = self._catalogue(capability, self.locale_or_default(locale))
@@ -70,6 +74,9 @@ class TemplateRenderer:
 
     def missing_command_docs(self, commands: Iterable[tuple[str, str]]) -> list[str]:
         """Commands without a usage line in some locale, as `locale/capability/commands.toml: key`."""
-        return [f"{locale}/{capability}/commands.toml: [{key}]"
-                for locale in LOCALES for capability, key in commands
-                if key not in self._catalogue(capability, locale)]
+        return [
+            f"{locale}/{capability}/commands.toml: [{key}]"
+            for locale in LOCALES
+            for capability, key in commands
+            if key not in self._catalogue(capability, locale)
+        ]

@@ -53,5 +53,9 @@ class ConversationTimer:
             if notice is not None:
                 await notice(ctx)
             await uow.commit()
-        _LOGGER.info("conversation %s of member %s: %s", active.name, active.member_id,
-                     "reminded" if is_reminder else "timed out")
+        _LOGGER.info(
+            "conversation %s of member %s: %s",
+            active.name,
+            active.member_id,
+            "reminded" if is_reminder else "timed out",
+        )

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from types import TracebackType
-from typing import Any
+from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
@@ -32,7 +32,7 @@ class UnitOfWork:
         self.conn: AsyncConnection
         self._tx: AsyncTransaction | None = None
 
-    async def __aenter__(self) -> UnitOfWork:
+    async def __aenter__(self) -> Self:
         self._writer = writer(self._engine)
         self.conn = await self._writer.__aenter__()
         try:
@@ -42,8 +42,9 @@ class UnitOfWork:
             raise
         return self
 
-    async def __aexit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                        tb: TracebackType | None) -> None:
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         try:
             if self._tx is not None and self._tx.is_active:
                 await self._tx.rollback()

@@ -10,8 +10,14 @@ from bot.registry import HandlerRegistry
 from handlers import campaigns, core, feedback, koc, outreach, recognition, reports, threads
 
 REGISTRIES: tuple[HandlerRegistry, ...] = (
-    core.registry, recognition.registry, feedback.registry, threads.registry, outreach.registry, koc.registry,
-    campaigns.registry, reports.registry,
+    core.registry,
+    recognition.registry,
+    feedback.registry,
+    threads.registry,
+    outreach.registry,
+    koc.registry,
+    campaigns.registry,
+    reports.registry,
 )
 
 

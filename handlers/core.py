@@ -18,8 +18,10 @@ registry = HandlerRegistry("core")
 @registry.command("help", aliases=("帮助", "?"))
 async def show_help(ctx: Context, cmd: Invocation) -> None:
     renderer, role = ctx.services.renderer, ctx.actor.role
-    docs = [renderer.command_doc(spec.capability, spec.key, ctx.locale)
-            for spec in ctx.services.router.visible_commands(role)]
+    docs = [
+        renderer.command_doc(spec.capability, spec.key, ctx.locale)
+        for spec in ctx.services.router.visible_commands(role)
+    ]
     await ctx.reply("core/help", commands=docs, role=role.label)
 
 
@@ -81,14 +83,25 @@ async def show_outbox(ctx: Context, cmd: Invocation) -> None:
     found = await summary(ctx.db, ctx.now)
     where = await destinations(ctx.db, [*found.failed_rows, *found.sent_rows])
     zone = ZoneInfo(ctx.settings.bot.timezone)
-    failed = [{"id": r.id, "where": where[r.id], "attempts": r.attempts, "error": shorten(r.last_error)}
-              for r in found.failed_rows]
-    sent = [{"id": r.id, "where": where[r.id], "at": r.sent_at.astimezone(zone), "preview": shorten(r.text, _PREVIEW)}
-            for r in found.sent_rows]
+    failed = [
+        {"id": r.id, "where": where[r.id], "attempts": r.attempts, "error": shorten(r.last_error)}
+        for r in found.failed_rows
+    ]
+    sent = [
+        {"id": r.id, "where": where[r.id], "at": r.sent_at.astimezone(zone), "preview": shorten(r.text, _PREVIEW)}
+        for r in found.sent_rows
+    ]
     if ctx.community is not None:
         await ctx.reply("core/outbox_sent_privately")
-    await ctx.reply_privately("core/outbox", due=found.due, scheduled=found.scheduled, sending=found.sending,
-                              failed=found.failed, failed_rows=failed, sent_rows=sent)
+    await ctx.reply_privately(
+        "core/outbox",
+        due=found.due,
+        scheduled=found.scheduled,
+        sending=found.sending,
+        failed=found.failed,
+        failed_rows=failed,
+        sent_rows=sent,
+    )
 
 
 @registry.command("outbox retry", aliases=("发件箱 重试",), role=Role.MODERATOR)

@@ -120,8 +120,9 @@ def settings_overrides() -> dict:
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, settings_overrides: dict, registries: tuple) -> CoreSettings:
     overrides = {"database": {"url": database_url}, **settings_overrides}
-    return load_settings(environ={}, data_dir=tmp_path, overrides=overrides,
-                         capability_sections=config_sections(registries))
+    return load_settings(
+        environ={}, data_dir=tmp_path, overrides=overrides, capability_sections=config_sections(registries)
+    )
 
 
 @pytest.fixture
@@ -141,8 +142,9 @@ def registries() -> tuple:
 
 
 @pytest.fixture
-async def app(settings: CoreSettings, clock: FakeClock, transport: InMemoryTransport,
-              registries: tuple) -> AsyncIterator[App]:
+async def app(
+    settings: CoreSettings, clock: FakeClock, transport: InMemoryTransport, registries: tuple
+) -> AsyncIterator[App]:
     app = await open_app(settings, transport=transport, registries=registries, clock=clock)
     await app.start()
     yield app

@@ -28,13 +28,25 @@ def contact(name: str) -> Contact:
     return Contact(id=name, name=name)
 
 
-def make_message(text: str, sender: str = "alice", room: str | None = "playground", *,
-                 quote: Quote | None = None, message_id: str | None = None) -> IncomingMessage:
+def make_message(
+    text: str,
+    sender: str = "alice",
+    room: str | None = "playground",
+    *,
+    quote: Quote | None = None,
+    message_id: str | None = None,
+) -> IncomingMessage:
     names = _MENTION.findall(text)
     mentions = tuple(contact(n) for n in dict.fromkeys(names) if n != BOT_NAME)
     return IncomingMessage(
-        message_id=message_id or f"test-{next(_IDS)}", sender=contact(sender), text=text,
-        room_id=room, room_name=room or "", mentions=mentions, mentions_bot=BOT_NAME in names, quote=quote,
+        message_id=message_id or f"test-{next(_IDS)}",
+        sender=contact(sender),
+        text=text,
+        room_id=room,
+        room_name=room or "",
+        mentions=mentions,
+        mentions_bot=BOT_NAME in names,
+        quote=quote,
     )
 
 
@@ -55,10 +67,10 @@ class Chat:
         await self.app.drain()
         return [describe(m) for m in self.transport.take()]
 
-    async def say(self, sender: str, text: str, room: str = "playground", **kwargs) -> list[str]:  # noqa: ANN003
+    async def say(self, sender: str, text: str, room: str = "playground", **kwargs) -> list[str]:
         return await self.send(make_message(text, sender, room, **kwargs))
 
-    async def dm(self, sender: str, text: str, **kwargs) -> list[str]:  # noqa: ANN003
+    async def dm(self, sender: str, text: str, **kwargs) -> list[str]:
         return await self.send(make_message(text, sender, None, **kwargs))
 
     async def join(self, member: str, room: str = "playground") -> list[str]:
@@ -68,7 +80,7 @@ class Chat:
         return await self.send(MemberLeft(room_id=room, member=contact(member), room_name=room))
 
 
-async def rows(app: App, table, *where) -> list:  # noqa: ANN001 - a Table and its clauses
+async def rows(app: App, table, *where) -> list:
     """All rows of `table` matching `where`, read in a transaction of their own."""
     from sqlalchemy import select
 
@@ -82,8 +94,16 @@ PROJECT = Path(__file__).resolve().parent.parent
 def kocbot(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot ARGS` as a user would: a real process, no KOCBOT_* from this shell."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}
-    return subprocess.run([sys.executable, "-m", "bot", *args], input=stdin, capture_output=True, text=True,
-                          cwd=PROJECT, env={**clean, **(env or {})}, timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "bot", *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        env={**clean, **(env or {})},
+        timeout=120,
+        check=False,
+    )
 
 
 def run_playground_script(tmp_path: Path, script: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
@@ -123,8 +143,15 @@ class FileTransport:
 
     async def send(self, message: OutgoingMessage) -> str:
         await asyncio.sleep(self._latency / 2)
-        line = json.dumps({"by": self._sender, "id": message.outbox_id, "to": message.room_id or message.contact_id,
-                           "text": message.text}, ensure_ascii=False)
+        line = json.dumps(
+            {
+                "by": self._sender,
+                "id": message.outbox_id,
+                "to": message.room_id or message.contact_id,
+                "text": message.text,
+            },
+            ensure_ascii=False,
+        )
         with self._path.open("a", encoding="utf-8") as out:
             out.write(line + "\n")
             out.flush()
@@ -137,5 +164,6 @@ def received(path: Path) -> list[dict]:
     """What a FileTransport's platform received, in order (a line cut short by a kill was not received)."""
     if not path.exists():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
-            if line.endswith("\n")]
+    return [
+        json.loads(line) for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if line.endswith("\n")
+    ]

@@ -37,13 +37,44 @@ SAMPLES: dict[str, dict] = {
     "core/problem_which_rooms": {},
     "core/problem_unknown_room": {"room": "#x", "known": ["一群", "二群"]},
     "outreach/announcement": {"text": "周六晚 8 点直播"},
-    "outreach/announce_scheduled": {"id": 3, "times": [WHEN, WHEN], "rooms": ["一群", "二群"], "cron": "0 10 * * 1",
-                                    "quiet": True, "quiet_hours": "22:00-08:00", "sample": "hi", "timezone": "Asia/Shanghai"},
-    "outreach/announce_list": {"items": [{"id": 3, "cron": None, "run_at": "2026-12-01 10:00", "rooms": ["一群"],
-                                          "next": WHEN, "template": None, "text": "hello"}]},
-    "outreach/announce_show": {"a": {"id": 3, "status": "scheduled", "urgent": True, "rooms": ["一群"], "cron": "0 10 * * 1",
-                                     "run_at": None, "runs": 2, "last": WHEN, "template": "weekly", "text": ""},
-                               "times": [WHEN]},
+    "outreach/announce_scheduled": {
+        "id": 3,
+        "times": [WHEN, WHEN],
+        "rooms": ["一群", "二群"],
+        "cron": "0 10 * * 1",
+        "quiet": True,
+        "quiet_hours": "22:00-08:00",
+        "sample": "hi",
+        "timezone": "Asia/Shanghai",
+    },
+    "outreach/announce_list": {
+        "items": [
+            {
+                "id": 3,
+                "cron": None,
+                "run_at": "2026-12-01 10:00",
+                "rooms": ["一群"],
+                "next": WHEN,
+                "template": None,
+                "text": "hello",
+            }
+        ]
+    },
+    "outreach/announce_show": {
+        "a": {
+            "id": 3,
+            "status": "scheduled",
+            "urgent": True,
+            "rooms": ["一群"],
+            "cron": "0 10 * * 1",
+            "run_at": None,
+            "runs": 2,
+            "last": WHEN,
+            "template": "weekly",
+            "text": "",
+        },
+        "times": [WHEN],
+    },
     "outreach/announce_cancelled": {"id": 3, "withdrawn": 2},
     "outreach/announce_preview": {"bodies": [("一群", "hello")], "times": [WHEN], "cron": "0 10 * * 1"},
     "outreach/announce_unknown": {"id": 9},
@@ -63,27 +94,51 @@ SAMPLES: dict[str, dict] = {
     "outreach/brief_sent": {"month": "2026-12", "count": 4},
     "outreach/problem_brief_month": {},
     "outreach/problem_brief_points": {},
-    "koc/exit_checklist": {"name": "bob", "opened": True,
-                           "items": [{"id": 1, "text": "FB-1「闪退」", "due": "2026-12-05", "overdue": True, "source": "outcome"},
-                                     {"id": 2, "text": "名额", "due": None, "overdue": False, "source": "manual"}]},
-    "koc/exit_thanks": {"name": "bob", "title": "品牌名人堂", "contribution": {"thanks": 12, "feedback": 2, "threads": 1}},
+    "koc/exit_checklist": {
+        "name": "bob",
+        "opened": True,
+        "items": [
+            {"id": 1, "text": "FB-1「闪退」", "due": "2026-12-05", "overdue": True, "source": "outcome"},
+            {"id": 2, "text": "名额", "due": None, "overdue": False, "source": "manual"},
+        ],
+    },
+    "koc/exit_thanks": {
+        "name": "bob",
+        "title": "品牌名人堂",
+        "contribution": {"thanks": 12, "feedback": 2, "threads": 1},
+    },
     "koc/exit_public": {"name": "bob", "title": "品牌名人堂"},
     "koc/exit_owner": {"name": "bob", "by": "admin"},
     "koc/exit_done": {"name": "bob", "title": "品牌名人堂", "rooms": ["一群", "二群"]},
     "koc/exit_not_koc": {"name": "bob", "stage": "member"},
-    "koc/halloffame": {"alumni": [{"name": "bob", "since": WHEN, "until": WHEN, "back": True, "thanks": 3,
-                                   "feedback": 1, "threads": 0}], "zone": ZoneInfo("Asia/Shanghai")},
+    "koc/halloffame": {
+        "alumni": [
+            {"name": "bob", "since": WHEN, "until": WHEN, "back": True, "thanks": 3, "feedback": 1, "threads": 0}
+        ],
+        "zone": ZoneInfo("Asia/Shanghai"),
+    },
     "koc/return_welcome": {"name": "bob"},
     "koc/return_done": {"name": "bob"},
     "koc/return_not_alumnus": {"name": "bob", "stage": "active"},
     "outreach/moderators_digest": {"week": "2026-W49", "sections": ["a", "b"]},
     "core/mod_list": {"staff": [{"name": "admin", "role": "admin"}, {"name": "mod", "role": "moderator"}]},
-    "core/outbox_parked": {"id": 12, "where": Destination(True, "KOC 一群"), "attempts": 5,
-                           "error": "TransportError('the puppet service did not send it: timeout')"},
-    "core/outbox": {"due": 3, "scheduled": 2, "sending": 1, "failed": 12, "failed_rows": [
-        {"id": 12, "where": Destination(True, "KOC 一群"), "attempts": 5, "error": "TransportError('timeout')"},
-        {"id": 9, "where": Destination(False, "bob"), "attempts": 5, "error": "TransportError('refused')"}],
-        "sent_rows": [{"id": 30, "where": Destination(False, "bob"), "at": WHEN, "preview": "你好"}]},
+    "core/outbox_parked": {
+        "id": 12,
+        "where": Destination(True, "KOC 一群"),
+        "attempts": 5,
+        "error": "TransportError('the puppet service did not send it: timeout')",
+    },
+    "core/outbox": {
+        "due": 3,
+        "scheduled": 2,
+        "sending": 1,
+        "failed": 12,
+        "failed_rows": [
+            {"id": 12, "where": Destination(True, "KOC 一群"), "attempts": 5, "error": "TransportError('timeout')"},
+            {"id": 9, "where": Destination(False, "bob"), "attempts": 5, "error": "TransportError('refused')"},
+        ],
+        "sent_rows": [{"id": 30, "where": Destination(False, "bob"), "at": WHEN, "preview": "你好"}],
+    },
     "core/outbox_sent_privately": {},
     "core/outbox_retried": {"ids": [12, 13]},
     "core/outbox_nothing_failed": {},
@@ -91,333 +146,680 @@ SAMPLES: dict[str, dict] = {
     "core/outbox_retry_not_failed": {"id": 30, "status": "sent"},
     "core/problem_outbox_retry": {},
     "recognition/thanks_recorded": {
-        "counted": [BOB, CAROL], "rules": RULES,
+        "counted": [BOB, CAROL],
+        "rules": RULES,
         "refused": [Refusal(why, (CAROL,)) for why in ("self", "bot", "cooldown", "daily_cap", "newcomer")],
     },
-    "recognition/threshold_reached": {"member": BOB, "count": 10, "points": 50, "title": "热心答主",
-                                      "month": "2026-12"},
+    "recognition/threshold_reached": {
+        "member": BOB,
+        "count": 10,
+        "points": 50,
+        "title": "热心答主",
+        "month": "2026-12",
+    },
     "recognition/problem_needs_receiver": {},
     "recognition/problem_needs_member": {},
     "recognition/problem_points_amount": {"most": 100000},
     "recognition/problem_needs_reason": {},
     "recognition/not_enough_points": {"member": BOB, "balance": 30, "amount": 50},
-    "recognition/points_changed": {"changed": [{"member": BOB, "balance": 70}, {"member": CAROL, "balance": 20}],
-                                   "amount": -20, "reason": "重复发放"},
+    "recognition/points_changed": {
+        "changed": [{"member": BOB, "balance": 70}, {"member": CAROL, "balance": 20}],
+        "amount": -20,
+        "reason": "重复发放",
+    },
     "recognition/problem_unknown_title": {"title": "大神", "titles": ["热心答主", "活动组织者"]},
     "recognition/title_changed": {"changed": [BOB, CAROL], "unchanged": [CAROL], "title": "热心答主", "granted": True},
     "recognition/title_unchanged": {"unchanged": [BOB], "title": "热心答主", "granted": False},
     "recognition/problem_needs_event": {},
-    "recognition/event_credited": {"organisers": [BOB, CAROL], "event": "周末读书会", "points": 30,
-                                   "title": "活动组织者", "titled": [CAROL]},
+    "recognition/event_credited": {
+        "organisers": [BOB, CAROL],
+        "event": "周末读书会",
+        "points": 30,
+        "title": "活动组织者",
+        "titled": [CAROL],
+    },
     "recognition/problem_needs_thanks_id": {},
     "recognition/no_such_thanks": {"id": 12},
     "recognition/thanks_not_counting": {"id": 12, "why": "cooldown"},
-    "recognition/thanks_revoked": {"id": 12, "giver": CAROL, "receiver": BOB, "reason": "谢谢 @bob", "month": "2026-12",
-                                   "count": 9},
+    "recognition/thanks_revoked": {
+        "id": 12,
+        "giver": CAROL,
+        "receiver": BOB,
+        "reason": "谢谢 @bob",
+        "month": "2026-12",
+        "count": 9,
+    },
     "recognition/nothing_to_undo": {},
     "recognition/undone": {
-        "kind": "event_credit", "when": WHEN,
-        "points": [{"member": BOB, "amount": 30}], "titles": [{"member": BOB, "title": "活动组织者", "granted": True}],
+        "kind": "event_credit",
+        "when": WHEN,
+        "points": [{"member": BOB, "amount": 30}],
+        "titles": [{"member": BOB, "title": "活动组织者", "granted": True}],
         "thanks": [{"id": 12, "giver": CAROL, "receiver": BOB}],
     },
     "recognition/me_sent": {},
     "recognition/me": {
-        "me": BOB, "month": "2026-12", "rules": RULES, "to_go": 3, "points": 100,
+        "me": BOB,
+        "month": "2026-12",
+        "rules": RULES,
+        "to_go": 3,
+        "points": 100,
         "counts": {"received_month": 7, "received_all": 30, "given_month": 4, "given_all": 12, "uncounted_month": 1},
         "by_source": [("thanks_threshold", 50), ("event", 30), ("feedback", 0), ("manual", 20)],
-        "recent": [{"amount": 50, "source": "thanks_threshold", "reason": "2026-11", "when": WHEN},
-                   {"amount": -20, "source": "manual", "reason": "重复发放", "when": WHEN}],
+        "recent": [
+            {"amount": 50, "source": "thanks_threshold", "reason": "2026-11", "when": WHEN},
+            {"amount": -20, "source": "manual", "reason": "重复发放", "when": WHEN},
+        ],
     },
     "recognition/problem_top_word": {"word": "weekly"},
     "recognition/top": {
-        "board": "thanks", "month": "2026-12", "brand": False, "community": "新品体验一群", "me": 9,
+        "board": "thanks",
+        "month": "2026-12",
+        "brand": False,
+        "community": "新品体验一群",
+        "me": 9,
         "top": [{"place": 1, "member": BOB, "score": 12}, {"place": 2, "member": CAROL, "score": 8}],
-        "more_tied": 2, "caller": {"place": 14, "member": CAROL, "score": 2},
+        "more_tied": 2,
+        "caller": {"place": 14, "member": CAROL, "score": 2},
     },
     "recognition/thanks_list": {
-        "member": BOB, "received": 12, "given": 3, "limit": 2,
-        "entries": [{"id": 12, "when": WHEN, "giver": CAROL, "receiver": BOB, "counted": True, "why": None,
-                     "reason": "谢谢 @bob 帮我查到了物流，真的太及时了，不然我就要错过活动了，非常非常感谢你的帮助"},
-                    {"id": 11, "when": WHEN, "giver": BOB, "receiver": None, "counted": False, "why": "bot",
-                     "reason": "谢谢 @kocbot"}],
+        "member": BOB,
+        "received": 12,
+        "given": 3,
+        "limit": 2,
+        "entries": [
+            {
+                "id": 12,
+                "when": WHEN,
+                "giver": CAROL,
+                "receiver": BOB,
+                "counted": True,
+                "why": None,
+                "reason": "谢谢 @bob 帮我查到了物流，真的太及时了，不然我就要错过活动了，非常非常感谢你的帮助",
+            },
+            {
+                "id": 11,
+                "when": WHEN,
+                "giver": BOB,
+                "receiver": None,
+                "counted": False,
+                "why": "bot",
+                "reason": "谢谢 @kocbot",
+            },
+        ],
     },
     "recognition/honour_roll": {
-        "month": "2026-11", "threshold": 10,
-        "honoured": [{"member": BOB, "count": 14, "points": 150,
-                      "quotes": [{"reason": "谢谢 @bob 耐心教我设置夜间模式", "giver": CAROL}]},
-                     {"member": CAROL, "count": 10, "points": 50, "quotes": []}],
+        "month": "2026-11",
+        "threshold": 10,
+        "honoured": [
+            {
+                "member": BOB,
+                "count": 14,
+                "points": 150,
+                "quotes": [{"reason": "谢谢 @bob 耐心教我设置夜间模式", "giver": CAROL}],
+            },
+            {"member": CAROL, "count": 10, "points": 50, "quotes": []},
+        ],
     },
-    "recognition/honour_roll_done": {"month": "2026-11", "posted": ["新品体验一群"], "empty": ["Overseas users"],
-                                     "already": [("老用户群", WHEN)], "threshold": 10},
+    "recognition/honour_roll_done": {
+        "month": "2026-11",
+        "posted": ["新品体验一群"],
+        "empty": ["Overseas users"],
+        "already": [("老用户群", WHEN)],
+        "threshold": 10,
+    },
     "recognition/problem_month": {"text": "上个月"},
     "recognition/month_not_over": {"month": "2026-12"},
 }
 
 # Structured feedback (handlers/feedback).
-FB = Item(42, Kind.BUG, Status.SHIPPED, "下单页闪退", "下单页点击支付后闪退", "1. 加购 2. 支付", "正常支付",
-          "App 2.2", 2, "研发", "v2.3", None, WHEN)
-FB_NEW = Item(50, Kind.SUGGESTION, Status.SUBMITTED, "希望支持深色模式", "晚上看屏幕太亮", "", "深色模式", "",
-              3, None, None, 42, WHEN)
-FB_EVENT = type("Event", (), {"created_at": WHEN, "actor_id": 2, "what": "status", "to_status": "reproduced",
-                              "note": "已复现"})()
-FB_DATA = {"kind": "bug", "scenario": "下单页点击支付后闪退", "steps": "1. 加购 2. 支付", "expected": "正常支付",
-           "product": "App 2.2"}
-SAMPLES.update({
-    "feedback/submitted": {"item": FB_NEW, "similar": [FB], "days": 3, "note": "发布说明见公众号"},
-    "feedback/form_unreadable": {},
-    "feedback/form_missing": {"missing": ["kind", "scenario", "steps", "expected"], "kind": None},
-    "feedback/problem_needs_item": {},
-    "feedback/already_on_item": {"item": FB},
-    "feedback/plus_one_added": {"item": FB, "details": "我也遇到了"},
-    "feedback/no_such_item": {"id": 7},
-    "feedback/item_closed": {"item": FB},
-    "feedback/wizard_started": {},
-    "feedback/ask": {"step": "confirm", "data": FB_DATA, "steps": {"at": 5, "of": 5}},
-    "feedback/bad_answer": {"step": "scenario", "least": 6},
-    "feedback/answer_too_long": {"most": 2000},
-    "feedback/back_at_start": {},
-    "feedback/wizard_cancelled": {},
-    "feedback/wizard_reminder": {"hours": 2},
-    "feedback/wizard_expired": {},
-    "feedback/status_changed": {"item": FB, "before": "adopted", "note": "修复了", "told": 3, "rewarded": 1},
-    "feedback/problem_needs_status": {"statuses": ["acknowledged", "reproduced"]},
-    "feedback/status_has_command": {"status": "shipped", "command": "ship"},
-    "feedback/status_same": {"item": FB},
-    "feedback/status_wrong_kind": {"item": FB_NEW, "status": "reproduced"},
-    "feedback/status_not_allowed": {"item": FB_NEW, "status": "adopted", "allowed": ["acknowledged"]},
-    "feedback/problem_needs_version": {},
-    "feedback/problem_needs_reason": {},
-    "feedback/problem_department": {"department": "市场", "departments": ["产品", "研发"]},
-    "feedback/assigned": {"item": FB},
-    "feedback/notice": {"what": "status", "item": FB, "note": "v2.3 修复", "role": "reporter",
-                        "reward": Reward(50, "荣誉产品顾问")},
-    "feedback/merge_same": {"item": FB},
-    "feedback/merged": {"source": FB_NEW, "target": FB, "joined": 2},
-    "feedback/list": {"items": [FB, FB_NEW], "status": None},
-    "feedback/show": {"item": FB, "names": {2: BOB}, "events": [FB_EVENT], "reporters": [BOB], "tz": WHEN.tzinfo,
-                      "plus_ones": [(CAROL, "我也是")]},
-    "feedback/overdue": {"items": [FB_NEW], "days": 3, "now": WHEN},
-    "feedback/credits": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
-})
+FB = Item(
+    42,
+    Kind.BUG,
+    Status.SHIPPED,
+    "下单页闪退",
+    "下单页点击支付后闪退",
+    "1. 加购 2. 支付",
+    "正常支付",
+    "App 2.2",
+    2,
+    "研发",
+    "v2.3",
+    None,
+    WHEN,
+)
+FB_NEW = Item(
+    50,
+    Kind.SUGGESTION,
+    Status.SUBMITTED,
+    "希望支持深色模式",
+    "晚上看屏幕太亮",
+    "",
+    "深色模式",
+    "",
+    3,
+    None,
+    None,
+    42,
+    WHEN,
+)
+FB_EVENT = type(
+    "Event", (), {"created_at": WHEN, "actor_id": 2, "what": "status", "to_status": "reproduced", "note": "已复现"}
+)()
+FB_DATA = {
+    "kind": "bug",
+    "scenario": "下单页点击支付后闪退",
+    "steps": "1. 加购 2. 支付",
+    "expected": "正常支付",
+    "product": "App 2.2",
+}
+SAMPLES.update(
+    {
+        "feedback/submitted": {"item": FB_NEW, "similar": [FB], "days": 3, "note": "发布说明见公众号"},
+        "feedback/form_unreadable": {},
+        "feedback/form_missing": {"missing": ["kind", "scenario", "steps", "expected"], "kind": None},
+        "feedback/problem_needs_item": {},
+        "feedback/already_on_item": {"item": FB},
+        "feedback/plus_one_added": {"item": FB, "details": "我也遇到了"},
+        "feedback/no_such_item": {"id": 7},
+        "feedback/item_closed": {"item": FB},
+        "feedback/wizard_started": {},
+        "feedback/ask": {"step": "confirm", "data": FB_DATA, "steps": {"at": 5, "of": 5}},
+        "feedback/bad_answer": {"step": "scenario", "least": 6},
+        "feedback/answer_too_long": {"most": 2000},
+        "feedback/back_at_start": {},
+        "feedback/wizard_cancelled": {},
+        "feedback/wizard_reminder": {"hours": 2},
+        "feedback/wizard_expired": {},
+        "feedback/status_changed": {"item": FB, "before": "adopted", "note": "修复了", "told": 3, "rewarded": 1},
+        "feedback/problem_needs_status": {"statuses": ["acknowledged", "reproduced"]},
+        "feedback/status_has_command": {"status": "shipped", "command": "ship"},
+        "feedback/status_same": {"item": FB},
+        "feedback/status_wrong_kind": {"item": FB_NEW, "status": "reproduced"},
+        "feedback/status_not_allowed": {"item": FB_NEW, "status": "adopted", "allowed": ["acknowledged"]},
+        "feedback/problem_needs_version": {},
+        "feedback/problem_needs_reason": {},
+        "feedback/problem_department": {"department": "市场", "departments": ["产品", "研发"]},
+        "feedback/assigned": {"item": FB},
+        "feedback/notice": {
+            "what": "status",
+            "item": FB,
+            "note": "v2.3 修复",
+            "role": "reporter",
+            "reward": Reward(50, "荣誉产品顾问"),
+        },
+        "feedback/merge_same": {"item": FB},
+        "feedback/merged": {"source": FB_NEW, "target": FB, "joined": 2},
+        "feedback/list": {"items": [FB, FB_NEW], "status": None},
+        "feedback/show": {
+            "item": FB,
+            "names": {2: BOB},
+            "events": [FB_EVENT],
+            "reporters": [BOB],
+            "tz": WHEN.tzinfo,
+            "plus_ones": [(CAROL, "我也是")],
+        },
+        "feedback/overdue": {"items": [FB_NEW], "days": 3, "now": WHEN},
+        "feedback/credits": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
+    }
+)
 
 # Issue threads (handlers/threads).
-_THREAD = {"id": 12, "title": "登录失败", "status": "fixing", "department": "技术部", "created_at": WHEN,
-           "resolutions": 1, "flagged": True}
-_REPORTERS = [{"name": "bob", "answer": "yes"}, {"name": "carol", "answer": "no"},
-              {"name": "dave", "answer": "asked"}, {"name": "erin", "answer": "no_answer"}, {"name": "fay", "answer": None}]
+_THREAD = {
+    "id": 12,
+    "title": "登录失败",
+    "status": "fixing",
+    "department": "技术部",
+    "created_at": WHEN,
+    "resolutions": 1,
+    "flagged": True,
+}
+_REPORTERS = [
+    {"name": "bob", "answer": "yes"},
+    {"name": "carol", "answer": "no"},
+    {"name": "dave", "answer": "asked"},
+    {"name": "erin", "answer": "no_answer"},
+    {"name": "fay", "answer": None},
+]
 _LINE = {"id": 12, "title": "登录失败", "status": "open", "department": None, "age": 9, "flagged": True}
-SAMPLES.update({
-    "threads/problem_needs_number": {}, "threads/problem_needs_title": {}, "threads/problem_needs_text": {},
-    "threads/problem_needs_reason": {}, "threads/problem_needs_member": {}, "threads/problem_at": {},
-    "threads/problem_at_past": {}, "threads/problem_status": {}, "threads/problem_link_where": {},
-    "threads/problem_department": {"department": "财务部", "departments": ["产品部", "技术部"]},
-    "threads/no_such_thread": {"id": 12}, "threads/no_such_feedback": {"item": 42},
-    "threads/nothing_linked": {"id": 12}, "threads/already_resolved": {"id": 12}, "threads/not_resolved": {"id": 12},
-    "threads/opened": {"id": 12, "title": "登录失败", "reporters": ["bob", "carol"]},
-    "threads/linked": {"id": 12, "title": "登录失败", "reporters": ["dave"]},
-    "threads/feedback_linked": {"id": 12, "items": [42, 43]},
-    "threads/followed": {"id": 12, "title": "登录失败", "already": True},
-    "threads/routed": {"id": 12, "department": "产品部"}, "threads/noted": {"id": 12},
-    "threads/status_set": {"id": 12, "status": "investigating"},
-    "threads/support": {"name": "bob", "title": "登录失败"},
-    "threads/support_sent": {"id": 12, "members": ["bob", "carol"]},
-    "threads/show": {"thread": _THREAD, "age": 9, "rooms": ["一群", "二群"], "reporters": _REPORTERS,
-                     "followers": ["gus"], "confirmed": 1, "reporter_count": 5, "items": [42], "scheduled": True,
-                     "history": [{"at": WHEN, "kind": kind, "text": "备注", "by": "mod"} for kind in (
-                         "open", "link", "follow", "route", "note", "status", "support", "resolve", "reopen",
-                         "confirm", "flag", "feedback")]},
-    "threads/list": {"which": "open", "threads": [_LINE]},
-    "threads/list_unknown": {"word": "财务", "departments": ["产品部"]},
-    "threads/digest": {"groups": [{"department": "产品部", "count": 2, "threads": [_LINE]},
-                                  {"department": None, "count": 1, "threads": [_LINE]}]},
-    "threads/preview": {"id": 12, "at": WHEN, "notices": [{"room": "一群", "text": "@bob 关于上周……"}]},
-    "threads/resolution": {"id": 12, "title": "登录失败", "text": "已修复", "when": "上周", "again": True,
-                           "reporters": ["bob", "carol"]},
-    "threads/resolved": {"id": 12, "rooms": ["一群", "二群"], "at": WHEN, "again": True},
-    "threads/resolved_follower": {"id": 12, "title": "登录失败", "text": "已修复"},
-    "threads/reopened": {"id": 12, "withdrawn": True},
-    "threads/resolve_prompt": {"id": 12, "title": "登录失败", "item": "FB-42"},
-    "threads/confirm_question": {"name": "bob", "id": 12, "title": "登录失败", "text": "已修复"},
-    "threads/confirm_late": {"id": 12}, "threads/confirm_thanks": {"id": 12},
-    "threads/confirm_not_fixed": {"id": 12, "reopened": False},
-    "threads/moderator_not_fixed": {"id": 12, "title": "登录失败", "member": "bob", "text": "还是不行",
-                                    "reopened": True},
-})
+SAMPLES.update(
+    {
+        "threads/problem_needs_number": {},
+        "threads/problem_needs_title": {},
+        "threads/problem_needs_text": {},
+        "threads/problem_needs_reason": {},
+        "threads/problem_needs_member": {},
+        "threads/problem_at": {},
+        "threads/problem_at_past": {},
+        "threads/problem_status": {},
+        "threads/problem_link_where": {},
+        "threads/problem_department": {"department": "财务部", "departments": ["产品部", "技术部"]},
+        "threads/no_such_thread": {"id": 12},
+        "threads/no_such_feedback": {"item": 42},
+        "threads/nothing_linked": {"id": 12},
+        "threads/already_resolved": {"id": 12},
+        "threads/not_resolved": {"id": 12},
+        "threads/opened": {"id": 12, "title": "登录失败", "reporters": ["bob", "carol"]},
+        "threads/linked": {"id": 12, "title": "登录失败", "reporters": ["dave"]},
+        "threads/feedback_linked": {"id": 12, "items": [42, 43]},
+        "threads/followed": {"id": 12, "title": "登录失败", "already": True},
+        "threads/routed": {"id": 12, "department": "产品部"},
+        "threads/noted": {"id": 12},
+        "threads/status_set": {"id": 12, "status": "investigating"},
+        "threads/support": {"name": "bob", "title": "登录失败"},
+        "threads/support_sent": {"id": 12, "members": ["bob", "carol"]},
+        "threads/show": {
+            "thread": _THREAD,
+            "age": 9,
+            "rooms": ["一群", "二群"],
+            "reporters": _REPORTERS,
+            "followers": ["gus"],
+            "confirmed": 1,
+            "reporter_count": 5,
+            "items": [42],
+            "scheduled": True,
+            "history": [
+                {"at": WHEN, "kind": kind, "text": "备注", "by": "mod"}
+                for kind in (
+                    "open",
+                    "link",
+                    "follow",
+                    "route",
+                    "note",
+                    "status",
+                    "support",
+                    "resolve",
+                    "reopen",
+                    "confirm",
+                    "flag",
+                    "feedback",
+                )
+            ],
+        },
+        "threads/list": {"which": "open", "threads": [_LINE]},
+        "threads/list_unknown": {"word": "财务", "departments": ["产品部"]},
+        "threads/digest": {
+            "groups": [
+                {"department": "产品部", "count": 2, "threads": [_LINE]},
+                {"department": None, "count": 1, "threads": [_LINE]},
+            ]
+        },
+        "threads/preview": {"id": 12, "at": WHEN, "notices": [{"room": "一群", "text": "@bob 关于上周……"}]},
+        "threads/resolution": {
+            "id": 12,
+            "title": "登录失败",
+            "text": "已修复",
+            "when": "上周",
+            "again": True,
+            "reporters": ["bob", "carol"],
+        },
+        "threads/resolved": {"id": 12, "rooms": ["一群", "二群"], "at": WHEN, "again": True},
+        "threads/resolved_follower": {"id": 12, "title": "登录失败", "text": "已修复"},
+        "threads/reopened": {"id": 12, "withdrawn": True},
+        "threads/resolve_prompt": {"id": 12, "title": "登录失败", "item": "FB-42"},
+        "threads/confirm_question": {"name": "bob", "id": 12, "title": "登录失败", "text": "已修复"},
+        "threads/confirm_late": {"id": 12},
+        "threads/confirm_thanks": {"id": 12},
+        "threads/confirm_not_fixed": {"id": 12, "reopened": False},
+        "threads/moderator_not_fixed": {
+            "id": 12,
+            "title": "登录失败",
+            "member": "bob",
+            "text": "还是不行",
+            "reopened": True,
+        },
+    }
+)
 
 # Moderator-authored templates and welcomes (handlers/outreach/custom_templates.py, welcome.py).
 _NEEDS = {"reason": "needs", "detail": "member"}
-REFUSALS = {"empty": {}, "too_long": {"length": 2400, "limit": 2000}, "syntax": {"detail": "unexpected '}'"},
-             "variable": {"what": "cycler", "known": ["community", "member"]},
-             "field": {"variable": "member", "field": "nick", "fields": ["name", "points", "titles"]},
-             "internals": {"what": "__class__"}, "filter": {"what": "center", "allowed": ["join", "upper"]},
-             "call": {"what": "format"}, "tag": {"what": "set"}, "loop": {}, "percent": {},
-             "unsafe": {"detail": "the text would be too long"}}
-SAMPLES.update({
-    "outreach/welcome": {"name": "dave", "community": "新品体验一群"},
-    "outreach/template_text": {"text": "欢迎 @dave！"},
-    "outreach/template_saved": {"name": "welcome", "created": True, "variables": ["community", "member"],
-                                "preview": "欢迎 @bob 加入一群！", "failure": None},
-    "outreach/template_show": {"name": "welcome", "source": "欢迎 @member.name", "variables": [], "by": "mod",
-                               "at": WHEN, "preview": None, "failure": _NEEDS},
-    "outreach/template_list": {"templates": [{"name": "welcome", "variables": ["member"], "at": WHEN, "by": "mod"},
-                                             {"name": "notice", "variables": [], "at": WHEN, "by": "admin"}]},
-    "outreach/template_deleted": {"name": "welcome"},
-    "outreach/template_unknown": {"name": "welcome"},
-    "outreach/template_refused": {"reason": "field", "line": 2, "details": REFUSALS["field"]},  # each: test_custom_templates
-    "outreach/template_render_failed": {"name": "welcome", "reason": "needs", "detail": "member"},
-    "outreach/template_help": {"examples": {"variable": "member.name", "time": "now.strftime('%H:%M')",
-                                            "welcome": "/模板 设置 welcome 欢迎 @member.name"}},
-    "outreach/template_problem_needs_name": {}, "outreach/template_problem_name": {"name": "a b"},
-    "outreach/template_problem_needs_text": {"name": "welcome"},
-})
+REFUSALS = {
+    "empty": {},
+    "too_long": {"length": 2400, "limit": 2000},
+    "syntax": {"detail": "unexpected '}'"},
+    "variable": {"what": "cycler", "known": ["community", "member"]},
+    "field": {"variable": "member", "field": "nick", "fields": ["name", "points", "titles"]},
+    "internals": {"what": "__class__"},
+    "filter": {"what": "center", "allowed": ["join", "upper"]},
+    "call": {"what": "format"},
+    "tag": {"what": "set"},
+    "loop": {},
+    "percent": {},
+    "unsafe": {"detail": "the text would be too long"},
+}
+SAMPLES.update(
+    {
+        "outreach/welcome": {"name": "dave", "community": "新品体验一群"},
+        "outreach/template_text": {"text": "欢迎 @dave！"},
+        "outreach/template_saved": {
+            "name": "welcome",
+            "created": True,
+            "variables": ["community", "member"],
+            "preview": "欢迎 @bob 加入一群！",
+            "failure": None,
+        },
+        "outreach/template_show": {
+            "name": "welcome",
+            "source": "欢迎 @member.name",
+            "variables": [],
+            "by": "mod",
+            "at": WHEN,
+            "preview": None,
+            "failure": _NEEDS,
+        },
+        "outreach/template_list": {
+            "templates": [
+                {"name": "welcome", "variables": ["member"], "at": WHEN, "by": "mod"},
+                {"name": "notice", "variables": [], "at": WHEN, "by": "admin"},
+            ]
+        },
+        "outreach/template_deleted": {"name": "welcome"},
+        "outreach/template_unknown": {"name": "welcome"},
+        "outreach/template_refused": {
+            "reason": "field",
+            "line": 2,
+            "details": REFUSALS["field"],
+        },  # each: test_custom_templates
+        "outreach/template_render_failed": {"name": "welcome", "reason": "needs", "detail": "member"},
+        "outreach/template_help": {
+            "examples": {
+                "variable": "member.name",
+                "time": "now.strftime('%H:%M')",
+                "welcome": "/模板 设置 welcome 欢迎 @member.name",
+            }
+        },
+        "outreach/template_problem_needs_name": {},
+        "outreach/template_problem_name": {"name": "a b"},
+        "outreach/template_problem_needs_text": {"name": "welcome"},
+    }
+)
 
 # The KOC candidate pool, invitations, early warning and authenticity.
 from handlers.koc.pool import Candidate  # noqa: E402 - grouped with the samples that use it
 
-POOL = [Candidate(2, "bob", "member", None, thanks=12, feedback=2, threads=1, weeks=9, discussion=5, score=36.5),
-        Candidate(3, "carol", "candidate", WHEN, thanks=0, feedback=0, threads=0, weeks=1, discussion=0, score=0.5)]
-SAMPLES.update({
-    "koc/replacements": {"member": "dave", "stage": "resting", "candidates": POOL, "window": 30, "weeks": 10},
-})
+POOL = [
+    Candidate(2, "bob", "member", None, thanks=12, feedback=2, threads=1, weeks=9, discussion=5, score=36.5),
+    Candidate(3, "carol", "candidate", WHEN, thanks=0, feedback=0, threads=0, weeks=1, discussion=0, score=0.5),
+]
+SAMPLES.update(
+    {
+        "koc/replacements": {"member": "dave", "stage": "resting", "candidates": POOL, "window": 30, "weeks": 10},
+    }
+)
 
 # KOC records, promises, exit with honour and the hall of fame (handlers/koc/records.py, promises.py, exits.py).
-_PROMISE = {"id": 3, "text": "活动名额：12 月线下见面会", "due": "2026-12-20", "overdue": True, "source": "manual",
-            "name": "bob"}
-SAMPLES.update({
-    "koc/promoted": {"name": "bob", "domain": "private"},
-    "koc/promote_welcome": {"name": "bob", "domain": "public", "owner": "mod", "response_days": 7},
-    "koc/rested": {"name": "bob", "reason": "工作太忙"},
-    "koc/show": {"name": "bob", "stage": "active", "domain": "private", "since": WHEN, "owner": "mod",
-                 "history": [{"at": WHEN, "kind": "promote", "from_stage": "member", "to_stage": "active",
-                              "by": "mod", "reason": "热心答主"}], "promises": [_PROMISE]},
-    "koc/list": {"kocs": [{"name": "bob", "stage": "active", "domain": "public", "since": WHEN, "owner": "mod"}],
-                 "stage": "active", "domain": "public"},
-    "koc/problem_rec_needs_member": {}, "koc/problem_rec_domain": {},
-    "koc/problem_rec_already_active": {"name": "bob"}, "koc/problem_rec_not_active": {"name": "bob"},
-    "koc/problem_rec_not_koc": {"name": "bob"}, "koc/problem_rec_is_alumni": {"name": "bob"},
-    "koc/problem_rec_list_word": {"word": "大神"},
-    "koc/promise_added": {"id": 3, "name": "bob", "text": "线下见面会名额", "due": "2026-12-20"},
-    "koc/promises": {"name": None, "promises": [_PROMISE, {**_PROMISE, "source": "feedback", "overdue": False}]},
-    "koc/promises_digest": {"promises": [_PROMISE, {**_PROMISE, "source": "reward"}]},
-    "koc/promise_kept": {"id": 3, "text": "线下见面会名额", "note": "已寄出"},
-    "koc/promise_waived": {"id": 3, "text": "线下见面会名额", "reason": "活动取消"},
-    "koc/problem_rec_promise_text": {}, "koc/problem_rec_due": {}, "koc/problem_rec_promise_id": {},
-    "koc/problem_rec_no_such_promise": {"id": 9}, "koc/problem_rec_promise_settled": {"id": 3, "status": "kept"},
-    "koc/problem_rec_waive_reason": {},
-})
+_PROMISE = {
+    "id": 3,
+    "text": "活动名额：12 月线下见面会",
+    "due": "2026-12-20",
+    "overdue": True,
+    "source": "manual",
+    "name": "bob",
+}
+SAMPLES.update(
+    {
+        "koc/promoted": {"name": "bob", "domain": "private"},
+        "koc/promote_welcome": {"name": "bob", "domain": "public", "owner": "mod", "response_days": 7},
+        "koc/rested": {"name": "bob", "reason": "工作太忙"},
+        "koc/show": {
+            "name": "bob",
+            "stage": "active",
+            "domain": "private",
+            "since": WHEN,
+            "owner": "mod",
+            "history": [
+                {
+                    "at": WHEN,
+                    "kind": "promote",
+                    "from_stage": "member",
+                    "to_stage": "active",
+                    "by": "mod",
+                    "reason": "热心答主",
+                }
+            ],
+            "promises": [_PROMISE],
+        },
+        "koc/list": {
+            "kocs": [{"name": "bob", "stage": "active", "domain": "public", "since": WHEN, "owner": "mod"}],
+            "stage": "active",
+            "domain": "public",
+        },
+        "koc/problem_rec_needs_member": {},
+        "koc/problem_rec_domain": {},
+        "koc/problem_rec_already_active": {"name": "bob"},
+        "koc/problem_rec_not_active": {"name": "bob"},
+        "koc/problem_rec_not_koc": {"name": "bob"},
+        "koc/problem_rec_is_alumni": {"name": "bob"},
+        "koc/problem_rec_list_word": {"word": "大神"},
+        "koc/promise_added": {"id": 3, "name": "bob", "text": "线下见面会名额", "due": "2026-12-20"},
+        "koc/promises": {"name": None, "promises": [_PROMISE, {**_PROMISE, "source": "feedback", "overdue": False}]},
+        "koc/promises_digest": {"promises": [_PROMISE, {**_PROMISE, "source": "reward"}]},
+        "koc/promise_kept": {"id": 3, "text": "线下见面会名额", "note": "已寄出"},
+        "koc/promise_waived": {"id": 3, "text": "线下见面会名额", "reason": "活动取消"},
+        "koc/problem_rec_promise_text": {},
+        "koc/problem_rec_due": {},
+        "koc/problem_rec_promise_id": {},
+        "koc/problem_rec_no_such_promise": {"id": 9},
+        "koc/problem_rec_promise_settled": {"id": 3, "status": "kept"},
+        "koc/problem_rec_waive_reason": {},
+    }
+)
 
 # KOC agreements and their reminders (handlers/koc/agreements.py, agreement_wizard.py, reminders.py).
-AGREEMENT = {"id": 1, "status": "active", "member": "bob", "deliverables": "每月 2 篇测评", "cadence": "每两周一篇",
-             "ownership": "版权归作者", "starts": "2027-01-01", "ends": "2027-06-30",
-             "deliverable_dates": ["2027-01-15", "2027-02-15"],
-             "payments": [{"due": "2027-01-31", "what": "首期 50%"}, {"due": "2027-06-30", "what": "尾款"}]}
-SAMPLES.update({
-    "koc/agreement_started": {"member": "bob"},
-    "koc/agreement_ask": {"step": "confirm", "data": AGREEMENT, "steps": {"at": 7, "of": 7}},
-    "koc/agreement_bad_answer": {"step": "deliverable_dates", "problem": "outside", "text": "2028-01-01",
-                                 "starts": "2027-01-01", "ends": "2027-06-30"},
-    "koc/agreement_back_at_start": {},
-    "koc/agreement_cancelled": {"member": "bob"},
-    "koc/agreement_expired": {},
-    "koc/agreement_saved": {"id": 1, "member": "bob", "days": 3},
-    "koc/agreement_show": {"a": AGREEMENT, "member": "bob", "owner": "mod"},
-    "koc/agreement_none": {"member": "bob"},
-    "koc/agreement_sent_privately": {"member": "bob"},
-    "koc/agreement_private_domain": {"member": "bob"},
-    "koc/problem_agr_needs_member": {},
-    "koc/reminder": {"kind": "payment", "member": "bob", "due": "2027-01-31", "what": "首期 50%", "days": 3, "id": 1},
-})
-SAMPLES.update({
-    "koc/candidates": {"candidates": POOL, "total": 7, "window": 30, "weeks": 10},
-    "koc/candidates_sent": {},
-    "koc/invite": {"name": "bob", "inviter": "mod"},
-    "koc/invite_sent": {"member": "bob"},
-    "koc/invite_refused_stage": {"member": "bob", "stage": "active"},
-    "koc/invite_refused_recent": {"member": "bob", "when": WHEN, "days": 30},
-    "koc/problem_pool_count": {"most": 50},
-    "koc/problem_pool_one_member": {},
-})
+AGREEMENT = {
+    "id": 1,
+    "status": "active",
+    "member": "bob",
+    "deliverables": "每月 2 篇测评",
+    "cadence": "每两周一篇",
+    "ownership": "版权归作者",
+    "starts": "2027-01-01",
+    "ends": "2027-06-30",
+    "deliverable_dates": ["2027-01-15", "2027-02-15"],
+    "payments": [{"due": "2027-01-31", "what": "首期 50%"}, {"due": "2027-06-30", "what": "尾款"}],
+}
+SAMPLES.update(
+    {
+        "koc/agreement_started": {"member": "bob"},
+        "koc/agreement_ask": {"step": "confirm", "data": AGREEMENT, "steps": {"at": 7, "of": 7}},
+        "koc/agreement_bad_answer": {
+            "step": "deliverable_dates",
+            "problem": "outside",
+            "text": "2028-01-01",
+            "starts": "2027-01-01",
+            "ends": "2027-06-30",
+        },
+        "koc/agreement_back_at_start": {},
+        "koc/agreement_cancelled": {"member": "bob"},
+        "koc/agreement_expired": {},
+        "koc/agreement_saved": {"id": 1, "member": "bob", "days": 3},
+        "koc/agreement_show": {"a": AGREEMENT, "member": "bob", "owner": "mod"},
+        "koc/agreement_none": {"member": "bob"},
+        "koc/agreement_sent_privately": {"member": "bob"},
+        "koc/agreement_private_domain": {"member": "bob"},
+        "koc/problem_agr_needs_member": {},
+        "koc/reminder": {
+            "kind": "payment",
+            "member": "bob",
+            "due": "2027-01-31",
+            "what": "首期 50%",
+            "days": 3,
+            "id": 1,
+        },
+    }
+)
+SAMPLES.update(
+    {
+        "koc/candidates": {"candidates": POOL, "total": 7, "window": 30, "weeks": 10},
+        "koc/candidates_sent": {},
+        "koc/invite": {"name": "bob", "inviter": "mod"},
+        "koc/invite_sent": {"member": "bob"},
+        "koc/invite_refused_stage": {"member": "bob", "stage": "active"},
+        "koc/invite_refused_recent": {"member": "bob", "when": WHEN, "days": 30},
+        "koc/problem_pool_count": {"most": 50},
+        "koc/problem_pool_one_member": {},
+    }
+)
 from handlers.koc.health import Trend  # noqa: E402
 
-SAMPLES.update({
-    "koc/health": {"flagged": [Trend(2, "bob", (3, 1, 0, 0), (1, 0, 0, 0), (0, 1, 0, 0), 16, True),
-                               Trend(4, "dave", (0, 0, 0, 0), (0, 0, 0, 0), (0, 0, 0, 0), None, True)],
-                   "steady": [Trend(3, "carol", (2, 4, 5, 3), (0, 1, 2, 1), (0, 0, 1, 0), 0, False)],
-                   "silent_days": 14, "weeks": 4},
-    "koc/health_sent": {},
-})
+SAMPLES.update(
+    {
+        "koc/health": {
+            "flagged": [
+                Trend(2, "bob", (3, 1, 0, 0), (1, 0, 0, 0), (0, 1, 0, 0), 16, True),
+                Trend(4, "dave", (0, 0, 0, 0), (0, 0, 0, 0), (0, 0, 0, 0), None, True),
+            ],
+            "steady": [Trend(3, "carol", (2, 4, 5, 3), (0, 1, 2, 1), (0, 0, 1, 0), 0, False)],
+            "silent_days": 14,
+            "weeks": 4,
+        },
+        "koc/health_sent": {},
+    }
+)
 
 # Honorary title terms (handlers/koc/terms.py).
 TERM_RECORD = {"thanks": 12, "adopted": 2, "threads": 3, "messages": 140}
 _TERM = {"id": 1, "member": "bob", "title": "荣誉产品顾问", "starts": "2026-12-01", "ends": "2027-06-01"}
-SAMPLES.update({
-    "koc/title_granted": {**_TERM, "months": 6, "held": False, "owner": "mod", "days": 14},
-    "koc/title_problem_needs_member": {},
-    "koc/title_problem_title": {"title": "顾问", "titles": ["热心答主", "荣誉产品顾问"]},
-    "koc/title_problem_term": {"text": "半年", "most": 36},
-    "koc/term_exists": {"id": 1, "member": "bob", "title": "荣誉产品顾问", "ends": "2027-06-01"},
-    "koc/term_problem_id": {},
-    "koc/term_unknown": {"id": 9},
-    "koc/term_closed": {"id": 1, "status": "renewed"},
-    "koc/term_renewed": {**_TERM, "new_id": 2, "months": 6},
-    "koc/term_letend": {"id": 1, "member": "bob", "title": "荣誉产品顾问", "ends": "2027-06-01", "now": False},
-    "koc/term_review": {**_TERM, "record": TERM_RECORD, "days": 14},
-    "koc/term_undecided": _TERM,
-    "koc/term_thanks": {"name": "bob", "title": "荣誉产品顾问", "starts": "2026-12-01", "ends": "2027-06-01",
-                        "record": TERM_RECORD},
-})
-SAMPLES.update({
-    "koc/brief_copy": {"member": "bob", "community": "一群", "month": "2026-12", "percent": 95,
-                       "text": "新品 X1 的续航比上一代提升了百分之三十，日常通勤一周只需要充一次电"},
-})
+SAMPLES.update(
+    {
+        "koc/title_granted": {**_TERM, "months": 6, "held": False, "owner": "mod", "days": 14},
+        "koc/title_problem_needs_member": {},
+        "koc/title_problem_title": {"title": "顾问", "titles": ["热心答主", "荣誉产品顾问"]},
+        "koc/title_problem_term": {"text": "半年", "most": 36},
+        "koc/term_exists": {"id": 1, "member": "bob", "title": "荣誉产品顾问", "ends": "2027-06-01"},
+        "koc/term_problem_id": {},
+        "koc/term_unknown": {"id": 9},
+        "koc/term_closed": {"id": 1, "status": "renewed"},
+        "koc/term_renewed": {**_TERM, "new_id": 2, "months": 6},
+        "koc/term_letend": {"id": 1, "member": "bob", "title": "荣誉产品顾问", "ends": "2027-06-01", "now": False},
+        "koc/term_review": {**_TERM, "record": TERM_RECORD, "days": 14},
+        "koc/term_undecided": _TERM,
+        "koc/term_thanks": {
+            "name": "bob",
+            "title": "荣誉产品顾问",
+            "starts": "2026-12-01",
+            "ends": "2027-06-01",
+            "record": TERM_RECORD,
+        },
+    }
+)
+SAMPLES.update(
+    {
+        "koc/brief_copy": {
+            "member": "bob",
+            "community": "一群",
+            "month": "2026-12",
+            "percent": 95,
+            "text": "新品 X1 的续航比上一代提升了百分之三十，日常通勤一周只需要充一次电",
+        },
+    }
+)
 
 # Campaigns, keywords, talking points and clue drops (handlers/campaigns/manage.py, clues.py).
 _CAMPAIGN = {"id": 1, "name": "新品 X1 预热"}
-_CAMPAIGN_SUMMARY = {"id": 1, "name": "新品 X1 预热", "open": True, "launch": "2026-12-15", "rooms": ["一群", "二群"],
-                     "clues": {"posted": 1, "scheduled": 2}, "ends": WHEN}
+_CAMPAIGN_SUMMARY = {
+    "id": 1,
+    "name": "新品 X1 预热",
+    "open": True,
+    "launch": "2026-12-15",
+    "rooms": ["一群", "二群"],
+    "clues": {"posted": 1, "scheduled": 2},
+    "ends": WHEN,
+}
 _PERIOD = {"starts": WHEN, "ends": WHEN, "last_day": "2026-12-22", "days_after": 7}
-SAMPLES.update({
-    "campaigns/created": {**_CAMPAIGN, **_PERIOD, "rooms": ["一群", "二群"], "launch": "2026-12-15",
-                          "timezone": "Asia/Shanghai"},
-    "campaigns/list": {"items": [_CAMPAIGN_SUMMARY, {**_CAMPAIGN_SUMMARY, "id": 2, "open": False, "clues": {}}],
-                       "more_closed": 3},
-    "campaigns/show": {**_PERIOD, "c": _CAMPAIGN_SUMMARY, "keywords": ["新品", "X1"], "points": ["续航", "手感"],
-                       "timezone": "Asia/Shanghai",
-                       "clues": [{"id": 3, "at": WHEN, "status": "scheduled", "told": 0, "heads_up": WHEN, "text": "猜猜看",
-                                  "template": None},
-                                 {"id": 4, "at": WHEN, "status": "posted", "told": 2, "heads_up": WHEN, "text": "",
-                                  "template": "teaser"}]},
-    "campaigns/closed": {**_CAMPAIGN, "ends": WHEN, "cancelled": 2, "withdrawn": 1},
-    "campaigns/keywords": {**_CAMPAIGN, "keywords": ["新品", "X1"], "changed": True},
-    "campaigns/points": {**_CAMPAIGN, "points": ["续航", "手感"], "changed": False},
-    "campaigns/clue_scheduled": {"id": 1, "clue": 3, "at": WHEN, "heads_up": WHEN, "heads_up_now": False, "minutes": 120,
-                                 "timezone": "Asia/Shanghai", "kocs": 2, "rooms": ["一群", "二群"], "quiet_rooms": ["一群"],
-                                 "heads_up_quiet": True, "quiet_hours": "22:00-08:00", "sample": "猜猜看", "points": False},
-    "campaigns/clue_cancelled": {"id": 1, "clue": 3, "withdrawn": 2, "told": 2},
-    "campaigns/clue": {"text": "猜猜它是什么？"},
-    "campaigns/heads_up": {"name": "bob", "campaign": "新品 X1 预热", "at": WHEN, "timezone": "Asia/Shanghai",
-                           "rooms": ["一群"], "clue": "猜猜它是什么？", "points": ["续航", "手感"]},
-    "campaigns/unknown": {"id": 9},
-    "campaigns/clue_unknown": {"id": 9},
-    "campaigns/not_open": _CAMPAIGN,
-    "campaigns/clue_not_scheduled": {"clue": 3, "status": "posted"},
-    "campaigns/problem_needs_id": {},
-    "campaigns/problem_needs_clue_id": {},
-    "campaigns/problem_name": {"length": 201, "limit": 200},
-    "campaigns/problem_launch": {"text": "十二月"},
-    "campaigns/problem_launch_past": {"day": "2026-11-30", "today": "2026-12-01"},
-    "campaigns/problem_unexpected": {"word": "明天"},
-    "campaigns/problem_keywords": {"count": 21, "limit": 20, "long": ["很长很长"], "length": 30},
-    "campaigns/problem_points": {"count": 9, "limit": 8, "length": 200},
-    "campaigns/problem_when": {"text": "明晚"},
-    "campaigns/problem_needs_at": {},
-    "campaigns/problem_past": {"when": "2026-11-30 10:00", "now": "2026-12-01 09:00"},
-    "campaigns/problem_after_end": {"when": "2027-01-30 10:00", "ends": "2026-12-23 00:00"},
-    "campaigns/problem_no_text": {},
-    "campaigns/problem_text_and_template": {},
-    "campaigns/problem_template_name": {},
-    "campaigns/problem_unknown_template": {"name": "x", "known": ["teaser"]},
-})
+SAMPLES.update(
+    {
+        "campaigns/created": {
+            **_CAMPAIGN,
+            **_PERIOD,
+            "rooms": ["一群", "二群"],
+            "launch": "2026-12-15",
+            "timezone": "Asia/Shanghai",
+        },
+        "campaigns/list": {
+            "items": [_CAMPAIGN_SUMMARY, {**_CAMPAIGN_SUMMARY, "id": 2, "open": False, "clues": {}}],
+            "more_closed": 3,
+        },
+        "campaigns/show": {
+            **_PERIOD,
+            "c": _CAMPAIGN_SUMMARY,
+            "keywords": ["新品", "X1"],
+            "points": ["续航", "手感"],
+            "timezone": "Asia/Shanghai",
+            "clues": [
+                {
+                    "id": 3,
+                    "at": WHEN,
+                    "status": "scheduled",
+                    "told": 0,
+                    "heads_up": WHEN,
+                    "text": "猜猜看",
+                    "template": None,
+                },
+                {
+                    "id": 4,
+                    "at": WHEN,
+                    "status": "posted",
+                    "told": 2,
+                    "heads_up": WHEN,
+                    "text": "",
+                    "template": "teaser",
+                },
+            ],
+        },
+        "campaigns/closed": {**_CAMPAIGN, "ends": WHEN, "cancelled": 2, "withdrawn": 1},
+        "campaigns/keywords": {**_CAMPAIGN, "keywords": ["新品", "X1"], "changed": True},
+        "campaigns/points": {**_CAMPAIGN, "points": ["续航", "手感"], "changed": False},
+        "campaigns/clue_scheduled": {
+            "id": 1,
+            "clue": 3,
+            "at": WHEN,
+            "heads_up": WHEN,
+            "heads_up_now": False,
+            "minutes": 120,
+            "timezone": "Asia/Shanghai",
+            "kocs": 2,
+            "rooms": ["一群", "二群"],
+            "quiet_rooms": ["一群"],
+            "heads_up_quiet": True,
+            "quiet_hours": "22:00-08:00",
+            "sample": "猜猜看",
+            "points": False,
+        },
+        "campaigns/clue_cancelled": {"id": 1, "clue": 3, "withdrawn": 2, "told": 2},
+        "campaigns/clue": {"text": "猜猜它是什么？"},
+        "campaigns/heads_up": {
+            "name": "bob",
+            "campaign": "新品 X1 预热",
+            "at": WHEN,
+            "timezone": "Asia/Shanghai",
+            "rooms": ["一群"],
+            "clue": "猜猜它是什么？",
+            "points": ["续航", "手感"],
+        },
+        "campaigns/unknown": {"id": 9},
+        "campaigns/clue_unknown": {"id": 9},
+        "campaigns/not_open": _CAMPAIGN,
+        "campaigns/clue_not_scheduled": {"clue": 3, "status": "posted"},
+        "campaigns/problem_needs_id": {},
+        "campaigns/problem_needs_clue_id": {},
+        "campaigns/problem_name": {"length": 201, "limit": 200},
+        "campaigns/problem_launch": {"text": "十二月"},
+        "campaigns/problem_launch_past": {"day": "2026-11-30", "today": "2026-12-01"},
+        "campaigns/problem_unexpected": {"word": "明天"},
+        "campaigns/problem_keywords": {"count": 21, "limit": 20, "long": ["很长很长"], "length": 30},
+        "campaigns/problem_points": {"count": 9, "limit": 8, "length": 200},
+        "campaigns/problem_when": {"text": "明晚"},
+        "campaigns/problem_needs_at": {},
+        "campaigns/problem_past": {"when": "2026-11-30 10:00", "now": "2026-12-01 09:00"},
+        "campaigns/problem_after_end": {"when": "2027-01-30 10:00", "ends": "2026-12-23 00:00"},
+        "campaigns/problem_no_text": {},
+        "campaigns/problem_text_and_template": {},
+        "campaigns/problem_template_name": {},
+        "campaigns/problem_unknown_template": {"name": "x", "known": ["teaser"]},
+    }
+)
+
 
 # Ignition, rewards and the campaign report (handlers/campaigns/ignition.py, rewards.py, report.py).
 def _ignition_samples() -> dict[str, dict]:
@@ -428,24 +830,73 @@ def _ignition_samples() -> dict[str, dict]:
     from handlers.campaigns.rewards import Winner
     from handlers.campaigns.store import CampaignView, Room
 
-    campaign = CampaignView(1, "新品 X1 预热", date(2026, 12, 15), "Asia/Shanghai", WHEN, WHEN, ("新品",), ("续航",),
-                            "open", 1, (Room(1, "room1", "一群", None),))
-    kate = Igniter(3, "kate", True, messages=2, replies=2, mentions=1, volume=7, expected=5.83, keywords=3, joins=1,
-                   score=24.58, participants=4)
+    campaign = CampaignView(
+        1,
+        "新品 X1 预热",
+        date(2026, 12, 15),
+        "Asia/Shanghai",
+        WHEN,
+        WHEN,
+        ("新品",),
+        ("续航",),
+        "open",
+        1,
+        (Room(1, "room1", "一群", None),),
+    )
+    kate = Igniter(
+        3,
+        "kate",
+        True,
+        messages=2,
+        replies=2,
+        mentions=1,
+        volume=7,
+        expected=5.83,
+        keywords=3,
+        joins=1,
+        score=24.58,
+        participants=4,
+    )
     new = Igniter(4, "bob", False, messages=1, volume=2, score=3.0)
     after = Aftermath(WHEN, 12, 3.5, 6, 4, 1)
-    report = {"campaign": campaign, "start": WHEN, "until": WHEN, "messages": 120, "window": 30,
-              "rooms": [RoomVolume("一群", 80, 20.0, 2.0), RoomVolume("二群", 40, None, 2.0)],
-              "days": [(date(2026, 12, 9), 70, 35.0), (date(2026, 12, 10), 50, None)],
-              "clues": [ClueAfter(3, WHEN, "posted", "猜猜它是什么？", after), ClueAfter(4, WHEN, "scheduled", "第二条", None)],
-              "kocs": [kate], "members": [new],
-              "awards": [{"period": "2026-W50", "rank": 1, "name": "kate", "measure": "participants", "value": 4.0,
-                          "points": 20, "title": "引爆者"}]}
+    report = {
+        "campaign": campaign,
+        "start": WHEN,
+        "until": WHEN,
+        "messages": 120,
+        "window": 30,
+        "rooms": [RoomVolume("一群", 80, 20.0, 2.0), RoomVolume("二群", 40, None, 2.0)],
+        "days": [(date(2026, 12, 9), 70, 35.0), (date(2026, 12, 10), 50, None)],
+        "clues": [
+            ClueAfter(3, WHEN, "posted", "猜猜它是什么？", after),
+            ClueAfter(4, WHEN, "scheduled", "第二条", None),
+        ],
+        "kocs": [kate],
+        "members": [new],
+        "awards": [
+            {
+                "period": "2026-W50",
+                "rank": 1,
+                "name": "kate",
+                "measure": "participants",
+                "value": 4.0,
+                "points": 20,
+                "title": "引爆者",
+            }
+        ],
+    }
     winner = Winner(3, "kate", 1, 4.0, 0, 20, "引爆者")
     rewarded = {"campaign": "新品 X1 预热", "period": "2026-W50", "start": WHEN, "end": WHEN}
     return {
-        "campaigns/ignition": {"campaign": campaign, "kocs": [kate], "members": [new], "messages": 120, "until": WHEN,
-                               "window": 30, "weights": Weights(3, 2, 2, 1, 5, 0.5)},
+        "campaigns/ignition": {
+            "campaign": campaign,
+            "kocs": [kate],
+            "members": [new],
+            "messages": 120,
+            "until": WHEN,
+            "window": 30,
+            "weights": Weights(3, 2, 2, 1, 5, 0.5),
+        },
         "campaigns/report": report,
         "campaigns/report_chart": {"campaign": campaign},
         "campaigns/rewards_posted": {**rewarded, "winners": [winner, Winner(5, "carol", 2, 3.0, 0, 20, "")]},
@@ -458,25 +909,42 @@ SAMPLES.update(_ignition_samples())
 
 # The monthly community report (handlers/reports).
 from handlers.reports.figures import (  # noqa: E402 - next to the samples that use them
-    CommunityFigures, FeedbackRow, Helper, KocChange, MonthFigures, ThreadRow,
+    CommunityFigures,
+    FeedbackRow,
+    Helper,
+    KocChange,
+    MonthFigures,
+    ThreadRow,
 )
 from handlers.reports.month import window  # noqa: E402
 
 _MONTH = window("2026-11", WHEN, "Asia/Shanghai")
 _REPORT = MonthFigures(
-    _MONTH, (CommunityFigures("一群", 120, 8, 2, 530, 46, 21, 3, 2), CommunityFigures("二群", 80, 3, 1, 210, 25, 9, 1, 1)),
-    61, (Helper("bob", 12), Helper("carol", 7)), 30,
-    (FeedbackRow(1, "bug", "一群", _MONTH.start, _MONTH.end, None, _MONTH.end),
-     FeedbackRow(2, "suggestion", "", _MONTH.start, None, None, None)),
-    (ThreadRow(1, "登录失败", _MONTH.start, _MONTH.end, ("一群",)),), 3,
-    (KocChange(_MONTH.start, "bob", "promote", "member", "active"), KocChange(_MONTH.start, "dave", "rest", "active", "resting")),
-    {"candidate": 2, "active": 5, "resting": 1, "alumni": 1})
-SAMPLES.update({
-    "reports/monthly": {"r": _REPORT, "as_of": WHEN},
-    "reports/monthly_chart": {"title": "2026 年 11 月 各社群的消息与发言人数"},
-    "reports/chart_activity": {"month": "2026-11"},
-    "reports/chart_contributions": {"month": "2026-11"},
-    "reports/chart_daily": {"month": "2026-11"},
-    "reports/problem_month": {"text": "十一月"},
-    "reports/month_not_started": {"month": "2027-01"},
-})
+    _MONTH,
+    (CommunityFigures("一群", 120, 8, 2, 530, 46, 21, 3, 2), CommunityFigures("二群", 80, 3, 1, 210, 25, 9, 1, 1)),
+    61,
+    (Helper("bob", 12), Helper("carol", 7)),
+    30,
+    (
+        FeedbackRow(1, "bug", "一群", _MONTH.start, _MONTH.end, None, _MONTH.end),
+        FeedbackRow(2, "suggestion", "", _MONTH.start, None, None, None),
+    ),
+    (ThreadRow(1, "登录失败", _MONTH.start, _MONTH.end, ("一群",)),),
+    3,
+    (
+        KocChange(_MONTH.start, "bob", "promote", "member", "active"),
+        KocChange(_MONTH.start, "dave", "rest", "active", "resting"),
+    ),
+    {"candidate": 2, "active": 5, "resting": 1, "alumni": 1},
+)
+SAMPLES.update(
+    {
+        "reports/monthly": {"r": _REPORT, "as_of": WHEN},
+        "reports/monthly_chart": {"title": "2026 年 11 月 各社群的消息与发言人数"},
+        "reports/chart_activity": {"month": "2026-11"},
+        "reports/chart_contributions": {"month": "2026-11"},
+        "reports/chart_daily": {"month": "2026-11"},
+        "reports/problem_month": {"text": "十一月"},
+        "reports/month_not_started": {"month": "2027-01"},
+    }
+)

@@ -21,21 +21,26 @@ from tests.support import Chat, make_message, rows
 @pytest.fixture
 def settings_overrides() -> dict:
     # The moderators' monthly report (on each 1st) would stay in the outbox: not what these tests count.
-    return {"database": {"message_retention_days": 30}, "outbox": {"jitter_ratio": 0},
-            "scheduler": {"jobs": {"monthly_report": {"enabled": False}}}}
+    return {
+        "database": {"message_retention_days": 30},
+        "outbox": {"jitter_ratio": 0},
+        "scheduler": {"jobs": {"monthly_report": {"enabled": False}}},
+    }
 
 
-async def test_travelling_in_time_does_what_falls_due_in_order(app: App, transport, clock) -> None:  # noqa: ANN001
+async def test_travelling_in_time_does_what_falls_due_in_order(app: App, transport, clock) -> None:
     start = clock.now()
     async with app.engine.begin() as conn:
-        await enqueue(conn, Draft("in two hours", "t", "zh_CN", room_id="r", not_before=start + timedelta(hours=2)),
-                      start)
-        await enqueue(conn, Draft("in one hour", "t", "zh_CN", room_id="r", not_before=start + timedelta(hours=1)),
-                      start)
+        await enqueue(
+            conn, Draft("in two hours", "t", "zh_CN", room_id="r", not_before=start + timedelta(hours=2)), start
+        )
+        await enqueue(
+            conn, Draft("in one hour", "t", "zh_CN", room_id="r", not_before=start + timedelta(hours=1)), start
+        )
     sent_at: list[tuple[str, object]] = []
     original = transport.send
 
-    async def recording(message):  # noqa: ANN001, ANN202
+    async def recording(message):
         sent_at.append((message.text, clock.now() - start))
         return await original(message)
 
@@ -47,7 +52,7 @@ async def test_travelling_in_time_does_what_falls_due_in_order(app: App, transpo
     assert clock.now() == start + timedelta(days=1)
 
 
-async def test_the_message_log_keeps_only_the_retention(chat: Chat, app: App, clock) -> None:  # noqa: ANN001
+async def test_the_message_log_keeps_only_the_retention(chat: Chat, app: App, clock) -> None:
     await chat.say("alice", "/ping")
     await app.advance_to(clock.now() + timedelta(days=20))
     await chat.say("bob", "still fresh")
@@ -61,7 +66,7 @@ async def test_retention_zero_keeps_everything(app: App) -> None:
     assert await pruner.next_due() is None
 
 
-async def test_the_real_time_loops_answer_without_being_driven(settings) -> None:  # noqa: ANN001
+async def test_the_real_time_loops_answer_without_being_driven(settings) -> None:
     transport = InMemoryTransport()
     app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=SystemClock())
     running = asyncio.create_task(app.run_forever())
@@ -82,7 +87,7 @@ async def test_the_real_time_loops_answer_without_being_driven(settings) -> None
         await app.close()
 
 
-async def test_stopping_processes_what_was_received_and_keeps_unsent_replies(settings) -> None:  # noqa: ANN001
+async def test_stopping_processes_what_was_received_and_keeps_unsent_replies(settings) -> None:
     transport = InMemoryTransport()
     app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=SystemClock())
     running = asyncio.create_task(app.run_forever())

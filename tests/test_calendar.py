@@ -33,16 +33,26 @@ WALL_CLOCK = re.compile(r"datetime\.now\(|date\.today\(|datetime\.utcnow\(|\btim
 
 # The playground's clock, in process.
 
-async def _playground(settings: CoreSettings, clock: FakeClock, lines: list[str], *,
-                      idle_first: bool = False) -> tuple[list[str], int]:
+
+async def _playground(
+    settings: CoreSettings, clock: FakeClock, lines: list[str], *, idle_first: bool = False
+) -> tuple[list[str], int]:
     out: list[str] = []
     transport = ConsoleTransport(settings.bot.name, out.append, image_dir=settings.data_dir / "images")
     app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
     try:
         from bot.history import last_recorded_at
 
-        playground = Playground(app, transport, clock, timezone="Asia/Shanghai", room="playground",
-                                write=out.append, echo=True, history_until=await last_recorded_at(app.engine))
+        playground = Playground(
+            app,
+            transport,
+            clock,
+            timezone="Asia/Shanghai",
+            room="playground",
+            write=out.append,
+            echo=True,
+            history_until=await last_recorded_at(app.engine),
+        )
         await app.start()
         if idle_first:  # as `make run` does every second before anything is typed
             await app.drain()
@@ -56,13 +66,17 @@ async def _playground(settings: CoreSettings, clock: FakeClock, lines: list[str]
 async def test_a_fresh_data_dir_starts_on_any_date_past_or_future(settings: CoreSettings, start: str) -> None:
     out, errors = await _playground(settings, FakeClock(), [f"~ {start}", "alice: /ping"])
     assert errors == 0
-    assert out == [f"~ {start} (Asia/Shanghai)", "[playground] alice: /ping",
-                   "[playground] kocbot: @alice 我在呢，一切正常。"]
+    assert out == [
+        f"~ {start} (Asia/Shanghai)",
+        "[playground] alice: /ping",
+        "[playground] kocbot: @alice 我在呢，一切正常。",
+    ]
 
 
 @pytest.mark.parametrize("start", ["2019-03-04 09:00", "2041-07-08 09:00"])
-async def test_scheduled_work_counts_from_the_start_set_not_from_the_real_time(settings: CoreSettings,
-                                                                              start: str) -> None:
+async def test_scheduled_work_counts_from_the_start_set_not_from_the_real_time(
+    settings: CoreSettings, start: str
+) -> None:
     """The built-in jobs were seeded at the real time while the playground idled: nothing in between is
     missed (no notices about skipped runs) and the next runs come at their times after the start."""
     from sqlalchemy import select
@@ -70,16 +84,22 @@ async def test_scheduled_work_counts_from_the_start_set_not_from_the_real_time(s
     from bot.db import schema
 
     real_time = datetime(2026, 12, 3, 2, 0, tzinfo=UTC)
-    out, errors = await _playground(settings, FakeClock(wall=lambda: real_time),
-                                    [f"~ {start}", "alice: /ping", "~ +35d"], idle_first=True)
+    out, errors = await _playground(
+        settings, FakeClock(wall=lambda: real_time), [f"~ {start}", "alice: /ping", "~ +35d"], idle_first=True
+    )
     assert errors == 0
     assert [line for line in out if "未执行" in line] == []
     from bot.db.engine import create_engine
 
     engine = create_engine(settings.database_url())
     async with engine.connect() as conn:
-        runs = (await conn.execute(select(schema.scheduled_runs.c.job_id, schema.scheduled_runs.c.run_time,
-                                          schema.scheduled_runs.c.outcome))).all()
+        runs = (
+            await conn.execute(
+                select(
+                    schema.scheduled_runs.c.job_id, schema.scheduled_runs.c.run_time, schema.scheduled_runs.c.outcome
+                )
+            )
+        ).all()
     await engine.dispose()
     begin = datetime.strptime(start, "%Y-%m-%d %H:%M").replace(tzinfo=UTC) - timedelta(hours=8)
     assert runs and all(begin <= run.run_time <= begin + timedelta(days=35) for run in runs)
@@ -88,11 +108,14 @@ async def test_scheduled_work_counts_from_the_start_set_not_from_the_real_time(s
 
 
 async def test_once_something_happened_the_clock_never_goes_back(settings: CoreSettings) -> None:
-    out, errors = await _playground(settings, FakeClock(), [
-        "~ 2030-05-01 09:00", "alice: hi", "~ 2030-04-30 09:00", "~ +1d", "~ 2030-05-01 08:00"])
+    out, errors = await _playground(
+        settings, FakeClock(), ["~ 2030-05-01 09:00", "alice: hi", "~ 2030-04-30 09:00", "~ +1d", "~ 2030-05-01 08:00"]
+    )
     assert errors == 2
-    refusal = ("(playground) cannot read '~ 2030-04-30 09:00': the clock only moves forward: this data dir "
-               "already has what happened up to 2030-05-01 09:00; pick a later time, or a new --data-dir")
+    refusal = (
+        "(playground) cannot read '~ 2030-04-30 09:00': the clock only moves forward: this data dir "
+        "already has what happened up to 2030-05-01 09:00; pick a later time, or a new --data-dir"
+    )
     assert out[2] == refusal
     assert out[3] == "~ 2030-05-02 09:00 (Asia/Shanghai)"
     assert out[4].startswith("(playground) cannot read '~ 2030-05-01 08:00': the clock only moves forward")
@@ -107,8 +130,7 @@ async def test_a_data_dir_with_a_history_refuses_an_earlier_start(settings: Core
     assert errors == 0 and out[-1] == "[playground] kocbot: @alice 我在呢，一切正常。"
 
 
-async def test_a_data_dir_played_ahead_of_the_real_time_continues_where_it_left_off(
-        settings: CoreSettings) -> None:
+async def test_a_data_dir_played_ahead_of_the_real_time_continues_where_it_left_off(settings: CoreSettings) -> None:
     def real_time() -> datetime:
         return datetime(2030, 1, 1, 4, 0, tzinfo=UTC)
 
@@ -124,21 +146,28 @@ async def test_without_a_clock_line_the_playground_follows_the_real_time(setting
     moments = iter([datetime(2031, 2, 3, 4, 5, tzinfo=UTC) + timedelta(seconds=s) for s in range(1000)])
     clock = FakeClock(wall=lambda: next(moments))
     out, errors = await _playground(settings, clock, ["alice: /ping", "~ 2031-02-03 08:00"])
-    assert out[:3] == ["[playground] alice: /ping", "[playground] kocbot: @alice 我在呢，一切正常。",
-                       "(playground) cannot read '~ 2031-02-03 08:00': the clock only moves forward: this data "
-                       "dir already has what happened up to 2031-02-03 12:05; pick a later time, or a new --data-dir"]
+    assert out[:3] == [
+        "[playground] alice: /ping",
+        "[playground] kocbot: @alice 我在呢，一切正常。",
+        "(playground) cannot read '~ 2031-02-03 08:00': the clock only moves forward: this data "
+        "dir already has what happened up to 2031-02-03 12:05; pick a later time, or a new --data-dir",
+    ]
     assert errors == 1
 
 
 # No test depends on the day it runs.
+
 
 def _scripts() -> dict[str, str]:
     """Every playground script the tests run and the README shows, by where it is."""
     found = {}
     for path in sorted(TESTS.glob("test_*.py")):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
-            if (isinstance(node, ast.Assign) and isinstance(node.value, ast.Constant)
-                    and any(isinstance(t, ast.Name) and t.id == "SCRIPT" for t in node.targets)):
+            if (
+                isinstance(node, ast.Assign)
+                and isinstance(node.value, ast.Constant)
+                and any(isinstance(t, ast.Name) and t.id == "SCRIPT" for t in node.targets)
+            ):
                 found[path.name] = node.value.value
     blocks = re.findall(r"```text\n(.*?)```", (PROJECT / "README.md").read_text(encoding="utf-8"), re.S)
     for number, block in enumerate(blocks):
@@ -159,8 +188,11 @@ def test_every_playground_script_pins_its_start_before_anything_happens() -> Non
 
 
 def test_no_test_reads_the_wall_clock_to_decide_what_it_expects() -> None:
-    readers = {path.name for path in TESTS.glob("*.py")
-               if path.name != Path(__file__).name and WALL_CLOCK.search(path.read_text(encoding="utf-8"))}
+    readers = {
+        path.name
+        for path in TESTS.glob("*.py")
+        if path.name != Path(__file__).name and WALL_CLOCK.search(path.read_text(encoding="utf-8"))
+    }
     assert readers == set(REAL_TIME_READERS)
 
 
@@ -173,13 +205,17 @@ def _faked(when: str) -> dict[str, str]:
 
 @pytest.mark.e2e
 @pytest.mark.parametrize("system_time", ["2019-02-03 22:30:00", "2035-08-09 23:59:00"])
-def test_the_readme_first_look_is_the_same_whatever_the_system_clock_says(tmp_path: Path,
-                                                                         system_time: str) -> None:
+def test_the_readme_first_look_is_the_same_whatever_the_system_clock_says(tmp_path: Path, system_time: str) -> None:
     from tests.test_cli import SCRIPT, TRANSCRIPT
 
     env = _faked(system_time)
-    seen = subprocess.run([sys.executable, "-c", "import datetime; print(datetime.date.today().year)"],
-                          capture_output=True, text=True, env={**os.environ, **env}, check=False)
+    seen = subprocess.run(
+        [sys.executable, "-c", "import datetime; print(datetime.date.today().year)"],
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+        check=False,
+    )
     assert seen.stdout.strip() == system_time[:4], "libfaketime did not take effect: " + seen.stderr
     script = tmp_path / "first-look.txt"
     script.write_text(SCRIPT, encoding="utf-8")

@@ -3,7 +3,7 @@ active KOCs' private heads-up before each, travelled in time on SQLite and Postg
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,16 +21,23 @@ from tests.support import Chat, rows
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 CREATE = "/活动 创建 新品 X1 预热 --上线 2026-12-15 #一群 #二群"
 POINTS = "/活动 要点 1 续航比上一代更久；冬天户外也好用\n· 充电一次能用多久，说说你自己的体验"
-HEADS_UP = ("{name}，你好！「新品 X1 预热」的下一条线索将在 2026-12-05 20:00（Asia/Shanghai 时间）发到 {rooms}：\n"
-            "猜猜这是什么？这个冬天，它会陪你走得更远。\n这次可以聊的要点：\n· 续航比上一代更久\n· 冬天户外也好用\n"
-            "· 充电一次能用多久，说说你自己的体验\n发布前请先别透露。这些只是要点，不是稿子：线索发出后，请用你自己的话、"
-            "结合你自己的真实体验参与讨论，不必照抄，不认同的地方也可以直说。谢谢你 🙏")
+HEADS_UP = (
+    "{name}，你好！「新品 X1 预热」的下一条线索将在 2026-12-05 20:00（Asia/Shanghai 时间）发到 {rooms}：\n"
+    "猜猜这是什么？这个冬天，它会陪你走得更远。\n这次可以聊的要点：\n· 续航比上一代更久\n· 冬天户外也好用\n"
+    "· 充电一次能用多久，说说你自己的体验\n发布前请先别透露。这些只是要点，不是稿子：线索发出后，请用你自己的话、"
+    "结合你自己的真实体验参与讨论，不必照抄，不认同的地方也可以直说。谢谢你 🙏"
+)
 
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    return {"communities": [{"id": "playground", "name": "一群"}, {"id": "second", "name": "二群"},
-                            {"id": "overseas", "name": "Overseas", "locale": "en", "timezone": "Europe/London"}]}
+    return {
+        "communities": [
+            {"id": "playground", "name": "一群"},
+            {"id": "second", "name": "二群"},
+            {"id": "overseas", "name": "Overseas", "locale": "en", "timezone": "Europe/London"},
+        ]
+    }
 
 
 def _at(day: int, hour: int, minute: int = 0) -> datetime:
@@ -45,16 +52,23 @@ def _sent(chat: Chat) -> list[tuple[str, str]]:
     return sorted((m.room_id or f"dm {m.contact_id}", m.text) for m in chat.transport.take())
 
 
-async def _stage(app, stage: str, *names: str) -> None:  # noqa: ANN001
+async def _stage(app, stage: str, *names: str) -> None:
     async with app.engine.begin() as conn:
         await conn.execute(update(schema.members).where(schema.members.c.platform_id.in_(names)).values(stage=stage))
 
 
-async def _community(chat: Chat, app) -> None:  # noqa: ANN001
+async def _community(chat: Chat, app) -> None:
     """bob: a KOC in both rooms; carol: a KOC in 一群; erin: a KOC of a room outside the campaign;
     frank: resting; gina: a KOC who left; alice: a member."""
-    for name, room in (("bob", "playground"), ("bob", "second"), ("carol", "playground"), ("erin", "overseas"),
-                       ("frank", "second"), ("gina", "playground"), ("alice", "playground")):
+    for name, room in (
+        ("bob", "playground"),
+        ("bob", "second"),
+        ("carol", "playground"),
+        ("erin", "overseas"),
+        ("frank", "second"),
+        ("gina", "playground"),
+        ("alice", "playground"),
+    ):
         await chat.say(name, "大家好", room=room)
     await chat.leave("gina")
     await _stage(app, "active", "bob", "carol", "erin", "gina")
@@ -62,33 +76,44 @@ async def _community(chat: Chat, app) -> None:  # noqa: ANN001
     chat.transport.take()
 
 
-async def test_create_computes_rooms_launch_and_period(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_create_computes_rooms_launch_and_period(chat: Chat, app) -> None:
     reply = await chat.say("mod", CREATE)
-    assert reply == ["[playground] @mod 已创建活动 #1「新品 X1 预热」，覆盖：一群、二群。\n上线日：2026-12-15（Asia/Shanghai 时间）\n"
-                     "统计期：从现在（2026-12-01 09:00）到 2026-12-22（上线日后 7 天）\n接下来可以：\n"
-                     "· /活动 关键词 1 新品 X1 …　设置标记活动讨论的关键词\n· /活动 要点 1 要点一；要点二　给 KOC 的沟通要点\n"
-                     "· /活动 线索 1 --时间 2026-12-15 20:00 线索内容　安排一条线索"]
+    assert reply == [
+        "[playground] @mod 已创建活动 #1「新品 X1 预热」，覆盖：一群、二群。\n上线日：2026-12-15（Asia/Shanghai 时间）\n"
+        "统计期：从现在（2026-12-01 09:00）到 2026-12-22（上线日后 7 天）\n接下来可以：\n"
+        "· /活动 关键词 1 新品 X1 …　设置标记活动讨论的关键词\n· /活动 要点 1 要点一；要点二　给 KOC 的沟通要点\n"
+        "· /活动 线索 1 --时间 2026-12-15 20:00 线索内容　安排一条线索"
+    ]
     [row] = await rows(app, campaigns)
-    assert (row.name, row.launch_on.isoformat(), row.timezone, row.status) == ("新品 X1 预热", "2026-12-15",
-                                                                              "Asia/Shanghai", "open")
+    assert (row.name, row.launch_on.isoformat(), row.timezone, row.status) == (
+        "新品 X1 预热",
+        "2026-12-15",
+        "Asia/Shanghai",
+        "open",
+    )
     assert row.starts_at == _at(1, 9).astimezone(UTC)
     assert row.ends_at == _at(23, 0).astimezone(UTC)  # the launch day's end, plus 7 days
     assert len(await rows(app, campaign_rooms)) == 2
     # No #room: the room it was typed in; the launch day may be today; the name keeps its "："
     reply = await chat.say("mod", "/campaign create 冬季：暖心计划 --launch 2026-12-01", room="overseas")
-    assert reply[0].startswith("[overseas] @mod Created campaign #2 \"冬季：暖心计划\" for: Overseas.\n"
-                               "Launch day: 2026-12-01 (Europe/London time)")
+    assert reply[0].startswith(
+        '[overseas] @mod Created campaign #2 "冬季：暖心计划" for: Overseas.\n'
+        "Launch day: 2026-12-01 (Europe/London time)"
+    )
     second = (await rows(app, campaigns, campaigns.c.id == 2))[0]
     assert second.ends_at == datetime(2026, 12, 9, tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
     [reply] = await chat.dm("mod", "/活动 创建 私信里的活动 --上线 2026-12-15")
-    assert reply.startswith("[dm mod] 私信里用这个命令时，请用 #群名 指明是哪些群（或 #全部）。\n正确的用法：/活动 创建 ")
+    assert reply.startswith(
+        "[dm mod] 私信里用这个命令时，请用 #群名 指明是哪些群（或 #全部）。\n正确的用法：/活动 创建 "
+    )
     [reply] = await chat.dm("mod", "/活动 创建 全部群 --上线 2026-12-15 #全部")
     assert reply.startswith("[dm mod] 已创建活动 #3「全部群」，覆盖：一群、二群、Overseas。")
 
 
-async def test_members_are_refused_and_the_refusal_is_audited(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_members_are_refused_and_the_refusal_is_audited(chat: Chat, app) -> None:
     assert await chat.say("bob", "/活动 创建 偷偷办活动 --上线 2026-12-15") == [
-        "[playground] @bob 抱歉，/campaign create 只有社群运营可以使用。如果需要帮忙，可以联系群里的运营同学。"]
+        "[playground] @bob 抱歉，/campaign create 只有社群运营可以使用。如果需要帮忙，可以联系群里的运营同学。"
+    ]
     assert await rows(app, campaigns) == []
     audit = await rows(app, schema.audit_log)
     assert [(a.action, a.outcome) for a in audit] == [("campaign create", "refused")]
@@ -105,65 +130,85 @@ BAD_CAMPAIGNS = [
 ]
 
 
-async def test_bad_campaigns_get_what_was_wrong_and_the_usage(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_bad_campaigns_get_what_was_wrong_and_the_usage(chat: Chat, app) -> None:
     for command, problem in BAD_CAMPAIGNS:
         [reply] = await chat.say("mod", command)
-        assert reply == (f"[playground] @mod {problem}\n正确的用法：/活动 创建 名称 --上线 2026-12-15 [#群名 …|#全部] "
-                         "（或 /campaign create 名称 --launch …）")
+        assert reply == (
+            f"[playground] @mod {problem}\n正确的用法：/活动 创建 名称 --上线 2026-12-15 [#群名 …|#全部] "
+            "（或 /campaign create 名称 --launch …）"
+        )
     assert await rows(app, campaigns) == []
 
 
-async def test_list_show_keywords_and_points(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_list_show_keywords_and_points(chat: Chat, app) -> None:
     await chat.say("mod", CREATE)
     await chat.say("mod", "/活动 创建 旧活动 --上线 2026-12-02")
     assert await chat.say("mod", "/活动 关键词 1") == [
-        "[playground] @mod 活动 #1「新品 X1 预热」还没有关键词。用 /活动 关键词 1 词1 词2 … 来设置。"]
+        "[playground] @mod 活动 #1「新品 X1 预热」还没有关键词。用 /活动 关键词 1 词1 词2 … 来设置。"
+    ]
     assert await chat.say("mod", "/活动 关键词 1 新品 X1，续航 x1 新品、冬天") == [
-        "[playground] @mod 活动 #1「新品 X1 预热」的关键词已更新（4 个）：新品、X1、续航、冬天"]
+        "[playground] @mod 活动 #1「新品 X1 预热」的关键词已更新（4 个）：新品、X1、续航、冬天"
+    ]
     [reply] = await chat.say("mod", "/活动 关键词 1 " + " ".join(f"词{i}" for i in range(21)))
-    assert reply.startswith("[playground] @mod 关键词最多 20 个（现在 21 个），每个最多 30 个字。\n正确的用法：/活动 关键词 ")
+    assert reply.startswith(
+        "[playground] @mod 关键词最多 20 个（现在 21 个），每个最多 30 个字。\n正确的用法：/活动 关键词 "
+    )
     assert await chat.say("mod", POINTS) == [
         "[playground] @mod 活动 #1「新品 X1 预热」的沟通要点已更新（3 条）：\n· 续航比上一代更久\n· 冬天户外也好用\n"
-        "· 充电一次能用多久，说说你自己的体验\n每条线索发布前，活跃 KOC 会在私信预告里收到这些要点（是要点，不是稿子）。"]
+        "· 充电一次能用多久，说说你自己的体验\n每条线索发布前，活跃 KOC 会在私信预告里收到这些要点（是要点，不是稿子）。"
+    ]
     [reply] = await chat.say("mod", "/campaign points 1 " + "|".join("abcdefghi"))
     assert reply.startswith("[playground] @mod 沟通要点最多 8 条（现在 9 条），每条最多 200 个字。")
-    assert await chat.say("mod", "/活动 结束 2") == ["[playground] @mod 已结束活动 #2「旧活动」，统计截止到 2026-12-01 09:00。"]
+    assert await chat.say("mod", "/活动 结束 2") == [
+        "[playground] @mod 已结束活动 #2「旧活动」，统计截止到 2026-12-01 09:00。"
+    ]
     assert await chat.say("mod", "/活动 结束 2") == ["[playground] @mod 活动 #2「旧活动」已经结束了。"]
     assert await chat.say("mod", "/活动 列表") == [
         "[dm mod] 上线活动（2 个）：\n#1「新品 X1 预热」进行中，上线日 2026-12-15，一群、二群\n"
-        "#2「旧活动」已结束，上线日 2026-12-02，一群"]
+        "#2「旧活动」已结束，上线日 2026-12-02，一群"
+    ]
     await chat.say("mod", "/活动 线索 1 --时间 2026-12-05 20:00 猜猜这是什么？")
     assert await chat.say("mod", "/活动 查看 1") == [
         "[dm mod] 活动 #1「新品 X1 预热」（进行中）\n群：一群、二群\n上线日：2026-12-15（Asia/Shanghai 时间）\n"
         "统计期：2026-12-01 09:00 至 2026-12-23 00:00\n关键词：新品、X1、续航、冬天\n沟通要点：\n· 续航比上一代更久\n"
         "· 冬天户外也好用\n· 充电一次能用多久，说说你自己的体验\n线索（1 条）：\n"
-        "#1 2026-12-05 20:00 待发布，12-05 18:00 预告 KOC：猜猜这是什么？"]
-    assert await chat.say("mod", "/活动 查看 9") == ["[playground] @mod 没有编号为 #9 的活动。用 /活动 列表 查看所有活动。"]
+        "#1 2026-12-05 20:00 待发布，12-05 18:00 预告 KOC：猜猜这是什么？"
+    ]
+    assert await chat.say("mod", "/活动 查看 9") == [
+        "[playground] @mod 没有编号为 #9 的活动。用 /活动 列表 查看所有活动。"
+    ]
     [reply] = await chat.say("mod", "/活动 查看")
     assert reply.startswith("[playground] @mod 请写上活动编号，例如 1。\n正确的用法：/活动 查看 编号")
 
 
-async def test_a_clue_drops_once_after_the_active_kocs_heads_up(chat: Chat, app, settings, clock,
-                                                                registries) -> None:  # noqa: ANN001
+async def test_a_clue_drops_once_after_the_active_kocs_heads_up(chat: Chat, app, settings, clock, registries) -> None:
     await _community(chat, app)
     await chat.say("mod", CREATE)
     await chat.say("mod", POINTS)
     reply = await chat.say("mod", "/活动 线索 1 --时间 2026-12-05 20:00 猜猜这是什么？这个冬天，它会陪你走得更远。")
-    assert reply == ["[playground] @mod 已安排活动 #1 的线索 #1：2026-12-05 20:00（Asia/Shanghai 时间）发到 一群、二群。\n"
-                     "KOC 预告：2026-12-05 18:00（提前 120 分钟）私信预告 2 位活跃 KOC。\n内容预览：\n"
-                     "猜猜这是什么？这个冬天，它会陪你走得更远。\n取消：/活动 线索 取消 1"]
-    jobs = sorted(r.id for r in await rows(app, schema.scheduler_jobs, schema.scheduler_jobs.c.id.startswith("campaign")))
+    assert reply == [
+        "[playground] @mod 已安排活动 #1 的线索 #1：2026-12-05 20:00（Asia/Shanghai 时间）发到 一群、二群。\n"
+        "KOC 预告：2026-12-05 18:00（提前 120 分钟）私信预告 2 位活跃 KOC。\n内容预览：\n"
+        "猜猜这是什么？这个冬天，它会陪你走得更远。\n取消：/活动 线索 取消 1"
+    ]
+    jobs = sorted(
+        r.id for r in await rows(app, schema.scheduler_jobs, schema.scheduler_jobs.c.id.startswith("campaign"))
+    )
     assert jobs == ["campaign-clue:1", "campaign-headsup:1"]
     await app.advance_to(_at(5, 17, 59))
     assert chat.transport.take() == []
     await app.advance_to(_at(5, 18, 0))
-    assert _sent(chat) == [("dm bob", HEADS_UP.format(name="bob", rooms="一群、二群")),
-                           ("dm carol", HEADS_UP.format(name="carol", rooms="一群"))]
+    assert _sent(chat) == [
+        ("dm bob", HEADS_UP.format(name="bob", rooms="一群、二群")),
+        ("dm carol", HEADS_UP.format(name="carol", rooms="一群")),
+    ]
     await app.advance_to(_at(5, 19, 59))
     assert chat.transport.take() == []
     await app.advance_to(_at(5, 20, 1))
-    assert _posts(chat) == ["[playground] 猜猜这是什么？这个冬天，它会陪你走得更远。",
-                            "[second] 猜猜这是什么？这个冬天，它会陪你走得更远。"]
+    assert _posts(chat) == [
+        "[playground] 猜猜这是什么？这个冬天，它会陪你走得更远。",
+        "[second] 猜猜这是什么？这个冬天，它会陪你走得更远。",
+    ]
     [clue] = await rows(app, clues)
     assert (clue.status, clue.heads_up_sent, clue.posted_at) == ("posted", 2, _at(5, 20).astimezone(UTC))
     assert await rows(app, schema.scheduler_jobs, schema.scheduler_jobs.c.id.startswith("campaign")) == []
@@ -188,51 +233,74 @@ async def test_a_clue_drops_once_after_the_active_kocs_heads_up(chat: Chat, app,
         await again.close()
 
 
-async def test_a_clue_from_a_template_and_a_heads_up_due_at_once(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_clue_from_a_template_and_a_heads_up_due_at_once(chat: Chat, app) -> None:
     await _community(chat, app)
     await chat.say("mod", "/模板 设置 预热 {{ community.name }} 的朋友们，猜猜下周会发生什么？")
     await chat.say("mod", "/活动 创建 新品 X1 预热 --上线 2026-12-15 #一群 #二群")
     reply = await chat.say("mod", "/campaign clue 1 --template 预热 --at 2026-12-01 10:00")
-    assert reply[0] == ("[playground] @mod 已安排活动 #1 的线索 #1：2026-12-01 10:00（Asia/Shanghai 时间）发到 一群、二群。\n"
-                        "KOC 预告：离发布已不到 120 分钟，现在就私信预告 2 位活跃 KOC。\n"
-                        "提示：还没有沟通要点，预告里只有线索本身；可以用 /活动 要点 1 要点一；要点二 补上。\n"
-                        "内容预览：\n一群 的朋友们，猜猜下周会发生什么？\n取消：/活动 线索 取消 1")
+    assert reply[0] == (
+        "[playground] @mod 已安排活动 #1 的线索 #1：2026-12-01 10:00（Asia/Shanghai 时间）发到 一群、二群。\n"
+        "KOC 预告：离发布已不到 120 分钟，现在就私信预告 2 位活跃 KOC。\n"
+        "提示：还没有沟通要点，预告里只有线索本身；可以用 /活动 要点 1 要点一；要点二 补上。\n"
+        "内容预览：\n一群 的朋友们，猜猜下周会发生什么？\n取消：/活动 线索 取消 1"
+    )
     assert sorted(reply[1:]) == [
         "[dm bob] bob，你好！「新品 X1 预热」的下一条线索将在 2026-12-01 10:00（Asia/Shanghai 时间）发到 一群、二群：\n"
         "一群 的朋友们，猜猜下周会发生什么？\n发布前请先别透露。这些只是要点，不是稿子：线索发出后，请用你自己的话、"
         "结合你自己的真实体验参与讨论，不必照抄，不认同的地方也可以直说。谢谢你 🙏",
         "[dm carol] carol，你好！「新品 X1 预热」的下一条线索将在 2026-12-01 10:00（Asia/Shanghai 时间）发到 一群：\n"
         "一群 的朋友们，猜猜下周会发生什么？\n发布前请先别透露。这些只是要点，不是稿子：线索发出后，请用你自己的话、"
-        "结合你自己的真实体验参与讨论，不必照抄，不认同的地方也可以直说。谢谢你 🙏"]
+        "结合你自己的真实体验参与讨论，不必照抄，不认同的地方也可以直说。谢谢你 🙏",
+    ]
     await app.advance_to(_at(1, 10, 1))
-    assert _posts(chat) == ["[playground] 一群 的朋友们，猜猜下周会发生什么？", "[second] 二群 的朋友们，猜猜下周会发生什么？"]
+    assert _posts(chat) == [
+        "[playground] 一群 的朋友们，猜猜下周会发生什么？",
+        "[second] 二群 的朋友们，猜猜下周会发生什么？",
+    ]
 
 
 BAD_CLUES = [
     ("/活动 线索 --时间 2026-12-05 20:00 hi", "请写上活动编号，例如 1。"),
     ("/活动 线索 1 猜猜看", "请用 --时间 2026-12-01 20:00 写上线索发布的时间。"),
-    ("/活动 线索 1 --时间 明晚八点 猜猜看", "「明晚八点 猜猜看」不是一个时间，请写成 --时间 2026-12-01 20:00 这样的格式（活动所在时区）。"),
-    ("/活动 线索 1 --时间 2026-11-31 20:00 猜猜看", "「2026-11-31 20:00」不是一个时间，请写成 --时间 2026-12-01 20:00 这样的格式（活动所在时区）。"),
-    ("/活动 线索 1 --时间 2026-12-01 08:00 猜猜看", "2026-12-01 08:00 已经过去了（现在是 2026-12-01 09:00），请选一个将来的时间。"),
-    ("/活动 线索 1 --时间 2026-12-23 00:00 猜猜看", "2026-12-23 00:00 已超出活动的统计期（到 2026-12-23 00:00 为止），线索要在活动期间发布。"),
+    (
+        "/活动 线索 1 --时间 明晚八点 猜猜看",
+        "「明晚八点 猜猜看」不是一个时间，请写成 --时间 2026-12-01 20:00 这样的格式（活动所在时区）。",
+    ),
+    (
+        "/活动 线索 1 --时间 2026-11-31 20:00 猜猜看",
+        "「2026-11-31 20:00」不是一个时间，请写成 --时间 2026-12-01 20:00 这样的格式（活动所在时区）。",
+    ),
+    (
+        "/活动 线索 1 --时间 2026-12-01 08:00 猜猜看",
+        "2026-12-01 08:00 已经过去了（现在是 2026-12-01 09:00），请选一个将来的时间。",
+    ),
+    (
+        "/活动 线索 1 --时间 2026-12-23 00:00 猜猜看",
+        "2026-12-23 00:00 已超出活动的统计期（到 2026-12-23 00:00 为止），线索要在活动期间发布。",
+    ),
     ("/活动 线索 1 --时间 2026-12-05 20:00", "请写上线索内容，或用 --模板 名称 指定一个模板。"),
-    ("/活动 线索 1 --时间 2026-12-05 20:00 --模板 预热 猜猜看", "内容和 --模板 只能选一个：要么直接写线索内容，要么用模板。"),
+    (
+        "/活动 线索 1 --时间 2026-12-05 20:00 --模板 预热 猜猜看",
+        "内容和 --模板 只能选一个：要么直接写线索内容，要么用模板。",
+    ),
     ("/活动 线索 1 --时间 2026-12-05 20:00 --模板 预热", "没有名为「预热」的模板。可以先用 /模板 设置 创建。"),
     ("/活动 线索 1 --时间 2026-12-05 20:00 --模板", "请在 --模板 后面写上模板名称。"),
 ]
 
 
-async def test_bad_clues_get_what_was_wrong_and_the_usage(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_bad_clues_get_what_was_wrong_and_the_usage(chat: Chat, app) -> None:
     await chat.say("mod", CREATE)
     for command, problem in BAD_CLUES:
         [reply] = await chat.say("mod", command)
-        assert reply == (f"[playground] @mod {problem}\n正确的用法：/活动 线索 编号 --时间 2026-12-10 20:00 线索内容 "
-                         "（或 --模板 名称；或 /campaign clue 编号 --at …）")
+        assert reply == (
+            f"[playground] @mod {problem}\n正确的用法：/活动 线索 编号 --时间 2026-12-10 20:00 线索内容 "
+            "（或 --模板 名称；或 /campaign clue 编号 --at …）"
+        )
     assert await rows(app, clues) == []
     assert await rows(app, schema.scheduler_jobs, schema.scheduler_jobs.c.id.startswith("campaign")) == []
 
 
-async def test_cancel_and_close_withdraw_what_has_not_gone_out(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_cancel_and_close_withdraw_what_has_not_gone_out(chat: Chat, app) -> None:
     await _community(chat, app)
     await chat.say("mod", CREATE)
     await chat.say("mod", "/活动 线索 1 --时间 2026-12-05 20:00 第一条")
@@ -241,40 +309,50 @@ async def test_cancel_and_close_withdraw_what_has_not_gone_out(chat: Chat, app) 
     assert await chat.say("mod", "/活动 线索 取消 1") == ["[playground] @mod 已取消活动 #1 的线索 #1，不会再发布。"]
     assert await chat.say("mod", "/活动 线索 取消 1") == ["[playground] @mod 线索 #1 已经取消了，无需再取消。"]
     assert await chat.say("mod", "/活动 线索 取消 9") == [
-        "[playground] @mod 没有编号为 #9 的线索。用 /活动 查看 活动编号 查看一次活动的线索。"]
+        "[playground] @mod 没有编号为 #9 的线索。用 /活动 查看 活动编号 查看一次活动的线索。"
+    ]
     await app.advance_to(_at(1, 23, 30))
     assert sorted(m.contact_id for m in chat.transport.take()) == ["bob", "carol"]  # clue 2's heads-up, at 21:00
     reply = await chat.say("mod", "/活动 结束 1")
-    assert reply == ["[playground] @mod 已结束活动 #1「新品 X1 预热」，统计截止到 2026-12-01 23:30。\n"
-                     "还没发布的 2 条线索已取消，还在排队、尚未发出的 2 条消息也已撤回。"]
+    assert reply == [
+        "[playground] @mod 已结束活动 #1「新品 X1 预热」，统计截止到 2026-12-01 23:30。\n"
+        "还没发布的 2 条线索已取消，还在排队、尚未发出的 2 条消息也已撤回。"
+    ]
     await app.advance_to(_at(7, 12))
     assert [m.text for m in chat.transport.take() if "线索" in m.text or m.text in ("第一条", "第三条")] == []
     outbox = schema.outbox
     ours = outbox.c.dedupe_key.startswith("campaign:1:clue:") | outbox.c.dedupe_key.startswith("campaign:1:headsup:")
     assert sorted((m.dedupe_key, m.status) for m in await rows(app, outbox, ours)) == [
-        ("campaign:1:headsup:2:bob", "sent"), ("campaign:1:headsup:2:carol", "sent")]
+        ("campaign:1:headsup:2:bob", "sent"),
+        ("campaign:1:headsup:2:carol", "sent"),
+    ]
     assert [(c.id, c.status) for c in await rows(app, clues)] == [(1, "cancelled"), (2, "cancelled"), (3, "cancelled")]
     assert await rows(app, schema.scheduler_jobs, schema.scheduler_jobs.c.id.startswith("campaign")) == []
     [campaign] = await rows(app, campaigns)
     assert (campaign.status, campaign.ends_at, campaign.closed_by is not None) == (
-        "closed", _at(1, 23, 30).astimezone(UTC), True)
+        "closed",
+        _at(1, 23, 30).astimezone(UTC),
+        True,
+    )
     [reply] = await chat.say("mod", "/活动 线索 1 --时间 2026-12-10 20:00 再来一条")
     assert reply == "[playground] @mod 活动 #1「新品 X1 预热」已经结束了。"
 
 
-async def test_a_cancelled_clue_whose_heads_up_went_out_says_so(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_cancelled_clue_whose_heads_up_went_out_says_so(chat: Chat, app) -> None:
     await _community(chat, app)
     await chat.say("mod", CREATE)
     await chat.say("mod", "/活动 线索 1 --时间 2026-12-01 10:00 很快揭晓")  # the heads-up goes out at once
     assert await chat.say("mod", "/活动 线索 取消 1") == [
         "[playground] @mod 已取消活动 #1 的线索 #1，不会再发布。\n"
-        "已有 2 位 KOC 收到了这条线索的预告，如有需要，请私下告诉他们线索取消了。"]
+        "已有 2 位 KOC 收到了这条线索的预告，如有需要，请私下告诉他们线索取消了。"
+    ]
     await app.advance_to(_at(1, 12))
     assert chat.transport.take() == []
 
 
-async def test_a_clue_missed_beyond_the_grace_time_is_marked_missed(chat: Chat, app, settings, clock,
-                                                                   registries) -> None:  # noqa: ANN001
+async def test_a_clue_missed_beyond_the_grace_time_is_marked_missed(
+    chat: Chat, app, settings, clock, registries
+) -> None:
     await _community(chat, app)
     await chat.say("mod", CREATE)
     await chat.say("mod", "/活动 线索 1 --时间 2026-12-02 10:30 明天揭晓")  # heads-up at 08:30
@@ -289,15 +367,20 @@ async def test_a_clue_missed_beyond_the_grace_time_is_marked_missed(chat: Chat, 
         await again.advance_to(_at(3, 12))
         sent = sorted((m.contact_id or m.room_id, m.text.splitlines()[0]) for m in transport.take())
         missed = "【定时任务未执行】活动线索 #1{what}原定 2026-12-02 {at} 执行，但机器人当时不在线，超过了补发时限（60 分钟），本次已跳过，不会再补发。"
-        assert sent == sorted([(staff, missed.format(what=what, at=at)) for staff in ("admin", "mod")
-                               for what, at in ((" 的 KOC 预告", "08:30"), ("", "10:30"))])
+        assert sent == sorted(
+            [
+                (staff, missed.format(what=what, at=at))
+                for staff in ("admin", "mod")
+                for what, at in ((" 的 KOC 预告", "08:30"), ("", "10:30"))
+            ]
+        )
         [clue] = await rows(again, clues)
         assert (clue.status, clue.heads_up_sent, clue.posted_at) == ("missed", 0, None)
     finally:
         await again.close()
 
 
-async def test_a_heads_up_to_an_english_speaking_koc_is_in_english(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_heads_up_to_an_english_speaking_koc_is_in_english(chat: Chat, app) -> None:
     await chat.say("erin", "hello", room="overseas")
     await _stage(app, "active", "erin")
     async with app.engine.begin() as conn:
@@ -308,9 +391,13 @@ async def test_a_heads_up_to_an_english_speaking_koc_is_in_english(chat: Chat, a
     await chat.say("mod", "/campaign clue 1 --at 2026-12-02 10:00 Guess what is coming?", room="overseas")
     await app.advance_to(_at(2, 18, 1))  # 10:00 in London
     assert _sent(chat) == [
-        ("dm erin", "Hi erin! The next clue of \"Winter warm-up\" drops at 2026-12-02 10:00 (Europe/London time) in "
-                    "Overseas:\nGuess what is coming?\nPoints you could talk about:\n· Battery life in the cold\n"
-                    "· how it feels in the hand\nPlease keep it to yourself until it drops. These are points, not a "
-                    "script: once the clue is out, join in with your own words and your own experience; there is "
-                    "nothing to copy, and feel free to disagree. Thank you 🙏"),
-        ("overseas", "Guess what is coming?")]
+        (
+            "dm erin",
+            'Hi erin! The next clue of "Winter warm-up" drops at 2026-12-02 10:00 (Europe/London time) in '
+            "Overseas:\nGuess what is coming?\nPoints you could talk about:\n· Battery life in the cold\n"
+            "· how it feels in the hand\nPlease keep it to yourself until it drops. These are points, not a "
+            "script: once the clue is out, join in with your own words and your own experience; there is "
+            "nothing to copy, and feel free to disagree. Thank you 🙏",
+        ),
+        ("overseas", "Guess what is coming?"),
+    ]

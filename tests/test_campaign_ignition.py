@@ -26,22 +26,43 @@ def local(day: int, hour: int, minute: int = 0) -> datetime:
 
 async def member_id(app: App, platform_id: str) -> int:
     async with app.engine.connect() as conn:
-        return (await conn.execute(select(schema.members.c.id).where(
-            schema.members.c.platform_id == platform_id))).scalar_one()
+        return (
+            await conn.execute(select(schema.members.c.id).where(schema.members.c.platform_id == platform_id))
+        ).scalar_one()
 
 
-async def create_campaign(app: App, *, rooms: tuple[str, ...] = ("playground",), keywords: tuple[str, ...] = (),
-                          starts: datetime = STARTS, ends: datetime | None = None) -> int:
+async def create_campaign(
+    app: App,
+    *,
+    rooms: tuple[str, ...] = ("playground",),
+    keywords: tuple[str, ...] = (),
+    starts: datetime = STARTS,
+    ends: datetime | None = None,
+) -> int:
     async with app.engine.begin() as conn:
         creator = (await conn.execute(select(schema.members.c.id).limit(1))).scalar_one()
-        campaign_id = (await conn.execute(insert(campaigns).values(
-            name="X1 预热", launch_on=date(2026, 12, 15), timezone="Asia/Shanghai", starts_at=starts,
-            ends_at=ends or starts + timedelta(days=30), keywords=list(keywords), talking_points=[],
-            status="open", created_by=creator, created_at=starts,
-        ).returning(campaigns.c.id))).scalar_one()
+        campaign_id = (
+            await conn.execute(
+                insert(campaigns)
+                .values(
+                    name="X1 预热",
+                    launch_on=date(2026, 12, 15),
+                    timezone="Asia/Shanghai",
+                    starts_at=starts,
+                    ends_at=ends or starts + timedelta(days=30),
+                    keywords=list(keywords),
+                    talking_points=[],
+                    status="open",
+                    created_by=creator,
+                    created_at=starts,
+                )
+                .returning(campaigns.c.id)
+            )
+        ).scalar_one()
         for room in rooms:
-            community = (await conn.execute(select(schema.communities.c.id).where(
-                schema.communities.c.platform_id == room))).scalar_one()
+            community = (
+                await conn.execute(select(schema.communities.c.id).where(schema.communities.c.platform_id == room))
+            ).scalar_one()
             await conn.execute(insert(campaign_rooms).values(campaign_id=campaign_id, community_id=community))
     return campaign_id
 
@@ -52,17 +73,31 @@ async def baseline(app: App, clock: FakeClock, chat: Chat) -> None:
     await chat.say("zed", "大家好")  # 2026-12-01 09:00: the room's first message
     zed = await member_id(app, "zed")
     async with app.engine.begin() as conn:
-        community = (await conn.execute(select(schema.communities.c.id).where(
-            schema.communities.c.platform_id == "playground"))).scalar_one()
-        await conn.execute(insert(schema.messages), [
-            {"platform_msg_id": f"history-{day}-{n}", "community_id": community, "member_id": zed, "kind": "text",
-             "text": "闲聊", "mentions": [], "received_at": local(day, 10, 5 * n)}
-            for day in range(1, 8) for n in range(7)])
+        community = (
+            await conn.execute(select(schema.communities.c.id).where(schema.communities.c.platform_id == "playground"))
+        ).scalar_one()
+        await conn.execute(
+            insert(schema.messages),
+            [
+                {
+                    "platform_msg_id": f"history-{day}-{n}",
+                    "community_id": community,
+                    "member_id": zed,
+                    "kind": "text",
+                    "text": "闲聊",
+                    "mentions": [],
+                    "received_at": local(day, 10, 5 * n),
+                }
+                for day in range(1, 8)
+                for n in range(7)
+            ],
+        )
 
 
 async def conversation(chat: Chat, clock: FakeClock) -> None:
     """Kate (an active KOC) starts a discussion at 10:00 on 9 December."""
-    async def at(minute: int, message) -> None:  # noqa: ANN001 - a message or a join
+
+    async def at(minute: int, message) -> None:
         clock.set(local(9, 10, minute))
         await chat.send(message)
 
@@ -101,8 +136,15 @@ async def test_a_kocs_message_and_the_discussion_it_started(measured: ignition.M
     m1 = spark(measured, "m1")
     # In (10:00, 10:30]: bob 10:05 (quotes it, says x1), carol 10:10 (@kate), dave joins 10:12 and says
     # 新品 at 10:15, kate 10:20, bob 10:25; bob's /ping is a command and counts nowhere.
-    assert (m1.koc, m1.replies, m1.mentions, m1.volume, m1.participants, m1.keywords, m1.joins) == \
-        (True, 1, 1, 5, 3, 2, 1)
+    assert (m1.koc, m1.replies, m1.mentions, m1.volume, m1.participants, m1.keywords, m1.joins) == (
+        True,
+        1,
+        1,
+        5,
+        3,
+        2,
+        1,
+    )
     assert m1.expected == pytest.approx(3.5)  # 7 an hour at 10 o'clock, for half an hour
     assert m1.lift == pytest.approx(1.5)
     # 3*1 replies + 2*1 mentions + 2*3 participants + 1*2 keywords + 5*1 joins + 0.5*1.5 lift
@@ -133,8 +175,7 @@ async def test_ordinary_members_are_ranked_apart_from_kocs(measured: ignition.Me
     assert measured.messages == 8  # the discussion messages of the campaign read: 9 sent, /ping left out
 
 
-async def test_the_usual_rate_is_that_hours_and_a_new_room_has_none(app: App, clock: FakeClock,
-                                                                   chat: Chat) -> None:
+async def test_the_usual_rate_is_that_hours_and_a_new_room_has_none(app: App, clock: FakeClock, chat: Chat) -> None:
     await baseline(app, clock, chat)
     clock.set(local(8, 8, 30))
     await chat.say("newcomer", "hi", room="fresh")  # first seen half an hour before the campaign
@@ -148,8 +189,9 @@ async def test_the_usual_rate_is_that_hours_and_a_new_room_has_none(app: App, cl
     async with app.engine.connect() as conn:
         campaign = await store.load(conn, campaign_id)
         assert campaign is not None
-        measured = await ignition.measure_campaign(conn, campaign, app.services.settings.campaigns,
-                                                   local(10, 9).astimezone(UTC))
+        measured = await ignition.measure_campaign(
+            conn, campaign, app.services.settings.campaigns, local(10, 9).astimezone(UTC)
+        )
     kate = await member_id(app, "kate")
     afternoon = next(s for s in measured.sparks if s.member_id == kate)
     assert (afternoon.volume, afternoon.expected, afternoon.lift) == (1, 0.0, 1.0)  # nobody usually talks at 15:00
@@ -166,17 +208,29 @@ async def test_the_bots_own_messages_echoed_back_are_not_discussion(app: App, cl
     await chat.say("bob", "等等看")
     # The bot's clue, as WeChat echoes it back: logged like any message, sent through the outbox.
     async with app.engine.begin() as conn:
-        await conn.execute(insert(schema.outbox).values(
-            created_at=local(9, 20, 2), not_before=local(9, 20, 2), status="sent", room_platform_id="playground",
-            text="线索", mentions=[], template="campaigns/clue", locale="zh_CN", attempts=1,
-            sent_at=local(9, 20, 2), platform_msg_id="echo-1"))
+        await conn.execute(
+            insert(schema.outbox).values(
+                created_at=local(9, 20, 2),
+                not_before=local(9, 20, 2),
+                status="sent",
+                room_platform_id="playground",
+                text="线索",
+                mentions=[],
+                template="campaigns/clue",
+                locale="zh_CN",
+                attempts=1,
+                sent_at=local(9, 20, 2),
+                platform_msg_id="echo-1",
+            )
+        )
     clock.set(local(9, 20, 2))
     await chat.send(make_message("线索", "kocbot-account", message_id="echo-1"))
     async with app.engine.connect() as conn:
         campaign = await store.load(conn, campaign_id)
         assert campaign is not None
-        measured = await ignition.measure_campaign(conn, campaign, app.services.settings.campaigns,
-                                                   local(10, 9).astimezone(UTC))
+        measured = await ignition.measure_campaign(
+            conn, campaign, app.services.settings.campaigns, local(10, 9).astimezone(UTC)
+        )
     assert "kocbot-account" not in [i.name for i in measured.kocs + measured.members]
     kate = await member_id(app, "kate")
     first = next(s for s in measured.sparks if s.member_id == kate)

@@ -140,8 +140,15 @@ def test_the_campaign_session_prints_the_transcript_and_saves_the_chart(tmp_path
     env = {k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}
     env["PYTHONPATH"] = str(PROJECT)
     # Run where a user runs `make run`: the chart's path is printed relative to that folder.
-    done = subprocess.run([sys.executable, "-m", "bot", "--data-dir", "data", "run", "--script", "script.txt"],
-                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120, check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bot", "--data-dir", "data", "run", "--script", "script.txt"],
+        cwd=tmp_path,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout == TRANSCRIPT
     chart = Image.open(tmp_path / "data" / "images" / "12-campaign-1.png")

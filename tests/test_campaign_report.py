@@ -9,7 +9,6 @@ from pathlib import Path
 
 import pytest
 from PIL import Image as Picture
-from sqlalchemy import select
 
 from bot import charts
 from bot.app import App
@@ -24,10 +23,14 @@ from tests.test_campaign_ignition import SHANGHAI, baseline, conversation, creat
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    return {"campaigns": {"rewards": [
-        {"period": "week", "rank_by": "participants", "who": "koc", "top": 3, "points": 20, "title": "引爆者"},
-        {"period": "week", "rank_by": "score", "who": "members", "top": 1, "points": 5, "title": ""},
-    ]}}
+    return {
+        "campaigns": {
+            "rewards": [
+                {"period": "week", "rank_by": "participants", "who": "koc", "top": 3, "points": 20, "title": "引爆者"},
+                {"period": "week", "rank_by": "score", "who": "members", "top": 1, "points": 5, "title": ""},
+            ]
+        }
+    }
 
 
 @pytest.fixture
@@ -40,18 +43,23 @@ async def campaign(app: App, clock: FakeClock, chat: Chat) -> int:
     return campaign_id
 
 
-async def test_ignition_ranks_kocs_and_members_apart_with_each_factor(campaign: int, chat: Chat,
-                                                                       clock: FakeClock) -> None:
+async def test_ignition_ranks_kocs_and_members_apart_with_each_factor(
+    campaign: int, chat: Chat, clock: FakeClock
+) -> None:
     clock.set(local(10, 9))
     [answer] = await chat.dm("mod", f"/活动 引爆 {campaign}")
     kocs, members = answer.split("普通成员：")
-    assert "1. kate：24.6 分 · 2 条消息 · 回复 2 · 被@ 1 · 参与 4 人 · 关键词 3 · 新入群 1 · 随后讨论 7 条（平时约 5.8，+1.2）" in kocs
+    assert (
+        "1. kate：24.6 分 · 2 条消息 · 回复 2 · 被@ 1 · 参与 4 人 · 关键词 3 · 新入群 1 · 随后讨论 7 条（平时约 5.8，+1.2）"
+        in kocs
+    )
     assert "kate" not in members and "1. bob：" in members
     assert "共 8 条讨论消息" in kocs
 
 
-async def test_the_report_is_text_and_a_chart_sent_as_a_picture(campaign: int, chat: Chat, clock: FakeClock,
-                                                               transport: InMemoryTransport) -> None:
+async def test_the_report_is_text_and_a_chart_sent_as_a_picture(
+    campaign: int, chat: Chat, clock: FakeClock, transport: InMemoryTransport
+) -> None:
     clock.set(local(10, 9))
     transport.inject(make_message(f"/campaign report {campaign}", "mod", None))
     await chat.app.drain()
@@ -80,18 +88,21 @@ async def test_a_member_is_refused_and_a_wrong_number_is_explained(campaign: int
     assert "编号" in missing
 
 
-async def test_weekly_rewards_go_through_the_ledger_once_per_period(campaign: int, app: App, chat: Chat,
-                                                                    clock: FakeClock,
-                                                                    transport: InMemoryTransport) -> None:
+async def test_weekly_rewards_go_through_the_ledger_once_per_period(
+    campaign: int, app: App, chat: Chat, clock: FakeClock, transport: InMemoryTransport
+) -> None:
     transport.take()
     await app.advance_to(datetime(2026, 12, 14, 10, 1, tzinfo=SHANGHAI))  # Monday after the first week
     kate, bob = await member_id(app, "kate"), await member_id(app, "bob")
     given = await rows(app, awards)
     assert [(a.period, a.rule, a.member_id, a.rank, a.value) for a in given] == [
-        ("2026-W50", 0, kate, 1, 4.0), ("2026-W50", 1, bob, 1, pytest.approx(given[1].value))]
+        ("2026-W50", 0, kate, 1, 4.0),
+        ("2026-W50", 1, bob, 1, pytest.approx(given[1].value)),
+    ]
     points = await rows(app, ledger, ledger.c.source == "campaign")
-    assert sorted((p.member_id, p.amount, p.key) for p in points) == sorted([
-        (kate, 20, f"campaign:{campaign}:2026-W50:0:{kate}"), (bob, 5, f"campaign:{campaign}:2026-W50:1:{bob}")])
+    assert sorted((p.member_id, p.amount, p.key) for p in points) == sorted(
+        [(kate, 20, f"campaign:{campaign}:2026-W50:0:{kate}"), (bob, 5, f"campaign:{campaign}:2026-W50:1:{bob}")]
+    )
     titles = await rows(app, title_events, title_events.c.member_id == kate)
     assert [(t.title, t.granted) for t in titles] == [("引爆者", True)]
     sent = [m.text for m in transport.take()]
@@ -111,7 +122,8 @@ async def test_a_run_missed_while_the_bot_was_down_is_made_up(campaign: int, app
 
 
 async def test_kocbot_report_campaign_writes_the_chart_text_and_every_messages_figures(
-        campaign: int, app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys) -> None:  # noqa: ANN001
+    campaign: int, app: App, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
     from bot.clock import SystemClock
 
     monkeypatch.setattr(SystemClock, "now", lambda self: local(10, 9))
@@ -125,11 +137,36 @@ async def test_kocbot_report_campaign_writes_the_chart_text_and_every_messages_f
     table = list(csv.DictReader(io.StringIO((out / f"campaign-{campaign}-messages.csv").read_text(encoding="utf-8"))))
     assert len(table) == 8
     m1 = next(r for r in table if r["message_id"] == "m1")
-    assert {k: m1[k] for k in ("local_time", "member", "koc", "score", "replies", "mentions", "volume", "expected",
-                               "lift", "participants", "keywords", "joins")} == {
-        "local_time": "2026-12-09 10:00:00", "member": "kate", "koc": "yes", "score": "18.75", "replies": "1",
-        "mentions": "1", "volume": "5", "expected": "3.5", "lift": "1.5", "participants": "3", "keywords": "2",
-        "joins": "1"}
+    assert {
+        k: m1[k]
+        for k in (
+            "local_time",
+            "member",
+            "koc",
+            "score",
+            "replies",
+            "mentions",
+            "volume",
+            "expected",
+            "lift",
+            "participants",
+            "keywords",
+            "joins",
+        )
+    } == {
+        "local_time": "2026-12-09 10:00:00",
+        "member": "kate",
+        "koc": "yes",
+        "score": "18.75",
+        "replies": "1",
+        "mentions": "1",
+        "volume": "5",
+        "expected": "3.5",
+        "lift": "1.5",
+        "participants": "3",
+        "keywords": "2",
+        "joins": "1",
+    }
     assert "讨论消息共 8 条" in (out / f"campaign-{campaign}.txt").read_text(encoding="utf-8")
     assert await _run_cli(["report", "campaign", "abc", "--out", str(out)], url, tmp_path) == 1
     assert "by its number" in capsys.readouterr().err
@@ -145,7 +182,7 @@ async def _run_cli(args: list[str], url: str, data_dir: Path) -> int:
     return await asyncio.to_thread(_main_with_env, cli, ["--data-dir", str(data_dir), *args], env)
 
 
-def _main_with_env(cli, argv: list[str], env: dict) -> int:  # noqa: ANN001 - the module
+def _main_with_env(cli, argv: list[str], env: dict) -> int:
     import os
 
     saved = {k: os.environ.get(k) for k in env}
@@ -160,8 +197,9 @@ def _main_with_env(cli, argv: list[str], env: dict) -> int:  # noqa: ANN001 - th
                 os.environ[k] = v
 
 
-async def test_what_followed_a_clue_and_the_chart_drawn_from_the_log(campaign: int, app: App, clock: FakeClock,
-                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_what_followed_a_clue_and_the_chart_drawn_from_the_log(
+    campaign: int, app: App, clock: FakeClock, monkeypatch: pytest.MonkeyPatch
+) -> None:
     from sqlalchemy import insert
 
     from handlers.campaigns import report, store
@@ -169,10 +207,23 @@ async def test_what_followed_a_clue_and_the_chart_drawn_from_the_log(campaign: i
 
     dropped = local(9, 10)
     async with app.engine.begin() as conn:
-        clue = (await conn.execute(insert(clues).values(
-            campaign_id=campaign, run_at=dropped, heads_up_at=local(9, 8), text="第一条线索", status="posted",
-            heads_up_sent=1, posted_at=dropped, created_by=await member_id(app, "mod"), created_at=local(8, 9),
-        ).returning(clues.c.id))).scalar_one()
+        clue = (
+            await conn.execute(
+                insert(clues)
+                .values(
+                    campaign_id=campaign,
+                    run_at=dropped,
+                    heads_up_at=local(9, 8),
+                    text="第一条线索",
+                    status="posted",
+                    heads_up_sent=1,
+                    posted_at=dropped,
+                    created_by=await member_id(app, "mod"),
+                    created_at=local(8, 9),
+                )
+                .returning(clues.c.id)
+            )
+        ).scalar_one()
     clock.set(local(10, 9))
     async with app.engine.connect() as conn:
         found = await store.load(conn, campaign)

@@ -20,10 +20,18 @@ def _opened(png: bytes) -> Image.Image:
 
 
 async def test_a_timeline_with_marks_is_a_png_of_the_documented_size() -> None:
-    lines = [charts.Line("新品体验1群", [(START + timedelta(hours=h), h % 5) for h in range(48)], baseline=2.0),
-             charts.Line("Room two", [(START + timedelta(hours=h), h % 3) for h in range(48)])]
-    png = await charts.render(charts.timeline, "活动讨论量", lines, zone=ZoneInfo("Asia/Shanghai"),
-                              marks=[charts.Mark(START + timedelta(hours=20), "线索 #1")], y_label="消息/小时")
+    lines = [
+        charts.Line("新品体验1群", [(START + timedelta(hours=h), h % 5) for h in range(48)], baseline=2.0),
+        charts.Line("Room two", [(START + timedelta(hours=h), h % 3) for h in range(48)]),
+    ]
+    png = await charts.render(
+        charts.timeline,
+        "活动讨论量",
+        lines,
+        zone=ZoneInfo("Asia/Shanghai"),
+        marks=[charts.Mark(START + timedelta(hours=20), "线索 #1")],
+        y_label="消息/小时",
+    )
     image = _opened(png)
     assert (image.format, image.size) == ("PNG", (charts.WIDTH, charts.HEIGHT))
     assert len(image.getcolors(maxcolors=1 << 16) or ()) > 10  # something was drawn, not a blank canvas
@@ -36,7 +44,7 @@ def test_bars_and_an_empty_chart_are_pngs_too() -> None:
     assert _opened(empty).size == (charts.WIDTH, charts.HEIGHT)
 
 
-def test_chinese_is_drawn_in_a_font_that_has_it(recwarn) -> None:  # noqa: ANN001 - pytest's fixture
+def test_chinese_is_drawn_in_a_font_that_has_it(recwarn) -> None:
     charts.draw(charts.bars, "新品讨论量", ["体验群"], {"消息": [3]})
     import matplotlib
 

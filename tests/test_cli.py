@@ -63,8 +63,6 @@ TRANSCRIPT = """\
 """
 
 
-
-
 def test_a_scripted_session_prints_the_transcript_and_exits_0(tmp_path: Path) -> None:
     script = tmp_path / "first-look.txt"
     script.write_text(SCRIPT, encoding="utf-8")

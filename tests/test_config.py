@@ -25,10 +25,12 @@ def test_defaults_are_the_playground(tmp_path: Path) -> None:
 
 def test_user_file_then_environment_override_defaults(tmp_path: Path) -> None:
     user = tmp_path / "my.toml"
-    user.write_text('[bot]\nlocale = "en"\ntimezone = "Europe/Berlin"\n[outbox]\nmax_attempts = 7\n',
-                    encoding="utf-8")
-    environ = {"KOCBOT_OUTBOX__MAX_ATTEMPTS": "9", "KOCBOT_PERMISSIONS__MODERATORS": '["wxid_a", "wxid_b"]',
-               "KOCBOT_DATABASE__URL": "postgresql://postgres@127.0.0.1/kocbot"}
+    user.write_text('[bot]\nlocale = "en"\ntimezone = "Europe/Berlin"\n[outbox]\nmax_attempts = 7\n', encoding="utf-8")
+    environ = {
+        "KOCBOT_OUTBOX__MAX_ATTEMPTS": "9",
+        "KOCBOT_PERMISSIONS__MODERATORS": '["wxid_a", "wxid_b"]',
+        "KOCBOT_DATABASE__URL": "postgresql://postgres@127.0.0.1/kocbot",
+    }
     settings = load_settings(user, environ=environ, data_dir=tmp_path)
     assert settings.bot.locale == "en"
     assert settings.bot.timezone == "Europe/Berlin"
@@ -46,14 +48,16 @@ def test_config_file_and_data_dir_come_from_the_environment(tmp_path: Path) -> N
     assert settings.data_dir == tmp_path / "d"
 
 
-@pytest.mark.parametrize(("environ", "key", "value", "expected"), [
-    ({"KOCBOT_OUTBOX__MAX_ATTEMPTS": "0"}, "outbox.max_attempts", 0, "greater than or equal to 1"),
-    ({"KOCBOT_BOT__TIMEZONE": "Mars/Base"}, "bot.timezone", "Mars/Base", "IANA time zone"),
-    ({"KOCBOT_BOT__LOCALE": "fr"}, "bot.locale", "fr", "'zh_CN' or 'en'"),
-    ({"KOCBOT_BOT__LOCALEE": "en"}, "bot.localee", "en", "a known key"),
-])
-def test_a_bad_value_names_key_value_and_expectation(environ: dict, key: str, value: object,
-                                                     expected: str) -> None:
+@pytest.mark.parametrize(
+    ("environ", "key", "value", "expected"),
+    [
+        ({"KOCBOT_OUTBOX__MAX_ATTEMPTS": "0"}, "outbox.max_attempts", 0, "greater than or equal to 1"),
+        ({"KOCBOT_BOT__TIMEZONE": "Mars/Base"}, "bot.timezone", "Mars/Base", "IANA time zone"),
+        ({"KOCBOT_BOT__LOCALE": "fr"}, "bot.locale", "fr", "'zh_CN' or 'en'"),
+        ({"KOCBOT_BOT__LOCALEE": "en"}, "bot.localee", "en", "a known key"),
+    ],
+)
+def test_a_bad_value_names_key_value_and_expectation(environ: dict, key: str, value: object, expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(environ=environ)
     assert caught.value.key == key
@@ -89,13 +93,13 @@ def test_database_urls_get_async_drivers(tmp_path: Path) -> None:
     assert normalise_database_url("postgresql+asyncpg://u@h/db", tmp_path) == "postgresql+asyncpg://u@h/db"
 
 
-def test_config_check_prints_one_line_and_exits_2(capsys: pytest.CaptureFixture[str],
-                                                  monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+def test_config_check_prints_one_line_and_exits_2(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     monkeypatch.setenv("KOCBOT_OUTBOX__RETRY_BASE_SECONDS", "-1")
     assert main(["--data-dir", str(tmp_path), "config", "check"]) == 2
     err = capsys.readouterr().err
-    assert err == ("kocbot: configuration error: outbox.retry_base_seconds = -1: "
-                   "expected greater than 0\n")
+    assert err == ("kocbot: configuration error: outbox.retry_base_seconds = -1: expected greater than 0\n")
 
 
 def test_config_check_accepts_the_example_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:

@@ -18,7 +18,11 @@ def _state() -> PlaygroundState:
 def test_a_member_speaks_in_the_current_room_with_mentions() -> None:
     event = parse_line("alice: 谢谢 @bob 帮我解决了问题，@kocbot 记一下", _state())
     assert isinstance(event, IncomingMessage)
-    assert (event.sender.id, event.room_id, event.text) == ("alice", "playground", "谢谢 @bob 帮我解决了问题，@kocbot 记一下")
+    assert (event.sender.id, event.room_id, event.text) == (
+        "alice",
+        "playground",
+        "谢谢 @bob 帮我解决了问题，@kocbot 记一下",
+    )
     assert [c.id for c in event.mentions] == ["bob"] and event.mentions_bot
 
 
@@ -69,7 +73,7 @@ def test_bot_lines_indent_their_continuation() -> None:
     assert format_line("dm alice", "kocbot", "a\nb") == "[dm alice] kocbot: a\n    b"
 
 
-async def test_a_picture_is_saved_and_its_path_printed_under_its_caption(tmp_path, monkeypatch) -> None:  # noqa: ANN001
+async def test_a_picture_is_saved_and_its_path_printed_under_its_caption(tmp_path, monkeypatch) -> None:
     from bot.events import Image, OutgoingMessage
     from bot.transports.console import ConsoleTransport
 
@@ -78,7 +82,9 @@ async def test_a_picture_is_saved_and_its_path_printed_under_its_caption(tmp_pat
     console = ConsoleTransport("kocbot", lines.append, image_dir=tmp_path / "data" / "images")
     await console.send(OutgoingMessage(7, "讨论量图", room_id="playground", image=Image("campaign-1.png", b"\x89PNG1")))
     await console.send(OutgoingMessage(8, "again", contact_id="mod", image=Image("../campaign-1.png", b"\x89PNG2")))
-    assert lines == ["[playground] kocbot: 讨论量图\n    [image] data/images/7-campaign-1.png",
-                     "[dm mod] kocbot: again\n    [image] data/images/8-campaign-1.png"]
+    assert lines == [
+        "[playground] kocbot: 讨论量图\n    [image] data/images/7-campaign-1.png",
+        "[dm mod] kocbot: again\n    [image] data/images/8-campaign-1.png",
+    ]
     assert (tmp_path / "data" / "images" / "7-campaign-1.png").read_bytes() == b"\x89PNG1"
     assert (tmp_path / "data" / "images" / "8-campaign-1.png").read_bytes() == b"\x89PNG2"  # never outside the folder

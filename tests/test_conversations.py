@@ -18,19 +18,19 @@ survey = HandlerRegistry("testing")
 
 
 @survey.command("survey")
-async def start_survey(ctx, cmd) -> None:  # noqa: ANN001
+async def start_survey(ctx, cmd) -> None:
     await ctx.start_conversation("survey", "name")
     if ctx.community is not None:
         await ctx.reply("testing/survey_started")
     await ctx.reply_privately("testing/survey_ask_name")
 
 
-async def ask_age(ctx, text: str) -> None:  # noqa: ANN001
+async def ask_age(ctx, text: str) -> None:
     await ctx.conversation.move("age", name=text)
     await ctx.reply("testing/survey_ask_age", name=text)
 
 
-async def finish(ctx, text: str) -> None:  # noqa: ANN001
+async def finish(ctx, text: str) -> None:
     if not text.isdigit():
         raise UserFacingError("testing/survey_bad_age")
     name = ctx.conversation.data["name"]
@@ -38,29 +38,36 @@ async def finish(ctx, text: str) -> None:  # noqa: ANN001
     await ctx.reply("testing/survey_done", name=name, age=int(text))
 
 
-async def back(ctx, text: str) -> None:  # noqa: ANN001
+async def back(ctx, text: str) -> None:
     await ctx.conversation.move("name")
     await ctx.reply("testing/survey_ask_name")
 
 
-async def cancel(ctx, text: str) -> None:  # noqa: ANN001
+async def cancel(ctx, text: str) -> None:
     await ctx.conversation.end()
     await ctx.reply("testing/survey_cancelled")
 
 
-async def remind(ctx) -> None:  # noqa: ANN001
+async def remind(ctx) -> None:
     await ctx.reply("testing/survey_reminder", minutes=10)
 
 
-async def expired(ctx) -> None:  # noqa: ANN001
+async def expired(ctx) -> None:
     await ctx.reply("testing/survey_expired")
 
 
-survey.add_conversation(ConversationSpec(
-    name="survey", capability="testing", steps={"name": ask_age, "age": finish},
-    fallbacks={"cancel": cancel, "取消": cancel, "back": back}, timeout=timedelta(hours=1),
-    remind_before=timedelta(minutes=10), on_remind=remind, on_timeout=expired,
-))
+survey.add_conversation(
+    ConversationSpec(
+        name="survey",
+        capability="testing",
+        steps={"name": ask_age, "age": finish},
+        fallbacks={"cancel": cancel, "取消": cancel, "back": back},
+        timeout=timedelta(hours=1),
+        remind_before=timedelta(minutes=10),
+        on_remind=remind,
+        on_timeout=expired,
+    )
+)
 
 
 @pytest.fixture
@@ -70,13 +77,17 @@ def registries() -> tuple:
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    return {"bot": {"templates_dir": str(TEST_TEMPLATES), "locale": "en"},
-            "communities": [{"id": "playground", "locale": "en"}]}
+    return {
+        "bot": {"templates_dir": str(TEST_TEMPLATES), "locale": "en"},
+        "communities": [{"id": "playground", "locale": "en"}],
+    }
 
 
-async def test_a_conversation_runs_step_by_step_in_private(chat: Chat, app) -> None:  # noqa: ANN001
-    assert await chat.say("alice", "/survey") == ["[playground] @alice I have sent you a private message.",
-                                                  "[dm alice] What is your name?"]
+async def test_a_conversation_runs_step_by_step_in_private(chat: Chat, app) -> None:
+    assert await chat.say("alice", "/survey") == [
+        "[playground] @alice I have sent you a private message.",
+        "[dm alice] What is your name?",
+    ]
     assert await chat.say("alice", "Alice Wang") == []  # group chatter is not an answer
     assert await chat.dm("alice", "Alice Wang") == ["[dm alice] How old are you, Alice Wang?"]
     assert await chat.dm("alice", "thirty") == ["[dm alice] Please answer with a number, e.g. 30."]
@@ -88,7 +99,7 @@ async def test_a_conversation_runs_step_by_step_in_private(chat: Chat, app) -> N
     assert await chat.dm("alice", "31") == []  # over: plain text is just chatter again
 
 
-async def test_back_and_cancel_work_at_any_step(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_back_and_cancel_work_at_any_step(chat: Chat, app) -> None:
     await chat.dm("bob", "/survey")
     await chat.dm("bob", "Bob")
     assert await chat.dm("bob", "/back") == ["[dm bob] What is your name?"]
@@ -97,7 +108,7 @@ async def test_back_and_cancel_work_at_any_step(chat: Chat, app) -> None:  # noq
     assert await rows(app, schema.conversations) == []
 
 
-async def test_an_open_conversation_survives_a_restart(settings, clock, transport, registries) -> None:  # noqa: ANN001
+async def test_an_open_conversation_survives_a_restart(settings, clock, transport, registries) -> None:
     first = await open_app(settings, transport=transport, registries=registries, clock=clock)
     await first.start()
     await Chat(first, transport).dm("carol", "/survey")
@@ -110,7 +121,7 @@ async def test_an_open_conversation_survives_a_restart(settings, clock, transpor
         await second.close()
 
 
-async def test_a_reminder_before_the_timeout_then_the_close(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_a_reminder_before_the_timeout_then_the_close(chat: Chat, app, clock) -> None:
     start = clock.now()
     await chat.dm("dave", "/survey")
     await app.advance_to(start + timedelta(minutes=49))
@@ -123,7 +134,7 @@ async def test_a_reminder_before_the_timeout_then_the_close(chat: Chat, app, clo
     assert await chat.dm("dave", "Dave") == []
 
 
-async def test_each_answer_restarts_the_timeout(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_each_answer_restarts_the_timeout(chat: Chat, app, clock) -> None:
     await chat.dm("erin", "/survey")
     await app.advance_to(clock.now() + timedelta(minutes=40))
     await chat.dm("erin", "Erin")

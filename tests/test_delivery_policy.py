@@ -27,37 +27,41 @@ OUTCOME = "技术部已经修复了证书问题"
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    return {"communities": [{"id": "playground", "name": "Playground"},
-                            {"id": "overseas", "name": "Overseas users", "locale": "en",
-                             "timezone": "Europe/London"}]}
+    return {
+        "communities": [
+            {"id": "playground", "name": "Playground"},
+            {"id": "overseas", "name": "Overseas users", "locale": "en", "timezone": "Europe/London"},
+        ]
+    }
 
 
 def _local(when: datetime) -> str:
     return when.astimezone(SHANGHAI).strftime("%m-%d %H:%M")
 
 
-async def _send(app, *drafts: Draft) -> None:  # noqa: ANN001
+async def _send(app, *drafts: Draft) -> None:
     async with UnitOfWork(app.engine, app.clock) as uow:
         for draft in drafts:
             uow.send(draft)
         await uow.commit()
 
 
-def _dm(to: str, delivery: Delivery = Delivery.ROUTINE, **kwargs) -> Draft:  # noqa: ANN003
+def _dm(to: str, delivery: Delivery = Delivery.ROUTINE, **kwargs) -> Draft:
     return Draft(f"hello {to}", "test/dm", "zh_CN", contact_id=to, delivery=delivery, **kwargs)
 
 
-def _post(room: str, delivery: Delivery = Delivery.ROUTINE, **kwargs) -> Draft:  # noqa: ANN003
+def _post(room: str, delivery: Delivery = Delivery.ROUTINE, **kwargs) -> Draft:
     return Draft(f"hello {room}", "test/post", "zh_CN", room_id=room, delivery=delivery, **kwargs)
 
 
-async def _schedule(app) -> list[tuple[str, str, str]]:  # noqa: ANN001
+async def _schedule(app) -> list[tuple[str, str, str]]:
     """(where, delivery, local not_before) of every outbox row, in id order."""
     found = sorted(await rows(app, schema.outbox), key=lambda r: r.id)
     return [(r.room_platform_id or f"dm {r.contact_platform_id}", r.delivery, _local(r.not_before)) for r in found]
 
 
 # Quiet hours.
+
 
 def test_quiet_hours_wrap_midnight_and_end_in_the_morning() -> None:
     quiet = QuietHours.parse("22:00-08:00")
@@ -67,12 +71,13 @@ def test_quiet_hours_wrap_midnight_and_end_in_the_morning() -> None:
     assert quiet.release(MORNING, SHANGHAI) is None
     daytime = QuietHours.parse("12:00-14:00")
     assert daytime.release(datetime(2026, 12, 1, 13, 0, tzinfo=SHANGHAI), SHANGHAI) == datetime(
-        2026, 12, 1, 14, 0, tzinfo=SHANGHAI)
+        2026, 12, 1, 14, 0, tzinfo=SHANGHAI
+    )
     assert daytime.release(datetime(2026, 12, 1, 15, 0, tzinfo=SHANGHAI), SHANGHAI) is None
     assert QuietHours.parse("") is None
 
 
-async def test_a_routine_notice_in_another_room_waits_for_the_morning(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_a_routine_notice_in_another_room_waits_for_the_morning(chat: Chat, app, clock) -> None:
     await chat.say("mod", "/issue open 登录失败 @bob")
     await chat.say("mod", "/问题 关联 1 @carol", room="二群")
     clock.set(NIGHT)
@@ -85,28 +90,36 @@ async def test_a_routine_notice_in_another_room_waits_for_the_morning(chat: Chat
     assert notice.startswith("[二群] @carol 关于今天大家集中讨论的「登录失败」问题（#1）")
 
 
-async def test_each_room_keeps_quiet_hours_in_its_own_time_zone(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_each_room_keeps_quiet_hours_in_its_own_time_zone(chat: Chat, app, clock) -> None:
     clock.set(NIGHT)  # 15:30 in London
     await _send(app, _post("playground"), _post("overseas"), _post("elsewhere"))
-    assert await _schedule(app) == [("playground", "routine", "12-02 08:00"), ("overseas", "routine", "12-01 23:30"),
-                                    ("elsewhere", "routine", "12-02 08:00")]
+    assert await _schedule(app) == [
+        ("playground", "routine", "12-02 08:00"),
+        ("overseas", "routine", "12-01 23:30"),
+        ("elsewhere", "routine", "12-02 08:00"),
+    ]
     london_night = datetime(2026, 12, 2, 23, 0, tzinfo=ZoneInfo("Europe/London"))
     await _send(app, _post("overseas", not_before=london_night))
     assert (await _schedule(app))[-1] == ("overseas", "routine", "12-03 16:00")  # 08:00 in London
 
 
-async def test_replies_and_urgent_messages_are_never_held(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_replies_and_urgent_messages_are_never_held(chat: Chat, app, clock) -> None:
     clock.set(NIGHT)
     assert await chat.say("alice", "/ping") == ["[playground] @alice 我在呢，一切正常。"]
     assert await chat.dm("alice", "/ping") == ["[dm alice] 我在呢，一切正常。"]
-    await _send(app, _post("playground", Delivery.URGENT), _dm("bob", Delivery.URGENT), _dm("bob", Delivery.URGENT),
-                _dm("bob", Delivery.URGENT))
+    await _send(
+        app,
+        _post("playground", Delivery.URGENT),
+        _dm("bob", Delivery.URGENT),
+        _dm("bob", Delivery.URGENT),
+        _dm("bob", Delivery.URGENT),
+    )
     await app.drain()
     assert len(chat.transport.take()) == 4
     assert {r.not_before for r in await rows(app, schema.outbox)} == {NIGHT.astimezone(UTC)}
 
 
-async def test_a_private_message_at_night_waits_in_the_bots_time_zone(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_a_private_message_at_night_waits_in_the_bots_time_zone(chat: Chat, app, clock) -> None:
     clock.set(NIGHT)
     await _send(app, _dm("bob"), _dm("mod"))  # staff sleep too: quiet hours hold them, the budget does not count them
     assert await _schedule(app) == [("dm bob", "routine", "12-02 08:00"), ("dm mod", "routine", "12-02 08:00")]
@@ -115,26 +128,29 @@ async def test_a_private_message_at_night_waits_in_the_bots_time_zone(chat: Chat
 
 
 @pytest.mark.parametrize("settings_overrides", [{"delivery": {"quiet_hours": ""}}])
-async def test_quiet_hours_can_be_switched_off(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_quiet_hours_can_be_switched_off(chat: Chat, app, clock) -> None:
     clock.set(NIGHT)
     await _send(app, _post("playground"), _dm("bob"))
     assert [s[2] for s in await _schedule(app)] == ["12-01 23:30", "12-01 23:30"]
 
 
-async def test_holding_is_logged_with_the_reason(chat: Chat, app, clock, caplog) -> None:  # noqa: ANN001
+async def test_holding_is_logged_with_the_reason(chat: Chat, app, clock, caplog) -> None:
     clock.set(NIGHT)
     with caplog.at_level(logging.INFO, logger="bot.delivery"):
         await _send(app, _post("playground"))
         clock.set(MORNING + timedelta(hours=1))
         await _send(app, _dm("bob"), _dm("bob"), _dm("bob"))
     held = [r.getMessage() for r in caplog.records if r.name == "bot.delivery"]
-    assert held == ["routine message test/post to room playground held until 2026-12-02T00:00+00:00: quiet hours",
-                    "routine message test/dm to contact bob held until 2026-12-03T00:00+00:00: contact budget"]
+    assert held == [
+        "routine message test/post to room playground held until 2026-12-02T00:00+00:00: quiet hours",
+        "routine message test/dm to contact bob held until 2026-12-03T00:00+00:00: contact budget",
+    ]
 
 
 # The contact budget.
 
-async def test_the_third_routine_message_of_the_day_waits_for_tomorrow(chat: Chat, app) -> None:  # noqa: ANN001
+
+async def test_the_third_routine_message_of_the_day_waits_for_tomorrow(chat: Chat, app) -> None:
     await chat.say("mod", "/issue open 登录失败")
     replies = [r for _ in range(3) for r in await chat.say("mod", "/问题 支持 1 @bob")]
     assert [r.split(" ")[:2] for r in replies if r.startswith("[dm bob]")] == [["[dm", "bob]"]] * 2
@@ -145,42 +161,51 @@ async def test_the_third_routine_message_of_the_day_waits_for_tomorrow(chat: Cha
     assert (late.contact_id, late.text.startswith("bob，你好")) == ("bob", True)
 
 
-async def test_replies_to_a_members_own_command_do_not_count(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_replies_to_a_members_own_command_do_not_count(chat: Chat, app) -> None:
     for _ in range(3):
         await chat.dm("bob", "/ping")
     await chat.say("bob", "/me")
     await _send(app, _dm("bob"), _dm("bob"))
     assert [s[2] for s in await _schedule(app) if s[0] == "dm bob" and s[1] == "routine"] == [
-        "12-01 09:00", "12-01 09:00"]
+        "12-01 09:00",
+        "12-01 09:00",
+    ]
 
 
-async def test_staff_are_not_counted_config_or_stored(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_staff_are_not_counted_config_or_stored(chat: Chat, app) -> None:
     await chat.say("admin", "/mod add @carol")  # carol's role is stored; mod and admin are in the config
     await _send(app, *[_dm(who) for who in ("mod", "admin", "carol") for _ in range(3)])
     assert {s[2] for s in await _schedule(app) if s[0] != "playground"} == {"12-01 09:00"}
 
 
-async def test_messages_in_one_commit_count_against_each_other(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_messages_in_one_commit_count_against_each_other(chat: Chat, app) -> None:
     await _send(app, *[_dm("bob") for _ in range(5)], _dm("carol"))
     assert [s[2] for s in await _schedule(app)] == [
-        "12-01 09:00", "12-01 09:00", "12-02 08:00", "12-02 08:00", "12-03 08:00", "12-01 09:00"]
+        "12-01 09:00",
+        "12-01 09:00",
+        "12-02 08:00",
+        "12-02 08:00",
+        "12-03 08:00",
+        "12-01 09:00",
+    ]
 
 
 @pytest.mark.parametrize("settings_overrides", [{"delivery": {"daily_private_limit": 2, "weekly_private_limit": 3}}])
-async def test_a_full_week_waits_for_next_monday(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_full_week_waits_for_next_monday(chat: Chat, app) -> None:
     await _send(app, *[_dm("bob") for _ in range(4)])
     assert [s[2] for s in await _schedule(app)] == ["12-01 09:00", "12-01 09:00", "12-02 08:00", "12-07 08:00"]
 
 
-async def test_messages_already_scheduled_or_sent_count_failed_ones_do_not(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_messages_already_scheduled_or_sent_count_failed_ones_do_not(chat: Chat, app, clock) -> None:
     thursday = datetime(2026, 12, 3, 10, 0, tzinfo=SHANGHAI)
     await _send(app, _dm("bob", not_before=thursday), _dm("bob", not_before=thursday))
     await _send(app, _dm("bob"))
     await app.drain()
     await _send(app, _dm("bob"))
     async with app.engine.begin() as conn:  # a failed message never reached bob
-        await conn.execute(update(schema.outbox).where(schema.outbox.c.id == 4)
-                           .values(status=OutboxStatus.FAILED.value))
+        await conn.execute(
+            update(schema.outbox).where(schema.outbox.c.id == 4).values(status=OutboxStatus.FAILED.value)
+        )
     clock.set(START + timedelta(days=1))  # Wednesday 09:00
     await _send(app, _dm("bob"), _dm("bob"), _dm("bob"))
     assert [s[2] for s in await _schedule(app)][4:] == ["12-02 09:00", "12-02 09:00", "12-04 08:00"]
@@ -189,36 +214,41 @@ async def test_messages_already_scheduled_or_sent_count_failed_ones_do_not(chat:
     assert (await _schedule(app))[-1][2] == "12-01 09:00"
 
 
-async def test_a_routine_message_for_a_later_day_counts_on_that_day(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_routine_message_for_a_later_day_counts_on_that_day(chat: Chat, app) -> None:
     friday = datetime(2026, 12, 4, 23, 0, tzinfo=SHANGHAI)  # in quiet hours: Saturday morning
     await _send(app, _dm("bob", not_before=friday), _dm("bob", not_before=friday), _dm("bob", not_before=friday))
     assert [s[2] for s in await _schedule(app)] == ["12-05 08:00", "12-05 08:00", "12-06 08:00"]
 
 
 @pytest.mark.parametrize("settings_overrides", [{"delivery": {"daily_private_limit": 0, "weekly_private_limit": 0}}])
-async def test_zero_limits_mean_no_budget(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_zero_limits_mean_no_budget(chat: Chat, app) -> None:
     await _send(app, *[_dm("bob") for _ in range(12)])
     assert {s[2] for s in await _schedule(app)} == {"12-01 09:00"}
 
 
-async def test_one_query_per_commit_for_all_routine_private_messages(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_one_query_per_commit_for_all_routine_private_messages(chat: Chat, app) -> None:
     selects: list[str] = []
 
-    def count(conn, cursor, statement, *args) -> None:  # noqa: ANN001, ANN002
+    def count(conn, cursor, statement, *args) -> None:
         if statement.lstrip().upper().startswith("SELECT"):
             selects.append(statement)
 
     event.listen(app.engine.sync_engine, "before_cursor_execute", count)
     try:
-        await _send(app, *[_dm(f"member{i}") for i in range(3000)], *[_dm("bob") for _ in range(3)],
-                    _post("playground"), _dm("bob", Delivery.REPLY))
+        await _send(
+            app,
+            *[_dm(f"member{i}") for i in range(3000)],
+            *[_dm("bob") for _ in range(3)],
+            _post("playground"),
+            _dm("bob", Delivery.REPLY),
+        )
     finally:
         event.remove(app.engine.sync_engine, "before_cursor_execute", count)
     assert len(selects) == 1
     assert len(await rows(app, schema.outbox)) == 3005
 
 
-async def test_holding_ten_thousand_personalised_messages_is_fast(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_holding_ten_thousand_personalised_messages_is_fast(chat: Chat, app) -> None:
     policy = DeliveryPolicy(load_settings(environ={}))
     drafts = [_dm(f"member{i}") for i in range(10_000)]
     async with app.engine.begin() as conn:
@@ -226,4 +256,3 @@ async def test_holding_ten_thousand_personalised_messages_is_fast(chat: Chat, ap
         held = await policy.hold(conn, drafts, START)
         elapsed = time.perf_counter() - started
     assert held == drafts and elapsed < 1.0
-

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import os
 import random
 import signal
@@ -35,7 +36,7 @@ LATENCY = 0.02  # the platform's round trip per message: the fan-out takes secon
 CHILD_TIMEOUT = 60
 
 
-async def fan_out(app) -> None:  # noqa: ANN001 - the App
+async def fan_out(app) -> None:
     """A moderator's announcement to every room, due now, as `/announce at` writes it: the
     announcement and its job in the scheduler's job store, in one transaction (the first run
     only). The scheduler then posts it through the real job, one dedupe key per (announcement,
@@ -53,20 +54,39 @@ async def fan_out(app) -> None:  # noqa: ANN001 - the App
     now = app.clock.now()
     async with UnitOfWork(app.engine, app.clock) as uow:
         if (await uow.conn.execute(select(announcements.c.id))).first() is None:
-            await uow.conn.execute(insert_for(uow.conn, schema.members).values(
-                platform_id="mod", display_name="mod", role="moderator", stage="member", created_at=now,
-            ).on_conflict_do_nothing(index_elements=["platform_id"]))
-            mod = (await uow.conn.execute(select(schema.members.c.id).where(
-                schema.members.c.platform_id == "mod"))).scalar_one()
-            await uow.conn.execute(announcements.insert().values(
-                id=1, created_at=now, created_by=mod, run_at=now.strftime("%Y-%m-%d %H:%M"), rooms=ROOMS,
-                text=TEXT, urgent=False, status="scheduled", runs=0))
+            await uow.conn.execute(
+                insert_for(uow.conn, schema.members)
+                .values(
+                    platform_id="mod",
+                    display_name="mod",
+                    role="moderator",
+                    stage="member",
+                    created_at=now,
+                )
+                .on_conflict_do_nothing(index_elements=["platform_id"])
+            )
+            mod = (
+                await uow.conn.execute(select(schema.members.c.id).where(schema.members.c.platform_id == "mod"))
+            ).scalar_one()
+            await uow.conn.execute(
+                announcements.insert().values(
+                    id=1,
+                    created_at=now,
+                    created_by=mod,
+                    run_at=now.strftime("%Y-%m-%d %H:%M"),
+                    rooms=ROOMS,
+                    text=TEXT,
+                    urgent=False,
+                    status="scheduled",
+                    runs=0,
+                )
+            )
             await schedule_job(uow.conn, job_id(1), fire, once_trigger(now), now=now, args=(1,))
         await uow.commit()
     app.wake_due_work()
 
 
-async def _announced(app) -> bool:  # noqa: ANN001 - the App
+async def _announced(app) -> bool:
     from sqlalchemy import select
 
     from handlers.outreach.tables import announcements
@@ -75,12 +95,14 @@ async def _announced(app) -> bool:  # noqa: ANN001 - the App
         return (await conn.execute(select(announcements.c.status))).scalar_one() == "done"
 
 
-def _settings(data_dir: Path):  # noqa: ANN202 - CoreSettings
+def _settings(data_dir: Path):
     from bot.config import load_settings
     from handlers import config_sections
 
-    overrides = {"outbox": {"room_interval_seconds": 0.001, "account_per_minute": 0, "jitter_ratio": 0.5},
-                 "delivery": {"quiet_hours": ""}}  # real time: the announcement must not wait for the morning
+    overrides = {
+        "outbox": {"room_interval_seconds": 0.001, "account_per_minute": 0, "jitter_ratio": 0.5},
+        "delivery": {"quiet_hours": ""},
+    }  # real time: the announcement must not wait for the morning
     return load_settings(environ={}, data_dir=data_dir, overrides=overrides, capability_sections=config_sections())
 
 
@@ -88,8 +110,7 @@ async def _child(data_dir: Path, out: Path, generation: str) -> None:
     from bot.bootstrap import open_app
     from handlers import REGISTRIES
 
-    app = await open_app(_settings(data_dir), transport=FileTransport(out, generation, LATENCY),
-                         registries=REGISTRIES)
+    app = await open_app(_settings(data_dir), transport=FileTransport(out, generation, LATENCY), registries=REGISTRIES)
     await fan_out(app)
     running = asyncio.create_task(app.run_forever())
     while True:
@@ -120,9 +141,14 @@ class _Launcher:
 
     def __init__(self, data_dir: Path, out: Path) -> None:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}
-        self._process = subprocess.Popen([sys.executable, "-m", "tests.test_fanout_kill", str(data_dir), str(out)],
-                                         cwd=PROJECT, env=clean, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                         text=True)
+        self._process = subprocess.Popen(
+            [sys.executable, "-m", "tests.test_fanout_kill", str(data_dir), str(out)],
+            cwd=PROJECT,
+            env=clean,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
 
     def start(self, generation: int) -> int:
         self._process.stdin.write(f"{generation}\n")
@@ -175,12 +201,15 @@ def _assert_once_but_the_one_in_flight(got: list[dict], kills: int, seed: int) -
     for message in got:
         by_run.setdefault(message["by"], []).append(message["to"])
     runs = sorted(by_run, key=int)
-    in_flight = Counter(by_run[after][0] for before, after in zip(runs, runs[1:])
-                        if by_run[after][0] == by_run[before][-1])
+    in_flight = Counter(
+        by_run[after][0] for before, after in itertools.pairwise(runs) if by_run[after][0] == by_run[before][-1]
+    )
     assert repeats == in_flight, f"repeated {dict(repeats)}, in flight at a kill {dict(in_flight)} {context}"
     per_run = [len(by_run.get(str(run), ())) for run in range(KILLS + 1)]
-    print(f"{len(got)} messages for {len(ROOMS)} rooms, {kills} kills, {sum(repeats.values())} repeated, "
-          f"sent per run {per_run} {context}")
+    print(
+        f"{len(got)} messages for {len(ROOMS)} rooms, {kills} kills, {sum(repeats.values())} repeated, "
+        f"sent per run {per_run} {context}"
+    )
 
 
 def _launch(data_dir: Path, out: Path) -> None:

@@ -2,15 +2,22 @@
 
 from __future__ import annotations
 
-from handlers.feedback.rules import missing_fields, may_move, parse_form, parse_item_id, parse_kind, similarity
+from handlers.feedback.rules import may_move, missing_fields, parse_form, parse_item_id, parse_kind, similarity
 from handlers.feedback.tables import Kind, Status
 
 
 def test_forms_read_chinese_and_english_labels_and_full_width_colons() -> None:
     assert parse_form("缺陷\n场景：首页\n很慢\n步骤: 打开\n期望：快") == {
-        "kind": "缺陷", "scenario": "首页\n很慢", "steps": "打开", "expected": "快"}
+        "kind": "缺陷",
+        "scenario": "首页\n很慢",
+        "steps": "打开",
+        "expected": "快",
+    }
     assert parse_form("type: bug\nScenario: home\nexpected: fast") == {
-        "kind": "bug", "scenario": "home", "expected": "fast"}
+        "kind": "bug",
+        "scenario": "home",
+        "expected": "fast",
+    }
 
 
 def test_missing_fields_depend_on_the_type() -> None:
@@ -20,8 +27,7 @@ def test_missing_fields_depend_on_the_type() -> None:
 
 
 def test_types_and_ids() -> None:
-    assert [parse_kind(w) for w in ("1", "建议", "Confusion", "4")] == [
-        Kind.BUG, Kind.SUGGESTION, Kind.CONFUSION, None]
+    assert [parse_kind(w) for w in ("1", "建议", "Confusion", "4")] == [Kind.BUG, Kind.SUGGESTION, Kind.CONFUSION, None]
     assert [parse_item_id(t) for t in ("FB-42", "fb42", "#7", "42", "FB-", "x1")] == [42, 42, 7, 42, None, None]
 
 

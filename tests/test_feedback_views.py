@@ -26,24 +26,27 @@ def settings_overrides() -> dict:
     return {"feedback": {"overdue_days": 3}}
 
 
-async def test_list_and_show(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_list_and_show(chat: Chat, app) -> None:
     await chat.say("bob", BUG)
     await chat.say("carol", IDEA)
     await chat.say("dave", "/反馈 +1 FB-1 我也是")
     await chat.say("mod", "/fb status FB-2 under_review")
     assert await chat.say("mod", "/fb list") == [
         "[playground] @mod 未关闭的反馈：\n· FB-1 [缺陷·已提交] 下单页点击支付以后闪退\n"
-        "· FB-2 [建议·评估中] 晚上打开 App 屏幕太亮"]
+        "· FB-2 [建议·评估中] 晚上打开 App 屏幕太亮"
+    ]
     assert await chat.say("mod", "/反馈 列表 评估中") == [
-        "[playground] @mod 评估中的反馈：\n· FB-2 [建议·评估中] 晚上打开 App 屏幕太亮"]
+        "[playground] @mod 评估中的反馈：\n· FB-2 [建议·评估中] 晚上打开 App 屏幕太亮"
+    ]
     assert await chat.say("mod", "/fb list shipped") == ["[playground] @mod 没有已上线的反馈。"]
     assert await chat.say("mod", "/fb show FB-1") == [
         "[playground] @mod FB-1 [缺陷·已提交] 下单页点击支付以后闪退\n场景：下单页点击支付以后闪退\n"
         "步骤：加购后点支付\n期望：正常进入支付\n反馈人：bob\n+1：dave（我也是）\n记录：\n"
-        "· 2026-12-01 09:00 bob 已提交\n· 2026-12-01 09:00 dave +1：我也是"]
+        "· 2026-12-01 09:00 bob 已提交\n· 2026-12-01 09:00 dave +1：我也是"
+    ]
 
 
-async def test_overdue_items_and_the_daily_digest(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_overdue_items_and_the_daily_digest(chat: Chat, app, clock) -> None:
     start = clock.now()  # 09:00 in Shanghai; the digest goes at 09:30
     await chat.say("bob", BUG)
     await chat.say("carol", IDEA)
@@ -52,9 +55,15 @@ async def test_overdue_items_and_the_daily_digest(chat: Chat, app, clock) -> Non
     await app.advance_to(start + timedelta(days=3, minutes=29))
     assert chat.transport.take() == []  # not overdue at the digests of the first three days
     await app.advance_to(start + timedelta(days=4, hours=1))
-    digest = "超过 3 天还没有回复的反馈（1 条），成员在等你们的消息：\n· FB-1 [缺陷·已提交] 下单页点击支付以后闪退，{} 天"
+    digest = (
+        "超过 3 天还没有回复的反馈（1 条），成员在等你们的消息：\n· FB-1 [缺陷·已提交] 下单页点击支付以后闪退，{} 天"
+    )
     assert [(m.contact_id, m.text) for m in chat.transport.take()] == [  # to each moderator and admin
-        ("admin", digest.format(3)), ("mod", digest.format(3)), ("admin", digest.format(4)), ("mod", digest.format(4))]
+        ("admin", digest.format(3)),
+        ("mod", digest.format(3)),
+        ("admin", digest.format(4)),
+        ("mod", digest.format(4)),
+    ]
     assert await chat.say("mod", "/反馈 超时") == [f"[playground] @mod {digest.format(4)}"]
     async with UnitOfWork(app.engine, clock) as uow:  # the scheduler's call, again the same day: sent once
         member = await app.services.directory.find_member_by_id(uow.conn, 1)
@@ -65,7 +74,7 @@ async def test_overdue_items_and_the_daily_digest(chat: Chat, app, clock) -> Non
 
 
 @pytest.mark.parametrize("settings_overrides", [{"scheduler": {"jobs": {"feedback_overdue": {"enabled": False}}}}])
-async def test_the_digest_can_be_switched_off(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_the_digest_can_be_switched_off(chat: Chat, app, clock) -> None:
     await chat.say("bob", BUG)
     await app.advance_to(clock.now() + timedelta(days=10))
     # No daily digest; the weekly moderators' digest (Monday) still lists the overdue item.
@@ -80,7 +89,7 @@ def _cli(tmp_path: Path, database_url: str, *args: str) -> int:
     return main(["--config", str(config), "--data-dir", str(tmp_path), "export", *args])
 
 
-async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_url, capsys) -> None:  # noqa: ANN001
+async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_url, capsys) -> None:
     await chat.say("bob", BUG)
     await chat.say("carol", IDEA)
     await chat.say("mod", "/fb ship FB-1 v2.3")
@@ -89,14 +98,18 @@ async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_
     records = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
     assert [(r["id"], r["kind"], r["status"], r["version"], r["title"]) for r in records] == [
         ("FB-1", "bug", "shipped", "v2.3", "下单页点击支付以后闪退"),
-        ("FB-2", "suggestion", "submitted", "", "晚上打开 App 屏幕太亮")]
+        ("FB-2", "suggestion", "submitted", "", "晚上打开 App 屏幕太亮"),
+    ]
     capsys.readouterr()
-    assert await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--format", "json",
-                                   "--status", "submitted") == 0
+    assert (
+        await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--format", "json", "--status", "submitted")
+        == 0
+    )
     [only] = json.loads(capsys.readouterr().out)
     assert (only["id"], only["expected"], only["steps"]) == ("FB-2", "支持深色模式", "")
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "credits", "v2.3") == 0
     assert capsys.readouterr().out == (
-        "## Thanks to our community (v2.3)\n\n- bob\n\n### Feedback shipped\n\n- FB-1 下单页点击支付以后闪退\n")
+        "## Thanks to our community (v2.3)\n\n- bob\n\n### Feedback shipped\n\n- FB-1 下单页点击支付以后闪退\n"
+    )
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--status", "nope") == 1
     assert "unknown status" in capsys.readouterr().err

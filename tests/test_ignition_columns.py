@@ -21,13 +21,14 @@ def _room(seed: int, size: int = 400) -> tuple[np.ndarray, np.ndarray]:
 def test_participants_per_window_are_the_distinct_others_in_it(seed: int) -> None:
     times, members = _room(seed)
     ends = np.searchsorted(times, times + 1800, side="right")
-    expected = [len(set(members[i + 1:ends[i]].tolist()) - {int(members[i])}) for i in range(len(members))]
+    expected = [len(set(members[i + 1 : ends[i]].tolist()) - {int(members[i])}) for i in range(len(members))]
     assert ignition._participants(members, ends).tolist() == expected
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_distinct_participants_per_igniter_by_bitmap_and_by_sort_agree(seed: int,
-                                                                      monkeypatch: pytest.MonkeyPatch) -> None:
+def test_distinct_participants_per_igniter_by_bitmap_and_by_sort_agree(
+    seed: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
     rnd = random.Random(seed)
     members = 30
     igniters = np.asarray(sorted(rnd.sample(range(2 * members), 12)), dtype=np.int64)

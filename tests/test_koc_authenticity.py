@@ -9,8 +9,10 @@ from handlers.koc.config import KocSection
 from handlers.koc.tables import koc_records
 from tests.support import Chat, make_message, rows
 
-POINTS = ("新品 X1 的续航比上一代提升了百分之三十，日常通勤一周只需要充一次电",
-          "冬季骑行前记得检查胎压，低温下电池续航会略有下降，属于正常现象")
+POINTS = (
+    "新品 X1 的续航比上一代提升了百分之三十，日常通勤一周只需要充一次电",
+    "冬季骑行前记得检查胎压，低温下电池续航会略有下降，属于正常现象",
+)
 BRIEF = "/简报 设置 2026-12\n1. " + POINTS[0] + "\n2. " + POINTS[1]
 COPIED = "新品 X1 的续航比上一代提升了百分之三十，日常通勤一周只需要充一次电！冬季骑行前记得检查胎压，低温下电池续航会略有下降，属于正常现象。"
 ONE_POINT = "新品X1的续航比上一代提升了百分之三十，日常通勤一周只要充一次电"
@@ -34,7 +36,7 @@ def test_closeness_works_for_chinese_copies_and_spares_own_words() -> None:
     assert closeness(PARAPHRASE, POINTS) < KocSection().brief_similarity  # shares facts, not the wording
 
 
-async def _setup(chat: Chat, app, owner: str | None) -> dict[str, int]:  # noqa: ANN001
+async def _setup(chat: Chat, app, owner: str | None) -> dict[str, int]:
     await chat.say("bob", "大家好")
     await chat.say("carol", "大家好")
     await chat.say("mod", BRIEF)
@@ -42,33 +44,43 @@ async def _setup(chat: Chat, app, owner: str | None) -> dict[str, int]:  # noqa:
     async with app.engine.begin() as conn:
         await conn.execute(schema.members.update().where(schema.members.c.id == ids["bob"]).values(stage="active"))
         if owner is not None:
-            await conn.execute(koc_records.insert().values(
-                member_id=ids["bob"], domain="private", since=app.clock.now(), owner_id=ids[owner],
-                updated_at=app.clock.now(), details={}))
+            await conn.execute(
+                koc_records.insert().values(
+                    member_id=ids["bob"],
+                    domain="private",
+                    since=app.clock.now(),
+                    owner_id=ids[owner],
+                    updated_at=app.clock.now(),
+                    details={},
+                )
+            )
     chat.transport.take()
     return ids
 
 
-async def test_a_copied_brief_is_told_to_the_owning_moderator_privately_once(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_copied_brief_is_told_to_the_owning_moderator_privately_once(chat: Chat, app) -> None:
     await chat.say("admin", "我是管理员")
     await _setup(chat, app, owner="admin")
     replies = await chat.say("bob", COPIED, message_id="m-copy")
     assert replies == [
         "[dm admin] （仅你可见）KOC bob 在「Playground」发的消息和 2026-12 的沟通主题几乎一样（相似度 100%）：\n"
         f"「{COPIED}」\n群友可能会觉得这是广告稿。沟通主题只是要点，不是稿子：方便的话私下和 TA 聊聊，"
-        "请 TA 用自己的话、结合自己的体验来分享。请不要在群里指出这件事。"]
+        "请 TA 用自己的话、结合自己的体验来分享。请不要在群里指出这件事。"
+    ]
     assert await chat.say("bob", COPIED, message_id="m-copy") == []  # the platform delivered it twice: told once
     assert await chat.say("bob", OWN_WORDS) == []
     assert await chat.say("bob", PARAPHRASE) == []
     assert await chat.say("carol", COPIED) == []  # not a KOC: nothing to say
 
 
-async def test_without_an_owner_every_staff_member_is_told_and_never_the_member(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_without_an_owner_every_staff_member_is_told_and_never_the_member(chat: Chat, app) -> None:
     await _setup(chat, app, owner=None)
     replies = await chat.say("bob", ONE_POINT)
     assert sorted(r.split("]")[0] + "]" for r in replies) == ["[dm admin]", "[dm mod]"]
     assert all("相似度 95%" in r and "bob" in r for r in replies)
     outbox = await rows(app, schema.outbox)
-    assert [m.contact_platform_id for m in outbox if m.template == "koc/brief_copy"] in (["admin", "mod"],
-                                                                                        ["mod", "admin"])
+    assert [m.contact_platform_id for m in outbox if m.template == "koc/brief_copy"] in (
+        ["admin", "mod"],
+        ["mod", "admin"],
+    )
     assert not [m for m in outbox if m.contact_platform_id == "bob"]

@@ -13,13 +13,14 @@ from tests.support import Chat
 BUG = "/反馈 缺陷\n场景: 下单页点击支付以后闪退\n步骤: 加购后点支付\n期望：正常进入支付"
 
 
-async def _active(app, *names: str) -> None:  # noqa: ANN001
+async def _active(app, *names: str) -> None:
     async with app.engine.begin() as conn:
-        await conn.execute(schema.members.update().where(schema.members.c.platform_id.in_(names))
-                           .values(stage="active"))
+        await conn.execute(
+            schema.members.update().where(schema.members.c.platform_id.in_(names)).values(stage="active")
+        )
 
 
-async def test_health_flags_the_silent_first_with_their_weekly_trend(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_health_flags_the_silent_first_with_their_weekly_trend(chat: Chat, app) -> None:
     await chat.say("bob", "大家好")
     await chat.say("bob", "新版本的续航确实好了不少")
     await chat.say("bob", BUG)
@@ -40,11 +41,12 @@ async def test_health_flags_the_silent_first_with_their_weekly_trend(chat: Chat,
         "· dave：消息 0 → 0 → 0 → 0，感谢 0 → 0 → 0 → 0，反馈 0 → 0 → 0 → 0（还没有发过言）\n"
         "· bob：消息 0 → 3 → 0 → 0，感谢 0 → 1 → 0 → 0，反馈 0 → 1 → 0 → 0（最后发言 15 天前）\n"
         "其余 KOC：\n"
-        "· carol：消息 0 → 0 → 0 → 1，感谢 0 → 0 → 0 → 1，反馈 0 → 0 → 0 → 0（今天发过言）"]
+        "· carol：消息 0 → 0 → 0 → 1，感谢 0 → 0 → 0 → 1，反馈 0 → 0 → 0 → 0（今天发过言）",
+    ]
 
 
 @pytest.mark.parametrize("settings_overrides", [{"koc": {"silent_days": 20}}])
-async def test_the_silence_threshold_is_configurable_and_no_kocs_is_said_plainly(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_the_silence_threshold_is_configurable_and_no_kocs_is_said_plainly(chat: Chat, app) -> None:
     assert await chat.dm("mod", "/koc health") == ["[dm mod] 现在还没有活跃 KOC。"]
     await chat.say("bob", "大家好")
     await _active(app, "bob")
@@ -52,5 +54,8 @@ async def test_the_silence_threshold_is_configurable_and_no_kocs_is_said_plainly
     chat.transport.take()
     assert await chat.dm("mod", "/koc health") == [
         "[dm mod] 活跃 KOC 最近 4 周的状态（每周一个数，从早到近）：\n大家都很活跃：\n"
-        "· bob：消息 0 → 1 → 0 → 0，感谢 0 → 0 → 0 → 0，反馈 0 → 0 → 0 → 0（最后发言 15 天前）"]
-    assert (await chat.say("bob", "/koc health"))[0].startswith("[playground] @bob 抱歉，/koc health 只有社群运营可以使用")
+        "· bob：消息 0 → 1 → 0 → 0，感谢 0 → 0 → 0 → 0，反馈 0 → 0 → 0 → 0（最后发言 15 天前）"
+    ]
+    assert (await chat.say("bob", "/koc health"))[0].startswith(
+        "[playground] @bob 抱歉，/koc health 只有社群运营可以使用"
+    )

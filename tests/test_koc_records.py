@@ -9,18 +9,25 @@ from handlers.koc.tables import koc_events, koc_records
 from tests.support import Chat, rows
 
 
-async def _ids(app) -> dict[str, int]:  # noqa: ANN001
+async def _ids(app) -> dict[str, int]:
     return {m.platform_id: m.id for m in await rows(app, schema.members)}
 
 
 async def test_promoting_a_private_domain_koc_records_it_and_welcomes_them_with_the_commitments(
-        chat: Chat, app) -> None:  # noqa: ANN001
+    chat: Chat, app
+) -> None:
     replies = await chat.say("mod", "/koc 晋升 @bob 私域")
     assert "[playground] @mod 已将 bob 设为私域 KOC，由你负责联系。欢迎信已私信发给 TA。" in replies
     assert len(replies) == 2
     [welcome] = [r for r in replies if r.startswith("[dm bob]")]
     assert "从今天起你是我们的私域 KOC 🎉 之后由 mod 和你保持联系" in welcome
-    for commitment in ("称号、积分", "优先体验", "每一条建议都会得到答复（3 个工作日内）", "产品改进需要周期", "用自己的话"):
+    for commitment in (
+        "称号、积分",
+        "优先体验",
+        "每一条建议都会得到答复（3 个工作日内）",
+        "产品改进需要周期",
+        "用自己的话",
+    ):
         assert commitment in welcome
     assert "协议" not in welcome
     ids = await _ids(app)
@@ -41,21 +48,24 @@ async def test_a_public_domain_koc_is_pointed_to_their_agreement(chat: Chat) -> 
     assert "优先体验" not in welcome
 
 
-async def test_refusals_are_polite_and_change_nothing(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_refusals_are_polite_and_change_nothing(chat: Chat, app) -> None:
     assert await chat.say("mod", "/koc promote 私域") == [
-        "[playground] @mod 请 @ 一下要操作的成员。\n正确的用法：/koc 晋升 @成员 私域|公域 （或 /koc promote @member private|public）"]
+        "[playground] @mod 请 @ 一下要操作的成员。\n正确的用法：/koc 晋升 @成员 私域|公域 （或 /koc promote @member private|public）"
+    ]
     assert await chat.say("mod", "/koc promote @bob") == [
-        "[playground] @mod 请写明是私域还是公域 KOC。\n正确的用法：/koc 晋升 @成员 私域|公域 （或 /koc promote @member private|public）"]
+        "[playground] @mod 请写明是私域还是公域 KOC。\n正确的用法：/koc 晋升 @成员 私域|公域 （或 /koc promote @member private|public）"
+    ]
     assert await chat.say("mod", "/koc rest @bob") == ["[playground] @mod bob 现在不是活跃的 KOC，无法转为休息。"]
     assert await chat.say("mod", "/koc show @bob") == ["[playground] @mod bob 还没有 KOC 记录。"]
     await chat.say("mod", "/koc promote @bob 私域")
     assert await chat.say("mod", "/koc 晋升 @bob 公域") == ["[playground] @mod bob 已经是活跃的 KOC 了，不用再晋升。"]
     assert await chat.say("bob", "/koc promote @bob 私域") == [
-        "[playground] @bob 抱歉，/koc promote 只有社群运营可以使用。如果需要帮忙，可以联系群里的运营同学。"]
+        "[playground] @bob 抱歉，/koc promote 只有社群运营可以使用。如果需要帮忙，可以联系群里的运营同学。"
+    ]
     assert len(await rows(app, koc_events)) == 1
 
 
-async def test_rest_show_and_list_keep_the_whole_history(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_rest_show_and_list_keep_the_whole_history(chat: Chat, app, clock) -> None:
     await chat.say("mod", "/koc promote @bob 私域")
     await chat.say("mod", "/koc promote @carol 公域")
     await app.advance_to(clock.now() + timedelta(days=3))
@@ -65,19 +75,27 @@ async def test_rest_show_and_list_keep_the_whole_history(chat: Chat, app, clock)
     # The moderators are told privately, with successors proposed from the candidate pool.
     assert any(line.startswith("[dm mod]") and "bob" in line for line in rested[1:])
     [show] = await chat.say("mod", "/koc show @bob")
-    assert show == ("[dm mod] KOC：bob\n阶段：休息 · 自 2026-12-04\n类型：私域 · 负责运营：mod\n【记录】\n"
-                    "· 2026-12-01 晋升：普通成员 → 活跃（mod）\n"
-                    "· 2026-12-04 休息：活跃 → 休息（mod）：最近工作太忙\n【未兑现的承诺】\n没有")
+    assert show == (
+        "[dm mod] KOC：bob\n阶段：休息 · 自 2026-12-04\n类型：私域 · 负责运营：mod\n【记录】\n"
+        "· 2026-12-01 晋升：普通成员 → 活跃（mod）\n"
+        "· 2026-12-04 休息：活跃 → 休息（mod）：最近工作太忙\n【未兑现的承诺】\n没有"
+    )
     assert await chat.say("mod", "/koc list 活跃") == [
-        "[dm mod] KOC 名单（活跃）：1 位\n· carol · 活跃 · 公域 · 自 2026-12-01 · mod 负责"]
+        "[dm mod] KOC 名单（活跃）：1 位\n· carol · 活跃 · 公域 · 自 2026-12-01 · mod 负责"
+    ]
     assert await chat.say("mod", "/koc list") == [
         "[dm mod] KOC 名单：2 位\n· carol · 活跃 · 公域 · 自 2026-12-01 · mod 负责\n"
-        "· bob · 休息 · 私域 · 自 2026-12-04 · mod 负责"]
+        "· bob · 休息 · 私域 · 自 2026-12-04 · mod 负责"
+    ]
     assert await chat.say("mod", "/koc list public") == [
-        "[dm mod] KOC 名单（公域）：1 位\n· carol · 活跃 · 公域 · 自 2026-12-01 · mod 负责"]
+        "[dm mod] KOC 名单（公域）：1 位\n· carol · 活跃 · 公域 · 自 2026-12-01 · mod 负责"
+    ]
     [bad] = await chat.say("mod", "/koc list 大神")
     assert bad.startswith("[playground] @mod 我不认识“大神”")
     # Promoted again after resting: the history grows, nothing is rewritten.
     await chat.say("mod", "/koc promote @bob 私域")
     assert [(e.kind, e.to_stage) for e in await rows(app, koc_events) if e.member_id == (await _ids(app))["bob"]] == [
-        ("promote", "active"), ("rest", "resting"), ("promote", "active")]
+        ("promote", "active"),
+        ("rest", "resting"),
+        ("promote", "active"),
+    ]

@@ -12,13 +12,13 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from PIL import Image
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 
 from bot import charts
 from bot.bootstrap import open_app
 from bot.cli import EXIT_INPUT, main
-from bot.db import schema
 from bot.config import load_settings
+from bot.db import schema
 from bot.db.engine import create_engine
 from bot.events import OutgoingMessage
 from handlers import REGISTRIES, config_sections
@@ -59,14 +59,24 @@ class Seed:
         return at(day, hour, minute, month=month, year=self.year)
 
     async def add(self, table: Any, **values: Any) -> int:
-        return (await self.conn.execute(insert(table).values(**values).returning(*table.primary_key.columns))).first()[0]
+        return (await self.conn.execute(insert(table).values(**values).returning(*table.primary_key.columns))).first()[
+            0
+        ]
 
     async def all(self) -> None:
         for room, name in (("playground", "新品体验一群"), ("two", "二群")):
-            self.ids[room] = await self.add(schema.communities, platform_id=room, name=name, created_at=self.t(1, month=10))
+            self.ids[room] = await self.add(
+                schema.communities, platform_id=room, name=name, created_at=self.t(1, month=10)
+            )
         for who in ("alice", "bob", "carol", "dave", "erin", "mod"):
-            self.ids[who] = await self.add(schema.members, platform_id=who, display_name=who, role="member",
-                                           stage="member", created_at=self.t(1, month=10))
+            self.ids[who] = await self.add(
+                schema.members,
+                platform_id=who,
+                display_name=who,
+                role="member",
+                stage="member",
+                created_at=self.t(1, month=10),
+            )
         await self.memberships()
         await self.messages()
         await self.thanks()
@@ -76,72 +86,148 @@ class Seed:
 
     async def memberships(self) -> None:
         for room, who, joined, left in (
-                ("playground", "alice", self.t(1, month=10), None), ("playground", "bob", self.t(1, month=10), None),
-                ("playground", "carol", self.t(10), None), ("playground", "dave", self.t(5), self.t(20)),
-                ("playground", "erin", self.t(30, 23, 59), None),
-                ("two", "alice", self.t(1), None), ("two", "erin", self.t(1, month=12), None),
-                ("two", "bob", self.t(1, month=10), self.t(30, 23))):
-            await self.add(schema.memberships, community_id=self.ids[room], member_id=self.ids[who],
-                           joined_at=joined, left_at=left, join_seen=(room, who) != ("two", "alice"))
+            ("playground", "alice", self.t(1, month=10), None),
+            ("playground", "bob", self.t(1, month=10), None),
+            ("playground", "carol", self.t(10), None),
+            ("playground", "dave", self.t(5), self.t(20)),
+            ("playground", "erin", self.t(30, 23, 59), None),
+            ("two", "alice", self.t(1), None),
+            ("two", "erin", self.t(1, month=12), None),
+            ("two", "bob", self.t(1, month=10), self.t(30, 23)),
+        ):
+            await self.add(
+                schema.memberships,
+                community_id=self.ids[room],
+                member_id=self.ids[who],
+                joined_at=joined,
+                left_at=left,
+                join_seen=(room, who) != ("two", "alice"),
+            )
         # alice was first seen writing in 二群 on the 1st, never seen joining: she was there already.
 
     async def say(self, room: str | None, who: str, when: datetime) -> None:
         self._messages += 1
-        await self.add(schema.messages, platform_msg_id=f"seed-{self._messages}", member_id=self.ids[who],
-                       community_id=self.ids[room] if room else None, kind="text", text="…", mentions=[],
-                       received_at=when)
+        await self.add(
+            schema.messages,
+            platform_msg_id=f"seed-{self._messages}",
+            member_id=self.ids[who],
+            community_id=self.ids[room] if room else None,
+            kind="text",
+            text="…",
+            mentions=[],
+            received_at=when,
+        )
 
     async def messages(self) -> None:
         for room, who, when in (
-                ("playground", "alice", self.t(31, 23, 59, month=10)), ("playground", "alice", self.t(1)),
-                ("playground", "alice", self.t(1, 10)), ("playground", "bob", self.t(1, 11)),
-                ("playground", "bob", self.t(15, 12)), ("playground", "carol", self.t(30, 23, 59)),
-                ("playground", "dave", self.t(1, month=12)),
-                ("two", "alice", self.t(2, 9)), ("two", "bob", self.t(2, 10)), ("two", "bob", self.t(2, 11)),
-                (None, "carol", self.t(3, 9))):
+            ("playground", "alice", self.t(31, 23, 59, month=10)),
+            ("playground", "alice", self.t(1)),
+            ("playground", "alice", self.t(1, 10)),
+            ("playground", "bob", self.t(1, 11)),
+            ("playground", "bob", self.t(15, 12)),
+            ("playground", "carol", self.t(30, 23, 59)),
+            ("playground", "dave", self.t(1, month=12)),
+            ("two", "alice", self.t(2, 9)),
+            ("two", "bob", self.t(2, 10)),
+            ("two", "bob", self.t(2, 11)),
+            (None, "carol", self.t(3, 9)),
+        ):
             await self.say(room, who, when)
 
     async def thanks(self) -> None:
         given = {}
         for room, giver, receiver, month, counted in (
-                ("playground", "alice", "bob", 11, True), ("playground", "carol", "bob", 11, True),
-                ("playground", "erin", "bob", 11, True), ("playground", "bob", "alice", 11, True),
-                ("playground", "dave", "bob", 11, True), ("playground", "alice", "alice", 11, False),
-                ("two", "alice", "bob", 11, True), ("playground", "bob", "carol", 10, True)):
+            ("playground", "alice", "bob", 11, True),
+            ("playground", "carol", "bob", 11, True),
+            ("playground", "erin", "bob", 11, True),
+            ("playground", "bob", "alice", 11, True),
+            ("playground", "dave", "bob", 11, True),
+            ("playground", "alice", "alice", 11, False),
+            ("two", "alice", "bob", 11, True),
+            ("playground", "bob", "carol", 10, True),
+        ):
             given[(room, giver, receiver)] = await self.add(
-                thanks, giver_id=self.ids[giver], receiver_id=self.ids[receiver], community_id=self.ids[room],
-                month=f"{self.year}-{month:02d}", created_at=self.t(10, month=month), reason="谢谢", via="message",
-                counted=counted, why_not=None if counted else "self")
+                thanks,
+                giver_id=self.ids[giver],
+                receiver_id=self.ids[receiver],
+                community_id=self.ids[room],
+                month=f"{self.year}-{month:02d}",
+                created_at=self.t(10, month=month),
+                reason="谢谢",
+                via="message",
+                counted=counted,
+                why_not=None if counted else "self",
+            )
         # One revoked in the month; one revoked after it, which November still counts (as it stood then).
         for key, when in ((("playground", "dave", "bob"), self.t(12)), (("two", "alice", "bob"), self.t(2, month=12))):
             action = await self.add(actions, kind="thanks_revoke", actor_id=self.ids["mod"], created_at=when)
             await self.add(revocations, thanks_id=given[key], action_id=action, created_at=when)
 
     async def item(self, kind: str, room: str | None, created: datetime, *moves: tuple[str, str, datetime]) -> None:
-        item_id = await self.add(fb_items, kind=kind, status="submitted", title="t", scenario="s", expected="e",
-                                 reporter_id=self.ids["alice"], community_id=self.ids[room] if room else None,
-                                 created_at=created, updated_at=created)
+        item_id = await self.add(
+            fb_items,
+            kind=kind,
+            status="submitted",
+            title="t",
+            scenario="s",
+            expected="e",
+            reporter_id=self.ids["alice"],
+            community_id=self.ids[room] if room else None,
+            created_at=created,
+            updated_at=created,
+        )
         await self.add(fb_history, item_id=item_id, what="submitted", to_status="submitted", created_at=created)
         for what, to_status, when in moves:
-            await self.add(fb_history, item_id=item_id, what=what, to_status=to_status, created_at=when,
-                           actor_id=self.ids["mod"])
+            await self.add(
+                fb_history, item_id=item_id, what=what, to_status=to_status, created_at=when, actor_id=self.ids["mod"]
+            )
 
     async def feedback(self) -> None:
-        await self.item("bug", "playground", self.t(3, 10), ("status", "acknowledged", self.t(3, 14)),
-                        ("status", "adopted", self.t(10)))  # FB-1: answered in 4 hours, adopted
-        await self.item("suggestion", "two", self.t(4, 9), ("status", "under_review", self.t(5, 9)),
-                        ("status", "adopted", self.t(6)), ("status", "shipped", self.t(20)))  # FB-2: 24 hours
+        await self.item(
+            "bug",
+            "playground",
+            self.t(3, 10),
+            ("status", "acknowledged", self.t(3, 14)),
+            ("status", "adopted", self.t(10)),
+        )  # FB-1: answered in 4 hours, adopted
+        await self.item(
+            "suggestion",
+            "two",
+            self.t(4, 9),
+            ("status", "under_review", self.t(5, 9)),
+            ("status", "adopted", self.t(6)),
+            ("status", "shipped", self.t(20)),
+        )  # FB-2: 24 hours
         await self.item("confusion", None, self.t(29, 20), ("status", "acknowledged", self.t(1, 10, month=12)))
-        await self.item("bug", "playground", self.t(20, month=10), ("status", "acknowledged", self.t(21, month=10)),
-                        ("status", "shipped", self.t(12)))  # FB-4: October's, shipped in November
+        await self.item(
+            "bug",
+            "playground",
+            self.t(20, month=10),
+            ("status", "acknowledged", self.t(21, month=10)),
+            ("status", "shipped", self.t(12)),
+        )  # FB-4: October's, shipped in November
         await self.item("bug", "playground", self.t(1, month=12))  # FB-5: December's
-        await self.item("bug", "playground", self.t(10, 9), ("assigned", None, self.t(10, 10)),
-                        ("status", "acknowledged", self.t(11, 3)))  # FB-6: 18 hours (the assignment is no answer)
+        await self.item(
+            "bug",
+            "playground",
+            self.t(10, 9),
+            ("assigned", None, self.t(10, 10)),
+            ("status", "acknowledged", self.t(11, 3)),
+        )  # FB-6: 18 hours (the assignment is no answer)
 
-    async def thread(self, title: str, created: datetime, rooms: list[tuple[str, datetime]],
-                     *moves: tuple[str, datetime]) -> None:
-        thread_id = await self.add(threads, title=title, status="open", opened_by=self.ids["mod"], created_at=created,
-                                   updated_at=created, resolutions=0, flagged=False)
+    async def thread(
+        self, title: str, created: datetime, rooms: list[tuple[str, datetime]], *moves: tuple[str, datetime]
+    ) -> None:
+        thread_id = await self.add(
+            threads,
+            title=title,
+            status="open",
+            opened_by=self.ids["mod"],
+            created_at=created,
+            updated_at=created,
+            resolutions=0,
+            flagged=False,
+        )
         for room, raised in rooms:
             await self.add(thread_rooms, thread_id=thread_id, community_id=self.ids[room], raised_at=raised)
         for kind, when in moves:
@@ -150,8 +236,14 @@ class Seed:
     async def threads(self) -> None:
         t = self.t
         await self.thread("登录失败", t(2, 10), [("playground", t(2, 10)), ("two", t(3, 10))], ("resolve", t(4, 10)))
-        await self.thread("物流太慢", t(25, 10, month=10), [("playground", t(25, 10, month=10))],
-                          ("resolve", t(30, month=10)), ("reopen", t(1, 12)), ("resolve", t(2, 12)))  # 194 hours
+        await self.thread(
+            "物流太慢",
+            t(25, 10, month=10),
+            [("playground", t(25, 10, month=10))],
+            ("resolve", t(30, month=10)),
+            ("reopen", t(1, 12)),
+            ("resolve", t(2, 12)),
+        )  # 194 hours
         await self.thread("客服回复慢", t(20, 9), [("playground", t(20, 9))])
         await self.thread("退款", t(25, 9), [("two", t(25, 9))], ("resolve", t(26, 9)), ("reopen", t(28)))
         await self.thread("旧问题", t(1, month=10), [("playground", t(1, month=10))])
@@ -160,15 +252,21 @@ class Seed:
     async def koc(self) -> None:
         t = self.t
         for who, kind, before, after, when in (
-                ("bob", "promote", "member", "active", t(15, month=10)), ("bob", "rest", "active", "resting", t(5)),
-                ("bob", "title", None, None, t(3)), ("bob", "return", "resting", "active", t(25)),
-                ("carol", "invite", "member", "candidate", t(8)), ("carol", "promote", "candidate", "active", t(18)),
-                ("dave", "promote", "member", "active", t(1, month=10)),
-                ("dave", "exit_opened", "active", "active", t(12)), ("dave", "exit", "active", "alumni", t(14)),
-                ("erin", "invite", "member", "candidate", t(28)),
-                ("alice", "invite", "member", "candidate", t(1, 0, 10, month=12))):
-            await self.add(koc_events, member_id=self.ids[who], at=when, kind=kind, from_stage=before, to_stage=after,
-                           details={})
+            ("bob", "promote", "member", "active", t(15, month=10)),
+            ("bob", "rest", "active", "resting", t(5)),
+            ("bob", "title", None, None, t(3)),
+            ("bob", "return", "resting", "active", t(25)),
+            ("carol", "invite", "member", "candidate", t(8)),
+            ("carol", "promote", "candidate", "active", t(18)),
+            ("dave", "promote", "member", "active", t(1, month=10)),
+            ("dave", "exit_opened", "active", "active", t(12)),
+            ("dave", "exit", "active", "alumni", t(14)),
+            ("erin", "invite", "member", "candidate", t(28)),
+            ("alice", "invite", "member", "candidate", t(1, 0, 10, month=12)),
+        ):
+            await self.add(
+                koc_events, member_id=self.ids[who], at=when, kind=kind, from_stage=before, to_stage=after, details={}
+            )
 
 
 async def seed(engine: Any, year: int = 2026) -> None:
@@ -194,22 +292,38 @@ NOVEMBER_ZH = """📊 2026 年 11 月社群月报
 月底活跃 KOC 2 位，候选 1 位，休息中 0 位，名人堂 1 位"""
 
 
-async def test_a_month_is_counted_by_hand_at_its_edges(app) -> None:  # noqa: ANN001
+async def test_a_month_is_counted_by_hand_at_its_edges(app) -> None:
     await seed(app.engine)
     async with app.engine.connect() as conn:
-        figures = await month_figures(conn, app.services.settings, window("2026-11", at(1, 9, month=12), "Asia/Shanghai"))
-    assert [(c.name, c.members, c.joined, c.left, c.messages, c.active, c.thanks, c.feedback, c.threads)
-            for c in figures.communities] == [("新品体验一群", 4, 3, 1, 5, 3, 4, 2, 2), ("二群", 1, 0, 1, 3, 2, 1, 1, 2)]
+        figures = await month_figures(
+            conn, app.services.settings, window("2026-11", at(1, 9, month=12), "Asia/Shanghai")
+        )
+    assert [
+        (c.name, c.members, c.joined, c.left, c.messages, c.active, c.thanks, c.feedback, c.threads)
+        for c in figures.communities
+    ] == [("新品体验一群", 4, 3, 1, 5, 3, 4, 2, 2), ("二群", 1, 0, 1, 3, 2, 1, 1, 2)]
     assert (figures.messages, figures.active_members, figures.thanks) == (8, 3, 5)
     assert [(h.name, h.thanks) for h in figures.helpers] == [("bob", 4), ("alice", 1)]
     assert [f.id for f in figures.feedback] == [1, 2, 3, 4, 6]
-    assert (len(figures.received), figures.answered, figures.unanswered, figures.adopted, figures.shipped) == (4, 3, 1, 2, 2)
+    assert (len(figures.received), figures.answered, figures.unanswered, figures.adopted, figures.shipped) == (
+        4,
+        3,
+        1,
+        2,
+        2,
+    )
     assert figures.median_response_hours == 18.0  # 4, 18 and 24 hours
     assert [t.id for t in figures.threads] == [1, 2, 3, 4]
     assert (figures.opened, figures.resolved, figures.threads_open) == (3, 3, 3)
     assert figures.median_resolution_hours == 48.0  # 24, 48 and 194 hours
     assert [(k.name, k.kind) for k in figures.koc_changes] == [
-        ("bob", "rest"), ("carol", "invite"), ("dave", "exit"), ("carol", "promote"), ("bob", "return"), ("erin", "invite")]
+        ("bob", "rest"),
+        ("carol", "invite"),
+        ("dave", "exit"),
+        ("carol", "promote"),
+        ("bob", "return"),
+        ("erin", "invite"),
+    ]
     assert figures.stages == {"candidate": 1, "active": 2, "resting": 0, "alumni": 1}
     assert len(figures.days) == 30 and figures.days[0] == Day(figures.days[0].day, 3, 2)
     busy = {d.day.day: (d.messages, d.active) for d in figures.days if d.messages}
@@ -231,7 +345,7 @@ def pictures(sent: list[OutgoingMessage]) -> list[tuple[str, str, tuple[int, int
 SIZE = (charts.WIDTH, charts.HEIGHT)
 
 
-async def test_on_the_1st_the_moderators_get_last_month_once_even_after_a_restart(settings, clock, transport) -> None:  # noqa: ANN001
+async def test_on_the_1st_the_moderators_get_last_month_once_even_after_a_restart(settings, clock, transport) -> None:
     first = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
     await first.start()
     await seed(first.engine)
@@ -243,8 +357,10 @@ async def test_on_the_1st_the_moderators_get_last_month_once_even_after_a_restar
     names = ["monthly-2026-11-activity.png", "monthly-2026-11-contributions.png", "monthly-2026-11-daily.png"]
     assert pictures(sent) == [(who, name, SIZE) for who in ("admin", "mod") for name in names]
     assert [m.text for m in sent if m.image][:3] == [
-        "📈 2026 年 11 月 各社群的消息与发言人数", "📈 2026 年 11 月 各社群的感谢、反馈与问题",
-        "📈 2026 年 11 月 每天的消息与发言人数（所有社群）"]
+        "📈 2026 年 11 月 各社群的消息与发言人数",
+        "📈 2026 年 11 月 各社群的感谢、反馈与问题",
+        "📈 2026 年 11 月 每天的消息与发言人数（所有社群）",
+    ]
     app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
     await app.start()
     try:
@@ -274,10 +390,19 @@ Median time to first response: 18 hours (3 answered, 1 not answered at the end o
 At the end of the month: 2 active KOCs, 1 candidate, 0 resting, 1 in the hall of fame"""
 
 
-async def test_with_a_moderators_room_it_is_posted_there_in_the_room_s_language(tmp_path, database_url, clock, transport) -> None:  # noqa: ANN001
-    settings = load_settings(environ={}, data_dir=tmp_path, capability_sections=config_sections(), overrides={
-        "database": {"url": database_url}, "reports": {"room": "mods"},
-        "communities": [*COMMUNITIES, {"id": "mods", "name": "运营群", "locale": "en"}]})
+async def test_with_a_moderators_room_it_is_posted_there_in_the_room_s_language(
+    tmp_path, database_url, clock, transport
+) -> None:
+    settings = load_settings(
+        environ={},
+        data_dir=tmp_path,
+        capability_sections=config_sections(),
+        overrides={
+            "database": {"url": database_url},
+            "reports": {"room": "mods"},
+            "communities": [*COMMUNITIES, {"id": "mods", "name": "运营群", "locale": "en"}],
+        },
+    )
     app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
     await app.start()
     try:
@@ -290,7 +415,8 @@ async def test_with_a_moderators_room_it_is_posted_there_in_the_room_s_language(
     assert [(m.room_id, m.text) for m in sent if m.image] == [
         ("mods", "📈 Messages and members who wrote, per community, November 2026"),
         ("mods", "📈 Thanks, feedback and issue threads per community, November 2026"),
-        ("mods", "📈 Messages and members who wrote, day by day (every community), November 2026")]
+        ("mods", "📈 Messages and members who wrote, day by day (every community), November 2026"),
+    ]
     assert [size for _, _, size in pictures(sent)] == [SIZE] * 3
 
 
@@ -317,20 +443,24 @@ DECEMBER_SO_FAR = """📊 2026 年 12 月社群月报（截至 12-01 09:00，本
 目前活跃 KOC 2 位，候选 2 位，休息中 0 位，名人堂 1 位"""
 
 
-async def test_a_moderator_gets_any_month_privately_on_demand(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_moderator_gets_any_month_privately_on_demand(chat: Chat, app) -> None:
     await app.drain()  # the 1st's run: November is empty yet, nothing is sent
     assert chat.transport.take() == []
     await seed(app.engine)
     sent = await ask(chat, "mod", "/报告 月度 2026-11")
     assert [(m.contact_id, m.text) for m in sent if not m.image] == [("mod", NOVEMBER_ZH)]
-    assert pictures(sent) == [("mod", f"monthly-2026-11-{name}.png", SIZE) for name in ("activity", "contributions", "daily")]
+    assert pictures(sent) == [
+        ("mod", f"monthly-2026-11-{name}.png", SIZE) for name in ("activity", "contributions", "daily")
+    ]
     sent = await ask(chat, "mod", "/月报")  # this month so far (the command itself is not yet counted)
     assert [(m.contact_id, m.text) for m in sent if not m.image] == [("mod", DECEMBER_SO_FAR)]
     assert len(pictures(sent)) == 3
     assert await chat.say("mod", "/报告 月度 十一月") == [
-        "[playground] @mod “十一月”不是月份，请写成 2026-12 这样。\n正确的用法：/报告 月度 [2026-12] （或 /月报、/report monthly）"]
+        "[playground] @mod “十一月”不是月份，请写成 2026-12 这样。\n正确的用法：/报告 月度 [2026-12] （或 /月报、/report monthly）"
+    ]
     assert await chat.say("mod", "/report monthly 2027-01") == [
-        "[playground] @mod 2027-01 还没有开始，还没有可以报告的内容。本月到目前为止的月报：/报告 月度"]
+        "[playground] @mod 2027-01 还没有开始，还没有可以报告的内容。本月到目前为止的月报：/报告 月度"
+    ]
     [refused] = await chat.say("alice", "/月报 2026-11")
     assert refused.startswith("[playground] @alice 抱歉，/report monthly 只有社群运营可以使用。")
     audit = [(a.action, a.outcome, a.details.get("month")) for a in await rows(app, schema.audit_log)]
@@ -349,17 +479,22 @@ async def _seed_and_close(url: str, year: int) -> None:
         await engine.dispose()
 
 
-def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: str, tmp_path: Path, capsys) -> None:  # noqa: ANN001
+def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: str, tmp_path: Path, capsys) -> None:
     asyncio.run(_seed_and_close(database_url, 2024))  # a month that is over whenever the test runs
     config = tmp_path / "kocbot.toml"
-    config.write_text(f'[database]\nurl = "{database_url}"\n\n[[communities]]\nid = "playground"\nname = "新品体验一群"\n',
-                      encoding="utf-8")
+    config.write_text(
+        f'[database]\nurl = "{database_url}"\n\n[[communities]]\nid = "playground"\nname = "新品体验一群"\n',
+        encoding="utf-8",
+    )
     base = ["--config", str(config), "--data-dir", str(tmp_path), "report", "monthly"]
     out = tmp_path / "out"
     assert main([*base, "2024-11", "--out", str(out)]) == 0
     stem = "monthly-2024-11"
-    names = [f"{stem}.txt", *(f"{stem}-{c}.png" for c in ("activity", "contributions", "daily")),
-             *(f"{stem}-{t}.csv" for t in ("communities", "daily", "helpers", "feedback", "threads", "koc"))]
+    names = [
+        f"{stem}.txt",
+        *(f"{stem}-{c}.png" for c in ("activity", "contributions", "daily")),
+        *(f"{stem}-{t}.csv" for t in ("communities", "daily", "helpers", "feedback", "threads", "koc")),
+    ]
     assert capsys.readouterr().out.splitlines() == [str(out / name) for name in names]
     assert (out / f"{stem}.txt").read_text(encoding="utf-8") == NOVEMBER_ZH.replace("2026 年", "2024 年") + "\n"
     for chart in ("activity", "contributions", "daily"):
@@ -368,29 +503,49 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
             assert (picture.format, picture.size) == ("PNG", SIZE)
     assert _csv(out / f"{stem}-communities.csv") == [
         ["community", "members", "joined", "left", "messages", "active_members", "thanks", "feedback", "threads"],
-        ["新品体验一群", "4", "3", "1", "5", "3", "4", "2", "2"], ["二群", "1", "0", "1", "3", "2", "1", "1", "2"]]
+        ["新品体验一群", "4", "3", "1", "5", "3", "4", "2", "2"],
+        ["二群", "1", "0", "1", "3", "2", "1", "1", "2"],
+    ]
     daily = _csv(out / f"{stem}-daily.csv")
-    assert (len(daily), daily[:3], daily[-1]) == (31, [["day", "messages", "active_members"], ["2024-11-01", "3", "2"],
-                                                       ["2024-11-02", "3", "2"]], ["2024-11-30", "1", "1"])
+    assert (len(daily), daily[:3], daily[-1]) == (
+        31,
+        [["day", "messages", "active_members"], ["2024-11-01", "3", "2"], ["2024-11-02", "3", "2"]],
+        ["2024-11-30", "1", "1"],
+    )
     assert _csv(out / f"{stem}-helpers.csv") == [["rank", "member", "thanks"], ["1", "bob", "4"], ["2", "alice", "1"]]
     assert _csv(out / f"{stem}-feedback.csv") == [
         ["item", "kind", "community", "received", "first_response", "hours_to_first_response", "adopted", "shipped"],
         ["FB-1", "bug", "新品体验一群", "2024-11-03 10:00", "2024-11-03 14:00", "4.0", "2024-11-10 00:00", ""],
-        ["FB-2", "suggestion", "二群", "2024-11-04 09:00", "2024-11-05 09:00", "24.0", "2024-11-06 00:00", "2024-11-20 00:00"],
+        [
+            "FB-2",
+            "suggestion",
+            "二群",
+            "2024-11-04 09:00",
+            "2024-11-05 09:00",
+            "24.0",
+            "2024-11-06 00:00",
+            "2024-11-20 00:00",
+        ],
         ["FB-3", "confusion", "", "2024-11-29 20:00", "", "", "", ""],
         ["FB-4", "bug", "新品体验一群", "2024-10-20 00:00", "2024-10-21 00:00", "24.0", "", "2024-11-12 00:00"],
-        ["FB-6", "bug", "新品体验一群", "2024-11-10 09:00", "2024-11-11 03:00", "18.0", "", ""]]
+        ["FB-6", "bug", "新品体验一群", "2024-11-10 09:00", "2024-11-11 03:00", "18.0", "", ""],
+    ]
     assert _csv(out / f"{stem}-threads.csv") == [
         ["thread", "title", "rooms", "opened", "resolved", "hours_to_resolution"],
         ["#1", "登录失败", "新品体验一群; 二群", "2024-11-02 10:00", "2024-11-04 10:00", "48.0"],
         ["#2", "物流太慢", "新品体验一群", "2024-10-25 10:00", "2024-11-02 12:00", "194.0"],
         ["#3", "客服回复慢", "新品体验一群", "2024-11-20 09:00", "", ""],
-        ["#4", "退款", "二群", "2024-11-25 09:00", "2024-11-26 09:00", "24.0"]]
+        ["#4", "退款", "二群", "2024-11-25 09:00", "2024-11-26 09:00", "24.0"],
+    ]
     assert _csv(out / f"{stem}-koc.csv") == [
-        ["at", "member", "change", "from_stage", "to_stage"], ["2024-11-05 00:00", "bob", "rest", "active", "resting"],
-        ["2024-11-08 00:00", "carol", "invite", "member", "candidate"], ["2024-11-14 00:00", "dave", "exit", "active", "alumni"],
-        ["2024-11-18 00:00", "carol", "promote", "candidate", "active"], ["2024-11-25 00:00", "bob", "return", "resting", "active"],
-        ["2024-11-28 00:00", "erin", "invite", "member", "candidate"]]
+        ["at", "member", "change", "from_stage", "to_stage"],
+        ["2024-11-05 00:00", "bob", "rest", "active", "resting"],
+        ["2024-11-08 00:00", "carol", "invite", "member", "candidate"],
+        ["2024-11-14 00:00", "dave", "exit", "active", "alumni"],
+        ["2024-11-18 00:00", "carol", "promote", "candidate", "active"],
+        ["2024-11-25 00:00", "bob", "return", "resting", "active"],
+        ["2024-11-28 00:00", "erin", "invite", "member", "candidate"],
+    ]
     assert main([*base, "2024-13"]) == EXIT_INPUT
     assert capsys.readouterr().err == "kocbot: '2024-13' is not a month: write it as 2026-12\n"
     assert main([*base, "2999-01"]) == EXIT_INPUT
@@ -417,7 +572,7 @@ BUG = "/反馈 缺陷\n场景: 下单页点击支付以后闪退\n步骤: 加购
 IDEA = "/反馈 建议\n场景: 晚上打开 App 屏幕太亮\n期望：支持深色模式"
 
 
-async def test_a_month_lived_through_the_bot_is_reported_on_the_1st(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_month_lived_through_the_bot_is_reported_on_the_1st(chat: Chat, app) -> None:
     """Everything said through the bot's own handlers in December, and the report on 1 January at 09:00."""
     await chat.join("carol")  # 1 December, 09:00
     await chat.say("alice", "谢谢 @bob 帮我查到了物流")
@@ -444,10 +599,15 @@ async def test_a_month_lived_through_the_bot_is_reported_on_the_1st(chat: Chat, 
     sent = [m for m in chat.transport.take() if m.image or m.text.startswith("📊")]
     assert [(m.contact_id, m.text) for m in sent if not m.image] == [("admin", DECEMBER), ("mod", DECEMBER)]
     assert [(who, name) for who, name, _ in pictures(sent)] == [
-        (who, f"monthly-2026-12-{name}.png") for who in ("admin", "mod") for name in ("activity", "contributions", "daily")]
+        (who, f"monthly-2026-12-{name}.png")
+        for who in ("admin", "mod")
+        for name in ("activity", "contributions", "daily")
+    ]
 
 
-async def test_a_report_missed_by_more_than_a_week_is_not_sent_late_but_stays_at_hand(settings, clock, transport) -> None:  # noqa: ANN001
+async def test_a_report_missed_by_more_than_a_week_is_not_sent_late_but_stays_at_hand(
+    settings, clock, transport
+) -> None:
     clock.set(at(30, 12))
     first = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
     await first.start()
@@ -462,8 +622,13 @@ async def test_a_report_missed_by_more_than_a_week_is_not_sent_late_but_stays_at
         sent = transport.take()
         assert [m for m in sent if m.image or m.text.startswith("📊")] == []
         assert [(m.contact_id, m.text) for m in sent if "社群月报" in m.text] == [
-            (who, "【定时任务未执行】社群月报原定 2026-12-01 09:00 执行，但机器人当时不在线，超过了补发时限（10080 分钟），"
-                  "本次已跳过，不会再补发。\n用 /报告 月度 2026-11 可以随时私信查看这份月报。") for who in ("admin", "mod")]
+            (
+                who,
+                "【定时任务未执行】社群月报原定 2026-12-01 09:00 执行，但机器人当时不在线，超过了补发时限（10080 分钟），"
+                "本次已跳过，不会再补发。\n用 /报告 月度 2026-11 可以随时私信查看这份月报。",
+            )
+            for who in ("admin", "mod")
+        ]
         chat = Chat(app, transport)
         sent = await ask(chat, "mod", "/报告 月度 2026-11")
         assert [(m.contact_id, m.text) for m in sent if not m.image] == [("mod", NOVEMBER_ZH)]

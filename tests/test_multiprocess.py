@@ -33,8 +33,9 @@ TIMEOUT = 90
 
 
 def _only_postgresql() -> pytest.MarkDecorator:
-    return pytest.mark.parametrize("database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)],
-                                   indirect=True)
+    return pytest.mark.parametrize(
+        "database_url", [pytest.param("postgresql", marks=pytest.mark.postgres)], indirect=True
+    )
 
 
 async def _prepare(url: str, rooms: dict[str, str], members: dict[str, str], per_room: int = 1) -> None:
@@ -45,18 +46,33 @@ async def _prepare(url: str, rooms: dict[str, str], members: dict[str, str], per
     async with engine.begin() as conn:
         ids = {}
         for room, account in rooms.items():
-            ids[room] = (await conn.execute(insert(schema.communities).values(
-                platform_id=room, name=room, created_at=now, account=account).returning(
-                schema.communities.c.id))).scalar_one()
+            ids[room] = (
+                await conn.execute(
+                    insert(schema.communities)
+                    .values(platform_id=room, name=room, created_at=now, account=account)
+                    .returning(schema.communities.c.id)
+                )
+            ).scalar_one()
         for member, room in members.items():
-            member_id = (await conn.execute(insert(schema.members).values(
-                platform_id=member, display_name=member, created_at=now).returning(schema.members.c.id))).scalar_one()
-            await conn.execute(insert(schema.memberships).values(community_id=ids[room], member_id=member_id,
-                                                                 joined_at=now))
-        drafts = [Draft(f"{room} #{n}", TEMPLATE, "zh_CN", room_id=room, delivery=Delivery.ROUTINE)
-                  for n in range(per_room) for room in rooms]
-        drafts += [Draft(f"hello {member}", TEMPLATE, "zh_CN", contact_id=member, delivery=Delivery.ROUTINE)
-                   for member in members]
+            member_id = (
+                await conn.execute(
+                    insert(schema.members)
+                    .values(platform_id=member, display_name=member, created_at=now)
+                    .returning(schema.members.c.id)
+                )
+            ).scalar_one()
+            await conn.execute(
+                insert(schema.memberships).values(community_id=ids[room], member_id=member_id, joined_at=now)
+            )
+        drafts = [
+            Draft(f"{room} #{n}", TEMPLATE, "zh_CN", room_id=room, delivery=Delivery.ROUTINE)
+            for n in range(per_room)
+            for room in rooms
+        ]
+        drafts += [
+            Draft(f"hello {member}", TEMPLATE, "zh_CN", contact_id=member, delivery=Delivery.ROUTINE)
+            for member in members
+        ]
         await enqueue_many(conn, drafts, now)
     await engine.dispose()
 
@@ -75,9 +91,15 @@ def _run(url: str, tmp_path: Path, accounts: list[str]) -> list[list[dict]]:
     gate.mkdir()
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}
     outs = [tmp_path / f"received-{n}.jsonl" for n in range(len(accounts))]
-    processes = [subprocess.Popen([sys.executable, "-m", "tests.test_multiprocess", url, account, str(out), str(gate)],
-                                  cwd=PROJECT, env=clean, stderr=subprocess.PIPE)
-                 for account, out in zip(accounts, outs)]
+    processes = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.test_multiprocess", url, account, str(out), str(gate)],
+            cwd=PROJECT,
+            env=clean,
+            stderr=subprocess.PIPE,
+        )
+        for account, out in zip(accounts, outs, strict=False)
+    ]
     deadline = time.monotonic() + TIMEOUT
     while len(list(gate.glob("ready-*"))) < len(processes) and time.monotonic() < deadline:
         assert all(p.poll() is None for p in processes), [p.stderr.read().decode() for p in processes]
@@ -123,11 +145,15 @@ async def _child(url: str, account: str, out: Path, gate: Path) -> None:
     from bot.config import load_settings
     from handlers import REGISTRIES, config_sections
 
-    overrides = {"database": {"url": url}, "bot": {"account": account},
-                 "outbox": {"room_interval_seconds": 0, "account_per_minute": 0, "claim_batch": 10},
-                 "delivery": {"quiet_hours": ""}}
-    settings = load_settings(environ={}, data_dir=out.parent / f"data-{out.stem}", overrides=overrides,
-                             capability_sections=config_sections())
+    overrides = {
+        "database": {"url": url},
+        "bot": {"account": account},
+        "outbox": {"room_interval_seconds": 0, "account_per_minute": 0, "claim_batch": 10},
+        "delivery": {"quiet_hours": ""},
+    }
+    settings = load_settings(
+        environ={}, data_dir=out.parent / f"data-{out.stem}", overrides=overrides, capability_sections=config_sections()
+    )
     app = await open_app(settings, transport=FileTransport(out, account, LATENCY), registries=REGISTRIES)
     (gate / f"ready-{out.stem}").touch()
     while not (gate / "go").exists():
@@ -140,12 +166,17 @@ async def _child(url: str, account: str, out: Path, gate: Path) -> None:
     await app.close()
 
 
-async def _left(app, account: str) -> int:  # noqa: ANN001 - the App
+async def _left(app, account: str) -> int:
     """This account's messages not sent yet (by any process)."""
     outbox = schema.outbox
     async with app.engine.connect() as conn:
-        return len((await conn.execute(select(outbox.c.id).where(
-            outbox.c.account == account, outbox.c.status.in_(["pending", "sending"])))).all())
+        return len(
+            (
+                await conn.execute(
+                    select(outbox.c.id).where(outbox.c.account == account, outbox.c.status.in_(["pending", "sending"]))
+                )
+            ).all()
+        )
 
 
 if __name__ == "__main__":

@@ -52,7 +52,7 @@ def test_each_transport_says_its_limit_and_the_config_overrides_it() -> None:
     assert OutboxSection(max_length=500).max_length == 500
 
 
-async def test_a_long_announcement_becomes_rows_in_order_sent_in_order(app: App, transport) -> None:  # noqa: ANN001
+async def test_a_long_announcement_becomes_rows_in_order_sent_in_order(app: App, transport) -> None:
     lines = [f"第 {n} 行：新品体验活动的报名方式和注意事项" for n in range(1, 9)]
     draft = Draft("\n".join(lines), "test", "zh_CN", room_id="r1", mentions=("bob",), dedupe_key="announce:7:r1")
     async with app.engine.begin() as conn:
@@ -61,7 +61,11 @@ async def test_a_long_announcement_becomes_rows_in_order_sent_in_order(app: App,
     stored = await rows(app, schema.outbox)
     assert first == stored[0].id and again is None
     assert [(r.dedupe_key, r.mentions) for r in stored] == [
-        ("announce:7:r1", ["bob"]), ("announce:7:r1#2", []), ("announce:7:r1#3", []), ("announce:7:r1#4", [])]
+        ("announce:7:r1", ["bob"]),
+        ("announce:7:r1#2", []),
+        ("announce:7:r1#3", []),
+        ("announce:7:r1#4", []),
+    ]
     await app.drain()
     sent = transport.take()
     assert all(len(m.text) <= LIMIT for m in sent)
@@ -76,11 +80,12 @@ async def test_a_long_reply_arrives_whole_in_parts(chat: Chat, app: App) -> None
     attach_addressing(app.engine, replace(await _addressing(app), max_length=None))
     [whole] = await chat.say("alice", "/帮助")
     # every character, in order: parts break at line ends, or inside a line longer than the limit
-    assert "".join(p.removeprefix("[playground] ") for p in parts).replace("\n", "") == \
-        whole.removeprefix("[playground] ").replace("\n", "")
+    assert "".join(p.removeprefix("[playground] ") for p in parts).replace("\n", "") == whole.removeprefix(
+        "[playground] "
+    ).replace("\n", "")
 
 
-async def _addressing(app: App):  # noqa: ANN202 - the engine's Addressing
+async def _addressing(app: App):
     async with app.engine.connect() as conn:
         return addressing_of(conn)
 

@@ -16,18 +16,18 @@ from tests.support import TEST_TEMPLATES, Chat, make_message, rows
 extra = HandlerRegistry("testing")  # usage lines in tests/templates/<locale>/testing/
 
 
-async def _set_locale_then_fail(ctx, cmd) -> None:  # noqa: ANN001
+async def _set_locale_then_fail(ctx, cmd) -> None:
     await ctx.db.execute(update(schema.members).where(schema.members.c.id == ctx.actor.id).values(locale="en"))
     await ctx.reply("core/pong")
     raise RuntimeError("a bug in a handler")
 
 
-async def _set_locale_then_refuse(ctx, cmd) -> None:  # noqa: ANN001
+async def _set_locale_then_refuse(ctx, cmd) -> None:
     await ctx.db.execute(update(schema.members).where(schema.members.c.id == ctx.actor.id).values(locale="en"))
     raise UserFacingError("core/problem_needs_mention")
 
 
-async def _needs_args(ctx, cmd) -> None:  # noqa: ANN001
+async def _needs_args(ctx, cmd) -> None:
     raise UsageError("core/problem_needs_mention")
 
 
@@ -59,9 +59,10 @@ async def test_help_lists_only_what_the_caller_may_use(chat: Chat) -> None:
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    return {"communities": [{"id": "playground", "name": "Playground"},
-                            {"id": "global", "name": "Global", "locale": "en"}],
-            "bot": {"templates_dir": str(TEST_TEMPLATES)}}
+    return {
+        "communities": [{"id": "playground", "name": "Playground"}, {"id": "global", "name": "Global", "locale": "en"}],
+        "bot": {"templates_dir": str(TEST_TEMPLATES)},
+    }
 
 
 async def test_a_room_can_speak_english(chat: Chat) -> None:
@@ -81,7 +82,7 @@ async def test_unknown_command_suggests_the_closest(chat: Chat) -> None:
     ]
 
 
-async def test_moderator_command_refused_for_a_member_and_audited(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_moderator_command_refused_for_a_member_and_audited(chat: Chat, app) -> None:
     assert await chat.say("bob", "/mod add @carol") == [
         "[playground] @bob 抱歉，/mod add 只有超级管理员可以使用。如果需要帮忙，可以联系群里的运营同学。"
     ]
@@ -91,7 +92,7 @@ async def test_moderator_command_refused_for_a_member_and_audited(chat: Chat, ap
     assert carol.role == "member"
 
 
-async def test_admin_adds_and_removes_a_moderator(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_admin_adds_and_removes_a_moderator(chat: Chat, app) -> None:
     assert await chat.say("admin", "/mod add @carol") == [
         "[playground] @admin 已将 carol 设为社群运营。",
         "[dm carol] 你好！admin 已将你设为社群运营。发送 /帮助 可以看到你现在能用的所有命令。谢谢你愿意一起照顾好这个社群！",
@@ -102,7 +103,11 @@ async def test_admin_adds_and_removes_a_moderator(chat: Chat, app) -> None:  # n
     assert (await chat.say("carol", "/mod list"))[0].startswith("[playground] @carol 抱歉，/mod list 只有社群运营")
     audit = await rows(app, schema.audit_log)
     assert [(a.action, a.outcome) for a in audit] == [
-        ("mod add", "ok"), ("mod list", "ok"), ("mod remove", "ok"), ("mod list", "refused")]
+        ("mod add", "ok"),
+        ("mod list", "ok"),
+        ("mod remove", "ok"),
+        ("mod list", "refused"),
+    ]
     [carol] = await rows(app, schema.members, schema.members.c.platform_id == "carol")
     assert audit[0].target_id == carol.id
     assert audit[0].details == {"mentions": ["carol"], "added": ["carol"]}
@@ -115,7 +120,7 @@ async def test_mod_add_is_idempotent_and_config_staff_stay(chat: Chat) -> None:
     ]
 
 
-async def test_wrong_arguments_get_the_usage_line(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_wrong_arguments_get_the_usage_line(chat: Chat, app) -> None:
     assert await chat.say("admin", "/mod add") == [
         "[playground] @admin 请 @ 一下你要设置的成员。\n正确的用法：/运营 添加 @成员 （或 /mod add @成员）"
     ]
@@ -128,8 +133,7 @@ async def test_a_group_name_alone_shows_its_commands(chat: Chat) -> None:
     assert reply.startswith("[playground] @admin 这个命令还需要说明具体做什么，可以这样用：\n/运营 添加 @成员")
 
 
-async def test_a_crashing_handler_apologises_rolls_back_and_keeps_the_message(chat: Chat, app,  # noqa: ANN001
-                                                                              caplog) -> None:  # noqa: ANN001
+async def test_a_crashing_handler_apologises_rolls_back_and_keeps_the_message(chat: Chat, app, caplog) -> None:
     assert await chat.say("alice", "/boom") == [
         "[playground] @alice 抱歉，我这边出了点问题，没能完成这次操作。问题已经记录下来，请稍后再试一次。"
     ]
@@ -140,13 +144,13 @@ async def test_a_crashing_handler_apologises_rolls_back_and_keeps_the_message(ch
     assert "a bug in a handler" in caplog.text and "Traceback" in caplog.text
 
 
-async def test_a_user_facing_error_rolls_back_and_answers_with_its_template(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_user_facing_error_rolls_back_and_answers_with_its_template(chat: Chat, app) -> None:
     assert await chat.say("alice", "/nope") == ["[playground] @alice 请 @ 一下你要设置的成员。"]
     [alice] = await rows(app, schema.members, schema.members.c.platform_id == "alice")
     assert alice.locale is None
 
 
-async def test_a_redelivered_message_is_processed_once(chat: Chat, app, transport) -> None:  # noqa: ANN001
+async def test_a_redelivered_message_is_processed_once(chat: Chat, app, transport) -> None:
     message = make_message("/ping", "alice", message_id="wx-123")
     assert await chat.send(message) == ["[playground] @alice 我在呢，一切正常。"]
     assert await chat.send(message) == []
@@ -157,7 +161,7 @@ async def test_a_redelivered_message_is_processed_once(chat: Chat, app, transpor
     assert len(await rows(app, schema.outbox)) == 2
 
 
-async def test_every_message_is_logged_with_its_mentions_and_quote(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_every_message_is_logged_with_its_mentions_and_quote(chat: Chat, app) -> None:
     from bot.events import Contact, Quote
 
     await chat.say("bob", "怎么重置密码？")
@@ -173,7 +177,7 @@ async def test_every_message_is_logged_with_its_mentions_and_quote(chat: Chat, a
     assert len(await rows(app, schema.memberships)) == 2  # bob and alice spoke there; carol was only named
 
 
-async def test_a_changed_nickname_keeps_the_identity(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_changed_nickname_keeps_the_identity(chat: Chat, app) -> None:
     from dataclasses import replace
 
     from bot.events import Contact
@@ -186,7 +190,7 @@ async def test_a_changed_nickname_keeps_the_identity(chat: Chat, app) -> None:  
     assert {m.member_id for m in await rows(app, schema.messages)} == {alice.id}
 
 
-async def test_joins_and_leaves_are_recorded(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_joins_and_leaves_are_recorded(chat: Chat, app, clock) -> None:
     await chat.join("dave")  # outreach welcomes dave (tests/test_welcome.py)
     [membership] = await rows(app, schema.memberships)
     assert membership.joined_at == clock.now() and membership.left_at is None
@@ -195,14 +199,14 @@ async def test_joins_and_leaves_are_recorded(chat: Chat, app, clock) -> None:  #
     assert membership.left_at == clock.now()
 
 
-async def test_event_handlers_receive_joins(settings, clock, transport) -> None:  # noqa: ANN001
+async def test_event_handlers_receive_joins(settings, clock, transport) -> None:
     from bot.bootstrap import open_app
 
     welcome = HandlerRegistry("testing")
     seen: list[str] = []
 
     @welcome.on(__import__("bot.events", fromlist=["MemberJoined"]).MemberJoined)
-    async def greet(ctx, event) -> None:  # noqa: ANN001
+    async def greet(ctx, event) -> None:
         seen.append(event.member.id)
         await ctx.post(ctx.community, "core/pong")
 
@@ -215,7 +219,7 @@ async def test_event_handlers_receive_joins(settings, clock, transport) -> None:
         await app.close()
 
 
-async def test_unlisted_rooms_are_ignored_when_configured(settings, clock, transport) -> None:  # noqa: ANN001
+async def test_unlisted_rooms_are_ignored_when_configured(settings, clock, transport) -> None:
     from bot.bootstrap import open_app
 
     strict = settings.model_copy(update={"bot": settings.bot.model_copy(update={"serve_unlisted_rooms": False})})
@@ -231,7 +235,7 @@ async def test_unlisted_rooms_are_ignored_when_configured(settings, clock, trans
         await app.close()
 
 
-async def test_roles_from_the_database_and_config_combine(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_roles_from_the_database_and_config_combine(chat: Chat, app) -> None:
     await chat.say("admin", "/mod add @bob")
     directory = app.services.directory
     async with app.engine.connect() as conn:
@@ -246,23 +250,31 @@ def test_message_factory_reads_mentions() -> None:
     assert message.mentions_bot
 
 
-@pytest.mark.parametrize(("status", "rules", "allowed"), [
-    ("owner", {}, False),
-    ("owner", {"room_owners_are_moderators": True}, True),
-    ("admin", {"room_owners_are_moderators": True}, False),
-    ("admin", {"room_admins_are_moderators": True}, True),
-    ("owner", {"room_admins_are_moderators": True}, True),
-])
-async def test_room_owners_and_admins_may_act_as_moderators(settings, clock, transport, status: str,  # noqa: ANN001
-                                                            rules: dict, allowed: bool) -> None:
+@pytest.mark.parametrize(
+    ("status", "rules", "allowed"),
+    [
+        ("owner", {}, False),
+        ("owner", {"room_owners_are_moderators": True}, True),
+        ("admin", {"room_owners_are_moderators": True}, False),
+        ("admin", {"room_admins_are_moderators": True}, True),
+        ("owner", {"room_admins_are_moderators": True}, True),
+    ],
+)
+async def test_room_owners_and_admins_may_act_as_moderators(
+    settings, clock, transport, status: str, rules: dict, allowed: bool
+) -> None:
     from dataclasses import replace
 
     from bot.bootstrap import open_app
     from bot.events import RoomStatus
 
     permissions = settings.permissions.model_copy(update=rules)
-    app = await open_app(settings.model_copy(update={"permissions": permissions}), transport=transport,
-                         registries=REGISTRIES, clock=clock)
+    app = await open_app(
+        settings.model_copy(update={"permissions": permissions}),
+        transport=transport,
+        registries=REGISTRIES,
+        clock=clock,
+    )
     await app.start()
     try:
         message = replace(make_message("/mod list", "carol"), sender_room_status=RoomStatus(status))
@@ -274,7 +286,7 @@ async def test_room_owners_and_admins_may_act_as_moderators(settings, clock, tra
         await app.close()
 
 
-async def test_a_failure_in_a_batch_spoils_nothing_else_in_it(chat: Chat, app, transport) -> None:  # noqa: ANN001
+async def test_a_failure_in_a_batch_spoils_nothing_else_in_it(chat: Chat, app, transport) -> None:
     """Batches run without savepoints first; a failing handler makes the batch run again isolated."""
     for sender, text in [("alice", "/ping"), ("bob", "/boom"), ("admin", "/mod add @carol"), ("dave", "/nope")]:
         transport.inject(make_message(text, sender))
@@ -293,7 +305,7 @@ async def test_a_failure_in_a_batch_spoils_nothing_else_in_it(chat: Chat, app, t
     assert [a.outcome for a in await rows(app, schema.audit_log)] == ["ok"]
 
 
-async def test_an_unreachable_database_loses_nothing(app, transport, caplog) -> None:  # noqa: ANN001
+async def test_an_unreachable_database_loses_nothing(app, transport, caplog) -> None:
     """While the database is down the batch waits in memory and is tried again with backoff."""
     import asyncio
 
@@ -301,7 +313,7 @@ async def test_an_unreachable_database_loses_nothing(app, transport, caplog) -> 
 
     real_run_batch, failures = app.pipeline._run_batch, []
 
-    async def flaky(batch, *, isolated):  # noqa: ANN001, ANN202
+    async def flaky(batch, *, isolated):
         if len(failures) < 2:
             failures.append(len(batch))
             raise OperationalError("INSERT ...", {}, ConnectionRefusedError("database down"))
@@ -322,7 +334,7 @@ async def test_an_unreachable_database_loses_nothing(app, transport, caplog) -> 
     assert "the database is unreachable; 1 events wait, next try in 2 s" in caplog.text
 
 
-async def test_a_member_never_seen_before_still_leaves_a_record(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_a_member_never_seen_before_still_leaves_a_record(chat: Chat, app, clock) -> None:
     assert await chat.leave("ghost") == []
     [membership] = await rows(app, schema.memberships)
     assert membership.left_at == clock.now()

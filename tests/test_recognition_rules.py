@@ -35,7 +35,7 @@ FRESH = GiverFacts(first_joined_at=NOW - timedelta(days=30), counted_today=0)
 PAIR = PairFacts(is_self=False, is_bot=False, last_counted_at=None)
 
 
-def _route(text: str, **kwargs):  # noqa: ANN003, ANN202
+def _route(text: str, **kwargs):
     router = Router([core.registry, recognition.registry], {"recognition": SECTION})
     return router.route(make_message(text, **kwargs))
 
@@ -76,21 +76,25 @@ def test_phrases_are_configurable_and_latin_ones_match_whole_words() -> None:
     assert says_thanks("感恩 @bob", ["感恩"]) and not says_thanks("谢谢", ["感恩"])
 
 
-@pytest.mark.parametrize(("giver", "pair", "section", "why"), [
-    (FRESH, PAIR, SECTION, None),
-    (FRESH, PairFacts(True, False, None), SECTION, WhyNot.SELF),
-    (FRESH, PairFacts(False, True, None), SECTION, WhyNot.BOT),
-    (FRESH, PairFacts(False, False, NOW - timedelta(hours=23)), SECTION, WhyNot.COOLDOWN),
-    (FRESH, PairFacts(False, False, NOW - timedelta(hours=24)), SECTION, None),
-    (FRESH, PairFacts(False, False, NOW), RecognitionSection(cooldown_hours=0), None),
-    (GiverFacts(NOW, 10), PAIR, SECTION, WhyNot.DAILY_CAP),
-    (GiverFacts(NOW, 10), PAIR, RecognitionSection(daily_cap=0), None),
-    (GiverFacts(NOW - timedelta(days=6), 0), PAIR, RecognitionSection(newcomer_days=7), WhyNot.NEWCOMER),
-    (GiverFacts(NOW - timedelta(days=7), 0), PAIR, RecognitionSection(newcomer_days=7), None),
-    (GiverFacts(NOW, 10), PairFacts(True, False, NOW), SECTION, WhyNot.SELF),  # the first rule wins
-])
-def test_the_anti_gaming_rules(giver: GiverFacts, pair: PairFacts, section: RecognitionSection,
-                               why: WhyNot | None) -> None:
+@pytest.mark.parametrize(
+    ("giver", "pair", "section", "why"),
+    [
+        (FRESH, PAIR, SECTION, None),
+        (FRESH, PairFacts(True, False, None), SECTION, WhyNot.SELF),
+        (FRESH, PairFacts(False, True, None), SECTION, WhyNot.BOT),
+        (FRESH, PairFacts(False, False, NOW - timedelta(hours=23)), SECTION, WhyNot.COOLDOWN),
+        (FRESH, PairFacts(False, False, NOW - timedelta(hours=24)), SECTION, None),
+        (FRESH, PairFacts(False, False, NOW), RecognitionSection(cooldown_hours=0), None),
+        (GiverFacts(NOW, 10), PAIR, SECTION, WhyNot.DAILY_CAP),
+        (GiverFacts(NOW, 10), PAIR, RecognitionSection(daily_cap=0), None),
+        (GiverFacts(NOW - timedelta(days=6), 0), PAIR, RecognitionSection(newcomer_days=7), WhyNot.NEWCOMER),
+        (GiverFacts(NOW - timedelta(days=7), 0), PAIR, RecognitionSection(newcomer_days=7), None),
+        (GiverFacts(NOW, 10), PairFacts(True, False, NOW), SECTION, WhyNot.SELF),  # the first rule wins
+    ],
+)
+def test_the_anti_gaming_rules(
+    giver: GiverFacts, pair: PairFacts, section: RecognitionSection, why: WhyNot | None
+) -> None:
     assert judge(section, NOW, giver, pair) is why
 
 
@@ -120,9 +124,14 @@ def test_rule_titles_must_be_grantable() -> None:
 def test_quotes_are_the_longest_one_per_giver_the_same_every_time() -> None:
     from handlers.recognition.rules import QuoteCandidate, choose_quotes
 
-    candidates = [QuoteCandidate(1, 10, "谢谢"), QuoteCandidate(2, 11, "谢谢 @bob 教我设置夜间模式"),
-                  QuoteCandidate(3, 11, "谢谢 @bob 又一次帮我解决了同步的问题"), QuoteCandidate(4, 12, "谢谢 @bob 很及时"),
-                  QuoteCandidate(5, 13, "谢谢 @bob 很耐心"), QuoteCandidate(6, 14, "")]
+    candidates = [
+        QuoteCandidate(1, 10, "谢谢"),
+        QuoteCandidate(2, 11, "谢谢 @bob 教我设置夜间模式"),
+        QuoteCandidate(3, 11, "谢谢 @bob 又一次帮我解决了同步的问题"),
+        QuoteCandidate(4, 12, "谢谢 @bob 很及时"),
+        QuoteCandidate(5, 13, "谢谢 @bob 很耐心"),
+        QuoteCandidate(6, 14, ""),
+    ]
     assert [c.thanks_id for c in choose_quotes(candidates, 2)] == [3, 4]
     assert [c.thanks_id for c in choose_quotes(reversed(candidates), 2)] == [3, 4]
     assert choose_quotes(candidates, 0) == []

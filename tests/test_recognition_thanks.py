@@ -19,41 +19,43 @@ def settings_overrides() -> dict:
     return {"recognition": THRESHOLD}
 
 
-def _with(**recognition) -> dict:  # noqa: ANN003 - recognition keys
+def _with(**recognition) -> dict:
     return {"recognition": {**THRESHOLD, **recognition}}
 
 
-async def _thanks(app) -> list[tuple]:  # noqa: ANN001
+async def _thanks(app) -> list[tuple]:
     """(giver, receiver, counted, why_not, reason, via) of every stored thank-you, in order."""
     members = {m.id: m.platform_id for m in await rows(app, schema.members)}
     stored = sorted(await rows(app, thanks), key=lambda t: t.id)
     return [(members[t.giver_id], members.get(t.receiver_id), t.counted, t.why_not, t.reason, t.via) for t in stored]
 
 
-async def test_natural_thanks_with_a_mention_is_recorded_and_acknowledged(chat: Chat, app) -> None:  # noqa: ANN001
-    assert await chat.say("alice", "谢谢 @bob 帮我解决了问题") == [
-        "[playground] @alice 收到！已记下你对 bob 的感谢 🌸"]
+async def test_natural_thanks_with_a_mention_is_recorded_and_acknowledged(chat: Chat, app) -> None:
+    assert await chat.say("alice", "谢谢 @bob 帮我解决了问题") == ["[playground] @alice 收到！已记下你对 bob 的感谢 🌸"]
     assert await _thanks(app) == [("alice", "bob", True, None, "谢谢 @bob 帮我解决了问题", "message")]
     [row] = await rows(app, thanks)
     assert row.month == "2026-12" and row.platform_msg_id.startswith("test-")
 
 
-async def test_several_members_in_one_message_and_english_phrases(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_several_members_in_one_message_and_english_phrases(chat: Chat, app) -> None:
     assert await chat.say("alice", "Thank you @bob and @carol") == [
-        "[playground] @alice 收到！已记下你对 bob、carol 的感谢 🌸"]
+        "[playground] @alice 收到！已记下你对 bob、carol 的感谢 🌸"
+    ]
     assert await chat.say("dave", "THX @bob") == ["[playground] @dave 收到！已记下你对 bob 的感谢 🌸"]
     assert [(g, r, c) for g, r, c, *_ in await _thanks(app)] == [
-        ("alice", "bob", True), ("alice", "carol", True), ("dave", "bob", True)]
+        ("alice", "bob", True),
+        ("alice", "carol", True),
+        ("dave", "bob", True),
+    ]
 
 
-async def test_quoting_a_member_thanks_them(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_quoting_a_member_thanks_them(chat: Chat, app) -> None:
     quote = Quote(text="在设置里重置就行", sender=contact("bob"), message_id="q-1")
-    assert await chat.say("alice", "太感谢了！", quote=quote) == [
-        "[playground] @alice 收到！已记下你对 bob 的感谢 🌸"]
+    assert await chat.say("alice", "太感谢了！", quote=quote) == ["[playground] @alice 收到！已记下你对 bob 的感谢 🌸"]
     assert await _thanks(app) == [("alice", "bob", True, None, "太感谢了！", "message")]
 
 
-async def test_chatter_without_a_phrase_or_without_someone_to_thank_is_not_thanks(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_chatter_without_a_phrase_or_without_someone_to_thank_is_not_thanks(chat: Chat, app) -> None:
     assert await chat.say("alice", "@bob 你好") == []
     assert await chat.say("alice", "谢谢大家") == []
     assert await chat.say("alice", "Happy thanksgiving @bob") == []
@@ -61,46 +63,54 @@ async def test_chatter_without_a_phrase_or_without_someone_to_thank_is_not_thank
     assert await rows(app, thanks) == []
 
 
-async def test_explicit_thanks_with_a_reason_in_english_and_chinese(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_explicit_thanks_with_a_reason_in_english_and_chinese(chat: Chat, app) -> None:
     assert await chat.say("alice", "/thanks @bob 帮我选了合适的型号") == [
-        "[playground] @alice 收到！已记下你对 bob 的感谢 🌸"]
+        "[playground] @alice 收到！已记下你对 bob 的感谢 🌸"
+    ]
     assert await chat.say("carol", "／感谢 @bob") == ["[playground] @carol 收到！已记下你对 bob 的感谢 🌸"]
     quote = Quote(text="试试重启", sender=contact("dave"))
     assert await chat.say("carol", "/感谢 这个办法管用", quote=quote) == [
-        "[playground] @carol 收到！已记下你对 dave 的感谢 🌸"]
-    assert await _thanks(app) == [("alice", "bob", True, None, "帮我选了合适的型号", "command"),
-                                  ("carol", "bob", True, None, "", "command"),
-                                  ("carol", "dave", True, None, "这个办法管用", "command")]
+        "[playground] @carol 收到！已记下你对 dave 的感谢 🌸"
+    ]
+    assert await _thanks(app) == [
+        ("alice", "bob", True, None, "帮我选了合适的型号", "command"),
+        ("carol", "bob", True, None, "", "command"),
+        ("carol", "dave", True, None, "这个办法管用", "command"),
+    ]
 
 
-async def test_explicit_thanks_needs_someone_and_a_room(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_explicit_thanks_needs_someone_and_a_room(chat: Chat, app) -> None:
     assert await chat.say("alice", "/thanks 你们真好") == [
         "[playground] @alice 请 @ 一下你想感谢的群友，或者引用 TA 的消息再发送。\n"
-        "正确的用法：/感谢 @群友 [理由] （或 /thanks）"]
+        "正确的用法：/感谢 @群友 [理由] （或 /thanks）"
+    ]
     assert await chat.dm("alice", "/thanks @bob") == [
-        "[dm alice] 这个命令需要在群聊里使用：/感谢 @群友 [理由] （或 /thanks）"]
+        "[dm alice] 这个命令需要在群聊里使用：/感谢 @群友 [理由] （或 /thanks）"
+    ]
     assert await rows(app, thanks) == []
 
 
-async def test_acknowledgement_can_be_silent(settings, clock, transport) -> None:  # noqa: ANN001
+async def test_acknowledgement_can_be_silent(settings, clock, transport) -> None:
     app = await _open(settings, clock, transport, acknowledge="silent")
     try:
         chat = Chat(app, transport)
         assert await chat.say("alice", "谢谢 @bob") == []
         assert await chat.say("carol", "/thanks @bob") == [  # a command always gets its answer
-            "[playground] @carol 收到！已记下你对 bob 的感谢 🌸"]
+            "[playground] @carol 收到！已记下你对 bob 的感谢 🌸"
+        ]
         assert [t[2] for t in await _thanks(app)] == [True, True]
     finally:
         await app.close()
 
 
-async def _open(settings, clock, transport, **recognition):  # noqa: ANN001, ANN003, ANN202
+async def _open(settings, clock, transport, **recognition):
     from bot.bootstrap import open_app
     from handlers import REGISTRIES
 
     section = settings.recognition.model_copy(update=recognition)
-    app = await open_app(settings.model_copy(update={"recognition": section}), transport=transport,
-                         registries=REGISTRIES, clock=clock)
+    app = await open_app(
+        settings.model_copy(update={"recognition": section}), transport=transport, registries=REGISTRIES, clock=clock
+    )
     await app.start()
     return app
 
@@ -111,8 +121,9 @@ BOT = ("bot", "谢谢 @kocbot", "不客气，能帮上忙我很开心！感谢�
 
 @pytest.mark.parametrize("answer", ["reply", "silent"])
 @pytest.mark.parametrize(("rule", "text", "refusal"), [SELF, BOT])
-async def test_thanking_yourself_or_the_bot_never_counts(settings, clock, transport, rule: str, text: str,  # noqa: ANN001
-                                                         refusal: str, answer: str) -> None:
+async def test_thanking_yourself_or_the_bot_never_counts(
+    settings, clock, transport, rule: str, text: str, refusal: str, answer: str
+) -> None:
     from handlers.recognition.config import RefusalAnswers
 
     app = await _open(settings, clock, transport, refusals=RefusalAnswers(**{rule: answer}))
@@ -125,21 +136,26 @@ async def test_thanking_yourself_or_the_bot_never_counts(settings, clock, transp
         await app.close()
 
 
-async def test_quoting_the_bot_thanks_the_bot_and_explicit_self_thanks_answers(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_quoting_the_bot_thanks_the_bot_and_explicit_self_thanks_answers(chat: Chat, app) -> None:
     quote = Quote(text="我在呢", sender=contact("kocbot"), from_bot=True)
     assert await chat.say("alice", "谢谢", quote=quote) == [f"[playground] @alice {BOT[2]}"]
     assert await chat.say("alice", "/thanks @kocbot") == [f"[playground] @alice {BOT[2]}"]
     assert await chat.say("alice", "/thanks @alice @bob") == [
-        f"[playground] @alice 收到！已记下你对 bob 的感谢 🌸\n{SELF[2]}"]
+        f"[playground] @alice 收到！已记下你对 bob 的感谢 🌸\n{SELF[2]}"
+    ]
     assert [(r, c, w) for _, r, c, w, *_ in await _thanks(app)] == [
-        (None, False, "bot"), (None, False, "bot"), ("alice", False, "self"), ("bob", True, None)]
+        (None, False, "bot"),
+        (None, False, "bot"),
+        ("alice", False, "self"),
+        ("bob", True, None),
+    ]
 
 
 COOLDOWN_REPLY = "bob 在 24 小时内已经收到过你的感谢，这次先不重复计数，你的心意我们记下了。"
 
 
 @pytest.mark.parametrize("answer", ["reply", "silent"])
-async def test_the_same_pair_counts_once_per_cooldown(settings, clock, transport, answer: str) -> None:  # noqa: ANN001
+async def test_the_same_pair_counts_once_per_cooldown(settings, clock, transport, answer: str) -> None:
     from handlers.recognition.config import RefusalAnswers
 
     app = await _open(settings, clock, transport, refusals=RefusalAnswers(cooldown=answer))
@@ -148,12 +164,17 @@ async def test_the_same_pair_counts_once_per_cooldown(settings, clock, transport
         await chat.say("alice", "谢谢 @bob")
         await app.advance_to(start + timedelta(hours=23, minutes=59))
         assert await chat.say("alice", "再次感谢 @bob") == (
-            [f"[playground] @alice {COOLDOWN_REPLY}"] if answer == "reply" else [])
+            [f"[playground] @alice {COOLDOWN_REPLY}"] if answer == "reply" else []
+        )
         assert await chat.say("alice", "谢谢 @carol") == ["[playground] @alice 收到！已记下你对 carol 的感谢 🌸"]
         await app.advance_to(start + timedelta(hours=24))
         assert await chat.say("alice", "又要谢谢 @bob") == ["[playground] @alice 收到！已记下你对 bob 的感谢 🌸"]
         assert [(r, c, w) for _, r, c, w, *_ in await _thanks(app)] == [
-            ("bob", True, None), ("bob", False, "cooldown"), ("carol", True, None), ("bob", True, None)]
+            ("bob", True, None),
+            ("bob", False, "cooldown"),
+            ("carol", True, None),
+            ("bob", True, None),
+        ]
     finally:
         await app.close()
 
@@ -164,11 +185,11 @@ async def test_a_command_on_cooldown_answers_even_when_natural_refusals_are_sile
     assert await chat.say("alice", "/thanks @bob") == [f"[playground] @alice {COOLDOWN_REPLY}"]
 
 
-CAP_REPLY = ("你今天已经送出 2 次感谢了，谢谢你这么热心！对 {names} 的这次感谢先不计数，明天继续。")
+CAP_REPLY = "你今天已经送出 2 次感谢了，谢谢你这么热心！对 {names} 的这次感谢先不计数，明天继续。"
 
 
 @pytest.mark.parametrize("answer", ["reply", "silent"])
-async def test_a_daily_cap_per_giver_in_the_rooms_time_zone(settings, clock, transport, answer: str) -> None:  # noqa: ANN001
+async def test_a_daily_cap_per_giver_in_the_rooms_time_zone(settings, clock, transport, answer: str) -> None:
     from handlers.recognition.config import RefusalAnswers
 
     app = await _open(settings, clock, transport, daily_cap=2, refusals=RefusalAnswers(daily_cap=answer))
@@ -176,17 +197,23 @@ async def test_a_daily_cap_per_giver_in_the_rooms_time_zone(settings, clock, tra
         chat = Chat(app, transport)
         assert await chat.say("alice", "谢谢 @bob @carol @dave @erin") == [
             "[playground] @alice 收到！已记下你对 bob、carol 的感谢 🌸"
-            + (f"\n{CAP_REPLY.format(names='dave、erin')}" if answer == "reply" else "")]
+            + (f"\n{CAP_REPLY.format(names='dave、erin')}" if answer == "reply" else "")
+        ]
         await chat.say("alice", "谢谢 @grace", room="room2")  # the cap is per giver, across rooms
         # 23:59 in Asia/Shanghai is still the same day; midnight there starts a new one.
         await app.advance_to(clock.now().replace(hour=15, minute=59))
-        assert await chat.say("alice", "/thanks @frank") == [
-            f"[playground] @alice {CAP_REPLY.format(names='frank')}"]
+        assert await chat.say("alice", "/thanks @frank") == [f"[playground] @alice {CAP_REPLY.format(names='frank')}"]
         await app.advance_to(clock.now().replace(hour=16, minute=0))
         assert await chat.say("alice", "谢谢 @frank") == ["[playground] @alice 收到！已记下你对 frank 的感谢 🌸"]
         assert [(r, c, w) for _, r, c, w, *_ in await _thanks(app)] == [
-            ("bob", True, None), ("carol", True, None), ("dave", False, "daily_cap"), ("erin", False, "daily_cap"),
-            ("grace", False, "daily_cap"), ("frank", False, "daily_cap"), ("frank", True, None)]
+            ("bob", True, None),
+            ("carol", True, None),
+            ("dave", False, "daily_cap"),
+            ("erin", False, "daily_cap"),
+            ("grace", False, "daily_cap"),
+            ("frank", False, "daily_cap"),
+            ("frank", True, None),
+        ]
     finally:
         await app.close()
 
@@ -195,7 +222,7 @@ NEWCOMER_REPLY = "欢迎新朋友！加入社群满 7 天后，你送出的感�
 
 
 @pytest.mark.parametrize("answer", ["reply", "silent"])
-async def test_thanks_from_newcomers_can_be_set_not_to_count(settings, clock, transport, answer: str) -> None:  # noqa: ANN001
+async def test_thanks_from_newcomers_can_be_set_not_to_count(settings, clock, transport, answer: str) -> None:
     from handlers.recognition.config import RefusalAnswers
 
     app = await _open(settings, clock, transport, newcomer_days=7, refusals=RefusalAnswers(newcomer=answer))
@@ -203,39 +230,53 @@ async def test_thanks_from_newcomers_can_be_set_not_to_count(settings, clock, tr
         chat, start = Chat(app, transport), clock.now()
         await chat.join("nina")
         assert await chat.say("nina", "谢谢 @bob") == (
-            [f"[playground] @nina {NEWCOMER_REPLY}"] if answer == "reply" else [])
+            [f"[playground] @nina {NEWCOMER_REPLY}"] if answer == "reply" else []
+        )
         await app.advance_to(start + timedelta(days=7))
         assert await chat.say("nina", "谢谢 @bob") == ["[playground] @nina 收到！已记下你对 bob 的感谢 🌸"]
-        assert [(g, c, w) for g, _, c, w, *_ in await _thanks(app)] == [("nina", False, "newcomer"),
-                                                                        ("nina", True, None)]
+        assert [(g, c, w) for g, _, c, w, *_ in await _thanks(app)] == [
+            ("nina", False, "newcomer"),
+            ("nina", True, None),
+        ]
     finally:
         await app.close()
 
 
-@pytest.mark.parametrize("settings_overrides", [{"recognition": THRESHOLD,
-                                                 "communities": [{"id": "global", "locale": "en"}]}])
+@pytest.mark.parametrize(
+    "settings_overrides", [{"recognition": THRESHOLD, "communities": [{"id": "global", "locale": "en"}]}]
+)
 async def test_an_english_room_is_thanked_in_english(chat: Chat) -> None:
     assert await chat.say("alice", "thanks @bob @carol @dave", room="global") == [
-        "[global] @alice Noted: your thanks to bob, carol and dave 🌸"]
+        "[global] @alice Noted: your thanks to bob, carol and dave 🌸"
+    ]
     assert await chat.say("alice", "/thanks @alice", room="global") == [
-        "[global] @alice Thanking yourself doesn't count 😄 Save your thanks for the people who helped you."]
+        "[global] @alice Thanking yourself doesn't count 😄 Save your thanks for the people who helped you."
+    ]
 
 
-REACHED = ("[playground] 🎉 恭喜 @bob！2026 年 12 月你已经收到 3 次群友的感谢，获得 50 积分和「热心答主」称号。"
-           "谢谢你一直热心帮助大家！")
+REACHED = (
+    "[playground] 🎉 恭喜 @bob！2026 年 12 月你已经收到 3 次群友的感谢，获得 50 积分和「热心答主」称号。"
+    "谢谢你一直热心帮助大家！"
+)
 
 
-async def test_the_monthly_threshold_rewards_once_a_month(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_the_monthly_threshold_rewards_once_a_month(chat: Chat, app, clock) -> None:
     await chat.say("alice", "谢谢 @bob")
     await chat.say("carol", "谢谢 @bob")
     assert await chat.say("dave", "谢谢 @bob") == [
-        "[playground] @dave 收到！已记下你对 bob「热心答主」 的感谢 🌸", REACHED]
-    assert await chat.say("erin", "谢谢 @bob") == [
-        "[playground] @erin 收到！已记下你对 bob「热心答主」 的感谢 🌸"]
+        "[playground] @dave 收到！已记下你对 bob「热心答主」 的感谢 🌸",
+        REACHED,
+    ]
+    assert await chat.say("erin", "谢谢 @bob") == ["[playground] @erin 收到！已记下你对 bob「热心答主」 的感谢 🌸"]
     [bob] = await rows(app, schema.members, schema.members.c.platform_id == "bob")
     [award] = await rows(app, ledger)
     assert (award.member_id, award.amount, award.source, award.key, award.granted_by) == (
-        bob.id, 50, "thanks_threshold", f"thanks_threshold:{bob.id}:2026-12", None)
+        bob.id,
+        50,
+        "thanks_threshold",
+        f"thanks_threshold:{bob.id}:2026-12",
+        None,
+    )
     [title] = await rows(app, title_events)
     assert (title.member_id, title.title, title.granted, title.source) == (bob.id, "热心答主", True, "thanks_threshold")
     # A new month (in Asia/Shanghai) counts from zero and rewards again; the title is held already.
@@ -244,13 +285,16 @@ async def test_the_monthly_threshold_rewards_once_a_month(chat: Chat, app, clock
         await chat.say(giver, "谢谢 @bob")
     assert await chat.say("dave", "谢谢 @bob") == [
         "[playground] @dave 收到！已记下你对 bob「热心答主」 的感谢 🌸",
-        "[playground] 🎉 恭喜 @bob！2027 年 1 月你已经收到 3 次群友的感谢，获得 50 积分。谢谢你一直热心帮助大家！"]
+        "[playground] 🎉 恭喜 @bob！2027 年 1 月你已经收到 3 次群友的感谢，获得 50 积分。谢谢你一直热心帮助大家！",
+    ]
     assert [(e.key, e.amount) for e in await rows(app, ledger)] == [
-        (f"thanks_threshold:{bob.id}:2026-12", 50), (f"thanks_threshold:{bob.id}:2027-01", 50)]
+        (f"thanks_threshold:{bob.id}:2026-12", 50),
+        (f"thanks_threshold:{bob.id}:2027-01", 50),
+    ]
     assert len(await rows(app, title_events)) == 1
 
 
-async def test_uncounted_thanks_do_not_reach_the_threshold(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_uncounted_thanks_do_not_reach_the_threshold(chat: Chat, app) -> None:
     for _ in range(3):
         await chat.say("alice", "谢谢 @bob")
     await chat.say("bob", "谢谢 @bob")

@@ -15,7 +15,7 @@ from handlers import core
 from tests.support import make_message
 
 
-async def _noop(ctx, arg) -> None:  # noqa: ANN001
+async def _noop(ctx, arg) -> None:
     return None
 
 
@@ -24,13 +24,13 @@ class ThanksMatch:
     receivers: tuple[str, ...]
 
 
-def _thanks(message, config):  # noqa: ANN001, ANN202
+def _thanks(message, config):
     if config["phrase"] in message.text and message.mentions:
         return ThanksMatch(tuple(c.id for c in message.mentions))
     return None
 
 
-def _anything(message, config):  # noqa: ANN001, ANN202
+def _anything(message, config):
     assert config is None  # its capability has no config section
     return "anything"
 

@@ -18,7 +18,6 @@ from bot.scheduling.scheduler import Scheduler
 from bot.scheduling.triggers import cron_problem, cron_trigger
 from bot.transports.memory import InMemoryTransport
 from handlers import REGISTRIES
-from tests.conftest import START
 from tests.support import Chat, rows
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -63,11 +62,11 @@ def _at(day: int, hour: int, minute: int = 0) -> datetime:
     return datetime(2026, 12, day, hour, minute, tzinfo=SHANGHAI)
 
 
-def _scheduler(app) -> Scheduler:  # noqa: ANN001
+def _scheduler(app) -> Scheduler:
     return next(source for source in app.due_sources if isinstance(source, Scheduler))
 
 
-async def _restart(app, settings, clock, registries, when: datetime):  # noqa: ANN001, ANN202
+async def _restart(app, settings, clock, registries, when: datetime):
     """Stop the bot, let time pass while it is down, start it again."""
     await app.close()
     clock.set(when)
@@ -77,9 +76,9 @@ async def _restart(app, settings, clock, registries, when: datetime):  # noqa: A
     return again
 
 
-async def test_a_job_runs_once_at_each_of_its_times(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_job_runs_once_at_each_of_its_times(chat: Chat, app) -> None:
     await app.advance_to(_at(3, 12))
-    assert RUNS == [(_at(1, 10), timedelta(0)), (_at(2, 10), timedelta(0)), (_at(3, 10), timedelta(0))]
+    assert [(_at(1, 10), timedelta(0)), (_at(2, 10), timedelta(0)), (_at(3, 10), timedelta(0))] == RUNS
     sent = chat.transport.take()
     assert sorted(m.contact_id for m in sent) == ["admin", "admin", "admin", "mod", "mod", "mod"]
     await app.drain()  # asking again changes nothing
@@ -88,11 +87,11 @@ async def test_a_job_runs_once_at_each_of_its_times(chat: Chat, app) -> None:  #
     assert [r.outcome for r in runs] == ["done"] * 3
 
 
-async def test_a_run_missed_by_less_than_the_grace_time_goes_out_once_late(app, settings, clock, registries) -> None:  # noqa: ANN001
+async def test_a_run_missed_by_less_than_the_grace_time_goes_out_once_late(app, settings, clock, registries) -> None:
     await app.advance_to(_at(1, 9, 50))
     again = await _restart(app, settings, clock, registries, _at(1, 10, 40))  # down from 09:50 to 10:40
     try:
-        assert RUNS == [(_at(1, 10), timedelta(minutes=40))]
+        assert [(_at(1, 10), timedelta(minutes=40))] == RUNS
         assert sorted(m.contact_id for m in again.transport.take()) == ["admin", "mod"]
         await again.advance_to(_at(2, 10, 5))
         assert RUNS[1:] == [(_at(2, 10), timedelta(0))]
@@ -101,27 +100,36 @@ async def test_a_run_missed_by_less_than_the_grace_time_goes_out_once_late(app, 
 
 
 async def test_runs_missed_beyond_the_grace_time_are_skipped_and_the_moderators_told(
-        app, settings, clock, registries) -> None:  # noqa: ANN001
+    app, settings, clock, registries
+) -> None:
     await app.advance_to(_at(1, 9, 50))
     again = await _restart(app, settings, clock, registries, _at(3, 11, 30))  # down for two days
     try:
         assert RUNS == []
         told = sorted((m.contact_id, m.text) for m in again.transport.take())
-        assert told == [(staff, "【定时任务未执行】tick原定 2026-12-03 10:00 执行，但机器人当时不在线，超过了补发时限"
-                                "（60 分钟），这 3 次都已跳过，不会再补发。") for staff in ("admin", "mod")]
+        assert told == [
+            (
+                staff,
+                "【定时任务未执行】tick原定 2026-12-03 10:00 执行，但机器人当时不在线，超过了补发时限"
+                "（60 分钟），这 3 次都已跳过，不会再补发。",
+            )
+            for staff in ("admin", "mod")
+        ]
         await again.drain()
         assert again.transport.take() == []  # told once
         await again.advance_to(_at(4, 10, 1))
-        assert RUNS == [(_at(4, 10), timedelta(0))]
-        outcomes = [r.outcome for r in await rows(again, schema.scheduled_runs,
-                                                  schema.scheduled_runs.c.job_id == "builtin:tick")]
+        assert [(_at(4, 10), timedelta(0))] == RUNS
+        outcomes = [
+            r.outcome
+            for r in await rows(again, schema.scheduled_runs, schema.scheduled_runs.c.job_id == "builtin:tick")
+        ]
         assert outcomes == ["skipped", "done"]
     finally:
         await again.close()
 
 
 @pytest.mark.parametrize("settings_overrides", [{"scheduler": {"misfire_grace_minutes": 0}}])
-async def test_the_grace_time_is_configurable(app, settings, clock, registries) -> None:  # noqa: ANN001
+async def test_the_grace_time_is_configurable(app, settings, clock, registries) -> None:
     await app.advance_to(_at(1, 9, 50))
     again = await _restart(app, settings, clock, registries, _at(1, 10, 1))
     try:
@@ -131,26 +139,35 @@ async def test_the_grace_time_is_configurable(app, settings, clock, registries) 
         await again.close()
 
 
-async def test_a_crash_after_the_run_before_the_job_moved_on_repeats_nothing(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_crash_after_the_run_before_the_job_moved_on_repeats_nothing(chat: Chat, app) -> None:
     await app.advance_to(_at(1, 10, 1))
     assert len(RUNS) == 1 and len(chat.transport.take()) == 2
     # The run and its messages were committed, but the crash came before the job store was updated.
     stamp = _at(1, 10).timestamp()
     async with app.engine.begin() as conn:
-        await conn.execute(update(schema.scheduler_jobs).where(schema.scheduler_jobs.c.id == "builtin:tick")
-                           .values(next_run_time=stamp))
+        await conn.execute(
+            update(schema.scheduler_jobs)
+            .where(schema.scheduler_jobs.c.id == "builtin:tick")
+            .values(next_run_time=stamp)
+        )
     await app.drain()
     assert len(RUNS) == 1 and chat.transport.take() == []
     await app.advance_to(_at(2, 10, 1))
     assert len(RUNS) == 2
 
 
-async def test_a_failing_job_sends_nothing_of_its_own_and_the_moderators_are_told(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_failing_job_sends_nothing_of_its_own_and_the_moderators_are_told(chat: Chat, app) -> None:
     FAIL.append(True)
     await app.advance_to(_at(1, 10, 1))
     told = sorted((m.contact_id, m.text) for m in chat.transport.take())
-    assert told == [(staff, "【定时任务出错】tick（2026-12-01 10:00 这一次）执行时出错，本次没有发出任何消息。"
-                            "详情已写入日志，请联系管理员查看。") for staff in ("admin", "mod")]
+    assert told == [
+        (
+            staff,
+            "【定时任务出错】tick（2026-12-01 10:00 这一次）执行时出错，本次没有发出任何消息。"
+            "详情已写入日志，请联系管理员查看。",
+        )
+        for staff in ("admin", "mod")
+    ]
     runs = await rows(app, schema.scheduled_runs, schema.scheduled_runs.c.job_id == "builtin:tick")
     assert [r.outcome for r in runs] == ["failed"]
     FAIL.clear()
@@ -159,23 +176,24 @@ async def test_a_failing_job_sends_nothing_of_its_own_and_the_moderators_are_tol
 
 
 @pytest.mark.parametrize("settings_overrides", [{"scheduler": {"jobs": {"tick": {"cron": "30 8 * * 1-5"}}}}])
-async def test_a_job_can_be_retimed_in_the_config(app) -> None:  # noqa: ANN001
+async def test_a_job_can_be_retimed_in_the_config(app) -> None:
     await app.advance_to(_at(7, 9))  # Tuesday 1st to Monday 7th
     assert [when for when, _ in RUNS] == [_at(day, 8, 30) for day in (2, 3, 4, 7)]
 
 
 @pytest.mark.parametrize("settings_overrides", [{"scheduler": {"jobs": {"tick": {"enabled": False}}}}])
-async def test_a_job_can_be_switched_off(app) -> None:  # noqa: ANN001
+async def test_a_job_can_be_switched_off(app) -> None:
     await app.advance_to(_at(3, 12))
     assert RUNS == []
     ids = [r.id for r in await rows(app, schema.scheduler_jobs)]
     assert "builtin:tick" not in ids and "builtin:honour_roll" in ids
 
 
-async def test_switching_a_job_off_later_removes_it(app, settings, clock, registries) -> None:  # noqa: ANN001
+async def test_switching_a_job_off_later_removes_it(app, settings, clock, registries) -> None:
     await app.advance_to(_at(1, 9))
-    off = settings.model_copy(update={"scheduler": settings.scheduler.model_copy(
-        update={"jobs": {"tick": _job_section(enabled=False)}})})
+    off = settings.model_copy(
+        update={"scheduler": settings.scheduler.model_copy(update={"jobs": {"tick": _job_section(enabled=False)}})}
+    )
     again = await _restart(app, off, clock, registries, _at(1, 9, 1))
     try:
         await again.advance_to(_at(2, 12))
@@ -184,21 +202,23 @@ async def test_switching_a_job_off_later_removes_it(app, settings, clock, regist
         await again.close()
 
 
-def _job_section(**values):  # noqa: ANN003, ANN202
+def _job_section(**values):
     from bot.config import JobSection
 
     return JobSection(**values)
 
 
-async def test_an_unknown_job_in_the_config_is_refused(settings, clock, registries) -> None:  # noqa: ANN001
-    wrong = settings.model_copy(update={"scheduler": settings.scheduler.model_copy(
-        update={"jobs": {"honor_rol": _job_section(enabled=False)}})})
-    with pytest.raises(ConfigError, match="scheduler.jobs.honor_rol"):
+async def test_an_unknown_job_in_the_config_is_refused(settings, clock, registries) -> None:
+    wrong = settings.model_copy(
+        update={"scheduler": settings.scheduler.model_copy(update={"jobs": {"honor_rol": _job_section(enabled=False)}})}
+    )
+    with pytest.raises(ConfigError, match=r"scheduler\.jobs\.honor_rol"):
         await open_app(wrong, transport=InMemoryTransport(), registries=registries, clock=clock)
 
 
 def test_cron_weekdays_count_from_sunday_as_in_crontab() -> None:
     monday = datetime(2026, 12, 7, tzinfo=SHANGHAI)
+
     def days(expression: str) -> list[int]:
         trigger, when, found = cron_trigger(expression, SHANGHAI), monday, []
         for _ in range(7):
@@ -206,20 +226,24 @@ def test_cron_weekdays_count_from_sunday_as_in_crontab() -> None:
             found.append(when.isoweekday() % 7)
             when = when + timedelta(minutes=1)
         return sorted(set(found))
+
     assert days("0 10 * * 0") == days("0 10 * * 7") == days("0 10 * * sun") == [0]
     assert days("0 10 * * 1-5") == [1, 2, 3, 4, 5]
     assert days("0 10 * * */2") == [0, 2, 4, 6]
     assert days("0 10 * * 6,0") == [0, 6]
 
 
-@pytest.mark.parametrize(("expression", "problem"), [
-    ("0 10 * *", "needs 5 fields (minute hour day month weekday), got 4"),
-    ("0 25 * * *", "hour: '25' is outside 0-23"),
-    ("x 10 * * *", "minute: 'x' is not a number, '*', a range a-b or a step */n"),
-    ("0 10 * * 8", "weekday: '8' is outside 0-7 (0 and 7 are Sunday) or runs backwards"),
-    ("0 10 5-1 * *", "day: the range '5-1' runs backwards"),
-    ("0 10 31 2 *", "it never fires"),
-])
+@pytest.mark.parametrize(
+    ("expression", "problem"),
+    [
+        ("0 10 * *", "needs 5 fields (minute hour day month weekday), got 4"),
+        ("0 25 * * *", "hour: '25' is outside 0-23"),
+        ("x 10 * * *", "minute: 'x' is not a number, '*', a range a-b or a step */n"),
+        ("0 10 * * 8", "weekday: '8' is outside 0-7 (0 and 7 are Sunday) or runs backwards"),
+        ("0 10 5-1 * *", "day: the range '5-1' runs backwards"),
+        ("0 10 31 2 *", "it never fires"),
+    ],
+)
 def test_bad_cron_expressions_say_what_is_wrong(expression: str, problem: str) -> None:
     assert cron_problem(expression) == problem
 
@@ -251,7 +275,7 @@ async def test_on_postgresql_one_process_leads_and_another_takes_over(pg_databas
         await second_engine.dispose()
 
 
-def test_on_sqlite_the_one_process_always_leads(tmp_path) -> None:  # noqa: ANN001
+def test_on_sqlite_the_one_process_always_leads(tmp_path) -> None:
     import asyncio
 
     from bot.db.engine import create_engine
@@ -266,7 +290,7 @@ def test_on_sqlite_the_one_process_always_leads(tmp_path) -> None:  # noqa: ANN0
     assert asyncio.run(check()) is True
 
 
-async def test_in_real_time_a_job_scheduled_now_runs_without_waiting_for_the_idle_check(settings, registries) -> None:  # noqa: ANN001
+async def test_in_real_time_a_job_scheduled_now_runs_without_waiting_for_the_idle_check(settings, registries) -> None:
     """The due loop looks at scheduled work at most every 30 s when idle; a new job tells it to look now."""
     import asyncio
 

@@ -9,7 +9,6 @@ Every job has run exactly once (its outbox row is written in the run's transacti
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import subprocess
 import sys
@@ -29,7 +28,7 @@ JOBS = 12
 TAKEOVER_SECONDS = 0.5
 
 
-async def mark(run, number: int) -> None:  # noqa: ANN001 - a JobRun
+async def mark(run, number: int) -> None:
     """The jobs' function: one outbox row naming the job and the account that ran it."""
     from bot.db.schema import Delivery
     from bot.outbox import Draft
@@ -45,9 +44,16 @@ async def _child(url: str, account: str) -> None:
     from bot.transports.memory import InMemoryTransport
     from handlers import REGISTRIES, config_sections
 
-    settings = load_settings(environ={}, capability_sections=config_sections(), overrides={
-        "database": {"url": url}, "bot": {"account": account},
-        "scheduler": {"takeover_seconds": TAKEOVER_SECONDS}, "delivery": {"quiet_hours": ""}})
+    settings = load_settings(
+        environ={},
+        capability_sections=config_sections(),
+        overrides={
+            "database": {"url": url},
+            "bot": {"account": account},
+            "scheduler": {"takeover_seconds": TAKEOVER_SECONDS},
+            "delivery": {"quiet_hours": ""},
+        },
+    )
     app = await open_app(settings, transport=InMemoryTransport(), registries=REGISTRIES)
     loop = asyncio.get_running_loop()
     loop.add_signal_handler(signal.SIGTERM, app.stop)
@@ -68,8 +74,9 @@ async def _prepare(url: str, start: datetime) -> None:
     async with engine.begin() as conn:
         for number in range(JOBS):
             when = start + timedelta(seconds=number)
-            await schedule_job(conn, f"test:{number}", mark, once_trigger(when), now=start - timedelta(seconds=1),
-                               args=(number,))
+            await schedule_job(
+                conn, f"test:{number}", mark, once_trigger(when), now=start - timedelta(seconds=1), args=(number,)
+            )
     await engine.dispose()
 
 
@@ -79,16 +86,25 @@ async def _results(url: str) -> tuple[list[str], list[tuple[str, str]]]:
 
     engine = create_engine(url)
     async with engine.connect() as conn:
-        texts = list((await conn.execute(select(schema.outbox.c.text).where(schema.outbox.c.template == "test")
-                                         .order_by(schema.outbox.c.id))).scalars())
+        texts = list(
+            (
+                await conn.execute(
+                    select(schema.outbox.c.text).where(schema.outbox.c.template == "test").order_by(schema.outbox.c.id)
+                )
+            ).scalars()
+        )
         runs = [(r.job_id, r.outcome) for r in await conn.execute(select(schema.scheduled_runs))]
     await engine.dispose()
     return texts, runs
 
 
 def _spawn(url: str, account: str) -> subprocess.Popen:
-    return subprocess.Popen([sys.executable, "-m", "tests.test_scheduler_takeover", url, account], cwd=PROJECT,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "tests.test_scheduler_takeover", url, account],
+        cwd=PROJECT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
 
 def test_a_standby_takes_over_the_scheduler_when_its_process_dies() -> None:

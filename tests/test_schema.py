@@ -17,7 +17,7 @@ from bot.db.schema import Base
 from bot.errors import SchemaBehindError
 
 
-def _diff(connection) -> list:  # noqa: ANN001
+def _diff(connection) -> list:
     return compare_metadata(MigrationContext.configure(connection, opts={"compare_type": True}), Base.metadata)
 
 

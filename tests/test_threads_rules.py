@@ -20,17 +20,20 @@ def _at(day: int, hour: int = 12, month: int = 12, year: int = 2026, tz: ZoneInf
     return datetime(year, month, day, hour, tzinfo=tz)
 
 
-@pytest.mark.parametrize(("raised", "zh", "en"), [
-    (_at(8, 9), "今天", "today"),
-    (_at(7, 23), "昨天", "yesterday"),
-    (_at(7, 0), "昨天", "yesterday"),
-    (_at(6, 12), "前天", "last week"),  # Sunday: the day before yesterday, and last week
-    (_at(5), "上周", "last week"),
-    (_at(30, month=11), "上周", "last week"),  # Monday of last week
-    (_at(29, month=11), "11月29日", "on 29 November"),  # Sunday two weeks ago
-    (_at(2, month=3), "3月2日", "on 2 March"),
-    (_at(2, month=3, year=2025), "2025年3月2日", "on 2 March 2025"),
-])
+@pytest.mark.parametrize(
+    ("raised", "zh", "en"),
+    [
+        (_at(8, 9), "今天", "today"),
+        (_at(7, 23), "昨天", "yesterday"),
+        (_at(7, 0), "昨天", "yesterday"),
+        (_at(6, 12), "前天", "last week"),  # Sunday: the day before yesterday, and last week
+        (_at(5), "上周", "last week"),
+        (_at(30, month=11), "上周", "last week"),  # Monday of last week
+        (_at(29, month=11), "11月29日", "on 29 November"),  # Sunday two weeks ago
+        (_at(2, month=3), "3月2日", "on 2 March"),
+        (_at(2, month=3, year=2025), "2025年3月2日", "on 2 March 2025"),
+    ],
+)
 def test_relative_day_in_chinese_and_english(raised: datetime, zh: str, en: str) -> None:
     assert relative_day(raised, NOW, SHANGHAI, "zh_CN") == zh
     assert relative_day(raised, NOW, SHANGHAI, "en") == en
@@ -58,9 +61,15 @@ def test_a_time_in_the_future_is_today() -> None:
 
 
 def test_resolve_options() -> None:
-    assert parse_resolve("产品部门已经决定在下个版本中进行优化。", SHANGHAI).text == "产品部门已经决定在下个版本中进行优化"
+    assert (
+        parse_resolve("产品部门已经决定在下个版本中进行优化。", SHANGHAI).text == "产品部门已经决定在下个版本中进行优化"
+    )
     options = parse_resolve("已修复 --preview --at 2026-12-01 9:30", SHANGHAI)
-    assert (options.text, options.preview, options.at) == ("已修复", True, datetime(2026, 12, 1, 9, 30, tzinfo=SHANGHAI))
+    assert (options.text, options.preview, options.at) == (
+        "已修复",
+        True,
+        datetime(2026, 12, 1, 9, 30, tzinfo=SHANGHAI),
+    )
     assert parse_resolve("--at 2026-12-01T10:00 已修复", SHANGHAI).at == datetime(2026, 12, 1, 2, tzinfo=UTC)
     for wrong in ("", "--preview", "已修复 --at 明天"):
         with pytest.raises(UsageError):
@@ -75,11 +84,26 @@ def test_thread_and_feedback_numbers() -> None:
     assert [feedback_item_id(w) for w in ("FB-42", "fb42", "Fb-7", "42", "#42", "FBX")] == [42, 42, 7, None, None, None]
 
 
-@pytest.mark.parametrize(("text", "verdict"), [
-    ("是", "yes"), ("是的！", "yes"), ("好了", "yes"), ("已经好了，谢谢", "yes"), ("没问题了", "yes"), ("Yes", "yes"),
-    ("fixed, thanks", "yes"), ("否", "no"), ("还是不行", "no"), ("没有", "no"), ("依然登录失败", "no"), ("No.", "no"),
-    ("still broken", "no"), ("嗯", None), ("我换了手机", None),
-])
+@pytest.mark.parametrize(
+    ("text", "verdict"),
+    [
+        ("是", "yes"),
+        ("是的！", "yes"),
+        ("好了", "yes"),
+        ("已经好了，谢谢", "yes"),
+        ("没问题了", "yes"),
+        ("Yes", "yes"),
+        ("fixed, thanks", "yes"),
+        ("否", "no"),
+        ("还是不行", "no"),
+        ("没有", "no"),
+        ("依然登录失败", "no"),
+        ("No.", "no"),
+        ("still broken", "no"),
+        ("嗯", None),
+        ("我换了手机", None),
+    ],
+)
 def test_fix_answers(text: str, verdict: str | None) -> None:
     assert classify_answer(text) == verdict
 
@@ -91,7 +115,10 @@ def test_the_app_runs_the_due_sources_registries_declare() -> None:
     from handlers import REGISTRIES, config_sections
     from handlers.threads.confirm import FixConfirmations
 
-    settings = load_settings(environ={}, overrides={"database": {"url": "sqlite+aiosqlite:///:memory:"}},
-                             capability_sections=config_sections())
+    settings = load_settings(
+        environ={},
+        overrides={"database": {"url": "sqlite+aiosqlite:///:memory:"}},
+        capability_sections=config_sections(),
+    )
     app = build_app(settings, transport=InMemoryTransport(), registries=REGISTRIES)
     assert [type(s) for s in app.due_sources if isinstance(s, FixConfirmations)] == [FixConfirmations]

@@ -48,8 +48,13 @@ def bed(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Bed]:
 def settings_overrides(bed: Bed) -> dict:
     return {
         "bot": {"transport": "wechaty", "locale": "en"},
-        "wechaty": {"endpoint": bed.endpoint, "token": bed.token, "reconnect_initial_seconds": 0.05,
-                    "reconnect_max_seconds": 0.4, "request_timeout_seconds": 5},
+        "wechaty": {
+            "endpoint": bed.endpoint,
+            "token": bed.token,
+            "reconnect_initial_seconds": 0.05,
+            "reconnect_max_seconds": 0.4,
+            "request_timeout_seconds": 5,
+        },
         "permissions": {"admins": [], "moderators": [], "room_owners_are_moderators": True},
         "outbox": {"room_interval_seconds": 0, "account_per_minute": 0, "jitter_ratio": 0},
     }
@@ -74,10 +79,12 @@ class WeChat:
 
     async def logged(self, platform_msg_id: str) -> Any:
         """The message log's row for a platform message id, once it is there."""
+
         async def row() -> Any:
             async with self.app.engine.connect() as conn:
                 table = schema.messages
                 return (await conn.execute(select(table).where(table.c.platform_msg_id == platform_msg_id))).first()
+
         return await eventually(row, f"message {platform_msg_id} is logged")
 
     async def outbox(self) -> list[tuple[str, int]]:
@@ -115,15 +122,22 @@ async def _serving_again(bed: Bed) -> None:
 
 # Through the bed: real gRPC, the official server, python-wechaty's client.
 
+
 async def test_help_in_a_room_mentions_the_sender_and_help_in_private_does_not(wechat: WeChat) -> None:
     await wechat.bed.say("alice", "@KOC Bot\u2005/help", mentions=["kocbot"])
     [in_room] = await wechat.replies(1)
     await wechat.bed.dm("alice", "/help")
     [_, in_private] = await wechat.replies(2)
     services = wechat.app.services
-    help_text = services.renderer.render("core/help", "en", role="member", commands=[
-        services.renderer.command_doc(spec.capability, spec.key, "en")
-        for spec in services.router.visible_commands(Role.MEMBER)])
+    help_text = services.renderer.render(
+        "core/help",
+        "en",
+        role="member",
+        commands=[
+            services.renderer.command_doc(spec.capability, spec.key, "en")
+            for spec in services.router.visible_commands(Role.MEMBER)
+        ],
+    )
     assert in_room == f"@Alice {help_text}"
     assert in_private == help_text
     [room_reply, private_reply] = wechat.sent()
@@ -139,8 +153,10 @@ async def test_ping_round_trips_through_the_server(wechat: WeChat) -> None:
         await wechat.replies(count)
         round_trips.append(wechat.sent()[-1]["at"] - started)
     assert {e["text"] for e in wechat.sent(ROOM2)} == {f"@Carol {PONG}"}
-    print(f"round trip bed -> kocbot -> bed: median {statistics.median(round_trips) * 1000:.1f} ms, "
-          f"max {max(round_trips) * 1000:.1f} ms")
+    print(
+        f"round trip bed -> kocbot -> bed: median {statistics.median(round_trips) * 1000:.1f} ms, "
+        f"max {max(round_trips) * 1000:.1f} ms"
+    )
     assert statistics.median(round_trips) < 1.0
 
 
@@ -148,8 +164,9 @@ async def test_a_moderator_command_is_refused_to_a_member_and_served_to_the_room
     await wechat.bed.say("alice", "/mod list")
     await wechat.bed.say("mod", "/mod list")  # mod owns room1; room owners are moderators here
     refused, served = await wechat.replies(2)
-    assert refused == ("@Alice Sorry, /mod list is only for community moderators. "
-                       "If you need help, please ask one of the moderators.")
+    assert refused == (
+        "@Alice Sorry, /mod list is only for community moderators. If you need help, please ask one of the moderators."
+    )
     assert served == "@Moderator No moderators are set yet."
 
 
@@ -159,9 +176,14 @@ async def test_members_joining_and_leaving_are_recorded(wechat: WeChat) -> None:
     async def dave_in_room1() -> Any:
         dave = schema.members.c.platform_id == "dave"
         async with wechat.app.engine.connect() as conn:
-            return (await conn.execute(
-                select(table.c.joined_at, table.c.left_at).join(schema.members).join(schema.communities)
-                .where(dave, schema.communities.c.platform_id == ROOM1))).first()
+            return (
+                await conn.execute(
+                    select(table.c.joined_at, table.c.left_at)
+                    .join(schema.members)
+                    .join(schema.communities)
+                    .where(dave, schema.communities.c.platform_id == ROOM1)
+                )
+            ).first()
 
     await wechat.bed.run("join", room=ROOM1, members=["dave"], inviter="mod")
     try:
@@ -203,8 +225,10 @@ async def test_a_reply_cut_off_by_a_lost_connection_is_delivered_once_after_it_r
     bed = wechat.bed
     await bed.run("drop_on_send", count=1)
     asked = await bed.say("alice", "/ping")
-    await eventually(lambda: any(e["event"] == "dropped" for e in bed.events[wechat.first_sent:]),
-                     "the server drops with the reply in flight")
+    await eventually(
+        lambda: any(e["event"] == "dropped" for e in bed.events[wechat.first_sent :]),
+        "the server drops with the reply in flight",
+    )
     await eventually(lambda: not wechat.transport.connected, "the transport notices")
     assert wechat.sent() == []
     await bed.run("restore")
@@ -225,8 +249,10 @@ async def test_a_reply_delivered_as_the_connection_broke_is_not_sent_again(wecha
     bed = wechat.bed
     await bed.run("drop_on_send", count=1, delivered=True)  # delivered and echoed, its answer lost
     await bed.say("alice", "/ping")
-    await eventually(lambda: any(e["event"] == "dropped" for e in bed.events[wechat.first_sent:]),
-                     "the server drops after delivering, before answering")
+    await eventually(
+        lambda: any(e["event"] == "dropped" for e in bed.events[wechat.first_sent :]),
+        "the server drops after delivering, before answering",
+    )
     await eventually(lambda: not wechat.transport.connected, "the transport notices")
     await bed.run("restore")
     await eventually(lambda: wechat.transport.connected, "the bot is back")
@@ -251,8 +277,17 @@ async def test_a_restart_of_the_server_between_messages_loses_and_repeats_nothin
 async def test_a_picture_in_the_outbox_goes_to_wechat_as_a_file_with_its_bytes(wechat: WeChat) -> None:
     picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # a PNG's signature, then 10 KB
     async with wechat.app.engine.begin() as conn:
-        await enqueue(conn, Draft("chart: discussion per room", "campaigns/report_chart", "en", room_id=ROOM2,
-                                  image=Image("campaign-1.png", picture)), wechat.app.clock.now())
+        await enqueue(
+            conn,
+            Draft(
+                "chart: discussion per room",
+                "campaigns/report_chart",
+                "en",
+                room_id=ROOM2,
+                image=Image("campaign-1.png", picture),
+            ),
+            wechat.app.clock.now(),
+        )
     wechat.app.wake()
     await eventually(lambda: len(wechat.sent(ROOM2)) >= 1, "the picture was sent")
     [sent] = wechat.sent(ROOM2)
@@ -263,10 +298,19 @@ async def test_a_picture_in_the_outbox_goes_to_wechat_as_a_file_with_its_bytes(w
 
 def test_kocbot_run_serves_wechat_until_sigterm(bed: Bed, tmp_path: Path) -> None:
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KOCBOT_", "WECHATY_"))}
-    env |= {"WECHATY_PUPPET_SERVICE_ENDPOINT": bed.endpoint, "WECHATY_PUPPET_SERVICE_TOKEN": bed.token,
-            "KOCBOT_BOT__LOCALE": "en", "KOCBOT_OUTBOX__ROOM_INTERVAL_SECONDS": "0"}
-    kocbot = subprocess.Popen([sys.executable, "-m", "bot", "--data-dir", str(tmp_path), "run", "--transport",
-                               "wechaty"], cwd=PROJECT, env=env, stderr=subprocess.PIPE, text=True)
+    env |= {
+        "WECHATY_PUPPET_SERVICE_ENDPOINT": bed.endpoint,
+        "WECHATY_PUPPET_SERVICE_TOKEN": bed.token,
+        "KOCBOT_BOT__LOCALE": "en",
+        "KOCBOT_OUTBOX__ROOM_INTERVAL_SECONDS": "0",
+    }
+    kocbot = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--data-dir", str(tmp_path), "run", "--transport", "wechaty"],
+        cwd=PROJECT,
+        env=env,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         reply = _ping_until_answered(bed, "dave", ROOM2, alive=lambda: kocbot.poll() is None)
     finally:
@@ -278,23 +322,25 @@ def test_kocbot_run_serves_wechat_until_sigterm(bed: Bed, tmp_path: Path) -> Non
     assert "Traceback" not in stderr
 
 
-def _ping_until_answered(bed: Bed, sender: str, room: str, alive: Callable[[], bool],
-                         seconds: float = 30.0) -> dict[str, Any]:
+def _ping_until_answered(
+    bed: Bed, sender: str, room: str, alive: Callable[[], bool], seconds: float = 30.0
+) -> dict[str, Any]:
     """Messages sent before the bot is connected reach nobody: ask until it answers."""
     deadline = time.monotonic() + seconds
     while alive():
         seen = len(bed.events)
         bed.command("room_message", room=room, text="/ping", **{"from": sender})
         try:
-            return bed.wait_event(lambda e: e["event"] == "sent" and bed.events.index(e) >= seen, 0.5)
+            return bed.wait_event(lambda e, seen=seen: e["event"] == "sent" and bed.events.index(e) >= seen, 0.5)
         except TimeoutError:
             if time.monotonic() > deadline:
                 raise
     raise AssertionError("kocbot exited before it answered")
 
 
-async def test_with_only_a_token_the_discovery_service_names_the_gateway(bed: Bed,
-                                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+async def test_with_only_a_token_the_discovery_service_names_the_gateway(
+    bed: Bed, monkeypatch: pytest.MonkeyPatch
+) -> None:
     wechaty, compat = require_sdk()
     asked: list[str] = []
     with FakeDiscovery({"host": "127.0.0.1", "port": bed.port}, asked) as url:

@@ -8,7 +8,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -21,25 +21,34 @@ from tests.wechaty_support import QUOTE_LINE, FakeDiscovery, eventually, require
 PROJECT = Path(__file__).resolve().parent.parent
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    (f"「Alice：hello」{QUOTE_LINE}thanks!", ("Alice", "hello", "thanks!")),
-    (f"「Bob Lee: two\nlines 「nested」」{QUOTE_LINE}/thanks\nmore", ("Bob Lee", " two\nlines 「nested」", "/thanks\nmore")),
-    ("「Alice：hello」\n- - -\n谢谢", ("Alice", "hello", "谢谢")),
-    ("「Alice：no dashed line」 thanks", None),
-    ("just text", None),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        (f"「Alice：hello」{QUOTE_LINE}thanks!", ("Alice", "hello", "thanks!")),
+        (
+            f"「Bob Lee: two\nlines 「nested」」{QUOTE_LINE}/thanks\nmore",
+            ("Bob Lee", " two\nlines 「nested」", "/thanks\nmore"),
+        ),
+        ("「Alice：hello」\n- - -\n谢谢", ("Alice", "hello", "谢谢")),
+        ("「Alice：no dashed line」 thanks", None),
+        ("just text", None),
+    ],
+)
 def test_quoted_replies_are_read_from_wechat_text(text: str, expected: tuple | None) -> None:
     assert parse_quote(text) == (QuotedReply(*expected) if expected else None)
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("@KOC Bot\u2005/help", ("/help", True)),
-    ("  ＠KOC Bot /ping now", ("/ping now", True)),
-    ("@小助手\u2005/帮助", ("/帮助", True)),
-    ("@KOC Bot", ("", True)),
-    ("@KOC Botty /help", ("@KOC Botty /help", False)),
-    ("/help @KOC Bot", ("/help @KOC Bot", False)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("@KOC Bot\u2005/help", ("/help", True)),
+        ("  ＠KOC Bot /ping now", ("/ping now", True)),
+        ("@小助手\u2005/帮助", ("/帮助", True)),
+        ("@KOC Bot", ("", True)),
+        ("@KOC Botty /help", ("@KOC Botty /help", False)),
+        ("/help @KOC Bot", ("/help @KOC Bot", False)),
+    ],
+)
 def test_a_leading_mention_of_the_bot_is_dropped(text: str, expected: tuple[str, bool]) -> None:
     assert strip_bot_mention(text, ["KOC Bot", "小助手", ""]) == expected
 
@@ -51,33 +60,50 @@ def test_a_mention_of_the_bot_anywhere_counts() -> None:
 
 
 def test_the_token_and_endpoint_come_from_the_wechaty_variables(tmp_path: Path) -> None:
-    environ = {"WECHATY_PUPPET_SERVICE_TOKEN": " puppet_padlocal_0123abcd\n", "KOCBOT_BOT__TRANSPORT": "wechaty",
-               "WECHATY_PUPPET_SERVICE_ENDPOINT": "gateway.internal:8788"}
+    environ = {
+        "WECHATY_PUPPET_SERVICE_TOKEN": " puppet_padlocal_0123abcd\n",
+        "KOCBOT_BOT__TRANSPORT": "wechaty",
+        "WECHATY_PUPPET_SERVICE_ENDPOINT": "gateway.internal:8788",
+    }
     settings = load_settings(environ=environ, data_dir=tmp_path)
     assert (settings.wechaty.token, settings.wechaty.endpoint) == ("puppet_padlocal_0123abcd", "gateway.internal:8788")
     assert "0123abcd" not in repr(settings)
 
 
-@pytest.mark.parametrize(("environ", "key", "shown", "expected"), [
-    ({}, "wechaty.token", "", "set WECHATY_PUPPET_SERVICE_TOKEN"),
-    ({"WECHATY_PUPPET_SERVICE_TOKEN": "puppet_pad local"}, "wechaty.token", "pupp… (16 characters)",
-     "only letters, digits"),
-    ({"WECHATY_PUPPET_SERVICE_TOKEN": "t", "WECHATY_PUPPET_SERVICE_ENDPOINT": "http://gw:8788"},
-     "wechaty.endpoint", "http://gw:8788", "host:port"),
-    ({"WECHATY_PUPPET_SERVICE_TOKEN": "t", "KOCBOT_WECHATY__ENDPOINT": "gw:70000"}, "wechaty.endpoint",
-     "gw:70000", "host:port"),
-])
-def test_a_missing_or_malformed_token_is_a_config_error(environ: dict, key: str, shown: str,
-                                                       expected: str) -> None:
+@pytest.mark.parametrize(
+    ("environ", "key", "shown", "expected"),
+    [
+        ({}, "wechaty.token", "", "set WECHATY_PUPPET_SERVICE_TOKEN"),
+        (
+            {"WECHATY_PUPPET_SERVICE_TOKEN": "puppet_pad local"},
+            "wechaty.token",
+            "pupp… (16 characters)",
+            "only letters, digits",
+        ),
+        (
+            {"WECHATY_PUPPET_SERVICE_TOKEN": "t", "WECHATY_PUPPET_SERVICE_ENDPOINT": "http://gw:8788"},
+            "wechaty.endpoint",
+            "http://gw:8788",
+            "host:port",
+        ),
+        (
+            {"WECHATY_PUPPET_SERVICE_TOKEN": "t", "KOCBOT_WECHATY__ENDPOINT": "gw:70000"},
+            "wechaty.endpoint",
+            "gw:70000",
+            "host:port",
+        ),
+    ],
+)
+def test_a_missing_or_malformed_token_is_a_config_error(environ: dict, key: str, shown: str, expected: str) -> None:
     with pytest.raises(ConfigError) as caught:
         load_settings(environ={"KOCBOT_BOT__TRANSPORT": "wechaty", **environ})
     assert (caught.value.key, caught.value.value) == (key, shown)
     assert expected in caught.value.expected
 
 
-def test_kocbot_run_without_a_token_says_what_to_set_in_one_line(capsys: pytest.CaptureFixture[str],
-                                                                 monkeypatch: pytest.MonkeyPatch,
-                                                                 tmp_path: Path) -> None:
+def test_kocbot_run_without_a_token_says_what_to_set_in_one_line(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     from bot.cli import main
 
     for name in ("WECHATY_PUPPET_SERVICE_TOKEN", "WECHATY_PUPPET_SERVICE_ENDPOINT", "KOCBOT_CONFIG"):
@@ -85,14 +111,24 @@ def test_kocbot_run_without_a_token_says_what_to_set_in_one_line(capsys: pytest.
     assert main(["--data-dir", str(tmp_path), "run", "--transport", "wechaty"]) == 2
     assert capsys.readouterr().err == (
         "kocbot: configuration error: wechaty.token = '': expected the puppet service token: set "
-        "WECHATY_PUPPET_SERVICE_TOKEN (or token under [wechaty] in the config file)\n")
+        "WECHATY_PUPPET_SERVICE_TOKEN (or token under [wechaty] in the config file)\n"
+    )
 
 
 def test_the_console_and_config_check_never_import_wechaty() -> None:
-    probe = ("import sys; from bot.cli import main; main(['config', 'check']); "
-             "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(('wechaty', 'grpclib'))}))")
-    done = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=PROJECT, timeout=60,
-                          env={k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}, check=False)
+    probe = (
+        "import sys; from bot.cli import main; main(['config', 'check']); "
+        "print(sorted({m.split('.')[0] for m in sys.modules if m.startswith(('wechaty', 'grpclib'))}))"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", probe],
+        capture_output=True,
+        text=True,
+        cwd=PROJECT,
+        timeout=60,
+        env={k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")},
+        check=False,
+    )
     assert done.returncode == 0, done.stderr
     assert done.stdout.splitlines()[-1] == "[]"
 
@@ -106,8 +142,13 @@ class _FakePuppet:
         people = {"kocbot": "KOC Bot", "alice": "Alice", "bob": "Bob", "carol": "Carol", "cara": "Cara"}
         self.contacts = {i: compat.ContactData(i, name, official=False) for i, name in people.items()}
         self.contacts["gh_brand"] = compat.ContactData("gh_brand", "Brand News", official=True)
-        self.room_data = compat.RoomData("r@chatroom", "Group", owner_id="alice", admin_ids=("bob",),
-                                         member_ids=("kocbot", "alice", "bob", "carol", "cara"))
+        self.room_data = compat.RoomData(
+            "r@chatroom",
+            "Group",
+            owner_id="alice",
+            admin_ids=("bob",),
+            member_ids=("kocbot", "alice", "bob", "carol", "cara"),
+        )
         self.aliases = {"kocbot": "小助手", "carol": "CC", "cara": "CC"}  # two members call themselves CC
 
     async def contact(self, contact_id: str) -> Any:
@@ -119,10 +160,12 @@ class _FakePuppet:
     async def member(self, room_id: str, contact_id: str) -> Any:
         return self.compat.MemberData(contact_id, self.contacts[contact_id].name, self.aliases.get(contact_id, ""))
 
-    def message(self, sender: str, text: str, room: str = "r@chatroom", mentions: tuple[str, ...] = (),
-                is_text: bool = True) -> Any:
-        return self.compat.MessageData("m1", sender, room, "" if room else "kocbot", text, is_text, mentions,
-                                       sent_at=None)
+    def message(
+        self, sender: str, text: str, room: str = "r@chatroom", mentions: tuple[str, ...] = (), is_text: bool = True
+    ) -> Any:
+        return self.compat.MessageData(
+            "m1", sender, room, "" if room else "kocbot", text, is_text, mentions, sent_at=None
+        )
 
 
 @pytest.fixture
@@ -137,25 +180,29 @@ async def mapper(puppet: _FakePuppet) -> EventMapper:
     return mapper
 
 
-async def test_room_standing_comes_from_the_room_owner_and_admins(
-        mapper: EventMapper, puppet: _FakePuppet) -> None:
-    standing = [(await mapper.message(puppet.message(who, "hi"))).sender_room_status
-                for who in ("alice", "bob", "carol")]
+async def test_room_standing_comes_from_the_room_owner_and_admins(mapper: EventMapper, puppet: _FakePuppet) -> None:
+    standing = [
+        (await mapper.message(puppet.message(who, "hi"))).sender_room_status for who in ("alice", "bob", "carol")
+    ]
     assert standing == [RoomStatus.OWNER, RoomStatus.ADMIN, RoomStatus.MEMBER]
 
 
 async def test_the_bot_addressed_by_its_group_nickname_is_stripped_and_left_out_of_mentions(
-        mapper: EventMapper, puppet: _FakePuppet) -> None:
+    mapper: EventMapper, puppet: _FakePuppet
+) -> None:
     message = await mapper.message(puppet.message("bob", "@小助手\u2005/mod add @Carol", mentions=("kocbot", "carol")))
     assert (message.text, message.mentions_bot, message.room_name) == ("/mod add @Carol", True, "Group")
     assert [c.id for c in message.mentions] == ["carol"]
 
 
 async def test_quotes_resolve_to_speakers_members_and_the_bot_but_never_guess(
-        mapper: EventMapper, puppet: _FakePuppet) -> None:
+    mapper: EventMapper, puppet: _FakePuppet
+) -> None:
     await mapper.message(puppet.message("bob", "hello"))  # bob is now a known speaker
-    quotes = [(await mapper.message(puppet.message("alice", f"「{name}：x」{QUOTE_LINE}thanks"))).quote
-              for name in ("Bob", "小助手", "CC", "Nobody")]
+    quotes = [
+        (await mapper.message(puppet.message("alice", f"「{name}：x」{QUOTE_LINE}thanks"))).quote
+        for name in ("Bob", "小助手", "CC", "Nobody")
+    ]
     assert [q.sender.id if q.sender else None for q in quotes] == ["bob", "kocbot", None, None]
     assert [q.from_bot for q in quotes] == [False, True, False, False]
     private = await mapper.message(puppet.message("alice", f"「Alice：x」{QUOTE_LINE}thanks", room=""))
@@ -163,12 +210,17 @@ async def test_quotes_resolve_to_speakers_members_and_the_bot_but_never_guess(
 
 
 async def test_official_accounts_non_text_and_the_bots_own_messages_are_marked(
-        mapper: EventMapper, puppet: _FakePuppet) -> None:
+    mapper: EventMapper, puppet: _FakePuppet
+) -> None:
     official = await mapper.message(puppet.message("gh_brand", "/help", room=""))
     image = await mapper.message(puppet.message("alice", "「Bob：x」" + QUOTE_LINE + "y", is_text=False))
     own = await mapper.message(puppet.message("kocbot", "@Alice pong", mentions=("alice",)))
-    assert (official.kind, image.kind, image.quote, own.kind) == (MessageKind.OTHER, MessageKind.OTHER, None,
-                                                                  MessageKind.TEXT)
+    assert (official.kind, image.kind, image.quote, own.kind) == (
+        MessageKind.OTHER,
+        MessageKind.OTHER,
+        None,
+        MessageKind.TEXT,
+    )
     assert (own.from_self, image.from_self) == (True, False)
 
 
@@ -191,8 +243,9 @@ async def test_without_a_server_the_transport_keeps_trying_and_stops_at_once(cap
     with socket.socket() as unused:
         unused.bind(("127.0.0.1", 0))
         endpoint = f"127.0.0.1:{unused.getsockname()[1]}"  # nothing listens there
-    config = WechatySection(endpoint=endpoint, token="insecure_test", reconnect_initial_seconds=0.01,
-                            reconnect_max_seconds=0.04)
+    config = WechatySection(
+        endpoint=endpoint, token="insecure_test", reconnect_initial_seconds=0.01, reconnect_max_seconds=0.04
+    )
     transport = wechaty.WechatyTransport(config)
     caplog.set_level("INFO", logger="bot.transports.wechaty")
     await transport.start(lambda event: None, lambda: None)
@@ -206,14 +259,18 @@ async def test_without_a_server_the_transport_keeps_trying_and_stops_at_once(cap
     assert levels[0] == "WARNING" and set(levels[1:]) == {"INFO"}  # one warning, not one a try
 
 
-@pytest.mark.parametrize(("status", "answer", "expected"), [
-    (200, {"ip": "10.0.0.7", "port": 8788}, "10.0.0.7:8788"),  # the 2020 answer, still read
-    (404, {"host": "0.0.0.0", "port": 0}, LookupError),
-    (200, {"host": "0.0.0.0", "port": 0}, LookupError),
-    (200, ["not", "an", "object"], LookupError),
-])
-async def test_the_discovery_answer_is_read_in_both_formats(monkeypatch: pytest.MonkeyPatch, status: int,
-                                                            answer: Any, expected: Any) -> None:
+@pytest.mark.parametrize(
+    ("status", "answer", "expected"),
+    [
+        (200, {"ip": "10.0.0.7", "port": 8788}, "10.0.0.7:8788"),  # the 2020 answer, still read
+        (404, {"host": "0.0.0.0", "port": 0}, LookupError),
+        (200, {"host": "0.0.0.0", "port": 0}, LookupError),
+        (200, ["not", "an", "object"], LookupError),
+    ],
+)
+async def test_the_discovery_answer_is_read_in_both_formats(
+    monkeypatch: pytest.MonkeyPatch, status: int, answer: Any, expected: Any
+) -> None:
     _, compat = require_sdk()
     with FakeDiscovery(answer, [], status) as url:
         monkeypatch.setattr(compat, "DISCOVERY_URL", url + "/v0/hosties/{token}")
@@ -224,22 +281,27 @@ async def test_the_discovery_answer_is_read_in_both_formats(monkeypatch: pytest.
                 await compat.discover_endpoint("insecure_t", 5)
 
 
-async def test_a_contact_or_room_that_cannot_be_read_does_not_lose_the_message(mapper: EventMapper,
-                                                                               puppet: _FakePuppet) -> None:
+async def test_a_contact_or_room_that_cannot_be_read_does_not_lose_the_message(
+    mapper: EventMapper, puppet: _FakePuppet
+) -> None:
     async def unreadable(room_id: str) -> Any:
         raise RuntimeError("no payload found")
 
     puppet.room = unreadable  # type: ignore[method-assign]
     message = await mapper.message(puppet.message("stranger", "/ping", mentions=("kocbot",)))
-    assert (message.sender.id, message.sender.name, message.text, message.room_id) == ("stranger", "", "/ping",
-                                                                                     "r@chatroom")
+    assert (message.sender.id, message.sender.name, message.text, message.room_id) == (
+        "stranger",
+        "",
+        "/ping",
+        "r@chatroom",
+    )
     assert (message.mentions_bot, message.sender_room_status) == (True, RoomStatus.MEMBER)
 
 
 class _FakeClient(_FakePuppet):
     """A connection as the transport sees it, breakable by the test."""
 
-    made: list[_FakeClient] = []
+    made: ClassVar[list[_FakeClient]] = []
 
     def __init__(self, endpoint: str, token: str, on_event: Any, connect_timeout: float = 15.0) -> None:
         super().__init__()
@@ -267,7 +329,8 @@ class _FakeClient(_FakePuppet):
 
 
 async def test_a_message_received_as_the_connection_broke_is_read_after_reconnecting(
-        monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     wechaty, compat = require_sdk()
     monkeypatch.setattr(compat, "PuppetClient", _FakeClient)
     monkeypatch.setattr(_FakeClient, "made", [])
@@ -289,4 +352,7 @@ async def test_a_message_received_as_the_connection_broke_is_read_after_reconnec
     finally:
         await transport.stop()
     assert [g if isinstance(g, str) else (g.message_id, g.text) for g in got] == [
-        "connected", ("m1", "/ping"), "connected"]  # read again before sending reopens
+        "connected",
+        ("m1", "/ping"),
+        "connected",
+    ]  # read again before sending reopens

@@ -13,77 +13,96 @@ from handlers.outreach.tables import custom_templates, welcomes
 from tests.conftest import START
 from tests.support import Chat, rows
 
-WELCOME_DAVE = ("[playground] 欢迎 @dave 加入Playground！🎉 这里是大家交流使用心得的地方，有问题随时问，"
-                "发送 /帮助 可以看看我能帮你做什么。")
+WELCOME_DAVE = (
+    "[playground] 欢迎 @dave 加入Playground！🎉 这里是大家交流使用心得的地方，有问题随时问，"
+    "发送 /帮助 可以看看我能帮你做什么。"
+)
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 LONDON_MORNING = datetime(2026, 12, 1, 10, 0, tzinfo=ZoneInfo("Europe/London"))  # 18:00 in Shanghai
 
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    return {"communities": [{"id": "playground", "name": "Playground"},
-                            {"id": "overseas", "name": "Overseas users", "locale": "en", "timezone": "Europe/London"}]}
+    return {
+        "communities": [
+            {"id": "playground", "name": "Playground"},
+            {"id": "overseas", "name": "Overseas users", "locale": "en", "timezone": "Europe/London"},
+        ]
+    }
 
 
-async def test_a_new_member_is_welcomed_once_even_after_rejoining(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_a_new_member_is_welcomed_once_even_after_rejoining(chat: Chat, app) -> None:
     assert await chat.join("dave") == [WELCOME_DAVE]
     assert await chat.leave("dave") == []
     assert await chat.join("dave") == []
-    [post] = [r for r in await rows(app, schema.outbox)]
+    [post] = list(await rows(app, schema.outbox))
     assert (post.mentions, post.delivery, post.template) == (["dave"], "routine", "outreach/welcome")
     ids = {m.platform_id: m.id for m in await rows(app, schema.members)}
     [welcome] = await rows(app, welcomes)
     assert (welcome.member_id, welcome.welcomed_at) == (ids["dave"], START)
 
 
-async def test_each_room_welcomes_in_its_own_language(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_each_room_welcomes_in_its_own_language(chat: Chat, app, clock) -> None:
     clock.set(LONDON_MORNING)
     assert await chat.join("dave") == [WELCOME_DAVE]
     assert await chat.join("dave", room="overseas") == [
         "[overseas] Welcome to Overseas users, @dave! 🎉 This is where we share tips and help each other: ask "
-        "anything, anytime, and send /help to see what I can do for you."]
+        "anything, anytime, and send /help to see what I can do for you."
+    ]
     assert len(await rows(app, welcomes)) == 2
 
 
-async def test_the_bot_joining_is_not_welcomed(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_the_bot_joining_is_not_welcomed(chat: Chat, app) -> None:
     assert await chat.join("kocbot") == []
     assert await rows(app, welcomes) == []
 
 
 @pytest.mark.parametrize("settings_overrides", [{"outreach": {"welcome": False}}])
-async def test_welcomes_can_be_switched_off(chat: Chat, app) -> None:  # noqa: ANN001
+async def test_welcomes_can_be_switched_off(chat: Chat, app) -> None:
     assert await chat.join("dave") == []
     assert await rows(app, welcomes) == []
 
 
-async def test_the_moderators_own_welcome_replaces_the_built_in_one(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_the_moderators_own_welcome_replaces_the_built_in_one(chat: Chat, app, clock) -> None:
     clock.set(LONDON_MORNING)
     await chat.say("alice", "大家好")
-    await chat.say("mod", "/template set welcome 欢迎 @{{ member.name }}！{{ community.name }} 现在有 "
-                          "{{ community.members }} 位朋友。\n先看看群公告吧 📌")
-    assert await chat.join("dave") == [
-        "[playground] 欢迎 @dave！Playground 现在有 3 位朋友。\n先看看群公告吧 📌"]
-    await chat.say("mod", "/template set welcome 欢迎新朋友，{{ community.name }} 的第 {{ community.members }} 位成员！")
+    await chat.say(
+        "mod",
+        "/template set welcome 欢迎 @{{ member.name }}！{{ community.name }} 现在有 "
+        "{{ community.members }} 位朋友。\n先看看群公告吧 📌",
+    )
+    assert await chat.join("dave") == ["[playground] 欢迎 @dave！Playground 现在有 3 位朋友。\n先看看群公告吧 📌"]
+    await chat.say(
+        "mod", "/template set welcome 欢迎新朋友，{{ community.name }} 的第 {{ community.members }} 位成员！"
+    )
     assert await chat.join("erin", room="overseas") == [
-        "[overseas] @erin 欢迎新朋友，Overseas users 的第 1 位成员！"]  # the member is always mentioned
+        "[overseas] @erin 欢迎新朋友，Overseas users 的第 1 位成员！"
+    ]  # the member is always mentioned
     posts = [r for r in await rows(app, schema.outbox) if r.template == "outreach/template_text"]
     assert [(p.mentions, p.delivery) for p in posts] == [(["dave"], "routine"), (["erin"], "routine")]
 
 
-async def test_a_broken_own_welcome_falls_back_to_the_built_in_one(chat: Chat, app, caplog) -> None:  # noqa: ANN001
+async def test_a_broken_own_welcome_falls_back_to_the_built_in_one(chat: Chat, app, caplog) -> None:
     await chat.say("mod", "/ping")
     [mod] = [m for m in await rows(app, schema.members) if m.platform_id == "mod"]
     async with app.engine.begin() as conn:  # saved fine, fails on the day: 1/0
-        await conn.execute(custom_templates.insert().values(
-            name="welcome", source="欢迎 {{ member.name }}！{{ 1 / 0 }}", variables=["member"], created_at=START,
-            created_by=mod.id, updated_at=START, updated_by=mod.id))
+        await conn.execute(
+            custom_templates.insert().values(
+                name="welcome",
+                source="欢迎 {{ member.name }}！{{ 1 / 0 }}",
+                variables=["member"],
+                created_at=START,
+                created_by=mod.id,
+                updated_at=START,
+                updated_by=mod.id,
+            )
+        )
     with caplog.at_level(logging.WARNING, logger="handlers.outreach"):
         assert await chat.join("dave") == [WELCOME_DAVE]
-    assert any("the custom welcome template failed (error: division by zero)" in r.getMessage()
-               for r in caplog.records)
+    assert any("the custom welcome template failed (error: division by zero)" in r.getMessage() for r in caplog.records)
 
 
-async def test_a_welcome_at_night_waits_for_the_morning(chat: Chat, app, clock) -> None:  # noqa: ANN001
+async def test_a_welcome_at_night_waits_for_the_morning(chat: Chat, app, clock) -> None:
     clock.set(datetime(2026, 12, 1, 23, 30, tzinfo=SHANGHAI))
     assert await chat.join("dave") == []
     await app.advance_to(datetime(2026, 12, 2, 8, 0, tzinfo=SHANGHAI))

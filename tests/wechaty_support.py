@@ -10,7 +10,7 @@ import threading
 import time
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, HTTPServer
-from typing import Any
+from typing import Any, ClassVar
 
 import pytest
 
@@ -45,9 +45,9 @@ async def eventually(condition: Callable[[], Any], what: str, timeout: float = 1
 class _Discovery(BaseHTTPRequestHandler):
     answer: bytes = b"{}"
     status = 200
-    asked: list[str] = []
+    asked: ClassVar[list[str]] = []
 
-    def do_GET(self) -> None:  # noqa: N802 - the http.server API
+    def do_GET(self) -> None:
         self.asked.append(self.path)
         self.send_response(self.status)
         self.send_header("Content-Type", "application/json")
@@ -62,8 +62,9 @@ class FakeDiscovery:
     """Wechaty's discovery service, on loopback: `with FakeDiscovery(answer, asked) as url`."""
 
     def __init__(self, answer: Any, asked: list[str], status: int = 200) -> None:
-        handler = type("Handler", (_Discovery,), {"answer": json.dumps(answer).encode(), "asked": asked,
-                                                  "status": status})
+        handler = type(
+            "Handler", (_Discovery,), {"answer": json.dumps(answer).encode(), "asked": asked, "status": status}
+        )
         self._server = HTTPServer(("127.0.0.1", 0), handler)
         self._thread = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
 

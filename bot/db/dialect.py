@@ -25,4 +25,3 @@ def hour_bucket(conn: AsyncConnection, column: Any) -> Any:
     if conn.dialect.name == "postgresql":
         return func.to_char(column, "YYYY-MM-DD HH24")
     return func.substr(column, 1, 13)  # SQLite keeps 'YYYY-MM-DD HH:MM:SS.ffffff': cheaper than strftime
-

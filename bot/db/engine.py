@@ -45,8 +45,13 @@ def _prepare_sqlite(engine: AsyncEngine) -> None:
         cursor = dbapi_connection.cursor()
         # No automatic checkpoint: it would run inside whichever commit crosses the threshold
         # and put milliseconds on that message; `_note_write` runs one beside the hot path.
-        for pragma in ("journal_mode=WAL", "synchronous=NORMAL", "foreign_keys=ON", "busy_timeout=10000",
-                       "wal_autocheckpoint=0"):
+        for pragma in (
+            "journal_mode=WAL",
+            "synchronous=NORMAL",
+            "foreign_keys=ON",
+            "busy_timeout=10000",
+            "wal_autocheckpoint=0",
+        ):
             cursor.execute(f"PRAGMA {pragma}")
         cursor.close()
 
@@ -162,4 +167,3 @@ async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnectio
     """Like `engine.begin()`, for a transaction that writes."""
     async with writer(engine) as conn, conn.begin():
         yield conn
-

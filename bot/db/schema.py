@@ -12,15 +12,15 @@ from sqlalchemy import (
     Boolean,
     DateTime,
     Float,
-    LargeBinary,
-    Unicode,
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Text,
     TypeDecorator,
+    Unicode,
     false,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column

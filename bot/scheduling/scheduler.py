@@ -58,8 +58,7 @@ def sync_engine_for(engine: AsyncEngine) -> Engine:
     if url.get_backend_name() == "sqlite":
         # Its writes are serialised with ours by `exclusive_writes`; the timeout is a safety net.
         return create_sync_engine(url.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30})
-    return create_sync_engine(url.set(drivername="postgresql+psycopg"), pool_pre_ping=True, pool_size=2,
-                              max_overflow=2)
+    return create_sync_engine(url.set(drivername="postgresql+psycopg"), pool_pre_ping=True, pool_size=2, max_overflow=2)
 
 
 class _Detached:
@@ -68,20 +67,44 @@ class _Detached:
     timezone = UTC
 
 
-def _job(job_id: str, func: JobFunction, trigger: BaseTrigger, args: Sequence[Any], name: str,
-         next_run_time: datetime | None) -> Job:
-    return Job(_Detached(), id=job_id, func=scheduled, trigger=trigger, executor="default",
-               args=(obj_to_ref(func), *args), kwargs={}, name=name, next_run_time=next_run_time, **_JOB_DEFAULTS)
+def _job(
+    job_id: str, func: JobFunction, trigger: BaseTrigger, args: Sequence[Any], name: str, next_run_time: datetime | None
+) -> Job:
+    return Job(
+        _Detached(),
+        id=job_id,
+        func=scheduled,
+        trigger=trigger,
+        executor="default",
+        args=(obj_to_ref(func), *args),
+        kwargs={},
+        name=name,
+        next_run_time=next_run_time,
+        **_JOB_DEFAULTS,
+    )
 
 
-async def schedule_job(conn: AsyncConnection, job_id: str, func: JobFunction, trigger: BaseTrigger, *,
-                       now: datetime, args: Sequence[Any] = (), name: str | None = None) -> datetime | None:
+async def schedule_job(
+    conn: AsyncConnection,
+    job_id: str,
+    func: JobFunction,
+    trigger: BaseTrigger,
+    *,
+    now: datetime,
+    args: Sequence[Any] = (),
+    name: str | None = None,
+) -> datetime | None:
     """Write a job into the job store in the caller's transaction: it exists if, and only if, that
     commits (with the announcement it belongs to, say). Returns its first run time."""
     first = trigger.get_next_fire_time(None, now)
     job = _job(job_id, func, trigger, args, name or job_id, first)
-    await conn.execute(insert(_JOBS).values(id=job_id, next_run_time=datetime_to_utc_timestamp(first),
-                                            job_state=pickle.dumps(job.__getstate__(), pickle.HIGHEST_PROTOCOL)))
+    await conn.execute(
+        insert(_JOBS).values(
+            id=job_id,
+            next_run_time=datetime_to_utc_timestamp(first),
+            job_state=pickle.dumps(job.__getstate__(), pickle.HIGHEST_PROTOCOL),
+        )
+    )
     return first
 
 
@@ -202,12 +225,24 @@ class Scheduler(BaseScheduler):
             trigger = cron_trigger(cron, self.zone)
             target = (obj_to_ref(spec.function),)
             grace = spec.grace_minutes * 60 if spec.grace_minutes is not None else None
-            if existing is not None and str(existing.trigger) == str(trigger) and tuple(existing.args) == target \
-                    and existing.misfire_grace_time == grace:
+            if (
+                existing is not None
+                and str(existing.trigger) == str(trigger)
+                and tuple(existing.args) == target
+                and existing.misfire_grace_time == grace
+            ):
                 continue
-            await self._in_store(self.add_job, scheduled, trigger, args=target, id=spec.job_id, name=spec.name,
-                                 misfire_grace_time=grace, replace_existing=True,
-                                 next_run_time=trigger.get_next_fire_time(None, now))
+            await self._in_store(
+                self.add_job,
+                scheduled,
+                trigger,
+                args=target,
+                id=spec.job_id,
+                name=spec.name,
+                misfire_grace_time=grace,
+                replace_existing=True,
+                next_run_time=trigger.get_next_fire_time(None, now),
+            )
             _LOGGER.info("built-in job %s runs on %r (%s)", spec.name, cron, self._services.settings.bot.timezone)
 
     async def rebase(self, now: datetime) -> None:
@@ -254,24 +289,40 @@ class Scheduler(BaseScheduler):
         async with UnitOfWork(self._engine, self._clock) as uow:
             fresh = run_time is not None and await _record(uow.conn, job.id, run_time, "done", now)
             newly_missed = times.last_missed is not None and await _record(
-                uow.conn, job.id, times.last_missed, "skipped", now)
+                uow.conn, job.id, times.last_missed, "skipped", now
+            )
             run = JobRun(job.id, run_time if fresh else None, now, self._services, uow)
             failed = False
             if fresh or newly_missed:
                 failed = not await self._call(job, run)
             if failed and run.run_time is not None:
-                await uow.conn.execute(update(_RUNS).where(_RUNS.c.job_id == job.id, _RUNS.c.run_time == run_time)
-                                       .values(outcome="failed"))
-                await _tell_staff(run.context(), "core/scheduled_failed", job=job.name, when=run.run_time.astimezone(self.zone),
-                                  key=f"scheduler:failed:{job.id}:{run.run_time.isoformat()}")
+                await uow.conn.execute(
+                    update(_RUNS).where(_RUNS.c.job_id == job.id, _RUNS.c.run_time == run_time).values(outcome="failed")
+                )
+                await _tell_staff(
+                    run.context(),
+                    "core/scheduled_failed",
+                    job=job.name,
+                    when=run.run_time.astimezone(self.zone),
+                    key=f"scheduler:failed:{job.id}:{run.run_time.isoformat()}",
+                )
             if newly_missed and times.last_missed is not None and job.id not in self._quiet_misses:
-                await _tell_staff(run.context(), "core/scheduled_missed", job=job.name,
-                                  when=times.last_missed.astimezone(self.zone),
-                                  count=times.missed, grace=int(grace.total_seconds() // 60),
-                                  key=f"scheduler:missed:{job.id}:{times.last_missed.isoformat()}")
+                await _tell_staff(
+                    run.context(),
+                    "core/scheduled_missed",
+                    job=job.name,
+                    when=times.last_missed.astimezone(self.zone),
+                    count=times.missed,
+                    grace=int(grace.total_seconds() // 60),
+                    key=f"scheduler:missed:{job.id}:{times.last_missed.isoformat()}",
+                )
             if newly_missed:
-                _LOGGER.warning("job %s: %d run(s) missed beyond the grace time, the last at %s", job.id,
-                                times.missed, times.last_missed)
+                _LOGGER.warning(
+                    "job %s: %d run(s) missed beyond the grace time, the last at %s",
+                    job.id,
+                    times.missed,
+                    times.last_missed,
+                )
             await uow.commit()
         following = job.trigger.get_next_fire_time(times.last, now)
         if following is None:
@@ -295,8 +346,12 @@ class Scheduler(BaseScheduler):
 
 async def _record(conn: AsyncConnection, job_id: str, run_time: datetime, outcome: str, now: datetime) -> bool:
     """Claim a run; False when it was recorded before (it already happened: do nothing again)."""
-    stmt = insert_for(conn, _RUNS).values(job_id=job_id, run_time=run_time, outcome=outcome, recorded_at=now) \
-        .on_conflict_do_nothing(index_elements=["job_id", "run_time"]).returning(_RUNS.c.job_id)
+    stmt = (
+        insert_for(conn, _RUNS)
+        .values(job_id=job_id, run_time=run_time, outcome=outcome, recorded_at=now)
+        .on_conflict_do_nothing(index_elements=["job_id", "run_time"])
+        .returning(_RUNS.c.job_id)
+    )
     return (await conn.execute(stmt)).scalar_one_or_none() is not None
 
 

@@ -80,8 +80,9 @@ def cron_trigger(expression: str, timezone: tzinfo | str) -> CronTrigger:
         _check_field(name, value)
     minute, hour, day, month, weekday = parts
     try:
-        return CronTrigger(minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday),
-                           timezone=timezone)
+        return CronTrigger(
+            minute=minute, hour=hour, day=day, month=month, day_of_week=_weekdays(weekday), timezone=timezone
+        )
     except ValueError as exc:  # e.g. day 31 in a month list without one
         raise CronError(str(exc)) from exc
 

@@ -14,7 +14,9 @@ from bot.events import Contact, IncomingMessage, MemberJoined, MemberLeft, Outgo
 from bot.transports.base import EventSink, PacingLimits, Wake
 
 NAME = r"[^\s:：\[\]@>#~+\-][^\s:：\[\]@>]*"
-_SAY = re.compile(rf"^(?:\[(?P<where>[^\]]+)\]\s*)?(?:(?P<sender>{NAME})(?:\s*>\s*(?P<quoted>{NAME}))?\s*[:：]\s?(?P<text>.*))?$")
+_SAY = re.compile(
+    rf"^(?:\[(?P<where>[^\]]+)\]\s*)?(?:(?P<sender>{NAME})(?:\s*>\s*(?P<quoted>{NAME}))?\s*[:：]\s?(?P<text>.*))?$"
+)
 _MEMBERSHIP = re.compile(rf"^(?P<sign>[+\-])\s*(?P<name>{NAME})$")
 _MENTION = re.compile(r"@([^\s@:：,，。!！?？]+)")
 _DELTA = re.compile(r"(\d+)\s*([dhm])")
@@ -69,8 +71,9 @@ def parse_line(line: str, state: PlaygroundState) -> IncomingMessage | MemberJoi
         return MemberJoined(room, member, room) if membership["sign"] == "+" else MemberLeft(room, member, room)
     said = _SAY.match(line)
     if said is None or (said["sender"] is None and said["where"] is None):
-        raise ConsoleInputError("write `alice: hello`, `[dm] alice: /help`, `[room2] alice: hi`, `+dave`, "
-                                "`-dave` or `~ +1d`")
+        raise ConsoleInputError(
+            "write `alice: hello`, `[dm] alice: /help`, `[room2] alice: hi`, `+dave`, `-dave` or `~ +1d`"
+        )
     where = said["where"]
     if where is not None and where != "dm":
         state.room = where.strip()
@@ -80,20 +83,25 @@ def parse_line(line: str, state: PlaygroundState) -> IncomingMessage | MemberJoi
     return _message(said["sender"], said["text"].replace("\\n", "\n"), room, said["quoted"], state)
 
 
-def _message(sender: str, text: str, room: str | None, quoted: str | None,
-             state: PlaygroundState) -> IncomingMessage:
+def _message(sender: str, text: str, room: str | None, quoted: str | None, state: PlaygroundState) -> IncomingMessage:
     names = list(dict.fromkeys(_MENTION.findall(text)))
     quote = None
     if quoted is not None:
         quoted_id, quoted_text = state.last_said.get((room or f"dm:{sender}", quoted), (None, ""))
-        quote = Quote(text=quoted_text, sender=Contact(quoted, quoted), message_id=quoted_id,
-                      from_bot=quoted == state.bot_name)
+        quote = Quote(
+            text=quoted_text, sender=Contact(quoted, quoted), message_id=quoted_id, from_bot=quoted == state.bot_name
+        )
     message_id = f"console-{uuid.uuid4().hex}"
     state.last_said[(room or f"dm:{sender}", sender)] = (message_id, text)
     return IncomingMessage(
-        message_id=message_id, sender=Contact(sender, sender), text=text, room_id=room, room_name=room or "",
+        message_id=message_id,
+        sender=Contact(sender, sender),
+        text=text,
+        room_id=room,
+        room_name=room or "",
         mentions=tuple(Contact(n, n) for n in names if n != state.bot_name),
-        mentions_bot=state.bot_name in names, quote=quote,
+        mentions_bot=state.bot_name in names,
+        quote=quote,
     )
 
 

@@ -96,8 +96,15 @@ class _Echoes:
 class _Session:
     """One connection: its client, its events handled one at a time in arrival order, its login."""
 
-    def __init__(self, endpoint: str, config: WechatySection, sink: EventSink, on_connected: Wake,
-                 carried: list[Event], on_echo: Callable[[str, str, str], None]) -> None:
+    def __init__(
+        self,
+        endpoint: str,
+        config: WechatySection,
+        sink: EventSink,
+        on_connected: Wake,
+        carried: list[Event],
+        on_echo: Callable[[str, str, str], None],
+    ) -> None:
         self._config = config
         self._sink = sink
         self._on_connected = on_connected
@@ -125,8 +132,11 @@ class _Session:
     async def run(self) -> str:
         """Connect and handle events until the connection is lost or ended; returns why it stopped."""
         stream = asyncio.create_task(self.client.run())
-        others = [asyncio.create_task(self._consume()), asyncio.create_task(self._heartbeat()),
-                  asyncio.create_task(self.lost.wait())]
+        others = [
+            asyncio.create_task(self._consume()),
+            asyncio.create_task(self._heartbeat()),
+            asyncio.create_task(self.lost.wait()),
+        ]
         try:
             done, _ = await asyncio.wait([stream, *others], return_when=asyncio.FIRST_COMPLETED)
         finally:
@@ -198,13 +208,19 @@ class _Session:
 
     async def _on_logout(self, payload: Any) -> None:
         self.logged_in = False
-        _LOGGER.warning("WeChat logged the bot out (%s); replies wait in the outbox until it logs in again",
-                        getattr(payload, "data", None) or "no reason given")
+        _LOGGER.warning(
+            "WeChat logged the bot out (%s); replies wait in the outbox until it logs in again",
+            getattr(payload, "data", None) or "no reason given",
+        )
 
     async def _on_scan(self, payload: Any) -> None:
         if payload.qrcode:
-            _LOGGER.warning("the account needs a log-in: scan the QR code at %s%s with WeChat (status %s)",
-                            QR_PAGE, urllib.parse.quote(payload.qrcode, safe=""), payload.status)
+            _LOGGER.warning(
+                "the account needs a log-in: scan the QR code at %s%s with WeChat (status %s)",
+                QR_PAGE,
+                urllib.parse.quote(payload.qrcode, safe=""),
+                payload.status,
+            )
 
     async def _on_error(self, payload: Any) -> None:
         _LOGGER.warning("the puppet service reports an error: %s", getattr(payload, "data", payload))
@@ -218,15 +234,22 @@ class _Session:
             self._on_echo(data.room_id or data.to_id, data.text, data.id)
         message = await self.mapper.message(data)
         if message.kind is MessageKind.OTHER:
-            _LOGGER.info("message %s from %s is not text or comes from an official account: recorded, "
-                         "not routed", message.message_id, message.sender.id)
+            _LOGGER.info(
+                "message %s from %s is not text or comes from an official account: recorded, not routed",
+                message.message_id,
+                message.sender.id,
+            )
         self._sink(message)
 
     async def _on_room_join(self, payload: Any) -> None:
         for event in await self.mapper.joined(payload):
             if event.member.id == self.mapper.me.id:
-                _LOGGER.warning("the bot was added to room %s (%r) by %s", event.room_id, event.room_name,
-                                event.inviter.name if event.inviter else "someone")
+                _LOGGER.warning(
+                    "the bot was added to room %s (%r) by %s",
+                    event.room_id,
+                    event.room_name,
+                    event.inviter.name if event.inviter else "someone",
+                )
             self._sink(event)
 
     async def _on_room_leave(self, payload: Any) -> None:
@@ -271,8 +294,10 @@ class WechatyTransport:
         """Start connecting in the background; `on_connected` runs at every log-in."""
         compat.adopt_sdk_loggers(self._config.token)
         if not self._config.endpoint:
-            _LOGGER.warning("wechaty.endpoint is empty: asking the Wechaty discovery service for the token's "
-                            "gateway (set WECHATY_PUPPET_SERVICE_ENDPOINT for a self-hosted one)")
+            _LOGGER.warning(
+                "wechaty.endpoint is empty: asking the Wechaty discovery service for the token's "
+                "gateway (set WECHATY_PUPPET_SERVICE_ENDPOINT for a self-hosted one)"
+            )
         self._stopping.clear()
         self._runner = asyncio.create_task(self._run(sink, on_connected), name="wechaty-connection")
 
@@ -298,8 +323,10 @@ class WechatyTransport:
         echoed = self._echoes.delivered(message.outbox_id)
         if echoed is not None:
             self._echoes.answered(message.outbox_id)
-            _LOGGER.info("outbox message %s had reached WeChat when the connection broke (its echo came "
-                         "back): not sent again", message.outbox_id)
+            _LOGGER.info(
+                "outbox message %s had reached WeChat when the connection broke (its echo came back): not sent again",
+                message.outbox_id,
+            )
             return echoed
         if message.image is not None:
             return await self._send_image(session, message, conversation)
@@ -356,9 +383,11 @@ class WechatyTransport:
         """One connection, from connecting to its loss; True if it logged in."""
         try:
             endpoint = self._config.endpoint or await compat.discover_endpoint(
-                self._config.token, self._config.request_timeout_seconds)
-            self._session = session = _Session(endpoint, self._config, sink, on_connected, self._carried,
-                                               self._echoes.echo)
+                self._config.token, self._config.request_timeout_seconds
+            )
+            self._session = session = _Session(
+                endpoint, self._config, sink, on_connected, self._carried, self._echoes.echo
+            )
         except Exception as exc:
             self._log_loss(None, f"no gateway to connect to: {self._redacted(exc)}")
             return False

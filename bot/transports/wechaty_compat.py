@@ -43,10 +43,26 @@ warnings.filterwarnings("ignore", "The 'warn' method is deprecated", Deprecation
 
 _LOGGER = logging.getLogger(__name__)
 DISCOVERY_URL = "https://api.chatie.io/v0/hosties/{token}"  # Wechaty's public endpoint lookup
-EVENTS = ("login", "logout", "message", "room-join", "room-leave", "room-topic", "scan", "error", "ready",
-          "heartbeat", "dong")
-_SDK_LOGGERS = ("PuppetService", "WechatyPuppetServiceConfig", "WechatyPuppet.Schema.Base",
-                "WechatyPuppet.Schemas.Event", "FileBox")
+EVENTS = (
+    "login",
+    "logout",
+    "message",
+    "room-join",
+    "room-leave",
+    "room-topic",
+    "scan",
+    "error",
+    "ready",
+    "heartbeat",
+    "dong",
+)
+_SDK_LOGGERS = (
+    "PuppetService",
+    "WechatyPuppetServiceConfig",
+    "WechatyPuppet.Schema.Base",
+    "WechatyPuppet.Schemas.Event",
+    "FileBox",
+)
 _MILLISECONDS_FROM = 2_145_888_000  # puppets send seconds or milliseconds; bigger than 2038 in seconds
 
 
@@ -113,7 +129,7 @@ async def discover_endpoint(token: str, timeout: float) -> str:
 
 
 def _fetch(url: str, timeout: float) -> bytes:
-    with urllib.request.urlopen(url, timeout=timeout) as response:  # noqa: S310 - a fixed https URL
+    with urllib.request.urlopen(url, timeout=timeout) as response:
         return response.read()
 
 
@@ -136,7 +152,7 @@ def describe(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {exc}"
 
 
-def to_datetime(timestamp: int | float) -> datetime | None:
+def to_datetime(timestamp: float) -> datetime | None:
     if not timestamp:
         return None
     seconds = timestamp / 1000 if timestamp > _MILLISECONDS_FROM else timestamp
@@ -181,8 +197,9 @@ class MemberData:
 class PuppetClient:
     """One connection to a puppet service. After a loss, build a new one: nothing is reused."""
 
-    def __init__(self, endpoint: str, token: str, on_event: Callable[[str, object], None],
-                 connect_timeout: float = 15.0) -> None:
+    def __init__(
+        self, endpoint: str, token: str, on_event: Callable[[str, object], None], connect_timeout: float = 15.0
+    ) -> None:
         self._endpoint = endpoint
         self._connect_timeout = connect_timeout
         # Both values are always given, so PuppetService never reads TOKEN/ENDPOINT from the
@@ -222,10 +239,16 @@ class PuppetClient:
 
     async def message(self, message_id: str) -> MessageData:
         p = await self._puppet.message_payload(message_id)
-        return MessageData(id=p.id or message_id, sender_id=p.from_id, room_id=p.room_id, to_id=p.to_id,
-                           text=p.text or "",
-                           is_text=p.type == MessageType.MESSAGE_TYPE_TEXT,
-                           mention_ids=tuple(p.mention_ids or ()), sent_at=to_datetime(p.timestamp))
+        return MessageData(
+            id=p.id or message_id,
+            sender_id=p.from_id,
+            room_id=p.room_id,
+            to_id=p.to_id,
+            text=p.text or "",
+            is_text=p.type == MessageType.MESSAGE_TYPE_TEXT,
+            mention_ids=tuple(p.mention_ids or ()),
+            sent_at=to_datetime(p.timestamp),
+        )
 
     async def contact(self, contact_id: str) -> ContactData:
         p = await self._puppet.contact_payload(contact_id)
@@ -233,8 +256,13 @@ class PuppetClient:
 
     async def room(self, room_id: str) -> RoomData:
         p = await self._puppet.room_payload(room_id)
-        return RoomData(id=room_id, topic=p.topic, owner_id=p.owner_id, admin_ids=tuple(p.admin_ids or ()),
-                        member_ids=tuple(p.member_ids or ()))
+        return RoomData(
+            id=room_id,
+            topic=p.topic,
+            owner_id=p.owner_id,
+            admin_ids=tuple(p.admin_ids or ()),
+            member_ids=tuple(p.member_ids or ()),
+        )
 
     async def member(self, room_id: str, contact_id: str) -> MemberData:
         p = await self._puppet.room_member_payload(room_id, contact_id)
@@ -252,4 +280,5 @@ async def _reachable(endpoint: str, timeout: float) -> None:
 def _forward(name: str, on_event: Callable[[str, object], None]) -> Callable[[object], None]:
     def forward(payload: object) -> None:
         on_event(name, payload)
+
     return forward

@@ -45,7 +45,7 @@ def strip_bot_mention(text: str, names: Iterable[str]) -> tuple[str, bool]:
     for name in sorted({n for n in names if n}, key=len, reverse=True):
         found = re.match(rf"\s*[@＠]{re.escape(name)}(?:[{_AFTER_MENTION}]+|$)", text)
         if found:
-            return text[found.end():], True
+            return text[found.end() :], True
     return text, False
 
 
@@ -120,8 +120,9 @@ class EventMapper:
         if cached is None:
             data = await self._client.room(room_id)
             alias = await self._bot_alias(room_id)
-            cached = self._rooms.put(room_id, RoomInfo(data.topic, data.owner_id, frozenset(data.admin_ids),
-                                                       data.member_ids, alias))
+            cached = self._rooms.put(
+                room_id, RoomInfo(data.topic, data.owner_id, frozenset(data.admin_ids), data.member_ids, alias)
+            )
             self._tell_room(room_id, cached)
         return cached
 
@@ -160,11 +161,18 @@ class EventMapper:
             self._speakers.setdefault(data.room_id, {})[sender.name] = sender.id
         mentioned = [i for i in dict.fromkeys(data.mention_ids) if i and i != self.me.id]
         return IncomingMessage(
-            message_id=data.id, sender=sender, text=text, room_id=data.room_id or None,
-            room_name=room.topic if room else "", mentions=tuple([(await self.contact(i))[0] for i in mentioned]),
-            mentions_bot=addressed or self.me.id in data.mention_ids, quote=quote,
-            kind=MessageKind.TEXT if is_text else MessageKind.OTHER, from_self=sender.id == self.me.id,
-            sent_at=data.sent_at, sender_room_status=room.status_of(sender.id) if room else RoomStatus.MEMBER,
+            message_id=data.id,
+            sender=sender,
+            text=text,
+            room_id=data.room_id or None,
+            room_name=room.topic if room else "",
+            mentions=tuple([(await self.contact(i))[0] for i in mentioned]),
+            mentions_bot=addressed or self.me.id in data.mention_ids,
+            quote=quote,
+            kind=MessageKind.TEXT if is_text else MessageKind.OTHER,
+            from_self=sender.id == self.me.id,
+            sent_at=data.sent_at,
+            sender_room_status=room.status_of(sender.id) if room else RoomStatus.MEMBER,
         )
 
     async def _read(self, data: MessageData, room: RoomInfo | None) -> tuple[str, Quote | None, bool]:
@@ -214,14 +222,12 @@ class EventMapper:
     async def joined(self, payload: Any) -> list[MemberJoined]:
         topic = await self._fresh_topic(payload.room_id)
         inviter = (await self.contact(payload.inviter_id))[0] if payload.inviter_id else None
-        return [MemberJoined(payload.room_id, (await self.contact(i))[0], topic, inviter)
-                for i in payload.invited_ids]
+        return [MemberJoined(payload.room_id, (await self.contact(i))[0], topic, inviter) for i in payload.invited_ids]
 
     async def left(self, payload: Any) -> list[MemberLeft]:
         topic = await self._fresh_topic(payload.room_id)
         remover = (await self.contact(payload.remover_id))[0] if payload.remover_id else None
-        return [MemberLeft(payload.room_id, (await self.contact(i))[0], topic, remover)
-                for i in payload.removed_ids]
+        return [MemberLeft(payload.room_id, (await self.contact(i))[0], topic, remover) for i in payload.removed_ids]
 
     async def _fresh_topic(self, room_id: str) -> str:
         """Membership changed: forget what was known of the room; its topic, if it can still be read."""

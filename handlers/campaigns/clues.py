@@ -79,20 +79,33 @@ def heads_up_key(campaign_id: int, clue_id: int) -> str:
 
 async def load_clues(conn: AsyncConnection, campaign_id: int) -> list[ClueView]:
     """A campaign's clue drops, in the order they fall (every status: scheduled, posted, cancelled, missed)."""
-    rows = (await conn.execute(select(clues).where(clues.c.campaign_id == campaign_id)
-                               .order_by(clues.c.run_at, clues.c.id))).all()
+    rows = (
+        await conn.execute(select(clues).where(clues.c.campaign_id == campaign_id).order_by(clues.c.run_at, clues.c.id))
+    ).all()
     return [_view(row) for row in rows]
 
 
 def _view(row: Any) -> ClueView:
-    return ClueView(row.id, row.campaign_id, row.run_at, row.heads_up_at, row.status, row.text, row.template,
-                    row.heads_up_sent, row.posted_at)
+    return ClueView(
+        row.id,
+        row.campaign_id,
+        row.run_at,
+        row.heads_up_at,
+        row.status,
+        row.text,
+        row.template,
+        row.heads_up_sent,
+        row.posted_at,
+    )
 
 
 async def clue_counts(conn: AsyncConnection) -> dict[int, dict[str, int]]:
     """Per campaign, how many clues are in each status."""
-    rows = (await conn.execute(select(clues.c.campaign_id, clues.c.status, func.count())
-                               .group_by(clues.c.campaign_id, clues.c.status))).all()
+    rows = (
+        await conn.execute(
+            select(clues.c.campaign_id, clues.c.status, func.count()).group_by(clues.c.campaign_id, clues.c.status)
+        )
+    ).all()
     counts: dict[int, dict[str, int]] = {}
     for campaign_id, status, count in rows:
         counts.setdefault(campaign_id, {})[status] = count
@@ -103,13 +116,18 @@ async def koc_audience(conn: AsyncConnection, campaign: CampaignView) -> dict[in
     """The active KOCs currently in the campaign's rooms: member id -> their rooms among the campaign's."""
     members, memberships = schema.members, schema.memberships
     by_id = {room.community_id: room for room in campaign.rooms}
-    rows = (await conn.execute(
-        select(members.c.id, memberships.c.community_id)
-        .join(memberships, memberships.c.member_id == members.c.id)
-        .where(members.c.stage == Stage.ACTIVE.value, memberships.c.left_at.is_(None),
-               memberships.c.community_id.in_(list(by_id)))
-        .order_by(members.c.id, memberships.c.community_id)
-    )).all()
+    rows = (
+        await conn.execute(
+            select(members.c.id, memberships.c.community_id)
+            .join(memberships, memberships.c.member_id == members.c.id)
+            .where(
+                members.c.stage == Stage.ACTIVE.value,
+                memberships.c.left_at.is_(None),
+                memberships.c.community_id.in_(list(by_id)),
+            )
+            .order_by(members.c.id, memberships.c.community_id)
+        )
+    ).all()
     audience: dict[int, list[Room]] = {}
     for member_id, community_id in rows:
         audience.setdefault(member_id, []).append(by_id[community_id])
@@ -135,7 +153,7 @@ def parse_clue(cmd: Invocation, rest: str) -> ClueRequest:
             request.when = LOCAL_TIME.match(after.strip())
             if request.when is None:
                 raise UsageError("campaigns/problem_when", text=after.strip()[:30])
-            rest = after.strip()[request.when.end():]
+            rest = after.strip()[request.when.end() :]
         elif word.lower() in TEMPLATE:
             request.template, rest = first_word(after)
             if not request.template:
@@ -155,11 +173,17 @@ def _drop_time(found: re.Match[str], campaign: CampaignView, now: datetime) -> d
     if local is None:
         raise UsageError("campaigns/problem_when", text=found[0])
     if local <= now:
-        raise UsageError("campaigns/problem_past", when=local.strftime("%Y-%m-%d %H:%M"),
-                         now=now.astimezone(campaign.zone).strftime("%Y-%m-%d %H:%M"))
+        raise UsageError(
+            "campaigns/problem_past",
+            when=local.strftime("%Y-%m-%d %H:%M"),
+            now=now.astimezone(campaign.zone).strftime("%Y-%m-%d %H:%M"),
+        )
     if local >= campaign.ends_at:
-        raise UsageError("campaigns/problem_after_end", when=local.strftime("%Y-%m-%d %H:%M"),
-                         ends=campaign.ends_at.astimezone(campaign.zone).strftime("%Y-%m-%d %H:%M"))
+        raise UsageError(
+            "campaigns/problem_after_end",
+            when=local.strftime("%Y-%m-%d %H:%M"),
+            ends=campaign.ends_at.astimezone(campaign.zone).strftime("%Y-%m-%d %H:%M"),
+        )
     return local.astimezone(UTC)
 
 
@@ -171,8 +195,11 @@ async def _check_body(ctx: Context, request: ClueRequest) -> None:
     if request.template is not None and request.text:
         raise UsageError("campaigns/problem_text_and_template")
     if request.template is not None and not await custom_templates.custom_template_exists(ctx.db, request.template):
-        raise UsageError("campaigns/problem_unknown_template", name=request.template,
-                         known=await custom_templates.template_names(ctx.db))
+        raise UsageError(
+            "campaigns/problem_unknown_template",
+            name=request.template,
+            known=await custom_templates.template_names(ctx.db),
+        )
 
 
 # Rendering
@@ -184,8 +211,9 @@ async def render_clue(ctx: Context, template: str | None, text: str, community: 
         return text
     from handlers.outreach import custom_templates
 
-    return await custom_templates.render_custom(ctx.db, template, settings=ctx.settings, community=community,
-                                                member=None, now=ctx.now)
+    return await custom_templates.render_custom(
+        ctx.db, template, settings=ctx.settings, community=community, member=None, now=ctx.now
+    )
 
 
 def _quiet(ctx: Context, when: datetime, zone: ZoneInfo) -> bool:
@@ -201,38 +229,65 @@ async def schedule_clue(ctx: Context, cmd: Invocation) -> None:
     campaign = await store.campaign_named(ctx, cmd)
     if not campaign.is_open:
         raise UserFacingError("campaigns/not_open", id=campaign.id, name=campaign.name)
-    request = parse_clue(cmd, cmd.text.lstrip()[len(cmd.args[0]):])
+    request = parse_clue(cmd, cmd.text.lstrip()[len(cmd.args[0]) :])
     assert request.when is not None
     run_at = _drop_time(request.when, campaign, ctx.now)
     await _check_body(ctx, request)
     lead = timedelta(minutes=ctx.settings.campaigns.heads_up_minutes)
     heads_up_at = max(run_at - lead, ctx.now)
-    clue_id = (await ctx.db.execute(insert(clues).values(
-        campaign_id=campaign.id, run_at=run_at, heads_up_at=heads_up_at, text=request.text, template=request.template,
-        status=ClueStatus.SCHEDULED.value, heads_up_sent=0, created_by=ctx.actor.id, created_at=ctx.now,
-    ).returning(clues.c.id))).scalar_one()
-    for job_id, function, when in ((heads_up_job_id(clue_id), send_heads_up, heads_up_at),
-                                   (clue_job_id(clue_id), post_clue, run_at)):
+    clue_id = (
+        await ctx.db.execute(
+            insert(clues)
+            .values(
+                campaign_id=campaign.id,
+                run_at=run_at,
+                heads_up_at=heads_up_at,
+                text=request.text,
+                template=request.template,
+                status=ClueStatus.SCHEDULED.value,
+                heads_up_sent=0,
+                created_by=ctx.actor.id,
+                created_at=ctx.now,
+            )
+            .returning(clues.c.id)
+        )
+    ).scalar_one()
+    for job_id, function, when in (
+        (heads_up_job_id(clue_id), send_heads_up, heads_up_at),
+        (clue_job_id(clue_id), post_clue, run_at),
+    ):
         await schedule_job(ctx.db, job_id, function, once_trigger(when), now=ctx.now, args=(clue_id,), name=job_id)
     ctx.uow.after_commit(ctx.services.signals.notify_schedule_changed)
     ctx.note_audit(campaign=campaign.id, clue=clue_id, run_at=run_at.isoformat())
     await _confirm(ctx, campaign, clue_id, request, run_at, heads_up_at)
 
 
-async def _confirm(ctx: Context, campaign: CampaignView, clue_id: int, request: ClueRequest, run_at: datetime,
-                   heads_up_at: datetime) -> None:
+async def _confirm(
+    ctx: Context, campaign: CampaignView, clue_id: int, request: ClueRequest, run_at: datetime, heads_up_at: datetime
+) -> None:
     rooms = [await store.community_of(ctx, room) for room in campaign.rooms]
     sample = await render_clue(ctx, request.template, request.text, rooms[0])
     quiet_rooms = [r.name or r.platform_id for r in rooms if _quiet(ctx, run_at, ZoneInfo(r.timezone))]
     heads_up_quiet = _quiet(ctx, heads_up_at, ZoneInfo(ctx.settings.bot.timezone))
     zone = campaign.zone
     _LOGGER.info("campaign #%d: clue #%d drops at %s, heads-up at %s", campaign.id, clue_id, run_at, heads_up_at)
-    await ctx.reply("campaigns/clue_scheduled", id=campaign.id, clue=clue_id, at=run_at.astimezone(zone),
-                    heads_up=heads_up_at.astimezone(zone), heads_up_now=heads_up_at <= ctx.now,
-                    minutes=ctx.settings.campaigns.heads_up_minutes, timezone=campaign.timezone,
-                    kocs=len(await koc_audience(ctx.db, campaign)), rooms=[r.label for r in campaign.rooms],
-                    quiet_rooms=quiet_rooms, heads_up_quiet=heads_up_quiet,
-                    quiet_hours=ctx.settings.delivery.quiet_hours, sample=sample, points=bool(campaign.talking_points))
+    await ctx.reply(
+        "campaigns/clue_scheduled",
+        id=campaign.id,
+        clue=clue_id,
+        at=run_at.astimezone(zone),
+        heads_up=heads_up_at.astimezone(zone),
+        heads_up_now=heads_up_at <= ctx.now,
+        minutes=ctx.settings.campaigns.heads_up_minutes,
+        timezone=campaign.timezone,
+        kocs=len(await koc_audience(ctx.db, campaign)),
+        rooms=[r.label for r in campaign.rooms],
+        quiet_rooms=quiet_rooms,
+        heads_up_quiet=heads_up_quiet,
+        quiet_hours=ctx.settings.delivery.quiet_hours,
+        sample=sample,
+        points=bool(campaign.talking_points),
+    )
 
 
 async def cancel_clue_command(ctx: Context, cmd: Invocation) -> None:
@@ -278,9 +333,14 @@ async def _posts_out(ctx: Context, clue: ClueView) -> int:
 
 async def _gone_out(ctx: Context, prefix: str) -> int:
     outbox = schema.outbox
-    return (await ctx.db.execute(select(func.count(distinct(outbox.c.dedupe_key))).where(
-        outbox.c.dedupe_key.startswith(prefix),
-        outbox.c.status.in_((OutboxStatus.SENT.value, OutboxStatus.SENDING.value))))).scalar_one()
+    return (
+        await ctx.db.execute(
+            select(func.count(distinct(outbox.c.dedupe_key))).where(
+                outbox.c.dedupe_key.startswith(prefix),
+                outbox.c.status.in_((OutboxStatus.SENT.value, OutboxStatus.SENDING.value)),
+            )
+        )
+    ).scalar_one()
 
 
 # The jobs
@@ -315,19 +375,29 @@ async def send_heads_up(run: JobRun, clue_id: int) -> None:
         if member is None:
             continue
         if rooms[0].community_id not in bodies:
-            bodies[rooms[0].community_id] = await render_clue(ctx, clue.template, clue.text,
-                                                              await store.community_of(ctx, rooms[0]))
+            bodies[rooms[0].community_id] = await render_clue(
+                ctx, clue.template, clue.text, await store.community_of(ctx, rooms[0])
+            )
         await _tell(ctx, member, campaign, clue, rooms, bodies[rooms[0].community_id])
     await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(heads_up_sent=len(audience)))
     _LOGGER.info("campaign #%d: %d KOCs told of clue #%d", campaign.id, len(audience), clue.id)
 
 
-async def _tell(ctx: Context, member: MemberRef, campaign: CampaignView, clue: ClueView, rooms: list[Room],
-                body: str) -> None:
-    await ctx.dm(member, "campaigns/heads_up", name=member.name, campaign=campaign.name,
-                 at=clue.run_at.astimezone(campaign.zone), timezone=campaign.timezone,
-                 rooms=[room.label for room in rooms], clue=body, points=list(campaign.talking_points),
-                 dedupe_key=heads_up_key(campaign.id, clue.id) + member.platform_id)
+async def _tell(
+    ctx: Context, member: MemberRef, campaign: CampaignView, clue: ClueView, rooms: list[Room], body: str
+) -> None:
+    await ctx.dm(
+        member,
+        "campaigns/heads_up",
+        name=member.name,
+        campaign=campaign.name,
+        at=clue.run_at.astimezone(campaign.zone),
+        timezone=campaign.timezone,
+        rooms=[room.label for room in rooms],
+        clue=body,
+        points=list(campaign.talking_points),
+        dedupe_key=heads_up_key(campaign.id, clue.id) + member.platform_id,
+    )
 
 
 async def post_clue(run: JobRun, clue_id: int) -> None:
@@ -344,9 +414,12 @@ async def post_clue(run: JobRun, clue_id: int) -> None:
     for room in campaign.rooms:
         community = await store.community_of(ctx, room)
         body = await render_clue(ctx, clue.template, clue.text, community)
-        await ctx.post(community, "campaigns/clue", text=body,
-                       dedupe_key=post_key(campaign.id, clue.id) + room.platform_id)
-    await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(status=ClueStatus.POSTED.value,
-                                                                             posted_at=run.now))
-    _LOGGER.info("campaign #%d: clue #%d posted in %d rooms (%s late)", campaign.id, clue.id, len(campaign.rooms),
-                 run.late)
+        await ctx.post(
+            community, "campaigns/clue", text=body, dedupe_key=post_key(campaign.id, clue.id) + room.platform_id
+        )
+    await ctx.db.execute(
+        update(clues).where(clues.c.id == clue.id).values(status=ClueStatus.POSTED.value, posted_at=run.now)
+    )
+    _LOGGER.info(
+        "campaign #%d: clue #%d posted in %d rooms (%s late)", campaign.id, clue.id, len(campaign.rooms), run.late
+    )

@@ -45,6 +45,7 @@ from handlers.campaigns.config import CampaignsSection
 from handlers.campaigns.store import CampaignView
 from handlers.koc.tables import koc_events
 
+
 @dataclass(frozen=True, slots=True)
 class Weights:
     replies: float
@@ -56,13 +57,26 @@ class Weights:
 
     @classmethod
     def of(cls, section: CampaignsSection) -> Weights:
-        return cls(section.weight_replies, section.weight_mentions, section.weight_participants,
-                   section.weight_keywords, section.weight_joins, section.weight_lift)
+        return cls(
+            section.weight_replies,
+            section.weight_mentions,
+            section.weight_participants,
+            section.weight_keywords,
+            section.weight_joins,
+            section.weight_lift,
+        )
 
-    def score(self, replies: int, mentions: int, participants: int, keywords: int, joins: int,
-              lift: float | None) -> float:
-        return (self.replies * replies + self.mentions * mentions + self.participants * participants
-                + self.keywords * keywords + self.joins * joins + self.lift * max(0.0, lift or 0.0))
+    def score(
+        self, replies: int, mentions: int, participants: int, keywords: int, joins: int, lift: float | None
+    ) -> float:
+        return (
+            self.replies * replies
+            + self.mentions * mentions
+            + self.participants * participants
+            + self.keywords * keywords
+            + self.joins * joins
+            + self.lift * max(0.0, lift or 0.0)
+        )
 
 
 @dataclass(frozen=True, slots=True)
@@ -114,9 +128,21 @@ class Sparks:
         return len(self.ids)
 
     def __getitem__(self, i: int) -> Spark:
-        return Spark(self.ids[i], self.members[i], self.rooms[i], self.times[i], self.koc[i], self.replies[i],
-                     self.mentions[i], self.volume[i], self.expected[i], self.participants[i], self.keywords[i],
-                     self.joins[i], self.score[i])
+        return Spark(
+            self.ids[i],
+            self.members[i],
+            self.rooms[i],
+            self.times[i],
+            self.koc[i],
+            self.replies[i],
+            self.mentions[i],
+            self.volume[i],
+            self.expected[i],
+            self.participants[i],
+            self.keywords[i],
+            self.joins[i],
+            self.score[i],
+        )
 
     def __iter__(self) -> Iterator[Spark]:
         return (self[i] for i in range(len(self.ids)))
@@ -255,33 +281,51 @@ async def bot_members(conn: AsyncConnection, rooms: Iterable[str], since: dateti
     """The bot's own members: the authors of logged messages the outbox sent (their echoes)."""
     m, o = schema.messages, schema.outbox
     rows = await conn.execute(
-        select(m.c.member_id).distinct().join(o, o.c.platform_msg_id == m.c.platform_msg_id)
-        .where(o.c.room_platform_id.in_(list(rooms)), o.c.sent_at >= since))
+        select(m.c.member_id)
+        .distinct()
+        .join(o, o.c.platform_msg_id == m.c.platform_msg_id)
+        .where(o.c.room_platform_id.in_(list(rooms)), o.c.sent_at >= since)
+    )
     return {row.member_id for row in rows}
 
 
-async def read_log(conn: AsyncConnection, campaign: CampaignView, section: CampaignsSection,
-                   until: datetime) -> _Log:
+async def read_log(conn: AsyncConnection, campaign: CampaignView, section: CampaignsSection, until: datetime) -> _Log:
     """Everything ignition needs from the database, in a handful of queries; the messages are read
     by column (a campaign can hold hundreds of thousands)."""
     m = schema.messages
     room_ids = [room.community_id for room in campaign.rooms]
     bots = await bot_members(conn, [room.platform_id for room in campaign.rooms], campaign.starts_at)
     not_bot = m.c.member_id.not_in(bots) if bots else True
-    keyword = or_(*[m.c.text.icontains(word, autoescape=True) for word in campaign.keywords]) \
-        if campaign.keywords else false()
+    keyword = (
+        or_(*[m.c.text.icontains(word, autoescape=True) for word in campaign.keywords])
+        if campaign.keywords
+        else false()
+    )
     mentions_text = cast(m.c.mentions, String)
     # In time order per room; messages of the same instant in the order they were logged. SQLite's
     # index on (community, time) already yields them so (by rowid), and sorting by id too would cost
     # a sort of every row; PostgreSQL promises no order among equals, so it is told.
     order = [m.c.community_id, m.c.received_at] + ([m.c.id] if conn.dialect.name != "sqlite" else [])
 
-    messages = (select(m.c.platform_msg_id, m.c.community_id, m.c.member_id, cast(m.c.received_at, String),
-                       case((mentions_text == "[]", None), else_=mentions_text), case((keyword, 1), else_=0),
-                       m.c.quote_msg_id)
-                .where(m.c.community_id.in_(room_ids), m.c.received_at >= campaign.starts_at,
-                       m.c.received_at < until, _discussion(m), not_bot)
-                .order_by(*order))
+    messages = (
+        select(
+            m.c.platform_msg_id,
+            m.c.community_id,
+            m.c.member_id,
+            cast(m.c.received_at, String),
+            case((mentions_text == "[]", None), else_=mentions_text),
+            case((keyword, 1), else_=0),
+            m.c.quote_msg_id,
+        )
+        .where(
+            m.c.community_id.in_(room_ids),
+            m.c.received_at >= campaign.starts_at,
+            m.c.received_at < until,
+            _discussion(m),
+            not_bot,
+        )
+        .order_by(*order)
+    )
 
     rooms = {room.community_id: _Room(ZoneInfo(room.timezone or campaign.timezone)) for room in campaign.rooms}
     replies: dict[str, int] = {}
@@ -301,7 +345,8 @@ async def read_log(conn: AsyncConnection, campaign: CampaignView, section: Campa
                 await aside(conn)
         if rows:
             ids, communities, members, stamps, mentioned, keywords, quotes = (
-                list(map(operator.itemgetter(k), rows)) for k in range(7))
+                list(map(operator.itemgetter(k), rows)) for k in range(7)
+            )
             del rows
             _fill_rooms(rooms, ids, communities, members, stamps, mentioned, keywords)
             replies = _replies(ids, members, quotes)
@@ -321,14 +366,21 @@ async def _second_reader(conn: AsyncConnection) -> AsyncIterator[AsyncConnection
         yield side
 
 
-def _fill_rooms(rooms: dict[int, _Room], ids: list[str], communities: list[int], members: list[int],
-                stamps: list[str], mentioned: list[str | None], keywords: list[int]) -> None:
+def _fill_rooms(
+    rooms: dict[int, _Room],
+    ids: list[str],
+    communities: list[int],
+    members: list[int],
+    stamps: list[str],
+    mentioned: list[str | None],
+    keywords: list[int],
+) -> None:
     """Split the columns (ordered by room, then time) into each room's lists."""
     parse = datetime.fromisoformat
     times = [(parse(stamp) - _EPOCH).total_seconds() for stamp in stamps]  # stored naive UTC, read as text
     bounds = [0] + [i for i in range(1, len(communities)) if communities[i] != communities[i - 1]] + [len(ids)]
     room_of = [rooms[communities[lo]] for lo in bounds[:-1]]
-    for room, lo, hi in zip(room_of, bounds, bounds[1:]):
+    for room, lo, hi in zip(room_of, bounds, bounds[1:], strict=False):
         room.times, room.members, room.ids = times[lo:hi], members[lo:hi], ids[lo:hi]
         room.keyword_sums = [0, *itertools.accumulate(keywords[lo:hi])]
     starts = np.asarray(bounds[:-1])
@@ -344,11 +396,11 @@ def _fill_rooms(rooms: dict[int, _Room], ids: list[str], communities: list[int],
 
 def _replies(ids: list[str], members: list[int], quotes: list[str | None]) -> dict[str, int]:
     """Messages of the campaign quoted by others (a reply to oneself is no reply), and how often."""
-    quoting = [(quoted, by) for quoted, by in zip(quotes, members) if quoted is not None]
+    quoting = [(quoted, by) for quoted, by in zip(quotes, members, strict=False) if quoted is not None]
     if not quoting:
         return {}
     wanted = {quoted for quoted, _ in quoting}
-    authors = {i: member for i, member in zip(ids, members) if i in wanted}
+    authors = {i: member for i, member in zip(ids, members, strict=False) if i in wanted}
     counted: dict[str, int] = defaultdict(int)
     for quoted, by in quoting:
         author = authors.get(quoted)
@@ -359,29 +411,45 @@ def _replies(ids: list[str], members: list[int], quotes: list[str | None]) -> di
 
 async def _read_joins(conn: AsyncConnection, rooms: dict[int, _Room], since: datetime, until: datetime) -> None:
     ms = schema.memberships
-    rows = await conn.execute(select(ms.c.community_id, ms.c.joined_at).where(
-        ms.c.community_id.in_(list(rooms)), ms.c.join_seen, ms.c.joined_at >= since, ms.c.joined_at < until))
+    rows = await conn.execute(
+        select(ms.c.community_id, ms.c.joined_at).where(
+            ms.c.community_id.in_(list(rooms)), ms.c.join_seen, ms.c.joined_at >= since, ms.c.joined_at < until
+        )
+    )
     for community_id, joined_at in rows:
         rooms[community_id].joins.append(joined_at.timestamp())
     for room in rooms.values():
         room.joins.sort()
 
 
-async def _read_baseline(conn: AsyncConnection, rooms: dict[int, _Room], campaign: CampaignView,
-                         section: CampaignsSection, not_bot: object) -> None:
+async def _read_baseline(
+    conn: AsyncConnection, rooms: dict[int, _Room], campaign: CampaignView, section: CampaignsSection, not_bot: object
+) -> None:
     """Each room's usual messages per hour at each local hour, over the days before the campaign it
     was observed (from its first logged message, at most `baseline_days`)."""
     m = schema.messages
     start = campaign.starts_at - timedelta(days=section.baseline_days)
-    first_seen = dict((await conn.execute(
-        select(m.c.community_id, func.min(m.c.received_at)).where(m.c.community_id.in_(list(rooms)))
-        .group_by(m.c.community_id))).all())
+    first_seen = dict(
+        (
+            await conn.execute(
+                select(m.c.community_id, func.min(m.c.received_at))
+                .where(m.c.community_id.in_(list(rooms)))
+                .group_by(m.c.community_id)
+            )
+        ).all()
+    )
     bucket = hour_bucket(conn, m.c.received_at).label("bucket")
     counts = await conn.execute(
-        select(m.c.community_id, bucket, func.count()).where(
-            m.c.community_id.in_(list(rooms)), m.c.received_at >= start, m.c.received_at < campaign.starts_at,
-            _discussion(m), not_bot)  # type: ignore[arg-type]
-        .group_by(m.c.community_id, bucket))
+        select(m.c.community_id, bucket, func.count())
+        .where(
+            m.c.community_id.in_(list(rooms)),
+            m.c.received_at >= start,
+            m.c.received_at < campaign.starts_at,
+            _discussion(m),
+            not_bot,
+        )  # type: ignore[arg-type]
+        .group_by(m.c.community_id, bucket)
+    )
     by_hour: dict[int, list[int]] = defaultdict(lambda: [0] * 24)
     for community_id, hour, count in counts:
         utc = datetime.fromisoformat(f"{hour}:00").replace(tzinfo=UTC)
@@ -395,14 +463,18 @@ async def _read_baseline(conn: AsyncConnection, rooms: dict[int, _Room], campaig
             room.hourly = [count / days for count in by_hour[community_id]]
 
 
-async def _read_members(conn: AsyncConnection, member_ids: set[int]
-                        ) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
+async def _read_members(
+    conn: AsyncConnection, member_ids: set[int]
+) -> tuple[dict[int, str], dict[int, str], dict[int, str]]:
     members = schema.members
     platform_ids, names, stages = {}, {}, {}
     ids = sorted(member_ids)
     for offset in range(0, len(ids), 5000):  # bounded IN lists
-        rows = await conn.execute(select(members.c.id, members.c.platform_id, members.c.display_name,
-                                         members.c.stage).where(members.c.id.in_(ids[offset:offset + 5000])))
+        rows = await conn.execute(
+            select(members.c.id, members.c.platform_id, members.c.display_name, members.c.stage).where(
+                members.c.id.in_(ids[offset : offset + 5000])
+            )
+        )
         for row in rows:
             platform_ids[row.id], names[row.id], stages[row.id] = row.platform_id, row.display_name, row.stage
     return platform_ids, names, stages
@@ -412,7 +484,9 @@ async def _koc_spans(conn: AsyncConnection, stages: dict[int, str]) -> dict[int,
     """When each member was an active KOC, from the lifecycle's events (their stage now if none)."""
     rows = await conn.execute(
         select(koc_events.c.member_id, koc_events.c.at, koc_events.c.from_stage, koc_events.c.to_stage)
-        .where(koc_events.c.to_stage.is_not(None)).order_by(koc_events.c.member_id, koc_events.c.at, koc_events.c.id))
+        .where(koc_events.c.to_stage.is_not(None))
+        .order_by(koc_events.c.member_id, koc_events.c.at, koc_events.c.id)
+    )
     spans: dict[int, list[tuple[float, bool]]] = {}
     for member_id, at, from_stage, to_stage in rows:
         if member_id not in stages:
@@ -455,8 +529,7 @@ def _participants(members: np.ndarray, ends: np.ndarray) -> np.ndarray:
     spoke_before = previous[repeats_at]
     first_window = np.searchsorted(ends, repeats_at, side="right")  # the first i whose window reaches k
     counted = first_window <= spoke_before - 1
-    ranges = (np.bincount(first_window[counted], minlength=n + 1)
-              - np.bincount(spoke_before[counted], minlength=n + 1))
+    ranges = np.bincount(first_window[counted], minlength=n + 1) - np.bincount(spoke_before[counted], minlength=n + 1)
     repeats = np.cumsum(ranges)[:n]
     distinct = ends - np.arange(n) - 1 - repeats
     return distinct - (following < ends)  # the author's own later messages
@@ -507,7 +580,9 @@ class _Columns:
     koc: list[bool]
     participants: np.ndarray
     starts: np.ndarray  # where the part of each window the author's earlier ones did not cover begins
-    union: tuple[np.ndarray, list[int], list[int], np.ndarray, np.ndarray]  # volume, keywords, mentions, joins, expected
+    union: tuple[
+        np.ndarray, list[int], list[int], np.ndarray, np.ndarray
+    ]  # volume, keywords, mentions, joins, expected
 
 
 def _previous_by_same(values: np.ndarray) -> np.ndarray:
@@ -567,19 +642,38 @@ def _measure_room(room: _Room, log: _Log, first: int, last: int) -> _Columns:
     start = np.maximum(index + 1, done_end)
     volume = ends - index - 1
     u_volume = np.where(overlap, np.maximum(ends - start, 0), volume)
-    u_joins = np.where(overlap, np.searchsorted(joins_at, until, side="right")
-                       - np.searchsorted(joins_at, done_until, side="right"), joins)
+    u_joins = np.where(
+        overlap,
+        np.searchsorted(joins_at, until, side="right") - np.searchsorted(joins_at, done_until, side="right"),
+        joins,
+    )
     u_expected, u_keywords, u_mentions = expected.copy(), keywords.copy(), mentions.copy()
     if overlap.any():
         u_expected[overlap] = _usual(room, done_until[overlap], until[overlap] - done_until[overlap])
         starts = start.tolist()
         for j in _where(overlap):
-            u_keywords[j] = room.keywords_by_others(starts[j], ends_list[j], author_list[j]) \
-                if keywords[j] and ends_list[j] > starts[j] else 0
-            u_mentions[j] = _mentions(room, pids.get(author_list[j]), author_list[j], float(done_until[j]),
-                                      stamps[j] + window) if mentions[j] else 0
-    return _Columns(index, ends, keywords.tolist(), mentions.tolist(), joins, expected, koc.tolist(), participants,
-                    start, (u_volume, u_keywords, u_mentions, u_joins, u_expected))
+            u_keywords[j] = (
+                room.keywords_by_others(starts[j], ends_list[j], author_list[j])
+                if keywords[j] and ends_list[j] > starts[j]
+                else 0
+            )
+            u_mentions[j] = (
+                _mentions(room, pids.get(author_list[j]), author_list[j], float(done_until[j]), stamps[j] + window)
+                if mentions[j]
+                else 0
+            )
+    return _Columns(
+        index,
+        ends,
+        keywords.tolist(),
+        mentions.tolist(),
+        joins,
+        expected,
+        koc.tolist(),
+        participants,
+        start,
+        (u_volume, u_keywords, u_mentions, u_joins, u_expected),
+    )
 
 
 def measure(log: _Log, weights: Weights, *, since: datetime | None = None, before: datetime | None = None) -> Measured:
@@ -615,8 +709,9 @@ def _measure(log: _Log, weights: Weights, since: datetime | None, before: dateti
         covered = _ranges(columns.starts, columns.ends)
         numbered = np.searchsorted(dense, np.asarray(room.members, dtype=np.int64)).astype(code_type)
         igniter = numbered[first:last] * 2 + np.asarray(columns.koc, dtype=code_type)
-        pairs.append(np.repeat(igniter, np.maximum(columns.ends - columns.starts, 0)) * code_type(codes)
-                     + numbered[covered])
+        pairs.append(
+            np.repeat(igniter, np.maximum(columns.ends - columns.starts, 0)) * code_type(codes) + numbered[covered]
+        )
         sparks.participants.extend(columns.participants.tolist())
         sparks.ids.extend(room.ids[first:last])
         sparks.members.extend(authors)
@@ -641,12 +736,26 @@ def _measure(log: _Log, weights: Weights, since: datetime | None, before: dateti
     return _ranked(log, weights, sparks, keys.tolist(), key_of, people.tolist(), union, total)
 
 
-def _figures(weights: Weights, replies: np.ndarray, mentions: np.ndarray, people: np.ndarray, keywords: np.ndarray,
-             joins: np.ndarray, volume: np.ndarray, expected: np.ndarray) -> np.ndarray:
+def _figures(
+    weights: Weights,
+    replies: np.ndarray,
+    mentions: np.ndarray,
+    people: np.ndarray,
+    keywords: np.ndarray,
+    joins: np.ndarray,
+    volume: np.ndarray,
+    expected: np.ndarray,
+) -> np.ndarray:
     """The score, by column; `expected` is NaN where there is no baseline (no lift then)."""
     lift = np.nan_to_num(np.maximum(volume - expected, 0.0), nan=0.0)
-    return (weights.replies * replies + weights.mentions * mentions + weights.participants * people
-            + weights.keywords * keywords + weights.joins * joins + weights.lift * lift)
+    return (
+        weights.replies * replies
+        + weights.mentions * mentions
+        + weights.participants * people
+        + weights.keywords * keywords
+        + weights.joins * joins
+        + weights.lift * lift
+    )
 
 
 def _column(values: list) -> np.ndarray:
@@ -654,11 +763,27 @@ def _column(values: list) -> np.ndarray:
     return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
-def _ranked(log: _Log, weights: Weights, sparks: Sparks, keys: list[int], key_of: np.ndarray,
-            people: list[int], union: list[list], total: int) -> Measured:
+def _ranked(
+    log: _Log,
+    weights: Weights,
+    sparks: Sparks,
+    keys: list[int],
+    key_of: np.ndarray,
+    people: list[int],
+    union: list[list],
+    total: int,
+) -> Measured:
     replies, mentions = np.asarray(sparks.replies), np.asarray(sparks.mentions)
-    score = _figures(weights, replies, mentions, np.asarray(sparks.participants), np.asarray(sparks.keywords),
-                     np.asarray(sparks.joins), np.asarray(sparks.volume, dtype=np.float64), _column(sparks.expected))
+    score = _figures(
+        weights,
+        replies,
+        mentions,
+        np.asarray(sparks.participants),
+        np.asarray(sparks.keywords),
+        np.asarray(sparks.joins),
+        np.asarray(sparks.volume, dtype=np.float64),
+        _column(sparks.expected),
+    )
     sparks.score = score.tolist()
     groups, count = key_of, len(keys)
 
@@ -668,9 +793,15 @@ def _ranked(log: _Log, weights: Weights, sparks: Sparks, keys: list[int], key_of
     u_volume, u_keywords, u_mentions, u_joins, u_expected = union
     expected_parts = _column(u_expected)
     has_expected = np.bincount(groups, weights=~np.isnan(expected_parts), minlength=count) > 0
-    sums = {"messages": np.bincount(groups, minlength=count), "replies": summed(replies),
-            "volume": summed(u_volume), "keywords": summed(u_keywords), "mentions": summed(u_mentions),
-            "joins": summed(u_joins), "expected": summed(np.nan_to_num(expected_parts, nan=0.0))}
+    sums = {
+        "messages": np.bincount(groups, minlength=count),
+        "replies": summed(replies),
+        "volume": summed(u_volume),
+        "keywords": summed(u_keywords),
+        "mentions": summed(u_mentions),
+        "joins": summed(u_joins),
+        "expected": summed(np.nan_to_num(expected_parts, nan=0.0)),
+    }
     order = np.lexsort((-score, groups))  # by igniter, best message first
     best = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]
     best_of = dict(zip(groups[best].tolist(), best.tolist(), strict=True))
@@ -678,12 +809,23 @@ def _ranked(log: _Log, weights: Weights, sparks: Sparks, keys: list[int], key_of
     for k, combined in enumerate(keys):
         member_id, koc = combined // 2, bool(combined % 2)
         expected = float(sums["expected"][k]) if has_expected[k] else None
-        igniter = Igniter(member_id, log.names.get(member_id, ""), koc, messages=int(sums["messages"][k]),
-                          replies=int(sums["replies"][k]), mentions=int(sums["mentions"][k]),
-                          volume=int(sums["volume"][k]), expected=expected, keywords=int(sums["keywords"][k]),
-                          joins=int(sums["joins"][k]), best=sparks[best_of[k]], participants=people[k])
-        igniter.score = weights.score(igniter.replies, igniter.mentions, igniter.participants, igniter.keywords,
-                                      igniter.joins, igniter.lift)
+        igniter = Igniter(
+            member_id,
+            log.names.get(member_id, ""),
+            koc,
+            messages=int(sums["messages"][k]),
+            replies=int(sums["replies"][k]),
+            mentions=int(sums["mentions"][k]),
+            volume=int(sums["volume"][k]),
+            expected=expected,
+            keywords=int(sums["keywords"][k]),
+            joins=int(sums["joins"][k]),
+            best=sparks[best_of[k]],
+            participants=people[k],
+        )
+        igniter.score = weights.score(
+            igniter.replies, igniter.mentions, igniter.participants, igniter.keywords, igniter.joins, igniter.lift
+        )
         igniters.append(igniter)
     igniters.sort(key=lambda g: (-g.score, g.member_id))
     return Measured(sparks, [g for g in igniters if g.koc], [g for g in igniters if not g.koc], total, log)
@@ -722,8 +864,9 @@ def aftermath(log: _Log, at: datetime) -> Aftermath:
     return Aftermath(at, volume, expected, len(people), keywords, joins)
 
 
-async def measure_campaign(conn: AsyncConnection, campaign: CampaignView, section: CampaignsSection,
-                           now: datetime) -> Measured:
+async def measure_campaign(
+    conn: AsyncConnection, campaign: CampaignView, section: CampaignsSection, now: datetime
+) -> Measured:
     """Read the campaign's log up to now (or its end) and measure all of it."""
     log = await read_log(conn, campaign, section, campaign.measured_until(now))
     return measure(log, Weights.of(section))

@@ -43,7 +43,7 @@ def local_day_end(day: date, zone: ZoneInfo) -> datetime:
 
 def _rest_after_id(cmd: Invocation) -> str:
     """The command's text after its first word (the campaign's number), line breaks kept."""
-    return cmd.text.lstrip()[len(cmd.args[0]):].strip() if cmd.args else ""
+    return cmd.text.lstrip()[len(cmd.args[0]) :].strip() if cmd.args else ""
 
 
 # /campaign create
@@ -100,24 +100,50 @@ async def create_campaign(ctx: Context, cmd: Invocation) -> None:
     zone = ZoneInfo(rooms[0].timezone)
     launch_on = _launch_day(launch, zone, ctx.now)
     ends_at = local_day_end(launch_on, zone) + timedelta(days=ctx.settings.campaigns.days_after_launch)
-    campaign_id = (await ctx.db.execute(insert(campaigns).values(
-        name=name, launch_on=launch_on, timezone=zone.key, starts_at=ctx.now, ends_at=ends_at, keywords=[],
-        talking_points=[], status=CampaignStatus.OPEN.value, created_by=ctx.actor.id, created_at=ctx.now,
-    ).returning(campaigns.c.id))).scalar_one()
-    await ctx.db.execute(insert(campaign_rooms), [{"campaign_id": campaign_id, "community_id": room.id}
-                                                  for room in rooms])
+    campaign_id = (
+        await ctx.db.execute(
+            insert(campaigns)
+            .values(
+                name=name,
+                launch_on=launch_on,
+                timezone=zone.key,
+                starts_at=ctx.now,
+                ends_at=ends_at,
+                keywords=[],
+                talking_points=[],
+                status=CampaignStatus.OPEN.value,
+                created_by=ctx.actor.id,
+                created_at=ctx.now,
+            )
+            .returning(campaigns.c.id)
+        )
+    ).scalar_one()
+    await ctx.db.execute(
+        insert(campaign_rooms), [{"campaign_id": campaign_id, "community_id": room.id} for room in rooms]
+    )
     ctx.note_audit(campaign=campaign_id, rooms=[room.platform_id for room in rooms], launch=launch_on.isoformat())
     _LOGGER.info("campaign #%d %r created over %d rooms, launch %s", campaign_id, name, len(rooms), launch_on)
-    await ctx.reply("campaigns/created", id=campaign_id, name=name, rooms=[r.name or r.platform_id for r in rooms],
-                    launch=launch_on.isoformat(), timezone=zone.key, **_period(ctx, await store.load(ctx.db, campaign_id)))
+    await ctx.reply(
+        "campaigns/created",
+        id=campaign_id,
+        name=name,
+        rooms=[r.name or r.platform_id for r in rooms],
+        launch=launch_on.isoformat(),
+        timezone=zone.key,
+        **_period(ctx, await store.load(ctx.db, campaign_id)),
+    )
 
 
 def _period(ctx: Context, campaign: CampaignView | None) -> dict[str, Any]:
     assert campaign is not None
     zone = campaign.zone
     last_day = (campaign.ends_at.astimezone(zone) - timedelta(microseconds=1)).date()
-    return {"starts": campaign.starts_at.astimezone(zone), "ends": campaign.ends_at.astimezone(zone),
-            "last_day": last_day.isoformat(), "days_after": ctx.settings.campaigns.days_after_launch}
+    return {
+        "starts": campaign.starts_at.astimezone(zone),
+        "ends": campaign.ends_at.astimezone(zone),
+        "last_day": last_day.isoformat(),
+        "days_after": ctx.settings.campaigns.days_after_launch,
+    }
 
 
 # /campaign list, show
@@ -134,20 +160,41 @@ async def list_campaigns(ctx: Context, cmd: Invocation) -> None:
 
 
 def _summary(campaign: CampaignView, counts: dict[str, int]) -> dict[str, Any]:
-    return {"id": campaign.id, "name": campaign.name, "open": campaign.is_open, "launch": campaign.launch_on.isoformat(),
-            "rooms": [room.label for room in campaign.rooms], "clues": counts,
-            "ends": campaign.ends_at.astimezone(campaign.zone)}
+    return {
+        "id": campaign.id,
+        "name": campaign.name,
+        "open": campaign.is_open,
+        "launch": campaign.launch_on.isoformat(),
+        "rooms": [room.label for room in campaign.rooms],
+        "clues": counts,
+        "ends": campaign.ends_at.astimezone(campaign.zone),
+    }
 
 
 async def show_campaign(ctx: Context, cmd: Invocation) -> None:
     """/campaign show ID: rooms, launch, period, keywords, talking points and every clue."""
     campaign = await store.campaign_named(ctx, cmd)
-    items = [{"id": c.id, "at": c.run_at.astimezone(campaign.zone), "status": c.status, "told": c.heads_up_sent,
-              "heads_up": c.heads_up_at.astimezone(campaign.zone), "text": c.text, "template": c.template}
-             for c in await clues.load_clues(ctx.db, campaign.id)]
-    await ctx.reply_privately("campaigns/show", c=_summary(campaign, {}), keywords=list(campaign.keywords),
-                              points=list(campaign.talking_points), clues=items, timezone=campaign.timezone,
-                              **_period(ctx, campaign))
+    items = [
+        {
+            "id": c.id,
+            "at": c.run_at.astimezone(campaign.zone),
+            "status": c.status,
+            "told": c.heads_up_sent,
+            "heads_up": c.heads_up_at.astimezone(campaign.zone),
+            "text": c.text,
+            "template": c.template,
+        }
+        for c in await clues.load_clues(ctx.db, campaign.id)
+    ]
+    await ctx.reply_privately(
+        "campaigns/show",
+        c=_summary(campaign, {}),
+        keywords=list(campaign.keywords),
+        points=list(campaign.talking_points),
+        clues=items,
+        timezone=campaign.timezone,
+        **_period(ctx, campaign),
+    )
 
 
 # /campaign close
@@ -164,12 +211,21 @@ async def close_campaign(ctx: Context, cmd: Invocation) -> None:
         if outcome is not None:
             cancelled, withdrawn = cancelled + 1, withdrawn + outcome
     ends_at = min(campaign.ends_at, ctx.now)
-    await ctx.db.execute(update(campaigns).where(campaigns.c.id == campaign.id).values(
-        status=CampaignStatus.CLOSED.value, closed_at=ctx.now, closed_by=ctx.actor.id, ends_at=ends_at))
+    await ctx.db.execute(
+        update(campaigns)
+        .where(campaigns.c.id == campaign.id)
+        .values(status=CampaignStatus.CLOSED.value, closed_at=ctx.now, closed_by=ctx.actor.id, ends_at=ends_at)
+    )
     ctx.note_audit(campaign=campaign.id, cancelled=cancelled, withdrawn=withdrawn)
     _LOGGER.info("campaign #%d closed: %d clue drops cancelled, %d posts withdrawn", campaign.id, cancelled, withdrawn)
-    await ctx.reply("campaigns/closed", id=campaign.id, name=campaign.name, ends=ends_at.astimezone(campaign.zone),
-                    cancelled=cancelled, withdrawn=withdrawn)
+    await ctx.reply(
+        "campaigns/closed",
+        id=campaign.id,
+        name=campaign.name,
+        ends=ends_at.astimezone(campaign.zone),
+        cancelled=cancelled,
+        withdrawn=withdrawn,
+    )
 
 
 # /campaign keywords, points
@@ -189,13 +245,15 @@ async def set_keywords(ctx: Context, cmd: Invocation) -> None:
     campaign = await store.campaign_named(ctx, cmd)
     words = keywords_of(cmd.raw_tail(_rest_after_id(cmd)))
     if not words:
-        await ctx.reply("campaigns/keywords", id=campaign.id, name=campaign.name, keywords=list(campaign.keywords),
-                        changed=False)
+        await ctx.reply(
+            "campaigns/keywords", id=campaign.id, name=campaign.name, keywords=list(campaign.keywords), changed=False
+        )
         return
     long = [w for w in words if len(w) > KEYWORD_LENGTH]
     if len(words) > MAX_KEYWORDS or long:
-        raise UsageError("campaigns/problem_keywords", count=len(words), limit=MAX_KEYWORDS, long=long[:3],
-                         length=KEYWORD_LENGTH)
+        raise UsageError(
+            "campaigns/problem_keywords", count=len(words), limit=MAX_KEYWORDS, long=long[:3], length=KEYWORD_LENGTH
+        )
     await ctx.db.execute(update(campaigns).where(campaigns.c.id == campaign.id).values(keywords=words))
     ctx.note_audit(campaign=campaign.id, keywords=words)
     await ctx.reply("campaigns/keywords", id=campaign.id, name=campaign.name, keywords=words, changed=True)
@@ -211,8 +269,9 @@ async def set_points(ctx: Context, cmd: Invocation) -> None:
     campaign = await store.campaign_named(ctx, cmd)
     points = points_of(cmd.raw_tail(_rest_after_id(cmd)))
     if not points:
-        await ctx.reply("campaigns/points", id=campaign.id, name=campaign.name, points=list(campaign.talking_points),
-                        changed=False)
+        await ctx.reply(
+            "campaigns/points", id=campaign.id, name=campaign.name, points=list(campaign.talking_points), changed=False
+        )
         return
     if len(points) > MAX_POINTS or any(len(p) > POINT_LENGTH for p in points):
         raise UsageError("campaigns/problem_points", count=len(points), limit=MAX_POINTS, length=POINT_LENGTH)

@@ -21,20 +21,33 @@ from bot.db import schema
 from bot.events import Image
 from bot.registry import ReportRequest
 from handlers.campaigns import ignition, store
+from handlers.campaigns.clues import load_clues
 from handlers.campaigns.config import CampaignsSection
 from handlers.campaigns.store import CampaignView
-from handlers.campaigns.clues import load_clues
 from handlers.campaigns.tables import ClueStatus, awards
 
 MAX_LINES = 8  # rooms drawn one by one (the busiest); the others are averaged in one line
 HOURLY_UP_TO = timedelta(days=3)  # a shorter campaign is charted per hour, a longer one per day
 # Chart labels (short, so kept here rather than in templates), by locale.
 CHART_TEXT = {
-    "zh_CN": {"title": "「{name}」讨论量（每{unit}消息数，虚线为平时水平）", "hour": "小时", "day": "天",
-              "axis": "消息数", "others": "其他 {n} 个群（平均）", "clue": "线索 #{id}", "empty": "还没有消息"},
-    "en": {"title": "{name}: discussion (messages per {unit}; dashed: the usual level)", "hour": "hour",
-           "day": "day", "axis": "messages", "others": "{n} other rooms (average)", "clue": "clue #{id}",
-           "empty": "no messages yet"},
+    "zh_CN": {
+        "title": "「{name}」讨论量（每{unit}消息数，虚线为平时水平）",
+        "hour": "小时",
+        "day": "天",
+        "axis": "消息数",
+        "others": "其他 {n} 个群（平均）",
+        "clue": "线索 #{id}",
+        "empty": "还没有消息",
+    },
+    "en": {
+        "title": "{name}: discussion (messages per {unit}; dashed: the usual level)",
+        "hour": "hour",
+        "day": "day",
+        "axis": "messages",
+        "others": "{n} other rooms (average)",
+        "clue": "clue #{id}",
+        "empty": "no messages yet",
+    },
 }
 
 
@@ -73,10 +86,19 @@ class CampaignReport:
 
     def params(self, top: int) -> dict[str, Any]:
         zone = self.campaign.zone
-        return {"campaign": self.campaign, "start": self.campaign.starts_at.astimezone(zone), "until": self.until,
-                "rooms": self.rooms, "days": self.days, "clues": self.clues, "awards": self.awards,
-                "kocs": igniting(self.measured.kocs, top), "members": igniting(self.measured.members, top),
-                "messages": self.measured.messages, "window": int(self.measured.log.window // 60)}
+        return {
+            "campaign": self.campaign,
+            "start": self.campaign.starts_at.astimezone(zone),
+            "until": self.until,
+            "rooms": self.rooms,
+            "days": self.days,
+            "clues": self.clues,
+            "awards": self.awards,
+            "kocs": igniting(self.measured.kocs, top),
+            "members": igniting(self.measured.members, top),
+            "messages": self.measured.messages,
+            "window": int(self.measured.log.window // 60),
+        }
 
 
 def igniting(igniters: list[ignition.Igniter], top: int) -> list[ignition.Igniter]:
@@ -84,8 +106,9 @@ def igniting(igniters: list[ignition.Igniter], top: int) -> list[ignition.Ignite
     return [igniter for igniter in igniters[:top] if igniter.score > 0]
 
 
-async def build(conn: AsyncConnection, campaign: CampaignView, section: CampaignsSection,
-                now: datetime) -> CampaignReport:
+async def build(
+    conn: AsyncConnection, campaign: CampaignView, section: CampaignsSection, now: datetime
+) -> CampaignReport:
     until = campaign.measured_until(now)
     measured = await ignition.measure_campaign(conn, campaign, section, now)
     zone = campaign.zone
@@ -104,38 +127,78 @@ async def build(conn: AsyncConnection, campaign: CampaignView, section: Campaign
             usual_day += usual
             has_usual = True
     first, last = campaign.starts_at.astimezone(zone).date(), until.astimezone(zone).date()
-    days = [(first + timedelta(days=n), per_day[first + timedelta(days=n)], usual_day if has_usual else None)
-            for n in range((last - first).days + 1)] if until > campaign.starts_at else []
-    return CampaignReport(campaign, until.astimezone(zone), measured, rooms, days, hours,
-                          await _clues(conn, campaign, measured, now), await _awards(conn, campaign))
+    days = (
+        [
+            (first + timedelta(days=n), per_day[first + timedelta(days=n)], usual_day if has_usual else None)
+            for n in range((last - first).days + 1)
+        ]
+        if until > campaign.starts_at
+        else []
+    )
+    return CampaignReport(
+        campaign,
+        until.astimezone(zone),
+        measured,
+        rooms,
+        days,
+        hours,
+        await _clues(conn, campaign, measured, now),
+        await _awards(conn, campaign),
+    )
 
 
-async def _clues(conn: AsyncConnection, campaign: CampaignView, measured: ignition.Measured,
-                 now: datetime) -> list[ClueAfter]:
+async def _clues(
+    conn: AsyncConnection, campaign: CampaignView, measured: ignition.Measured, now: datetime
+) -> list[ClueAfter]:
     found = []
     for clue in await load_clues(conn, campaign.id):
         dropped = clue.posted_at if clue.status == ClueStatus.POSTED.value else None
         after = ignition.aftermath(measured.log, dropped) if dropped is not None and dropped <= now else None
-        found.append(ClueAfter(clue.id, (dropped or clue.run_at).astimezone(campaign.zone), clue.status,
-                               clue.text or (f"--template {clue.template}" if clue.template else ""), after))
+        found.append(
+            ClueAfter(
+                clue.id,
+                (dropped or clue.run_at).astimezone(campaign.zone),
+                clue.status,
+                clue.text or (f"--template {clue.template}" if clue.template else ""),
+                after,
+            )
+        )
     return found
 
 
 async def _awards(conn: AsyncConnection, campaign: CampaignView) -> list[dict[str, Any]]:
     members = schema.members
-    rows = (await conn.execute(
-        select(awards, members.c.display_name).join(members, members.c.id == awards.c.member_id)
-        .where(awards.c.campaign_id == campaign.id).order_by(awards.c.period, awards.c.rule, awards.c.rank))).all()
-    return [{"period": r.period, "rank": r.rank, "name": r.display_name, "measure": r.measure, "value": r.value,
-             "points": r.points, "title": r.title} for r in rows]
+    rows = (
+        await conn.execute(
+            select(awards, members.c.display_name)
+            .join(members, members.c.id == awards.c.member_id)
+            .where(awards.c.campaign_id == campaign.id)
+            .order_by(awards.c.period, awards.c.rule, awards.c.rank)
+        )
+    ).all()
+    return [
+        {
+            "period": r.period,
+            "rank": r.rank,
+            "name": r.display_name,
+            "measure": r.measure,
+            "value": r.value,
+            "points": r.points,
+            "title": r.title,
+        }
+        for r in rows
+    ]
 
 
 # The chart
 
 
 def _bucket(at: datetime, hourly: bool) -> datetime:
-    return at.replace(minute=0, second=0, microsecond=0) if hourly else \
-        at.replace(hour=0, minute=0, second=0, microsecond=0)
+    return (
+        at.replace(minute=0, second=0, microsecond=0)
+        if hourly
+        else at.replace(hour=0, minute=0, second=0, microsecond=0)
+    )
 
 
 def chart(report: CampaignReport, locale: str) -> bytes:
@@ -164,18 +227,42 @@ def chart(report: CampaignReport, locale: str) -> bytes:
         lines.append(charts.Line(room.label, [(b, per_room[room.community_id][b]) for b in buckets], baseline=usual))
     rest = ranked[MAX_LINES:]
     if rest:  # their average: a sum would dwarf the rooms drawn one by one
-        lines.append(charts.Line(text["others"].format(n=len(rest)),
-                                 [(b, sum(per_room[r.community_id][b] for r in rest) / len(rest)) for b in buckets]))
+        lines.append(
+            charts.Line(
+                text["others"].format(n=len(rest)),
+                [(b, sum(per_room[r.community_id][b] for r in rest) / len(rest)) for b in buckets],
+            )
+        )
     marks = [charts.Mark(c.at, text["clue"].format(id=c.id)) for c in report.clues if c.after is not None]
     title = text["title"].format(name=campaign.name, unit=text["hour" if hourly else "day"])
-    return charts.timeline(title, lines if report.measured.messages else [], zone=zone, marks=marks,
-                           y_label=text["axis"], empty_label=text["empty"])
+    return charts.timeline(
+        title,
+        lines if report.measured.messages else [],
+        zone=zone,
+        marks=marks,
+        y_label=text["axis"],
+        empty_label=text["empty"],
+    )
 
 
 # The CSV of every message's figures
 
-CSV_COLUMNS = ("message_id", "local_time", "community", "member", "koc", "score", "replies", "mentions",
-               "volume", "expected", "lift", "participants", "keywords", "joins")
+CSV_COLUMNS = (
+    "message_id",
+    "local_time",
+    "community",
+    "member",
+    "koc",
+    "score",
+    "replies",
+    "mentions",
+    "volume",
+    "expected",
+    "lift",
+    "participants",
+    "keywords",
+    "joins",
+)
 
 
 def messages_csv(report: CampaignReport) -> str:
@@ -186,9 +273,24 @@ def messages_csv(report: CampaignReport) -> str:
     names = report.measured.log.names
     zone = report.campaign.zone
     for s in sorted(report.measured.sparks, key=lambda s: (s.ts, s.message_id)):
-        writer.writerow([s.message_id, s.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"), labels[s.community_id],
-                         names.get(s.member_id, ""), "yes" if s.koc else "no", _num(s.score), s.replies, s.mentions,
-                         s.volume, _num(s.expected), _num(s.lift), s.participants, s.keywords, s.joins])
+        writer.writerow(
+            [
+                s.message_id,
+                s.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+                labels[s.community_id],
+                names.get(s.member_id, ""),
+                "yes" if s.koc else "no",
+                _num(s.score),
+                s.replies,
+                s.mentions,
+                s.volume,
+                _num(s.expected),
+                _num(s.lift),
+                s.participants,
+                s.keywords,
+                s.joins,
+            ]
+        )
     return out.getvalue()
 
 
@@ -204,10 +306,16 @@ async def show_ignition(ctx: Context, cmd: Invocation) -> None:
     campaign = await store.campaign_named(ctx, cmd)
     section: CampaignsSection = ctx.settings.campaigns
     measured = await ignition.measure_campaign(ctx.db, campaign, section, ctx.now)
-    await ctx.reply_privately("campaigns/ignition", campaign=campaign, kocs=igniting(measured.kocs, section.top_shown),
-                              members=igniting(measured.members, section.top_shown), messages=measured.messages,
-                              until=campaign.measured_until(ctx.now).astimezone(campaign.zone),
-                              window=section.window_minutes, weights=ignition.Weights.of(section))
+    await ctx.reply_privately(
+        "campaigns/ignition",
+        campaign=campaign,
+        kocs=igniting(measured.kocs, section.top_shown),
+        members=igniting(measured.members, section.top_shown),
+        messages=measured.messages,
+        until=campaign.measured_until(ctx.now).astimezone(campaign.zone),
+        window=section.window_minutes,
+        weights=ignition.Weights.of(section),
+    )
 
 
 async def send_report(ctx: Context, cmd: Invocation) -> None:
@@ -218,8 +326,9 @@ async def send_report(ctx: Context, cmd: Invocation) -> None:
     locale = ctx.services.renderer.locale_or_default(ctx.actor.locale)
     png = await charts.render(chart, report, locale)
     await ctx.reply_privately("campaigns/report", **report.params(min(section.top_shown, 5)))
-    await ctx.dm(ctx.actor, "campaigns/report_chart", image=Image(f"campaign-{campaign.id}.png", png),
-                 campaign=campaign)
+    await ctx.dm(
+        ctx.actor, "campaigns/report_chart", image=Image(f"campaign-{campaign.id}.png", png), campaign=campaign
+    )
     ctx.note_audit(campaign=campaign.id)
 
 
@@ -236,7 +345,9 @@ async def write_report(conn: AsyncConnection, services: Services, request: Repor
     base = request.out / f"campaign-{campaign.id}"
     png, txt, table = base.with_suffix(".png"), base.with_suffix(".txt"), Path(f"{base}-messages.csv")
     png.write_bytes(charts.draw(chart, report, locale))
-    txt.write_text(services.renderer.render("campaigns/report", locale, **report.params(section.top_shown)) + "\n",
-                   encoding="utf-8")
+    txt.write_text(
+        services.renderer.render("campaigns/report", locale, **report.params(section.top_shown)) + "\n",
+        encoding="utf-8",
+    )
     table.write_text(messages_csv(report), encoding="utf-8")
     return [png, txt, table]

@@ -71,8 +71,9 @@ def periods_for(rule: RewardRule, campaign: CampaignView, now: datetime) -> list
 
 
 async def _done(ctx: Context, campaign_id: int) -> set[tuple[str, int]]:
-    rows = await ctx.db.execute(select(awards.c.period, awards.c.rule).distinct()
-                                .where(awards.c.campaign_id == campaign_id))
+    rows = await ctx.db.execute(
+        select(awards.c.period, awards.c.rule).distinct().where(awards.c.campaign_id == campaign_id)
+    )
     return {(row.period, row.rule) for row in rows}
 
 
@@ -90,8 +91,12 @@ async def reward_campaign(ctx: Context, campaign: CampaignView) -> list[tuple[Pe
     """Give every period's rewards not given yet; returns what was given now."""
     section: CampaignsSection = ctx.settings.campaigns
     done = await _done(ctx, campaign.id)
-    pending = [(index, rule, period) for index, rule in enumerate(section.rewards)
-               for period in periods_for(rule, campaign, ctx.now) if (period.label, index) not in done]
+    pending = [
+        (index, rule, period)
+        for index, rule in enumerate(section.rewards)
+        for period in periods_for(rule, campaign, ctx.now)
+        if (period.label, index) not in done
+    ]
     if not pending:
         return []
     log = await ignition.read_log(ctx.db, campaign, section, campaign.measured_until(ctx.now))
@@ -108,12 +113,25 @@ async def reward_campaign(ctx: Context, campaign: CampaignView) -> list[tuple[Pe
 
 
 async def _give(ctx: Context, campaign: CampaignView, period: Period, rule: RewardRule, winner: Winner) -> bool:
-    claimed = (await ctx.db.execute(insert_for(ctx.db, awards).values(
-        campaign_id=campaign.id, period=period.label, rule=winner.rule, member_id=winner.member_id,
-        rank=winner.rank, measure=rule.rank_by, value=winner.value, points=rule.points, title=rule.title or None,
-        awarded_at=ctx.now,
-    ).on_conflict_do_nothing(index_elements=["campaign_id", "period", "rule", "member_id"])
-        .returning(awards.c.id))).scalar_one_or_none()
+    claimed = (
+        await ctx.db.execute(
+            insert_for(ctx.db, awards)
+            .values(
+                campaign_id=campaign.id,
+                period=period.label,
+                rule=winner.rule,
+                member_id=winner.member_id,
+                rank=winner.rank,
+                measure=rule.rank_by,
+                value=winner.value,
+                points=rule.points,
+                title=rule.title or None,
+                awarded_at=ctx.now,
+            )
+            .on_conflict_do_nothing(index_elements=["campaign_id", "period", "rule", "member_id"])
+            .returning(awards.c.id)
+        )
+    ).scalar_one_or_none()
     if claimed is None:
         return False
     key = f"campaign:{campaign.id}:{period.label}:{winner.rule}:{winner.member_id}"
@@ -128,16 +146,30 @@ async def _give(ctx: Context, campaign: CampaignView, period: Period, rule: Rewa
 async def _announce(ctx: Context, campaign: CampaignView, period: Period, chosen: list[Winner]) -> None:
     """The winners are thanked in the campaign's rooms, and each privately with their figure."""
     zone = campaign.zone
-    params = {"campaign": campaign.name, "period": period.label, "winners": chosen,
-              "start": period.start.astimezone(zone), "end": (period.end - timedelta(seconds=1)).astimezone(zone)}
+    params = {
+        "campaign": campaign.name,
+        "period": period.label,
+        "winners": chosen,
+        "start": period.start.astimezone(zone),
+        "end": (period.end - timedelta(seconds=1)).astimezone(zone),
+    }
     for room in campaign.rooms:
-        await ctx.post(await store.community_of(ctx, room), "campaigns/rewards_posted", **params,
-                       dedupe_key=f"campaign:{campaign.id}:rewards:{period.label}:{room.platform_id}")
+        await ctx.post(
+            await store.community_of(ctx, room),
+            "campaigns/rewards_posted",
+            **params,
+            dedupe_key=f"campaign:{campaign.id}:rewards:{period.label}:{room.platform_id}",
+        )
     for winner in chosen:
         member = await ctx.services.directory.find_member_by_id(ctx.db, winner.member_id)
         if member is not None:
-            await ctx.dm(member, "campaigns/reward_private", winner=winner, **params,
-                         dedupe_key=f"campaign:{campaign.id}:reward:{period.label}:{winner.rule}:{member.platform_id}")
+            await ctx.dm(
+                member,
+                "campaigns/reward_private",
+                winner=winner,
+                **params,
+                dedupe_key=f"campaign:{campaign.id}:reward:{period.label}:{winner.rule}:{member.platform_id}",
+            )
 
 
 async def campaign_rewards(run: JobRun) -> None:
@@ -150,4 +182,3 @@ async def campaign_rewards(run: JobRun) -> None:
         given = await reward_campaign(ctx, campaign)
         for period, chosen in given:
             _LOGGER.info("campaign #%d %s: rewarded %s", campaign.id, period.label, [w.name for w in chosen])
-

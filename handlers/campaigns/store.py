@@ -70,23 +70,41 @@ async def load_all(conn: AsyncConnection, *, status: CampaignStatus | None = Non
     return await _views(conn, (await conn.execute(query)).all())
 
 
-async def _views(conn: AsyncConnection, rows: list) -> list[CampaignView]:  # noqa: ANN001 - result rows
+async def _views(conn: AsyncConnection, rows: list) -> list[CampaignView]:
     communities = schema.communities
-    found = (await conn.execute(
-        select(campaign_rooms.c.campaign_id, communities.c.id, communities.c.platform_id, communities.c.name,
-               communities.c.timezone)
-        .join(communities, communities.c.id == campaign_rooms.c.community_id)
-        .where(campaign_rooms.c.campaign_id.in_([row.id for row in rows]))
-        .order_by(campaign_rooms.c.campaign_id, communities.c.id)
-    )).all()
+    found = (
+        await conn.execute(
+            select(
+                campaign_rooms.c.campaign_id,
+                communities.c.id,
+                communities.c.platform_id,
+                communities.c.name,
+                communities.c.timezone,
+            )
+            .join(communities, communities.c.id == campaign_rooms.c.community_id)
+            .where(campaign_rooms.c.campaign_id.in_([row.id for row in rows]))
+            .order_by(campaign_rooms.c.campaign_id, communities.c.id)
+        )
+    ).all()
     rooms: dict[int, list[Room]] = {}
     for r in found:
         rooms.setdefault(r.campaign_id, []).append(Room(r.id, r.platform_id, r.name, r.timezone))
-    return [CampaignView(id=row.id, name=row.name, launch_on=row.launch_on, timezone=row.timezone,
-                         starts_at=row.starts_at, ends_at=row.ends_at, keywords=tuple(row.keywords or ()),
-                         talking_points=tuple(row.talking_points or ()), status=row.status,
-                         created_by=row.created_by, rooms=tuple(rooms.get(row.id, ())))
-            for row in rows]
+    return [
+        CampaignView(
+            id=row.id,
+            name=row.name,
+            launch_on=row.launch_on,
+            timezone=row.timezone,
+            starts_at=row.starts_at,
+            ends_at=row.ends_at,
+            keywords=tuple(row.keywords or ()),
+            talking_points=tuple(row.talking_points or ()),
+            status=row.status,
+            created_by=row.created_by,
+            rooms=tuple(rooms.get(row.id, ())),
+        )
+        for row in rows
+    ]
 
 
 async def campaign_named(ctx: Context, cmd: Invocation) -> CampaignView:

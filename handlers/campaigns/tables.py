@@ -36,7 +36,9 @@ class Campaign(Base):
     starts_at: Mapped[datetime] = mapped_column(UTCDateTime())
     ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
-    talking_points: Mapped[list[str]] = mapped_column(JSON, default=list)  # for the KOCs' heads-up: points, never a script
+    talking_points: Mapped[list[str]] = mapped_column(
+        JSON, default=list
+    )  # for the KOCs' heads-up: points, never a script
     status: Mapped[str] = mapped_column(String(8), default=CampaignStatus.OPEN.value, index=True)
     created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())

@@ -16,14 +16,32 @@ from handlers.feedback.tables import items
 from handlers.feedback.views import credited_names, shipped_in
 
 _LOGGER = logging.getLogger(__name__)
-COLUMNS = ("id", "kind", "status", "title", "scenario", "steps", "expected", "product", "department",
-           "version", "duplicate_of", "reporter_id", "created_at")
+COLUMNS = (
+    "id",
+    "kind",
+    "status",
+    "title",
+    "scenario",
+    "steps",
+    "expected",
+    "product",
+    "department",
+    "version",
+    "duplicate_of",
+    "reporter_id",
+    "created_at",
+)
 
 
 def _record(item: Item) -> dict[str, object]:
     values = {column: getattr(item, column) for column in COLUMNS}
-    return {**values, "id": item.short_id, "kind": item.kind.value, "status": item.status.value,
-            "created_at": item.created_at.isoformat()}
+    return {
+        **values,
+        "id": item.short_id,
+        "kind": item.kind.value,
+        "status": item.status.value,
+        "created_at": item.created_at.isoformat(),
+    }
 
 
 async def export_feedback(conn: AsyncConnection, request: ExportRequest) -> str:

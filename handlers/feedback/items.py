@@ -54,8 +54,21 @@ HISTORY_HOOKS: list[HistoryHook] = []
 
 
 def _item(row: Any) -> Item:
-    return Item(row.id, Kind(row.kind), Status(row.status), row.title, row.scenario, row.steps, row.expected,
-                row.product, row.reporter_id, row.department, row.version, row.duplicate_of, row.created_at)
+    return Item(
+        row.id,
+        Kind(row.kind),
+        Status(row.status),
+        row.title,
+        row.scenario,
+        row.steps,
+        row.expected,
+        row.product,
+        row.reporter_id,
+        row.department,
+        row.version,
+        row.duplicate_of,
+        row.created_at,
+    )
 
 
 async def find_item(conn: AsyncConnection, item_id: int) -> Item | None:
@@ -70,10 +83,20 @@ async def items_where(conn: AsyncConnection, *where: Any, limit: int | None = No
 
 async def create_item(ctx: Context, values: dict[str, Any]) -> Item:
     """A new submitted item with its reporter and the first history entry."""
-    row = (await ctx.db.execute(insert(items).values(
-        **values, status=Status.SUBMITTED.value, reporter_id=ctx.actor.id, created_at=ctx.now, updated_at=ctx.now,
-        community_id=ctx.community.id if ctx.community else None,
-    ).returning(items))).one()
+    row = (
+        await ctx.db.execute(
+            insert(items)
+            .values(
+                **values,
+                status=Status.SUBMITTED.value,
+                reporter_id=ctx.actor.id,
+                created_at=ctx.now,
+                updated_at=ctx.now,
+                community_id=ctx.community.id if ctx.community else None,
+            )
+            .returning(items)
+        )
+    ).one()
     await add_person(ctx, row.id, ctx.actor.id, Role.REPORTER)
     await record(ctx, row.id, "submitted", to_status=Status.SUBMITTED)
     _LOGGER.info("feedback %s submitted by member %s", short_id(row.id), ctx.actor.id)
@@ -82,8 +105,9 @@ async def create_item(ctx: Context, values: dict[str, Any]) -> Item:
 
 async def add_person(ctx: Context, item_id: int, member_id: int, role: Role, details: str = "") -> bool:
     """Attach a member to an item; False when they are attached already."""
-    stmt = insert_for(ctx.db, people).values(item_id=item_id, member_id=member_id, role=role.value,
-                                              details=details, created_at=ctx.now)
+    stmt = insert_for(ctx.db, people).values(
+        item_id=item_id, member_id=member_id, role=role.value, details=details, created_at=ctx.now
+    )
     stmt = stmt.on_conflict_do_nothing(index_elements=["item_id", "member_id"]).returning(people.c.id)
     return (await ctx.db.execute(stmt)).scalar_one_or_none() is not None
 
@@ -97,27 +121,41 @@ async def people_of(conn: AsyncConnection, item_id: int, role: Role | None = Non
     return sorted(rows, key=lambda r: r.role != Role.REPORTER.value)
 
 
-async def record(ctx: Context, item_id: int, what: str, *, from_status: Status | None = None,
-                 to_status: Status | None = None, note: str = "") -> None:
-    await ctx.db.execute(insert(history).values(
-        item_id=item_id, what=what, from_status=from_status, to_status=to_status, note=note,
-        actor_id=ctx.actor.id, created_at=ctx.now,
-    ))
+async def record(
+    ctx: Context,
+    item_id: int,
+    what: str,
+    *,
+    from_status: Status | None = None,
+    to_status: Status | None = None,
+    note: str = "",
+) -> None:
+    await ctx.db.execute(
+        insert(history).values(
+            item_id=item_id,
+            what=what,
+            from_status=from_status,
+            to_status=to_status,
+            note=note,
+            actor_id=ctx.actor.id,
+            created_at=ctx.now,
+        )
+    )
     for hook in HISTORY_HOOKS:
         await hook(ctx, item_id, what, to_status)
 
 
 async def history_of(conn: AsyncConnection, item_id: int) -> list[Any]:
-    return list((await conn.execute(select(history).where(history.c.item_id == item_id)
-                                    .order_by(history.c.id))).all())
+    return list((await conn.execute(select(history).where(history.c.item_id == item_id).order_by(history.c.id))).all())
 
 
 async def set_fields(ctx: Context, item_id: int, **values: Any) -> None:
     await ctx.db.execute(update(items).where(items.c.id == item_id).values(**values, updated_at=ctx.now))
 
 
-async def similar_open(conn: AsyncConnection, text: str, threshold: float, limit: int,
-                       exclude: Iterable[int] = ()) -> list[Item]:
+async def similar_open(
+    conn: AsyncConnection, text: str, threshold: float, limit: int, exclude: Iterable[int] = ()
+) -> list[Item]:
     """Open items whose text is like `text`, most similar first."""
     skip = set(exclude)
     candidates = await items_where(conn, items.c.status.in_([s.value for s in OPEN]))

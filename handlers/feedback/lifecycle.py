@@ -43,8 +43,14 @@ async def change_status(ctx: Context, item: Item, target: Status, note: str = ""
     assert moved is not None
     rewards = await reward(ctx, moved)
     await notify_people(ctx, moved, "status", note=note, rewards=rewards)
-    await ctx.reply("feedback/status_changed", item=moved, before=item.status.value, note=note,
-                    told=len(await people_of(ctx.db, item.id)), rewarded=len(rewards))
+    await ctx.reply(
+        "feedback/status_changed",
+        item=moved,
+        before=item.status.value,
+        note=note,
+        told=len(await people_of(ctx.db, item.id)),
+        rewarded=len(rewards),
+    )
     return moved
 
 

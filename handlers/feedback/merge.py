@@ -23,8 +23,7 @@ async def merge(ctx: Context, cmd: Invocation) -> None:
     source, target = await item_argument(ctx, cmd, 0), await item_argument(ctx, cmd, 1)
     _check(source, target)
     await set_fields(ctx, source.id, status=Status.DUPLICATE.value, duplicate_of=target.id)
-    await record(ctx, source.id, "status", from_status=source.status, to_status=Status.DUPLICATE,
-                 note=target.short_id)
+    await record(ctx, source.id, "status", from_status=source.status, to_status=Status.DUPLICATE, note=target.short_id)
     moved, joined = await _move_people(ctx, source, target)
     ctx.note_audit(item=source.short_id, into=target.short_id, joined=joined)
     rewards = await reward(ctx, target)

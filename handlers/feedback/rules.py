@@ -2,20 +2,39 @@
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping
 
 from handlers.feedback.tables import Kind, Status
 
 KIND_WORDS: Mapping[str, Kind] = {
-    "1": Kind.BUG, "bug": Kind.BUG, "缺陷": Kind.BUG, "问题": Kind.BUG, "故障": Kind.BUG,
-    "2": Kind.SUGGESTION, "suggestion": Kind.SUGGESTION, "建议": Kind.SUGGESTION,
-    "3": Kind.CONFUSION, "confusion": Kind.CONFUSION, "困惑": Kind.CONFUSION, "疑问": Kind.CONFUSION,
+    "1": Kind.BUG,
+    "bug": Kind.BUG,
+    "缺陷": Kind.BUG,
+    "问题": Kind.BUG,
+    "故障": Kind.BUG,
+    "2": Kind.SUGGESTION,
+    "suggestion": Kind.SUGGESTION,
+    "建议": Kind.SUGGESTION,
+    "3": Kind.CONFUSION,
+    "confusion": Kind.CONFUSION,
+    "困惑": Kind.CONFUSION,
+    "疑问": Kind.CONFUSION,
 }
 LABELS: Mapping[str, str] = {
-    "type": "kind", "类型": "kind", "scenario": "scenario", "场景": "scenario", "steps": "steps",
-    "步骤": "steps", "expected": "expected", "期望": "expected", "product": "product", "产品": "product",
-    "version": "product", "版本": "product",
+    "type": "kind",
+    "类型": "kind",
+    "scenario": "scenario",
+    "场景": "scenario",
+    "steps": "steps",
+    "步骤": "steps",
+    "expected": "expected",
+    "期望": "expected",
+    "product": "product",
+    "产品": "product",
+    "version": "product",
+    "版本": "product",
 }
 SKIP_WORDS = frozenset({"跳过", "skip", "无", "没有", "none", "-"})
 _LABEL = re.compile(r"^\s*([A-Za-z]+|[\u4e00-\u9fff]{2})\s*[:：]\s*(.*)$")
@@ -34,10 +53,17 @@ _NEXT: Mapping[Status, frozenset[Status]] = {
     Status.DUPLICATE: frozenset(),
 }
 STATUS_WORDS: Mapping[str, Status] = {
-    **{s.value: s for s in Status}, "under-review": Status.UNDER_REVIEW, "review": Status.UNDER_REVIEW,
-    "已提交": Status.SUBMITTED, "已确认": Status.ACKNOWLEDGED, "已复现": Status.REPRODUCED,
-    "评估中": Status.UNDER_REVIEW, "已采纳": Status.ADOPTED, "已上线": Status.SHIPPED,
-    "未采纳": Status.DECLINED, "重复": Status.DUPLICATE,
+    **{s.value: s for s in Status},
+    "under-review": Status.UNDER_REVIEW,
+    "review": Status.UNDER_REVIEW,
+    "已提交": Status.SUBMITTED,
+    "已确认": Status.ACKNOWLEDGED,
+    "已复现": Status.REPRODUCED,
+    "评估中": Status.UNDER_REVIEW,
+    "已采纳": Status.ADOPTED,
+    "已上线": Status.SHIPPED,
+    "未采纳": Status.DECLINED,
+    "重复": Status.DUPLICATE,
 }
 REQUIRED = ("scenario", "expected")
 
@@ -93,7 +119,7 @@ def bigrams(text: str) -> set[str]:
     chars = [c.lower() for c in text if c.isalnum()]
     if len(chars) == 1:
         return {chars[0]}
-    return {a + b for a, b in zip(chars, chars[1:], strict=False)}
+    return {a + b for a, b in itertools.pairwise(chars)}
 
 
 def similarity(a: str, b: str) -> float:
@@ -111,5 +137,6 @@ def may_move(kind: Kind, current: Status, target: Status) -> bool:
 
 def fits_kind(kind: Kind, target: Status) -> bool:
     """Reproduced is for bugs; under review for suggestions and confusions."""
-    return not ((target is Status.REPRODUCED and kind is not Kind.BUG)
-                or (target is Status.UNDER_REVIEW and kind is Kind.BUG))
+    return not (
+        (target is Status.REPRODUCED and kind is not Kind.BUG) or (target is Status.UNDER_REVIEW and kind is Kind.BUG)
+    )

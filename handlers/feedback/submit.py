@@ -55,8 +55,9 @@ async def submit(ctx: Context, kind: Kind, fields: Mapping[str, str]) -> Item:
     text = f"{values['scenario']} {values['expected']}"
     similar = await similar_open(ctx.db, text, section.duplicate_threshold, section.duplicates_shown)
     item = await create_item(ctx, {**values, "kind": kind.value, "title": title_of(values["scenario"])})
-    await ctx.reply("feedback/submitted", item=item, similar=similar, days=section.response_days,
-                    note=section.confirmation_note)
+    await ctx.reply(
+        "feedback/submitted", item=item, similar=similar, days=section.response_days, note=section.confirmation_note
+    )
     return item
 
 

@@ -39,16 +39,23 @@ async def show_item(ctx: Context, cmd: Invocation) -> None:
     item = await item_argument(ctx, cmd)
     persons, events = await people_of(ctx.db, item.id), await history_of(ctx.db, item.id)
     names = await named(ctx.db, [p.member_id for p in persons] + [e.actor_id for e in events if e.actor_id])
-    await ctx.reply("feedback/show", item=item, names=names, events=events, tz=ZoneInfo(timezone_of(ctx)),
-                    reporters=[names[p.member_id] for p in persons if p.role == Role.REPORTER],
-                    plus_ones=[(names[p.member_id], p.details) for p in persons if p.role == Role.PLUS_ONE])
+    await ctx.reply(
+        "feedback/show",
+        item=item,
+        names=names,
+        events=events,
+        tz=ZoneInfo(timezone_of(ctx)),
+        reporters=[names[p.member_id] for p in persons if p.role == Role.REPORTER],
+        plus_ones=[(names[p.member_id], p.details) for p in persons if p.role == Role.PLUS_ONE],
+    )
 
 
 async def overdue_items(conn: AsyncConnection, now: datetime, section: FeedbackSection) -> list[Item]:
     """Items nobody has answered (still submitted) for more than `overdue_days`."""
     since = now - timedelta(days=section.overdue_days)
-    return await items_where(conn, items.c.status == Status.SUBMITTED.value, items.c.created_at <= since,
-                             limit=section.list_size)
+    return await items_where(
+        conn, items.c.status == Status.SUBMITTED.value, items.c.created_at <= since, limit=section.list_size
+    )
 
 
 async def list_overdue(ctx: Context, cmd: Invocation) -> None:
@@ -74,18 +81,35 @@ async def send_overdue_digest(ctx: Context) -> int:
     staff = await ctx.services.directory.staff(ctx.db)
     day = ctx.now.date().isoformat()
     for member in staff:
-        await ctx.dm(member, "feedback/overdue", items=found, days=section.overdue_days, now=ctx.now,
-                     dedupe_key=f"feedback-overdue:{day}:{member.platform_id}")
+        await ctx.dm(
+            member,
+            "feedback/overdue",
+            items=found,
+            days=section.overdue_days,
+            now=ctx.now,
+            dedupe_key=f"feedback-overdue:{day}:{member.platform_id}",
+        )
     return len(staff)
 
 
 async def credited_names(conn: AsyncConnection, version: str) -> list[str]:
     """Everyone credited on items shipped in `version`: their reporters, merged ones included, by first credit."""
-    rows = (await conn.execute(
-        select(people.c.member_id).join(items, items.c.id == people.c.item_id)
-        .where(items.c.status == Status.SHIPPED.value, items.c.version == version,
-               people.c.role == Role.REPORTER.value).order_by(people.c.item_id, people.c.id)
-    )).scalars().all()
+    rows = (
+        (
+            await conn.execute(
+                select(people.c.member_id)
+                .join(items, items.c.id == people.c.item_id)
+                .where(
+                    items.c.status == Status.SHIPPED.value,
+                    items.c.version == version,
+                    people.c.role == Role.REPORTER.value,
+                )
+                .order_by(people.c.item_id, people.c.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     ids = list(dict.fromkeys(rows))
     names = await named(conn, ids)
     return [names[i].name for i in ids]
@@ -100,5 +124,9 @@ async def credits(ctx: Context, cmd: Invocation) -> None:
     if not cmd.args:
         raise UsageError("feedback/problem_needs_version")
     version = cmd.args[0]
-    await ctx.reply("feedback/credits", version=version, names=await credited_names(ctx.db, version),
-                    items=await shipped_in(ctx.db, version))
+    await ctx.reply(
+        "feedback/credits",
+        version=version,
+        names=await credited_names(ctx.db, version),
+        items=await shipped_in(ctx.db, version),
+    )

@@ -130,14 +130,22 @@ async def expired(ctx: Context) -> None:
 def _configured(section: FeedbackSection) -> ConversationSpec:
     """The wizard with the configured timeout and reminder."""
     remind = timedelta(hours=section.wizard_reminder_hours) or None
-    return replace(SPEC, timeout=timedelta(hours=section.wizard_timeout_hours), remind_before=remind,
-                   configure=None)
+    return replace(SPEC, timeout=timedelta(hours=section.wizard_timeout_hours), remind_before=remind, configure=None)
 
 
 SPEC = ConversationSpec(
-    name=NAME, capability="feedback",
-    steps={Step.KIND: answer_kind, Step.SCENARIO: answer_text, Step.STEPS: answer_text,
-           Step.EXPECTED: answer_text, Step.PRODUCT: answer_product, Step.CONFIRM: answer_confirm},
+    name=NAME,
+    capability="feedback",
+    steps={
+        Step.KIND: answer_kind,
+        Step.SCENARIO: answer_text,
+        Step.STEPS: answer_text,
+        Step.EXPECTED: answer_text,
+        Step.PRODUCT: answer_product,
+        Step.CONFIRM: answer_confirm,
+    },
     fallbacks={"cancel": cancel, "取消": cancel, "back": back, "返回": back, "上一步": back},
-    on_remind=remind, on_timeout=expired, configure=_configured,
+    on_remind=remind,
+    on_timeout=expired,
+    configure=_configured,
 )

@@ -96,8 +96,9 @@ async def answer_ends(ctx: Context, text: str) -> None:
     assert ctx.conversation is not None
     ends, starts = _one_date(Step.ENDS, text), date.fromisoformat(ctx.conversation.data["starts"])
     if ends <= starts:
-        raise UserFacingError("koc/agreement_bad_answer", step=Step.ENDS.value, problem="order",
-                              starts=starts.isoformat())
+        raise UserFacingError(
+            "koc/agreement_bad_answer", step=Step.ENDS.value, problem="order", starts=starts.isoformat()
+        )
     await _move(ctx, Step.DELIVERABLE_DATES, ends=ends.isoformat())
 
 
@@ -112,11 +113,18 @@ def deliverable_dates(text: str, starts: date, ends: date) -> list[str]:
     for word in words:
         day = parse_date(word)
         if day is None:
-            raise UserFacingError("koc/agreement_bad_answer", step=Step.DELIVERABLE_DATES.value, problem="date",
-                                  text=word[:40])
+            raise UserFacingError(
+                "koc/agreement_bad_answer", step=Step.DELIVERABLE_DATES.value, problem="date", text=word[:40]
+            )
         if not starts <= day <= ends:
-            raise UserFacingError("koc/agreement_bad_answer", step=Step.DELIVERABLE_DATES.value,
-                                  problem="outside", text=word, starts=starts.isoformat(), ends=ends.isoformat())
+            raise UserFacingError(
+                "koc/agreement_bad_answer",
+                step=Step.DELIVERABLE_DATES.value,
+                problem="outside",
+                text=word,
+                starts=starts.isoformat(),
+                ends=ends.isoformat(),
+            )
         found.append(day.isoformat())
     return sorted(set(found))
 
@@ -124,8 +132,11 @@ def deliverable_dates(text: str, starts: date, ends: date) -> list[str]:
 async def answer_deliverable_dates(ctx: Context, text: str) -> None:
     assert ctx.conversation is not None
     data = ctx.conversation.data
-    dates = [] if _skipped(text) else deliverable_dates(
-        text, date.fromisoformat(data["starts"]), date.fromisoformat(data["ends"]))
+    dates = (
+        []
+        if _skipped(text)
+        else deliverable_dates(text, date.fromisoformat(data["starts"]), date.fromisoformat(data["ends"]))
+    )
     await _move(ctx, Step.PAYMENTS, deliverable_dates=dates)
 
 
@@ -138,8 +149,9 @@ def payments(text: str) -> list[dict[str, str]]:
         word, _, what = line.partition(" ")
         day = parse_date(word)
         if day is None or not what.strip():
-            raise UserFacingError("koc/agreement_bad_answer", step=Step.PAYMENTS.value, problem="payment",
-                                  text=line[:60])
+            raise UserFacingError(
+                "koc/agreement_bad_answer", step=Step.PAYMENTS.value, problem="payment", text=line[:60]
+            )
         found.append({"due": day.isoformat(), "what": what.strip()[:200]})
     return sorted(found, key=lambda p: p["due"])
 
@@ -180,10 +192,19 @@ async def expired(ctx: Context) -> None:
 
 
 SPEC = ConversationSpec(
-    name=NAME, capability="koc",
-    steps={Step.DELIVERABLES: answer_text, Step.CADENCE: answer_text, Step.OWNERSHIP: answer_text,
-           Step.STARTS: answer_starts, Step.ENDS: answer_ends, Step.DELIVERABLE_DATES: answer_deliverable_dates,
-           Step.PAYMENTS: answer_payments, Step.CONFIRM: answer_confirm},
+    name=NAME,
+    capability="koc",
+    steps={
+        Step.DELIVERABLES: answer_text,
+        Step.CADENCE: answer_text,
+        Step.OWNERSHIP: answer_text,
+        Step.STARTS: answer_starts,
+        Step.ENDS: answer_ends,
+        Step.DELIVERABLE_DATES: answer_deliverable_dates,
+        Step.PAYMENTS: answer_payments,
+        Step.CONFIRM: answer_confirm,
+    },
     fallbacks={"cancel": cancel, "取消": cancel, "back": back, "返回": back, "上一步": back},
-    timeout=timedelta(hours=24), on_timeout=expired,
+    timeout=timedelta(hours=24),
+    on_timeout=expired,
 )

@@ -7,8 +7,8 @@ import io
 import json
 import logging
 from datetime import date
-from zoneinfo import ZoneInfo
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -24,8 +24,21 @@ from handlers.koc.tables import Domain, agreements, koc_events, koc_records
 
 _LOGGER = logging.getLogger(__name__)
 ACTIVE, REPLACED = "active", "replaced"
-COLUMNS = ("id", "member", "status", "starts", "ends", "deliverables", "cadence", "content_ownership",
-           "deliverable_dates", "payments", "owner", "created_at", "created_by")
+COLUMNS = (
+    "id",
+    "member",
+    "status",
+    "starts",
+    "ends",
+    "deliverables",
+    "cadence",
+    "content_ownership",
+    "deliverable_dates",
+    "payments",
+    "owner",
+    "created_at",
+    "created_by",
+)
 
 
 async def mentioned_member(ctx: Context, cmd: Invocation, problem: str) -> MemberRef:
@@ -43,15 +56,17 @@ def today_of(ctx: Context) -> date:
 
 async def owner_id_of(conn: AsyncConnection, member_id: int) -> int | None:
     """The moderator who owns the member's KOC relationship, if one is recorded."""
-    return (await conn.execute(select(koc_records.c.owner_id)
-                               .where(koc_records.c.member_id == member_id))).scalar_one_or_none()
+    return (
+        await conn.execute(select(koc_records.c.owner_id).where(koc_records.c.member_id == member_id))
+    ).scalar_one_or_none()
 
 
 async def start_agreement(ctx: Context, cmd: Invocation) -> None:
     """/koc agreement @x: the guided conversation, in private with the moderator."""
     member = await mentioned_member(ctx, cmd, "koc/problem_agr_needs_member")
-    domain = (await ctx.db.execute(select(koc_records.c.domain)
-                                   .where(koc_records.c.member_id == member.id))).scalar_one_or_none()
+    domain = (
+        await ctx.db.execute(select(koc_records.c.domain).where(koc_records.c.member_id == member.id))
+    ).scalar_one_or_none()
     if domain == Domain.PRIVATE:
         raise UserFacingError("koc/agreement_private_domain", member=member.name)
     await agreement_wizard.start(ctx, member.id, member.name)
@@ -60,26 +75,50 @@ async def start_agreement(ctx: Context, cmd: Invocation) -> None:
 async def save(ctx: Context, data: dict[str, Any]) -> None:
     """The moderator confirmed: the agreement replaces any earlier one of that member."""
     member_id = data["member_id"]
-    await ctx.db.execute(update(agreements).where(agreements.c.member_id == member_id,
-                                                  agreements.c.status == ACTIVE).values(status=REPLACED))
-    agreement_id = (await ctx.db.execute(insert(agreements).values(
-        member_id=member_id, deliverables=data["deliverables"], cadence=data["cadence"],
-        content_ownership=data["ownership"], payments=data["payments"],
-        deliverable_dates=data["deliverable_dates"], starts=date.fromisoformat(data["starts"]),
-        ends=date.fromisoformat(data["ends"]), created_at=ctx.now, created_by=ctx.actor.id, status=ACTIVE,
-    ).returning(agreements.c.id))).scalar_one()
-    await ctx.db.execute(insert(koc_events).values(
-        member_id=member_id, at=ctx.now, actor_id=ctx.actor.id, kind="agreement",
-        details={"agreement_id": agreement_id, "starts": data["starts"], "ends": data["ends"]}))
+    await ctx.db.execute(
+        update(agreements)
+        .where(agreements.c.member_id == member_id, agreements.c.status == ACTIVE)
+        .values(status=REPLACED)
+    )
+    agreement_id = (
+        await ctx.db.execute(
+            insert(agreements)
+            .values(
+                member_id=member_id,
+                deliverables=data["deliverables"],
+                cadence=data["cadence"],
+                content_ownership=data["ownership"],
+                payments=data["payments"],
+                deliverable_dates=data["deliverable_dates"],
+                starts=date.fromisoformat(data["starts"]),
+                ends=date.fromisoformat(data["ends"]),
+                created_at=ctx.now,
+                created_by=ctx.actor.id,
+                status=ACTIVE,
+            )
+            .returning(agreements.c.id)
+        )
+    ).scalar_one()
+    await ctx.db.execute(
+        insert(koc_events).values(
+            member_id=member_id,
+            at=ctx.now,
+            actor_id=ctx.actor.id,
+            kind="agreement",
+            details={"agreement_id": agreement_id, "starts": data["starts"], "ends": data["ends"]},
+        )
+    )
     _LOGGER.info("agreement %s recorded for member %s by %s", agreement_id, member_id, ctx.actor.id)
-    await ctx.reply("koc/agreement_saved", id=agreement_id, member=data["member"],
-                    days=ctx.settings.koc.reminder_days)
+    await ctx.reply("koc/agreement_saved", id=agreement_id, member=data["member"], days=ctx.settings.koc.reminder_days)
 
 
 async def latest(conn: AsyncConnection, member_id: int) -> Any | None:
     """The member's current agreement (the newest one)."""
-    return (await conn.execute(select(agreements).where(agreements.c.member_id == member_id)
-                               .order_by(agreements.c.id.desc()).limit(1))).one_or_none()
+    return (
+        await conn.execute(
+            select(agreements).where(agreements.c.member_id == member_id).order_by(agreements.c.id.desc()).limit(1)
+        )
+    ).one_or_none()
 
 
 async def show_agreement(ctx: Context, cmd: Invocation) -> None:
@@ -92,14 +131,21 @@ async def show_agreement(ctx: Context, cmd: Invocation) -> None:
     owner = await ctx.services.directory.find_member_by_id(ctx.db, owner_id)
     if ctx.community is not None:
         await ctx.reply("koc/agreement_sent_privately", member=member.name)
-    await ctx.reply_privately("koc/agreement_show", a=_view(row), member=member.name,
-                              owner=owner.name if owner else "")
+    await ctx.reply_privately("koc/agreement_show", a=_view(row), member=member.name, owner=owner.name if owner else "")
 
 
 def _view(row: Any) -> dict[str, Any]:
-    return {"id": row.id, "status": row.status, "starts": row.starts.isoformat(), "ends": row.ends.isoformat(),
-            "deliverables": row.deliverables, "cadence": row.cadence, "ownership": row.content_ownership,
-            "deliverable_dates": list(row.deliverable_dates or []), "payments": list(row.payments or [])}
+    return {
+        "id": row.id,
+        "status": row.status,
+        "starts": row.starts.isoformat(),
+        "ends": row.ends.isoformat(),
+        "deliverables": row.deliverables,
+        "cadence": row.cadence,
+        "ownership": row.content_ownership,
+        "deliverable_dates": list(row.deliverable_dates or []),
+        "payments": list(row.payments or []),
+    }
 
 
 async def export_agreements(conn: AsyncConnection, request: ExportRequest) -> str:
@@ -107,19 +153,30 @@ async def export_agreements(conn: AsyncConnection, request: ExportRequest) -> st
     if request.format not in (None, "csv"):
         raise ValueError(f"agreements export as csv, not {request.format}")
     members = schema.members
-    names = {row.id: row.display_name or row.platform_id for row in
-             (await conn.execute(select(members.c.id, members.c.display_name, members.c.platform_id))).all()}
+    names = {
+        row.id: row.display_name or row.platform_id
+        for row in (await conn.execute(select(members.c.id, members.c.display_name, members.c.platform_id))).all()
+    }
     owners = dict((await conn.execute(select(koc_records.c.member_id, koc_records.c.owner_id))).all())
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()
     for row in (await conn.execute(select(agreements).order_by(agreements.c.id))).all():
-        writer.writerow({
-            "id": row.id, "member": names.get(row.member_id, ""), "status": row.status,
-            "starts": row.starts.isoformat(), "ends": row.ends.isoformat(), "deliverables": row.deliverables,
-            "cadence": row.cadence, "content_ownership": row.content_ownership,
-            "deliverable_dates": " ".join(row.deliverable_dates or []),
-            "payments": json.dumps(row.payments or [], ensure_ascii=False),
-            "owner": names.get(owners.get(row.member_id) or row.created_by, ""),
-            "created_at": row.created_at.isoformat(), "created_by": names.get(row.created_by, "")})
+        writer.writerow(
+            {
+                "id": row.id,
+                "member": names.get(row.member_id, ""),
+                "status": row.status,
+                "starts": row.starts.isoformat(),
+                "ends": row.ends.isoformat(),
+                "deliverables": row.deliverables,
+                "cadence": row.cadence,
+                "content_ownership": row.content_ownership,
+                "deliverable_dates": " ".join(row.deliverable_dates or []),
+                "payments": json.dumps(row.payments or [], ensure_ascii=False),
+                "owner": names.get(owners.get(row.member_id) or row.created_by, ""),
+                "created_at": row.created_at.isoformat(),
+                "created_by": names.get(row.created_by, ""),
+            }
+        )
     return out.getvalue()

@@ -12,6 +12,7 @@ import logging
 import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import ClassVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
@@ -51,8 +52,9 @@ def match_brief_copy(message: IncomingMessage, section: KocSection) -> BriefCopy
 class BriefCache:
     """This month's brief points per app (keyed by its member directory), reloaded every few minutes."""
 
-    _by_app: weakref.WeakKeyDictionary[object, dict[str, tuple[datetime, tuple[str, ...]]]] = (
-        weakref.WeakKeyDictionary())
+    _by_app: ClassVar[weakref.WeakKeyDictionary[object, dict[str, tuple[datetime, tuple[str, ...]]]]] = (
+        weakref.WeakKeyDictionary()
+    )
 
     @classmethod
     async def points(cls, ctx: Context, month: str) -> tuple[str, ...]:
@@ -80,19 +82,29 @@ async def on_group_message(ctx: Context, match: BriefCopyCandidate) -> None:
     points = await BriefCache.points(ctx, month)
     if not points:
         return
-    row = (await ctx.db.execute(
-        select(schema.members.c.stage, koc_records.c.owner_id)
-        .outerjoin(koc_records, koc_records.c.member_id == schema.members.c.id)
-        .where(schema.members.c.id == ctx.actor.id))).one_or_none()
+    row = (
+        await ctx.db.execute(
+            select(schema.members.c.stage, koc_records.c.owner_id)
+            .outerjoin(koc_records, koc_records.c.member_id == schema.members.c.id)
+            .where(schema.members.c.id == ctx.actor.id)
+        )
+    ).one_or_none()
     if row is None or row.stage != Stage.ACTIVE.value:
         return
     score = closeness(match.text, points)
     if score < section.brief_similarity:
         return
     for reader in await _readers(ctx, row.owner_id):
-        await ctx.dm(reader, "koc/brief_copy", member=ctx.actor.name, community=ctx.community.name if ctx.community
-                     else "", text=match.text, month=month, percent=round(score * 100),
-                     dedupe_key=DEDUPE.format(message=ctx.message.message_id, reader=reader.platform_id))
+        await ctx.dm(
+            reader,
+            "koc/brief_copy",
+            member=ctx.actor.name,
+            community=ctx.community.name if ctx.community else "",
+            text=match.text,
+            month=month,
+            percent=round(score * 100),
+            dedupe_key=DEDUPE.format(message=ctx.message.message_id, reader=reader.platform_id),
+        )
     _LOGGER.info("KOC %s posted text %.0f%% like the %s brief", ctx.actor.platform_id, score * 100, month)
 
 

@@ -17,9 +17,16 @@ class KocSection(Section):
     candidates_shown: int = Field(10, ge=1, le=50, description="Members /koc candidates lists by default.")
     silent_days: int = Field(14, ge=1, description="An active KOC silent this many days is flagged by /koc health.")
     brief_similarity: float = Field(
-        0.6, gt=0, le=1, description="Character-bigram similarity (0-1) from which a KOC's group message counts "
-                                     "as copying the month's brief (the owning moderator is told privately).")
-    reminder_days: int = Field(3, ge=0, description="Days before a deliverable, payment or agreement end that "
-                                                    "the owning moderator is reminded.")
+        0.6,
+        gt=0,
+        le=1,
+        description="Character-bigram similarity (0-1) from which a KOC's group message counts "
+        "as copying the month's brief (the owning moderator is told privately).",
+    )
+    reminder_days: int = Field(
+        3,
+        ge=0,
+        description="Days before a deliverable, payment or agreement end that the owning moderator is reminded.",
+    )
     title_term_months: int = Field(6, ge=0, description="Default term of an honorary title (0: no term).")
     review_days: int = Field(14, ge=0, description="Days before a title's term ends that the renewal review is sent.")

@@ -42,12 +42,16 @@ class Trend:
     flagged: bool
 
 
-async def _by_week(conn: AsyncConnection, member: Any, when: Any, ids: list[int], now: datetime,
-                   *where: Any) -> dict[int, list[int]]:
+async def _by_week(
+    conn: AsyncConnection, member: Any, when: Any, ids: list[int], now: datetime, *where: Any
+) -> dict[int, list[int]]:
     """Counts per member and week (index 0 = this week) of the rows of `member`'s table."""
     week = week_of(when, now, WEEKS).label("week")
-    stmt = (select(member, week, func.count()).where(member.in_(ids), when > now - timedelta(weeks=WEEKS), *where)
-            .group_by(member, week))
+    stmt = (
+        select(member, week, func.count())
+        .where(member.in_(ids), when > now - timedelta(weeks=WEEKS), *where)
+        .group_by(member, week)
+    )
     counts: dict[int, list[int]] = defaultdict(lambda: [0] * WEEKS)
     for member_id, index, n in (await conn.execute(stmt)).all():
         if index is not None:
@@ -59,23 +63,49 @@ async def trends(ctx: Context) -> list[Trend]:
     """Every active KOC's trend: silent ones first (longest silence first), then by name."""
     section: KocSection = ctx.settings.koc
     conn, now, members, messages = ctx.db, ctx.now, schema.members, schema.messages
-    kocs = (await conn.execute(select(members.c.id, members.c.display_name)
-                               .where(members.c.stage == Stage.ACTIVE.value))).all()
+    kocs = (
+        await conn.execute(select(members.c.id, members.c.display_name).where(members.c.stage == Stage.ACTIVE.value))
+    ).all()
     ids = [k.id for k in kocs]
     said = await _by_week(conn, messages.c.member_id, messages.c.received_at, ids, now)
-    thanked = await _by_week(conn, thanks.c.receiver_id, thanks.c.created_at, ids, now,
-                             thanks.c.counted == true(), thanks.c.id.notin_(revoked_ids()))
+    thanked = await _by_week(
+        conn,
+        thanks.c.receiver_id,
+        thanks.c.created_at,
+        ids,
+        now,
+        thanks.c.counted == true(),
+        thanks.c.id.notin_(revoked_ids()),
+    )
     reported = await _by_week(conn, feedback_items.c.reporter_id, feedback_items.c.created_at, ids, now)
-    last = dict((await conn.execute(select(messages.c.member_id, func.max(messages.c.received_at))
-                                    .where(messages.c.member_id.in_(ids)).group_by(messages.c.member_id))).all())
+    last = dict(
+        (
+            await conn.execute(
+                select(messages.c.member_id, func.max(messages.c.received_at))
+                .where(messages.c.member_id.in_(ids))
+                .group_by(messages.c.member_id)
+            )
+        ).all()
+    )
     result = []
     for koc in kocs:
         seen = last.get(koc.id)
         days = (now - _aware(seen)).days if seen is not None else None
-        result.append(Trend(koc.id, koc.display_name, _oldest_first(said[koc.id]), _oldest_first(thanked[koc.id]),
-                            _oldest_first(reported[koc.id]), days, days is None or days > section.silent_days))
-    return sorted(result, key=lambda t: (not t.flagged, -(t.silent_days if t.silent_days is not None else 10**6),
-                                         t.name, t.member_id))
+        result.append(
+            Trend(
+                koc.id,
+                koc.display_name,
+                _oldest_first(said[koc.id]),
+                _oldest_first(thanked[koc.id]),
+                _oldest_first(reported[koc.id]),
+                days,
+                days is None or days > section.silent_days,
+            )
+        )
+    return sorted(
+        result,
+        key=lambda t: (not t.flagged, -(t.silent_days if t.silent_days is not None else 10**6), t.name, t.member_id),
+    )
 
 
 def _oldest_first(weeks: list[int]) -> tuple[int, ...]:
@@ -93,6 +123,10 @@ async def show_health(ctx: Context, cmd: Invocation) -> None:
     found = await trends(ctx)
     if ctx.community is not None:
         await ctx.reply("koc/health_sent")
-    await ctx.reply_privately("koc/health", flagged=[t for t in found if t.flagged],
-                              steady=[t for t in found if not t.flagged], silent_days=section.silent_days,
-                              weeks=WEEKS)
+    await ctx.reply_privately(
+        "koc/health",
+        flagged=[t for t in found if t.flagged],
+        steady=[t for t in found if not t.flagged],
+        silent_days=section.silent_days,
+        weeks=WEEKS,
+    )

@@ -36,9 +36,9 @@ from handlers.koc.tables import koc_events, koc_records
 from handlers.recognition.moderation import mentioned_members
 from handlers.recognition.stats import thanks_units
 from handlers.recognition.tables import thanks
-from handlers.threads.tables import Part, Status as ThreadStatus
+from handlers.threads.tables import Part, threads
+from handlers.threads.tables import Status as ThreadStatus
 from handlers.threads.tables import people as thread_people
-from handlers.threads.tables import threads
 
 _LOGGER = logging.getLogger(__name__)
 WEEKS = 10  # "active 9 of the last 10 weeks"
@@ -67,12 +67,15 @@ class Candidate:
 
 def week_of(column: Any, now: datetime, weeks: int) -> Any:
     """0 for the last seven days, 1 for the week before, ... (None before `weeks` weeks): portable SQL."""
-    return case(*((and_(column > now - timedelta(weeks=k + 1), column <= now - timedelta(weeks=k)), k)
-                  for k in range(weeks)), else_=None)
+    return case(
+        *((and_(column > now - timedelta(weeks=k + 1), column <= now - timedelta(weeks=k)), k) for k in range(weeks)),
+        else_=None,
+    )
 
 
-async def _eligible(conn: AsyncConnection, staff_ids: Iterable[str],
-                    community_ids: Iterable[int] | None) -> dict[int, Any]:
+async def _eligible(
+    conn: AsyncConnection, staff_ids: Iterable[str], community_ids: Iterable[int] | None
+) -> dict[int, Any]:
     members = schema.members
     where = [members.c.stage.in_(POOL_STAGES), members.c.role.notin_((Role.MODERATOR.label, Role.ADMIN.label))]
     staff = list(staff_ids)
@@ -80,10 +83,18 @@ async def _eligible(conn: AsyncConnection, staff_ids: Iterable[str],
         where.append(members.c.platform_id.notin_(staff))
     if community_ids is not None:
         memberships = schema.memberships
-        where.append(members.c.id.in_(select(memberships.c.member_id).where(
-            memberships.c.community_id.in_(list(community_ids)), memberships.c.left_at.is_(None))))
-    stmt = (select(members.c.id, members.c.display_name, members.c.stage, koc_records.c.invited_at)
-            .outerjoin(koc_records, koc_records.c.member_id == members.c.id).where(*where))
+        where.append(
+            members.c.id.in_(
+                select(memberships.c.member_id).where(
+                    memberships.c.community_id.in_(list(community_ids)), memberships.c.left_at.is_(None)
+                )
+            )
+        )
+    stmt = (
+        select(members.c.id, members.c.display_name, members.c.stage, koc_records.c.invited_at)
+        .outerjoin(koc_records, koc_records.c.member_id == members.c.id)
+        .where(*where)
+    )
     return {row.id: row for row in (await conn.execute(stmt)).all()}
 
 
@@ -95,21 +106,31 @@ async def _thanks(conn: AsyncConnection, since: datetime) -> dict[int, int]:
 
 async def _feedback(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     """Items a member reported that were reproduced, adopted or shipped in the window."""
-    stmt = (select(feedback_people.c.member_id, func.count(distinct(feedback_history.c.item_id)))
-            .join(feedback_people, feedback_people.c.item_id == feedback_history.c.item_id)
-            .where(feedback_people.c.role == FeedbackRole.REPORTER.value,
-                   feedback_history.c.to_status.in_(EXPERTISE), feedback_history.c.created_at >= since)
-            .group_by(feedback_people.c.member_id))
+    stmt = (
+        select(feedback_people.c.member_id, func.count(distinct(feedback_history.c.item_id)))
+        .join(feedback_people, feedback_people.c.item_id == feedback_history.c.item_id)
+        .where(
+            feedback_people.c.role == FeedbackRole.REPORTER.value,
+            feedback_history.c.to_status.in_(EXPERTISE),
+            feedback_history.c.created_at >= since,
+        )
+        .group_by(feedback_people.c.member_id)
+    )
     return dict((await conn.execute(stmt)).all())
 
 
 async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     """Threads a member raised in the window that are confirmed (or being fixed, or resolved) now."""
-    stmt = (select(thread_people.c.member_id, func.count())
-            .join(threads, threads.c.id == thread_people.c.thread_id)
-            .where(thread_people.c.part == Part.REPORTER.value, thread_people.c.added_at >= since,
-                   threads.c.status.in_(CONFIRMED))
-            .group_by(thread_people.c.member_id))
+    stmt = (
+        select(thread_people.c.member_id, func.count())
+        .join(threads, threads.c.id == thread_people.c.thread_id)
+        .where(
+            thread_people.c.part == Part.REPORTER.value,
+            thread_people.c.added_at >= since,
+            threads.c.status.in_(CONFIRMED),
+        )
+        .group_by(thread_people.c.member_id)
+    )
     return dict((await conn.execute(stmt)).all())
 
 
@@ -117,8 +138,12 @@ async def _weeks(conn: AsyncConnection, now: datetime) -> dict[int, int]:
     """Weeks, of the last ten, in which a member wrote anything: at most ten rows per member."""
     messages = schema.messages
     week = week_of(messages.c.received_at, now, WEEKS).label("week")
-    inner = (select(messages.c.member_id, week).where(messages.c.received_at > now - timedelta(weeks=WEEKS))
-             .group_by(messages.c.member_id, week).subquery())
+    inner = (
+        select(messages.c.member_id, week)
+        .where(messages.c.received_at > now - timedelta(weeks=WEEKS))
+        .group_by(messages.c.member_id, week)
+        .subquery()
+    )
     stmt = select(inner.c.member_id, func.count()).where(inner.c.week.is_not(None)).group_by(inner.c.member_id)
     return dict((await conn.execute(stmt)).all())
 
@@ -133,39 +158,58 @@ def _mentioned(conn: AsyncConnection) -> Any:
 
 def _conversation(messages: Any) -> Any:
     """Plain talk: not a thank-you (counted as service already) and not a command (`/issue open @x`)."""
-    return or_(messages.c.routed_to.is_(None),
-               and_(messages.c.routed_to != "thanks", messages.c.routed_to.not_like("/%")))
+    return or_(
+        messages.c.routed_to.is_(None), and_(messages.c.routed_to != "thanks", messages.c.routed_to.not_like("/%"))
+    )
 
 
 async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     """Quotes of a member's messages and @mentions of them by others in the window, in plain talk."""
     messages, members = schema.messages, schema.members
-    quotes = (select(messages.c.quote_member_id, func.count())
-              .where(messages.c.received_at >= since, _conversation(messages),
-                     messages.c.quote_member_id.is_not(None),
-                     messages.c.quote_member_id != messages.c.member_id)
-              .group_by(messages.c.quote_member_id))
+    quotes = (
+        select(messages.c.quote_member_id, func.count())
+        .where(
+            messages.c.received_at >= since,
+            _conversation(messages),
+            messages.c.quote_member_id.is_not(None),
+            messages.c.quote_member_id != messages.c.member_id,
+        )
+        .group_by(messages.c.quote_member_id)
+    )
     counts: dict[int, int] = defaultdict(int, dict((await conn.execute(quotes)).all()))
     mentioned = _mentioned(conn)
-    mentions = (select(members.c.id, func.count())
-                .select_from(messages).join(mentioned, true())
-                .join(members, members.c.platform_id == mentioned.c.value)
-                .where(messages.c.received_at >= since, _conversation(messages), members.c.id != messages.c.member_id,
-                       or_(messages.c.quote_member_id.is_(None), messages.c.quote_member_id != members.c.id))
-                .group_by(members.c.id))
+    mentions = (
+        select(members.c.id, func.count())
+        .select_from(messages)
+        .join(mentioned, true())
+        .join(members, members.c.platform_id == mentioned.c.value)
+        .where(
+            messages.c.received_at >= since,
+            _conversation(messages),
+            members.c.id != messages.c.member_id,
+            or_(messages.c.quote_member_id.is_(None), messages.c.quote_member_id != members.c.id),
+        )
+        .group_by(members.c.id)
+    )
     for member_id, n in (await conn.execute(mentions)).all():
         counts[member_id] += n
     return counts
 
 
 def _score(section: KocSection, c: dict[str, int]) -> float:
-    return round(section.weight_thanks * c["thanks"] + section.weight_feedback * c["feedback"]
-                 + section.weight_threads * c["threads"] + section.weight_active_weeks * c["weeks"]
-                 + section.weight_replies * c["discussion"], 2)
+    return round(
+        section.weight_thanks * c["thanks"]
+        + section.weight_feedback * c["feedback"]
+        + section.weight_threads * c["threads"]
+        + section.weight_active_weeks * c["weeks"]
+        + section.weight_replies * c["discussion"],
+        2,
+    )
 
 
-async def rank(ctx: Context, *, community_ids: Iterable[int] | None = None,
-               exclude: Iterable[int] = ()) -> list[Candidate]:
+async def rank(
+    ctx: Context, *, community_ids: Iterable[int] | None = None, exclude: Iterable[int] = ()
+) -> list[Candidate]:
     """The pool, best first (score, then name): members with any signal, not staff, not already KOCs."""
     section: KocSection = ctx.settings.koc
     conn, now = ctx.db, ctx.now
@@ -174,9 +218,13 @@ async def rank(ctx: Context, *, community_ids: Iterable[int] | None = None,
     eligible = await _eligible(conn, staff, community_ids)
     for member_id in exclude:
         eligible.pop(member_id, None)
-    signals = {"thanks": await _thanks(conn, since), "feedback": await _feedback(conn, since),
-               "threads": await _threads(conn, since), "weeks": await _weeks(conn, now),
-               "discussion": await _discussion(conn, since)}
+    signals = {
+        "thanks": await _thanks(conn, since),
+        "feedback": await _feedback(conn, since),
+        "threads": await _threads(conn, since),
+        "weeks": await _weeks(conn, now),
+        "discussion": await _discussion(conn, since),
+    }
     pool = []
     for member_id, row in eligible.items():
         counts = {name: int(values.get(member_id, 0)) for name, values in signals.items()}
@@ -190,14 +238,30 @@ async def notify_replacements(ctx: Context, member: MemberRef) -> None:
     """Tell the moderators privately that `member` stepped back (resting or exited) and propose the
     three best candidates from the communities `member` is in."""
     memberships, members = schema.memberships, schema.members
-    communities = (await ctx.db.execute(select(memberships.c.community_id).where(
-        memberships.c.member_id == member.id, memberships.c.left_at.is_(None)))).scalars().all()
+    communities = (
+        (
+            await ctx.db.execute(
+                select(memberships.c.community_id).where(
+                    memberships.c.member_id == member.id, memberships.c.left_at.is_(None)
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
     stage = (await ctx.db.execute(select(members.c.stage).where(members.c.id == member.id))).scalar_one()
     best = (await rank(ctx, community_ids=communities, exclude=(member.id,)))[:REPLACEMENTS]
     section: KocSection = ctx.settings.koc
     for moderator in await ctx.services.directory.staff(ctx.db):
-        await ctx.dm(moderator, "koc/replacements", member=member.name, stage=stage, candidates=best,
-                     window=section.candidate_window_days, weeks=WEEKS)
+        await ctx.dm(
+            moderator,
+            "koc/replacements",
+            member=member.name,
+            stage=stage,
+            candidates=best,
+            window=section.candidate_window_days,
+            weeks=WEEKS,
+        )
     _LOGGER.info("proposed %d replacements for KOC %s (%s)", len(best), member.platform_id, stage)
 
 
@@ -212,8 +276,9 @@ async def list_candidates(ctx: Context, cmd: Invocation) -> None:
     pool = await rank(ctx)
     if ctx.community is not None:
         await ctx.reply("koc/candidates_sent")
-    await ctx.reply_privately("koc/candidates", candidates=pool[:count], total=len(pool),
-                              window=section.candidate_window_days, weeks=WEEKS)
+    await ctx.reply_privately(
+        "koc/candidates", candidates=pool[:count], total=len(pool), window=section.candidate_window_days, weeks=WEEKS
+    )
 
 
 async def invite(ctx: Context, cmd: Invocation) -> None:
@@ -223,15 +288,22 @@ async def invite(ctx: Context, cmd: Invocation) -> None:
     if len(members) != 1:
         raise UsageError("koc/problem_pool_one_member")
     member = members[0]
-    row = (await ctx.db.execute(
-        select(schema.members.c.stage, koc_records.c.invited_at)
-        .outerjoin(koc_records, koc_records.c.member_id == schema.members.c.id)
-        .where(schema.members.c.id == member.id))).one()
+    row = (
+        await ctx.db.execute(
+            select(schema.members.c.stage, koc_records.c.invited_at)
+            .outerjoin(koc_records, koc_records.c.member_id == schema.members.c.id)
+            .where(schema.members.c.id == member.id)
+        )
+    ).one()
     if row.stage not in POOL_STAGES:
         raise UserFacingError("koc/invite_refused_stage", member=member.name, stage=row.stage)
     if row.invited_at is not None and ctx.now - row.invited_at < timedelta(days=INVITE_COOLDOWN_DAYS):
-        raise UserFacingError("koc/invite_refused_recent", member=member.name, when=row.invited_at.astimezone(
-            _zone(ctx)), days=INVITE_COOLDOWN_DAYS)
+        raise UserFacingError(
+            "koc/invite_refused_recent",
+            member=member.name,
+            when=row.invited_at.astimezone(_zone(ctx)),
+            days=INVITE_COOLDOWN_DAYS,
+        )
     await _mark_invited(ctx, member, row.stage)
     ctx.note_audit(target=member, stage=Stage.CANDIDATE.value)
     await ctx.reply("koc/invite_sent", member=member.name)
@@ -248,11 +320,23 @@ async def _mark_invited(ctx: Context, member: MemberRef, from_stage: str) -> Non
     values: dict[str, Any] = {"invited_at": now, "updated_at": now}
     if from_stage != Stage.CANDIDATE.value:
         values["since"] = now
-    await conn.execute(insert_for(conn, koc_records).values(
-        member_id=member.id, owner_id=ctx.actor.id or None, details={}, **{"since": now, **values})
-        .on_conflict_do_update(index_elements=["member_id"], set_=values))
-    await conn.execute(update(schema.members).where(schema.members.c.id == member.id)
-                       .values(stage=Stage.CANDIDATE.value))
-    await conn.execute(koc_events.insert().values(
-        member_id=member.id, at=now, actor_id=ctx.actor.id, kind="invite", from_stage=from_stage,
-        to_stage=Stage.CANDIDATE.value, reason=None, details={}))
+    await conn.execute(
+        insert_for(conn, koc_records)
+        .values(member_id=member.id, owner_id=ctx.actor.id or None, details={}, **{"since": now, **values})
+        .on_conflict_do_update(index_elements=["member_id"], set_=values)
+    )
+    await conn.execute(
+        update(schema.members).where(schema.members.c.id == member.id).values(stage=Stage.CANDIDATE.value)
+    )
+    await conn.execute(
+        koc_events.insert().values(
+            member_id=member.id,
+            at=now,
+            actor_id=ctx.actor.id,
+            kind="invite",
+            from_stage=from_stage,
+            to_stage=Stage.CANDIDATE.value,
+            reason=None,
+            details={},
+        )
+    )

@@ -45,8 +45,14 @@ def working_days_after(start: date, days: int) -> date:
 
 def _line(ctx: Context, row: Any, names: dict[int, str] | None = None) -> dict[str, Any]:
     overdue = row.due is not None and row.due < today(ctx)
-    return {"id": row.id, "text": row.text, "due": row.due.isoformat() if row.due else None, "overdue": overdue,
-            "source": row.source, "name": (names or {}).get(row.member_id)}
+    return {
+        "id": row.id,
+        "text": row.text,
+        "due": row.due.isoformat() if row.due else None,
+        "overdue": overdue,
+        "source": row.source,
+        "name": (names or {}).get(row.member_id),
+    }
 
 
 async def open_rows(ctx: Context, member_id: int | None = None) -> list[Any]:
@@ -70,12 +76,20 @@ async def _names(ctx: Context, member_ids: list[int]) -> dict[int, str]:
     return await names_of(ctx, member_ids)
 
 
-async def create_promise(ctx: Context, member_id: int, text: str, due: date | None, source: str,
-                         source_key: str | None = None) -> int | None:
+async def create_promise(
+    ctx: Context, member_id: int, text: str, due: date | None, source: str, source_key: str | None = None
+) -> int | None:
     """Record a promise; with a `source_key`, at most once (None: it exists already)."""
     stmt = insert_for(ctx.db, promises).values(
-        member_id=member_id, text=text, due=due, source=source, source_key=source_key,
-        status=PromiseStatus.OPEN.value, created_at=ctx.now, created_by=ctx.actor.id or None)
+        member_id=member_id,
+        text=text,
+        due=due,
+        source=source,
+        source_key=source_key,
+        status=PromiseStatus.OPEN.value,
+        created_at=ctx.now,
+        created_by=ctx.actor.id or None,
+    )
     if source_key is not None:
         stmt = stmt.on_conflict_do_nothing(index_elements=["source_key"])
     promise_id = (await ctx.db.execute(stmt.returning(promises.c.id))).scalar_one_or_none()
@@ -85,14 +99,26 @@ async def create_promise(ctx: Context, member_id: int, text: str, due: date | No
 
 
 async def settle(ctx: Context, promise_id: int, status: PromiseStatus, note: str | None) -> None:
-    await ctx.db.execute(update(promises).where(promises.c.id == promise_id).values(
-        status=status.value, settled_at=ctx.now, settled_by=ctx.actor.id or None, settle_note=note))
+    await ctx.db.execute(
+        update(promises)
+        .where(promises.c.id == promise_id)
+        .values(status=status.value, settled_at=ctx.now, settled_by=ctx.actor.id or None, settle_note=note)
+    )
 
 
 async def keep_by_key(ctx: Context, prefix: str, note: str) -> int:
     """Keep the open promises whose source_key starts with `prefix`; how many."""
-    rows = (await ctx.db.execute(select(promises.c.id).where(
-        promises.c.source_key.startswith(prefix), promises.c.status == PromiseStatus.OPEN.value))).scalars().all()
+    rows = (
+        (
+            await ctx.db.execute(
+                select(promises.c.id).where(
+                    promises.c.source_key.startswith(prefix), promises.c.status == PromiseStatus.OPEN.value
+                )
+            )
+        )
+        .scalars()
+        .all()
+    )
     for promise_id in rows:
         await settle(ctx, promise_id, PromiseStatus.KEPT, note)
     return len(rows)
@@ -103,7 +129,7 @@ def parse_due(text: str) -> tuple[str, date | None]:
     found = _DUE.search(text)
     if found is None:
         return text.strip(), None
-    rest = (text[:found.start()] + text[found.end():]).strip()
+    rest = (text[: found.start()] + text[found.end() :]).strip()
     try:
         return rest, date.fromisoformat(found[1])
     except ValueError:
@@ -130,13 +156,17 @@ async def list_promises(ctx: Context, cmd: Invocation) -> None:
     from handlers.koc.records import target_of
 
     member = await target_of(ctx, cmd) if cmd.mentions else None
-    await ctx.reply_privately("koc/promises", name=member.name if member else None,
-                              promises=await open_promises(ctx, member.id if member else None))
+    await ctx.reply_privately(
+        "koc/promises",
+        name=member.name if member else None,
+        promises=await open_promises(ctx, member.id if member else None),
+    )
 
 
 async def _open_promise(ctx: Context, cmd: Invocation) -> tuple[Any, str]:
-    row = await row_by_id(ctx, cmd, promises, problem="koc/problem_rec_promise_id",
-                          unknown="koc/problem_rec_no_such_promise")
+    row = await row_by_id(
+        ctx, cmd, promises, problem="koc/problem_rec_promise_id", unknown="koc/problem_rec_no_such_promise"
+    )
     if row.status != PromiseStatus.OPEN:
         raise UserFacingError("koc/problem_rec_promise_settled", id=row.id, status=row.status)
     rest = cmd.raw_text.split(maxsplit=1)
@@ -179,21 +209,28 @@ async def on_reward(ctx: Context, rewarded: Any) -> None:
         return
     text = f"{rewarded.title}" if rewarded.title else f"+{rewarded.points} · {rewarded.reason}"
     source = "title" if rewarded.title else "reward"
-    await create_promise(ctx, rewarded.member_id, text, today(ctx) + timedelta(days=REWARD_DUE_DAYS), source,
-                         f"reward:{rewarded.key}")
+    await create_promise(
+        ctx, rewarded.member_id, text, today(ctx) + timedelta(days=REWARD_DUE_DAYS), source, f"reward:{rewarded.key}"
+    )
 
 
 async def on_feedback_history(ctx: Context, item_id: int, what: str, to_status: Any) -> None:
     """Feedback's hook: a KOC's new item is owed an answer; its first status change is that answer."""
-    from handlers.feedback.rules import OPEN
     from handlers.feedback.items import find_item
+    from handlers.feedback.rules import OPEN
 
     if what == "submitted":
         item = await find_item(ctx.db, item_id)
         if item is not None and await _is_koc(ctx, item.reporter_id):
             days = ctx.settings.feedback.response_days
-            await create_promise(ctx, item.reporter_id, f"{item.short_id}「{item.title}」",
-                                 working_days_after(today(ctx), days), "feedback", f"feedback:{item_id}:answer")
+            await create_promise(
+                ctx,
+                item.reporter_id,
+                f"{item.short_id}「{item.title}」",
+                working_days_after(today(ctx), days),
+                "feedback",
+                f"feedback:{item_id}:answer",
+            )
     elif what == "status" and to_status is not None:
         await keep_by_key(ctx, f"feedback:{item_id}:answer", str(to_status.value))
         if to_status not in OPEN:

@@ -21,8 +21,16 @@ from handlers.koc.tables import Domain, koc_events, koc_records
 
 _LOGGER = logging.getLogger(__name__)
 DOMAIN_WORDS = {"私域": Domain.PRIVATE, "private": Domain.PRIVATE, "公域": Domain.PUBLIC, "public": Domain.PUBLIC}
-STAGE_WORDS = {"candidate": Stage.CANDIDATE, "候选": Stage.CANDIDATE, "active": Stage.ACTIVE, "活跃": Stage.ACTIVE,
-               "resting": Stage.RESTING, "休息": Stage.RESTING, "alumni": Stage.ALUMNI, "名人堂": Stage.ALUMNI}
+STAGE_WORDS = {
+    "candidate": Stage.CANDIDATE,
+    "候选": Stage.CANDIDATE,
+    "active": Stage.ACTIVE,
+    "活跃": Stage.ACTIVE,
+    "resting": Stage.RESTING,
+    "休息": Stage.RESTING,
+    "alumni": Stage.ALUMNI,
+    "名人堂": Stage.ALUMNI,
+}
 
 
 async def target_of(ctx: Context, cmd: Invocation) -> MemberRef:
@@ -41,18 +49,31 @@ async def record_of(ctx: Context, member_id: int) -> Any:
     return (await ctx.db.execute(select(koc_records).where(koc_records.c.member_id == member_id))).one_or_none()
 
 
-async def change_stage(ctx: Context, member: MemberRef, to_stage: Stage | str, *, kind: str,
-                       reason: str | None = None) -> None:
+async def change_stage(
+    ctx: Context, member: MemberRef, to_stage: Stage | str, *, kind: str, reason: str | None = None
+) -> None:
     """Move a member to `to_stage`: members.stage, the record's `since`, and a history row."""
     to_value = Stage(to_stage).value
     before = await stage_of(ctx, member)
     await ctx.db.execute(update(schema.members).where(schema.members.c.id == member.id).values(stage=to_value))
     values = {"since": ctx.now, "updated_at": ctx.now}
-    await ctx.db.execute(insert_for(ctx.db, koc_records).values(member_id=member.id, details={}, **values)
-                         .on_conflict_do_update(index_elements=["member_id"], set_=values))
-    await ctx.db.execute(koc_events.insert().values(
-        member_id=member.id, at=ctx.now, actor_id=ctx.actor.id or None, kind=kind, from_stage=before,
-        to_stage=to_value, reason=reason, details={}))
+    await ctx.db.execute(
+        insert_for(ctx.db, koc_records)
+        .values(member_id=member.id, details={}, **values)
+        .on_conflict_do_update(index_elements=["member_id"], set_=values)
+    )
+    await ctx.db.execute(
+        koc_events.insert().values(
+            member_id=member.id,
+            at=ctx.now,
+            actor_id=ctx.actor.id or None,
+            kind=kind,
+            from_stage=before,
+            to_stage=to_value,
+            reason=reason,
+            details={},
+        )
+    )
     _LOGGER.info("member %s: %s -> %s (%s)", member.id, before, to_value, kind)
 
 
@@ -75,12 +96,21 @@ async def promote(ctx: Context, cmd: Invocation) -> None:
     if stage == Stage.ALUMNI:
         raise UserFacingError("koc/problem_rec_is_alumni", name=member.name)
     await change_stage(ctx, member, Stage.ACTIVE, kind="promote", reason=_free_text(cmd, 1))
-    await ctx.db.execute(update(koc_records).where(koc_records.c.member_id == member.id)
-                         .values(domain=domain.value, owner_id=ctx.actor.id))
+    await ctx.db.execute(
+        update(koc_records)
+        .where(koc_records.c.member_id == member.id)
+        .values(domain=domain.value, owner_id=ctx.actor.id)
+    )
     ctx.note_audit(target=member, domain=domain.value)
     feedback = getattr(ctx.settings, "feedback", None)
-    await ctx.dm(member, "koc/promote_welcome", name=member.name, domain=domain.value, owner=ctx.actor.name,
-                 response_days=feedback.response_days if feedback else None)
+    await ctx.dm(
+        member,
+        "koc/promote_welcome",
+        name=member.name,
+        domain=domain.value,
+        owner=ctx.actor.name,
+        response_days=feedback.response_days if feedback else None,
+    )
     await ctx.reply("koc/promoted", name=member.name, domain=domain.value)
 
 
@@ -97,11 +127,23 @@ async def rest(ctx: Context, cmd: Invocation) -> None:
 
 
 async def history_of(ctx: Context, member_id: int) -> list[dict[str, Any]]:
-    rows = (await ctx.db.execute(select(koc_events).where(koc_events.c.member_id == member_id)
-                                 .order_by(koc_events.c.at, koc_events.c.id))).all()
+    rows = (
+        await ctx.db.execute(
+            select(koc_events).where(koc_events.c.member_id == member_id).order_by(koc_events.c.at, koc_events.c.id)
+        )
+    ).all()
     names = await names_of(ctx, [r.actor_id for r in rows if r.actor_id])
-    return [{"at": ctx_local(ctx, r.at), "kind": r.kind, "from_stage": r.from_stage, "to_stage": r.to_stage,
-             "by": names.get(r.actor_id), "reason": r.reason} for r in rows]
+    return [
+        {
+            "at": ctx_local(ctx, r.at),
+            "kind": r.kind,
+            "from_stage": r.from_stage,
+            "to_stage": r.to_stage,
+            "by": names.get(r.actor_id),
+            "reason": r.reason,
+        }
+        for r in rows
+    ]
 
 
 async def names_of(ctx: Context, member_ids: list[int]) -> dict[int, str]:
@@ -126,10 +168,16 @@ async def show(ctx: Context, cmd: Invocation) -> None:
     if record is None:
         raise UserFacingError("koc/problem_rec_not_koc", name=member.name)
     owner = (await names_of(ctx, [record.owner_id])).get(record.owner_id) if record.owner_id else None
-    await ctx.reply_privately("koc/show", name=member.name, stage=await stage_of(ctx, member),
-                              domain=record.domain, since=ctx_local(ctx, record.since), owner=owner,
-                              history=await history_of(ctx, member.id),
-                              promises=await open_promises(ctx, member.id))
+    await ctx.reply_privately(
+        "koc/show",
+        name=member.name,
+        stage=await stage_of(ctx, member),
+        domain=record.domain,
+        since=ctx_local(ctx, record.since),
+        owner=owner,
+        history=await history_of(ctx, member.id),
+        promises=await open_promises(ctx, member.id),
+    )
 
 
 async def list_kocs(ctx: Context, cmd: Invocation) -> None:
@@ -143,16 +191,27 @@ async def list_kocs(ctx: Context, cmd: Invocation) -> None:
         else:
             raise UsageError("koc/problem_rec_list_word", word=word)
     m = schema.members
-    query = (select(m.c.display_name, m.c.stage, koc_records.c.domain, koc_records.c.since, koc_records.c.owner_id)
-             .join(m, m.c.id == koc_records.c.member_id).order_by(koc_records.c.since, m.c.id))
+    query = (
+        select(m.c.display_name, m.c.stage, koc_records.c.domain, koc_records.c.since, koc_records.c.owner_id)
+        .join(m, m.c.id == koc_records.c.member_id)
+        .order_by(koc_records.c.since, m.c.id)
+    )
     if stage is not None:
         query = query.where(m.c.stage == stage.value)
     if domain is not None:
         query = query.where(koc_records.c.domain == domain.value)
     rows = (await ctx.db.execute(query)).all()
     owners = await names_of(ctx, [r.owner_id for r in rows if r.owner_id])
-    kocs = [{"name": r.display_name, "stage": r.stage, "domain": r.domain, "since": ctx_local(ctx, r.since),
-             "owner": owners.get(r.owner_id)} for r in rows]
-    await ctx.reply_privately("koc/list", kocs=kocs, stage=stage.value if stage else None,
-                              domain=domain.value if domain else None)
-
+    kocs = [
+        {
+            "name": r.display_name,
+            "stage": r.stage,
+            "domain": r.domain,
+            "since": ctx_local(ctx, r.since),
+            "owner": owners.get(r.owner_id),
+        }
+        for r in rows
+    ]
+    await ctx.reply_privately(
+        "koc/list", kocs=kocs, stage=stage.value if stage else None, domain=domain.value if domain else None
+    )

@@ -28,8 +28,9 @@ def _due_items(row: Any) -> list[tuple[str, date, str, int]]:
 async def remind_agreements(ctx: Context, today: date) -> int:
     """Each obligation due within `koc.reminder_days`, to the owning moderator, once (outbox dedupe key)."""
     window = timedelta(days=ctx.settings.koc.reminder_days)
-    rows = (await ctx.db.execute(select(agreements).where(agreements.c.status == ACTIVE,
-                                                          agreements.c.ends >= today))).all()
+    rows = (
+        await ctx.db.execute(select(agreements).where(agreements.c.status == ACTIVE, agreements.c.ends >= today))
+    ).all()
     count = 0
     for row in rows:
         due_now = [item for item in _due_items(row) if item[1] - window <= today <= item[1]]
@@ -40,9 +41,17 @@ async def remind_agreements(ctx: Context, today: date) -> int:
         if owner is None or member is None:
             continue
         for kind, due, what, n in due_now:
-            await ctx.dm(owner, "koc/reminder", kind=kind, member=member.name, due=due.isoformat(), what=what,
-                         days=(due - today).days, id=row.id,
-                         dedupe_key=KEY.format(id=row.id, kind=kind, due=due.isoformat(), n=n))
+            await ctx.dm(
+                owner,
+                "koc/reminder",
+                kind=kind,
+                member=member.name,
+                due=due.isoformat(),
+                what=what,
+                days=(due - today).days,
+                id=row.id,
+                dedupe_key=KEY.format(id=row.id, kind=kind, due=due.isoformat(), n=n),
+            )
             count += 1
     return count
 
@@ -58,5 +67,9 @@ async def koc_reminders(run: JobRun) -> None:
     today = today_of(ctx)
     count = await remind_agreements(ctx, today)
     terms_done = await terms.review_and_end_terms(ctx, today)
-    _LOGGER.info("koc reminders for %s: %d agreement obligations due (each sent once), %d title terms acted on",
-                 today, count, terms_done)
+    _LOGGER.info(
+        "koc reminders for %s: %d agreement obligations due (each sent once), %d title terms acted on",
+        today,
+        count,
+        terms_done,
+    )

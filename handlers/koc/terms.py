@@ -16,7 +16,8 @@ from bot.context import Context
 from bot.db import schema
 from bot.errors import UsageError, UserFacingError
 from bot.lookup import row_by_id
-from handlers.feedback.tables import history as feedback_history, items as feedback_items
+from handlers.feedback.tables import history as feedback_history
+from handlers.feedback.tables import items as feedback_items
 from handlers.koc.agreements import mentioned_member, owner_id_of, today_of
 from handlers.koc.tables import koc_events, title_terms
 from handlers.recognition.ledger import grant_title, revoke_title
@@ -61,35 +62,64 @@ async def grant_with_term(ctx: Context, cmd: Invocation) -> None:
     """/koc title @x 荣誉产品顾问 [6个月|6m]: the title through the recognition ledger, held for a term."""
     member = await mentioned_member(ctx, cmd, "koc/title_problem_needs_member")
     title, months = _title_and_term(ctx, cmd)
-    running = (await ctx.db.execute(select(title_terms).where(
-        title_terms.c.member_id == member.id, title_terms.c.title == title,
-        title_terms.c.status.in_([ACTIVE, ENDING])))).first()
+    running = (
+        await ctx.db.execute(
+            select(title_terms).where(
+                title_terms.c.member_id == member.id,
+                title_terms.c.title == title,
+                title_terms.c.status.in_([ACTIVE, ENDING]),
+            )
+        )
+    ).first()
     if running is not None:
-        raise UserFacingError("koc/term_exists", id=running.id, member=member.name, title=title,
-                              ends=running.ends.isoformat())
+        raise UserFacingError(
+            "koc/term_exists", id=running.id, member=member.name, title=title, ends=running.ends.isoformat()
+        )
     starts = today_of(ctx)
     owner_id = await owner_id_of(ctx.db, member.id) or ctx.actor.id
     term_id = await _insert_term(ctx, member.id, title, starts, add_months(starts, months), owner_id)
-    granted = await grant_title(ctx, member.id, title, Source.MANUAL, key=KEY.format(id=term_id, what="grant"),
-                                by=ctx.actor)
+    granted = await grant_title(
+        ctx, member.id, title, Source.MANUAL, key=KEY.format(id=term_id, what="grant"), by=ctx.actor
+    )
     await _event(ctx, member.id, "title_term", term_id=term_id, title=title, months=months)
     ctx.note_audit(target=member, term_id=term_id, title=title, months=months)
     owner = await ctx.services.directory.find_member_by_id(ctx.db, owner_id)
-    await ctx.reply("koc/title_granted", id=term_id, member=member.name, title=title, months=months,
-                    starts=starts.isoformat(), ends=add_months(starts, months).isoformat(), held=not granted,
-                    owner=owner.name if owner else "", days=ctx.settings.koc.review_days)
+    await ctx.reply(
+        "koc/title_granted",
+        id=term_id,
+        member=member.name,
+        title=title,
+        months=months,
+        starts=starts.isoformat(),
+        ends=add_months(starts, months).isoformat(),
+        held=not granted,
+        owner=owner.name if owner else "",
+        days=ctx.settings.koc.review_days,
+    )
 
 
 async def _insert_term(ctx: Context, member_id: int, title: str, starts: date, ends: date, owner_id: int) -> int:
-    return (await ctx.db.execute(insert(title_terms).values(
-        member_id=member_id, title=title, starts=starts, ends=ends, owner_id=owner_id, status=ACTIVE,
-    ).returning(title_terms.c.id))).scalar_one()
+    return (
+        await ctx.db.execute(
+            insert(title_terms)
+            .values(
+                member_id=member_id,
+                title=title,
+                starts=starts,
+                ends=ends,
+                owner_id=owner_id,
+                status=ACTIVE,
+            )
+            .returning(title_terms.c.id)
+        )
+    ).scalar_one()
 
 
 async def _event(ctx: Context, member_id: int, kind: str, **details: Any) -> None:
     actor = ctx.actor.id or None  # 0: the bot itself (a scheduled job)
-    await ctx.db.execute(insert(koc_events).values(member_id=member_id, at=ctx.now, actor_id=actor, kind=kind,
-                                                   details=details))
+    await ctx.db.execute(
+        insert(koc_events).values(member_id=member_id, at=ctx.now, actor_id=actor, kind=kind, details=details)
+    )
 
 
 async def _open_term(ctx: Context, cmd: Invocation) -> Any:
@@ -112,12 +142,21 @@ async def renew(ctx: Context, cmd: Invocation) -> None:
     ends = add_months(row.ends, months)
     new_id = await _insert_term(ctx, row.member_id, row.title, row.ends, ends, row.owner_id or ctx.actor.id)
     await ctx.db.execute(update(title_terms).where(title_terms.c.id == row.id).values(status=RENEWED))
-    await grant_title(ctx, row.member_id, row.title, Source.MANUAL, key=KEY.format(id=new_id, what="grant"),
-                      by=ctx.actor)  # only if it was taken back meanwhile
+    await grant_title(
+        ctx, row.member_id, row.title, Source.MANUAL, key=KEY.format(id=new_id, what="grant"), by=ctx.actor
+    )  # only if it was taken back meanwhile
     await _event(ctx, row.member_id, "title_renewed", term_id=new_id, renews=row.id, months=months)
     ctx.note_audit(term_id=new_id, renews=row.id, months=months)
-    await ctx.reply("koc/term_renewed", id=row.id, new_id=new_id, member=await _member_name(ctx, row.member_id),
-                    title=row.title, starts=row.ends.isoformat(), ends=ends.isoformat(), months=months)
+    await ctx.reply(
+        "koc/term_renewed",
+        id=row.id,
+        new_id=new_id,
+        member=await _member_name(ctx, row.member_id),
+        title=row.title,
+        starts=row.ends.isoformat(),
+        ends=ends.isoformat(),
+        months=months,
+    )
 
 
 async def let_end(ctx: Context, cmd: Invocation) -> None:
@@ -128,8 +167,14 @@ async def let_end(ctx: Context, cmd: Invocation) -> None:
     over = row.ends <= today_of(ctx)
     if over:
         await end_term(ctx, row)
-    await ctx.reply("koc/term_letend", id=row.id, member=await _member_name(ctx, row.member_id), title=row.title,
-                    ends=row.ends.isoformat(), now=over)
+    await ctx.reply(
+        "koc/term_letend",
+        id=row.id,
+        member=await _member_name(ctx, row.member_id),
+        title=row.title,
+        ends=row.ends.isoformat(),
+        now=over,
+    )
 
 
 async def end_term(ctx: Context, row: Any) -> None:
@@ -139,9 +184,16 @@ async def end_term(ctx: Context, row: Any) -> None:
     await _event(ctx, row.member_id, "title_ended", term_id=row.id, title=row.title)
     member = await ctx.services.directory.find_member_by_id(ctx.db, row.member_id)
     if member is not None:
-        await ctx.dm(member, "koc/term_thanks", name=member.name, title=row.title, starts=row.starts.isoformat(),
-                     ends=row.ends.isoformat(), record=await term_record(ctx, row),
-                     dedupe_key=KEY.format(id=row.id, what="thanks"))
+        await ctx.dm(
+            member,
+            "koc/term_thanks",
+            name=member.name,
+            title=row.title,
+            starts=row.starts.isoformat(),
+            ends=row.ends.isoformat(),
+            record=await term_record(ctx, row),
+            dedupe_key=KEY.format(id=row.id, what="thanks"),
+        )
 
 
 def _day_start(ctx: Context, day: date) -> datetime:
@@ -152,32 +204,46 @@ async def term_record(ctx: Context, row: Any) -> dict[str, int]:
     """What the member did in the term so far: thanks received, feedback adopted, threads, messages."""
     since, member_id, conn = _day_start(ctx, row.starts), row.member_id, ctx.db
     units = thanks_units("receiver_id", thanks.c.receiver_id == member_id, thanks.c.created_at >= since)
-    adopted = (select(func.count(func.distinct(feedback_history.c.item_id)))
-               .select_from(feedback_history.join(feedback_items, feedback_items.c.id == feedback_history.c.item_id))
-               .where(feedback_items.c.reporter_id == member_id, feedback_history.c.to_status == "adopted",
-                      feedback_history.c.created_at >= since))
+    adopted = (
+        select(func.count(func.distinct(feedback_history.c.item_id)))
+        .select_from(feedback_history.join(feedback_items, feedback_items.c.id == feedback_history.c.item_id))
+        .where(
+            feedback_items.c.reporter_id == member_id,
+            feedback_history.c.to_status == "adopted",
+            feedback_history.c.created_at >= since,
+        )
+    )
     threads = select(func.count()).where(thread_people.c.member_id == member_id, thread_people.c.added_at >= since)
-    messages = select(func.count()).where(schema.messages.c.member_id == member_id,
-                                          schema.messages.c.received_at >= since)
-    return {"thanks": int((await conn.execute(select(func.coalesce(func.sum(units.c.n), 0)))).scalar_one()),
-            "adopted": (await conn.execute(adopted)).scalar_one(),
-            "threads": (await conn.execute(threads)).scalar_one(),
-            "messages": (await conn.execute(messages)).scalar_one()}
+    messages = select(func.count()).where(
+        schema.messages.c.member_id == member_id, schema.messages.c.received_at >= since
+    )
+    return {
+        "thanks": int((await conn.execute(select(func.coalesce(func.sum(units.c.n), 0)))).scalar_one()),
+        "adopted": (await conn.execute(adopted)).scalar_one(),
+        "threads": (await conn.execute(threads)).scalar_one(),
+        "messages": (await conn.execute(messages)).scalar_one(),
+    }
 
 
 async def review_and_end_terms(ctx: Context, today: date) -> int:
     """The daily job's part for terms: reviews due, terms let end, terms over with no decision."""
-    rows = (await ctx.db.execute(select(title_terms).where(title_terms.c.status.in_([ACTIVE, ENDING]))
-                                 .order_by(title_terms.c.id))).all()
+    rows = (
+        await ctx.db.execute(
+            select(title_terms).where(title_terms.c.status.in_([ACTIVE, ENDING])).order_by(title_terms.c.id)
+        )
+    ).all()
     done = 0
     for row in rows:
         if row.status == ENDING and row.ends <= today:
             await end_term(ctx, row)
         elif row.status == ACTIVE and row.ends <= today:
             await _tell_owner(ctx, row, "koc/term_undecided", "undecided")
-        elif row.status == ACTIVE and row.reviewed_at is None and (row.ends - today).days <= ctx.settings.koc.review_days:
-            await _tell_owner(ctx, row, "koc/term_review", "review", record=await term_record(ctx, row),
-                              days=(row.ends - today).days)
+        elif (
+            row.status == ACTIVE and row.reviewed_at is None and (row.ends - today).days <= ctx.settings.koc.review_days
+        ):
+            await _tell_owner(
+                ctx, row, "koc/term_review", "review", record=await term_record(ctx, row), days=(row.ends - today).days
+            )
             await ctx.db.execute(update(title_terms).where(title_terms.c.id == row.id).values(reviewed_at=ctx.now))
         else:
             continue
@@ -190,6 +256,14 @@ async def _tell_owner(ctx: Context, row: Any, template: str, what: str, **params
     if owner is None:
         _LOGGER.warning("title term %s has no owning moderator to tell (%s)", row.id, what)
         return
-    await ctx.dm(owner, template, id=row.id, member=await _member_name(ctx, row.member_id), title=row.title,
-                 starts=row.starts.isoformat(), ends=row.ends.isoformat(), dedupe_key=KEY.format(id=row.id, what=what),
-                 **params)
+    await ctx.dm(
+        owner,
+        template,
+        id=row.id,
+        member=await _member_name(ctx, row.member_id),
+        title=row.title,
+        starts=row.starts.isoformat(),
+        ends=row.ends.isoformat(),
+        dedupe_key=KEY.format(id=row.id, what=what),
+        **params,
+    )

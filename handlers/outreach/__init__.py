@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.registry import HandlerRegistry
 from bot.db.schema import Role
+from bot.registry import HandlerRegistry
 from handlers.outreach import announce, brief, digest, tables  # noqa: F401 - tables: the models join Base.metadata
 from handlers.outreach.config import OutreachSection
 
@@ -32,8 +32,8 @@ registry.command("brief show", aliases=("简报 查看",), role=MODERATOR)(brief
 registry.command("brief send", aliases=("简报 发送",), role=MODERATOR)(brief.send_now)
 
 # Moderator-authored templates (rendered in the sandbox) and welcomes.
-from handlers.outreach import custom_templates, welcome  # noqa: E402 - one import per block, next to its registrations
 from bot.events import MemberJoined  # noqa: E402
+from handlers.outreach import custom_templates, welcome  # noqa: E402 - one import per block, next to its registrations
 
 registry.command("template set", aliases=("模板 设置",), role=Role.MODERATOR)(custom_templates.set_template)
 registry.command("template show", aliases=("模板 查看",), role=Role.MODERATOR)(custom_templates.show_template)

@@ -95,8 +95,11 @@ def _local_time(found: re.Match[str], zone: str, now: datetime) -> datetime:
     if local is None:
         raise UsageError("outreach/problem_when", text=found[0])
     if local <= now:
-        raise UsageError("outreach/problem_past", when=local.strftime("%Y-%m-%d %H:%M"),
-                         now=now.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M"))
+        raise UsageError(
+            "outreach/problem_past",
+            when=local.strftime("%Y-%m-%d %H:%M"),
+            now=now.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M"),
+        )
     return local
 
 
@@ -106,7 +109,7 @@ async def parse_at(ctx: Context, cmd: Invocation, text: str) -> Request:
     found = LOCAL_TIME.match(text.strip())
     if found is None:
         raise UsageError("outreach/problem_when", text=text.strip()[:30])
-    await _rooms_and_body(ctx, cmd, text.strip()[found.end():], request)
+    await _rooms_and_body(ctx, cmd, text.strip()[found.end() :], request)
     request.run_at = _local_time(found, request.zone, ctx.now)
     request.local_at = request.run_at.strftime("%Y-%m-%d %H:%M")
     return request
@@ -143,8 +146,9 @@ async def _check_template(ctx: Context, name: str) -> None:
     from handlers.outreach import custom_templates
 
     if not await custom_templates.custom_template_exists(ctx.db, name):
-        raise UsageError("outreach/problem_unknown_template", name=name,
-                         known=await custom_templates.template_names(ctx.db))
+        raise UsageError(
+            "outreach/problem_unknown_template", name=name, known=await custom_templates.template_names(ctx.db)
+        )
 
 
 async def render_body(ctx: Context, template: str | None, text: str, community: CommunityRef) -> str:
@@ -152,8 +156,9 @@ async def render_body(ctx: Context, template: str | None, text: str, community: 
         return text
     from handlers.outreach import custom_templates
 
-    return await custom_templates.render_custom(ctx.db, template, settings=ctx.settings, community=community,
-                                                member=None, now=ctx.now)
+    return await custom_templates.render_custom(
+        ctx.db, template, settings=ctx.settings, community=community, member=None, now=ctx.now
+    )
 
 
 def in_quiet_hours(ctx: Context, local: datetime) -> bool:
@@ -188,29 +193,54 @@ async def announce_every(ctx: Context, cmd: Invocation) -> None:
 async def _create(ctx: Context, request: Request) -> None:
     trigger = trigger_for(request)
     samples = [await render_body(ctx, request.template, request.text, room) for room in request.rooms[:1]]
-    row_id = (await ctx.db.execute(insert(announcements).values(
-        created_at=ctx.now, created_by=ctx.actor.id, community_id=ctx.community.id if ctx.community else None,
-        run_at=request.local_at, cron=request.cron, rooms=[room.platform_id for room in request.rooms],
-        template=request.template, text=request.text, urgent=request.urgent,
-        status=AnnouncementStatus.SCHEDULED.value, runs=0,
-    ).returning(announcements.c.id))).scalar_one()
-    first = await schedule_job(ctx.db, job_id(row_id), fire, trigger, now=ctx.now, args=(row_id,),
-                               name=job_id(row_id))
+    row_id = (
+        await ctx.db.execute(
+            insert(announcements)
+            .values(
+                created_at=ctx.now,
+                created_by=ctx.actor.id,
+                community_id=ctx.community.id if ctx.community else None,
+                run_at=request.local_at,
+                cron=request.cron,
+                rooms=[room.platform_id for room in request.rooms],
+                template=request.template,
+                text=request.text,
+                urgent=request.urgent,
+                status=AnnouncementStatus.SCHEDULED.value,
+                runs=0,
+            )
+            .returning(announcements.c.id)
+        )
+    ).scalar_one()
+    first = await schedule_job(ctx.db, job_id(row_id), fire, trigger, now=ctx.now, args=(row_id,), name=job_id(row_id))
     ctx.uow.after_commit(ctx.services.signals.notify_schedule_changed)
     ctx.note_audit(announcement=row_id, rooms=[room.platform_id for room in request.rooms])
     zone = ZoneInfo(request.zone)
     times = [t.astimezone(zone) for t in upcoming(trigger, ctx.now, PREVIEW_RUNS)]
     quiet = [t for t in times if in_quiet_hours(ctx, t)] if not request.urgent else []
     _LOGGER.info("announcement #%d scheduled, first run %s", row_id, first)
-    await ctx.reply("outreach/announce_scheduled", id=row_id, times=times, rooms=[r.name for r in request.rooms],
-                    cron=request.cron, quiet=bool(quiet), quiet_hours=ctx.settings.delivery.quiet_hours,
-                    sample=samples[0] if samples else "", timezone=request.zone)
+    await ctx.reply(
+        "outreach/announce_scheduled",
+        id=row_id,
+        times=times,
+        rooms=[r.name for r in request.rooms],
+        cron=request.cron,
+        quiet=bool(quiet),
+        quiet_hours=ctx.settings.delivery.quiet_hours,
+        sample=samples[0] if samples else "",
+        timezone=request.zone,
+    )
 
 
 async def announce_list(ctx: Context, cmd: Invocation) -> None:
     """/announce list: the scheduled ones, each with its next run."""
-    rows = (await ctx.db.execute(select(announcements).where(
-        announcements.c.status == AnnouncementStatus.SCHEDULED.value).order_by(announcements.c.id))).all()
+    rows = (
+        await ctx.db.execute(
+            select(announcements)
+            .where(announcements.c.status == AnnouncementStatus.SCHEDULED.value)
+            .order_by(announcements.c.id)
+        )
+    ).all()
     items = [await _summary(ctx, row) for row in rows]
     await ctx.reply_privately("outreach/announce_list", items=items)
 
@@ -218,10 +248,19 @@ async def announce_list(ctx: Context, cmd: Invocation) -> None:
 async def _summary(ctx: Context, row: Any) -> dict[str, Any]:
     following = await next_run_time(ctx.db, job_id(row.id))
     zone = ZoneInfo(await _zone_of(ctx, row))
-    return {"id": row.id, "cron": row.cron, "run_at": row.run_at, "rooms": await _room_names(ctx, row.rooms),
-            "next": following.astimezone(zone) if following else None, "template": row.template,
-            "text": row.text, "status": row.status, "runs": row.runs, "urgent": row.urgent,
-            "last": row.last_run_at.astimezone(zone) if row.last_run_at else None}
+    return {
+        "id": row.id,
+        "cron": row.cron,
+        "run_at": row.run_at,
+        "rooms": await _room_names(ctx, row.rooms),
+        "next": following.astimezone(zone) if following else None,
+        "template": row.template,
+        "text": row.text,
+        "status": row.status,
+        "runs": row.runs,
+        "urgent": row.urgent,
+        "last": row.last_run_at.astimezone(zone) if row.last_run_at else None,
+    }
 
 
 async def _zone_of(ctx: Context, row: Any) -> str:
@@ -231,8 +270,12 @@ async def _zone_of(ctx: Context, row: Any) -> str:
 
 async def _communities(ctx: Context, platform_ids: list[str]) -> list[CommunityRef]:
     table = schema.communities
-    rows = {r.platform_id: r.name for r in (await ctx.db.execute(
-        select(table.c.platform_id, table.c.name).where(table.c.platform_id.in_(platform_ids)))).all()}
+    rows = {
+        r.platform_id: r.name
+        for r in (
+            await ctx.db.execute(select(table.c.platform_id, table.c.name).where(table.c.platform_id.in_(platform_ids)))
+        ).all()
+    }
     directory = ctx.services.directory
     return [await directory.ensure_community(ctx.uow, room, rows.get(room, ""), ctx.now) for room in platform_ids]
 
@@ -242,8 +285,9 @@ async def _room_names(ctx: Context, platform_ids: list[str]) -> list[str]:
 
 
 async def _get(ctx: Context, cmd: Invocation) -> Any:
-    return await row_by_id(ctx, cmd, announcements, problem="outreach/problem_needs_id",
-                           unknown="outreach/announce_unknown")
+    return await row_by_id(
+        ctx, cmd, announcements, problem="outreach/problem_needs_id", unknown="outreach/announce_unknown"
+    )
 
 
 async def announce_show(ctx: Context, cmd: Invocation) -> None:
@@ -254,8 +298,11 @@ async def announce_show(ctx: Context, cmd: Invocation) -> None:
     if row.status == AnnouncementStatus.SCHEDULED.value and summary["next"] is not None:
         zone = ZoneInfo(await _zone_of(ctx, row))
         trigger = cron_trigger(row.cron, zone) if row.cron else None
-        times = [summary["next"]] if trigger is None else \
-            [t.astimezone(zone) for t in upcoming(trigger, summary["next"], PREVIEW_RUNS)]
+        times = (
+            [summary["next"]]
+            if trigger is None
+            else [t.astimezone(zone) for t in upcoming(trigger, summary["next"], PREVIEW_RUNS)]
+        )
     await ctx.reply_privately("outreach/announce_show", a=summary, times=times)
 
 
@@ -268,8 +315,11 @@ async def announce_cancel(ctx: Context, cmd: Invocation) -> None:
     withdrawn = await withdraw_pending(ctx.db, f"announce:{row.id}:")
     if row.status == AnnouncementStatus.DONE.value and not withdrawn:  # it all went out already
         raise UserFacingError("outreach/announce_not_scheduled", id=row.id, status=row.status)
-    await ctx.db.execute(update(announcements).where(announcements.c.id == row.id).values(
-        status=AnnouncementStatus.CANCELLED.value, cancelled_at=ctx.now, cancelled_by=ctx.actor.id))
+    await ctx.db.execute(
+        update(announcements)
+        .where(announcements.c.id == row.id)
+        .values(status=AnnouncementStatus.CANCELLED.value, cancelled_at=ctx.now, cancelled_by=ctx.actor.id)
+    )
     await unschedule_job(ctx.db, job_id(row.id))
     ctx.uow.after_commit(ctx.services.signals.notify_schedule_changed)
     ctx.note_audit(announcement=row.id, withdrawn=withdrawn)
@@ -282,8 +332,9 @@ async def announce_preview(ctx: Context, cmd: Invocation) -> None:
     if word.isdigit() or (word.startswith("#") and word[1:].isdigit() and not rest):
         row = await _get(ctx, cmd)
         rooms = await _communities(ctx, row.rooms)
-        bodies = [(room.name or room.platform_id, await render_body(ctx, row.template, row.text, room))
-                  for room in rooms]
+        bodies = [
+            (room.name or room.platform_id, await render_body(ctx, row.template, row.text, room)) for room in rooms
+        ]
         await ctx.reply_privately("outreach/announce_preview", bodies=bodies, times=[], cron=row.cron)
         return
     if word.lower() in ("at", "定时"):
@@ -297,8 +348,10 @@ async def announce_preview(ctx: Context, cmd: Invocation) -> None:
     if request.run_at is not None or request.cron is not None:
         zone = ZoneInfo(request.zone)
         times = [t.astimezone(zone) for t in upcoming(trigger_for(request), ctx.now, PREVIEW_RUNS)]
-    bodies = [(room.name or room.platform_id, await render_body(ctx, request.template, request.text, room))
-              for room in request.rooms]
+    bodies = [
+        (room.name or room.platform_id, await render_body(ctx, request.template, request.text, room))
+        for room in request.rooms
+    ]
     await ctx.reply_privately("outreach/announce_preview", bodies=bodies, times=times, cron=request.cron)
 
 
@@ -314,21 +367,33 @@ async def fire(run: JobRun, announcement_id: int) -> None:
     one_off = row.cron is None
     if run.run_time is None:  # missed beyond the grace time: the scheduler tells the moderators
         if one_off:
-            await ctx.db.execute(update(announcements).where(announcements.c.id == row.id)
-                                 .values(status=AnnouncementStatus.DONE.value))
+            await ctx.db.execute(
+                update(announcements).where(announcements.c.id == row.id).values(status=AnnouncementStatus.DONE.value)
+            )
         return
     stamp = run.run_time.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M")
     for room in await _communities(ctx, row.rooms):
         try:
             body = await render_body(ctx, row.template, row.text, room)
         except UserFacingError:  # the template was deleted since: the text is lost, tell the moderators
-            _LOGGER.error("announcement #%d: template %r is gone; nothing posted in %s", row.id, row.template,
-                          room.platform_id)
+            _LOGGER.error(
+                "announcement #%d: template %r is gone; nothing posted in %s", row.id, row.template, room.platform_id
+            )
             raise
-        await ctx.post(room, "outreach/announcement", text=body, urgent=row.urgent,
-                       dedupe_key=f"announce:{row.id}:{stamp}:{room.platform_id}")
-    await ctx.db.execute(update(announcements).where(announcements.c.id == row.id).values(
-        runs=announcements.c.runs + 1, last_run_at=run.now,
-        status=AnnouncementStatus.DONE.value if one_off else AnnouncementStatus.SCHEDULED.value))
+        await ctx.post(
+            room,
+            "outreach/announcement",
+            text=body,
+            urgent=row.urgent,
+            dedupe_key=f"announce:{row.id}:{stamp}:{room.platform_id}",
+        )
+    await ctx.db.execute(
+        update(announcements)
+        .where(announcements.c.id == row.id)
+        .values(
+            runs=announcements.c.runs + 1,
+            last_run_at=run.now,
+            status=AnnouncementStatus.DONE.value if one_off else AnnouncementStatus.SCHEDULED.value,
+        )
+    )
     _LOGGER.info("announcement #%d posted in %d rooms (run %s, %s late)", row.id, len(row.rooms), stamp, run.late)
-

@@ -51,12 +51,15 @@ async def set_brief(ctx: Context, cmd: Invocation) -> None:
     month = _month(cmd.args[0]) if cmd.args else None
     if month is None:
         raise UsageError("outreach/problem_brief_month")
-    points = points_of(cmd.raw_tail(cmd.text[len(cmd.args[0]):].strip()))
+    points = points_of(cmd.raw_tail(cmd.text[len(cmd.args[0]) :].strip()))
     if not points:
         raise UsageError("outreach/problem_brief_points")
     values = {"points": "\n".join(points), "set_by": ctx.actor.id, "set_at": ctx.now, "details": {}}
-    await ctx.db.execute(insert_for(ctx.db, briefs).values(month=month, **values)
-                         .on_conflict_do_update(index_elements=["month"], set_=values))
+    await ctx.db.execute(
+        insert_for(ctx.db, briefs)
+        .values(month=month, **values)
+        .on_conflict_do_update(index_elements=["month"], set_=values)
+    )
     ctx.note_audit(month=month, points=len(points))
     sent = await _sent(ctx, month)
     await ctx.reply("outreach/brief_saved", month=month, points=points, late=await _job_passed(ctx, month), sent=sent)
@@ -78,8 +81,13 @@ async def show_brief(ctx: Context, cmd: Invocation) -> None:
     row = (await ctx.db.execute(select(briefs).where(briefs.c.month == month))).one_or_none()
     if row is None:
         raise UserFacingError("outreach/brief_none", month=month)
-    await ctx.reply_privately("outreach/brief_show", month=month, points=row.points.splitlines(),
-                              sent=await _sent(ctx, month), kocs=len(await active_kocs(ctx)))
+    await ctx.reply_privately(
+        "outreach/brief_show",
+        month=month,
+        points=row.points.splitlines(),
+        sent=await _sent(ctx, month),
+        kocs=len(await active_kocs(ctx)),
+    )
 
 
 async def send_now(ctx: Context, cmd: Invocation) -> None:
@@ -96,8 +104,15 @@ async def send_now(ctx: Context, cmd: Invocation) -> None:
 
 async def active_kocs(ctx: Context) -> list[MemberRef]:
     members = schema.members
-    rows = (await ctx.db.execute(select(members.c.platform_id).where(members.c.stage == Stage.ACTIVE.value)
-                                 .order_by(members.c.id))).scalars().all()
+    rows = (
+        (
+            await ctx.db.execute(
+                select(members.c.platform_id).where(members.c.stage == Stage.ACTIVE.value).order_by(members.c.id)
+            )
+        )
+        .scalars()
+        .all()
+    )
     directory = ctx.services.directory
     return [found for platform_id in rows if (found := await directory.find_member(ctx.db, platform_id))]
 
@@ -109,23 +124,36 @@ async def deliver(ctx: Context, month: str) -> int | None:
         return None
     outbox = schema.outbox
     prefix = KEY.format(month=month)
-    have = set((await ctx.db.execute(select(outbox.c.dedupe_key).where(
-        outbox.c.dedupe_key.startswith(prefix)))).scalars())
+    have = set(
+        (await ctx.db.execute(select(outbox.c.dedupe_key).where(outbox.c.dedupe_key.startswith(prefix)))).scalars()
+    )
     count = 0
     for member in await active_kocs(ctx):
         if prefix + member.platform_id in have:
             continue
-        await ctx.dm(member, "outreach/brief", month=month, points=row.points.splitlines(), name=member.name,
-                     dedupe_key=prefix + member.platform_id)
+        await ctx.dm(
+            member,
+            "outreach/brief",
+            month=month,
+            points=row.points.splitlines(),
+            name=member.name,
+            dedupe_key=prefix + member.platform_id,
+        )
         count += 1
     return count
 
 
 async def _sent(ctx: Context, month: str) -> int:
     outbox = schema.outbox
-    return (await ctx.db.execute(select(func.count()).select_from(outbox).where(
-        outbox.c.dedupe_key.startswith(KEY.format(month=month)),
-        outbox.c.status != OutboxStatus.FAILED.value))).scalar_one()
+    return (
+        await ctx.db.execute(
+            select(func.count())
+            .select_from(outbox)
+            .where(
+                outbox.c.dedupe_key.startswith(KEY.format(month=month)), outbox.c.status != OutboxStatus.FAILED.value
+            )
+        )
+    ).scalar_one()
 
 
 async def monthly_brief(run: JobRun) -> None:

@@ -18,8 +18,7 @@ from bot.context import Context
 from bot.db import schema
 from bot.errors import UsageError
 from bot.members import CommunityRef, MemberRef
-from handlers.outreach.sandbox import (NAME, TemplateRefused, TemplateRenderFailed, TemplateSandbox,
-                                       UnknownTemplate)
+from handlers.outreach.sandbox import NAME, TemplateRefused, TemplateRenderFailed, TemplateSandbox, UnknownTemplate
 from handlers.outreach.tables import custom_templates
 from handlers.outreach.template_context import documented_context, local_zone
 
@@ -35,6 +34,7 @@ def sandbox() -> TemplateSandbox:
 
 
 # The API for other parts of outreach (announcements, welcomes).
+
 
 @dataclass(frozen=True, slots=True)
 class SavedTemplate:
@@ -76,8 +76,15 @@ def check_template(source: str) -> tuple[str, ...]:
     return sandbox().check(source).variables
 
 
-async def render_custom(conn: AsyncConnection, name: str, *, settings: CoreSettings,
-                        community: CommunityRef | None, member: MemberRef | None, now: datetime) -> str:
+async def render_custom(
+    conn: AsyncConnection,
+    name: str,
+    *,
+    settings: CoreSettings,
+    community: CommunityRef | None,
+    member: MemberRef | None,
+    now: datetime,
+) -> str:
     """Render the saved template `name` in the sandbox for a room (`community`) and/or a member.
 
     Raises UnknownTemplate, or TemplateRenderFailed (reason "needs" when it uses `community` or
@@ -86,19 +93,28 @@ async def render_custom(conn: AsyncConnection, name: str, *, settings: CoreSetti
     found = await find_custom_template(conn, name)
     if found is None:
         raise UnknownTemplate(name)
-    return await render_source(conn, name, found.source, settings=settings, community=community, member=member,
-                               now=now)
+    return await render_source(conn, name, found.source, settings=settings, community=community, member=member, now=now)
 
 
-async def render_source(conn: AsyncConnection, name: str, source: str, *, settings: CoreSettings,
-                        community: CommunityRef | None, member: MemberRef | None, now: datetime) -> str:
+async def render_source(
+    conn: AsyncConnection,
+    name: str,
+    source: str,
+    *,
+    settings: CoreSettings,
+    community: CommunityRef | None,
+    member: MemberRef | None,
+    now: datetime,
+) -> str:
     compiled = sandbox().check(source)
-    context = await documented_context(conn, settings, community=community, member=member, now=now,
-                                       uses=compiled.variables)
+    context = await documented_context(
+        conn, settings, community=community, member=member, now=now, uses=compiled.variables
+    )
     return sandbox().render(name, source, context)
 
 
 # The commands.
+
 
 def _name_and_source(ctx: Context, cmd: Invocation) -> tuple[str, str]:
     found = _SET.fullmatch(ctx.message.text)
@@ -124,8 +140,9 @@ def _name(cmd: Invocation) -> str:
 async def _preview(ctx: Context, name: str, source: str) -> dict[str, Any]:
     """How the template reads here and now, for the caller (or why it cannot be shown here)."""
     try:
-        text = await render_source(ctx.db, name, source, settings=ctx.settings, community=ctx.community,
-                                   member=ctx.actor, now=ctx.now)
+        text = await render_source(
+            ctx.db, name, source, settings=ctx.settings, community=ctx.community, member=ctx.actor, now=ctx.now
+        )
     except TemplateRenderFailed as exc:
         return {"preview": None, "failure": exc.params}
     return {"preview": text, "failure": None}
@@ -162,21 +179,39 @@ async def show_template(ctx: Context, cmd: Invocation) -> None:
     if found is None:
         raise UnknownTemplate(name)
     author = await ctx.services.directory.find_member_by_id(ctx.db, found.updated_by)
-    await ctx.reply_privately("outreach/template_show", name=name, source=found.source,
-                              variables=list(found.variables), by=author.name if author else "",
-                              at=_local(ctx, found.updated_at), **await _preview(ctx, name, found.source))
+    await ctx.reply_privately(
+        "outreach/template_show",
+        name=name,
+        source=found.source,
+        variables=list(found.variables),
+        by=author.name if author else "",
+        at=_local(ctx, found.updated_at),
+        **await _preview(ctx, name, found.source),
+    )
 
 
 async def list_templates(ctx: Context, cmd: Invocation) -> None:
     """/template list, privately."""
     table, members = custom_templates, schema.members
-    rows = (await ctx.db.execute(
-        select(table.c.name, table.c.variables, table.c.updated_at, members.c.display_name)
-        .join(members, members.c.id == table.c.updated_by).order_by(table.c.name)
-    )).all()
-    await ctx.reply_privately("outreach/template_list", templates=[
-        {"name": r.name, "variables": list(r.variables or ()), "at": _local(ctx, r.updated_at), "by": r.display_name}
-        for r in rows])
+    rows = (
+        await ctx.db.execute(
+            select(table.c.name, table.c.variables, table.c.updated_at, members.c.display_name)
+            .join(members, members.c.id == table.c.updated_by)
+            .order_by(table.c.name)
+        )
+    ).all()
+    await ctx.reply_privately(
+        "outreach/template_list",
+        templates=[
+            {
+                "name": r.name,
+                "variables": list(r.variables or ()),
+                "at": _local(ctx, r.updated_at),
+                "by": r.display_name,
+            }
+            for r in rows
+        ],
+    )
 
 
 async def delete_template(ctx: Context, cmd: Invocation) -> None:
@@ -192,13 +227,19 @@ async def delete_template(ctx: Context, cmd: Invocation) -> None:
 
 # Examples for /template help: data, so the help's own template holds no template syntax.
 HELP_EXAMPLES = {
-    "zh_CN": {"variable": "{{ member.name }}", "time": "{{ now.strftime('%H:%M') }}",
-              "welcome": "/模板 设置 welcome 欢迎 @{{ member.name }} 加入{{ community.name }}！\n"
-                         "本群现在有 {{ community.members }} 位朋友，本月已经互相感谢了 {{ stats.thanks_this_month }} 次。"},
-    "en": {"variable": "{{ member.name }}", "time": "{{ now.strftime('%H:%M') }}",
-           "welcome": "/template set welcome Welcome to {{ community.name }}, @{{ member.name }}!\n"
-                      "We are {{ community.members }} here, and thanked each other {{ stats.thanks_this_month }} "
-                      "times this month."},
+    "zh_CN": {
+        "variable": "{{ member.name }}",
+        "time": "{{ now.strftime('%H:%M') }}",
+        "welcome": "/模板 设置 welcome 欢迎 @{{ member.name }} 加入{{ community.name }}！\n"
+        "本群现在有 {{ community.members }} 位朋友，本月已经互相感谢了 {{ stats.thanks_this_month }} 次。",
+    },
+    "en": {
+        "variable": "{{ member.name }}",
+        "time": "{{ now.strftime('%H:%M') }}",
+        "welcome": "/template set welcome Welcome to {{ community.name }}, @{{ member.name }}!\n"
+        "We are {{ community.members }} here, and thanked each other {{ stats.thanks_this_month }} "
+        "times this month.",
+    },
 }
 
 

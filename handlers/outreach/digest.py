@@ -44,8 +44,13 @@ async def weekly_digest(run: JobRun) -> None:
         return
     staff = await ctx.services.directory.staff(ctx.db)
     for member in staff:
-        await ctx.dm(member, "outreach/moderators_digest", week=label, sections=_render(ctx, member, sections),
-                     dedupe_key=f"outreach:digest:{label}:{member.platform_id}")
+        await ctx.dm(
+            member,
+            "outreach/moderators_digest",
+            week=label,
+            sections=_render(ctx, member, sections),
+            dedupe_key=f"outreach:digest:{label}:{member.platform_id}",
+        )
     _LOGGER.info("moderators' digest %s: %d sections, %d moderators", label, len(sections), len(staff))
 
 
@@ -53,5 +58,6 @@ async def show_digest(ctx: Context, cmd: Invocation) -> None:
     """/digest: this week's digest now, privately."""
     local = ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone))
     year, week, _ = local.isocalendar()
-    await ctx.reply_privately("outreach/moderators_digest", week=f"{year}-W{week:02d}",
-                              sections=_render(ctx, ctx.actor, await _sections(ctx)))
+    await ctx.reply_privately(
+        "outreach/moderators_digest", week=f"{year}-W{week:02d}", sections=_render(ctx, ctx.actor, await _sections(ctx))
+    )

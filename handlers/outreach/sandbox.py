@@ -32,8 +32,23 @@ VARIABLES: dict[str, tuple[str, ...]] = {
     "bot_name": (),
 }
 # Attributes and methods of plain values a template may use; everything else is out of reach.
-_STRING = frozenset({"upper", "lower", "title", "capitalize", "strip", "lstrip", "rstrip", "startswith",
-                     "endswith", "split", "count", "find", "isdigit"})
+_STRING = frozenset(
+    {
+        "upper",
+        "lower",
+        "title",
+        "capitalize",
+        "strip",
+        "lstrip",
+        "rstrip",
+        "startswith",
+        "endswith",
+        "split",
+        "count",
+        "find",
+        "isdigit",
+    }
+)
 _SAFE_ATTRIBUTES: dict[type, frozenset[str]] = {
     str: _STRING,
     list: frozenset({"count", "index"}),
@@ -42,21 +57,72 @@ _SAFE_ATTRIBUTES: dict[type, frozenset[str]] = {
     datetime: frozenset(VARIABLES["now"]),
     date: frozenset(VARIABLES["date"]),
 }
-_SAFE_METHODS = _STRING | {"count", "index", "get", "keys", "values", "items", "weekday", "isoweekday", "strftime",
-                           "isoformat", "date", "cycle"}  # loop.cycle
-_FILTERS = ("abs", "capitalize", "count", "d", "default", "first", "float", "int", "last", "length", "list",
-            "lower", "map", "max", "min", "reject", "rejectattr", "reverse", "round", "select", "selectattr",
-            "sort", "string", "sum", "title", "trim", "truncate", "unique", "upper", "wordcount")
+_SAFE_METHODS = _STRING | {
+    "count",
+    "index",
+    "get",
+    "keys",
+    "values",
+    "items",
+    "weekday",
+    "isoweekday",
+    "strftime",
+    "isoformat",
+    "date",
+    "cycle",
+}  # loop.cycle
+_FILTERS = (
+    "abs",
+    "capitalize",
+    "count",
+    "d",
+    "default",
+    "first",
+    "float",
+    "int",
+    "last",
+    "length",
+    "list",
+    "lower",
+    "map",
+    "max",
+    "min",
+    "reject",
+    "rejectattr",
+    "reverse",
+    "round",
+    "select",
+    "selectattr",
+    "sort",
+    "string",
+    "sum",
+    "title",
+    "trim",
+    "truncate",
+    "unique",
+    "upper",
+    "wordcount",
+)
 _ALL_FILTERS = frozenset({*_FILTERS, "join", "replace"})
 _REFUSED_TAGS: dict[type, str] = {
-    nodes.Assign: "set", nodes.AssignBlock: "set", nodes.Macro: "macro", nodes.CallBlock: "call",
-    nodes.FilterBlock: "filter", nodes.With: "with", nodes.Include: "include", nodes.Import: "import",
-    nodes.FromImport: "from", nodes.Extends: "extends", nodes.Block: "block",
-    nodes.ScopedEvalContextModifier: "autoescape", nodes.EvalContextModifier: "autoescape",
+    nodes.Assign: "set",
+    nodes.AssignBlock: "set",
+    nodes.Macro: "macro",
+    nodes.CallBlock: "call",
+    nodes.FilterBlock: "filter",
+    nodes.With: "with",
+    nodes.Include: "include",
+    nodes.Import: "import",
+    nodes.FromImport: "from",
+    nodes.Extends: "extends",
+    nodes.Block: "block",
+    nodes.ScopedEvalContextModifier: "autoescape",
+    nodes.EvalContextModifier: "autoescape",
 }
 
 
 # The views a template sees: plain values, nothing with a way back into the bot.
+
 
 @dataclass(frozen=True, slots=True)
 class CommunityView:
@@ -88,6 +154,7 @@ _VIEWS = {CommunityView: "community", MemberView: "member", StatsView: "stats"}
 
 
 # What goes wrong, each answered politely in the user's language.
+
 
 class CustomTemplateError(UserFacingError):
     """A moderator-authored template could not be used; its template explains why."""
@@ -121,6 +188,7 @@ class TemplateRenderFailed(CustomTemplateError):
 
 # The environment.
 
+
 def _join(value: Iterable[Any], separator: str = "") -> str:
     items = [str(item) for item in value]
     if sum(map(len, items)) + len(separator) * max(len(items) - 1, 0) > MAX_OUTPUT:
@@ -145,8 +213,9 @@ class SafeEnvironment(SandboxedEnvironment):
     intercepted_binops = frozenset({"*", "**", "%"})  # also keeps them out of compile-time folding
 
     def __init__(self) -> None:
-        super().__init__(undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True,
-                         cache_size=0)
+        super().__init__(
+            undefined=StrictUndefined, autoescape=False, trim_blocks=True, lstrip_blocks=True, cache_size=0
+        )
         self.globals.clear()  # no range, cycler, joiner, lipsum, namespace, dict
         kept = {name: self.filters[name] for name in _FILTERS}
         self.filters.clear()
@@ -170,7 +239,7 @@ class SafeEnvironment(SandboxedEnvironment):
     def call_binop(self, context: Any, operator: str, left: Any, right: Any) -> Any:
         if operator == "**":
             _check_power(left, right)
-            return left ** right
+            return left**right
         if operator == "*":
             _check_repeat(left, right)
             return left * right
@@ -179,14 +248,19 @@ class SafeEnvironment(SandboxedEnvironment):
         return left % right
 
 
-_LOOP_ATTRIBUTES = frozenset({"index", "index0", "revindex", "revindex0", "first", "last", "length", "cycle",
-                              "previtem", "nextitem"})
+_LOOP_ATTRIBUTES = frozenset(
+    {"index", "index0", "revindex", "revindex0", "first", "last", "length", "cycle", "previtem", "nextitem"}
+)
 
 
 def _check_power(base: Any, exponent: Any) -> None:
-    if isinstance(base, int | float) and isinstance(exponent, int | float):
-        if abs(exponent) <= 64 and abs(base) <= 10**6:
-            return
+    if (
+        isinstance(base, int | float)
+        and isinstance(exponent, int | float)
+        and abs(exponent) <= 64
+        and abs(base) <= 10**6
+    ):
+        return
     raise SecurityError("the number would be too large")
 
 
@@ -197,6 +271,7 @@ def _check_repeat(left: Any, right: Any) -> None:
 
 
 # Static checks, when saved and again when compiled for rendering.
+
 
 def _line(node: nodes.Node) -> int | None:
     return getattr(node, "lineno", None)
@@ -300,8 +375,7 @@ class TemplateSandbox:
             used = meta.find_undeclared_variables(tree)
             unknown = sorted(used - VARIABLES.keys())
             if unknown:
-                raise TemplateRefused("variable", _first_use(tree, unknown[0]), what=unknown[0],
-                                      known=list(VARIABLES))
+                raise TemplateRefused("variable", _first_use(tree, unknown[0]), what=unknown[0], known=list(VARIABLES))
             template = self.environment.from_string(tree)
         except TemplateError as exc:  # e.g. a test that does not exist
             raise TemplateRefused("syntax", getattr(exc, "lineno", None), detail=str(exc.message or "")) from None

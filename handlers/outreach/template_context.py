@@ -26,9 +26,15 @@ def local_zone(settings: CoreSettings, community: CommunityRef | None) -> ZoneIn
     return ZoneInfo(community.timezone if community is not None else settings.bot.timezone)
 
 
-async def documented_context(conn: AsyncConnection, settings: CoreSettings, *, community: CommunityRef | None,
-                             member: MemberRef | None, now: datetime,
-                             uses: Iterable[str] = tuple(VARIABLES)) -> dict[str, Any]:
+async def documented_context(
+    conn: AsyncConnection,
+    settings: CoreSettings,
+    *,
+    community: CommunityRef | None,
+    member: MemberRef | None,
+    now: datetime,
+    uses: Iterable[str] = tuple(VARIABLES),
+) -> dict[str, Any]:
     """The values of the documented variables in `uses` (all by default). `community` and `member`
     are left out when there is none: a template that needs them cannot be rendered there."""
     wanted = set(uses)
@@ -37,8 +43,7 @@ async def documented_context(conn: AsyncConnection, settings: CoreSettings, *, c
     if "community" in wanted and community is not None:
         context["community"] = CommunityView(community.name, await _members(conn, community))
     if "member" in wanted and member is not None:
-        context["member"] = MemberView(member.name, await balance(conn, member.id),
-                                       await titles_held(conn, member.id))
+        context["member"] = MemberView(member.name, await balance(conn, member.id), await titles_held(conn, member.id))
     if "stats" in wanted:
         context["stats"] = await _stats(conn, community, local)
     return {key: value for key, value in context.items() if key in wanted}
@@ -56,12 +61,14 @@ async def _stats(conn: AsyncConnection, community: CommunityRef | None, local: d
     where_thanks = [thanks.c.month == f"{local:%Y-%m}"]
     memberships = schema.memberships
     joined = select(func.count(distinct(memberships.c.member_id))).where(  # joins seen, not first words
-        memberships.c.join_seen, memberships.c.joined_at >= month_start)
+        memberships.c.join_seen, memberships.c.joined_at >= month_start
+    )
     if community is not None:
         where_thanks.append(thanks.c.community_id == community.id)
         joined = joined.where(memberships.c.community_id == community.id)
     units = thanks_units("receiver_id", *where_thanks)
     thanked = (await conn.execute(select(func.coalesce(func.sum(units.c.n), 0)))).scalar_one()
-    open_items = (await conn.execute(select(func.count()).where(
-        feedback_items.c.status.in_(sorted(s.value for s in OPEN))))).scalar_one()
+    open_items = (
+        await conn.execute(select(func.count()).where(feedback_items.c.status.in_(sorted(s.value for s in OPEN))))
+    ).scalar_one()
     return StatsView(int(thanked), int(open_items), int((await conn.execute(joined)).scalar_one()))

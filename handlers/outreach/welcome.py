@@ -27,11 +27,16 @@ async def on_member_joined(ctx: Context, event: MemberJoined) -> None:
     key = f"outreach:welcome:{community.id}:{member.id}"
     custom = await _custom_text(ctx)
     if custom is not None:
-        await ctx.post(community, "outreach/template_text", mentions=(member.platform_id,), dedupe_key=key,
-                       text=custom)
+        await ctx.post(community, "outreach/template_text", mentions=(member.platform_id,), dedupe_key=key, text=custom)
     else:
-        await ctx.post(community, "outreach/welcome", mentions=(member.platform_id,), dedupe_key=key,
-                       name=member.name, community=community.name)
+        await ctx.post(
+            community,
+            "outreach/welcome",
+            mentions=(member.platform_id,),
+            dedupe_key=key,
+            name=member.name,
+            community=community.name,
+        )
 
 
 def _is_the_bot(ctx: Context, event: MemberJoined) -> bool:
@@ -40,8 +45,9 @@ def _is_the_bot(ctx: Context, event: MemberJoined) -> bool:
 
 
 async def _first_welcome(ctx: Context) -> bool:
-    stmt = insert_for(ctx.db, welcomes).values(community_id=ctx.community.id, member_id=ctx.actor.id,
-                                               welcomed_at=ctx.now)
+    stmt = insert_for(ctx.db, welcomes).values(
+        community_id=ctx.community.id, member_id=ctx.actor.id, welcomed_at=ctx.now
+    )
     stmt = stmt.on_conflict_do_nothing(index_elements=["community_id", "member_id"]).returning(welcomes.c.member_id)
     return (await ctx.db.execute(stmt)).scalar_one_or_none() is not None
 
@@ -52,11 +58,19 @@ async def _custom_text(ctx: Context) -> str | None:
     if found is None:
         return None
     try:
-        text = await render_source(ctx.db, CUSTOM_NAME, found.source, settings=ctx.settings,
-                                   community=ctx.community, member=ctx.actor, now=ctx.now)
+        text = await render_source(
+            ctx.db,
+            CUSTOM_NAME,
+            found.source,
+            settings=ctx.settings,
+            community=ctx.community,
+            member=ctx.actor,
+            now=ctx.now,
+        )
     except TemplateRenderFailed as exc:
-        _LOGGER.warning("the custom welcome template failed (%s: %s); the built-in welcome is used",
-                        exc.reason, exc.detail)
+        _LOGGER.warning(
+            "the custom welcome template failed (%s: %s); the built-in welcome is used", exc.reason, exc.detail
+        )
         return None
     mention = f"@{ctx.actor.name}"
     return text if mention in text else f"{mention} {text}"

@@ -27,25 +27,34 @@ class RefusalAnswers(Section):
 
 class RecognitionSection(Section):
     thanks_phrases: list[str] = Field(
-        default_factory=lambda: list(DEFAULT_PHRASES), min_length=1,
+        default_factory=lambda: list(DEFAULT_PHRASES),
+        min_length=1,
         description="Words that make a group message a thank-you when it @mentions or quotes a member "
-                    "(Latin words match whole words, case-insensitively).",
+        "(Latin words match whole words, case-insensitively).",
     )
     acknowledge: Answer = Field(
-        "reply", description="A natural thank-you that counts: reply briefly, or stay silent and only record it.",
+        "reply",
+        description="A natural thank-you that counts: reply briefly, or stay silent and only record it.",
     )
     refusals: RefusalAnswers = Field(
-        default_factory=RefusalAnswers, description="Per anti-gaming rule: reply, or ignore silently.",
+        default_factory=RefusalAnswers,
+        description="Per anti-gaming rule: reply, or ignore silently.",
     )
     cooldown_hours: float = Field(
-        24.0, ge=0, description="The same giver to the same receiver counts once per this many hours (0: always).",
+        24.0,
+        ge=0,
+        description="The same giver to the same receiver counts once per this many hours (0: always).",
     )
     daily_cap: int = Field(10, ge=0, description="Counted thanks a member may give per day (0: no cap).")
     newcomer_days: int = Field(
-        0, ge=0, description="Thanks from members who joined less than this many days ago do not count (0: off).",
+        0,
+        ge=0,
+        description="Thanks from members who joined less than this many days ago do not count (0: off).",
     )
     monthly_thanks_threshold: int = Field(
-        10, ge=1, description="Counted thanks received in a month that earn the monthly reward.",
+        10,
+        ge=1,
+        description="Counted thanks received in a month that earn the monthly reward.",
     )
     threshold_points: int = Field(50, ge=0, description="Points for reaching the monthly threshold (once a month).")
     threshold_title: str = Field("热心答主", description="Title for reaching the monthly threshold (empty: none).")
@@ -57,7 +66,10 @@ class RecognitionSection(Section):
     )
     top_size: int = Field(10, ge=1, le=50, description="Places shown by /top.")
     honour_roll_quotes: int = Field(
-        2, ge=0, le=5, description="Thank-you quotes shown per member on the monthly honour roll.",
+        2,
+        ge=0,
+        le=5,
+        description="Thank-you quotes shown per member on the monthly honour roll.",
     )
 
     @model_validator(mode="after")

@@ -42,9 +42,14 @@ async def honour_roll(ctx: Context, cmd: Invocation) -> None:
     month = _month(ctx, cmd)
     report = await post_honour_roll(ctx, month, by=ctx.actor)
     zone = ZoneInfo(timezone_of(ctx))
-    await ctx.reply("recognition/honour_roll_done", month=month, posted=report.posted, empty=report.empty,
-                    already=[(name, when.astimezone(zone)) for name, when in report.already],
-                    threshold=ctx.settings.recognition.monthly_thanks_threshold)
+    await ctx.reply(
+        "recognition/honour_roll_done",
+        month=month,
+        posted=report.posted,
+        empty=report.empty,
+        already=[(name, when.astimezone(zone)) for name, when in report.already],
+        threshold=ctx.settings.recognition.monthly_thanks_threshold,
+    )
 
 
 def _month(ctx: Context, cmd: Invocation) -> str:
@@ -77,8 +82,13 @@ async def post_honour_roll(ctx: Context, month: str, *, by: MemberRef | None = N
     report = HonourReport(month)
     for community in await _communities(ctx):
         await _post_in(ctx, community, month, reachers, report, by)
-    _LOGGER.info("honour roll %s: posted in %s, nobody in %s, already in %s", month, report.posted,
-                 report.empty, [name for name, _ in report.already])
+    _LOGGER.info(
+        "honour roll %s: posted in %s, nobody in %s, already in %s",
+        month,
+        report.posted,
+        report.empty,
+        [name for name, _ in report.already],
+    )
     return report
 
 
@@ -86,56 +96,100 @@ async def _communities(ctx: Context) -> list[CommunityRef]:
     table = schema.communities
     rows = (await ctx.db.execute(select(table.c.platform_id, table.c.name).order_by(table.c.id))).all()
     directory = ctx.services.directory
-    return [await directory.ensure_community(ctx.uow, row.platform_id, row.name, ctx.now)
-            for row in rows if ctx.settings.serves_room(row.platform_id)]
+    return [
+        await directory.ensure_community(ctx.uow, row.platform_id, row.name, ctx.now)
+        for row in rows
+        if ctx.settings.serves_room(row.platform_id)
+    ]
 
 
-async def _post_in(ctx: Context, community: CommunityRef, month: str, reachers: dict[int, int],
-                   report: HonourReport, by: MemberRef | None) -> None:
+async def _post_in(
+    ctx: Context,
+    community: CommunityRef,
+    month: str,
+    reachers: dict[int, int],
+    report: HonourReport,
+    by: MemberRef | None,
+) -> None:
     honoured = await _honoured(ctx, community, month, reachers)
-    claimed = insert_for(ctx.db, honour_rolls).values(
-        month=month, community_id=community.id, posted_at=ctx.now, posted_by=by.id if by else None,
-        honoured=len(honoured),
-    ).on_conflict_do_nothing(index_elements=["month", "community_id"]).returning(honour_rolls.c.month)
+    claimed = (
+        insert_for(ctx.db, honour_rolls)
+        .values(
+            month=month,
+            community_id=community.id,
+            posted_at=ctx.now,
+            posted_by=by.id if by else None,
+            honoured=len(honoured),
+        )
+        .on_conflict_do_nothing(index_elements=["month", "community_id"])
+        .returning(honour_rolls.c.month)
+    )
     if (await ctx.db.execute(claimed)).scalar_one_or_none() is None:
         report.already.append((community.name, await _posted_at(ctx, community, month)))
         return
     if not honoured:
         report.empty.append(community.name)
         return
-    await ctx.post(community, "recognition/honour_roll", month=month, honoured=honoured,
-                   threshold=ctx.settings.recognition.monthly_thanks_threshold,
-                   mentions=tuple(h["member"].platform_id for h in honoured),
-                   dedupe_key=f"recognition:honour-roll:{month}:{community.platform_id}")
+    await ctx.post(
+        community,
+        "recognition/honour_roll",
+        month=month,
+        honoured=honoured,
+        threshold=ctx.settings.recognition.monthly_thanks_threshold,
+        mentions=tuple(h["member"].platform_id for h in honoured),
+        dedupe_key=f"recognition:honour-roll:{month}:{community.platform_id}",
+    )
     report.posted.append(community.name)
 
 
 async def _posted_at(ctx: Context, community: CommunityRef, month: str) -> datetime:
-    stmt = select(honour_rolls.c.posted_at).where(honour_rolls.c.month == month,
-                                                  honour_rolls.c.community_id == community.id)
+    stmt = select(honour_rolls.c.posted_at).where(
+        honour_rolls.c.month == month, honour_rolls.c.community_id == community.id
+    )
     return (await ctx.db.execute(stmt)).scalar_one()
 
 
-async def _honoured(ctx: Context, community: CommunityRef, month: str, reachers: dict[int, int]) -> list[dict[str, Any]]:
+async def _honoured(
+    ctx: Context, community: CommunityRef, month: str, reachers: dict[int, int]
+) -> list[dict[str, Any]]:
     """The reachers thanked in this community that month who have not left it, most thanked first."""
     memberships = schema.memberships
-    left = select(memberships.c.member_id).where(memberships.c.community_id == community.id,
-                                                 memberships.c.left_at.is_not(None))
+    left = select(memberships.c.member_id).where(
+        memberships.c.community_id == community.id, memberships.c.left_at.is_not(None)
+    )
     helped_here = select(thanks.c.receiver_id).where(
-        thanks.c.community_id == community.id, thanks.c.month == month, thanks.c.counted == true(),
-        thanks.c.receiver_id.in_(list(reachers)), thanks.c.receiver_id.not_in(left))
+        thanks.c.community_id == community.id,
+        thanks.c.month == month,
+        thanks.c.counted == true(),
+        thanks.c.receiver_id.in_(list(reachers)),
+        thanks.c.receiver_id.not_in(left),
+    )
     present = set((await ctx.db.execute(helped_here.distinct())).scalars())
     ids = [member_id for member_id in reachers if member_id in present]
     names = await named(ctx.db, ids)
-    return [{"member": names[m], "count": reachers[m], "points": await balance(ctx.db, m),
-             "quotes": await _quotes(ctx, community, month, m)} for m in ids]
+    return [
+        {
+            "member": names[m],
+            "count": reachers[m],
+            "points": await balance(ctx.db, m),
+            "quotes": await _quotes(ctx, community, month, m),
+        }
+        for m in ids
+    ]
 
 
 async def _quotes(ctx: Context, community: CommunityRef, month: str, member_id: int) -> list[dict[str, Any]]:
     """Words from the member's thank-yous in this community that month (never another group's)."""
-    rows = (await ctx.db.execute(select(thanks.c.id, thanks.c.giver_id, thanks.c.reason).where(
-        thanks.c.receiver_id == member_id, thanks.c.month == month, thanks.c.community_id == community.id,
-        thanks.c.counted == true()))).all()
+    rows = (
+        await ctx.db.execute(
+            select(thanks.c.id, thanks.c.giver_id, thanks.c.reason).where(
+                thanks.c.receiver_id == member_id,
+                thanks.c.month == month,
+                thanks.c.community_id == community.id,
+                thanks.c.counted == true(),
+            )
+        )
+    ).all()
     revoked = await revoked_among(ctx.db, [r.id for r in rows])
     candidates = [QuoteCandidate(r.id, r.giver_id, r.reason) for r in rows if r.id not in revoked]
     chosen = choose_quotes(candidates, ctx.settings.recognition.honour_roll_quotes)

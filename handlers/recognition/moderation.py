@@ -51,13 +51,11 @@ async def deduct_points(ctx: Context, cmd: Invocation) -> None:
         held = await balance(ctx.db, member.id)
         if held < amount:
             names = await named(ctx.db, [member.id])
-            raise UserFacingError("recognition/not_enough_points", member=names[member.id], balance=held,
-                                  amount=amount)
+            raise UserFacingError("recognition/not_enough_points", member=names[member.id], balance=held, amount=amount)
     await _change_points(ctx, members, -amount, reason, ActionKind.POINTS_DEDUCT)
 
 
-async def _change_points(ctx: Context, members: list[MemberRef], amount: int, reason: str,
-                         kind: ActionKind) -> None:
+async def _change_points(ctx: Context, members: list[MemberRef], amount: int, reason: str, kind: ActionKind) -> None:
     action_id = await record_action(ctx, kind)
     for member in members:
         await award_points(ctx, member.id, amount, Source.MANUAL, reason, by=ctx.actor, action_id=action_id)
@@ -79,8 +77,7 @@ async def grant_title_command(ctx: Context, cmd: Invocation) -> None:
     """/title grant @x title"""
     members, title = await mentioned_members(ctx, cmd), _title(ctx, cmd)
     action_id = await record_action(ctx, ActionKind.TITLE_GRANT)
-    done = [m for m in members
-            if await grant_title(ctx, m.id, title, Source.MANUAL, by=ctx.actor, action_id=action_id)]
+    done = [m for m in members if await grant_title(ctx, m.id, title, Source.MANUAL, by=ctx.actor, action_id=action_id)]
     await _answer_title(ctx, members, done, title, action_id, granted=True)
 
 
@@ -92,15 +89,21 @@ async def revoke_title_command(ctx: Context, cmd: Invocation) -> None:
     await _answer_title(ctx, members, done, title, action_id, granted=False)
 
 
-async def _answer_title(ctx: Context, members: list[MemberRef], done: list[MemberRef], title: str,
-                        action_id: int, *, granted: bool) -> None:
+async def _answer_title(
+    ctx: Context, members: list[MemberRef], done: list[MemberRef], title: str, action_id: int, *, granted: bool
+) -> None:
     names = await named(ctx.db, [m.id for m in members])
     unchanged = [names[m.id] for m in members if m not in done]
     if not done:  # nothing to record: the action row goes with the rollback
         raise UserFacingError("recognition/title_unchanged", unchanged=unchanged, title=title, granted=granted)
     ctx.note_audit(target=done[0], action_id=action_id, title=title)
-    await ctx.reply("recognition/title_changed", changed=[names[m.id] for m in done], unchanged=unchanged,
-                    title=title, granted=granted)
+    await ctx.reply(
+        "recognition/title_changed",
+        changed=[names[m.id] for m in done],
+        unchanged=unchanged,
+        title=title,
+        granted=granted,
+    )
 
 
 async def credit_event(ctx: Context, cmd: Invocation) -> None:
@@ -112,15 +115,21 @@ async def credit_event(ctx: Context, cmd: Invocation) -> None:
     action_id = await record_action(ctx, ActionKind.EVENT_CREDIT)
     titled = []
     for member in members:
-        await award_points(ctx, member.id, section.event_points, Source.EVENT, event, by=ctx.actor,
-                           action_id=action_id)
-        if section.event_title and await grant_title(ctx, member.id, section.event_title, Source.EVENT,
-                                                     by=ctx.actor, action_id=action_id):
+        await award_points(ctx, member.id, section.event_points, Source.EVENT, event, by=ctx.actor, action_id=action_id)
+        if section.event_title and await grant_title(
+            ctx, member.id, section.event_title, Source.EVENT, by=ctx.actor, action_id=action_id
+        ):
             titled.append(member.id)
     ctx.note_audit(target=members[0], action_id=action_id, event=event)
     names = await named(ctx.db, [m.id for m in members])
-    await ctx.reply("recognition/event_credited", organisers=[names[m.id] for m in members], event=event,
-                    points=section.event_points, title=section.event_title, titled=[names[i] for i in titled])
+    await ctx.reply(
+        "recognition/event_credited",
+        organisers=[names[m.id] for m in members],
+        event=event,
+        points=section.event_points,
+        title=section.event_title,
+        titled=[names[i] for i in titled],
+    )
 
 
 def _thanks_id(cmd: Invocation) -> int:
@@ -144,5 +153,12 @@ async def revoke_thanks(ctx: Context, cmd: Invocation) -> None:
     receiver = await ctx.services.directory.find_member_by_id(ctx.db, row.receiver_id)
     ctx.note_audit(target=receiver, action_id=action_id, thanks_id=thanks_id)
     count = await thanks_count(ctx.db, "receiver_id", row.receiver_id, row.month)
-    await ctx.reply("recognition/thanks_revoked", id=thanks_id, giver=names[row.giver_id],
-                    receiver=names[row.receiver_id], reason=row.reason, month=row.month, count=count)
+    await ctx.reply(
+        "recognition/thanks_revoked",
+        id=thanks_id,
+        giver=names[row.giver_id],
+        receiver=names[row.receiver_id],
+        reason=row.reason,
+        month=row.month,
+        count=count,
+    )

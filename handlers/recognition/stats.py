@@ -33,8 +33,11 @@ def thanks_units(side: str, *where: Any) -> Subquery:
     `where` are conditions on the thanks table. The counted ones are grouped on their own, in
     index order; the revoked ones are few and looked up by id."""
     member = thanks.c[side]
-    counted = (select(member.label("member_id"), func.count().label("n"))
-               .where(thanks.c.counted == true(), *where).group_by(member))
+    counted = (
+        select(member.label("member_id"), func.count().label("n"))
+        .where(thanks.c.counted == true(), *where)
+        .group_by(member)
+    )
     revoked = select(member.label("member_id"), literal(-1).label("n")).where(thanks.c.id.in_(revoked_ids()), *where)
     return union_all(counted, revoked).subquery("units")
 
@@ -50,21 +53,24 @@ async def thanks_count(conn: AsyncConnection, side: str, member_id: int, month: 
 
 async def uncounted_given(conn: AsyncConnection, member_id: int, month: str) -> int:
     """Thank-yous a member gave in a month that did not count (shown in /me, for transparency)."""
-    stmt = select(func.count()).where(thanks.c.giver_id == member_id, thanks.c.month == month,
-                                      thanks.c.counted == False)  # noqa: E712 - SQL, not Python
+    stmt = select(func.count()).where(
+        thanks.c.giver_id == member_id, thanks.c.month == month, thanks.c.counted.is_(False)
+    )
     return int((await conn.execute(stmt)).scalar_one())
 
 
 async def counted_since(conn: AsyncConnection, giver_id: int, since: datetime) -> int:
     """Counted thank-yous given since `since` (the daily cap; revoked ones were given all the same)."""
-    stmt = select(func.count()).where(thanks.c.giver_id == giver_id, thanks.c.created_at >= since,
-                                      thanks.c.counted == true())
+    stmt = select(func.count()).where(
+        thanks.c.giver_id == giver_id, thanks.c.created_at >= since, thanks.c.counted == true()
+    )
     return int((await conn.execute(stmt)).scalar_one())
 
 
 async def last_counted(conn: AsyncConnection, giver_id: int, receiver_id: int) -> datetime | None:
     stmt = select(func.max(thanks.c.created_at)).where(
-        thanks.c.giver_id == giver_id, thanks.c.receiver_id == receiver_id, thanks.c.counted == true())
+        thanks.c.giver_id == giver_id, thanks.c.receiver_id == receiver_id, thanks.c.counted == true()
+    )
     return (await conn.execute(stmt)).scalar_one_or_none()
 
 
@@ -82,8 +88,12 @@ async def monthly_reachers(conn: AsyncConnection, month: str, threshold: int) ->
     """(member id, counted thanks received) of everyone who reached `threshold` in `month`, most first."""
     units = thanks_units("receiver_id", thanks.c.month == month)
     total = func.sum(units.c.n).label("total")
-    stmt = (select(units.c.member_id, total).group_by(units.c.member_id).having(func.sum(units.c.n) >= threshold)
-            .order_by(total.desc(), units.c.member_id))
+    stmt = (
+        select(units.c.member_id, total)
+        .group_by(units.c.member_id)
+        .having(func.sum(units.c.n) >= threshold)
+        .order_by(total.desc(), units.c.member_id)
+    )
     return [(row.member_id, int(row.total)) for row in (await conn.execute(stmt)).all()]
 
 
@@ -118,29 +128,37 @@ def _scores(board: Board, month: str | None, community_id: int | None) -> Subque
     if board is Board.THANKS:
         units = thanks_units("receiver_id", *_filters(thanks, month, community_id))
     else:
-        units = (select(ledger.c.member_id, ledger.c.amount.label("n"))
-                 .where(*_filters(ledger, month, community_id)).subquery("units"))
+        units = (
+            select(ledger.c.member_id, ledger.c.amount.label("n"))
+            .where(*_filters(ledger, month, community_id))
+            .subquery("units")
+        )
     total = func.sum(units.c.n)
-    return (select(units.c.member_id, total.label("score")).group_by(units.c.member_id).having(total > 0)
-            .subquery("scores"))
+    return (
+        select(units.c.member_id, total.label("score")).group_by(units.c.member_id).having(total > 0).subquery("scores")
+    )
 
 
-def leaderboard_query(board: Board, month: str | None, community_id: int | None, caller_id: int,
-                      size: int) -> Select[Any]:
+def leaderboard_query(
+    board: Board, month: str | None, community_id: int | None, caller_id: int, size: int
+) -> Select[Any]:
     """The places up to `size` (ties included) and the caller's, best first. `month` None is all
     time, `community_id` None the whole brand."""
     scores = _scores(board, month, community_id)
     place = func.rank().over(order_by=scores.c.score.desc()).label("place")
     ranked = select(scores.c.member_id, scores.c.score, place).subquery("ranked")
     members = schema.members
-    return (select(ranked.c.place, ranked.c.member_id, ranked.c.score, members.c.display_name)
-            .join(members, members.c.id == ranked.c.member_id)
-            .where(or_(ranked.c.place <= size, ranked.c.member_id == caller_id))
-            .order_by(ranked.c.place, members.c.display_name, ranked.c.member_id))
+    return (
+        select(ranked.c.place, ranked.c.member_id, ranked.c.score, members.c.display_name)
+        .join(members, members.c.id == ranked.c.member_id)
+        .where(or_(ranked.c.place <= size, ranked.c.member_id == caller_id))
+        .order_by(ranked.c.place, members.c.display_name, ranked.c.member_id)
+    )
 
 
-async def leaderboard(conn: AsyncConnection, board: Board, month: str | None, community_id: int | None,
-                      caller_id: int, size: int) -> Standings:
+async def leaderboard(
+    conn: AsyncConnection, board: Board, month: str | None, community_id: int | None, caller_id: int, size: int
+) -> Standings:
     rows = (await conn.execute(leaderboard_query(board, month, community_id, caller_id, size))).all()
     ranked = [Standing(r.place, r.member_id, r.display_name, int(r.score)) for r in rows]
     within = [s for s in ranked if s.place <= size]

@@ -108,24 +108,30 @@ async def give_thanks(ctx: Context, cmd: Invocation) -> None:
         raise UsageError("recognition/problem_needs_receiver")
     receivers = [await ctx.member(contact) for contact in contacts]
     outcome = await record_thanks(ctx, receivers, to_bot, cmd.text, via="command")
-    await ctx.reply("recognition/thanks_recorded", counted=outcome.counted, refused=outcome.refused,
-                    rules=ctx.settings.recognition)
+    await ctx.reply(
+        "recognition/thanks_recorded", counted=outcome.counted, refused=outcome.refused, rules=ctx.settings.recognition
+    )
     await announce_reached(ctx, outcome.reached)
 
 
-async def record_thanks(ctx: Context, receivers: Sequence[MemberRef], to_bot: bool, reason: str, *,
-                        via: str) -> ThanksOutcome:
+async def record_thanks(
+    ctx: Context, receivers: Sequence[MemberRef], to_bot: bool, reason: str, *, via: str
+) -> ThanksOutcome:
     """Store a thank-you from the actor to each receiver (and to the bot), counted or not, and
     reward the receivers whose counted thanks reach the monthly threshold."""
     verdicts = await _judge_and_store(ctx, receivers, to_bot, reason, via)
     month = current_month(ctx)
-    awards = [await reward_threshold(ctx, member_id, month) for member_id, why in verdicts
-              if why is None and member_id is not None]
+    awards = [
+        await reward_threshold(ctx, member_id, month)
+        for member_id, why in verdicts
+        if why is None and member_id is not None
+    ]
     return await _outcome(ctx, verdicts, [a for a in awards if a is not None])
 
 
-async def _judge_and_store(ctx: Context, receivers: Sequence[MemberRef], to_bot: bool, reason: str,
-                           via: str) -> list[tuple[int | None, WhyNot | None]]:
+async def _judge_and_store(
+    ctx: Context, receivers: Sequence[MemberRef], to_bot: bool, reason: str, via: str
+) -> list[tuple[int | None, WhyNot | None]]:
     """Each thank-you in turn, so that one message cannot go past the daily cap."""
     section, giver = ctx.settings.recognition, await _giver_facts(ctx)
     verdicts: list[tuple[int | None, WhyNot | None]] = []
@@ -146,20 +152,33 @@ async def _giver_facts(ctx: Context) -> GiverFacts:
     memberships = schema.memberships
     first = select(func.min(memberships.c.joined_at)).where(memberships.c.member_id == ctx.actor.id)
     since = day_start(ctx.now, timezone_of(ctx))
-    return GiverFacts((await ctx.db.execute(first)).scalar_one_or_none(),
-                      await counted_since(ctx.db, ctx.actor.id, since))
+    return GiverFacts(
+        (await ctx.db.execute(first)).scalar_one_or_none(), await counted_since(ctx.db, ctx.actor.id, since)
+    )
 
 
 async def _store(ctx: Context, receiver_id: int | None, why: WhyNot | None, reason: str, via: str) -> int:
     assert ctx.community is not None  # thanks are given in rooms only: the command and the matcher say so
-    stmt = insert(thanks).values(
-        giver_id=ctx.actor.id, receiver_id=receiver_id, community_id=ctx.community.id, month=current_month(ctx),
-        created_at=ctx.now, reason=reason, via=via, counted=why is None, why_not=why.value if why else None,
-        platform_msg_id=ctx.message.message_id,
-    ).returning(thanks.c.id)
+    stmt = (
+        insert(thanks)
+        .values(
+            giver_id=ctx.actor.id,
+            receiver_id=receiver_id,
+            community_id=ctx.community.id,
+            month=current_month(ctx),
+            created_at=ctx.now,
+            reason=reason,
+            via=via,
+            counted=why is None,
+            why_not=why.value if why else None,
+            platform_msg_id=ctx.message.message_id,
+        )
+        .returning(thanks.c.id)
+    )
     thanks_id = (await ctx.db.execute(stmt)).scalar_one()
-    _LOGGER.info("thanks #%s from %s to %s: %s", thanks_id, ctx.actor.id, receiver_id,
-                 "counted" if why is None else why.value)
+    _LOGGER.info(
+        "thanks #%s from %s to %s: %s", thanks_id, ctx.actor.id, receiver_id, "counted" if why is None else why.value
+    )
     return thanks_id
 
 
@@ -180,8 +199,9 @@ async def reward_threshold(ctx: Context, member_id: int, month: str) -> Threshol
     return ThresholdAward(member_id, month, count, section.threshold_points, title)
 
 
-async def _outcome(ctx: Context, verdicts: list[tuple[int | None, WhyNot | None]],
-                   awards: list[ThresholdAward]) -> ThanksOutcome:
+async def _outcome(
+    ctx: Context, verdicts: list[tuple[int | None, WhyNot | None]], awards: list[ThresholdAward]
+) -> ThanksOutcome:
     """Names are read last, so that a title granted just now already shows."""
     names = await named(ctx.db, [member_id for member_id, _ in verdicts if member_id is not None])
     return ThanksOutcome(
@@ -210,6 +230,13 @@ async def announce_reached(ctx: Context, reached: Iterable[Reached]) -> None:
     """Recognition is public: a member reaching the threshold is congratulated in the room."""
     for item in reached:
         if ctx.community is not None:
-            await ctx.post(ctx.community, "recognition/threshold_reached", mentions=(item.member.platform_id,),
-                           member=item.member, count=item.count, points=item.points, title=item.title,
-                           month=item.month)
+            await ctx.post(
+                ctx.community,
+                "recognition/threshold_reached",
+                mentions=(item.member.platform_id,),
+                member=item.member,
+                count=item.count,
+                points=item.points,
+                title=item.title,
+                month=item.month,
+            )

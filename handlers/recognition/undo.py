@@ -31,24 +31,40 @@ async def undo(ctx: Context, cmd: Invocation) -> None:
     target = await ctx.services.directory.find_member_by_id(ctx.db, affected[0]) if affected else None
     ctx.note_audit(target=target, action_id=undo_id, undoes=action.id, undone=action.kind)
     when = action.created_at.astimezone(ZoneInfo(timezone_of(ctx)))
-    await ctx.reply("recognition/undone", kind=action.kind, when=when,
-                    **await _describe(ctx, points, titles, reinstated))
+    await ctx.reply(
+        "recognition/undone", kind=action.kind, when=when, **await _describe(ctx, points, titles, reinstated)
+    )
     await _reward_reinstated(ctx, reinstated)
 
 
 async def _last_undoable(ctx: Context) -> Any:
     later = actions.alias("later")
-    stmt = (select(actions).where(actions.c.actor_id == ctx.actor.id, actions.c.kind != ActionKind.UNDO.value,
-                                  ~exists().where(later.c.undoes_id == actions.c.id))
-            .order_by(actions.c.id.desc()).limit(1))
+    stmt = (
+        select(actions)
+        .where(
+            actions.c.actor_id == ctx.actor.id,
+            actions.c.kind != ActionKind.UNDO.value,
+            ~exists().where(later.c.undoes_id == actions.c.id),
+        )
+        .order_by(actions.c.id.desc())
+        .limit(1)
+    )
     return (await ctx.db.execute(stmt)).one_or_none()
 
 
 async def _reverse_points(ctx: Context, action_id: int, undo_id: int) -> list[Any]:
     rows = (await ctx.db.execute(select(ledger).where(ledger.c.action_id == action_id).order_by(ledger.c.id))).all()
     for row in rows:
-        await award_points(ctx, row.member_id, -row.amount, Source(row.source), row.reason, by=ctx.actor,
-                           action_id=undo_id, reverses_id=row.id)
+        await award_points(
+            ctx,
+            row.member_id,
+            -row.amount,
+            Source(row.source),
+            row.reason,
+            by=ctx.actor,
+            action_id=undo_id,
+            reverses_id=row.id,
+        )
     return rows
 
 
@@ -62,13 +78,24 @@ async def _reverse_titles(ctx: Context, action_id: int, undo_id: int) -> list[An
 
 async def _reverse_revocations(ctx: Context, action_id: int, undo_id: int) -> list[Any]:
     """Undoing a revocation reinstates the thank-you; the thank-yous are returned."""
-    stmt = (select(revocations.c.id.label("revocation_id"), thanks.c.id, thanks.c.giver_id, thanks.c.receiver_id,
-                   thanks.c.month)
-            .join(thanks, thanks.c.id == revocations.c.thanks_id).where(revocations.c.action_id == action_id))
+    stmt = (
+        select(
+            revocations.c.id.label("revocation_id"),
+            thanks.c.id,
+            thanks.c.giver_id,
+            thanks.c.receiver_id,
+            thanks.c.month,
+        )
+        .join(thanks, thanks.c.id == revocations.c.thanks_id)
+        .where(revocations.c.action_id == action_id)
+    )
     rows = (await ctx.db.execute(stmt)).all()
     for row in rows:
-        await ctx.db.execute(insert(revocations).values(thanks_id=row.id, action_id=undo_id,
-                                                        reverses_id=row.revocation_id, created_at=ctx.now))
+        await ctx.db.execute(
+            insert(revocations).values(
+                thanks_id=row.id, action_id=undo_id, reverses_id=row.revocation_id, created_at=ctx.now
+            )
+        )
     return rows
 
 

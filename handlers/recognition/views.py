@@ -31,8 +31,14 @@ async def show_me(ctx: Context, cmd: Invocation) -> None:
     if ctx.community is not None:
         await ctx.reply("recognition/me_sent")
     await ctx.reply_privately(
-        "recognition/me", me=(await named(ctx.db, [me]))[me], month=month, counts=counts, rules=section,
-        to_go=max(0, section.monthly_thanks_threshold - counts["received_month"]), **await _points(ctx))
+        "recognition/me",
+        me=(await named(ctx.db, [me]))[me],
+        month=month,
+        counts=counts,
+        rules=section,
+        to_go=max(0, section.monthly_thanks_threshold - counts["received_month"]),
+        **await _points(ctx),
+    )
 
 
 async def _thanks_counts(ctx: Context, month: str) -> dict[str, int]:
@@ -49,15 +55,21 @@ async def _thanks_counts(ctx: Context, month: str) -> dict[str, int]:
 async def _points(ctx: Context) -> dict[str, Any]:
     by_source = await points_by_source(ctx.db, ctx.actor.id)
     zone = ZoneInfo(timezone_of(ctx))
-    recent = (await ctx.db.execute(
-        select(ledger.c.amount, ledger.c.source, ledger.c.reason, ledger.c.created_at)
-        .where(ledger.c.member_id == ctx.actor.id).order_by(ledger.c.id.desc()).limit(RECENT_POINTS)
-    )).all()
+    recent = (
+        await ctx.db.execute(
+            select(ledger.c.amount, ledger.c.source, ledger.c.reason, ledger.c.created_at)
+            .where(ledger.c.member_id == ctx.actor.id)
+            .order_by(ledger.c.id.desc())
+            .limit(RECENT_POINTS)
+        )
+    ).all()
     return {
         "points": await balance(ctx.db, ctx.actor.id),
         "by_source": [(source.value, by_source[source.value]) for source in Source if source.value in by_source],
-        "recent": [{"amount": r.amount, "source": r.source, "reason": r.reason, "when": r.created_at.astimezone(zone)}
-                   for r in recent],
+        "recent": [
+            {"amount": r.amount, "source": r.source, "reason": r.reason, "when": r.created_at.astimezone(zone)}
+            for r in recent
+        ],
     }
 
 
@@ -70,13 +82,17 @@ async def show_top(ctx: Context, cmd: Invocation) -> None:
     brand = request.brand or ctx.community is None
     month = current_month(ctx) if request.period is Period.MONTH else None
     size = ctx.settings.recognition.top_size
-    standings = await leaderboard(ctx.db, request.board, month, None if brand else ctx.community.id,
-                                  ctx.actor.id, size)
+    standings = await leaderboard(ctx.db, request.board, month, None if brand else ctx.community.id, ctx.actor.id, size)
     names = await named(ctx.db, [s.member_id for s in standings.top] + [ctx.actor.id])
     await ctx.reply(
-        "recognition/top", board=request.board.value, month=month, brand=brand,
-        community=ctx.community.name if ctx.community else "", me=ctx.actor.id,
-        top=[_row(s, names) for s in standings.top], more_tied=standings.more_tied,
+        "recognition/top",
+        board=request.board.value,
+        month=month,
+        brand=brand,
+        community=ctx.community.name if ctx.community else "",
+        me=ctx.actor.id,
+        top=[_row(s, names) for s in standings.top],
+        more_tied=standings.more_tied,
         caller=_row(standings.caller, names) if standings.caller else None,
     )
 
@@ -89,15 +105,30 @@ async def list_thanks(ctx: Context, cmd: Invocation) -> None:
     """/thanks list @x: the member's latest thank-yous, given and received, counted or not, and why."""
     member = (await mentioned_members(ctx, cmd))[0]
     involved = or_(thanks.c.giver_id == member.id, thanks.c.receiver_id == member.id)
-    rows = (await ctx.db.execute(
-        select(thanks).where(involved).order_by(thanks.c.id.desc()).limit(LISTED_THANKS))).all()
+    rows = (
+        await ctx.db.execute(select(thanks).where(involved).order_by(thanks.c.id.desc()).limit(LISTED_THANKS))
+    ).all()
     revoked = await revoked_among(ctx.db, [r.id for r in rows])
     names = await named(ctx.db, [member.id] + [i for r in rows for i in (r.giver_id, r.receiver_id) if i])
     zone = ZoneInfo(timezone_of(ctx))
-    entries = [{"id": r.id, "when": r.created_at.astimezone(zone), "giver": names[r.giver_id],
-                "receiver": names.get(r.receiver_id), "counted": r.counted and r.id not in revoked,
-                "why": "revoked" if r.id in revoked else r.why_not, "reason": r.reason} for r in rows]
+    entries = [
+        {
+            "id": r.id,
+            "when": r.created_at.astimezone(zone),
+            "giver": names[r.giver_id],
+            "receiver": names.get(r.receiver_id),
+            "counted": r.counted and r.id not in revoked,
+            "why": "revoked" if r.id in revoked else r.why_not,
+            "reason": r.reason,
+        }
+        for r in rows
+    ]
     ctx.note_audit(target=member)
-    await ctx.reply("recognition/thanks_list", member=names[member.id], entries=entries, limit=LISTED_THANKS,
-                    received=await thanks_count(ctx.db, "receiver_id", member.id),
-                    given=await thanks_count(ctx.db, "giver_id", member.id))
+    await ctx.reply(
+        "recognition/thanks_list",
+        member=names[member.id],
+        entries=entries,
+        limit=LISTED_THANKS,
+        received=await thanks_count(ctx.db, "receiver_id", member.id),
+        given=await thanks_count(ctx.db, "giver_id", member.id),
+    )

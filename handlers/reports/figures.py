@@ -151,5 +151,11 @@ class MonthFigures:
     @property
     def empty(self) -> bool:
         """Nothing at all was recorded that month (e.g. the bot was not running yet)."""
-        return not (self.messages or any(c.joined or c.left for c in self.communities) or self.thanks
-                    or self.feedback or self.threads or self.koc_changes)
+        return not (
+            self.messages
+            or any(c.joined or c.left for c in self.communities)
+            or self.thanks
+            or self.feedback
+            or self.threads
+            or self.koc_changes
+        )

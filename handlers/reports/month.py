@@ -62,4 +62,3 @@ def window(text: str, now: datetime, timezone: str) -> Window:
     if start > now:
         raise MonthError("reports/month_not_started", f"{month} has not started yet", month=month)
     return Window(month, start, end, min(end, now), zone)
-

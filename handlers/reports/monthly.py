@@ -56,8 +56,7 @@ async def to_member(ctx: Context, member: MemberRef, rendering: Rendering, *, ke
     drawn = await rendering.charts(ctx.services.renderer.locale_or_default(member.locale))
     await ctx.dm(member, "reports/monthly", dedupe_key=_key(month, to, "text"), **rendering.params)
     for title, image in drawn:
-        await ctx.dm(member, "reports/monthly_chart", title=title, image=image,
-                     dedupe_key=_key(month, to, image.name))
+        await ctx.dm(member, "reports/monthly_chart", title=title, image=image, dedupe_key=_key(month, to, image.name))
 
 
 async def to_room(ctx: Context, community: CommunityRef, rendering: Rendering) -> None:
@@ -65,8 +64,9 @@ async def to_room(ctx: Context, community: CommunityRef, rendering: Rendering) -
     drawn = await rendering.charts(community.locale)
     await ctx.post(community, "reports/monthly", dedupe_key=_key(month, to, "text"), **rendering.params)
     for title, image in drawn:
-        await ctx.post(community, "reports/monthly_chart", title=title, image=image,
-                       dedupe_key=_key(month, to, image.name))
+        await ctx.post(
+            community, "reports/monthly_chart", title=title, image=image, dedupe_key=_key(month, to, image.name)
+        )
 
 
 async def monthly_report(run: JobRun) -> None:

@@ -24,13 +24,19 @@ from handlers.koc.tables import koc_events
 from handlers.recognition.stats import revoked_ids
 from handlers.recognition.tables import thanks
 from handlers.reports.figures import (
-    KOC_CHANGES, CommunityFigures, Day, FeedbackRow, Helper, KocChange, MonthFigures, ThreadRow,
+    KOC_CHANGES,
+    CommunityFigures,
+    Day,
+    FeedbackRow,
+    Helper,
+    KocChange,
+    MonthFigures,
+    ThreadRow,
 )
 from handlers.reports.month import Window
-from handlers.threads.tables import EventKind
+from handlers.threads.tables import EventKind, threads
 from handlers.threads.tables import events as thread_events
 from handlers.threads.tables import rooms as thread_rooms
-from handlers.threads.tables import threads
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -43,15 +49,30 @@ async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Win
     thanked = await _thanks_by_room(conn, when)
     feedback_rooms = await _feedback_by_room(conn, when)
     raised = await _threads_by_room(conn, when)
-    communities = tuple(CommunityFigures(
-        name, *members.get(room_id, (0, 0, 0)), *said.get(room_id, (0, 0)), thanked.get(room_id, 0),
-        feedback_rooms.get(room_id, 0), raised.get(room_id, 0)) for room_id, name in rooms.items())
+    communities = tuple(
+        CommunityFigures(
+            name,
+            *members.get(room_id, (0, 0, 0)),
+            *said.get(room_id, (0, 0)),
+            thanked.get(room_id, 0),
+            feedback_rooms.get(room_id, 0),
+            raised.get(room_id, 0),
+        )
+        for room_id, name in rooms.items()
+    )
     return MonthFigures(
-        when, communities, await _active_anywhere(conn, when, list(rooms)),
-        await _helpers(conn, when, list(rooms), settings.reports.top_helpers), sum(thanked.get(r, 0) for r in rooms),
-        await _feedback_rows(conn, when, rooms), await _thread_rows(conn, when, rooms),
-        await _threads_open(conn, when), await _koc_changes(conn, when), await _stages(conn, when),
-        await _days(conn, when, list(rooms)))
+        when,
+        communities,
+        await _active_anywhere(conn, when, list(rooms)),
+        await _helpers(conn, when, list(rooms), settings.reports.top_helpers),
+        sum(thanked.get(r, 0) for r in rooms),
+        await _feedback_rows(conn, when, rooms),
+        await _thread_rows(conn, when, rooms),
+        await _threads_open(conn, when),
+        await _koc_changes(conn, when),
+        await _stages(conn, when),
+        await _days(conn, when, list(rooms)),
+    )
 
 
 def _between(column: Any, when: Window) -> Any:
@@ -67,8 +88,7 @@ async def _rooms(conn: AsyncConnection, settings: CoreSettings) -> dict[int, str
     for row in rows:
         if settings.serves_room(row.platform_id) and row.platform_id != room:
             configured = settings.community(row.platform_id)
-            result[row.id] = (configured.name if configured and configured.name else "") or row.name \
-                or row.platform_id
+            result[row.id] = (configured.name if configured and configured.name else "") or row.name or row.platform_id
     return result
 
 
@@ -77,8 +97,12 @@ async def _memberships(conn: AsyncConnection, when: Window) -> dict[int, tuple[i
     join). Joined: joins the platform reported; a member first seen writing was there already."""
     m = schema.memberships
     present = and_(m.c.joined_at < when.as_of, or_(m.c.left_at.is_(None), m.c.left_at >= when.as_of))
-    stmt = select(m.c.community_id, _count_if(present), _count_if(and_(m.c.join_seen, _between(m.c.joined_at, when))),
-                  _count_if(_between(m.c.left_at, when))).group_by(m.c.community_id)
+    stmt = select(
+        m.c.community_id,
+        _count_if(present),
+        _count_if(and_(m.c.join_seen, _between(m.c.joined_at, when))),
+        _count_if(_between(m.c.left_at, when)),
+    ).group_by(m.c.community_id)
     return {row[0]: (int(row[1]), int(row[2]), int(row[3])) for row in (await conn.execute(stmt)).all()}
 
 
@@ -89,15 +113,19 @@ def _count_if(condition: Any) -> Any:
 async def _messages(conn: AsyncConnection, when: Window) -> dict[int, tuple[int, int]]:
     """Per room: group messages and the members who wrote them."""
     msg = schema.messages
-    stmt = (select(msg.c.community_id, func.count(), func.count(msg.c.member_id.distinct()))
-            .where(msg.c.community_id.is_not(None), _between(msg.c.received_at, when)).group_by(msg.c.community_id))
+    stmt = (
+        select(msg.c.community_id, func.count(), func.count(msg.c.member_id.distinct()))
+        .where(msg.c.community_id.is_not(None), _between(msg.c.received_at, when))
+        .group_by(msg.c.community_id)
+    )
     return {row[0]: (int(row[1]), int(row[2])) for row in (await conn.execute(stmt)).all()}
 
 
 async def _active_anywhere(conn: AsyncConnection, when: Window, rooms: list[int]) -> int:
     msg = schema.messages
-    stmt = select(func.count(msg.c.member_id.distinct())).where(msg.c.community_id.in_(rooms),
-                                                                _between(msg.c.received_at, when))
+    stmt = select(func.count(msg.c.member_id.distinct())).where(
+        msg.c.community_id.in_(rooms), _between(msg.c.received_at, when)
+    )
     return int((await conn.execute(stmt)).scalar_one())
 
 
@@ -108,20 +136,35 @@ async def _days(conn: AsyncConnection, when: Window, rooms: list[int]) -> tuple[
     days = when.days()
     if not days:
         return ()
-    bounds = union_all(*(select(literal(n).label("n"), literal(begin, UTCDateTime()).label("begin"),
-                                literal(finish, UTCDateTime()).label("finish"))
-                         for n, (_, begin, finish) in enumerate(days))).subquery("days")
+    bounds = union_all(
+        *(
+            select(
+                literal(n).label("n"),
+                literal(begin, UTCDateTime()).label("begin"),
+                literal(finish, UTCDateTime()).label("finish"),
+            )
+            for n, (_, begin, finish) in enumerate(days)
+        )
+    ).subquery("days")
     inside = and_(msg.c.received_at >= bounds.c.begin, msg.c.received_at < bounds.c.finish)
-    stmt = (select(bounds.c.n, func.count(), func.count(msg.c.member_id.distinct()))
-            .select_from(bounds.join(msg, inside)).where(msg.c.community_id.in_(rooms)).group_by(bounds.c.n))
+    stmt = (
+        select(bounds.c.n, func.count(), func.count(msg.c.member_id.distinct()))
+        .select_from(bounds.join(msg, inside))
+        .where(msg.c.community_id.in_(rooms))
+        .group_by(bounds.c.n)
+    )
     counts = {row[0]: (int(row[1]), int(row[2])) for row in (await conn.execute(stmt)).all()}
     return tuple(Day(day, *counts.get(n, (0, 0))) for n, (day, _, _) in enumerate(days))
 
 
 def _counted_thanks(when: Window) -> list[Any]:
     """Thank-yous of the month that count, less those revoked by its end."""
-    return [thanks.c.month == when.month, thanks.c.counted == true(), thanks.c.created_at < when.as_of,
-            thanks.c.id.not_in(revoked_ids(before=when.as_of))]
+    return [
+        thanks.c.month == when.month,
+        thanks.c.counted == true(),
+        thanks.c.created_at < when.as_of,
+        thanks.c.id.not_in(revoked_ids(before=when.as_of)),
+    ]
 
 
 async def _thanks_by_room(conn: AsyncConnection, when: Window) -> dict[int, int]:
@@ -133,15 +176,23 @@ async def _helpers(conn: AsyncConnection, when: Window, rooms: list[int], top: i
     """The members most thanked in the communities that month; ties by name."""
     m = schema.members
     count = func.count().label("n")
-    stmt = (select(m.c.display_name, count).join(m, m.c.id == thanks.c.receiver_id)
-            .where(*_counted_thanks(when), thanks.c.community_id.in_(rooms)).group_by(m.c.id, m.c.display_name)
-            .order_by(count.desc(), m.c.display_name, m.c.id).limit(top))
+    stmt = (
+        select(m.c.display_name, count)
+        .join(m, m.c.id == thanks.c.receiver_id)
+        .where(*_counted_thanks(when), thanks.c.community_id.in_(rooms))
+        .group_by(m.c.id, m.c.display_name)
+        .order_by(count.desc(), m.c.display_name, m.c.id)
+        .limit(top)
+    )
     return tuple(Helper(row[0], int(row[1])) for row in (await conn.execute(stmt)).all())
 
 
 async def _feedback_by_room(conn: AsyncConnection, when: Window) -> dict[int, int]:
-    stmt = (select(fb_items.c.community_id, func.count()).where(_between(fb_items.c.created_at, when))
-            .group_by(fb_items.c.community_id))
+    stmt = (
+        select(fb_items.c.community_id, func.count())
+        .where(_between(fb_items.c.created_at, when))
+        .group_by(fb_items.c.community_id)
+    )
     return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all() if row[0] is not None}
 
 
@@ -153,19 +204,29 @@ async def _feedback_rows(conn: AsyncConnection, when: Window, rooms: dict[int, s
     def first(condition: Any) -> Any:
         return func.min(case((and_(status, condition), h.c.created_at)))
 
-    moved = select(h.c.item_id).where(status, h.c.to_status.in_([FeedbackStatus.ADOPTED.value,
-                                                                 FeedbackStatus.SHIPPED.value]),
-                                      _between(h.c.created_at, when))
-    stmt = (select(fb_items.c.id, fb_items.c.kind, fb_items.c.community_id, fb_items.c.created_at,
-                   first(h.c.created_at < when.as_of),
-                   first(and_(h.c.to_status == FeedbackStatus.ADOPTED.value, _between(h.c.created_at, when))),
-                   first(and_(h.c.to_status == FeedbackStatus.SHIPPED.value, _between(h.c.created_at, when))))
-            .select_from(fb_items.outerjoin(h, h.c.item_id == fb_items.c.id))
-            .where(or_(_between(fb_items.c.created_at, when), fb_items.c.id.in_(moved)))
-            .group_by(fb_items.c.id, fb_items.c.kind, fb_items.c.community_id, fb_items.c.created_at)
-            .order_by(fb_items.c.id))
-    return tuple(FeedbackRow(r[0], r[1], rooms.get(r[2], ""), r[3], r[4], r[5], r[6])
-                 for r in (await conn.execute(stmt)).all())
+    moved = select(h.c.item_id).where(
+        status,
+        h.c.to_status.in_([FeedbackStatus.ADOPTED.value, FeedbackStatus.SHIPPED.value]),
+        _between(h.c.created_at, when),
+    )
+    stmt = (
+        select(
+            fb_items.c.id,
+            fb_items.c.kind,
+            fb_items.c.community_id,
+            fb_items.c.created_at,
+            first(h.c.created_at < when.as_of),
+            first(and_(h.c.to_status == FeedbackStatus.ADOPTED.value, _between(h.c.created_at, when))),
+            first(and_(h.c.to_status == FeedbackStatus.SHIPPED.value, _between(h.c.created_at, when))),
+        )
+        .select_from(fb_items.outerjoin(h, h.c.item_id == fb_items.c.id))
+        .where(or_(_between(fb_items.c.created_at, when), fb_items.c.id.in_(moved)))
+        .group_by(fb_items.c.id, fb_items.c.kind, fb_items.c.community_id, fb_items.c.created_at)
+        .order_by(fb_items.c.id)
+    )
+    return tuple(
+        FeedbackRow(r[0], r[1], rooms.get(r[2], ""), r[3], r[4], r[5], r[6]) for r in (await conn.execute(stmt)).all()
+    )
 
 
 async def _thread_rows(conn: AsyncConnection, when: Window, names: dict[int, str]) -> tuple[ThreadRow, ...]:
@@ -174,15 +235,23 @@ async def _thread_rows(conn: AsyncConnection, when: Window, names: dict[int, str
     resolve = and_(e.c.kind == EventKind.RESOLVE.value, _between(e.c.at, when))
     resolved_here = select(e.c.thread_id).where(resolve)
     chosen = or_(_between(threads.c.created_at, when), threads.c.id.in_(resolved_here))
-    stmt = (select(threads.c.id, threads.c.title, threads.c.created_at, func.min(case((resolve, e.c.at))))
-            .select_from(threads.outerjoin(e, e.c.thread_id == threads.c.id)).where(chosen)
-            .group_by(threads.c.id, threads.c.title, threads.c.created_at).order_by(threads.c.id))
+    stmt = (
+        select(threads.c.id, threads.c.title, threads.c.created_at, func.min(case((resolve, e.c.at))))
+        .select_from(threads.outerjoin(e, e.c.thread_id == threads.c.id))
+        .where(chosen)
+        .group_by(threads.c.id, threads.c.title, threads.c.created_at)
+        .order_by(threads.c.id)
+    )
     rows = (await conn.execute(stmt)).all()
     c = schema.communities
-    named = (await conn.execute(
-        select(thread_rooms.c.thread_id, c.c.id, c.c.name).join(c, c.c.id == thread_rooms.c.community_id)
-        .where(thread_rooms.c.thread_id.in_(select(threads.c.id).where(chosen)))
-        .order_by(thread_rooms.c.raised_at, c.c.id))).all()
+    named = (
+        await conn.execute(
+            select(thread_rooms.c.thread_id, c.c.id, c.c.name)
+            .join(c, c.c.id == thread_rooms.c.community_id)
+            .where(thread_rooms.c.thread_id.in_(select(threads.c.id).where(chosen)))
+            .order_by(thread_rooms.c.raised_at, c.c.id)
+        )
+    ).all()
     rooms: dict[int, list[str]] = {}
     for thread_id, community_id, name in named:
         rooms.setdefault(thread_id, []).append(names.get(community_id, name))
@@ -190,8 +259,11 @@ async def _thread_rows(conn: AsyncConnection, when: Window, names: dict[int, str
 
 
 async def _threads_by_room(conn: AsyncConnection, when: Window) -> dict[int, int]:
-    stmt = (select(thread_rooms.c.community_id, func.count()).where(_between(thread_rooms.c.raised_at, when))
-            .group_by(thread_rooms.c.community_id))
+    stmt = (
+        select(thread_rooms.c.community_id, func.count())
+        .where(_between(thread_rooms.c.raised_at, when))
+        .group_by(thread_rooms.c.community_id)
+    )
     return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}
 
 
@@ -199,13 +271,22 @@ async def _threads_open(conn: AsyncConnection, when: Window) -> int:
     """Threads opened by the month's end and not resolved then (never resolved, or reopened since)."""
     e = thread_events
     before = e.c.at < when.as_of
-    last = (select(threads.c.id,
-                   func.max(case((and_(e.c.kind == EventKind.RESOLVE.value, before), e.c.id))).label("resolved"),
-                   func.max(case((and_(e.c.kind == EventKind.REOPEN.value, before), e.c.id))).label("reopened"))
-            .select_from(threads.outerjoin(e, e.c.thread_id == threads.c.id))
-            .where(threads.c.created_at < when.as_of).group_by(threads.c.id).subquery())
-    stmt = select(func.count()).select_from(last).where(
-        or_(last.c.resolved.is_(None), and_(last.c.reopened.is_not(None), last.c.reopened > last.c.resolved)))
+    last = (
+        select(
+            threads.c.id,
+            func.max(case((and_(e.c.kind == EventKind.RESOLVE.value, before), e.c.id))).label("resolved"),
+            func.max(case((and_(e.c.kind == EventKind.REOPEN.value, before), e.c.id))).label("reopened"),
+        )
+        .select_from(threads.outerjoin(e, e.c.thread_id == threads.c.id))
+        .where(threads.c.created_at < when.as_of)
+        .group_by(threads.c.id)
+        .subquery()
+    )
+    stmt = (
+        select(func.count())
+        .select_from(last)
+        .where(or_(last.c.resolved.is_(None), and_(last.c.reopened.is_not(None), last.c.reopened > last.c.resolved)))
+    )
     return int((await conn.execute(stmt)).scalar_one())
 
 
@@ -216,16 +297,24 @@ def _stage_change() -> Any:
 
 async def _koc_changes(conn: AsyncConnection, when: Window) -> tuple[KocChange, ...]:
     e, m = koc_events, schema.members
-    stmt = (select(e.c.at, m.c.display_name, e.c.kind, e.c.from_stage, e.c.to_stage).join(m, m.c.id == e.c.member_id)
-            .where(_between(e.c.at, when), _stage_change(), e.c.kind.in_(KOC_CHANGES)).order_by(e.c.at, e.c.id))
+    stmt = (
+        select(e.c.at, m.c.display_name, e.c.kind, e.c.from_stage, e.c.to_stage)
+        .join(m, m.c.id == e.c.member_id)
+        .where(_between(e.c.at, when), _stage_change(), e.c.kind.in_(KOC_CHANGES))
+        .order_by(e.c.at, e.c.id)
+    )
     return tuple(KocChange(*row) for row in (await conn.execute(stmt)).all())
 
 
 async def _stages(conn: AsyncConnection, when: Window) -> dict[str, int]:
     """Members per KOC stage at the month's end: each member's latest stage change before it."""
     e = koc_events
-    latest = (select(func.max(e.c.id).label("id")).where(e.c.at < when.as_of, _stage_change())
-              .group_by(e.c.member_id).subquery())
+    latest = (
+        select(func.max(e.c.id).label("id"))
+        .where(e.c.at < when.as_of, _stage_change())
+        .group_by(e.c.member_id)
+        .subquery()
+    )
     stmt = select(e.c.to_stage, func.count()).join(latest, latest.c.id == e.c.id).group_by(e.c.to_stage)
     counts = Counter({row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()})
     return {stage.value: counts.get(stage.value, 0) for stage in Stage if stage is not Stage.MEMBER}

@@ -43,27 +43,46 @@ async def report_charts(renderer: TemplateRenderer, locale: str, figures: MonthF
 async def _activity(figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str) -> bytes:
     """Per community: messages and the members who wrote them."""
     rooms = figures.communities
-    return await charts.render(charts.bars, title, [c.name for c in rooms], {
-        messages: [c.messages for c in rooms], active: [c.active for c in rooms]}, y_label=y_label, empty_label=empty)
+    return await charts.render(
+        charts.bars,
+        title,
+        [c.name for c in rooms],
+        {messages: [c.messages for c in rooms], active: [c.active for c in rooms]},
+        y_label=y_label,
+        empty_label=empty,
+    )
 
 
-async def _contributions(figures: MonthFigures, title: str, y_label: str, empty: str, thanked: str, feedback: str,
-                         threads: str) -> bytes:
+async def _contributions(
+    figures: MonthFigures, title: str, y_label: str, empty: str, thanked: str, feedback: str, threads: str
+) -> bytes:
     """Per community: thank-yous, feedback items and issue threads."""
     rooms = figures.communities
-    return await charts.render(charts.bars, title, [c.name for c in rooms], {
-        thanked: [c.thanks for c in rooms], feedback: [c.feedback for c in rooms], threads: [c.threads for c in rooms]},
-        y_label=y_label, empty_label=empty)
+    return await charts.render(
+        charts.bars,
+        title,
+        [c.name for c in rooms],
+        {
+            thanked: [c.thanks for c in rooms],
+            feedback: [c.feedback for c in rooms],
+            threads: [c.threads for c in rooms],
+        },
+        y_label=y_label,
+        empty_label=empty,
+    )
 
 
 async def _daily(figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str) -> bytes:
     """Day by day, every community together: messages and the members who wrote them."""
     zone = figures.window.zone
     days = [datetime.combine(d.day, time(), zone) for d in figures.days]
-    lines = [charts.Line(messages, list(zip(days, [d.messages for d in figures.days], strict=True))),
-             charts.Line(active, list(zip(days, [d.active for d in figures.days], strict=True)))]
-    return await charts.render(charts.timeline, title, lines if figures.messages else [], zone=zone,
-                               y_label=y_label, empty_label=empty)
+    lines = [
+        charts.Line(messages, list(zip(days, [d.messages for d in figures.days], strict=True))),
+        charts.Line(active, list(zip(days, [d.active for d in figures.days], strict=True))),
+    ]
+    return await charts.render(
+        charts.timeline, title, lines if figures.messages else [], zone=zone, y_label=y_label, empty_label=empty
+    )
 
 
 def _local(figures: MonthFigures, when: datetime | None) -> str:
@@ -78,24 +97,64 @@ def csv_tables(figures: MonthFigures) -> dict[str, tuple[Sequence[str], list[Seq
     """Each table of the report: its file's last name, header and rows."""
     at = lambda when: _local(figures, when)  # noqa: E731 - a short local helper
     return {
-        "communities": (("community", "members", "joined", "left", "messages", "active_members", "thanks",
-                         "feedback", "threads"),
-                        [(c.name, c.members, c.joined, c.left, c.messages, c.active, c.thanks, c.feedback, c.threads)
-                         for c in figures.communities]),
-        "daily": (("day", "messages", "active_members"),
-                  [(d.day.isoformat(), d.messages, d.active) for d in figures.days]),
-        "helpers": (("rank", "member", "thanks"),
-                    [(n, h.name, h.thanks) for n, h in enumerate(figures.helpers, start=1)]),
-        "feedback": (("item", "kind", "community", "received", "first_response", "hours_to_first_response",
-                      "adopted", "shipped"),
-                     [(f"FB-{f.id}", f.kind, f.community, at(f.received_at), at(f.first_response_at),
-                       _hours(f.received_at, f.first_response_at), at(f.adopted_at), at(f.shipped_at))
-                      for f in figures.feedback]),
-        "threads": (("thread", "title", "rooms", "opened", "resolved", "hours_to_resolution"),
-                    [(f"#{t.id}", t.title, "; ".join(t.rooms), at(t.opened_at), at(t.resolved_at),
-                      _hours(t.opened_at, t.resolved_at)) for t in figures.threads]),
-        "koc": (("at", "member", "change", "from_stage", "to_stage"),
-                [(at(k.at), k.name, k.kind, k.from_stage or "", k.to_stage) for k in figures.koc_changes]),
+        "communities": (
+            ("community", "members", "joined", "left", "messages", "active_members", "thanks", "feedback", "threads"),
+            [
+                (c.name, c.members, c.joined, c.left, c.messages, c.active, c.thanks, c.feedback, c.threads)
+                for c in figures.communities
+            ],
+        ),
+        "daily": (
+            ("day", "messages", "active_members"),
+            [(d.day.isoformat(), d.messages, d.active) for d in figures.days],
+        ),
+        "helpers": (
+            ("rank", "member", "thanks"),
+            [(n, h.name, h.thanks) for n, h in enumerate(figures.helpers, start=1)],
+        ),
+        "feedback": (
+            (
+                "item",
+                "kind",
+                "community",
+                "received",
+                "first_response",
+                "hours_to_first_response",
+                "adopted",
+                "shipped",
+            ),
+            [
+                (
+                    f"FB-{f.id}",
+                    f.kind,
+                    f.community,
+                    at(f.received_at),
+                    at(f.first_response_at),
+                    _hours(f.received_at, f.first_response_at),
+                    at(f.adopted_at),
+                    at(f.shipped_at),
+                )
+                for f in figures.feedback
+            ],
+        ),
+        "threads": (
+            ("thread", "title", "rooms", "opened", "resolved", "hours_to_resolution"),
+            [
+                (
+                    f"#{t.id}",
+                    t.title,
+                    "; ".join(t.rooms),
+                    at(t.opened_at),
+                    at(t.resolved_at),
+                    _hours(t.opened_at, t.resolved_at),
+                )
+                for t in figures.threads
+            ],
+        ),
+        "koc": (
+            ("at", "member", "change", "from_stage", "to_stage"),
+            [(at(k.at), k.name, k.kind, k.from_stage or "", k.to_stage) for k in figures.koc_changes],
+        ),
     }
 
 

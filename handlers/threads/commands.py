@@ -15,9 +15,14 @@ from handlers.threads.store import add_person, add_room, create_thread, get_thre
 from handlers.threads.tables import EventKind, Part, Status
 
 _LOGGER = logging.getLogger(__name__)
-STATUS_WORDS = {"investigating": Status.INVESTIGATING, "调查中": Status.INVESTIGATING,
-                "confirmed": Status.CONFIRMED, "已确认": Status.CONFIRMED,
-                "fixing": Status.FIXING, "修复中": Status.FIXING}
+STATUS_WORDS = {
+    "investigating": Status.INVESTIGATING,
+    "调查中": Status.INVESTIGATING,
+    "confirmed": Status.CONFIRMED,
+    "已确认": Status.CONFIRMED,
+    "fixing": Status.FIXING,
+    "修复中": Status.FIXING,
+}
 
 
 async def reporters_of(ctx: Context, cmd: Invocation) -> list[MemberRef]:
@@ -45,8 +50,14 @@ async def open_thread(ctx: Context, cmd: Invocation) -> None:
     await record(ctx, thread_id, EventKind.OPEN, _quoted(ctx), reporters=[m.id for m in reporters])
     ctx.note_audit(target=reporters[0] if reporters else None, thread=thread_id)
     _LOGGER.info("thread #%d opened in %s", thread_id, ctx.community.platform_id)
-    await ctx.post(ctx.community, "threads/opened", mentions=tuple(m.platform_id for m in reporters),
-                   id=thread_id, title=title, reporters=[m.name for m in reporters])
+    await ctx.post(
+        ctx.community,
+        "threads/opened",
+        mentions=tuple(m.platform_id for m in reporters),
+        id=thread_id,
+        title=title,
+        reporters=[m.name for m in reporters],
+    )
 
 
 async def link_thread(ctx: Context, cmd: Invocation) -> None:
@@ -69,12 +80,25 @@ async def _link_here(ctx: Context, cmd: Invocation, thread, linked: list[int]) -
     added = [m for m in reporters if await add_person(ctx, thread.id, m, Part.REPORTER, ctx.community)]
     if not (new_room or added or linked):
         raise UserFacingError("threads/nothing_linked", id=thread.id)
-    await record(ctx, thread.id, EventKind.LINK, _quoted(ctx), reporters=[m.id for m in added],
-                 community=ctx.community.id, new_room=new_room)
+    await record(
+        ctx,
+        thread.id,
+        EventKind.LINK,
+        _quoted(ctx),
+        reporters=[m.id for m in added],
+        community=ctx.community.id,
+        new_room=new_room,
+    )
     ctx.note_audit(target=added[0] if added else None, thread=thread.id, feedback=linked)
     if new_room or added:
-        await ctx.post(ctx.community, "threads/linked", mentions=tuple(m.platform_id for m in added),
-                       id=thread.id, title=thread.title, reporters=[m.name for m in added])
+        await ctx.post(
+            ctx.community,
+            "threads/linked",
+            mentions=tuple(m.platform_id for m in added),
+            id=thread.id,
+            title=thread.title,
+            reporters=[m.name for m in added],
+        )
     if linked:
         await ctx.reply_privately("threads/feedback_linked", id=thread.id, items=linked)
 

@@ -42,20 +42,38 @@ class FixConfirmations:
 
     async def next_due(self) -> datetime | None:
         async with self._engine.connect() as conn:
-            ask = (await conn.execute(select(func.min(threads.c.confirm_due_at))
-                                      .where(threads.c.status == Status.RESOLVED.value))).scalar()
-            asked = (await conn.execute(select(func.min(people.c.asked_at))
-                                        .where(people.c.answer == Answer.ASKED.value))).scalar()
+            ask = (
+                await conn.execute(
+                    select(func.min(threads.c.confirm_due_at)).where(threads.c.status == Status.RESOLVED.value)
+                )
+            ).scalar()
+            asked = (
+                await conn.execute(select(func.min(people.c.asked_at)).where(people.c.answer == Answer.ASKED.value))
+            ).scalar()
         times = [t for t in (ask, asked and asked + self._answer_window()) if t is not None]
         return min(times, default=None)
 
     async def run_due(self) -> None:
         now = self._services.clock.now()
         async with self._engine.connect() as conn:
-            due = (await conn.execute(select(threads.c.id).where(
-                threads.c.status == Status.RESOLVED.value, threads.c.confirm_due_at <= now))).scalars().all()
-            silent = (await conn.execute(select(people.c.thread_id, people.c.member_id).where(
-                people.c.answer == Answer.ASKED.value, people.c.asked_at <= now - self._answer_window()))).all()
+            due = (
+                (
+                    await conn.execute(
+                        select(threads.c.id).where(
+                            threads.c.status == Status.RESOLVED.value, threads.c.confirm_due_at <= now
+                        )
+                    )
+                )
+                .scalars()
+                .all()
+            )
+            silent = (
+                await conn.execute(
+                    select(people.c.thread_id, people.c.member_id).where(
+                        people.c.answer == Answer.ASKED.value, people.c.asked_at <= now - self._answer_window()
+                    )
+                )
+            ).all()
         for thread_id in due:
             await self._ask(thread_id)
         for thread_id, member_id in silent:
@@ -93,16 +111,23 @@ class FixConfirmations:
 
 
 async def _ask_one(ctx: Context, thread: Any) -> None:
-    await ctx.db.execute(update(people).where(people.c.thread_id == thread.id, people.c.member_id == ctx.actor.id)
-                         .values(answer=Answer.ASKED.value, asked_at=ctx.now))
+    await ctx.db.execute(
+        update(people)
+        .where(people.c.thread_id == thread.id, people.c.member_id == ctx.actor.id)
+        .values(answer=Answer.ASKED.value, asked_at=ctx.now)
+    )
     await ctx.start_conversation(NAME, ASKED, thread=thread.id, round=thread.resolutions)
-    await ctx.reply_privately("threads/confirm_question", name=ctx.actor.name, id=thread.id, title=thread.title,
-                              text=thread.resolution_text)
+    await ctx.reply_privately(
+        "threads/confirm_question", name=ctx.actor.name, id=thread.id, title=thread.title, text=thread.resolution_text
+    )
 
 
 async def _set_answer(ctx: Context, thread_id: int, answer: Answer, text: str | None) -> None:
-    await ctx.db.execute(update(people).where(people.c.thread_id == thread_id, people.c.member_id == ctx.actor.id)
-                         .values(answer=answer.value, answer_text=text, answered_at=ctx.now))
+    await ctx.db.execute(
+        update(people)
+        .where(people.c.thread_id == thread_id, people.c.member_id == ctx.actor.id)
+        .values(answer=answer.value, answer_text=text, answered_at=ctx.now)
+    )
 
 
 async def on_answer(ctx: Context, text: str) -> None:
@@ -134,8 +159,15 @@ async def _not_fixed(ctx: Context, thread: Any, text: str, *, unclear: bool) -> 
         await record(ctx, thread.id, EventKind.FLAG, text)
     await ctx.reply("threads/confirm_not_fixed", id=thread.id, reopened=reopened)
     opener = await ctx.services.directory.find_member_by_id(ctx.db, thread.opened_by)
-    await ctx.dm(opener, "threads/moderator_not_fixed", id=thread.id, title=thread.title, member=ctx.actor.name,
-                 text=text, reopened=reopened)
+    await ctx.dm(
+        opener,
+        "threads/moderator_not_fixed",
+        id=thread.id,
+        title=thread.title,
+        member=ctx.actor.name,
+        text=text,
+        reopened=reopened,
+    )
 
 
 SPEC = ConversationSpec(name=NAME, capability="threads", steps={ASKED: on_answer}, timeout=timedelta(days=30))
@@ -143,4 +175,3 @@ SPEC = ConversationSpec(name=NAME, capability="threads", steps={ASKED: on_answer
 
 def factory(engine: AsyncEngine, services: Services) -> FixConfirmations:
     return FixConfirmations(engine, services)
-

@@ -27,17 +27,24 @@ async def link_feedback(ctx: Context, thread_id: int, item_id: int) -> int:
 
 
 async def linked_items(ctx: Context, thread_id: int) -> list[int]:
-    rows = await ctx.db.execute(select(feedback_links.c.item_id).where(feedback_links.c.thread_id == thread_id)
-                                .order_by(feedback_links.c.item_id))
+    rows = await ctx.db.execute(
+        select(feedback_links.c.item_id)
+        .where(feedback_links.c.thread_id == thread_id)
+        .order_by(feedback_links.c.item_id)
+    )
     return list(rows.scalars())
 
 
 async def on_item_shipped(ctx: Context, item: Item) -> None:
     """A linked item shipped: prompt the moderator to resolve the threads still open."""
-    rows = (await ctx.db.execute(
-        select(threads.c.id, threads.c.title).join(feedback_links, feedback_links.c.thread_id == threads.c.id)
-        .where(feedback_links.c.item_id == item.id, threads.c.status != Status.RESOLVED.value)
-        .order_by(threads.c.id))).all()
+    rows = (
+        await ctx.db.execute(
+            select(threads.c.id, threads.c.title)
+            .join(feedback_links, feedback_links.c.thread_id == threads.c.id)
+            .where(feedback_links.c.item_id == item.id, threads.c.status != Status.RESOLVED.value)
+            .order_by(threads.c.id)
+        )
+    ).all()
     for row in rows:
         _LOGGER.info("FB-%d shipped: prompting to resolve thread #%d", item.id, row.id)
         await ctx.reply_privately("threads/resolve_prompt", id=row.id, title=row.title, item=item.short_id)

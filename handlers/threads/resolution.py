@@ -44,8 +44,14 @@ async def build_notices(ctx: Context, thread: Any, text: str, send_at: datetime,
     for community, raised_at in await thread_rooms(ctx, thread.id):
         here = [p for p in reporters if p.community_id == community.id]
         when = relative_day(raised_at, send_at, ZoneInfo(community.timezone), community.locale)
-        params = {"id": thread.id, "title": thread.title, "text": text, "when": when, "again": round_ > 1,
-                  "reporters": [p.name for p in here]}
+        params = {
+            "id": thread.id,
+            "title": thread.title,
+            "text": text,
+            "when": when,
+            "again": round_ > 1,
+            "reporters": [p.name for p in here],
+        }
         notices.append(Notice(community, tuple(p.platform_id for p in here), params))
     return notices
 
@@ -76,18 +82,26 @@ async def _preview(ctx: Context, thread_id: int, notices: list[Notice], at: date
     await ctx.reply_privately("threads/preview", id=thread_id, notices=texts, at=at)
 
 
-async def _publish(ctx: Context, thread: Any, notices: list[Notice], text: str, at: datetime | None,
-                   round_: int) -> None:
+async def _publish(
+    ctx: Context, thread: Any, notices: list[Notice], text: str, at: datetime | None, round_: int
+) -> None:
     prefix = dedupe_prefix(thread.id, round_)
     for notice in notices:
-        await ctx.post(notice.community, NOTICE, mentions=notice.mentions, not_before=at,
-                       dedupe_key=f"{prefix}room:{notice.community.id}", **notice.params)
+        await ctx.post(
+            notice.community,
+            NOTICE,
+            mentions=notice.mentions,
+            not_before=at,
+            dedupe_key=f"{prefix}room:{notice.community.id}",
+            **notice.params,
+        )
     await _tell_followers(ctx, thread, text, at, prefix)
     await _mark_resolved(ctx, thread.id, text, at, round_)
     ctx.note_audit(thread=thread.id, round=round_, rooms=[n.community.id for n in notices])
     _LOGGER.info("thread #%d resolved (round %d) in %d rooms", thread.id, round_, len(notices))
-    await ctx.reply_privately("threads/resolved", id=thread.id, rooms=[n.community.name for n in notices],
-                              at=at, again=round_ > 1)
+    await ctx.reply_privately(
+        "threads/resolved", id=thread.id, rooms=[n.community.name for n in notices], at=at, again=round_ > 1
+    )
 
 
 async def _mark_resolved(ctx: Context, thread_id: int, text: str, at: datetime | None, round_: int) -> None:
@@ -95,10 +109,21 @@ async def _mark_resolved(ctx: Context, thread_id: int, text: str, at: datetime |
     section: ThreadsSection = ctx.settings.threads
     send_at = at or ctx.now
     confirm_at = send_at + timedelta(hours=section.confirm_after_hours) if section.confirm_after_hours else None
-    await update_thread(ctx, thread_id, status=Status.RESOLVED.value, resolutions=round_, resolution_text=text,
-                        resolved_at=send_at, confirm_due_at=confirm_at, flagged=False)
-    await ctx.db.execute(update(people).where(people.c.thread_id == thread_id)
-                         .values(answer=None, answer_text=None, asked_at=None, answered_at=None))
+    await update_thread(
+        ctx,
+        thread_id,
+        status=Status.RESOLVED.value,
+        resolutions=round_,
+        resolution_text=text,
+        resolved_at=send_at,
+        confirm_due_at=confirm_at,
+        flagged=False,
+    )
+    await ctx.db.execute(
+        update(people)
+        .where(people.c.thread_id == thread_id)
+        .values(answer=None, answer_text=None, asked_at=None, answered_at=None)
+    )
     await record(ctx, thread_id, EventKind.RESOLVE, text, round=round_, at=at.isoformat() if at else None)
 
 
@@ -106,8 +131,15 @@ async def _tell_followers(ctx: Context, thread: Any, text: str, at: datetime | N
     for person in await thread_people(ctx.db, thread.id):
         if person.part == Part.FOLLOWER:
             member = await ctx.services.directory.find_member_by_id(ctx.db, person.member_id)
-            await ctx.dm(member, "threads/resolved_follower", dedupe_key=f"{prefix}dm:{person.member_id}",
-                         not_before=at, id=thread.id, title=thread.title, text=text)
+            await ctx.dm(
+                member,
+                "threads/resolved_follower",
+                dedupe_key=f"{prefix}dm:{person.member_id}",
+                not_before=at,
+                id=thread.id,
+                title=thread.title,
+                text=text,
+            )
 
 
 async def reopen_thread(ctx: Context, cmd: Invocation) -> None:
@@ -130,6 +162,7 @@ async def reopen(ctx: Context, thread: Any, reason: str, actor: MemberRef | None
     if thread.resolved_at is not None and thread.resolved_at > ctx.now:
         await withdraw_pending(ctx.db, dedupe_prefix(thread.id, round_))
         round_ -= 1
-    await update_thread(ctx, thread.id, status=Status.OPEN.value, resolutions=round_, resolved_at=None,
-                        confirm_due_at=None)
+    await update_thread(
+        ctx, thread.id, status=Status.OPEN.value, resolutions=round_, resolved_at=None, confirm_due_at=None
+    )
     await record(ctx, thread.id, EventKind.REOPEN, reason, actor=actor)

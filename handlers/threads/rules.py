@@ -11,8 +11,20 @@ from bot.errors import UsageError
 
 WEEKDAYS_ZH = "一二三四五六日"
 WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS_EN = ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-             "October", "November", "December")
+MONTHS_EN = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
 _AT = re.compile(r"--at\s+(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})")
 _PREVIEW = re.compile(r"--preview\b")
 _FEEDBACK = re.compile(r"^(?:FB-?)?(\d+)$", re.IGNORECASE)
@@ -53,7 +65,7 @@ def parse_resolve(rest: str, tz: ZoneInfo) -> ResolveOptions:
     found = _AT.search(rest)
     if found:
         at = datetime.fromisoformat(f"{found.group(1)} {found.group(2).zfill(5)}").replace(tzinfo=tz)
-        rest = rest[:found.start()] + rest[found.end():]
+        rest = rest[: found.start()] + rest[found.end() :]
     elif "--at" in rest:
         raise UsageError("threads/problem_at")
     preview = bool(_PREVIEW.search(rest))
@@ -94,7 +106,7 @@ def _calendar_day(then: date, today: date, english: bool) -> str:
 
 
 def classify_answer(text: str) -> str | None:
-    """"yes" / "no" for a fix-confirmation answer, None when the words do not say."""
+    """ "yes" / "no" for a fix-confirmation answer, None when the words do not say."""
     cleaned = text.strip().strip("。.!！~～ ").lower()
     if cleaned in YES:
         return "yes"

@@ -12,8 +12,7 @@ from bot.context import Context
 from handlers.threads.config import ThreadsSection
 from handlers.threads.links import linked_items
 from handlers.threads.rules import age_days, split_number
-from handlers.threads.store import (confirmed_count, get_thread, names_of, thread_events, thread_people,
-                                    thread_rooms)
+from handlers.threads.store import confirmed_count, get_thread, names_of, thread_events, thread_people, thread_rooms
 from handlers.threads.tables import Part, Status, threads
 
 _LOGGER = logging.getLogger(__name__)
@@ -28,13 +27,18 @@ async def show_thread(ctx: Context, cmd: Invocation) -> None:
     history = await thread_events(ctx.db, thread_id)
     actors = await names_of(ctx.db, sorted({e.actor_id for e in history if e.actor_id}))
     await ctx.reply_privately(
-        "threads/show", thread=thread, age=age_days(thread.created_at, ctx.now),
+        "threads/show",
+        thread=thread,
+        age=age_days(thread.created_at, ctx.now),
         rooms=[c.name for c, _ in await thread_rooms(ctx, thread_id)],
         reporters=[p for p in persons if p.part == Part.REPORTER],
         followers=[p.name for p in persons if p.part == Part.FOLLOWER],
-        confirmed=confirmed, reporter_count=reporters, items=await linked_items(ctx, thread_id),
+        confirmed=confirmed,
+        reporter_count=reporters,
+        items=await linked_items(ctx, thread_id),
         history=[{"at": e.at, "kind": e.kind, "text": e.text, "by": actors.get(e.actor_id, "")} for e in history],
-        scheduled=thread.resolved_at is not None and thread.resolved_at > ctx.now)
+        scheduled=thread.resolved_at is not None and thread.resolved_at > ctx.now,
+    )
 
 
 def _filter(ctx: Context, word: str) -> tuple[Any, str]:
@@ -63,22 +67,34 @@ async def list_threads(ctx: Context, cmd: Invocation) -> None:
 
 
 def _line(ctx: Context, row: Any) -> dict[str, Any]:
-    return {"id": row.id, "title": row.title, "status": row.status, "department": row.department,
-            "age": age_days(row.created_at, ctx.now), "flagged": row.flagged}
+    return {
+        "id": row.id,
+        "title": row.title,
+        "status": row.status,
+        "department": row.department,
+        "age": age_days(row.created_at, ctx.now),
+        "flagged": row.flagged,
+    }
 
 
 async def digest_lines(ctx: Context) -> list[dict[str, Any]]:
     """Open threads grouped by department (unrouted last), oldest first in each."""
     section: ThreadsSection = ctx.settings.threads
-    rows = (await ctx.db.execute(select(threads).where(threads.c.status != Status.RESOLVED.value)
-                                 .order_by(threads.c.created_at, threads.c.id))).all()
+    rows = (
+        await ctx.db.execute(
+            select(threads)
+            .where(threads.c.status != Status.RESOLVED.value)
+            .order_by(threads.c.created_at, threads.c.id)
+        )
+    ).all()
     order = {name: i for i, name in enumerate(section.departments)}
     groups: dict[str | None, list[dict[str, Any]]] = {}
     for row in rows:
         groups.setdefault(row.department, []).append(_line(ctx, row))
     ordered = sorted(groups, key=lambda d: order.get(d, len(order)) if d else len(order) + 1)
-    return [{"department": d, "threads": groups[d][:section.digest_list_size], "count": len(groups[d])}
-            for d in ordered]
+    return [
+        {"department": d, "threads": groups[d][: section.digest_list_size], "count": len(groups[d])} for d in ordered
+    ]
 
 
 async def show_digest(ctx: Context, cmd: Invocation) -> None:

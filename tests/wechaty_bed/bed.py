@@ -53,8 +53,15 @@ class Bed:
     @classmethod
     def start(cls, node: str, log_path: Path) -> Bed:
         with log_path.open("w", encoding="utf-8") as log:  # the bed's own logs: read them when a test fails
-            process = subprocess.Popen([node, str(HERE / "server.mjs"), "--port", "0"], cwd=HERE, text=True,
-                                       stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=log, bufsize=1)
+            process = subprocess.Popen(
+                [node, str(HERE / "server.mjs"), "--port", "0"],
+                cwd=HERE,
+                text=True,
+                stdin=subprocess.PIPE,
+                stdout=subprocess.PIPE,
+                stderr=log,
+                bufsize=1,
+            )
         return cls(process)
 
     @property
@@ -113,8 +120,11 @@ class Bed:
     def sent(self, conversation: str | None = None) -> list[dict[str, Any]]:
         """Every message the bot has sent through the bed, in order."""
         with self._lock:
-            return [e for e in self.events if e["event"] == "sent"
-                    and (conversation is None or e["conversation"] == conversation)]
+            return [
+                e
+                for e in self.events
+                if e["event"] == "sent" and (conversation is None or e["conversation"] == conversation)
+            ]
 
     def close(self) -> None:
         try:
