@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 BED       := tests/wechaty_bed
 BED_STAMP := $(BED)/node_modules/.installed-stamp
 
-.PHONY: install run test bench clean
+.PHONY: install run test check bench clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ run: $(STAMP)
 
 test: install
 	$(BIN)/python -m pytest
+
+# Lint, format and types: CI runs this before the tests.
+check: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 
 bench: $(STAMP)
 	$(BIN)/python -m bench
