@@ -18,6 +18,7 @@ from sqlalchemy import (
     LargeBinary,
     MetaData,
     String,
+    Table,
     Text,
     TypeDecorator,
     Unicode,
@@ -56,6 +57,13 @@ class UTCDateTime(TypeDecorator[datetime]):
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, typed as the Table it is (SQLAlchemy types `__table__` as any FromClause)."""
+    table = model.__table__
+    assert isinstance(table, Table)
+    return table
 
 
 class Role(IntEnum):
@@ -242,12 +250,12 @@ class ScheduledRun(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-communities = Community.__table__
-members = Member.__table__
-memberships = Membership.__table__
-messages = MessageLog.__table__
-audit_log = AuditEntry.__table__
-outbox = OutboxMessage.__table__
-conversations = ConversationRow.__table__
-scheduler_jobs = SchedulerJob.__table__
-scheduled_runs = ScheduledRun.__table__
+communities = table_of(Community)
+members = table_of(Member)
+memberships = table_of(Membership)
+messages = table_of(MessageLog)
+audit_log = table_of(AuditEntry)
+outbox = table_of(OutboxMessage)
+conversations = table_of(ConversationRow)
+scheduler_jobs = table_of(SchedulerJob)
+scheduled_runs = table_of(ScheduledRun)

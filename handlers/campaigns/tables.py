@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.schema import Base, UTCDateTime
+from bot.db.schema import Base, UTCDateTime, table_of
 
 
 class CampaignStatus(StrEnum):
@@ -90,7 +90,7 @@ class IgnitionAward(Base):
     awarded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-campaigns = Campaign.__table__
-campaign_rooms = CampaignRoom.__table__
-clues = Clue.__table__
-awards = IgnitionAward.__table__
+campaigns = table_of(Campaign)
+campaign_rooms = table_of(CampaignRoom)
+clues = table_of(Clue)
+awards = table_of(IgnitionAward)

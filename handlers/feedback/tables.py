@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.schema import Base, BigId, UTCDateTime
+from bot.db.schema import Base, BigId, UTCDateTime, table_of
 
 
 class Kind(StrEnum):
@@ -87,6 +87,6 @@ class FeedbackEvent(Base):
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-items = FeedbackItem.__table__
-people = FeedbackPerson.__table__
-history = FeedbackEvent.__table__
+items = table_of(FeedbackItem)
+people = table_of(FeedbackPerson)
+history = table_of(FeedbackEvent)

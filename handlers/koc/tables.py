@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.schema import Base, UTCDateTime
+from bot.db.schema import Base, UTCDateTime, table_of
 
 
 class Domain(StrEnum):
@@ -122,9 +122,9 @@ class Agreement(Base):
     status: Mapped[str] = mapped_column(String(8), default="active")
 
 
-koc_records = KocRecord.__table__
-koc_events = KocEvent.__table__
-promises = Promise.__table__
-koc_exits = KocExit.__table__
-title_terms = TitleTerm.__table__
-agreements = Agreement.__table__
+koc_records = table_of(KocRecord)
+koc_events = table_of(KocEvent)
+promises = table_of(Promise)
+koc_exits = table_of(KocExit)
+title_terms = table_of(TitleTerm)
+agreements = table_of(Agreement)

@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.schema import Base, UTCDateTime
+from bot.db.schema import Base, UTCDateTime, table_of
 
 
 class AnnouncementStatus(StrEnum):
@@ -76,7 +76,7 @@ class Brief(Base):
     details: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
 
 
-announcements = Announcement.__table__
-custom_templates = CustomTemplate.__table__
-welcomes = Welcome.__table__
-briefs = Brief.__table__
+announcements = table_of(Announcement)
+custom_templates = table_of(CustomTemplate)
+welcomes = table_of(Welcome)
+briefs = table_of(Brief)

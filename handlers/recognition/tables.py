@@ -8,7 +8,7 @@ from enum import StrEnum
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.schema import Base, BigId, UTCDateTime
+from bot.db.schema import Base, BigId, UTCDateTime, table_of
 
 
 class WhyNot(StrEnum):
@@ -146,9 +146,9 @@ class HonourRoll(Base):
     honoured: Mapped[int] = mapped_column(Integer)  # members named (0: nobody reached the threshold)
 
 
-thanks = ThanksRow.__table__
-actions = RecognitionAction.__table__
-revocations = ThanksRevocation.__table__
-ledger = PointsEntry.__table__
-title_events = TitleEvent.__table__
-honour_rolls = HonourRoll.__table__
+thanks = table_of(ThanksRow)
+actions = table_of(RecognitionAction)
+revocations = table_of(ThanksRevocation)
+ledger = table_of(PointsEntry)
+title_events = table_of(TitleEvent)
+honour_rolls = table_of(HonourRoll)

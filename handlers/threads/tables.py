@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from bot.db.schema import Base, BigId, UTCDateTime
+from bot.db.schema import Base, BigId, UTCDateTime, table_of
 
 
 class Status(StrEnum):
@@ -123,8 +123,8 @@ class IssueFeedbackLink(Base):
     linked_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
-threads = IssueThread.__table__
-rooms = IssueRoom.__table__
-people = IssuePerson.__table__
-events = IssueEvent.__table__
-feedback_links = IssueFeedbackLink.__table__
+threads = table_of(IssueThread)
+rooms = table_of(IssueRoom)
+people = table_of(IssuePerson)
+events = table_of(IssueEvent)
+feedback_links = table_of(IssueFeedbackLink)
