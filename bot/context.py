@@ -75,6 +75,9 @@ class Context:
         self.audit_record: AuditRecord | None = None
         self.isolated = isolated  # False: no savepoint per handler (see bot.dispatch._guarded)
         self.conversation: Conversation | None = None  # set for a conversation's steps
+        # Staff work happens in private: set for a staff command, so that its answers (and its
+        # usage and error replies) go to the caller's private chat even when typed in a group.
+        self.answers_privately = False
 
     @property
     def db(self) -> AsyncConnection:
@@ -100,6 +103,14 @@ class Context:
 
     async def reply(self, template: str, /, *, mention_sender: bool = True, **params: Any) -> None:
         """Answer in the conversation the event came from (in a room, addressed to the sender)."""
+        if self.community is not None and self.answers_privately:
+            # In the member's own language if they chose one, else the language they wrote in.
+            own = self.actor.locale
+            locale = self.services.renderer.locale_or_default(own) if own else self.locale
+            text = self.render(template, locale, **params)
+            draft = Draft(text, template, locale, contact_id=self.actor.platform_id, in_reply_to=self.message_row_id)
+            await self._enqueue(draft)
+            return
         text = self.render(template, **params)
         if self.community is None:
             await self._enqueue(

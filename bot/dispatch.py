@@ -42,6 +42,7 @@ async def _answer_unknown(ctx: Context, route: UnknownCommandRoute) -> None:
     visible = [spec for spec in route.group if spec.role <= ctx.actor.role]
     if visible:
         usages = [_doc(ctx, spec).usage for spec in visible]
+        ctx.answers_privately = any(spec.answers_privately for spec in visible)  # staff usages: privately
         await ctx.reply("core/subcommands", usages=usages)
         return
     typed = "/" + " ".join(route.parsed.words[:2])
@@ -65,6 +66,7 @@ async def _run_command(ctx: Context, route: CommandRoute) -> None:
         await ctx.reply("core/refused", command=f"/{spec.name}", needed=spec.role.label)
         await _audit(ctx, Outcome.REFUSED)
     else:
+        ctx.answers_privately = spec.answers_privately
         outcome = await _guarded(ctx, route.name, spec.handler(ctx, route.invocation), usage_of=spec)
         await _audit(ctx, outcome)
 

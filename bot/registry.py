@@ -78,6 +78,10 @@ class CommandSpec:
     aliases: tuple[str, ...] = ()
     role: Role = Role.MEMBER
     where: Where = Where.ANYWHERE
+    # Staff commands answer their caller privately, even when typed in a group: members see only
+    # what the command posts for them on purpose (a thank-you, a resolution notice), never the
+    # machinery. True for a staff command whose answer is itself meant for the room.
+    answers_in_room: bool = False
 
     @property
     def key(self) -> str:
@@ -87,6 +91,10 @@ class CommandSpec:
     @property
     def audited(self) -> bool:
         return self.role >= Role.MODERATOR
+
+    @property
+    def answers_privately(self) -> bool:
+        return self.role >= Role.MODERATOR and not self.answers_in_room
 
     @property
     def names(self) -> tuple[str, ...]:
@@ -128,10 +136,17 @@ class HandlerRegistry:
         self.digest_sections: list[tuple[str, DigestSection]] = []
 
     def command(
-        self, name: str, *, aliases: Iterable[str] = (), role: Role = Role.MEMBER, where: Where = Where.ANYWHERE
+        self,
+        name: str,
+        *,
+        aliases: Iterable[str] = (),
+        role: Role = Role.MEMBER,
+        where: Where = Where.ANYWHERE,
+        answers_in_room: bool = False,
     ) -> Callable[[CommandHandler], CommandHandler]:
         def register(handler: CommandHandler) -> CommandHandler:
-            self.commands.append(CommandSpec(name, handler, self.capability, tuple(aliases), role, where))
+            spec = CommandSpec(name, handler, self.capability, tuple(aliases), role, where, answers_in_room)
+            self.commands.append(spec)
             return handler
 
         return register

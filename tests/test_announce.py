@@ -38,7 +38,7 @@ def _posts(chat: Chat) -> list[str]:
 async def test_a_one_off_announcement_goes_out_once_at_its_time(chat: Chat, app) -> None:
     reply = await chat.say("mod", "/公告 定时 2026-12-01 20:00 #一群 #二群 周六晚 8 点直播，欢迎来看！")
     assert reply == [
-        "[playground] @mod 已安排定时公告 #1，发到：一群、二群。\n发送时间：2026-12-01 20:00（Asia/Shanghai 时间）。\n"
+        "[dm mod] 已安排定时公告 #1，发到：一群、二群。\n发送时间：2026-12-01 20:00（Asia/Shanghai 时间）。\n"
         "内容预览：\n周六晚 8 点直播，欢迎来看！\n查看：/公告 查看 1　取消：/公告 取消 1"
     ]
     await app.advance_to(_at(1, 19, 59))
@@ -56,7 +56,7 @@ async def test_a_one_off_announcement_goes_out_once_at_its_time(chat: Chat, app)
 async def test_a_recurring_announcement_follows_the_cron_in_the_rooms_time_zone(chat: Chat, app) -> None:
     reply = await chat.say("mod", "/announce every 0 9 * * 1-5 #Overseas Stand-up in the community call at 9!")
     assert reply[0].startswith(
-        "[playground] @mod 已安排定时公告 #1，发到：Overseas。\n重复规则：0 9 * * 1-5（Europe/London 时间），"
+        "[dm mod] 已安排定时公告 #1，发到：Overseas。\n重复规则：0 9 * * 1-5（Europe/London 时间），"
         "接下来几次：2026-12-01 09:00、2026-12-02 09:00、2026-12-03 09:00。"
     )
     await app.advance_to(_at(8, 9, zone=ZoneInfo("Europe/London")) + timedelta(minutes=1))  # Tue 1st .. Tue 8th
@@ -99,7 +99,7 @@ async def test_the_commands_are_for_moderators_only_and_refusals_are_audited(cha
 )
 async def test_bad_input_gets_what_was_wrong_and_the_usage(chat: Chat, app, command: str, problem: str) -> None:
     [reply] = await chat.say("mod", command)
-    assert reply.startswith(f"[playground] @mod {problem}\n正确的用法：/公告 ")
+    assert reply.startswith(f"[dm mod] {problem}\n正确的用法：/公告 ")
     assert await rows(app, announcements) == []
     assert await rows(app, schema.scheduler_jobs, schema.scheduler_jobs.c.id.startswith("announce")) == []
 
@@ -126,10 +126,10 @@ async def test_show_cancel_and_preview(chat: Chat, app) -> None:
     assert await chat.say("mod", "/公告 预览 1") == ["[dm mod] 【预览，不会发送】\n—— 二群 ——\n每日打卡提醒"]
     await app.advance_to(_at(2, 10, 1))
     assert _posts(chat) == ["[second] 每日打卡提醒"] * 2
-    assert await chat.say("mod", "/公告 取消 1") == ["[playground] @mod 已取消定时公告 #1，之后不会再发送。"]
-    assert await chat.say("mod", "/公告 取消 1") == ["[playground] @mod 定时公告 #1 已经取消，无需再取消。"]
+    assert await chat.say("mod", "/公告 取消 1") == ["[dm mod] 已取消定时公告 #1，之后不会再发送。"]
+    assert await chat.say("mod", "/公告 取消 1") == ["[dm mod] 定时公告 #1 已经取消，无需再取消。"]
     assert await chat.say("mod", "/公告 取消 7") == [
-        "[playground] @mod 没有编号为 #7 的定时公告。用 /公告 列表 查看已安排的公告。"
+        "[dm mod] 没有编号为 #7 的定时公告。用 /公告 列表 查看已安排的公告。"
     ]
     await app.advance_to(_at(5, 12))
     assert _posts(chat) == []
@@ -193,7 +193,7 @@ async def test_cancelling_withdraws_a_post_waiting_for_the_morning(chat: Chat, a
     await chat.say("mod", "/公告 定时 2026-12-01 23:00 #一群 晚安")
     await app.advance_to(_at(1, 23, 30))
     assert await chat.say("mod", "/公告 取消 1") == [
-        "[playground] @mod 已取消定时公告 #1，之后不会再发送。还在排队、尚未发出的 1 条也已撤回。"
+        "[dm mod] 已取消定时公告 #1，之后不会再发送。还在排队、尚未发出的 1 条也已撤回。"
     ]
     await app.advance_to(_at(2, 9))
     assert _posts(chat) == []

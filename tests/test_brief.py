@@ -25,7 +25,7 @@ async def test_a_brief_set_before_the_month_goes_to_each_active_koc_once(chat: C
     await _kocs(app, "bob", "carol")
     reply = await chat.say("mod", BRIEF.format(month="2027-01"))
     assert reply == [
-        "[playground] @mod 已保存 2027-01 的沟通主题（2 个要点）：\n· 新品 X1 的续航表现\n· 冬季保养小技巧\n"
+        "[dm mod] 已保存 2027-01 的沟通主题（2 个要点）：\n· 新品 X1 的续航表现\n· 冬季保养小技巧\n"
         "2027-01 月初（每月 1 号的定时任务）会私信发给所有活跃 KOC。"
     ]
     chat.transport.take()
@@ -36,9 +36,7 @@ async def test_a_brief_set_before_the_month_goes_to_each_active_koc_once(chat: C
         "这些只是要点，不是稿子：请用你自己的话、结合你自己的真实体验来聊，不认同的地方也可以直说。谢谢你一直以来的分享 🙏"
     )
     assert "· 新品 X1 的续航表现\n· 冬季保养小技巧" in sent[0].text
-    assert await chat.say("mod", "/简报 发送 2027-01") == [
-        "[playground] @mod 所有活跃 KOC 都已经收到 2027-01 的沟通主题了。"
-    ]
+    assert await chat.say("mod", "/简报 发送 2027-01") == ["[dm mod] 所有活跃 KOC 都已经收到 2027-01 的沟通主题了。"]
     assert await chat.say("mod", "/简报 查看 2027-01") == [
         "[dm mod] 2027-01 的沟通主题：\n· 新品 X1 的续航表现\n· 冬季保养小技巧\n已私信发给 2 位 KOC（目前活跃 KOC 2 位）。"
     ]
@@ -51,7 +49,7 @@ async def test_a_brief_set_late_is_sent_by_hand_to_those_without_it(chat: Chat, 
     reply = await chat.say("mod", BRIEF.format(month="2026-12"))
     assert reply[0].endswith("这个月的 1 号已经过了：用 /简报 发送 2026-12 现在私信发给还没收到的活跃 KOC。")
     assert await chat.say("mod", "/简报 发送 2026-12") == [
-        "[playground] @mod 2026-12 的沟通主题正在私信发给 1 位活跃 KOC。",
+        "[dm mod] 2026-12 的沟通主题正在私信发给 1 位活跃 KOC。",
         "[dm bob] bob，你好！这是 2026-12 的沟通主题，供你参考：\n· 新品 X1 的续航表现\n· 冬季保养小技巧\n"
         "这些只是要点，不是稿子：请用你自己的话、结合你自己的真实体验来聊，不认同的地方也可以直说。谢谢你一直以来的分享 🙏",
     ]
@@ -59,11 +57,11 @@ async def test_a_brief_set_late_is_sent_by_hand_to_those_without_it(chat: Chat, 
 
 async def test_bad_brief_commands_say_what_is_missing(chat: Chat, app) -> None:
     [reply] = await chat.say("mod", "/简报 设置 十二月 要点")
-    assert reply.startswith("[playground] @mod 请写上月份，例如 2026-12。\n正确的用法：/简报 设置")
+    assert reply.startswith("[dm mod] 请写上月份，例如 2026-12。\n正确的用法：/简报 设置")
     [reply] = await chat.say("mod", "/简报 设置 2026-12")
-    assert reply.startswith("[playground] @mod 请在月份后面写上要点，每行一个（是要点，不是稿子）。")
+    assert reply.startswith("[dm mod] 请在月份后面写上要点，每行一个（是要点，不是稿子）。")
     assert await chat.say("mod", "/简报 查看 2026-11") == [
-        "[playground] @mod 2026-11 还没有设置沟通主题。用 /简报 设置 2026-11 加上要点（每行一个）来设置。"
+        "[dm mod] 2026-11 还没有设置沟通主题。用 /简报 设置 2026-11 加上要点（每行一个）来设置。"
     ]
     assert (await chat.say("bob", "/简报 设置 2026-12\n要点"))[0].startswith(
         "[playground] @bob 抱歉，/brief set 只有社群运营可以使用"
@@ -73,4 +71,4 @@ async def test_bad_brief_commands_say_what_is_missing(chat: Chat, app) -> None:
 async def test_the_koc_form_of_the_command_sets_the_same_brief(chat: Chat, app) -> None:
     await app.drain()
     reply = await chat.say("mod", "/koc brief set 2027-02\n· 春节期间的物流安排")
-    assert reply[0].startswith("[playground] @mod 已保存 2027-02 的沟通主题（1 个要点）：\n· 春节期间的物流安排")
+    assert reply[0].startswith("[dm mod] 已保存 2027-02 的沟通主题（1 个要点）：\n· 春节期间的物流安排")

@@ -79,7 +79,7 @@ async def _community(chat: Chat, app) -> None:
 async def test_create_computes_rooms_launch_and_period(chat: Chat, app) -> None:
     reply = await chat.say("mod", CREATE)
     assert reply == [
-        "[playground] @mod 已创建活动 #1「新品 X1 预热」，覆盖：一群、二群。\n上线日：2026-12-15（Asia/Shanghai 时间）\n"
+        "[dm mod] 已创建活动 #1「新品 X1 预热」，覆盖：一群、二群。\n上线日：2026-12-15（Asia/Shanghai 时间）\n"
         "统计期：从现在（2026-12-01 09:00）到 2026-12-22（上线日后 7 天）\n接下来可以：\n"
         "· /活动 关键词 1 新品 X1 …　设置标记活动讨论的关键词\n· /活动 要点 1 要点一；要点二　给 KOC 的沟通要点\n"
         "· /活动 线索 1 --时间 2026-12-15 20:00 线索内容　安排一条线索"
@@ -97,8 +97,7 @@ async def test_create_computes_rooms_launch_and_period(chat: Chat, app) -> None:
     # No #room: the room it was typed in; the launch day may be today; the name keeps its "："
     reply = await chat.say("mod", "/campaign create 冬季：暖心计划 --launch 2026-12-01", room="overseas")
     assert reply[0].startswith(
-        '[overseas] @mod Created campaign #2 "冬季：暖心计划" for: Overseas.\n'
-        "Launch day: 2026-12-01 (Europe/London time)"
+        '[dm mod] Created campaign #2 "冬季：暖心计划" for: Overseas.\nLaunch day: 2026-12-01 (Europe/London time)'
     )
     second = (await rows(app, campaigns, campaigns.c.id == 2))[0]
     assert second.ends_at == datetime(2026, 12, 9, tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
@@ -134,7 +133,7 @@ async def test_bad_campaigns_get_what_was_wrong_and_the_usage(chat: Chat, app) -
     for command, problem in BAD_CAMPAIGNS:
         [reply] = await chat.say("mod", command)
         assert reply == (
-            f"[playground] @mod {problem}\n正确的用法：/活动 创建 名称 --上线 2026-12-15 [#群名 …|#全部] "
+            f"[dm mod] {problem}\n正确的用法：/活动 创建 名称 --上线 2026-12-15 [#群名 …|#全部] "
             "（或 /campaign create 名称 --launch …）"
         )
     assert await rows(app, campaigns) == []
@@ -144,25 +143,21 @@ async def test_list_show_keywords_and_points(chat: Chat, app) -> None:
     await chat.say("mod", CREATE)
     await chat.say("mod", "/活动 创建 旧活动 --上线 2026-12-02")
     assert await chat.say("mod", "/活动 关键词 1") == [
-        "[playground] @mod 活动 #1「新品 X1 预热」还没有关键词。用 /活动 关键词 1 词1 词2 … 来设置。"
+        "[dm mod] 活动 #1「新品 X1 预热」还没有关键词。用 /活动 关键词 1 词1 词2 … 来设置。"
     ]
     assert await chat.say("mod", "/活动 关键词 1 新品 X1，续航 x1 新品、冬天") == [
-        "[playground] @mod 活动 #1「新品 X1 预热」的关键词已更新（4 个）：新品、X1、续航、冬天"
+        "[dm mod] 活动 #1「新品 X1 预热」的关键词已更新（4 个）：新品、X1、续航、冬天"
     ]
     [reply] = await chat.say("mod", "/活动 关键词 1 " + " ".join(f"词{i}" for i in range(21)))
-    assert reply.startswith(
-        "[playground] @mod 关键词最多 20 个（现在 21 个），每个最多 30 个字。\n正确的用法：/活动 关键词 "
-    )
+    assert reply.startswith("[dm mod] 关键词最多 20 个（现在 21 个），每个最多 30 个字。\n正确的用法：/活动 关键词 ")
     assert await chat.say("mod", POINTS) == [
-        "[playground] @mod 活动 #1「新品 X1 预热」的沟通要点已更新（3 条）：\n· 续航比上一代更久\n· 冬天户外也好用\n"
+        "[dm mod] 活动 #1「新品 X1 预热」的沟通要点已更新（3 条）：\n· 续航比上一代更久\n· 冬天户外也好用\n"
         "· 充电一次能用多久，说说你自己的体验\n每条线索发布前，活跃 KOC 会在私信预告里收到这些要点（是要点，不是稿子）。"
     ]
     [reply] = await chat.say("mod", "/campaign points 1 " + "|".join("abcdefghi"))
-    assert reply.startswith("[playground] @mod 沟通要点最多 8 条（现在 9 条），每条最多 200 个字。")
-    assert await chat.say("mod", "/活动 结束 2") == [
-        "[playground] @mod 已结束活动 #2「旧活动」，统计截止到 2026-12-01 09:00。"
-    ]
-    assert await chat.say("mod", "/活动 结束 2") == ["[playground] @mod 活动 #2「旧活动」已经结束了。"]
+    assert reply.startswith("[dm mod] 沟通要点最多 8 条（现在 9 条），每条最多 200 个字。")
+    assert await chat.say("mod", "/活动 结束 2") == ["[dm mod] 已结束活动 #2「旧活动」，统计截止到 2026-12-01 09:00。"]
+    assert await chat.say("mod", "/活动 结束 2") == ["[dm mod] 活动 #2「旧活动」已经结束了。"]
     assert await chat.say("mod", "/活动 列表") == [
         "[dm mod] 上线活动（2 个）：\n#1「新品 X1 预热」进行中，上线日 2026-12-15，一群、二群\n"
         "#2「旧活动」已结束，上线日 2026-12-02，一群"
@@ -174,11 +169,9 @@ async def test_list_show_keywords_and_points(chat: Chat, app) -> None:
         "· 冬天户外也好用\n· 充电一次能用多久，说说你自己的体验\n线索（1 条）：\n"
         "#1 2026-12-05 20:00 待发布，12-05 18:00 预告 KOC：猜猜这是什么？"
     ]
-    assert await chat.say("mod", "/活动 查看 9") == [
-        "[playground] @mod 没有编号为 #9 的活动。用 /活动 列表 查看所有活动。"
-    ]
+    assert await chat.say("mod", "/活动 查看 9") == ["[dm mod] 没有编号为 #9 的活动。用 /活动 列表 查看所有活动。"]
     [reply] = await chat.say("mod", "/活动 查看")
-    assert reply.startswith("[playground] @mod 请写上活动编号，例如 1。\n正确的用法：/活动 查看 编号")
+    assert reply.startswith("[dm mod] 请写上活动编号，例如 1。\n正确的用法：/活动 查看 编号")
 
 
 async def test_a_clue_drops_once_after_the_active_kocs_heads_up(chat: Chat, app, settings, clock, registries) -> None:
@@ -187,7 +180,7 @@ async def test_a_clue_drops_once_after_the_active_kocs_heads_up(chat: Chat, app,
     await chat.say("mod", POINTS)
     reply = await chat.say("mod", "/活动 线索 1 --时间 2026-12-05 20:00 猜猜这是什么？这个冬天，它会陪你走得更远。")
     assert reply == [
-        "[playground] @mod 已安排活动 #1 的线索 #1：2026-12-05 20:00（Asia/Shanghai 时间）发到 一群、二群。\n"
+        "[dm mod] 已安排活动 #1 的线索 #1：2026-12-05 20:00（Asia/Shanghai 时间）发到 一群、二群。\n"
         "KOC 预告：2026-12-05 18:00（提前 120 分钟）私信预告 2 位活跃 KOC。\n内容预览：\n"
         "猜猜这是什么？这个冬天，它会陪你走得更远。\n取消：/活动 线索 取消 1"
     ]
@@ -239,7 +232,7 @@ async def test_a_clue_from_a_template_and_a_heads_up_due_at_once(chat: Chat, app
     await chat.say("mod", "/活动 创建 新品 X1 预热 --上线 2026-12-15 #一群 #二群")
     reply = await chat.say("mod", "/campaign clue 1 --template 预热 --at 2026-12-01 10:00")
     assert reply[0] == (
-        "[playground] @mod 已安排活动 #1 的线索 #1：2026-12-01 10:00（Asia/Shanghai 时间）发到 一群、二群。\n"
+        "[dm mod] 已安排活动 #1 的线索 #1：2026-12-01 10:00（Asia/Shanghai 时间）发到 一群、二群。\n"
         "KOC 预告：离发布已不到 120 分钟，现在就私信预告 2 位活跃 KOC。\n"
         "提示：还没有沟通要点，预告里只有线索本身；可以用 /活动 要点 1 要点一；要点二 补上。\n"
         "内容预览：\n一群 的朋友们，猜猜下周会发生什么？\n取消：/活动 线索 取消 1"
@@ -293,7 +286,7 @@ async def test_bad_clues_get_what_was_wrong_and_the_usage(chat: Chat, app) -> No
     for command, problem in BAD_CLUES:
         [reply] = await chat.say("mod", command)
         assert reply == (
-            f"[playground] @mod {problem}\n正确的用法：/活动 线索 编号 --时间 2026-12-10 20:00 线索内容 "
+            f"[dm mod] {problem}\n正确的用法：/活动 线索 编号 --时间 2026-12-10 20:00 线索内容 "
             "（或 --模板 名称；或 /campaign clue 编号 --at …）"
         )
     assert await rows(app, clues) == []
@@ -306,16 +299,16 @@ async def test_cancel_and_close_withdraw_what_has_not_gone_out(chat: Chat, app) 
     await chat.say("mod", "/活动 线索 1 --时间 2026-12-05 20:00 第一条")
     await chat.say("mod", "/活动 线索 1 --时间 2026-12-01 23:00 晚安线索")  # heads-up at 21:00, posts held until 08:00
     await chat.say("mod", "/活动 线索 1 --时间 2026-12-06 20:00 第三条")
-    assert await chat.say("mod", "/活动 线索 取消 1") == ["[playground] @mod 已取消活动 #1 的线索 #1，不会再发布。"]
-    assert await chat.say("mod", "/活动 线索 取消 1") == ["[playground] @mod 线索 #1 已经取消了，无需再取消。"]
+    assert await chat.say("mod", "/活动 线索 取消 1") == ["[dm mod] 已取消活动 #1 的线索 #1，不会再发布。"]
+    assert await chat.say("mod", "/活动 线索 取消 1") == ["[dm mod] 线索 #1 已经取消了，无需再取消。"]
     assert await chat.say("mod", "/活动 线索 取消 9") == [
-        "[playground] @mod 没有编号为 #9 的线索。用 /活动 查看 活动编号 查看一次活动的线索。"
+        "[dm mod] 没有编号为 #9 的线索。用 /活动 查看 活动编号 查看一次活动的线索。"
     ]
     await app.advance_to(_at(1, 23, 30))
     assert sorted(m.contact_id for m in chat.transport.take()) == ["bob", "carol"]  # clue 2's heads-up, at 21:00
     reply = await chat.say("mod", "/活动 结束 1")
     assert reply == [
-        "[playground] @mod 已结束活动 #1「新品 X1 预热」，统计截止到 2026-12-01 23:30。\n"
+        "[dm mod] 已结束活动 #1「新品 X1 预热」，统计截止到 2026-12-01 23:30。\n"
         "还没发布的 2 条线索已取消，还在排队、尚未发出的 2 条消息也已撤回。"
     ]
     await app.advance_to(_at(7, 12))
@@ -335,7 +328,7 @@ async def test_cancel_and_close_withdraw_what_has_not_gone_out(chat: Chat, app) 
         True,
     )
     [reply] = await chat.say("mod", "/活动 线索 1 --时间 2026-12-10 20:00 再来一条")
-    assert reply == "[playground] @mod 活动 #1「新品 X1 预热」已经结束了。"
+    assert reply == "[dm mod] 活动 #1「新品 X1 预热」已经结束了。"
 
 
 async def test_a_cancelled_clue_whose_heads_up_went_out_says_so(chat: Chat, app) -> None:
@@ -343,7 +336,7 @@ async def test_a_cancelled_clue_whose_heads_up_went_out_says_so(chat: Chat, app)
     await chat.say("mod", CREATE)
     await chat.say("mod", "/活动 线索 1 --时间 2026-12-01 10:00 很快揭晓")  # the heads-up goes out at once
     assert await chat.say("mod", "/活动 线索 取消 1") == [
-        "[playground] @mod 已取消活动 #1 的线索 #1，不会再发布。\n"
+        "[dm mod] 已取消活动 #1 的线索 #1，不会再发布。\n"
         "已有 2 位 KOC 收到了这条线索的预告，如有需要，请私下告诉他们线索取消了。"
     ]
     await app.advance_to(_at(1, 12))

@@ -54,9 +54,9 @@ TRANSCRIPT = """\
     · 坦诚说明时间：产品改进需要周期，不一定很快上线，但进展都会告诉你。
     我们希望：你继续用自己的话、从普通用户的角度分享真实体验，好的和不好的都可以说，这正是你的价值。
     有任何问题，随时私信 mod。
-[playground] kocbot: @mod 已将 kate 设为私域 KOC，由你负责联系。欢迎信已私信发给 TA。
+[dm mod] kocbot: 已将 kate 设为私域 KOC，由你负责联系。欢迎信已私信发给 TA。
 [playground] mod: /活动 创建 X1 预热 --上线 2026-12-10
-[playground] kocbot: @mod 已创建活动 #1「X1 预热」，覆盖：Playground。
+[dm mod] kocbot: 已创建活动 #1「X1 预热」，覆盖：Playground。
     上线日：2026-12-10（Asia/Shanghai 时间）
     统计期：从现在（2026-12-02 21:00）到 2026-12-17（上线日后 7 天）
     接下来可以：
@@ -64,14 +64,14 @@ TRANSCRIPT = """\
     · /活动 要点 1 要点一；要点二　给 KOC 的沟通要点
     · /活动 线索 1 --时间 2026-12-10 20:00 线索内容　安排一条线索
 [playground] mod: /活动 关键词 1 新品 X1
-[playground] kocbot: @mod 活动 #1「X1 预热」的关键词已更新（2 个）：新品、X1
+[dm mod] kocbot: 活动 #1「X1 预热」的关键词已更新（2 个）：新品、X1
 [playground] mod: /活动 要点 1 续航比上一代长；机身更轻
-[playground] kocbot: @mod 活动 #1「X1 预热」的沟通要点已更新（2 条）：
+[dm mod] kocbot: 活动 #1「X1 预热」的沟通要点已更新（2 条）：
     · 续航比上一代长
     · 机身更轻
     每条线索发布前，活跃 KOC 会在私信预告里收到这些要点（是要点，不是稿子）。
 [playground] mod: /活动 线索 1 --时间 2026-12-03 20:00 第一条线索：它的颜色，和冬天的第一场雪有关 ❄️
-[playground] kocbot: @mod 已安排活动 #1 的线索 #1：2026-12-03 20:00（Asia/Shanghai 时间）发到 Playground。
+[dm mod] kocbot: 已安排活动 #1 的线索 #1：2026-12-03 20:00（Asia/Shanghai 时间）发到 Playground。
     KOC 预告：2026-12-03 18:00（提前 120 分钟）私信预告 1 位活跃 KOC。
     内容预览：
     第一条线索：它的颜色，和冬天的第一场雪有关 ❄️

@@ -53,7 +53,7 @@ TRANSCRIPT = """\
 [playground] bob: /mod add @alice
 [playground] kocbot: @bob 抱歉，/mod add 只有超级管理员可以使用。如果需要帮忙，可以联系群里的运营同学。
 [playground] admin: /mod add @alice
-[playground] kocbot: @admin 已将 alice 设为社群运营。
+[dm admin] kocbot: 已将 alice 设为社群运营。
 [dm alice] kocbot: 你好！admin 已将你设为社群运营。发送 /帮助 可以看到你现在能用的所有命令。谢谢你愿意一起照顾好这个社群！
 [playground] + dave joined
 [playground] kocbot: 欢迎 @dave 加入Playground！🎉 这里是大家交流使用心得的地方，有问题随时问，发送 /帮助 可以看看我能帮你做什么。

@@ -89,7 +89,7 @@ async def _refs(app, member: str = "bob", room: str = "playground"):
 
 async def test_a_moderator_saves_a_multi_line_template_and_sees_a_preview(chat: Chat, app) -> None:
     assert await chat.say("mod", f"/模板 设置 welcome {WELCOME}") == [
-        "[playground] @mod 已新建模板 welcome，用到的变量：community、member。\n在这里的预览：\n"
+        "[dm mod] 已新建模板 welcome，用到的变量：community、member。\n在这里的预览：\n"
         "欢迎 @mod 加入Playground！\n你现在有 0 积分：还没有称号"
     ]
     [row] = await rows(app, custom_templates)
@@ -122,7 +122,7 @@ async def test_show_list_update_and_delete(chat: Chat, app, clock) -> None:
     await chat.say("mod", f"/template set welcome {WELCOME}")
     clock.advance(timedelta(hours=1))
     assert await chat.say("admin", "/template set welcome 欢迎 {{ member }}！") == [
-        "[playground] @admin 已更新模板 welcome，用到的变量：member。\n在这里的预览：\n欢迎 admin！"
+        "[dm admin] 已更新模板 welcome，用到的变量：member。\n在这里的预览：\n欢迎 admin！"
     ]
     await chat.say("mod", "/template set notice 今天是 {{ date.month }} 月 {{ date.day }} 日")
     assert await chat.say("mod", "/template show welcome") == [
@@ -135,12 +135,12 @@ async def test_show_list_update_and_delete(chat: Chat, app, clock) -> None:
     ]
     [row] = [r for r in await rows(app, custom_templates) if r.name == "welcome"]
     assert (row.created_at, row.updated_at) == (START, START + timedelta(hours=1))
-    assert await chat.say("mod", "/模板 删除 welcome") == ["[playground] @mod 已删除模板 welcome。"]
+    assert await chat.say("mod", "/模板 删除 welcome") == ["[dm mod] 已删除模板 welcome。"]
     assert await chat.say("mod", "/template show welcome") == [
-        "[playground] @mod 没有名为 welcome 的模板。发送 /模板 列表 查看已有的模板。"
+        "[dm mod] 没有名为 welcome 的模板。发送 /模板 列表 查看已有的模板。"
     ]
     assert await chat.say("mod", "/template delete welcome") == [
-        "[playground] @mod 没有名为 welcome 的模板。发送 /模板 列表 查看已有的模板。"
+        "[dm mod] 没有名为 welcome 的模板。发送 /模板 列表 查看已有的模板。"
     ]
     assert [r.name for r in await rows(app, custom_templates)] == ["notice"]
 
@@ -182,19 +182,19 @@ async def test_members_may_not_manage_templates(chat: Chat, app) -> None:
 
 async def test_wrong_arguments_get_the_usage(chat: Chat, app) -> None:
     assert await chat.say("mod", "/template set") == [
-        f"[playground] @mod 请写上模板的名称，比如：/模板 设置 welcome 欢迎加入！\n{USAGE_SET}"
+        f"[dm mod] 请写上模板的名称，比如：/模板 设置 welcome 欢迎加入！\n{USAGE_SET}"
     ]
     assert await chat.say("mod", "/template set welcome") == [
-        f"[playground] @mod 请在名称 welcome 后面写上模板的内容（可以换行写多行）。\n{USAGE_SET}"
+        f"[dm mod] 请在名称 welcome 后面写上模板的内容（可以换行写多行）。\n{USAGE_SET}"
     ]
     assert await chat.say("mod", "/template set a/b 你好") == [
-        f"[playground] @mod “a/b”不能用作模板名称：名称最多 32 个字，只能用文字、数字、_ 和 -。\n{USAGE_SET}"
+        f"[dm mod] “a/b”不能用作模板名称：名称最多 32 个字，只能用文字、数字、_ 和 -。\n{USAGE_SET}"
     ]
     assert await chat.say("mod", "/template show") == [
-        "[playground] @mod 请写上模板的名称，比如：/模板 设置 welcome 欢迎加入！\n正确的用法：/模板 查看 名称 （或 /template show）"
+        "[dm mod] 请写上模板的名称，比如：/模板 设置 welcome 欢迎加入！\n正确的用法：/模板 查看 名称 （或 /template show）"
     ]
     assert await chat.say("mod", "/template delete x y", room="overseas") == [
-        "[overseas] @mod There is no template named x. Send /template list to see the saved ones."
+        "[dm mod] There is no template named x. Send /template list to see the saved ones."
     ]
     assert await rows(app, custom_templates) == []
 
@@ -204,11 +204,11 @@ async def test_wrong_arguments_get_the_usage(chat: Chat, app) -> None:
 
 async def test_a_template_that_does_not_compile_is_refused_with_its_line(chat: Chat, app) -> None:
     assert await _set(chat, "bad", "第一行\n{{ member.name }\n第三行") == [
-        "[playground] @mod 抱歉，这个模板不能使用（第 2 行）：\n写法有误（Jinja 提示：unexpected '}'）。"
+        "[dm mod] 抱歉，这个模板不能使用（第 2 行）：\n写法有误（Jinja 提示：unexpected '}'）。"
         f"请检查双花括号和 if/for 标签是否成对。\n{HELP}"
     ]
     assert await _set(chat, "bad", "{% if member.points %}\n有积分", room="overseas") == [
-        "[overseas] @mod Sorry, this template cannot be used (line 2):\nit is not written correctly (Jinja says: "
+        "[dm mod] Sorry, this template cannot be used (line 2):\nit is not written correctly (Jinja says: "
         "Unexpected end of template. Jinja was looking for the following tags: 'elif' or 'else' or 'endif'. The "
         "innermost block that needs to be closed is 'if'.). Check that the double braces and the if/for tags come in "
         "pairs.\nSend /template help to see the variables and how to write a template."
@@ -218,18 +218,18 @@ async def test_a_template_that_does_not_compile_is_refused_with_its_line(chat: C
 
 async def test_an_undocumented_variable_or_field_is_refused(chat: Chat, app) -> None:
     assert await _set(chat, "x", "你好\n{{ user.name }}") == [
-        "[playground] @mod 抱歉，这个模板不能使用（第 2 行）：\nuser 不是可以使用的变量。"
+        "[dm mod] 抱歉，这个模板不能使用（第 2 行）：\nuser 不是可以使用的变量。"
         f"可用的变量：community、member、stats、date、now、bot_name。\n{HELP}"
     ]
     assert await _set(chat, "x", "{{ member.nickname }}") == [
-        f"[playground] @mod 抱歉，这个模板不能使用（第 1 行）：\nmember 没有 nickname，可以用：name、points、titles。\n{HELP}"
+        f"[dm mod] 抱歉，这个模板不能使用（第 1 行）：\nmember 没有 nickname，可以用：name、points、titles。\n{HELP}"
     ]
     assert await _set(chat, "x", "{{ stats.members }}", room="overseas") == [
-        "[overseas] @mod Sorry, this template cannot be used (line 1):\nstats has no members; it has thanks_this_month, "
+        "[dm mod] Sorry, this template cannot be used (line 1):\nstats has no members; it has thanks_this_month, "
         "open_feedback, joined_this_month.\nSend /template help to see the variables and how to write a template."
     ]
     assert await _set(chat, "x", "{{ loop.index }}") == [
-        "[playground] @mod 抱歉，这个模板不能使用（第 1 行）：\nloop 不是可以使用的变量。"
+        "[dm mod] 抱歉，这个模板不能使用（第 1 行）：\nloop 不是可以使用的变量。"
         f"可用的变量：community、member、stats、date、now、bot_name。\n{HELP}"
     ]
     assert await rows(app, custom_templates) == []
@@ -239,7 +239,7 @@ async def test_an_undocumented_variable_or_field_is_refused(chat: Chat, app) -> 
 async def test_reaching_python_internals_is_refused_when_saved(chat: Chat, app, source: str) -> None:
     [answer] = await _set(chat, "attack", f"你好\n{source}")
     reason, details = ATTACKS[source]
-    assert answer.startswith("[playground] @mod 抱歉，这个模板不能使用（第 2 行）：\n")
+    assert answer.startswith("[dm mod] 抱歉，这个模板不能使用（第 2 行）：\n")
     with pytest.raises(TemplateRefused) as refused:
         check_template(source)
     assert refused.value.reason == reason
@@ -262,7 +262,7 @@ async def test_reaching_python_internals_is_refused_when_saved(chat: Chat, app, 
 )
 async def test_memory_bombs_are_stopped_when_saved(chat: Chat, app, source: str) -> None:
     [answer] = await _set(chat, "bomb", source)
-    assert answer.startswith("[playground] @mod 抱歉，这个模板不能使用：\n为了安全，沙箱拦下了它（")
+    assert answer.startswith("[dm mod] 抱歉，这个模板不能使用：\n为了安全，沙箱拦下了它（")
     assert await rows(app, custom_templates) == []
 
 

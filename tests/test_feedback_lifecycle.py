@@ -36,17 +36,17 @@ async def test_each_status_change_is_told_recorded_and_audited(chat: Chat, app) 
     assert await chat.say("mod", "/fb status FB-1 acknowledged 已转给研发") == [
         f"[dm bob] 你的反馈 {HEAD}有新进展：已确认收到。\n说明：已转给研发",
         f"[dm carol] 你关注的反馈 {HEAD}有新进展：已确认收到。\n说明：已转给研发",
-        f"[playground] @mod {HEAD}：已提交 → 已确认收到\n说明：已转给研发\n已私信通知 2 人。",
+        f"[dm mod] {HEAD}：已提交 → 已确认收到\n说明：已转给研发\n已私信通知 2 人。",
     ]
     assert await chat.say("mod", "/反馈 分派 FB-1 研发") == [
         f"[dm bob] 你的反馈 {HEAD}已交给研发跟进。",
         f"[dm carol] 你关注的反馈 {HEAD}已交给研发跟进。",
-        f"[playground] @mod 已把 {HEAD} 分派给研发。",
+        f"[dm mod] 已把 {HEAD} 分派给研发。",
     ]
     assert await chat.say("mod", "/fb decline FB-1 设计如此") == [
         f"[dm bob] 你的反馈 {HEAD}这次暂不采纳。\n理由：设计如此\n谢谢你花时间反馈，每一条我们都认真看过。",
         f"[dm carol] 你关注的反馈 {HEAD}这次暂不采纳。\n理由：设计如此\n谢谢你花时间反馈，每一条我们都认真看过。",
-        f"[playground] @mod {HEAD}：已确认收到 → 暂不采纳\n说明：设计如此\n已私信通知 2 人。",
+        f"[dm mod] {HEAD}：已确认收到 → 暂不采纳\n说明：设计如此\n已私信通知 2 人。",
     ]
     [item] = await rows(app, items)
     assert (item.status, item.department) == ("declined", "研发")
@@ -88,26 +88,26 @@ async def test_wrong_status_changes_are_explained(chat: Chat, app) -> None:
     await chat.say("bob", BUG)
     await chat.say("bob", IDEA)
     assert await chat.say("mod", "/fb status FB-1 under_review") == [
-        f"[playground] @mod {HEAD}是缺陷，不能标记为「评估中」：已复现只用于缺陷，评估中只用于建议和困惑。"
+        f"[dm mod] {HEAD}是缺陷，不能标记为「评估中」：已复现只用于缺陷，评估中只用于建议和困惑。"
     ]
     assert await chat.say("mod", "/fb status FB-2 reproduced") == [
-        "[playground] @mod FB-2「晚上打开 App 屏幕太亮」是建议，不能标记为「已复现」：已复现只用于缺陷，评估中只用于建议和困惑。"
+        "[dm mod] FB-2「晚上打开 App 屏幕太亮」是建议，不能标记为「已复现」：已复现只用于缺陷，评估中只用于建议和困惑。"
     ]
     assert await chat.say("mod", "/fb status FB-1 adopted") == [
-        f"[playground] @mod {HEAD}现在是「已提交」，不能直接改成「已采纳」。\n"
+        f"[dm mod] {HEAD}现在是「已提交」，不能直接改成「已采纳」。\n"
         "可以改成：acknowledged（已确认收到）、reproduced（已复现）"
     ]
-    assert await chat.say("mod", "/fb status FB-1 submitted") == [f"[playground] @mod {HEAD}已经是「已提交」了。"]
-    assert await chat.say("mod", "/fb status FB-1 shipped") == ["[playground] @mod 改成 shipped 请用 /fb ship。"]
+    assert await chat.say("mod", "/fb status FB-1 submitted") == [f"[dm mod] {HEAD}已经是「已提交」了。"]
+    assert await chat.say("mod", "/fb status FB-1 shipped") == ["[dm mod] 改成 shipped 请用 /fb ship。"]
     assert await chat.say("mod", "/fb decline FB-1") == [
-        "[playground] @mod 请写上理由：反馈人会收到它，写清楚为什么暂不采纳。\n"
+        "[dm mod] 请写上理由：反馈人会收到它，写清楚为什么暂不采纳。\n"
         "正确的用法：/反馈 不采纳 FB-编号 理由 （或 /fb decline）"
     ]
     assert await chat.say("mod", "/fb assign FB-1 市场") == [
-        "[playground] @mod 没有「市场」这个部门。可以分派给：产品、研发、测试、客服\n"
+        "[dm mod] 没有「市场」这个部门。可以分派给：产品、研发、测试、客服\n"
         "正确的用法：/反馈 分派 FB-编号 部门 （或 /fb assign）"
     ]
-    assert await chat.say("mod", "/fb ship FB-7 v2") == ["[playground] @mod 没有找到反馈 FB-7，请检查编号。"]
+    assert await chat.say("mod", "/fb ship FB-7 v2") == ["[dm mod] 没有找到反馈 FB-7，请检查编号。"]
     assert [i.status for i in await rows(app, items)] == ["submitted", "submitted"]
 
 
@@ -116,7 +116,7 @@ async def test_rewards_are_given_once_however_the_status_moves(chat: Chat, app) 
     assert await chat.say("mod", "/fb status FB-1 reproduced") == [
         f"[dm bob] 你的反馈 {HEAD}有新进展：已复现。\n感谢你的贡献：+20 积分",
         f"[dm carol] 你关注的反馈 {HEAD}有新进展：已复现。",
-        f"[playground] @mod {HEAD}：已提交 → 已复现\n已私信通知 2 人，1 人获得奖励。",
+        f"[dm mod] {HEAD}：已提交 → 已复现\n已私信通知 2 人，1 人获得奖励。",
     ]
     await chat.say("mod", "/fb status FB-1 acknowledged")
     back = await chat.say("mod", "/fb status FB-1 reproduced")
@@ -134,7 +134,7 @@ async def test_an_adopted_suggestion_earns_points_and_the_title(chat: Chat, app)
     assert await chat.say("mod", "/fb status FB-1 adopted 下个版本做") == [
         "[dm bob] 你的反馈 FB-1「晚上打开 App 屏幕太亮」有新进展：已采纳。\n说明：下个版本做\n"
         "感谢你的贡献：+50 积分，并获得「荣誉产品顾问」称号 🏅",
-        "[playground] @mod FB-1「晚上打开 App 屏幕太亮」：评估中 → 已采纳\n说明：下个版本做\n已私信通知 1 人，1 人获得奖励。",
+        "[dm mod] FB-1「晚上打开 App 屏幕太亮」：评估中 → 已采纳\n说明：下个版本做\n已私信通知 1 人，1 人获得奖励。",
     ]
     await chat.say("mod", "/fb status FB-1 under_review")
     await chat.say("mod", "/fb status FB-1 adopted")
@@ -153,10 +153,10 @@ async def test_a_merge_moves_people_who_are_told_and_credited(chat: Chat, app) -
         f"[dm dave] 你的反馈 FB-2「支付的时候 App 闪退」和 {HEAD}说的是同一件事，已经合并，之后的进展按 FB-1 通知你。\n"
         "感谢你的贡献：+20 积分",
         f"[dm erin] 你的反馈 FB-2「支付的时候 App 闪退」和 {HEAD}说的是同一件事，已经合并，之后的进展按 FB-1 通知你。",
-        "[playground] @mod 已把 FB-2 合并到 FB-1「下单页点击支付以后闪退」，2 人加入并已通知。",
+        "[dm mod] 已把 FB-2 合并到 FB-1「下单页点击支付以后闪退」，2 人加入并已通知。",
     ]
     assert await chat.say("mod", "/fb merge FB-2 FB-1") == [
-        "[playground] @mod FB-2「支付的时候 App 闪退」已经关闭（与其他反馈重复）。如果问题还在，欢迎发 /反馈 提交一条新的。"
+        "[dm mod] FB-2「支付的时候 App 闪退」已经关闭（与其他反馈重复）。如果问题还在，欢迎发 /反馈 提交一条新的。"
     ]
     assert await chat.say("frank", "/feedback +1 FB-2 我也是") == [
         f"[playground] @frank 已把你的情况加到 {HEAD}，谢谢补充！有进展会私信告诉你。"
@@ -170,12 +170,12 @@ async def test_a_merge_moves_people_who_are_told_and_credited(chat: Chat, app) -
         f"[dm dave] 好消息！你的反馈 {HEAD}已在 v2.3 上线，谢谢你帮我们把产品变得更好 🎉",
         f"[dm erin] 好消息！你关注的反馈 {HEAD}已在 v2.3 上线，谢谢你帮我们把产品变得更好 🎉",
         f"[dm frank] 好消息！你关注的反馈 {HEAD}已在 v2.3 上线，谢谢你帮我们把产品变得更好 🎉",
-        f"[playground] @mod {HEAD}：已复现 → 已上线（v2.3）\n已私信通知 4 人。",
+        f"[dm mod] {HEAD}：已复现 → 已上线（v2.3）\n已私信通知 4 人。",
     ]
     assert await chat.say("mod", "/致谢 v2.3") == [
-        "[playground] @mod v2.3 致谢名单：感谢 bob、dave 的反馈 ❤️\n· FB-1 下单页点击支付以后闪退"
+        "[dm mod] v2.3 致谢名单：感谢 bob、dave 的反馈 ❤️\n· FB-1 下单页点击支付以后闪退"
     ]
-    assert await chat.say("mod", "/credits v9") == ["[playground] @mod v9 还没有上线的反馈，所以暂时没有致谢名单。"]
+    assert await chat.say("mod", "/credits v9") == ["[dm mod] v9 还没有上线的反馈，所以暂时没有致谢名单。"]
 
 
 async def test_shipping_calls_the_hooks_of_other_capabilities(chat: Chat, app) -> None:
@@ -216,9 +216,9 @@ async def test_a_declined_item_can_be_reopened_and_statuses_are_read_in_chinese(
     await chat.say("mod", "/fb decline FB-1 暂无计划")
     assert await chat.say("mod", "/反馈 状态 FB-1 已确认 重新评估") == [
         "[dm bob] 你的反馈 FB-1「晚上打开 App 屏幕太亮」有新进展：已确认收到。\n说明：重新评估",
-        "[playground] @mod FB-1「晚上打开 App 屏幕太亮」：暂不采纳 → 已确认收到\n说明：重新评估\n已私信通知 1 人。",
+        "[dm mod] FB-1「晚上打开 App 屏幕太亮」：暂不采纳 → 已确认收到\n说明：重新评估\n已私信通知 1 人。",
     ]
     assert await chat.say("mod", "/fb status FB-1 fixed") == [
-        "[playground] @mod 请写上状态，可以是：submitted、acknowledged、reproduced、under_review、adopted、shipped、"
+        "[dm mod] 请写上状态，可以是：submitted、acknowledged、reproduced、under_review、adopted、shipped、"
         "declined、duplicate。\n正确的用法：/反馈 状态 FB-编号 状态 [说明] （或 /fb status）"
     ]

@@ -32,15 +32,15 @@ async def test_list_and_show(chat: Chat, app) -> None:
     await chat.say("dave", "/反馈 +1 FB-1 我也是")
     await chat.say("mod", "/fb status FB-2 under_review")
     assert await chat.say("mod", "/fb list") == [
-        "[playground] @mod 未关闭的反馈：\n· FB-1 [缺陷·已提交] 下单页点击支付以后闪退\n"
+        "[dm mod] 未关闭的反馈：\n· FB-1 [缺陷·已提交] 下单页点击支付以后闪退\n"
         "· FB-2 [建议·评估中] 晚上打开 App 屏幕太亮"
     ]
     assert await chat.say("mod", "/反馈 列表 评估中") == [
-        "[playground] @mod 评估中的反馈：\n· FB-2 [建议·评估中] 晚上打开 App 屏幕太亮"
+        "[dm mod] 评估中的反馈：\n· FB-2 [建议·评估中] 晚上打开 App 屏幕太亮"
     ]
-    assert await chat.say("mod", "/fb list shipped") == ["[playground] @mod 没有已上线的反馈。"]
+    assert await chat.say("mod", "/fb list shipped") == ["[dm mod] 没有已上线的反馈。"]
     assert await chat.say("mod", "/fb show FB-1") == [
-        "[playground] @mod FB-1 [缺陷·已提交] 下单页点击支付以后闪退\n场景：下单页点击支付以后闪退\n"
+        "[dm mod] FB-1 [缺陷·已提交] 下单页点击支付以后闪退\n场景：下单页点击支付以后闪退\n"
         "步骤：加购后点支付\n期望：正常进入支付\n反馈人：bob\n+1：dave（我也是）\n记录：\n"
         "· 2026-12-01 09:00 bob 已提交\n· 2026-12-01 09:00 dave +1：我也是"
     ]
@@ -51,7 +51,7 @@ async def test_overdue_items_and_the_daily_digest(chat: Chat, app, clock) -> Non
     await chat.say("bob", BUG)
     await chat.say("carol", IDEA)
     await chat.say("mod", "/fb status FB-2 acknowledged")
-    assert await chat.say("mod", "/fb overdue") == ["[playground] @mod 没有超过 3 天未回复的反馈 👍"]
+    assert await chat.say("mod", "/fb overdue") == ["[dm mod] 没有超过 3 天未回复的反馈 👍"]
     await app.advance_to(start + timedelta(days=3, minutes=29))
     assert chat.transport.take() == []  # not overdue at the digests of the first three days
     await app.advance_to(start + timedelta(days=4, hours=1))
@@ -64,7 +64,7 @@ async def test_overdue_items_and_the_daily_digest(chat: Chat, app, clock) -> Non
         ("admin", digest.format(4)),
         ("mod", digest.format(4)),
     ]
-    assert await chat.say("mod", "/反馈 超时") == [f"[playground] @mod {digest.format(4)}"]
+    assert await chat.say("mod", "/反馈 超时") == [f"[dm mod] {digest.format(4)}"]
     async with UnitOfWork(app.engine, clock) as uow:  # the scheduler's call, again the same day: sent once
         member = await app.services.directory.find_member_by_id(uow.conn, 1)
         assert await send_overdue_digest(Context(app.services, uow, None, member, None)) == 2

@@ -58,7 +58,7 @@ async def record(chat: Chat, answers: list[str] = ANSWERS) -> list[str]:
 async def test_the_guided_agreement_checks_each_answer(chat: Chat, app) -> None:
     await chat.say("bob", "大家好")
     assert await chat.say("mod", "/koc 协议 @bob") == [
-        "[playground] @mod 我私信你了，我们一步步把和 bob 的合作协议记清楚。",
+        "[dm mod] 我私信你了，我们一步步把和 bob 的合作协议记清楚。",
         ASK_DELIVERABLES,
     ]
     assert await chat.dm("mod", "/返回") == ["[dm mod] 已经是第一步了。请写下约定的交付内容，或发 /取消 放弃。"]
@@ -113,19 +113,17 @@ async def test_the_guided_agreement_checks_each_answer(chat: Chat, app) -> None:
 async def test_show_a_new_agreement_replaces_the_old_and_bad_commands(chat: Chat, app) -> None:
     await chat.say("bob", "大家好")
     assert await chat.say("mod", "/koc 协议 查看 @bob") == [
-        "[playground] @mod bob 还没有合作协议。用 /koc 协议 @bob 来记录一份。"
+        "[dm mod] bob 还没有合作协议。用 /koc 协议 @bob 来记录一份。"
     ]
     [reply] = await chat.say("mod", "/koc 协议")
-    assert reply.startswith(
-        "[playground] @mod 请 @ 一位成员（只一位），例如 /koc 协议 @bob。\n正确的用法：/koc 协议 @成员"
-    )
+    assert reply.startswith("[dm mod] 请 @ 一位成员（只一位），例如 /koc 协议 @bob。\n正确的用法：/koc 协议 @成员")
     assert (await chat.say("bob", "/koc agreement @bob"))[0].startswith(
         "[playground] @bob 抱歉，/koc agreement 只有社群运营可以使用"
     )
     await record(chat)
     await record(chat, [*ANSWERS[:6], "无"])
     assert await chat.say("mod", "/koc agreement show @bob") == [
-        "[playground] @mod bob 的协议已经私信发给你了 📬",
+        "[dm mod] bob 的协议已经私信发给你了 📬",
         f"[dm mod] bob 的合作协议 #2：\n{TERMS.split(chr(10) + '付款安排')[0]}\n付款安排：无\n负责运营：mod",
     ]
     assert [(r.id, r.status) for r in sorted(await rows(app, agreements))] == [(1, "replaced"), (2, "active")]

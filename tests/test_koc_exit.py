@@ -69,7 +69,7 @@ async def test_the_hall_of_fame_and_a_return_with_history_intact(chat: Chat, app
     ]
     assert await chat.say("mod", "/koc return @dave") == [
         "[dm dave] dave，欢迎回家！🎉 你的所有记录都还在，和以前一样，期待继续听到你真实的分享。",
-        "[playground] @mod 已欢迎 dave 回归，TA 重新成为活跃 KOC，历史记录完整保留。",
+        "[dm mod] 已欢迎 dave 回归，TA 重新成为活跃 KOC，历史记录完整保留。",
     ]
     kinds = [e.kind for e in await rows(app, koc_events)]
     assert kinds == ["promote", "exit_opened", "exit", "return"]
@@ -80,10 +80,10 @@ async def test_the_hall_of_fame_and_a_return_with_history_intact(chat: Chat, app
 
 async def test_exit_and_return_refuse_politely(chat: Chat) -> None:
     assert await chat.say("mod", "/koc exit @erin") == [
-        "[playground] @mod erin 现在是普通成员，不是在任的 KOC，不需要退出流程。"
+        "[dm mod] erin 现在是普通成员，不是在任的 KOC，不需要退出流程。"
     ]
     assert await chat.say("mod", "/koc return @erin") == [
-        "[playground] @mod erin 现在是普通成员，不是名人堂成员，无需回归；要晋升请用 /koc 晋升。"
+        "[dm mod] erin 现在是普通成员，不是名人堂成员，无需回归；要晋升请用 /koc 晋升。"
     ]
     [refused] = await chat.say("bob", "/koc exit @erin")
     assert refused.startswith("[playground] @bob 抱歉，/koc exit 只有社群运营可以使用")

@@ -35,7 +35,7 @@ async def test_health_flags_the_silent_first_with_their_weekly_trend(chat: Chat,
     chat.transport.take()
     # Weeks end now (START + 15 days): START falls in the third of the four, oldest first.
     assert await chat.say("mod", "/koc 状态") == [
-        "[playground] @mod KOC 状态已私信发给你。",
+        "[dm mod] KOC 状态已私信发给你。",
         "[dm mod] 活跃 KOC 最近 4 周的状态（每周一个数，从早到近）：\n"
         "⚠️ 超过 14 天没有发言，建议主动问候一下：\n"
         "· dave：消息 0 → 0 → 0 → 0，感谢 0 → 0 → 0 → 0，反馈 0 → 0 → 0 → 0（还没有发过言）\n"

@@ -37,14 +37,14 @@ TRANSCRIPT = """\
 [playground] carol: 谢谢 @bob 的耐心解答
 [playground] kocbot: @carol 收到！已记下你对 bob 的感谢 🌸
 [playground] mod: /koc candidates
-[playground] kocbot: @mod 候选人名单已私信发给你。
+[dm mod] kocbot: 候选人名单已私信发给你。
 [dm mod] kocbot: KOC 候选人（按最近 30 天的表现排序，共 3 位有表现）：
     1. bob（2.5 分）：30 天内收到 2 次感谢，最近 10 周有 1 周发言
     2. alice（0.5 分）：最近 10 周有 1 周发言
     3. carol（0.5 分）：最近 10 周有 1 周发言
     用 /koc 邀请 @成员 私信发出邀请。
 [playground] mod: /koc invite @bob
-[playground] kocbot: @mod 已私信邀请 bob 成为 KOC，TA 现在是候选人。
+[dm mod] kocbot: 已私信邀请 bob 成为 KOC，TA 现在是候选人。
 [dm bob] kocbot: bob，你好！我们注意到你一直在群里热心帮助大家、认真分享真实的使用体验，非常感谢 🙏
     想邀请你成为我们的 KOC（社群伙伴）。这意味着：
     · 你会更早体验新品和新功能，你的反馈会直接送到产品团队；
@@ -61,16 +61,16 @@ TRANSCRIPT = """\
     · 坦诚说明时间：产品改进需要周期，不一定很快上线，但进展都会告诉你。
     我们希望：你继续用自己的话、从普通用户的角度分享真实体验，好的和不好的都可以说，这正是你的价值。
     有任何问题，随时私信 mod。
-[playground] kocbot: @mod 已将 bob 设为私域 KOC，由你负责联系。欢迎信已私信发给 TA。
+[dm mod] kocbot: 已将 bob 设为私域 KOC，由你负责联系。欢迎信已私信发给 TA。
 [playground] mod: /koc promise @bob 12 月线下见面会名额 --due 2026-12-20
-[playground] kocbot: @mod 已记下对 bob 的承诺 #1：12 月线下见面会名额（2026-12-20 前）。兑现后请用 /koc 兑现 1。
+[dm mod] kocbot: 已记下对 bob 的承诺 #1：12 月线下见面会名额（2026-12-20 前）。兑现后请用 /koc 兑现 1。
 ~ 2026-12-10 10:00 (Asia/Shanghai)
 [playground] mod: /koc exit @bob 工作调动，想先休息 --公开
 [dm mod] kocbot: 已为 bob 开始退出流程。在感谢和授予名人堂之前，先把我们对 TA 的承诺一一了结（1 项）：
     · #1 12 月线下见面会名额（2026-12-20 前）
     兑现：/koc 兑现 编号；确实无法兑现：/koc 放弃 编号 原因。都了结后再发一次 /koc exit @bob 完成退出。
 [playground] mod: /koc keep 1 已预留座位
-[playground] kocbot: @mod 承诺 #1 已兑现：12 月线下见面会名额（已预留座位）。
+[dm mod] kocbot: 承诺 #1 已兑现：12 月线下见面会名额（已预留座位）。
 [playground] mod: /koc exit @bob
 [dm bob] kocbot: bob，谢谢你一路以来的陪伴和分享 🙏
     你在社群里收到了 2 次感谢。

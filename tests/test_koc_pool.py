@@ -43,7 +43,7 @@ async def test_candidates_are_ranked_by_weighted_signals_and_explained(chat: Cha
     dave = 1 * 0.5  # one active week (so are erin and the fans; ties go by name)
     assert (bob, carol, dave) == (7.4, 3.5, 0.5)
     assert await chat.say("mod", "/koc 候选 3") == [
-        "[playground] @mod 候选人名单已私信发给你。",
+        "[dm mod] 候选人名单已私信发给你。",
         "[dm mod] KOC 候选人（按最近 30 天的表现排序，共 7 位有表现）：\n"
         "1. bob（7.4 分）：30 天内收到 3 次感谢，1 条反馈被复现或采纳，最近 10 周有 2 周发言，发言引来 2 次回复或 @\n"
         "2. carol（3.5 分）：30 天内收到 1 次感谢，反映的 1 个问题被确认，最近 10 周有 1 周发言\n"
@@ -69,7 +69,7 @@ async def test_signals_outside_the_window_no_longer_count(chat: Chat, app) -> No
 async def test_an_invitation_is_warm_private_and_marks_a_candidate(chat: Chat, app) -> None:
     await _signals(chat, app)
     replies = await chat.say("mod", "/koc 邀请 @bob")
-    assert replies[0] == "[playground] @mod 已私信邀请 bob 成为 KOC，TA 现在是候选人。"
+    assert replies[0] == "[dm mod] 已私信邀请 bob 成为 KOC，TA 现在是候选人。"
     assert replies[1].startswith("[dm bob] bob，你好！我们注意到你一直在群里热心帮助大家")
     assert "没有任何任务和指标" in replies[1] and "从不给稿子" in replies[1]
     ids = {r.platform_id: r.id for r in await rows(app, schema.members)}
@@ -87,13 +87,11 @@ async def test_an_invitation_is_warm_private_and_marks_a_candidate(chat: Chat, a
     [reply] = await chat.dm("mod", "/koc candidates 1")
     assert "1. bob（7.4 分，已邀请）" in reply
     assert await chat.say("mod", "/koc invite @bob") == [
-        "[playground] @mod bob 在 2026-12-08 已经收到过邀请了。为了不给 TA 压力，30 天内不再重复邀请。"
+        "[dm mod] bob 在 2026-12-08 已经收到过邀请了。为了不给 TA 压力，30 天内不再重复邀请。"
     ]
     await app.advance_to(START + timedelta(days=40))
     chat.transport.take()
-    assert (await chat.say("mod", "/koc invite @bob"))[
-        0
-    ] == "[playground] @mod 已私信邀请 bob 成为 KOC，TA 现在是候选人。"
+    assert (await chat.say("mod", "/koc invite @bob"))[0] == "[dm mod] 已私信邀请 bob 成为 KOC，TA 现在是候选人。"
     assert len(await rows(app, koc_events, koc_events.c.member_id == ids["bob"])) == 2
 
 
@@ -101,15 +99,15 @@ async def test_invitations_are_refused_for_kocs_and_bad_input_gets_the_usage(cha
     await chat.say("bob", "大家好")
     async with app.engine.begin() as conn:
         await conn.execute(schema.members.update().where(schema.members.c.platform_id == "bob").values(stage="active"))
-    assert await chat.say("mod", "/koc invite @bob") == ["[playground] @mod bob 已经是活跃 KOC 了，不需要再发邀请。"]
+    assert await chat.say("mod", "/koc invite @bob") == ["[dm mod] bob 已经是活跃 KOC 了，不需要再发邀请。"]
     assert await chat.say("mod", "/koc invite") == [
-        "[playground] @mod 请 @ 一下要操作的成员，或者引用 TA 的消息。\n正确的用法：/koc 邀请 @成员 （或 /koc invite）"
+        "[dm mod] 请 @ 一下要操作的成员，或者引用 TA 的消息。\n正确的用法：/koc 邀请 @成员 （或 /koc invite）"
     ]
     assert await chat.say("mod", "/koc invite @bob @carol") == [
-        "[playground] @mod 请 @ 一位要邀请的成员（或者引用 TA 的消息）。\n正确的用法：/koc 邀请 @成员 （或 /koc invite）"
+        "[dm mod] 请 @ 一位要邀请的成员（或者引用 TA 的消息）。\n正确的用法：/koc 邀请 @成员 （或 /koc invite）"
     ]
     assert await chat.say("mod", "/koc candidates 很多") == [
-        "[playground] @mod 人数请写 1 到 50 之间的数字。\n正确的用法：/koc 候选 [人数] （或 /koc candidates [n]）"
+        "[dm mod] 人数请写 1 到 50 之间的数字。\n正确的用法：/koc 候选 [人数] （或 /koc candidates [n]）"
     ]
     assert (await chat.say("bob", "/koc candidates"))[0].startswith(
         "[playground] @bob 抱歉，/koc candidates 只有社群运营可以使用"

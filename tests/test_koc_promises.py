@@ -18,19 +18,19 @@ async def _promise_rows(app) -> list:
 async def test_a_moderator_records_lists_keeps_and_waives_promises(chat: Chat, app) -> None:
     await chat.say("mod", "/koc promote @bob 私域")
     assert await chat.say("mod", "/koc promise @bob 12 月线下见面会名额 --due 2026-12-20") == [
-        "[playground] @mod 已记下对 bob 的承诺 #1：12 月线下见面会名额（2026-12-20 前）。兑现后请用 /koc 兑现 1。"
+        "[dm mod] 已记下对 bob 的承诺 #1：12 月线下见面会名额（2026-12-20 前）。兑现后请用 /koc 兑现 1。"
     ]
     await chat.say("mod", "/koc 承诺 @bob 新品试用装 --due 2026-12-05")
     assert await chat.say("mod", "/koc promises @bob") == [
         "[dm mod] bob 的未兑现的承诺：2 项\n· #2 新品试用装 · 2026-12-05 前\n· #1 12 月线下见面会名额 · 2026-12-20 前"
     ]
-    assert await chat.say("mod", "/koc 兑现 2 已寄出") == ["[playground] @mod 承诺 #2 已兑现：新品试用装（已寄出）。"]
-    assert await chat.say("mod", "/koc keep 2") == ["[playground] @mod 承诺 #2 已经兑现了。"]
+    assert await chat.say("mod", "/koc 兑现 2 已寄出") == ["[dm mod] 承诺 #2 已兑现：新品试用装（已寄出）。"]
+    assert await chat.say("mod", "/koc keep 2") == ["[dm mod] 承诺 #2 已经兑现了。"]
     assert await chat.say("mod", "/koc waive 1") == [
-        "[playground] @mod 放弃一项承诺需要写明原因。\n正确的用法：/koc 放弃 编号 原因 （或 /koc waive）"
+        "[dm mod] 放弃一项承诺需要写明原因。\n正确的用法：/koc 放弃 编号 原因 （或 /koc waive）"
     ]
     assert await chat.say("mod", "/koc waive 1 活动取消") == [
-        "[playground] @mod 承诺 #1 已放弃：12 月线下见面会名额。原因：活动取消。请记得向对方说明。"
+        "[dm mod] 承诺 #1 已放弃：12 月线下见面会名额。原因：活动取消。请记得向对方说明。"
     ]
     waived, kept = await _promise_rows(app)
     assert (kept.status, kept.settle_note, waived.status, waived.settle_note) == (
@@ -47,18 +47,16 @@ async def test_a_moderator_records_lists_keeps_and_waives_promises(chat: Chat, a
 async def test_bad_input_gets_the_usage(chat: Chat) -> None:
     usage = "\n正确的用法：/koc 承诺 @成员 内容 --due 2026-12-20 （或 /koc promise）"
     assert await chat.say("mod", "/koc promise @bob 名额") == [
-        "[playground] @mod 请用 --due 写上兑现日期，比如 --due 2026-12-20。" + usage
+        "[dm mod] 请用 --due 写上兑现日期，比如 --due 2026-12-20。" + usage
     ]
     assert await chat.say("mod", "/koc promise @bob 名额 --due 12月20日") == [
-        "[playground] @mod 请用 --due 写上兑现日期，比如 --due 2026-12-20。" + usage
+        "[dm mod] 请用 --due 写上兑现日期，比如 --due 2026-12-20。" + usage
     ]
-    assert await chat.say("mod", "/koc promise @bob --due 2026-12-20") == [
-        "[playground] @mod 请写上承诺的内容。" + usage
-    ]
+    assert await chat.say("mod", "/koc promise @bob --due 2026-12-20") == ["[dm mod] 请写上承诺的内容。" + usage]
     assert await chat.say("mod", "/koc keep abc") == [
-        "[playground] @mod 请写上承诺的编号，比如 3。\n正确的用法：/koc 兑现 编号 [备注] （或 /koc keep）"
+        "[dm mod] 请写上承诺的编号，比如 3。\n正确的用法：/koc 兑现 编号 [备注] （或 /koc keep）"
     ]
-    assert await chat.say("mod", "/koc keep 9") == ["[playground] @mod 没有编号为 9 的承诺。"]
+    assert await chat.say("mod", "/koc keep 9") == ["[dm mod] 没有编号为 9 的承诺。"]
 
 
 async def test_a_reward_to_a_koc_is_a_promise_created_once_and_none_for_other_members(chat: Chat, app) -> None:

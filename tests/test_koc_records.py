@@ -17,7 +17,7 @@ async def test_promoting_a_private_domain_koc_records_it_and_welcomes_them_with_
     chat: Chat, app
 ) -> None:
     replies = await chat.say("mod", "/koc 晋升 @bob 私域")
-    assert "[playground] @mod 已将 bob 设为私域 KOC，由你负责联系。欢迎信已私信发给 TA。" in replies
+    assert "[dm mod] 已将 bob 设为私域 KOC，由你负责联系。欢迎信已私信发给 TA。" in replies
     assert len(replies) == 2
     [welcome] = [r for r in replies if r.startswith("[dm bob]")]
     assert "从今天起你是我们的私域 KOC 🎉 之后由 mod 和你保持联系" in welcome
@@ -50,15 +50,15 @@ async def test_a_public_domain_koc_is_pointed_to_their_agreement(chat: Chat) -> 
 
 async def test_refusals_are_polite_and_change_nothing(chat: Chat, app) -> None:
     assert await chat.say("mod", "/koc promote 私域") == [
-        "[playground] @mod 请 @ 一下要操作的成员。\n正确的用法：/koc 晋升 @成员 私域|公域 （或 /koc promote @member private|public）"
+        "[dm mod] 请 @ 一下要操作的成员。\n正确的用法：/koc 晋升 @成员 私域|公域 （或 /koc promote @member private|public）"
     ]
     assert await chat.say("mod", "/koc promote @bob") == [
-        "[playground] @mod 请写明是私域还是公域 KOC。\n正确的用法：/koc 晋升 @成员 私域|公域 （或 /koc promote @member private|public）"
+        "[dm mod] 请写明是私域还是公域 KOC。\n正确的用法：/koc 晋升 @成员 私域|公域 （或 /koc promote @member private|public）"
     ]
-    assert await chat.say("mod", "/koc rest @bob") == ["[playground] @mod bob 现在不是活跃的 KOC，无法转为休息。"]
-    assert await chat.say("mod", "/koc show @bob") == ["[playground] @mod bob 还没有 KOC 记录。"]
+    assert await chat.say("mod", "/koc rest @bob") == ["[dm mod] bob 现在不是活跃的 KOC，无法转为休息。"]
+    assert await chat.say("mod", "/koc show @bob") == ["[dm mod] bob 还没有 KOC 记录。"]
     await chat.say("mod", "/koc promote @bob 私域")
-    assert await chat.say("mod", "/koc 晋升 @bob 公域") == ["[playground] @mod bob 已经是活跃的 KOC 了，不用再晋升。"]
+    assert await chat.say("mod", "/koc 晋升 @bob 公域") == ["[dm mod] bob 已经是活跃的 KOC 了，不用再晋升。"]
     assert await chat.say("bob", "/koc promote @bob 私域") == [
         "[playground] @bob 抱歉，/koc promote 只有社群运营可以使用。如果需要帮忙，可以联系群里的运营同学。"
     ]
@@ -71,7 +71,7 @@ async def test_rest_show_and_list_keep_the_whole_history(chat: Chat, app, clock)
     await app.advance_to(clock.now() + timedelta(days=3))
     chat.transport.take()
     rested = await chat.say("mod", "/koc 休息 @bob 最近工作太忙")
-    assert rested[0] == "[playground] @mod bob 已转为休息状态（最近工作太忙）。TA 的记录都会保留，随时可以重新晋升。"
+    assert rested[0] == "[dm mod] bob 已转为休息状态（最近工作太忙）。TA 的记录都会保留，随时可以重新晋升。"
     # The moderators are told privately, with successors proposed from the candidate pool.
     assert any(line.startswith("[dm mod]") and "bob" in line for line in rested[1:])
     [show] = await chat.say("mod", "/koc show @bob")
@@ -91,7 +91,7 @@ async def test_rest_show_and_list_keep_the_whole_history(chat: Chat, app, clock)
         "[dm mod] KOC 名单（公域）：1 位\n· carol · 活跃 · 公域 · 自 2026-12-01 · mod 负责"
     ]
     [bad] = await chat.say("mod", "/koc list 大神")
-    assert bad.startswith("[playground] @mod 我不认识“大神”")
+    assert bad.startswith("[dm mod] 我不认识“大神”")
     # Promoted again after resting: the history grows, nothing is rewritten.
     await chat.say("mod", "/koc promote @bob 私域")
     assert [(e.kind, e.to_stage) for e in await rows(app, koc_events) if e.member_id == (await _ids(app))["bob"]] == [

@@ -44,7 +44,7 @@ async def grant(chat: Chat, term: str = "1个月") -> list[str]:
 
 async def test_a_title_with_a_term_is_reviewed_then_let_end_with_thanks(chat: Chat, app) -> None:
     assert await grant(chat) == [
-        f"[playground] @mod 已授予 bob「{TITLE}」称号：1 个月（2026-12-01 至 2027-01-01，任期 #1）。\n"
+        f"[dm mod] 已授予 bob「{TITLE}」称号：1 个月（2026-12-01 至 2027-01-01，任期 #1）。\n"
         "到期前 14 天，我会私信 mod 一份任期回顾，由 TA 决定续期（/koc 续期 1）或到期结束并致谢（/koc 不续期 1）。"
     ]
     assert await held(app, await bob_id(app)) == (TITLE,)
@@ -63,7 +63,7 @@ async def test_a_title_with_a_term_is_reviewed_then_let_end_with_thanks(chat: Ch
         )
     ]
     assert await chat.say("mod", "/koc 不续期 1") == [
-        f"[playground] @mod 好的，bob 的「{TITLE}」称号将在 2027-01-01 任期结束时收回，那天我会私信 TA 一封感谢信。"
+        f"[dm mod] 好的，bob 的「{TITLE}」称号将在 2027-01-01 任期结束时收回，那天我会私信 TA 一封感谢信。"
         "改主意的话，在那之前用 /koc 续期 1。"
     ]
     await app.advance_to(at(12, 31))
@@ -79,15 +79,15 @@ async def test_a_title_with_a_term_is_reviewed_then_let_end_with_thanks(chat: Ch
     assert await held(app, await bob_id(app)) == ()
     assert [r.status for r in await rows(app, title_terms)] == ["ended"]
     assert [e.kind for e in sorted(await rows(app, koc_events))] == ["title_term", "title_ended"]
-    assert await chat.say("mod", "/koc 续期 1") == ["[playground] @mod 任期 #1 已经结束了。"]
+    assert await chat.say("mod", "/koc 续期 1") == ["[dm mod] 任期 #1 已经结束了。"]
 
 
 async def test_renewing_starts_a_new_term_where_the_old_one_ends(chat: Chat, app) -> None:
     await grant(chat)
     assert await chat.say("mod", "/koc renew 1 2m") == [
-        f"[playground] @mod 已为 bob 的「{TITLE}」续期 2 个月：新的任期 #2，2027-01-01 至 2027-03-01。"
+        f"[dm mod] 已为 bob 的「{TITLE}」续期 2 个月：新的任期 #2，2027-01-01 至 2027-03-01。"
     ]
-    assert await chat.say("mod", "/koc renew 1") == ["[playground] @mod 任期 #1 已经续期过了，请对新的任期操作。"]
+    assert await chat.say("mod", "/koc renew 1") == ["[dm mod] 任期 #1 已经续期过了，请对新的任期操作。"]
     chat.transport.take()
     await app.advance_to(at(1, 5, 2027))
     assert chat.transport.take() == []  # the first term was renewed: no review, no end
@@ -112,7 +112,7 @@ async def test_a_term_over_with_no_decision_keeps_the_title_until_the_moderator_
     assert chat.transport.take() == []  # told once
     assert await held(app, await bob_id(app)) == (TITLE,)
     reply = await chat.say("mod", "/koc letend 1")
-    assert reply[0] == f"[playground] @mod 任期 #1 已经到期：bob 的「{TITLE}」称号今天结束，感谢信已经私信发给 TA。"
+    assert reply[0] == f"[dm mod] 任期 #1 已经到期：bob 的「{TITLE}」称号今天结束，感谢信已经私信发给 TA。"
     assert reply[1].startswith(f"[dm bob] bob，你好！从 2026-12-01 到 2027-01-01，你作为「{TITLE}」陪伴了社群。")
     assert await held(app, await bob_id(app)) == ()
     await app.advance_to(at(1, 6, 2027))
@@ -123,24 +123,22 @@ async def test_bad_title_commands_are_explained(chat: Chat, app) -> None:
     await chat.say("bob", "大家好")
     [reply] = await chat.say("mod", "/koc 称号 @bob 顾问")
     assert reply.startswith(
-        "[playground] @mod 没有「顾问」这个称号。可以授予的称号：热心答主、活动组织者、荣誉产品顾问、品牌名人堂。\n"
+        "[dm mod] 没有「顾问」这个称号。可以授予的称号：热心答主、活动组织者、荣誉产品顾问、品牌名人堂。\n"
         "正确的用法：/koc 称号 @成员 称号 [6个月]"
     )
     [reply] = await chat.say("mod", f"/koc 称号 @bob {TITLE} 半年")
-    assert reply.startswith("[playground] @mod “半年”不是一个任期。任期请写成 6个月 或 6m（1 到 36 个月）。")
+    assert reply.startswith("[dm mod] “半年”不是一个任期。任期请写成 6个月 或 6m（1 到 36 个月）。")
     [reply] = await chat.say("mod", f"/koc 称号 {TITLE}")
-    assert reply.startswith("[playground] @mod 请 @ 一位成员，例如 /koc 称号 @bob 荣誉产品顾问 6个月。")
+    assert reply.startswith("[dm mod] 请 @ 一位成员，例如 /koc 称号 @bob 荣誉产品顾问 6个月。")
     assert (await chat.say("mod", f"/koc 称号 @bob {TITLE}"))[0].startswith(
-        f"[playground] @mod 已授予 bob「{TITLE}」称号：6 个月（2026-12-01 至 2027-06-01，任期 #1）。"
+        f"[dm mod] 已授予 bob「{TITLE}」称号：6 个月（2026-12-01 至 2027-06-01，任期 #1）。"
     )
     assert await chat.say("mod", f"/koc 称号 @bob {TITLE} 3m") == [
-        f"[playground] @mod bob 的「{TITLE}」已经在任期 #1 中（到 2027-06-01）。需要延长请用 /koc 续期 1。"
+        f"[dm mod] bob 的「{TITLE}」已经在任期 #1 中（到 2027-06-01）。需要延长请用 /koc 续期 1。"
     ]
     [reply] = await chat.say("mod", "/koc 续期 一")
-    assert reply.startswith(
-        "[playground] @mod 请写上任期编号，例如 /koc 续期 3 6个月。\n正确的用法：/koc 续期 任期编号"
-    )
-    assert await chat.say("mod", "/koc 不续期 9") == ["[playground] @mod 没有找到任期 #9，请检查编号。"]
+    assert reply.startswith("[dm mod] 请写上任期编号，例如 /koc 续期 3 6个月。\n正确的用法：/koc 续期 任期编号")
+    assert await chat.say("mod", "/koc 不续期 9") == ["[dm mod] 没有找到任期 #9，请检查编号。"]
     assert (await chat.say("bob", f"/koc title @bob {TITLE}"))[0].startswith(
         "[playground] @bob 抱歉，/koc title 只有社群运营可以使用"
     )

@@ -456,10 +456,10 @@ async def test_a_moderator_gets_any_month_privately_on_demand(chat: Chat, app) -
     assert [(m.contact_id, m.text) for m in sent if not m.image] == [("mod", DECEMBER_SO_FAR)]
     assert len(pictures(sent)) == 3
     assert await chat.say("mod", "/报告 月度 十一月") == [
-        "[playground] @mod “十一月”不是月份，请写成 2026-12 这样。\n正确的用法：/报告 月度 [2026-12] （或 /月报、/report monthly）"
+        "[dm mod] “十一月”不是月份，请写成 2026-12 这样。\n正确的用法：/报告 月度 [2026-12] （或 /月报、/report monthly）"
     ]
     assert await chat.say("mod", "/report monthly 2027-01") == [
-        "[playground] @mod 2027-01 还没有开始，还没有可以报告的内容。本月到目前为止的月报：/报告 月度"
+        "[dm mod] 2027-01 还没有开始，还没有可以报告的内容。本月到目前为止的月报：/报告 月度"
     ]
     [refused] = await chat.say("alice", "/月报 2026-11")
     assert refused.startswith("[playground] @alice 抱歉，/report monthly 只有社群运营可以使用。")

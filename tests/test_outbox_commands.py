@@ -66,7 +66,7 @@ async def test_outbox_shows_counts_failed_and_recently_sent(chat: Chat, app: App
         "#2 12-01 09:00 → 私信 admin：【消息没能发出】发往群「r1」的消息 #1 试了 2 次都…"
     ]
     replies = await chat.say("mod", "/发件箱")  # in a group: the answer comes privately
-    assert replies[0] == "[playground] @mod 发件箱的情况已经私信发给你啦 📬"
+    assert replies[0] == "[dm mod] 发件箱的情况已经私信发给你啦 📬"
     assert replies[1].startswith("[dm mod] 📮 发件箱\n")
 
 

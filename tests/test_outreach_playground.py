@@ -32,16 +32,16 @@ TRANSCRIPT = """\
 [playground] kocbot: 欢迎 @dave 加入Playground！🎉 这里是大家交流使用心得的地方，有问题随时问，发送 /帮助 可以看看我能帮你做什么。
 [playground] mod: /模板 设置 welcome 欢迎 @{{ member.name }} 加入{{ community.name }}！
     我们现在有 {{ community.members }} 位朋友，先看看群公告吧 📌
-[playground] kocbot: @mod 已新建模板 welcome，用到的变量：community、member。
+[dm mod] kocbot: 已新建模板 welcome，用到的变量：community、member。
     在这里的预览：
     欢迎 @mod 加入Playground！
     我们现在有 3 位朋友，先看看群公告吧 📌
 [playground] mod: /模板 设置 hello 你好 {{ user.name }}
-[playground] kocbot: @mod 抱歉，这个模板不能使用（第 1 行）：
+[dm mod] kocbot: 抱歉，这个模板不能使用（第 1 行）：
     user 不是可以使用的变量。可用的变量：community、member、stats、date、now、bot_name。
     发送 /模板 帮助 可以查看可用的变量和写法。
 [playground] mod: /template set sneaky {{ ''.__class__.__mro__ }}
-[playground] kocbot: @mod 抱歉，这个模板不能使用（第 1 行）：
+[dm mod] kocbot: 抱歉，这个模板不能使用（第 1 行）：
     不能访问 __mro__：模板只能使用公开的变量，碰不到程序内部。
     发送 /模板 帮助 可以查看可用的变量和写法。
 [playground] - dave left

@@ -94,12 +94,12 @@ async def test_moderator_command_refused_for_a_member_and_audited(chat: Chat, ap
 
 async def test_admin_adds_and_removes_a_moderator(chat: Chat, app) -> None:
     assert await chat.say("admin", "/mod add @carol") == [
-        "[playground] @admin 已将 carol 设为社群运营。",
+        "[dm admin] 已将 carol 设为社群运营。",
         "[dm carol] 你好！admin 已将你设为社群运营。发送 /帮助 可以看到你现在能用的所有命令。谢谢你愿意一起照顾好这个社群！",
     ]
     [listed] = await chat.say("carol", "/mod list")
-    assert listed == "[playground] @carol 社群运营团队：\n· admin（超级管理员）\n· carol（运营）\n· mod（运营）"
-    assert await chat.say("admin", "/运营 移除 @carol") == ["[playground] @admin 已取消 carol 的运营身份。"]
+    assert listed == "[dm carol] 社群运营团队：\n· admin（超级管理员）\n· carol（运营）\n· mod（运营）"
+    assert await chat.say("admin", "/运营 移除 @carol") == ["[dm admin] 已取消 carol 的运营身份。"]
     assert (await chat.say("carol", "/mod list"))[0].startswith("[playground] @carol 抱歉，/mod list 只有社群运营")
     audit = await rows(app, schema.audit_log)
     assert [(a.action, a.outcome) for a in audit] == [
@@ -114,15 +114,15 @@ async def test_admin_adds_and_removes_a_moderator(chat: Chat, app) -> None:
 
 
 async def test_mod_add_is_idempotent_and_config_staff_stay(chat: Chat) -> None:
-    assert await chat.say("admin", "/mod add @mod") == ["[playground] @admin mod 已经是运营了，无需重复设置。"]
+    assert await chat.say("admin", "/mod add @mod") == ["[dm admin] mod 已经是运营了，无需重复设置。"]
     assert await chat.say("admin", "/mod remove @mod @bob") == [
-        "[playground] @admin mod 的权限写在配置文件里，请在配置中修改。\nbob 目前不是运营。"
+        "[dm admin] mod 的权限写在配置文件里，请在配置中修改。\nbob 目前不是运营。"
     ]
 
 
 async def test_wrong_arguments_get_the_usage_line(chat: Chat, app) -> None:
     assert await chat.say("admin", "/mod add") == [
-        "[playground] @admin 请 @ 一下你要设置的成员。\n正确的用法：/运营 添加 @成员 （或 /mod add @成员）"
+        "[dm admin] 请 @ 一下你要设置的成员。\n正确的用法：/运营 添加 @成员 （或 /mod add @成员）"
     ]
     [entry] = await rows(app, schema.audit_log)
     assert entry.outcome == "invalid"
@@ -130,7 +130,7 @@ async def test_wrong_arguments_get_the_usage_line(chat: Chat, app) -> None:
 
 async def test_a_group_name_alone_shows_its_commands(chat: Chat) -> None:
     [reply] = await chat.say("admin", "/mod")
-    assert reply.startswith("[playground] @admin 这个命令还需要说明具体做什么，可以这样用：\n/运营 添加 @成员")
+    assert reply.startswith("[dm admin] 这个命令还需要说明具体做什么，可以这样用：\n/运营 添加 @成员")
 
 
 async def test_a_crashing_handler_apologises_rolls_back_and_keeps_the_message(chat: Chat, app, caplog) -> None:
@@ -279,7 +279,7 @@ async def test_room_owners_and_admins_may_act_as_moderators(
     try:
         message = replace(make_message("/mod list", "carol"), sender_room_status=RoomStatus(status))
         [reply] = await Chat(app, transport).send(message)
-        assert reply.startswith("[playground] @carol 社群运营团队") is allowed
+        assert reply.startswith("[dm carol] 社群运营团队") is allowed
         [carol] = await rows(app, schema.members, schema.members.c.platform_id == "carol")
         assert carol.role == "member"  # a standing in one room, never stored as a role
     finally:
@@ -293,7 +293,7 @@ async def test_a_failure_in_a_batch_spoils_nothing_else_in_it(chat: Chat, app, t
     assert await chat.send(make_message("/ping", "erin")) == [
         "[playground] @alice 我在呢，一切正常。",
         "[playground] @bob 抱歉，我这边出了点问题，没能完成这次操作。问题已经记录下来，请稍后再试一次。",
-        "[playground] @admin 已将 carol 设为社群运营。",
+        "[dm admin] 已将 carol 设为社群运营。",
         "[dm carol] 你好！admin 已将你设为社群运营。发送 /帮助 可以看到你现在能用的所有命令。谢谢你愿意一起照顾好这个社群！",
         "[playground] @dave 请 @ 一下你要设置的成员。",
         "[playground] @erin 我在呢，一切正常。",

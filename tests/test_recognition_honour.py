@@ -55,11 +55,11 @@ ROLL_EN = (
     "Thank you for making this community a warmer place, and thanks to everyone who said thank you 💐"
 )
 DONE = (
-    "[playground] @mod 已在 新品体验一群、Overseas users 发布 2026 年 12 月光荣榜 🎉\n"
+    "[dm mod] 已在 新品体验一群、Overseas users 发布 2026 年 12 月光荣榜 🎉\n"
     "老用户群：2026 年 12 月没有成员收到 3 次以上的感谢，这次不发布。"
 )
 ALREADY = (
-    "[playground] @mod 2026 年 12 月光荣榜已经发布过了：新品体验一群（01-01 09:00）、Overseas users（01-01 09:00）、"
+    "[dm mod] 2026 年 12 月光荣榜已经发布过了：新品体验一群（01-01 09:00）、Overseas users（01-01 09:00）、"
     "老用户群（01-01 09:00）。不会重复发布，积分也不会重复发放。"
 )
 
@@ -78,10 +78,10 @@ async def test_last_months_honour_roll_is_posted_once_in_each_community(chat: Ch
 
 async def test_the_month_must_be_over_and_well_written(chat: Chat, app) -> None:
     assert await chat.say("mod", "/honour-roll 2026-12") == [
-        "[playground] @mod 2026 年 12 月还没有结束，等到下个月再发布光荣榜吧。"
+        "[dm mod] 2026 年 12 月还没有结束，等到下个月再发布光荣榜吧。"
     ]
     assert await chat.say("mod", "/honour-roll 上个月") == [
-        "[playground] @mod “上个月”不是月份，请写成 2026-11 这样。\n正确的用法：/光荣榜 [2026-11] （或 /honour-roll）"
+        "[dm mod] “上个月”不是月份，请写成 2026-11 这样。\n正确的用法：/光荣榜 [2026-11] （或 /honour-roll）"
     ]
     assert (await chat.say("alice", "/honour-roll"))[0].startswith(
         "[playground] @alice 抱歉，/honour-roll 只有社群运营可以使用。"
@@ -101,7 +101,7 @@ async def test_a_revoked_thank_you_is_never_quoted_and_a_member_who_left_is_not_
         "—— alice\n", "—— alice\n   “谢谢 @bob” —— carol\n"
     )
     assert replies[0] == (
-        "[playground] @mod 已在 新品体验一群 发布 2026 年 12 月光荣榜 🎉\n"
+        "[dm mod] 已在 新品体验一群 发布 2026 年 12 月光荣榜 🎉\n"
         "Overseas users、老用户群：2026 年 12 月没有成员收到 3 次以上的感谢，这次不发布。"
     )
 

@@ -30,10 +30,10 @@ async def _audit(app) -> list[tuple]:
 async def test_points_granted_and_deducted_with_a_reason_are_ledger_rows(chat: Chat, app) -> None:
     await chat.say("bob", "大家好")
     assert await chat.say("mod", "/points grant @bob 20 帮忙整理 FAQ") == [
-        "[playground] @mod 已发放 20 积分，理由：帮忙整理 FAQ\n· bob：现有 20 积分"
+        "[dm mod] 已发放 20 积分，理由：帮忙整理 FAQ\n· bob：现有 20 积分"
     ]
     assert await chat.say("mod", "/积分 扣除 @bob 5 重复发放") == [
-        "[playground] @mod 已扣除 5 积分，理由：重复发放\n· bob：现有 15 积分"
+        "[dm mod] 已扣除 5 积分，理由：重复发放\n· bob：现有 15 积分"
     ]
     ids = await _ids(app)
     entries = sorted(await rows(app, ledger), key=lambda e: e.id)
@@ -70,18 +70,16 @@ async def test_points_granted_and_deducted_with_a_reason_are_ledger_rows(chat: C
 
 
 async def test_points_never_go_below_zero_and_arguments_are_checked(chat: Chat, app) -> None:
-    assert await chat.say("mod", "/points deduct @bob 10 刷屏") == [
-        "[playground] @mod bob 现在只有 0 积分，不能扣除 10 积分。"
-    ]
+    assert await chat.say("mod", "/points deduct @bob 10 刷屏") == ["[dm mod] bob 现在只有 0 积分，不能扣除 10 积分。"]
     usage = "\n正确的用法：/积分 发放 @成员 数量 理由 （或 /points grant）"
     assert await chat.say("mod", "/points grant @bob 很多 谢谢") == [
-        f"[playground] @mod 积分请写成 1 到 100000 之间的整数，放在 @成员 后面。{usage}"
+        f"[dm mod] 积分请写成 1 到 100000 之间的整数，放在 @成员 后面。{usage}"
     ]
     assert await chat.say("mod", "/points grant @bob 20") == [
-        f"[playground] @mod 请写上理由：成员可以看到自己的积分是怎么来的。{usage}"
+        f"[dm mod] 请写上理由：成员可以看到自己的积分是怎么来的。{usage}"
     ]
     assert await chat.say("mod", "/points grant 20 谢谢") == [
-        f"[playground] @mod 请 @ 一下要操作的成员，或者引用 TA 的消息。{usage}"
+        f"[dm mod] 请 @ 一下要操作的成员，或者引用 TA 的消息。{usage}"
     ]
     assert await rows(app, ledger) == [] and await rows(app, actions) == []
     assert [outcome for _, outcome, _ in await _audit(app)] == ["invalid"] * 4
@@ -89,22 +87,20 @@ async def test_points_never_go_below_zero_and_arguments_are_checked(chat: Chat, 
 
 async def test_titles_granted_and_taken_back(chat: Chat, app) -> None:
     assert await chat.say("mod", "/title grant @bob @carol 荣誉产品顾问") == [
-        "[playground] @mod 已授予 bob、carol「荣誉产品顾问」称号 🏅"
+        "[dm mod] 已授予 bob、carol「荣誉产品顾问」称号 🏅"
     ]
     assert await chat.say("mod", "/称号 授予 @bob @dave 荣誉产品顾问") == [
-        "[playground] @mod 已授予 dave「荣誉产品顾问」称号 🏅\nbob 已经有「荣誉产品顾问」称号。"
+        "[dm mod] 已授予 dave「荣誉产品顾问」称号 🏅\nbob 已经有「荣誉产品顾问」称号。"
     ]
-    assert await chat.say("mod", "/title grant @bob 荣誉产品顾问") == [
-        "[playground] @mod bob 已经有「荣誉产品顾问」称号。"
+    assert await chat.say("mod", "/title grant @bob 荣誉产品顾问") == ["[dm mod] bob 已经有「荣誉产品顾问」称号。"]
+    assert await chat.say("mod", "/title revoke @carol 荣誉产品顾问") == [
+        "[dm mod] 已收回 carol 的「荣誉产品顾问」称号。"
     ]
     assert await chat.say("mod", "/title revoke @carol 荣誉产品顾问") == [
-        "[playground] @mod 已收回 carol 的「荣誉产品顾问」称号。"
-    ]
-    assert await chat.say("mod", "/title revoke @carol 荣誉产品顾问") == [
-        "[playground] @mod carol 目前没有「荣誉产品顾问」称号。"
+        "[dm mod] carol 目前没有「荣誉产品顾问」称号。"
     ]
     assert await chat.say("mod", "/title grant @bob 大神") == [
-        "[playground] @mod 还没有「大神」这个称号。可以授予的称号：热心答主、活动组织者、荣誉产品顾问、品牌名人堂\n"
+        "[dm mod] 还没有「大神」这个称号。可以授予的称号：热心答主、活动组织者、荣誉产品顾问、品牌名人堂\n"
         "正确的用法：/称号 授予 @成员 称号 （或 /title grant）"
     ]
     ids = await _ids(app)
@@ -120,11 +116,11 @@ async def test_titles_granted_and_taken_back(chat: Chat, app) -> None:
 
 async def test_event_credit_awards_points_and_the_organisers_title(chat: Chat, app) -> None:
     assert await chat.say("mod", "/活动 奖励 @bob @carol 周末读书会") == [
-        "[playground] @mod 已记录 bob、carol 组织的「周末读书会」：每人获得 30 积分，bob、carol 获得「活动组织者」称号。"
+        "[dm mod] 已记录 bob、carol 组织的「周末读书会」：每人获得 30 积分，bob、carol 获得「活动组织者」称号。"
         "谢谢你们为社群花的心思！🎉"
     ]
     assert await chat.say("mod", "/event credit @bob 新品试用分享会") == [
-        "[playground] @mod 已记录 bob 组织的「新品试用分享会」：获得 30 积分。谢谢你们为社群花的心思！🎉"
+        "[dm mod] 已记录 bob 组织的「新品试用分享会」：获得 30 积分。谢谢你们为社群花的心思！🎉"
     ]
     assert await chat.say("alice", "谢谢 @bob") == ["[playground] @alice 收到！已记下你对 bob「活动组织者」 的感谢 🌸"]
     ids = await _ids(app)
@@ -136,7 +132,7 @@ async def test_event_credit_awards_points_and_the_organisers_title(chat: Chat, a
         ]
     )
     assert await chat.say("mod", "/event credit @bob") == [
-        "[playground] @mod 请写上活动名称，例如：/活动 奖励 @成员 周末读书会\n"
+        "[dm mod] 请写上活动名称，例如：/活动 奖励 @成员 周末读书会\n"
         "正确的用法：/活动 奖励 @成员 活动名称 （或 /event credit）"
     ]
 
@@ -146,14 +142,12 @@ async def test_a_revoked_thank_you_stays_stored_and_stops_counting(chat: Chat, a
     await chat.say("carol", "谢谢 @bob")
     await chat.say("alice", "谢谢 @alice")
     assert await chat.say("mod", "/thanks revoke #1") == [
-        "[playground] @mod 已撤回 #1：alice 对 bob 的感谢（“谢谢 @bob 帮我看了订单”）。"
+        "[dm mod] 已撤回 #1：alice 对 bob 的感谢（“谢谢 @bob 帮我看了订单”）。"
         "记录会保留，但不再计入；bob 2026 年 12 月的有效感谢现在是 1 次。"
     ]
-    assert await chat.say("mod", "/感谢 撤回 1") == ["[playground] @mod #1 已经撤回过了。"]
-    assert await chat.say("mod", "/thanks revoke 3") == [
-        "[playground] @mod #3 本来就没有计入（感谢自己），不需要撤回。"
-    ]
-    assert await chat.say("mod", "/thanks revoke 9") == ["[playground] @mod 没有找到编号为 #9 的感谢记录。"]
+    assert await chat.say("mod", "/感谢 撤回 1") == ["[dm mod] #1 已经撤回过了。"]
+    assert await chat.say("mod", "/thanks revoke 3") == ["[dm mod] #3 本来就没有计入（感谢自己），不需要撤回。"]
+    assert await chat.say("mod", "/thanks revoke 9") == ["[dm mod] 没有找到编号为 #9 的感谢记录。"]
     assert len(await rows(app, thanks)) == 3
     [revocation] = await rows(app, revocations)
     [action] = await rows(app, actions)
@@ -171,15 +165,13 @@ async def test_undo_walks_back_the_callers_own_actions(chat: Chat, app) -> None:
     await chat.say("admin", "/points grant @carol 5 欢迎")  # another moderator's action is not mod's to undo
     [reinstated] = await chat.say("mod", "/撤销")
     assert reinstated.startswith(
-        "[playground] @mod 已撤销你 12-01 09:00 的操作「撤回感谢」：\n· #1 alice 对 bob「荣誉产品顾问」 的感谢重新计入"
+        "[dm mod] 已撤销你 12-01 09:00 的操作「撤回感谢」：\n· #1 alice 对 bob「荣誉产品顾问」 的感谢重新计入"
     )
     assert await chat.say("mod", "/undo") == [
-        "[playground] @mod 已撤销你 12-01 09:00 的操作「授予称号」：\n· bob：收回「荣誉产品顾问」称号"
+        "[dm mod] 已撤销你 12-01 09:00 的操作「授予称号」：\n· bob：收回「荣誉产品顾问」称号"
     ]
-    assert await chat.say("mod", "/undo") == [
-        "[playground] @mod 已撤销你 12-01 09:00 的操作「发放积分」：\n· bob：积分 -20"
-    ]
-    assert await chat.say("mod", "/undo") == ["[playground] @mod 你目前没有可以撤销的操作。"]
+    assert await chat.say("mod", "/undo") == ["[dm mod] 已撤销你 12-01 09:00 的操作「发放积分」：\n· bob：积分 -20"]
+    assert await chat.say("mod", "/undo") == ["[dm mod] 你目前没有可以撤销的操作。"]
     ids = await _ids(app)
     entries = sorted(await rows(app, ledger), key=lambda e: e.id)
     assert [(e.member_id, e.amount, e.reverses_id) for e in entries] == [
@@ -212,7 +204,7 @@ async def test_undo_walks_back_the_callers_own_actions(chat: Chat, app) -> None:
 async def test_undo_of_an_event_credit_reverses_points_and_title_together(chat: Chat, app) -> None:
     await chat.say("mod", "/event credit @bob 读书会")
     assert await chat.say("mod", "/undo") == [
-        "[playground] @mod 已撤销你 12-01 09:00 的操作「活动奖励」：\n· bob：积分 -30\n· bob：收回「活动组织者」称号"
+        "[dm mod] 已撤销你 12-01 09:00 的操作「活动奖励」：\n· bob：积分 -30\n· bob：收回「活动组织者」称号"
     ]
     ids = await _ids(app)
     async with app.engine.connect() as conn:

@@ -53,7 +53,7 @@ TRANSCRIPT = """\
     · 组织一次社群活动：30 积分和「活动组织者」称号
     · 群友在群里说“谢谢 @你”，或引用你的消息道谢，就会记下一次感谢。同一个人 24 小时内的感谢只计一次，每人每天最多送出 10 次有效感谢，感谢自己不计入。
 [playground] mod: /points grant @carol 20 整理新手 FAQ
-[playground] kocbot: @mod 已发放 20 积分，理由：整理新手 FAQ
+[dm mod] kocbot: 已发放 20 积分，理由：整理新手 FAQ
     · carol：现有 20 积分
 [playground] alice: /top
 [playground] kocbot: @alice 🏆 感谢榜 · Playground · 2026 年 12 月
@@ -66,7 +66,7 @@ TRANSCRIPT = """\
     你还没有上榜，继续加油！
 ~ 2027-01-01 08:30 (Asia/Shanghai)
 [playground] mod: /光荣榜
-[playground] kocbot: @mod 已在 Playground 发布 2026 年 12 月光荣榜 🎉
+[dm mod] kocbot: 已在 Playground 发布 2026 年 12 月光荣榜 🎉
 [playground] kocbot: 🌟 2026 年 12 月光荣榜 🌟
     这几位群友耐心帮助了大家，每人都收到了 3 次以上的感谢：
     1. @bob「热心答主」：收到 3 次感谢，累计 50 积分
@@ -74,7 +74,7 @@ TRANSCRIPT = """\
        “太感谢了，按你说的重置就好了！” —— carol
     谢谢你们让这个社群更温暖，也谢谢每一位说出“谢谢”的朋友 💐
 [playground] mod: /光荣榜
-[playground] kocbot: @mod 2026 年 12 月光荣榜已经发布过了：Playground（01-01 08:30）。不会重复发布，积分也不会重复发放。
+[dm mod] kocbot: 2026 年 12 月光荣榜已经发布过了：Playground（01-01 08:30）。不会重复发布，积分也不会重复发放。
 """
 
 

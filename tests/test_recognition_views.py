@@ -154,7 +154,7 @@ async def test_thanks_list_shows_who_when_why_and_whether_it_counted(chat: Chat,
     await chat.say("carol", "/thanks @bob 推荐的色号很适合我")
     await chat.say("mod", "/thanks revoke 4")
     assert await chat.say("mod", "/感谢 列表 @bob") == [
-        "[playground] @mod bob 的感谢记录：有效收到 1 次，有效送出 0 次\n"
+        "[dm mod] bob 的感谢记录：有效收到 1 次，有效送出 0 次\n"
         "#4 12-01 09:00 carol → bob ✗ 已撤回 “推荐的色号很适合我”\n"
         "#3 12-01 09:00 bob → kocbot ✗ 感谢机器人 “thanks @kocbot”\n"
         "#2 12-01 09:00 bob → bob ✗ 感谢自己 “谢谢 @bob”\n"

@@ -65,7 +65,7 @@ async def test_open_without_a_quote_names_reporters_or_nobody(chat: Chat, app) -
     ]
     assert len(await rows(app, people)) == 2
     assert await chat.say("mod", "/issue open") == [
-        "[playground] @mod 请写上问题的标题，比如：/问题 新建 登录失败\n"
+        "[dm mod] 请写上问题的标题，比如：/问题 新建 登录失败\n"
         "正确的用法：/问题 新建 标题 [@反馈人] （可引用反馈的消息；或 /issue open）"
     ]
     assert await chat.dm("mod", "/issue open 私信里不行") == [
@@ -99,9 +99,7 @@ async def test_linked_across_two_rooms_and_followed(chat: Chat, app) -> None:
     assert await chat.say("mod", "/问题 关联 1", room="二群", quote=_quote("carol", "登录不上")) == [
         "[二群] @carol 谢谢你的反馈 🙏 「登录失败」这个问题我们已经在跟进（#1），有结果会在这个群里告诉大家。"
     ]
-    assert await chat.say("mod", "/issue link 1 @carol", room="二群") == [
-        "[二群] @mod #1 已经包含这个群和这些反馈人了。"
-    ]
+    assert await chat.say("mod", "/issue link 1 @carol", room="二群") == ["[dm mod] #1 已经包含这个群和这些反馈人了。"]
     assert await chat.say("dave", "/issue +1 1", room="二群") == [
         "[二群] @dave 收到！#1「登录失败」有结果时会私信告诉你 👍"
     ]
@@ -120,7 +118,7 @@ async def test_routing_status_and_notes_stay_internal(chat: Chat, app) -> None:
     await _open_in_two_rooms(chat)
     assert await chat.say("mod", "/issue route 1 技术部") == ["[dm mod] #1 已转交给技术部。"]
     assert await chat.say("mod", "/issue route 1 财务部") == [
-        "[playground] @mod 没有「财务部」这个部门。可以转交的部门：产品部、技术部、客服部、物流部、市场部\n"
+        "[dm mod] 没有「财务部」这个部门。可以转交的部门：产品部、技术部、客服部、物流部、市场部\n"
         "正确的用法：/问题 转交 编号 部门 （或 /issue route）"
     ]
     assert await chat.say("mod", f"/问题 备注 1 {NOTE}", room="二群") == [
@@ -184,7 +182,7 @@ async def test_resolution_goes_to_every_room_once_naming_its_reporters(chat: Cha
         f"[dm dave] 你关注的问题 #1「登录失败」有结果了：{OUTCOME}。谢谢你的耐心 🙏",
     ]
     assert await chat.say("mod", f"/issue resolve 1 {OUTCOME}") == [
-        "[playground] @mod #1 已经是已解决状态。如果问题还在，请先 /问题 重开 1 原因。"
+        "[dm mod] #1 已经是已解决状态。如果问题还在，请先 /问题 重开 1 原因。"
     ]
     notices = [p for p in await _room_posts(app) if p.template == "threads/resolution"]
     assert sorted((p.room_platform_id, p.mentions, p.dedupe_key) for p in notices) == [
@@ -199,13 +197,12 @@ async def test_reopen_and_a_second_resolution_post_once_more_as_an_update(chat: 
     await _open_in_two_rooms(chat)
     await chat.say("mod", f"/issue resolve 1 {OUTCOME}")
     assert await chat.say("mod", "/issue reopen 1") == [
-        "[playground] @mod 请写上重新打开的原因（会记在内部备注里）。\n"
-        "正确的用法：/问题 重开 编号 原因 （或 /issue reopen）"
+        "[dm mod] 请写上重新打开的原因（会记在内部备注里）。\n正确的用法：/问题 重开 编号 原因 （或 /issue reopen）"
     ]
     assert await chat.say("mod", "/问题 重开 1 安卓用户仍然登录失败") == [
         "[dm mod] #1 已重新打开。下次发布结果时，群里会看到一条【更新】。"
     ]
-    assert await chat.say("mod", "/issue reopen 1 再开一次") == ["[playground] @mod #1 还没有解决，不需要重新打开。"]
+    assert await chat.say("mod", "/issue reopen 1 再开一次") == ["[dm mod] #1 还没有解决，不需要重新打开。"]
     clock.set(START + timedelta(days=2))
     assert await chat.say("mod", "/issue resolve 1 安卓版也已修复") == [
         "[dm mod] #1 的新处理结果发布到：Playground、二群。",
@@ -224,7 +221,7 @@ async def test_reopen_and_a_second_resolution_post_once_more_as_an_update(chat: 
 async def test_a_scheduled_notice_goes_out_on_time_or_is_withdrawn_by_a_reopen(chat: Chat, app, clock) -> None:
     await _open_in_two_rooms(chat)
     assert await chat.say("mod", f"/issue resolve 1 {OUTCOME} --at 2026-12-01 08:00") == [
-        "[playground] @mod 定时的时间已经过去了，请写一个以后的时间，或者去掉 --at 立即发布。\n"
+        "[dm mod] 定时的时间已经过去了，请写一个以后的时间，或者去掉 --at 立即发布。\n"
         "正确的用法：/问题 解决 编号 处理结果 [--preview] [--at 2026-12-01 10:00] （或 /issue resolve）"
     ]
     assert await chat.say("mod", f"/issue resolve 1 {OUTCOME} --at 2026-12-02 10:00") == [

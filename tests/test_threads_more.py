@@ -25,7 +25,7 @@ def settings_overrides() -> dict:
 async def test_a_thread_links_to_feedback_and_shipping_prompts_its_resolution(chat: Chat, app) -> None:
     await chat.say("bob", BUG)
     await chat.say("mod", "/issue open 支付闪退 @bob")
-    assert await chat.say("mod", "/issue link 1 FB-9") == ["[playground] @mod 没有找到反馈 FB-9。"]
+    assert await chat.say("mod", "/issue link 1 FB-9") == ["[dm mod] 没有找到反馈 FB-9。"]
     assert await chat.dm("mod", "/issue link 1 FB-1") == [
         "[dm mod] #1 已关联反馈：FB-1。反馈上线时会提醒你发布处理结果。"
     ]

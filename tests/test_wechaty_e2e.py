@@ -167,7 +167,8 @@ async def test_a_moderator_command_is_refused_to_a_member_and_served_to_the_room
     assert refused == (
         "@Alice Sorry, /mod list is only for community moderators. If you need help, please ask one of the moderators."
     )
-    assert served == "@Moderator No moderators are set yet."
+    assert served == "No moderators are set yet."  # staff work is answered privately, in the room's language
+    assert [e["conversation"] for e in wechat.sent()] == ["room1@chatroom", "mod"]
 
 
 async def test_members_joining_and_leaving_are_recorded(wechat: WeChat) -> None:
