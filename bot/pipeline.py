@@ -18,7 +18,7 @@ from bot.context import Context, Services
 from bot.conversations import Active
 from bot.db.schema import Role, UTCDateTime
 from bot.dispatch import NeedsIsolation, dispatch_event, dispatch_route
-from bot.events import Contact, Event, IncomingMessage, MemberJoined, MemberLeft, RoomStatus
+from bot.events import Contact, Event, IncomingMessage, MemberJoined, MemberLeft, RoomStatus, storable
 from bot.members import CommunityRef, MemberRef
 from bot.router import FailedRoute, Route, Router
 from bot.uow import UnitOfWork
@@ -97,9 +97,10 @@ class Pipeline:
         self.latencies: list[float] | None = None  # seconds from dequeue to commit, when measuring
 
     def submit(self, event: Event) -> None:
-        """Called by the transport for every platform event; never blocks."""
+        """Called by the transport for every platform event; never blocks. Every transport's events
+        come in here, so this is where text no database can hold (a NUL) is cleaned away."""
         self.idle.clear()
-        self._queue.put_nowait(event)
+        self._queue.put_nowait(storable(event))
 
     def stop(self) -> None:
         """Let `run` finish what was submitted before, then return."""

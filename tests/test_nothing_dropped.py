@@ -8,7 +8,7 @@ import pytest
 
 from bot.conversations import ConversationSpec
 from bot.db import schema
-from bot.events import IncomingMessage, MemberJoined, MessageKind
+from bot.events import Contact, IncomingMessage, MemberJoined, MessageKind, Quote, storable
 from bot.registry import HandlerRegistry, Where
 from handlers import REGISTRIES
 from tests.support import Chat, contact, make_message, rows
@@ -165,3 +165,59 @@ async def test_a_member_using_a_staff_command_in_the_wrong_place_is_refused_for_
         "[dm mod] 这个命令需要在群聊里使用：/问题 新建 标题 [@反馈人] （可引用反馈的消息；或 /issue open）"
     ]
     assert [r.outcome for r in await rows(app, schema.audit_log)] == ["refused", "invalid"]
+
+
+# Text no database can hold: cleaned where the transports hand events to the core.
+
+THANKED_BOB = "[playground] @alice 收到！已记下你对 bob 的感谢 🌸"
+
+
+def _message(text: str = "谢谢 @bob", **changes: object) -> IncomingMessage:
+    return replace(make_message(text, "alice"), **changes)
+
+
+@pytest.mark.parametrize(
+    ("message", "reply", "logged"),
+    [
+        (_message("谢谢\x00 @bob"), THANKED_BOB, "谢谢 @bob"),
+        (_message(message_id="wx-\x00-1"), THANKED_BOB, "谢谢 @bob"),
+        (_message(sender=Contact("alice", "Al\x00ice")), THANKED_BOB.replace("@alice", "@Alice"), "谢谢 @bob"),
+        (_message(sender=Contact("al\x00ice", "alice")), THANKED_BOB, "谢谢 @bob"),
+        (_message(room_id="lounge", room_name="Lou\x00nge"), THANKED_BOB.replace("playground", "lounge"), "谢谢 @bob"),
+        (_message(room_id="play\x00ground"), THANKED_BOB, "谢谢 @bob"),
+        (_message(mentions=(Contact("bob", "b\x00ob"),)), THANKED_BOB, "谢谢 @bob"),
+        (_message(mentions=(Contact("b\x00ob", "bob"),)), THANKED_BOB, "谢谢 @bob"),
+        (_message(quote=Quote("x\x00", Contact("carol\x00", "ca\x00rol"), "wx-\x00q")), THANKED_BOB, "谢谢 @bob"),
+        (_message("谢谢 @bob \ud83c\udf38"), THANKED_BOB, "谢谢 @bob 🌸"),  # a pair in halves: joined
+        (_message("谢谢 @bob \udf38"), THANKED_BOB, "谢谢 @bob \ufffd"),  # a lone half
+    ],
+)
+async def test_text_no_database_can_hold_is_cleaned_and_the_message_answered(
+    chat: Chat, app, message: IncomingMessage, reply: str, logged: str
+) -> None:
+    assert await chat.send(message) == [reply]
+    [row] = await rows(app, schema.messages)
+    assert (row.text, row.routed_to, "\x00" in row.platform_msg_id) == (logged, "thanks", False)
+    names = {r.platform_id: r.display_name for r in await rows(app, schema.members)}
+    assert all("\x00" not in text for pair in names.items() for text in pair)
+    [room] = await rows(app, schema.communities)
+    assert (room.platform_id, room.name) in (("playground", "Playground"), ("lounge", "Lounge"))
+    [thanked] = await rows(app, schema.members, schema.members.c.platform_id == "bob")
+    assert thanked.display_name == "bob"
+
+
+async def test_a_join_with_a_nul_in_its_names_is_recorded(chat: Chat, app) -> None:
+    await chat.send(MemberJoined("lou\x00nge", Contact("da\x00ve", "Da\x00ve"), "Lou\x00nge"))
+    [dave] = await rows(app, schema.members, schema.members.c.platform_id == "dave")
+    [room] = await rows(app, schema.communities)
+    [membership] = await rows(app, schema.memberships)
+    assert (dave.display_name, room.platform_id, room.name) == ("Dave", "lounge", "Lounge")
+    assert (membership.member_id, membership.community_id, membership.join_seen) == (dave.id, room.id, True)
+
+
+def test_clean_events_pass_through_untouched() -> None:
+    """The hot path copies nothing: an event with nothing to clean is the same object."""
+    message = make_message("谢谢 @bob 🌸", quote=Quote("hi", Contact("carol", "Carol")))
+    assert storable(message) is message
+    cleaned = storable(replace(message, mentions=(Contact("bob", "b\x00ob"),)))
+    assert (cleaned.mentions, cleaned.quote) == ((Contact("bob", "bob"),), message.quote)
