@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 # What no column of either database can hold: U+0000 (PostgreSQL's text refuses it) and the
 # halves of surrogate pairs (no UTF-8 encodes them; a broken emoji from a puppet or a terminal).
@@ -112,7 +112,7 @@ class OutgoingMessage:
 def storable(event: _E) -> _E:
     """`event` with every text in it (text, names, ids, quote) fit for both databases: NULs are
     dropped, surrogate pairs joined and lone halves made U+FFFD. The same object when nothing changes."""
-    return _storable(event)  # type: ignore[no-any-return]
+    return cast(_E, _storable(event))
 
 
 def _storable(value: Any) -> Any:
@@ -121,7 +121,8 @@ def _storable(value: Any) -> Any:
     if isinstance(value, tuple):
         cleaned = tuple(_storable(item) for item in value)
         return cleaned if cleaned != value else value
-    names = _field_names(type(value))
+    kind: type = type(value)
+    names = _field_names(kind)
     if not names:
         return value
     changes = {name: new for name in names if (new := _storable(old := getattr(value, name))) is not old}

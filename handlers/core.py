@@ -108,6 +108,7 @@ async def show_outbox(ctx: Context, cmd: Invocation) -> None:
 async def retry_outbox(ctx: Context, cmd: Invocation) -> None:
     word = cmd.args[0].lower() if len(cmd.args) == 1 else ""
     message_id = parse_id(word)
+    retried: list[int] | None
     if word.lstrip("#＃") in _RETRY_ALL:
         retried = await retry_failed(ctx.db, ctx.now)
     elif message_id is not None:
