@@ -6,14 +6,25 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, tzinfo
 
+from bot.errors import NoSuchNumber
 from bot.events import Contact, IncomingMessage
 
 # Phones type full-width punctuation; WeChat pads @mentions with U+2005.
 _NORMALISE = str.maketrans({"／": "/", "＠": "@", "：": ":", "\u3000": " ", "\u2005": " ", "\u00a0": " "})
 _MENTION_SPACES = str.maketrans({"＠": "@", "\u3000": " ", "\u2005": " ", "\u00a0": " "})
 _TOKEN = re.compile(r"\S+")
+# Phones may type full-width digits; anything else that merely looks like a digit ("²", "١") is no number.
+_DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
+_NUMBER = re.compile("[0-9]+")
+DIGIT = "[0-9０-９]"  # for patterns with a number inside (`6m`, `6个月`); read the number with `parse_number`
+MAX_ID = 2**31 - 1  # the largest id both databases store (PostgreSQL's INTEGER)
+_ID_PREFIXES = "#＃"
+_MONTH = re.compile("([0-9]{4})[-/.]([0-9]{1,2})")
+FIRST_YEAR, LAST_YEAR = 2000, 2999  # a month outside is a typo (and year 9999 has no month after its last)
 # A local date and time as moderators type it: 2026-12-01 20:00 (also 2026/12/1 or 2026.12.01, or a T).
-LOCAL_TIME = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})[ T]+(\d{1,2}):(\d{2})")
+LOCAL_TIME = re.compile(
+    rf"({DIGIT}{{4}})[-/.]({DIGIT}{{1,2}})[-/.]({DIGIT}{{1,2}})[ T]+({DIGIT}{{1,2}}):({DIGIT}{{2}})"
+)
 
 
 def first_word(text: str) -> tuple[str, str]:
@@ -32,6 +43,40 @@ def local_time(found: re.Match[str], zone: tzinfo) -> datetime | None:
         return datetime(year, month, day, hour, minute, tzinfo=zone)
     except ValueError:
         return None
+
+
+def parse_number(word: str | None, *, least: int = 0, most: int) -> int | None:
+    """A whole number as a member types it (ASCII or full-width digits, no sign), if it lies in
+    least..most; else None, for the caller's usage reply."""
+    digits = (word or "").strip().translate(_DIGITS)
+    significant = digits.lstrip("0") or "0"
+    if _NUMBER.fullmatch(digits) is None or len(significant) > len(str(most)):
+        return None  # checked before int(): past 4300 digits int() raises
+    number = int(significant)
+    return number if least <= number <= most else None
+
+
+def parse_id(word: str | None, *, label: str = "") -> int | None:
+    """The number of a stored thing as members type it: `12`, `#12`, `＃１２`; with a `label`
+    ("FB") also `FB-12`, `fb12`, `#FB-12`. None when the word is no such number (a usage reply).
+    A number beyond any id raises `NoSuchNumber`, so that no query is ever asked about it."""
+    text = (word or "").strip().lstrip(_ID_PREFIXES)
+    if label and text[: len(label)].upper() == label.upper():
+        text = text[len(label) :].removeprefix("-")
+    if _NUMBER.fullmatch(text.translate(_DIGITS)) is None:
+        return None
+    number = parse_number(text, most=MAX_ID)
+    if number is None:
+        raise NoSuchNumber(number=(word or "").strip())
+    return number
+
+
+def parse_month(word: str | None) -> str | None:
+    """`2026-12`, `2026-1`, `2026/12`, `２０２６-１２` -> "2026-12"; None when it is no month."""
+    found = _MONTH.fullmatch((word or "").strip().translate(_DIGITS))
+    if found is None or not FIRST_YEAR <= int(found[1]) <= LAST_YEAR or not 1 <= int(found[2]) <= 12:
+        return None
+    return f"{found[1]}-{int(found[2]):02d}"
 
 
 def normalise(text: str) -> str:

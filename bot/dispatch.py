@@ -10,7 +10,7 @@ from bot.context import Context
 from bot.conversations import Conversation
 from bot.errors import UsageError, UserFacingError
 from bot.registry import CommandSpec, Where
-from bot.router import CommandRoute, ConversationRoute, MatcherRoute, Route, UnknownCommandRoute
+from bot.router import CommandRoute, ConversationRoute, FailedRoute, MatcherRoute, Route, UnknownCommandRoute
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ async def dispatch_route(ctx: Context, route: Route) -> None:
         store = ctx.services.conversations
         ctx.conversation = Conversation(store, ctx.uow, route.spec, route.active)
         await _guarded(ctx, route.name, route.handler(ctx, route.text), usage_of=None)
+    elif isinstance(route, FailedRoute):
+        await ctx.reply("core/apology")  # what failed was logged where it failed
 
 
 async def dispatch_event(ctx: Context) -> None:
@@ -58,13 +60,14 @@ async def _run_command(ctx: Context, route: CommandRoute) -> None:
     spec = route.spec
     if spec.audited:
         ctx.audit_record = _audit_record(ctx, route)
-    if not spec.where.allows(ctx.message):
-        await ctx.reply("core/wrong_place", only_in_room=spec.where is Where.ROOM, usage=_doc(ctx, spec).usage)
-        await _audit(ctx, Outcome.INVALID)
-    elif ctx.actor.role < spec.role:
+    # The role first: telling a member where a staff command works would invite them to try it there.
+    if ctx.actor.role < spec.role:
         _LOGGER.info("%s (%s) may not use /%s", ctx.actor.platform_id, ctx.actor.role.label, spec.name)
         await ctx.reply("core/refused", command=f"/{spec.name}", needed=spec.role.label)
         await _audit(ctx, Outcome.REFUSED)
+    elif not spec.where.allows(ctx.message):
+        await ctx.reply("core/wrong_place", only_in_room=spec.where is Where.ROOM, usage=_doc(ctx, spec).usage)
+        await _audit(ctx, Outcome.INVALID)
     else:
         ctx.answers_privately = spec.answers_privately
         outcome = await _guarded(ctx, route.name, spec.handler(ctx, route.invocation), usage_of=spec)

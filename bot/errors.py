@@ -24,6 +24,13 @@ class UserFacingError(Exception):
         self.params = params
 
 
+class NoSuchNumber(UserFacingError):
+    """A member named a thing by a number no id can be (beyond the databases' range): nothing has it."""
+
+    def __init__(self, **params: Any) -> None:
+        super().__init__("core/no_such_number", **params)
+
+
 class UsageError(UserFacingError):
     """The arguments of a command were wrong: answer with what was wrong and its usage line.
 

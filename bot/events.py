@@ -2,9 +2,17 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+import functools
+import re
+from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
 from enum import StrEnum
+from typing import Any, TypeVar, cast
+
+# What no column of either database can hold: U+0000 (PostgreSQL's text refuses it) and the
+# halves of surrogate pairs (no UTF-8 encodes them; a broken emoji from a puppet or a terminal).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_E = TypeVar("_E")
 
 
 class RoomStatus(StrEnum):
@@ -99,3 +107,33 @@ class OutgoingMessage:
     @property
     def conversation(self) -> str:
         return self.room_id or f"dm:{self.contact_id}"
+
+
+def storable(event: _E) -> _E:
+    """`event` with every text in it (text, names, ids, quote) fit for both databases: NULs are
+    dropped, surrogate pairs joined and lone halves made U+FFFD. The same object when nothing changes."""
+    return cast(_E, _storable(event))
+
+
+def _storable(value: Any) -> Any:
+    if isinstance(value, str):
+        return _fit(value) if _UNSTORABLE.search(value) else value
+    if isinstance(value, tuple):
+        cleaned = tuple(_storable(item) for item in value)
+        return cleaned if cleaned != value else value
+    kind: type = type(value)
+    names = _field_names(kind)
+    if not names:
+        return value
+    changes = {name: new for name in names if (new := _storable(old := getattr(value, name))) is not old}
+    return replace(value, **changes) if changes else value
+
+
+@functools.cache
+def _field_names(kind: type) -> tuple[str, ...]:
+    return tuple(f.name for f in fields(kind)) if is_dataclass(kind) else ()
+
+
+def _fit(text: str) -> str:
+    paired = text.replace("\x00", "").encode("utf-16", "surrogatepass")
+    return paired.decode("utf-16", "replace")

@@ -8,6 +8,7 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
+from datetime import datetime
 
 from sqlalchemy import JSON, Integer, String, TextClause, bindparam, text
 from sqlalchemy.exc import InterfaceError, OperationalError
@@ -17,9 +18,9 @@ from bot.context import Context, Services
 from bot.conversations import Active
 from bot.db.schema import Role, UTCDateTime
 from bot.dispatch import NeedsIsolation, dispatch_event, dispatch_route
-from bot.events import Contact, Event, IncomingMessage, MemberJoined, MemberLeft, RoomStatus
+from bot.events import Contact, Event, IncomingMessage, MemberJoined, MemberLeft, RoomStatus, storable
 from bot.members import CommunityRef, MemberRef
-from bot.router import Route
+from bot.router import FailedRoute, Route, Router
 from bot.uow import UnitOfWork
 
 _LOGGER = logging.getLogger(__name__)
@@ -96,9 +97,10 @@ class Pipeline:
         self.latencies: list[float] | None = None  # seconds from dequeue to commit, when measuring
 
     def submit(self, event: Event) -> None:
-        """Called by the transport for every platform event; never blocks."""
+        """Called by the transport for every platform event; never blocks. Every transport's events
+        come in here, so this is where text no database can hold (a NUL) is cleaned away."""
         self.idle.clear()
-        self._queue.put_nowait(event)
+        self._queue.put_nowait(storable(event))
 
     def stop(self) -> None:
         """Let `run` finish what was submitted before, then return."""
@@ -158,15 +160,32 @@ class Pipeline:
         except (OperationalError, InterfaceError):
             raise
         except Exception:
-            if len(batch) == 1:
-                _LOGGER.exception("could not process %r; it is dropped", batch[0][0])
+            if len(batch) > 1:
+                _LOGGER.warning("a batch of %d events failed; processing them one by one", len(batch), exc_info=True)
+                for item in batch:
+                    await self._process_batch([item], isolated=True)
                 return
-            _LOGGER.warning("a batch of %d events failed; processing them one by one", len(batch), exc_info=True)
-            for item in batch:
-                await self._process_batch([item], isolated=True)
-            return
+            _LOGGER.exception("could not process %r", batch[0][0])
+            await self._last_resort(batch[0][0])
         self._record_latency(batch)
         self.on_committed()
+
+    async def _last_resort(self, event: Event) -> None:
+        """An event failed outside every handler's guard (a reply that cannot render, an audit
+        write): a message is still logged and answered with the apology, in a transaction of its own."""
+        if not isinstance(event, IncomingMessage):
+            _LOGGER.error("the %s event is dropped", type(event).__name__)
+            return
+        try:
+            async with UnitOfWork(self._engine, self._services.clock) as uow:
+                prepared = await self._prepare_message(uow, event, failed=True)
+                if prepared is not None:
+                    await self._dispatch(uow, prepared, await self._record(uow, [prepared]), isolated=True)
+                await uow.commit()
+        except (OperationalError, InterfaceError):
+            raise  # the database is down: the batch waits and is tried again
+        except Exception:
+            _LOGGER.exception("could not even log message %s; it is dropped", event.message_id)
 
     async def _run_batch(self, batch: Sequence[tuple[Event, float]], *, isolated: bool) -> None:
         async with UnitOfWork(self._engine, self._services.clock) as uow:
@@ -201,33 +220,42 @@ class Pipeline:
         elif isinstance(item, MemberJoined | MemberLeft):
             await self._process_membership(uow, item, isolated)
 
-    async def _prepare_message(self, uow: UnitOfWork, message: IncomingMessage) -> _Prepared | None:
+    async def _prepare_message(
+        self, uow: UnitOfWork, message: IncomingMessage, *, failed: bool = False
+    ) -> _Prepared | None:
+        """The message's sender, room and route; `failed`: only what logging it and apologising need."""
         settings, now = self._services.settings, self._services.clock.now()
         if message.room_id is not None and not settings.serves_room(message.room_id):
             return None
+        sender, community = await self._participants(uow, message, now)
+        if failed:
+            route: Route | None = FailedRoute() if Router.routable(message) else None
+            return _Prepared(message, sender, community, route, _row(message, sender, community, None, route, now))
         directory = self._services.directory
-        sender = self._with_room_status(await directory.ensure_member(uow, message.sender, now), message)
-        community = None
-        if message.room_id is not None:
-            community = await directory.ensure_community(uow, message.room_id, message.room_name, now)
-            await directory.ensure_membership(uow, community, sender, now)
         others = {c.id: await directory.ensure_member(uow, c, now) for c in self._other_contacts(message)}
         quoted = message.quote.sender if message.quote else None
-        quote_member = others[quoted.id] if quoted else None
-        route = self._services.router.route(message, await self._open_conversation(uow, message, sender))
-        params = {
-            "platform_msg_id": message.message_id,
-            "community_id": community.id if community else None,
-            "member_id": sender.id,
-            "kind": message.kind.value,
-            "text": message.text,
-            "mentions": [c.id for c in message.mentions],
-            "quote_msg_id": message.quote.message_id if message.quote else None,
-            "quote_member_id": quote_member.id if quote_member else None,
-            "routed_to": route.name if route else None,
-            "received_at": now,
-        }
+        route = self._route(message, await self._open_conversation(uow, message, sender))
+        params = _row(message, sender, community, others[quoted.id] if quoted else None, route, now)
         return _Prepared(message, sender, community, route, params)
+
+    async def _participants(
+        self, uow: UnitOfWork, message: IncomingMessage, now: datetime
+    ) -> tuple[MemberRef, CommunityRef | None]:
+        directory = self._services.directory
+        sender = self._with_room_status(await directory.ensure_member(uow, message.sender, now), message)
+        if message.room_id is None:
+            return sender, None
+        community = await directory.ensure_community(uow, message.room_id, message.room_name, now)
+        await directory.ensure_membership(uow, community, sender, now)
+        return sender, community
+
+    def _route(self, message: IncomingMessage, active: Active | None) -> Route | None:
+        """A matcher (or anything else in routing) that raises costs the message its route, not its row."""
+        try:
+            return self._services.router.route(message, active)
+        except Exception:
+            _LOGGER.exception("routing message %s failed; its sender gets the apology", message.message_id)
+            return FailedRoute()
 
     async def _open_conversation(self, uow: UnitOfWork, message: IncomingMessage, sender: MemberRef) -> Active | None:
         store = self._services.conversations
@@ -273,3 +301,26 @@ class Pipeline:
         else:
             await directory.record_leave(uow, community, member, now)
         await dispatch_event(Context(self._services, uow, event, member, community, isolated=isolated))
+
+
+def _row(
+    message: IncomingMessage,
+    sender: MemberRef,
+    community: CommunityRef | None,
+    quote_member: MemberRef | None,
+    route: Route | None,
+    now: datetime,
+) -> dict[str, object]:
+    """The message's `messages` row, as `record_statement` binds it."""
+    return {
+        "platform_msg_id": message.message_id,
+        "community_id": community.id if community else None,
+        "member_id": sender.id,
+        "kind": message.kind.value,
+        "text": message.text,
+        "mentions": [c.id for c in message.mentions],
+        "quote_msg_id": message.quote.message_id if message.quote else None,
+        "quote_member_id": quote_member.id if quote_member else None,
+        "routed_to": route.name if route else None,
+        "received_at": now,
+    }

@@ -60,7 +60,17 @@ class ConversationRoute:
         return f"conversation {self.spec.name}:{self.active.state}"
 
 
-Route = CommandRoute | UnknownCommandRoute | MatcherRoute | ConversationRoute
+@dataclass(frozen=True, slots=True)
+class FailedRoute:
+    """Routing itself failed (a matcher raised, a conversation could not be read): the message is
+    still logged, and its sender gets the apology."""
+
+    @property
+    def name(self) -> str:
+        return "!error"
+
+
+Route = CommandRoute | UnknownCommandRoute | MatcherRoute | ConversationRoute | FailedRoute
 
 
 class Router:
@@ -83,10 +93,15 @@ class Router:
                     raise ValueError(f"command name {name!r} is registered twice")
                 self._by_name[key] = spec
 
+    @staticmethod
+    def routable(message: IncomingMessage) -> bool:
+        """Text from someone else: pictures, files and the bot's own echoes are only logged."""
+        return message.kind is MessageKind.TEXT and not message.from_self
+
     def route(self, message: IncomingMessage, active: Active | None = None) -> Route | None:
         """An open conversation's step or fallback first (private messages only), then a
         command, then the matchers in declared order."""
-        if message.kind is not MessageKind.TEXT or message.from_self:
+        if not self.routable(message):
             return None
         parsed = parse_command(message)
         if active is not None and message.is_direct:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from bot.commands import Invocation
+from bot.commands import Invocation, parse_id
 from bot.context import Context
 from bot.db.schema import OutboxStatus, Role
 from bot.errors import UsageError
@@ -106,11 +106,13 @@ async def show_outbox(ctx: Context, cmd: Invocation) -> None:
 
 @registry.command("outbox retry", aliases=("发件箱 重试",), role=Role.MODERATOR)
 async def retry_outbox(ctx: Context, cmd: Invocation) -> None:
-    word = cmd.args[0].lstrip("#").lower() if len(cmd.args) == 1 else ""
-    if word in _RETRY_ALL:
+    word = cmd.args[0].lower() if len(cmd.args) == 1 else ""
+    message_id = parse_id(word)
+    retried: list[int] | None
+    if word.lstrip("#＃") in _RETRY_ALL:
         retried = await retry_failed(ctx.db, ctx.now)
-    elif word.isdigit():
-        retried = await _retry_one(ctx, int(word))
+    elif message_id is not None:
+        retried = await _retry_one(ctx, message_id)
     else:
         raise UsageError("core/problem_outbox_retry")
     if retried is None:

@@ -29,6 +29,7 @@ SAMPLES: dict[str, dict] = {
     "core/refused": {"command": "/mod add", "needed": "admin"},
     "core/wrong_place": {"only_in_room": True, "usage": "/issue open"},
     "core/apology": {},
+    "core/no_such_number": {"number": "FB-99999999999"},
     "core/mod_added": {"added": ["bob", "carol"], "already": ["mod"]},
     "core/mod_welcome": {"granted_by": "admin"},
     "core/mod_removed": {"removed": ["bob"], "skipped": [("mod", "config"), ("admin", "admin"), ("x", "no")]},

@@ -170,6 +170,12 @@ async def test_kocbot_report_campaign_writes_the_chart_text_and_every_messages_f
     assert "讨论消息共 8 条" in (out / f"campaign-{campaign}.txt").read_text(encoding="utf-8")
     assert await _run_cli(["report", "campaign", "abc", "--out", str(out)], url, tmp_path) == 1
     assert "by its number" in capsys.readouterr().err
+    for beyond in ("²", "99999999999999999999"):  # no number; a number beyond any id
+        assert await _run_cli(["report", "campaign", beyond, "--out", str(out)], url, tmp_path) == 1
+    assert capsys.readouterr().err.splitlines() == [
+        "kocbot: a campaign is named by its number (see /campaign list), not '²'",
+        "kocbot: there is no campaign #99999999999999999999",
+    ]
 
 
 async def _run_cli(args: list[str], url: str, data_dir: Path) -> int:

@@ -6,6 +6,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.commands import parse_month
 from bot.events import Quote
 from bot.router import MatcherRoute, Router
 from handlers import core, recognition
@@ -20,7 +21,6 @@ from handlers.recognition.rules import (
     day_start,
     judge,
     month_of,
-    parse_month,
     parse_top,
     previous_month,
     says_thanks,

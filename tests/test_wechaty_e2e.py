@@ -222,6 +222,22 @@ async def test_a_quoted_reply_is_a_command_with_its_quote_resolved_to_a_member(w
     assert row.quote_member_id == await wechat.member_id("carol")
 
 
+async def test_a_nul_in_a_message_or_a_room_topic_loses_nothing(wechat: WeChat) -> None:
+    """PostgreSQL's text holds no U+0000: WeChat's text and topics are cleaned on their way in."""
+    await wechat.bed.run("set_room", room=ROOM2, topic="KOC\u0000 group 2")
+    try:
+        message_id = await wechat.bed.say("dave", "/pi\u0000ng", room=ROOM2)
+        assert await wechat.replies(1) == [f"@Dave {PONG}"]
+    finally:
+        await wechat.bed.run("set_room", room=ROOM2, topic="KOC group 2")
+    row = await wechat.logged(message_id)
+    assert (row.text, row.routed_to) == ("/ping", "/ping")
+    async with wechat.app.engine.connect() as conn:
+        table = schema.communities
+        name = (await conn.execute(select(table.c.name).where(table.c.platform_id == ROOM2))).scalar_one()
+    assert name == "KOC group 2"
+
+
 async def test_a_reply_cut_off_by_a_lost_connection_is_delivered_once_after_it_returns(wechat: WeChat) -> None:
     bed = wechat.bed
     await bed.run("drop_on_send", count=1)

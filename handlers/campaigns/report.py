@@ -15,9 +15,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot import charts
-from bot.commands import Invocation
+from bot.commands import Invocation, parse_id
 from bot.context import Context, Services
 from bot.db import schema
+from bot.errors import NoSuchNumber
 from bot.events import Image
 from bot.registry import ReportRequest
 from handlers.campaigns import ignition, store
@@ -334,9 +335,13 @@ async def send_report(ctx: Context, cmd: Invocation) -> None:
 
 async def write_report(conn: AsyncConnection, services: Services, request: ReportRequest) -> list[Path]:
     """`kocbot report campaign ID --out DIR`: campaign-ID.png, campaign-ID.txt and campaign-ID-messages.csv."""
-    if not request.argument.lstrip("#").isdigit():
+    try:
+        number = parse_id(request.argument)
+    except NoSuchNumber:
+        raise ValueError(f"there is no campaign #{request.argument.lstrip('#')}") from None
+    if number is None:
         raise ValueError(f"a campaign is named by its number (see /campaign list), not {request.argument!r}")
-    campaign = await store.load(conn, int(request.argument.lstrip("#")))
+    campaign = await store.load(conn, number)
     if campaign is None:
         raise ValueError(f"there is no campaign #{request.argument.lstrip('#')}")
     section: CampaignsSection = services.settings.campaigns  # type: ignore[attr-defined]

@@ -6,6 +6,7 @@ import itertools
 import re
 from collections.abc import Mapping
 
+from bot.commands import parse_id
 from handlers.feedback.tables import Kind, Status
 
 KIND_WORDS: Mapping[str, Kind] = {
@@ -38,7 +39,6 @@ LABELS: Mapping[str, str] = {
 }
 SKIP_WORDS = frozenset({"跳过", "skip", "无", "没有", "none", "-"})
 _LABEL = re.compile(r"^\s*([A-Za-z]+|[\u4e00-\u9fff]{2})\s*[:：]\s*(.*)$")
-_ITEM_ID = re.compile(r"^(?:FB-?)?(\d{1,12})$", re.IGNORECASE)
 OPEN = frozenset({Status.SUBMITTED, Status.ACKNOWLEDGED, Status.REPRODUCED, Status.UNDER_REVIEW, Status.ADOPTED})
 CLOSED = frozenset({Status.SHIPPED, Status.DECLINED, Status.DUPLICATE})
 # Where each status may go next by /fb status; shipping, declining and merging have their own commands.
@@ -78,8 +78,7 @@ def parse_status(text: str) -> Status | None:
 
 def parse_item_id(text: str) -> int | None:
     """`FB-42`, `fb42`, `#42` or `42`."""
-    match = _ITEM_ID.match(text.strip().lstrip("#＃"))
-    return int(match.group(1)) if match else None
+    return parse_id(text, label="FB")
 
 
 def short_id(item_id: int) -> str:

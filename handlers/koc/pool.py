@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import and_, case, distinct, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.commands import Invocation
+from bot.commands import Invocation, parse_number
 from bot.context import Context
 from bot.db import schema
 from bot.db.dialect import insert_for
@@ -43,6 +43,7 @@ from handlers.threads.tables import people as thread_people
 _LOGGER = logging.getLogger(__name__)
 WEEKS = 10  # "active 9 of the last 10 weeks"
 REPLACEMENTS = 3
+MAX_SHOWN = 50  # /koc candidates N: the longest list one private message carries well
 INVITE_COOLDOWN_DAYS = 30  # an invitation is not repeated within this many days
 POOL_STAGES = (Stage.MEMBER.value, Stage.CANDIDATE.value)
 EXPERTISE = (FeedbackStatus.REPRODUCED.value, FeedbackStatus.ADOPTED.value, FeedbackStatus.SHIPPED.value)
@@ -270,9 +271,10 @@ async def list_candidates(ctx: Context, cmd: Invocation) -> None:
     section: KocSection = ctx.settings.koc
     count = section.candidates_shown
     if cmd.args:
-        if not cmd.args[0].isdigit() or not 1 <= int(cmd.args[0]) <= 50:
-            raise UsageError("koc/problem_pool_count", most=50)
-        count = int(cmd.args[0])
+        asked = parse_number(cmd.args[0], least=1, most=MAX_SHOWN)
+        if asked is None:
+            raise UsageError("koc/problem_pool_count", most=MAX_SHOWN)
+        count = asked
     pool = await rank(ctx)
     if ctx.community is not None:
         await ctx.reply("koc/candidates_sent")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 
-from bot.commands import Invocation
+from bot.commands import DIGIT, Invocation, parse_number
 from bot.context import Context
 from bot.db import schema
 from bot.errors import UsageError, UserFacingError
@@ -28,7 +28,7 @@ from handlers.threads.tables import people as thread_people
 _LOGGER = logging.getLogger(__name__)
 ACTIVE, ENDING, RENEWED, ENDED = "active", "ending", "renewed", "ended"
 MAX_MONTHS = 36
-_TERM = re.compile(r"(\d{1,3})\s*(?:个月|月|m|months?)", re.IGNORECASE)
+_TERM = re.compile(rf"({DIGIT}+)\s*(?:个月|月|m|months?)", re.IGNORECASE)
 KEY = "koc:term:{id}:{what}"
 
 
@@ -44,7 +44,7 @@ def _months(ctx: Context, word: str | None) -> int:
         months = ctx.settings.koc.title_term_months
     else:
         found = _TERM.fullmatch(word)
-        months = int(found[1]) if found else 0
+        months = (parse_number(found[1], most=MAX_MONTHS) if found else None) or 0
     if not 0 < months <= MAX_MONTHS:
         raise UsageError("koc/title_problem_term", text=word or "", most=MAX_MONTHS)
     return months

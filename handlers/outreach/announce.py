@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import insert, select, update
 
-from bot.commands import LOCAL_TIME, Invocation, first_word, local_time
+from bot.commands import LOCAL_TIME, Invocation, first_word, local_time, parse_id
 from bot.context import Context
 from bot.db import schema
 from bot.delivery import QuietHours
@@ -329,7 +329,8 @@ async def announce_cancel(ctx: Context, cmd: Invocation) -> None:
 async def announce_preview(ctx: Context, cmd: Invocation) -> None:
     """/announce preview ID | at ... | every ... | [#room] text|--template NAME: privately, sends nothing."""
     word, rest = first_word(cmd.text.strip())
-    if word.isdigit() or (word.startswith("#") and word[1:].isdigit() and not rest):
+    names_one = not rest or word[:1] not in "#＃"  # "#3 some text": a preview of the text for room "#3"
+    if names_one and parse_id(word) is not None:
         row = await _get(ctx, cmd)
         rooms = await _communities(ctx, row.rooms)
         bodies = [

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
-from bot.commands import Invocation
+from bot.commands import Invocation, parse_month
 from bot.context import Context
 from bot.db import schema
 from bot.db.dialect import insert_for
@@ -25,16 +25,8 @@ from bot.scheduling.scheduler import next_run_time
 from handlers.outreach.tables import briefs
 
 _LOGGER = logging.getLogger(__name__)
-_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
 KEY = "outreach:brief:{month}:"
 JOB_ID = "builtin:monthly_brief"
-
-
-def _month(word: str) -> str | None:
-    found = _MONTH.fullmatch(word)
-    if found is None or not 1 <= int(found[2]) <= 12:
-        return None
-    return f"{found[1]}-{int(found[2]):02d}"
 
 
 def this_month(ctx: Context) -> str:
@@ -48,7 +40,7 @@ def points_of(text: str) -> list[str]:
 
 async def set_brief(ctx: Context, cmd: Invocation) -> None:
     """/brief set 2026-12 followed by the points, one per line."""
-    month = _month(cmd.args[0]) if cmd.args else None
+    month = parse_month(cmd.args[0]) if cmd.args else None
     if month is None:
         raise UsageError("outreach/problem_brief_month")
     points = points_of(cmd.raw_tail(cmd.text[len(cmd.args[0]) :].strip()))
@@ -75,7 +67,7 @@ async def _job_passed(ctx: Context, month: str) -> bool:
 
 async def show_brief(ctx: Context, cmd: Invocation) -> None:
     """/brief show [2026-12]: the points and how many KOCs have them."""
-    month = _month(cmd.args[0]) if cmd.args else this_month(ctx)
+    month = parse_month(cmd.args[0]) if cmd.args else this_month(ctx)
     if month is None:
         raise UsageError("outreach/problem_brief_month")
     row = (await ctx.db.execute(select(briefs).where(briefs.c.month == month))).one_or_none()
@@ -92,7 +84,7 @@ async def show_brief(ctx: Context, cmd: Invocation) -> None:
 
 async def send_now(ctx: Context, cmd: Invocation) -> None:
     """/brief send 2026-12: to active KOCs who do not have it yet."""
-    month = _month(cmd.args[0]) if cmd.args else None
+    month = parse_month(cmd.args[0]) if cmd.args else None
     if month is None:
         raise UsageError("outreach/problem_brief_month")
     count = await deliver(ctx, month)

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, true
 
-from bot.commands import Invocation
+from bot.commands import Invocation, parse_month
 from bot.context import Context
 from bot.db import schema
 from bot.db.dialect import insert_for
@@ -19,7 +19,7 @@ from bot.members import CommunityRef, MemberRef
 from bot.scheduling.jobs import JobRun
 from handlers.recognition.config import RecognitionSection
 from handlers.recognition.ledger import balance, current_month, named, timezone_of
-from handlers.recognition.rules import QuoteCandidate, choose_quotes, month_of, parse_month, previous_month
+from handlers.recognition.rules import QuoteCandidate, choose_quotes, month_of, previous_month
 from handlers.recognition.stats import monthly_reachers, revoked_among
 from handlers.recognition.tables import honour_rolls, thanks
 from handlers.recognition.thanks import reward_threshold

@@ -6,7 +6,7 @@ import logging
 
 from sqlalchemy import insert, select
 
-from bot.commands import Invocation
+from bot.commands import Invocation, parse_id, parse_number
 from bot.context import Context
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
@@ -29,11 +29,12 @@ async def mentioned_members(ctx: Context, cmd: Invocation) -> list[MemberRef]:
 
 def _amount_and_reason(cmd: Invocation) -> tuple[int, str]:
     parts = cmd.text.split(maxsplit=1)
-    if not parts or not parts[0].isdigit() or not 0 < int(parts[0]) <= MAX_POINTS:
+    amount = parse_number(parts[0] if parts else None, least=1, most=MAX_POINTS)
+    if amount is None:
         raise UsageError("recognition/problem_points_amount", most=MAX_POINTS)
     if len(parts) < 2:
         raise UsageError("recognition/problem_needs_reason")
-    return int(parts[0]), parts[1].strip()
+    return amount, parts[1].strip()
 
 
 async def grant_points(ctx: Context, cmd: Invocation) -> None:
@@ -133,10 +134,10 @@ async def credit_event(ctx: Context, cmd: Invocation) -> None:
 
 
 def _thanks_id(cmd: Invocation) -> int:
-    text = cmd.text.strip().lstrip("#＃")
-    if not text.isdigit():
+    thanks_id = parse_id(cmd.text)
+    if thanks_id is None:
         raise UsageError("recognition/problem_needs_thanks_id")
-    return int(text)
+    return thanks_id
 
 
 async def revoke_thanks(ctx: Context, cmd: Invocation) -> None:

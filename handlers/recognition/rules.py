@@ -13,8 +13,6 @@ from zoneinfo import ZoneInfo
 from handlers.recognition.config import RecognitionSection
 from handlers.recognition.tables import WhyNot
 
-_MONTH = re.compile(r"(\d{4})-(\d{1,2})")
-
 
 @dataclass(frozen=True, slots=True)
 class GiverFacts:
@@ -78,14 +76,6 @@ def day_start(when: datetime, timezone: str) -> datetime:
 def previous_month(month: str) -> str:
     year, number = (int(part) for part in month.split("-"))
     return f"{year - 1}-12" if number == 1 else f"{year}-{number - 1:02d}"
-
-
-def parse_month(text: str) -> str | None:
-    """ "2026-11" or "2026-1" -> "2026-11" / "2026-01"; None if it is not a month."""
-    found = _MONTH.fullmatch(text.strip())
-    if found is None or not 1 <= int(found[2]) <= 12:
-        return None
-    return f"{found[1]}-{int(found[2]):02d}"
 
 
 @dataclass(frozen=True, slots=True)

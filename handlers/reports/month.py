@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from handlers.recognition.rules import parse_month
+from bot.commands import parse_month
 
 
 class MonthError(ValueError):

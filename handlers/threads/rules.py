@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
+from bot.commands import LOCAL_TIME, local_time, parse_id
 from bot.errors import UsageError
 
 WEEKDAYS_ZH = "一二三四五六日"
@@ -25,19 +26,18 @@ MONTHS_EN = (
     "November",
     "December",
 )
-_AT = re.compile(r"--at\s+(\d{4}-\d{2}-\d{2})[ T](\d{1,2}:\d{2})")
+_AT = re.compile(r"--at\s+" + LOCAL_TIME.pattern)
 _PREVIEW = re.compile(r"--preview\b")
-_FEEDBACK = re.compile(r"^(?:FB-?)?(\d+)$", re.IGNORECASE)
 YES = ("是", "是的", "好了", "已经好了", "解决了", "已解决", "没问题了", "没问题", "yes", "y", "fixed", "ok")
 NO = ("否", "不是", "没有", "没好", "还没", "还是", "依然", "仍然", "不行", "no", "n", "not", "still")
 
 
 def thread_number(word: str | None) -> int:
     """`12` or `#12` (full-width too) as a thread number."""
-    text = (word or "").lstrip("#＃")
-    if not text.isdigit() or int(text) == 0:
+    number = parse_id(word)
+    if not number:
         raise UsageError("threads/problem_needs_number")
-    return int(text)
+    return number
 
 
 def split_number(text: str) -> tuple[int, str]:
@@ -48,8 +48,7 @@ def split_number(text: str) -> tuple[int, str]:
 
 def feedback_item_id(word: str) -> int | None:
     """`FB-42`, `fb42` -> 42; anything else None."""
-    match = _FEEDBACK.match(word.strip())
-    return int(match.group(1)) if match and word.strip()[:2].upper() == "FB" else None
+    return parse_id(word, label="FB") if word.strip()[:2].upper() == "FB" else None
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,9 +63,9 @@ def parse_resolve(rest: str, tz: ZoneInfo) -> ResolveOptions:
     at = None
     found = _AT.search(rest)
     if found:
-        at = datetime.fromisoformat(f"{found.group(1)} {found.group(2).zfill(5)}").replace(tzinfo=tz)
+        at = local_time(found, tz)
         rest = rest[: found.start()] + rest[found.end() :]
-    elif "--at" in rest:
+    if "--at" in rest or (found and at is None):
         raise UsageError("threads/problem_at")
     preview = bool(_PREVIEW.search(rest))
     text = _PREVIEW.sub("", rest).strip().rstrip("。.！! ")
