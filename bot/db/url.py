@@ -56,3 +56,11 @@ def url_problem(url: str) -> str | None:
     if parsed.port is not None and not 0 < parsed.port < 65536:
         return f"{EXPECTED}; port {parsed.port} is not a port number"
     return None
+
+
+def database_label(url: URL) -> str:
+    """`the SQLite database /srv/kocbot.db`, `the PostgreSQL database postgresql://kocbot@db:5432/kocbot`."""
+    if url.get_backend_name() == "sqlite":
+        return f"the SQLite database {url.database or ':memory:'}"
+    bare = url.set(drivername=url.get_backend_name())
+    return f"the PostgreSQL database {bare.render_as_string(hide_password=True)}"
