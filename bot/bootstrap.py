@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -60,7 +61,9 @@ def check_jobs(settings: CoreSettings, registries: Sequence[HandlerRegistry]) ->
     known = sorted(spec.name for registry in registries for spec in registry.jobs)
     for name in settings.scheduler.jobs:
         if name not in known:
-            raise ConfigError(f"scheduler.jobs.{name}", name, "one of the built-in jobs: " + ", ".join(known))
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ConfigError(f"scheduler.jobs.{name}", name, f"the name of a built-in job{hint}: " + ", ".join(known))
 
 
 def _addressing(settings: CoreSettings, transport: Transport) -> Addressing:

@@ -201,11 +201,11 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
         print(f"kocbot: there is no report {args.what!r}; try one of {', '.join(sorted(_reports()))}", file=sys.stderr)
         return EXIT_INPUT
     out = args.out or settings.data_dir / "reports"
-    out.mkdir(parents=True, exist_ok=True)
     services = build_services(settings, SystemClock(), REGISTRIES)
     engine = create_engine(settings.database_url())
     try:
         await open_database(engine)
+        out.mkdir(parents=True, exist_ok=True)  # once the database is known to be usable
         async with engine.connect() as conn:
             written = await function(conn, services, ReportRequest(args.argument, out))
     except ValueError as exc:

@@ -19,7 +19,8 @@ from bot.db.url import database_label
 from bot.errors import DatabaseUnusableError
 
 SQLITE_MAGIC = b"SQLite format 3\x00"
-MOVE_AWAY = "move it away or point database.url elsewhere"
+ELSEWHERE = "point database.url elsewhere"
+MOVE_AWAY = f"move it away or {ELSEWHERE}"
 RESTORE = "restore it from a backup, or move it away"
 
 
@@ -66,25 +67,25 @@ def sqlite_file_problem(path: Path) -> str | None:
     except IsADirectoryError:
         return f"it is a folder, not a file; {MOVE_AWAY}"
     except OSError as exc:
-        return (
-            f"the file cannot be read ({exc.strerror}); let kocbot read and write it, or point database.url elsewhere"
-        )
+        return f"the file cannot be read ({exc.strerror}); let kocbot read and write it, or {ELSEWHERE}"
+    return _header_problem(path, header, size)
+
+
+def _header_problem(path: Path, header: bytes, size: int) -> str | None:
     if not header:
         return None  # SQLite takes an empty file for an empty database
     if not header.startswith(SQLITE_MAGIC):
         return f"the file is not a database (random bytes or a text file?); {MOVE_AWAY}"
+    if len(header) < 100:
+        return f"the file is truncated ({size} bytes, less than a SQLite header); {RESTORE}"
     expected = _size_in_header(header)
     if expected is not None and size < expected and not _has_wal(path):
-        return (
-            f"the file is truncated ({size} bytes where its header counts {expected}); restore a backup or {MOVE_AWAY}"
-        )
+        return f"the file is truncated ({size} bytes where its header counts {expected}); {RESTORE}"
     return None
 
 
 def _size_in_header(header: bytes) -> int | None:
     """Page size times page count, when the header vouches for its count (SQLite file format, section 1.3)."""
-    if len(header) < 100:
-        return 100  # not even a whole header
     page_size = int.from_bytes(header[16:18], "big")
     page_size = 65536 if page_size == 1 else page_size
     pages = int.from_bytes(header[28:32], "big")
@@ -129,7 +130,7 @@ def _sqlite_reason(exc: BaseException) -> str | None:
     if name.startswith("SQLITE_CORRUPT"):
         return f"the database is damaged ({exc}); {RESTORE}"
     if name.startswith(("SQLITE_CANTOPEN", "SQLITE_READONLY", "SQLITE_PERM", "SQLITE_AUTH")):
-        return f"{exc}; let kocbot read and write the file and its folder, or point database.url elsewhere"
+        return f"{exc}; let kocbot read and write the file and its folder, or {ELSEWHERE}"
     if name.startswith(("SQLITE_IOERR", "SQLITE_FULL")):
         return f"the disk failed ({exc}); check the disk and its free space"
     return None
