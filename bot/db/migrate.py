@@ -52,9 +52,11 @@ def foreign_problem(connection: Connection) -> str | None:
             return None
         shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
         return f"it holds other tables ({shown}) and no kocbot schema"
-    try:
-        ScriptDirectory.from_config(alembic_config()).get_revision(current)
+    try:  # alembic also resolves a unique prefix of a revision: only the revision itself is ours
+        known = ScriptDirectory.from_config(alembic_config()).get_revision(current)
     except CommandError:
+        known = None
+    if known is None or known.revision != current:
         return f"its schema revision {current!r} is unknown to this kocbot (a newer kocbot's, or another application's)"
     return None
 
