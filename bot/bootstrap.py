@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections.abc import Sequence
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -12,7 +13,7 @@ from bot.config import CoreSettings
 from bot.context import Services
 from bot.conversations import ConversationStore
 from bot.db.engine import create_engine
-from bot.db.migrate import ensure_schema
+from bot.db.opening import open_database
 from bot.delivery import DeliveryPolicy, attach_policy
 from bot.errors import ConfigError
 from bot.maintenance import RetentionPruner
@@ -42,7 +43,7 @@ def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[Ha
     if missing:
         raise ValueError("commands without usage and summary: " + ", ".join(missing))
     conversations = ConversationStore(router.conversations, clock.now)
-    _check_jobs(settings, registries)
+    check_jobs(settings, registries)
     digest = tuple(section for registry in registries for section in registry.digest_sections)
     return Services(
         settings=settings,
@@ -55,11 +56,14 @@ def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[Ha
     )
 
 
-def _check_jobs(settings: CoreSettings, registries: Sequence[HandlerRegistry]) -> None:
+def check_jobs(settings: CoreSettings, registries: Sequence[HandlerRegistry]) -> None:
+    """Every [scheduler.jobs.NAME] names a job of these capabilities (the CLI checks it with the configuration)."""
     known = sorted(spec.name for registry in registries for spec in registry.jobs)
     for name in settings.scheduler.jobs:
         if name not in known:
-            raise ConfigError(f"scheduler.jobs.{name}", name, "one of the built-in jobs: " + ", ".join(known))
+            close = difflib.get_close_matches(name, known, n=1)
+            hint = f" (did you mean {close[0]}?)" if close else ""
+            raise ConfigError(f"scheduler.jobs.{name}", name, f"the name of a built-in job{hint}: " + ", ".join(known))
 
 
 def _addressing(settings: CoreSettings, transport: Transport) -> Addressing:
@@ -108,10 +112,11 @@ def build_app(
 
 
 async def open_app(settings: CoreSettings, **kwargs) -> App:  # noqa: ANN003 - build_app's arguments
-    """Build the app and bring its schema up to date (SQLite) or check it (PostgreSQL)."""
+    """Build the app and open its database: schema brought up to date (SQLite) or checked (PostgreSQL);
+    a database that cannot be used raises DatabaseUnusableError, untouched."""
     app = build_app(settings, **kwargs)
     try:
-        await ensure_schema(app.engine)
+        await open_database(app.engine)
     except BaseException:
         await app.engine.dispose()
         raise

@@ -10,10 +10,20 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import CoreSettings, load_settings
-from bot.errors import ConfigError, SchemaBehindError
+from bot.data_dir import prepare_data_dir
+from bot.db.url import safe_url
+from bot.errors import ConfigError, DatabaseUnusableError, DataDirError, SchemaBehindError
 
 _LOGGER = logging.getLogger(__name__)
+# Documented in the README's table of exit codes.
 EXIT_CONFIG, EXIT_SCHEMA, EXIT_INPUT = 2, 3, 1
+EXIT_DATABASE, EXIT_DATA_DIR = 5, 6
+_FAILURES: tuple[tuple[type[Exception], int, str], ...] = (
+    (ConfigError, EXIT_CONFIG, "configuration error: "),
+    (SchemaBehindError, EXIT_SCHEMA, ""),
+    (DatabaseUnusableError, EXIT_DATABASE, ""),
+    (DataDirError, EXIT_DATA_DIR, ""),
+)
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -70,35 +80,40 @@ def _reports() -> dict:
 
 
 def _settings(args: argparse.Namespace) -> CoreSettings:
-    from handlers import config_sections  # the capabilities own their config sections
+    from bot.bootstrap import check_jobs
+    from handlers import REGISTRIES, config_sections  # the capabilities own their config sections
 
     overrides = {}
     playground = getattr(args, "console", False) or getattr(args, "script", None) is not None
     transport = "console" if playground else getattr(args, "transport", None)
     if transport:
         overrides = {"bot": {"transport": transport}}
-    return load_settings(
+    settings = load_settings(
         args.config, data_dir=args.data_dir, capability_sections=config_sections(), overrides=overrides
     )
+    check_jobs(settings, REGISTRIES)  # what `run` would refuse, `config check` refuses too
+    return settings
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
-        settings = _settings(args)
-    except ConfigError as exc:
-        print(f"kocbot: configuration error: {exc}", file=sys.stderr)
-        return EXIT_CONFIG
-    try:
-        return asyncio.run(_dispatch(args, settings))
-    except SchemaBehindError as exc:
-        print(f"kocbot: {exc}", file=sys.stderr)
-        return EXIT_SCHEMA
+        return asyncio.run(_dispatch(args, _settings(args)))
     except KeyboardInterrupt:
         return 0
+    except Exception as exc:
+        failure = next((f for f in _FAILURES if isinstance(exc, f[0])), None)
+        if failure is None:
+            raise
+        # One line for whoever runs kocbot; the log file (when `run` has opened it) keeps the detail.
+        _LOGGER.info("stopped: %s", exc, exc_info=exc)
+        print(f"kocbot: {failure[2]}{exc}", file=sys.stderr)
+        return failure[1]
 
 
 async def _dispatch(args: argparse.Namespace, settings: CoreSettings) -> int:
+    if _uses_data_dir(args, settings):
+        prepare_data_dir(settings.data_dir)
     if args.command == "config":
         print(
             f"configuration OK: transport {settings.bot.transport}, database {_safe_url(settings)}, "
@@ -115,21 +130,31 @@ async def _dispatch(args: argparse.Namespace, settings: CoreSettings) -> int:
     return await _run(args, settings)
 
 
-def _safe_url(settings: CoreSettings) -> str:
-    from sqlalchemy.engine import make_url
+def _uses_data_dir(args: argparse.Namespace, settings: CoreSettings) -> bool:
+    """Whether this command writes into the data folder: the log, the embedded database, reports."""
+    if args.command == "run":
+        return True
+    if args.command == "report" and args.out is None:
+        return True
+    return args.command in ("db", "export", "report") and not settings.database.url
 
-    return make_url(settings.database_url()).render_as_string(hide_password=True)
+
+def _safe_url(settings: CoreSettings) -> str:
+    return safe_url(settings.database_url())
 
 
 async def _db(command: str, settings: CoreSettings) -> int:
     from bot.db.engine import create_engine
     from bot.db.migrate import current_revision, head_revision, upgrade
+    from bot.db.opening import check_sqlite_file, database_errors
 
     engine = create_engine(settings.database_url())
     try:
-        if command == "upgrade":
-            await upgrade(engine)
-        current = await current_revision(engine)
+        await check_sqlite_file(engine.url)
+        with database_errors(engine.url):
+            if command == "upgrade":
+                await upgrade(engine)
+            current = await current_revision(engine)
         print(f"schema revision {current or 'none'} (this kocbot needs {head_revision()})")
     finally:
         await engine.dispose()
@@ -138,7 +163,7 @@ async def _db(command: str, settings: CoreSettings) -> int:
 
 async def _export(args: argparse.Namespace, settings: CoreSettings) -> int:
     from bot.db.engine import create_engine
-    from bot.db.migrate import ensure_schema
+    from bot.db.opening import open_database
     from bot.registry import ExportRequest
 
     function = _exports().get(args.what)
@@ -148,7 +173,7 @@ async def _export(args: argparse.Namespace, settings: CoreSettings) -> int:
     request = ExportRequest(args.argument, args.format, tuple(args.status))
     engine = create_engine(settings.database_url())
     try:
-        await ensure_schema(engine)
+        await open_database(engine)
         async with engine.connect() as conn:
             text = await function(conn, request)
     except ValueError as exc:
@@ -167,7 +192,7 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
     from bot.bootstrap import build_services
     from bot.clock import SystemClock
     from bot.db.engine import create_engine
-    from bot.db.migrate import ensure_schema
+    from bot.db.opening import open_database
     from bot.registry import ReportRequest
     from handlers import REGISTRIES
 
@@ -176,11 +201,11 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
         print(f"kocbot: there is no report {args.what!r}; try one of {', '.join(sorted(_reports()))}", file=sys.stderr)
         return EXIT_INPUT
     out = args.out or settings.data_dir / "reports"
-    out.mkdir(parents=True, exist_ok=True)
     services = build_services(settings, SystemClock(), REGISTRIES)
     engine = create_engine(settings.database_url())
     try:
-        await ensure_schema(engine)
+        await open_database(engine)
+        out.mkdir(parents=True, exist_ok=True)  # once the database is known to be usable
         async with engine.connect() as conn:
             written = await function(conn, services, ReportRequest(args.argument, out))
     except ValueError as exc:
@@ -196,7 +221,10 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
 async def _run(args: argparse.Namespace, settings: CoreSettings) -> int:
     from bot.logs import setup_logging
 
-    setup_logging(settings.data_dir, args.log_level)
+    try:
+        setup_logging(settings.data_dir, args.log_level)
+    except OSError as exc:  # the folder takes files, but not this one (a folder named kocbot.log, a read-only log)
+        raise DataDirError(f"cannot write the log {settings.data_dir / 'kocbot.log'} ({exc.strerror or exc})") from exc
     _LOGGER.info("starting kocbot with the %s transport on %s", settings.bot.transport, _safe_url(settings))
     if settings.bot.transport == "wechaty":
         return await _run_wechaty(settings)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import tomllib
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal
@@ -12,15 +11,14 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
 
+from bot.config_sources import deep_merge, env_overrides, read_toml, wechaty_env
+from bot.db.url import normalise_database_url, safe_url, url_problem
 from bot.errors import ConfigError
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
 DEFAULTS_FILE = PROJECT_DIR / "config" / "default.toml"
-ENV_PREFIX = "KOCBOT_"
 LOCALES = ("zh_CN", "en")
 Locale = Literal["zh_CN", "en"]
-# The Wechaty convention, read by every Wechaty SDK: they override the [wechaty] section.
-WECHATY_ENV = {"WECHATY_PUPPET_SERVICE_ENDPOINT": "endpoint", "WECHATY_PUPPET_SERVICE_TOKEN": "token"}
 _TOKEN = re.compile(r"[A-Za-z0-9._-]{1,256}")
 _ENDPOINT = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})")
 
@@ -260,68 +258,6 @@ class CoreSettings(Section):
         return normalise_database_url(self.database.url, self.data_dir)
 
 
-def normalise_database_url(url: str, data_dir: Path) -> str:
-    """Pick the async driver for a URL; an empty URL is the embedded SQLite file."""
-    if not url:
-        return f"sqlite+aiosqlite:///{(data_dir / 'kocbot.db').resolve()}"
-    for prefix, driver in (
-        ("postgresql://", "postgresql+asyncpg://"),
-        ("postgres://", "postgresql+asyncpg://"),
-        ("sqlite://", "sqlite+aiosqlite://"),
-    ):
-        if url.startswith(prefix):
-            return driver + url[len(prefix) :]
-    return url
-
-
-def _deep_merge(base: dict[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in override.items():
-        if isinstance(value, Mapping) and isinstance(merged.get(key), dict):
-            merged[key] = _deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
-
-
-def _parse_env_value(raw: str) -> Any:
-    # Values are TOML when they parse as TOML (numbers, booleans, lists), else plain strings.
-    try:
-        return tomllib.loads(f"v = {raw}")["v"]
-    except tomllib.TOMLDecodeError:
-        return raw
-
-
-def env_overrides(environ: Mapping[str, str]) -> dict[str, Any]:
-    """KOCBOT_<SECTION>__<KEY>=value becomes {section: {key: value}}."""
-    tree: dict[str, Any] = {}
-    for name, raw in environ.items():
-        if not name.startswith(ENV_PREFIX) or "__" not in name:
-            continue
-        path = [part.lower() for part in name[len(ENV_PREFIX) :].split("__")]
-        node = tree
-        for part in path[:-1]:
-            node = node.setdefault(part, {})
-        node[path[-1]] = _parse_env_value(raw)
-    return tree
-
-
-def wechaty_env(environ: Mapping[str, str]) -> dict[str, Any]:
-    """WECHATY_PUPPET_SERVICE_ENDPOINT and _TOKEN, as the [wechaty] keys they set."""
-    found = {key: environ[name].strip() for name, key in WECHATY_ENV.items() if environ.get(name, "").strip()}
-    return {"wechaty": found} if found else {}
-
-
-def _read_toml(path: Path) -> dict[str, Any]:
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError as exc:
-        raise ConfigError("--config", str(path), "an existing TOML file") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(str(path), "(file)", f"valid TOML ({exc})") from exc
-
-
 def _first_error(exc: ValidationError, data: Mapping[str, Any]) -> ConfigError:
     error = exc.errors()[0]
     key = ".".join(str(part) for part in error["loc"])
@@ -347,6 +283,21 @@ def _check_transport(settings: CoreSettings) -> None:
         )
 
 
+def _check_database_url(settings: CoreSettings) -> None:
+    problem = url_problem(settings.database_url())
+    if problem:
+        raise ConfigError("database.url", safe_url(settings.database.url), problem)
+
+
+def _check_templates_dir(folder: Path | None) -> None:
+    # Jinja skips a missing folder without a word: the brand's wording would silently be ours.
+    if folder is not None and not folder.is_dir():
+        state = "is not a folder" if folder.exists() else "does not exist"
+        raise ConfigError(
+            "bot.templates_dir", str(folder), f"an existing folder of templates ({folder.resolve()} {state})"
+        )
+
+
 def settings_model(capability_sections: Mapping[str, type[BaseModel]]) -> type[CoreSettings]:
     """The full settings model: the core's sections plus each capability's own."""
     clash = set(capability_sections) & set(CoreSettings.model_fields)
@@ -366,13 +317,14 @@ def load_settings(
 ) -> CoreSettings:
     """Load defaults, then the user file, then WECHATY_* and KOCBOT_* variables, then explicit overrides."""
     environ = os.environ if environ is None else environ
-    data = _read_toml(DEFAULTS_FILE)
+    data = read_toml(DEFAULTS_FILE)
+    label = "--config" if config_path else "KOCBOT_CONFIG"
     config_path = config_path or environ.get("KOCBOT_CONFIG")
     if config_path:
-        data = _deep_merge(data, _read_toml(Path(config_path)))
-    data = _deep_merge(data, wechaty_env(environ))
-    data = _deep_merge(data, env_overrides(environ))
-    data = _deep_merge(data, overrides or {})
+        data = deep_merge(data, read_toml(Path(config_path), label))
+    data = deep_merge(data, wechaty_env(environ))
+    data = deep_merge(data, env_overrides(environ))
+    data = deep_merge(data, overrides or {})
     data["data_dir"] = data_dir or environ.get("KOCBOT_DATA_DIR") or data.get("data_dir", "data")
     model = settings_model(capability_sections or {})
     try:
@@ -380,4 +332,6 @@ def load_settings(
     except ValidationError as exc:
         raise _first_error(exc, data) from None
     _check_transport(settings)
+    _check_database_url(settings)
+    _check_templates_dir(settings.bot.templates_dir)
     return settings

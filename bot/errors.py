@@ -48,3 +48,11 @@ class SchemaBehindError(Exception):
 
 class TransportError(Exception):
     """Sending failed; the outbox retries it later."""
+
+
+class DatabaseUnusableError(Exception):
+    """The database cannot be opened or is not kocbot's: one line for whoever runs kocbot, nothing touched."""
+
+
+class DataDirError(Exception):
+    """The data folder is not a folder kocbot can write into: one line, nothing created."""

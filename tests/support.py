@@ -106,6 +106,27 @@ def kocbot(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.C
     )
 
 
+def kocbot_each(
+    calls: dict[str, tuple[str, ...]], env: dict | None = None, workers: int = 3
+) -> dict[str, subprocess.CompletedProcess[str]]:
+    """`kocbot(*args, env=env)` for each of `calls` (named), a few at a time: each process mostly waits on imports."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers) as pool:
+        futures = {name: pool.submit(kocbot, *args, env=env) for name, args in calls.items()}
+        return {name: future.result() for name, future in futures.items()}
+
+
+def refusal(done: subprocess.CompletedProcess[str], code: int) -> str:
+    """The one line a refused command printed on stderr, once checked that it exited with `code`,
+    printed nothing else (stdout included) and no traceback."""
+    assert "Traceback" not in done.stderr, done.stderr
+    assert done.returncode == code, (done.returncode, done.stderr)
+    assert done.stderr.endswith("\n") and done.stderr.count("\n") == 1, done.stderr
+    assert done.stdout == "", done.stdout
+    return done.stderr.removesuffix("\n")
+
+
 def run_playground_script(tmp_path: Path, script: str, env: dict | None = None) -> subprocess.CompletedProcess[str]:
     """`kocbot run --script` on a fresh data folder; returns the finished process."""
     path = tmp_path / "script.txt"

@@ -15,6 +15,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.errors import DatabaseUnusableError
+
 _LOGGER = logging.getLogger(__name__)
 WRITE_OPTION = "kocbot_writer"
 _WRITE_LOCKS: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
@@ -83,13 +85,23 @@ def create_engine(url: str, *, echo: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         database = parsed.database or ""
         if database and database != ":memory:":
-            Path(database).parent.mkdir(parents=True, exist_ok=True)
+            _make_folder(Path(database))
         # Every connection is closed by a commit or a rollback already (UnitOfWork, begin(),
         # connect() rolls back on close): a second rollback on return is a wasted round trip.
         engine = create_async_engine(url, echo=echo, pool_reset_on_return=None)
         _prepare_sqlite(engine)
         return engine
     return create_async_engine(url, echo=echo, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _make_folder(database: Path) -> None:
+    try:
+        database.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DatabaseUnusableError(
+            f"cannot open the SQLite database {database}: its folder cannot be made ({exc.strerror or exc}); "
+            "point database.url elsewhere"
+        ) from exc
 
 
 def _write_lock(engine: AsyncEngine) -> asyncio.Lock | None:

@@ -8,11 +8,14 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy.engine import Connection
+from alembic.util.exc import CommandError
+from sqlalchemy import inspect
+from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.db.engine import is_sqlite, write_transaction
-from bot.errors import SchemaBehindError
+from bot.db.url import database_label
+from bot.errors import DatabaseUnusableError, SchemaBehindError
 
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
 
@@ -40,8 +43,37 @@ async def current_revision(engine: AsyncEngine) -> str | None:
         return await conn.run_sync(_current)
 
 
+def foreign_problem(connection: Connection) -> str | None:
+    """Why this database is not kocbot's (so must not be migrated), or None: empty, or with a schema we know."""
+    current = _current(connection)
+    if current is None:
+        tables = sorted(set(inspect(connection).get_table_names()) - {"alembic_version"})
+        if not tables:
+            return None
+        shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
+        return f"it holds other tables ({shown}) and no kocbot schema"
+    try:  # alembic also resolves a unique prefix of a revision: only the revision itself is ours
+        known = ScriptDirectory.from_config(alembic_config()).get_revision(current)
+    except CommandError:
+        known = None
+    if known is None or known.revision != current:
+        return f"its schema revision {current!r} is unknown to this kocbot (a newer kocbot's, or another application's)"
+    return None
+
+
+def refuse_foreign(connection: Connection, url: URL | None = None) -> None:
+    """Raise DatabaseUnusableError, naming the database by `url` (else the connection's), when it is not kocbot's."""
+    problem = foreign_problem(connection)
+    if problem is not None:
+        where = database_label(url or connection.engine.url)
+        raise DatabaseUnusableError(f"{where} is not kocbot's: {problem}; point database.url elsewhere")
+
+
 async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
+    """Migrate to `revision`; another application's database, or a newer kocbot's, is left as it is."""
+
     def _run(connection: Connection) -> None:
+        refuse_foreign(connection)
         command.upgrade(alembic_config(connection), revision)
 
     async with write_transaction(engine) as conn:
@@ -53,6 +85,8 @@ async def ensure_schema(engine: AsyncEngine) -> None:
     current, head = await current_revision(engine), head_revision()
     if current == head:
         return
+    async with engine.connect() as conn:
+        await conn.run_sync(refuse_foreign)
     if is_sqlite(str(engine.url)):
         await upgrade(engine)
         return
