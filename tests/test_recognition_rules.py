@@ -10,6 +10,7 @@ from bot.events import Quote
 from bot.router import MatcherRoute, Router
 from handlers import core, recognition
 from handlers.recognition.config import RecognitionSection
+from handlers.recognition.reading import says_thanks
 from handlers.recognition.rules import (
     Board,
     GiverFacts,
@@ -23,7 +24,6 @@ from handlers.recognition.rules import (
     parse_month,
     parse_top,
     previous_month,
-    says_thanks,
 )
 from handlers.recognition.tables import WhyNot
 from handlers.recognition.thanks import ThanksMatch
