@@ -6,6 +6,11 @@ ids (in order), "bot" for a thank-you to the bot, [] for no thank-you. Self-than
 matched: the anti-gaming rules refuse them afterwards, with a reply. `note` says why where a reader
 could wonder. A match counts as right only with exactly the expected receivers: a thank-you to the
 wrong member is a false positive and a miss at once.
+
+History: the first 202 lines were written before the matcher was rewritten (the old one scored
+precision 0.54, recall 0.71 on them); the next 80 and the last 50 were written as fresh batches
+after it, and scored precision 0.93 / recall 0.86, then 0.94 / 1.00, before the rules learnt from
+them. The set now is what the rules were tuned against: expect a little less on new messages.
 """
 
 from __future__ import annotations

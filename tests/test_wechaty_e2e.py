@@ -221,6 +221,15 @@ async def test_a_quoted_reply_is_a_command_with_its_quote_resolved_to_a_member(w
     assert row.quote_member_id == await wechat.member_id("carol")
 
 
+async def test_thanks_with_a_full_width_at_sign_and_wechats_space_counts_and_a_refusal_does_not(
+    wechat: WeChat,
+) -> None:
+    refused = await wechat.bed.say("alice", "no thanks ＠Bob\u2005", mentions=["bob"])
+    thanked = await wechat.bed.say("alice", "谢谢＠Bob\u2005帮我连上了蓝牙", mentions=["bob"])
+    assert await wechat.replies(1) == ["@Alice Noted: your thanks to Bob 🌸"]
+    assert [(await wechat.logged(i)).routed_to == "thanks" for i in (refused, thanked)] == [False, True]
+
+
 async def test_a_reply_cut_off_by_a_lost_connection_is_delivered_once_after_it_returns(wechat: WeChat) -> None:
     bed = wechat.bed
     await bed.run("drop_on_send", count=1)

@@ -16,10 +16,11 @@ DEFAULT_PHRASES = [
     *("thanks", "thank you", "thank u", "thx", "thanx", "tks", "ty", "tysm", "tyvm"),
     *("much appreciated", "appreciate it"),
 ]
-# Thanks to these is not a member's: the brand, its service, its staff as a body, the bot.
+# Thanks to these is not a member's: the brand, its service, its staff as a body, its product, the bot.
 DEFAULT_BRAND_WORDS = [
     *("客服", "官方", "品牌方", "品牌", "售后", "小助手", "机器人", "工作人员", "小编", "团队", "厂家", "商家"),
-    *("kocbot", "customer service", "support team", "the brand", "the team"),
+    *("产品", "更新", "系统", "版本", "固件"),
+    *("kocbot", "customer service", "support team", "the brand", "the team", "the update", "the app"),
 ]
 DEFAULT_TITLES = ["热心答主", "活动组织者", "荣誉产品顾问", "品牌名人堂"]
 

@@ -15,12 +15,12 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from bot.mentions import is_everyone, mention_pattern
-from handlers.recognition.undoing import EVERYONE_MARK, MENTION_MARK, Spot, to_everyone, undoing
+from handlers.recognition.undoing import EVERYONE_MARK, MENTION_MARK, Spot, spot_at, to_everyone, undoing
 
 _MARKS = MENTION_MARK + EVERYONE_MARK
 _UNMARK = str.maketrans("", "", _MARKS)
 # Sentences end at these; a full stop only before a space or the end ("2.3.1" is a version).
-_SENTENCE = re.compile(r"[^。!?;\n~]+?(?:[。!?;\n~]+|\.(?=\s|$)|$)|[。!?;\n~]+")
+_SENTENCE = re.compile(r"(?:[^。!?;\n~.]|\.(?!\s|$))+(?:[。!?;\n~]+|\.+)?|[。!?;\n~.]+")
 # Clauses: commas, enumeration commas, colons, and a space between two Chinese characters.
 _CLAUSE_BREAK = re.compile(r"[,、:]|(?<=[\u3400-\u9fff])\s+(?=[\u3400-\u9fff])")
 
@@ -82,17 +82,17 @@ def _mark(text: str, names: tuple[str, ...]) -> tuple[str, list[str]]:
 
 
 def _sentence(text: str, names: list[str], earlier: str, pattern: re.Pattern[str], brand: tuple[str, ...]) -> Sentence:
-    spots = list(_spots(text, earlier, pattern))
+    if pattern.search(text) is None:
+        return Sentence(text, tuple(names), (), Sense.NONE)
+    spots = _spots(text, earlier, pattern)
     aside = _aside(text, names, pattern)
     thanked = tuple(n for n in names if n not in aside)
-    if not spots:
-        return Sentence(text, tuple(names), (), Sense.NONE)
     undone = [undoing(spot, brand) for spot in spots]
     if all(undone):
-        return Sentence(text, tuple(names), (), Sense.UNDONE, tuple(str(u) for u in undone))
+        return Sentence(text, tuple(names), (), Sense.UNDONE, tuple(dict.fromkeys(str(u) for u in undone)))
     kept = [s for s, u in zip(spots, undone, strict=True) if u is None]
     sense = Sense.EVERYONE if all(to_everyone(s) for s in kept) else Sense.PERSONAL
-    return Sentence(text, thanked, aside, sense, tuple(u for u in undone if u))
+    return Sentence(text, thanked, aside, sense, tuple(dict.fromkeys(u for u in undone if u)))
 
 
 def _spots(text: str, earlier: str, pattern: re.Pattern[str]) -> list[Spot]:
@@ -100,10 +100,9 @@ def _spots(text: str, earlier: str, pattern: re.Pattern[str]) -> list[Spot]:
     clauses = _clauses(text)
     for number, (begin, clause) in enumerate(clauses):
         asking = _asks(clause, last=number == len(clauses) - 1, sentence=text)
-        rest = text[begin + len(clause) :]
+        rest, told = text[begin + len(clause) :], earlier + text[:begin]
         for found in pattern.finditer(clause):
-            before, after = clause[: found.start()], clause[found.end() :]
-            spots.append(Spot(found.group(), before, after, rest, earlier + text[:begin] + before, asking))
+            spots.append(spot_at(found.group(), clause, found.span(), rest, told, asking))
     return spots
 
 
@@ -123,7 +122,7 @@ _ASKING_WORDS = re.compile(r"要不要|是不是|该不该|有没有|需不需�
 
 def _asks(clause: str, *, last: bool, sentence: str) -> bool:
     ends_asking = last and "?" in sentence[-3:]
-    return ends_asking or bool(_ASKING_END.search(clause) or _ASKING_WORDS.search(clause))
+    return ends_asking or bool(_ASKING_END.search(clause[-8:]) or _ASKING_WORDS.search(clause))
 
 
 _TALKS_TO = re.compile(rf"\s*(?:{MENTION_MARK}\s*)+(?:你|您|you\b)")

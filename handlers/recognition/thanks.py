@@ -16,7 +16,7 @@ from bot.events import Contact, IncomingMessage
 from bot.members import MemberRef
 from handlers.recognition.config import RecognitionSection
 from handlers.recognition.ledger import Named, award_points, current_month, grant_title, named, timezone_of
-from handlers.recognition.reading import Sense, Sentence, fold, read
+from handlers.recognition.reading import Sense, Sentence, fold, read, says_thanks
 from handlers.recognition.rules import GiverFacts, PairFacts, day_start, judge
 from handlers.recognition.stats import counted_since, last_counted, thanks_count
 from handlers.recognition.tables import Source, WhyNot, thanks
@@ -83,8 +83,11 @@ def receivers_of(message: IncomingMessage) -> tuple[tuple[Contact, ...], bool]:
 def match_thanks(message: IncomingMessage, section: RecognitionSection) -> ThanksMatch | None:
     """The natural thank-you matcher: a thanks phrase that thanks someone now (not a refusal, a
     question, talk about thanks, thanks in advance or to the brand: see `reading`), and whom."""
+    phrases = tuple(section.thanks_phrases)
+    if not (message.mentions or message.quote or message.mentions_bot) or not says_thanks(message.text, phrases):
+        return None  # most group messages: cheap to tell
     names = tuple(c.name for c in message.mentions)
-    sentences = read(message.text, tuple(section.thanks_phrases), tuple(section.brand_words), names)
+    sentences = read(message.text, phrases, tuple(section.brand_words), names)
     if not any(s.sense in _THANKING for s in sentences):
         return None
     receivers, to_bot = thanked(message, sentences)

@@ -11,29 +11,45 @@ import functools
 import re
 from dataclasses import dataclass
 
+WINDOW = 24  # characters next to a phrase that anchored rules read
+EARLIER = 160  # characters before a phrase where a request for help is looked for
 MENTION_MARK = "\ue000"  # an @mention of someone, in the text as read (private-use characters nobody types)
 EVERYONE_MARK = "\ue001"  # an @所有人
 
 
 @dataclass(frozen=True, slots=True)
 class Spot:
-    """One thanks phrase where it stands."""
+    """One thanks phrase where it stands. Rules anchored at the phrase read a WINDOW next to it,
+    so that a long post costs no more per phrase."""
 
     phrase: str
     before: str  # its clause up to it
     after: str  # its clause after it
-    rest: str  # its sentence after its clause
-    earlier: str  # the whole message before it
+    following: str  # its clause after it and the rest of its sentence
+    tail: str  # the end of `before`
+    head: str  # the start of `after`
+    next: str  # the start of the rest of its sentence
+    previous: str  # the end of the message before its clause
+    earlier: str  # the message before it, its last EARLIER characters
     asking: bool  # its clause is a question
 
-    @property
-    def following(self) -> str:
-        return self.after + self.rest
 
-    @property
-    def previous(self) -> str:
-        """The message before its clause."""
-        return self.earlier[: len(self.earlier) - len(self.before)]
+def spot_at(phrase: str, clause: str, where: tuple[int, int], rest: str, earlier: str, asking: bool) -> Spot:
+    """The phrase found at `where` in `clause`; `earlier` is the message before the clause."""
+    before, after = clause[: where[0]], clause[where[1] :]
+    told = (earlier[-EARLIER:] + before)[-EARLIER:]
+    return Spot(
+        phrase,
+        before,
+        after,
+        after + rest,
+        before[-WINDOW:],
+        after[:WINDOW],
+        rest[:WINDOW],
+        earlier[-WINDOW:],
+        told,
+        asking,
+    )
 
 
 def _end(pattern: str) -> re.Pattern[str]:
@@ -44,12 +60,15 @@ def _start(pattern: str) -> re.Pattern[str]:
     return re.compile(rf"^\s*(?:{pattern})")
 
 
-# "特别感谢" is not a "别感谢" (don't thank), nor is "首先感谢" thanks in advance.
-_NOT = r"不用|不必|无需|无须|(?<![特区告分级性类个识辨])别|不要|甭|用不着|何必|不需要|没什么好|没啥好|有啥好|有什么好"
+# "特别感谢" is not a "别感谢" (don't thank), nor "要不要感谢" a "不要感谢"; "首先感谢" is not in advance.
+_NOT = (
+    r"(?<!用)不用|不必|无需|无须|(?<![特区告分级性类个识辨])别|(?<!要)不要|甭|用不着|何必|(?<!需)不需要"
+    r"|没什么好|没啥好|有啥好|有什么好"
+)
 _NOMINAL = (
     r"名单|信(?![任赖息])|函|卡(?!顿)|日(?![常夜])|节(?!目)|周(?![末到全])|季|会(?![长员议])|宴|状|词|帖|贴"
     r"|模板|文案|环节|活动(?![组中里期上当现])|视频|海报|墙|榜|大促|回馈|专场|红包|礼包|清单|仪式|致辞|晚会"
-    r"|典礼|惠顾|卡片|邮件|短信|话术|记录|语(?!音)|是|这个词|两个字|二字|[”\"'」』’]"
+    r"|典礼|惠顾|卡片|邮件|短信|话术|记录|语(?!音)|的话|是|这个词|两个字|二字|[”\"'」』’]"
     r"|[\s-]*(?:notes?|cards?|letters?|emails?|lists?|messages?|posts?|pages?)(?![a-z])"
 )
 _TELLING = (
@@ -57,12 +76,14 @@ _TELLING = (
     r"|you (?:should|can|could|need to|have to|must)|remember to|don'?t forget to"
 )
 # (why, where it looks, what it looks for): the first rule that finds its words undoes the phrase.
+# Where: the `tail` of its clause before it, the `head` after it, the `next` words of its sentence,
+# the `previous` clause of its message (each a WINDOW), or all of its clause `before` it.
 # Where: `before` and `after` the phrase in its clause, the `rest` of its sentence, the `following`
 # words (after and rest), the `previous` clauses of its message.
 _RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
-    ("refusal", "before", _end(rf"(?:{_NOT})(?:再|这么|那么|跟我|和我|对我|说|客气)?")),
-    ("refusal", "before", _end(r"(?<![a-z])(?:no|no need (?:to|for)|don'?t|do not|never)(?: say)?")),
-    ("refusal", "after", _start(r"啥|什么|个啥|个毛|毛线|就不用|就免|就算了|就不必|不用|不必|,?\s*but no\b")),
+    ("refusal", "tail", _end(rf"(?:{_NOT})(?:再|这么|那么|跟我|和我|对我|说|客气)?")),
+    ("refusal", "tail", _end(r"(?<![a-z])(?:no|no need (?:to|for)|don'?t|do not|never)(?: say)?")),
+    ("refusal", "head", _start(r"啥|什么|个啥|个毛|毛线|就不用|就免|就算了|就不必|不用|不必|,?\s*but no\b")),
     (
         "refusal",
         "previous",
@@ -70,20 +91,19 @@ _RULES: tuple[tuple[str, str, re.Pattern[str]], ...] = (
     ),
     (
         "a polite no",
-        "rest",
+        "next",
         _start(r"[,、:\s]*(?:但|不过|but)?\s*我?(?:不用了|不需要了?|不必了|不了|算了|免了|用不上了?|i'?m good)"),
     ),
-    ("talk about thanks", "before", _end(r"连一?[句声个]?|(?:不|没有?)(?:说|讲|道)?一?[声句个]?|[“\"'「『‘]")),
-    ("talk about thanks", "after", _start(rf"{_NOMINAL}|错|(?:都|也)(?:显得|不|没)")),
-    ("a question", "after", _start(r"(?:了|过)?(?:吗|么(?!么)|没有?|了没|了吗)")),
-    ("an earlier thanks", "before", _end(r"(?:已经|早就|早已)(?:跟|和|给|向)?|(?<![a-z])already(?: said)?")),
-    ("an earlier thanks", "after", _start(r"过(?![去程来年])")),
-    ("in advance", "before", _end(r"(?<![首原优早])(?:先|提前|预先|事先|提早)(?:在此)?")),
-    ("in advance", "after", _start(r"in adv")),
-    ("because of", "after", _start(r"to (?:the|this|that|these|those|it|its|my|your|our)(?![a-z])")),
-    ("sarcasm", "after", _start(r"(?:你|您)?(?:全家|祖宗|八辈)|for nothing")),
-    ("sarcasm", "rest", _start(r"[,、:\s]*(?:又把|又来|害得?我?|搞得我|弄得我|白等|白跑)")),
-    ("sarcasm", "following", re.compile(r"^[^。!?]*?(?:🙂|\[微笑\])")),  # the slight smile reads as a sneer
+    ("talk about thanks", "tail", _end(r"连一?[句声个]?|(?:不|没有?)(?:说|讲|道)?一?[声句个]?|[“\"'「『‘]")),
+    ("talk about thanks", "head", _start(rf"{_NOMINAL}|错|(?:都|也)(?:显得|不|没)")),
+    ("a question", "head", _start(r"(?:了|过)?(?:吗|么(?!么)|没有?|了没|了吗)")),
+    ("an earlier thanks", "tail", _end(r"(?:已经|早就|早已)(?:跟|和|给|向)?|(?<![a-z])already(?: said)?")),
+    ("an earlier thanks", "head", _start(r"过(?![去程来年])")),
+    ("in advance", "tail", _end(r"(?<![首原优早])(?:先|提前|预先|事先|提早)(?:在此)?")),
+    ("in advance", "head", _start(r"in adv")),
+    ("because of", "head", _start(r"to (?:the|this|that|these|those|it|its|my|your|our)(?![a-z])")),
+    ("sarcasm", "head", _start(r"(?:你|您)?(?:全家|祖宗|八辈)|for nothing")),
+    ("sarcasm", "next", _start(r"[,、:\s]*(?:又把|又来|害得?我?|搞得我|弄得我|白等|白跑)")),
     ("telling someone to thank", "before", re.compile(_TELLING)),
     ("a condition", "before", re.compile(r"如果|要是|假如|假设|若是|万一|(?<![a-z])if(?![a-z])")),
 )
@@ -126,24 +146,26 @@ def _in_context(spot: Spot) -> str | None:
         return "a question"
     if _REQUEST.search(spot.earlier) and not _DONE.search(spot.earlier):
         return "a request"  # thanks for help not given yet
+    if "🙂" in spot.following or "[微笑]" in spot.following:
+        return "sarcasm"  # the slight smile reads as a sneer in Chinese chat
     if _OTHER_WORDS.search(spot.before[-3:] + spot.phrase + spot.after[:3]):
         return "another word"
-    if spot.phrase.startswith("辛苦") and _TIRED.search(spot.before):
+    if spot.phrase.startswith("辛苦") and _TIRED.search(spot.tail):
         return "another word"
-    if _SELF_MOCK.search(spot.before) and re.match(r"\s*(?:你|您)", spot.after):
+    if _SELF_MOCK.search(spot.tail) and re.match(r"\s*(?:你|您)", spot.after):
         return "sarcasm"  # "我谢谢你" is the ironic idiom
     if spot.phrase == "谢谢" and spot.after.startswith("参与"):
         return "talk about thanks"  # a lottery's blank, not "感谢参与讨论的 @bob"
-    if "你" in spot.before and re.search(r"吧(?:哈+|啊|呀)?[\s\W]*$", spot.after):
+    if "你" in spot.before and re.search(r"吧(?:哈+|啊|呀)?[\s\W]*$", spot.after[-8:]):
         return "telling someone to thank"  # "你自己谢谢你自己吧"
     return None
 
 
 def _to_the_brand(spot: Spot, brand_words: tuple[str, ...]) -> str | None:
     after, before = _brand_patterns(brand_words)
-    if after is not None and after.search(spot.after):
+    if after is not None and after.search(spot.head):
         return "the brand"
-    if before is not None and before.search(spot.before):
+    if before is not None and before.search(spot.tail):
         return "the brand"
     return None
 
@@ -165,4 +187,4 @@ def _brand_patterns(words: tuple[str, ...]) -> tuple[re.Pattern[str] | None, re.
 
 def to_everyone(spot: Spot) -> bool:
     """A thanks to everyone (谢谢大家, 大家辛苦了, 感谢@所有人): no member in particular."""
-    return bool(_TO_EVERYONE.search(spot.after) or _FROM_EVERYONE.search(spot.before))
+    return bool(_TO_EVERYONE.search(spot.head) or _FROM_EVERYONE.search(spot.tail))
