@@ -1,8 +1,9 @@
 """The thanks matcher on every message of the labelled set: time per message, and per long message.
 
 The matcher runs on every group message that is not a command, on the event loop: it must stay
-cheap. Processor time, so that other work on the machine does not count. The set (tests/data/thanks_labelled.jsonl) is read through the test
-factory, as the precision test reads it; a 2,000-character message stands for a long post.
+cheap. Processor time, so that other work on the machine does not count. The set
+(tests/labelled/thanks.jsonl) is read through the test factory, as the precision test reads it;
+a 1,444-character post holding 81 thanks phrases stands for a long one.
 """
 
 from __future__ import annotations

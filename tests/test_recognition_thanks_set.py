@@ -1,4 +1,4 @@
-"""The thanks matcher measured on a labelled set of group messages (tests/data/thanks_labelled.jsonl).
+"""The thanks matcher measured on a labelled set of group messages (tests/labelled/thanks.jsonl).
 
 Each line is a message as members write it: `text`, optionally its `sender` (alice) and the author
 it `quote`s ("kocbot" is the bot), and what the matcher should return in `expect`: the receivers'
@@ -8,9 +8,9 @@ could wonder. A match counts as right only with exactly the expected receivers: 
 wrong member is a false positive and a miss at once.
 
 History: the first 202 lines were written before the matcher was rewritten (the old one scored
-precision 0.54, recall 0.71 on them); the next 80 and the last 50 were written as fresh batches
+precision 0.54, recall 0.71 on them); the next 80 and then 50 were written as fresh batches
 after it, and scored precision 0.93 / recall 0.86, then 0.94 / 1.00, before the rules learnt from
-them. The set now is what the rules were tuned against: expect a little less on new messages.
+them; the last lines came with later fixes. The set now is what the rules were tuned against: expect a little less on new messages.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from handlers.recognition.config import RecognitionSection
 from handlers.recognition.thanks import match_thanks
 from tests.support import BOT_NAME, contact, make_message
 
-LABELLED = Path(__file__).resolve().parent / "data" / "thanks_labelled.jsonl"
+LABELLED = Path(__file__).resolve().parent / "labelled" / "thanks.jsonl"
 TARGET = 0.9
 
 
