@@ -19,6 +19,7 @@ from handlers.recognition.undoing import EVERYONE_MARK, MENTION_MARK, Spot, spot
 
 _MARKS = MENTION_MARK + EVERYONE_MARK
 _UNMARK = str.maketrans("", "", _MARKS)
+_WORDY = re.compile(r"[^\W_]")  # a letter or a digit, in any script
 # Sentences end at these; a full stop only before a space or the end ("2.3.1" is a version).
 _SENTENCE = re.compile(r"(?:[^。!?;\n~.]|\.(?!\s|$))+(?:[。!?;\n~]+|\.+)?|[。!?;\n~.]+")
 # Clauses: commas, enumeration commas, colons, and a space between two Chinese characters.
@@ -37,15 +38,15 @@ class Sense(StrEnum):
 @dataclass(frozen=True, slots=True)
 class Sentence:
     text: str  # normalised (NFKC, lower case), each @mention a mark
-    names: tuple[str, ...]  # the names it @mentions as thanked (normalised), others told something aside
+    names: tuple[str, ...]  # the names it @mentions (folded), less those in `aside`
     aside: tuple[str, ...]  # names addressed in a clause of their own about something else ("@dave 你的问题…")
     sense: Sense
-    why: tuple[str, ...] = ()  # the rules that undid its phrases (for logs and tests)
+    why: tuple[str, ...] = ()  # the rules that undid its phrases (logged, and tested)
 
     @property
     def bare(self) -> bool:
         """Nothing but mentions (and punctuation or emoji): it goes with the rest of the message."""
-        return not re.search(r"[^\W\d_]|\d", self.text.translate(_UNMARK))
+        return not _WORDY.search(self.text.translate(_UNMARK))
 
 
 def fold(text: str) -> str:

@@ -89,6 +89,7 @@ def match_thanks(message: IncomingMessage, section: RecognitionSection) -> Thank
     names = tuple(c.name for c in message.mentions)
     sentences = read(message.text, phrases, tuple(section.brand_words), names)
     if not any(s.sense in _THANKING for s in sentences):
+        _LOGGER.debug("%s thanks nobody: %s", message.message_id, ", ".join(w for s in sentences for w in s.why))
         return None
     receivers, to_bot = thanked(message, sentences)
     if not receivers and not to_bot:
