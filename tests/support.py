@@ -6,7 +6,6 @@ import asyncio
 import itertools
 import json
 import os
-import re
 import subprocess
 import sys
 from dataclasses import dataclass
@@ -14,11 +13,11 @@ from pathlib import Path
 
 from bot.app import App
 from bot.events import Contact, IncomingMessage, MemberJoined, MemberLeft, OutgoingMessage, Quote
+from bot.mentions import is_everyone, typed_mentions
 from bot.transports.base import EventSink, PacingLimits, Wake
 from bot.transports.memory import InMemoryTransport
 
 _IDS = itertools.count(1)
-_MENTION = re.compile(r"@([^\s@:：,，]+)")
 BOT_NAME = "kocbot"
 TEST_TEMPLATES = Path(__file__).resolve().parent / "templates"
 
@@ -36,8 +35,8 @@ def make_message(
     quote: Quote | None = None,
     message_id: str | None = None,
 ) -> IncomingMessage:
-    names = _MENTION.findall(text)
-    mentions = tuple(contact(n) for n in dict.fromkeys(names) if n != BOT_NAME)
+    names = [n for n in typed_mentions(text) if not is_everyone(n)]
+    mentions = tuple(contact(n) for n in names if n != BOT_NAME)
     return IncomingMessage(
         message_id=message_id or f"test-{next(_IDS)}",
         sender=contact(sender),

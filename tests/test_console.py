@@ -26,6 +26,12 @@ def test_a_member_speaks_in_the_current_room_with_mentions() -> None:
     assert [c.id for c in event.mentions] == ["bob"] and event.mentions_bot
 
 
+def test_full_width_at_signs_wechat_spaces_and_everyone() -> None:
+    event = parse_line("mod: ＠所有人 感谢＠bob\u2005和 @carol！", _state())
+    assert isinstance(event, IncomingMessage)
+    assert [c.id for c in event.mentions] == ["bob", "carol"] and not event.mentions_bot
+
+
 def test_direct_messages_room_switches_and_line_breaks() -> None:
     state = _state()
     dm = parse_line("[dm] alice: /反馈 建议\\n场景: 登录页", state)

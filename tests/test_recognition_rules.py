@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from bot.commands import parse_month
+from bot.commands import normalise, parse_month
 from bot.events import Quote
 from bot.router import MatcherRoute, Router
 from handlers import core, recognition
 from handlers.recognition.config import RecognitionSection
+from handlers.recognition.reading import Sense, read, says_thanks
 from handlers.recognition.rules import (
     Board,
     GiverFacts,
@@ -23,10 +25,9 @@ from handlers.recognition.rules import (
     month_of,
     parse_top,
     previous_month,
-    says_thanks,
 )
 from handlers.recognition.tables import WhyNot
-from handlers.recognition.thanks import ThanksMatch
+from handlers.recognition.thanks import ThanksMatch, match_thanks
 from tests.support import contact, make_message
 
 SECTION = RecognitionSection()
@@ -69,10 +70,141 @@ def test_not_natural_thanks(text: str) -> None:
     assert not isinstance(route, MatcherRoute)
 
 
+# Issue 16's examples, exactly: false positives the bot used to acknowledge, and misses.
+@pytest.mark.parametrize(
+    ("text", "sender", "quoted"),
+    [
+        ("no thanks @bob", "alice", None),
+        ("@bob\u2005你谢谢他了吗？", "alice", None),
+        ("感谢信模板 @bob", "alice", None),
+        ("不用谢谢我啦", "bob", "alice"),  # bob declining alice's thanks is no thanks from bob to alice
+        ("@所有人\u2005谢谢大家", "mod", "bob"),
+        ("感谢名单出来了吗 @bob", "alice", None),
+        ("@bob 感谢日活动是几号？", "alice", None),
+        ("谢谢客服！@bob 我的退款到了", "alice", None),
+        ("感谢品牌方的试用装 @bob", "alice", None),
+        ("thanks kocbot", "alice", "bob"),
+    ],
+)
+def test_not_a_thanks_from_the_sender_to_a_member(text: str, sender: str, quoted: str | None) -> None:
+    quote = Quote("…", sender=contact(quoted)) if quoted else None
+    assert _route(text, sender=sender, quote=quote) is None
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "3q @bob",
+        "蟹蟹 @bob",
+        "比心 @bob",
+        "🙏 @bob",
+        "＠bob 谢谢",
+        "谢谢＠bob\u2005",
+        "@bob\u2005多谢！",
+        "ｔｈｘ @bob",
+    ],
+)
+def test_slang_emoji_and_full_width_mentions_thank(text: str) -> None:
+    assert _route(text).match == ThanksMatch((contact("bob"),), False, " ".join(normalise(text).split()))
+
+
+@pytest.mark.parametrize(
+    ("text", "why"),
+    [
+        ("不用谢谢我", "refusal"),
+        ("thanks but no thanks", "refusal"),
+        ("谢谢啥呀", "refusal"),
+        ("不用不用，谢谢你的好意", "refusal"),
+        ("谢谢，不用了", "a polite no"),
+        ("连句谢谢都没有", "talk about thanks"),
+        ("感谢信模板", "talk about thanks"),
+        ("感恩节快乐", "talk about thanks"),
+        ("抽了个谢谢惠顾", "talk about thanks"),
+        ("又是谢谢参与", "talk about thanks"),
+        ("你谢谢他了吗？", "a question"),
+        ("要不要感谢一下", "a question"),
+        ("我已经谢谢过他了", "an earlier thanks"),
+        ("已经感谢 @bob 了", "an earlier thanks"),
+        ("先谢谢啦", "in advance"),
+        ("thanks in advance", "in advance"),
+        ("thanks to the update it broke", "because of"),
+        ("谢谢你啊，又把群聊炸了", "sarcasm"),
+        ("我谢谢你啊", "sarcasm"),
+        ("谢谢你的剧透哦🙂", "sarcasm"),
+        ("记得谢谢他哦", "telling someone to thank"),
+        ("如果能修好就太感谢了", "a condition"),
+        ("麻烦帮我查下订单，谢谢", "a request"),
+        ("请问赠品什么时候发🙏", "a request"),
+        ("手表和手机对比心率", "another word"),
+        ("我家的花都谢了", "another word"),
+        ("我今天好辛苦了", "another word"),
+        ("谢谢客服小姐姐", "the brand"),
+        ("客服小哥辛苦了", "the brand"),
+        ("感谢这次系统更新", "the brand"),
+    ],
+)
+def test_each_rule_that_undoes_a_thanks_phrase(text: str, why: str) -> None:
+    [sentence] = [s for s in _read(text) if s.sense is not Sense.NONE]
+    assert (sentence.sense, sentence.why) == (Sense.UNDONE, (why,))
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "特别感谢",
+        "首先感谢",
+        "感谢过去一年的陪伴",
+        "感谢日常答疑",
+        "感谢活动组织者",
+        "谢谢客服电话",
+        "谢谢，不用再找了",
+    ],
+)
+def test_words_that_look_like_a_rule_but_thank(text: str) -> None:
+    assert [s.sense for s in _read(text)] == [Sense.PERSONAL]
+
+
+def test_thanks_to_everyone_thanks_only_the_members_it_names() -> None:
+    assert _route("谢谢大家", quote=Quote("…", sender=contact("bob"))) is None
+    assert _route("大家辛苦了", quote=Quote("…", sender=contact("bob"))) is None
+    assert _route("谢谢大家，特别是 @bob 熬夜帮我查").match.receivers == (contact("bob"),)
+    assert _route("@所有人 特别感谢 @bob 组织这次活动", sender="mod").match.receivers == (contact("bob"),)
+
+
+def test_the_receivers_are_the_members_mentioned_where_it_thanks() -> None:
+    assert _route("谢谢 @bob！@carol 你也可以试试").match.receivers == (contact("bob"),)
+    assert _route("谢谢 @bob @carol，@dave 你的问题我晚点回").match.receivers == (contact("bob"), contact("carol"))
+    assert _route("谢谢！@bob 你真厉害").match.receivers == (contact("bob"),)  # mentioned elsewhere
+    quoted = _route("谢谢！@carol 你看，这个办法管用", quote=Quote("…", sender=contact("bob")))
+    assert quoted.match.receivers == (contact("bob"),)  # the quote before a mention elsewhere
+
+
+def test_a_mention_the_text_does_not_show_is_thanked() -> None:
+    """WeChat may show a member's group nickname where the mention list names the contact."""
+    message = replace(make_message("谢谢 @CC\u2005帮忙"), mentions=(contact("carol"),))
+    assert match_thanks(message, SECTION) == ThanksMatch((contact("carol"),), False, "谢谢 @CC 帮忙")
+
+
+def test_brand_words_are_configurable() -> None:
+    assert _route("谢谢小米客服 @bob") is None
+    section = RecognitionSection(brand_words=["小米"])
+    assert match_thanks(make_message("谢谢小米 @bob"), section) is None
+    assert match_thanks(make_message("谢谢客服 @bob"), section).receivers == (contact("bob"),)
+
+
+def test_marks_typed_into_a_message_mark_nothing() -> None:
+    assert _route("\ue000谢谢 @bob \ue000\ue001").match.receivers == (contact("bob"),)
+
+
+def _read(text: str) -> list:
+    return read(text, tuple(SECTION.thanks_phrases), tuple(SECTION.brand_words), ())
+
+
 def test_phrases_are_configurable_and_latin_ones_match_whole_words() -> None:
     assert says_thanks("Thank   you so much", SECTION.thanks_phrases)
     assert says_thanks("多谢多谢", SECTION.thanks_phrases)
     assert not says_thanks("pretty typical", SECTION.thanks_phrases)
+    assert says_thanks("Thanksss", SECTION.thanks_phrases) and says_thanks("3Q3Q", SECTION.thanks_phrases)
     assert says_thanks("感恩 @bob", ["感恩"]) and not says_thanks("谢谢", ["感恩"])
 
 

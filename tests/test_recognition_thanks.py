@@ -63,6 +63,35 @@ async def test_chatter_without_a_phrase_or_without_someone_to_thank_is_not_thank
     assert await rows(app, thanks) == []
 
 
+async def test_refusals_questions_talk_about_thanks_and_everyone_are_neither_answered_nor_recorded(
+    chat: Chat, app
+) -> None:
+    assert await chat.say("alice", "谢谢 @bob") == ["[playground] @alice 收到！已记下你对 bob 的感谢 🌸"]
+    declined = Quote(text="谢谢 @bob", sender=contact("alice"))
+    assert await chat.say("bob", "不用谢谢我啦", quote=declined) == []  # no thanks from bob to alice
+    assert await chat.say("alice", "no thanks @carol") == []
+    assert await chat.say("alice", "@bob\u2005你谢谢他了吗？") == []
+    assert await chat.say("alice", "感谢信模板 @bob") == []
+    assert await chat.say("alice", "谢谢客服！@carol 我的退款到了") == []
+    assert await chat.say("mod", "@所有人\u2005谢谢大家", quote=Quote(text="好的", sender=contact("bob"))) == []
+    assert await _thanks(app) == [("alice", "bob", True, None, "谢谢 @bob", "message")]
+
+
+async def test_full_width_at_signs_wechat_spaces_slang_and_emoji_thank(chat: Chat, app) -> None:
+    assert await chat.say("alice", "谢谢＠bob\u2005帮我解决了问题") == [
+        "[playground] @alice 收到！已记下你对 bob 的感谢 🌸"
+    ]
+    assert await chat.say("alice", "＠carol 3q") == ["[playground] @alice 收到！已记下你对 carol 的感谢 🌸"]
+    assert await chat.say("alice", "🙏", quote=Quote(text="重启一下", sender=contact("dave"))) == [
+        "[playground] @alice 收到！已记下你对 dave 的感谢 🌸"
+    ]
+    assert [(r, reason) for _, r, _, _, reason, _ in await _thanks(app)] == [
+        ("bob", "谢谢@bob 帮我解决了问题"),
+        ("carol", "@carol 3q"),
+        ("dave", "🙏"),
+    ]
+
+
 async def test_explicit_thanks_with_a_reason_in_english_and_chinese(chat: Chat, app) -> None:
     assert await chat.say("alice", "/thanks @bob 帮我选了合适的型号") == [
         "[playground] @alice 收到！已记下你对 bob 的感谢 🌸"

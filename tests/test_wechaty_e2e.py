@@ -238,6 +238,15 @@ async def test_a_nul_in_a_message_or_a_room_topic_loses_nothing(wechat: WeChat) 
     assert name == "KOC group 2"
 
 
+async def test_thanks_with_a_full_width_at_sign_and_wechats_space_counts_and_a_refusal_does_not(
+    wechat: WeChat,
+) -> None:
+    refused = await wechat.bed.say("alice", "no thanks ＠Bob\u2005", mentions=["bob"])
+    thanked = await wechat.bed.say("alice", "谢谢＠Bob\u2005帮我连上了蓝牙", mentions=["bob"])
+    assert await wechat.replies(1) == ["@Alice Noted: your thanks to Bob 🌸"]
+    assert [(await wechat.logged(i)).routed_to == "thanks" for i in (refused, thanked)] == [False, True]
+
+
 async def test_a_reply_cut_off_by_a_lost_connection_is_delivered_once_after_it_returns(wechat: WeChat) -> None:
     bed = wechat.bed
     await bed.run("drop_on_send", count=1)

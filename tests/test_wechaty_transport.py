@@ -195,6 +195,13 @@ async def test_the_bot_addressed_by_its_group_nickname_is_stripped_and_left_out_
     assert [c.id for c in message.mentions] == ["carol"]
 
 
+async def test_everyone_in_the_mention_list_is_no_member(mapper: EventMapper, puppet: _FakePuppet) -> None:
+    """WeChat lists @所有人 as the contact id notify@all: a thank-you to it is nobody's."""
+    text = "@所有人\u2005感谢大家，特别是 @CC\u2005"
+    message = await mapper.message(puppet.message("bob", text, mentions=("notify@all", "carol")))
+    assert ([c.id for c in message.mentions], message.text) == (["carol"], text)
+
+
 async def test_quotes_resolve_to_speakers_members_and_the_bot_but_never_guess(
     mapper: EventMapper, puppet: _FakePuppet
 ) -> None:

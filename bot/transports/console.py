@@ -11,6 +11,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from bot.events import Contact, IncomingMessage, MemberJoined, MemberLeft, OutgoingMessage, Quote
+from bot.mentions import is_everyone, typed_mentions
 from bot.transports.base import EventSink, PacingLimits, Wake
 
 NAME = r"[^\s:：\[\]@>#~+\-][^\s:：\[\]@>]*"
@@ -18,7 +19,6 @@ _SAY = re.compile(
     rf"^(?:\[(?P<where>[^\]]+)\]\s*)?(?:(?P<sender>{NAME})(?:\s*>\s*(?P<quoted>{NAME}))?\s*[:：]\s?(?P<text>.*))?$"
 )
 _MEMBERSHIP = re.compile(rf"^(?P<sign>[+\-])\s*(?P<name>{NAME})$")
-_MENTION = re.compile(r"@([^\s@:：,，。!！?？]+)")
 _DELTA = re.compile(r"(\d+)\s*([dhm])")
 _UNITS = {"d": "days", "h": "hours", "m": "minutes"}
 
@@ -84,7 +84,7 @@ def parse_line(line: str, state: PlaygroundState) -> IncomingMessage | MemberJoi
 
 
 def _message(sender: str, text: str, room: str | None, quoted: str | None, state: PlaygroundState) -> IncomingMessage:
-    names = list(dict.fromkeys(_MENTION.findall(text)))
+    names = [n for n in typed_mentions(text) if not is_everyone(n)]
     quote = None
     if quoted is not None:
         quoted_id, quoted_text = state.last_said.get((room or f"dm:{sender}", quoted), (None, ""))

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 from bot.events import Contact, IncomingMessage, MemberJoined, MemberLeft, MessageKind, Quote, RoomStatus
+from bot.mentions import AFTER_MENTION, EVERYONE_ID
 
 if TYPE_CHECKING:
     from bot.transports.wechaty_compat import MessageData, PuppetClient
@@ -22,7 +23,6 @@ _K, _V = TypeVar("_K"), TypeVar("_V")
 
 # WeChat renders a quoted reply as 「Name：quoted text」, a dashed line, then the reply.
 _QUOTE = re.compile(r"「(?P<name>[^\n]+?)[：:](?P<quoted>.*)」\n-(?: -){2,}[ \t]*\n(?P<reply>.*)", re.DOTALL)
-_AFTER_MENTION = "\u2005\u0020\u00a0\u3000"  # WeChat ends an @mention with U+2005; people type spaces
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ def parse_quote(text: str) -> QuotedReply | None:
 def strip_bot_mention(text: str, names: Iterable[str]) -> tuple[str, bool]:
     """Drop a leading @mention of the bot, so that "@KOC Bot /help" is the command /help."""
     for name in sorted({n for n in names if n}, key=len, reverse=True):
-        found = re.match(rf"\s*[@＠]{re.escape(name)}(?:[{_AFTER_MENTION}]+|$)", text)
+        found = re.match(rf"\s*[@＠]{re.escape(name)}(?:[{AFTER_MENTION}]+|$)", text)
         if found:
             return text[found.end() :], True
     return text, False
@@ -51,7 +51,7 @@ def strip_bot_mention(text: str, names: Iterable[str]) -> tuple[str, bool]:
 
 def names_bot(text: str, names: Iterable[str]) -> bool:
     """An @mention of the bot anywhere, for puppets that send no mention list."""
-    return any(re.search(rf"[@＠]{re.escape(n)}(?:[{_AFTER_MENTION}]|$)", text) for n in names if n)
+    return any(re.search(rf"[@＠]{re.escape(n)}(?:[{AFTER_MENTION}]|$)", text) for n in names if n)
 
 
 class _Expiring(Generic[_K, _V]):
@@ -159,7 +159,8 @@ class EventMapper:
         text, quote, addressed = await self._read(data, room) if is_text else (data.text, None, False)
         if room is not None:
             self._speakers.setdefault(data.room_id, {})[sender.name] = sender.id
-        mentioned = [i for i in dict.fromkeys(data.mention_ids) if i and i != self.me.id]
+        # @所有人 notifies the whole group: it names no member (nor a contact that could be read).
+        mentioned = [i for i in dict.fromkeys(data.mention_ids) if i and i not in (self.me.id, EVERYONE_ID)]
         return IncomingMessage(
             message_id=data.id,
             sender=sender,

@@ -9,7 +9,19 @@ from pydantic import Field, model_validator
 from bot.config import Section
 
 Answer = Literal["reply", "silent"]
-DEFAULT_PHRASES = ["谢谢", "感谢", "多谢", "谢啦", "谢了", "辛苦了", "thanks", "thank you", "thx", "tks", "ty"]
+DEFAULT_PHRASES = [
+    *("谢谢", "感谢", "多谢", "谢啦", "谢了", "鸣谢", "感恩", "感激", "蟹蟹", "3q", "xiexie"),
+    *("辛苦了", "辛苦啦", "辛苦你", "辛苦您", "辛苦两位", "辛苦辛苦", "比心", "比个心"),
+    *("🙏", "🙇", "[抱拳]", "[合十]"),
+    *("thanks", "thank you", "thank u", "thx", "thanx", "tks", "ty", "tysm", "tyvm"),
+    *("much appreciated", "appreciate it"),
+]
+# Thanks to these is not a member's: the brand, its service, its staff as a body, its product, the bot.
+DEFAULT_BRAND_WORDS = [
+    *("客服", "官方", "品牌方", "品牌", "售后", "小助手", "机器人", "工作人员", "小编", "团队", "厂家", "商家"),
+    *("产品", "更新", "系统", "版本", "固件"),
+    *("kocbot", "customer service", "support team", "the brand", "the team", "the update", "the app"),
+]
 DEFAULT_TITLES = ["热心答主", "活动组织者", "荣誉产品顾问", "品牌名人堂"]
 
 
@@ -30,7 +42,13 @@ class RecognitionSection(Section):
         default_factory=lambda: list(DEFAULT_PHRASES),
         min_length=1,
         description="Words that make a group message a thank-you when it @mentions or quotes a member "
-        "(Latin words match whole words, case-insensitively).",
+        "(Latin words match whole words, case-insensitively; full-width letters count as ASCII). Refusals, "
+        "questions, talk about thanks and thanks in advance do not count whatever the phrase.",
+    )
+    brand_words: list[str] = Field(
+        default_factory=lambda: list(DEFAULT_BRAND_WORDS),
+        description="Words naming the brand, its service or the bot: thanks to them (谢谢客服, 官方感谢) "
+        "is no member's thank-you. Add your brand's and the bot's names.",
     )
     acknowledge: Answer = Field(
         "reply",

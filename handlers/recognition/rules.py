@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import functools
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -46,20 +44,6 @@ def judge(section: RecognitionSection, now: datetime, giver: GiverFacts, pair: P
     if section.daily_cap and giver.counted_today >= section.daily_cap:
         return WhyNot.DAILY_CAP
     return None
-
-
-@functools.lru_cache(maxsize=16)
-def _phrase_pattern(phrases: tuple[str, ...]) -> re.Pattern[str]:
-    parts = []
-    for phrase in sorted(phrases, key=len, reverse=True):
-        escaped = re.escape(phrase.lower()).replace(r"\ ", r"\s+")
-        # "thanks" is a word of its own, not part of "thanksgiving"; Chinese has no spaces to look for.
-        parts.append(rf"(?<![a-z]){escaped}(?![a-z])" if phrase.isascii() else escaped)
-    return re.compile("|".join(parts))
-
-
-def says_thanks(text: str, phrases: Iterable[str]) -> bool:
-    return _phrase_pattern(tuple(phrases)).search(text.lower()) is not None
 
 
 def month_of(when: datetime, timezone: str) -> str:

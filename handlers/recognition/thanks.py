@@ -16,7 +16,8 @@ from bot.events import Contact, IncomingMessage
 from bot.members import MemberRef
 from handlers.recognition.config import RecognitionSection
 from handlers.recognition.ledger import Named, award_points, current_month, grant_title, named, timezone_of
-from handlers.recognition.rules import GiverFacts, PairFacts, day_start, judge, says_thanks
+from handlers.recognition.reading import Sense, Sentence, fold, read, says_thanks
+from handlers.recognition.rules import GiverFacts, PairFacts, day_start, judge
 from handlers.recognition.stats import counted_since, last_counted, thanks_count
 from handlers.recognition.tables import Source, WhyNot, thanks
 
@@ -80,13 +81,47 @@ def receivers_of(message: IncomingMessage) -> tuple[tuple[Contact, ...], bool]:
 
 
 def match_thanks(message: IncomingMessage, section: RecognitionSection) -> ThanksMatch | None:
-    """The natural thank-you matcher: a thanks phrase, and someone mentioned or quoted."""
-    if not says_thanks(message.text, section.thanks_phrases):
+    """The natural thank-you matcher: a thanks phrase that thanks someone now (not a refusal, a
+    question, talk about thanks, thanks in advance or to the brand: see `reading`), and whom."""
+    phrases = tuple(section.thanks_phrases)
+    if not (message.mentions or message.quote or message.mentions_bot) or not says_thanks(message.text, phrases):
+        return None  # most group messages: cheap to tell
+    names = tuple(c.name for c in message.mentions)
+    sentences = read(message.text, phrases, tuple(section.brand_words), names)
+    if not any(s.sense in _THANKING for s in sentences):
+        _LOGGER.debug("%s thanks nobody: %s", message.message_id, ", ".join(w for s in sentences for w in s.why))
         return None
-    receivers, to_bot = receivers_of(message)
+    receivers, to_bot = thanked(message, sentences)
     if not receivers and not to_bot:
         return None
     return ThanksMatch(receivers, to_bot, reason=" ".join(normalise(message.text).split()))
+
+
+_THANKING = (Sense.PERSONAL, Sense.EVERYONE)
+
+
+def thanked(message: IncomingMessage, sentences: Sequence[Sentence]) -> tuple[tuple[Contact, ...], bool]:
+    """The members mentioned where the message thanks (or on their own), and any whose mention the
+    text does not show (a platform may show a group nickname); a thanks to everyone thanks only
+    them. Else the quoted author, else members mentioned elsewhere ("谢谢！@bob 你真行"), else the bot."""
+    where = {n for s in sentences if s.sense in _THANKING or (s.bare and s.sense is Sense.NONE) for n in s.names}
+    shown = {n for s in sentences for n in (*s.names, *s.aside)}
+    members = tuple(c for c in message.mentions if fold(c.name) in where or fold(c.name) not in shown)
+    if members or all(s.sense is Sense.EVERYONE for s in sentences if s.sense in _THANKING):
+        return members, False
+    return _without_a_mention_where_it_thanks(message, sentences)
+
+
+def _without_a_mention_where_it_thanks(
+    message: IncomingMessage, sentences: Sequence[Sentence]
+) -> tuple[tuple[Contact, ...], bool]:
+    quote = message.quote
+    if quote is not None and quote.sender is not None and not quote.from_bot:
+        return ((quote.sender,) if quote.sender.id != message.sender.id else ()), False
+    elsewhere = {n for s in sentences for n in s.aside if s.sense is not Sense.UNDONE}
+    elsewhere |= {n for s in sentences if s.sense is Sense.NONE for n in s.names}
+    members = tuple(c for c in message.mentions if fold(c.name) in elsewhere)
+    return members, not members and (message.mentions_bot or (quote is not None and quote.from_bot))
 
 
 async def on_thanks(ctx: Context, match: ThanksMatch) -> None:
