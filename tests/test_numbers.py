@@ -65,7 +65,8 @@ def test_amounts_and_months_are_read_the_same_way() -> None:
 
 
 def room(text: str, who: str = "mod") -> list[str]:
-    return [f"[playground] @{who} {text}"]
+    """The answer to `who` in the room's conversation: staff are answered privately, members in the room."""
+    return [f"[dm {who}] {text}"] if who in ("mod", "admin") else [f"[playground] @{who} {text}"]
 
 
 def by_id(usage: str, missing: str, *, zero: str | None = None, who: str = "mod") -> list[list[str]]:
