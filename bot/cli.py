@@ -182,7 +182,11 @@ async def _export(args: argparse.Namespace, settings: CoreSettings) -> int:
     finally:
         await engine.dispose()
     if args.out:
-        args.out.write_text(text, encoding="utf-8")
+        try:
+            args.out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            print(f"kocbot: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
+            return EXIT_INPUT
     else:
         sys.stdout.write(text)
     return 0
@@ -210,6 +214,9 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
             written = await function(conn, services, ReportRequest(args.argument, out))
     except ValueError as exc:
         print(f"kocbot: {exc}", file=sys.stderr)
+        return EXIT_INPUT
+    except OSError as exc:  # the folder cannot be made or written (not the database: open_database says that)
+        print(f"kocbot: cannot write the report into {out}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
     finally:
         await engine.dispose()
@@ -267,6 +274,14 @@ async def _run_console(settings: CoreSettings, script: Path | None) -> int:
     def write(line: str) -> None:
         print(line, flush=True)
 
+    lines = None
+    if script is not None:  # read before anything opens: a wrong path touches no data
+        try:
+            lines = script.read_text(encoding="utf-8").splitlines()
+        except (OSError, UnicodeDecodeError) as exc:
+            reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else "it is not UTF-8 text"
+            print(f"kocbot: cannot read the script {script}: {reason}", file=sys.stderr)
+            return EXIT_INPUT
     clock = FakeClock()  # follows real time until a `~` line sets it
     transport = ConsoleTransport(settings.bot.name, write, image_dir=settings.data_dir / "images")
     app = await open_app(settings, transport=transport, registries=REGISTRIES, clock=clock)
@@ -287,10 +302,9 @@ async def _run_console(settings: CoreSettings, script: Path | None) -> int:
     )
     try:
         await app.start()
-        if script is None:
+        if lines is None:
             await playground.run_interactive()
             return 0
-        lines = script.read_text(encoding="utf-8").splitlines()
         await playground.run_lines(lines)
         return EXIT_INPUT if playground.errors else 0
     finally:

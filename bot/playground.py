@@ -83,7 +83,10 @@ class Playground:
     async def _move_clock(self, text: str) -> None:
         change = parse_clock(text, str(self._zone))
         now = self._clock.now()
-        target = change.when if change.when is not None else now + (change.delta or timedelta())
+        try:
+            target = change.when if change.when is not None else now + (change.delta or timedelta())
+        except OverflowError:
+            raise ConsoleInputError("that time step goes past the year 9999") from None
         if self._floor is not None and target < self._floor:
             raise ConsoleInputError(
                 f"the clock only moves forward: this data dir already has what happened up to "

@@ -223,3 +223,12 @@ def test_the_readme_first_look_is_the_same_whatever_the_system_clock_says(tmp_pa
     assert done.returncode == 0, done.stderr
     assert done.stdout == TRANSCRIPT
     assert os.environ.get("FAKETIME") is None  # this process keeps the real time
+
+
+async def test_a_clock_step_too_large_is_refused_politely(settings: CoreSettings) -> None:
+    out, errors = await _playground(settings, FakeClock(), ["~ 2030-05-01 09:00", "~ +99999999999d", "~ +3000000d"])
+    assert errors == 2
+    assert out[1] == (
+        "(playground) cannot read '~ +99999999999d': that time step is too large: move at most a few years at a time"
+    )
+    assert out[2] == "(playground) cannot read '~ +3000000d': that time step goes past the year 9999"

@@ -117,3 +117,20 @@ def test_postgresql_needs_db_upgrade_before_run(pg_database: str, tmp_path: Path
         assert ran.returncode == 0 and "[playground] kocbot: @alice 我在呢，一切正常。" in ran.stdout
     finally:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+def test_a_script_that_cannot_be_read_gets_one_line_and_touches_nothing(tmp_path: Path) -> None:
+    missing = kocbot("--data-dir", str(tmp_path / "data"), "run", "--script", str(tmp_path / "nope.txt"))
+    assert (missing.returncode, missing.stdout) == (1, "")
+    assert missing.stderr == f"kocbot: cannot read the script {tmp_path / 'nope.txt'}: No such file or directory\n"
+    (tmp_path / "latin1.txt").write_bytes("alice: caf\xe9".encode("latin-1"))
+    binary = kocbot("--data-dir", str(tmp_path / "data"), "run", "--script", str(tmp_path / "latin1.txt"))
+    assert binary.returncode == 1
+    assert binary.stderr == f"kocbot: cannot read the script {tmp_path / 'latin1.txt'}: it is not UTF-8 text\n"
+    assert not (tmp_path / "data" / "kocbot.db").exists()
+
+
+def test_an_export_that_cannot_be_written_gets_one_line(tmp_path: Path) -> None:
+    done = kocbot("--data-dir", str(tmp_path / "data"), "export", "feedback", "--out", str(tmp_path / "no" / "x.csv"))
+    assert done.returncode == 1
+    assert done.stderr == f"kocbot: cannot write {tmp_path / 'no' / 'x.csv'}: No such file or directory\n"

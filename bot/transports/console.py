@@ -49,7 +49,10 @@ def parse_clock(text: str, timezone: str) -> ClockChange:
         parts = _DELTA.findall(body[1:])
         if not parts or _DELTA.sub("", body[1:]).strip():
             raise ConsoleInputError("a time step looks like `~ +3d`, `~ +2h` or `~ +30m`")
-        delta = sum((timedelta(**{_UNITS[u]: int(n)}) for n, u in parts), timedelta())
+        try:
+            delta = sum((timedelta(**{_UNITS[u]: int(n)}) for n, u in parts), timedelta())
+        except OverflowError:
+            raise ConsoleInputError("that time step is too large: move at most a few years at a time") from None
         return ClockChange(delta=delta)
     for pattern in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
         try:
