@@ -30,7 +30,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 CHANNEL = "kocbot_members"
-APPLICATION_NAME = "kocbot member changes"  # how operators (and tests) find the connection in pg_stat_activity
+APPLICATION_NAME = "kocbot member changes ({account})"  # as pg_stat_activity shows the connection
 PROBE_SECONDS = 0.3
 PROBE_TIMEOUT_SECONDS = 10.0  # an answer this late: the connection is taken for dead and replaced
 RETRY_SECONDS = 1.0
@@ -98,7 +98,8 @@ class MemberChangeListener:
         conn = await self._engine.connect()
         try:
             raw = (await conn.get_raw_connection()).driver_connection
-            await raw.execute("SELECT set_config('application_name', $1, false)", APPLICATION_NAME)
+            name = APPLICATION_NAME.format(account=self._account)[:63]  # PostgreSQL's limit
+            await raw.execute("SELECT set_config('application_name', $1, false)", name)
             await raw.add_listener(CHANNEL, self._on_notification)
             raw.add_termination_listener(self._on_terminated)
         except BaseException:
