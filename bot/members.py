@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -54,8 +55,9 @@ class Directory:
     missing (`confirm`); otherwise (SQLite: one process only) they are used until they expire.
     """
 
-    def __init__(self, settings: CoreSettings) -> None:
+    def __init__(self, settings: CoreSettings, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._settings = settings
+        self._monotonic = monotonic
         self._members: dict[str, tuple[MemberRef, float]] = {}
         self._communities: dict[str, CommunityRef] = {}
         self._memberships: set[tuple[int, int]] = set()
@@ -101,7 +103,7 @@ class Directory:
         entry = self._members.get(platform_id)
         if entry is None:
             return None
-        now = time.monotonic()
+        now = self._monotonic()
         trusted = self._trusted_until
         return entry[0] if entry[1] > now and (trusted is None or trusted > now) else None
 
@@ -197,7 +199,7 @@ class Directory:
 
     def _cache_member(self, ref: MemberRef, epoch: int) -> None:
         if epoch == self._epoch:  # else it may have changed since it was read: the next message reads again
-            self._members[ref.platform_id] = (ref, time.monotonic() + CACHE_SECONDS)
+            self._members[ref.platform_id] = (ref, self._monotonic() + CACHE_SECONDS)
 
     async def find_member(self, conn: AsyncConnection, platform_id: str) -> MemberRef | None:
         return await self._find(conn, schema.members.c.platform_id == platform_id)

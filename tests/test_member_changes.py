@@ -169,11 +169,11 @@ class _StdinTransport(FileTransport):
         self._on_end = on_end
         self._reader: asyncio.Task[None] | None = None
 
-    async def start(self, sink, on_connected) -> None:  # noqa: ANN001 - the Transport protocol's
+    async def start(self, sink, on_connected) -> None:
         self._reader = asyncio.create_task(self._read(sink))
         on_connected()
 
-    async def _read(self, sink) -> None:  # noqa: ANN001
+    async def _read(self, sink) -> None:
         loop = asyncio.get_running_loop()
         while line := await loop.run_in_executor(None, sys.stdin.readline):
             said = json.loads(line)
