@@ -10,10 +10,11 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from bot.config import CoreSettings, load_settings
-from bot.errors import ConfigError, SchemaBehindError
+from bot.errors import ConfigError, DatabaseInUseError, SchemaBehindError
 
 _LOGGER = logging.getLogger(__name__)
 EXIT_CONFIG, EXIT_SCHEMA, EXIT_INPUT = 2, 3, 1
+EXIT_IN_USE = 4  # another kocbot runs on this SQLite file
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -94,6 +95,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SchemaBehindError as exc:
         print(f"kocbot: {exc}", file=sys.stderr)
         return EXIT_SCHEMA
+    except DatabaseInUseError as exc:
+        print(f"kocbot: {exc}", file=sys.stderr)
+        return EXIT_IN_USE
     except KeyboardInterrupt:
         return 0
 
@@ -194,13 +198,15 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: CoreSettings) -> int:
+    from bot.db.lock import sole_bot
     from bot.logs import setup_logging
 
-    setup_logging(settings.data_dir, args.log_level)
-    _LOGGER.info("starting kocbot with the %s transport on %s", settings.bot.transport, _safe_url(settings))
-    if settings.bot.transport == "wechaty":
-        return await _run_wechaty(settings)
-    return await _run_console(settings, args.script)
+    with sole_bot(settings.database_url()):  # before anything is written, the log included
+        setup_logging(settings.data_dir, args.log_level)
+        _LOGGER.info("starting kocbot with the %s transport on %s", settings.bot.transport, _safe_url(settings))
+        if settings.bot.transport == "wechaty":
+            return await _run_wechaty(settings)
+        return await _run_console(settings, args.script)
 
 
 async def _run_wechaty(settings: CoreSettings) -> int:

@@ -41,3 +41,7 @@ class SchemaBehindError(Exception):
 
 class TransportError(Exception):
     """Sending failed; the outbox retries it later."""
+
+
+class DatabaseInUseError(Exception):
+    """Another kocbot already runs on this SQLite file; only the CLI turns this into one line."""
