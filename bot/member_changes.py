@@ -20,7 +20,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Protocol, cast
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -42,6 +43,15 @@ async def announce_member_change(conn: AsyncConnection, platform_id: str) -> Non
         await conn.execute(select(func.pg_notify(CHANNEL, platform_id)))
 
 
+class DriverConnection(Protocol):
+    """What the listener uses of asyncpg's connection (asyncpg ships no type information)."""
+
+    async def execute(self, query: str, *args: object) -> str: ...
+    async def fetchval(self, query: str) -> object: ...
+    async def add_listener(self, channel: str, callback: Callable[[object, int, str, str], None]) -> None: ...
+    def add_termination_listener(self, callback: Callable[[object], None]) -> None: ...
+
+
 class MemberChangeListener:
     """Keeps one listening connection per process, re-opened when lost, and tells the directory."""
 
@@ -50,7 +60,7 @@ class MemberChangeListener:
         self._directory = directory
         self._account = account
         self._conn: AsyncConnection | None = None
-        self._raw: Any = None  # the driver's (asyncpg) connection under `_conn`
+        self._raw: DriverConnection | None = None  # the driver's (asyncpg) connection under `_conn`
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -97,7 +107,7 @@ class MemberChangeListener:
     async def _connect(self) -> None:
         conn = await self._engine.connect()
         try:
-            raw = (await conn.get_raw_connection()).driver_connection
+            raw = cast(DriverConnection, (await conn.get_raw_connection()).driver_connection)
             name = APPLICATION_NAME.format(account=self._account)[:63]  # PostgreSQL's limit
             await raw.execute("SELECT set_config('application_name', $1, false)", name)
             await raw.add_listener(CHANNEL, self._on_notification)
@@ -113,6 +123,8 @@ class MemberChangeListener:
         _LOGGER.info("account %s listens for member changes", self._account)
 
     async def _probe(self) -> None:
+        if self._raw is None:
+            raise ConnectionError("not listening")
         asked_at = time.monotonic()
         async with asyncio.timeout(PROBE_TIMEOUT_SECONDS):
             await self._raw.fetchval("SELECT 1")
