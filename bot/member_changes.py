@@ -63,6 +63,7 @@ class MemberChangeListener:
         self._raw: DriverConnection | None = None  # the driver's (asyncpg) connection under `_conn`
         self._lost = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
+        self._retrying = False
 
     async def start(self) -> None:
         """Listen before the first message is handled; if that fails, keep trying in the background."""
@@ -101,8 +102,13 @@ class MemberChangeListener:
         try:
             await self._connect()
         except Exception as exc:
-            _LOGGER.warning("cannot listen for member changes (%s); trying again in %.0f s", exc, RETRY_SECONDS)
+            # Once per outage in the log, not every second.
+            level = logging.DEBUG if self._retrying else logging.WARNING
+            _LOGGER.log(level, "cannot listen for member changes (%s); trying every %.0f s", exc, RETRY_SECONDS)
+            self._retrying = True
             await asyncio.sleep(RETRY_SECONDS)
+        else:
+            self._retrying = False
 
     async def _connect(self) -> None:
         conn = await self._engine.connect()
