@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import FakeClock
 from bot.context import Services
 from bot.db.engine import dispose
+from bot.member_changes import MemberChangeListener
 from bot.pipeline import Pipeline
 from bot.sender import OutboxSender
 from bot.timeline import DueSource
@@ -33,6 +34,7 @@ class App:
         pipeline: Pipeline,
         sender: OutboxSender,
         due_sources: Sequence[DueSource] = (),
+        member_changes: MemberChangeListener | None = None,
     ) -> None:
         self.engine = engine
         self.services = services
@@ -40,6 +42,7 @@ class App:
         self.pipeline = pipeline
         self.sender = sender
         self.due_sources = list(due_sources)
+        self.member_changes = member_changes  # PostgreSQL: other processes' changes to members
         self._wake = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._stopping = False
@@ -59,6 +62,8 @@ class App:
         self._wake.set()
 
     async def start(self) -> None:
+        if self.member_changes is not None:
+            await self.member_changes.start()
         await self.services.conversations.load(self.engine)
         recovered = await self.sender.recover()
         if recovered:
@@ -78,6 +83,8 @@ class App:
                     await close()
                 except Exception:
                     _LOGGER.exception("closing %s failed", source.name)
+        if self.member_changes is not None:
+            await self.member_changes.close()
         await dispose(self.engine)
 
     # Driven mode (tests, the console playground): explicit draining, travelled time.

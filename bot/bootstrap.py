@@ -17,6 +17,7 @@ from bot.db.opening import open_database
 from bot.delivery import DeliveryPolicy, attach_policy
 from bot.errors import ConfigError
 from bot.maintenance import RetentionPruner
+from bot.member_changes import MemberChangeListener
 from bot.members import Directory
 from bot.outbox import Addressing, attach_addressing
 from bot.pipeline import Pipeline
@@ -105,7 +106,18 @@ def build_app(
     timer = ConversationTimer(engine, services)
     declared = [factory(engine, services) for registry in registries for factory in registry.due_sources]
     scheduler = Scheduler(engine, services, [spec for registry in registries for spec in registry.jobs])
-    app = App(engine, services, transport, pipeline, sender, due_sources=[pruner, timer, scheduler, *declared])
+    # Other processes may share a PostgreSQL database and change members; a SQLite file has one process.
+    shared = engine.dialect.name == "postgresql"
+    listener = MemberChangeListener(engine, services.directory, settings.bot.account) if shared else None
+    app = App(
+        engine,
+        services,
+        transport,
+        pipeline,
+        sender,
+        due_sources=[pruner, timer, scheduler, *declared],
+        member_changes=listener,
+    )
     pipeline.on_committed = app.wake
     services.signals.schedule_changed.append(app.wake_due_work)
     return app

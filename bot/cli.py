@@ -12,15 +12,17 @@ from pathlib import Path
 from bot.config import CoreSettings, load_settings
 from bot.data_dir import prepare_data_dir
 from bot.db.url import safe_url
-from bot.errors import ConfigError, DatabaseUnusableError, DataDirError, SchemaBehindError
+from bot.errors import ConfigError, DatabaseInUseError, DatabaseUnusableError, DataDirError, SchemaBehindError
 
 _LOGGER = logging.getLogger(__name__)
 # Documented in the README's table of exit codes.
 EXIT_CONFIG, EXIT_SCHEMA, EXIT_INPUT = 2, 3, 1
+EXIT_IN_USE = 4  # another kocbot runs on this SQLite file
 EXIT_DATABASE, EXIT_DATA_DIR = 5, 6
 _FAILURES: tuple[tuple[type[Exception], int, str], ...] = (
     (ConfigError, EXIT_CONFIG, "configuration error: "),
     (SchemaBehindError, EXIT_SCHEMA, ""),
+    (DatabaseInUseError, EXIT_IN_USE, ""),
     (DatabaseUnusableError, EXIT_DATABASE, ""),
     (DataDirError, EXIT_DATA_DIR, ""),
 )
@@ -226,16 +228,20 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
 
 
 async def _run(args: argparse.Namespace, settings: CoreSettings) -> int:
+    from bot.db.lock import sole_bot
     from bot.logs import setup_logging
 
-    try:
-        setup_logging(settings.data_dir, args.log_level)
-    except OSError as exc:  # the folder takes files, but not this one (a folder named kocbot.log, a read-only log)
-        raise DataDirError(f"cannot write the log {settings.data_dir / 'kocbot.log'} ({exc.strerror or exc})") from exc
-    _LOGGER.info("starting kocbot with the %s transport on %s", settings.bot.transport, _safe_url(settings))
-    if settings.bot.transport == "wechaty":
-        return await _run_wechaty(settings)
-    return await _run_console(settings, args.script)
+    with sole_bot(settings.database_url()):  # before anything is written, the log included
+        try:
+            setup_logging(settings.data_dir, args.log_level)
+        except OSError as exc:  # the folder takes files, but not this one (a folder named kocbot.log, a read-only log)
+            raise DataDirError(
+                f"cannot write the log {settings.data_dir / 'kocbot.log'} ({exc.strerror or exc})"
+            ) from exc
+        _LOGGER.info("starting kocbot with the %s transport on %s", settings.bot.transport, _safe_url(settings))
+        if settings.bot.transport == "wechaty":
+            return await _run_wechaty(settings)
+        return await _run_console(settings, args.script)
 
 
 async def _run_wechaty(settings: CoreSettings) -> int:

@@ -56,3 +56,7 @@ class DatabaseUnusableError(Exception):
 
 class DataDirError(Exception):
     """The data folder is not a folder kocbot can write into: one line, nothing created."""
+
+
+class DatabaseInUseError(Exception):
+    """Another kocbot already runs on this SQLite file; only the CLI turns this into one line."""

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -15,9 +16,12 @@ from bot.db import schema
 from bot.db.dialect import insert_for
 from bot.db.schema import Role
 from bot.events import Contact
+from bot.member_changes import announce_member_change
 from bot.uow import UnitOfWork
 
 CACHE_SECONDS = 300.0
+# The longest a cached member may outlive a change made by another process (see bot.member_changes).
+STALE_LIMIT_SECONDS = 1.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,15 +47,26 @@ class Directory:
 
     Cache entries are only added after the transaction that created or read them commits
     (`UnitOfWork.after_commit`, in order), so a rolled-back batch never leaves a phantom id behind.
+
+    A fact another process may change (the role) is announced with `changed`: this process forgets
+    the member at once, and on PostgreSQL every other process does when it is told
+    (`bot.member_changes`). While other processes can change members (`watch`), cached members are
+    used only for `STALE_LIMIT_SECONDS` after the listener last confirmed that nothing older is
+    missing (`confirm`); otherwise (SQLite: one process only) they are used until they expire.
     """
 
-    def __init__(self, settings: CoreSettings) -> None:
+    def __init__(self, settings: CoreSettings, monotonic: Callable[[], float] = time.monotonic) -> None:
         self._settings = settings
+        self._monotonic = monotonic
         self._members: dict[str, tuple[MemberRef, float]] = {}
         self._communities: dict[str, CommunityRef] = {}
         self._memberships: set[tuple[int, int]] = set()
         self._admins = frozenset(settings.permissions.admins)
         self._moderators = frozenset(settings.permissions.moderators)
+        # Bumped by every invalidation: a read made before one is not cached after its commit.
+        self._epoch = 0
+        # None: no other process changes members. Else the monotonic time until which the cache is trusted.
+        self._trusted_until: float | None = None
 
     def config_role(self, platform_id: str) -> Role:
         if platform_id in self._admins:
@@ -64,11 +79,33 @@ class Directory:
         return self.config_role(platform_id) > Role.MEMBER
 
     def forget(self, platform_id: str) -> None:
+        self._epoch += 1
         self._members.pop(platform_id, None)
+
+    def forget_all(self) -> None:
+        self._epoch += 1
+        self._members.clear()
+
+    def watch(self) -> None:
+        """Other processes may change members from now on: trust the cache only once confirmed."""
+        self._trusted_until = 0.0
+
+    def confirm(self, asked_at: float) -> None:
+        """Every change committed before the monotonic time `asked_at` has been forgotten."""
+        self._trusted_until = asked_at + STALE_LIMIT_SECONDS
+
+    def distrust(self) -> None:
+        """Changes may be missed (the listener lost its connection): no cached member until confirmed."""
+        if self._trusted_until is not None:
+            self._trusted_until = 0.0
 
     def cached_member(self, platform_id: str) -> MemberRef | None:
         entry = self._members.get(platform_id)
-        return entry[0] if entry and entry[1] > time.monotonic() else None
+        if entry is None:
+            return None
+        now = self._monotonic()
+        trusted = self._trusted_until
+        return entry[0] if entry[1] > now and (trusted is None or trusted > now) else None
 
     def _effective(self, ref: MemberRef) -> MemberRef:
         return replace(ref, role=max(ref.role, self.config_role(ref.platform_id)))
@@ -90,9 +127,10 @@ class Directory:
         stmt = stmt.on_conflict_do_update(index_elements=["platform_id"], set_=set_).returning(
             table.c.id, table.c.display_name, table.c.role, table.c.locale
         )
+        epoch = self._epoch
         row = (await uow.conn.execute(stmt)).one()
         ref = self._effective(MemberRef(row.id, contact.id, row.display_name, Role.parse(row.role), row.locale))
-        uow.after_commit(lambda: self._cache_member(ref))
+        uow.after_commit(lambda: self._cache_member(ref, epoch))
         return ref
 
     async def ensure_community(self, uow: UnitOfWork, room_id: str, room_name: str, now: datetime) -> CommunityRef:
@@ -159,8 +197,9 @@ class Directory:
         key = (community.id, member.id)
         uow.after_commit(lambda: self._memberships.discard(key))
 
-    def _cache_member(self, ref: MemberRef) -> None:
-        self._members[ref.platform_id] = (ref, time.monotonic() + CACHE_SECONDS)
+    def _cache_member(self, ref: MemberRef, epoch: int) -> None:
+        if epoch == self._epoch:  # else it may have changed since it was read: the next message reads again
+            self._members[ref.platform_id] = (ref, self._monotonic() + CACHE_SECONDS)
 
     async def find_member(self, conn: AsyncConnection, platform_id: str) -> MemberRef | None:
         return await self._find(conn, schema.members.c.platform_id == platform_id)
@@ -184,8 +223,13 @@ class Directory:
     async def set_role(self, uow: UnitOfWork, member: MemberRef, role: Role) -> None:
         table = schema.members
         await uow.conn.execute(update(table).where(table.c.id == member.id).values(role=role.label))
-        self.forget(member.platform_id)
-        uow.after_commit(lambda: self.forget(member.platform_id))
+        await self.changed(uow, member.platform_id)
+
+    async def changed(self, uow: UnitOfWork, platform_id: str) -> None:
+        """A cached fact of this member changes in `uow`: every process forgets the member once it commits."""
+        self.forget(platform_id)
+        uow.after_commit(lambda: self.forget(platform_id))
+        await announce_member_change(uow.conn, platform_id)
 
     async def stored_role(self, conn: AsyncConnection, member: MemberRef) -> Role:
         table = schema.members

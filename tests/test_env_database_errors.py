@@ -82,9 +82,11 @@ def cli(monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> 
 
 
 def untouched(data: Path, name: str, content: bytes, *, logged: bool) -> None:
-    """The file is byte for byte as it was, and nothing but (for `run`) the log was added beside it."""
+    """The file is byte for byte as it was, and nothing but (for `run`) the log and the lock of the one bot
+    per SQLite file (an empty file, see bot/db/lock.py) was added beside it."""
     assert (data / name).read_bytes() == content
-    assert sorted(p.name for p in data.iterdir()) == sorted([name, "kocbot.log"] if logged else [name])
+    added = ["kocbot.log", f"{name}.lock"] if logged and name.endswith(".db") else ["kocbot.log"] if logged else []
+    assert sorted(p.name for p in data.iterdir()) == sorted([name, *added])
 
 
 # --- SQLite: a kocbot.db that is not a (whole, kocbot) database --------------------------------------
