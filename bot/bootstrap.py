@@ -101,7 +101,16 @@ def build_app(
     timer = ConversationTimer(engine, services)
     declared = [factory(engine, services) for registry in registries for factory in registry.due_sources]
     scheduler = Scheduler(engine, services, [spec for registry in registries for spec in registry.jobs])
-    app = App(engine, services, transport, pipeline, sender, due_sources=[pruner, timer, scheduler, *declared])
+    hooks = [hook for registry in registries for hook in registry.start_hooks]
+    app = App(
+        engine,
+        services,
+        transport,
+        pipeline,
+        sender,
+        due_sources=[pruner, timer, scheduler, *declared],
+        start_hooks=hooks,
+    )
     pipeline.on_committed = app.wake
     services.signals.schedule_changed.append(app.wake_due_work)
     return app
