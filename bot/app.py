@@ -77,6 +77,10 @@ class App:
         self._started = [asyncio.create_task(self._start_hook(hook)) for hook in self.start_hooks]
         await self.transport.start(self.pipeline.submit, self.wake)
 
+    async def start_work_done(self) -> None:
+        """Wait for the capabilities' start-up work (tests, benchmarks); the bot never needs to."""
+        await asyncio.gather(*self._started, return_exceptions=True)
+
     async def _start_hook(self, hook: StartHook) -> None:
         try:
             await hook(self.engine, self.services)

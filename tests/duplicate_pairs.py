@@ -93,8 +93,9 @@ DIFFERENT: list[tuple[str, str]] = [
     ("蓝牙耳机连不上", "蓝牙耳机连上以后声音延迟很大"),
 ]
 
-# Written after the wording table and the threshold were settled, and never tuned on: the figures on
-# these alone show how the matcher does on wording it has not been fitted to.
+# Written after a first version of the wording table was settled, to see how it did on wording it had
+# not been fitted to: precision 0.64, recall 0.58 at the threshold then (35). Their words were then
+# added to the table, so they are no longer a fair check; the second set below is.
 HELD_OUT_DUPLICATES: list[tuple[str, str]] = [
     ("路由器每天晚上都会断网", "家里的路由器一到晚上就掉线"),
     ("App 里没法修改收货地址", "收货地址改不了，保存的时候报错"),
@@ -123,4 +124,44 @@ HELD_OUT_DIFFERENT: list[tuple[str, str]] = [
     ("Order arrived damaged", "Order arrived two days late"),
     ("吹风机用了两周就不出热风了", "吹风机噪音太大"),
     ("扫码支付一直提示网络异常", "扫码支付成功了但订单还是显示未支付"),
+]
+
+# Written after the table and the threshold (32) were settled for good, and never tuned on.
+UNSEEN_DUPLICATES: list[tuple[str, str]] = [
+    ("外卖送到的时候饭菜都凉了", "每次点的外卖送来都是冷的"),
+    ("打印机总是卡纸", "打印到一半纸就卡在里面了"),
+    ("智能门锁指纹经常识别失败", "门锁的指纹老是认不出来，要输密码"),
+    ("电子书阅读器翻页很慢", "阅读器翻一页要等好几秒"),
+    ("游戏手柄连接电脑后按键没反应", "手柄接上电脑，按什么键都没用"),
+    ("扫地机器人回不了充电座", "扫地机扫完找不到充电桩"),
+    ("空调开了半小时还是不冷", "空调制冷效果很差，屋里还是很热"),
+    ("App 注销账号的入口找不到", "想注销账户但是不知道在哪里操作"),
+    ("快递显示已签收但我没收到", "物流说签收了，可是我根本没拿到包裹"),
+    ("The app logs me out every day", "I keep getting signed out of the app"),
+    (
+        "Headphones keep disconnecting from my laptop",
+        "My headset drops the bluetooth connection to the laptop all the time",
+    ),
+    ("电视开机后遥控器没反应", "遥控器按了电视没有反应"),
+    ("体重秤称重不准，每次都不一样", "体脂秤同一时间称好几次数字都不同"),
+    ("希望 App 能支持微信登录", "能不能加个用微信直接登录"),
+    ("手机屏幕触摸失灵，点了没反应", "触屏经常点不动，要点好几次"),
+]
+
+UNSEEN_DIFFERENT: list[tuple[str, str]] = [
+    ("外卖送到的时候饭菜都凉了", "外卖包装太简陋，汤洒了"),
+    ("打印机总是卡纸", "打印机墨盒太贵"),
+    ("智能门锁指纹经常识别失败", "智能门锁电池多久换一次"),
+    ("电子书阅读器翻页很慢", "电子书阅读器希望支持 PDF"),
+    ("游戏手柄连接电脑后按键没反应", "游戏手柄握久了手心出汗"),
+    ("扫地机器人回不了充电座", "扫地机器人吸力太小，头发吸不干净"),
+    ("空调开了半小时还是不冷", "空调外机噪音很大"),
+    ("App 注销账号的入口找不到", "注销账号后还能恢复吗"),
+    ("快递显示已签收但我没收到", "快递员态度很差，不送上楼"),
+    ("The app logs me out every day", "The app icon looks blurry on my phone"),
+    ("Headphones keep disconnecting from my laptop", "Headphones are uncomfortable after an hour"),
+    ("电视开机后遥控器没反应", "电视开机广告太长"),
+    ("体重秤称重不准，每次都不一样", "体重秤 App 同步不了数据"),
+    ("希望 App 能支持微信登录", "微信登录后头像显示不出来"),
+    ("手机屏幕触摸失灵，点了没反应", "手机屏幕有一条划痕"),
 ]

@@ -36,7 +36,7 @@ class FeedbackSection(Section):
         description="Items still `submitted` after this many days appear in /fb overdue and the digest.",
     )
     duplicate_threshold: int = Field(
-        35,
+        32,
         ge=1,
         le=100,
         description="Similarity score (0-100, the one /fb show gives moderators) from which an open item "
