@@ -132,7 +132,7 @@ def test_segmentation_is_loaded_in_a_worker_thread(monkeypatch: pytest.MonkeyPat
         threads.append(threading.current_thread().name)
         return list
 
-    monkeypatch.setattr(segmenter, "_tokenizer", None)
+    monkeypatch.setattr(segmenter, "_segment", None)
     monkeypatch.setattr(segmenter, "load", fake_load)
 
     async def first_use() -> segmenter.Segment:

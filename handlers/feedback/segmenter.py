@@ -19,27 +19,30 @@ from handlers.feedback.wording import Segment
 
 _LOGGER = logging.getLogger(__name__)
 _LOCK = threading.Lock()
-_tokenizer: Any = None
+_segment: Segment | None = None  # the loaded tokenizer's lcut
 
 
 def load() -> Segment:
     """The segmenter, read now if this process has not yet (blocking: call it from a worker thread)."""
-    global _tokenizer
+    global _segment
     with _LOCK:
-        if _tokenizer is None:
+        if _segment is None:
             started = time.perf_counter()
-            import jieba
-
-            tokenizer = jieba.Tokenizer()
-            with (resources.files("jieba") / "dict.txt").open("rb") as dictionary:
-                tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(dictionary)
-            tokenizer.initialized = True
-            _tokenizer = tokenizer
+            _segment = _read_dictionary().lcut
             _LOGGER.info("word segmentation ready in %.1f s", time.perf_counter() - started)
-    return _tokenizer.lcut
+    return _segment
+
+
+def _read_dictionary() -> Any:
+    import jieba
+
+    tokenizer = jieba.Tokenizer()
+    with (resources.files("jieba") / "dict.txt").open("rb") as dictionary:
+        tokenizer.FREQ, tokenizer.total = tokenizer.gen_pfdict(dictionary)
+    tokenizer.initialized = True
+    return tokenizer
 
 
 async def segmenter() -> Segment:
     """The segmenter, read in a worker thread the first time so the chat is not held up."""
-    ready = _tokenizer
-    return ready.lcut if ready is not None else await asyncio.to_thread(load)
+    return _segment if _segment is not None else await asyncio.to_thread(load)

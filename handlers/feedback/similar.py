@@ -55,13 +55,15 @@ def _analysed(text: str, segment: Segment) -> Doc:
 
 
 def rank(segment: Segment, text: str, candidates: Sequence[tuple[int, str]]) -> list[tuple[int, int]]:
-    """(id, score) of every candidate against `text`, best first; CPU work for a worker thread."""
+    """(id, score) of the candidates sharing a word or two characters with `text`, best first (the
+    others score 0); CPU work for a worker thread."""
     mine, docs = _analysed(text, segment), [_analysed(other, segment) for _, other in candidates]
     scorer = Scorer([mine, *docs])
-    mine_vector = scorer.vector(mine)
+    mine_vector, mine_terms = scorer.vector(mine), mine.terms.keys()
     scored = [
         (item_id, Scorer.score_vectors(mine, mine_vector, doc, scorer.vector(doc)))
         for (item_id, _), doc in zip(candidates, docs, strict=True)
+        if not (mine_terms.isdisjoint(doc.terms) and mine.grams.isdisjoint(doc.grams))
     ]
     return sorted(scored, key=lambda pair: (-pair[1], pair[0]))
 
@@ -93,11 +95,15 @@ async def pair_score(conn: AsyncConnection, first: Item, second: Item) -> int:
         (second.id, report_text(second.scenario, second.expected)),
     ]
     ranked = await asyncio.to_thread(rank, await segmenter(), report_text(first.scenario, first.expected), candidates)
-    return dict(ranked)[second.id]
+    return dict(ranked).get(second.id, 0)
 
 
 async def warm_up(engine: AsyncEngine, services: Services) -> None:
     """At start-up, in the background: the dictionary, then every open item analysed."""
+    await analyse_open_items(engine)
+
+
+async def analyse_open_items(engine: AsyncEngine) -> None:
     segment = await segmenter()
     async with engine.connect() as conn:
         texts = [text for _, text in await _open_texts(conn)]

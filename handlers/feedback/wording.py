@@ -15,11 +15,11 @@ import re
 import tomllib
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
-from itertools import pairwise
+from itertools import chain, pairwise
 
 Segment = Callable[[str], list[str]]
 WORD, SHORT_WORD = 1.0, 0.5  # base weights; a lone Chinese character says less
@@ -153,11 +153,8 @@ class _Builder:
 class Scorer:
     """Scores pairs of reports, the rarity of each term taken from `corpus` (the reports compared)."""
 
-    def __init__(self, corpus: Iterable[Doc]) -> None:
-        counts, size = Counter[str](), 0
-        for doc in corpus:
-            counts.update(doc.terms.keys())
-            size += 1
+    def __init__(self, corpus: Collection[Doc]) -> None:
+        counts, size = Counter[str](chain.from_iterable(doc.terms for doc in corpus)), len(corpus)
         self._idf = {term: math.log((size + 1) / (count + 1)) + 1 for term, count in counts.items()}
         self._unseen = math.log(size + 1) + 1
 
