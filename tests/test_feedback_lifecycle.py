@@ -153,7 +153,7 @@ async def test_a_merge_moves_people_who_are_told_and_credited(chat: Chat, app) -
         f"[dm dave] 你的反馈 FB-2「支付的时候 App 闪退」和 {HEAD}说的是同一件事，已经合并，之后的进展按 FB-1 通知你。\n"
         "感谢你的贡献：+20 积分",
         f"[dm erin] 你的反馈 FB-2「支付的时候 App 闪退」和 {HEAD}说的是同一件事，已经合并，之后的进展按 FB-1 通知你。",
-        "[playground] @mod 已把 FB-2 合并到 FB-1「下单页点击支付以后闪退」（相似度 54/100），2 人加入并已通知。",
+        "[dm mod] 已把 FB-2 合并到 FB-1「下单页点击支付以后闪退」（相似度 54/100），2 人加入并已通知。",
     ]
     assert await chat.say("mod", "/fb merge FB-2 FB-1") == [
         "[playground] @mod FB-2「支付的时候 App 闪退」已经关闭（与其他反馈重复）。如果问题还在，欢迎发 /反馈 提交一条新的。"

@@ -30,7 +30,9 @@ async def merge(ctx: Context, cmd: Invocation) -> None:
     ctx.note_audit(item=source.short_id, into=target.short_id, joined=joined)
     rewards = await reward(ctx, target)
     await notify_people(ctx, target, "merged", people=moved, rewards=rewards, source=source)
-    await ctx.reply("feedback/merged", source=source, target=target, joined=joined, score=score)
+    await ctx.reply_privately(
+        "feedback/merged", source=source, target=target, joined=joined, score=score
+    )  # the score is for staff
 
 
 def _check(source: Item, target: Item) -> None:

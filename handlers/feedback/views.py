@@ -41,7 +41,7 @@ async def show_item(ctx: Context, cmd: Invocation) -> None:
     persons, events = await people_of(ctx.db, item.id), await history_of(ctx.db, item.id)
     similar = await _similar(ctx, item)
     names = await named(ctx.db, [p.member_id for p in persons] + [e.actor_id for e in events if e.actor_id])
-    await ctx.reply(
+    await ctx.reply_privately(  # similarity scores and the people behind an item are for staff only
         "feedback/show",
         item=item,
         names=names,
