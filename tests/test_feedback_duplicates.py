@@ -181,12 +181,25 @@ async def test_moderators_see_possible_duplicates_with_their_scores(chat: Chat) 
     await chat.say("bob", BUG)
     await chat.say("carol", "/反馈 缺陷\n场景: 下单页点击支付后 App 闪退\n步骤: 加购后点支付\n期望: 正常支付")
     await chat.say("dave", "/反馈 建议\n场景: 晚上打开 App 屏幕太亮\n期望：支持深色模式")
-    shown = await chat.dm("mod", "/fb show FB-2")
-    assert shown[0].startswith("[dm mod] FB-2 [缺陷·已提交] 下单页点击支付后 App 闪退\n")
-    assert "\n可能重复（相似度，满分 100）：\n· FB-1 [缺陷·已提交] 一点支付就闪退（66）\n记录：\n" in shown[0]
-    assert "可能重复" not in (await chat.dm("mod", "/fb show FB-3"))[0]
-    await chat.dm("mod", "/fb merge FB-2 FB-1")
-    assert "可能重复" not in (await chat.dm("mod", "/fb show FB-2"))[0]  # merged: nothing to suggest
+    assert await chat.say("mod", "/fb show FB-2") == [  # privately, even asked in the group
+        "[dm mod] FB-2 [缺陷·已提交] 下单页点击支付后 App 闪退\n场景：下单页点击支付后 App 闪退\n步骤：加购后点支付\n"
+        "期望：正常支付\n反馈人：carol\n可能重复（相似度，满分 100）：\n· FB-1 [缺陷·已提交] 一点支付就闪退（66）\n"
+        "记录：\n· 2026-12-01 09:00 carol 已提交"
+    ]
+    assert await chat.dm("mod", "/fb show FB-3") == [
+        "[dm mod] FB-3 [建议·已提交] 晚上打开 App 屏幕太亮\n场景：晚上打开 App 屏幕太亮\n期望：支持深色模式\n"
+        "反馈人：dave\n记录：\n· 2026-12-01 09:00 dave 已提交"
+    ]
+    assert await chat.say("mod", "/fb merge FB-2 FB-1") == [
+        "[dm carol] 你的反馈 FB-2「下单页点击支付后 App 闪退」和 FB-1「一点支付就闪退」说的是同一件事，已经合并，"
+        "之后的进展按 FB-1 通知你。",
+        "[dm mod] 已把 FB-2 合并到 FB-1「一点支付就闪退」（相似度 66/100），1 人加入并已通知。",
+    ]
+    assert await chat.dm("mod", "/fb show FB-2") == [  # merged: nothing to suggest
+        "[dm mod] FB-2 [缺陷·与其他反馈重复] 下单页点击支付后 App 闪退\n场景：下单页点击支付后 App 闪退\n"
+        "步骤：加购后点支付\n期望：正常支付\n已合并到 FB-1\n反馈人：carol\n记录：\n· 2026-12-01 09:00 carol 已提交\n"
+        "· 2026-12-01 09:00 mod 与其他反馈重复：FB-1"
+    ]
 
 
 @pytest.mark.parametrize("settings_overrides", [{"bot": {"locale": "en"}}])
@@ -198,13 +211,16 @@ async def test_the_scores_in_english(chat: Chat) -> None:
     await chat.say(
         "carol", "/feedback bug\nscenario: App closes itself after pressing pay\nsteps: open the cart\nexpected: to pay"
     )
-    shown = (await chat.dm("mod", "/fb show FB-2"))[0]
-    assert (
-        "\npossible duplicates (similarity out of 100):\n- FB-1 [bug, submitted] The app crashes when I tap Pay ("
-        in shown
-    )
-    assert (await chat.dm("mod", "/fb merge FB-2 FB-1"))[-1].startswith(
-        '[dm mod] FB-2 is merged into FB-1 "The app crashes when I tap Pay" (similarity '
+    assert await chat.dm("mod", "/fb show FB-2") == [
+        "[dm mod] FB-2 [bug, submitted] App closes itself after pressing pay\nscenario: App closes itself after "
+        "pressing pay\nsteps: open the cart\nexpected: to pay\nreported by: carol\npossible duplicates (similarity "
+        "out of 100):\n- FB-1 [bug, submitted] The app crashes when I tap Pay (63)\nhistory:\n"
+        "- 2026-12-01 09:00 carol submitted"
+    ]
+    await chat.say("dave", "/feedback +1 FB-2")
+    assert (await chat.say("mod", "/fb merge FB-2 FB-1"))[-1] == (
+        '[dm mod] FB-2 is merged into FB-1 "The app crashes when I tap Pay" (similarity 63/100); 2 people joined '
+        "it and were told."
     )
 
 
