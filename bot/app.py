@@ -7,6 +7,7 @@ import contextlib
 import logging
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -18,6 +19,9 @@ from bot.pipeline import Pipeline
 from bot.sender import OutboxSender
 from bot.timeline import DueSource
 from bot.transports.base import Transport
+
+if TYPE_CHECKING:
+    from bot.registry import StartHook
 
 _LOGGER = logging.getLogger(__name__)
 MAX_IDLE_SECONDS = 30.0
@@ -35,6 +39,7 @@ class App:
         sender: OutboxSender,
         due_sources: Sequence[DueSource] = (),
         member_changes: MemberChangeListener | None = None,
+        start_hooks: Sequence[StartHook] = (),
     ) -> None:
         self.engine = engine
         self.services = services
@@ -43,6 +48,8 @@ class App:
         self.sender = sender
         self.due_sources = list(due_sources)
         self.member_changes = member_changes  # PostgreSQL: other processes' changes to members
+        self.start_hooks = list(start_hooks)
+        self._started: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._stopping = False
@@ -72,10 +79,24 @@ class App:
                 "again (at most the one in flight may have reached the platform already)",
                 recovered,
             )
+        self._started = [asyncio.create_task(self._start_hook(hook)) for hook in self.start_hooks]
         await self.transport.start(self.pipeline.submit, self.wake)
+
+    async def start_work_done(self) -> None:
+        """Wait for the capabilities' start-up work (tests, benchmarks); the bot never needs to."""
+        await asyncio.gather(*self._started, return_exceptions=True)
+
+    async def _start_hook(self, hook: StartHook) -> None:
+        try:
+            await hook(self.engine, self.services)
+        except Exception:  # the capability works without it, only slower at first
+            _LOGGER.exception("start-up work %s failed", getattr(hook, "__qualname__", hook))
 
     async def close(self) -> None:
         await self.transport.stop()
+        for task in self._started:  # before the engine goes: they may be reading
+            task.cancel()
+        await asyncio.gather(*self._started, return_exceptions=True)
         for source in self.due_sources:
             close = getattr(source, "close", None)
             if close is not None:  # e.g. the scheduler: its lock and its job store's connections

@@ -109,6 +109,7 @@ def build_app(
     # Other processes may share a PostgreSQL database and change members; a SQLite file has one process.
     shared = engine.dialect.name == "postgresql"
     listener = MemberChangeListener(engine, services.directory, settings.bot.account) if shared else None
+    hooks = [hook for registry in registries for hook in registry.start_hooks]
     app = App(
         engine,
         services,
@@ -117,6 +118,7 @@ def build_app(
         sender,
         due_sources=[pruner, timer, scheduler, *declared],
         member_changes=listener,
+        start_hooks=hooks,
     )
     pipeline.on_committed = app.wake
     services.signals.schedule_changed.append(app.wake_due_work)

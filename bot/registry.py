@@ -31,6 +31,9 @@ EventHandler = Callable[["Context", MemberJoined | MemberLeft], Awaitable[None]]
 DigestSection = Callable[["Context"], Awaitable[tuple[str, dict[str, Any]] | None]]
 # Built by the composition root, once the engine and services exist.
 DueSourceFactory = Callable[[AsyncEngine, "Services"], DueSource]
+# Work a capability does in the background when the bot starts (e.g. loading a dictionary), so the
+# first message that needs it does not wait; the bot serves messages meanwhile.
+StartHook = Callable[[AsyncEngine, "Services"], Awaitable[None]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +137,7 @@ class HandlerRegistry:
         self.reports: dict[str, ReportFunction] = {}  # `kocbot report NAME ARGUMENT --out DIR`
         self.jobs: list[JobSpec] = []
         self.digest_sections: list[tuple[str, DigestSection]] = []
+        self.start_hooks: list[StartHook] = []
 
     def command(
         self,
@@ -218,6 +222,11 @@ class HandlerRegistry:
             return section
 
         return register
+
+    def on_start(self, hook: StartHook) -> StartHook:
+        """Run `hook` in the background each time the bot starts; a failure is logged, never fatal."""
+        self.start_hooks.append(hook)
+        return hook
 
     def on(self, event_type: type[MemberJoined | MemberLeft]) -> Callable[[EventHandler], EventHandler]:
         def register(handler: EventHandler) -> EventHandler:

@@ -147,6 +147,7 @@ async def app(
 ) -> AsyncIterator[App]:
     app = await open_app(settings, transport=transport, registries=registries, clock=clock)
     await app.start()
+    await app.start_work_done()  # its reads are not the test's (a test may count queries)
     yield app
     await app.close()
 

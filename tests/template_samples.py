@@ -9,6 +9,7 @@ from bot.outbox import Destination
 from bot.templates import CommandDoc
 from handlers.feedback.items import Item
 from handlers.feedback.rewards import Reward
+from handlers.feedback.similar import Similar
 from handlers.feedback.tables import Kind, Status
 from handlers.recognition.config import RecognitionSection
 from handlers.recognition.ledger import Named
@@ -316,8 +317,15 @@ FB_DATA = {
 }
 SAMPLES.update(
     {
-        "feedback/submitted": {"item": FB_NEW, "similar": [FB], "days": 3, "note": "发布说明见公众号"},
+        "feedback/submitted": {
+            "item": FB_NEW,
+            "similar": [FB],
+            "days": 3,
+            "note": "发布说明见公众号",
+            "cut": [("scenario", 2000), ("product", 128)],
+        },
         "feedback/form_unreadable": {},
+        "feedback/form_too_short": {"short": [("scenario", 6), ("expected", 4)]},
         "feedback/form_missing": {"missing": ["kind", "scenario", "steps", "expected"], "kind": None},
         "feedback/problem_needs_item": {},
         "feedback/already_on_item": {"item": FB},
@@ -350,7 +358,7 @@ SAMPLES.update(
             "reward": Reward(50, "荣誉产品顾问"),
         },
         "feedback/merge_same": {"item": FB},
-        "feedback/merged": {"source": FB_NEW, "target": FB, "joined": 2},
+        "feedback/merged": {"source": FB_NEW, "target": FB, "joined": 2, "score": 78},
         "feedback/list": {"items": [FB, FB_NEW], "status": None},
         "feedback/show": {
             "item": FB,
@@ -359,6 +367,7 @@ SAMPLES.update(
             "reporters": [BOB],
             "tz": WHEN.tzinfo,
             "plus_ones": [(CAROL, "我也是")],
+            "similar": [Similar(FB_NEW, 78)],
         },
         "feedback/overdue": {"items": [FB_NEW], "days": 3, "now": WHEN},
         "feedback/credits": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},

@@ -13,6 +13,7 @@ from bot.clock import SystemClock
 from bot.db import schema
 from bot.maintenance import RetentionPruner
 from bot.outbox import Draft, enqueue
+from bot.registry import HandlerRegistry
 from bot.transports.memory import InMemoryTransport
 from handlers import REGISTRIES
 from tests.support import Chat, make_message, rows
@@ -104,3 +105,51 @@ async def test_stopping_processes_what_was_received_and_keeps_unsent_replies(set
     statuses = [r.status for r in await rows(app, schema.outbox)]
     assert statuses in (["pending"], ["sent"])  # answered now or at the next start, never lost
     await app.close()
+
+
+async def test_start_hooks_run_in_the_background_and_a_failure_is_only_logged(
+    settings, clock, caplog: pytest.LogCaptureFixture
+) -> None:
+    release, seen = asyncio.Event(), []
+    extra = HandlerRegistry("warm")
+
+    @extra.on_start
+    async def slow(engine, services) -> None:
+        seen.append(services.settings is settings)
+        await release.wait()  # the bot serves messages meanwhile
+        seen.append("done")
+
+    @extra.on_start
+    async def broken(engine, services) -> None:
+        raise RuntimeError("no dictionary")
+
+    transport = InMemoryTransport()
+    app = await open_app(settings, transport=transport, registries=(*REGISTRIES, extra), clock=clock)
+    await app.start()
+    try:
+        assert await Chat(app, transport).say("alice", "/ping") != []
+        assert seen == [True]
+        release.set()
+        await app.start_work_done()
+        assert seen == [True, "done"]
+        assert "start-up work" in caplog.text and "no dictionary" in caplog.text
+    finally:
+        await app.close()
+
+
+async def test_unfinished_start_work_is_cancelled_when_the_bot_stops(settings, clock) -> None:
+    extra, cancelled = HandlerRegistry("warm"), []
+
+    @extra.on_start
+    async def never(engine, services) -> None:
+        try:
+            await asyncio.Event().wait()
+        except asyncio.CancelledError:
+            cancelled.append(True)
+            raise
+
+    app = await open_app(settings, transport=InMemoryTransport(), registries=(*REGISTRIES, extra), clock=clock)
+    await app.start()
+    await asyncio.sleep(0)  # let it begin
+    await app.close()
+    assert cancelled == [True]

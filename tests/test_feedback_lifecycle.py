@@ -147,13 +147,13 @@ async def test_an_adopted_suggestion_earns_points_and_the_title(chat: Chat, app)
 async def test_a_merge_moves_people_who_are_told_and_credited(chat: Chat, app) -> None:
     await chat.say("bob", BUG)
     await chat.say("mod", "/fb status FB-1 reproduced")
-    await chat.say("dave", "/反馈 缺陷\n场景: 支付的时候 App 闪退\n步骤: 点支付\n期望: 能支付")
+    await chat.say("dave", "/反馈 缺陷\n场景: 支付的时候 App 闪退\n步骤: 加购以后点支付\n期望: 能正常支付")
     await chat.say("erin", "/feedback +1 FB-2")
     assert await chat.say("mod", "/fb merge FB-2 FB-1") == [
         f"[dm dave] 你的反馈 FB-2「支付的时候 App 闪退」和 {HEAD}说的是同一件事，已经合并，之后的进展按 FB-1 通知你。\n"
         "感谢你的贡献：+20 积分",
         f"[dm erin] 你的反馈 FB-2「支付的时候 App 闪退」和 {HEAD}说的是同一件事，已经合并，之后的进展按 FB-1 通知你。",
-        "[dm mod] 已把 FB-2 合并到 FB-1「下单页点击支付以后闪退」，2 人加入并已通知。",
+        "[dm mod] 已把 FB-2 合并到 FB-1「下单页点击支付以后闪退」（相似度 54/100），2 人加入并已通知。",
     ]
     assert await chat.say("mod", "/fb merge FB-2 FB-1") == [
         "[dm mod] FB-2「支付的时候 App 闪退」已经关闭（与其他反馈重复）。如果问题还在，欢迎发 /反馈 提交一条新的。"

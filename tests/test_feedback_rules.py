@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from handlers.feedback.rules import may_move, missing_fields, parse_form, parse_item_id, parse_kind, similarity
+from handlers.feedback.form import missing_fields, parse_form
+from handlers.feedback.rules import may_move, parse_item_id, parse_kind, similarity
 from handlers.feedback.tables import Kind, Status
 
 

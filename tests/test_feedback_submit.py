@@ -127,7 +127,9 @@ async def test_the_one_shot_form_names_what_is_missing(chat: Chat, app) -> None:
 
 async def test_similar_open_items_are_shown_and_a_plus_one_joins_one(chat: Chat, app) -> None:
     await chat.say("bob", BUG_FORM)
-    assert await chat.say("carol", "/反馈 缺陷\n场景: 下单页点击支付后闪退了\n步骤: 点支付\n期望: 能支付") == [
+    assert await chat.say(
+        "carol", "/反馈 缺陷\n场景: 下单页点击支付后闪退了\n步骤: 加购以后点支付\n期望: 能正常支付"
+    ) == [
         f"[playground] @carol 谢谢你的缺陷反馈！编号 FB-2。\n{NEXT}\n这些未关闭的反馈看起来很像：\n"
         "· FB-1 [缺陷·已提交] 下单页点击支付以后闪退\n如果说的是同一件事，可以发“/反馈 +1 编号 你的情况”补充进去。"
     ]

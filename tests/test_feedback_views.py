@@ -39,7 +39,7 @@ async def test_list_and_show(chat: Chat, app) -> None:
         "[dm mod] 评估中的反馈：\n· FB-2 [建议·评估中] 晚上打开 App 屏幕太亮"
     ]
     assert await chat.say("mod", "/fb list shipped") == ["[dm mod] 没有已上线的反馈。"]
-    assert await chat.say("mod", "/fb show FB-1") == [
+    assert await chat.say("mod", "/fb show FB-1") == [  # in private: staff only
         "[dm mod] FB-1 [缺陷·已提交] 下单页点击支付以后闪退\n场景：下单页点击支付以后闪退\n"
         "步骤：加购后点支付\n期望：正常进入支付\n反馈人：bob\n+1：dave（我也是）\n记录：\n"
         "· 2026-12-01 09:00 bob 已提交\n· 2026-12-01 09:00 dave +1：我也是"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.db.schema import Role
 from bot.registry import HandlerRegistry
-from handlers.feedback import digest, exports, lifecycle, merge, submit, tables, views, wizard  # noqa: F401 - tables: the models join Base.metadata
+from handlers.feedback import digest, exports, lifecycle, merge, similar, submit, tables, views, wizard  # noqa: F401 - tables: the models join Base.metadata
 from handlers.feedback.config import FeedbackSection
 from handlers.feedback.items import SHIPPED_HOOKS, Item, ShippedHook, find_item
 
@@ -14,6 +14,7 @@ registry = HandlerRegistry("feedback", config_section=FeedbackSection)
 MODERATOR = Role.MODERATOR
 
 registry.add_conversation(wizard.SPEC)
+registry.on_start(similar.warm_up)
 registry.command("feedback", aliases=("反馈",))(submit.feedback)
 registry.command("feedback +1", aliases=("反馈 +1", "fb +1"))(submit.plus_one)
 registry.command("fb list", aliases=("反馈 列表",), role=MODERATOR)(views.list_items)

@@ -35,12 +35,12 @@ class FeedbackSection(Section):
         ge=1,
         description="Items still `submitted` after this many days appear in /fb overdue and the digest.",
     )
-    duplicate_threshold: float = Field(
-        0.35,
-        gt=0,
-        le=1,
-        description="Bigram similarity (Dice, 0-1) from which an open item is shown as a "
-        "possible duplicate of a new submission.",
+    duplicate_threshold: int = Field(
+        32,
+        ge=1,
+        le=100,
+        description="Similarity score (0-100, the one /fb show gives moderators) from which an open item "
+        "is shown as a possible duplicate.",
     )
     duplicates_shown: int = Field(3, ge=0, le=10, description="Possible duplicates listed at most (0: none).")
     reproduced_points: int = Field(20, ge=0, description="Points for each reporter of a bug once reproduced.")

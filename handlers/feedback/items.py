@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,7 +12,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.dialect import insert_for
-from handlers.feedback.rules import OPEN, short_id, similarity
+from handlers.feedback.rules import short_id
 from handlers.feedback.tables import Kind, Role, Status, history, items, people
 
 if TYPE_CHECKING:
@@ -151,18 +151,3 @@ async def history_of(conn: AsyncConnection, item_id: int) -> list[Any]:
 
 async def set_fields(ctx: Context, item_id: int, **values: Any) -> None:
     await ctx.db.execute(update(items).where(items.c.id == item_id).values(**values, updated_at=ctx.now))
-
-
-async def similar_open(
-    conn: AsyncConnection, text: str, threshold: float, limit: int, exclude: Iterable[int] = ()
-) -> list[Item]:
-    """Open items whose text is like `text`, most similar first."""
-    skip = set(exclude)
-    candidates = await items_where(conn, items.c.status.in_([s.value for s in OPEN]))
-    scored = [(similarity(text, _text(item)), item) for item in candidates if item.id not in skip]
-    close = sorted((pair for pair in scored if pair[0] >= threshold), key=lambda p: (-p[0], p[1].id))
-    return [item for _, item in close[:limit]]
-
-
-def _text(item: Item) -> str:
-    return f"{item.scenario} {item.expected}"

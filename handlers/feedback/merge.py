@@ -13,6 +13,7 @@ from handlers.feedback.lifecycle import item_argument
 from handlers.feedback.notify import notify_people
 from handlers.feedback.rewards import reward
 from handlers.feedback.rules import OPEN
+from handlers.feedback.similar import pair_score
 from handlers.feedback.tables import Role, Status
 
 _LOGGER = logging.getLogger(__name__)
@@ -22,13 +23,16 @@ async def merge(ctx: Context, cmd: Invocation) -> None:
     """/fb merge FB-50 FB-42: 50 becomes a duplicate of 42."""
     source, target = await item_argument(ctx, cmd, 0), await item_argument(ctx, cmd, 1)
     _check(source, target)
+    score = await pair_score(ctx.db, source, target)  # before the merge closes the source
     await set_fields(ctx, source.id, status=Status.DUPLICATE.value, duplicate_of=target.id)
     await record(ctx, source.id, "status", from_status=source.status, to_status=Status.DUPLICATE, note=target.short_id)
     moved, joined = await _move_people(ctx, source, target)
     ctx.note_audit(item=source.short_id, into=target.short_id, joined=joined)
     rewards = await reward(ctx, target)
     await notify_people(ctx, target, "merged", people=moved, rewards=rewards, source=source)
-    await ctx.reply("feedback/merged", source=source, target=target, joined=joined)
+    await ctx.reply_privately(
+        "feedback/merged", source=source, target=target, joined=joined, score=score
+    )  # the score is for staff
 
 
 def _check(source: Item, target: Item) -> None:

@@ -1,9 +1,8 @@
-"""Pure feedback rules: reading types, forms and ids, text similarity, and allowed status changes."""
+"""Pure feedback rules: reading types, statuses and ids, character similarity, and allowed status changes."""
 
 from __future__ import annotations
 
 import itertools
-import re
 from collections.abc import Mapping
 
 from bot.commands import parse_id
@@ -23,22 +22,7 @@ KIND_WORDS: Mapping[str, Kind] = {
     "困惑": Kind.CONFUSION,
     "疑问": Kind.CONFUSION,
 }
-LABELS: Mapping[str, str] = {
-    "type": "kind",
-    "类型": "kind",
-    "scenario": "scenario",
-    "场景": "scenario",
-    "steps": "steps",
-    "步骤": "steps",
-    "expected": "expected",
-    "期望": "expected",
-    "product": "product",
-    "产品": "product",
-    "version": "product",
-    "版本": "product",
-}
 SKIP_WORDS = frozenset({"跳过", "skip", "无", "没有", "none", "-"})
-_LABEL = re.compile(r"^\s*([A-Za-z]+|[\u4e00-\u9fff]{2})\s*[:：]\s*(.*)$")
 OPEN = frozenset({Status.SUBMITTED, Status.ACKNOWLEDGED, Status.REPRODUCED, Status.UNDER_REVIEW, Status.ADOPTED})
 CLOSED = frozenset({Status.SHIPPED, Status.DECLINED, Status.DUPLICATE})
 # Where each status may go next by /fb status; shipping, declining and merging have their own commands.
@@ -65,7 +49,6 @@ STATUS_WORDS: Mapping[str, Status] = {
     "未采纳": Status.DECLINED,
     "重复": Status.DUPLICATE,
 }
-REQUIRED = ("scenario", "expected")
 
 
 def parse_kind(text: str) -> Kind | None:
@@ -83,29 +66,6 @@ def parse_item_id(text: str) -> int | None:
 
 def short_id(item_id: int) -> str:
     return f"FB-{item_id}"
-
-
-def parse_form(text: str) -> dict[str, str]:
-    """Labelled lines (`场景: ...`, `scenario: ...`, full-width colons too); a line without a label
-    continues the field before it. The first line may be just the type (`建议`)."""
-    fields: dict[str, str] = {}
-    current: str | None = None
-    for number, line in enumerate(text.splitlines()):
-        match = _LABEL.match(line)
-        if match and match.group(1).lower() in LABELS:
-            current = LABELS[match.group(1).lower()]
-            fields[current] = match.group(2).strip()
-        elif number == 0 and parse_kind(line):
-            fields["kind"] = line.strip()
-        elif current is not None and line.strip():
-            fields[current] = f"{fields[current]}\n{line.strip()}".strip()
-    return fields
-
-
-def missing_fields(kind: Kind | None, fields: Mapping[str, str]) -> list[str]:
-    """The required fields a form lacks, in form order: type, scenario, steps (bugs), expected."""
-    needed = ["kind", "scenario", *(["steps"] if kind is Kind.BUG else []), "expected"]
-    return [name for name in needed if not (kind if name == "kind" else fields.get(name, "").strip())]
 
 
 def title_of(scenario: str, limit: int = 40) -> str:

@@ -10,20 +10,14 @@ from bot.context import Context
 from bot.errors import UsageError, UserFacingError
 from handlers.feedback import wizard
 from handlers.feedback.config import FeedbackSection
-from handlers.feedback.items import Item, add_person, create_item, find_item, record, similar_open
-from handlers.feedback.rules import (
-    LABELS,
-    OPEN,
-    missing_fields,
-    parse_form,
-    parse_item_id,
-    parse_kind,
-    title_of,
-)
+from handlers.feedback.form import LABELS, MAX_LENGTH, cut_to_length, missing_fields, parse_form, too_short
+from handlers.feedback.items import Item, add_person, create_item, find_item, record
+from handlers.feedback.rules import OPEN, parse_item_id, parse_kind, title_of
+from handlers.feedback.similar import report_text, similar_open
 from handlers.feedback.tables import Kind, Role
 
 _LOGGER = logging.getLogger(__name__)
-MAX_FIELD = 2000  # a chat message, not an essay
+MAX_FIELD = MAX_LENGTH["scenario"]  # a +1's details: a chat message, not an essay
 
 
 async def feedback(ctx: Context, cmd: Invocation) -> None:
@@ -45,18 +39,29 @@ async def submit_form(ctx: Context, text: str) -> None:
     missing = missing_fields(kind, fields)
     if missing:
         raise UserFacingError("feedback/form_missing", missing=missing, kind=kind and kind.value)
+    short = too_short(fields)
+    if short:  # the same minimum lengths as the guided conversation
+        raise UserFacingError("feedback/form_too_short", short=short)
     await submit(ctx, kind, fields)
 
 
 async def submit(ctx: Context, kind: Kind, fields: Mapping[str, str]) -> Item:
-    """Store a new item and confirm it, naming open items that look the same."""
+    """Store a new item and confirm it, naming open items that look the same; a field over its
+    length is kept to it, and the member is told."""
     section: FeedbackSection = ctx.settings.feedback
-    values = {key: fields.get(key, "").strip()[:MAX_FIELD] for key in ("scenario", "steps", "expected", "product")}
-    text = f"{values['scenario']} {values['expected']}"
+    values, cut = cut_to_length(fields)
+    if cut:
+        _LOGGER.info("feedback form cut to length: %s", cut)
+    text = report_text(values["scenario"], values["expected"])
     similar = await similar_open(ctx.db, text, section.duplicate_threshold, section.duplicates_shown)
     item = await create_item(ctx, {**values, "kind": kind.value, "title": title_of(values["scenario"])})
     await ctx.reply(
-        "feedback/submitted", item=item, similar=similar, days=section.response_days, note=section.confirmation_note
+        "feedback/submitted",
+        item=item,
+        similar=[found.item for found in similar],  # members see no score
+        days=section.response_days,
+        note=section.confirmation_note,
+        cut=cut,
     )
     return item
 

@@ -17,6 +17,7 @@ from handlers.feedback.config import FeedbackSection
 from handlers.feedback.items import Item, history_of, items_where, people_of
 from handlers.feedback.lifecycle import item_argument
 from handlers.feedback.rules import OPEN, parse_status
+from handlers.feedback.similar import Similar, report_text, similar_open
 from handlers.feedback.tables import Role, Status, items, people
 from handlers.recognition.ledger import named, timezone_of
 
@@ -35,11 +36,12 @@ async def list_items(ctx: Context, cmd: Invocation) -> None:
 
 
 async def show_item(ctx: Context, cmd: Invocation) -> None:
-    """/fb show FB-42: the report, the people behind it and its history."""
+    """/fb show FB-42: the report, the people behind it, open items like it (scored) and its history."""
     item = await item_argument(ctx, cmd)
     persons, events = await people_of(ctx.db, item.id), await history_of(ctx.db, item.id)
+    similar = await _similar(ctx, item)
     names = await named(ctx.db, [p.member_id for p in persons] + [e.actor_id for e in events if e.actor_id])
-    await ctx.reply(
+    await ctx.reply_privately(  # similarity scores and the people behind an item are for staff only
         "feedback/show",
         item=item,
         names=names,
@@ -47,7 +49,17 @@ async def show_item(ctx: Context, cmd: Invocation) -> None:
         tz=ZoneInfo(timezone_of(ctx)),
         reporters=[names[p.member_id] for p in persons if p.role == Role.REPORTER],
         plus_ones=[(names[p.member_id], p.details) for p in persons if p.role == Role.PLUS_ONE],
+        similar=similar,
     )
+
+
+async def _similar(ctx: Context, item: Item) -> list[Similar]:
+    """Open items that may repeat this one (none for an item already merged)."""
+    section: FeedbackSection = ctx.settings.feedback
+    if item.duplicate_of is not None:
+        return []
+    text = report_text(item.scenario, item.expected)
+    return await similar_open(ctx.db, text, section.duplicate_threshold, section.duplicates_shown, exclude=(item.id,))
 
 
 async def overdue_items(conn: AsyncConnection, now: datetime, section: FeedbackSection) -> list[Item]:

@@ -11,13 +11,12 @@ from bot.context import Context
 from bot.conversations import ConversationSpec
 from bot.errors import UserFacingError
 from handlers.feedback.config import FeedbackSection
+from handlers.feedback.form import MAX_LENGTH, MIN_LENGTH
 from handlers.feedback.rules import SKIP_WORDS, parse_kind
 from handlers.feedback.tables import Kind
 
 _LOGGER = logging.getLogger(__name__)
 NAME = "feedback"
-MIN_LENGTH = {"scenario": 6, "steps": 6, "expected": 4}
-MAX_LENGTH = 2000
 CONFIRM_WORDS = frozenset({"1", "提交", "确认", "好", "是", "submit", "yes", "y", "ok"})
 
 
@@ -73,8 +72,8 @@ async def answer_kind(ctx: Context, text: str) -> None:
 def _text_answer(step: Step, text: str) -> str:
     if len(text.strip()) < MIN_LENGTH[step]:
         raise UserFacingError("feedback/bad_answer", step=step.value, least=MIN_LENGTH[step])
-    if len(text) > MAX_LENGTH:
-        raise UserFacingError("feedback/answer_too_long", most=MAX_LENGTH)
+    if len(text) > MAX_LENGTH[step]:
+        raise UserFacingError("feedback/answer_too_long", most=MAX_LENGTH[step])
     return text.strip()
 
 
@@ -87,7 +86,9 @@ async def answer_text(ctx: Context, text: str) -> None:
 
 
 async def answer_product(ctx: Context, text: str) -> None:
-    value = "" if text.strip().lower() in SKIP_WORDS else text.strip()[:128]
+    value = "" if text.strip().lower() in SKIP_WORDS else text.strip()
+    if len(value) > MAX_LENGTH[Step.PRODUCT]:  # asked again rather than cut unseen
+        raise UserFacingError("feedback/answer_too_long", most=MAX_LENGTH[Step.PRODUCT])
     await _move(ctx, Step.CONFIRM, product=value)
 
 
