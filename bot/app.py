@@ -71,6 +71,8 @@ class App:
 
     async def close(self) -> None:
         await self.transport.stop()
+        await self.services.followups.close()  # each bounded by its own time limit
+        await self.services.workers.close()
         for source in self.due_sources:
             close = getattr(source, "close", None)
             if close is not None:  # e.g. the scheduler: its lock and its job store's connections
@@ -87,6 +89,7 @@ class App:
         for _ in range(MAX_DRAIN_ROUNDS):
             await self.pipeline.drain()
             await self._run_due_sources()
+            await self.services.followups.drain()
             sent = await self.sender.send_due()
             if not sent and not self.pipeline.pending:
                 return
