@@ -45,12 +45,12 @@ async def on_member_joined(ctx: Context, event: MemberJoined) -> None:
 async def _welcome_with(ctx: Context, texts: list[Rendering]) -> None:
     [text] = texts
     if isinstance(text, CustomTemplateError):
+        reason, detail = text.params.get("reason", ""), text.params.get("detail") or text.params.get("details")
         _LOGGER.warning(
-            "the custom welcome template failed for %s in %s (%s: %s); the built-in welcome is used",
+            "the custom welcome template failed (%s: %s) for %s; the built-in welcome is used",
+            reason,
+            detail,
             ctx.actor.platform_id,
-            ctx.community.platform_id if ctx.community else "",
-            getattr(text, "reason", ""),
-            text.params,
         )
         text = None
     await _welcome(ctx, text)
