@@ -22,6 +22,7 @@ _LOGGER = logging.getLogger(__name__)
 MAX_IDLE_SECONDS = 30.0
 MAX_DRAIN_ROUNDS = 10_000
 INCOMING_FIRST_SECONDS = 0.05
+FOLLOW_UP_GRACE_SECONDS = 5.0
 
 
 class App:
@@ -71,8 +72,11 @@ class App:
 
     async def close(self) -> None:
         await self.transport.stop()
-        await self.services.followups.close()  # each bounded by its own time limit
+        # Renders under way may finish; then the workers stop, and what was still rendering answers
+        # with its fallback (or its failure) before the engine goes.
+        await self.services.followups.settle(FOLLOW_UP_GRACE_SECONDS)
         await self.services.workers.close()
+        await self.services.followups.drain()
         for source in self.due_sources:
             close = getattr(source, "close", None)
             if close is not None:  # e.g. the scheduler: its lock and its job store's connections

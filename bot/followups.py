@@ -59,9 +59,10 @@ class FollowUps:
         while self._tasks:
             await asyncio.gather(*self._tasks, return_exceptions=True)
 
-    async def close(self) -> None:
-        """Let the follow-ups under way finish (their work has its own time limit)."""
-        await self.drain()
+    async def settle(self, seconds: float) -> None:
+        """Give the follow-ups under way up to `seconds` to finish (closing: then their workers are stopped)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=seconds)
 
     def _forget(self, key: tuple[int | None, int | None], task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)

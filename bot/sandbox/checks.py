@@ -139,7 +139,11 @@ def _check_arguments(node: nodes.Filter, spec: FilterSpec) -> None:
         raise Refused("arguments", line_of(node), filter=spec.name, most=len(spec.args))
     args = tuple(node.args)
     kwargs = {pair.key: pair.value for pair in node.kwargs}
-    for arg, value in spec.bind(args, kwargs):
+    try:
+        pairs = spec.bind(args, kwargs)
+    except Refused as exc:
+        raise Refused(exc.reason, line_of(node), **exc.details) from None
+    for arg, value in pairs:
         _check_value(node, spec, arg, value)
     if spec.extra_args and args:
         _check_passed_on(node, spec, args)
