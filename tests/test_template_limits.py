@@ -20,8 +20,9 @@ from bot.templates import TemplateRenderer
 from bot.transports.memory import InMemoryTransport
 from bot.workers import WorkerPool, WorkFailed, WorkOutOfMemory, WorkTimedOut
 from handlers import REGISTRIES
+from handlers.campaigns.tables import clues
 from handlers.outreach.sandbox import VARIABLES, VOCABULARY, member_view
-from handlers.outreach.tables import custom_templates, welcomes
+from handlers.outreach.tables import announcements, custom_templates, welcomes
 from tests.conftest import START
 from tests.support import Chat, contact, make_message, rows
 from tests.template_samples import ARGUMENT_KINDS, REFUSALS
@@ -354,3 +355,56 @@ def test_every_kind_of_argument_limit_reads_well(kind: dict, locale: str) -> Non
     details = {"filter": "truncate", "argument": "length", **kind}
     text = TemplateRenderer().render("outreach/template_refused", locale, reason="argument", line=1, details=details)
     assert "truncate" in text and "length" in text
+
+
+# Scheduled posts: a room whose text cannot be made is skipped; the others get theirs; the staff are told once.
+
+STEPS_PER_MEMBER = "{{ community.name }} 本周话题{% for i in range(community.members * 4000) %}{% endfor %}"
+
+
+def _sent(chat: Chat) -> list[str]:
+    return [f"[{m.room_id or 'dm ' + m.contact_id}] {m.text}" for m in chat.transport.take()]
+
+
+async def _crowd_second_room(chat: Chat) -> None:
+    """二群 gets three members (the template's loop grows past the budget there); Playground has only mod."""
+    await chat.say("mod", "/ping")  # Playground first: the campaign's first room, where its sample renders
+    for member in ("alice", "bob", "carol"):
+        await chat.say(member, "大家好", room="second")
+
+
+async def test_an_announcement_skips_the_room_its_template_fails_in_and_tells_the_staff(chat: Chat, app) -> None:
+    await _crowd_second_room(chat)
+    await chat.say("mod", f"/template set weekly {STEPS_PER_MEMBER}")
+    [reply] = await chat.say("mod", "/公告 定时 2026-12-01 20:00 #Playground #二群 --模板 weekly")
+    assert reply.startswith("[playground] @mod 已安排定时公告 #1，发到：Playground、二群。")
+    await app.advance_to(START.replace(hour=12, minute=1))  # 20:01 in Shanghai
+    assert _sent(chat) == [
+        "[playground] Playground 本周话题",
+        *(
+            f"[dm {staff}] 【定时公告 #1 有群没有发出】模板 weekly 在二群没能生成消息：第 1 行：range() 最多只能生成 "
+            "10000 个数。\n这一次在这些群里跳过了，其他 1 个群照常发出。请用 /模板 查看 weekly 检查并修改它。"
+            for staff in ("admin", "mod")
+        ),
+    ]
+    [row] = await rows(app, announcements)
+    assert (row.status, row.runs) == ("done", 1)
+
+
+async def test_a_clue_skips_the_room_its_template_fails_in_and_tells_the_staff(chat: Chat, app) -> None:
+    await _crowd_second_room(chat)
+    await chat.say("mod", f"/template set teaser {STEPS_PER_MEMBER}")
+    await chat.say("mod", "/活动 创建 新品 X1 预热 --上线 2026-12-15 #Playground #二群")
+    [reply] = await chat.say("mod", "/campaign clue 1 --template teaser --at 2026-12-01 20:00")
+    assert reply.startswith("[playground] @mod 已安排活动 #1 的线索 #1：2026-12-01 20:00")
+    await app.advance_to(START.replace(hour=12, minute=1))
+    assert _sent(chat) == [
+        "[playground] Playground 本周话题",
+        *(
+            f"[dm {staff}] 【活动线索 #1 有群没有发出】模板 teaser 在二群没能生成消息：第 1 行：range() 最多只能生成 "
+            "10000 个数。\n这一次在这些群里跳过了，其他 1 个群照常发出。请用 /模板 查看 teaser 检查并修改它。"
+            for staff in ("admin", "mod")
+        ),
+    ]
+    [clue] = await rows(app, clues)
+    assert clue.status == "posted"

@@ -182,7 +182,14 @@ async def tell_staff_skipped(
     privately, once per run (the notice's key), why and where; the detail goes to the log."""
     first = skipped[0][1]
     rooms = [room.name or room.platform_id for room, _ in skipped]
-    _LOGGER.warning("%s #%d: template %r failed in %s: %s", notice.what, notice.number, notice.template, rooms, first)
+    _LOGGER.warning(
+        "%s #%d: template %r failed in %s, not posted there: %s",
+        notice.what,
+        notice.number,
+        notice.template,
+        rooms,
+        first.params,
+    )
     for member in await ctx.services.directory.staff(ctx.db):
         await ctx.dm(
             member,
