@@ -76,7 +76,7 @@ class App:
         # with its fallback (or its failure) before the engine goes.
         await self.services.followups.settle(FOLLOW_UP_GRACE_SECONDS)
         await self.services.workers.close()
-        await self.services.followups.drain()
+        await self.services.followups.close(FOLLOW_UP_GRACE_SECONDS)
         for source in self.due_sources:
             close = getattr(source, "close", None)
             if close is not None:  # e.g. the scheduler: its lock and its job store's connections

@@ -64,6 +64,14 @@ class FollowUps:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=seconds)
 
+    async def close(self, seconds: float) -> None:
+        """Closing, once the workers are stopped: what still runs after `seconds` is cancelled, and logged."""
+        await self.settle(seconds)
+        for task in list(self._tasks):
+            _LOGGER.warning("follow-up %s did not finish; cancelled", task.get_name())
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
     def _forget(self, key: tuple[int | None, int | None], task: asyncio.Task[None]) -> None:
         self._tasks.discard(task)
         if self._tails.get(key) is task:

@@ -574,7 +574,8 @@ SAMPLES.update(
                 "variable": "member.name",
                 "time": "now.strftime('%H:%M')",
                 "welcome": "/模板 设置 welcome 欢迎 @member.name",
-            }
+            },
+            "limits": {"steps": 10000, "output": 4000, "seconds": 1.0},
         },
         "outreach/template_problem_needs_name": {},
         "outreach/template_problem_name": {"name": "a b"},

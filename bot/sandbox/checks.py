@@ -138,7 +138,7 @@ def _check_arguments(node: nodes.Filter, spec: FilterSpec) -> None:
     if node.dyn_args is not None or node.dyn_kwargs is not None:
         raise Refused("arguments", line_of(node), filter=spec.name, most=len(spec.args))
     args = tuple(node.args)
-    kwargs = {pair.key: pair.value for pair in node.kwargs}
+    kwargs: dict[str, Any] = {str(pair.key): pair.value for pair in node.kwargs if isinstance(pair, nodes.Keyword)}
     try:
         pairs = spec.bind(args, kwargs)
     except Refused as exc:

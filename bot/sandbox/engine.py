@@ -11,7 +11,8 @@ from types import TracebackType
 from typing import Any
 
 from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, nodes, pass_environment
-from jinja2.sandbox import SandboxedEnvironment, SecurityError
+from jinja2.exceptions import SecurityError
+from jinja2.sandbox import SandboxedEnvironment
 
 from bot.sandbox.checks import Vocabulary, check_tree, line_of
 from bot.sandbox.filters import BUDGET, GLOBALS, STEPS_FILTER, build_filters, build_tests, safe_range

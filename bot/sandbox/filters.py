@@ -9,12 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import Undefined, pass_context
 from jinja2 import filters as jinja_filters
-from jinja2.defaults import DEFAULT_FILTERS, DEFAULT_TESTS
+from jinja2.filters import FILTERS as JINJA_FILTERS
 from jinja2.runtime import Context
+from jinja2.tests import TESTS as JINJA_TESTS
 
 from bot.sandbox.limits import MAX_OUTPUT, MAX_PRECISION, SHORT_TEXT, Budget, Limits, Refused
 
@@ -167,10 +168,10 @@ SPECS: dict[str, FilterSpec] = {
     )
 }
 # map('upper') runs another filter on each item: any but those that take a filter or a test themselves.
-MAPPABLE = frozenset(SPECS) - {"map", "select", "reject", "selectattr", "rejectattr"}
+MAPPABLE: frozenset[str] = frozenset(SPECS) - {"map", "select", "reject", "selectattr", "rejectattr"}
 # map(attribute='name', default='') is the other form of map.
 MAP_ATTRIBUTE = FilterSpec("map", (ATTRIBUTE, Arg("default", "any")), every_item=True)
-TESTS = frozenset(
+TESTS: frozenset[str] = frozenset(
     {
         *("defined", "undefined", "none", "boolean", "true", "false", "number", "integer", "float"),
         *("string", "sequence", "mapping", "iterable", "even", "odd", "divisibleby", "in", "lower", "upper"),
@@ -259,11 +260,11 @@ def _replace(value: Any, old: str, new: str, count: int | None = None) -> str:
 def _string(value: Any) -> str:
     if isinstance(value, list | tuple | dict | set | range) and len(value) > MAX_OUTPUT:
         raise Refused("text", limit=MAX_OUTPUT)
-    return str(DEFAULT_FILTERS["string"](value))
+    return str(JINJA_FILTERS["string"](value))
 
 
 def _originals() -> dict[str, Callable[..., Any]]:
-    found = {name: DEFAULT_FILTERS[name] for name in SPECS}
+    found = {name: JINJA_FILTERS[name] for name in SPECS}
     found.update(join=_join, replace=_replace, string=_string)
     return found
 
@@ -276,7 +277,7 @@ def build_filters() -> dict[str, Callable[..., Any]]:
 
 
 def build_tests() -> dict[str, Callable[..., Any]]:
-    return {name: DEFAULT_TESTS[name] for name in TESTS}
+    return {name: cast(Callable[..., Any], JINJA_TESTS[name]) for name in TESTS}
 
 
 @pass_context

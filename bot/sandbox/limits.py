@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 
 MAX_SOURCE = 2000  # characters a template may have
 MAX_OUTPUT = 4000  # characters one rendering may produce, and the longest text it may build

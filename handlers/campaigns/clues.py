@@ -35,7 +35,7 @@ from handlers.campaigns import store
 from handlers.campaigns.clue_requests import ClueRequest, check_body, drop_time, parse_clue
 from handlers.campaigns.store import CampaignView, Room
 from handlers.campaigns.tables import ClueStatus, clues
-from handlers.outreach.custom_templates import Rendering, SkipNotice, first_problem, tell_staff_skipped, texts_then
+from handlers.outreach.custom_templates import Rendering, SkipNotice, all_texts, tell_staff_skipped, texts_then
 from handlers.outreach.sandbox import CustomTemplateError
 
 _LOGGER = logging.getLogger(__name__)
@@ -158,10 +158,7 @@ async def schedule_clue(ctx: Context, cmd: Invocation) -> None:
     rooms = [await store.community_of(ctx, room) for room in campaign.rooms]
 
     async def schedule(ctx: Context, samples: list[Rendering]) -> None:
-        problem = first_problem(samples)
-        if problem is not None:
-            raise problem
-        await _schedule(ctx, campaign, request, run_at, rooms, samples[0])
+        await _schedule(ctx, campaign, request, run_at, rooms, all_texts(samples)[0])
 
     await texts_then(ctx, request.template, request.text, rooms[:1], schedule, "campaign clue")
 

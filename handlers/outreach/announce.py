@@ -31,7 +31,7 @@ from handlers.outreach.announce_parse import Request, parse_at, parse_every, rea
 from handlers.outreach.custom_templates import (
     Rendering,
     SkipNotice,
-    first_problem,
+    all_texts,
     tell_staff_skipped,
     texts_then,
 )
@@ -83,10 +83,7 @@ async def _create(ctx: Context, request: Request) -> None:
     trigger = trigger_for(request)
 
     async def store(ctx: Context, samples: list[Rendering]) -> None:
-        problem = first_problem(samples)
-        if problem is not None:
-            raise problem
-        await _store(ctx, request, trigger, samples[0] if samples else "")
+        await _store(ctx, request, trigger, (all_texts(samples) or [""])[0])
 
     await texts_then(ctx, request.template, request.text, request.rooms[:1], store, "announce")
 
@@ -250,10 +247,7 @@ async def _preview(
     ctx: Context, template: str | None, text: str, rooms: list[CommunityRef], times: list[datetime], cron: str | None
 ) -> None:
     async def show(ctx: Context, texts: list[Rendering]) -> None:
-        problem = first_problem(texts)
-        if problem is not None:
-            raise problem
-        bodies = [(room.name or room.platform_id, body) for room, body in zip(rooms, texts, strict=True)]
+        bodies = [(room.name or room.platform_id, body) for room, body in zip(rooms, all_texts(texts), strict=True)]
         await ctx.reply_privately("outreach/announce_preview", bodies=bodies, times=times, cron=cron)
 
     await texts_then(ctx, template, text, rooms, show, "announce preview")

@@ -171,8 +171,14 @@ async def texts_then(
         render_later(ctx, prepared, then, name)
 
 
-def first_problem(texts: Sequence[Rendering]) -> CustomTemplateError | None:
-    return next((text for text in texts if isinstance(text, CustomTemplateError)), None)
+def all_texts(texts: Sequence[Rendering]) -> list[str]:
+    """The texts, or the first error among them raised (answered politely by the dispatcher)."""
+    found: list[str] = []
+    for text in texts:
+        if isinstance(text, CustomTemplateError):
+            raise text
+        found.append(text)
+    return found
 
 
 async def tell_staff_skipped(
@@ -242,7 +248,7 @@ async def render_prepared(workers: WorkerPool, prepared: Prepared | str) -> Rend
 
 def _pool_failure(name: str, exc: WorkFailed) -> TemplateRenderFailed:
     if isinstance(exc, WorkTimedOut):
-        return TemplateRenderFailed(name, "time", seconds=exc.seconds)
+        return TemplateRenderFailed(name, "time", seconds=f"{exc.seconds:g}")
     if isinstance(exc, WorkOutOfMemory):
         return TemplateRenderFailed(name, "memory", megabytes=exc.megabytes)
     return TemplateRenderFailed(name, "crashed", str(exc)[:200])

@@ -21,7 +21,7 @@ from handlers.outreach.custom_templates import (
     prepare,
     render_later,
 )
-from handlers.outreach.sandbox import NAME, CustomTemplateError, TemplateRenderFailed, UnknownTemplate
+from handlers.outreach.sandbox import MAX_OUTPUT, NAME, CustomTemplateError, TemplateRenderFailed, UnknownTemplate
 from handlers.outreach.tables import custom_templates
 from handlers.outreach.template_context import local_zone
 
@@ -175,7 +175,13 @@ HELP_EXAMPLES = {
 async def template_help(ctx: Context, cmd: Invocation) -> None:
     """/template help: the documented variables and what the sandbox allows, privately."""
     locale = ctx.services.renderer.locale_or_default(ctx.actor.locale)
-    await ctx.reply_privately("outreach/template_help", examples=HELP_EXAMPLES[locale])
+    section = ctx.settings.outreach  # type: ignore[attr-defined]
+    limits = {
+        "steps": section.template_max_steps,
+        "output": MAX_OUTPUT,
+        "seconds": f"{section.template_render_seconds:g}",
+    }
+    await ctx.reply_privately("outreach/template_help", examples=HELP_EXAMPLES[locale], limits=limits)
 
 
 def _local(ctx: Context, when: datetime) -> datetime:

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from bot.context import Context
 from bot.db.dialect import insert_for
 from bot.events import MemberJoined
+from bot.members import CommunityRef
 from handlers.outreach.custom_templates import Rendering, find_custom_template, prepare, render_later
 from handlers.outreach.sandbox import CustomTemplateError
 from handlers.outreach.tables import welcomes
@@ -23,7 +24,7 @@ async def on_member_joined(ctx: Context, event: MemberJoined) -> None:
     rendered after this transaction, in a worker; if it fails, the built-in one goes out."""
     if not ctx.settings.outreach.welcome or _is_the_bot(ctx, event) or ctx.community is None:
         return
-    if await _welcomed_before(ctx):
+    if await _welcomed_before(ctx, ctx.community):
         _LOGGER.info("%s rejoined %s: welcomed before, not again", ctx.actor.platform_id, ctx.community.platform_id)
         return
     found = await find_custom_template(ctx.db, CUSTOM_NAME)
@@ -52,8 +53,7 @@ async def _welcome_with(ctx: Context, texts: list[Rendering]) -> None:
             detail,
             ctx.actor.platform_id,
         )
-        text = None
-    await _welcome(ctx, text)
+    await _welcome(ctx, text if isinstance(text, str) else None)
 
 
 async def _welcome(ctx: Context, custom: str | None) -> None:
@@ -82,9 +82,9 @@ def _is_the_bot(ctx: Context, event: MemberJoined) -> bool:
     return ctx.settings.bot.name in (event.member.id, event.member.name)
 
 
-async def _welcomed_before(ctx: Context) -> bool:
+async def _welcomed_before(ctx: Context, community: CommunityRef) -> bool:
     table = welcomes
-    stmt = select(table.c.member_id).where(table.c.community_id == ctx.community.id, table.c.member_id == ctx.actor.id)
+    stmt = select(table.c.member_id).where(table.c.community_id == community.id, table.c.member_id == ctx.actor.id)
     return (await ctx.db.execute(stmt)).first() is not None
 
 
