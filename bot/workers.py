@@ -29,6 +29,7 @@ START_SECONDS = 60.0  # a new process imports its modules; not counted against a
 STOP_SECONDS = 5.0
 _HEADER = struct.Struct("!I")  # each message: its length, then the pickle
 _PROJECT = Path(__file__).resolve().parent.parent
+_PASSED_ON = frozenset({"PATH", "PYTHONPATH", "VIRTUAL_ENV", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "SYSTEMROOT"})
 
 
 class WorkFailed(Exception):
@@ -139,7 +140,6 @@ class WorkerPool:
     async def _start(self) -> _Worker:
         """A fresh interpreter (`python -m bot.workers`): nothing of this process's state, loop or
         connections goes with it; it talks over its stdin and stdout."""
-        path = os.pathsep.join(filter(None, [str(_PROJECT), os.environ.get("PYTHONPATH")]))
         process = await asyncio.create_subprocess_exec(
             sys.executable,
             "-m",
@@ -148,7 +148,7 @@ class WorkerPool:
             *self._preload,
             stdin=asyncio.subprocess.PIPE,
             stdout=asyncio.subprocess.PIPE,
-            env={**os.environ, "PYTHONPATH": path},
+            env=_environment(),
         )
         worker = _Worker(process)
         self._all.add(worker)
@@ -176,6 +176,13 @@ class WorkerPool:
             with contextlib.suppress(ProcessLookupError):
                 process.kill()
         await process.wait()
+
+
+def _environment() -> dict[str, str]:
+    """What a worker needs to start Python, and nothing else: no tokens, no database URL."""
+    kept = {key: value for key, value in os.environ.items() if key in _PASSED_ON}
+    kept["PYTHONPATH"] = os.pathsep.join(filter(None, [str(_PROJECT), os.environ.get("PYTHONPATH")]))
+    return kept
 
 
 # The worker's side: `python -m bot.workers MEMORY_MB MODULE...`.

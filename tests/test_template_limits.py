@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 
 import pytest
 
@@ -408,3 +409,49 @@ async def test_a_clue_skips_the_room_its_template_fails_in_and_tells_the_staff(c
     ]
     [clue] = await rows(app, clues)
     assert clue.status == "posted"
+
+
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [
+        {
+            "outreach": LOOSE,
+            "communities": [
+                {"id": "playground", "name": "Playground"},
+                {"id": "second", "name": "二群"},
+                {"id": "third", "name": "三群"},
+            ],
+        }
+    ],
+)
+async def test_a_template_stopped_for_its_time_in_one_room_is_not_tried_in_the_next(chat: Chat, app, caplog) -> None:
+    """A post to many rooms costs one time limit, not one per room."""
+    runaway = "{{ community.name }}{% for i in range(community.members * 10**9) %}{% endfor %}"
+    await chat.dm("mod", f"/template set slow {runaway}")  # no room here: saved without a preview
+    [reply] = await chat.dm("mod", "/公告 定时 2026-12-01 20:00 #三群 #Playground #二群 --模板 slow")
+    assert reply.startswith("[dm mod] 已安排定时公告 #1，发到：三群、Playground、二群。")  # 三群 has no one yet
+    await chat.say("alice", "大家好")
+    await chat.say("bob", "大家好", room="second")
+    with caplog.at_level(logging.WARNING):
+        await app.advance_to(START.replace(hour=12, minute=1))
+    assert _sent(chat) == [
+        "[third] 三群",
+        *(
+            f"[dm {staff}] 【定时公告 #1 有群没有发出】模板 slow 在Playground、二群没能生成消息：生成它用了超过 0.5 秒，"
+            "已经被强制停止。\n这一次在这些群里跳过了，其他 1 个群照常发出。请用 /模板 查看 slow 检查并修改它。"
+            for staff in ("admin", "mod")
+        ),
+    ]
+    assert sum("still running after 0.5 s; killed" in r.getMessage() for r in caplog.records) == 1
+
+
+async def test_a_worker_gets_no_secrets_from_the_environment(monkeypatch) -> None:
+    monkeypatch.setenv("KOCBOT_WECHATY__TOKEN", "puppet_secret")
+    monkeypatch.setenv("KOCBOT_DATABASE__URL", "postgresql+asyncpg://bot:password@db/kocbot")
+    pool = WorkerPool(processes=1, memory_mb=0, preload=PRELOAD)
+    try:
+        assert await pool.run(os.getenv, "KOCBOT_WECHATY__TOKEN", seconds=30) is None
+        assert await pool.run(os.getenv, "KOCBOT_DATABASE__URL", seconds=30) is None
+        assert await pool.run(os.getenv, "PATH", seconds=30) == os.environ["PATH"]
+    finally:
+        await pool.close()

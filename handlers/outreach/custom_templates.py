@@ -35,6 +35,7 @@ from handlers.outreach.template_context import documented_context
 
 _LOGGER = logging.getLogger(__name__)
 Rendering = str | CustomTemplateError  # a template's text, or why there is none
+_POOL_STOPS = frozenset({"time", "memory", "crashed"})  # the worker was stopped: not a matter of the values
 
 
 @functools.cache
@@ -265,9 +266,23 @@ def render_later(
     workers = ctx.services.workers
 
     async def render_all() -> list[Rendering]:
-        return [await render_prepared(workers, item) for item in prepared]
+        found: list[Rendering] = []
+        for item in prepared:
+            found.append(_stopped_before(item, found) or await render_prepared(workers, item))
+        return found
 
     ctx.later(render_all, then, name)
+
+
+def _stopped_before(item: Prepared | str, found: Sequence[Rendering]) -> TemplateRenderFailed | None:
+    """A template its worker had to stop (time, memory) in one room is not tried again in the next: a
+    post to 26 rooms costs one time limit, not 26."""
+    if isinstance(item, str):
+        return None
+    for earlier in found:
+        if isinstance(earlier, TemplateRenderFailed) and earlier.name == item.name and earlier.reason in _POOL_STOPS:
+            return earlier
+    return None
 
 
 async def render_custom(
