@@ -16,6 +16,8 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy.exc import InterfaceError, OperationalError
+
 from bot.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -23,6 +25,7 @@ if TYPE_CHECKING:
 
 _LOGGER = logging.getLogger(__name__)
 Then = Callable[["Context", Any], Awaitable[None]]
+RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 1.0, 30.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,9 +85,23 @@ class FollowUps:
             outcome = await _attempt(follow_up.work)
             if before is not None:
                 await asyncio.wait([before])  # the conversation's earlier follow-up writes first
-            await self._write(follow_up, outcome)
+            await self._write_until_stored(follow_up, outcome)
         except Exception:
             _LOGGER.exception("follow-up %s of %r could not be written", follow_up.name, follow_up.origin.event)
+
+    async def _write_until_stored(self, follow_up: _FollowUp, outcome: Any) -> None:
+        """A database that is down loses nothing: the write waits and is tried again, as the pipeline's batches."""
+        delay = RETRY_FIRST_SECONDS
+        while True:
+            try:
+                await self._write(follow_up, outcome)
+                return
+            except (OperationalError, InterfaceError):
+                _LOGGER.exception(
+                    "follow-up %s: the database is unreachable; next try in %.0f s", follow_up.name, delay
+                )
+                await follow_up.origin.services.clock.sleep(delay)
+                delay = min(delay * 2, RETRY_MAX_SECONDS)
 
     async def _write(self, follow_up: _FollowUp, outcome: Any) -> None:
         from bot.context import Context

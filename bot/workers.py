@@ -123,11 +123,11 @@ class WorkerPool:
             await self._discard(worker, ask_first=worker in self._idle)
 
     async def _call(self, worker: _Worker, request: tuple[Any, ...], seconds: float) -> tuple[str, Any]:
-        await worker.send(request)
         self.busy += 1
-        self._dispatched.set()
         try:
             async with asyncio.timeout(seconds):
+                await worker.send(request)
+                self._dispatched.set()
                 return await worker.receive()
         except TimeoutError:
             _LOGGER.warning("worker %s: still running after %g s; killed", worker.pid, seconds)

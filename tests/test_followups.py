@@ -5,7 +5,10 @@ from __future__ import annotations
 import asyncio
 import logging
 
+from sqlalchemy.exc import OperationalError
+
 from bot.context import Context
+from bot.followups import FollowUps
 from bot.scheduling.jobs import system_actor
 from bot.uow import UnitOfWork
 
@@ -72,3 +75,25 @@ async def test_work_that_fails_is_logged_and_its_step_skipped(app, caplog) -> No
         await app.services.followups.drain()
     assert called == []
     assert any("broken work" in r.getMessage() and r.exc_info for r in caplog.records)
+
+
+async def test_a_follow_up_waits_out_a_database_outage(app, monkeypatch) -> None:
+    written: list[str] = []
+    real = FollowUps._write
+    outages = [OperationalError("INSERT", {}, ConnectionRefusedError("the database is down"))]
+
+    async def flaky(self, follow_up, outcome) -> None:
+        if outages:
+            raise outages.pop()
+        await real(self, follow_up, outcome)
+
+    async def work() -> str:
+        return "kept"
+
+    async def then(ctx: Context, result: str) -> None:
+        written.append(result)
+
+    monkeypatch.setattr(FollowUps, "_write", flaky)
+    await _later(app, (work, then, "outage"))
+    await app.services.followups.drain()
+    assert (written, outages) == (["kept"], [])
