@@ -3,7 +3,9 @@
 An announcement is a row (the truth: its text or template, rooms, status) and a job in the
 scheduler's job store, written in the same transaction. Each run posts once per room: the
 run is recorded with its posts (see bot.scheduling.scheduler), and every post carries the
-dedupe key `announce:<id>:<run>:<room>` besides.
+dedupe key `announce:<id>:<run>:<room>` besides. A moderator's template is rendered after the
+run's transaction, in a worker process (custom_templates.texts_then); the posts follow in a
+transaction of their own, and a room where the template fails is skipped, the staff told once.
 """
 
 from __future__ import annotations
