@@ -22,7 +22,8 @@ _LOGGER = logging.getLogger(__name__)
 MAX_IDLE_SECONDS = 30.0
 MAX_DRAIN_ROUNDS = 10_000
 INCOMING_FIRST_SECONDS = 0.05
-FOLLOW_UP_GRACE_SECONDS = 5.0
+FOLLOW_UP_GRACE_SECONDS = 5.0  # closing: how long renders under way may still take
+FOLLOW_UP_WRITE_SECONDS = 30.0  # then, with the workers stopped, for the follow-ups to write what they have
 
 
 class App:
@@ -76,7 +77,7 @@ class App:
         # with its fallback (or its failure) before the engine goes.
         await self.services.followups.settle(FOLLOW_UP_GRACE_SECONDS)
         await self.services.workers.close()
-        await self.services.followups.close(FOLLOW_UP_GRACE_SECONDS)
+        await self.services.followups.close(FOLLOW_UP_WRITE_SECONDS)
         for source in self.due_sources:
             close = getattr(source, "close", None)
             if close is not None:  # e.g. the scheduler: its lock and its job store's connections

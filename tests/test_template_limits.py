@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 
 import pytest
 
@@ -15,20 +14,18 @@ from bot.clock import SystemClock
 from bot.config import LOCALES
 from bot.db import schema
 from bot.events import MemberJoined, OutgoingMessage
-from bot.sandbox.engine import Engine, RenderRequest, render_request
+from bot.sandbox.engine import Engine
 from bot.sandbox.limits import Limits, Refused
 from bot.templates import TemplateRenderer
 from bot.transports.memory import InMemoryTransport
-from bot.workers import WorkerPool, WorkFailed, WorkOutOfMemory, WorkTimedOut
 from handlers import REGISTRIES
 from handlers.campaigns.tables import clues
-from handlers.outreach.sandbox import VARIABLES, VOCABULARY, member_view
+from handlers.outreach.sandbox import VARIABLES, member_view
 from handlers.outreach.tables import announcements, custom_templates, welcomes
 from tests.conftest import START
 from tests.support import Chat, contact, make_message, rows
 from tests.template_samples import ARGUMENT_KINDS, REFUSALS
 
-PRELOAD = ("bot.sandbox.engine",)
 WELCOME_BOB = (
     "[playground] 欢迎 @bob 加入Playground！🎉 这里是大家交流使用心得的地方，有问题随时问，"
     "发送 /帮助 可以看看我能帮你做什么。"
@@ -144,68 +141,6 @@ def test_what_stays_within_the_limits_renders() -> None:
         "{{ member.titles|select('string')|list|length }}{{ '⭐' * 3 }}"
     )
     assert Engine(VARIABLES).render(source, _bob(47, ("a", "b"))) == "bob：50 分，A、B1236.52⭐⭐⭐"
-
-
-# The worker processes: a hard time limit, a memory cap, and the loop free meanwhile.
-
-
-def _request(source: str, steps: int = 10**12) -> RenderRequest:
-    return RenderRequest(source, _bob(3), VOCABULARY, Limits(steps=steps))
-
-
-RUNAWAY = "{% for i in range(10**11) %}{% endfor %}"  # allowed by these loose limits: runs for hours
-
-
-async def test_a_runaway_render_is_killed_at_its_time_limit_and_its_worker_replaced() -> None:
-    pool = WorkerPool(processes=1, memory_mb=256, preload=PRELOAD)
-    try:
-        assert (await pool.run(render_request, _request("hi {{ member }}"), seconds=30)).text == "hi bob"
-        with pytest.raises(WorkTimedOut) as stopped:
-            await pool.run(render_request, _request(RUNAWAY), seconds=0.3)
-        assert stopped.value.seconds == 0.3
-        assert (await pool.run(render_request, _request("again {{ member }}"), seconds=30)).text == "again bob"
-        assert pool.started == 2
-    finally:
-        await pool.close()
-
-
-async def test_the_event_loop_runs_while_a_worker_renders() -> None:
-    """No timing: the render cannot finish (hours of loop), and the loop is shown to run meanwhile."""
-    pool = WorkerPool(processes=1, memory_mb=256, preload=PRELOAD)
-    rendering = asyncio.create_task(pool.run(render_request, _request(RUNAWAY), seconds=600))
-    try:
-        await pool.dispatched()  # the worker has it
-        ticks = 0
-        for _ in range(100):
-            await asyncio.sleep(0)
-            ticks += 1
-        assert (ticks, pool.busy, rendering.done()) == (100, 1, False)
-    finally:
-        rendering.cancel()
-        with pytest.raises(asyncio.CancelledError):
-            await rendering  # the worker is killed, not left running
-        await pool.close()
-    assert pool.busy == 0
-
-
-async def test_a_render_that_asks_for_too_much_memory_is_stopped() -> None:
-    pool = WorkerPool(processes=1, memory_mb=64, preload=PRELOAD)
-    try:
-        with pytest.raises(WorkOutOfMemory):
-            await pool.run(render_request, _request("{{ (range(10**8)|list)|length }}"), seconds=60)
-        assert (await pool.run(render_request, _request("{{ member }}"), seconds=30)).text == "bob"
-        assert pool.started == 2
-    finally:
-        await pool.close()
-
-
-async def test_a_closed_pool_refuses_work_and_errors_come_back_as_they_are() -> None:
-    pool = WorkerPool(processes=1, memory_mb=0, preload=PRELOAD)
-    with pytest.raises(ZeroDivisionError):
-        await pool.run(divmod, 1, 0, seconds=30)
-    await pool.close()
-    with pytest.raises(WorkFailed):
-        await pool.run(divmod, 1, 1, seconds=30)
 
 
 # In the chat: refused when saved; stopped when sent, with the built-in welcome instead.
@@ -443,15 +378,3 @@ async def test_a_template_stopped_for_its_time_in_one_room_is_not_tried_in_the_n
         ),
     ]
     assert sum("still running after 0.5 s; killed" in r.getMessage() for r in caplog.records) == 1
-
-
-async def test_a_worker_gets_no_secrets_from_the_environment(monkeypatch) -> None:
-    monkeypatch.setenv("KOCBOT_WECHATY__TOKEN", "puppet_secret")
-    monkeypatch.setenv("KOCBOT_DATABASE__URL", "postgresql+asyncpg://bot:password@db/kocbot")
-    pool = WorkerPool(processes=1, memory_mb=0, preload=PRELOAD)
-    try:
-        assert await pool.run(os.getenv, "KOCBOT_WECHATY__TOKEN", seconds=30) is None
-        assert await pool.run(os.getenv, "KOCBOT_DATABASE__URL", seconds=30) is None
-        assert await pool.run(os.getenv, "PATH", seconds=30) == os.environ["PATH"]
-    finally:
-        await pool.close()
