@@ -27,6 +27,8 @@ _LOGGER = logging.getLogger(__name__)
 MAX_IDLE_SECONDS = 30.0
 MAX_DRAIN_ROUNDS = 10_000
 INCOMING_FIRST_SECONDS = 0.05
+FOLLOW_UP_GRACE_SECONDS = 5.0  # closing: how long renders under way may still take
+FOLLOW_UP_WRITE_SECONDS = 30.0  # then, with the workers stopped, for the follow-ups to write what they have
 
 
 class App:
@@ -97,6 +99,11 @@ class App:
         for task in self._started:  # before the engine goes: they may be reading
             task.cancel()
         await asyncio.gather(*self._started, return_exceptions=True)
+        # Renders under way may finish; then the workers stop, and what was still rendering answers
+        # with its fallback (or its failure) before the engine goes.
+        await self.services.followups.settle(FOLLOW_UP_GRACE_SECONDS)
+        await self.services.workers.close()
+        await self.services.followups.close(FOLLOW_UP_WRITE_SECONDS)
         for source in self.due_sources:
             close = getattr(source, "close", None)
             if close is not None:  # e.g. the scheduler: its lock and its job store's connections
@@ -115,6 +122,7 @@ class App:
         for _ in range(MAX_DRAIN_ROUNDS):
             await self.pipeline.drain()
             await self._run_due_sources()
+            await self.services.followups.drain()
             sent = await self.sender.send_due()
             if not sent and not self.pipeline.pending:
                 return

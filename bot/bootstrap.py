@@ -28,6 +28,10 @@ from bot.sender import OutboxSender, Pacer, ParkingNotice
 from bot.templates import TEMPLATES_DIR, TemplateRenderer
 from bot.timeouts import ConversationTimer
 from bot.transports.base import PacingLimits, Transport
+from bot.workers import WorkerPool
+
+# What a worker process imports before its first call: the user-template sandbox, and nothing of the bot.
+WORKER_PRELOAD = ("bot.sandbox.engine",)
 
 
 def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[HandlerRegistry]) -> Services:
@@ -53,6 +57,9 @@ def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[Ha
         directory=Directory(settings),
         router=router,
         conversations=conversations,
+        workers=WorkerPool(
+            processes=settings.workers.processes, memory_mb=settings.workers.memory_mb, preload=WORKER_PRELOAD
+        ),
         digest_sections=digest,
     )
 
@@ -121,6 +128,7 @@ def build_app(
         start_hooks=hooks,
     )
     pipeline.on_committed = app.wake
+    services.followups.on_committed = app.wake
     services.signals.schedule_changed.append(app.wake_due_work)
     return app
 

@@ -190,6 +190,19 @@ class PipelineSection(Section):
     batch_max: int = Field(8, ge=1, le=1000, description="Incoming events committed together at most (group commit).")
 
 
+class WorkersSection(Section):
+    processes: int = Field(
+        2,
+        ge=1,
+        le=16,
+        description="Worker processes for work that runs off the event loop with a hard time limit "
+        "(moderators' templates); started when first needed, replaced when one is stopped.",
+    )
+    memory_mb: int = Field(
+        256, ge=0, description="Memory each worker process may take on top of its start-up size (0: no cap)."
+    )
+
+
 class ConsoleSection(Section):
     room: str = Field("playground", min_length=1, description="The console playground's starting room.")
 
@@ -244,6 +257,7 @@ class CoreSettings(Section):
     delivery: DeliverySection = DeliverySection()
     scheduler: SchedulerSection = SchedulerSection()
     pipeline: PipelineSection = PipelineSection()
+    workers: WorkersSection = WorkersSection()
     console: ConsoleSection = ConsoleSection()
     wechaty: WechatySection = WechatySection()
     data_dir: Path = Field(Path("data"), description="Folder for the SQLite file and exports.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.audit import AuditRecord
 from bot.db.schema import Delivery
 from bot.events import Contact, Event, Image, IncomingMessage
+from bot.followups import FollowUps
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import Draft
 
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     from bot.router import Router
     from bot.templates import TemplateRenderer
     from bot.uow import UnitOfWork
+    from bot.workers import WorkerPool
 
 
 @dataclass(slots=True)
@@ -48,8 +50,10 @@ class Services:
     directory: Directory
     router: Router
     conversations: ConversationStore
+    workers: WorkerPool  # processes for user templates: a hard time limit, off the event loop
     digest_sections: tuple[tuple[str, DigestSection], ...] = ()  # the moderators' digest, in order
     signals: Signals = field(default_factory=Signals)
+    followups: FollowUps = field(default_factory=FollowUps)
 
 
 class Context:
@@ -78,6 +82,7 @@ class Context:
         # Staff work happens in private: set for a staff command, so that its answers (and its
         # usage and error replies) go to the caller's private chat even when typed in a group.
         self.answers_privately = False
+        self.deferred = False  # a follow-up finishes this event's work (see `later`)
 
     @property
     def db(self) -> AsyncConnection:
@@ -229,6 +234,16 @@ class Context:
         if target is not None:
             self.audit_record.target_id = target.id
         self.audit_record.details.update(details)
+
+    def later(
+        self, work: Callable[[], Awaitable[Any]], then: Callable[[Context, Any], Awaitable[None]], name: str
+    ) -> None:
+        """Finish this event's work after its transaction (see bot.followups): `work()` runs outside any
+        transaction, then `then(ctx, result)` in one of its own, answering as this handler would.
+        Nothing starts if this transaction rolls back."""
+        self.deferred = True
+        followups = self.services.followups
+        self.uow.after_commit(lambda: followups.start(self, work, then, name))
 
     @property
     def message(self) -> IncomingMessage:

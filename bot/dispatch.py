@@ -9,6 +9,7 @@ from bot.audit import AuditRecord, Outcome, write_audit
 from bot.context import Context
 from bot.conversations import Conversation
 from bot.errors import UsageError, UserFacingError
+from bot.events import IncomingMessage
 from bot.registry import CommandSpec, Where
 from bot.router import CommandRoute, ConversationRoute, FailedRoute, MatcherRoute, Route, UnknownCommandRoute
 
@@ -71,7 +72,15 @@ async def _run_command(ctx: Context, route: CommandRoute) -> None:
     else:
         ctx.answers_privately = spec.answers_privately
         outcome = await _guarded(ctx, route.name, spec.handler(ctx, route.invocation), usage_of=spec)
-        await _audit(ctx, outcome)
+        if outcome is not Outcome.OK or not ctx.deferred:  # else its follow-up writes the entry, when done
+            await _audit(ctx, outcome)
+
+
+async def run_followup(ctx: Context, name: str, call: Awaitable[object]) -> None:
+    """A follow-up's step (see bot.followups), answered as its handler would be; a command's audit
+    entry is written now, with the outcome."""
+    outcome = await _guarded(ctx, name, call, usage_of=None, answer=isinstance(ctx.event, IncomingMessage))
+    await _audit(ctx, outcome)
 
 
 async def _guarded(

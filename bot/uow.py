@@ -51,6 +51,10 @@ class UnitOfWork:
         finally:
             await self._writer.__aexit__(exc_type, exc, tb)
 
+    @property
+    def engine(self) -> AsyncEngine:
+        return self._engine
+
     def send(self, draft: Draft) -> None:
         """Queue a message for the outbox; it is written with this transaction, or not at all."""
         self._outgoing.append(draft)

@@ -495,8 +495,35 @@ REFUSALS = {
     "tag": {"what": "set"},
     "loop": {},
     "percent": {},
-    "unsafe": {"detail": "the text would be too long"},
+    "unsafe": {"detail": "access to attribute 'format' of 'str' object is unsafe."},
+    "test": {"what": "callable", "allowed": ["defined", "odd"]},
+    "nesting": {},
+    "literal": {"filter": "round", "argument": "precision", "kind": "int", "low": -9, "high": 9},
+    "argument": {"filter": "truncate", "argument": "length", "kind": "int", "low": 0, "high": 4000},
+    "arguments": {"filter": "round", "most": 2},
+    "argument_name": {"filter": "round", "argument": "digits", "known": ["precision", "method"]},
+    "steps": {"limit": 10000},
+    "output": {"limit": 4000},
+    "text": {"limit": 4000},
+    "number": {},
+    "list_repeat": {},
+    "range": {"limit": 10000},
+    "time": {"seconds": 1.0},
+    "memory": {"megabytes": 256},
+    "crashed": {"detail": "worker 42 ended (exit code -9)"},
 }
+# Each kind of argument a refusal may describe (the "argument" reason, worded per kind).
+ARGUMENT_KINDS = [
+    {"kind": "int"},
+    {"kind": "number"},
+    {"kind": "bool"},
+    {"kind": "text", "high": 100},
+    {"kind": "name"},
+    {"kind": "choice", "choices": ["common", "ceil", "floor"]},
+    {"kind": "filter"},
+    {"kind": "test"},
+    {"kind": "any"},
+]
 SAMPLES.update(
     {
         "outreach/welcome": {"name": "dave", "community": "新品体验一群"},
@@ -530,13 +557,35 @@ SAMPLES.update(
             "line": 2,
             "details": REFUSALS["field"],
         },  # each: test_custom_templates
-        "outreach/template_render_failed": {"name": "welcome", "reason": "needs", "detail": "member"},
+        "outreach/template_render_failed": {
+            "name": "welcome",
+            "reason": "time",
+            "detail": "",
+            "line": None,
+            "details": {"seconds": 1.0, "detail": ""},
+        },
+        "outreach/template_skipped": {
+            "what": "announcement",
+            "number": 3,
+            "template": "weekly",
+            "rooms": ["一群"],
+            "others": 2,
+            "failure": {
+                "name": "weekly",
+                "reason": "steps",
+                "detail": "",
+                "line": 2,
+                "details": {"limit": 10000, "detail": ""},
+            },
+            "refused": False,
+        },
         "outreach/template_help": {
             "examples": {
                 "variable": "member.name",
                 "time": "now.strftime('%H:%M')",
                 "welcome": "/模板 设置 welcome 欢迎 @member.name",
-            }
+            },
+            "limits": {"steps": 10000, "output": 4000, "seconds": 1.0},
         },
         "outreach/template_problem_needs_name": {},
         "outreach/template_problem_name": {"name": "a b"},

@@ -11,21 +11,20 @@ posts it in every room. Every message carries a dedupe key (`campaign:<campaign>
 from __future__ import annotations
 
 import logging
-import re
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import distinct, func, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.commands import LOCAL_TIME, Invocation, first_word, local_time
+from bot.commands import Invocation
 from bot.context import Context
 from bot.db import schema
 from bot.db.schema import OutboxStatus, Stage
 from bot.delivery import QuietHours
-from bot.errors import UsageError, UserFacingError
+from bot.errors import UserFacingError
 from bot.lookup import row_by_id
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import withdraw_pending
@@ -33,12 +32,13 @@ from bot.scheduling.jobs import JobRun
 from bot.scheduling.scheduler import schedule_job, unschedule_job
 from bot.scheduling.triggers import once_trigger
 from handlers.campaigns import store
+from handlers.campaigns.clue_requests import ClueRequest, check_body, drop_time, parse_clue
 from handlers.campaigns.store import CampaignView, Room
 from handlers.campaigns.tables import ClueStatus, clues
+from handlers.outreach.custom_templates import Rendering, SkipNotice, all_texts, tell_staff_skipped, texts_then
+from handlers.outreach.sandbox import CustomTemplateError
 
 _LOGGER = logging.getLogger(__name__)
-AT = {"--at", "--时间"}
-TEMPLATE = {"--template", "--模板"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,86 +134,7 @@ async def koc_audience(conn: AsyncConnection, campaign: CampaignView) -> dict[in
     return audience
 
 
-# Parsing /campaign clue
-
-
-@dataclass
-class ClueRequest:
-    when: re.Match[str] | None = None
-    template: str | None = None
-    text: str = ""
-
-
-def parse_clue(cmd: Invocation, rest: str) -> ClueRequest:
-    """`--at 2026-12-01 20:00` and `--template NAME` in either order, then the text as typed."""
-    request = ClueRequest()
-    while True:
-        word, after = first_word(rest)
-        if word.lower() in AT:
-            request.when = LOCAL_TIME.match(after.strip())
-            if request.when is None:
-                raise UsageError("campaigns/problem_when", text=after.strip()[:30])
-            rest = after.strip()[request.when.end() :]
-        elif word.lower() in TEMPLATE:
-            request.template, rest = first_word(after)
-            if not request.template:
-                raise UsageError("campaigns/problem_template_name")
-        else:
-            break
-    request.text = cmd.raw_tail(rest.strip())
-    if request.when is None:
-        raise UsageError("campaigns/problem_needs_at")
-    return request
-
-
-def _drop_time(found: re.Match[str], campaign: CampaignView, now: datetime) -> datetime:
-    """The moment "2026-12-01 20:00" names in the campaign's time zone: it must exist, lie ahead, and
-    fall inside the campaign."""
-    local = local_time(found, campaign.zone)
-    if local is None:
-        raise UsageError("campaigns/problem_when", text=found[0])
-    if local <= now:
-        raise UsageError(
-            "campaigns/problem_past",
-            when=local.strftime("%Y-%m-%d %H:%M"),
-            now=now.astimezone(campaign.zone).strftime("%Y-%m-%d %H:%M"),
-        )
-    if local >= campaign.ends_at:
-        raise UsageError(
-            "campaigns/problem_after_end",
-            when=local.strftime("%Y-%m-%d %H:%M"),
-            ends=campaign.ends_at.astimezone(campaign.zone).strftime("%Y-%m-%d %H:%M"),
-        )
-    return local.astimezone(UTC)
-
-
-async def _check_body(ctx: Context, request: ClueRequest) -> None:
-    from handlers.outreach import custom_templates
-
-    if request.template is None and not request.text:
-        raise UsageError("campaigns/problem_no_text")
-    if request.template is not None and request.text:
-        raise UsageError("campaigns/problem_text_and_template")
-    if request.template is not None and not await custom_templates.custom_template_exists(ctx.db, request.template):
-        raise UsageError(
-            "campaigns/problem_unknown_template",
-            name=request.template,
-            known=await custom_templates.template_names(ctx.db),
-        )
-
-
 # Rendering
-
-
-async def render_clue(ctx: Context, template: str | None, text: str, community: CommunityRef) -> str:
-    """The clue as `community` sees it: the text, or the moderator-authored template rendered for it."""
-    if template is None:
-        return text
-    from handlers.outreach import custom_templates
-
-    return await custom_templates.render_custom(
-        ctx.db, template, settings=ctx.settings, community=community, member=None, now=ctx.now
-    )
 
 
 def _quiet(ctx: Context, when: datetime, zone: ZoneInfo) -> bool:
@@ -225,14 +146,26 @@ def _quiet(ctx: Context, when: datetime, zone: ZoneInfo) -> bool:
 
 
 async def schedule_clue(ctx: Context, cmd: Invocation) -> None:
-    """/campaign clue ID --at 2026-12-01 20:00 text | --template NAME"""
+    """/campaign clue ID --at 2026-12-01 20:00 text | --template NAME: scheduled once its sample (the
+    first room's text) has rendered; a template that cannot is refused."""
     campaign = await store.campaign_named(ctx, cmd)
     if not campaign.is_open:
         raise UserFacingError("campaigns/not_open", id=campaign.id, name=campaign.name)
     request = parse_clue(cmd, cmd.text.lstrip()[len(cmd.args[0]) :])
     assert request.when is not None
-    run_at = _drop_time(request.when, campaign, ctx.now)
-    await _check_body(ctx, request)
+    run_at = drop_time(request.when, campaign, ctx.now)
+    await check_body(ctx, request)
+    rooms = [await store.community_of(ctx, room) for room in campaign.rooms]
+
+    async def schedule(ctx: Context, samples: list[Rendering]) -> None:
+        await _schedule(ctx, campaign, request, run_at, rooms, all_texts(samples)[0])
+
+    await texts_then(ctx, request.template, request.text, rooms[:1], schedule, "campaign clue")
+
+
+async def _schedule(
+    ctx: Context, campaign: CampaignView, request: ClueRequest, run_at: datetime, rooms: list[CommunityRef], sample: str
+) -> None:
     lead = timedelta(minutes=ctx.settings.campaigns.heads_up_minutes)
     heads_up_at = max(run_at - lead, ctx.now)
     clue_id = (
@@ -259,18 +192,9 @@ async def schedule_clue(ctx: Context, cmd: Invocation) -> None:
         await schedule_job(ctx.db, job_id, function, once_trigger(when), now=ctx.now, args=(clue_id,), name=job_id)
     ctx.uow.after_commit(ctx.services.signals.notify_schedule_changed)
     ctx.note_audit(campaign=campaign.id, clue=clue_id, run_at=run_at.isoformat())
-    await _confirm(ctx, campaign, clue_id, request, run_at, heads_up_at)
-
-
-async def _confirm(
-    ctx: Context, campaign: CampaignView, clue_id: int, request: ClueRequest, run_at: datetime, heads_up_at: datetime
-) -> None:
-    rooms = [await store.community_of(ctx, room) for room in campaign.rooms]
-    sample = await render_clue(ctx, request.template, request.text, rooms[0])
-    quiet_rooms = [r.name or r.platform_id for r in rooms if _quiet(ctx, run_at, ZoneInfo(r.timezone))]
-    heads_up_quiet = _quiet(ctx, heads_up_at, ZoneInfo(ctx.settings.bot.timezone))
-    zone = campaign.zone
     _LOGGER.info("campaign #%d: clue #%d drops at %s, heads-up at %s", campaign.id, clue_id, run_at, heads_up_at)
+    quiet_rooms = [r.name or r.platform_id for r in rooms if _quiet(ctx, run_at, ZoneInfo(r.timezone))]
+    zone = campaign.zone
     await ctx.reply(
         "campaigns/clue_scheduled",
         id=campaign.id,
@@ -283,7 +207,7 @@ async def _confirm(
         kocs=len(await koc_audience(ctx.db, campaign)),
         rooms=[r.label for r in campaign.rooms],
         quiet_rooms=quiet_rooms,
-        heads_up_quiet=heads_up_quiet,
+        heads_up_quiet=_quiet(ctx, heads_up_at, ZoneInfo(ctx.settings.bot.timezone)),
         quiet_hours=ctx.settings.delivery.quiet_hours,
         sample=sample,
         points=bool(campaign.talking_points),
@@ -368,19 +292,34 @@ async def send_heads_up(run: JobRun, clue_id: int) -> None:
         _LOGGER.warning("campaign #%d: the heads-up for clue #%d was missed", campaign.id, clue.id)
         return
     audience = await koc_audience(ctx.db, campaign)
-    bodies: dict[int, str] = {}
-    directory = ctx.services.directory
+    firsts = list({rooms[0].community_id: rooms[0] for rooms in audience.values()}.values())
+    communities = [await store.community_of(ctx, room) for room in firsts]
+
+    async def tell(ctx: Context, texts: list[Rendering]) -> None:
+        bodies = {room.community_id: text for room, text in zip(firsts, texts, strict=True)}
+        await _tell_all(ctx, campaign, clue, audience, bodies)
+        skipped = [(c, t) for c, t in zip(communities, texts, strict=True) if isinstance(t, CustomTemplateError)]
+        if skipped:
+            key = f"campaign:{campaign.id}:headsup-skipped:{clue.id}"
+            await tell_staff_skipped(ctx, SkipNotice("clue", clue.id, clue.template or "", key, len(firsts)), skipped)
+
+    await texts_then(ctx, clue.template, clue.text, communities, tell, f"clue #{clue.id} heads-up")
+
+
+async def _tell_all(
+    ctx: Context, campaign: CampaignView, clue: ClueView, audience: dict[int, list[Room]], bodies: dict[int, Rendering]
+) -> None:
+    """Each KOC gets the heads-up with the clue as their first room sees it (none where it failed)."""
+    told = 0
     for member_id, rooms in audience.items():
-        member = await directory.find_member_by_id(ctx.db, member_id)
-        if member is None:
+        member = await ctx.services.directory.find_member_by_id(ctx.db, member_id)
+        body = bodies[rooms[0].community_id]
+        if member is None or isinstance(body, CustomTemplateError):
             continue
-        if rooms[0].community_id not in bodies:
-            bodies[rooms[0].community_id] = await render_clue(
-                ctx, clue.template, clue.text, await store.community_of(ctx, rooms[0])
-            )
-        await _tell(ctx, member, campaign, clue, rooms, bodies[rooms[0].community_id])
-    await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(heads_up_sent=len(audience)))
-    _LOGGER.info("campaign #%d: %d KOCs told of clue #%d", campaign.id, len(audience), clue.id)
+        await _tell(ctx, member, campaign, clue, rooms, body)
+        told += 1
+    await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(heads_up_sent=told))
+    _LOGGER.info("campaign #%d: %d KOCs told of clue #%d", campaign.id, told, clue.id)
 
 
 async def _tell(
@@ -411,15 +350,42 @@ async def post_clue(run: JobRun, clue_id: int) -> None:
         await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(status=ClueStatus.MISSED.value))
         _LOGGER.warning("campaign #%d: clue #%d missed (the bot was down), not posted late", campaign.id, clue.id)
         return
-    for room in campaign.rooms:
-        community = await store.community_of(ctx, room)
-        body = await render_clue(ctx, clue.template, clue.text, community)
+    communities = [await store.community_of(ctx, room) for room in campaign.rooms]
+
+    async def post(ctx: Context, texts: list[Rendering]) -> None:
+        await _post_all(ctx, campaign, clue, communities, texts, run.late)
+
+    await texts_then(ctx, clue.template, clue.text, communities, post, f"clue #{clue.id}")
+
+
+async def _post_all(
+    ctx: Context,
+    campaign: CampaignView,
+    clue: ClueView,
+    communities: list[CommunityRef],
+    texts: list[Rendering],
+    late: timedelta,
+) -> None:
+    """Post in each room whose text is ready; a room where the template failed is skipped, the staff told once."""
+    skipped = []
+    for community, body in zip(communities, texts, strict=True):
+        if isinstance(body, CustomTemplateError):
+            skipped.append((community, body))
+            continue
         await ctx.post(
-            community, "campaigns/clue", text=body, dedupe_key=post_key(campaign.id, clue.id) + room.platform_id
+            community, "campaigns/clue", text=body, dedupe_key=post_key(campaign.id, clue.id) + community.platform_id
         )
-    await ctx.db.execute(
-        update(clues).where(clues.c.id == clue.id).values(status=ClueStatus.POSTED.value, posted_at=run.now)
-    )
+    posted = len(communities) - len(skipped)
+    status, at = (ClueStatus.POSTED, ctx.now) if posted else (ClueStatus.MISSED, None)
+    await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(status=status.value, posted_at=at))
+    if skipped:
+        key = f"campaign:{campaign.id}:clue-skipped:{clue.id}"
+        await tell_staff_skipped(ctx, SkipNotice("clue", clue.id, clue.template or "", key, len(communities)), skipped)
     _LOGGER.info(
-        "campaign #%d: clue #%d posted in %d rooms (%s late)", campaign.id, clue.id, len(campaign.rooms), run.late
+        "campaign #%d: clue #%d posted in %d of %d rooms (%s late)",
+        campaign.id,
+        clue.id,
+        posted,
+        len(communities),
+        late,
     )

@@ -33,11 +33,11 @@ registry.command("brief send", aliases=("简报 发送",), role=MODERATOR)(brief
 
 # Moderator-authored templates (rendered in the sandbox) and welcomes.
 from bot.events import MemberJoined  # noqa: E402
-from handlers.outreach import custom_templates, welcome  # noqa: E402 - one import per block, next to its registrations
+from handlers.outreach import template_commands, welcome  # noqa: E402 - one import per block, next to its registrations
 
-registry.command("template set", aliases=("模板 设置",), role=Role.MODERATOR)(custom_templates.set_template)
-registry.command("template show", aliases=("模板 查看",), role=Role.MODERATOR)(custom_templates.show_template)
-registry.command("template list", aliases=("模板 列表",), role=Role.MODERATOR)(custom_templates.list_templates)
-registry.command("template delete", aliases=("模板 删除",), role=Role.MODERATOR)(custom_templates.delete_template)
-registry.command("template help", aliases=("模板 帮助",), role=Role.MODERATOR)(custom_templates.template_help)
+registry.command("template set", aliases=("模板 设置",), role=Role.MODERATOR)(template_commands.set_template)
+registry.command("template show", aliases=("模板 查看",), role=Role.MODERATOR)(template_commands.show_template)
+registry.command("template list", aliases=("模板 列表",), role=Role.MODERATOR)(template_commands.list_templates)
+registry.command("template delete", aliases=("模板 删除",), role=Role.MODERATOR)(template_commands.delete_template)
+registry.command("template help", aliases=("模板 帮助",), role=Role.MODERATOR)(template_commands.template_help)
 registry.on(MemberJoined)(welcome.on_member_joined)

@@ -3,14 +3,14 @@
 An announcement is a row (the truth: its text or template, rooms, status) and a job in the
 scheduler's job store, written in the same transaction. Each run posts once per room: the
 run is recorded with its posts (see bot.scheduling.scheduler), and every post carries the
-dedupe key `announce:<id>:<run>:<room>` besides.
+dedupe key `announce:<id>:<run>:<room>` besides. A moderator's template is rendered after the
+run's transaction, in a worker process (custom_templates.texts_then); the posts follow in a
+transaction of their own, and a room where the template fails is skipped, the staff told once.
 """
 
 from __future__ import annotations
 
 import logging
-import re
-from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,147 +18,37 @@ from zoneinfo import ZoneInfo
 from apscheduler.triggers.base import BaseTrigger
 from sqlalchemy import insert, select, update
 
-from bot.commands import LOCAL_TIME, Invocation, first_word, local_time, parse_id
+from bot.commands import Invocation, first_word, parse_id
 from bot.context import Context
 from bot.db import schema
 from bot.delivery import QuietHours
-from bot.errors import UsageError, UserFacingError
+from bot.errors import UserFacingError
 from bot.lookup import row_by_id
 from bot.members import CommunityRef
 from bot.outbox import withdraw_pending
-from bot.rooms import is_room_word, resolve_rooms
 from bot.scheduling.jobs import JobRun
 from bot.scheduling.scheduler import next_run_time, schedule_job, unschedule_job
-from bot.scheduling.triggers import CronError, cron_trigger, once_trigger
+from bot.scheduling.triggers import cron_trigger
+from handlers.outreach.announce_parse import Request, parse_at, parse_every, read_rooms_and_body, trigger_for
+from handlers.outreach.custom_templates import (
+    Rendering,
+    SkipNotice,
+    all_texts,
+    tell_staff_skipped,
+    texts_then,
+)
+from handlers.outreach.sandbox import CustomTemplateError
 from handlers.outreach.tables import AnnouncementStatus, announcements
 
 _LOGGER = logging.getLogger(__name__)
-URGENT = {"--urgent", "--紧急"}
-TEMPLATE = {"--template", "--模板"}
 PREVIEW_RUNS = 3
-
-
-@dataclass
-class Request:
-    """What an /announce command asked for, parsed."""
-
-    run_at: datetime | None = None  # aware, in the rooms' time zone
-    local_at: str | None = None  # "YYYY-MM-DD HH:MM" as typed (normalised)
-    cron: str | None = None
-    rooms: list[CommunityRef] = field(default_factory=list)
-    template: str | None = None
-    text: str = ""
-    urgent: bool = False
-
-    @property
-    def zone(self) -> str:
-        return self.rooms[0].timezone
 
 
 def job_id(announcement_id: int) -> str:
     return f"announce:{announcement_id}"
 
 
-# Parsing
-
-
-async def _rooms_and_body(ctx: Context, cmd: Invocation, rest: str, request: Request) -> None:
-    """#rooms and flags, then the text (or --template NAME)."""
-    names: list[str] = []
-    while True:
-        word, after = first_word(rest)
-        if is_room_word(word):
-            names.append(word)
-        elif word.lower() in URGENT:
-            request.urgent = True
-        elif word.lower() in TEMPLATE:
-            name, after = first_word(after)
-            if not name:
-                raise UsageError("outreach/problem_template_name")
-            request.template = name
-        else:
-            break
-        rest = after
-    request.text = cmd.raw_tail(rest.strip())  # as typed: "：" stays "："
-    request.rooms = await resolve_rooms(ctx, names)
-    if request.template is None and not request.text:
-        raise UsageError("outreach/problem_no_text")
-    if request.template is not None and request.text:
-        raise UsageError("outreach/problem_text_and_template")
-    if request.template is not None:
-        await _check_template(ctx, request.template)
-
-
-def _local_time(found: re.Match[str], zone: str, now: datetime) -> datetime:
-    """The moment a matched "2026-12-01 10:00" names in `zone`; it must exist and lie ahead."""
-    local = local_time(found, ZoneInfo(zone))
-    if local is None:
-        raise UsageError("outreach/problem_when", text=found[0])
-    if local <= now:
-        raise UsageError(
-            "outreach/problem_past",
-            when=local.strftime("%Y-%m-%d %H:%M"),
-            now=now.astimezone(ZoneInfo(zone)).strftime("%Y-%m-%d %H:%M"),
-        )
-    return local
-
-
-async def parse_at(ctx: Context, cmd: Invocation, text: str) -> Request:
-    request = Request()
-    # The rooms decide the time zone, and they come after the time: read the time as text first.
-    found = LOCAL_TIME.match(text.strip())
-    if found is None:
-        raise UsageError("outreach/problem_when", text=text.strip()[:30])
-    await _rooms_and_body(ctx, cmd, text.strip()[found.end() :], request)
-    request.run_at = _local_time(found, request.zone, ctx.now)
-    request.local_at = request.run_at.strftime("%Y-%m-%d %H:%M")
-    return request
-
-
-async def parse_every(ctx: Context, cmd: Invocation, text: str) -> Request:
-    parts = text.split(None, 5)
-    if len(parts) < 6:
-        raise UsageError("outreach/problem_cron", problem=_cron_count(parts))
-    request = Request(cron=" ".join(parts[:5]))
-    await _rooms_and_body(ctx, cmd, parts[5], request)
-    try:
-        cron_trigger(request.cron, request.zone)
-    except CronError as exc:
-        raise UsageError("outreach/problem_cron", problem=str(exc)) from exc
-    return request
-
-
-def _cron_count(parts: list[str]) -> str:
-    return f"needs 5 fields (minute hour day month weekday) and then the text, got {len(parts)} words"
-
-
-def trigger_for(request: Request) -> BaseTrigger:
-    if request.cron is not None:
-        return cron_trigger(request.cron, request.zone)
-    assert request.run_at is not None
-    return once_trigger(request.run_at)
-
-
-# Rendering
-
-
-async def _check_template(ctx: Context, name: str) -> None:
-    from handlers.outreach import custom_templates
-
-    if not await custom_templates.custom_template_exists(ctx.db, name):
-        raise UsageError(
-            "outreach/problem_unknown_template", name=name, known=await custom_templates.template_names(ctx.db)
-        )
-
-
-async def render_body(ctx: Context, template: str | None, text: str, community: CommunityRef) -> str:
-    if template is None:
-        return text
-    from handlers.outreach import custom_templates
-
-    return await custom_templates.render_custom(
-        ctx.db, template, settings=ctx.settings, community=community, member=None, now=ctx.now
-    )
+# Previews
 
 
 def in_quiet_hours(ctx: Context, local: datetime) -> bool:
@@ -191,8 +81,16 @@ async def announce_every(ctx: Context, cmd: Invocation) -> None:
 
 
 async def _create(ctx: Context, request: Request) -> None:
+    """Scheduled once its sample (the first room's text) has rendered: a template that cannot is refused."""
     trigger = trigger_for(request)
-    samples = [await render_body(ctx, request.template, request.text, room) for room in request.rooms[:1]]
+
+    async def store(ctx: Context, samples: list[Rendering]) -> None:
+        await _store(ctx, request, trigger, (all_texts(samples) or [""])[0])
+
+    await texts_then(ctx, request.template, request.text, request.rooms[:1], store, "announce")
+
+
+async def _store(ctx: Context, request: Request, trigger: BaseTrigger, sample: str) -> None:
     row_id = (
         await ctx.db.execute(
             insert(announcements)
@@ -227,7 +125,7 @@ async def _create(ctx: Context, request: Request) -> None:
         cron=request.cron,
         quiet=bool(quiet),
         quiet_hours=ctx.settings.delivery.quiet_hours,
-        sample=samples[0] if samples else "",
+        sample=sample,
         timezone=request.zone,
     )
 
@@ -332,11 +230,7 @@ async def announce_preview(ctx: Context, cmd: Invocation) -> None:
     names_one = not rest or word[:1] not in "#＃"  # "#3 some text": a preview of the text for room "#3"
     if names_one and parse_id(word) is not None:
         row = await _get(ctx, cmd)
-        rooms = await _communities(ctx, row.rooms)
-        bodies = [
-            (room.name or room.platform_id, await render_body(ctx, row.template, row.text, room)) for room in rooms
-        ]
-        await ctx.reply_privately("outreach/announce_preview", bodies=bodies, times=[], cron=row.cron)
+        await _preview(ctx, row.template, row.text, await _communities(ctx, row.rooms), [], row.cron)
         return
     if word.lower() in ("at", "定时"):
         request = await parse_at(ctx, cmd, rest)
@@ -344,16 +238,22 @@ async def announce_preview(ctx: Context, cmd: Invocation) -> None:
         request = await parse_every(ctx, cmd, rest)
     else:
         request = Request()
-        await _rooms_and_body(ctx, cmd, cmd.text, request)
+        await read_rooms_and_body(ctx, cmd, cmd.text, request)
     times: list[datetime] = []
     if request.run_at is not None or request.cron is not None:
         zone = ZoneInfo(request.zone)
         times = [t.astimezone(zone) for t in upcoming(trigger_for(request), ctx.now, PREVIEW_RUNS)]
-    bodies = [
-        (room.name or room.platform_id, await render_body(ctx, request.template, request.text, room))
-        for room in request.rooms
-    ]
-    await ctx.reply_privately("outreach/announce_preview", bodies=bodies, times=times, cron=request.cron)
+    await _preview(ctx, request.template, request.text, request.rooms, times, request.cron)
+
+
+async def _preview(
+    ctx: Context, template: str | None, text: str, rooms: list[CommunityRef], times: list[datetime], cron: str | None
+) -> None:
+    async def show(ctx: Context, texts: list[Rendering]) -> None:
+        bodies = [(room.name or room.platform_id, body) for room, body in zip(rooms, all_texts(texts), strict=True)]
+        await ctx.reply_privately("outreach/announce_preview", bodies=bodies, times=times, cron=cron)
+
+    await texts_then(ctx, template, text, rooms, show, "announce preview")
 
 
 # The job
@@ -373,21 +273,7 @@ async def fire(run: JobRun, announcement_id: int) -> None:
             )
         return
     stamp = run.run_time.astimezone(ZoneInfo("UTC")).strftime("%Y%m%dT%H%M")
-    for room in await _communities(ctx, row.rooms):
-        try:
-            body = await render_body(ctx, row.template, row.text, room)
-        except UserFacingError:  # the template was deleted since: the text is lost, tell the moderators
-            _LOGGER.error(
-                "announcement #%d: template %r is gone; nothing posted in %s", row.id, row.template, room.platform_id
-            )
-            raise
-        await ctx.post(
-            room,
-            "outreach/announcement",
-            text=body,
-            urgent=row.urgent,
-            dedupe_key=f"announce:{row.id}:{stamp}:{room.platform_id}",
-        )
+    rooms = await _communities(ctx, row.rooms)
     await ctx.db.execute(
         update(announcements)
         .where(announcements.c.id == row.id)
@@ -397,4 +283,32 @@ async def fire(run: JobRun, announcement_id: int) -> None:
             status=AnnouncementStatus.DONE.value if one_off else AnnouncementStatus.SCHEDULED.value,
         )
     )
-    _LOGGER.info("announcement #%d posted in %d rooms (run %s, %s late)", row.id, len(row.rooms), stamp, run.late)
+
+    async def post(ctx: Context, texts: list[Rendering]) -> None:
+        await _post_run(ctx, row, rooms, texts, stamp)
+
+    try:
+        await texts_then(ctx, row.template, row.text, rooms, post, f"announcement #{row.id}")
+    except UserFacingError:  # the template was deleted since: the scheduler tells the moderators
+        _LOGGER.error("announcement #%d: template %r is gone; nothing posted", row.id, row.template)
+        raise
+
+
+async def _post_run(ctx: Context, row: Any, rooms: list[CommunityRef], texts: list[Rendering], stamp: str) -> None:
+    """Post in each room whose text is ready; a room where the template failed is skipped, and the
+    staff are told once, privately."""
+    skipped = []
+    for room, body in zip(rooms, texts, strict=True):
+        if isinstance(body, CustomTemplateError):
+            skipped.append((room, body))
+            continue
+        key = f"announce:{row.id}:{stamp}:{room.platform_id}"
+        await ctx.post(room, "outreach/announcement", text=body, urgent=row.urgent, dedupe_key=key)
+    if skipped:
+        notice = SkipNotice(
+            "announcement", row.id, row.template or "", f"announce:skipped:{row.id}:{stamp}", len(rooms)
+        )
+        await tell_staff_skipped(ctx, notice, skipped)
+    _LOGGER.info(
+        "announcement #%d posted in %d of %d rooms (run %s)", row.id, len(rooms) - len(skipped), len(rooms), stamp
+    )

@@ -1,39 +1,50 @@
-"""Moderator-authored templates: /template set, show, list, delete and help, and the API that renders them."""
+"""Moderators' templates for the rest of the bot: find them, check them, and render them in a worker process.
+
+Inside a handler, read what a template needs in the transaction (`prepare`, `prepare_texts`) and render
+it after (`render_later`): the render runs in the worker pool, off the event loop and outside every
+transaction, within its time limit. The /template commands are in template_commands.
+"""
 
 from __future__ import annotations
 
 import functools
 import logging
-import re
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.commands import Invocation
 from bot.config import CoreSettings
 from bot.context import Context
-from bot.db import schema
-from bot.errors import UsageError
 from bot.members import CommunityRef, MemberRef
-from handlers.outreach.sandbox import NAME, TemplateRefused, TemplateRenderFailed, TemplateSandbox, UnknownTemplate
+from bot.sandbox.engine import RenderRequest, render_request
+from bot.sandbox.limits import Limits
+from bot.workers import WorkerPool, WorkFailed, WorkOutOfMemory, WorkTimedOut
+from handlers.outreach.sandbox import (
+    VOCABULARY,
+    CustomTemplateError,
+    TemplateRefused,
+    TemplateRenderFailed,
+    TemplateSandbox,
+    UnknownTemplate,
+)
 from handlers.outreach.tables import custom_templates
-from handlers.outreach.template_context import documented_context, local_zone
+from handlers.outreach.template_context import documented_context
 
 _LOGGER = logging.getLogger(__name__)
-# "/template set NAME text" as typed: the text keeps its lines and full-width punctuation.
-_SET = re.compile(r"\s*[/／]\s*\S+\s+\S+\s+(?P<name>\S+)[ \t\u3000]*(?P<source>.*)", re.S)
+Rendering = str | CustomTemplateError  # a template's text, or why there is none
+_POOL_STOPS = frozenset({"time", "memory", "crashed"})  # the worker was stopped: not a matter of the values
 
 
 @functools.cache
 def sandbox() -> TemplateSandbox:
-    """The process's sandbox: created on first use, its compiled templates cached by source."""
+    """This process's checker: compiled templates cached by source (it never renders for the bot)."""
     return TemplateSandbox()
 
 
-# The API for other parts of outreach (announcements, welcomes).
+# The API for other parts of outreach (announcements, welcomes) and other capabilities (campaign clues).
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,27 +87,18 @@ def check_template(source: str) -> tuple[str, ...]:
     return sandbox().check(source).variables
 
 
-async def render_custom(
-    conn: AsyncConnection,
-    name: str,
-    *,
-    settings: CoreSettings,
-    community: CommunityRef | None,
-    member: MemberRef | None,
-    now: datetime,
-) -> str:
-    """Render the saved template `name` in the sandbox for a room (`community`) and/or a member.
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A template with the values of its variables, read in a transaction, to be rendered after it in a
+    worker process (`render_prepared`); or why it cannot be rendered at all (`problem`)."""
 
-    Raises UnknownTemplate, or TemplateRenderFailed (reason "needs" when it uses `community` or
-    `member` and none was given; "unsafe" when the sandbox stopped it; "error" otherwise). All
-    are UserFacingErrors: a handler may let them propagate to answer politely."""
-    found = await find_custom_template(conn, name)
-    if found is None:
-        raise UnknownTemplate(name)
-    return await render_source(conn, name, found.source, settings=settings, community=community, member=member, now=now)
+    name: str
+    request: RenderRequest | None
+    seconds: float
+    problem: CustomTemplateError | None = None
 
 
-async def render_source(
+async def prepare(
     conn: AsyncConnection,
     name: str,
     source: str,
@@ -105,149 +107,202 @@ async def render_source(
     community: CommunityRef | None,
     member: MemberRef | None,
     now: datetime,
-) -> str:
-    compiled = sandbox().check(source)
-    context = await documented_context(
-        conn, settings, community=community, member=member, now=now, uses=compiled.variables
-    )
-    return sandbox().render(name, source, context)
-
-
-# The commands.
-
-
-def _name_and_source(ctx: Context, cmd: Invocation) -> tuple[str, str]:
-    found = _SET.fullmatch(ctx.message.text)
-    name, source = (found["name"], found["source"]) if found else (cmd.args[0] if cmd.args else "", "")
-    _check_name(name)
-    if not source.strip():
-        raise UsageError("outreach/template_problem_needs_text", name=name)
-    return name, source.strip("\n").rstrip()
-
-
-def _check_name(name: str) -> str:
-    if not name:
-        raise UsageError("outreach/template_problem_needs_name")
-    if not NAME.fullmatch(name):
-        raise UsageError("outreach/template_problem_name", name=name)
-    return name
-
-
-def _name(cmd: Invocation) -> str:
-    return _check_name(cmd.args[0] if cmd.args else "")
-
-
-async def _preview(ctx: Context, name: str, source: str) -> dict[str, Any]:
-    """How the template reads here and now, for the caller (or why it cannot be shown here)."""
+) -> Prepared:
+    """Check `source` and read the values it uses for a room (`community`) and/or a member."""
+    section = settings.outreach  # type: ignore[attr-defined]
+    seconds = section.template_render_seconds
     try:
-        text = await render_source(
-            ctx.db, name, source, settings=ctx.settings, community=ctx.community, member=ctx.actor, now=ctx.now
-        )
-    except TemplateRenderFailed as exc:
-        return {"preview": None, "failure": exc.params}
-    return {"preview": text, "failure": None}
+        variables = sandbox().check(source).variables
+    except TemplateRefused as refused:  # saved some other way, or before today's checks
+        return Prepared(name, None, seconds, refused)
+    context = await documented_context(conn, settings, community=community, member=member, now=now, uses=variables)
+    missing = [v for v in variables if v not in context]
+    if missing:
+        return Prepared(name, None, seconds, TemplateRenderFailed(name, "needs", ", ".join(missing)))
+    limits = Limits(steps=section.template_max_steps)
+    return Prepared(name, RenderRequest(source, context, VOCABULARY, limits), seconds)
 
 
-async def set_template(ctx: Context, cmd: Invocation) -> None:
-    """/template set NAME text (the text may span lines)."""
-    name, source = _name_and_source(ctx, cmd)
-    variables = check_template(source)
-    shown = await _preview(ctx, name, source)
-    if shown["failure"] and shown["failure"]["reason"] == "unsafe":
-        raise TemplateRefused("unsafe", None, detail=shown["failure"]["detail"])
-    created = await _save(ctx, name, source, variables)
-    ctx.note_audit(template=name, created=created)
-    _LOGGER.info("template %r %s by %s", name, "created" if created else "updated", ctx.actor.platform_id)
-    await ctx.reply("outreach/template_saved", name=name, created=created, variables=list(variables), **shown)
-
-
-async def _save(ctx: Context, name: str, source: str, variables: tuple[str, ...]) -> bool:
-    """Insert or update; True when the name is new."""
-    values = {"source": source, "variables": list(variables), "updated_at": ctx.now, "updated_by": ctx.actor.id}
-    table = custom_templates
-    changed = await ctx.db.execute(update(table).where(table.c.name == name).values(**values))
-    if changed.rowcount:
-        return False
-    await ctx.db.execute(table.insert().values(name=name, created_at=ctx.now, created_by=ctx.actor.id, **values))
-    return True
-
-
-async def show_template(ctx: Context, cmd: Invocation) -> None:
-    """/template show NAME: the text, the variables it uses, and a preview, privately."""
-    name = _name(cmd)
-    found = await find_custom_template(ctx.db, name)
+async def prepare_saved(
+    conn: AsyncConnection,
+    name: str,
+    *,
+    settings: CoreSettings,
+    community: CommunityRef | None,
+    member: MemberRef | None,
+    now: datetime,
+) -> Prepared:
+    """`prepare` for the saved template `name`; raises UnknownTemplate."""
+    found = await find_custom_template(conn, name)
     if found is None:
         raise UnknownTemplate(name)
-    author = await ctx.services.directory.find_member_by_id(ctx.db, found.updated_by)
-    await ctx.reply_privately(
-        "outreach/template_show",
-        name=name,
-        source=found.source,
-        variables=list(found.variables),
-        by=author.name if author else "",
-        at=_local(ctx, found.updated_at),
-        **await _preview(ctx, name, found.source),
+    return await prepare(conn, name, found.source, settings=settings, community=community, member=member, now=now)
+
+
+async def prepare_texts(
+    ctx: Context, template: str | None, text: str, rooms: Sequence[CommunityRef]
+) -> list[Prepared | str]:
+    """For each room: `text` as it is, or the saved `template` prepared for that room (UnknownTemplate
+    if there is none). Render them with `render_later`."""
+    if template is None:
+        return [text for _ in rooms]
+    found = await find_custom_template(ctx.db, template)
+    if found is None:
+        raise UnknownTemplate(template)
+    return [
+        await prepare(ctx.db, template, found.source, settings=ctx.settings, community=room, member=None, now=ctx.now)
+        for room in rooms
+    ]
+
+
+async def texts_then(
+    ctx: Context,
+    template: str | None,
+    text: str,
+    rooms: Sequence[CommunityRef],
+    then: Callable[[Context, list[Rendering]], Awaitable[None]],
+    name: str,
+) -> None:
+    """`then(ctx, texts)` with the text for each room: at once for a plain text; with a template, once
+    it has rendered for each room, after this transaction (see render_later)."""
+    prepared = await prepare_texts(ctx, template, text, rooms)
+    if template is None:
+        await then(ctx, [text for _ in rooms])
+    else:
+        render_later(ctx, prepared, then, name)
+
+
+def all_texts(texts: Sequence[Rendering]) -> list[str]:
+    """The texts, or the first error among them raised (answered politely by the dispatcher)."""
+    found: list[str] = []
+    for text in texts:
+        if isinstance(text, CustomTemplateError):
+            raise text
+        found.append(text)
+    return found
+
+
+async def tell_staff_skipped(
+    ctx: Context, notice: SkipNotice, skipped: Sequence[tuple[CommunityRef, CustomTemplateError]]
+) -> None:
+    """A scheduled post whose template failed in some rooms was not posted there: the staff are told
+    privately, once per run (the notice's key), why and where; the detail goes to the log."""
+    first = skipped[0][1]
+    rooms = [room.name or room.platform_id for room, _ in skipped]
+    _LOGGER.warning(
+        "%s #%d: template %r failed in %s, not posted there: %s",
+        notice.what,
+        notice.number,
+        notice.template,
+        rooms,
+        first.params,
     )
-
-
-async def list_templates(ctx: Context, cmd: Invocation) -> None:
-    """/template list, privately."""
-    table, members = custom_templates, schema.members
-    rows = (
-        await ctx.db.execute(
-            select(table.c.name, table.c.variables, table.c.updated_at, members.c.display_name)
-            .join(members, members.c.id == table.c.updated_by)
-            .order_by(table.c.name)
+    for member in await ctx.services.directory.staff(ctx.db):
+        await ctx.dm(
+            member,
+            "outreach/template_skipped",
+            urgent=True,
+            dedupe_key=f"{notice.key}:{member.platform_id}",
+            what=notice.what,
+            number=notice.number,
+            template=notice.template,
+            rooms=rooms,
+            others=notice.rooms - len(skipped),
+            failure=first.params,
+            refused=isinstance(first, TemplateRefused),
         )
-    ).all()
-    await ctx.reply_privately(
-        "outreach/template_list",
-        templates=[
-            {
-                "name": r.name,
-                "variables": list(r.variables or ()),
-                "at": _local(ctx, r.updated_at),
-                "by": r.display_name,
-            }
-            for r in rows
-        ],
-    )
 
 
-async def delete_template(ctx: Context, cmd: Invocation) -> None:
-    """/template delete NAME"""
-    name = _name(cmd)
-    table = custom_templates
-    removed = await ctx.db.execute(delete(table).where(table.c.name == name))
-    if not removed.rowcount:
-        raise UnknownTemplate(name)
-    ctx.note_audit(template=name)
-    await ctx.reply("outreach/template_deleted", name=name)
+@dataclass(frozen=True, slots=True)
+class SkipNotice:
+    """Which scheduled post skipped rooms: `what` is "announcement" or "clue"; `key` dedupes per run."""
+
+    what: str
+    number: int
+    template: str
+    key: str
+    rooms: int  # how many rooms the post was for
 
 
-# Examples for /template help: data, so the help's own template holds no template syntax.
-HELP_EXAMPLES = {
-    "zh_CN": {
-        "variable": "{{ member.name }}",
-        "time": "{{ now.strftime('%H:%M') }}",
-        "welcome": "/模板 设置 welcome 欢迎 @{{ member.name }} 加入{{ community.name }}！\n"
-        "本群现在有 {{ community.members }} 位朋友，本月已经互相感谢了 {{ stats.thanks_this_month }} 次。",
-    },
-    "en": {
-        "variable": "{{ member.name }}",
-        "time": "{{ now.strftime('%H:%M') }}",
-        "welcome": "/template set welcome Welcome to {{ community.name }}, @{{ member.name }}!\n"
-        "We are {{ community.members }} here, and thanked each other {{ stats.thanks_this_month }} "
-        "times this month.",
-    },
-}
+async def render_prepared(workers: WorkerPool, prepared: Prepared | str) -> Rendering:
+    """The text, rendered in a worker process within the template's time limit; or the error saying why
+    not (TemplateRefused: the template itself may not be used; TemplateRenderFailed: it could not
+    render here). Never holds up the event loop; a render past its time is stopped. A plain text
+    (no template) is its own rendering."""
+    if isinstance(prepared, str):
+        return prepared
+    if prepared.problem is not None or prepared.request is None:
+        return prepared.problem or TemplateRenderFailed(prepared.name, "error")
+    try:
+        rendered = await workers.run(render_request, prepared.request, seconds=prepared.seconds)
+    except WorkFailed as exc:
+        failure = _pool_failure(prepared.name, exc)
+        _LOGGER.warning("template %r stopped: %s", prepared.name, exc)
+        return failure
+    if rendered.refused is not None:
+        return TemplateRefused.of(rendered.refused)
+    if rendered.failure is not None:
+        _LOGGER.warning("template %r stopped: %s", prepared.name, rendered.failure)
+        return TemplateRenderFailed.of(prepared.name, rendered.failure)
+    return rendered.text or ""
 
 
-async def template_help(ctx: Context, cmd: Invocation) -> None:
-    """/template help: the documented variables and what the sandbox allows, privately."""
-    locale = ctx.services.renderer.locale_or_default(ctx.actor.locale)
-    await ctx.reply_privately("outreach/template_help", examples=HELP_EXAMPLES[locale])
+def _pool_failure(name: str, exc: WorkFailed) -> TemplateRenderFailed:
+    if isinstance(exc, WorkTimedOut):
+        return TemplateRenderFailed(name, "time", seconds=f"{exc.seconds:g}")
+    if isinstance(exc, WorkOutOfMemory):
+        return TemplateRenderFailed(name, "memory", megabytes=exc.megabytes)
+    return TemplateRenderFailed(name, "crashed", str(exc)[:200])
 
 
-def _local(ctx: Context, when: datetime) -> datetime:
-    return when.astimezone(local_zone(ctx.settings, ctx.community))
+def render_later(
+    ctx: Context,
+    prepared: Sequence[Prepared | str],
+    then: Callable[[Context, list[Rendering]], Awaitable[None]],
+    name: str,
+) -> None:
+    """Render after this transaction, one after the other in the worker pool, then call `then` with
+    the texts (or errors) in a transaction of its own (see bot.followups)."""
+    workers = ctx.services.workers
+
+    async def render_all() -> list[Rendering]:
+        found: list[Rendering] = []
+        for item in prepared:
+            found.append(_stopped_before(item, found) or await render_prepared(workers, item))
+        return found
+
+    ctx.later(render_all, then, name)
+
+
+def _stopped_before(item: Prepared | str, found: Sequence[Rendering]) -> TemplateRenderFailed | None:
+    """A template its worker had to stop (time, memory) in one room is not tried again in the next: a
+    post to 26 rooms costs one time limit, not 26."""
+    if isinstance(item, str):
+        return None
+    for earlier in found:
+        if isinstance(earlier, TemplateRenderFailed) and earlier.name == item.name and earlier.reason in _POOL_STOPS:
+            return earlier
+    return None
+
+
+async def render_custom(
+    conn: AsyncConnection,
+    name: str,
+    *,
+    workers: WorkerPool,
+    settings: CoreSettings,
+    community: CommunityRef | None,
+    member: MemberRef | None,
+    now: datetime,
+) -> str:
+    """Render the saved template `name` for a room (`community`) and/or a member, awaiting the worker.
+
+    Raises UnknownTemplate, TemplateRefused, or TemplateRenderFailed (reason "needs" when it uses
+    `community` or `member` and none was given; a limit's reason when the sandbox stopped it; "error"
+    otherwise). All are UserFacingErrors. Inside a handler's transaction, prefer `prepare` and
+    `render_later`: the transaction (and on SQLite every writer) would wait for the render."""
+    prepared = await prepare_saved(conn, name, settings=settings, community=community, member=member, now=now)
+    found = await render_prepared(workers, prepared)
+    if isinstance(found, CustomTemplateError):
+        raise found
+    return found

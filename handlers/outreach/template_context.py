@@ -13,9 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.config import CoreSettings
 from bot.db import schema
 from bot.members import CommunityRef, MemberRef
+from bot.sandbox.engine import View
 from handlers.feedback.rules import OPEN
 from handlers.feedback.tables import items as feedback_items
-from handlers.outreach.sandbox import VARIABLES, CommunityView, MemberView, StatsView
+from handlers.outreach.sandbox import VARIABLES, community_view, member_view, stats_view
 from handlers.recognition.ledger import balance, titles_held
 from handlers.recognition.stats import thanks_units
 from handlers.recognition.tables import thanks
@@ -41,9 +42,10 @@ async def documented_context(
     local = now.astimezone(local_zone(settings, community)).replace(second=0, microsecond=0)
     context: dict[str, Any] = {"bot_name": settings.bot.name, "now": local, "date": local.date()}
     if "community" in wanted and community is not None:
-        context["community"] = CommunityView(community.name, await _members(conn, community))
+        context["community"] = community_view(community.name, await _members(conn, community))
     if "member" in wanted and member is not None:
-        context["member"] = MemberView(member.name, await balance(conn, member.id), await titles_held(conn, member.id))
+        titles = tuple(await titles_held(conn, member.id))
+        context["member"] = member_view(member.name, await balance(conn, member.id), titles)
     if "stats" in wanted:
         context["stats"] = await _stats(conn, community, local)
     return {key: value for key, value in context.items() if key in wanted}
@@ -55,7 +57,7 @@ async def _members(conn: AsyncConnection, community: CommunityRef) -> int:
     return int((await conn.execute(stmt)).scalar_one())
 
 
-async def _stats(conn: AsyncConnection, community: CommunityRef | None, local: datetime) -> StatsView:
+async def _stats(conn: AsyncConnection, community: CommunityRef | None, local: datetime) -> View:
     """This month's counted thank-yous and joins (in the room, or in every room), and open feedback."""
     month_start = datetime.combine(local.date().replace(day=1), time(0), tzinfo=local.tzinfo)
     where_thanks = [thanks.c.month == f"{local:%Y-%m}"]
@@ -71,4 +73,4 @@ async def _stats(conn: AsyncConnection, community: CommunityRef | None, local: d
     open_items = (
         await conn.execute(select(func.count()).where(feedback_items.c.status.in_(sorted(s.value for s in OPEN))))
     ).scalar_one()
-    return StatsView(int(thanked), int(open_items), int((await conn.execute(joined)).scalar_one()))
+    return stats_view(int(thanked), int(open_items), int((await conn.execute(joined)).scalar_one()))

@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import logging
 
+from sqlalchemy import select
+
 from bot.context import Context
 from bot.db.dialect import insert_for
 from bot.events import MemberJoined
-from handlers.outreach.custom_templates import find_custom_template, render_source
-from handlers.outreach.sandbox import TemplateRenderFailed
+from bot.members import CommunityRef
+from handlers.outreach.custom_templates import Rendering, find_custom_template, prepare, render_later
+from handlers.outreach.sandbox import CustomTemplateError
 from handlers.outreach.tables import welcomes
 
 _LOGGER = logging.getLogger(__name__)
@@ -17,31 +20,72 @@ CUSTOM_NAME = "welcome"  # a moderator-authored template of this name replaces t
 
 async def on_member_joined(ctx: Context, event: MemberJoined) -> None:
     """Post the welcome (routine: held in quiet hours) unless switched off, the bot itself
-    joined, or this member was welcomed in this room before."""
+    joined, or this member was welcomed in this room before. The moderators' own welcome is
+    rendered after this transaction, in a worker; if it fails, the built-in one goes out."""
     if not ctx.settings.outreach.welcome or _is_the_bot(ctx, event) or ctx.community is None:
         return
-    if not await _first_welcome(ctx):
+    if await _welcomed_before(ctx, ctx.community):
         _LOGGER.info("%s rejoined %s: welcomed before, not again", ctx.actor.platform_id, ctx.community.platform_id)
+        return
+    found = await find_custom_template(ctx.db, CUSTOM_NAME)
+    if found is None:
+        await _welcome(ctx, None)
+        return
+    prepared = await prepare(
+        ctx.db,
+        CUSTOM_NAME,
+        found.source,
+        settings=ctx.settings,
+        community=ctx.community,
+        member=ctx.actor,
+        now=ctx.now,
+    )
+    render_later(ctx, [prepared], _welcome_with, "welcome")
+
+
+async def _welcome_with(ctx: Context, texts: list[Rendering]) -> None:
+    [text] = texts
+    if isinstance(text, CustomTemplateError):
+        reason, detail = text.params.get("reason", ""), text.params.get("detail") or text.params.get("details")
+        _LOGGER.warning(
+            "the custom welcome template failed (%s: %s) for %s; the built-in welcome is used",
+            reason,
+            detail,
+            ctx.actor.platform_id,
+        )
+    await _welcome(ctx, text if isinstance(text, str) else None)
+
+
+async def _welcome(ctx: Context, custom: str | None) -> None:
+    """Record the welcome and post it, in one transaction; nothing if another welcome came first."""
+    if ctx.community is None or not await _first_welcome(ctx):
         return
     member, community = ctx.actor, ctx.community
     key = f"outreach:welcome:{community.id}:{member.id}"
-    custom = await _custom_text(ctx)
     if custom is not None:
-        await ctx.post(community, "outreach/template_text", mentions=(member.platform_id,), dedupe_key=key, text=custom)
-    else:
-        await ctx.post(
-            community,
-            "outreach/welcome",
-            mentions=(member.platform_id,),
-            dedupe_key=key,
-            name=member.name,
-            community=community.name,
-        )
+        mention = f"@{member.name}"
+        text = custom if mention in custom else f"{mention} {custom}"
+        await ctx.post(community, "outreach/template_text", mentions=(member.platform_id,), dedupe_key=key, text=text)
+        return
+    await ctx.post(
+        community,
+        "outreach/welcome",
+        mentions=(member.platform_id,),
+        dedupe_key=key,
+        name=member.name,
+        community=community.name,
+    )
 
 
 def _is_the_bot(ctx: Context, event: MemberJoined) -> bool:
     # Transports name the bot's contact after the bot (the console's and tests' "kocbot").
     return ctx.settings.bot.name in (event.member.id, event.member.name)
+
+
+async def _welcomed_before(ctx: Context, community: CommunityRef) -> bool:
+    table = welcomes
+    stmt = select(table.c.member_id).where(table.c.community_id == community.id, table.c.member_id == ctx.actor.id)
+    return (await ctx.db.execute(stmt)).first() is not None
 
 
 async def _first_welcome(ctx: Context) -> bool:
@@ -50,27 +94,3 @@ async def _first_welcome(ctx: Context) -> bool:
     )
     stmt = stmt.on_conflict_do_nothing(index_elements=["community_id", "member_id"]).returning(welcomes.c.member_id)
     return (await ctx.db.execute(stmt)).scalar_one_or_none() is not None
-
-
-async def _custom_text(ctx: Context) -> str | None:
-    """The moderators' own welcome, mentioning the member; None to use the built-in one."""
-    found = await find_custom_template(ctx.db, CUSTOM_NAME)
-    if found is None:
-        return None
-    try:
-        text = await render_source(
-            ctx.db,
-            CUSTOM_NAME,
-            found.source,
-            settings=ctx.settings,
-            community=ctx.community,
-            member=ctx.actor,
-            now=ctx.now,
-        )
-    except TemplateRenderFailed as exc:
-        _LOGGER.warning(
-            "the custom welcome template failed (%s: %s); the built-in welcome is used", exc.reason, exc.detail
-        )
-        return None
-    mention = f"@{ctx.actor.name}"
-    return text if mention in text else f"{mention} {text}"
