@@ -19,8 +19,8 @@ from typing import Any
 
 _LOGGER = logging.getLogger(__name__)
 WIDTH, HEIGHT, DPI = 1200, 675, 100
-# Fonts that draw Simplified Chinese, best first: a system one where installed, else the one
-# bundled with the `mplfonts` package (Noto Sans CJK SC).
+# Fonts that draw Simplified Chinese, best first: a system one where installed, else the one that
+# ships with kocbot (bot/fonts: Noto Sans CJK SC cut to GB2312, 3 MB; see the README's "Charts").
 CJK_FONTS = (
     "Noto Sans CJK SC",
     "Source Han Sans SC",
@@ -51,13 +51,11 @@ class Mark:
     label: str
 
 
+BUNDLED_FONT = Path(__file__).resolve().parent / "fonts" / "kocbot-sans-sc.otf"
+
+
 def _bundled_font() -> Path | None:
-    try:
-        import mplfonts
-    except ImportError:
-        return None
-    path = Path(mplfonts.__file__).parent / "fonts" / "NotoSansCJKsc-Regular.otf"
-    return path if path.exists() else None
+    return BUNDLED_FONT if BUNDLED_FONT.exists() else None
 
 
 def _configure() -> None:
@@ -80,7 +78,7 @@ def _configure() -> None:
     if chosen is None:
         _LOGGER.warning(
             "no font for Chinese was found: chart labels in Chinese will show as boxes "
-            "(install fonts-noto-cjk, or the mplfonts package)"
+            "(install fonts-noto-cjk, or reinstall kocbot: its font is missing)"
         )
     matplotlib.rcParams["font.sans-serif"] = [*([chosen] if chosen else []), "DejaVu Sans"]
     matplotlib.rcParams["font.family"] = "sans-serif"

@@ -50,3 +50,24 @@ def test_chinese_is_drawn_in_a_font_that_has_it(recwarn) -> None:
 
     assert matplotlib.rcParams["font.sans-serif"][0] != "DejaVu Sans"
     assert not [w for w in recwarn if "missing from font" in str(w.message)]
+
+
+def test_the_bundled_font_draws_every_gb2312_character_and_every_template_character() -> None:
+    from fontTools.ttLib import TTFont
+
+    from tests.support import PROJECT
+
+    covered = set(TTFont(charts.BUNDLED_FONT).getBestCmap())
+    gb2312 = set()
+    for high in range(0xB0, 0xF8):  # the hanzi rows
+        for low in range(0xA1, 0xFF):
+            try:
+                gb2312.add(ord(bytes([high, low]).decode("gb2312")))
+            except UnicodeDecodeError:
+                continue
+    assert len(gb2312) == 6763 and gb2312 <= covered
+    words = "".join(path.read_text(encoding="utf-8") for path in (PROJECT / "templates" / "zh_CN").rglob("*.j2"))
+    hanzi = {
+        ord(c) for c in words if "\u4e00" <= c <= "\u9fff" or "\u3000" <= c <= "\u303f" or "\uff00" <= c <= "\uffef"
+    }
+    assert sorted(chr(c) for c in hanzi - covered) == []
