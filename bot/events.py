@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import functools
+import hashlib
 import re
 from dataclasses import dataclass, field, fields, is_dataclass, replace
 from datetime import datetime
@@ -12,6 +13,9 @@ from typing import Any, TypeVar, cast
 # What no column of either database can hold: U+0000 (PostgreSQL's text refuses it) and the
 # halves of surrogate pairs (no UTF-8 encodes them; a broken emoji from a puppet or a terminal).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+# The columns' sizes (bot/db/schema.py): platform ids String(128), names String(200).
+ID_FIELDS, ID_MAX = frozenset({"id", "message_id", "room_id"}), 128
+NAME_FIELDS, NAME_MAX = frozenset({"name", "room_name"}), 200
 _E = TypeVar("_E")
 
 
@@ -111,13 +115,16 @@ class OutgoingMessage:
 
 def storable(event: _E) -> _E:
     """`event` with every text in it (text, names, ids, quote) fit for both databases: NULs are
-    dropped, surrogate pairs joined and lone halves made U+FFFD. The same object when nothing changes."""
+    dropped, surrogate pairs joined and lone halves made U+FFFD; a name longer than its column is cut,
+    an id longer than its column shortened the same way wherever it appears (so mentions still match).
+    The same object when nothing changes."""
     return cast(_E, _storable(event))
 
 
-def _storable(value: Any) -> Any:
+def _storable(value: Any, name: str = "") -> Any:
     if isinstance(value, str):
-        return _fit(value) if _UNSTORABLE.search(value) else value
+        value = _fit(value) if _UNSTORABLE.search(value) else value
+        return _sized(value, name) if len(value) > ID_MAX else value
     if isinstance(value, tuple):
         cleaned = tuple(_storable(item) for item in value)
         return cleaned if cleaned != value else value
@@ -125,8 +132,17 @@ def _storable(value: Any) -> Any:
     names = _field_names(kind)
     if not names:
         return value
-    changes = {name: new for name in names if (new := _storable(old := getattr(value, name))) is not old}
+    changes = {name: new for name in names if (new := _storable(old := getattr(value, name), name)) is not old}
     return replace(value, **changes) if changes else value
+
+
+def _sized(text: str, name: str) -> str:
+    if name in NAME_FIELDS and len(text) > NAME_MAX:
+        return text[: NAME_MAX - 1] + "…"
+    if name in ID_FIELDS:  # a stable stand-in: the same long id always gives the same short one
+        digest = hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()[:24]
+        return f"{text[: ID_MAX - 25]}~{digest}"
+    return text
 
 
 @functools.cache

@@ -221,3 +221,29 @@ def test_clean_events_pass_through_untouched() -> None:
     assert storable(message) is message
     cleaned = storable(replace(message, mentions=(Contact("bob", "b\x00ob"),)))
     assert (cleaned.mentions, cleaned.quote) == ((Contact("bob", "bob"),), message.quote)
+
+
+LONG_ID = "wxid_" + "x" * 300
+LONG_NAME = "很长的名字" * 60  # 300 characters
+
+
+async def test_names_and_ids_longer_than_their_columns_lose_nothing(chat: Chat, app) -> None:
+    """Names are cut to their column (200), ids shortened the same way wherever they appear."""
+    message = _message(
+        f"谢谢 @{LONG_NAME[:5]}",
+        message_id="m" * 400,
+        sender=Contact("alice", LONG_NAME),
+        room_id="r" * 300,
+        room_name=LONG_NAME,
+        mentions=(Contact(LONG_ID, LONG_NAME),),
+    )
+    [reply] = await chat.send(message)
+    assert reply.endswith(f"收到！已记下你对 {LONG_NAME[:199]}… 的感谢 🌸")
+    [row] = await rows(app, schema.messages)
+    assert (row.routed_to, len(row.platform_msg_id)) == ("thanks", 128)
+    members = {r.platform_id: r.display_name for r in await rows(app, schema.members)}
+    short = storable(message).mentions[0].id
+    assert len(short) == 128 and short.startswith("wxid_xxx") and members[short] == LONG_NAME[:199] + "…"
+    assert storable(replace(message, text="again")).mentions[0].id == short  # the same stand-in every time
+    [room] = await rows(app, schema.communities)
+    assert (len(room.platform_id), room.name) == (128, LONG_NAME[:199] + "…")
