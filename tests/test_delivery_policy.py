@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import time
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -248,11 +247,23 @@ async def test_one_query_per_commit_for_all_routine_private_messages(chat: Chat,
     assert len(await rows(app, schema.outbox)) == 3005
 
 
-async def test_holding_ten_thousand_personalised_messages_is_fast(chat: Chat, app) -> None:
+async def test_holding_ten_thousand_personalised_messages_costs_a_few_queries(chat: Chat, app) -> None:
+    """Cheap however many: the budget is read in a bounded number of statements, not one per member
+    (the time itself is measured by `make bench`, bench/outreach.py, never here)."""
+    from sqlalchemy import event
+
     policy = DeliveryPolicy(load_settings(environ={}))
     drafts = [_dm(f"member{i}") for i in range(10_000)]
-    async with app.engine.begin() as conn:
-        started = time.perf_counter()
-        held = await policy.hold(conn, drafts, START)
-        elapsed = time.perf_counter() - started
-    assert held == drafts and elapsed < 1.0
+    statements: list[str] = []
+
+    def count(_conn, _cursor, statement, *_args) -> None:
+        statements.append(statement)
+
+    event.listen(app.engine.sync_engine, "before_cursor_execute", count)
+    try:
+        async with app.engine.begin() as conn:
+            held = await policy.hold(conn, drafts, START)
+    finally:
+        event.remove(app.engine.sync_engine, "before_cursor_execute", count)
+    assert held == drafts
+    assert 0 < len(statements) <= 25, len(statements)
