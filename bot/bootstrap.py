@@ -16,6 +16,7 @@ from bot.db.engine import create_engine
 from bot.db.opening import open_database
 from bot.delivery import DeliveryPolicy, attach_policy
 from bot.errors import ConfigError
+from bot.hooks import Hooks
 from bot.maintenance import RetentionPruner
 from bot.member_changes import MemberChangeListener
 from bot.members import Directory
@@ -61,6 +62,7 @@ def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[Ha
             processes=settings.workers.processes, memory_mb=settings.workers.memory_mb, preload=WORKER_PRELOAD
         ),
         digest_sections=digest,
+        hooks=Hooks.collect(listener for registry in registries for listener in registry.listeners),
     )
 
 

@@ -13,6 +13,7 @@ from bot.audit import AuditRecord
 from bot.db.schema import Delivery
 from bot.events import Contact, Event, Image, IncomingMessage
 from bot.followups import FollowUps
+from bot.hooks import NO_HOOKS, HookPoint, Hooks, P
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import Draft
 
@@ -54,6 +55,7 @@ class Services:
     digest_sections: tuple[tuple[str, DigestSection], ...] = ()  # the moderators' digest, in order
     signals: Signals = field(default_factory=Signals)
     followups: FollowUps = field(default_factory=FollowUps)
+    hooks: Hooks = NO_HOOKS  # the listeners of the capabilities the app was built with (bot.hooks)
 
 
 class Context:
@@ -234,6 +236,11 @@ class Context:
         if target is not None:
             self.audit_record.target_id = target.id
         self.audit_record.details.update(details)
+
+    async def emit(self, point: HookPoint[P], payload: P) -> None:
+        """Tell the capabilities that listen to `point` (in this transaction, as this event's handler)."""
+        for listener in self.services.hooks.listeners(point):
+            await listener(self, payload)
 
     def later(
         self, work: Callable[[], Awaitable[Any]], then: Callable[[Context, Any], Awaitable[None]], name: str

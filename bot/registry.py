@@ -15,6 +15,7 @@ from bot.commands import Invocation
 from bot.conversations import ConversationSpec
 from bot.db.schema import Role
 from bot.events import IncomingMessage, MemberJoined, MemberLeft
+from bot.hooks import HookPoint, Listener, P
 from bot.scheduling.jobs import JobFunction, JobSpec
 from bot.timeline import DueSource
 
@@ -138,6 +139,7 @@ class HandlerRegistry:
         self.jobs: list[JobSpec] = []
         self.digest_sections: list[tuple[str, DigestSection]] = []
         self.start_hooks: list[StartHook] = []
+        self.listeners: list[tuple[HookPoint[Any], Listener[Any]]] = []  # hooks of other capabilities
 
     def command(
         self,
@@ -222,6 +224,11 @@ class HandlerRegistry:
             return section
 
         return register
+
+    def listen(self, point: HookPoint[P], listener: Listener[P]) -> None:
+        """Run `listener` whenever another capability emits `point` (see bot.hooks), in apps built
+        with this capability only."""
+        self.listeners.append((point, listener))
 
     def on_start(self, hook: StartHook) -> StartHook:
         """Run `hook` in the background each time the bot starts; a failure is logged, never fatal."""

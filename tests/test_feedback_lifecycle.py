@@ -5,7 +5,6 @@ from __future__ import annotations
 import pytest
 
 from bot.db import schema
-from handlers.feedback import SHIPPED_HOOKS
 from handlers.feedback.tables import history, items, people
 from handlers.recognition.tables import ledger, title_events
 from tests.support import Chat, rows
@@ -176,21 +175,6 @@ async def test_a_merge_moves_people_who_are_told_and_credited(chat: Chat, app) -
         "[dm mod] v2.3 致谢名单：感谢 bob、dave 的反馈 ❤️\n· FB-1 下单页点击支付以后闪退"
     ]
     assert await chat.say("mod", "/credits v9") == ["[dm mod] v9 还没有上线的反馈，所以暂时没有致谢名单。"]
-
-
-async def test_shipping_calls_the_hooks_of_other_capabilities(chat: Chat, app) -> None:
-    shipped = []
-
-    async def remember(ctx, item) -> None:
-        shipped.append((item.short_id, item.status.value, item.version))
-
-    SHIPPED_HOOKS.append(remember)
-    try:
-        await chat.say("bob", BUG)
-        await chat.say("mod", "/fb ship FB-1 v2.3")
-    finally:
-        SHIPPED_HOOKS.remove(remember)
-    assert shipped == [("FB-1", "shipped", "v2.3")]
 
 
 async def test_moderator_commands_are_refused_to_members(chat: Chat, app) -> None:

@@ -6,9 +6,9 @@ from bot.db.schema import Role
 from bot.registry import HandlerRegistry
 from handlers.feedback import digest, exports, lifecycle, merge, similar, submit, tables, views, wizard  # noqa: F401 - tables: the models join Base.metadata
 from handlers.feedback.config import FeedbackSection
-from handlers.feedback.items import SHIPPED_HOOKS, Item, ShippedHook, find_item
+from handlers.feedback.items import HISTORY_ADDED, ITEM_SHIPPED, HistoryEntry, Item, find_item
 
-__all__ = ["SHIPPED_HOOKS", "Item", "ShippedHook", "find_item", "registry"]
+__all__ = ["HISTORY_ADDED", "ITEM_SHIPPED", "HistoryEntry", "Item", "find_item", "registry"]
 
 registry = HandlerRegistry("feedback", config_section=FeedbackSection)
 MODERATOR = Role.MODERATOR

@@ -1,9 +1,8 @@
-"""Feedback items as other code sees them: find, create, their people and history, and the shipped hook."""
+"""Feedback items as other code sees them: find, create, their people and history, and the hooks they emit."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,6 +11,7 @@ from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db.dialect import insert_for
+from bot.hooks import HookPoint
 from handlers.feedback.rules import short_id
 from handlers.feedback.tables import Kind, Role, Status, history, items, people
 
@@ -44,13 +44,19 @@ class Item:
         return short_id(self.id)
 
 
-ShippedHook = Callable[["Context", Item], Awaitable[None]]
-# Other capabilities append here (e.g. threads: prompt to resolve a linked thread); called when an item ships.
-SHIPPED_HOOKS: list[ShippedHook] = []
-HistoryHook = Callable[["Context", int, str, "Status | None"], Awaitable[None]]
-# Called after each history entry of an item ("submitted", "status", ...), with the status it moved to:
-# e.g. the KOC capability's promises (an answer owed to a KOC, kept at the first status change).
-HISTORY_HOOKS: list[HistoryHook] = []
+@dataclass(frozen=True, slots=True)
+class HistoryEntry:
+    """An entry just added to an item's history ("submitted", "status", ...), with the status it moved to."""
+
+    item_id: int
+    what: str
+    to_status: Status | None
+
+
+# Other capabilities listen (`registry.listen`): threads prompt to resolve a linked thread when an item
+# ships; the KOC capability keeps its promises (an answer owed to a KOC, kept at the first status change).
+ITEM_SHIPPED: HookPoint[Item] = HookPoint("feedback.item_shipped")
+HISTORY_ADDED: HookPoint[HistoryEntry] = HookPoint("feedback.history_added")
 
 
 def _item(row: Any) -> Item:
@@ -141,8 +147,7 @@ async def record(
             created_at=ctx.now,
         )
     )
-    for hook in HISTORY_HOOKS:
-        await hook(ctx, item_id, what, to_status)
+    await ctx.emit(HISTORY_ADDED, HistoryEntry(item_id, what, to_status))
 
 
 async def history_of(conn: AsyncConnection, item_id: int) -> list[Any]:

@@ -9,7 +9,7 @@ from bot.commands import Invocation
 from bot.context import Context
 from bot.errors import UsageError, UserFacingError
 from handlers.feedback.config import FeedbackSection
-from handlers.feedback.items import SHIPPED_HOOKS, Item, find_item, people_of, record, set_fields
+from handlers.feedback.items import ITEM_SHIPPED, Item, find_item, people_of, record, set_fields
 from handlers.feedback.notify import notify_people
 from handlers.feedback.rewards import reward
 from handlers.feedback.rules import OPEN, fits_kind, may_move, parse_item_id, parse_status
@@ -89,8 +89,7 @@ async def ship(ctx: Context, cmd: Invocation) -> None:
         raise UsageError("feedback/problem_needs_version")
     _must_be_open(item)
     shipped = await change_status(ctx, item, Status.SHIPPED, _rest(cmd, 2), version=version)
-    for hook in SHIPPED_HOOKS:
-        await hook(ctx, shipped)
+    await ctx.emit(ITEM_SHIPPED, shipped)
 
 
 async def decline(ctx: Context, cmd: Invocation) -> None:

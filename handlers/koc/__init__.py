@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.db.schema import Role
 from bot.registry import HandlerRegistry
+from handlers.feedback import HISTORY_ADDED
 from handlers.koc import (  # noqa: F401 - tables: the models join Base.metadata
     agreement_wizard,
     agreements,
@@ -18,6 +19,7 @@ from handlers.koc import (  # noqa: F401 - tables: the models join Base.metadata
     terms,
 )
 from handlers.koc.config import KocSection
+from handlers.recognition.ledger import REWARDED
 
 registry = HandlerRegistry("koc", config_section=KocSection)
 MODERATOR = Role.MODERATOR
@@ -39,7 +41,8 @@ registry.command("koc promises", aliases=("koc 承诺 列表",), role=MODERATOR)
 registry.command("koc keep", aliases=("koc 兑现",), role=MODERATOR)(promises.keep)
 registry.command("koc waive", aliases=("koc 放弃",), role=MODERATOR)(promises.waive)
 registry.digest_section("koc_promises")(promises.digest_section)
-promises.register_hooks()
+registry.listen(REWARDED, promises.on_reward)
+registry.listen(HISTORY_ADDED, promises.on_feedback_history)
 
 # Agreements for 公域 KOCs: the guided conversation, show, the CSV export; reminders in the daily job.
 registry.add_conversation(agreement_wizard.SPEC)

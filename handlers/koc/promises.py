@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 import re
 from datetime import date, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
@@ -23,6 +23,9 @@ from bot.db.schema import Stage
 from bot.errors import UsageError, UserFacingError
 from bot.lookup import row_by_id
 from handlers.koc.tables import PromiseStatus, promises
+
+if TYPE_CHECKING:
+    from handlers.feedback.items import HistoryEntry
 
 _LOGGER = logging.getLogger(__name__)
 _DUE = re.compile(r"(?:--due|--截止)\s+(\S+)")
@@ -214,11 +217,12 @@ async def on_reward(ctx: Context, rewarded: Any) -> None:
     )
 
 
-async def on_feedback_history(ctx: Context, item_id: int, what: str, to_status: Any) -> None:
+async def on_feedback_history(ctx: Context, entry: HistoryEntry) -> None:
     """Feedback's hook: a KOC's new item is owed an answer; its first status change is that answer."""
     from handlers.feedback.items import find_item
     from handlers.feedback.rules import OPEN
 
+    item_id, what, to_status = entry.item_id, entry.what, entry.to_status
     if what == "submitted":
         item = await find_item(ctx.db, item_id)
         if item is not None and await _is_koc(ctx, item.reporter_id):
@@ -235,14 +239,3 @@ async def on_feedback_history(ctx: Context, item_id: int, what: str, to_status: 
         await keep_by_key(ctx, f"feedback:{item_id}:answer", str(to_status.value))
         if to_status not in OPEN:
             await keep_by_key(ctx, f"feedback:{item_id}:outcome:", str(to_status.value))
-
-
-def register_hooks() -> None:
-    """Join recognition's reward hooks and feedback's history hooks (once)."""
-    from handlers.feedback.items import HISTORY_HOOKS
-    from handlers.recognition.ledger import REWARD_HOOKS
-
-    if on_reward not in REWARD_HOOKS:
-        REWARD_HOOKS.append(on_reward)
-    if on_feedback_history not in HISTORY_HOOKS:
-        HISTORY_HOOKS.append(on_feedback_history)

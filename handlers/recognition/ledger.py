@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from sqlalchemy import func, insert, select
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.context import Context
 from bot.db import schema
 from bot.db.dialect import insert_for
+from bot.hooks import HookPoint
 from bot.members import MemberRef
 from handlers.recognition.rules import month_of
 from handlers.recognition.tables import ActionKind, Source, actions, ledger, title_events
@@ -50,14 +51,13 @@ class Rewarded:
     title: str = ""
 
 
-RewardHook = Callable[[Context, Rewarded], Awaitable[None]]
-# Other capabilities append here (e.g. the KOC capability: a reward to a KOC is a promise to deliver it).
-REWARD_HOOKS: list[RewardHook] = []
+# Other capabilities listen (`registry.listen`): e.g. the KOC capability, for which a reward to a KOC
+# is a promise to deliver it.
+REWARDED: HookPoint[Rewarded] = HookPoint("recognition.rewarded")
 
 
 async def _rewarded(ctx: Context, rewarded: Rewarded) -> None:
-    for hook in REWARD_HOOKS:
-        await hook(ctx, rewarded)
+    await ctx.emit(REWARDED, rewarded)
 
 
 async def record_action(ctx: Context, kind: ActionKind, *, undoes: int | None = None) -> int:

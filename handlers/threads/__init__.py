@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from bot.db.schema import Role
 from bot.registry import HandlerRegistry, Where
+from handlers.feedback import ITEM_SHIPPED
 from handlers.threads import commands, confirm, links, resolution, tables, views  # noqa: F401 - tables: models
 from handlers.threads.config import ThreadsSection
 
@@ -24,5 +25,5 @@ registry.command("issue resolve", aliases=("问题 解决",), role=MODERATOR)(re
 registry.command("issue reopen", aliases=("问题 重开",), role=MODERATOR)(resolution.reopen_thread)
 registry.add_conversation(confirm.SPEC)
 registry.add_due_source(confirm.factory)
-links.register_hook()
+registry.listen(ITEM_SHIPPED, links.on_item_shipped)
 registry.digest_section("threads")(views.digest_section)

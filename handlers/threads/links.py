@@ -9,7 +9,7 @@ from sqlalchemy import select
 from bot.context import Context
 from bot.db.dialect import insert_for
 from bot.errors import UserFacingError
-from handlers.feedback import SHIPPED_HOOKS, Item, find_item
+from handlers.feedback import Item, find_item
 from handlers.threads.store import record
 from handlers.threads.tables import EventKind, Status, feedback_links, threads
 
@@ -48,8 +48,3 @@ async def on_item_shipped(ctx: Context, item: Item) -> None:
     for row in rows:
         _LOGGER.info("FB-%d shipped: prompting to resolve thread #%d", item.id, row.id)
         await ctx.reply_privately("threads/resolve_prompt", id=row.id, title=row.title, item=item.short_id)
-
-
-def register_hook() -> None:
-    if on_item_shipped not in SHIPPED_HOOKS:
-        SHIPPED_HOOKS.append(on_item_shipped)
