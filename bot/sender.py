@@ -8,7 +8,6 @@ import logging
 import os
 import random
 import weakref
-from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -24,7 +23,8 @@ from bot.db.engine import write_transaction
 from bot.db.schema import Delivery, OutboxStatus
 from bot.events import Image, OutgoingMessage
 from bot.outbox import Draft, destinations, enqueue_many, shorten
-from bot.transports.base import PacingLimits, Transport
+from bot.pacing import Pacer
+from bot.transports.base import Transport
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -36,36 +36,13 @@ PARKED_TEMPLATE = "core/outbox_parked"
 _SHARED_LOCK_TRIES = 100  # x 50 ms: another sender of the account is inside its own `recover`
 
 
-class Pacer:
-    """A minimum gap per conversation and a ceiling per account (a sliding minute)."""
-
-    def __init__(self, limits: PacingLimits, rng: random.Random | None = None) -> None:
-        self.limits = limits
-        self._rng = rng or random.Random()
-        self._next_in: dict[str, datetime] = {}
-        self._recent: deque[datetime] = deque()
-
-    def ready_at(self, conversation: str, now: datetime) -> datetime:
-        ready = self._next_in.get(conversation, now)
-        per_minute = self.limits.account_per_minute
-        if per_minute:
-            while self._recent and self._recent[0] <= now - timedelta(minutes=1):
-                self._recent.popleft()
-            if len(self._recent) >= per_minute:
-                ready = max(ready, self._recent[len(self._recent) - per_minute] + timedelta(minutes=1))
-        return ready
-
-    def record(self, conversation: str, when: datetime) -> None:
-        gap = self.limits.room_interval_seconds
-        if gap:
-            gap *= 1 + self._rng.uniform(0, self.limits.jitter_ratio)
-            self._next_in[conversation] = when + timedelta(seconds=gap)
-        if self.limits.account_per_minute:
-            self._recent.append(when)
-
-
 def _conversation(row) -> str:  # noqa: ANN001 - a result row
     return row.room_platform_id or f"dm:{row.contact_platform_id}"
+
+
+def _is_reply(row) -> bool:  # noqa: ANN001 - a result row
+    """Replies may use the pacing bursts; everything else is spread evenly."""
+    return row.delivery == Delivery.REPLY.value
 
 
 class ParkingNotice:
@@ -212,7 +189,12 @@ class OutboxSender:
         async with self._engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    select(_OUTBOX.c.room_platform_id, _OUTBOX.c.contact_platform_id, _OUTBOX.c.not_before)
+                    select(
+                        _OUTBOX.c.room_platform_id,
+                        _OUTBOX.c.contact_platform_id,
+                        _OUTBOX.c.not_before,
+                        _OUTBOX.c.delivery,
+                    )
                     .where(_OUTBOX.c.status == OutboxStatus.PENDING.value, self._mine)
                     .order_by(_OUTBOX.c.not_before, _OUTBOX.c.id)
                     .limit(self._config.claim_batch)
@@ -222,7 +204,10 @@ class OutboxSender:
             return None
         now = self._clock.now()
         return min(
-            max(row.not_before, self._pacer.ready_at(_conversation(row), max(now, row.not_before))) for row in rows
+            max(
+                row.not_before, self._pacer.ready_at(_conversation(row), max(now, row.not_before), reply=_is_reply(row))
+            )
+            for row in rows
         )
 
     async def send_due(self) -> int:
@@ -273,10 +258,11 @@ class OutboxSender:
         chosen, blocked = [], set()
         for row in rows:
             conversation = _conversation(row)
-            if conversation in blocked or self._pacer.ready_at(conversation, now) > now:
+            reply = _is_reply(row)
+            if conversation in blocked or self._pacer.ready_at(conversation, now, reply=reply) > now:
                 blocked.add(conversation)
                 continue
-            self._pacer.record(conversation, now)
+            self._pacer.record(conversation, now, reply=reply)
             chosen.append(row)
         return chosen
 
