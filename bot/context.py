@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.audit import AuditRecord
-from bot.db.schema import Delivery
+from bot.db.schema import Delivery, OutgoingKind
 from bot.events import Contact, Event, Image, IncomingMessage
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import Draft
@@ -135,12 +135,14 @@ class Context:
         not_before: datetime | None = None,
         urgent: bool = False,
         image: Image | None = None,
+        kind: OutgoingKind = OutgoingKind.UNSOLICITED,
         **params: Any,
     ) -> None:
         """A private message. To the sender of the message being handled it is a reply; to anyone
         else it is the bot's own initiative (routine: held in quiet hours, counted against the
-        member's contact budget), unless `urgent`. With `image`, the message is that picture and
-        the rendered template its caption (shown by the console, kept in the logs)."""
+        member's contact budget), unless `urgent`, and of `kind`: unsolicited unless the caller
+        says it is transactional. With `image`, the message is that picture and the rendered
+        template its caption (shown by the console, kept in the logs)."""
         locale = self.services.renderer.locale_or_default(member.locale)
         text = self.render(template, locale, **params)
         replying = isinstance(self.event, IncomingMessage) and member.id == self.actor.id
@@ -154,6 +156,7 @@ class Context:
                 not_before=not_before,
                 delivery=self._delivery(replying, urgent),
                 image=image,
+                kind=OutgoingKind.REPLY if replying else kind,
             )
         )
 
@@ -168,16 +171,19 @@ class Context:
         not_before: datetime | None = None,
         urgent: bool = False,
         image: Image | None = None,
+        kind: OutgoingKind = OutgoingKind.UNSOLICITED,
         **params: Any,
     ) -> None:
         """A public message in a community, in that community's language. In the room of the
-        message being handled it is a reply; elsewhere it is routine (held in quiet hours) unless `urgent`.
+        message being handled it is a reply; elsewhere it is routine (held in quiet hours) unless `urgent`,
+        and of `kind` (unsolicited unless the caller says it is transactional).
         With `image`, the message is that picture and the rendered template its caption."""
         text = self.render(template, community.locale, **params)
         replying = (
             isinstance(self.event, IncomingMessage)
             and self.community is not None
             and community.platform_id == self.community.platform_id
+            and not_before is None
         )
         await self._enqueue(
             Draft(
@@ -188,8 +194,9 @@ class Context:
                 mentions=mentions,
                 dedupe_key=dedupe_key,
                 not_before=not_before,
-                delivery=self._delivery(replying and not_before is None, urgent),
+                delivery=self._delivery(replying, urgent),
                 image=image,
+                kind=OutgoingKind.REPLY if replying else kind,
             )
         )
 

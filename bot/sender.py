@@ -20,8 +20,9 @@ from bot.clock import Clock
 from bot.config import OutboxSection
 from bot.db import schema
 from bot.db.engine import write_transaction
-from bot.db.schema import Delivery, OutboxStatus
+from bot.db.schema import Delivery, OutboxStatus, OutgoingKind
 from bot.events import Image, OutgoingMessage
+from bot.lanes import LANE_RANK, conversation_of, is_reply, pick
 from bot.outbox import Draft, destinations, enqueue_many, shorten
 from bot.pacing import Pacer
 from bot.transports.base import Transport
@@ -34,15 +35,6 @@ _OUTBOX = schema.outbox
 CLAIM_LEASE = timedelta(minutes=10)
 PARKED_TEMPLATE = "core/outbox_parked"
 _SHARED_LOCK_TRIES = 100  # x 50 ms: another sender of the account is inside its own `recover`
-
-
-def _conversation(row) -> str:  # noqa: ANN001 - a result row
-    return row.room_platform_id or f"dm:{row.contact_platform_id}"
-
-
-def _is_reply(row) -> bool:  # noqa: ANN001 - a result row
-    """Replies may use the pacing bursts; everything else is spread evenly."""
-    return row.delivery == Delivery.REPLY.value
 
 
 class ParkingNotice:
@@ -62,7 +54,16 @@ class ParkingNotice:
             text = renderer.render(
                 PARKED_TEMPLATE, locale, id=row.id, where=where, error=shorten(error), attempts=row.attempts + 1
             )
-            drafts.append(Draft(text, PARKED_TEMPLATE, locale, contact_id=member.platform_id, delivery=Delivery.URGENT))
+            drafts.append(
+                Draft(
+                    text,
+                    PARKED_TEMPLATE,
+                    locale,
+                    contact_id=member.platform_id,
+                    delivery=Delivery.URGENT,
+                    kind=OutgoingKind.TRANSACTIONAL,
+                )
+            )
         return drafts
 
 
@@ -193,22 +194,21 @@ class OutboxSender:
                         _OUTBOX.c.room_platform_id,
                         _OUTBOX.c.contact_platform_id,
                         _OUTBOX.c.not_before,
-                        _OUTBOX.c.delivery,
+                        _OUTBOX.c.kind,
+                        _OUTBOX.c.part,
                     )
                     .where(_OUTBOX.c.status == OutboxStatus.PENDING.value, self._mine)
-                    .order_by(_OUTBOX.c.not_before, _OUTBOX.c.id)
+                    .order_by(LANE_RANK, _OUTBOX.c.not_before, _OUTBOX.c.id)  # a reply is never overlooked
                     .limit(self._config.claim_batch)
                 )
             ).all()
         if not rows:
             return None
         now = self._clock.now()
-        return min(
-            max(
-                row.not_before, self._pacer.ready_at(_conversation(row), max(now, row.not_before), reply=_is_reply(row))
-            )
-            for row in rows
-        )
+        return min(self._ready_at(row, max(now, row.not_before)) for row in rows)
+
+    def _ready_at(self, row: Any, now: datetime) -> datetime:
+        return self._pacer.ready_at(conversation_of(row), now, reply=is_reply(row), continued=row.part > 1)
 
     async def send_due(self) -> int:
         """Send every message that is due and allowed by pacing now; returns how many went out.
@@ -225,7 +225,8 @@ class OutboxSender:
         return sent
 
     async def _claim(self) -> tuple[Sequence, datetime, bool]:
-        """Claim the due messages pacing allows now; also say whether more may be due."""
+        """Claim the due messages pacing allows now, most urgent lane first (`bot.lanes.pick`);
+        also say whether more may be due."""
         now = self._clock.now()
         query = (
             select(_OUTBOX)
@@ -237,34 +238,23 @@ class OutboxSender:
                     (_OUTBOX.c.status == OutboxStatus.SENDING.value) & (_OUTBOX.c.claimed_at < now - CLAIM_LEASE),
                 ),
             )
-            .order_by(_OUTBOX.c.id)
+            .order_by(LANE_RANK, _OUTBOX.c.id)
             .limit(self._config.claim_batch)
         )
         if self._row_locks:  # several processes: each takes rows the others have not locked
             query = query.with_for_update(skip_locked=True)
         async with write_transaction(self._engine) as conn:
             rows = (await conn.execute(query)).all()
-            chosen = self._pace(rows, now)
+            chosen = pick(rows, self._pacer, now)
             if chosen:
                 await conn.execute(
                     update(_OUTBOX)
                     .where(_OUTBOX.c.id.in_([r.id for r in chosen]))
                     .values(status=OutboxStatus.SENDING.value, claimed_at=now)
                 )
-        return chosen, now, len(rows) == self._config.claim_batch and bool(chosen)
-
-    def _pace(self, rows: Sequence, now: datetime) -> list:
-        """Pick the rows pacing allows now, keeping each conversation's order."""
-        chosen, blocked = [], set()
-        for row in rows:
-            conversation = _conversation(row)
-            reply = _is_reply(row)
-            if conversation in blocked or self._pacer.ready_at(conversation, now, reply=reply) > now:
-                blocked.add(conversation)
-                continue
-            self._pacer.record(conversation, now, reply=reply)
-            chosen.append(row)
-        return chosen
+        # Once a message other than a reply went, look again: replies written meanwhile go next.
+        more = bool(chosen) and (len(rows) == self._config.claim_batch or not is_reply(chosen[-1]))
+        return chosen, now, more
 
     async def _deliver(self, row, claimed_at: datetime) -> int:  # noqa: ANN001 - a result row
         async with self._in_flight(row, claimed_at) as held:

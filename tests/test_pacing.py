@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import itertools
 import random
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 import pytest
 
 from bot.app import App
 from bot.db.schema import Delivery
-from bot.events import OutgoingMessage
 from bot.outbox import Draft, enqueue
 from bot.pacing import Pacer, TokenBucket
 from bot.transports.base import PacingLimits
-from bot.transports.memory import InMemoryTransport
 from tests.conftest import START
+from tests.support import TimedTransport
+from tests.wechaty_support import require_sdk
 
-WECHAT = PacingLimits(room_interval_seconds=3, account_per_minute=20, room_burst=3, account_burst=5)
+WECHAT = PacingLimits(
+    room_interval_seconds=3, account_per_minute=20, room_burst=3, account_burst=5, reply_reserve=5
+)  # as shipped for WeChat
+NO_RESERVE = replace(WECHAT, reply_reserve=0)
 
 
 def _seconds(times: list[datetime]) -> list[float]:
@@ -89,7 +93,7 @@ def test_over_a_long_run_a_room_averages_at_least_its_interval_with_jitter() -> 
 
 
 def test_a_fan_out_is_spread_evenly_and_never_over_the_ceiling() -> None:
-    pacer = Pacer(WECHAT, random.Random(11))  # 20 % jitter, WeChat's limits
+    pacer = Pacer(replace(NO_RESERVE, jitter_ratio=0.2), random.Random(11))  # nothing kept for replies
     times = _send_greedily(pacer, [(f"room{n}", False) for n in range(300)])
     gaps = [(b - a).total_seconds() for a, b in itertools.pairwise(times)]
     assert min(gaps) >= 3 * 0.8  # the average spacing minus the jitter: no clump, not even at the start
@@ -99,8 +103,7 @@ def test_a_fan_out_is_spread_evenly_and_never_over_the_ceiling() -> None:
 
 
 def test_without_jitter_a_fan_out_goes_exactly_every_three_seconds() -> None:
-    pacer = Pacer(PacingLimits(room_interval_seconds=3, account_per_minute=20, room_burst=3, account_burst=5))
-    times = _send_greedily(pacer, [(f"room{n}", False) for n in range(26)])
+    times = _send_greedily(Pacer(NO_RESERVE), [(f"room{n}", False) for n in range(26)])
     assert _seconds(times) == [3 * n for n in range(26)]
 
 
@@ -119,25 +122,19 @@ def test_replies_never_go_over_the_ceiling_in_any_minute() -> None:
 # Through the real sender, on the injected clock, with WeChat's pacing.
 
 
-class _TimedTransport(InMemoryTransport):
-    def __init__(self, clock) -> None:
-        super().__init__(WECHAT)
-        self._clock = clock
-        self.times: list[datetime] = []
-
-    async def send(self, message: OutgoingMessage) -> str:
-        self.times.append(self._clock.now())
-        return await super().send(message)
-
-
 @pytest.fixture
-def transport(clock) -> _TimedTransport:
-    return _TimedTransport(clock)
+def transport(clock) -> TimedTransport:
+    return TimedTransport(clock, WECHAT)
 
 
 @pytest.fixture
 def settings_overrides() -> dict:
     return {"outbox": {"jitter_ratio": 0}, "delivery": {"quiet_hours": ""}}
+
+
+def test_the_wechaty_transport_ships_these_limits() -> None:
+    wechaty, _ = require_sdk()
+    assert wechaty.WechatyTransport.default_pacing == WECHAT
 
 
 async def test_three_commands_in_a_row_are_answered_at_once(chat, clock) -> None:
@@ -155,4 +152,5 @@ async def test_an_announcement_to_26_rooms_leaves_evenly_spread(app: App, transp
             await enqueue(conn, draft, clock.now())
     await app.advance_to(START + timedelta(minutes=5))
     assert [m.text for m in transport.sent] == [f"news {n}" for n in range(26)]
-    assert _seconds(transport.times) == [3 * n for n in range(26)]
+    # 15 a minute: WeChat's 20 less the 5 kept for replies (tests/test_lanes.py)
+    assert _seconds(transport.times) == [4 * n for n in range(26)]

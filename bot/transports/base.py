@@ -22,6 +22,7 @@ class PacingLimits:
     jitter_ratio: float = 0.0
     room_burst: int = 1  # messages a conversation may get at once (its bucket of tokens)
     account_burst: int = 1  # replies the account may send at once (its bucket of tokens)
+    reply_reserve: int = 0  # of account_per_minute, kept for replies: other messages never use them
 
     @classmethod
     def resolve(cls, config: OutboxSection, transport_default: PacingLimits) -> PacingLimits:
@@ -37,6 +38,7 @@ class PacingLimits:
             jitter_ratio=config.jitter_ratio,
             room_burst=int(pick(config.room_burst, default.room_burst)),
             account_burst=int(pick(config.account_burst, default.account_burst)),
+            reply_reserve=int(pick(config.reply_reserve_per_minute, default.reply_reserve)),
         )
 
 

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.commands import LOCAL_TIME, Invocation, first_word, local_time
 from bot.context import Context
 from bot.db import schema
-from bot.db.schema import OutboxStatus, Stage
+from bot.db.schema import OutboxStatus, OutgoingKind, Stage
 from bot.delivery import QuietHours
 from bot.errors import UsageError, UserFacingError
 from bot.lookup import row_by_id
@@ -389,6 +389,7 @@ async def _tell(
     await ctx.dm(
         member,
         "campaigns/heads_up",
+        kind=OutgoingKind.TRANSACTIONAL,
         name=member.name,
         campaign=campaign.name,
         at=clue.run_at.astimezone(campaign.zone),
