@@ -94,7 +94,7 @@ async def depths(conn: AsyncConnection, now: datetime) -> list[LaneDepth]:
     """Each lane's due messages and the oldest of them, in lane order (one query per lane for the oldest)."""
     due = (_OUTBOX.c.status == OutboxStatus.PENDING.value) & (_OUTBOX.c.not_before <= now)
     grouped = await conn.execute(select(_OUTBOX.c.kind, func.count()).where(due).group_by(_OUTBOX.c.kind))
-    counts: dict[str, int] = {kind: count for kind, count in grouped.all()}
+    counts = {str(kind): int(count) for kind, count in grouped.all()}
     found = []
     for kind in LANES:
         oldest = None

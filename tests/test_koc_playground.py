@@ -52,6 +52,7 @@ TRANSCRIPT = """\
     · 你说的每一句话都是你自己的：我们只会分享每月的沟通要点，从不给稿子，不认同的地方也欢迎直说。
     没有任何任务和指标，什么时候想休息都可以。感兴趣的话回复运营 mod 就好；暂时不想也完全没关系，谢谢你一直以来的分享！
 [playground] mod: /koc promote @bob 私域
+[playground] kocbot: @mod 已将 bob 设为私域 KOC，由你负责联系。欢迎信已私信发给 TA。
 [dm bob] kocbot: bob，你好！谢谢你一直以来的分享和帮助，从今天起你是我们的私域 KOC 🎉 之后由 mod 和你保持联系。
 
     我们承诺：
@@ -61,7 +62,6 @@ TRANSCRIPT = """\
     · 坦诚说明时间：产品改进需要周期，不一定很快上线，但进展都会告诉你。
     我们希望：你继续用自己的话、从普通用户的角度分享真实体验，好的和不好的都可以说，这正是你的价值。
     有任何问题，随时私信 mod。
-[playground] kocbot: @mod 已将 bob 设为私域 KOC，由你负责联系。欢迎信已私信发给 TA。
 [playground] mod: /koc promise @bob 12 月线下见面会名额 --due 2026-12-20
 [playground] kocbot: @mod 已记下对 bob 的承诺 #1：12 月线下见面会名额（2026-12-20 前）。兑现后请用 /koc 兑现 1。
 ~ 2026-12-10 10:00 (Asia/Shanghai)
@@ -72,19 +72,19 @@ TRANSCRIPT = """\
 [playground] mod: /koc keep 1 已预留座位
 [playground] kocbot: @mod 承诺 #1 已兑现：12 月线下见面会名额（已预留座位）。
 [playground] mod: /koc exit @bob
-[dm bob] kocbot: bob，谢谢你一路以来的陪伴和分享 🙏
-    你在社群里收到了 2 次感谢。
-    我们为你授予了「品牌名人堂」称号，你的记录会一直保留在这里。无论什么时候想回来看看，我们都欢迎你 🌱
 [dm mod] kocbot: bob 的退出已完成：已私信感谢，授予「品牌名人堂」，并在 Playground 公开致谢。接班人选已私信发给运营。
-[dm admin] kocbot: bob 已经退出 KOC，TA 所在的群里可以考虑这些候选人：
-    1. alice（0.5 分）：最近 10 周有 1 周发言
-    2. carol（0.5 分）：最近 10 周有 1 周发言
-    用 /koc 邀请 @成员 发出邀请（私信，不会有压力）。
 [dm mod] kocbot: bob 已经退出 KOC，TA 所在的群里可以考虑这些候选人：
     1. alice（0.5 分）：最近 10 周有 1 周发言
     2. carol（0.5 分）：最近 10 周有 1 周发言
     用 /koc 邀请 @成员 发出邀请（私信，不会有压力）。
 [playground] kocbot: 感谢 @bob 一直以来在群里的分享和帮助！TA 已入选「品牌名人堂」，欢迎随时回来看看 🌟
+[dm bob] kocbot: bob，谢谢你一路以来的陪伴和分享 🙏
+    你在社群里收到了 2 次感谢。
+    我们为你授予了「品牌名人堂」称号，你的记录会一直保留在这里。无论什么时候想回来看看，我们都欢迎你 🌱
+[dm admin] kocbot: bob 已经退出 KOC，TA 所在的群里可以考虑这些候选人：
+    1. alice（0.5 分）：最近 10 周有 1 周发言
+    2. carol（0.5 分）：最近 10 周有 1 周发言
+    用 /koc 邀请 @成员 发出邀请（私信，不会有压力）。
 [playground] bob: /名人堂
 [playground] kocbot: @bob 🌟 品牌名人堂
     · bob（2026-12 ~ 2026-12）：收到感谢 2 次，建议被采纳 0 条，提出问题 0 个
