@@ -135,13 +135,13 @@ class Context:
         not_before: datetime | None = None,
         urgent: bool = False,
         image: Image | None = None,
-        kind: OutgoingKind = OutgoingKind.UNSOLICITED,
+        message_kind: OutgoingKind = OutgoingKind.UNSOLICITED,
         **params: Any,
     ) -> None:
         """A private message. To the sender of the message being handled it is a reply; to anyone
         else it is the bot's own initiative (routine: held in quiet hours, counted against the
-        member's contact budget), unless `urgent`, and of `kind`: unsolicited unless the caller
-        says it is transactional. With `image`, the message is that picture and the rendered
+        member's contact budget), unless `urgent`, and of `message_kind`: unsolicited unless the
+        caller says it is transactional (not `kind`: templates use that name). With `image`, the message is that picture and the rendered
         template its caption (shown by the console, kept in the logs)."""
         locale = self.services.renderer.locale_or_default(member.locale)
         text = self.render(template, locale, **params)
@@ -156,7 +156,7 @@ class Context:
                 not_before=not_before,
                 delivery=self._delivery(replying, urgent),
                 image=image,
-                kind=OutgoingKind.REPLY if replying else kind,
+                kind=OutgoingKind.REPLY if replying else message_kind,
             )
         )
 
@@ -171,12 +171,12 @@ class Context:
         not_before: datetime | None = None,
         urgent: bool = False,
         image: Image | None = None,
-        kind: OutgoingKind = OutgoingKind.UNSOLICITED,
+        message_kind: OutgoingKind = OutgoingKind.UNSOLICITED,
         **params: Any,
     ) -> None:
         """A public message in a community, in that community's language. In the room of the
         message being handled it is a reply; elsewhere it is routine (held in quiet hours) unless `urgent`,
-        and of `kind` (unsolicited unless the caller says it is transactional).
+        and of `message_kind` (unsolicited unless the caller says it is transactional).
         With `image`, the message is that picture and the rendered template its caption."""
         text = self.render(template, community.locale, **params)
         replying = (
@@ -196,7 +196,7 @@ class Context:
                 not_before=not_before,
                 delivery=self._delivery(replying, urgent),
                 image=image,
-                kind=OutgoingKind.REPLY if replying else kind,
+                kind=OutgoingKind.REPLY if replying else message_kind,
             )
         )
 

@@ -51,7 +51,7 @@ async def add_moderator(ctx: Context, cmd: Invocation) -> None:
     ctx.note_audit(target=added[0] if added else None, added=[m.platform_id for m in added])
     await ctx.reply("core/mod_added", added=[m.name for m in added], already=already)
     for member in added:
-        await ctx.dm(member, "core/mod_welcome", kind=OutgoingKind.TRANSACTIONAL, granted_by=ctx.actor.name)
+        await ctx.dm(member, "core/mod_welcome", message_kind=OutgoingKind.TRANSACTIONAL, granted_by=ctx.actor.name)
 
 
 @registry.command("mod remove", aliases=("运营 移除",), role=Role.ADMIN)

@@ -362,7 +362,7 @@ async def _tell_staff(ctx: Context, template: str, /, *, key: str, **params: Any
             member,
             template,
             urgent=True,
-            kind=OutgoingKind.TRANSACTIONAL,
+            message_kind=OutgoingKind.TRANSACTIONAL,
             dedupe_key=f"{key}:{member.platform_id}",
             **params,
         )

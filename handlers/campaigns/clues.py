@@ -389,7 +389,7 @@ async def _tell(
     await ctx.dm(
         member,
         "campaigns/heads_up",
-        kind=OutgoingKind.TRANSACTIONAL,
+        message_kind=OutgoingKind.TRANSACTIONAL,
         name=member.name,
         campaign=campaign.name,
         at=clue.run_at.astimezone(campaign.zone),

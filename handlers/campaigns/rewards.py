@@ -167,7 +167,7 @@ async def _announce(ctx: Context, campaign: CampaignView, period: Period, chosen
             await ctx.dm(
                 member,
                 "campaigns/reward_private",
-                kind=OutgoingKind.TRANSACTIONAL,
+                message_kind=OutgoingKind.TRANSACTIONAL,
                 winner=winner,
                 **params,
                 dedupe_key=f"campaign:{campaign.id}:reward:{period.label}:{winner.rule}:{member.platform_id}",

@@ -31,7 +31,7 @@ async def notify_people(
         await ctx.dm(
             member,
             "feedback/notice",
-            kind=OutgoingKind.TRANSACTIONAL,
+            message_kind=OutgoingKind.TRANSACTIONAL,
             what=what,
             item=item,
             note=note,

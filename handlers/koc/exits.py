@@ -150,7 +150,7 @@ async def _complete(ctx: Context, member: MemberRef, exit_id: int, reason: str |
         contribution=contribution,
         title=HALL_OF_FAME,
         urgent=True,
-        kind=OutgoingKind.TRANSACTIONAL,
+        message_kind=OutgoingKind.TRANSACTIONAL,
     )
     rooms = await _rooms_of(ctx, member) if public else []
     for community in rooms:
@@ -173,7 +173,7 @@ async def _complete(ctx: Context, member: MemberRef, exit_id: int, reason: str |
                 name=member.name,
                 by=ctx.actor.name,
                 urgent=True,
-                kind=OutgoingKind.TRANSACTIONAL,
+                message_kind=OutgoingKind.TRANSACTIONAL,
             )
     await ctx.reply_privately(
         "koc/exit_done", name=member.name, title=HALL_OF_FAME, rooms=[c.name or c.platform_id for c in rooms]
@@ -285,5 +285,5 @@ async def return_koc(ctx: Context, cmd: Invocation) -> None:
     reason = " ".join(w for w in cmd.raw_text.split() if not w.startswith("@")) or None
     await change_stage(ctx, member, Stage.ACTIVE, kind="return", reason=reason)
     ctx.note_audit(target=member)
-    await ctx.dm(member, "koc/return_welcome", name=member.name, urgent=True, kind=OutgoingKind.TRANSACTIONAL)
+    await ctx.dm(member, "koc/return_welcome", name=member.name, urgent=True, message_kind=OutgoingKind.TRANSACTIONAL)
     await ctx.reply("koc/return_done", name=member.name)

@@ -106,7 +106,7 @@ async def promote(ctx: Context, cmd: Invocation) -> None:
     await ctx.dm(
         member,
         "koc/promote_welcome",
-        kind=OutgoingKind.TRANSACTIONAL,
+        message_kind=OutgoingKind.TRANSACTIONAL,
         name=member.name,
         domain=domain.value,
         owner=ctx.actor.name,

@@ -188,7 +188,7 @@ async def end_term(ctx: Context, row: Any) -> None:
         await ctx.dm(
             member,
             "koc/term_thanks",
-            kind=OutgoingKind.TRANSACTIONAL,
+            message_kind=OutgoingKind.TRANSACTIONAL,
             name=member.name,
             title=row.title,
             starts=row.starts.isoformat(),

@@ -120,7 +120,7 @@ async def _ask_one(ctx: Context, thread: Any) -> None:
     await ctx.start_conversation(NAME, ASKED, thread=thread.id, round=thread.resolutions)
     await ctx.reply_privately(
         "threads/confirm_question",
-        kind=OutgoingKind.TRANSACTIONAL,
+        message_kind=OutgoingKind.TRANSACTIONAL,
         name=ctx.actor.name,
         id=thread.id,
         title=thread.title,
@@ -168,7 +168,7 @@ async def _not_fixed(ctx: Context, thread: Any, text: str, *, unclear: bool) -> 
     await ctx.dm(
         opener,
         "threads/moderator_not_fixed",
-        kind=OutgoingKind.TRANSACTIONAL,
+        message_kind=OutgoingKind.TRANSACTIONAL,
         id=thread.id,
         title=thread.title,
         member=ctx.actor.name,

@@ -91,7 +91,7 @@ async def _publish(
         await ctx.post(
             notice.community,
             NOTICE,
-            kind=OutgoingKind.TRANSACTIONAL,
+            message_kind=OutgoingKind.TRANSACTIONAL,
             mentions=notice.mentions,
             not_before=at,
             dedupe_key=f"{prefix}room:{notice.community.id}",
@@ -136,7 +136,7 @@ async def _tell_followers(ctx: Context, thread: Any, text: str, at: datetime | N
             await ctx.dm(
                 member,
                 "threads/resolved_follower",
-                kind=OutgoingKind.TRANSACTIONAL,
+                message_kind=OutgoingKind.TRANSACTIONAL,
                 dedupe_key=f"{prefix}dm:{person.member_id}",
                 not_before=at,
                 id=thread.id,
