@@ -3,13 +3,16 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, text
 
 from bot.app import App
 from bot.db import schema
+from bot.db.engine import create_engine
+from bot.db.migrate import upgrade
 from bot.db.schema import Delivery, OutgoingKind
 from bot.events import OutgoingMessage
 from bot.lanes import pick
@@ -228,3 +231,36 @@ def test_bulk_never_takes_a_slot_under_the_ceiling_that_a_waiting_reply_needs() 
     sent = _send_with_lanes(Pacer(limits), replies + bulk, 120)
     assert [sent[row.id] for row in replies] == [0, 10, 20, 30]  # the last one would wait for 60 otherwise
     assert [sent[row.id] for row in bulk] == [0, 12, 60, 72, 84]  # the third waits: its slot is the reply's
+
+
+def test_a_draft_held_like_the_bots_own_word_is_not_a_reply() -> None:
+    assert Draft("x", "t", "zh_CN", room_id="r").kind is OutgoingKind.REPLY
+    assert Draft("x", "t", "zh_CN", room_id="r", delivery=Delivery.ROUTINE).kind is OutgoingKind.UNSOLICITED
+    notice = Draft("x", "t", "zh_CN", contact_id="c", delivery=Delivery.URGENT, kind=OutgoingKind.TRANSACTIONAL)
+    assert notice.kind is OutgoingKind.TRANSACTIONAL
+
+
+async def test_messages_waiting_at_the_upgrade_get_a_kind(tmp_path: Path) -> None:
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/kocbot.db")
+    try:
+        await upgrade(engine, "0009")
+        async with engine.begin() as conn:
+            for n, delivery in enumerate(("reply", "urgent", "routine")):
+                await conn.execute(
+                    text(
+                        "INSERT INTO outbox (created_at, not_before, status, room_platform_id, text, mentions, "
+                        "template, locale, attempts, delivery) VALUES (:at, :at, 'pending', 'r', :text, '[]', 't', "
+                        "'zh_CN', 0, :delivery)"
+                    ),
+                    {"at": START, "text": f"m{n}", "delivery": delivery},
+                )
+        await upgrade(engine)
+        async with engine.connect() as conn:
+            found = (await conn.execute(text("SELECT delivery, kind, part FROM outbox ORDER BY id"))).all()
+        assert [tuple(row) for row in found] == [
+            ("reply", "reply", 1),
+            ("urgent", "transactional", 1),
+            ("routine", "unsolicited", 1),
+        ]
+    finally:
+        await engine.dispose()
