@@ -40,8 +40,10 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.outreach
+	$(BIN)/python -m bench.lanes
 	$(BIN)/python -m bench.ignition
 	$(BIN)/python -m bench.thanks
+	$(BIN)/python -m bench.wechaty
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(BED)/node_modules

@@ -21,11 +21,12 @@ from bot.maintenance import RetentionPruner
 from bot.member_changes import MemberChangeListener
 from bot.members import Directory
 from bot.outbox import Addressing, attach_addressing
+from bot.pacing import Pacer
 from bot.pipeline import Pipeline
 from bot.registry import HandlerRegistry
 from bot.router import Router
 from bot.scheduling.scheduler import Scheduler
-from bot.sender import OutboxSender, Pacer, ParkingNotice
+from bot.sender import OutboxSender, ParkingNotice
 from bot.templates import TEMPLATES_DIR, TemplateRenderer
 from bot.timeouts import ConversationTimer
 from bot.transports.base import PacingLimits, Transport

@@ -103,7 +103,26 @@ class OutboxSection(Section):
         ge=0,
         description="Most messages per minute from the account (0 = no limit); unset uses the transport's default.",
     )
-    jitter_ratio: float = Field(0.2, ge=0, le=1, description="Random extra share of each pacing gap.")
+    room_burst: int | None = Field(
+        None,
+        ge=1,
+        description="Messages one conversation may get at once (a reply to someone who just wrote goes out at "
+        "once); on average the room interval still holds. Unset uses the transport's default.",
+    )
+    account_burst: int | None = Field(
+        None,
+        ge=1,
+        description="Replies the account may send at once; other sending is spread evenly through the minute. "
+        "Unset uses the transport's default.",
+    )
+    reply_reserve_per_minute: int | None = Field(
+        None,
+        ge=0,
+        description="Of account_per_minute, how many are kept for replies: transactional and unsolicited "
+        "messages together never use them (a fan-out cannot take the whole ceiling). Unset uses the "
+        "transport's default.",
+    )
+    jitter_ratio: float = Field(0.2, ge=0, le=1, description="Random share of each pacing gap and retry delay.")
     max_attempts: int = Field(5, ge=1, description="Tries before a message is parked as failed.")
     retry_base_seconds: float = Field(5.0, gt=0, description="First retry delay; doubles each try.")
     retry_max_seconds: float = Field(600.0, gt=0, description="Longest retry delay.")

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.audit import AuditRecord
-from bot.db.schema import Delivery
+from bot.db.schema import Delivery, OutgoingKind
 from bot.events import Contact, Event, Image, IncomingMessage
 from bot.followups import FollowUps
 from bot.hooks import NO_HOOKS, HookPoint, Hooks, P
@@ -153,12 +153,14 @@ class Context:
         not_before: datetime | None = None,
         urgent: bool = False,
         image: Image | None = None,
+        message_kind: OutgoingKind = OutgoingKind.UNSOLICITED,
         **params: Any,
     ) -> None:
         """A private message. To the sender of the message being handled it is a reply; to anyone
         else it is the bot's own initiative (routine: held in quiet hours, counted against the
-        member's contact budget), unless `urgent`. With `image`, the message is that picture and
-        the rendered template its caption (shown by the console, kept in the logs)."""
+        member's contact budget), unless `urgent`, and of `message_kind`: unsolicited unless the
+        caller says it is transactional (not `kind`: templates use that name). With `image`, the message is that picture and the rendered
+        template its caption (shown by the console, kept in the logs)."""
         locale = self.services.renderer.locale_or_default(member.locale)
         text = self.render(template, locale, **params)
         replying = isinstance(self.event, IncomingMessage) and member.id == self.actor.id
@@ -172,6 +174,7 @@ class Context:
                 not_before=not_before,
                 delivery=self._delivery(replying, urgent),
                 image=image,
+                kind=OutgoingKind.REPLY if replying else message_kind,
             )
         )
 
@@ -186,16 +189,19 @@ class Context:
         not_before: datetime | None = None,
         urgent: bool = False,
         image: Image | None = None,
+        message_kind: OutgoingKind = OutgoingKind.UNSOLICITED,
         **params: Any,
     ) -> None:
         """A public message in a community, in that community's language. In the room of the
-        message being handled it is a reply; elsewhere it is routine (held in quiet hours) unless `urgent`.
+        message being handled it is a reply; elsewhere it is routine (held in quiet hours) unless `urgent`,
+        and of `message_kind` (unsolicited unless the caller says it is transactional).
         With `image`, the message is that picture and the rendered template its caption."""
         text = self.render(template, community.locale, **params)
         replying = (
             isinstance(self.event, IncomingMessage)
             and self.community is not None
             and community.platform_id == self.community.platform_id
+            and not_before is None
         )
         await self._enqueue(
             Draft(
@@ -206,8 +212,9 @@ class Context:
                 mentions=mentions,
                 dedupe_key=dedupe_key,
                 not_before=not_before,
-                delivery=self._delivery(replying and not_before is None, urgent),
+                delivery=self._delivery(replying, urgent),
                 image=image,
+                kind=OutgoingKind.REPLY if replying else message_kind,
             )
         )
 

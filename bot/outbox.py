@@ -14,7 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.db import schema
 from bot.db.dialect import insert_for
-from bot.db.schema import Delivery, OutboxStatus
+from bot.db.schema import Delivery, OutboxStatus, OutgoingKind
 from bot.events import Image
 
 
@@ -33,10 +33,15 @@ class Draft:
     in_reply_to: int | None = None
     delivery: Delivery = Delivery.REPLY  # ROUTINE ones wait out quiet hours and the contact budget
     image: Image | None = None  # the message is this picture; `text` is its caption for logs and the console
+    kind: OutgoingKind = OutgoingKind.REPLY  # the sender's lane: replies first, then transactional, then unsolicited
+    part: int = 1  # set by the split: 2, 3... are the rest of one message, sent right after its first part
 
     def __post_init__(self) -> None:
         if (self.room_id is None) == (self.contact_id is None):
             raise ValueError("a Draft goes to a room or to a contact, not both and not neither")
+        if self.kind is OutgoingKind.REPLY and self.delivery is not Delivery.REPLY:
+            # held back like the bot's own initiative: not the answer to what someone just said
+            object.__setattr__(self, "kind", OutgoingKind.UNSOLICITED)
 
 
 @dataclass(frozen=True)
@@ -144,6 +149,7 @@ def parts_of(draft: Draft, limit: int | None) -> list[Draft]:
             text=text,
             mentions=draft.mentions if n == 1 else (),
             dedupe_key=None if draft.dedupe_key is None else draft.dedupe_key if n == 1 else f"{draft.dedupe_key}#{n}",
+            part=n,
         )
         for n, text in enumerate(texts, start=1)
     ]
@@ -164,6 +170,8 @@ def _params(draft: Draft, now: datetime) -> dict[str, object]:
         "in_reply_to": draft.in_reply_to,
         "attempts": 0,
         "delivery": draft.delivery.value,
+        "kind": draft.kind.value,
+        "part": draft.part,
         "image_name": draft.image.name if draft.image else None,
         "image_data": draft.image.data if draft.image else None,
     }

@@ -8,7 +8,6 @@ import logging
 import os
 import random
 import weakref
-from collections import deque
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
@@ -21,10 +20,12 @@ from bot.clock import Clock
 from bot.config import OutboxSection
 from bot.db import schema
 from bot.db.engine import write_transaction
-from bot.db.schema import Delivery, OutboxStatus
+from bot.db.schema import Delivery, OutboxStatus, OutgoingKind
 from bot.events import Image, OutgoingMessage
+from bot.lanes import LANE_RANK, conversation_of, is_reply, pick
 from bot.outbox import Draft, destinations, enqueue_many, shorten
-from bot.transports.base import PacingLimits, Transport
+from bot.pacing import Pacer
+from bot.transports.base import Transport
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -34,38 +35,6 @@ _OUTBOX = schema.outbox
 CLAIM_LEASE = timedelta(minutes=10)
 PARKED_TEMPLATE = "core/outbox_parked"
 _SHARED_LOCK_TRIES = 100  # x 50 ms: another sender of the account is inside its own `recover`
-
-
-class Pacer:
-    """A minimum gap per conversation and a ceiling per account (a sliding minute)."""
-
-    def __init__(self, limits: PacingLimits, rng: random.Random | None = None) -> None:
-        self.limits = limits
-        self._rng = rng or random.Random()
-        self._next_in: dict[str, datetime] = {}
-        self._recent: deque[datetime] = deque()
-
-    def ready_at(self, conversation: str, now: datetime) -> datetime:
-        ready = self._next_in.get(conversation, now)
-        per_minute = self.limits.account_per_minute
-        if per_minute:
-            while self._recent and self._recent[0] <= now - timedelta(minutes=1):
-                self._recent.popleft()
-            if len(self._recent) >= per_minute:
-                ready = max(ready, self._recent[len(self._recent) - per_minute] + timedelta(minutes=1))
-        return ready
-
-    def record(self, conversation: str, when: datetime) -> None:
-        gap = self.limits.room_interval_seconds
-        if gap:
-            gap *= 1 + self._rng.uniform(0, self.limits.jitter_ratio)
-            self._next_in[conversation] = when + timedelta(seconds=gap)
-        if self.limits.account_per_minute:
-            self._recent.append(when)
-
-
-def _conversation(row) -> str:  # noqa: ANN001 - a result row
-    return row.room_platform_id or f"dm:{row.contact_platform_id}"
 
 
 class ParkingNotice:
@@ -85,7 +54,16 @@ class ParkingNotice:
             text = renderer.render(
                 PARKED_TEMPLATE, locale, id=row.id, where=where, error=shorten(error), attempts=row.attempts + 1
             )
-            drafts.append(Draft(text, PARKED_TEMPLATE, locale, contact_id=member.platform_id, delivery=Delivery.URGENT))
+            drafts.append(
+                Draft(
+                    text,
+                    PARKED_TEMPLATE,
+                    locale,
+                    contact_id=member.platform_id,
+                    delivery=Delivery.URGENT,
+                    kind=OutgoingKind.TRANSACTIONAL,
+                )
+            )
         return drafts
 
 
@@ -212,18 +190,25 @@ class OutboxSender:
         async with self._engine.connect() as conn:
             rows = (
                 await conn.execute(
-                    select(_OUTBOX.c.room_platform_id, _OUTBOX.c.contact_platform_id, _OUTBOX.c.not_before)
+                    select(
+                        _OUTBOX.c.room_platform_id,
+                        _OUTBOX.c.contact_platform_id,
+                        _OUTBOX.c.not_before,
+                        _OUTBOX.c.kind,
+                        _OUTBOX.c.part,
+                    )
                     .where(_OUTBOX.c.status == OutboxStatus.PENDING.value, self._mine)
-                    .order_by(_OUTBOX.c.not_before, _OUTBOX.c.id)
+                    .order_by(LANE_RANK, _OUTBOX.c.not_before, _OUTBOX.c.id)  # a reply is never overlooked
                     .limit(self._config.claim_batch)
                 )
             ).all()
         if not rows:
             return None
         now = self._clock.now()
-        return min(
-            max(row.not_before, self._pacer.ready_at(_conversation(row), max(now, row.not_before))) for row in rows
-        )
+        return min(self._ready_at(row, max(now, row.not_before)) for row in rows)
+
+    def _ready_at(self, row: Any, now: datetime) -> datetime:
+        return self._pacer.ready_at(conversation_of(row), now, reply=is_reply(row), continued=row.part > 1)
 
     async def send_due(self) -> int:
         """Send every message that is due and allowed by pacing now; returns how many went out.
@@ -240,7 +225,8 @@ class OutboxSender:
         return sent
 
     async def _claim(self) -> tuple[Sequence, datetime, bool]:
-        """Claim the due messages pacing allows now; also say whether more may be due."""
+        """Claim the due messages pacing allows now, most urgent lane first (`bot.lanes.pick`);
+        also say whether more may be due."""
         now = self._clock.now()
         query = (
             select(_OUTBOX)
@@ -252,33 +238,23 @@ class OutboxSender:
                     (_OUTBOX.c.status == OutboxStatus.SENDING.value) & (_OUTBOX.c.claimed_at < now - CLAIM_LEASE),
                 ),
             )
-            .order_by(_OUTBOX.c.id)
+            .order_by(LANE_RANK, _OUTBOX.c.id)
             .limit(self._config.claim_batch)
         )
         if self._row_locks:  # several processes: each takes rows the others have not locked
             query = query.with_for_update(skip_locked=True)
         async with write_transaction(self._engine) as conn:
             rows = (await conn.execute(query)).all()
-            chosen = self._pace(rows, now)
+            chosen = pick(rows, self._pacer, now)
             if chosen:
                 await conn.execute(
                     update(_OUTBOX)
                     .where(_OUTBOX.c.id.in_([r.id for r in chosen]))
                     .values(status=OutboxStatus.SENDING.value, claimed_at=now)
                 )
-        return chosen, now, len(rows) == self._config.claim_batch and bool(chosen)
-
-    def _pace(self, rows: Sequence, now: datetime) -> list:
-        """Pick the rows pacing allows now, keeping each conversation's order."""
-        chosen, blocked = [], set()
-        for row in rows:
-            conversation = _conversation(row)
-            if conversation in blocked or self._pacer.ready_at(conversation, now) > now:
-                blocked.add(conversation)
-                continue
-            self._pacer.record(conversation, now)
-            chosen.append(row)
-        return chosen
+        # Once a message other than a reply went, look again: replies written meanwhile go next.
+        more = bool(chosen) and (len(rows) == self._config.claim_batch or not is_reply(chosen[-1]))
+        return chosen, now, more
 
     async def _deliver(self, row, claimed_at: datetime) -> int:  # noqa: ANN001 - a result row
         async with self._in_flight(row, claimed_at) as held:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.commands import Invocation, parse_id
 from bot.context import Context
-from bot.db.schema import OutboxStatus, Role
+from bot.db.schema import OutboxStatus, OutgoingKind, Role
 from bot.errors import UsageError
+from bot.lanes import LaneDepth, depths
 from bot.members import MemberRef
-from bot.outbox import destinations, retry_failed, shorten, status_of, summary
+from bot.outbox import Destination, destinations, retry_failed, shorten, status_of, summary
 from bot.registry import HandlerRegistry
 
 registry = HandlerRegistry("core")
@@ -48,7 +51,7 @@ async def add_moderator(ctx: Context, cmd: Invocation) -> None:
     ctx.note_audit(target=added[0] if added else None, added=[m.platform_id for m in added])
     await ctx.reply("core/mod_added", added=[m.name for m in added], already=already)
     for member in added:
-        await ctx.dm(member, "core/mod_welcome", granted_by=ctx.actor.name)
+        await ctx.dm(member, "core/mod_welcome", message_kind=OutgoingKind.TRANSACTIONAL, granted_by=ctx.actor.name)
 
 
 @registry.command("mod remove", aliases=("运营 移除",), role=Role.ADMIN)
@@ -81,7 +84,9 @@ _PREVIEW = 30  # characters of a sent message shown by /outbox
 @registry.command("outbox", aliases=("发件箱",), role=Role.MODERATOR)
 async def show_outbox(ctx: Context, cmd: Invocation) -> None:
     found = await summary(ctx.db, ctx.now)
-    where = await destinations(ctx.db, [*found.failed_rows, *found.sent_rows])
+    lanes = await depths(ctx.db, ctx.now)
+    oldest = [lane.oldest for lane in lanes if lane.oldest is not None]
+    where = await destinations(ctx.db, [*found.failed_rows, *found.sent_rows, *oldest])
     zone = ZoneInfo(ctx.settings.bot.timezone)
     failed = [
         {"id": r.id, "where": where[r.id], "attempts": r.attempts, "error": shorten(r.last_error)}
@@ -96,12 +101,26 @@ async def show_outbox(ctx: Context, cmd: Invocation) -> None:
     await ctx.reply_privately(
         "core/outbox",
         due=found.due,
+        lanes=[_lane(lane, where, ctx.now) for lane in lanes],
         scheduled=found.scheduled,
         sending=found.sending,
         failed=found.failed,
         failed_rows=failed,
         sent_rows=sent,
     )
+
+
+def _lane(lane: LaneDepth, where: dict[int, Destination], now: datetime) -> dict[str, Any]:
+    """A lane as the template shows it: its kind, how many wait, the oldest one and for how many minutes."""
+    oldest = lane.oldest
+    if oldest is None:
+        return {"kind": lane.kind.value, "waiting": lane.waiting, "oldest": None}
+    minutes = int((now - oldest.not_before).total_seconds() // 60)
+    return {
+        "kind": lane.kind.value,
+        "waiting": lane.waiting,
+        "oldest": {"id": oldest.id, "where": where[oldest.id], "minutes": minutes},
+    }
 
 
 @registry.command("outbox retry", aliases=("发件箱 重试",), role=Role.MODERATOR)

@@ -8,10 +8,13 @@ import json
 import os
 import subprocess
 import sys
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from bot.app import App
+from bot.clock import FakeClock
 from bot.events import Contact, IncomingMessage, MemberJoined, MemberLeft, OutgoingMessage, Quote
 from bot.mentions import is_everyone, typed_mentions
 from bot.transports.base import EventSink, PacingLimits, Wake
@@ -137,6 +140,31 @@ def readme_shows(*texts: str) -> bool:
     """Whether README.md shows every text (inside its ```text blocks)."""
     readme = (PROJECT / "README.md").read_text(encoding="utf-8").replace("```text\n", "")
     return all(text in readme for text in texts)
+
+
+class TimedTransport(InMemoryTransport):
+    """The in-memory transport with a platform's pacing, noting when (on the clock) each message went out."""
+
+    def __init__(self, clock: FakeClock, pacing: PacingLimits, max_text_length: int | None = None) -> None:
+        super().__init__(pacing, max_text_length)
+        self._clock = clock
+        self.log: list[tuple[datetime, OutgoingMessage]] = []  # everything ever sent (`take` leaves it)
+        self.while_sending: Callable[[OutgoingMessage], Awaitable[None]] | None = None  # runs inside each send
+
+    async def send(self, message: OutgoingMessage) -> str:
+        if self.while_sending is not None:
+            await self.while_sending(message)
+        platform_id = await super().send(message)
+        self.log.append((self._clock.now(), message))
+        return platform_id
+
+    @property
+    def times(self) -> list[datetime]:
+        return [at for at, _ in self.log]
+
+    def timed(self, since: datetime) -> list[tuple[float, str]]:
+        """(seconds after `since`, `[where] text`) of everything sent, in order."""
+        return [((at - since).total_seconds(), describe(m)) for at, m in self.log]
 
 
 class FileTransport:

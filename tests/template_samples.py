@@ -132,6 +132,15 @@ SAMPLES: dict[str, dict] = {
     },
     "core/outbox": {
         "due": 3,
+        "lanes": [
+            {"kind": "reply", "waiting": 1, "oldest": {"id": 31, "where": Destination(True, "KOC 一群"), "minutes": 0}},
+            {"kind": "transactional", "waiting": 0, "oldest": None},
+            {
+                "kind": "unsolicited",
+                "waiting": 2,
+                "oldest": {"id": 7, "where": Destination(False, "bob"), "minutes": 12},
+            },
+        ],
         "scheduled": 2,
         "sending": 1,
         "failed": 12,

@@ -45,6 +45,7 @@ TRANSCRIPT = """\
 [playground] bob: 还没，等周末
 ~ 2026-12-02 21:00 (Asia/Shanghai)
 [playground] mod: /koc promote @kate 私域
+[dm mod] kocbot: 已将 kate 设为私域 KOC，由你负责联系。欢迎信已私信发给 TA。
 [dm kate] kocbot: kate，你好！谢谢你一直以来的分享和帮助，从今天起你是我们的私域 KOC 🎉 之后由 mod 和你保持联系。
 
     我们承诺：
@@ -54,7 +55,6 @@ TRANSCRIPT = """\
     · 坦诚说明时间：产品改进需要周期，不一定很快上线，但进展都会告诉你。
     我们希望：你继续用自己的话、从普通用户的角度分享真实体验，好的和不好的都可以说，这正是你的价值。
     有任何问题，随时私信 mod。
-[dm mod] kocbot: 已将 kate 设为私域 KOC，由你负责联系。欢迎信已私信发给 TA。
 [playground] mod: /活动 创建 X1 预热 --上线 2026-12-10
 [dm mod] kocbot: 已创建活动 #1「X1 预热」，覆盖：Playground。
     上线日：2026-12-10（Asia/Shanghai 时间）
@@ -128,10 +128,10 @@ TRANSCRIPT = """\
 [dm mod] kocbot: 活动 #1「X1 预热」各群讨论量图（红色虚线为线索发布时间）
     [image] data/images/12-campaign-1.png
 ~ 2026-12-07 10:00 (Asia/Shanghai)
+[dm kate] kocbot: 🔥 你是「X1 预热」12-02 至 12-06 的第 1 名引爆者，获得 20 积分和「引爆者」称号。你发起的讨论让大家聊得很热闹，谢谢你！
 [playground] kocbot: 🔥 「X1 预热」12-02 至 12-06 的引爆者：
     1. kate「引爆者」 +20 积分
     谢谢大家带起这么好的讨论！
-[dm kate] kocbot: 🔥 你是「X1 预热」12-02 至 12-06 的第 1 名引爆者，获得 20 积分和「引爆者」称号。你发起的讨论让大家聊得很热闹，谢谢你！
 """
 
 

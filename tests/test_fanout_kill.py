@@ -34,9 +34,14 @@ TEXT = "【公告】新品体验活动明天上午 10 点开始报名，名额�
 KILLS = 20
 LATENCY = 0.02  # the platform's round trip per message: the fan-out takes seconds of sending
 CHILD_TIMEOUT = 60
+SINGLE, MIXED = "single", "mixed"
+TALK_ROOMS = [f"talk-{n}@chatroom" for n in range(5)]  # where members talk to the bot while it fans out
+REPLIES_PER_ROOM = 8
+MEMBERS = [f"member-{n:02d}" for n in range(40)]  # each is owed a transactional notice
+MIXED_KILLS = 12
 
 
-async def fan_out(app) -> None:
+async def fan_out(app, extra: list | None = None) -> None:
     """A moderator's announcement to every room, due now, as `/announce at` writes it: the
     announcement and its job in the scheduler's job store, in one transaction (the first run
     only). The scheduler then posts it through the real job, one dedupe key per (announcement,
@@ -82,6 +87,8 @@ async def fan_out(app) -> None:
                 )
             )
             await schedule_job(uow.conn, job_id(1), fire, once_trigger(now), now=now, args=(1,))
+            for draft in extra or ():
+                uow.send(draft)
         await uow.commit()
     app.wake_due_work()
 
@@ -95,7 +102,7 @@ async def _announced(app) -> bool:
         return (await conn.execute(select(announcements.c.status))).scalar_one() == "done"
 
 
-def _settings(data_dir: Path):
+def _settings(data_dir: Path, mode: str = SINGLE):
     from bot.config import load_settings
     from handlers import config_sections
 
@@ -103,15 +110,25 @@ def _settings(data_dir: Path):
         "outbox": {"room_interval_seconds": 0.001, "account_per_minute": 0, "jitter_ratio": 0.5},
         "delivery": {"quiet_hours": ""},
     }  # real time: the announcement must not wait for the morning
+    if mode == MIXED:  # paced so that replies, notices and the fan-out take turns within a run
+        overrides["outbox"] = {
+            "room_interval_seconds": 0.05,
+            "room_burst": 2,
+            "account_per_minute": 3000,
+            "account_burst": 5,
+            "reply_reserve_per_minute": 1500,
+            "jitter_ratio": 0.5,
+        }
     return load_settings(environ={}, data_dir=data_dir, overrides=overrides, capability_sections=config_sections())
 
 
-async def _child(data_dir: Path, out: Path, generation: str) -> None:
+async def _child(data_dir: Path, out: Path, generation: str, mode: str) -> None:
     from bot.bootstrap import open_app
     from handlers import REGISTRIES
 
-    app = await open_app(_settings(data_dir), transport=FileTransport(out, generation, LATENCY), registries=REGISTRIES)
-    await fan_out(app)
+    settings = _settings(data_dir, mode)
+    app = await open_app(settings, transport=FileTransport(out, generation, LATENCY), registries=REGISTRIES)
+    await fan_out(app, _mixed_drafts() if mode == MIXED else None)
     running = asyncio.create_task(app.run_forever())
     while True:
         counts = await app.sender.counts()
@@ -121,6 +138,31 @@ async def _child(data_dir: Path, out: Path, generation: str) -> None:
     app.stop()
     await running
     await app.close()
+
+
+def _mixed_drafts() -> list:
+    """Replies in a few busy rooms and transactional notices in private, written with the announcement."""
+    from bot.db.schema import Delivery, OutgoingKind
+    from bot.outbox import Draft
+
+    replies = [
+        Draft(f"reply {n}", "test", "zh_CN", room_id=room, dedupe_key=f"mixed:{room}:{n}")
+        for n in range(REPLIES_PER_ROOM)
+        for room in TALK_ROOMS
+    ]
+    notices = [
+        Draft(
+            f"notice {member}",
+            "test",
+            "zh_CN",
+            contact_id=member,
+            delivery=Delivery.URGENT,
+            kind=OutgoingKind.TRANSACTIONAL,
+            dedupe_key=f"mixed:{member}",
+        )
+        for member in MEMBERS
+    ]
+    return replies + notices
 
 
 def _migrate(data_dir: Path) -> None:
@@ -139,10 +181,10 @@ def _migrate(data_dir: Path) -> None:
 class _Launcher:
     """The helper process: forks a bot run per line it reads and reports its pid, then how it ended."""
 
-    def __init__(self, data_dir: Path, out: Path) -> None:
+    def __init__(self, data_dir: Path, out: Path, mode: str = SINGLE) -> None:
         clean = {k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}
         self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.test_fanout_kill", str(data_dir), str(out)],
+            [sys.executable, "-m", "tests.test_fanout_kill", str(data_dir), str(out), mode],
             cwd=PROJECT,
             env=clean,
             stdin=subprocess.PIPE,
@@ -167,25 +209,79 @@ class _Launcher:
 @pytest.mark.e2e
 def test_a_fan_out_killed_20_times_reaches_every_room_once(tmp_path: Path) -> None:
     seed = random.randrange(1 << 32)
-    rng = random.Random(seed)
+    out, kills = _killed_runs(tmp_path, SINGLE, KILLS, random.Random(seed))
+    _assert_once_but_the_one_in_flight(received(out), kills, seed)
+
+
+@pytest.mark.e2e
+def test_mixed_lanes_killed_again_and_again_lose_and_double_nothing(tmp_path: Path) -> None:
+    """Replies, transactional notices and a fan-out taking turns in the sender, killed with SIGKILL
+    at random moments: every message arrives, in order within its conversation, and the only
+    repeats are messages a killed run had just handed to the platform."""
+    seed = random.randrange(1 << 32)
+    out, kills = _killed_runs(tmp_path, MIXED, MIXED_KILLS, random.Random(seed), while_sending=True)
+    got, context = received(out), f"(random seed {seed})"
+    lanes_by_run = Counter(m["by"] for m in got if not m["text"].startswith("reply"))
+    mixed = {m["by"] for m in got if m["text"].startswith("reply")} & set(lanes_by_run) - {str(MIXED_KILLS)}
+    assert mixed, f"no killed run was sending replies and other messages together {context}"
+    expected = Counter({(room, TEXT) for room in ROOMS})
+    expected.update({(room, f"reply {n}") for room in TALK_ROOMS for n in range(REPLIES_PER_ROOM)})
+    expected.update({(member, f"notice {member}") for member in MEMBERS})
+    counts = Counter((m["to"], m["text"]) for m in got)
+    assert set(counts) == set(expected), f"never arrived: {sorted(set(expected) - set(counts))[:5]} {context}"
+    repeats = counts - expected
+    assert sum(repeats.values()) <= kills, context
+    last_of_killed_run = Counter(_last_per_run(got)[:-1])
+    assert not repeats - last_of_killed_run, f"repeated without being in flight: {dict(repeats)} {context}"
+    for room in TALK_ROOMS:
+        firsts = list(dict.fromkeys(m["text"] for m in got if m["to"] == room))
+        assert firsts == [f"reply {n}" for n in range(REPLIES_PER_ROOM)], context
+    print(f"mixed lanes: {len(got)} messages, {kills} kills, {sum(repeats.values())} repeated {context}")
+
+
+def _first_send_of(out: Path, run: str, seconds: float = 10.0) -> None:
+    """Wait until the run has handed a message to the platform (or `seconds` have passed)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline and not any(m["by"] == run for m in received(out)):
+        time.sleep(0.01)
+
+
+def _last_per_run(got: list[dict]) -> list[tuple[str, str]]:
+    """The last message each run handed to the platform, run by run."""
+    last: dict[str, tuple[str, str]] = {}
+    for message in got:
+        last[message["by"]] = (message["to"], message["text"])
+    return [last[run] for run in sorted(last, key=int)]
+
+
+def _killed_runs(
+    tmp_path: Path, mode: str, kills_wanted: int, rng: random.Random, *, while_sending: bool = False
+) -> tuple[Path, int]:
+    """Runs of the bot killed `kills_wanted` times at random moments, then one run to the end;
+    where the platform's record is, and how many runs were really killed. `while_sending`: each
+    kill comes at a random moment after the run's first message reached the platform."""
     data_dir, out = tmp_path / "data", tmp_path / "received.jsonl"
     _migrate(data_dir)
-    launcher = _Launcher(data_dir, out)
+    launcher = _Launcher(data_dir, out, mode)
     kills = 0
     try:
-        for generation in range(KILLS):
+        for generation in range(kills_wanted):
             pid = launcher.start(generation)
-            time.sleep(rng.uniform(0.1, 0.9))  # from starting up to well into the sending
+            if while_sending:
+                _first_send_of(out, str(generation))
+                time.sleep(rng.uniform(0, 0.3))
+            else:
+                time.sleep(rng.uniform(0.1, 0.9))  # from starting up to well into the sending
             with contextlib.suppress(ProcessLookupError):  # it may have finished already
                 os.kill(pid, signal.SIGKILL)
             status = launcher.ended()
             kills += os.WIFSIGNALED(status)
-        launcher.start(KILLS)
+        launcher.start(kills_wanted)
         status = launcher.ended()
         assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"the last run ended with status {status}"
     finally:
         launcher.close()
-    _assert_once_but_the_one_in_flight(received(out), kills, seed)
+    return out, kills
 
 
 def _assert_once_but_the_one_in_flight(got: list[dict], kills: int, seed: int) -> None:
@@ -212,7 +308,7 @@ def _assert_once_but_the_one_in_flight(got: list[dict], kills: int, seed: int) -
     )
 
 
-def _launch(data_dir: Path, out: Path) -> None:
+def _launch(data_dir: Path, out: Path, mode: str) -> None:
     """The helper: imports the bot once, then forks a fresh run for each generation it is given."""
     import bot.bootstrap  # noqa: F401 - imported before forking, so that each run starts at once
     import handlers  # noqa: F401
@@ -222,7 +318,7 @@ def _launch(data_dir: Path, out: Path) -> None:
         if pid == 0:
             code = 0
             try:
-                asyncio.run(_child(data_dir, out, line.strip()))
+                asyncio.run(_child(data_dir, out, line.strip(), mode))
             except BaseException:
                 traceback.print_exc()
                 code = 1
@@ -232,4 +328,4 @@ def _launch(data_dir: Path, out: Path) -> None:
 
 
 if __name__ == "__main__":
-    _launch(Path(sys.argv[1]), Path(sys.argv[2]))
+    _launch(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])

@@ -191,9 +191,9 @@ async def test_moderators_see_possible_duplicates_with_their_scores(chat: Chat) 
         "反馈人：dave\n记录：\n· 2026-12-01 09:00 dave 已提交"
     ]
     assert await chat.say("mod", "/fb merge FB-2 FB-1") == [
+        "[dm mod] 已把 FB-2 合并到 FB-1「一点支付就闪退」（相似度 66/100），1 人加入并已通知。",
         "[dm carol] 你的反馈 FB-2「下单页点击支付后 App 闪退」和 FB-1「一点支付就闪退」说的是同一件事，已经合并，"
         "之后的进展按 FB-1 通知你。",
-        "[dm mod] 已把 FB-2 合并到 FB-1「一点支付就闪退」（相似度 66/100），1 人加入并已通知。",
     ]
     assert await chat.dm("mod", "/fb show FB-2") == [  # merged: nothing to suggest
         "[dm mod] FB-2 [缺陷·与其他反馈重复] 下单页点击支付后 App 闪退\n场景：下单页点击支付后 App 闪退\n"
@@ -218,7 +218,7 @@ async def test_the_scores_in_english(chat: Chat) -> None:
         "- 2026-12-01 09:00 carol submitted"
     ]
     await chat.say("dave", "/feedback +1 FB-2")
-    assert (await chat.say("mod", "/fb merge FB-2 FB-1"))[-1] == (
+    assert (await chat.say("mod", "/fb merge FB-2 FB-1"))[0] == (  # the answer first, then the members' news
         '[dm mod] FB-2 is merged into FB-1 "The app crashes when I tap Pay" (similarity 63/100); 2 people joined '
         "it and were told."
     )

@@ -33,19 +33,19 @@ async def _bug_with_a_plus_one(chat: Chat) -> None:
 async def test_each_status_change_is_told_recorded_and_audited(chat: Chat, app) -> None:
     await _bug_with_a_plus_one(chat)
     assert await chat.say("mod", "/fb status FB-1 acknowledged 已转给研发") == [
+        f"[dm mod] {HEAD}：已提交 → 已确认收到\n说明：已转给研发\n已私信通知 2 人。",
         f"[dm bob] 你的反馈 {HEAD}有新进展：已确认收到。\n说明：已转给研发",
         f"[dm carol] 你关注的反馈 {HEAD}有新进展：已确认收到。\n说明：已转给研发",
-        f"[dm mod] {HEAD}：已提交 → 已确认收到\n说明：已转给研发\n已私信通知 2 人。",
     ]
     assert await chat.say("mod", "/反馈 分派 FB-1 研发") == [
+        f"[dm mod] 已把 {HEAD} 分派给研发。",
         f"[dm bob] 你的反馈 {HEAD}已交给研发跟进。",
         f"[dm carol] 你关注的反馈 {HEAD}已交给研发跟进。",
-        f"[dm mod] 已把 {HEAD} 分派给研发。",
     ]
     assert await chat.say("mod", "/fb decline FB-1 设计如此") == [
+        f"[dm mod] {HEAD}：已确认收到 → 暂不采纳\n说明：设计如此\n已私信通知 2 人。",
         f"[dm bob] 你的反馈 {HEAD}这次暂不采纳。\n理由：设计如此\n谢谢你花时间反馈，每一条我们都认真看过。",
         f"[dm carol] 你关注的反馈 {HEAD}这次暂不采纳。\n理由：设计如此\n谢谢你花时间反馈，每一条我们都认真看过。",
-        f"[dm mod] {HEAD}：已确认收到 → 暂不采纳\n说明：设计如此\n已私信通知 2 人。",
     ]
     [item] = await rows(app, items)
     assert (item.status, item.department) == ("declined", "研发")
@@ -113,9 +113,9 @@ async def test_wrong_status_changes_are_explained(chat: Chat, app) -> None:
 async def test_rewards_are_given_once_however_the_status_moves(chat: Chat, app) -> None:
     await _bug_with_a_plus_one(chat)
     assert await chat.say("mod", "/fb status FB-1 reproduced") == [
+        f"[dm mod] {HEAD}：已提交 → 已复现\n已私信通知 2 人，1 人获得奖励。",
         f"[dm bob] 你的反馈 {HEAD}有新进展：已复现。\n感谢你的贡献：+20 积分",
         f"[dm carol] 你关注的反馈 {HEAD}有新进展：已复现。",
-        f"[dm mod] {HEAD}：已提交 → 已复现\n已私信通知 2 人，1 人获得奖励。",
     ]
     await chat.say("mod", "/fb status FB-1 acknowledged")
     back = await chat.say("mod", "/fb status FB-1 reproduced")
@@ -131,9 +131,9 @@ async def test_an_adopted_suggestion_earns_points_and_the_title(chat: Chat, app)
     await chat.say("bob", IDEA)
     await chat.say("mod", "/fb status FB-1 under_review")
     assert await chat.say("mod", "/fb status FB-1 adopted 下个版本做") == [
+        "[dm mod] FB-1「晚上打开 App 屏幕太亮」：评估中 → 已采纳\n说明：下个版本做\n已私信通知 1 人，1 人获得奖励。",
         "[dm bob] 你的反馈 FB-1「晚上打开 App 屏幕太亮」有新进展：已采纳。\n说明：下个版本做\n"
         "感谢你的贡献：+50 积分，并获得「荣誉产品顾问」称号 🏅",
-        "[dm mod] FB-1「晚上打开 App 屏幕太亮」：评估中 → 已采纳\n说明：下个版本做\n已私信通知 1 人，1 人获得奖励。",
     ]
     await chat.say("mod", "/fb status FB-1 under_review")
     await chat.say("mod", "/fb status FB-1 adopted")
@@ -149,10 +149,10 @@ async def test_a_merge_moves_people_who_are_told_and_credited(chat: Chat, app) -
     await chat.say("dave", "/反馈 缺陷\n场景: 支付的时候 App 闪退\n步骤: 加购以后点支付\n期望: 能正常支付")
     await chat.say("erin", "/feedback +1 FB-2")
     assert await chat.say("mod", "/fb merge FB-2 FB-1") == [
+        "[dm mod] 已把 FB-2 合并到 FB-1「下单页点击支付以后闪退」（相似度 54/100），2 人加入并已通知。",
         f"[dm dave] 你的反馈 FB-2「支付的时候 App 闪退」和 {HEAD}说的是同一件事，已经合并，之后的进展按 FB-1 通知你。\n"
         "感谢你的贡献：+20 积分",
         f"[dm erin] 你的反馈 FB-2「支付的时候 App 闪退」和 {HEAD}说的是同一件事，已经合并，之后的进展按 FB-1 通知你。",
-        "[dm mod] 已把 FB-2 合并到 FB-1「下单页点击支付以后闪退」（相似度 54/100），2 人加入并已通知。",
     ]
     assert await chat.say("mod", "/fb merge FB-2 FB-1") == [
         "[dm mod] FB-2「支付的时候 App 闪退」已经关闭（与其他反馈重复）。如果问题还在，欢迎发 /反馈 提交一条新的。"
@@ -165,11 +165,11 @@ async def test_a_merge_moves_people_who_are_told_and_credited(chat: Chat, app) -
     roles = [(p.member_id, p.role) for p in await rows(app, people, people.c.item_id == 1)]
     assert [r for _, r in roles] == ["reporter", "reporter", "plus_one", "plus_one"]
     assert await chat.say("mod", "/fb ship FB-1 v2.3") == [
+        f"[dm mod] {HEAD}：已复现 → 已上线（v2.3）\n已私信通知 4 人。",
         f"[dm bob] 好消息！你的反馈 {HEAD}已在 v2.3 上线，谢谢你帮我们把产品变得更好 🎉",
         f"[dm dave] 好消息！你的反馈 {HEAD}已在 v2.3 上线，谢谢你帮我们把产品变得更好 🎉",
         f"[dm erin] 好消息！你关注的反馈 {HEAD}已在 v2.3 上线，谢谢你帮我们把产品变得更好 🎉",
         f"[dm frank] 好消息！你关注的反馈 {HEAD}已在 v2.3 上线，谢谢你帮我们把产品变得更好 🎉",
-        f"[dm mod] {HEAD}：已复现 → 已上线（v2.3）\n已私信通知 4 人。",
     ]
     assert await chat.say("mod", "/致谢 v2.3") == [
         "[dm mod] v2.3 致谢名单：感谢 bob、dave 的反馈 ❤️\n· FB-1 下单页点击支付以后闪退"
@@ -199,8 +199,8 @@ async def test_a_declined_item_can_be_reopened_and_statuses_are_read_in_chinese(
     await chat.say("bob", IDEA)
     await chat.say("mod", "/fb decline FB-1 暂无计划")
     assert await chat.say("mod", "/反馈 状态 FB-1 已确认 重新评估") == [
-        "[dm bob] 你的反馈 FB-1「晚上打开 App 屏幕太亮」有新进展：已确认收到。\n说明：重新评估",
         "[dm mod] FB-1「晚上打开 App 屏幕太亮」：暂不采纳 → 已确认收到\n说明：重新评估\n已私信通知 1 人。",
+        "[dm bob] 你的反馈 FB-1「晚上打开 App 屏幕太亮」有新进展：已确认收到。\n说明：重新评估",
     ]
     assert await chat.say("mod", "/fb status FB-1 fixed") == [
         "[dm mod] 请写上状态，可以是：submitted、acknowledged、reproduced、under_review、adopted、shipped、"

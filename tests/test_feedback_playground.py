@@ -70,19 +70,19 @@ TRANSCRIPT = """\
 [playground] kocbot: @bob 已把你的情况加到 FB-1「下单页点击支付后 App 闪退」，谢谢补充！有进展会私信告诉你。
 ~ 2026-12-02 09:00 (Asia/Shanghai)
 [playground] mod: /fb status FB-1 reproduced 已在测试机复现
+[dm mod] kocbot: FB-1「下单页点击支付后 App 闪退」：已提交 → 已复现
+    说明：已在测试机复现
+    已私信通知 2 人，1 人获得奖励。
 [dm alice] kocbot: 你的反馈 FB-1「下单页点击支付后 App 闪退」有新进展：已复现。
     说明：已在测试机复现
     感谢你的贡献：+20 积分
 [dm bob] kocbot: 你关注的反馈 FB-1「下单页点击支付后 App 闪退」有新进展：已复现。
     说明：已在测试机复现
-[dm mod] kocbot: FB-1「下单页点击支付后 App 闪退」：已提交 → 已复现
-    说明：已在测试机复现
-    已私信通知 2 人，1 人获得奖励。
 [playground] mod: /fb ship FB-1 v2.3
-[dm alice] kocbot: 好消息！你的反馈 FB-1「下单页点击支付后 App 闪退」已在 v2.3 上线，谢谢你帮我们把产品变得更好 🎉
-[dm bob] kocbot: 好消息！你关注的反馈 FB-1「下单页点击支付后 App 闪退」已在 v2.3 上线，谢谢你帮我们把产品变得更好 🎉
 [dm mod] kocbot: FB-1「下单页点击支付后 App 闪退」：已复现 → 已上线（v2.3）
     已私信通知 2 人。
+[dm alice] kocbot: 好消息！你的反馈 FB-1「下单页点击支付后 App 闪退」已在 v2.3 上线，谢谢你帮我们把产品变得更好 🎉
+[dm bob] kocbot: 好消息！你关注的反馈 FB-1「下单页点击支付后 App 闪退」已在 v2.3 上线，谢谢你帮我们把产品变得更好 🎉
 [playground] mod: /credits v2.3
 [dm mod] kocbot: v2.3 致谢名单：感谢 alice 的反馈 ❤️
     · FB-1 下单页点击支付后 App 闪退

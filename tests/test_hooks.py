@@ -46,9 +46,9 @@ async def test_an_app_built_from_a_subset_runs_only_its_own_listeners(chat: Chat
     assert hooks.listeners(REWARDED) == ()  # the KOC capability is not in this app
     await chat.say("bob", BUG)
     assert await chat.say("mod", "/fb ship FB-1 v2.3") == [
+        "[dm mod] FB-1「下单页点击支付以后闪退」：已提交 → 已上线（v2.3）\n已私信通知 1 人，1 人获得奖励。",
         "[dm bob] 好消息！你的反馈 FB-1「下单页点击支付以后闪退」已在 v2.3 上线，谢谢你帮我们把产品变得更好 🎉"
         "\n感谢你的贡献：+20 积分",
-        "[dm mod] FB-1「下单页点击支付以后闪退」：已提交 → 已上线（v2.3）\n已私信通知 1 人，1 人获得奖励。",
     ]
     assert heard == [("history", "FB-1 submitted"), ("history", "FB-1 status"), ("shipped", "FB-1 shipped v2.3")]
     assert await rows(app, schema.audit_log)  # the command ran as usual

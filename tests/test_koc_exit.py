@@ -40,13 +40,12 @@ async def test_an_exit_waits_for_every_promise_then_honours_the_koc(chat: Chat, 
     chat.transport.take()
     done = await chat.say("mod", "/koc exit @bob")
     assert (
-        done[0] == "[dm bob] bob，谢谢你一路以来的陪伴和分享 🙏\n你在社群里收到了 1 次感谢，有 1 条建议被采纳。\n"
+        "[dm bob] bob，谢谢你一路以来的陪伴和分享 🙏\n你在社群里收到了 1 次感谢，有 1 条建议被采纳。\n"
         "我们为你授予了「品牌名人堂」称号，你的记录会一直保留在这里。无论什么时候想回来看看，我们都欢迎你 🌱"
-    )
+    ) in done
     assert "[playground] 感谢 @bob 一直以来在群里的分享和帮助！TA 已入选「品牌名人堂」，欢迎随时回来看看 🌟" in done
-    assert (
+    assert done[0] == (  # the answer to the moderator first: a reply
         "[dm mod] bob 的退出已完成：已私信感谢，授予「品牌名人堂」，并在 Playground 公开致谢。接班人选已私信发给运营。"
-        in done
     )
     ids = await _ids(app)
     async with app.engine.connect() as conn:
@@ -68,8 +67,8 @@ async def test_the_hall_of_fame_and_a_return_with_history_intact(chat: Chat, app
         "谢谢每一位曾经和我们一起的朋友。"
     ]
     assert await chat.say("mod", "/koc return @dave") == [
-        "[dm dave] dave，欢迎回家！🎉 你的所有记录都还在，和以前一样，期待继续听到你真实的分享。",
         "[dm mod] 已欢迎 dave 回归，TA 重新成为活跃 KOC，历史记录完整保留。",
+        "[dm dave] dave，欢迎回家！🎉 你的所有记录都还在，和以前一样，期待继续听到你真实的分享。",
     ]
     kinds = [e.kind for e in await rows(app, koc_events)]
     assert kinds == ["promote", "exit_opened", "exit", "return"]

@@ -72,9 +72,9 @@ async def test_entries_still_expire(app) -> None:
 
 
 async def test_a_demoted_moderator_is_refused_at_once_and_config_staff_keep_their_rights(chat: Chat) -> None:
-    assert (await chat.say("admin", "/mod add @bob"))[0] == "[playground] @admin 已将 bob 设为社群运营。"
+    assert (await chat.say("admin", "/mod add @bob"))[0] == "[dm admin] 已将 bob 设为社群运营。"
     assert (await chat.dm("bob", "/mod list"))[0].startswith("[dm bob] 社群运营团队：")
-    assert await chat.say("admin", "/mod remove @bob") == ["[playground] @admin 已取消 bob 的运营身份。"]
+    assert await chat.say("admin", "/mod remove @bob") == ["[dm admin] 已取消 bob 的运营身份。"]
     assert await chat.dm("bob", "/mod list") == [
         "[dm bob] 抱歉，/mod list 只有社群运营可以使用。如果需要帮忙，可以联系群里的运营同学。"
     ]

@@ -145,8 +145,8 @@ async def test_a_failing_join_handler_spoils_no_other_event(chat: Chat, app, tra
         "欢迎 @{} 加入Playground！🎉 这里是大家交流使用心得的地方，有问题随时问，发送 /帮助 可以看看我能帮你做什么。"
     )
     assert await chat.send(make_message("/ping", "erin")) == [
+        f"[playground] @erin {PONG}",  # the reply first (its lane)
         f"[playground] {PONG}",  # dave's greeting; grumpy's failed quietly (nobody asked anything)
-        f"[playground] @erin {PONG}",
         "[playground] " + welcome.format("grumpy"),  # the welcome capability's handler ran all the same
         "[playground] " + welcome.format("dave"),
     ]

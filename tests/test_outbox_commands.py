@@ -29,10 +29,12 @@ async def _queue(app: App, *drafts: Draft) -> None:
 
 
 async def _park(app: App, transport, *drafts: Draft) -> None:
-    """Queue `drafts` while the platform refuses them until they are parked; the staff notices are dropped."""
-    transport.failures_to_simulate = 2 * len(drafts)
-    await _queue(app, *drafts)
-    await app.advance_to(app.clock.now() + timedelta(minutes=5))
+    """Queue `drafts`, one at a time, while the platform refuses each until it is parked (the staff
+    notices, which go first of what is due then, are sent and dropped)."""
+    for draft in drafts:
+        transport.failures_to_simulate = 2
+        await _queue(app, draft)
+        await app.advance_to(app.clock.now() + timedelta(minutes=5))
     transport.take()
 
 
@@ -56,6 +58,9 @@ async def test_outbox_shows_counts_failed_and_recently_sent(chat: Chat, app: App
     assert await chat.dm("mod", "/outbox") == [
         "[dm mod] 📮 发件箱\n"
         "· 待发送：1 条现在就发，1 条定时稍后发\n"
+        "  回复：0 条\n"
+        "  通知：0 条\n"
+        "  群发和推送：1 条，最早的 #5 → 群「r9」，刚开始等\n"
         "· 正在发送：1 条\n"
         "· 发送失败（已暂停）：1 条\n"
         "【发送失败】\n"
@@ -79,9 +84,9 @@ async def test_an_empty_outbox(chat: Chat) -> None:
 
 async def test_retry_one_sends_it_again_with_its_tries_reset(chat: Chat, app: App, transport) -> None:
     await _park(app, transport, _announcement())
-    assert await chat.dm("mod", "/outbox retry 1") == [
-        "[r1] 第一条公告\n第二行",
+    assert await chat.dm("mod", "/outbox retry 1") == [  # the answer first: it is a reply
         "[dm mod] 消息 #1 已经放回发件箱，马上重新发送。",
+        "[r1] 第一条公告\n第二行",
     ]
     [row] = await rows(app, OUTBOX, OUTBOX.c.id == 1)
     assert (row.status, row.attempts) == ("sent", 1)
@@ -120,11 +125,11 @@ async def test_retry_failed_sends_every_parked_message_again(chat: Chat, app: Ap
     assert await chat.dm("mod", "/发件箱 重试 失败") == ["[dm mod] 发件箱里没有发送失败的消息，不需要重试 👍"]
     await _park(app, transport, _announcement("一", "r1"), _announcement("二", "r2"))
     parked = [r.id for r in await rows(app, OUTBOX, OUTBOX.c.status == "failed")]
-    assert parked == [2, 3]
+    assert parked == [2, 5]  # #3 and #4 are the notices to the staff
     assert await chat.dm("mod", "/outbox retry failed") == [
+        "[dm mod] 2 条发送失败的消息已经放回发件箱，马上重新发送：#2、#5",
         "[r1] 一",
         "[r2] 二",
-        "[dm mod] 2 条发送失败的消息已经放回发件箱，马上重新发送：#2、#3",
     ]
     assert {r.status for r in await rows(app, OUTBOX)} == {"sent"}
 
@@ -161,8 +166,8 @@ async def test_in_english(chat: Chat, app: App, transport) -> None:
         "#2 12-01 09:00 to admin (private): [Message not delivered] Messa…"
     ]
     assert await chat.dm("mod", "/outbox retry all") == [
-        "[dm bob] Launch day!",
         "[dm mod] Message #1 is back in the outbox and will be sent again now.",
+        "[dm bob] Launch day!",
     ]
     assert await chat.dm("mod", "/outbox retry 1") == [
         "[dm mod] Message #1 has already been sent; only failed messages need a retry."

@@ -294,9 +294,10 @@ async def test_a_failure_in_a_batch_spoils_nothing_else_in_it(chat: Chat, app, t
         "[playground] @alice 我在呢，一切正常。",
         "[playground] @bob 抱歉，我这边出了点问题，没能完成这次操作。问题已经记录下来，请稍后再试一次。",
         "[dm admin] 已将 carol 设为社群运营。",
-        "[dm carol] 你好！admin 已将你设为社群运营。发送 /帮助 可以看到你现在能用的所有命令。谢谢你愿意一起照顾好这个社群！",
         "[playground] @dave 请 @ 一下你要设置的成员。",
         "[playground] @erin 我在呢，一切正常。",
+        # after every reply: the news to carol is transactional
+        "[dm carol] 你好！admin 已将你设为社群运营。发送 /帮助 可以看到你现在能用的所有命令。谢谢你愿意一起照顾好这个社群！",
     ]
     members = {m.platform_id: m for m in await rows(app, schema.members)}
     assert members["carol"].role == "moderator"

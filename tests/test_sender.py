@@ -24,7 +24,7 @@ def settings_overrides() -> dict:
 
 @pytest.fixture
 def transport() -> InMemoryTransport:
-    return InMemoryTransport(PacingLimits(room_interval_seconds=3, account_per_minute=4))
+    return InMemoryTransport(PacingLimits(room_interval_seconds=3, account_per_minute=4, account_burst=4))
 
 
 async def _queue(app: App, *drafts: Draft) -> None:
@@ -145,10 +145,10 @@ def test_a_draft_needs_exactly_one_destination() -> None:
 def test_config_overrides_the_transport_pacing() -> None:
     from bot.config import OutboxSection
 
-    default = PacingLimits(room_interval_seconds=3, account_per_minute=20)
-    assert PacingLimits.resolve(OutboxSection(), default) == PacingLimits(3, 20, 0.2)
-    custom = OutboxSection(room_interval_seconds=0, account_per_minute=5, jitter_ratio=0)
-    assert PacingLimits.resolve(custom, default) == PacingLimits(0, 5, 0)
+    default = PacingLimits(room_interval_seconds=3, account_per_minute=20, room_burst=3, account_burst=5)
+    assert PacingLimits.resolve(OutboxSection(), default) == PacingLimits(3, 20, 0.2, room_burst=3, account_burst=5)
+    custom = OutboxSection(room_interval_seconds=0, account_per_minute=5, jitter_ratio=0, room_burst=1, account_burst=2)
+    assert PacingLimits.resolve(custom, default) == PacingLimits(0, 5, 0, room_burst=1, account_burst=2)
 
 
 async def test_an_outage_holds_messages_without_using_up_retries(app: App, transport, clock) -> None:

@@ -147,9 +147,9 @@ async def test_routing_status_and_notes_stay_internal(chat: Chat, app) -> None:
 async def test_support_for_a_member_under_suspicion_is_private_and_recorded(chat: Chat, app) -> None:
     await chat.say("mod", "/issue open 有人质疑 KOC 只报喜不报忧")
     assert await chat.say("mod", "/issue support 1 @erin") == [
+        "[dm mod] 已私信支持 erin（记在 #1 下）。",
         "[dm erin] erin，你好 🌱 关于群里「有人质疑 KOC 只报喜不报忧」的讨论，运营团队想私下跟你说一声：你一直真实地分享自己的使用感受，"
         "好的坏的都说，这正是大家信任你的原因。有质疑很正常，我们会在群里把问题跟进到底，你不需要替品牌解释什么。谢谢你，有任何想法随时私信我们。",
-        "[dm mod] 已私信支持 erin（记在 #1 下）。",
     ]
     ids = await _ids(app)
     assert [(e.kind, e.details) for e in await rows(app, events)][1:] == [("support", {"target": ids["erin"]})]

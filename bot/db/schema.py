@@ -101,6 +101,22 @@ class Delivery(StrEnum):
     ROUTINE = "routine"  # outreach, notices, announcements: held in quiet hours; private ones use the contact budget
 
 
+class OutgoingKind(StrEnum):
+    """What a message is to its reader (see DOMAIN: three kinds); the sender's lanes follow it, most urgent first."""
+
+    REPLY = "reply"  # the answer to what a person just said or asked
+    TRANSACTIONAL = "transactional"  # news about something the member started or the brand owes them
+    UNSOLICITED = "unsolicited"  # what the brand chooses to send: announcements, welcomes, outreach, briefs
+
+    @property
+    def rank(self) -> int:
+        """The lane's place: replies go first, then transactional messages, then unsolicited ones."""
+        return _LANE_ORDER.index(self)
+
+
+_LANE_ORDER = (OutgoingKind.REPLY, OutgoingKind.TRANSACTIONAL, OutgoingKind.UNSOLICITED)
+
+
 class OutboxStatus(StrEnum):
     PENDING = "pending"
     SENDING = "sending"
@@ -209,6 +225,10 @@ class OutboxMessage(Base):
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     platform_msg_id: Mapped[str | None] = mapped_column(String(128))
     delivery: Mapped[str] = mapped_column(String(8), default=Delivery.REPLY.value, server_default=Delivery.REPLY.value)
+    kind: Mapped[str] = mapped_column(  # the sender's lane (OutgoingKind)
+        String(16), default=OutgoingKind.REPLY.value, server_default=OutgoingKind.REPLY.value
+    )
+    part: Mapped[int] = mapped_column(Integer, default=1, server_default="1")  # 2, 3...: the rest of a split message
     account: Mapped[str | None] = mapped_column(String(64))  # the process that may send it; None: any
     image_name: Mapped[str | None] = mapped_column(String(200))  # set: the message is this picture
     image_data: Mapped[bytes | None] = mapped_column(LargeBinary)

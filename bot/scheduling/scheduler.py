@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.db import schema
 from bot.db.dialect import insert_for
 from bot.db.engine import exclusive_writes
+from bot.db.schema import OutgoingKind
 from bot.scheduling.jobs import JobFunction, JobRun, JobSpec, scheduled
 from bot.scheduling.leader import Leadership
 from bot.scheduling.triggers import cron_trigger
@@ -357,4 +358,11 @@ async def _record(conn: AsyncConnection, job_id: str, run_time: datetime, outcom
 
 async def _tell_staff(ctx: Context, template: str, /, *, key: str, **params: Any) -> None:
     for member in await ctx.services.directory.staff(ctx.db):
-        await ctx.dm(member, template, urgent=True, dedupe_key=f"{key}:{member.platform_id}", **params)
+        await ctx.dm(
+            member,
+            template,
+            urgent=True,
+            message_kind=OutgoingKind.TRANSACTIONAL,
+            dedupe_key=f"{key}:{member.platform_id}",
+            **params,
+        )

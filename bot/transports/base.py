@@ -15,19 +15,30 @@ Wake = Callable[[], None]
 
 @dataclass(frozen=True, slots=True)
 class PacingLimits:
-    room_interval_seconds: float = 0.0
+    """How fast an account may send (see `bot.pacing.Pacer` for the model)."""
+
+    room_interval_seconds: float = 0.0  # on average at least this long between two messages in a conversation
     account_per_minute: int = 0  # 0: no limit
     jitter_ratio: float = 0.0
+    room_burst: int = 1  # messages a conversation may get at once (its bucket of tokens)
+    account_burst: int = 1  # replies the account may send at once (its bucket of tokens)
+    reply_reserve: int = 0  # of account_per_minute, kept for replies: other messages never use them
 
     @classmethod
     def resolve(cls, config: OutboxSection, transport_default: PacingLimits) -> PacingLimits:
         """The config's values where set, else the transport's safe defaults."""
-        interval = config.room_interval_seconds
-        per_minute = config.account_per_minute
+
+        def pick(value: float | None, default: float) -> float:
+            return default if value is None else value
+
+        default = transport_default
         return cls(
-            room_interval_seconds=transport_default.room_interval_seconds if interval is None else interval,
-            account_per_minute=transport_default.account_per_minute if per_minute is None else per_minute,
+            room_interval_seconds=pick(config.room_interval_seconds, default.room_interval_seconds),
+            account_per_minute=int(pick(config.account_per_minute, default.account_per_minute)),
             jitter_ratio=config.jitter_ratio,
+            room_burst=int(pick(config.room_burst, default.room_burst)),
+            account_burst=int(pick(config.account_burst, default.account_burst)),
+            reply_reserve=int(pick(config.reply_reserve_per_minute, default.reply_reserve)),
         )
 
 

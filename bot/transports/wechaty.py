@@ -265,7 +265,12 @@ class WechatyTransport:
     """WeChat through a Wechaty puppet service; reconnects with backoff and jitter after a loss."""
 
     name = "wechaty"
-    default_pacing = PacingLimits(room_interval_seconds=3, account_per_minute=20)
+    # WeChat's safe pace: 3 s a room and 20 a minute on average; a reply to someone who just wrote
+    # may go at once (three in a room, five for the account), the average gaps still hold; 5 of
+    # the 20 a minute are kept for replies, so a fan-out goes at 15 a minute.
+    default_pacing = PacingLimits(
+        room_interval_seconds=3, account_per_minute=20, room_burst=3, account_burst=5, reply_reserve=5
+    )
     max_text_length = 2000  # WeChat cuts or refuses longer texts; the outbox splits them on line boundaries
 
     def __init__(self, config: WechatySection, rng: random.Random | None = None) -> None:

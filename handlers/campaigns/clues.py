@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.commands import Invocation
 from bot.context import Context
 from bot.db import schema
-from bot.db.schema import OutboxStatus, Stage
+from bot.db.schema import OutboxStatus, OutgoingKind, Stage
 from bot.delivery import QuietHours
 from bot.errors import UserFacingError
 from bot.lookup import row_by_id
@@ -328,6 +328,7 @@ async def _tell(
     await ctx.dm(
         member,
         "campaigns/heads_up",
+        message_kind=OutgoingKind.TRANSACTIONAL,
         name=member.name,
         campaign=campaign.name,
         at=clue.run_at.astimezone(campaign.zone),

@@ -18,6 +18,7 @@ from sqlalchemy import select
 
 from bot.context import Context
 from bot.db.dialect import insert_for
+from bot.db.schema import OutgoingKind
 from bot.scheduling.jobs import JobRun
 from handlers.campaigns import ignition, store
 from handlers.campaigns.config import CampaignsSection, RewardRule
@@ -166,6 +167,7 @@ async def _announce(ctx: Context, campaign: CampaignView, period: Period, chosen
             await ctx.dm(
                 member,
                 "campaigns/reward_private",
+                message_kind=OutgoingKind.TRANSACTIONAL,
                 winner=winner,
                 **params,
                 dedupe_key=f"campaign:{campaign.id}:reward:{period.label}:{winner.rule}:{member.platform_id}",

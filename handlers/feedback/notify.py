@@ -6,6 +6,7 @@ import logging
 from typing import Any
 
 from bot.context import Context
+from bot.db.schema import OutgoingKind
 from handlers.feedback.items import Item, people_of
 
 _LOGGER = logging.getLogger(__name__)
@@ -30,6 +31,7 @@ async def notify_people(
         await ctx.dm(
             member,
             "feedback/notice",
+            message_kind=OutgoingKind.TRANSACTIONAL,
             what=what,
             item=item,
             note=note,

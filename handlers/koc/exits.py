@@ -19,7 +19,7 @@ from sqlalchemy import and_, func, select, true, update
 from bot.commands import Invocation
 from bot.context import Context
 from bot.db import schema
-from bot.db.schema import Stage
+from bot.db.schema import OutgoingKind, Stage
 from bot.errors import UserFacingError
 from bot.members import CommunityRef, MemberRef
 from handlers.feedback.rules import OPEN as OPEN_FEEDBACK
@@ -144,7 +144,13 @@ async def _complete(ctx: Context, member: MemberRef, exit_id: int, reason: str |
         ctx, member.id, HALL_OF_FAME, Source.MANUAL, key=f"koc:hall-of-fame:{member.id}:{exit_id}", by=ctx.actor
     )
     await ctx.dm(
-        member, "koc/exit_thanks", name=member.name, contribution=contribution, title=HALL_OF_FAME, urgent=True
+        member,
+        "koc/exit_thanks",
+        name=member.name,
+        contribution=contribution,
+        title=HALL_OF_FAME,
+        urgent=True,
+        message_kind=OutgoingKind.TRANSACTIONAL,
     )
     rooms = await _rooms_of(ctx, member) if public else []
     for community in rooms:
@@ -161,7 +167,14 @@ async def _complete(ctx: Context, member: MemberRef, exit_id: int, reason: str |
     if owner is not None and owner != ctx.actor.id:
         found = await ctx.services.directory.find_member_by_id(ctx.db, owner)
         if found is not None:
-            await ctx.dm(found, "koc/exit_owner", name=member.name, by=ctx.actor.name, urgent=True)
+            await ctx.dm(
+                found,
+                "koc/exit_owner",
+                name=member.name,
+                by=ctx.actor.name,
+                urgent=True,
+                message_kind=OutgoingKind.TRANSACTIONAL,
+            )
     await ctx.reply_privately(
         "koc/exit_done", name=member.name, title=HALL_OF_FAME, rooms=[c.name or c.platform_id for c in rooms]
     )
@@ -272,5 +285,5 @@ async def return_koc(ctx: Context, cmd: Invocation) -> None:
     reason = " ".join(w for w in cmd.raw_text.split() if not w.startswith("@")) or None
     await change_stage(ctx, member, Stage.ACTIVE, kind="return", reason=reason)
     ctx.note_audit(target=member)
-    await ctx.dm(member, "koc/return_welcome", name=member.name, urgent=True)
+    await ctx.dm(member, "koc/return_welcome", name=member.name, urgent=True, message_kind=OutgoingKind.TRANSACTIONAL)
     await ctx.reply("koc/return_done", name=member.name)

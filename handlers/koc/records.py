@@ -13,7 +13,7 @@ from bot.commands import Invocation
 from bot.context import Context
 from bot.db import schema
 from bot.db.dialect import insert_for
-from bot.db.schema import Stage
+from bot.db.schema import OutgoingKind, Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
 from handlers.koc import pool
@@ -106,6 +106,7 @@ async def promote(ctx: Context, cmd: Invocation) -> None:
     await ctx.dm(
         member,
         "koc/promote_welcome",
+        message_kind=OutgoingKind.TRANSACTIONAL,
         name=member.name,
         domain=domain.value,
         owner=ctx.actor.name,

@@ -14,6 +14,7 @@ from sqlalchemy import func, insert, select, update
 from bot.commands import DIGIT, Invocation, parse_number
 from bot.context import Context
 from bot.db import schema
+from bot.db.schema import OutgoingKind
 from bot.errors import UsageError, UserFacingError
 from bot.lookup import row_by_id
 from handlers.feedback.tables import history as feedback_history
@@ -187,6 +188,7 @@ async def end_term(ctx: Context, row: Any) -> None:
         await ctx.dm(
             member,
             "koc/term_thanks",
+            message_kind=OutgoingKind.TRANSACTIONAL,
             name=member.name,
             title=row.title,
             starts=row.starts.isoformat(),

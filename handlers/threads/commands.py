@@ -6,6 +6,7 @@ import logging
 
 from bot.commands import Invocation
 from bot.context import Context
+from bot.db.schema import OutgoingKind
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
 from handlers.threads import links
@@ -161,7 +162,9 @@ async def support_member(ctx: Context, cmd: Invocation) -> None:
         raise UsageError("threads/problem_needs_member")
     thread = await get_thread(ctx.db, thread_id)
     for member in members:
-        await ctx.dm(member, "threads/support", name=member.name, title=thread.title)
+        await ctx.dm(
+            member, "threads/support", message_kind=OutgoingKind.TRANSACTIONAL, name=member.name, title=thread.title
+        )
         await record(ctx, thread_id, EventKind.SUPPORT, target=member.id)
     ctx.note_audit(target=members[0], thread=thread_id)
     await ctx.reply_privately("threads/support_sent", id=thread_id, members=[m.name for m in members])

@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import Context, Services
 from bot.conversations import ConversationSpec
+from bot.db.schema import OutgoingKind
 from bot.uow import UnitOfWork
 from handlers.threads.config import ThreadsSection
 from handlers.threads.resolution import reopen
@@ -118,7 +119,12 @@ async def _ask_one(ctx: Context, thread: Any) -> None:
     )
     await ctx.start_conversation(NAME, ASKED, thread=thread.id, round=thread.resolutions)
     await ctx.reply_privately(
-        "threads/confirm_question", name=ctx.actor.name, id=thread.id, title=thread.title, text=thread.resolution_text
+        "threads/confirm_question",
+        message_kind=OutgoingKind.TRANSACTIONAL,
+        name=ctx.actor.name,
+        id=thread.id,
+        title=thread.title,
+        text=thread.resolution_text,
     )
 
 
@@ -162,6 +168,7 @@ async def _not_fixed(ctx: Context, thread: Any, text: str, *, unclear: bool) -> 
     await ctx.dm(
         opener,
         "threads/moderator_not_fixed",
+        message_kind=OutgoingKind.TRANSACTIONAL,
         id=thread.id,
         title=thread.title,
         member=ctx.actor.name,

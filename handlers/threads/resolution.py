@@ -12,6 +12,7 @@ from sqlalchemy import update
 
 from bot.commands import Invocation
 from bot.context import Context
+from bot.db.schema import OutgoingKind
 from bot.errors import UsageError, UserFacingError
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import withdraw_pending
@@ -90,6 +91,7 @@ async def _publish(
         await ctx.post(
             notice.community,
             NOTICE,
+            message_kind=OutgoingKind.TRANSACTIONAL,
             mentions=notice.mentions,
             not_before=at,
             dedupe_key=f"{prefix}room:{notice.community.id}",
@@ -134,6 +136,7 @@ async def _tell_followers(ctx: Context, thread: Any, text: str, at: datetime | N
             await ctx.dm(
                 member,
                 "threads/resolved_follower",
+                message_kind=OutgoingKind.TRANSACTIONAL,
                 dedupe_key=f"{prefix}dm:{person.member_id}",
                 not_before=at,
                 id=thread.id,
