@@ -107,6 +107,37 @@ def _spawn(url: str, account: str) -> subprocess.Popen:
     )
 
 
+LEAD_SECONDS = 12
+
+
+def _wait_for(condition, what: str, seconds: float = 30.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"waited {seconds:.0f} s for: {what}")
+        time.sleep(0.05)
+
+
+async def _leaders(database: str) -> int:
+    """How many sessions hold an advisory lock in `database` (the scheduler's leadership)."""
+    from sqlalchemy import text
+
+    from bot.db.engine import create_engine
+
+    engine = create_engine(f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/postgres")
+    async with engine.connect() as conn:
+        found = await conn.execute(
+            text(
+                "SELECT count(*) FROM pg_locks l JOIN pg_database d ON d.oid = l.database "
+                "WHERE l.locktype = 'advisory' AND l.granted AND d.datname = :name"
+            ),
+            {"name": database},
+        )
+        count = int(found.scalar_one())
+    await engine.dispose()
+    return count
+
+
 def test_a_standby_takes_over_the_scheduler_when_its_process_dies() -> None:
     if not _pg_reachable():
         pytest.skip("PostgreSQL is not reachable")
@@ -115,15 +146,18 @@ def test_a_standby_takes_over_the_scheduler_when_its_process_dies() -> None:
     asyncio.run(_admin(f'CREATE DATABASE "{name}"'))
     processes: list[subprocess.Popen] = []
     try:
-        start = datetime.now(UTC) + timedelta(seconds=4)
+        # Far enough ahead for a slow start on a loaded machine; each step below waits for what it needs.
+        start = datetime.now(UTC) + timedelta(seconds=LEAD_SECONDS)
         asyncio.run(_prepare(url, start))
         leader = _spawn(url, "first")
         processes.append(leader)
-        time.sleep(2.0)  # the first process leads before the second one starts
+        _wait_for(lambda: asyncio.run(_leaders(name)) == 1, "the first process leads")
         standby = _spawn(url, "second")
         processes.append(standby)
-        kill_at = start + timedelta(seconds=JOBS // 2 - 0.5)
-        time.sleep(max(0.0, (kill_at - datetime.now(UTC)).total_seconds()))
+        halfway = JOBS // 2 - 1
+        _wait_for(
+            lambda: f"{halfway} first" in asyncio.run(_results(url))[0], f"job {halfway} ran", LEAD_SECONDS + JOBS
+        )
         leader.send_signal(signal.SIGKILL)
         leader.wait(timeout=10)
         deadline = time.monotonic() + JOBS + 15
