@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import FakeClock
 from bot.context import Services
 from bot.db.engine import dispose
+from bot.heavy.handoffs import Handoffs
+from bot.heavy.runner import HeavyRunner
 from bot.pipeline import Pipeline
 from bot.sender import OutboxSender
 from bot.timeline import DueSource
@@ -33,6 +35,9 @@ class App:
         pipeline: Pipeline,
         sender: OutboxSender,
         due_sources: Sequence[DueSource] = (),
+        *,
+        runner: HeavyRunner,
+        handoffs: Handoffs,
     ) -> None:
         self.engine = engine
         self.services = services
@@ -40,6 +45,8 @@ class App:
         self.pipeline = pipeline
         self.sender = sender
         self.due_sources = list(due_sources)
+        self.runner = runner  # heavy work, away from this loop
+        self.handoffs = handoffs
         self._wake = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._stopping = False
@@ -67,9 +74,11 @@ class App:
                 "again (at most the one in flight may have reached the platform already)",
                 recovered,
             )
+        await self.handoffs.recover()
         await self.transport.start(self.pipeline.submit, self.wake)
 
     async def close(self) -> None:
+        await self.runner.close()  # unanswered requests stay recorded: the next start resumes them
         await self.transport.stop()
         for source in self.due_sources:
             close = getattr(source, "close", None)
@@ -83,14 +92,29 @@ class App:
     # Driven mode (tests, the console playground): explicit draining, travelled time.
 
     async def drain(self) -> None:
-        """Process every submitted event, run due work and send everything that is due now."""
+        """Process every submitted event, run due work, wait for heavy work and its answers, and send
+        everything that is due now. Events submitted while heavy work runs are processed meanwhile."""
         for _ in range(MAX_DRAIN_ROUNDS):
             await self.pipeline.drain()
             await self._run_due_sources()
             sent = await self.sender.send_due()
-            if not sent and not self.pipeline.pending:
+            if self.runner.busy and not self.pipeline.pending:
+                await self._heavy_or_incoming()
+            elif not sent and not self.pipeline.pending:
                 return
         raise RuntimeError("drain did not settle: something keeps producing work")
+
+    async def _heavy_or_incoming(self) -> None:
+        """Until a piece of heavy work has been answered, or an event arrives to process meanwhile."""
+        waits = {
+            asyncio.ensure_future(self.runner.wait_any()),
+            asyncio.ensure_future(self.pipeline.arrival.wait()),
+        }
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def next_due(self) -> datetime | None:
         times = [await source.next_due() for source in self.due_sources]

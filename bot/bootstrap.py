@@ -15,6 +15,10 @@ from bot.db.engine import create_engine
 from bot.db.migrate import ensure_schema
 from bot.delivery import DeliveryPolicy, attach_policy
 from bot.errors import ConfigError
+from bot.heavy.handoffs import Handoffs
+from bot.heavy.runner import HeavyRunner
+from bot.heavy.spec import HeavySpec
+from bot.heavy.workers import WorkerSetup
 from bot.maintenance import RetentionPruner
 from bot.members import Directory
 from bot.outbox import Addressing, attach_addressing
@@ -23,15 +27,13 @@ from bot.registry import HandlerRegistry
 from bot.router import Router
 from bot.scheduling.scheduler import Scheduler
 from bot.sender import OutboxSender, Pacer, ParkingNotice
-from bot.templates import TEMPLATES_DIR, TemplateRenderer
+from bot.templates import renderer_for
 from bot.timeouts import ConversationTimer
 from bot.transports.base import PacingLimits, Transport
 
 
 def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[HandlerRegistry]) -> Services:
-    overrides = settings.bot.templates_dir
-    roots = (overrides, TEMPLATES_DIR) if overrides else (TEMPLATES_DIR,)
-    renderer = TemplateRenderer(roots, default_locale=settings.bot.locale, globals_={"bot_name": settings.bot.name})
+    renderer = renderer_for(settings)
     sections = {
         r.capability: getattr(settings, r.capability)
         for r in registries
@@ -52,7 +54,17 @@ def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[Ha
         router=router,
         conversations=conversations,
         digest_sections=digest,
+        heavy_work=_heavy_work(registries),
     )
+
+
+def _heavy_work(registries: Sequence[HandlerRegistry]) -> dict[str, HeavySpec]:
+    declared: dict[str, HeavySpec] = {}
+    for spec in (spec for registry in registries for spec in registry.heavy_work):
+        if spec.name in declared:
+            raise ValueError(f"heavy work {spec.name!r} is declared twice")
+        declared[spec.name] = spec
+    return declared
 
 
 def _check_jobs(settings: CoreSettings, registries: Sequence[HandlerRegistry]) -> None:
@@ -100,10 +112,22 @@ def build_app(
     pruner = RetentionPruner(engine, clock, settings.database.message_retention_days)
     timer = ConversationTimer(engine, services)
     declared = [factory(engine, services) for registry in registries for factory in registry.due_sources]
-    scheduler = Scheduler(engine, services, [spec for registry in registries for spec in registry.jobs])
-    app = App(engine, services, transport, pipeline, sender, due_sources=[pruner, timer, scheduler, *declared])
-    pipeline.on_committed = app.wake
+    runner = HeavyRunner(settings, services.renderer, WorkerSetup.of(settings))
+    handoffs = Handoffs(engine, services, runner)
+    scheduler = Scheduler(engine, services, [spec for registry in registries for spec in registry.jobs], runner)
+    app = App(
+        engine,
+        services,
+        transport,
+        pipeline,
+        sender,
+        due_sources=[pruner, timer, scheduler, *declared],
+        runner=runner,
+        handoffs=handoffs,
+    )
+    pipeline.on_committed = handoffs.on_committed = app.wake
     services.signals.schedule_changed.append(app.wake_due_work)
+    services.signals.handed_off.append(handoffs.start)
     return app
 
 

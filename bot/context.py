@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.audit import AuditRecord
 from bot.db.schema import Delivery
 from bot.events import Contact, Event, Image, IncomingMessage
+from bot.heavy import requests as heavy_requests
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import Draft
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import CoreSettings
     from bot.conversations import Conversation, ConversationStore
+    from bot.heavy.spec import HeavyRequest, HeavySpec
     from bot.members import Directory
     from bot.registry import DigestSection
     from bot.router import Router
@@ -31,11 +33,17 @@ class Signals:
     """Notifications to parts built later than the services (the app subscribes to them)."""
 
     schedule_changed: list[Callable[[], None]] = field(default_factory=list)
+    handed_off: list[Callable[[HeavyRequest], None]] = field(default_factory=list)
 
     def notify_schedule_changed(self) -> None:
         """A job was scheduled or cancelled: the due loop should look again now, not later."""
         for callback in self.schedule_changed:
             callback()
+
+    def notify_handed_off(self, request: HeavyRequest) -> None:
+        """A request for heavy work was committed: start on it."""
+        for callback in self.handed_off:
+            callback(request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,6 +58,7 @@ class Services:
     conversations: ConversationStore
     digest_sections: tuple[tuple[str, DigestSection], ...] = ()  # the moderators' digest, in order
     signals: Signals = field(default_factory=Signals)
+    heavy_work: Mapping[str, HeavySpec] = field(default_factory=dict)  # what handlers may hand off, by name
 
 
 class Context:
@@ -65,6 +74,7 @@ class Context:
         message_row_id: int | None = None,
         *,
         isolated: bool = True,
+        answering: bool | None = None,
     ) -> None:
         self.services = services
         self.uow = uow
@@ -75,6 +85,9 @@ class Context:
         self.audit_record: AuditRecord | None = None
         self.isolated = isolated  # False: no savepoint per handler (see bot.dispatch._guarded)
         self.conversation: Conversation | None = None  # set for a conversation's steps
+        # Answers a member's message (its replies are never held back): the event's, or a request's
+        # answered later (heavy work, see bot.heavy), which has no event.
+        self.answering = isinstance(event, IncomingMessage) if answering is None else answering
 
     @property
     def db(self) -> AsyncConnection:
@@ -143,7 +156,7 @@ class Context:
         the rendered template its caption (shown by the console, kept in the logs)."""
         locale = self.services.renderer.locale_or_default(member.locale)
         text = self.render(template, locale, **params)
-        replying = isinstance(self.event, IncomingMessage) and member.id == self.actor.id
+        replying = self.answering and member.id == self.actor.id
         await self._enqueue(
             Draft(
                 text,
@@ -174,11 +187,7 @@ class Context:
         message being handled it is a reply; elsewhere it is routine (held in quiet hours) unless `urgent`.
         With `image`, the message is that picture and the rendered template its caption."""
         text = self.render(template, community.locale, **params)
-        replying = (
-            isinstance(self.event, IncomingMessage)
-            and self.community is not None
-            and community.platform_id == self.community.platform_id
-        )
+        replying = self.answering and self.community is not None and community.platform_id == self.community.platform_id
         await self._enqueue(
             Draft(
                 text,
@@ -210,6 +219,24 @@ class Context:
     async def start_conversation(self, name: str, state: str, **data: Any) -> None:
         """Open (or restart) the actor's private conversation `name` in `state`."""
         await self.services.conversations.save(self.uow, self.actor.id, name, state, data)
+
+    async def hand_off(self, work: str, /, **params: Any) -> None:
+        """Have the heavy work `work` (declared with `registry.heavy`) done outside this transaction and
+        off the event loop. The request is recorded with this message; its answer is written in a
+        transaction of its own when the result is ready. `params` are stored as JSON."""
+        if work not in self.services.heavy_work:
+            raise KeyError(f"no heavy work is declared as {work!r}")
+        request = await heavy_requests.record(
+            self.db,
+            work,
+            params,
+            account=self.settings.bot.account,
+            actor_id=self.actor.id,
+            community_id=self.community.id if self.community else None,
+            message_id=self.message_row_id,
+            now=self.now,
+        )
+        self.uow.after_commit(lambda: self.services.signals.notify_handed_off(request))
 
     def note_audit(self, *, target: MemberRef | None = None, **details: Any) -> None:
         """Add the target and details to this command's audit entry."""
