@@ -110,11 +110,14 @@ class Handoffs:
             )
         except HeavyTimeout as exc:
             _LOGGER.warning("%s #%d was stopped: %s", request.work, request.id, exc)
-            return _Answer(HeavyStatus.TIMED_OUT, "core/heavy_timed_out", {"seconds": round(exc.seconds)})
+            return _Answer(HeavyStatus.TIMED_OUT, "core/heavy_timed_out", {"seconds": f"{exc.seconds:g}"})
         except UserFacingError as exc:
             return _Answer(HeavyStatus.REFUSED, exc.template, dict(exc.params))
         except HeavyFailed as exc:
             _LOGGER.error("%s #%d failed (%r):\n%s", request.work, request.id, request.params, exc.detail)
+            return _FAILED
+        except Exception:  # in the runner itself: still answered
+            _LOGGER.exception("%s #%d could not be run (%r)", request.work, request.id, request.params)
             return _FAILED
         return _Answer(HeavyStatus.DONE, value=value)
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import multiprocessing
+import os
 import pickle
 import signal
 import threading
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 STARTUP_SECONDS = 120.0  # a fresh process imports numpy, SQLAlchemy and the handlers: seconds on a slow machine
 CLOSE_SECONDS = 5.0
+WORKER_NICENESS = 10
 
 
 @dataclass(frozen=True, slots=True)
@@ -156,10 +158,10 @@ class ThreadWorker:
 
 
 async def _wind_down(engine: AsyncEngine) -> None:
-    """In the worker's loop: cancel what still runs there, then close its connections."""
+    """In the worker's loop: let the work there end (its callers have cancelled it: the runner closes
+    them first), then close the engine. Not cancelled again from here: a second cancellation would
+    cut short the closing of its connection (SQLAlchemy closes it in a task of its own)."""
     others = [task for task in asyncio.all_tasks() if task is not asyncio.current_task()]
-    for task in others:
-        task.cancel()
     await asyncio.gather(*others, return_exceptions=True)
     await engine.dispose()
 
@@ -179,9 +181,17 @@ class ProcessWorker:
     def busy(self) -> bool:
         return self._lock.locked()
 
+    async def warm_up(self) -> None:
+        """Start the process now, so that the first request does not wait for its imports."""
+        async with self._lock:
+            await self._ready()
+
     async def run(self, job: Job, timeout: float) -> Outcome:
         async with self._lock:
-            conn = await self._ready()
+            try:
+                conn = await self._ready()
+            except (EOFError, OSError, TimeoutError):
+                return Crashed("the worker process did not start:\n" + traceback.format_exc())
             try:
                 conn.send(job)
             except Exception:  # not picklable: a programming error, told like any failure
@@ -215,6 +225,7 @@ class ProcessWorker:
         process = context.Process(target=serve, args=(theirs, self._setup), name="kocbot-heavy", daemon=True)
         await asyncio.get_running_loop().run_in_executor(self._receiver, process.start)
         theirs.close()
+        _lower_priority(process)
         self._process, self._conn = process, ours
         try:
             async with asyncio.timeout(STARTUP_SECONDS):
@@ -237,6 +248,16 @@ class ProcessWorker:
         if conn is not None:
             conn.close()
         return code
+
+
+def _lower_priority(process: BaseProcess) -> None:
+    """On a busy machine the chat gets the CPU first; a report can wait a little. Set from here, at
+    once, so that it covers the worker's own start (its imports are seconds of CPU)."""
+    if process.pid is not None and hasattr(os, "setpriority"):
+        try:
+            os.setpriority(os.PRIO_PROCESS, process.pid, os.getpriority(os.PRIO_PROCESS, 0) + WORKER_NICENESS)
+        except OSError:
+            _LOGGER.info("could not lower the heavy-work process's priority", exc_info=True)
 
 
 def serve(conn: Connection, setup: WorkerSetup) -> None:

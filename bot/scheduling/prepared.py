@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.errors import UserFacingError
 from bot.heavy.runner import HeavyRunner
 from bot.heavy.spec import HeavyFailed, HeavyTimeout
 from bot.scheduling.jobs import JobSpec
@@ -74,8 +73,12 @@ class Preparations:
         except HeavyTimeout as exc:
             _LOGGER.error("scheduled job %s (run at %s): its preparation was %s", spec.job_id, run_time, exc)
             return Prepared(failure=str(exc))
-        except (HeavyFailed, UserFacingError) as exc:
-            detail = exc.detail if isinstance(exc, HeavyFailed) else repr(exc)
-            _LOGGER.error("scheduled job %s (run at %s): its preparation failed:\n%s", spec.job_id, run_time, detail)
+        except HeavyFailed as exc:
+            _LOGGER.error(
+                "scheduled job %s (run at %s): its preparation failed:\n%s", spec.job_id, run_time, exc.detail
+            )
             return Prepared(failure=str(exc))
+        except Exception as exc:  # a refusal (nobody to tell but the log), or the runner itself
+            _LOGGER.exception("scheduled job %s (run at %s): its preparation failed", spec.job_id, run_time)
+            return Prepared(failure=repr(exc))
         return Prepared(value)
