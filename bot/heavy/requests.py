@@ -27,17 +27,19 @@ async def record(
     now: datetime,
 ) -> HeavyRequest:
     """Record a request in the caller's transaction: it exists if, and only if, the asking message commits."""
-    values = {
-        "work": work,
-        "params": params,
-        "actor_id": actor_id,
-        "community_id": community_id,
-        "message_id": message_id,
-        "requested_at": now,
-    }
-    stmt = insert(_TABLE).values(account=account, status=HeavyStatus.PENDING.value, attempts=1, **values)
+    stmt = insert(_TABLE).values(
+        work=work,
+        params=params,
+        account=account,
+        actor_id=actor_id,
+        community_id=community_id,
+        message_id=message_id,
+        requested_at=now,
+        status=HeavyStatus.PENDING.value,
+        attempts=1,
+    )
     request_id = (await conn.execute(stmt.returning(_TABLE.c.id))).scalar_one()
-    return HeavyRequest(request_id, **values)
+    return HeavyRequest(request_id, work, params, actor_id, community_id, message_id, now)
 
 
 async def pending(conn: AsyncConnection, account: str) -> list[HeavyRequest]:

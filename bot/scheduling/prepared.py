@@ -15,6 +15,10 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot.db import schema
 from bot.heavy.runner import HeavyRunner
 from bot.heavy.spec import HeavyFailed, HeavyTimeout
 from bot.scheduling.jobs import JobSpec
@@ -82,3 +86,11 @@ class Preparations:
             _LOGGER.exception("scheduled job %s (run at %s): its preparation failed", spec.job_id, run_time)
             return Prepared(failure=repr(exc))
         return Prepared(value)
+
+
+async def recorded(engine: AsyncEngine, job_id: str, run_time: datetime) -> bool:
+    """Whether a run is recorded already (it happened before a crash: there is nothing to compute)."""
+    runs = schema.scheduled_runs
+    async with engine.connect() as conn:
+        found = await conn.execute(select(runs.c.outcome).where(runs.c.job_id == job_id, runs.c.run_time == run_time))
+        return found.first() is not None

@@ -7,8 +7,7 @@ the same transaction as everything the job does (the posts it enqueues, its stat
 the job is advanced in the store only afterwards. A crash in between repeats nothing: the
 run is already recorded, so the job is only moved on.
 
-A job with heavy work computes it first (`prepare`, see `bot.scheduling.prepared`), away from
-the event loop and with no lock held, and only then records the run with its effects.
+A job's heavy work (`prepare`) is computed first, with no lock held (`bot.scheduling.prepared`).
 
 Misfires after downtime: a run at most `scheduler.misfire_grace_minutes` late goes out
 once, late (several such runs of one job are merged into one); runs later than that are
@@ -43,7 +42,7 @@ from bot.db.engine import exclusive_writes
 from bot.heavy.runner import HeavyRunner
 from bot.scheduling.jobs import JobFunction, JobRun, JobSpec, scheduled
 from bot.scheduling.leader import Leadership
-from bot.scheduling.prepared import Preparations, Prepared
+from bot.scheduling.prepared import Preparations, Prepared, recorded
 from bot.scheduling.triggers import cron_trigger
 from bot.uow import UnitOfWork
 
@@ -285,7 +284,8 @@ class Scheduler(BaseScheduler):
         """The store's next run time, leaving out the jobs being prepared (they wake the loop when ready)."""
         busy = self._preparations.busy
         if not busy:
-            return self._store.get_next_run_time()
+            stored: datetime | None = self._store.get_next_run_time()
+            return stored
         with self._store.engine.connect() as conn:
             query = select(func.min(_JOBS.c.next_run_time)).where(_JOBS.c.id.not_in(list(busy)))
             stamp = conn.execute(query).scalar_one_or_none()
@@ -309,17 +309,10 @@ class Scheduler(BaseScheduler):
             return job.id in preparations.busy
         times = run_times(job, now, self._grace_of(job))
         key = times.due or times.last_missed
-        if preparations.ready(job.id, key) or key is None or await self._recorded(job.id, key):
+        if preparations.ready(job.id, key) or key is None or await recorded(self._engine, job.id, key):
             return False  # computed; or nothing to compute (recorded before a crash: only moved on)
         preparations.start(job.id, key, now)
         return True
-
-    async def _recorded(self, job_id: str, run_time: datetime) -> bool:
-        async with self._engine.connect() as conn:
-            found = await conn.execute(
-                select(_RUNS.c.outcome).where(_RUNS.c.job_id == job_id, _RUNS.c.run_time == run_time)
-            )
-            return found.first() is not None
 
     async def _run(self, job: Job, now: datetime) -> None:
         grace = self._grace_of(job)

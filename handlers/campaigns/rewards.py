@@ -139,7 +139,8 @@ async def _due_in(conn: AsyncConnection, campaign: CampaignView, section: Campai
 
 async def reward(ctx: Context, due: list[Due]) -> list[tuple[CampaignView, Period, list[Winner]]]:
     """Give what was measured (each reward once: the awards' unique row) and announce it; returns what was given."""
-    rules = ctx.settings.campaigns.rewards
+    section: CampaignsSection = ctx.settings.campaigns  # type: ignore[attr-defined]
+    rules = section.rewards
     given: dict[tuple[int, str], tuple[CampaignView, Period, list[Winner]]] = {}
     for item in due:
         for winner in item.winners:
