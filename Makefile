@@ -41,6 +41,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.outreach
 	$(BIN)/python -m bench.ignition
+	$(BIN)/python -m bench.heavy
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(BED)/node_modules

@@ -190,7 +190,7 @@ class ProcessWorker:
         async with self._lock:
             try:
                 conn = await self._ready()
-            except (EOFError, OSError, TimeoutError):
+            except Exception:  # it died while starting, or never said it was ready
                 return Crashed("the worker process did not start:\n" + traceback.format_exc())
             try:
                 conn.send(job)
