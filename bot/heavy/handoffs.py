@@ -139,6 +139,10 @@ class Handoffs:
             if not await requests.finish(uow.conn, request.id, answer.status, self._services.clock.now()):
                 return  # answered already (by an earlier try that committed)
             ctx = await self._context(uow, request)
+            if ctx is None:  # nobody to answer: recorded as failed, not tried again at every start
+                await requests.set_status(uow.conn, request.id, HeavyStatus.FAILED)
+                await uow.commit()
+                return
             if answer.status is HeavyStatus.ABANDONED:
                 answer = replace(answer, params={"asked": await requests.asked(uow.conn, request.message_id)})
             status = await self._say(ctx, request, answer)
@@ -165,12 +169,13 @@ class Handoffs:
             return HeavyStatus.FAILED
         return answer.status
 
-    async def _context(self, uow: UnitOfWork, request: HeavyRequest) -> Context:
+    async def _context(self, uow: UnitOfWork, request: HeavyRequest) -> Context | None:
         """A context that answers the asking message: its sender, its room, replies not held back."""
         directory, now = self._services.directory, self._services.clock.now()
         actor = await directory.find_member_by_id(uow.conn, request.actor_id)
-        if actor is None:  # the key says otherwise; a request with nobody to answer cannot be answered
-            raise LookupError(f"member {request.actor_id} of {request.work} #{request.id} is gone")
+        if actor is None:  # the key says it cannot be; if it is, there is nobody to answer
+            _LOGGER.error("%s #%d: member %d is gone; nobody to answer", request.work, request.id, request.actor_id)
+            return None
         community = None
         if request.community_id is not None:
             c = schema.communities
@@ -187,6 +192,8 @@ class Handoffs:
                 if not await requests.acknowledge(uow.conn, request.id, self._services.clock.now()):
                     return
                 ctx = await self._context(uow, request)
+                if ctx is None:
+                    return
                 say = ctx.reply_privately if spec.private else ctx.reply
                 await say(spec.acknowledge or "core/heavy_working")
                 await uow.commit()
