@@ -164,7 +164,6 @@ class App:
         (no new events), then the pipeline once it has processed what was received. No
         database call is cut off; replies not yet sent stay in the outbox for the next start."""
         await self.start()
-        self.runner.warm_up()
         pipeline = asyncio.create_task(self.pipeline.run(), name="pipeline")
         due = asyncio.create_task(self._due_loop(), name="due-work")
         stop = asyncio.create_task(self._stop_requested.wait())

@@ -32,7 +32,6 @@ class HeavyRunner:
         self._receiver = ThreadPoolExecutor(section.processes + 1, thread_name_prefix="kocbot-heavy-pipe")
         self._processes = [ProcessWorker(setup, self._receiver) for _ in range(section.processes)]
         self._tasks: set[asyncio.Task[None]] = set()
-        self._warming: set[asyncio.Task[None]] = set()
 
     async def run(
         self,
@@ -51,12 +50,6 @@ class HeavyRunner:
             return unwrap(await worker.run(job, seconds))
         return unwrap(await self._thread.run(job, seconds))
 
-    def warm_up(self) -> None:
-        """Start the worker processes in the background (the bot runs in real time: a first report
-        should not wait seconds for a process to start)."""
-        for worker in self._processes:
-            self._warming.add(asyncio.create_task(_logged(worker.warm_up(), "warm-up")))
-
     def spawn(self, work: Coroutine[Any, Any, None], name: str) -> None:
         """Run `work` (which waits for a computation and writes its effects) in the background."""
         task = asyncio.create_task(_logged(work, name), name=name)
@@ -74,9 +67,9 @@ class HeavyRunner:
 
     async def close(self) -> None:
         """Stop everything: what was not answered yet stays recorded, for the next start."""
-        for task in [*self._tasks, *self._warming]:
+        for task in list(self._tasks):
             task.cancel()
-        await asyncio.gather(*self._tasks, *self._warming, return_exceptions=True)
+        await asyncio.gather(*self._tasks, return_exceptions=True)
         for worker in self._processes:
             worker.stop()
         await self._thread.close()

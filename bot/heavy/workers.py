@@ -168,7 +168,8 @@ async def _wind_down(engine: AsyncEngine) -> None:
 
 class ProcessWorker:
     """A worker process, one job at a time. Spawned fresh (no copy of the bot's threads, connections or
-    locks), started on first use and kept for the next job; a timeout kills it, the next job starts another."""
+    locks), started on first use (a bot that never reports needs none) and kept for the next job; a
+    timeout kills it, the next job starts another."""
 
     def __init__(self, setup: WorkerSetup, receiver: ThreadPoolExecutor) -> None:
         self._setup = setup
@@ -180,11 +181,6 @@ class ProcessWorker:
     @property
     def busy(self) -> bool:
         return self._lock.locked()
-
-    async def warm_up(self) -> None:
-        """Start the process now, so that the first request does not wait for its imports."""
-        async with self._lock:
-            await self._ready()
 
     async def run(self, job: Job, timeout: float) -> Outcome:
         async with self._lock:
