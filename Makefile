@@ -44,6 +44,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.ignition
 	$(BIN)/python -m bench.thanks
 	$(BIN)/python -m bench.wechaty
+	$(BIN)/python -m bench.heavy
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(BED)/node_modules

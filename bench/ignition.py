@@ -17,7 +17,7 @@ import statistics
 import tempfile
 import time
 import tracemalloc
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from sqlalchemy import insert
@@ -71,11 +71,12 @@ def _messages(rnd: random.Random, count: int, start: datetime, days: int, prefix
     return sorted(rows, key=lambda row: row["received_at"])  # the log is written as messages arrive
 
 
-async def _fill(path: Path) -> int:
+async def _fill(path: Path, starts: datetime = STARTS) -> int:
+    """The campaign and its rooms' log, the campaign starting at `starts` (a 09:00 in Shanghai)."""
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
     await upgrade(engine)
     rnd = random.Random(SEED)
-    early = STARTS - timedelta(days=BASELINE_DAYS)
+    early = starts - timedelta(days=BASELINE_DAYS)
     async with engine.begin() as conn:
         await conn.execute(
             insert(schema.communities),
@@ -123,27 +124,27 @@ async def _fill(path: Path) -> int:
                     "community_id": rnd.randrange(ROOMS) + 1,
                     "member_id": MEMBERS - i,
                     "join_seen": True,
-                    "joined_at": _moment(rnd, STARTS, DAYS),
+                    "joined_at": _moment(rnd, starts, DAYS),
                 }
                 for i in range(JOINS)
             ],
         )
         await conn.execute(insert(schema.messages), _messages(rnd, BASELINE, early, BASELINE_DAYS, "b"))
-        await conn.execute(insert(schema.messages), _messages(rnd, MESSAGES, STARTS, DAYS, "c"))
+        await conn.execute(insert(schema.messages), _messages(rnd, MESSAGES, starts, DAYS, "c"))
         campaign_id = (
             await conn.execute(
                 insert(campaigns)
                 .values(
                     name="X1 预热",
-                    launch_on=date(2026, 12, 8),
+                    launch_on=(starts + timedelta(days=7)).date(),
                     timezone="Asia/Shanghai",
-                    starts_at=STARTS,
-                    ends_at=STARTS + timedelta(days=DAYS),
+                    starts_at=starts,
+                    ends_at=starts + timedelta(days=DAYS),
                     keywords=list(KEYWORDS),
                     talking_points=[],
                     status="open",
                     created_by=1,
-                    created_at=STARTS,
+                    created_at=starts,
                 )
                 .returning(campaigns.c.id)
             )

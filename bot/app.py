@@ -14,6 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from bot.clock import FakeClock
 from bot.context import Services
 from bot.db.engine import dispose
+from bot.heavy.handoffs import Handoffs
+from bot.heavy.runner import HeavyRunner
 from bot.member_changes import MemberChangeListener
 from bot.pipeline import Pipeline
 from bot.sender import OutboxSender
@@ -40,8 +42,11 @@ class App:
         pipeline: Pipeline,
         sender: OutboxSender,
         due_sources: Sequence[DueSource] = (),
+        *,
         member_changes: MemberChangeListener | None = None,
         start_hooks: Sequence[StartHook] = (),
+        runner: HeavyRunner,
+        handoffs: Handoffs,
     ) -> None:
         self.engine = engine
         self.services = services
@@ -52,6 +57,8 @@ class App:
         self.member_changes = member_changes  # PostgreSQL: other processes' changes to members
         self.start_hooks = list(start_hooks)
         self._started: list[asyncio.Task[None]] = []
+        self.runner = runner  # heavy work, away from this loop
+        self.handoffs = handoffs
         self._wake = asyncio.Event()
         self._stop_requested = asyncio.Event()
         self._stopping = False
@@ -82,6 +89,7 @@ class App:
                 recovered,
             )
         self._started = [asyncio.create_task(self._start_hook(hook)) for hook in self.start_hooks]
+        await self.handoffs.recover()
         await self.transport.start(self.pipeline.submit, self.wake)
 
     async def start_work_done(self) -> None:
@@ -95,6 +103,7 @@ class App:
             _LOGGER.exception("start-up work %s failed", getattr(hook, "__qualname__", hook))
 
     async def close(self) -> None:
+        await self.runner.close()  # unanswered requests stay recorded: the next start resumes them
         await self.transport.stop()
         for task in self._started:  # before the engine goes: they may be reading
             task.cancel()
@@ -118,15 +127,30 @@ class App:
     # Driven mode (tests, the console playground): explicit draining, travelled time.
 
     async def drain(self) -> None:
-        """Process every submitted event, run due work and send everything that is due now."""
+        """Process every submitted event, run due work, wait for heavy work and its answers, and send
+        everything that is due now. Events submitted while heavy work runs are processed meanwhile."""
         for _ in range(MAX_DRAIN_ROUNDS):
             await self.pipeline.drain()
             await self._run_due_sources()
             await self.services.followups.drain()
             sent = await self.sender.send_due()
-            if not sent and not self.pipeline.pending:
+            if self.runner.busy and not self.pipeline.pending:
+                await self._heavy_or_incoming()
+            elif not sent and not self.pipeline.pending:
                 return
         raise RuntimeError("drain did not settle: something keeps producing work")
+
+    async def _heavy_or_incoming(self) -> None:
+        """Until a piece of heavy work has been answered, or an event arrives to process meanwhile."""
+        waits = {
+            asyncio.ensure_future(self.runner.wait_any()),
+            asyncio.ensure_future(self.pipeline.arrival.wait()),
+        }
+        try:
+            await asyncio.wait(waits, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            for wait in waits:
+                wait.cancel()
 
     async def next_due(self) -> datetime | None:
         times = [await source.next_due() for source in self.due_sources]

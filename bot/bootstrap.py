@@ -16,6 +16,10 @@ from bot.db.engine import create_engine
 from bot.db.opening import open_database
 from bot.delivery import DeliveryPolicy, attach_policy
 from bot.errors import ConfigError
+from bot.heavy.handoffs import Handoffs
+from bot.heavy.runner import HeavyRunner
+from bot.heavy.spec import HeavySpec
+from bot.heavy.workers import WorkerSetup
 from bot.hooks import Hooks
 from bot.maintenance import RetentionPruner
 from bot.member_changes import MemberChangeListener
@@ -27,7 +31,7 @@ from bot.registry import HandlerRegistry
 from bot.router import Router
 from bot.scheduling.scheduler import Scheduler
 from bot.sender import OutboxSender, ParkingNotice
-from bot.templates import TEMPLATES_DIR, TemplateRenderer
+from bot.templates import renderer_for
 from bot.timeouts import ConversationTimer
 from bot.transports.base import PacingLimits, Transport
 from bot.workers import WorkerPool
@@ -37,9 +41,7 @@ WORKER_PRELOAD = ("bot.sandbox.engine",)
 
 
 def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[HandlerRegistry]) -> Services:
-    overrides = settings.bot.templates_dir
-    roots = (overrides, TEMPLATES_DIR) if overrides else (TEMPLATES_DIR,)
-    renderer = TemplateRenderer(roots, default_locale=settings.bot.locale, globals_={"bot_name": settings.bot.name})
+    renderer = renderer_for(settings)
     sections = {
         r.capability: getattr(settings, r.capability)
         for r in registries
@@ -63,8 +65,18 @@ def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[Ha
             processes=settings.workers.processes, memory_mb=settings.workers.memory_mb, preload=WORKER_PRELOAD
         ),
         digest_sections=digest,
+        heavy_work=_heavy_work(registries),
         hooks=Hooks.collect(listener for registry in registries for listener in registry.listeners),
     )
+
+
+def _heavy_work(registries: Sequence[HandlerRegistry]) -> dict[str, HeavySpec]:
+    declared: dict[str, HeavySpec] = {}
+    for spec in (spec for registry in registries for spec in registry.heavy_work):
+        if spec.name in declared:
+            raise ValueError(f"heavy work {spec.name!r} is declared twice")
+        declared[spec.name] = spec
+    return declared
 
 
 def check_jobs(settings: CoreSettings, registries: Sequence[HandlerRegistry]) -> None:
@@ -115,7 +127,9 @@ def build_app(
     pruner = RetentionPruner(engine, clock, settings.database.message_retention_days)
     timer = ConversationTimer(engine, services)
     declared = [factory(engine, services) for registry in registries for factory in registry.due_sources]
-    scheduler = Scheduler(engine, services, [spec for registry in registries for spec in registry.jobs])
+    runner = HeavyRunner(settings, services.renderer, WorkerSetup.of(settings))
+    handoffs = Handoffs(engine, services, runner)
+    scheduler = Scheduler(engine, services, [spec for registry in registries for spec in registry.jobs], runner)
     # Other processes may share a PostgreSQL database and change members; a SQLite file has one process.
     shared = engine.dialect.name == "postgresql"
     listener = MemberChangeListener(engine, services.directory, settings.bot.account) if shared else None
@@ -129,10 +143,13 @@ def build_app(
         due_sources=[pruner, timer, scheduler, *declared],
         member_changes=listener,
         start_hooks=hooks,
+        runner=runner,
+        handoffs=handoffs,
     )
-    pipeline.on_committed = app.wake
+    pipeline.on_committed = handoffs.on_committed = app.wake
     services.followups.on_committed = app.wake
     services.signals.schedule_changed.append(app.wake_due_work)
+    services.signals.handed_off.append(handoffs.start)
     return app
 
 

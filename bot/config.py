@@ -222,6 +222,34 @@ class WorkersSection(Section):
     )
 
 
+class HeavySection(Section):
+    processes: int = Field(
+        1,
+        ge=0,
+        le=16,
+        description="Worker processes for CPU-heavy work (campaign ignition, reports, rewards); 0 runs it in a "
+        "thread of the bot's own process instead, which slows everyone else's replies while it runs.",
+    )
+    timeout_seconds: float = Field(
+        120.0,
+        gt=0,
+        description="Longest one piece of heavy work (a report, its charts, a reward run) may take; beyond, it is "
+        "stopped and the asker gets an apology (a scheduled job counts as failed).",
+    )
+    acknowledge_after_seconds: float = Field(
+        3.0,
+        ge=0,
+        description="A request still being worked on after this long gets a short 'working on it' reply; 0: never.",
+    )
+    resume_attempts: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="Tries in all for a request the bot was working on when it stopped (resumed at the next "
+        "start); after that the asker gets an apology instead.",
+    )
+
+
 class ConsoleSection(Section):
     room: str = Field("playground", min_length=1, description="The console playground's starting room.")
 
@@ -277,6 +305,7 @@ class CoreSettings(Section):
     scheduler: SchedulerSection = SchedulerSection()
     pipeline: PipelineSection = PipelineSection()
     workers: WorkersSection = WorkersSection()
+    heavy: HeavySection = HeavySection()
     console: ConsoleSection = ConsoleSection()
     wechaty: WechatySection = WechatySection()
     data_dir: Path = Field(Path("data"), description="Folder for the SQLite file and exports.")

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -13,6 +13,7 @@ from bot.audit import AuditRecord
 from bot.db.schema import Delivery, OutgoingKind
 from bot.events import Contact, Event, Image, IncomingMessage
 from bot.followups import FollowUps
+from bot.heavy import requests as heavy_requests
 from bot.hooks import NO_HOOKS, HookPoint, Hooks, P
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import Draft
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import CoreSettings
     from bot.conversations import Conversation, ConversationStore
+    from bot.heavy.spec import HeavyRequest, HeavySpec
     from bot.members import Directory
     from bot.registry import DigestSection
     from bot.router import Router
@@ -34,11 +36,17 @@ class Signals:
     """Notifications to parts built later than the services (the app subscribes to them)."""
 
     schedule_changed: list[Callable[[], None]] = field(default_factory=list)
+    handed_off: list[Callable[[HeavyRequest], None]] = field(default_factory=list)
 
     def notify_schedule_changed(self) -> None:
         """A job was scheduled or cancelled: the due loop should look again now, not later."""
         for callback in self.schedule_changed:
             callback()
+
+    def notify_handed_off(self, request: HeavyRequest) -> None:
+        """A request for heavy work was committed: start on it."""
+        for callback in self.handed_off:
+            callback(request)
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +64,7 @@ class Services:
     signals: Signals = field(default_factory=Signals)
     followups: FollowUps = field(default_factory=FollowUps)
     hooks: Hooks = NO_HOOKS  # the listeners of the capabilities the app was built with (bot.hooks)
+    heavy_work: Mapping[str, HeavySpec] = field(default_factory=dict)  # what handlers may hand off, by name
 
 
 class Context:
@@ -71,6 +80,7 @@ class Context:
         message_row_id: int | None = None,
         *,
         isolated: bool = True,
+        answering: bool | None = None,
     ) -> None:
         self.services = services
         self.uow = uow
@@ -85,6 +95,9 @@ class Context:
         # usage and error replies) go to the caller's private chat even when typed in a group.
         self.answers_privately = False
         self.deferred = False  # a follow-up finishes this event's work (see `later`)
+        # Answers a member's message (its replies are never held back): the event's, or a request's
+        # answered later (heavy work, see bot.heavy), which has no event.
+        self.answering = isinstance(event, IncomingMessage) if answering is None else answering
 
     @property
     def db(self) -> AsyncConnection:
@@ -163,7 +176,7 @@ class Context:
         template its caption (shown by the console, kept in the logs)."""
         locale = self.services.renderer.locale_or_default(member.locale)
         text = self.render(template, locale, **params)
-        replying = isinstance(self.event, IncomingMessage) and member.id == self.actor.id
+        replying = self.answering and member.id == self.actor.id
         await self._enqueue(
             Draft(
                 text,
@@ -198,7 +211,7 @@ class Context:
         With `image`, the message is that picture and the rendered template its caption."""
         text = self.render(template, community.locale, **params)
         replying = (
-            isinstance(self.event, IncomingMessage)
+            self.answering
             and self.community is not None
             and community.platform_id == self.community.platform_id
             and not_before is None
@@ -235,6 +248,24 @@ class Context:
     async def start_conversation(self, name: str, state: str, **data: Any) -> None:
         """Open (or restart) the actor's private conversation `name` in `state`."""
         await self.services.conversations.save(self.uow, self.actor.id, name, state, data)
+
+    async def hand_off(self, work: str, /, **params: Any) -> None:
+        """Have the heavy work `work` (declared with `registry.heavy`) done outside this transaction and
+        off the event loop. The request is recorded with this message; its answer is written in a
+        transaction of its own when the result is ready. `params` are stored as JSON."""
+        if work not in self.services.heavy_work:
+            raise KeyError(f"no heavy work is declared as {work!r}")
+        request = await heavy_requests.record(
+            self.db,
+            work,
+            params,
+            account=self.settings.bot.account,
+            actor_id=self.actor.id,
+            community_id=self.community.id if self.community else None,
+            message_id=self.message_row_id,
+            now=self.now,
+        )
+        self.uow.after_commit(lambda: self.services.signals.notify_handed_off(request))
 
     def note_audit(self, *, target: MemberRef | None = None, **details: Any) -> None:
         """Add the target and details to this command's audit entry."""

@@ -94,12 +94,14 @@ class Pipeline:
         self._stop_seen = False
         self.idle = asyncio.Event()  # set while nothing waits to be processed
         self.idle.set()
+        self.arrival = asyncio.Event()  # set by each submission; cleared when drained
         self.latencies: list[float] | None = None  # seconds from dequeue to commit, when measuring
 
     def submit(self, event: Event) -> None:
         """Called by the transport for every platform event; never blocks. Every transport's events
         come in here, so this is where text no database can hold (a NUL) is cleaned away."""
         self.idle.clear()
+        self.arrival.set()
         self._queue.put_nowait(storable(event))
 
     def stop(self) -> None:
@@ -121,6 +123,7 @@ class Pipeline:
 
     async def drain(self) -> None:
         """Process everything submitted so far (tests, the console, shutdown)."""
+        self.arrival.clear()
         while not self._queue.empty():
             first = self._queue.get_nowait()
             if first is not _STOP:

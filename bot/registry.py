@@ -15,6 +15,7 @@ from bot.commands import Invocation
 from bot.conversations import ConversationSpec
 from bot.db.schema import Role
 from bot.events import IncomingMessage, MemberJoined, MemberLeft
+from bot.heavy.spec import ComputeFunction, DeliverFunction, HeavySpec
 from bot.hooks import HookPoint, Listener, P
 from bot.scheduling.jobs import JobFunction, JobSpec
 from bot.timeline import DueSource
@@ -137,6 +138,7 @@ class HandlerRegistry:
         self.exports: dict[str, ExportFunction] = {}  # `kocbot export NAME`
         self.reports: dict[str, ReportFunction] = {}  # `kocbot report NAME ARGUMENT --out DIR`
         self.jobs: list[JobSpec] = []
+        self.heavy_work: list[HeavySpec] = []
         self.digest_sections: list[tuple[str, DigestSection]] = []
         self.start_hooks: list[StartHook] = []
         self.listeners: list[tuple[HookPoint[Any], Listener[Any]]] = []  # hooks of other capabilities
@@ -202,19 +204,55 @@ class HandlerRegistry:
         enabled: bool = True,
         report_missed: bool = True,
         grace_minutes: int | None = None,
+        prepare: ComputeFunction | None = None,
+        prepare_in_process: bool = True,
     ) -> Callable[[JobFunction], JobFunction]:
         """Declare a built-in recurring job (`[scheduler.jobs.NAME]` switches or retimes it). The
         function is module-level and async, takes a `JobRun`, and is called at most once per
         scheduled time, in the transaction that records the run; `run.run_time` is None when
         every due run was missed while the bot was down (the scheduler tells the moderators, unless
         `report_missed` is False: for digests the next run supersedes). `grace_minutes` replaces
-        `scheduler.misfire_grace_minutes` for a job that is still welcome much later (a monthly roll)."""
+        `scheduler.misfire_grace_minutes` for a job that is still welcome much later (a monthly roll).
+        Heavy work goes in `prepare` (see `heavy`): computed first, on a read connection, away from the
+        event loop and the write lock; its result is then `run.prepared` in the short transaction."""
 
         def register(function: JobFunction) -> JobFunction:
-            self.jobs.append(JobSpec(name, function, cron, enabled, self.capability, report_missed, grace_minutes))
+            self.jobs.append(
+                JobSpec(
+                    name,
+                    function,
+                    cron,
+                    enabled,
+                    self.capability,
+                    report_missed,
+                    grace_minutes,
+                    prepare,
+                    prepare_in_process,
+                )
+            )
             return function
 
         return register
+
+    def heavy(
+        self,
+        name: str,
+        *,
+        compute: ComputeFunction,
+        deliver: DeliverFunction,
+        in_process: bool = True,
+        private: bool = True,
+        acknowledge: str | None = "core/heavy_working",
+        timeout_seconds: float | None = None,
+    ) -> HeavySpec:
+        """Declare heavy work (a report, a chart) that handlers hand off with `ctx.hand_off(name, **params)`.
+        `compute(work)` reads through `work.db` and returns a picklable result, in a worker process
+        (`in_process`: pure-Python CPU work) or the heavy-work thread (I/O, numpy, matplotlib);
+        `deliver(ctx, result)` then writes the reply. `private`: apologies and the `acknowledge` note
+        (said when the result takes long) go privately to the asker."""
+        spec = HeavySpec(name, compute, deliver, self.capability, in_process, private, acknowledge, timeout_seconds)
+        self.heavy_work.append(spec)
+        return spec
 
     def digest_section(self, name: str) -> Callable[[DigestSection], DigestSection]:
         """Contribute to the moderators' weekly digest (overdue feedback, open threads, ...)."""

@@ -10,7 +10,7 @@ from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
-from bot.config import LOCALES, PROJECT_DIR
+from bot.config import LOCALES, PROJECT_DIR, CoreSettings
 
 TEMPLATES_DIR = PROJECT_DIR / "templates"
 
@@ -80,3 +80,10 @@ class TemplateRenderer:
             for capability, key in commands
             if key not in self._catalogue(capability, locale)
         ]
+
+
+def renderer_for(settings: CoreSettings) -> TemplateRenderer:
+    """The bot's renderer: the operator's templates (`bot.templates_dir`) over ours."""
+    overrides = settings.bot.templates_dir
+    roots = (overrides, TEMPLATES_DIR) if overrides else (TEMPLATES_DIR,)
+    return TemplateRenderer(roots, default_locale=settings.bot.locale, globals_={"bot_name": settings.bot.name})

@@ -119,7 +119,9 @@ def settings_overrides() -> dict:
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path, settings_overrides: dict, registries: tuple) -> CoreSettings:
-    overrides = {"database": {"url": database_url}, **settings_overrides}
+    # Heavy work in the bot's own heavy-work thread: a worker process per test would cost seconds to start
+    # (tests that are about the processes set `heavy.processes` themselves).
+    overrides = {"database": {"url": database_url}, "heavy": {"processes": 0}, **settings_overrides}
     return load_settings(
         environ={}, data_dir=tmp_path, overrides=overrides, capability_sections=config_sections(registries)
     )

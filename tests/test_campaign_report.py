@@ -55,6 +55,8 @@ async def test_ignition_ranks_kocs_and_members_apart_with_each_factor(
     )
     assert "kate" not in members and "1. bob：" in members
     assert "共 8 条讨论消息" in kocs
+    made = [(r.work, r.status) for r in await rows(chat.app, schema.heavy_requests)]
+    assert made == [("campaign ignition", "done")]  # measured away from the chat (bot.heavy)
 
 
 async def test_the_report_is_text_and_a_chart_sent_as_a_picture(
@@ -75,6 +77,9 @@ async def test_the_report_is_text_and_a_chart_sent_as_a_picture(
     image.load()
     assert (image.format, image.size) == ("PNG", (charts.WIDTH, charts.HEIGHT))
     assert [entry.action for entry in await rows(chat.app, schema.audit_log)][-1] == "campaign report"
+    # Made away from the chat (bot.heavy), answered once it was ready.
+    made = [(r.work, r.status, r.params) for r in await rows(chat.app, schema.heavy_requests)]
+    assert made == [("campaign report", "done", {"campaign": campaign, "locale": "zh_CN"})]
 
 
 async def test_a_member_is_refused_and_a_wrong_number_is_explained(campaign: int, chat: Chat) -> None:

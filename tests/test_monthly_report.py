@@ -465,6 +465,9 @@ async def test_a_moderator_gets_any_month_privately_on_demand(chat: Chat, app) -
     assert refused.startswith("[playground] @alice 抱歉，/report monthly 只有社群运营可以使用。")
     audit = [(a.action, a.outcome, a.details.get("month")) for a in await rows(app, schema.audit_log)]
     assert audit[:2] == [("report monthly", "ok", "2026-11"), ("report monthly", "ok", "2026-12")]
+    # Each made away from the chat (bot.heavy), answered once it was ready.
+    made = [(r.work, r.status, r.params["month"]) for r in await rows(app, schema.heavy_requests)]
+    assert made == [("monthly report", "done", "2026-11"), ("monthly report", "done", "2026-12")]
 
 
 def _csv(path: Path) -> list[list[str]]:

@@ -124,6 +124,17 @@ class OutboxStatus(StrEnum):
     FAILED = "failed"
 
 
+class HeavyStatus(StrEnum):
+    """Where a request for heavy work stands (see bot.heavy)."""
+
+    PENDING = "pending"  # recorded with the message that asked; being computed (or to resume on start)
+    DONE = "done"  # answered with the result
+    REFUSED = "refused"  # answered with the reason it could not be done (a UserFacingError)
+    FAILED = "failed"  # answered with an apology: the work raised
+    TIMED_OUT = "timed_out"  # answered with an apology: the work took longer than allowed
+    ABANDONED = "abandoned"  # answered with an apology: interrupted by restarts too often
+
+
 class Community(Base):
     __tablename__ = "communities"
 
@@ -270,6 +281,27 @@ class ScheduledRun(Base):
     recorded_at: Mapped[datetime] = mapped_column(UTCDateTime())
 
 
+class HeavyRequest(Base):
+    """A member's request for heavy work (a report, a chart), recorded with the message that asked for it,
+    so that a restart resumes it (or apologises) instead of losing it."""
+
+    __tablename__ = "heavy_requests"
+    __table_args__ = (Index("ix_heavy_requests_status_account", "status", "account"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    work: Mapped[str] = mapped_column(String(64))  # the HeavySpec's name
+    params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    account: Mapped[str] = mapped_column(String(64))  # the process that works on it and answers
+    actor_id: Mapped[int] = mapped_column(ForeignKey("members.id"))
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id"))
+    message_id: Mapped[int | None] = mapped_column(BigInteger)  # the asking message's row (no key: pruned later)
+    requested_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    status: Mapped[str] = mapped_column(String(12), default=HeavyStatus.PENDING.value)
+    attempts: Mapped[int] = mapped_column(Integer, default=1)
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    finished_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+
 communities = table_of(Community)
 members = table_of(Member)
 memberships = table_of(Membership)
@@ -279,3 +311,4 @@ outbox = table_of(OutboxMessage)
 conversations = table_of(ConversationRow)
 scheduler_jobs = table_of(SchedulerJob)
 scheduled_runs = table_of(ScheduledRun)
+heavy_requests = table_of(HeavyRequest)

@@ -12,6 +12,7 @@ from bot.members import MemberRef
 
 if TYPE_CHECKING:
     from bot.context import Context, Services
+    from bot.heavy.spec import ComputeFunction
     from bot.uow import UnitOfWork
 
 # A job function: module-level (APScheduler stores it by its import path), async, idempotent
@@ -31,6 +32,9 @@ class JobSpec:
     # Tell the moderators when a run is skipped after downtime; off for digests the next run supersedes.
     report_missed: bool = True
     grace_minutes: int | None = None  # how late a run may still go out; None: scheduler.misfire_grace_minutes
+    # Heavy work computed before the run's transaction (see bot.heavy); its result is `JobRun.prepared`.
+    prepare: ComputeFunction | None = None
+    prepare_in_process: bool = True
 
     @property
     def job_id(self) -> str:
@@ -46,6 +50,7 @@ class JobRun:
     now: datetime
     services: Services
     uow: UnitOfWork
+    prepared: Any = None  # what the job's `prepare` computed for this run time (None without one)
 
     @property
     def late(self) -> timedelta:

@@ -7,6 +7,8 @@ the same transaction as everything the job does (the posts it enqueues, its stat
 the job is advanced in the store only afterwards. A crash in between repeats nothing: the
 run is already recorded, so the job is only moved on.
 
+A job's heavy work (`prepare`) is computed first, with no lock held (`bot.scheduling.prepared`).
+
 Misfires after downtime: a run at most `scheduler.misfire_grace_minutes` late goes out
 once, late (several such runs of one job are merged into one); runs later than that are
 skipped, and the moderators are told once per job.
@@ -30,7 +32,7 @@ from apscheduler.schedulers.base import STATE_STOPPED, BaseScheduler
 from apscheduler.triggers.base import BaseTrigger
 from apscheduler.util import datetime_to_utc_timestamp, obj_to_ref, ref_to_obj
 from sqlalchemy import create_engine as create_sync_engine
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -38,8 +40,10 @@ from bot.db import schema
 from bot.db.dialect import insert_for
 from bot.db.engine import exclusive_writes
 from bot.db.schema import OutgoingKind
+from bot.heavy.runner import HeavyRunner
 from bot.scheduling.jobs import JobFunction, JobRun, JobSpec, scheduled
 from bot.scheduling.leader import Leadership
+from bot.scheduling.prepared import Preparations, Prepared, recorded
 from bot.scheduling.triggers import cron_trigger
 from bot.uow import UnitOfWork
 
@@ -155,7 +159,7 @@ class Scheduler(BaseScheduler):
 
     name = "scheduler"
 
-    def __init__(self, engine: AsyncEngine, services: Services, specs: Sequence[JobSpec]) -> None:
+    def __init__(self, engine: AsyncEngine, services: Services, specs: Sequence[JobSpec], runner: HeavyRunner) -> None:
         super().__init__(timezone=UTC, executors={"default": DebugExecutor()}, job_defaults=dict(_JOB_DEFAULTS))
         self._engine = engine
         self._services = services
@@ -169,6 +173,7 @@ class Scheduler(BaseScheduler):
         self._leadership = Leadership(engine, services.settings.bot.account)
         self._leading = False
         self._checked_at: datetime | None = None
+        self._preparations = Preparations(specs, runner, services.signals.notify_schedule_changed)
 
     @property
     def _clock(self):  # noqa: ANN202 - the injected Clock
@@ -270,23 +275,51 @@ class Scheduler(BaseScheduler):
             if self._checked_at is None:
                 return now
             return self._checked_at + self._takeover if self._clock.is_real else None
-        due = await asyncio.to_thread(self._store.get_next_run_time)
+        due = await asyncio.to_thread(self._next_run_time)
         if self._clock.is_real:  # keep checking the lock is still ours
             check = (self._checked_at or now) + self._takeover
             due = min(due, check) if due is not None else check
         return due
+
+    def _next_run_time(self) -> datetime | None:
+        """The store's next run time, leaving out the jobs being prepared (they wake the loop when ready)."""
+        busy = self._preparations.busy
+        if not busy:
+            stored: datetime | None = self._store.get_next_run_time()
+            return stored
+        with self._store.engine.connect() as conn:
+            query = select(func.min(_JOBS.c.next_run_time)).where(_JOBS.c.id.not_in(list(busy)))
+            stamp = conn.execute(query).scalar_one_or_none()
+        return None if stamp is None else datetime.fromtimestamp(stamp, UTC)
 
     async def run_due(self) -> None:
         if not await self._lead():
             return
         now = self._clock.now()
         for job in await asyncio.to_thread(self._store.get_due_jobs, now):
-            await self._run(job, now)
+            if not await self._preparing(job, now):
+                await self._run(job, now)
+
+    def _grace_of(self, job: Job) -> timedelta:
+        return self._grace if job.misfire_grace_time is None else timedelta(seconds=job.misfire_grace_time)
+
+    async def _preparing(self, job: Job, now: datetime) -> bool:
+        """True while the job's heavy part is being computed (started here when it falls due)."""
+        preparations = self._preparations
+        if not preparations.declared(job.id) or job.id in preparations.busy:
+            return job.id in preparations.busy
+        times = run_times(job, now, self._grace_of(job))
+        key = times.due or times.last_missed
+        if preparations.ready(job.id, key) or key is None or await recorded(self._engine, job.id, key):
+            return False  # computed; or nothing to compute (recorded before a crash: only moved on)
+        preparations.start(job.id, key, now)
+        return True
 
     async def _run(self, job: Job, now: datetime) -> None:
-        grace = self._grace if job.misfire_grace_time is None else timedelta(seconds=job.misfire_grace_time)
+        grace = self._grace_of(job)
         times = run_times(job, now, grace)
         run_time = times.due
+        prepared = self._preparations.take(job.id, run_time or times.last_missed)
         async with UnitOfWork(self._engine, self._clock) as uow:
             fresh = run_time is not None and await _record(uow.conn, job.id, run_time, "done", now)
             newly_missed = times.last_missed is not None and await _record(
@@ -295,7 +328,7 @@ class Scheduler(BaseScheduler):
             run = JobRun(job.id, run_time if fresh else None, now, self._services, uow)
             failed = False
             if fresh or newly_missed:
-                failed = not await self._call(job, run)
+                failed = not await self._call(job, run, prepared)
             if failed and run.run_time is not None:
                 await uow.conn.execute(
                     update(_RUNS).where(_RUNS.c.job_id == job.id, _RUNS.c.run_time == run_time).values(outcome="failed")
@@ -331,8 +364,11 @@ class Scheduler(BaseScheduler):
         else:
             await self._in_store(self.modify_job, job.id, next_run_time=following)
 
-    async def _call(self, job: Job, run: JobRun) -> bool:
+    async def _call(self, job: Job, run: JobRun, prepared: Prepared | None) -> bool:
         """Run the job in a savepoint: if it fails, what it did is undone, the failure recorded."""
+        if prepared is not None and prepared.failure is not None:
+            return False  # its preparation failed (logged with the cause): nothing to write
+        run.prepared = prepared.value if prepared is not None else None
         try:
             async with run.uow.savepoint():
                 target, *args = job.args  # see `scheduled`

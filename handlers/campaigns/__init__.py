@@ -27,6 +27,11 @@ from handlers.campaigns import report, rewards  # noqa: E402
 
 registry.command("campaign ignition", aliases=("活动 引爆",), role=MODERATOR)(report.show_ignition)
 registry.command("campaign report", aliases=("活动 报告",), role=MODERATOR)(report.send_report)
+# Measuring is pure-Python CPU work over the whole log: in a worker process, not beside the chat.
+registry.heavy("campaign ignition", compute=report.measure_ignition, deliver=report.tell_ignition)
+registry.heavy("campaign report", compute=report.make_report, deliver=report.send_made_report)
 registry.report("campaign")(report.write_report)
 # Monday morning, for the week that ended; every run also makes up periods a missed one left.
-registry.scheduled_job("campaign_rewards", cron="0 10 * * 1", report_missed=False)(rewards.campaign_rewards)
+registry.scheduled_job("campaign_rewards", cron="0 10 * * 1", report_missed=False, prepare=rewards.winners_due)(
+    rewards.campaign_rewards
+)

@@ -18,8 +18,9 @@ from bot import charts
 from bot.commands import Invocation, parse_id
 from bot.context import Context, Services
 from bot.db import schema
-from bot.errors import NoSuchNumber
+from bot.errors import NoSuchNumber, UserFacingError
 from bot.events import Image
+from bot.heavy.spec import Work
 from bot.registry import ReportRequest
 from handlers.campaigns import ignition, store
 from handlers.campaigns.clues import load_clues
@@ -299,38 +300,71 @@ def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
 
 
-# Commands
+# Commands: each validates its campaign and hands the measuring off (bot.heavy): ignition over a
+# campaign's log takes seconds, which must not hold the chat up.
 
 
 async def show_ignition(ctx: Context, cmd: Invocation) -> None:
     """/campaign ignition ID: KOCs and, apart, ordinary members ranked by the ignition score."""
     campaign = await store.campaign_named(ctx, cmd)
-    section: CampaignsSection = ctx.settings.campaigns
-    measured = await ignition.measure_campaign(ctx.db, campaign, section, ctx.now)
-    await ctx.reply_privately(
-        "campaigns/ignition",
-        campaign=campaign,
-        kocs=igniting(measured.kocs, section.top_shown),
-        members=igniting(measured.members, section.top_shown),
-        messages=measured.messages,
-        until=campaign.measured_until(ctx.now).astimezone(campaign.zone),
-        window=section.window_minutes,
-        weights=ignition.Weights.of(section),
-    )
+    await ctx.hand_off("campaign ignition", campaign=campaign.id)
+
+
+async def measure_ignition(work: Work) -> dict[str, Any]:
+    """The heavy part of /campaign ignition: the ranking's template parameters."""
+    campaign = await _campaign(work)
+    section: CampaignsSection = work.settings.campaigns  # type: ignore[attr-defined]
+    measured = await ignition.measure_campaign(work.db, campaign, section, work.now)
+    return {
+        "campaign": campaign,
+        "kocs": igniting(measured.kocs, section.top_shown),
+        "members": igniting(measured.members, section.top_shown),
+        "messages": measured.messages,
+        "until": campaign.measured_until(work.now).astimezone(campaign.zone),
+        "window": section.window_minutes,
+        "weights": ignition.Weights.of(section),
+    }
+
+
+async def tell_ignition(ctx: Context, params: dict[str, Any]) -> None:
+    await ctx.reply_privately("campaigns/ignition", **params)
 
 
 async def send_report(ctx: Context, cmd: Invocation) -> None:
     """/campaign report ID: the summary, then the chart as a picture, privately."""
     campaign = await store.campaign_named(ctx, cmd)
-    section: CampaignsSection = ctx.settings.campaigns
-    report = await build(ctx.db, campaign, section, ctx.now)
-    locale = ctx.services.renderer.locale_or_default(ctx.actor.locale)
-    png = await charts.render(chart, report, locale)
-    await ctx.reply_privately("campaigns/report", **report.params(min(section.top_shown, 5)))
-    await ctx.dm(
-        ctx.actor, "campaigns/report_chart", image=Image(f"campaign-{campaign.id}.png", png), campaign=campaign
-    )
     ctx.note_audit(campaign=campaign.id)
+    locale = ctx.services.renderer.locale_or_default(ctx.actor.locale)
+    await ctx.hand_off("campaign report", campaign=campaign.id, locale=locale)
+
+
+@dataclass(frozen=True, slots=True)
+class ReportMade:
+    campaign: CampaignView
+    params: dict[str, Any]  # the text's
+    chart: bytes  # PNG
+
+
+async def make_report(work: Work) -> ReportMade:
+    """The heavy part of /campaign report: the report measured, and its chart drawn in the asker's language."""
+    campaign = await _campaign(work)
+    section: CampaignsSection = work.settings.campaigns  # type: ignore[attr-defined]
+    report = await build(work.db, campaign, section, work.now)
+    png = charts.draw(chart, report, work.params["locale"])
+    return ReportMade(campaign, report.params(min(section.top_shown, 5)), png)
+
+
+async def send_made_report(ctx: Context, made: ReportMade) -> None:
+    await ctx.reply_privately("campaigns/report", **made.params)
+    chart_image = Image(f"campaign-{made.campaign.id}.png", made.chart)
+    await ctx.dm(ctx.actor, "campaigns/report_chart", image=chart_image, campaign=made.campaign)
+
+
+async def _campaign(work: Work) -> CampaignView:
+    campaign = await store.load(work.db, work.params["campaign"])
+    if campaign is None:  # checked when asked; it cannot go away, but say so if it did
+        raise UserFacingError("campaigns/unknown", id=work.params["campaign"])
+    return campaign
 
 
 async def write_report(conn: AsyncConnection, services: Services, request: ReportRequest) -> list[Path]:

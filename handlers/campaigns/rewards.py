@@ -6,6 +6,10 @@ last may be partial) up to the campaign's end; a `campaign` rule is given once t
 ended. Every run looks at all such periods not rewarded yet, so a run missed while the bot was down
 is caught up by the next, and a run repeated gives nothing twice: the ledger's idempotency key
 (`campaign:<id>:<period>:<rule>:<member>`) and the awards table's unique row both say so.
+
+Measuring takes seconds over a big campaign, so the job's `prepare` (`winners_due`) finds the
+winners on a read connection in a worker process first; the job then gives and announces in a
+short transaction with the run's record.
 """
 
 from __future__ import annotations
@@ -15,10 +19,12 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.context import Context
 from bot.db.dialect import insert_for
 from bot.db.schema import OutgoingKind
+from bot.heavy.spec import Work
 from bot.scheduling.jobs import JobRun
 from handlers.campaigns import ignition, store
 from handlers.campaigns.config import CampaignsSection, RewardRule
@@ -71,8 +77,8 @@ def periods_for(rule: RewardRule, campaign: CampaignView, now: datetime) -> list
     return weeks(campaign, now)
 
 
-async def _done(ctx: Context, campaign_id: int) -> set[tuple[str, int]]:
-    rows = await ctx.db.execute(
+async def _done(conn: AsyncConnection, campaign_id: int) -> set[tuple[str, int]]:
+    rows = await conn.execute(
         select(awards.c.period, awards.c.rule).distinct().where(awards.c.campaign_id == campaign_id)
     )
     return {(row.period, row.rule) for row in rows}
@@ -88,27 +94,62 @@ def winners(measured: ignition.Measured, rule: RewardRule, index: int) -> list[W
     return chosen
 
 
-async def reward_campaign(ctx: Context, campaign: CampaignView) -> list[tuple[Period, list[Winner]]]:
-    """Give every period's rewards not given yet; returns what was given now."""
-    section: CampaignsSection = ctx.settings.campaigns
-    done = await _done(ctx, campaign.id)
+@dataclass(frozen=True, slots=True)
+class Due:
+    """One period's winners under one rule, not rewarded yet when measured."""
+
+    campaign: CampaignView
+    period: Period
+    rule: int  # its index in campaigns.rewards
+    winners: list[Winner]
+
+
+async def winners_due(work: Work) -> list[Due]:
+    """The `campaign_rewards` job's heavy part: every started campaign's periods not rewarded yet, and
+    their winners (measured up to the run's time)."""
+    section: CampaignsSection = work.settings.campaigns  # type: ignore[attr-defined]
+    found: list[Due] = []
+    for campaign in await store.load_all(work.db):
+        if campaign.starts_at < work.now:
+            found += await _due_in(work.db, campaign, section, work.now)
+    return found
+
+
+async def _due_in(conn: AsyncConnection, campaign: CampaignView, section: CampaignsSection, now: datetime) -> list[Due]:
+    done = await _done(conn, campaign.id)
     pending = [
         (index, rule, period)
         for index, rule in enumerate(section.rewards)
-        for period in periods_for(rule, campaign, ctx.now)
+        for period in periods_for(rule, campaign, now)
         if (period.label, index) not in done
     ]
     if not pending:
         return []
-    log = await ignition.read_log(ctx.db, campaign, section, campaign.measured_until(ctx.now))
+    log = await ignition.read_log(conn, campaign, section, campaign.measured_until(now))
     weights = ignition.Weights.of(section)
-    given: dict[str, tuple[Period, list[Winner]]] = {}
-    for index, rule, period in pending:
-        measured = ignition.measure(log, weights, since=period.start, before=period.end)
-        for winner in winners(measured, rule, index):
-            if await _give(ctx, campaign, period, rule, winner):
-                given.setdefault(period.label, (period, []))[1].append(winner)
-    for period, chosen in given.values():
+    return [
+        Due(
+            campaign,
+            period,
+            index,
+            winners(ignition.measure(log, weights, since=period.start, before=period.end), rule, index),
+        )
+        for index, rule, period in pending
+    ]
+
+
+async def reward(ctx: Context, due: list[Due]) -> list[tuple[CampaignView, Period, list[Winner]]]:
+    """Give what was measured (each reward once: the awards' unique row) and announce it; returns what was given."""
+    section: CampaignsSection = ctx.settings.campaigns  # type: ignore[attr-defined]
+    rules = section.rewards
+    given: dict[tuple[int, str], tuple[CampaignView, Period, list[Winner]]] = {}
+    for item in due:
+        for winner in item.winners:
+            if await _give(ctx, item.campaign, item.period, rules[item.rule], winner):
+                given.setdefault((item.campaign.id, item.period.label), (item.campaign, item.period, []))[2].append(
+                    winner
+                )
+    for campaign, period, chosen in given.values():
         await _announce(ctx, campaign, period, chosen)
     return list(given.values())
 
@@ -176,11 +217,6 @@ async def _announce(ctx: Context, campaign: CampaignView, period: Period, chosen
 
 async def campaign_rewards(run: JobRun) -> None:
     """The scheduler's `campaign_rewards` job: every campaign's periods not rewarded yet (a run missed
-    while the bot was down is made up by this one: it is not told as missed)."""
-    ctx = run.context()
-    for campaign in await store.load_all(ctx.db):
-        if campaign.starts_at >= ctx.now:
-            continue
-        given = await reward_campaign(ctx, campaign)
-        for period, chosen in given:
-            _LOGGER.info("campaign #%d %s: rewarded %s", campaign.id, period.label, [w.name for w in chosen])
+    while the bot was down is made up by this one: it is not told as missed), as `winners_due` measured."""
+    for campaign, period, chosen in await reward(run.context(), run.prepared or []):
+        _LOGGER.info("campaign #%d %s: rewarded %s", campaign.id, period.label, [w.name for w in chosen])

@@ -8,7 +8,10 @@ message carries a dedupe key per (month, recipient, part), so a rerun sends noth
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -16,10 +19,10 @@ from bot.commands import Invocation
 from bot.context import Context, Services
 from bot.errors import UsageError, UserFacingError
 from bot.events import Image
-from bot.members import CommunityRef, MemberRef
+from bot.heavy.spec import Work
+from bot.members import CommunityRef, Directory, MemberRef
 from bot.registry import ReportRequest
 from bot.scheduling.jobs import JobRun
-from bot.templates import TemplateRenderer
 from handlers.recognition.rules import month_of, previous_month
 from handlers.reports.figures import MonthFigures
 from handlers.reports.month import MonthError, Window, window
@@ -30,19 +33,29 @@ _LOGGER = logging.getLogger(__name__)
 KEY = "reports:monthly:{month}:{to}:{part}"
 
 
-class Rendering:
-    """One month's report: what its text needs, and its charts drawn once per language asked for."""
+@dataclass(frozen=True, slots=True)
+class MonthReport:
+    """One month's report, ready to send: its figures, and its charts drawn in each language it goes out in
+    (computed away from the chat, see `prepare_monthly_report` and `make_monthly_report`)."""
 
-    def __init__(self, renderer: TemplateRenderer, figures: MonthFigures) -> None:
-        self.renderer = renderer
-        self.figures = figures
-        self.params = {"r": figures, "as_of": figures.window.as_of.astimezone(figures.window.zone)}
-        self._charts: dict[str, list[tuple[str, Image]]] = {}
+    figures: MonthFigures
+    charts: dict[str, list[tuple[str, Image]]]  # by locale: (title, picture) of each chart
 
-    async def charts(self, locale: str) -> list[tuple[str, Image]]:
-        if locale not in self._charts:
-            self._charts[locale] = await report_charts(self.renderer, locale, self.figures)
-        return self._charts[locale]
+    @property
+    def params(self) -> dict[str, Any]:
+        return {"r": self.figures, "as_of": self.figures.window.as_of.astimezone(self.figures.window.zone)}
+
+    def charts_in(self, locale: str) -> list[tuple[str, Image]]:
+        """The charts in `locale` (in another language if a reader's changed since they were drawn)."""
+        return self.charts.get(locale) or next(iter(self.charts.values()), [])
+
+
+async def _made(work: Work, when: Window, locales: Iterable[str] | None = None) -> MonthReport:
+    """The month's figures and its charts in `locales` (None: the monthly job's readers', if there is anything)."""
+    figures = await month_figures(work.db, work.settings, when)
+    if locales is None:
+        locales = await _readers(work) if not figures.empty else []
+    return MonthReport(figures, {locale: await report_charts(work.renderer, locale, figures) for locale in locales})
 
 
 def _key(month: str, to: str | None, part: str) -> str | None:
@@ -50,46 +63,62 @@ def _key(month: str, to: str | None, part: str) -> str | None:
     return None if to is None else KEY.format(month=month, to=to, part=part)
 
 
-async def to_member(ctx: Context, member: MemberRef, rendering: Rendering, *, keyed: bool) -> None:
+async def to_member(ctx: Context, member: MemberRef, report: MonthReport, *, keyed: bool) -> None:
     """Text then charts privately; `keyed`: the bot's own initiative, sent once per month and member."""
-    month, to = rendering.figures.month, f"dm:{member.platform_id}" if keyed else None
-    drawn = await rendering.charts(ctx.services.renderer.locale_or_default(member.locale))
-    await ctx.dm(member, "reports/monthly", dedupe_key=_key(month, to, "text"), **rendering.params)
+    month, to = report.figures.month, f"dm:{member.platform_id}" if keyed else None
+    drawn = report.charts_in(ctx.services.renderer.locale_or_default(member.locale))
+    await ctx.dm(member, "reports/monthly", dedupe_key=_key(month, to, "text"), **report.params)
     for title, image in drawn:
         await ctx.dm(member, "reports/monthly_chart", title=title, image=image, dedupe_key=_key(month, to, image.name))
 
 
-async def to_room(ctx: Context, community: CommunityRef, rendering: Rendering) -> None:
-    month, to = rendering.figures.month, f"room:{community.platform_id}"
-    drawn = await rendering.charts(community.locale)
-    await ctx.post(community, "reports/monthly", dedupe_key=_key(month, to, "text"), **rendering.params)
-    for title, image in drawn:
+async def to_room(ctx: Context, community: CommunityRef, report: MonthReport) -> None:
+    month, to = report.figures.month, f"room:{community.platform_id}"
+    await ctx.post(community, "reports/monthly", dedupe_key=_key(month, to, "text"), **report.params)
+    for title, image in report.charts_in(community.locale):
         await ctx.post(
             community, "reports/monthly_chart", title=title, image=image, dedupe_key=_key(month, to, image.name)
         )
 
 
+async def prepare_monthly_report(work: Work) -> MonthReport | None:
+    """The `monthly_report` job's heavy part: last month's figures, and charts in its readers' languages."""
+    run_time = work.params["run_time"]
+    if run_time is None:  # missed beyond the grace time: nothing is sent
+        return None
+    zone = work.settings.bot.timezone
+    return await _made(work, window(previous_month(month_of(run_time, zone)), work.now, zone))
+
+
+async def _readers(work: Work) -> list[str]:
+    """The languages the report goes out in: the moderators' room's, or each moderator's and admin's."""
+    settings = work.settings
+    room = settings.reports.room  # type: ignore[attr-defined]
+    if room:
+        configured = settings.community(room)
+        return [configured.locale if configured and configured.locale else settings.bot.locale]
+    staff = await Directory(settings).staff(work.db)
+    return sorted({work.renderer.locale_or_default(member.locale) for member in staff})
+
+
 async def monthly_report(run: JobRun) -> None:
     """The scheduler's `monthly_report` job (on the 1st): last month's report to the moderators."""
-    if run.run_time is None:  # missed beyond the grace time: the moderators are told; /report monthly has it
+    report: MonthReport | None = run.prepared
+    if run.run_time is None or report is None:  # missed beyond the grace time: the moderators are told
+        return
+    if report.figures.empty:
+        _LOGGER.info("monthly report %s: nothing was recorded that month, nothing sent", report.figures.month)
         return
     ctx = run.context()
-    zone = ctx.settings.bot.timezone
-    last_month = previous_month(month_of(run.run_time, zone))
-    figures = await month_figures(ctx.db, ctx.settings, window(last_month, ctx.now, zone))
-    if figures.empty:
-        _LOGGER.info("monthly report %s: nothing was recorded that month, nothing sent", figures.month)
-        return
-    rendering = Rendering(ctx.services.renderer, figures)
     room = ctx.settings.reports.room
     if room:
-        await to_room(ctx, await ctx.services.directory.ensure_community(ctx.uow, room, "", ctx.now), rendering)
-        _LOGGER.info("monthly report %s posted in the moderators' room %s", figures.month, room)
+        await to_room(ctx, await ctx.services.directory.ensure_community(ctx.uow, room, "", ctx.now), report)
+        _LOGGER.info("monthly report %s posted in the moderators' room %s", report.figures.month, room)
         return
     staff = await ctx.services.directory.staff(ctx.db)
     for member in staff:
-        await to_member(ctx, member, rendering, keyed=True)
-    _LOGGER.info("monthly report %s sent privately to %d moderators and admins", figures.month, len(staff))
+        await to_member(ctx, member, report, keyed=True)
+    _LOGGER.info("monthly report %s sent privately to %d moderators and admins", report.figures.month, len(staff))
 
 
 def _window(ctx: Context, cmd: Invocation) -> Window:
@@ -105,9 +134,19 @@ def _window(ctx: Context, cmd: Invocation) -> Window:
 async def report_monthly(ctx: Context, cmd: Invocation) -> None:
     """/report monthly [2026-12]: that month's report (this month so far by default), privately."""
     when = _window(ctx, cmd)
-    figures = await month_figures(ctx.db, ctx.settings, when)
-    ctx.note_audit(month=figures.month)
-    await to_member(ctx, ctx.actor, Rendering(ctx.services.renderer, figures), keyed=False)
+    ctx.note_audit(month=when.month)
+    locale = ctx.services.renderer.locale_or_default(ctx.actor.locale)
+    await ctx.hand_off("monthly report", month=when.month, locale=locale)
+
+
+async def make_monthly_report(work: Work) -> MonthReport:
+    """The heavy part of /report monthly: the month's figures, and its charts in the asker's language."""
+    when = window(work.params["month"], work.now, work.settings.bot.timezone)
+    return await _made(work, when, [work.params["locale"]])
+
+
+async def send_monthly_report(ctx: Context, report: MonthReport) -> None:
+    await to_member(ctx, ctx.actor, report, keyed=False)
 
 
 async def report_files(conn: AsyncConnection, services: Services, request: ReportRequest) -> list[Path]:
