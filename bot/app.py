@@ -15,6 +15,7 @@ from bot.clock import FakeClock
 from bot.context import Services
 from bot.db.engine import dispose
 from bot.member_changes import MemberChangeListener
+from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.sender import OutboxSender
 from bot.timeline import DueSource
@@ -42,6 +43,7 @@ class App:
         due_sources: Sequence[DueSource] = (),
         member_changes: MemberChangeListener | None = None,
         start_hooks: Sequence[StartHook] = (),
+        metrics: Metrics | None = None,
     ) -> None:
         self.engine = engine
         self.services = services
@@ -51,6 +53,7 @@ class App:
         self.due_sources = list(due_sources)
         self.member_changes = member_changes  # PostgreSQL: other processes' changes to members
         self.start_hooks = list(start_hooks)
+        self.metrics = metrics  # what GET /metrics of the web console reports
         self._started: list[asyncio.Task[None]] = []
         self._wake = asyncio.Event()
         self._stop_requested = asyncio.Event()
