@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -39,6 +40,13 @@ class Labels:
         return text.format(**params) if params else text
 
 
+def query_with(query: Any, **changes: Any) -> str:
+    """The query string of this page with some keys changed (None: removed), for filters and paging."""
+    pairs = [(k, v) for k, v in query.multi_items() if k not in changes]
+    pairs += [(k, str(v)) for k, v in changes.items() if v is not None]
+    return urlencode(pairs)
+
+
 class Pages:
     """Renders the console's HTML; everything members wrote is escaped."""
 
@@ -54,6 +62,7 @@ class Pages:
             auto_reload=False,
         )
         self.env.filters["local"] = self.local
+        self.env.globals["query_with"] = query_with
 
     def local(self, moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return "" if moment is None else moment.astimezone(self.zone).strftime(fmt)
