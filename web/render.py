@@ -47,6 +47,11 @@ def query_with(query: Any, **changes: Any) -> str:
     return urlencode(pairs)
 
 
+def details(values: dict[str, Any]) -> str:
+    """An audit entry's details as people read them: `args: FB-3 acknowledged · item: FB-3`."""
+    return " · ".join(f"{key}: {', '.join(map(str, v)) if isinstance(v, list) else v}" for key, v in values.items())
+
+
 class Pages:
     """Renders the console's HTML; everything members wrote is escaped."""
 
@@ -63,6 +68,7 @@ class Pages:
         )
         self.env.filters["local"] = self.local
         self.env.globals["query_with"] = query_with
+        self.env.filters["details"] = details
 
     def local(self, moment: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
         return "" if moment is None else moment.astimezone(self.zone).strftime(fmt)
