@@ -27,6 +27,7 @@ from web.server import ConsoleServer, bind
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "images"
 BUG = "/反馈 缺陷\n场景: 下单页点击支付以后闪退\n步骤: 加购后点支付\n期望：正常进入支付"
 IDEA = "/反馈 建议\n场景: 晚上打开 App 屏幕太亮\n期望：支持深色模式"
+README_PICTURES = ("overview", "feedback-board", "member")
 PHONE = {"width": 375, "height": 812}
 DESKTOP = {"width": 1280, "height": 800}
 
@@ -64,7 +65,7 @@ async def served(app: App) -> AsyncIterator[str]:
 def shot(page: Any, folder: Path, name: str) -> None:
     path = folder / f"{name}.png"
     page.screenshot(path=str(path), full_page=True)
-    if os.environ.get("KOCBOT_UPDATE_SCREENSHOTS") == "1":
+    if name in README_PICTURES and os.environ.get("KOCBOT_UPDATE_SCREENSHOTS") == "1":
         DOCS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, DOCS / path.name)
 
