@@ -14,7 +14,7 @@ from tests.web_support import console_client, link_for, sign_in
 from web.app import routes
 
 OPEN_PATHS = {"/healthz", "/metrics", "/signin", "/signin/{token}"}
-SCRIPT = '<script>alert("x")</script>'
+HOSTILE = '<script>alert("x")</script>'
 
 
 def _staff_routes() -> list[tuple[str, str]]:
@@ -134,13 +134,13 @@ def settings_overrides() -> dict:
 
 
 async def test_what_members_write_is_escaped_everywhere(app, chat: Chat) -> None:
-    await chat.say(SCRIPT, f"/反馈 缺陷\n场景: {SCRIPT} 支付闪退\n步骤: 加购后点支付\n期望：{SCRIPT}")
-    await chat.say("mod", f"/issue open {SCRIPT} @{SCRIPT}")
-    await chat.say(SCRIPT, f"谢谢 @bob {SCRIPT}")
+    await chat.say(HOSTILE, f"/反馈 缺陷\n场景: {HOSTILE} 支付闪退\n步骤: 加购后点支付\n期望：{HOSTILE}")
+    await chat.say("mod", f"/issue open {HOSTILE} @{HOSTILE}")
+    await chat.say(HOSTILE, f"谢谢 @bob {HOSTILE}")
     client = await console_client(app)
     await sign_in(client, chat)
     pages = ["/", "/feedback", "/feedback/1", "/threads", "/threads/1", "/members", "/members?q=script", "/audit"]
-    pages += ["/members/" + str(await _member_id(app, SCRIPT)), "/kocs", "/schedule", "/campaigns", "/reports/2026-12"]
+    pages += ["/members/" + str(await _member_id(app, HOSTILE)), "/kocs", "/schedule", "/campaigns", "/reports/2026-12"]
     for path in pages:
         response = await client.get(path)
         assert response.status_code == 200, path
