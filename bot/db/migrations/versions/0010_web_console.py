@@ -1,4 +1,4 @@
-"""the web console: single-use sign-in links, sessions, and the shared key that signs their cookies
+"""the web console: single-use sign-in links, sessions, and the shared key that signs their cookies; thanks by day
 
 Revision ID: 0010
 Revises: 0009
@@ -53,9 +53,13 @@ def upgrade() -> None:
     )
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.create_index(batch_op.f("ix_web_sessions_member_id"), ["member_id"], unique=False)
+    with op.batch_alter_table("thanks", schema=None) as batch_op:
+        batch_op.create_index("ix_thanks_created_community", ["created_at", "community_id", "counted"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("thanks", schema=None) as batch_op:
+        batch_op.drop_index("ix_thanks_created_community")
     with op.batch_alter_table("web_sessions", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_web_sessions_member_id"))
     op.drop_table("web_sessions")
