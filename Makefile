@@ -57,6 +57,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.outreach
 	$(BIN)/python -m bench.ignition
 	$(BIN)/python -m bench.thanks
+	$(BIN)/python -m bench.console
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(BED)/node_modules

@@ -103,7 +103,7 @@ def build_app(
     metrics = Metrics()  # this app's own registry: /metrics of the web console reads it
     sender = OutboxSender(
         engine,
-        MeteredTransport(transport, metrics),  # type: ignore[arg-type]  # a Transport, with its sends counted
+        MeteredTransport(transport, metrics),  # a Transport, with its sends counted
         clock,
         settings.outbox,
         Pacer(limits),

@@ -31,7 +31,8 @@ async def _oldest_pending(console: Console, now: datetime) -> float | None:
         oldest = (await conn.execute(stmt)).scalar_one_or_none()
     if oldest is None:
         return 0.0
-    return max(0.0, (now - oldest.replace(tzinfo=UTC) if oldest.tzinfo is None else now - oldest).total_seconds())
+    moment: datetime = oldest if oldest.tzinfo is not None else oldest.replace(tzinfo=UTC)
+    return max(0.0, (now - moment).total_seconds())
 
 
 async def healthz(request: Request) -> Response:

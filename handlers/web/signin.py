@@ -87,4 +87,4 @@ async def shared_key(conn: AsyncConnection, name: str) -> str:
     """A random key made once and kept in the database, so every process (and every restart) agrees."""
     stmt = insert_for(conn, keys).values(name=name, value=secrets.token_urlsafe(48))
     await conn.execute(stmt.on_conflict_do_nothing(index_elements=["name"]))
-    return (await conn.execute(select(keys.c.value).where(keys.c.name == name))).scalar_one()
+    return str((await conn.execute(select(keys.c.value).where(keys.c.name == name))).scalar_one())

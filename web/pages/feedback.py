@@ -30,7 +30,11 @@ def tail_text(text: str) -> str:
 
 def command_for(action: str, item_id: int, form: Mapping[str, Any]) -> str:
     """The slash-command this console action is, exactly as a moderator would type it in chat."""
-    item, field = short_id(item_id), lambda name: tail_text(str(form.get(name, "")))
+    item = short_id(item_id)
+
+    def field(name: str) -> str:
+        return tail_text(str(form.get(name, "")))
+
     if action == "status":
         return f"/fb status {item} {field('status')} {field('reason')}".rstrip()
     if action == "assign":

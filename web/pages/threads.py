@@ -48,14 +48,12 @@ async def list_page(request: Request, visit: Visit) -> Response:
     )
 
 
-async def _thread(
-    console: Console, visit: Visit, thread_id: int, results: list[ActionResult], **extra: object
-) -> Response:
+async def _thread(console: Console, visit: Visit, thread_id: int, results: list[ActionResult]) -> Response:
     async with console.engine.connect() as conn:
         found = await thread_page(conn, thread_id, await room_names(conn))
     if found is None:
         return console.page(visit, "not_found.html", status=404)
-    return console.page(visit, "thread.html", page=found, results=results, **extra)
+    return console.page(visit, "thread.html", page=found, results=results)
 
 
 @staff
