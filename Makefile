@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 BED       := tests/wechaty_bed
 BED_STAMP := $(BED)/node_modules/.installed-stamp
 
-.PHONY: install run test check bench clean
+.PHONY: install browser run test check bench clean
 
 $(STAMP): pyproject.toml Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,11 +25,26 @@ $(BED_STAMP): $(BED)/package-lock.json
 
 install: $(STAMP) $(BED_STAMP)
 
-# The playground needs only the Python install; the Node test bed is for `make test`.
+# The web console's browser tests drive Debian's Chromium (Playwright never downloads a browser here), with a
+# CJK font for the pages' Chinese. Installed when missing and run as root (as CI is); else the tests skip
+# with the reason (and fail under CI).
+browser:
+	@if command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+		echo "installing Debian's chromium for the web console's browser tests"; \
+		(apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null 2>&1 \
+		|| (apt-get update -qq && apt-get install -y -qq chromium fonts-wqy-microhei >/dev/null)) \
+		|| echo "chromium could not be installed: the browser tests will be skipped (and fail under CI)"; \
+	else \
+		echo "chromium not found (install Debian's chromium package as root): the browser tests will be skipped"; \
+	fi
+
+# The playground needs only the Python install; the Node test bed is for `make test`. The web console is
+# served beside it: kocbot prints its address.
 run: $(STAMP)
 	$(BIN)/kocbot run
 
-test: install
+test: install browser
 	$(BIN)/python -m pytest
 
 # Lint, format and types: CI runs this before the tests.
@@ -45,6 +60,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.thanks
 	$(BIN)/python -m bench.wechaty
 	$(BIN)/python -m bench.heavy
+	$(BIN)/python -m bench.console
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(BED)/node_modules

@@ -17,6 +17,7 @@ from bot.db.engine import dispose
 from bot.heavy.handoffs import Handoffs
 from bot.heavy.runner import HeavyRunner
 from bot.member_changes import MemberChangeListener
+from bot.metrics import Metrics
 from bot.pipeline import Pipeline
 from bot.sender import OutboxSender
 from bot.timeline import DueSource
@@ -47,6 +48,7 @@ class App:
         start_hooks: Sequence[StartHook] = (),
         runner: HeavyRunner,
         handoffs: Handoffs,
+        metrics: Metrics | None = None,
     ) -> None:
         self.engine = engine
         self.services = services
@@ -56,6 +58,7 @@ class App:
         self.due_sources = list(due_sources)
         self.member_changes = member_changes  # PostgreSQL: other processes' changes to members
         self.start_hooks = list(start_hooks)
+        self.metrics = metrics  # what GET /metrics of the web console reports
         self._started: list[asyncio.Task[None]] = []
         self.runner = runner  # heavy work, away from this loop
         self.handoffs = handoffs

@@ -24,6 +24,7 @@ from bot.hooks import Hooks
 from bot.maintenance import RetentionPruner
 from bot.member_changes import MemberChangeListener
 from bot.members import Directory
+from bot.metrics import MeteredTransport, Metrics
 from bot.outbox import Addressing, attach_addressing
 from bot.pacing import Pacer
 from bot.pipeline import Pipeline
@@ -114,9 +115,10 @@ def build_app(
     services = build_services(settings, clock, registries)
     limits = PacingLimits.resolve(settings.outbox, transport.default_pacing)
     attach_addressing(engine, _addressing(settings, transport))  # accounts and the length limit, in every commit
+    metrics = Metrics()  # this app's own registry: /metrics of the web console reads it
     sender = OutboxSender(
         engine,
-        transport,
+        MeteredTransport(transport, metrics),  # a Transport, with its sends counted
         clock,
         settings.outbox,
         Pacer(limits),
@@ -124,6 +126,7 @@ def build_app(
         parking_notice=ParkingNotice(services),
     )
     pipeline = Pipeline(engine, services)
+    pipeline.observers.append(metrics.observe)
     pruner = RetentionPruner(engine, clock, settings.database.message_retention_days)
     timer = ConversationTimer(engine, services)
     declared = [factory(engine, services) for registry in registries for factory in registry.due_sources]
@@ -145,6 +148,7 @@ def build_app(
         start_hooks=hooks,
         runner=runner,
         handoffs=handoffs,
+        metrics=metrics,
     )
     pipeline.on_committed = handoffs.on_committed = app.wake
     services.followups.on_committed = app.wake

@@ -48,6 +48,8 @@ def _parser() -> argparse.ArgumentParser:
         help="read playground lines from FILE, print the transcript, exit (the console playground)",
     )
 
+    commands.add_parser("web", help="serve the moderators' web console alone (kocbot run serves it beside the bot)")
+
     db = commands.add_parser("db", help="database schema").add_subparsers(dest="db_command", required=True)
     db.add_parser("upgrade", help="apply pending migrations")
     db.add_parser("current", help="show the schema revision")
@@ -129,12 +131,14 @@ async def _dispatch(args: argparse.Namespace, settings: CoreSettings) -> int:
         return await _export(args, settings)
     if args.command == "report":
         return await _report(args, settings)
+    if args.command == "web":
+        return await _web(settings)
     return await _run(args, settings)
 
 
 def _uses_data_dir(args: argparse.Namespace, settings: CoreSettings) -> bool:
     """Whether this command writes into the data folder: the log, the embedded database, reports."""
-    if args.command == "run":
+    if args.command in ("run", "web"):
         return True
     if args.command == "report" and args.out is None:
         return True
@@ -227,6 +231,19 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
     return 0
 
 
+async def _web(settings: CoreSettings) -> int:
+    from bot.logs import setup_logging
+    from web.launch import serve_alone
+
+    setup_logging(settings.data_dir, "WARNING")
+    try:
+        return await serve_alone(settings)
+    except OSError as exc:
+        web = settings.web  # type: ignore[attr-defined]
+        print(f"kocbot: cannot serve the web console on {web.host}:{web.port}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
+
+
 async def _run(args: argparse.Namespace, settings: CoreSettings) -> int:
     from bot.db.lock import sole_bot
     from bot.logs import setup_logging
@@ -251,6 +268,7 @@ async def _run_wechaty(settings: CoreSettings) -> int:
     from bot.bootstrap import open_app
     from bot.transports.wechaty import WechatyTransport
     from handlers import REGISTRIES
+    from web.launch import start_beside
 
     app = await open_app(settings, transport=WechatyTransport(settings.wechaty), registries=REGISTRIES)
     loop = asyncio.get_running_loop()
@@ -262,9 +280,12 @@ async def _run_wechaty(settings: CoreSettings) -> int:
         file=sys.stderr,
         flush=True,
     )
+    console = await start_beside(settings, app)
     try:
         await app.run_forever()
     finally:
+        if console is not None:
+            await console.stop()
         await app.close()
     return 0
 
@@ -306,12 +327,18 @@ async def _run_console(settings: CoreSettings, script: Path | None) -> int:
         echo=script is not None,
         history_until=history_until,
     )
+    console = None
     try:
         await app.start()
         if lines is None:
+            from web.launch import start_beside
+
+            console = await start_beside(settings, app)  # a script's transcript has no console beside it
             await playground.run_interactive()
             return 0
         await playground.run_lines(lines)
         return EXIT_INPUT if playground.errors else 0
     finally:
+        if console is not None:
+            await console.stop()
         await app.close()

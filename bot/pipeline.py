@@ -96,6 +96,7 @@ class Pipeline:
         self.idle.set()
         self.arrival = asyncio.Event()  # set by each submission; cleared when drained
         self.latencies: list[float] | None = None  # seconds from dequeue to commit, when measuring
+        self.observers: list[Callable[[Event, float], None]] = []  # each committed event and its latency (metrics)
 
     def submit(self, event: Event) -> None:
         """Called by the transport for every platform event; never blocks. Every transport's events
@@ -199,9 +200,12 @@ class Pipeline:
             await uow.commit()
 
     def _record_latency(self, batch: Sequence[tuple[Event, float]]) -> None:
+        done = time.perf_counter()
         if self.latencies is not None:
-            done = time.perf_counter()
             self.latencies.extend(done - started for _, started in batch)
+        for observe in self.observers:
+            for event, started in batch:
+                observe(event, done - started)
 
     async def _prepare(self, uow: UnitOfWork, event: Event) -> _Prepared | Event | None:
         if isinstance(event, IncomingMessage):

@@ -22,6 +22,8 @@ WHEN = datetime(2026, 12, 1, 9, 0, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 SAMPLES: dict[str, dict] = {
     "core/pong": {},
+    "web/link": {"url": "http://127.0.0.1:8642/signin/abc", "minutes": 10},
+    "web/disabled": {},
     "core/help": {"commands": [CommandDoc("/ping", "check"), CommandDoc("/help", "help")], "role": "member"},
     "core/unknown_command": {"typed": "/pnig", "suggestion": "ping"},
     "core/subcommands": {"usages": ["/mod add @x", "/mod remove @x"]},

@@ -197,6 +197,11 @@ class Scheduler(BaseScheduler):
 
     # Leadership and start-up
 
+    @property
+    def leading(self) -> bool:
+        """Whether this process runs the jobs (else it stands by); /healthz reports it."""
+        return self._leading
+
     async def _lead(self) -> bool:
         now = self._clock.now()
         recheck = self._checked_at is None or now - self._checked_at >= self._takeover

@@ -53,6 +53,8 @@ class ThanksRow(Base):
         Index("ix_thanks_month", "month", "counted", "receiver_id"),
         Index("ix_thanks_receiver_month", "receiver_id", "month", "counted"),
         Index("ix_thanks_giver_created", "giver_id", "created_at"),
+        # The web console's overview: thanks per room since a day, from the index alone.
+        Index("ix_thanks_created_community", "created_at", "community_id", "counted"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -1,0 +1,298 @@
+"""The web console's pages on a large SQLite file: 100,000 feedback items, 1,000,000 thanks, 50 rooms.
+
+Each page is asked REPEATS times through the console's ASGI app (signed in, as a browser would be) and its
+server time printed as p50 and p95; the target is a p95 under 150 ms. KOCBOT_BENCH_THANKS and
+KOCBOT_BENCH_ITEMS make the data smaller for a quick look.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import random
+import statistics
+import tempfile
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import httpx
+from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from bot.bootstrap import build_services
+from bot.clock import FakeClock
+from bot.config import load_settings
+from bot.db import schema
+from bot.db.engine import create_engine
+from bot.db.migrate import upgrade
+from handlers import REGISTRIES, config_sections
+from handlers.feedback.tables import history, items, people
+from handlers.recognition.tables import thanks
+from handlers.threads.tables import events, rooms, threads
+from handlers.web.signin import open_session
+from web.app import build_console
+from web.auth import COOKIE
+
+THANKS = int(os.environ.get("KOCBOT_BENCH_THANKS", "1000000"))
+ITEMS = int(os.environ.get("KOCBOT_BENCH_ITEMS", "100000"))
+ROOMS, MEMBERS, THREADS, MESSAGES = 50, 20_000, 2_000, 200_000
+NOW = datetime(2026, 12, 10, 4, 0, tzinfo=UTC)
+REPEATS, TARGET_MS, CHUNK, SEED = 20, 150.0, 20_000, 20261210
+STATUSES = ("submitted", "acknowledged", "reproduced", "under_review", "adopted", "shipped", "declined")
+
+
+async def _insert(conn: AsyncConnection, table: object, rows: list[dict]) -> None:
+    for start in range(0, len(rows), CHUNK):
+        await conn.execute(insert(table), rows[start : start + CHUNK])  # type: ignore[arg-type]
+
+
+def _when(rnd: random.Random, days: int) -> datetime:
+    return NOW - timedelta(minutes=rnd.randrange(days * 1440))
+
+
+async def _people(conn: AsyncConnection, rnd: random.Random) -> None:
+    await _insert(
+        conn,
+        schema.communities,
+        [
+            {"platform_id": f"room{i}@chatroom", "name": f"KOC 群 {i}", "created_at": NOW - timedelta(days=400)}
+            for i in range(ROOMS)
+        ],
+    )
+    await _insert(
+        conn,
+        schema.members,
+        [
+            {
+                "platform_id": f"wxid_{i}",
+                "display_name": f"成员{i}",
+                "role": "moderator" if i == 0 else "member",
+                "stage": "active" if i % 200 == 1 else "member",
+                "created_at": NOW - timedelta(days=300),
+            }
+            for i in range(MEMBERS)
+        ],
+    )
+
+
+async def _feedback(conn: AsyncConnection, rnd: random.Random) -> None:
+    rows = [
+        {
+            "kind": rnd.choice(("bug", "suggestion", "confusion")),
+            "status": rnd.choice(STATUSES),
+            "title": f"第 {n} 条：下单页点击支付以后闪退" if n % 50 == 0 else f"第 {n} 条反馈",
+            "scenario": "场景说明",
+            "steps": "",
+            "expected": "期望",
+            "product": "",
+            "reporter_id": rnd.randrange(MEMBERS) + 1,
+            "community_id": rnd.randrange(ROOMS) + 1,
+            "department": None,
+            "version": None,
+            "duplicate_of": None,
+            "created_at": (when := _when(rnd, 365)),
+            "updated_at": when,
+        }
+        for n in range(ITEMS)
+    ]
+    await _insert(conn, items, rows)
+    reporters = [
+        {
+            "item_id": n + 1,
+            "member_id": r["reporter_id"],
+            "role": "reporter",
+            "details": "",
+            "created_at": r["created_at"],
+        }
+        for n, r in enumerate(rows)
+    ]
+    plus = [
+        {
+            "item_id": rnd.randrange(ITEMS) + 1,
+            "member_id": MEMBERS - k,
+            "role": "plus_one",
+            "details": "",
+            "created_at": NOW,
+        }
+        for k in range(ITEMS // 5)
+    ]
+    await _insert(conn, people, reporters + plus)
+    await _insert(
+        conn,
+        history,
+        [
+            {
+                "item_id": n + 1,
+                "what": "submitted",
+                "to_status": "submitted",
+                "note": "",
+                "actor_id": r["reporter_id"],
+                "created_at": r["created_at"],
+            }
+            for n, r in enumerate(rows)
+        ],
+    )
+
+
+async def _activity(conn: AsyncConnection, rnd: random.Random) -> None:
+    for start in range(0, THANKS, 100_000):
+        await _insert(
+            conn,
+            thanks,
+            [
+                {
+                    "giver_id": rnd.randrange(MEMBERS) + 1,
+                    "receiver_id": int(MEMBERS * rnd.random() ** 3) + 1,
+                    "community_id": rnd.randrange(ROOMS) + 1,
+                    "month": (when := _when(rnd, 365)).strftime("%Y-%m"),
+                    "created_at": when,
+                    "reason": "谢谢",
+                    "via": "message",
+                    "counted": rnd.random() < 0.9,
+                    "why_not": None,
+                    "platform_msg_id": None,
+                }
+                for _ in range(min(100_000, THANKS - start))
+            ],
+        )
+    await _insert(
+        conn,
+        schema.messages,
+        [
+            {
+                "platform_msg_id": f"m{n}",
+                "community_id": rnd.randrange(ROOMS) + 1,
+                "member_id": rnd.randrange(MEMBERS) + 1,
+                "kind": "text",
+                "text": "大家好",
+                "mentions": [],
+                "received_at": _when(rnd, 30),
+            }
+            for n in range(MESSAGES)
+        ],
+    )
+    await _insert(
+        conn,
+        threads,
+        [
+            {
+                "title": f"问题 {n}",
+                "status": rnd.choice(("open", "investigating", "resolved")),
+                "opened_by": 1,
+                "created_at": (w := _when(rnd, 90)),
+                "updated_at": w,
+                "resolutions": 0,
+                "flagged": False,
+            }
+            for n in range(THREADS)
+        ],
+    )
+    await _insert(
+        conn,
+        rooms,
+        [{"thread_id": n + 1, "community_id": rnd.randrange(ROOMS) + 1, "raised_at": NOW} for n in range(THREADS)],
+    )
+    await _insert(
+        conn,
+        events,
+        [
+            {"thread_id": n + 1, "at": NOW, "kind": "open", "actor_id": 1, "text": "", "details": {}}
+            for n in range(THREADS)
+        ],
+    )
+    await _insert(
+        conn,
+        schema.audit_log,
+        [
+            {
+                "at": _when(rnd, 90),
+                "actor_id": 1,
+                "action": "fb status",
+                "outcome": "ok",
+                "details": {"args": "FB-1 acknowledged"},
+            }
+            for _ in range(20_000)
+        ],
+    )
+
+
+async def _fill(engine: AsyncEngine) -> None:
+    rnd = random.Random(SEED)
+    async with engine.begin() as conn:
+        await _people(conn, rnd)
+        await _feedback(conn, rnd)
+        await _activity(conn, rnd)
+
+
+PAGES = (
+    "/",
+    "/feedback",
+    "/feedback?status=submitted",
+    "/feedback?q=闪退",
+    "/feedback?plus=2&older=30",
+    "/feedback?room=7&kind=bug",
+    f"/feedback/{ITEMS // 2}",
+    "/threads",
+    "/threads?room=3",
+    "/threads/7",
+    "/members?q=成员123",
+    "/members?room=5&since=2026-12-08",
+    "/members?room=5&since=2026-12-08&sort=thanks",
+    "/members/2",
+    "/kocs",
+    "/schedule",
+    "/audit",
+    "/campaigns",
+    "/reports/2026-11",
+)
+
+
+async def _measure(client: httpx.AsyncClient) -> list[tuple[str, float, float]]:
+    found = []
+    for path in PAGES:
+        times = []
+        for _ in range(REPEATS):
+            started = time.perf_counter()
+            response = await client.get(path)
+            times.append((time.perf_counter() - started) * 1000)
+            assert response.status_code == 200, (path, response.status_code)
+        times.sort()
+        found.append((path, statistics.median(times), times[int(len(times) * 0.95) - 1]))
+    return found
+
+
+async def main() -> None:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "kocbot.db"
+        url = f"sqlite+aiosqlite:///{path}"
+        engine = create_engine(url)
+        await upgrade(engine)
+        started = time.perf_counter()
+        await _fill(engine)
+        filled = time.perf_counter() - started
+        settings = load_settings(
+            environ={}, data_dir=folder, overrides={"database": {"url": url}}, capability_sections=config_sections()
+        )
+        services = build_services(settings, FakeClock(NOW), REGISTRIES)
+        console = await build_console(engine, services)
+        async with engine.begin() as conn:
+            token, _ = await open_session(conn, 1, "zh_CN", NOW, 12)
+        state = console.app.state.console  # type: ignore[attr-defined]
+        client = httpx.AsyncClient(transport=httpx.ASGITransport(app=console), base_url="http://bench")
+        client.cookies.set(COOKIE, state.gate.cookie_value(token))
+        print(
+            f"web console pages: {ITEMS:,} feedback items, {THANKS:,} thanks, {ROOMS} rooms, {MESSAGES:,} messages (filled in {filled:.0f} s)"
+        )
+        slow = 0
+        for page, p50, p95 in await _measure(client):
+            slow += p95 > TARGET_MS
+            print(
+                f"  {page:<48} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms{'   over the target' if p95 > TARGET_MS else ''}"
+            )
+        print(f"target: p95 under {TARGET_MS:.0f} ms on SQLite; {len(PAGES) - slow} of {len(PAGES)} pages meet it")
+        await engine.dispose()
+
+
+if __name__ == "__main__":
+    asyncio.run(main())

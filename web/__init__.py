@@ -1,0 +1,1 @@
+"""The moderators' web console: server-rendered pages over the bot's own database, services and commands."""

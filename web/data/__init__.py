@@ -1,0 +1,1 @@
+"""What the console's pages read: plain queries over the bot's tables, bounded for large communities."""
