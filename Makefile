@@ -61,6 +61,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.wechaty
 	$(BIN)/python -m bench.heavy
 	$(BIN)/python -m bench.console
+	$(BIN)/python -m bench.suggest
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(BED)/node_modules

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -17,6 +18,8 @@ from bot.heavy import requests as heavy_requests
 from bot.hooks import NO_HOOKS, HookPoint, Hooks, P
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import Draft
+
+_LOGGER = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from bot.clock import Clock
@@ -203,12 +206,18 @@ class Context:
         urgent: bool = False,
         image: Image | None = None,
         message_kind: OutgoingKind = OutgoingKind.UNSOLICITED,
+        addressee: MemberRef | None = None,
         **params: Any,
     ) -> None:
         """A public message in a community, in that community's language. In the room of the
         message being handled it is a reply; elsewhere it is routine (held in quiet hours) unless `urgent`,
         and of `message_kind` (unsolicited unless the caller says it is transactional).
-        With `image`, the message is that picture and the rendered template its caption."""
+        With `image`, the message is that picture and the rendered template its caption. A post meant
+        for one member alone (`addressee`: a welcome) is not written if they have left the room, and is
+        withdrawn if they leave before it goes out."""
+        if addressee is not None and await self.services.directory.has_left(self.db, community, addressee):
+            _LOGGER.info("%s to %s is dropped: they left %s", template, addressee.platform_id, community.platform_id)
+            return
         text = self.render(template, community.locale, **params)
         replying = (
             self.answering
@@ -228,6 +237,7 @@ class Context:
                 delivery=self._delivery(replying, urgent),
                 image=image,
                 kind=OutgoingKind.REPLY if replying else message_kind,
+                addressee=addressee.platform_id if addressee is not None else None,
             )
         )
 

@@ -76,6 +76,10 @@ class Conversation:
     def data(self) -> dict[str, Any]:
         return dict(self._active.data)
 
+    @property
+    def expires_at(self) -> datetime:
+        return self._active.expires_at
+
     async def move(self, state: str, **updates: Any) -> None:
         """Go to `state`, adding `updates` to the stored data; the timeout starts again."""
         data = {**self._active.data, **updates}

@@ -62,6 +62,15 @@ class QuietHours:
             day = local.date() + timedelta(days=1) if moment >= self.start else local.date()
         return datetime.combine(day, self.end, tzinfo=tz).astimezone(UTC) if quiet else None
 
+    def began(self, when: datetime, tz: ZoneInfo) -> datetime | None:
+        """The start of the quiet hours `when` falls in, or None when it is not in them."""
+        released = self.release(when, tz)
+        if released is None:
+            return None
+        local_end = released.astimezone(tz)
+        day = local_end.date() - timedelta(days=1 if self.start > self.end else 0)
+        return datetime.combine(day, self.start, tzinfo=tz).astimezone(UTC)
+
 
 class _Book:
     """Routine private messages per member and local day, and per member and ISO week."""

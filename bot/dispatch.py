@@ -5,9 +5,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable
 
+from bot import spelling
 from bot.audit import AuditRecord, Outcome, write_audit
 from bot.context import Context
 from bot.conversations import Conversation
+from bot.db.schema import Role
 from bot.errors import UsageError, UserFacingError
 from bot.events import IncomingMessage
 from bot.registry import CommandSpec, Where
@@ -49,6 +51,7 @@ async def _answer_unknown(ctx: Context, route: UnknownCommandRoute) -> None:
         await ctx.reply("core/subcommands", usages=usages)
         return
     typed = "/" + " ".join(route.parsed.words[:2])
+    await spelling.ready()  # loaded at start-up; only a typo in the first second waits (off the loop)
     suggestion = router.suggest(route.parsed, ctx.actor.role)
     await ctx.reply("core/unknown_command", typed=typed, suggestion=suggestion)
 
@@ -64,7 +67,8 @@ async def _run_command(ctx: Context, route: CommandRoute) -> None:
     # The role first: telling a member where a staff command works would invite them to try it there.
     if ctx.actor.role < spec.role:
         _LOGGER.info("%s (%s) may not use /%s", ctx.actor.platform_id, ctx.actor.role.label, spec.name)
-        await ctx.reply("core/refused", command=f"/{spec.name}", needed=spec.role.label)
+        staff = ctx.actor.role >= Role.MODERATOR  # staff are not sent to "the moderators" for help
+        await ctx.reply("core/refused", command=f"/{spec.name}", needed=spec.role.label, staff=staff)
         await _audit(ctx, Outcome.REFUSED)
     elif not spec.where.allows(ctx.message):
         await ctx.reply("core/wrong_place", only_in_room=spec.where is Where.ROOM, usage=_doc(ctx, spec).usage)

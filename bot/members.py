@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import CoreSettings
@@ -175,6 +175,7 @@ class Directory:
 
     async def record_join(self, uow: UnitOfWork, community: CommunityRef, member: MemberRef, now: datetime) -> None:
         table = schema.memberships
+        await self._arrive(uow, member, now)
         stmt = insert_for(uow.conn, table).values(
             community_id=community.id, member_id=member.id, joined_at=now, join_seen=True
         )
@@ -184,6 +185,18 @@ class Directory:
         await uow.conn.execute(stmt)
         key = (community.id, member.id)
         uow.after_commit(lambda: self._memberships.add(key))
+
+    @staticmethod
+    async def _arrive(uow: UnitOfWork, member: MemberRef, now: datetime) -> None:
+        """A reported join of someone the bot knows in no group: they arrive now (see members.arrived_at).
+        A rejoin, or the first join seen of someone who was already in a group, changes nothing."""
+        members, memberships = schema.members, schema.memberships
+        known = exists().where(memberships.c.member_id == member.id)
+        await uow.conn.execute(
+            update(members)
+            .where(members.c.id == member.id, members.c.arrived_at.is_(None), ~known)
+            .values(arrived_at=now)
+        )
 
     async def record_leave(self, uow: UnitOfWork, community: CommunityRef, member: MemberRef, now: datetime) -> None:
         # A member the bot never saw join or speak still leaves a record (joined_at: first seen).
@@ -196,6 +209,13 @@ class Directory:
         )
         key = (community.id, member.id)
         uow.after_commit(lambda: self._memberships.discard(key))
+
+    @staticmethod
+    async def has_left(conn: AsyncConnection, community: CommunityRef, member: MemberRef) -> bool:
+        """Whether the member's last word from the room was that they left it."""
+        table = schema.memberships
+        stmt = select(table.c.left_at).where(table.c.community_id == community.id, table.c.member_id == member.id)
+        return (await conn.execute(stmt)).scalar_one_or_none() is not None
 
     def _cache_member(self, ref: MemberRef, epoch: int) -> None:
         if epoch == self._epoch:  # else it may have changed since it was read: the next message reads again

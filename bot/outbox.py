@@ -35,6 +35,7 @@ class Draft:
     image: Image | None = None  # the message is this picture; `text` is its caption for logs and the console
     kind: OutgoingKind = OutgoingKind.REPLY  # the sender's lane: replies first, then transactional, then unsolicited
     part: int = 1  # set by the split: 2, 3... are the rest of one message, sent right after its first part
+    addressee: str | None = None  # a room post meant for this member alone: withdrawn if they leave first
 
     def __post_init__(self) -> None:
         if (self.room_id is None) == (self.contact_id is None):
@@ -174,6 +175,7 @@ def _params(draft: Draft, now: datetime) -> dict[str, object]:
         "part": draft.part,
         "image_name": draft.image.name if draft.image else None,
         "image_data": draft.image.data if draft.image else None,
+        "addressee": draft.addressee,
     }
 
 
@@ -235,6 +237,20 @@ async def withdraw_pending(conn: AsyncConnection, dedupe_prefix: str) -> int:
     table = schema.outbox
     result = await conn.execute(
         delete(table).where(table.c.dedupe_key.startswith(dedupe_prefix), table.c.status == OutboxStatus.PENDING.value)
+    )
+    return result.rowcount or 0
+
+
+async def withdraw_addressed(conn: AsyncConnection, room_id: str, member_id: str) -> int:
+    """Take back the posts waiting in `room_id` that were meant for `member_id` alone (a welcome held
+    by quiet hours), now that they have left it; returns how many."""
+    table = schema.outbox
+    result = await conn.execute(
+        delete(table).where(
+            table.c.room_platform_id == room_id,
+            table.c.addressee == member_id,
+            table.c.status == OutboxStatus.PENDING.value,
+        )
     )
     return result.rowcount or 0
 

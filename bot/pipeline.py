@@ -20,6 +20,7 @@ from bot.db.schema import Role, UTCDateTime
 from bot.dispatch import NeedsIsolation, dispatch_event, dispatch_route
 from bot.events import Contact, Event, IncomingMessage, MemberJoined, MemberLeft, RoomStatus, storable
 from bot.members import CommunityRef, MemberRef
+from bot.outbox import withdraw_addressed
 from bot.router import FailedRoute, Route, Router
 from bot.uow import UnitOfWork
 
@@ -308,6 +309,17 @@ class Pipeline:
         else:
             await directory.record_leave(uow, community, member, now)
         await dispatch_event(Context(self._services, uow, event, member, community, isolated=isolated))
+        if isinstance(event, MemberLeft):  # after the handlers: they may look at what was waiting
+            await self._withdraw_addressed(uow, community, member)
+
+    @staticmethod
+    async def _withdraw_addressed(uow: UnitOfWork, community: CommunityRef, member: MemberRef) -> None:
+        """The held posts meant for a member alone (a welcome) go with the leave, in its transaction."""
+        withdrawn = await withdraw_addressed(uow.conn, community.platform_id, member.platform_id)
+        if withdrawn:
+            _LOGGER.info(
+                "%s left %s: %d post(s) meant for them dropped", member.platform_id, community.platform_id, withdrawn
+            )
 
 
 def _row(

@@ -124,14 +124,24 @@ class EventHandlerSpec:
     capability: str
 
 
+def _any_text(message: IncomingMessage, section: Any) -> str:
+    return message.text
+
+
 class HandlerRegistry:
     """What one capability adds to the bot; the app is built from a list of these."""
 
-    def __init__(self, capability: str, *, config_section: type[BaseModel] | None = None) -> None:
+    def __init__(
+        self, capability: str, *, config_section: type[BaseModel] | None = None, topic: Iterable[str] = ()
+    ) -> None:
         self.capability = capability
         self.config_section = config_section
+        # What `/help NAME` accepts for this capability's commands, in every language ("feedback",
+        # "反馈"); its words are in the locale's commands.toml, `[topic]`.
+        self.topic = (*topic, capability) if capability not in topic else tuple(topic)
         self.commands: list[CommandSpec] = []
         self.matchers: list[MatcherSpec] = []
+        self.fallbacks: list[MatcherSpec] = []  # for messages nothing else took
         self.event_handlers: list[EventHandlerSpec] = []
         self.conversations: list[ConversationSpec] = []
         self.due_sources: list[DueSourceFactory] = []
@@ -164,6 +174,15 @@ class HandlerRegistry:
     ) -> Callable[[MatchHandler], MatchHandler]:
         def register(handler: MatchHandler) -> MatchHandler:
             self.matchers.append(MatcherSpec(name, match, handler, self.capability, where))
+            return handler
+
+        return register
+
+    def fallback(self, name: str, *, where: Where = Where.DM) -> Callable[[MatchHandler], MatchHandler]:
+        """Handle the messages no conversation, command or matcher took (the handler gets the text)."""
+
+        def register(handler: MatchHandler) -> MatchHandler:
+            self.fallbacks.append(MatcherSpec(name, _any_text, handler, self.capability, where))
             return handler
 
         return register

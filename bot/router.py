@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-import difflib
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from bot import spelling
 from bot.commands import Invocation, ParsedCommand, parse_command
 from bot.conversations import Active, ConversationSpec, StepHandler
 from bot.db.schema import Role
 from bot.events import IncomingMessage, MessageKind
+from bot.help import HelpTopics
 from bot.registry import CommandSpec, EventHandlerSpec, HandlerRegistry, MatcherSpec
 
 MAX_COMMAND_WORDS = 3
@@ -79,12 +80,14 @@ class Router:
         self._sections = dict(sections or {})  # each capability's config section, for its matchers
         self.commands = tuple(spec for r in registries for spec in r.commands)
         self.matchers = tuple(spec for r in registries for spec in r.matchers)
+        self.fallbacks = tuple(spec for r in registries for spec in r.fallbacks)
         self.event_handlers = tuple(spec for r in registries for spec in r.event_handlers)
         self.conversations = {
             spec.name: spec.configured(self._sections.get(spec.capability))
             for r in registries
             for spec in r.conversations
         }
+        self.topics = HelpTopics(self.registries)
         self._by_name: dict[tuple[str, ...], CommandSpec] = {}
         for spec in self.commands:
             for name in spec.names:
@@ -100,7 +103,7 @@ class Router:
 
     def route(self, message: IncomingMessage, active: Active | None = None) -> Route | None:
         """An open conversation's step or fallback first (private messages only), then a
-        command, then the matchers in declared order."""
+        command, then the matchers in declared order, then a fallback for what none of them took."""
         if not self.routable(message):
             return None
         parsed = parse_command(message)
@@ -110,7 +113,10 @@ class Router:
                 return step
         if parsed is not None:
             return self._resolve(parsed, message)
-        for spec in self.matchers:
+        return self._matched(message)
+
+    def _matched(self, message: IncomingMessage) -> MatcherRoute | None:
+        for spec in (*self.matchers, *self.fallbacks):
             if spec.where.allows(message):
                 match = spec.match(message, self._sections.get(spec.capability))
                 if match is not None:
@@ -151,13 +157,13 @@ class Router:
         return [spec for spec in self.commands if spec.role <= role]
 
     def suggest(self, parsed: ParsedCommand, role: Role) -> str | None:
-        """The closest command the caller may use, errbot-style, or None."""
+        """The closest command the caller may use, by characters or by sound (`/帮主` -> 帮助), or
+        None. Await `bot.spelling.ready()` first, or Chinese typos are compared by characters only."""
         names = [name for spec in self.visible_commands(role) for name in spec.names]
         for count in (2, 1):
-            typed = " ".join(parsed.words[:count]).lower()
-            close = difflib.get_close_matches(typed, names, n=1, cutoff=0.6)
+            close = spelling.closest(" ".join(parsed.words[:count]), names)
             if close:
-                return close[0]
+                return close
         return None
 
     def handlers_for(self, event: object) -> list[EventHandlerSpec]:

@@ -21,6 +21,14 @@ class CommandDoc:
     summary: str
 
 
+@dataclass(frozen=True, slots=True)
+class TopicDoc:
+    """A /help topic as a locale shows it: the name to type and what it covers."""
+
+    name: str
+    summary: str
+
+
 class TemplateRenderer:
     """Renders `<locale>/<capability>/<what>.j2`; a missing variable is an error, never blank text."""
 
@@ -60,6 +68,11 @@ class TemplateRenderer:
         entry = catalogue[key]
         return CommandDoc(usage=entry["usage"], summary=entry["summary"])
 
+    def topic_doc(self, capability: str, locale: str | None = None, entry: str = "topic") -> TopicDoc:
+        """The capability's `[topic]` (or another `entry`) in its commands.toml; without one, its name."""
+        found = self._catalogue(capability, self.locale_or_default(locale)).get(entry, {})
+        return TopicDoc(name=found.get("name", capability), summary=found.get("summary", ""))
+
     def _catalogue(self, capability: str, locale: str) -> dict[str, Any]:
         key = (capability, locale)
         if key not in self._catalogues:
@@ -79,6 +92,15 @@ class TemplateRenderer:
             for locale in LOCALES
             for capability, key in commands
             if key not in self._catalogue(capability, locale)
+        ]
+
+    def missing_topic_docs(self, capabilities: Iterable[str]) -> list[str]:
+        """Capabilities without a `[topic]` (name and summary) in some locale."""
+        return [
+            f"{locale}/{capability}/commands.toml: [topic]"
+            for locale in LOCALES
+            for capability in capabilities
+            if not {"name", "summary"} <= set(self._catalogue(capability, locale).get("topic", {}))
         ]
 
 

@@ -1,4 +1,4 @@
-"""The core commands: /help, /ping, moderator management (/mod ...) and the outbox (/outbox ...)."""
+"""The core commands (/help, /ping, /mod ..., /outbox ...) and the pointer for private messages nothing takes."""
 
 from __future__ import annotations
 
@@ -6,26 +6,113 @@ from datetime import datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from bot import spelling
 from bot.commands import Invocation, parse_id
-from bot.context import Context
+from bot.context import Context, Services
 from bot.db.schema import OutboxStatus, OutgoingKind, Role
 from bot.errors import UsageError
+from bot.help import MAX_LISTED, MEMBERS, Topic
 from bot.lanes import LaneDepth, depths
 from bot.members import MemberRef
 from bot.outbox import Destination, destinations, retry_failed, shorten, status_of, summary
-from bot.registry import HandlerRegistry
+from bot.registry import CommandSpec, HandlerRegistry
+from bot.templates import CommandDoc, TopicDoc
 
-registry = HandlerRegistry("core")
+registry = HandlerRegistry("core", topic=("core", "基础", "基本"))
+
+
+@registry.on_start
+async def _load_spelling(engine: AsyncEngine, services: Services) -> None:
+    """Did-you-mean's pinyin, read in the background so that no typo waits for it."""
+    await spelling.ready()
+
+
+EXAMPLE_TOPIC = "feedback"  # the index's example: `/帮助 反馈`
+TYPED_SHOWN = 20  # characters of an unknown topic repeated back
 
 
 @registry.command("help", aliases=("帮助", "?"))
 async def show_help(ctx: Context, cmd: Invocation) -> None:
-    renderer, role = ctx.services.renderer, ctx.actor.role
-    docs = [
-        renderer.command_doc(spec.capability, spec.key, ctx.locale)
-        for spec in ctx.services.router.visible_commands(role)
+    """In a group, what members may use (staff ask privately); in private, the caller's commands, by
+    topic when there are many; `/help TOPIC` gives one topic in full."""
+    word = cmd.text.strip()
+    if ctx.community is not None and ctx.actor.role >= Role.MODERATOR and word:
+        await ctx.reply("core/help_sent_privately")
+        ctx.answers_privately = True  # staff commands are no reading for the group
+    elif ctx.community is not None:
+        await _help_in_room(ctx, word)
+        return
+    if word:
+        await _help_topic(ctx, word, ctx.actor.role)
+        return
+    visible = ctx.services.router.visible_commands(ctx.actor.role)
+    if len(visible) <= MAX_LISTED:
+        await ctx.reply("core/help", commands=_docs(ctx, visible), in_room=False)
+        return
+    await _help_index(ctx)
+
+
+async def _help_in_room(ctx: Context, word: str) -> None:
+    if word:
+        await _help_topic(ctx, word, Role.MEMBER)
+        return
+    members = ctx.services.router.visible_commands(Role.MEMBER)
+    await ctx.reply("core/help", commands=_docs(ctx, members), in_room=True)
+
+
+async def _help_topic(ctx: Context, word: str, role: Role) -> None:
+    topics = ctx.services.router.topics
+    topic = topics.find(word, role)
+    if topic is None:
+        await spelling.ready()
+        names = [_topic_doc(ctx, t).name for t in topics.visible(role)]
+        suggestion = topics.suggest(word, role)
+        await ctx.reply("core/help_unknown_topic", typed=word[:TYPED_SHOWN], suggestion=suggestion, names=names)
+        return
+    await ctx.reply("core/help_topic", name=_topic_doc(ctx, topic).name, commands=_docs(ctx, topic.visible(role)))
+
+
+async def _help_index(ctx: Context) -> None:
+    """One line per topic the caller has commands in, with how many."""
+    role = ctx.actor.role
+    visible = ctx.services.router.topics.visible(role)
+    docs = {topic.key: _topic_doc(ctx, topic) for topic in visible}
+    listed = [
+        {"name": docs[t.key].name, "summary": docs[t.key].summary, "count": len(t.visible(role))} for t in visible
     ]
-    await ctx.reply("core/help", commands=docs, role=role.label)
+    example = docs.get(EXAMPLE_TOPIC, docs[visible[-1].key]).name
+    await ctx.reply("core/help_index", topics=listed, example=example)
+
+
+def _docs(ctx: Context, specs: list[CommandSpec]) -> list[CommandDoc]:
+    renderer = ctx.services.renderer
+    return [renderer.command_doc(spec.capability, spec.key, _help_locale(ctx)) for spec in specs]
+
+
+def _topic_doc(ctx: Context, topic: Topic) -> TopicDoc:
+    if topic.key == MEMBERS:
+        return ctx.services.renderer.topic_doc("core", _help_locale(ctx), "topic_members")
+    return ctx.services.renderer.topic_doc(topic.key, _help_locale(ctx))
+
+
+def _help_locale(ctx: Context) -> str:
+    """The language the answer is written in: the member's own when answered privately."""
+    own = ctx.actor.locale if ctx.answers_privately else None
+    return ctx.services.renderer.locale_or_default(own) if own else ctx.locale
+
+
+@registry.fallback("pointer")
+async def point_the_way(ctx: Context, text: str) -> None:
+    """A private message nothing took (a question, text after a conversation ended): once a day per
+    member, a short pointer to what the bot does; the outbox's key for the day keeps it to one,
+    across restarts."""
+    day = ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone)).date().isoformat()
+    role = ctx.actor.role
+    available = [spec.name for spec in ctx.services.router.visible_commands(role)]
+    template = "core/pointer_staff" if role >= Role.MODERATOR else "core/pointer"
+    await ctx.dm(ctx.actor, template, dedupe_key=f"core:pointer:{ctx.actor.id}:{day}", available=available)
 
 
 @registry.command("ping", aliases=("在吗",))

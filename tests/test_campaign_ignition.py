@@ -118,6 +118,7 @@ async def conversation(chat: Chat, clock: FakeClock) -> None:
 async def measured(app: App, clock: FakeClock, chat: Chat) -> ignition.Measured:
     await baseline(app, clock, chat)
     clock.set(local(2, 9))
+    await chat.dm("kate", "你好")  # seen (in private: no room's figures change): only then a KOC
     await chat.say("mod", "/koc promote @kate 私域")
     campaign_id = await create_campaign(app, keywords=("新品", "X1"))
     await conversation(chat, clock)

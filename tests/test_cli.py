@@ -16,9 +16,13 @@ SCRIPT = """\
 alice: 大家好
 alice: /帮助
 bob: /pnig
+bob: /帮主
 bob: /mod add @alice
 admin: /mod add @alice
+[dm] alice: /帮助
+[dm] alice: /帮助 报告
 +dave
+[dm] dave: 你好，请问积分怎么用？
 ~ +3d
 [room2] carol: ／ping
 """
@@ -28,7 +32,7 @@ TRANSCRIPT = """\
 [playground] alice: 大家好
 [playground] alice: /帮助
 [playground] kocbot: @alice 你好，我是 kocbot，可以帮你做这些事：
-    /帮助 （或 /help）
+    /帮助 [主题] （或 /help [topic]）
         看看我能为你做什么
     /在吗 （或 /ping）
         确认我在线
@@ -47,16 +51,43 @@ TRANSCRIPT = """\
     /名人堂 （或 /halloffame）
         看看品牌名人堂的成员和他们的贡献
     命令也可以用全角的“／”开头。
+    运营同学：管理命令请私信我发送 /帮助 查看。
 [playground] bob: /pnig
 [playground] kocbot: @bob 我还不认识 /pnig 这个命令。你是想用 /ping 吗？
+    发送 /帮助 可以查看全部命令。
+[playground] bob: /帮主
+[playground] kocbot: @bob 我还不认识 /帮主 这个命令。你是想用 /帮助 吗？
     发送 /帮助 可以查看全部命令。
 [playground] bob: /mod add @alice
 [playground] kocbot: @bob 抱歉，/mod add 只有超级管理员可以使用。如果需要帮忙，可以联系群里的运营同学。
 [playground] admin: /mod add @alice
 [dm admin] kocbot: 已将 alice 设为社群运营。
 [dm alice] kocbot: 你好！admin 已将你设为社群运营。发送 /帮助 可以看到你现在能用的所有命令。谢谢你愿意一起照顾好这个社群！
+[dm alice] alice: /帮助
+[dm alice] kocbot: 你好，我是 kocbot。你能用的命令按主题分组，发送“/帮助 主题”查看一组命令的完整用法，例如 /帮助 反馈：
+    · 成员（9 个命令）：所有成员都能用的命令
+    · 基础（5 个命令）：在线检查、运营名单和发件箱
+    · 感谢（12 个命令）：感谢记录、积分、称号和月度光荣榜
+    · 反馈（11 个命令）：提交反馈，整理、回复和跟进每一条，版本致谢名单
+    · 问题（12 个命令）：群里提出的问题：记录、转交、进度和公布处理结果
+    · 公告（15 个命令）：定时公告、自定义模板、月度沟通简报和运营周报
+    · KOC（19 个命令）：KOC 的晋升、候选人、承诺、协议、称号任期、退出和名人堂
+    · 活动（10 个命令）：新品上线活动：线索、关键词、沟通要点、引爆排行和报告
+    · 报告（1 个命令）：社群月报
+    · 后台（1 个命令）：网页后台：登录链接，在浏览器里处理反馈、问题、成员和数据
+    命令也可以用全角的“／”开头。
+[dm alice] alice: /帮助 报告
+[dm alice] kocbot: 「报告」的命令：
+    /报告 月度 [2026-12] （或 /月报、/report monthly）
+        私信查看社群月报：各群成员与活跃度、感谢、反馈、问题跟进和 KOC 变化，附图表（不写月份就是本月到目前为止；每月 1 号 9:00 自动发给运营）
+    发送 /帮助 查看其他命令。
 [playground] + dave joined
 [playground] kocbot: 欢迎 @dave 加入Playground！🎉 这里是大家交流使用心得的地方，有问题随时问，发送 /帮助 可以看看我能帮你做什么。
+[dm dave] dave: 你好，请问积分怎么用？
+[dm dave] kocbot: 你好！我是 kocbot，社群里的小助手 🙂 我只认得以“/”开头的命令，这条消息我没法直接回答。
+    · 想反馈问题或提建议：发送 /反馈，我会一步步帮你写清楚；每一条反馈运营同学都会阅读，并私信回复你。
+    · 查看你收到的感谢、积分和称号：/我的
+    · 我能做的全部事情：/帮助
 ~ 2026-12-04 09:00 (Asia/Shanghai)
 [room2] carol: ／ping
 [room2] kocbot: @carol 我在呢，一切正常。

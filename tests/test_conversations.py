@@ -96,7 +96,8 @@ async def test_a_conversation_runs_step_by_step_in_private(chat: Chat, app) -> N
     assert await chat.dm("alice", "/help") != []  # other commands still work mid-conversation
     assert await chat.dm("alice", "30") == ["[dm alice] Thanks, Alice Wang (30)."]
     assert await rows(app, schema.conversations) == []
-    assert await chat.dm("alice", "31") == []  # over: plain text is just chatter again
+    [pointer] = await chat.dm("alice", "31")  # over: no answer to a step any more, the once-a-day pointer
+    assert pointer.startswith("[dm alice] Hi! I'm kocbot, the community's assistant")
 
 
 async def test_back_and_cancel_work_at_any_step(chat: Chat, app) -> None:
@@ -131,7 +132,8 @@ async def test_a_reminder_before_the_timeout_then_the_close(chat: Chat, app, clo
     await app.advance_to(start + timedelta(hours=2))
     assert [m.text for m in chat.transport.take()] == ["The survey has closed."]
     assert await rows(app, schema.conversations) == []
-    assert await chat.dm("dave", "Dave") == []
+    [pointer] = await chat.dm("dave", "Dave")  # no step takes it: the pointer
+    assert pointer.startswith("[dm dave] Hi! I'm kocbot, the community's assistant")
 
 
 async def test_each_answer_restarts_the_timeout(chat: Chat, app, clock) -> None:

@@ -154,8 +154,9 @@ async def test_a_merge_moves_people_who_are_told_and_credited(chat: Chat, app) -
         "感谢你的贡献：+20 积分",
         f"[dm erin] 你的反馈 FB-2「支付的时候 App 闪退」和 {HEAD}说的是同一件事，已经合并，之后的进展按 FB-1 通知你。",
     ]
-    assert await chat.say("mod", "/fb merge FB-2 FB-1") == [
-        "[dm mod] FB-2「支付的时候 App 闪退」已经关闭（与其他反馈重复）。如果问题还在，欢迎发 /反馈 提交一条新的。"
+    assert await chat.say("mod", "/fb merge FB-2 FB-1") == [  # moderators' words, not a member's
+        "[dm mod] FB-2「支付的时候 App 闪退」已经关闭（与其他反馈重复），关闭的反馈不能再更改。"
+        "它的处理记录可以用 /反馈 查看 FB-2 查看。"
     ]
     assert await chat.say("frank", "/feedback +1 FB-2 我也是") == [
         f"[playground] @frank 已把你的情况加到 {HEAD}，谢谢补充！有进展会私信告诉你。"
@@ -205,4 +206,32 @@ async def test_a_declined_item_can_be_reopened_and_statuses_are_read_in_chinese(
     assert await chat.say("mod", "/fb status FB-1 fixed") == [
         "[dm mod] 请写上状态，可以是：submitted、acknowledged、reproduced、under_review、adopted、shipped、"
         "declined、duplicate。\n正确的用法：/反馈 状态 FB-编号 状态 [说明] （或 /fb status）"
+    ]
+
+
+CLOSED_FB1 = "[dm mod] FB-1「下单页点击支付以后闪退」已经关闭（已上线），关闭的反馈不能再更改。它的处理记录可以用 /反馈 查看 FB-1 查看。"
+
+
+async def test_a_closed_item_is_refused_first_and_in_moderators_words(chat: Chat, app) -> None:
+    await chat.say("bob", BUG)
+    await chat.say("mod", "/fb ship FB-1 v2.3")
+    for command in (
+        "/fb ship FB-1 v2.4",
+        "/fb ship FB-1",  # the state, not the missing version
+        "/fb decline FB-1",  # not the missing reason
+        "/fb status FB-1",  # not the missing status
+        "/反馈 状态 FB-1 已确认收到",
+    ):
+        assert await chat.say("mod", command) == [CLOSED_FB1], command
+    [item] = await rows(app, items)
+    assert (item.status, item.version) == ("shipped", "v2.3")
+    await chat.say("carol", "/反馈 建议\n场景: 晚上打开 App 屏幕太亮\n期望：支持深色模式")
+    await chat.say("mod", "/fb decline FB-2 暂时不做")
+    assert await chat.say("mod", "/fb ship FB-2") == [  # a declined item can be reopened: how
+        "[dm mod] FB-2「晚上打开 App 屏幕太亮」已经关闭（暂不采纳），要继续处理，请先用 /反馈 状态 FB-2 已确认收到 重新打开。"
+        "它的处理记录可以用 /反馈 查看 FB-2 查看。"
+    ]
+    # a member's +1 on it keeps the member's words
+    assert await chat.say("dave", "/feedback +1 FB-1") == [
+        "[playground] @dave FB-1「下单页点击支付以后闪退」已经关闭（已上线）。如果问题还在，欢迎发 /反馈 提交一条新的。"
     ]

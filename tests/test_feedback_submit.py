@@ -89,19 +89,53 @@ async def test_an_unfinished_submission_survives_a_restart(settings, clock, tran
         await second.close()
 
 
+CLOSED = "你的反馈很久没有继续，已经关闭了，没有提交。想反馈时随时发 /反馈。"
+POINTER = (
+    "你好！我是 kocbot，社群里的小助手 🙂 我只认得以“/”开头的命令，这条消息我没法直接回答。\n"
+    "· 想反馈问题或提建议：发送 /反馈，我会一步步帮你写清楚；每一条反馈运营同学都会阅读，并私信回复你。\n"
+    "· 查看你收到的感谢、积分和称号：/我的\n· 我能做的全部事情：/帮助"
+)
+
+
 async def test_an_abandoned_submission_is_reminded_then_closed(chat: Chat, app, clock) -> None:
-    start = clock.now()
+    start = clock.now()  # 09:00: the reminder falls due at 07:00, inside the quiet hours (22:00-08:00)
     await chat.dm("alice", "/反馈")
-    await app.advance_to(start + timedelta(hours=21, minutes=59))
+    await app.advance_to(start + timedelta(hours=22, minutes=59))
     assert chat.transport.take() == []
-    await app.advance_to(start + timedelta(hours=22))
-    assert [m.text for m in chat.transport.take()] == ["你的反馈还没写完，2 小时后就会关闭。回复上一个问题就能继续。"]
+    await app.advance_to(start + timedelta(hours=23))  # 08:00, with the time really left
+    assert [m.text for m in chat.transport.take()] == ["你的反馈还没写完，1 小时后就会关闭。回复上一个问题就能继续。"]
     await app.advance_to(start + timedelta(hours=24))
-    assert [m.text for m in chat.transport.take()] == [
-        "你的反馈很久没有继续，已经关闭了，没有提交。想反馈时随时发 /反馈。"
-    ]
+    assert [m.text for m in chat.transport.take()] == [CLOSED]
     assert await rows(app, schema.conversations) == []
-    assert await chat.dm("alice", "1") == []
+    assert await chat.dm("alice", "1") == [f"[dm alice] {POINTER}"]  # the conversation is over
+
+
+async def test_a_submission_abandoned_at_night_is_reminded_before_the_quiet_hours(chat: Chat, app, clock) -> None:
+    start = clock.now() - timedelta(hours=8)  # 01:00 in Shanghai
+    clock.set(start)
+    await chat.dm("alice", "/反馈")
+    await app.advance_to(start + timedelta(hours=20, minutes=58))
+    assert chat.transport.take() == []
+    await app.advance_to(start + timedelta(hours=20, minutes=59))  # 21:59: the last minute before the night
+    assert [m.text for m in chat.transport.take()] == ["你的反馈还没写完，3 小时后就会关闭。回复上一个问题就能继续。"]
+    await app.advance_to(start + timedelta(days=1, hours=6, minutes=59))  # closed at 01:00, told in the morning
+    assert chat.transport.take() == []
+    assert await rows(app, schema.conversations) != []  # kept only for the notice: no answer reaches it
+    assert await chat.dm("alice", "1") == [f"[dm alice] {POINTER}"]
+    await app.advance_to(start + timedelta(days=1, hours=7))  # 08:00
+    assert [m.text for m in chat.transport.take()] == [CLOSED]
+    assert await rows(app, schema.conversations) == []
+
+
+@pytest.mark.parametrize("settings_overrides", [{"feedback": {"wizard_timeout_hours": 3, "wizard_reminder_hours": 1}}])
+async def test_a_reminder_with_no_moment_outside_the_night_is_not_sent(chat: Chat, app, clock) -> None:
+    start = clock.now() + timedelta(hours=13, minutes=30)  # 22:30: it would close at 01:30
+    clock.set(start)
+    await chat.dm("alice", "/反馈")
+    await app.advance_to(start + timedelta(hours=9, minutes=29))
+    assert chat.transport.take() == []
+    await app.advance_to(start + timedelta(hours=9, minutes=30))  # 08:00: only the closing notice
+    assert [m.text for m in chat.transport.take()] == [CLOSED]
 
 
 async def test_the_one_shot_form_names_what_is_missing(chat: Chat, app) -> None:

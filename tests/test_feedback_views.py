@@ -73,6 +73,30 @@ async def test_overdue_items_and_the_daily_digest(chat: Chat, app, clock) -> Non
     assert chat.transport.take() == []
 
 
+OVERDUE = "超过 3 天还没有回复的反馈（{n} 条），成员在等你们的消息：\n{lines}"
+FB1 = "· FB-1 [缺陷·已提交] 下单页点击支付以后闪退，{} 天"
+FB2 = "· FB-2 [建议·已提交] 晚上打开 App 屏幕太亮，{} 天"
+
+
+async def test_the_daily_notice_leaves_out_what_the_weekly_digest_listed_that_morning(chat: Chat, app, clock) -> None:
+    start = clock.now()  # Tuesday 2026-12-01 09:00 in Shanghai
+    await chat.say("bob", BUG)
+    await app.advance_to(start + timedelta(days=3, minutes=15))
+    await chat.say("carol", IDEA)  # overdue on Monday at 09:15: after the weekly digest (09:00)
+    await app.advance_to(start + timedelta(days=5, hours=23))
+    chat.transport.take()
+    await app.advance_to(start + timedelta(days=6, hours=1))  # Monday: the digest at 09:00, the notice at 09:30
+    assert [(m.contact_id, m.text) for m in chat.transport.take()] == [
+        ("admin", "📋 运营周报（2026-W50）\n\n" + OVERDUE.format(n=1, lines=FB1.format(6))),
+        ("mod", "📋 运营周报（2026-W50）\n\n" + OVERDUE.format(n=1, lines=FB1.format(6))),
+        ("admin", OVERDUE.format(n=1, lines=FB2.format(3))),
+        ("mod", OVERDUE.format(n=1, lines=FB2.format(3))),
+    ]
+    await app.advance_to(start + timedelta(days=7, hours=1))  # Tuesday: every overdue item again
+    both = OVERDUE.format(n=2, lines=FB1.format(7) + "\n" + FB2.format(4))
+    assert [(m.contact_id, m.text) for m in chat.transport.take()] == [("admin", both), ("mod", both)]
+
+
 @pytest.mark.parametrize("settings_overrides", [{"scheduler": {"jobs": {"feedback_overdue": {"enabled": False}}}}])
 async def test_the_digest_can_be_switched_off(chat: Chat, app, clock) -> None:
     await chat.say("bob", BUG)

@@ -15,6 +15,7 @@ async def _ids(app) -> dict[str, int]:
 
 
 async def test_an_exit_waits_for_every_promise_then_honours_the_koc(chat: Chat, app) -> None:
+    await chat.say("bob", "大家好")  # seen in the group: only then a KOC
     await chat.say("carol", "谢谢 @bob 的耐心解答")
     await chat.say("mod", "/koc promote @bob 私域")
     await chat.say("bob", BUG)
@@ -59,6 +60,7 @@ async def test_an_exit_waits_for_every_promise_then_honours_the_koc(chat: Chat, 
 
 async def test_the_hall_of_fame_and_a_return_with_history_intact(chat: Chat, app) -> None:
     assert await chat.say("bob", "/名人堂") == ["[playground] @bob 名人堂里还没有成员。"]
+    await chat.say("dave", "大家好")  # seen in the group: only then a KOC
     await chat.say("mod", "/koc promote @dave 公域")
     await chat.say("mod", "/koc exit @dave")
     fame = await chat.say("bob", "/halloffame")

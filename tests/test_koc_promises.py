@@ -60,6 +60,7 @@ async def test_bad_input_gets_the_usage(chat: Chat) -> None:
 
 
 async def test_a_reward_to_a_koc_is_a_promise_created_once_and_none_for_other_members(chat: Chat, app) -> None:
+    await chat.say("bob", "大家好")  # seen in the group: only then a KOC
     await chat.say("mod", "/koc promote @bob 私域")
     await chat.say("mod", "/积分 发放 @bob 50 组织线下活动")
     await chat.say("mod", "/积分 发放 @carol 50 组织线下活动")
@@ -78,6 +79,7 @@ async def test_a_reward_to_a_koc_is_a_promise_created_once_and_none_for_other_me
 
 
 async def test_a_kocs_feedback_is_owed_an_answer_kept_at_its_first_status_change(chat: Chat, app) -> None:
+    await chat.say("bob", "大家好")  # seen in the group: only then a KOC
     await chat.say("mod", "/koc promote @bob 私域")
     await chat.say("bob", BUG)
     await chat.say("carol", BUG.replace("闪退", "卡住"))  # not a KOC: nothing owed on record

@@ -13,9 +13,16 @@ async def _ids(app) -> dict[str, int]:
     return {m.platform_id: m.id for m in await rows(app, schema.members)}
 
 
+async def _in_the_group(chat: Chat, *names: str) -> None:
+    """Members the bot has seen in the group: only they can be made KOCs."""
+    for name in names:
+        await chat.say(name, "大家好")
+
+
 async def test_promoting_a_private_domain_koc_records_it_and_welcomes_them_with_the_commitments(
     chat: Chat, app
 ) -> None:
+    await _in_the_group(chat, "bob", "carol", "dave")
     replies = await chat.say("mod", "/koc 晋升 @bob 私域")
     assert "[dm mod] 已将 bob 设为私域 KOC，由你负责联系。欢迎信已私信发给 TA。" in replies
     assert len(replies) == 2
@@ -42,6 +49,7 @@ async def test_promoting_a_private_domain_koc_records_it_and_welcomes_them_with_
 
 
 async def test_a_public_domain_koc_is_pointed_to_their_agreement(chat: Chat) -> None:
+    await _in_the_group(chat, "bob", "carol", "dave")
     replies = await chat.say("mod", "/KOC promote @carol public")
     [welcome] = [r for r in replies if r.startswith("[dm carol]")]
     assert "公域 KOC" in welcome and "书面协议" in welcome and "/koc agreement" in welcome
@@ -49,6 +57,7 @@ async def test_a_public_domain_koc_is_pointed_to_their_agreement(chat: Chat) -> 
 
 
 async def test_refusals_are_polite_and_change_nothing(chat: Chat, app) -> None:
+    await _in_the_group(chat, "bob", "carol", "dave")
     assert await chat.say("mod", "/koc promote 私域") == [
         "[dm mod] 请 @ 一下要操作的成员。\n正确的用法：/koc 晋升 @成员 私域|公域 （或 /koc promote @member private|public）"
     ]
@@ -66,6 +75,7 @@ async def test_refusals_are_polite_and_change_nothing(chat: Chat, app) -> None:
 
 
 async def test_rest_show_and_list_keep_the_whole_history(chat: Chat, app, clock) -> None:
+    await _in_the_group(chat, "bob", "carol", "dave")
     await chat.say("mod", "/koc promote @bob 私域")
     await chat.say("mod", "/koc promote @carol 公域")
     await app.advance_to(clock.now() + timedelta(days=3))
@@ -99,3 +109,32 @@ async def test_rest_show_and_list_keep_the_whole_history(chat: Chat, app, clock)
         ("rest", "resting"),
         ("promote", "active"),
     ]
+
+
+STAFF = "{name} 是{role}，不能作为 KOC：KOC 的分享要来自普通用户自己的体验，由运营来说就成了品牌的声音。"
+UNSEEN = "我还没在任何群里见过 {name}（没有入群记录，也没有发过言），所以不能这样做。请确认 @ 的是社群里的成员。"
+
+
+async def test_staff_and_members_never_seen_are_refused_with_the_reason(chat: Chat, app) -> None:
+    await chat.say("admin", "大家好")
+    assert await chat.say("mod", "/koc promote @admin 私域") == [
+        "[dm mod] " + STAFF.format(name="admin", role="超级管理员")
+    ]
+    assert await chat.say("mod", "/koc invite @mod") == ["[dm mod] " + STAFF.format(name="mod", role="社群运营")]
+    assert await chat.say("mod", "/koc 称号 @mod 荣誉产品顾问") == [
+        "[dm mod] " + STAFF.format(name="mod", role="社群运营")
+    ]
+    assert await chat.say("mod", "/koc agreement @admin") == [
+        "[dm mod] " + STAFF.format(name="admin", role="超级管理员")
+    ]
+    # zed was only ever @mentioned: the state first, before what the arguments lack
+    for command in ("/koc promote @zed", "/koc 邀请 @zed", "/koc title @zed 荣誉产品顾问", "/koc 协议 @zed"):
+        assert await chat.say("mod", command) == ["[dm mod] " + UNSEEN.format(name="zed")], command
+    assert await rows(app, koc_records) == [] and await rows(app, koc_events) == []
+    assert {a.outcome for a in await rows(app, schema.audit_log)} == {"invalid"}
+    assert [m.stage for m in await rows(app, schema.members)] == ["member"] * 3
+    # someone who wrote to the bot privately has been seen
+    await chat.dm("yan", "你好")
+    assert "[dm mod] 已将 yan 设为私域 KOC，由你负责联系。欢迎信已私信发给 TA。" in await chat.say(
+        "mod", "/koc promote @yan 私域"
+    )

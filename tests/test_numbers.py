@@ -136,7 +136,8 @@ RENEWED = "已为 bob 的「热心答主」续期 12 个月：新的任期 #2，
 SETUP = {
     "thread": [("mod", "/issue open 登录失败")],
     "feedback": [("bob", "/反馈 缺陷\n场景: 下单页点击支付以后闪退\n步骤: 加购后点支付\n期望：正常进入支付")],
-    "term": [("mod", "/koc title @bob 热心答主")],
+    "bob": [("bob", "大家好")],  # seen in the group: only then may bob be given a KOC's title
+    "term": [("bob", "大家好"), ("mod", "/koc title @bob 热心答主")],
 }
 CASES = [
     ("alice", "/feedback +1 {n}", None, feedback("/反馈 +1 FB-编号 [你的情况] （或 /feedback +1）", "alice")),
@@ -214,7 +215,7 @@ CASES = [
     (
         "mod",
         "/koc title @bob 热心答主 {n}个月",
-        None,
+        "bob",
         [room(TERM.format(f"{n}个月", TERM_USAGE)) for n in INPUTS[:4]] + [room(TITLED)],
     ),
     (
@@ -261,6 +262,7 @@ NOVEMBER_REPORT = [
 ]
 AT = "{}\n正确的用法：/问题 解决 编号 处理结果 [--preview] [--at 2026-12-01 10:00] （或 /issue resolve）"
 AT_FORMAT = AT.format("定时请写成 --at 2026-12-01 10:00（群所在时区的时间）。")
+ALREADY = "#1 已经是已解决状态。如果问题还在，请先 /问题 重开 1 原因。"
 MONTH_CASES = [
     ("/honour-roll {m}", months(HONOUR, room("Playground：2026 年 11 月没有成员收到 10 次以上的感谢，这次不发布。"))),
     ("/report monthly {m}", months(REPORT, NOVEMBER_REPORT)),
@@ -281,6 +283,17 @@ MONTH_CASES = [
         [
             room(AT_FORMAT),
             ["[dm mod] #1 的处理结果将于 9999-12-01 10:00 发布到：Playground。"],  # a day that exists
+            *[room(ALREADY)] * 3,  # resolved now: its state first, whatever the date
+        ],
+    ),
+    (
+        "/issue resolve 1 已修复 --preview --at {m}-01 10:00",  # a preview leaves the thread open
+        [
+            room(AT_FORMAT),
+            [
+                "[dm mod] #1 的处理结果预览（将于 9999-12-01 10:00 发布），还没有发出：\n【Playground】\n"
+                "关于2026年12月1日大家集中讨论的「登录失败」问题（#1），已修复。谢谢大家的反馈 🙏"
+            ],
             room(AT_FORMAT),
             room(AT_FORMAT),
             room(AT.format("定时的时间已经过去了，请写一个以后的时间，或者去掉 --at 立即发布。")),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from sqlalchemy import update
 
@@ -31,7 +33,13 @@ async def _needs_args(ctx, cmd) -> None:
     raise UsageError("core/problem_needs_mention")
 
 
+async def _greet(ctx, cmd) -> None:
+    member = await ctx.member(cmd.mentions[0])
+    await ctx.post(ctx.community, "core/pong", mentions=(member.platform_id,), addressee=member)
+
+
 extra.command("boom")(_set_locale_then_fail)
+extra.command("greet", role=Role.MODERATOR)(_greet)
 extra.command("nope")(_set_locale_then_refuse)
 extra.command("ping_usage")(_needs_args)
 
@@ -51,10 +59,10 @@ async def test_help_lists_only_what_the_caller_may_use(chat: Chat) -> None:
     assert member_help.startswith("[dm alice] 你好，我是 kocbot，可以帮你做这些事：")
     assert "/在吗 （或 /ping）" in member_help
     assert "/mod" not in member_help
-    [mod_help] = await chat.dm("mod", "/help")
-    assert "/运营 列表 （或 /mod list）" in mod_help and "/运营 添加" not in mod_help
-    [admin_help] = await chat.dm("admin", "/help")
-    assert "/运营 添加 @成员 （或 /mod add @成员）" in admin_help
+    [mod_core] = await chat.dm("mod", "/help core")
+    assert "/运营 列表 （或 /mod list）" in mod_core and "/运营 添加" not in mod_core
+    [admin_core] = await chat.dm("admin", "/help 基础")
+    assert "/运营 添加 @成员 （或 /mod add @成员）" in admin_core
 
 
 @pytest.fixture
@@ -90,6 +98,12 @@ async def test_moderator_command_refused_for_a_member_and_audited(chat: Chat, ap
     assert (entry.action, entry.outcome, entry.details) == ("mod add", "refused", {"mentions": ["carol"]})
     [carol] = await rows(app, schema.members, schema.members.c.platform_id == "carol")
     assert carol.role == "member"
+
+
+async def test_a_moderator_refused_an_admin_command_is_sent_to_an_admin_not_to_the_moderators(chat: Chat) -> None:
+    assert await chat.say("mod", "/mod add @carol") == [
+        "[playground] @mod 抱歉，/mod add 只有超级管理员可以使用。需要的话，请找超级管理员操作。"
+    ]
 
 
 async def test_admin_adds_and_removes_a_moderator(chat: Chat, app) -> None:
@@ -339,3 +353,14 @@ async def test_a_member_never_seen_before_still_leaves_a_record(chat: Chat, app,
     assert await chat.leave("ghost") == []
     [membership] = await rows(app, schema.memberships)
     assert membership.left_at == clock.now()
+
+
+async def test_a_post_meant_for_a_member_who_has_left_the_room_is_not_written(chat: Chat, app, caplog) -> None:
+    await chat.say("dave", "大家好")
+    assert await chat.say("mod", "/greet @dave") == ["[playground] 我在呢，一切正常。"]
+    await chat.leave("dave")
+    with caplog.at_level(logging.INFO, logger="bot.context"):
+        assert await chat.say("mod", "/greet @dave") == []
+    assert any("core/pong to dave is dropped: they left playground" in r.getMessage() for r in caplog.records)
+    [post] = [r for r in await rows(app, schema.outbox) if r.room_platform_id]
+    assert (post.addressee, post.mentions) == ("dave", ["dave"])

@@ -32,7 +32,7 @@ from tests.support import contact, make_message
 
 SECTION = RecognitionSection()
 NOW = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)
-FRESH = GiverFacts(first_joined_at=NOW - timedelta(days=30), counted_today=0)
+FRESH = GiverFacts(arrived_at=NOW - timedelta(days=30), counted_today=0)
 PAIR = PairFacts(is_self=False, is_bot=False, last_counted_at=None)
 
 

@@ -59,7 +59,9 @@ async def test_chatter_without_a_phrase_or_without_someone_to_thank_is_not_thank
     assert await chat.say("alice", "@bob 你好") == []
     assert await chat.say("alice", "谢谢大家") == []
     assert await chat.say("alice", "Happy thanksgiving @bob") == []
-    assert await chat.dm("alice", "谢谢 @bob") == []  # thanks are given in groups
+    assert await chat.dm("alice", "谢谢 @bob") == [  # thanks are given in groups: where to say it
+        "[dm alice] 不客气 😊 想感谢帮过你的群友的话，在群里 @TA 说声谢谢就好：我会记下来，大家也都看得到。"
+    ]
     assert await rows(app, thanks) == []
 
 
@@ -269,6 +271,36 @@ async def test_thanks_from_newcomers_can_be_set_not_to_count(settings, clock, tr
         ]
     finally:
         await app.close()
+
+
+COUNTED = "收到！已记下你对 bob 的感谢 🌸"
+
+
+@pytest.mark.parametrize("settings_overrides", [_with(newcomer_days=7)])
+async def test_members_there_before_the_bot_are_no_newcomers(chat: Chat, app, clock) -> None:
+    # deployed today: alice was in the group already (the bot never saw her join)
+    assert await chat.say("alice", "谢谢 @bob") == [f"[playground] @alice {COUNTED}"]
+    # carol, seen speaking before, leaves and comes back: still no newcomer
+    await chat.say("carol", "大家好")
+    await chat.leave("carol")
+    await chat.join("carol")
+    assert await chat.say("carol", "谢谢 @bob") == [f"[playground] @carol {COUNTED}"]
+    [alice, carol] = [m for m in await rows(app, schema.members) if m.platform_id in ("alice", "carol")]
+    assert (alice.arrived_at, carol.arrived_at) == (None, None)
+
+
+@pytest.mark.parametrize("settings_overrides", [_with(newcomer_days=7)])
+async def test_leaving_and_rejoining_does_not_make_a_newcomer_again(chat: Chat, app, clock) -> None:
+    start = clock.now()
+    await chat.join("nina")
+    assert await chat.say("nina", "谢谢 @bob") == [f"[playground] @nina {NEWCOMER_REPLY}"]
+    await app.advance_to(start + timedelta(days=8))
+    await chat.leave("nina")
+    await chat.join("nina")
+    await chat.join("nina", room="second")  # a second group: the same arrival
+    assert await chat.say("nina", "谢谢 @bob") == [f"[playground] @nina {COUNTED}"]
+    [nina] = await rows(app, schema.members, schema.members.c.platform_id == "nina")
+    assert nina.arrived_at == start
 
 
 @pytest.mark.parametrize(

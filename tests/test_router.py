@@ -6,12 +6,13 @@ from dataclasses import dataclass
 
 import pytest
 
+from bot import spelling
 from bot.commands import normalise, parse_command
 from bot.db.schema import Role
 from bot.events import MessageKind
 from bot.registry import HandlerRegistry, Where
 from bot.router import CommandRoute, MatcherRoute, Router, UnknownCommandRoute
-from handlers import core
+from handlers import REGISTRIES, core
 from tests.support import make_message
 
 
@@ -90,6 +91,39 @@ def test_did_you_mean_only_offers_what_the_caller_may_use() -> None:
     assert router.suggest(router.route(make_message("/zzzzzz")).parsed, Role.ADMIN) is None
 
 
+@pytest.mark.parametrize(
+    ("typed", "meant"),
+    [
+        ("/帮主", "帮助"),
+        ("/帮住", "帮助"),
+        ("/感射 @bob", "感谢"),
+        ("/反溃", "反馈"),
+        ("/排形", "排行"),
+        ("/我得", "我的"),
+        ("/hlep", "help"),
+        ("/fankui", None),  # pinyin typed for a Chinese name: not a typo of it
+    ],
+)
+def test_chinese_typos_are_compared_by_sound(typed: str, meant: str | None) -> None:
+    spelling.load()
+    router = Router(REGISTRIES)
+    route = router.route(make_message(typed))
+    assert isinstance(route, UnknownCommandRoute)
+    assert router.suggest(route.parsed, Role.MEMBER) == meant
+
+
+def test_only_commands_the_caller_may_use_are_suggested() -> None:
+    spelling.load()
+    router = Router(REGISTRIES)
+    typo = router.route(make_message("/反溃 列表"))
+    assert isinstance(typo, UnknownCommandRoute)
+    assert router.suggest(typo.parsed, Role.MODERATOR) == "反馈 列表"
+    assert router.suggest(typo.parsed, Role.MEMBER) == "反馈 +1"  # the closest a member may use
+    koc = router.route(make_message("/kco 候选"))
+    assert router.suggest(koc.parsed, Role.MODERATOR) == "koc 候选"
+    assert router.suggest(koc.parsed, Role.MEMBER) is None
+
+
 def test_matchers_run_in_declared_order() -> None:
     router = _router()
     thanks = router.route(make_message("谢谢 @bob"))
@@ -100,8 +134,19 @@ def test_matchers_run_in_declared_order() -> None:
     assert isinstance(other, MatcherRoute) and other.spec.name == "anything"
 
 
-def test_room_matchers_ignore_direct_messages() -> None:
-    assert _router().route(make_message("谢谢 @bob", room=None)) is None
+def test_room_matchers_ignore_direct_messages_which_go_to_the_fallback() -> None:
+    route = _router().route(make_message("谢谢 @bob", room=None))
+    assert isinstance(route, MatcherRoute) and route.spec.name == "pointer"  # core's, for what nothing took
+
+
+def test_a_fallback_takes_only_what_no_matcher_took_and_only_in_private() -> None:
+    quiet = HandlerRegistry("quiet")
+    quiet.matcher("form", lambda message, config: "form" if "表单" in message.text else None, where=Where.DM)(_noop)
+    router = Router([core.registry, quiet])
+    assert router.route(make_message("这是表单", room=None)).spec.name == "form"
+    assert router.route(make_message("你好", room=None)).spec.name == "pointer"
+    assert router.route(make_message("你好")) is None  # in a group, chatter is nobody's
+    assert isinstance(router.route(make_message("/help", room=None)), CommandRoute)
 
 
 def test_own_and_non_text_messages_are_never_routed() -> None:

@@ -6,6 +6,7 @@ import pytest
 from jinja2 import UndefinedError
 
 from bot.config import LOCALES
+from bot.db.schema import Role
 from bot.router import Router
 from bot.templates import TemplateRenderer
 from handlers import REGISTRIES
@@ -45,3 +46,15 @@ def test_every_command_has_usage_and_summary_in_every_locale() -> None:
 
 def test_an_unknown_locale_falls_back_to_the_default() -> None:
     assert RENDERER.render("core/pong", "fr") == RENDERER.render("core/pong", "zh_CN")
+
+
+def test_every_capability_has_a_help_topic_in_every_locale() -> None:
+    router = Router(REGISTRIES)
+    capabilities = [r.capability for r in REGISTRIES]
+    assert RENDERER.missing_topic_docs(capabilities) == []
+    for locale in LOCALES:  # the name a locale shows is one /help accepts
+        for capability in capabilities:
+            name = RENDERER.topic_doc(capability, locale).name
+            assert router.topics.find(name, Role.ADMIN).key == capability, (locale, capability, name)
+        members = RENDERER.topic_doc("core", locale, "topic_members").name
+        assert router.topics.find(members, Role.MEMBER).key == "members"

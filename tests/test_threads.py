@@ -181,9 +181,10 @@ async def test_resolution_goes_to_every_room_once_naming_its_reporters(chat: Cha
         f"[二群] @carol 关于上周大家集中讨论的「登录失败」问题（#1），{OUTCOME}。谢谢你提出来 🙏",
         f"[dm dave] 你关注的问题 #1「登录失败」有结果了：{OUTCOME}。谢谢你的耐心 🙏",
     ]
-    assert await chat.say("mod", f"/issue resolve 1 {OUTCOME}") == [
-        "[dm mod] #1 已经是已解决状态。如果问题还在，请先 /问题 重开 1 原因。"
-    ]
+    for again in (f"/issue resolve 1 {OUTCOME}", "/issue resolve 1 xx --at 2026-01-01", "/issue status 1 xx"):
+        assert await chat.say("mod", again) == [  # the state first: no date or word could make it possible
+            "[dm mod] #1 已经是已解决状态。如果问题还在，请先 /问题 重开 1 原因。"
+        ], again
     notices = [p for p in await _room_posts(app) if p.template == "threads/resolution"]
     assert sorted((p.room_platform_id, p.mentions, p.dedupe_key) for p in notices) == [
         ("playground", ["bob"], "threads:1:resolution:1:room:1"),
@@ -203,6 +204,7 @@ async def test_reopen_and_a_second_resolution_post_once_more_as_an_update(chat: 
         "[dm mod] #1 已重新打开。下次发布结果时，群里会看到一条【更新】。"
     ]
     assert await chat.say("mod", "/issue reopen 1 再开一次") == ["[dm mod] #1 还没有解决，不需要重新打开。"]
+    assert await chat.say("mod", "/issue reopen 1") == ["[dm mod] #1 还没有解决，不需要重新打开。"]  # not the reason
     clock.set(START + timedelta(days=2))
     assert await chat.say("mod", "/issue resolve 1 安卓版也已修复") == [
         "[dm mod] #1 的新处理结果发布到：Playground、二群。",
@@ -277,7 +279,9 @@ async def test_reporters_are_asked_whether_the_fix_works(chat: Chat, app) -> Non
     [show] = await chat.say("mod", "/issue show 1")
     assert "反馈人：bob（已确认解决）、carol（仍有问题）、erin（未回复）" in show
     assert "确认已解决：1/3 位反馈人" in show
-    assert await chat.dm("erin", "是") == []  # the question expired: no conversation is waiting
+    [pointer] = await chat.dm("erin", "是")  # the question expired: no conversation is waiting, the pointer
+    assert pointer.startswith("[dm erin] 你好！我是 kocbot，社群里的小助手")
+    assert [p.answer for p in await rows(app, people) if p.member_id == ids["erin"]] == ["no_answer"]
 
 
 @pytest.fixture

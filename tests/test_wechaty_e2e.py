@@ -129,16 +129,13 @@ async def test_help_in_a_room_mentions_the_sender_and_help_in_private_does_not(w
     await wechat.bed.dm("alice", "/help")
     [_, in_private] = await wechat.replies(2)
     services = wechat.app.services
-    help_text = services.renderer.render(
-        "core/help",
-        "en",
-        role="member",
-        commands=[
-            services.renderer.command_doc(spec.capability, spec.key, "en")
-            for spec in services.router.visible_commands(Role.MEMBER)
-        ],
-    )
-    assert in_room == f"@Alice {help_text}"
+    commands = [
+        services.renderer.command_doc(spec.capability, spec.key, "en")
+        for spec in services.router.visible_commands(Role.MEMBER)
+    ]
+    help_text = services.renderer.render("core/help", "en", commands=commands, in_room=False)
+    in_room_text = services.renderer.render("core/help", "en", commands=commands, in_room=True)
+    assert in_room == f"@Alice {in_room_text}"  # with the line that sends staff to private
     assert in_private == help_text
     [room_reply, private_reply] = wechat.sent()
     assert (room_reply["conversation"], room_reply["mentions"]) == (ROOM1, ["alice"])

@@ -108,3 +108,26 @@ async def test_a_welcome_at_night_waits_for_the_morning(chat: Chat, app, clock) 
     await app.advance_to(datetime(2026, 12, 2, 8, 0, tzinfo=SHANGHAI))
     assert [f"[{m.room_id}] {m.text}" for m in chat.transport.take()] == [WELCOME_DAVE]
     assert await chat.join("dave") == []  # once, ever: the welcome that waited counts
+
+
+async def test_a_welcome_held_at_night_is_dropped_when_the_member_leaves_first(chat: Chat, app, clock, caplog) -> None:
+    clock.set(datetime(2026, 12, 1, 23, 0, tzinfo=SHANGHAI))
+    assert await chat.join("dave") == []
+    assert await chat.join("erin") == []
+    await app.advance_to(datetime(2026, 12, 1, 23, 30, tzinfo=SHANGHAI))
+    with caplog.at_level(logging.INFO):
+        assert await chat.leave("dave") == []
+    assert any("dave left playground: 1 post(s) meant for them dropped" in r.getMessage() for r in caplog.records)
+    await app.advance_to(datetime(2026, 12, 2, 8, 0, tzinfo=SHANGHAI))
+    assert [f"[{m.room_id}] {m.text}" for m in chat.transport.take()] == [WELCOME_DAVE.replace("dave", "erin")]
+    assert [(r.template, r.addressee) for r in await rows(app, schema.outbox)] == [("outreach/welcome", "erin")]
+    # never welcomed, so welcomed when back
+    await app.advance_to(datetime(2026, 12, 2, 10, 0, tzinfo=SHANGHAI))
+    assert await chat.join("dave") == [WELCOME_DAVE]
+
+
+async def test_a_welcome_sent_stays_sent_when_the_member_leaves(chat: Chat, app) -> None:
+    assert await chat.join("dave") == [WELCOME_DAVE]
+    assert await chat.leave("dave") == []
+    assert await chat.join("dave") == []
+    assert len(await rows(app, welcomes)) == 1

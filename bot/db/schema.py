@@ -159,6 +159,9 @@ class Member(Base):
     locale: Mapped[str | None] = mapped_column(String(8))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime())
     last_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the platform reported them joining a group the bot serves, the bot knowing them in none
+    # before: the day they became a newcomer. None: they were there before the bot (or arrived unseen).
+    arrived_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class Membership(Base):
@@ -243,6 +246,8 @@ class OutboxMessage(Base):
     account: Mapped[str | None] = mapped_column(String(64))  # the process that may send it; None: any
     image_name: Mapped[str | None] = mapped_column(String(200))  # set: the message is this picture
     image_data: Mapped[bytes | None] = mapped_column(LargeBinary)
+    # A room post meant for this one member (a welcome): dropped if they leave the room before it goes out.
+    addressee: Mapped[str | None] = mapped_column(String(128))
 
 
 class ConversationRow(Base):

@@ -7,6 +7,10 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db import schema
 from bot.db.schema import Role
 from bot.members import MemberRef
 
@@ -38,7 +42,24 @@ class JobSpec:
 
     @property
     def job_id(self) -> str:
-        return f"builtin:{self.name}"
+        return builtin_job_id(self.name)
+
+
+def builtin_job_id(name: str) -> str:
+    return f"builtin:{name}"
+
+
+async def last_run(conn: AsyncConnection, name: str, since: datetime, until: datetime) -> datetime | None:
+    """The latest scheduled time in [since, until] for which the built-in job `name` ran and committed."""
+    runs = schema.scheduled_runs
+    stmt = select(func.max(runs.c.run_time)).where(
+        runs.c.job_id == builtin_job_id(name),
+        runs.c.outcome == "done",
+        runs.c.run_time >= since,
+        runs.c.run_time <= until,
+    )
+    found: datetime | None = (await conn.execute(stmt)).scalar_one_or_none()
+    return found
 
 
 @dataclass(slots=True)

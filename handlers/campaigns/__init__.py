@@ -6,7 +6,7 @@ from bot.registry import HandlerRegistry
 from handlers.campaigns import tables  # noqa: F401 - the models join Base.metadata
 from handlers.campaigns.config import CampaignsSection
 
-registry = HandlerRegistry("campaigns", config_section=CampaignsSection)
+registry = HandlerRegistry("campaigns", config_section=CampaignsSection, topic=("campaigns", "活动", "campaign"))
 
 # Campaigns, keywords, talking points and clue drops (each clue: a heads-up job and a drop job of its own).
 from bot.db.schema import Role  # noqa: E402 - one import per block, next to its registrations

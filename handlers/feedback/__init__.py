@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 from bot.db.schema import Role
-from bot.registry import HandlerRegistry
+from bot.registry import HandlerRegistry, Where
 from handlers.feedback import digest, exports, lifecycle, merge, similar, submit, tables, views, wizard  # noqa: F401 - tables: the models join Base.metadata
 from handlers.feedback.config import FeedbackSection
 from handlers.feedback.items import HISTORY_ADDED, ITEM_SHIPPED, HistoryEntry, Item, find_item
 
 __all__ = ["HISTORY_ADDED", "ITEM_SHIPPED", "HistoryEntry", "Item", "find_item", "registry"]
 
-registry = HandlerRegistry("feedback", config_section=FeedbackSection)
+registry = HandlerRegistry("feedback", config_section=FeedbackSection, topic=("feedback", "反馈"))
 MODERATOR = Role.MODERATOR
 
 registry.add_conversation(wizard.SPEC)
 registry.on_start(similar.warm_up)
 registry.command("feedback", aliases=("反馈",))(submit.feedback)
+registry.matcher("feedback_form", submit.match_pasted_form, where=Where.DM)(submit.on_pasted_form)
 registry.command("feedback +1", aliases=("反馈 +1", "fb +1"))(submit.plus_one)
 registry.command("fb list", aliases=("反馈 列表",), role=MODERATOR)(views.list_items)
 registry.command("fb show", aliases=("反馈 查看",), role=MODERATOR)(views.show_item)

@@ -57,6 +57,8 @@ async def change_status(ctx: Context, item: Item, target: Status, note: str = ""
 async def set_status(ctx: Context, cmd: Invocation) -> None:
     """/fb status FB-42 reproduced [note]"""
     item = await item_argument(ctx, cmd)
+    if not _moves(item):  # shipped or merged: no status at all, whatever the words
+        raise UserFacingError("feedback/item_closed_staff", item=item, reopen=False)
     target = parse_status(cmd.args[1]) if len(cmd.args) > 1 else None
     if target is None:
         raise UsageError("feedback/problem_needs_status", statuses=[s.value for s in Status])
@@ -72,22 +74,28 @@ def _check_move(item: Item, target: Status) -> None:
     if not fits_kind(item.kind, target):
         raise UserFacingError("feedback/status_wrong_kind", item=item, status=target.value)
     if not may_move(item.kind, item.status, target):
-        allowed = [s.value for s in Status if may_move(item.kind, item.status, s)]
+        allowed = [s.value for s in _moves(item)]
         raise UserFacingError("feedback/status_not_allowed", item=item, status=target.value, allowed=allowed)
 
 
+def _moves(item: Item) -> list[Status]:
+    return [s for s in Status if may_move(item.kind, item.status, s)]
+
+
 def _must_be_open(item: Item) -> None:
+    """Checked before the arguments' details: on a closed item the command can do nothing at all
+    (a declined one may be reopened with /fb status first: the moderator is told how)."""
     if item.status not in OPEN:
-        raise UserFacingError("feedback/item_closed", item=item)
+        raise UserFacingError("feedback/item_closed_staff", item=item, reopen=bool(_moves(item)))
 
 
 async def ship(ctx: Context, cmd: Invocation) -> None:
     """/fb ship FB-42 v2.3"""
     item = await item_argument(ctx, cmd)
+    _must_be_open(item)
     version = cmd.args[1].strip() if len(cmd.args) > 1 else ""
     if not version or len(version) > 32:
         raise UsageError("feedback/problem_needs_version")
-    _must_be_open(item)
     shipped = await change_status(ctx, item, Status.SHIPPED, _rest(cmd, 2), version=version)
     await ctx.emit(ITEM_SHIPPED, shipped)
 
@@ -95,10 +103,10 @@ async def ship(ctx: Context, cmd: Invocation) -> None:
 async def decline(ctx: Context, cmd: Invocation) -> None:
     """/fb decline FB-42 reason: members deserve to know why."""
     item = await item_argument(ctx, cmd)
+    _must_be_open(item)
     reason = _rest(cmd, 1)
     if not reason:
         raise UsageError("feedback/problem_needs_reason")
-    _must_be_open(item)
     await change_status(ctx, item, Status.DECLINED, reason)
 
 

@@ -39,9 +39,9 @@ def _check(source: Item, target: Item) -> None:
     if source.id == target.id:
         raise UserFacingError("feedback/merge_same", item=source)
     if source.status not in OPEN:  # a shipped or declined item keeps its own story
-        raise UserFacingError("feedback/item_closed", item=source)
+        raise UserFacingError("feedback/item_closed_staff", item=source, reopen=source.status is Status.DECLINED)
     if target.status is Status.DUPLICATE:
-        raise UserFacingError("feedback/item_closed", item=target)
+        raise UserFacingError("feedback/item_closed_staff", item=target, reopen=False)
 
 
 async def _move_people(ctx: Context, source: Item, target: Item) -> tuple[list[Any], int]:

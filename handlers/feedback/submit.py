@@ -8,9 +8,10 @@ from collections.abc import Mapping
 from bot.commands import Invocation
 from bot.context import Context
 from bot.errors import UsageError, UserFacingError
+from bot.events import IncomingMessage
 from handlers.feedback import wizard
 from handlers.feedback.config import FeedbackSection
-from handlers.feedback.form import LABELS, MAX_LENGTH, cut_to_length, missing_fields, parse_form, too_short
+from handlers.feedback.form import FIELDS, LABELS, MAX_LENGTH, cut_to_length, missing_fields, parse_form, too_short
 from handlers.feedback.items import Item, add_person, create_item, find_item, record
 from handlers.feedback.rules import OPEN, parse_item_id, parse_kind, title_of
 from handlers.feedback.similar import report_text, similar_open
@@ -28,6 +29,18 @@ async def feedback(ctx: Context, cmd: Invocation) -> None:
     if not text or (kind is not None and "\n" not in text):
         await wizard.start(ctx, kind)
         return
+    await submit_form(ctx, text)
+
+
+def match_pasted_form(message: IncomingMessage, section: FeedbackSection) -> str | None:
+    """A form pasted in private without /feedback: what happened and at least one more labelled field
+    (one label alone, `问题：积分怎么用？`, is a question, not a form)."""
+    fields = parse_form(message.text)
+    labelled = [name for name in FIELDS if name in fields]
+    return message.text if "scenario" in labelled and len(labelled) >= 2 else None
+
+
+async def on_pasted_form(ctx: Context, text: str) -> None:
     await submit_form(ctx, text)
 
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.commands import Invocation
 from bot.context import Context
 from bot.errors import UsageError
+from bot.scheduling.jobs import last_run
 from handlers.feedback.config import FeedbackSection
 from handlers.feedback.items import Item, history_of, items_where, people_of
 from handlers.feedback.lifecycle import item_argument
@@ -22,6 +23,9 @@ from handlers.feedback.tables import Role, Status, items, people
 from handlers.recognition.ledger import named, timezone_of
 
 _LOGGER = logging.getLogger(__name__)
+# The moderators' weekly digest (outreach), which lists overdue feedback too: the daily notice leaves out
+# what it listed the same day.
+WEEKLY_DIGEST = "moderators_digest"
 
 
 async def list_items(ctx: Context, cmd: Invocation) -> None:
@@ -85,13 +89,18 @@ async def digest_section(ctx: Context) -> tuple[str, dict[str, Any]] | None:
 
 
 async def send_overdue_digest(ctx: Context) -> int:
-    """For the scheduler: a private digest of overdue items to each moderator, once a day; how many were sent."""
+    """For the scheduler: a private digest of overdue items to each moderator, once a day; how many were
+    sent. On the day of the weekly digest, only what became overdue after it: the rest it just listed."""
     section: FeedbackSection = ctx.settings.feedback
+    midnight = datetime.combine(_today(ctx), time(0), tzinfo=ZoneInfo(ctx.settings.bot.timezone))
+    weekly = await last_run(ctx.db, WEEKLY_DIGEST, midnight, ctx.now)
     found = await overdue_items(ctx.db, ctx.now, section)
+    if weekly is not None:
+        found = [item for item in found if item.created_at > weekly - timedelta(days=section.overdue_days)]
     if not found:
         return 0
     staff = await ctx.services.directory.staff(ctx.db)
-    day = ctx.now.date().isoformat()
+    day = _today(ctx).isoformat()
     for member in staff:
         await ctx.dm(
             member,
@@ -102,6 +111,10 @@ async def send_overdue_digest(ctx: Context) -> int:
             dedupe_key=f"feedback-overdue:{day}:{member.platform_id}",
         )
     return len(staff)
+
+
+def _today(ctx: Context) -> date:
+    return ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone)).date()
 
 
 async def credited_names(conn: AsyncConnection, version: str) -> list[str]:

@@ -120,8 +120,10 @@ async def cancel(ctx: Context, text: str) -> None:
 
 
 async def remind(ctx: Context) -> None:
-    section: FeedbackSection = ctx.settings.feedback
-    await ctx.reply("feedback/wizard_reminder", hours=f"{section.wizard_reminder_hours:g}")
+    """The time really left: a reminder kept out of the night goes earlier or later than configured."""
+    assert ctx.conversation is not None
+    left = (ctx.conversation.expires_at - ctx.now).total_seconds() / 3600
+    await ctx.reply("feedback/wizard_reminder", hours=f"{max(round(left * 2) / 2, 0.5):g}")
 
 
 async def expired(ctx: Context) -> None:

@@ -21,7 +21,7 @@ from handlers.koc import (  # noqa: F401 - tables: the models join Base.metadata
 from handlers.koc.config import KocSection
 from handlers.recognition.ledger import REWARDED
 
-registry = HandlerRegistry("koc", config_section=KocSection)
+registry = HandlerRegistry("koc", config_section=KocSection, topic=("koc", "名人堂"))
 MODERATOR = Role.MODERATOR
 
 # Records: promote, rest, show, list (records.change_stage is the one way to move a member's stage).

@@ -20,6 +20,7 @@ from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
 from bot.registry import ExportRequest
 from handlers.koc import agreement_wizard
+from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.tables import Domain, agreements, koc_events, koc_records
 
 _LOGGER = logging.getLogger(__name__)
@@ -64,6 +65,7 @@ async def owner_id_of(conn: AsyncConnection, member_id: int) -> int | None:
 async def start_agreement(ctx: Context, cmd: Invocation) -> None:
     """/koc agreement @x: the guided conversation, in private with the moderator."""
     member = await mentioned_member(ctx, cmd, "koc/problem_agr_needs_member")
+    await must_be_eligible(ctx, member)
     domain = (
         await ctx.db.execute(select(koc_records.c.domain).where(koc_records.c.member_id == member.id))
     ).scalar_one_or_none()

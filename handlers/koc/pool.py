@@ -32,6 +32,7 @@ from handlers.feedback.tables import Status as FeedbackStatus
 from handlers.feedback.tables import history as feedback_history
 from handlers.feedback.tables import people as feedback_people
 from handlers.koc.config import KocSection
+from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.tables import koc_events, koc_records
 from handlers.recognition.moderation import mentioned_members
 from handlers.recognition.stats import thanks_units
@@ -290,6 +291,7 @@ async def invite(ctx: Context, cmd: Invocation) -> None:
     if len(members) != 1:
         raise UsageError("koc/problem_pool_one_member")
     member = members[0]
+    await must_be_eligible(ctx, member)
     row = (
         await ctx.db.execute(
             select(schema.members.c.stage, koc_records.c.invited_at)

@@ -17,6 +17,7 @@ from bot.db.schema import OutgoingKind, Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
 from handlers.koc import pool
+from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.tables import Domain, koc_events, koc_records
 
 _LOGGER = logging.getLogger(__name__)
@@ -87,6 +88,7 @@ def _free_text(cmd: Invocation, skip: int = 0) -> str | None:
 async def promote(ctx: Context, cmd: Invocation) -> None:
     """/koc promote @x 私域|公域: active from now, owned by the promoting moderator, welcomed privately."""
     member = await target_of(ctx, cmd)
+    await must_be_eligible(ctx, member)
     domain = DOMAIN_WORDS.get(cmd.args[0].lower()) if cmd.args else None
     if domain is None:
         raise UsageError("koc/problem_rec_domain")

@@ -20,6 +20,7 @@ from bot.lookup import row_by_id
 from handlers.feedback.tables import history as feedback_history
 from handlers.feedback.tables import items as feedback_items
 from handlers.koc.agreements import mentioned_member, owner_id_of, today_of
+from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.tables import koc_events, title_terms
 from handlers.recognition.ledger import grant_title, revoke_title
 from handlers.recognition.stats import thanks_units
@@ -62,6 +63,7 @@ def _title_and_term(ctx: Context, cmd: Invocation) -> tuple[str, int]:
 async def grant_with_term(ctx: Context, cmd: Invocation) -> None:
     """/koc title @x 荣誉产品顾问 [6个月|6m]: the title through the recognition ledger, held for a term."""
     member = await mentioned_member(ctx, cmd, "koc/title_problem_needs_member")
+    await must_be_eligible(ctx, member)
     title, months = _title_and_term(ctx, cmd)
     running = (
         await ctx.db.execute(

@@ -7,7 +7,11 @@ from bot.registry import HandlerRegistry
 from handlers.outreach import announce, brief, digest, tables  # noqa: F401 - tables: the models join Base.metadata
 from handlers.outreach.config import OutreachSection
 
-registry = HandlerRegistry("outreach", config_section=OutreachSection)
+registry = HandlerRegistry(
+    "outreach",
+    config_section=OutreachSection,
+    topic=("outreach", "公告", "announcements", "推送", "模板", "templates", "简报", "brief", "周报"),
+)
 
 # Registrations, one block per module (announcements, templates, welcome, briefs, digest):
 
@@ -32,7 +36,7 @@ registry.command("brief show", aliases=("简报 查看",), role=MODERATOR)(brief
 registry.command("brief send", aliases=("简报 发送",), role=MODERATOR)(brief.send_now)
 
 # Moderator-authored templates (rendered in the sandbox) and welcomes.
-from bot.events import MemberJoined  # noqa: E402
+from bot.events import MemberJoined, MemberLeft  # noqa: E402
 from handlers.outreach import template_commands, welcome  # noqa: E402 - one import per block, next to its registrations
 
 registry.command("template set", aliases=("模板 设置",), role=Role.MODERATOR)(template_commands.set_template)
@@ -41,3 +45,4 @@ registry.command("template list", aliases=("模板 列表",), role=Role.MODERATO
 registry.command("template delete", aliases=("模板 删除",), role=Role.MODERATOR)(template_commands.delete_template)
 registry.command("template help", aliases=("模板 帮助",), role=Role.MODERATOR)(template_commands.template_help)
 registry.on(MemberJoined)(welcome.on_member_joined)
+registry.on(MemberLeft)(welcome.on_member_left)

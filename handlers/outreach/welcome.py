@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from bot.context import Context
+from bot.db import schema
 from bot.db.dialect import insert_for
-from bot.events import MemberJoined
-from bot.members import CommunityRef
+from bot.db.schema import OutboxStatus
+from bot.events import MemberJoined, MemberLeft
+from bot.members import CommunityRef, MemberRef
 from handlers.outreach.custom_templates import Rendering, find_custom_template, prepare, render_later
 from handlers.outreach.sandbox import CustomTemplateError
 from handlers.outreach.tables import welcomes
@@ -61,20 +63,49 @@ async def _welcome(ctx: Context, custom: str | None) -> None:
     if ctx.community is None or not await _first_welcome(ctx):
         return
     member, community = ctx.actor, ctx.community
-    key = f"outreach:welcome:{community.id}:{member.id}"
+    key = _key(community, member)
     if custom is not None:
         mention = f"@{member.name}"
         text = custom if mention in custom else f"{mention} {custom}"
-        await ctx.post(community, "outreach/template_text", mentions=(member.platform_id,), dedupe_key=key, text=text)
+        await ctx.post(
+            community,
+            "outreach/template_text",
+            mentions=(member.platform_id,),
+            dedupe_key=key,
+            addressee=member,
+            text=text,
+        )
         return
     await ctx.post(
         community,
         "outreach/welcome",
         mentions=(member.platform_id,),
         dedupe_key=key,
+        addressee=member,
         name=member.name,
         community=community.name,
     )
+
+
+async def on_member_left(ctx: Context, event: MemberLeft) -> None:
+    """A welcome still held (quiet hours) when the member leaves goes with them (the core takes back
+    posts meant for one member alone): it never reached them, so they are welcomed if they come back."""
+    if ctx.community is None:
+        return
+    table = schema.outbox
+    waiting = select(table.c.id).where(
+        table.c.dedupe_key == _key(ctx.community, ctx.actor), table.c.status == OutboxStatus.PENDING.value
+    )
+    if (await ctx.db.execute(waiting)).first() is None:
+        return
+    await ctx.db.execute(
+        delete(welcomes).where(welcomes.c.community_id == ctx.community.id, welcomes.c.member_id == ctx.actor.id)
+    )
+    _LOGGER.info("%s left %s before their welcome went out: dropped", ctx.actor.platform_id, ctx.community.platform_id)
+
+
+def _key(community: CommunityRef, member: MemberRef) -> str:
+    return f"outreach:welcome:{community.id}:{member.id}"
 
 
 def _is_the_bot(ctx: Context, event: MemberJoined) -> bool:

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from bot.db.schema import Role
 from bot.registry import HandlerRegistry, Where
-from handlers.recognition import honour, moderation, tables, thanks, undo, views  # noqa: F401 - tables: the models join Base.metadata
+from handlers.recognition import honour, moderation, private, tables, thanks, undo, views  # noqa: F401 - tables: the models join Base.metadata
 from handlers.recognition.config import RecognitionSection
 
-registry = HandlerRegistry("recognition", config_section=RecognitionSection)
+registry = HandlerRegistry(
+    "recognition", config_section=RecognitionSection, topic=("thanks", "感谢", "recognition", "表彰", "积分", "称号")
+)
 MODERATOR = Role.MODERATOR
 
 registry.matcher("thanks", thanks.match_thanks)(thanks.on_thanks)
+registry.matcher("private_thanks", private.match_private_thanks, where=Where.DM)(private.on_private_thanks)
 registry.command("thanks", aliases=("感谢",), where=Where.ROOM)(thanks.give_thanks)
 registry.command("me", aliases=("我的",))(views.show_me)
 registry.command("top", aliases=("排行", "排行榜"))(views.show_top)

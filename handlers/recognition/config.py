@@ -67,7 +67,8 @@ class RecognitionSection(Section):
     newcomer_days: int = Field(
         0,
         ge=0,
-        description="Thanks from members who joined less than this many days ago do not count (0: off).",
+        description="Thanks from newcomers do not count until this many days after the first join of theirs the "
+        "platform reported; members already in a group when the bot arrived are no newcomers (0: off).",
     )
     monthly_thanks_threshold: int = Field(
         10,

@@ -16,7 +16,7 @@ from handlers.recognition.tables import WhyNot
 class GiverFacts:
     """What the rules need to know about the member giving thanks."""
 
-    first_joined_at: datetime | None  # the earliest of their memberships
+    arrived_at: datetime | None  # their first join the platform reported; None: they were there before
     counted_today: int  # counted thanks they gave since the start of their day
 
 
@@ -36,7 +36,7 @@ def judge(section: RecognitionSection, now: datetime, giver: GiverFacts, pair: P
     if pair.is_bot:
         return WhyNot.BOT
     newcomer = timedelta(days=section.newcomer_days)
-    if newcomer and giver.first_joined_at is not None and now - giver.first_joined_at < newcomer:
+    if newcomer and giver.arrived_at is not None and now - giver.arrived_at < newcomer:
         return WhyNot.NEWCOMER
     cooldown = timedelta(hours=section.cooldown_hours)
     if cooldown and pair.last_counted_at is not None and now - pair.last_counted_at < cooldown:

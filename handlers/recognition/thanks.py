@@ -6,7 +6,7 @@ import logging
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 
-from sqlalchemy import func, insert, select
+from sqlalchemy import insert, select
 
 from bot.commands import Invocation, normalise
 from bot.context import Context
@@ -184,8 +184,8 @@ async def _judge_and_store(
 
 
 async def _giver_facts(ctx: Context) -> GiverFacts:
-    memberships = schema.memberships
-    first = select(func.min(memberships.c.joined_at)).where(memberships.c.member_id == ctx.actor.id)
+    members = schema.members
+    first = select(members.c.arrived_at).where(members.c.id == ctx.actor.id)
     since = day_start(ctx.now, timezone_of(ctx))
     return GiverFacts(
         (await ctx.db.execute(first)).scalar_one_or_none(), await counted_since(ctx.db, ctx.actor.id, since)

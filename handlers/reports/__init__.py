@@ -7,7 +7,7 @@ from bot.registry import HandlerRegistry
 from handlers.reports import monthly
 from handlers.reports.config import ReportsSection
 
-registry = HandlerRegistry("reports", config_section=ReportsSection)
+registry = HandlerRegistry("reports", config_section=ReportsSection, topic=("reports", "报告", "月报"))
 
 # The monthly community report. Still useful days late: up to a week late it goes out, later the
 # moderators are told (the scheduler's note) and /report monthly shows it any time.

@@ -8,7 +8,7 @@ from handlers.feedback import ITEM_SHIPPED
 from handlers.threads import commands, confirm, links, resolution, tables, views  # noqa: F401 - tables: models
 from handlers.threads.config import ThreadsSection
 
-registry = HandlerRegistry("threads", config_section=ThreadsSection)
+registry = HandlerRegistry("threads", config_section=ThreadsSection, topic=("issues", "问题", "threads"))
 MODERATOR = Role.MODERATOR
 
 registry.command("issue open", aliases=("问题 新建",), role=MODERATOR, where=Where.ROOM)(commands.open_thread)

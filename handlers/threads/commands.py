@@ -142,12 +142,12 @@ async def note_thread(ctx: Context, cmd: Invocation) -> None:
 async def set_status(ctx: Context, cmd: Invocation) -> None:
     """/issue status 12 investigating|confirmed|fixing"""
     thread_id, word = split_number(cmd.text)
+    thread = await get_thread(ctx.db, thread_id)
+    if thread.status == Status.RESOLVED:  # before the words: nothing they say could apply
+        raise UserFacingError("threads/already_resolved", id=thread_id)
     status = STATUS_WORDS.get(word.lower())
     if status is None:
         raise UsageError("threads/problem_status")
-    thread = await get_thread(ctx.db, thread_id)
-    if thread.status == Status.RESOLVED:
-        raise UserFacingError("threads/already_resolved", id=thread_id)
     await update_thread(ctx, thread_id, status=status.value)
     await record(ctx, thread_id, EventKind.STATUS, status.value, previous=thread.status)
     ctx.note_audit(thread=thread_id, status=status.value)

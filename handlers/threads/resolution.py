@@ -17,7 +17,7 @@ from bot.errors import UsageError, UserFacingError
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import withdraw_pending
 from handlers.threads.config import ThreadsSection
-from handlers.threads.rules import parse_resolve, relative_day, split_number
+from handlers.threads.rules import asks_preview, parse_resolve, relative_day, split_number
 from handlers.threads.store import get_thread, record, thread_people, thread_rooms, update_thread
 from handlers.threads.tables import EventKind, Part, Status, people
 
@@ -64,12 +64,12 @@ def _timezone(ctx: Context) -> ZoneInfo:
 async def resolve_thread(ctx: Context, cmd: Invocation) -> None:
     """/issue resolve 12 text [--preview] [--at YYYY-MM-DD HH:MM]"""
     thread_id, rest = split_number(cmd.text)
+    thread = await get_thread(ctx.db, thread_id)
+    if thread.status == Status.RESOLVED and not asks_preview(rest):  # the state first, then the details
+        raise UserFacingError("threads/already_resolved", id=thread_id)
     options = parse_resolve(rest, _timezone(ctx))
     if options.at is not None and options.at <= ctx.now:
         raise UsageError("threads/problem_at_past")
-    thread = await get_thread(ctx.db, thread_id)
-    if thread.status == Status.RESOLVED and not options.preview:
-        raise UserFacingError("threads/already_resolved", id=thread_id)
     round_ = thread.resolutions + 1
     notices = await build_notices(ctx, thread, options.text, options.at or ctx.now, round_)
     if options.preview:
@@ -148,11 +148,11 @@ async def _tell_followers(ctx: Context, thread: Any, text: str, at: datetime | N
 async def reopen_thread(ctx: Context, cmd: Invocation) -> None:
     """/issue reopen 12 reason: a scheduled notice not yet out is withdrawn; the groups hear the next one."""
     thread_id, reason = split_number(cmd.text)
-    if not reason:
-        raise UsageError("threads/problem_needs_reason")
     thread = await get_thread(ctx.db, thread_id)
     if thread.status != Status.RESOLVED:
         raise UserFacingError("threads/not_resolved", id=thread_id)
+    if not reason:
+        raise UsageError("threads/problem_needs_reason")
     await reopen(ctx, thread, reason)
     ctx.note_audit(thread=thread_id, reason=reason)
     withdrawn = thread.resolved_at is not None and thread.resolved_at > ctx.now

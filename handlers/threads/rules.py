@@ -58,6 +58,11 @@ class ResolveOptions:
     at: datetime | None = None
 
 
+def asks_preview(rest: str) -> bool:
+    """Whether /issue resolve's arguments ask for a preview (read before the rest is checked)."""
+    return bool(_PREVIEW.search(rest))
+
+
 def parse_resolve(rest: str, tz: ZoneInfo) -> ResolveOptions:
     """`text [--preview] [--at YYYY-MM-DD HH:MM]`; the time is in the room's time zone."""
     at = None

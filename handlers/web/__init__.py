@@ -12,7 +12,7 @@ from handlers.web.signin import create_link
 
 __all__ = ["registry"]
 
-registry = HandlerRegistry("web", config_section=WebSection)
+registry = HandlerRegistry("web", config_section=WebSection, topic=("console", "后台", "web"))
 
 
 @registry.command("console", aliases=("后台",), role=Role.MODERATOR)
