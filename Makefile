@@ -44,8 +44,10 @@ browser:
 run: $(STAMP)
 	$(BIN)/kocbot run
 
+# Both cores by default (TEST_JOBS=1 runs the suite in one process, in order).
+TEST_JOBS ?= 2
 test: install browser
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_JOBS)
 
 # Lint, format and types: CI runs this before the tests.
 check: $(STAMP)
