@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -337,6 +338,12 @@ def _masked(secret: object) -> str:
 
 
 def _check_transport(settings: CoreSettings) -> None:
+    if settings.bot.transport == "wechaty" and find_spec("wechaty_puppet_service") is None:
+        raise ConfigError(
+            "bot.transport",
+            "wechaty",
+            "python-wechaty, which is not installed: pip install 'kocbot[wechaty]' (the playground needs none)",
+        )
     if settings.bot.transport == "wechaty" and not settings.wechaty.token:
         raise ConfigError(
             "wechaty.token",
