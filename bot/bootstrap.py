@@ -44,9 +44,9 @@ WORKER_PRELOAD = ("bot.sandbox.engine",)
 def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[HandlerRegistry]) -> Services:
     renderer = renderer_for(settings)
     sections = {
-        r.capability: getattr(settings, r.capability)
+        r.capability: section
         for r in registries
-        if r.config_section is not None and hasattr(settings, r.capability)
+        if r.config_section is not None and (section := settings.optional_section(r.config_section)) is not None
     }
     router = Router(registries, sections)
     missing = renderer.missing_command_docs((spec.capability, spec.key) for spec in router.commands)

@@ -13,6 +13,7 @@ from bot.config import CoreSettings, load_settings
 from bot.data_dir import prepare_data_dir
 from bot.db.url import safe_url
 from bot.errors import ConfigError, DatabaseInUseError, DatabaseUnusableError, DataDirError, SchemaBehindError
+from handlers.web.config import WebSection
 
 _LOGGER = logging.getLogger(__name__)
 # Documented in the README's table of exit codes.
@@ -239,7 +240,7 @@ async def _web(settings: CoreSettings) -> int:
     try:
         return await serve_alone(settings)
     except OSError as exc:
-        web = settings.web  # type: ignore[attr-defined]
+        web = settings.section(WebSection)
         print(f"kocbot: cannot serve the web console on {web.host}:{web.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
 

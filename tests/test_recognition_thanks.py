@@ -8,6 +8,7 @@ import pytest
 
 from bot.db import schema
 from bot.events import Quote
+from handlers.recognition.config import RecognitionSection
 from handlers.recognition.tables import ledger, thanks, title_events
 from tests.support import Chat, contact, rows
 
@@ -138,7 +139,7 @@ async def _open(settings, clock, transport, **recognition):
     from bot.bootstrap import open_app
     from handlers import REGISTRIES
 
-    section = settings.recognition.model_copy(update=recognition)
+    section = settings.section(RecognitionSection).model_copy(update=recognition)
     app = await open_app(
         settings.model_copy(update={"recognition": section}), transport=transport, registries=REGISTRIES, clock=clock
     )

@@ -313,7 +313,7 @@ async def show_ignition(ctx: Context, cmd: Invocation) -> None:
 async def measure_ignition(work: Work) -> dict[str, Any]:
     """The heavy part of /campaign ignition: the ranking's template parameters."""
     campaign = await _campaign(work)
-    section: CampaignsSection = work.settings.campaigns  # type: ignore[attr-defined]
+    section = work.settings.section(CampaignsSection)
     measured = await ignition.measure_campaign(work.db, campaign, section, work.now)
     return {
         "campaign": campaign,
@@ -348,7 +348,7 @@ class ReportMade:
 async def make_report(work: Work) -> ReportMade:
     """The heavy part of /campaign report: the report measured, and its chart drawn in the asker's language."""
     campaign = await _campaign(work)
-    section: CampaignsSection = work.settings.campaigns  # type: ignore[attr-defined]
+    section = work.settings.section(CampaignsSection)
     report = await build(work.db, campaign, section, work.now)
     png = charts.draw(chart, report, work.params["locale"])
     return ReportMade(campaign, report.params(min(section.top_shown, 5)), png)
@@ -378,7 +378,7 @@ async def write_report(conn: AsyncConnection, services: Services, request: Repor
     campaign = await store.load(conn, number)
     if campaign is None:
         raise ValueError(f"there is no campaign #{request.argument.lstrip('#')}")
-    section: CampaignsSection = services.settings.campaigns  # type: ignore[attr-defined]
+    section = services.settings.section(CampaignsSection)
     report = await build(conn, campaign, section, services.clock.now())
     locale = services.settings.bot.locale
     base = request.out / f"campaign-{campaign.id}"

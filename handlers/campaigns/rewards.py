@@ -107,7 +107,7 @@ class Due:
 async def winners_due(work: Work) -> list[Due]:
     """The `campaign_rewards` job's heavy part: every started campaign's periods not rewarded yet, and
     their winners (measured up to the run's time)."""
-    section: CampaignsSection = work.settings.campaigns  # type: ignore[attr-defined]
+    section = work.settings.section(CampaignsSection)
     found: list[Due] = []
     for campaign in await store.load_all(work.db):
         if campaign.starts_at < work.now:
@@ -140,7 +140,7 @@ async def _due_in(conn: AsyncConnection, campaign: CampaignView, section: Campai
 
 async def reward(ctx: Context, due: list[Due]) -> list[tuple[CampaignView, Period, list[Winner]]]:
     """Give what was measured (each reward once: the awards' unique row) and announce it; returns what was given."""
-    section: CampaignsSection = ctx.settings.campaigns  # type: ignore[attr-defined]
+    section = ctx.settings.section(CampaignsSection)
     rules = section.rewards
     given: dict[tuple[int, str], tuple[CampaignView, Period, list[Winner]]] = {}
     for item in due:

@@ -12,6 +12,7 @@ from bot.context import Context
 from bot.scheduling.jobs import JobRun
 from handlers.koc import terms
 from handlers.koc.agreements import ACTIVE, owner_id_of, today_of
+from handlers.koc.config import KocSection
 from handlers.koc.tables import agreements
 
 _LOGGER = logging.getLogger(__name__)
@@ -27,7 +28,7 @@ def _due_items(row: Any) -> list[tuple[str, date, str, int]]:
 
 async def remind_agreements(ctx: Context, today: date) -> int:
     """Each obligation due within `koc.reminder_days`, to the owning moderator, once (outbox dedupe key)."""
-    window = timedelta(days=ctx.settings.koc.reminder_days)
+    window = timedelta(days=ctx.settings.section(KocSection).reminder_days)
     rows = (
         await ctx.db.execute(select(agreements).where(agreements.c.status == ACTIVE, agreements.c.ends >= today))
     ).all()

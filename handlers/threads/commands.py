@@ -116,7 +116,7 @@ async def follow_thread(ctx: Context, cmd: Invocation) -> None:
 
 async def route_thread(ctx: Context, cmd: Invocation) -> None:
     """/issue route 12 产品部 (the departments are in the config)."""
-    section: ThreadsSection = ctx.settings.threads
+    section = ctx.settings.section(ThreadsSection)
     thread_id, department = split_number(cmd.text)
     if department not in section.departments:
         raise UsageError("threads/problem_department", department=department, departments=section.departments)

@@ -36,7 +36,7 @@ class FixConfirmations:
 
     @property
     def _section(self) -> ThreadsSection:
-        return self._services.settings.threads
+        return self._services.settings.section(ThreadsSection)
 
     def _answer_window(self) -> timedelta:
         return timedelta(hours=self._section.confirm_answer_hours)
@@ -155,7 +155,7 @@ async def on_answer(ctx: Context, text: str) -> None:
 
 
 async def _not_fixed(ctx: Context, thread: Any, text: str, *, unclear: bool) -> None:
-    section: ThreadsSection = ctx.settings.threads
+    section = ctx.settings.section(ThreadsSection)
     reopened = section.on_not_fixed == "reopen" and not unclear
     await record(ctx, thread.id, EventKind.NOTE, text, source="confirmation")
     if reopened:

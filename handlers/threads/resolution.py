@@ -108,7 +108,7 @@ async def _publish(
 
 async def _mark_resolved(ctx: Context, thread_id: int, text: str, at: datetime | None, round_: int) -> None:
     """Resolved from now on (even if the notice waits), with a new round of fix confirmations."""
-    section: ThreadsSection = ctx.settings.threads
+    section = ctx.settings.section(ThreadsSection)
     send_at = at or ctx.now
     confirm_at = send_at + timedelta(hours=section.confirm_after_hours) if section.confirm_after_hours else None
     await update_thread(
