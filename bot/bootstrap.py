@@ -157,10 +157,17 @@ def build_app(
     return app
 
 
-async def open_app(settings: CoreSettings, **kwargs) -> App:  # noqa: ANN003 - build_app's arguments
+async def open_app(
+    settings: CoreSettings,
+    *,
+    transport: Transport,
+    registries: Sequence[HandlerRegistry],
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+) -> App:
     """Build the app and open its database: schema brought up to date (SQLite) or checked (PostgreSQL);
     a database that cannot be used raises DatabaseUnusableError, untouched."""
-    app = build_app(settings, **kwargs)
+    app = build_app(settings, transport=transport, registries=registries, clock=clock, engine=engine)
     try:
         await open_database(app.engine)
     except BaseException:

@@ -8,12 +8,15 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import CoreSettings, load_settings
 from bot.data_dir import prepare_data_dir
 from bot.db.url import safe_url
 from bot.errors import ConfigError, DatabaseInUseError, DatabaseUnusableError, DataDirError, SchemaBehindError
-from handlers.web.config import WebSection
+
+if TYPE_CHECKING:
+    from bot.registry import ExportFunction, ReportFunction
 
 _LOGGER = logging.getLogger(__name__)
 # Documented in the README's table of exit codes.
@@ -72,13 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _exports() -> dict:
+def _exports() -> dict[str, ExportFunction]:
     from handlers import REGISTRIES
 
     return {name: function for registry in REGISTRIES for name, function in registry.exports.items()}
 
 
-def _reports() -> dict:
+def _reports() -> dict[str, ReportFunction]:
     from handlers import REGISTRIES
 
     return {name: function for registry in REGISTRIES for name, function in registry.reports.items()}
@@ -234,6 +237,7 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
 
 async def _web(settings: CoreSettings) -> int:
     from bot.logs import setup_logging
+    from handlers.web.config import WebSection
     from web.launch import serve_alone
 
     setup_logging(settings.data_dir, "WARNING")

@@ -7,7 +7,7 @@ render time are checked again by the filters themselves, with the real values.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, cast
 
 from jinja2 import nodes
 
@@ -138,7 +138,9 @@ def _check_arguments(node: nodes.Filter, spec: FilterSpec) -> None:
     if node.dyn_args is not None or node.dyn_kwargs is not None:
         raise Refused("arguments", line_of(node), filter=spec.name, most=len(spec.args))
     args = tuple(node.args)
-    kwargs: dict[str, Any] = {str(pair.key): pair.value for pair in node.kwargs if isinstance(pair, nodes.Keyword)}
+    # jinja2 annotates a filter's kwargs as Pair nodes; its parser makes Keyword nodes (the key a name).
+    written = cast(list[nodes.Node], node.kwargs)
+    kwargs: dict[str, Any] = {pair.key: pair.value for pair in written if isinstance(pair, nodes.Keyword)}
     try:
         pairs = spec.bind(args, kwargs)
     except Refused as exc:
