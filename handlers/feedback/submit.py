@@ -50,7 +50,7 @@ async def submit_form(ctx: Context, text: str) -> None:
         raise UserFacingError("feedback/form_unreadable")
     kind = parse_kind(fields.get("kind", ""))
     missing = missing_fields(kind, fields)
-    if missing:
+    if missing or kind is None:  # no kind is among the missing
         raise UserFacingError("feedback/form_missing", missing=missing, kind=kind and kind.value)
     short = too_short(fields)
     if short:  # the same minimum lengths as the guided conversation

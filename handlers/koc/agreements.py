@@ -165,7 +165,7 @@ async def export_agreements(conn: AsyncConnection, request: ExportRequest) -> st
         row.id: row.display_name or row.platform_id
         for row in (await conn.execute(select(members.c.id, members.c.display_name, members.c.platform_id))).all()
     }
-    owners = dict((await conn.execute(select(koc_records.c.member_id, koc_records.c.owner_id))).all())
+    owners = dict((await conn.execute(select(koc_records.c.member_id, koc_records.c.owner_id))).tuples().all())
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()

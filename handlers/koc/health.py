@@ -85,7 +85,9 @@ async def trends(ctx: Context) -> list[Trend]:
                 .where(messages.c.member_id.in_(ids))
                 .group_by(messages.c.member_id)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     result = []
     for koc in kocs:

@@ -118,7 +118,7 @@ async def _feedback(conn: AsyncConnection, since: datetime) -> dict[int, int]:
         )
         .group_by(feedback_people.c.member_id)
     )
-    return dict((await conn.execute(stmt)).all())
+    return dict((await conn.execute(stmt)).tuples().all())
 
 
 async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
@@ -133,7 +133,7 @@ async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
         )
         .group_by(thread_people.c.member_id)
     )
-    return dict((await conn.execute(stmt)).all())
+    return dict((await conn.execute(stmt)).tuples().all())
 
 
 async def _weeks(conn: AsyncConnection, now: datetime) -> dict[int, int]:
@@ -147,7 +147,7 @@ async def _weeks(conn: AsyncConnection, now: datetime) -> dict[int, int]:
         .subquery()
     )
     stmt = select(inner.c.member_id, func.count()).where(inner.c.week.is_not(None)).group_by(inner.c.member_id)
-    return dict((await conn.execute(stmt)).all())
+    return dict((await conn.execute(stmt)).tuples().all())
 
 
 def _mentioned(conn: AsyncConnection) -> Any:
@@ -178,7 +178,7 @@ async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
         )
         .group_by(messages.c.quote_member_id)
     )
-    counts: dict[int, int] = defaultdict(int, dict((await conn.execute(quotes)).all()))
+    counts: dict[int, int] = defaultdict(int, dict((await conn.execute(quotes)).tuples().all()))
     mentioned = _mentioned(conn)
     mentions = (
         select(members.c.id, func.count())

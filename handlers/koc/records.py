@@ -44,7 +44,8 @@ async def target_of(ctx: Context, cmd: Invocation) -> MemberRef:
 
 async def stage_of(ctx: Context, member: MemberRef) -> str:
     m = schema.members
-    return (await ctx.db.execute(select(m.c.stage).where(m.c.id == member.id))).scalar_one()
+    stage: str = (await ctx.db.execute(select(m.c.stage).where(m.c.id == member.id))).scalar_one()
+    return stage
 
 
 async def record_of(ctx: Context, member_id: int) -> Any:

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.context import Context
+from bot.members import MemberRef
 from bot.scheduling.jobs import JobRun
 from handlers.koc import terms
 from handlers.koc.agreements import ACTIVE, owner_id_of, today_of
@@ -57,7 +58,7 @@ async def remind_agreements(ctx: Context, today: date) -> int:
     return count
 
 
-async def _owner(ctx: Context, row: Any):  # noqa: ANN202 - a MemberRef or None
+async def _owner(ctx: Context, row: Any) -> MemberRef | None:
     owner_id = await owner_id_of(ctx.db, row.member_id) or row.created_by
     return await ctx.services.directory.find_member_by_id(ctx.db, owner_id)
 

@@ -104,7 +104,7 @@ async def grant_with_term(ctx: Context, cmd: Invocation) -> None:
 
 
 async def _insert_term(ctx: Context, member_id: int, title: str, starts: date, ends: date, owner_id: int) -> int:
-    return (
+    term_id: int = (
         await ctx.db.execute(
             insert(title_terms)
             .values(
@@ -118,6 +118,7 @@ async def _insert_term(ctx: Context, member_id: int, title: str, starts: date, e
             .returning(title_terms.c.id)
         )
     ).scalar_one()
+    return term_id
 
 
 async def _event(ctx: Context, member_id: int, kind: str, **details: Any) -> None:

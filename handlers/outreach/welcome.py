@@ -61,7 +61,7 @@ async def _welcome_with(ctx: Context, texts: list[Rendering]) -> None:
 
 async def _welcome(ctx: Context, custom: str | None) -> None:
     """Record the welcome and post it, in one transaction; nothing if another welcome came first."""
-    if ctx.community is None or not await _first_welcome(ctx):
+    if ctx.community is None or not await _first_welcome(ctx, ctx.community):
         return
     member, community = ctx.actor, ctx.community
     key = _key(community, member)
@@ -120,9 +120,7 @@ async def _welcomed_before(ctx: Context, community: CommunityRef) -> bool:
     return (await ctx.db.execute(stmt)).first() is not None
 
 
-async def _first_welcome(ctx: Context) -> bool:
-    stmt = insert_for(ctx.db, welcomes).values(
-        community_id=ctx.community.id, member_id=ctx.actor.id, welcomed_at=ctx.now
-    )
+async def _first_welcome(ctx: Context, community: CommunityRef) -> bool:
+    stmt = insert_for(ctx.db, welcomes).values(community_id=community.id, member_id=ctx.actor.id, welcomed_at=ctx.now)
     stmt = stmt.on_conflict_do_nothing(index_elements=["community_id", "member_id"]).returning(welcomes.c.member_id)
     return (await ctx.db.execute(stmt)).scalar_one_or_none() is not None

@@ -82,7 +82,9 @@ async def show_top(ctx: Context, cmd: Invocation) -> None:
     brand = request.brand or ctx.community is None
     month = current_month(ctx) if request.period is Period.MONTH else None
     size = ctx.settings.section(RecognitionSection).top_size
-    standings = await leaderboard(ctx.db, request.board, month, None if brand else ctx.community.id, ctx.actor.id, size)
+    standings = await leaderboard(
+        ctx.db, request.board, month, None if brand or ctx.community is None else ctx.community.id, ctx.actor.id, size
+    )
     names = await named(ctx.db, [s.member_id for s in standings.top] + [ctx.actor.id])
     await ctx.reply(
         "recognition/top",

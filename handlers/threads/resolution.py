@@ -132,7 +132,7 @@ async def _mark_resolved(ctx: Context, thread_id: int, text: str, at: datetime |
 async def _tell_followers(ctx: Context, thread: Any, text: str, at: datetime | None, prefix: str) -> None:
     for person in await thread_people(ctx.db, thread.id):
         if person.part == Part.FOLLOWER:
-            member = await ctx.services.directory.find_member_by_id(ctx.db, person.member_id)
+            member = await ctx.services.directory.member_by_id(ctx.db, person.member_id)
             await ctx.dm(
                 member,
                 "threads/resolved_follower",
