@@ -146,7 +146,8 @@ async def _posted_at(ctx: Context, community: CommunityRef, month: str) -> datet
     stmt = select(honour_rolls.c.posted_at).where(
         honour_rolls.c.month == month, honour_rolls.c.community_id == community.id
     )
-    return (await ctx.db.execute(stmt)).scalar_one()
+    posted_at: datetime = (await ctx.db.execute(stmt)).scalar_one()
+    return posted_at
 
 
 async def _honoured(

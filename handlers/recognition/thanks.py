@@ -213,7 +213,7 @@ async def _store(ctx: Context, receiver_id: int | None, why: WhyNot | None, reas
         )
         .returning(thanks.c.id)
     )
-    thanks_id = (await ctx.db.execute(stmt)).scalar_one()
+    thanks_id: int = (await ctx.db.execute(stmt)).scalar_one()
     _LOGGER.info(
         "thanks #%s from %s to %s: %s", thanks_id, ctx.actor.id, receiver_id, "counted" if why is None else why.value
     )
@@ -244,7 +244,9 @@ async def _outcome(
     names = await named(ctx.db, [member_id for member_id, _ in verdicts if member_id is not None])
     return ThanksOutcome(
         counted=tuple(names[m] for m, why in verdicts if why is None and m is not None),
-        refused=tuple(_group_refusals((why, names.get(m)) for m, why in verdicts if why is not None)),
+        refused=tuple(
+            _group_refusals((why, None if m is None else names.get(m)) for m, why in verdicts if why is not None)
+        ),
         reached=await reached_for(ctx, awards),
     )
 
