@@ -115,7 +115,10 @@ async def build(
     measured = await ignition.measure_campaign(conn, campaign, section, now)
     zone = campaign.zone
     measured_days = max((until - campaign.starts_at).total_seconds() / 86400, 0.0)
-    rooms, hours, per_day, usual_day = [], {}, Counter(), 0.0
+    rooms: list[RoomVolume] = []
+    hours: dict[int, Counter[datetime]] = {}
+    per_day: Counter[date] = Counter()
+    usual_day = 0.0
     has_usual = False
     for room in campaign.rooms:
         logged = measured.log.rooms[room.community_id]
@@ -215,7 +218,7 @@ def chart(report: CampaignReport, locale: str) -> bytes:
     while current <= until:
         buckets.append(current)
         current += step  # wall-clock arithmetic: a day is midnight to midnight, even across DST
-    per_room: dict[int, Counter] = {}
+    per_room: dict[int, Counter[datetime]] = {}
     for community_id, counts in report.hours.items():
         per_room[community_id] = counts if hourly else Counter()
         if not hourly:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -85,7 +86,7 @@ async def _done(conn: AsyncConnection, campaign_id: int) -> set[tuple[str, int]]
 
 
 def winners(measured: ignition.Measured, rule: RewardRule, index: int) -> list[Winner]:
-    chosen = []
+    chosen: list[Winner] = []
     for igniter in measured.ranked(rule.who, rule.rank_by):
         value = igniter.measure(rule.rank_by)
         if len(chosen) == rule.top or value < rule.minimum or value <= 0:
@@ -188,7 +189,7 @@ async def _give(ctx: Context, campaign: CampaignView, period: Period, rule: Rewa
 async def _announce(ctx: Context, campaign: CampaignView, period: Period, chosen: list[Winner]) -> None:
     """The winners are thanked in the campaign's rooms, and each privately with their figure."""
     zone = campaign.zone
-    params = {
+    params: dict[str, Any] = {
         "campaign": campaign.name,
         "period": period.label,
         "winners": chosen,
