@@ -249,7 +249,7 @@ async def test_what_followed_a_clue_and_the_chart_drawn_from_the_log(
     assert (after.volume, after.participants, after.keywords, after.joins) == (6, 4, 3, 1)
     assert after.expected == pytest.approx(3.5)
     drawn: dict = {}
-    monkeypatch.setattr(report.charts, "timeline", lambda title, lines, **kw: drawn.update(lines=lines, **kw) or b"")
+    monkeypatch.setattr(charts, "timeline", lambda title, lines, **kw: drawn.update(lines=lines, **kw) or b"")
     report.chart(built, "zh_CN")
     [line] = drawn["lines"]
     per_hour = {at.hour: count for at, count in line.points if count}

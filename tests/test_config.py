@@ -8,7 +8,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from bot.cli import main
-from bot.config import load_settings, normalise_database_url
+from bot.config import load_settings
+from bot.db.url import normalise_database_url
 from bot.errors import ConfigError
 
 
