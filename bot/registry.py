@@ -29,6 +29,7 @@ MatchFunction = Callable[[IncomingMessage, Any], Any | None]
 MatchHandler = Callable[["Context", Any], Awaitable[None]]
 EventHandler = Callable[["Context", MemberJoined | MemberLeft], Awaitable[None]]
 _Membership = TypeVar("_Membership", MemberJoined, MemberLeft)
+MembershipHandler = Callable[["Context", _Membership], Awaitable[None]]  # a handler of one of the two
 # A section of the moderators' digest: (template, parameters) to render in the reader's
 # language, or None when there is nothing to report.
 DigestSection = Callable[["Context"], Awaitable[tuple[str, dict[str, Any]] | None]]
@@ -295,12 +296,8 @@ class HandlerRegistry:
 
     def on(
         self, event_type: type[_Membership]
-    ) -> Callable[
-        [Callable[[Context, _Membership], Awaitable[None]]], Callable[[Context, _Membership], Awaitable[None]]
-    ]:
-        def register(
-            handler: Callable[[Context, _Membership], Awaitable[None]],
-        ) -> Callable[[Context, _Membership], Awaitable[None]]:
+    ) -> Callable[[MembershipHandler[_Membership]], MembershipHandler[_Membership]]:
+        def register(handler: MembershipHandler[_Membership]) -> MembershipHandler[_Membership]:
             # Stored as taking either event: Router.handlers_for hands it only events of `event_type`.
             self.event_handlers.append(EventHandlerSpec(event_type, cast(EventHandler, handler), self.capability))
             return handler
