@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.clock import FakeClock
+from bot.clock import Clock, FakeClock
 from bot.context import Services
 from bot.db.engine import dispose
 from bot.heavy.handoffs import Handoffs
@@ -68,7 +68,7 @@ class App:
         self._sources_changed = False
 
     @property
-    def clock(self):  # noqa: ANN201 - the injected Clock
+    def clock(self) -> Clock:
         return self.services.clock
 
     def wake(self) -> None:

@@ -44,9 +44,9 @@ WORKER_PRELOAD = ("bot.sandbox.engine",)
 def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[HandlerRegistry]) -> Services:
     renderer = renderer_for(settings)
     sections = {
-        r.capability: getattr(settings, r.capability)
+        r.capability: section
         for r in registries
-        if r.config_section is not None and hasattr(settings, r.capability)
+        if r.config_section is not None and (section := settings.optional_section(r.config_section)) is not None
     }
     router = Router(registries, sections)
     missing = renderer.missing_command_docs((spec.capability, spec.key) for spec in router.commands)
@@ -157,10 +157,17 @@ def build_app(
     return app
 
 
-async def open_app(settings: CoreSettings, **kwargs) -> App:  # noqa: ANN003 - build_app's arguments
+async def open_app(
+    settings: CoreSettings,
+    *,
+    transport: Transport,
+    registries: Sequence[HandlerRegistry],
+    clock: Clock | None = None,
+    engine: AsyncEngine | None = None,
+) -> App:
     """Build the app and open its database: schema brought up to date (SQLite) or checked (PostgreSQL);
     a database that cannot be used raises DatabaseUnusableError, untouched."""
-    app = build_app(settings, **kwargs)
+    app = build_app(settings, transport=transport, registries=registries, clock=clock, engine=engine)
     try:
         await open_database(app.engine)
     except BaseException:

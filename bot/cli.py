@@ -8,11 +8,15 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import CoreSettings, load_settings
 from bot.data_dir import prepare_data_dir
 from bot.db.url import safe_url
 from bot.errors import ConfigError, DatabaseInUseError, DatabaseUnusableError, DataDirError, SchemaBehindError
+
+if TYPE_CHECKING:
+    from bot.registry import ExportFunction, ReportFunction
 
 _LOGGER = logging.getLogger(__name__)
 # Documented in the README's table of exit codes.
@@ -71,13 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _exports() -> dict:
+def _exports() -> dict[str, ExportFunction]:
     from handlers import REGISTRIES
 
     return {name: function for registry in REGISTRIES for name, function in registry.exports.items()}
 
 
-def _reports() -> dict:
+def _reports() -> dict[str, ReportFunction]:
     from handlers import REGISTRIES
 
     return {name: function for registry in REGISTRIES for name, function in registry.reports.items()}
@@ -233,13 +237,14 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
 
 async def _web(settings: CoreSettings) -> int:
     from bot.logs import setup_logging
+    from handlers.web.config import WebSection
     from web.launch import serve_alone
 
     setup_logging(settings.data_dir, "WARNING")
     try:
         return await serve_alone(settings)
     except OSError as exc:
-        web = settings.web  # type: ignore[attr-defined]
+        web = settings.section(WebSection)
         print(f"kocbot: cannot serve the web console on {web.host}:{web.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
 

@@ -227,6 +227,13 @@ class Directory:
     async def find_member_by_id(self, conn: AsyncConnection, member_id: int) -> MemberRef | None:
         return await self._find(conn, schema.members.c.id == member_id)
 
+    async def member_by_id(self, conn: AsyncConnection, member_id: int) -> MemberRef:
+        """A member a foreign key points to, so always there; a LookupError says the database is broken."""
+        found = await self.find_member_by_id(conn, member_id)
+        if found is None:
+            raise LookupError(f"member {member_id} is not in the members table")
+        return found
+
     async def _find(self, conn: AsyncConnection, condition: Any) -> MemberRef | None:
         table = schema.members
         row = (

@@ -208,7 +208,9 @@ async def enqueue(conn: AsyncConnection, draft: Draft, now: datetime) -> int | N
     first, *rest = parts_of(draft, addressing.max_length)
     if first.dedupe_key is None:
         stmt = addressing.insert.returning(schema.outbox.c.id)
-        ids = [(await conn.execute(stmt, _addressed(part, addressing, now))).scalar_one() for part in (first, *rest)]
+        ids: list[int] = [
+            (await conn.execute(stmt, _addressed(part, addressing, now))).scalar_one() for part in (first, *rest)
+        ]
         return ids[0]
     row_id = await _insert_deduplicated(conn, first, addressing, now)
     for part in rest:
@@ -282,7 +284,9 @@ async def destinations(conn: AsyncConnection, rows: list[Any]) -> dict[int, Dest
     if rooms:
         table = schema.communities
         names |= dict(
-            (await conn.execute(select(table.c.platform_id, table.c.name).where(table.c.platform_id.in_(rooms)))).all()
+            (await conn.execute(select(table.c.platform_id, table.c.name).where(table.c.platform_id.in_(rooms))))
+            .tuples()
+            .all()
         )
     people: dict[str, str] = {}
     if contacts:
@@ -292,7 +296,9 @@ async def destinations(conn: AsyncConnection, rows: list[Any]) -> dict[int, Dest
                 await conn.execute(
                     select(table.c.platform_id, table.c.display_name).where(table.c.platform_id.in_(contacts))
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
     return {
         r.id: Destination(True, names.get(r.room_platform_id) or r.room_platform_id)
@@ -354,7 +360,7 @@ async def summary(
             .limit(sent_limit)
         )
     ).all()
-    return OutboxSummary(*counts, failed_rows=list(failed), sent_rows=list(sent))
+    return OutboxSummary(*counts.tuple(), failed_rows=list(failed), sent_rows=list(sent))
 
 
 async def retry_failed(conn: AsyncConnection, now: datetime, message_id: int | None = None) -> list[int]:

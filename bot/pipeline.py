@@ -9,8 +9,10 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import Enum
+from typing import Final
 
-from sqlalchemy import JSON, Integer, String, TextClause, bindparam, text
+from sqlalchemy import JSON, Integer, String, TextualSelect, bindparam, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -26,7 +28,12 @@ from bot.uow import UnitOfWork
 
 _LOGGER = logging.getLogger(__name__)
 
-_STOP = object()  # put in the queue by stop(): run() returns when it gets there
+
+class _Stop(Enum):
+    STOP = "stop"
+
+
+_STOP: Final = _Stop.STOP  # put in the queue by stop(): run() returns when it gets there
 RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 1.0, 30.0
 _MESSAGE_COLUMNS = (
     "platform_msg_id",
@@ -43,7 +50,7 @@ _MESSAGE_COLUMNS = (
 
 
 @functools.cache
-def record_statement(rows: int) -> TextClause:
+def record_statement(rows: int) -> TextualSelect:
     """One INSERT for a whole batch of messages, written out once per batch size.
 
     The hot path's statement: SQLAlchemy cannot cache its dialect-specific insert
@@ -90,7 +97,7 @@ class Pipeline:
         self._engine = engine
         self._services = services
         self.on_committed = on_committed
-        self._queue: asyncio.Queue[Event | object] = asyncio.Queue()
+        self._queue: asyncio.Queue[Event | _Stop] = asyncio.Queue()
         self._batch_max = services.settings.pipeline.batch_max
         self._stop_seen = False
         self.idle = asyncio.Event()  # set while nothing waits to be processed
@@ -211,9 +218,7 @@ class Pipeline:
     async def _prepare(self, uow: UnitOfWork, event: Event) -> _Prepared | Event | None:
         if isinstance(event, IncomingMessage):
             return await self._prepare_message(uow, event)
-        if isinstance(event, MemberJoined | MemberLeft):
-            return event
-        return None
+        return event
 
     async def _dispatch(
         self, uow: UnitOfWork, item: _Prepared | Event | None, row_ids: dict[str, int], isolated: bool
@@ -308,7 +313,7 @@ class Pipeline:
             await directory.record_join(uow, community, member, now)
         else:
             await directory.record_leave(uow, community, member, now)
-        await dispatch_event(Context(self._services, uow, event, member, community, isolated=isolated))
+        await dispatch_event(Context(self._services, uow, event, member, community, isolated=isolated), event)
         if isinstance(event, MemberLeft):  # after the handlers: they may look at what was waiting
             await self._withdraw_addressed(uow, community, member)
 

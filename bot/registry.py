@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -28,6 +28,8 @@ CommandHandler = Callable[["Context", Invocation], Awaitable[None]]
 MatchFunction = Callable[[IncomingMessage, Any], Any | None]
 MatchHandler = Callable[["Context", Any], Awaitable[None]]
 EventHandler = Callable[["Context", MemberJoined | MemberLeft], Awaitable[None]]
+_Membership = TypeVar("_Membership", MemberJoined, MemberLeft)
+MembershipHandler = Callable[["Context", _Membership], Awaitable[None]]  # a handler of one of the two
 # A section of the moderators' digest: (template, parameters) to render in the reader's
 # language, or None when there is nothing to report.
 DigestSection = Callable[["Context"], Awaitable[tuple[str, dict[str, Any]] | None]]
@@ -292,9 +294,12 @@ class HandlerRegistry:
         self.start_hooks.append(hook)
         return hook
 
-    def on(self, event_type: type[MemberJoined | MemberLeft]) -> Callable[[EventHandler], EventHandler]:
-        def register(handler: EventHandler) -> EventHandler:
-            self.event_handlers.append(EventHandlerSpec(event_type, handler, self.capability))
+    def on(
+        self, event_type: type[_Membership]
+    ) -> Callable[[MembershipHandler[_Membership]], MembershipHandler[_Membership]]:
+        def register(handler: MembershipHandler[_Membership]) -> MembershipHandler[_Membership]:
+            # Stored as taking either event: Router.handlers_for hands it only events of `event_type`.
+            self.event_handlers.append(EventHandlerSpec(event_type, cast(EventHandler, handler), self.capability))
             return handler
 
         return register

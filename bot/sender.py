@@ -11,9 +11,9 @@ import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import func, or_, select, true, update
+from sqlalchemy import Row, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
@@ -83,15 +83,15 @@ class _SiblingLock:
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            await self._share()
+            await self._share(self._fd)
             return False
         fcntl.flock(self._fd, fcntl.LOCK_SH)  # let a process started later see this one
         return True
 
-    async def _share(self) -> None:
+    async def _share(self, fd: int) -> None:
         for _ in range(_SHARED_LOCK_TRIES):
             try:
-                fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
                 return
             except BlockingIOError:  # the other holds it exclusively for its own recovery: a moment
                 await asyncio.sleep(0.05)
@@ -224,7 +224,7 @@ class OutboxSender:
             more = more or self._told_staff  # their notices are due now
         return sent
 
-    async def _claim(self) -> tuple[Sequence, datetime, bool]:
+    async def _claim(self) -> tuple[Sequence[Row[Any]], datetime, bool]:
         """Claim the due messages pacing allows now, most urgent lane first (`bot.lanes.pick`);
         also say whether more may be due."""
         now = self._clock.now()
@@ -256,7 +256,7 @@ class OutboxSender:
         more = bool(chosen) and (len(rows) == self._config.claim_batch or not is_reply(chosen[-1]))
         return chosen, now, more
 
-    async def _deliver(self, row, claimed_at: datetime) -> int:  # noqa: ANN001 - a result row
+    async def _deliver(self, row: Row[Any], claimed_at: datetime) -> int:
         async with self._in_flight(row, claimed_at) as held:
             if held is False:  # no longer ours: taken back by a sender that started meanwhile
                 return 0
@@ -294,9 +294,9 @@ class OutboxSender:
     @asynccontextmanager
     async def _in_flight(
         self,
-        row,  # noqa: ANN001 - a result row
+        row: Row[Any],
         claimed_at: datetime,
-    ) -> AsyncIterator[AsyncConnection | bool | None]:
+    ) -> AsyncIterator[AsyncConnection | Literal[False] | None]:
         """PostgreSQL: the row stays locked in a transaction until the send is settled, and yields
         that connection (or False if the claim is no longer ours). SQLite: yields None."""
         if not self._row_locks:
@@ -324,7 +324,7 @@ class OutboxSender:
         async with write_transaction(self._engine) as conn:
             yield conn
 
-    async def _failed(self, held: AsyncConnection | None, row, exc: Exception) -> None:  # noqa: ANN001
+    async def _failed(self, held: AsyncConnection | None, row: Row[Any], exc: Exception) -> None:
         if not self._transport.connected:  # the connection dropped: not the message's fault
             _LOGGER.info("outbox message %s waits for the connection to come back", row.id)
             await self._release(held, row)
@@ -353,7 +353,7 @@ class OutboxSender:
                 await enqueue_many(conn, notices, self._clock.now())
                 self._told_staff = bool(notices)
 
-    async def _release(self, held: AsyncConnection | None, row) -> None:  # noqa: ANN001 - a result row
+    async def _release(self, held: AsyncConnection | None, row: Row[Any]) -> None:
         async with self._writing(held) as conn:
             await conn.execute(
                 update(_OUTBOX).where(_OUTBOX.c.id == row.id).values(status=OutboxStatus.PENDING.value, claimed_at=None)
@@ -361,5 +361,7 @@ class OutboxSender:
 
     async def counts(self) -> dict[str, int]:
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(_OUTBOX.c.status, func.count()).group_by(_OUTBOX.c.status))).all()
+            rows = (
+                (await conn.execute(select(_OUTBOX.c.status, func.count()).group_by(_OUTBOX.c.status))).tuples().all()
+            )
         return dict(rows)

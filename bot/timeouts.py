@@ -76,7 +76,7 @@ class ConversationTimer:
         store = self._services.conversations
         spec = store.specs[active.name]
         async with UnitOfWork(self._engine, self._services.clock) as uow:
-            member = await self._services.directory.find_member_by_id(uow.conn, active.member_id)
+            member = await self._services.directory.member_by_id(uow.conn, active.member_id)
             ctx = Context(self._services, uow, None, member, None)
             ctx.conversation = Conversation(store, uow, spec, active)
             if is_reminder:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.outbox import Destination
@@ -514,7 +515,7 @@ SAMPLES.update(
 
 # Moderator-authored templates and welcomes (handlers/outreach/custom_templates.py, welcome.py).
 _NEEDS = {"reason": "needs", "detail": "member"}
-REFUSALS = {
+REFUSALS: dict[str, dict[str, Any]] = {
     "empty": {},
     "too_long": {"length": 2400, "limit": 2000},
     "syntax": {"detail": "unexpected '}'"},

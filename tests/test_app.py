@@ -110,7 +110,8 @@ async def test_stopping_processes_what_was_received_and_keeps_unsent_replies(set
 async def test_start_hooks_run_in_the_background_and_a_failure_is_only_logged(
     settings, clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    release, seen = asyncio.Event(), []
+    release = asyncio.Event()
+    seen: list[bool | str] = []
     extra = HandlerRegistry("warm")
 
     @extra.on_start

@@ -13,6 +13,7 @@ from bot.clock import FakeClock
 from bot.db import schema
 from bot.events import Quote
 from handlers.campaigns import ignition, store
+from handlers.campaigns.config import CampaignsSection
 from handlers.campaigns.tables import campaign_rooms, campaigns
 from tests.support import Chat, contact, make_message
 
@@ -126,7 +127,9 @@ async def measured(app: App, clock: FakeClock, chat: Chat) -> ignition.Measured:
     async with app.engine.connect() as conn:
         campaign = await store.load(conn, campaign_id)
         assert campaign is not None
-        return await ignition.measure_campaign(conn, campaign, app.services.settings.campaigns, clock.now())
+        return await ignition.measure_campaign(
+            conn, campaign, app.services.settings.section(CampaignsSection), clock.now()
+        )
 
 
 def spark(measured: ignition.Measured, message_id: str) -> ignition.Spark:
@@ -191,7 +194,7 @@ async def test_the_usual_rate_is_that_hours_and_a_new_room_has_none(app: App, cl
         campaign = await store.load(conn, campaign_id)
         assert campaign is not None
         measured = await ignition.measure_campaign(
-            conn, campaign, app.services.settings.campaigns, local(10, 9).astimezone(UTC)
+            conn, campaign, app.services.settings.section(CampaignsSection), local(10, 9).astimezone(UTC)
         )
     kate = await member_id(app, "kate")
     afternoon = next(s for s in measured.sparks if s.member_id == kate)
@@ -230,7 +233,7 @@ async def test_the_bots_own_messages_echoed_back_are_not_discussion(app: App, cl
         campaign = await store.load(conn, campaign_id)
         assert campaign is not None
         measured = await ignition.measure_campaign(
-            conn, campaign, app.services.settings.campaigns, local(10, 9).astimezone(UTC)
+            conn, campaign, app.services.settings.section(CampaignsSection), local(10, 9).astimezone(UTC)
         )
     assert "kocbot-account" not in [i.name for i in measured.kocs + measured.members]
     kate = await member_id(app, "kate")

@@ -15,6 +15,7 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.db import schema
 from bot.transports.memory import InMemoryTransport
+from handlers.campaigns.config import CampaignsSection
 from handlers.campaigns.tables import awards
 from handlers.recognition.tables import ledger, title_events
 from tests.support import Chat, make_message, rows
@@ -240,7 +241,7 @@ async def test_what_followed_a_clue_and_the_chart_drawn_from_the_log(
     async with app.engine.connect() as conn:
         found = await store.load(conn, campaign)
         assert found is not None
-        built = await report.build(conn, found, app.services.settings.campaigns, clock.now())
+        built = await report.build(conn, found, app.services.settings.section(CampaignsSection), clock.now())
     [after] = [c.after for c in built.clues]
     # From the drop at 10:00 to 10:30: kate (新品 X1), bob (x1, a reply), carol, dave (joined 10:12, 新品),
     # kate, bob; the usual 3.5 for half an hour at 10 o'clock.
@@ -248,7 +249,7 @@ async def test_what_followed_a_clue_and_the_chart_drawn_from_the_log(
     assert (after.volume, after.participants, after.keywords, after.joins) == (6, 4, 3, 1)
     assert after.expected == pytest.approx(3.5)
     drawn: dict = {}
-    monkeypatch.setattr(report.charts, "timeline", lambda title, lines, **kw: drawn.update(lines=lines, **kw) or b"")
+    monkeypatch.setattr(charts, "timeline", lambda title, lines, **kw: drawn.update(lines=lines, **kw) or b"")
     report.chart(built, "zh_CN")
     [line] = drawn["lines"]
     per_hour = {at.hour: count for at, count in line.points if count}

@@ -159,8 +159,8 @@ async def test_the_owning_moderator_is_reminded_once_before_each_date(chat: Chat
         ),
     ]
     await app.advance_to(datetime(2027, 3, 1, 10, 0, tzinfo=SHANGHAI))
-    sent = [m.text for m in chat.transport.take()]
-    assert [text.split("。")[0] for text in sent] == [
+    texts = [m.text for m in chat.transport.take()]
+    assert [text.split("。")[0] for text in texts] == [
         "⏰ 提醒：3 天后（2027-01-10）是 bob 约定的交付日期",
         "⏰ 提醒：3 天后（2027-02-28）要向 bob 付款：尾款 50%",
         "⏰ 提醒：3 天后（2027-02-28）和 bob 的合作协议到期",

@@ -52,7 +52,8 @@ class Seed:
     """November of `year`, row by row, with every edge of the month: what each figure is made of."""
 
     def __init__(self, conn: Any, year: int) -> None:
-        self.conn, self.year, self.ids = conn, year, {}
+        self.conn, self.year = conn, year
+        self.ids: dict[str, int] = {}
         self._messages = 0
 
     def t(self, day: int, hour: int = 0, minute: int = 0, month: int = 11) -> datetime:
@@ -163,7 +164,9 @@ class Seed:
             action = await self.add(actions, kind="thanks_revoke", actor_id=self.ids["mod"], created_at=when)
             await self.add(revocations, thanks_id=given[key], action_id=action, created_at=when)
 
-    async def item(self, kind: str, room: str | None, created: datetime, *moves: tuple[str, str, datetime]) -> None:
+    async def item(
+        self, kind: str, room: str | None, created: datetime, *moves: tuple[str, str | None, datetime]
+    ) -> None:
         item_id = await self.add(
             fb_items,
             kind=kind,

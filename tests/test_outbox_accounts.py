@@ -44,7 +44,7 @@ async def _accounts(app: App) -> dict[str, str | None]:
     return {r.platform_id: r.account for r in await rows(app, schema.communities)}
 
 
-async def _queue(app: App, *drafts: Draft) -> list[int]:
+async def _queue(app: App, *drafts: Draft) -> list[int | None]:
     async with app.engine.begin() as conn:
         return [await enqueue(conn, d, app.clock.now()) for d in drafts]
 

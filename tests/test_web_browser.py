@@ -85,7 +85,7 @@ async def signed_in(browser: BrowserThread, chat: Chat, base: str, viewport: dic
 
 
 def sent(chat: Chat) -> list[str]:
-    return [f"[{m.room_id or 'dm ' + m.contact_id}] {m.text}" for m in chat.transport.take()]
+    return [f"[{m.room_id or f'dm {m.contact_id}'}] {m.text}" for m in chat.transport.take()]
 
 
 async def test_sign_in_by_link_and_triage_an_item(

@@ -354,7 +354,11 @@ def _ping_until_answered(
         seen = len(bed.events)
         bed.command("room_message", room=room, text="/ping", **{"from": sender})
         try:
-            return bed.wait_event(lambda e, seen=seen: e["event"] == "sent" and bed.events.index(e) >= seen, 0.5)
+
+            def answered(event: dict[str, Any], seen: int = seen) -> bool:
+                return event["event"] == "sent" and bed.events.index(event) >= seen
+
+            return bed.wait_event(answered, 0.5)
         except TimeoutError:
             if time.monotonic() > deadline:
                 raise

@@ -14,6 +14,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from bot.context import Services
 from bot.db.engine import writer
 from bot.templates import TEMPLATES_DIR
+from handlers.web.config import WebSection
 from handlers.web.signin import shared_key
 from web import operations
 from web.actions import Actions
@@ -24,7 +25,6 @@ from web.render import Labels, Pages
 
 if TYPE_CHECKING:
     from bot.app import App
-    from handlers.web.config import WebSection
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Scripts only from the console itself (no inline script): member-written text can never run.
@@ -81,7 +81,7 @@ def routes() -> list[Route | Mount]:
 async def build_console(engine: AsyncEngine, services: Services, *, bot: App | None = None) -> ASGIApp:
     """The console over `engine` and `services`; `bot`: the bot running in this process, if any (its
     sender is woken by actions, its transport and scheduler are reported by /healthz and /metrics)."""
-    section: WebSection = services.settings.web  # type: ignore[attr-defined]
+    section = services.settings.section(WebSection)
     secret = section.secret_key or await _shared_secret(engine)
     overrides = services.settings.bot.templates_dir
     roots = (overrides, TEMPLATES_DIR) if overrides else (TEMPLATES_DIR,)

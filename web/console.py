@@ -11,13 +11,13 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from bot.context import Services
+from handlers.web.config import WebSection
 from web.actions import Actions
 from web.auth import Gate, SignInLimiter, Visit, csrf_ok
 from web.render import Pages
 
 if TYPE_CHECKING:
     from bot.app import App
-    from handlers.web.config import WebSection
 
 Handler = Callable[[Request, Visit], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -36,7 +36,7 @@ class Console:
 
     @property
     def section(self) -> WebSection:
-        return self.services.settings.web  # type: ignore[attr-defined,no-any-return]
+        return self.services.settings.section(WebSection)
 
     def page(self, visit: Visit, name: str, *, status: int = 200, **params: Any) -> HTMLResponse:
         html = self.pages.render(name, visit.locale, visit=visit, nav=NAV, **params)

@@ -9,12 +9,12 @@ import sys
 from typing import TYPE_CHECKING
 
 from bot.config import CoreSettings
+from handlers.web.config import WebSection
 from web.app import build_console
 from web.server import ConsoleServer, bind
 
 if TYPE_CHECKING:
     from bot.app import App
-    from handlers.web.config import WebSection
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def _say(line: str) -> None:
 
 
 def _section(settings: CoreSettings) -> WebSection:
-    return settings.web  # type: ignore[attr-defined,no-any-return]
+    return settings.section(WebSection)
 
 
 async def start_beside(settings: CoreSettings, app: App) -> ConsoleServer | None:

@@ -48,6 +48,7 @@ from bot.scheduling.triggers import cron_trigger
 from bot.uow import UnitOfWork
 
 if TYPE_CHECKING:
+    from bot.clock import Clock
     from bot.context import Context, Services
 
 _LOGGER = logging.getLogger(__name__)
@@ -101,7 +102,7 @@ async def schedule_job(
 ) -> datetime | None:
     """Write a job into the job store in the caller's transaction: it exists if, and only if, that
     commits (with the announcement it belongs to, say). Returns its first run time."""
-    first = trigger.get_next_fire_time(None, now)
+    first: datetime | None = trigger.get_next_fire_time(None, now)
     job = _job(job_id, func, trigger, args, name or job_id, first)
     await conn.execute(
         insert(_JOBS).values(
@@ -176,7 +177,7 @@ class Scheduler(BaseScheduler):
         self._preparations = Preparations(specs, runner, services.signals.notify_schedule_changed)
 
     @property
-    def _clock(self):  # noqa: ANN202 - the injected Clock
+    def _clock(self) -> Clock:
         return self._services.clock
 
     @property

@@ -29,13 +29,13 @@ import json
 import operator
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import numpy as np
-from sqlalchemy import String, case, cast, false, func, or_, select
+from sqlalchemy import ColumnElement, String, Table, case, cast, false, func, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema
@@ -272,9 +272,9 @@ def _bulk() -> Iterator[None]:
             gc.enable()
 
 
-def _discussion(messages: object) -> object:
+def _discussion(messages: Table) -> ColumnElement[bool]:
     """Commands to the bot are not discussion."""
-    return or_(messages.c.routed_to.is_(None), messages.c.routed_to.not_like("/%"))  # type: ignore[attr-defined]
+    return or_(messages.c.routed_to.is_(None), messages.c.routed_to.not_like("/%"))
 
 
 async def bot_members(conn: AsyncConnection, rooms: Iterable[str], since: datetime) -> set[int]:
@@ -295,7 +295,7 @@ async def read_log(conn: AsyncConnection, campaign: CampaignView, section: Campa
     m = schema.messages
     room_ids = [room.community_id for room in campaign.rooms]
     bots = await bot_members(conn, [room.platform_id for room in campaign.rooms], campaign.starts_at)
-    not_bot = m.c.member_id.not_in(bots) if bots else True
+    not_bot = m.c.member_id.not_in(bots) if bots else true()
     keyword = (
         or_(*[m.c.text.icontains(word, autoescape=True) for word in campaign.keywords])
         if campaign.keywords
@@ -388,9 +388,9 @@ def _fill_rooms(
     for position in np.flatnonzero(np.asarray(keywords, dtype=bool)).tolist():
         room = room_of[owner[position]]
         room.keyword_at.setdefault(members[position], []).append(position - bounds[owner[position]])
-    for position in [i for i, text in enumerate(mentioned) if text is not None]:
+    for position, text in [(i, text) for i, text in enumerate(mentioned) if text is not None]:
         room = room_of[owner[position]]
-        for platform_id in json.loads(mentioned[position]):
+        for platform_id in json.loads(text):
             room.mentions.setdefault(platform_id, []).append((times[position], members[position]))
 
 
@@ -423,20 +423,26 @@ async def _read_joins(conn: AsyncConnection, rooms: dict[int, _Room], since: dat
 
 
 async def _read_baseline(
-    conn: AsyncConnection, rooms: dict[int, _Room], campaign: CampaignView, section: CampaignsSection, not_bot: object
+    conn: AsyncConnection,
+    rooms: dict[int, _Room],
+    campaign: CampaignView,
+    section: CampaignsSection,
+    not_bot: ColumnElement[bool],
 ) -> None:
     """Each room's usual messages per hour at each local hour, over the days before the campaign it
     was observed (from its first logged message, at most `baseline_days`)."""
     m = schema.messages
     start = campaign.starts_at - timedelta(days=section.baseline_days)
-    first_seen = dict(
+    first_seen: dict[int, datetime] = dict(
         (
             await conn.execute(
                 select(m.c.community_id, func.min(m.c.received_at))
                 .where(m.c.community_id.in_(list(rooms)))
                 .group_by(m.c.community_id)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     bucket = hour_bucket(conn, m.c.received_at).label("bucket")
     counts = await conn.execute(
@@ -447,7 +453,7 @@ async def _read_baseline(
             m.c.received_at < campaign.starts_at,
             _discussion(m),
             not_bot,
-        )  # type: ignore[arg-type]
+        )
         .group_by(m.c.community_id, bucket)
     )
     by_hour: dict[int, list[int]] = defaultdict(lambda: [0] * 24)
@@ -510,7 +516,8 @@ def _usual(room: _Room, starts: np.ndarray, seconds: np.ndarray | float) -> np.n
     """The room's usual number of messages from each start for `seconds` (NaN: no baseline)."""
     if room.hourly is None or not len(starts):
         return np.full(len(starts), np.nan)
-    return np.asarray(room.hourly)[_local_hours(room, starts)] * (np.asarray(seconds) / 3600)
+    usual: np.ndarray = np.asarray(room.hourly)[_local_hours(room, starts)] * (np.asarray(seconds) / 3600)
+    return usual
 
 
 def _participants(members: np.ndarray, ends: np.ndarray) -> np.ndarray:
@@ -551,7 +558,8 @@ def _distinct_per_igniter(pairs: np.ndarray, igniters: np.ndarray, members: int)
         seen = np.zeros(2 * members * members, dtype=bool)
         seen[pairs] = True
         seen[igniters * members + igniters // 2] = False  # the igniter is no participant of their own
-        return seen.reshape(2 * members, members).sum(axis=1)[igniters]
+        counts: np.ndarray = seen.reshape(2 * members, members).sum(axis=1)[igniters]
+        return counts
     found = _distinct(pairs)
     people = np.bincount(np.searchsorted(igniters, found // members), minlength=len(igniters))
     return people - np.isin(igniters * members + igniters // 2, found.astype(np.int64))
@@ -564,7 +572,8 @@ def _ranges(starts: np.ndarray, ends: np.ndarray) -> np.ndarray:
     if not total:
         return np.zeros(0, dtype=np.int64)
     offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
-    return np.arange(total) - offsets + np.repeat(starts, lengths)
+    positions: np.ndarray = np.arange(total) - offsets + np.repeat(starts, lengths)
+    return positions
 
 
 @dataclass(slots=True)
@@ -581,7 +590,7 @@ class _Columns:
     participants: np.ndarray
     starts: np.ndarray  # where the part of each window the author's earlier ones did not cover begins
     union: tuple[
-        np.ndarray, list[int], list[int], np.ndarray, np.ndarray
+        np.ndarray, np.ndarray, np.ndarray, np.ndarray, np.ndarray
     ]  # volume, keywords, mentions, joins, expected
 
 
@@ -690,7 +699,13 @@ def _measure(log: _Log, weights: Weights, since: datetime | None, before: dateti
     dense = np.asarray(sorted(log.names), dtype=np.int64)
     codes = len(dense)
     code_type = np.int32 if 2 * codes * codes < 2**31 else np.int64
-    union: list[list] = [[], [], [], [], []]  # per message: volume, keywords, mentions, joins, expected not yet counted
+    union: list[list[float]] = [
+        [],
+        [],
+        [],
+        [],
+        [],
+    ]  # per message: volume, keywords, mentions, joins, expected not yet counted
     total = 0
     low = since.timestamp() if since else float("-inf")
     high = before.timestamp() if before else float("inf")
@@ -725,7 +740,7 @@ def _measure(log: _Log, weights: Weights, since: datetime | None, before: dateti
         sparks.keywords.extend(columns.keywords)
         sparks.joins.extend(columns.joins.tolist())
         for column, values in zip(union, columns.union, strict=True):
-            column.extend(values.tolist() if isinstance(values, np.ndarray) else values)
+            column.extend(values.tolist())
     if not keys_of:
         return Measured(sparks, [], [], total, log)
     every_key = np.concatenate(keys_of)
@@ -748,7 +763,7 @@ def _figures(
 ) -> np.ndarray:
     """The score, by column; `expected` is NaN where there is no baseline (no lift then)."""
     lift = np.nan_to_num(np.maximum(volume - expected, 0.0), nan=0.0)
-    return (
+    score: np.ndarray = (
         weights.replies * replies
         + weights.mentions * mentions
         + weights.participants * people
@@ -756,9 +771,10 @@ def _figures(
         + weights.joins * joins
         + weights.lift * lift
     )
+    return score
 
 
-def _column(values: list) -> np.ndarray:
+def _column(values: Sequence[float | None]) -> np.ndarray:
     """Floats with None as NaN."""
     return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
 
@@ -770,7 +786,7 @@ def _ranked(
     keys: list[int],
     key_of: np.ndarray,
     people: list[int],
-    union: list[list],
+    union: list[list[float]],
     total: int,
 ) -> Measured:
     replies, mentions = np.asarray(sparks.replies), np.asarray(sparks.mentions)
@@ -787,7 +803,7 @@ def _ranked(
     sparks.score = score.tolist()
     groups, count = key_of, len(keys)
 
-    def summed(values: np.ndarray | list) -> np.ndarray:
+    def summed(values: np.ndarray | list[float]) -> np.ndarray:
         return np.bincount(groups, weights=np.asarray(values, dtype=np.float64), minlength=count)
 
     u_volume, u_keywords, u_mentions, u_joins, u_expected = union

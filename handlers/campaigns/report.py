@@ -115,7 +115,10 @@ async def build(
     measured = await ignition.measure_campaign(conn, campaign, section, now)
     zone = campaign.zone
     measured_days = max((until - campaign.starts_at).total_seconds() / 86400, 0.0)
-    rooms, hours, per_day, usual_day = [], {}, Counter(), 0.0
+    rooms: list[RoomVolume] = []
+    hours: dict[int, Counter[datetime]] = {}
+    per_day: Counter[date] = Counter()
+    usual_day = 0.0
     has_usual = False
     for room in campaign.rooms:
         logged = measured.log.rooms[room.community_id]
@@ -215,7 +218,7 @@ def chart(report: CampaignReport, locale: str) -> bytes:
     while current <= until:
         buckets.append(current)
         current += step  # wall-clock arithmetic: a day is midnight to midnight, even across DST
-    per_room: dict[int, Counter] = {}
+    per_room: dict[int, Counter[datetime]] = {}
     for community_id, counts in report.hours.items():
         per_room[community_id] = counts if hourly else Counter()
         if not hourly:
@@ -313,7 +316,7 @@ async def show_ignition(ctx: Context, cmd: Invocation) -> None:
 async def measure_ignition(work: Work) -> dict[str, Any]:
     """The heavy part of /campaign ignition: the ranking's template parameters."""
     campaign = await _campaign(work)
-    section: CampaignsSection = work.settings.campaigns  # type: ignore[attr-defined]
+    section = work.settings.section(CampaignsSection)
     measured = await ignition.measure_campaign(work.db, campaign, section, work.now)
     return {
         "campaign": campaign,
@@ -348,7 +351,7 @@ class ReportMade:
 async def make_report(work: Work) -> ReportMade:
     """The heavy part of /campaign report: the report measured, and its chart drawn in the asker's language."""
     campaign = await _campaign(work)
-    section: CampaignsSection = work.settings.campaigns  # type: ignore[attr-defined]
+    section = work.settings.section(CampaignsSection)
     report = await build(work.db, campaign, section, work.now)
     png = charts.draw(chart, report, work.params["locale"])
     return ReportMade(campaign, report.params(min(section.top_shown, 5)), png)
@@ -378,7 +381,7 @@ async def write_report(conn: AsyncConnection, services: Services, request: Repor
     campaign = await store.load(conn, number)
     if campaign is None:
         raise ValueError(f"there is no campaign #{request.argument.lstrip('#')}")
-    section: CampaignsSection = services.settings.campaigns  # type: ignore[attr-defined]
+    section = services.settings.section(CampaignsSection)
     report = await build(conn, campaign, section, services.clock.now())
     locale = services.settings.bot.locale
     base = request.out / f"campaign-{campaign.id}"

@@ -30,7 +30,7 @@ WEEKLY_DIGEST = "moderators_digest"
 
 async def list_items(ctx: Context, cmd: Invocation) -> None:
     """/fb list [status]: open items by default."""
-    section: FeedbackSection = ctx.settings.feedback
+    section = ctx.settings.section(FeedbackSection)
     status = parse_status(cmd.args[0]) if cmd.args else None
     if cmd.args and status is None:
         raise UsageError("feedback/problem_needs_status", statuses=[s.value for s in Status])
@@ -59,7 +59,7 @@ async def show_item(ctx: Context, cmd: Invocation) -> None:
 
 async def _similar(ctx: Context, item: Item) -> list[Similar]:
     """Open items that may repeat this one (none for an item already merged)."""
-    section: FeedbackSection = ctx.settings.feedback
+    section = ctx.settings.section(FeedbackSection)
     if item.duplicate_of is not None:
         return []
     text = report_text(item.scenario, item.expected)
@@ -76,14 +76,14 @@ async def overdue_items(conn: AsyncConnection, now: datetime, section: FeedbackS
 
 async def list_overdue(ctx: Context, cmd: Invocation) -> None:
     """/fb overdue"""
-    section: FeedbackSection = ctx.settings.feedback
+    section = ctx.settings.section(FeedbackSection)
     found = await overdue_items(ctx.db, ctx.now, section)
     await ctx.reply("feedback/overdue", items=found, days=section.overdue_days, now=ctx.now)
 
 
 async def digest_section(ctx: Context) -> tuple[str, dict[str, Any]] | None:
     """The overdue items for the moderators' weekly digest (nothing when none is overdue)."""
-    section: FeedbackSection = ctx.settings.feedback
+    section = ctx.settings.section(FeedbackSection)
     found = await overdue_items(ctx.db, ctx.now, section)
     return ("feedback/overdue", {"items": found, "days": section.overdue_days, "now": ctx.now}) if found else None
 
@@ -91,7 +91,7 @@ async def digest_section(ctx: Context) -> tuple[str, dict[str, Any]] | None:
 async def send_overdue_digest(ctx: Context) -> int:
     """For the scheduler: a private digest of overdue items to each moderator, once a day; how many were
     sent. On the day of the weekly digest, only what became overdue after it: the rest it just listed."""
-    section: FeedbackSection = ctx.settings.feedback
+    section = ctx.settings.section(FeedbackSection)
     midnight = datetime.combine(_today(ctx), time(0), tzinfo=ZoneInfo(ctx.settings.bot.timezone))
     weekly = await last_run(ctx.db, WEEKLY_DIGEST, midnight, ctx.now)
     found = await overdue_items(ctx.db, ctx.now, section)

@@ -20,6 +20,7 @@ from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
 from bot.registry import ExportRequest
 from handlers.koc import agreement_wizard
+from handlers.koc.config import KocSection
 from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.tables import Domain, agreements, koc_events, koc_records
 
@@ -111,7 +112,12 @@ async def save(ctx: Context, data: dict[str, Any]) -> None:
         )
     )
     _LOGGER.info("agreement %s recorded for member %s by %s", agreement_id, member_id, ctx.actor.id)
-    await ctx.reply("koc/agreement_saved", id=agreement_id, member=data["member"], days=ctx.settings.koc.reminder_days)
+    await ctx.reply(
+        "koc/agreement_saved",
+        id=agreement_id,
+        member=data["member"],
+        days=ctx.settings.section(KocSection).reminder_days,
+    )
 
 
 async def latest(conn: AsyncConnection, member_id: int) -> Any | None:
@@ -159,7 +165,7 @@ async def export_agreements(conn: AsyncConnection, request: ExportRequest) -> st
         row.id: row.display_name or row.platform_id
         for row in (await conn.execute(select(members.c.id, members.c.display_name, members.c.platform_id))).all()
     }
-    owners = dict((await conn.execute(select(koc_records.c.member_id, koc_records.c.owner_id))).all())
+    owners = dict((await conn.execute(select(koc_records.c.member_id, koc_records.c.owner_id))).tuples().all())
     out = io.StringIO()
     writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
     writer.writeheader()

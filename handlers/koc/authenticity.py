@@ -77,7 +77,7 @@ def closeness(text: str, points: tuple[str, ...]) -> float:
 
 async def on_group_message(ctx: Context, match: BriefCopyCandidate) -> None:
     """Compare an active KOC's message with this month's brief; tell the owning moderator privately."""
-    section: KocSection = ctx.settings.koc
+    section = ctx.settings.section(KocSection)
     month = ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone)).strftime("%Y-%m")
     points = await BriefCache.points(ctx, month)
     if not points:

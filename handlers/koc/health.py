@@ -61,7 +61,7 @@ async def _by_week(
 
 async def trends(ctx: Context) -> list[Trend]:
     """Every active KOC's trend: silent ones first (longest silence first), then by name."""
-    section: KocSection = ctx.settings.koc
+    section = ctx.settings.section(KocSection)
     conn, now, members, messages = ctx.db, ctx.now, schema.members, schema.messages
     kocs = (
         await conn.execute(select(members.c.id, members.c.display_name).where(members.c.stage == Stage.ACTIVE.value))
@@ -85,7 +85,9 @@ async def trends(ctx: Context) -> list[Trend]:
                 .where(messages.c.member_id.in_(ids))
                 .group_by(messages.c.member_id)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     result = []
     for koc in kocs:
@@ -119,7 +121,7 @@ def _aware(moment: datetime) -> datetime:
 
 async def show_health(ctx: Context, cmd: Invocation) -> None:
     """/koc health: privately, the silent KOCs first with days since their last message, then the rest."""
-    section: KocSection = ctx.settings.koc
+    section = ctx.settings.section(KocSection)
     found = await trends(ctx)
     if ctx.community is not None:
         await ctx.reply("koc/health_sent")

@@ -118,7 +118,7 @@ async def _feedback(conn: AsyncConnection, since: datetime) -> dict[int, int]:
         )
         .group_by(feedback_people.c.member_id)
     )
-    return dict((await conn.execute(stmt)).all())
+    return dict((await conn.execute(stmt)).tuples().all())
 
 
 async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
@@ -133,7 +133,7 @@ async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
         )
         .group_by(thread_people.c.member_id)
     )
-    return dict((await conn.execute(stmt)).all())
+    return dict((await conn.execute(stmt)).tuples().all())
 
 
 async def _weeks(conn: AsyncConnection, now: datetime) -> dict[int, int]:
@@ -147,7 +147,7 @@ async def _weeks(conn: AsyncConnection, now: datetime) -> dict[int, int]:
         .subquery()
     )
     stmt = select(inner.c.member_id, func.count()).where(inner.c.week.is_not(None)).group_by(inner.c.member_id)
-    return dict((await conn.execute(stmt)).all())
+    return dict((await conn.execute(stmt)).tuples().all())
 
 
 def _mentioned(conn: AsyncConnection) -> Any:
@@ -178,7 +178,7 @@ async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
         )
         .group_by(messages.c.quote_member_id)
     )
-    counts: dict[int, int] = defaultdict(int, dict((await conn.execute(quotes)).all()))
+    counts: dict[int, int] = defaultdict(int, dict((await conn.execute(quotes)).tuples().all()))
     mentioned = _mentioned(conn)
     mentions = (
         select(members.c.id, func.count())
@@ -213,7 +213,7 @@ async def rank(
     ctx: Context, *, community_ids: Iterable[int] | None = None, exclude: Iterable[int] = ()
 ) -> list[Candidate]:
     """The pool, best first (score, then name): members with any signal, not staff, not already KOCs."""
-    section: KocSection = ctx.settings.koc
+    section = ctx.settings.section(KocSection)
     conn, now = ctx.db, ctx.now
     since = now - timedelta(days=section.candidate_window_days)
     staff = ctx.settings.permissions.admins + ctx.settings.permissions.moderators
@@ -253,7 +253,7 @@ async def notify_replacements(ctx: Context, member: MemberRef) -> None:
     )
     stage = (await ctx.db.execute(select(members.c.stage).where(members.c.id == member.id))).scalar_one()
     best = (await rank(ctx, community_ids=communities, exclude=(member.id,)))[:REPLACEMENTS]
-    section: KocSection = ctx.settings.koc
+    section = ctx.settings.section(KocSection)
     for moderator in await ctx.services.directory.staff(ctx.db):
         await ctx.dm(
             moderator,
@@ -269,7 +269,7 @@ async def notify_replacements(ctx: Context, member: MemberRef) -> None:
 
 async def list_candidates(ctx: Context, cmd: Invocation) -> None:
     """/koc candidates [n]: the top of the pool with the reason for each, privately."""
-    section: KocSection = ctx.settings.koc
+    section = ctx.settings.section(KocSection)
     count = section.candidates_shown
     if cmd.args:
         asked = parse_number(cmd.args[0], least=1, most=MAX_SHOWN)

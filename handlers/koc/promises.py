@@ -22,6 +22,7 @@ from bot.db.dialect import insert_for
 from bot.db.schema import Stage
 from bot.errors import UsageError, UserFacingError
 from bot.lookup import row_by_id
+from handlers.feedback.config import FeedbackSection
 from handlers.koc.tables import PromiseStatus, promises
 
 if TYPE_CHECKING:
@@ -226,7 +227,7 @@ async def on_feedback_history(ctx: Context, entry: HistoryEntry) -> None:
     if what == "submitted":
         item = await find_item(ctx.db, item_id)
         if item is not None and await _is_koc(ctx, item.reporter_id):
-            days = ctx.settings.feedback.response_days
+            days = ctx.settings.section(FeedbackSection).response_days
             await create_promise(
                 ctx,
                 item.reporter_id,

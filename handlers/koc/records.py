@@ -16,6 +16,7 @@ from bot.db.dialect import insert_for
 from bot.db.schema import OutgoingKind, Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
+from handlers.feedback.config import FeedbackSection
 from handlers.koc import pool
 from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.tables import Domain, koc_events, koc_records
@@ -43,7 +44,8 @@ async def target_of(ctx: Context, cmd: Invocation) -> MemberRef:
 
 async def stage_of(ctx: Context, member: MemberRef) -> str:
     m = schema.members
-    return (await ctx.db.execute(select(m.c.stage).where(m.c.id == member.id))).scalar_one()
+    stage: str = (await ctx.db.execute(select(m.c.stage).where(m.c.id == member.id))).scalar_one()
+    return stage
 
 
 async def record_of(ctx: Context, member_id: int) -> Any:
@@ -104,7 +106,7 @@ async def promote(ctx: Context, cmd: Invocation) -> None:
         .values(domain=domain.value, owner_id=ctx.actor.id)
     )
     ctx.note_audit(target=member, domain=domain.value)
-    feedback = getattr(ctx.settings, "feedback", None)
+    feedback = ctx.settings.optional_section(FeedbackSection)
     await ctx.dm(
         member,
         "koc/promote_welcome",

@@ -20,8 +20,10 @@ from bot.lookup import row_by_id
 from handlers.feedback.tables import history as feedback_history
 from handlers.feedback.tables import items as feedback_items
 from handlers.koc.agreements import mentioned_member, owner_id_of, today_of
+from handlers.koc.config import KocSection
 from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.tables import koc_events, title_terms
+from handlers.recognition.config import RecognitionSection
 from handlers.recognition.ledger import grant_title, revoke_title
 from handlers.recognition.stats import thanks_units
 from handlers.recognition.tables import Source, thanks
@@ -43,7 +45,7 @@ def add_months(day: date, months: int) -> date:
 
 def _months(ctx: Context, word: str | None) -> int:
     if word is None:
-        months = ctx.settings.koc.title_term_months
+        months = ctx.settings.section(KocSection).title_term_months
     else:
         found = _TERM.fullmatch(word)
         months = (parse_number(found[1], most=MAX_MONTHS) if found else None) or 0
@@ -54,7 +56,7 @@ def _months(ctx: Context, word: str | None) -> int:
 
 def _title_and_term(ctx: Context, cmd: Invocation) -> tuple[str, int]:
     words = cmd.text.split()
-    titles = ctx.settings.recognition.titles
+    titles = ctx.settings.section(RecognitionSection).titles
     if not words or words[0] not in titles or len(words) > 2:
         raise UsageError("koc/title_problem_title", title=words[0] if words else "", titles=titles)
     return words[0], _months(ctx, words[1] if len(words) == 2 else None)
@@ -97,12 +99,12 @@ async def grant_with_term(ctx: Context, cmd: Invocation) -> None:
         ends=add_months(starts, months).isoformat(),
         held=not granted,
         owner=owner.name if owner else "",
-        days=ctx.settings.koc.review_days,
+        days=ctx.settings.section(KocSection).review_days,
     )
 
 
 async def _insert_term(ctx: Context, member_id: int, title: str, starts: date, ends: date, owner_id: int) -> int:
-    return (
+    term_id: int = (
         await ctx.db.execute(
             insert(title_terms)
             .values(
@@ -116,6 +118,7 @@ async def _insert_term(ctx: Context, member_id: int, title: str, starts: date, e
             .returning(title_terms.c.id)
         )
     ).scalar_one()
+    return term_id
 
 
 async def _event(ctx: Context, member_id: int, kind: str, **details: Any) -> None:
@@ -243,7 +246,9 @@ async def review_and_end_terms(ctx: Context, today: date) -> int:
         elif row.status == ACTIVE and row.ends <= today:
             await _tell_owner(ctx, row, "koc/term_undecided", "undecided")
         elif (
-            row.status == ACTIVE and row.reviewed_at is None and (row.ends - today).days <= ctx.settings.koc.review_days
+            row.status == ACTIVE
+            and row.reviewed_at is None
+            and (row.ends - today).days <= ctx.settings.section(KocSection).review_days
         ):
             await _tell_owner(
                 ctx, row, "koc/term_review", "review", record=await term_record(ctx, row), days=(row.ends - today).days

@@ -48,7 +48,7 @@ async def honour_roll(ctx: Context, cmd: Invocation) -> None:
         posted=report.posted,
         empty=report.empty,
         already=[(name, when.astimezone(zone)) for name, when in report.already],
-        threshold=ctx.settings.recognition.monthly_thanks_threshold,
+        threshold=ctx.settings.section(RecognitionSection).monthly_thanks_threshold,
     )
 
 
@@ -75,7 +75,7 @@ async def monthly_honour_roll(run: JobRun) -> None:
 async def post_honour_roll(ctx: Context, month: str, *, by: MemberRef | None = None) -> HonourReport:
     """Post `month`'s honour roll in every community that has not had it yet. Members who reached
     the threshold are rewarded first if they were not yet (never twice). Safe to run again."""
-    section: RecognitionSection = ctx.settings.recognition
+    section = ctx.settings.section(RecognitionSection)
     reachers = dict(await monthly_reachers(ctx.db, month, section.monthly_thanks_threshold))
     for member_id in reachers:
         await reward_threshold(ctx, member_id, month)
@@ -135,7 +135,7 @@ async def _post_in(
         "recognition/honour_roll",
         month=month,
         honoured=honoured,
-        threshold=ctx.settings.recognition.monthly_thanks_threshold,
+        threshold=ctx.settings.section(RecognitionSection).monthly_thanks_threshold,
         mentions=tuple(h["member"].platform_id for h in honoured),
         dedupe_key=f"recognition:honour-roll:{month}:{community.platform_id}",
     )
@@ -146,7 +146,8 @@ async def _posted_at(ctx: Context, community: CommunityRef, month: str) -> datet
     stmt = select(honour_rolls.c.posted_at).where(
         honour_rolls.c.month == month, honour_rolls.c.community_id == community.id
     )
-    return (await ctx.db.execute(stmt)).scalar_one()
+    posted_at: datetime = (await ctx.db.execute(stmt)).scalar_one()
+    return posted_at
 
 
 async def _honoured(
@@ -192,6 +193,6 @@ async def _quotes(ctx: Context, community: CommunityRef, month: str, member_id: 
     ).all()
     revoked = await revoked_among(ctx.db, [r.id for r in rows])
     candidates = [QuoteCandidate(r.id, r.giver_id, r.reason) for r in rows if r.id not in revoked]
-    chosen = choose_quotes(candidates, ctx.settings.recognition.honour_roll_quotes)
+    chosen = choose_quotes(candidates, ctx.settings.section(RecognitionSection).honour_roll_quotes)
     givers = await named(ctx.db, [c.giver_id for c in chosen])
     return [{"reason": c.reason, "giver": givers[c.giver_id]} for c in chosen]

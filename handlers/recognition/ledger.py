@@ -73,7 +73,8 @@ async def record_action(ctx: Context, kind: ActionKind, *, undoes: int | None = 
         )
         .returning(actions.c.id)
     )
-    return (await ctx.db.execute(stmt)).scalar_one()
+    action_id: int = (await ctx.db.execute(stmt)).scalar_one()
+    return action_id
 
 
 async def award_points(

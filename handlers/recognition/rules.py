@@ -122,4 +122,4 @@ def parse_top(words: Iterable[str]) -> TopRequest:
         if meaning is None:
             raise UnknownWord(word)
         chosen[meaning[0]] = meaning[1]
-    return TopRequest(**chosen)  # type: ignore[arg-type]
+    return TopRequest(**chosen)  # type: ignore[arg-type]  # _TOP_WORDS pairs each field with a value of its type

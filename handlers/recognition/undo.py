@@ -65,7 +65,7 @@ async def _reverse_points(ctx: Context, action_id: int, undo_id: int) -> list[An
             action_id=undo_id,
             reverses_id=row.id,
         )
-    return rows
+    return list(rows)
 
 
 async def _reverse_titles(ctx: Context, action_id: int, undo_id: int) -> list[Any]:
@@ -73,7 +73,7 @@ async def _reverse_titles(ctx: Context, action_id: int, undo_id: int) -> list[An
     rows = (await ctx.db.execute(stmt)).all()
     for row in rows:
         await reverse_title_event(ctx, row.id, undo_id)
-    return rows
+    return list(rows)
 
 
 async def _reverse_revocations(ctx: Context, action_id: int, undo_id: int) -> list[Any]:
@@ -96,10 +96,10 @@ async def _reverse_revocations(ctx: Context, action_id: int, undo_id: int) -> li
                 thanks_id=row.id, action_id=undo_id, reverses_id=row.revocation_id, created_at=ctx.now
             )
         )
-    return rows
+    return list(rows)
 
 
-async def _describe(ctx: Context, points: list[Any], titles: list[Any], reinstated: list[Any]) -> dict[str, list]:
+async def _describe(ctx: Context, points: list[Any], titles: list[Any], reinstated: list[Any]) -> dict[str, Any]:
     ids = [r.member_id for r in points + titles] + [i for r in reinstated for i in (r.giver_id, r.receiver_id)]
     names = await named(ctx.db, ids)
     return {

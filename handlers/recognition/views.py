@@ -25,7 +25,7 @@ LISTED_THANKS = 20
 
 async def show_me(ctx: Context, cmd: Invocation) -> None:
     """/me, answered privately wherever it is asked: everything recorded about the caller, and the rules."""
-    section: RecognitionSection = ctx.settings.recognition
+    section = ctx.settings.section(RecognitionSection)
     month, me = current_month(ctx), ctx.actor.id
     counts = await _thanks_counts(ctx, month)
     if ctx.community is not None:
@@ -81,8 +81,10 @@ async def show_top(ctx: Context, cmd: Invocation) -> None:
         raise UsageError("recognition/problem_top_word", word=exc.word) from None
     brand = request.brand or ctx.community is None
     month = current_month(ctx) if request.period is Period.MONTH else None
-    size = ctx.settings.recognition.top_size
-    standings = await leaderboard(ctx.db, request.board, month, None if brand else ctx.community.id, ctx.actor.id, size)
+    size = ctx.settings.section(RecognitionSection).top_size
+    standings = await leaderboard(
+        ctx.db, request.board, month, None if brand or ctx.community is None else ctx.community.id, ctx.actor.id, size
+    )
     names = await named(ctx.db, [s.member_id for s in standings.top] + [ctx.actor.id])
     await ctx.reply(
         "recognition/top",

@@ -23,6 +23,7 @@ from handlers.feedback.tables import items as fb_items
 from handlers.koc.tables import koc_events
 from handlers.recognition.stats import revoked_ids
 from handlers.recognition.tables import thanks
+from handlers.reports.config import ReportsSection
 from handlers.reports.figures import (
     KOC_CHANGES,
     CommunityFigures,
@@ -64,7 +65,7 @@ async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Win
         when,
         communities,
         await _active_anywhere(conn, when, list(rooms)),
-        await _helpers(conn, when, list(rooms), settings.reports.top_helpers),
+        await _helpers(conn, when, list(rooms), settings.section(ReportsSection).top_helpers),
         sum(thanked.get(r, 0) for r in rooms),
         await _feedback_rows(conn, when, rooms),
         await _thread_rows(conn, when, rooms),
@@ -83,7 +84,7 @@ async def _rooms(conn: AsyncConnection, settings: CoreSettings) -> dict[int, str
     """The communities the bot serves, by id, oldest first; the moderators' room is not one of them."""
     table = schema.communities
     rows = (await conn.execute(select(table.c.id, table.c.platform_id, table.c.name).order_by(table.c.id))).all()
-    room = settings.reports.room
+    room = settings.section(ReportsSection).room
     result = {}
     for row in rows:
         if settings.serves_room(row.platform_id) and row.platform_id != room:

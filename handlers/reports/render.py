@@ -95,7 +95,10 @@ def _hours(start: datetime, finish: datetime | None) -> str:
 
 def csv_tables(figures: MonthFigures) -> dict[str, tuple[Sequence[str], list[Sequence[object]]]]:
     """Each table of the report: its file's last name, header and rows."""
-    at = lambda when: _local(figures, when)  # noqa: E731 - a short local helper
+
+    def at(when: datetime | None) -> str:
+        return _local(figures, when)
+
     return {
         "communities": (
             ("community", "members", "joined", "left", "messages", "active_members", "thanks", "feedback", "threads"),

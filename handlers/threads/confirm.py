@@ -36,7 +36,7 @@ class FixConfirmations:
 
     @property
     def _section(self) -> ThreadsSection:
-        return self._services.settings.threads
+        return self._services.settings.section(ThreadsSection)
 
     def _answer_window(self) -> timedelta:
         return timedelta(hours=self._section.confirm_answer_hours)
@@ -81,7 +81,7 @@ class FixConfirmations:
             await self._no_answer(thread_id, member_id)
 
     async def _context(self, uow: UnitOfWork, member_id: int) -> Context:
-        member = await self._services.directory.find_member_by_id(uow.conn, member_id)
+        member = await self._services.directory.member_by_id(uow.conn, member_id)
         return Context(self._services, uow, None, member, None)
 
     async def _ask(self, thread_id: int) -> None:
@@ -138,6 +138,7 @@ async def _set_answer(ctx: Context, thread_id: int, answer: Answer, text: str | 
 
 async def on_answer(ctx: Context, text: str) -> None:
     """The reporter's private answer: yes, no, or their own words (which flag the thread for a moderator)."""
+    assert ctx.conversation is not None
     data = ctx.conversation.data
     await ctx.conversation.end()
     thread = await get_thread(ctx.db, data["thread"])
@@ -155,7 +156,7 @@ async def on_answer(ctx: Context, text: str) -> None:
 
 
 async def _not_fixed(ctx: Context, thread: Any, text: str, *, unclear: bool) -> None:
-    section: ThreadsSection = ctx.settings.threads
+    section = ctx.settings.section(ThreadsSection)
     reopened = section.on_not_fixed == "reopen" and not unclear
     await record(ctx, thread.id, EventKind.NOTE, text, source="confirmation")
     if reopened:
@@ -164,7 +165,7 @@ async def _not_fixed(ctx: Context, thread: Any, text: str, *, unclear: bool) -> 
         await update_thread(ctx, thread.id, flagged=True)
         await record(ctx, thread.id, EventKind.FLAG, text)
     await ctx.reply("threads/confirm_not_fixed", id=thread.id, reopened=reopened)
-    opener = await ctx.services.directory.find_member_by_id(ctx.db, thread.opened_by)
+    opener = await ctx.services.directory.member_by_id(ctx.db, thread.opened_by)
     await ctx.dm(
         opener,
         "threads/moderator_not_fixed",

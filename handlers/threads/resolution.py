@@ -108,7 +108,7 @@ async def _publish(
 
 async def _mark_resolved(ctx: Context, thread_id: int, text: str, at: datetime | None, round_: int) -> None:
     """Resolved from now on (even if the notice waits), with a new round of fix confirmations."""
-    section: ThreadsSection = ctx.settings.threads
+    section = ctx.settings.section(ThreadsSection)
     send_at = at or ctx.now
     confirm_at = send_at + timedelta(hours=section.confirm_after_hours) if section.confirm_after_hours else None
     await update_thread(
@@ -132,7 +132,7 @@ async def _mark_resolved(ctx: Context, thread_id: int, text: str, at: datetime |
 async def _tell_followers(ctx: Context, thread: Any, text: str, at: datetime | None, prefix: str) -> None:
     for person in await thread_people(ctx.db, thread.id):
         if person.part == Part.FOLLOWER:
-            member = await ctx.services.directory.find_member_by_id(ctx.db, person.member_id)
+            member = await ctx.services.directory.member_by_id(ctx.db, person.member_id)
             await ctx.dm(
                 member,
                 "threads/resolved_follower",
