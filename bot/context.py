@@ -13,19 +13,23 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.audit import AuditRecord
 from bot.db.schema import Delivery, OutgoingKind
 from bot.events import Contact, Event, Image, IncomingMessage
-from bot.followups import FollowUps
 from bot.heavy import requests as heavy_requests
-from bot.hooks import NO_HOOKS, HookPoint, Hooks, P
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import Draft
 
 _LOGGER = logging.getLogger(__name__)
 
+# The core reads in layers (tests/test_layers.py): what a capability declares (registry, router,
+# conversations, hooks, jobs, heavy work) names `Context` in its handlers' signatures, so `Services`
+# names those parts, which the composition root puts in it, for type checking only.
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import CoreSettings
     from bot.conversations import Conversation, ConversationStore
-    from bot.heavy.spec import HeavyRequest, HeavySpec
+    from bot.followups import FollowUps
+    from bot.heavy.requests import HeavyRequest
+    from bot.heavy.spec import HeavySpec
+    from bot.hooks import HookPoint, Hooks, P
     from bot.members import Directory
     from bot.registry import DigestSection
     from bot.router import Router
@@ -63,10 +67,10 @@ class Services:
     router: Router
     conversations: ConversationStore
     workers: WorkerPool  # processes for user templates: a hard time limit, off the event loop
+    followups: FollowUps  # work finished after an event's transaction (`ctx.later`)
+    hooks: Hooks  # the listeners of the capabilities the app was built with (bot.hooks)
     digest_sections: tuple[tuple[str, DigestSection], ...] = ()  # the moderators' digest, in order
     signals: Signals = field(default_factory=Signals)
-    followups: FollowUps = field(default_factory=FollowUps)
-    hooks: Hooks = NO_HOOKS  # the listeners of the capabilities the app was built with (bot.hooks)
     heavy_work: Mapping[str, HeavySpec] = field(default_factory=dict)  # what handlers may hand off, by name
 
 

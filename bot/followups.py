@@ -14,14 +14,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from bot.context import Context
+from bot.dispatch import run_followup
 from bot.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from bot.context import Context
 
 _LOGGER = logging.getLogger(__name__)
 Then = Callable[["Context", Any], Awaitable[None]]
@@ -104,9 +103,6 @@ class FollowUps:
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
 
     async def _write(self, follow_up: _FollowUp, outcome: Any) -> None:
-        from bot.context import Context
-        from bot.dispatch import run_followup
-
         origin = follow_up.origin
         async with UnitOfWork(origin.uow.database, origin.services.clock) as uow:
             ctx = Context(origin.services, uow, origin.event, origin.actor, origin.community, origin.message_row_id)

@@ -17,8 +17,9 @@ from bot.db import schema
 from bot.db.schema import HeavyStatus
 from bot.errors import UserFacingError
 from bot.heavy import requests
+from bot.heavy.requests import HeavyRequest
 from bot.heavy.runner import HeavyRunner
-from bot.heavy.spec import HeavyFailed, HeavyRequest, HeavySpec, HeavyTimeout
+from bot.heavy.spec import HeavyFailed, HeavySpec, HeavyTimeout
 from bot.uow import Database, UnitOfWork
 
 _LOGGER = logging.getLogger(__name__)
