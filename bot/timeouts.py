@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from bot.context import Context, Services
 from bot.conversations import Active, Conversation
@@ -31,7 +30,7 @@ class ConversationTimer:
         self._engine = database.engine
         self._services = services
         self._quiet = QuietHours.parse(services.settings.delivery.quiet_hours)
-        self._zone = ZoneInfo(services.settings.bot.timezone)
+        self._zone = services.zone
 
     async def next_due(self) -> datetime | None:
         store = self._services.conversations

@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.job import Job
@@ -181,7 +180,7 @@ class Scheduler(BaseScheduler):
 
     @property
     def zone(self) -> tzinfo:
-        return ZoneInfo(self._services.settings.bot.timezone)
+        return self._services.zone
 
     # APScheduler's abstract hooks: a job was added or changed through its API; stopping.
     def wakeup(self) -> None:

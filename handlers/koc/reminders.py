@@ -11,7 +11,7 @@ from sqlalchemy import select
 from bot.context import Context
 from bot.scheduling.jobs import JobRun
 from handlers.koc import terms
-from handlers.koc.agreements import ACTIVE, owner_id_of, today_of
+from handlers.koc.agreements import ACTIVE, owner_id_of
 from handlers.koc.tables import agreements
 
 _LOGGER = logging.getLogger(__name__)
@@ -64,7 +64,7 @@ async def _owner(ctx: Context, row: Any):  # noqa: ANN202 - a MemberRef or None
 async def koc_reminders(run: JobRun) -> None:
     """The scheduler's daily `koc_reminders` job (09:00)."""
     ctx = run.context()
-    today = today_of(ctx)
+    today = ctx.today
     count = await remind_agreements(ctx, today)
     terms_done = await terms.review_and_end_terms(ctx, today)
     _LOGGER.info(
