@@ -20,7 +20,7 @@ import httpx
 from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.bootstrap import build_services
+from bot.bootstrap import build_services, database_for
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.db import schema
@@ -275,7 +275,7 @@ async def main() -> None:
             environ={}, data_dir=folder, overrides={"database": {"url": url}}, capability_sections=config_sections()
         )
         services = build_services(settings, FakeClock(NOW), REGISTRIES)
-        console = await build_console(engine, services)
+        console = await build_console(database_for(settings, engine), services)
         async with engine.begin() as conn:
             token, _ = await open_session(conn, 1, "zh_CN", NOW, 12)
         state = console.app.state.console  # type: ignore[attr-defined]  # set on the Starlette app by web/app.py

@@ -16,12 +16,18 @@ from bot.db import schema
 from bot.db.dialect import insert_for
 from bot.db.schema import Role
 from bot.events import Contact
-from bot.member_changes import announce_member_change
 from bot.uow import UnitOfWork
 
 CACHE_SECONDS = 300.0
 # The longest a cached member may outlive a change made by another process (see bot.member_changes).
 STALE_LIMIT_SECONDS = 1.0
+CHANNEL = "kocbot_members"  # PostgreSQL's notifications of changed members (bot.member_changes listens)
+
+
+async def announce_member_change(conn: AsyncConnection, platform_id: str) -> None:
+    """Tell the other processes, on commit, that this member changed (PostgreSQL; SQLite has one process)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(func.pg_notify(CHANNEL, platform_id)))
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,7 +14,6 @@ from typing import Final
 
 from sqlalchemy import JSON, Integer, String, TextualSelect, bindparam, text
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import Context, Services
 from bot.conversations import Active
@@ -24,7 +23,7 @@ from bot.events import Contact, Event, IncomingMessage, MemberJoined, MemberLeft
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import withdraw_addressed
 from bot.router import FailedRoute, Route, Router
-from bot.uow import UnitOfWork
+from bot.uow import Database, UnitOfWork
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -92,11 +91,11 @@ class Pipeline:
     """
 
     def __init__(
-        self, engine: AsyncEngine, services: Services, *, on_committed: Callable[[], None] = lambda: None
+        self, database: Database, services: Services, *, on_committed: Callable[[], None] = lambda: None
     ) -> None:
-        self._engine = engine
+        self._database = database
         self._services = services
-        self.on_committed = on_committed
+        self._on_committed = on_committed
         self._queue: asyncio.Queue[Event | _Stop] = asyncio.Queue()
         self._batch_max = services.settings.pipeline.batch_max
         self._stop_seen = False
@@ -180,7 +179,7 @@ class Pipeline:
             _LOGGER.exception("could not process %r", batch[0][0])
             await self._last_resort(batch[0][0])
         self._record_latency(batch)
-        self.on_committed()
+        self._on_committed()
 
     async def _last_resort(self, event: Event) -> None:
         """An event failed outside every handler's guard (a reply that cannot render, an audit
@@ -189,7 +188,7 @@ class Pipeline:
             _LOGGER.error("the %s event is dropped", type(event).__name__)
             return
         try:
-            async with UnitOfWork(self._engine, self._services.clock) as uow:
+            async with UnitOfWork(self._database, self._services.clock) as uow:
                 prepared = await self._prepare_message(uow, event, failed=True)
                 if prepared is not None:
                     await self._dispatch(uow, prepared, await self._record(uow, [prepared]), isolated=True)
@@ -200,7 +199,7 @@ class Pipeline:
             _LOGGER.exception("could not even log message %s; it is dropped", event.message_id)
 
     async def _run_batch(self, batch: Sequence[tuple[Event, float]], *, isolated: bool) -> None:
-        async with UnitOfWork(self._engine, self._services.clock) as uow:
+        async with UnitOfWork(self._database, self._services.clock) as uow:
             prepared = [await self._prepare(uow, event) for event, _ in batch]
             row_ids = await self._record(uow, [p for p in prepared if isinstance(p, _Prepared)])
             for item in prepared:

@@ -19,6 +19,7 @@ from bot.heavy.spec import ComputeFunction, DeliverFunction, HeavySpec
 from bot.hooks import HookPoint, Listener, P
 from bot.scheduling.jobs import JobFunction, JobSpec
 from bot.timeline import DueSource
+from bot.uow import Database
 
 if TYPE_CHECKING:
     from bot.context import Context, Services
@@ -33,8 +34,8 @@ MembershipHandler = Callable[["Context", _Membership], Awaitable[None]]  # a han
 # A section of the moderators' digest: (template, parameters) to render in the reader's
 # language, or None when there is nothing to report.
 DigestSection = Callable[["Context"], Awaitable[tuple[str, dict[str, Any]] | None]]
-# Built by the composition root, once the engine and services exist.
-DueSourceFactory = Callable[[AsyncEngine, "Services"], DueSource]
+# Built by the composition root, once the database and services exist.
+DueSourceFactory = Callable[[Database, "Services"], DueSource]
 # Work a capability does in the background when the bot starts (e.g. loading a dictionary), so the
 # first message that needs it does not wait; the bot serves messages meanwhile.
 StartHook = Callable[[AsyncEngine, "Services"], Awaitable[None]]

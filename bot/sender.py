@@ -19,13 +19,13 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from bot.clock import Clock
 from bot.config import OutboxSection
 from bot.db import schema
-from bot.db.engine import write_transaction
 from bot.db.schema import Delivery, OutboxStatus, OutgoingKind
 from bot.events import Image, OutgoingMessage
 from bot.lanes import LANE_RANK, conversation_of, is_reply, pick
 from bot.outbox import Draft, destinations, enqueue_many, shorten
 from bot.pacing import Pacer
 from bot.transports.base import Transport
+from bot.uow import Database
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -127,7 +127,7 @@ class OutboxSender:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        database: Database,
         transport: Transport,
         clock: Clock,
         config: OutboxSection,
@@ -137,7 +137,8 @@ class OutboxSender:
         account: str | None = None,
         parking_notice: ParkingNotice | None = None,
     ) -> None:
-        self._engine = engine
+        self._database = database
+        self._engine = engine = database.engine
         self._transport = transport
         self._clock = clock
         self._config = config
@@ -175,7 +176,7 @@ class OutboxSender:
         ids = select(_OUTBOX.c.id).where(stranded)
         if self._row_locks:
             ids = ids.with_for_update(skip_locked=True)
-        async with write_transaction(self._engine) as conn:
+        async with self._database.write_transaction() as conn:
             result = await conn.execute(
                 update(_OUTBOX)
                 .where(_OUTBOX.c.id.in_(ids.scalar_subquery()))
@@ -243,7 +244,7 @@ class OutboxSender:
         )
         if self._row_locks:  # several processes: each takes rows the others have not locked
             query = query.with_for_update(skip_locked=True)
-        async with write_transaction(self._engine) as conn:
+        async with self._database.write_transaction() as conn:
             rows = (await conn.execute(query)).all()
             chosen = pick(rows, self._pacer, now)
             if chosen:
@@ -302,7 +303,7 @@ class OutboxSender:
         if not self._row_locks:
             yield None
             return
-        async with write_transaction(self._engine) as conn:
+        async with self._database.write_transaction() as conn:
             ours = (
                 await conn.execute(
                     select(_OUTBOX.c.id)
@@ -321,7 +322,7 @@ class OutboxSender:
         if held is not None:
             yield held
             return
-        async with write_transaction(self._engine) as conn:
+        async with self._database.write_transaction() as conn:
             yield conn
 
     async def _failed(self, held: AsyncConnection | None, row: Row[Any], exc: Exception) -> None:
@@ -350,7 +351,7 @@ class OutboxSender:
             )
             if parked and self._parking_notice is not None:  # in the same transaction as the parking
                 notices = await self._parking_notice.drafts(conn, row, error)
-                await enqueue_many(conn, notices, self._clock.now())
+                await enqueue_many(conn, notices, self._clock.now(), self._database.addressing)
                 self._told_staff = bool(notices)
 
     async def _release(self, held: AsyncConnection | None, row: Row[Any]) -> None:

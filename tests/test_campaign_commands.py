@@ -209,7 +209,7 @@ async def test_a_clue_drops_once_after_the_active_kocs_heads_up(chat: Chat, app,
     async with app.engine.begin() as conn:
         await conn.execute(update(clues).values(status="scheduled"))
     for job in (clue_jobs.send_heads_up, clue_jobs.post_clue):
-        async with UnitOfWork(app.engine, clock) as uow:
+        async with UnitOfWork(app.database, clock) as uow:
             await job(JobRun("again", _at(5, 20).astimezone(UTC), clock.now(), app.services, uow), 1)
             await uow.commit()
     await app.drain()

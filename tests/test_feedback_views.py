@@ -65,7 +65,7 @@ async def test_overdue_items_and_the_daily_digest(chat: Chat, app, clock) -> Non
         ("mod", digest.format(4)),
     ]
     assert await chat.say("mod", "/反馈 超时") == [f"[dm mod] {digest.format(4)}"]
-    async with UnitOfWork(app.engine, clock) as uow:  # the scheduler's call, again the same day: sent once
+    async with UnitOfWork(app.database, clock) as uow:  # the scheduler's call, again the same day: sent once
         member = await app.services.directory.find_member_by_id(uow.conn, 1)
         assert await send_overdue_digest(Context(app.services, uow, None, member, None)) == 2
         await uow.commit()

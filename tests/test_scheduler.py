@@ -305,7 +305,7 @@ async def test_in_real_time_a_job_scheduled_now_runs_without_waiting_for_the_idl
     running = asyncio.create_task(app.run_forever())
     try:
         await asyncio.sleep(0.5)  # started, leading, idle
-        async with UnitOfWork(app.engine, app.clock) as uow:
+        async with UnitOfWork(app.database, app.clock) as uow:
             now = app.clock.now()
             await schedule_job(uow.conn, "test:ping", ping_staff, once_trigger(now + timedelta(seconds=0.3)), now=now)
             uow.after_commit(app.services.signals.notify_schedule_changed)  # as /announce does

@@ -56,7 +56,7 @@ def settings_overrides() -> dict:
 async def served(app: App) -> AsyncIterator[str]:
     """The console on a free loopback port, served by the test's own event loop."""
     sock = bind("127.0.0.1", 0)
-    server = ConsoleServer(await build_console(app.engine, app.services, bot=app), sock)
+    server = ConsoleServer(await build_console(app.database, app.services, bot=app), sock)
     server.start()
     yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     await server.stop()

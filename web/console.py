@@ -1,4 +1,4 @@
-"""The console's shared parts, passed to every endpoint: the bot's engine and services, the gate, pages, actions."""
+"""The console's shared parts, passed to every endpoint: the bot's database and services, the gate, pages, actions."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from bot.context import Services
+from bot.uow import Database
 from handlers.web.config import WebSection
 from web.actions import Actions
 from web.auth import Gate, SignInLimiter, Visit, csrf_ok
@@ -26,13 +27,17 @@ NAV = ("overview", "feedback", "threads", "members", "kocs", "campaigns", "sched
 
 @dataclass(frozen=True, slots=True)
 class Console:
-    engine: AsyncEngine
+    database: Database
     services: Services
     gate: Gate
     pages: Pages
     actions: Actions
     limiter: SignInLimiter
     bot: App | None  # the bot in this process (`kocbot run`); None for `kocbot web` alone
+
+    @property
+    def engine(self) -> AsyncEngine:
+        return self.database.engine
 
     @property
     def section(self) -> WebSection:

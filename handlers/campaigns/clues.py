@@ -208,7 +208,7 @@ async def _schedule(
         kocs=len(await koc_audience(ctx.db, campaign)),
         rooms=[r.label for r in campaign.rooms],
         quiet_rooms=quiet_rooms,
-        heads_up_quiet=_quiet(ctx, heads_up_at, ZoneInfo(ctx.settings.bot.timezone)),
+        heads_up_quiet=_quiet(ctx, heads_up_at, ctx.zone),
         quiet_hours=ctx.settings.delivery.quiet_hours,
         sample=sample,
         points=bool(campaign.talking_points),

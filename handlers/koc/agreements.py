@@ -8,7 +8,6 @@ import json
 import logging
 from datetime import date
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -49,11 +48,6 @@ async def mentioned_member(ctx: Context, cmd: Invocation, problem: str) -> Membe
     if len(contacts) != 1:
         raise UsageError(problem)
     return await ctx.member(contacts[0])
-
-
-def today_of(ctx: Context) -> date:
-    """Today in the bot's time zone: agreements and terms are in calendar days."""
-    return ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone)).date()
 
 
 async def owner_id_of(conn: AsyncConnection, member_id: int) -> int | None:

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, distinct, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -305,17 +304,13 @@ async def invite(ctx: Context, cmd: Invocation) -> None:
         raise UserFacingError(
             "koc/invite_refused_recent",
             member=member.name,
-            when=row.invited_at.astimezone(_zone(ctx)),
+            when=ctx.local(row.invited_at),
             days=INVITE_COOLDOWN_DAYS,
         )
     await _mark_invited(ctx, member, row.stage)
     ctx.note_audit(target=member, stage=Stage.CANDIDATE.value)
     await ctx.reply("koc/invite_sent", member=member.name)
     await ctx.dm(member, "koc/invite", name=member.name, inviter=ctx.actor.name)
-
-
-def _zone(ctx: Context) -> ZoneInfo:
-    return ZoneInfo(ctx.settings.bot.timezone)
 
 
 async def _mark_invited(ctx: Context, member: MemberRef, from_stage: str) -> None:

@@ -11,7 +11,6 @@ import logging
 import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -34,10 +33,6 @@ KOC_STAGES = (Stage.ACTIVE.value, Stage.RESTING.value)
 REWARD_DUE_DAYS = 14  # a reward (a gift, a certificate, the title made public) is delivered within two weeks
 
 
-def today(ctx: Context) -> date:
-    return ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone)).date()
-
-
 def working_days_after(start: date, days: int) -> date:
     """`days` working days (Monday to Friday) after `start`."""
     current = start
@@ -48,7 +43,7 @@ def working_days_after(start: date, days: int) -> date:
 
 
 def _line(ctx: Context, row: Any, names: dict[int, str] | None = None) -> dict[str, Any]:
-    overdue = row.due is not None and row.due < today(ctx)
+    overdue = row.due is not None and row.due < ctx.today
     return {
         "id": row.id,
         "text": row.text,
@@ -214,7 +209,7 @@ async def on_reward(ctx: Context, rewarded: Any) -> None:
     text = f"{rewarded.title}" if rewarded.title else f"+{rewarded.points} · {rewarded.reason}"
     source = "title" if rewarded.title else "reward"
     await create_promise(
-        ctx, rewarded.member_id, text, today(ctx) + timedelta(days=REWARD_DUE_DAYS), source, f"reward:{rewarded.key}"
+        ctx, rewarded.member_id, text, ctx.today + timedelta(days=REWARD_DUE_DAYS), source, f"reward:{rewarded.key}"
     )
 
 
@@ -232,7 +227,7 @@ async def on_feedback_history(ctx: Context, entry: HistoryEntry) -> None:
                 ctx,
                 item.reporter_id,
                 f"{item.short_id}「{item.title}」",
-                working_days_after(today(ctx), days),
+                working_days_after(ctx.today, days),
                 "feedback",
                 f"feedback:{item_id}:answer",
             )

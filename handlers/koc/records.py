@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -161,7 +160,7 @@ async def names_of(ctx: Context, member_ids: list[int]) -> dict[int, str]:
 
 def ctx_local(ctx: Context, when: datetime | None) -> datetime | None:
     """A stored time in the bot's time zone, for templates."""
-    return when.astimezone(ZoneInfo(ctx.settings.bot.timezone)) if when else None
+    return ctx.local(when) if when else None
 
 
 async def show(ctx: Context, cmd: Invocation) -> None:

@@ -12,7 +12,7 @@ from bot.context import Context
 from bot.members import MemberRef
 from bot.scheduling.jobs import JobRun
 from handlers.koc import terms
-from handlers.koc.agreements import ACTIVE, owner_id_of, today_of
+from handlers.koc.agreements import ACTIVE, owner_id_of
 from handlers.koc.config import KocSection
 from handlers.koc.tables import agreements
 
@@ -66,7 +66,7 @@ async def _owner(ctx: Context, row: Any) -> MemberRef | None:
 async def koc_reminders(run: JobRun) -> None:
     """The scheduler's daily `koc_reminders` job (09:00)."""
     ctx = run.context()
-    today = today_of(ctx)
+    today = ctx.today
     count = await remind_agreements(ctx, today)
     terms_done = await terms.review_and_end_terms(ctx, today)
     _LOGGER.info(

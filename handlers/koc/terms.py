@@ -5,9 +5,8 @@ from __future__ import annotations
 import calendar
 import logging
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 
@@ -19,7 +18,7 @@ from bot.errors import UsageError, UserFacingError
 from bot.lookup import row_by_id
 from handlers.feedback.tables import history as feedback_history
 from handlers.feedback.tables import items as feedback_items
-from handlers.koc.agreements import mentioned_member, owner_id_of, today_of
+from handlers.koc.agreements import mentioned_member, owner_id_of
 from handlers.koc.config import KocSection
 from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.tables import koc_events, title_terms
@@ -80,7 +79,7 @@ async def grant_with_term(ctx: Context, cmd: Invocation) -> None:
         raise UserFacingError(
             "koc/term_exists", id=running.id, member=member.name, title=title, ends=running.ends.isoformat()
         )
-    starts = today_of(ctx)
+    starts = ctx.today
     owner_id = await owner_id_of(ctx.db, member.id) or ctx.actor.id
     term_id = await _insert_term(ctx, member.id, title, starts, add_months(starts, months), owner_id)
     granted = await grant_title(
@@ -170,7 +169,7 @@ async def let_end(ctx: Context, cmd: Invocation) -> None:
     row = await _open_term(ctx, cmd)
     await ctx.db.execute(update(title_terms).where(title_terms.c.id == row.id).values(status=ENDING))
     ctx.note_audit(term_id=row.id)
-    over = row.ends <= today_of(ctx)
+    over = row.ends <= ctx.today
     if over:
         await end_term(ctx, row)
     await ctx.reply(
@@ -204,7 +203,7 @@ async def end_term(ctx: Context, row: Any) -> None:
 
 
 def _day_start(ctx: Context, day: date) -> datetime:
-    return datetime.combine(day, time(), ZoneInfo(ctx.settings.bot.timezone)).astimezone(UTC)
+    return ctx.day_start(day).astimezone(UTC)
 
 
 async def term_record(ctx: Context, row: Any) -> dict[str, int]:

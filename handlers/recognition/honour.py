@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, true
 
@@ -18,8 +17,8 @@ from bot.errors import UsageError, UserFacingError
 from bot.members import CommunityRef, MemberRef
 from bot.scheduling.jobs import JobRun
 from handlers.recognition.config import RecognitionSection
-from handlers.recognition.ledger import balance, current_month, named, timezone_of
-from handlers.recognition.rules import QuoteCandidate, choose_quotes, month_of, previous_month
+from handlers.recognition.ledger import balance, current_month, named
+from handlers.recognition.rules import QuoteCandidate, choose_quotes, previous_month
 from handlers.recognition.stats import monthly_reachers, revoked_among
 from handlers.recognition.tables import honour_rolls, thanks
 from handlers.recognition.thanks import reward_threshold
@@ -41,7 +40,7 @@ async def honour_roll(ctx: Context, cmd: Invocation) -> None:
     """/honour-roll [YYYY-MM]: last month's by default."""
     month = _month(ctx, cmd)
     report = await post_honour_roll(ctx, month, by=ctx.actor)
-    zone = ZoneInfo(timezone_of(ctx))
+    zone = ctx.room_zone
     await ctx.reply(
         "recognition/honour_roll_done",
         month=month,
@@ -69,7 +68,7 @@ async def monthly_honour_roll(run: JobRun) -> None:
     if run.run_time is None:  # missed while the bot was down: a moderator can still post it with /honour-roll
         return
     ctx = run.context()
-    await post_honour_roll(ctx, previous_month(month_of(run.run_time, ctx.settings.bot.timezone)))
+    await post_honour_roll(ctx, previous_month(ctx.month_of(run.run_time)))
 
 
 async def post_honour_roll(ctx: Context, month: str, *, by: MemberRef | None = None) -> HonourReport:

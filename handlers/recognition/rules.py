@@ -46,11 +46,6 @@ def judge(section: RecognitionSection, now: datetime, giver: GiverFacts, pair: P
     return None
 
 
-def month_of(when: datetime, timezone: str) -> str:
-    """The month `when` falls in, in `timezone`, as "YYYY-MM"."""
-    return when.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
-
-
 def day_start(when: datetime, timezone: str) -> datetime:
     """Midnight of `when`'s day in `timezone` (an aware datetime)."""
     zone = ZoneInfo(timezone)

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, insert, select
 
 from bot.commands import Invocation
 from bot.context import Context
 from bot.errors import UserFacingError
-from handlers.recognition.ledger import award_points, named, record_action, reverse_title_event, timezone_of
+from handlers.recognition.ledger import award_points, named, record_action, reverse_title_event
 from handlers.recognition.tables import ActionKind, Source, actions, ledger, revocations, thanks, title_events
 from handlers.recognition.thanks import announce_reached, reached_for, reward_threshold
 
@@ -30,7 +29,7 @@ async def undo(ctx: Context, cmd: Invocation) -> None:
     affected = [r.member_id for r in points + titles] + [r.receiver_id for r in reinstated]
     target = await ctx.services.directory.find_member_by_id(ctx.db, affected[0]) if affected else None
     ctx.note_audit(target=target, action_id=undo_id, undoes=action.id, undone=action.kind)
-    when = action.created_at.astimezone(ZoneInfo(timezone_of(ctx)))
+    when = action.created_at.astimezone(ctx.room_zone)
     await ctx.reply(
         "recognition/undone", kind=action.kind, when=when, **await _describe(ctx, points, titles, reinstated)
     )

@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.clock import month_of
 from bot.commands import Invocation
 from bot.context import Context, Services
 from bot.errors import UsageError, UserFacingError
@@ -23,7 +24,7 @@ from bot.heavy.spec import Work
 from bot.members import CommunityRef, Directory, MemberRef
 from bot.registry import ReportRequest
 from bot.scheduling.jobs import JobRun
-from handlers.recognition.rules import month_of, previous_month
+from handlers.recognition.rules import previous_month
 from handlers.reports.config import ReportsSection
 from handlers.reports.figures import MonthFigures
 from handlers.reports.month import MonthError, Window, window

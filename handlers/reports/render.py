@@ -14,7 +14,6 @@ from bot.templates import TemplateRenderer
 from handlers.reports.figures import MonthFigures
 
 _LOGGER = logging.getLogger(__name__)
-CHARTS = ("activity", "contributions", "daily")
 
 
 def report_text(renderer: TemplateRenderer, locale: str, figures: MonthFigures) -> str:

@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import Context, Services
 from bot.conversations import ConversationSpec
 from bot.db.schema import OutgoingKind
-from bot.uow import UnitOfWork
+from bot.uow import Database, UnitOfWork
 from handlers.threads.config import ThreadsSection
 from handlers.threads.resolution import reopen
 from handlers.threads.rules import classify_answer
@@ -30,8 +29,9 @@ class FixConfirmations:
 
     name = "threads-fix-confirmation"
 
-    def __init__(self, engine: AsyncEngine, services: Services) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, services: Services) -> None:
+        self._database = database
+        self._engine = database.engine
         self._services = services
 
     @property
@@ -86,7 +86,7 @@ class FixConfirmations:
 
     async def _ask(self, thread_id: int) -> None:
         """Ask the reporters not yet asked; one busy in another conversation is asked an hour later."""
-        async with UnitOfWork(self._engine, self._services.clock) as uow:
+        async with UnitOfWork(self._database, self._services.clock) as uow:
             thread = (await uow.conn.execute(select(threads).where(threads.c.id == thread_id))).one()
             busy = 0
             for person in await thread_people(uow.conn, thread_id):
@@ -101,7 +101,7 @@ class FixConfirmations:
         _LOGGER.info("thread #%d: reporters asked whether the fix works (%d busy)", thread_id, busy)
 
     async def _no_answer(self, thread_id: int, member_id: int) -> None:
-        async with UnitOfWork(self._engine, self._services.clock) as uow:
+        async with UnitOfWork(self._database, self._services.clock) as uow:
             ctx = await self._context(uow, member_id)
             await _set_answer(ctx, thread_id, Answer.NO_ANSWER, None)
             await record(ctx, thread_id, EventKind.CONFIRM, actor=ctx.actor, answer=Answer.NO_ANSWER.value)
@@ -181,5 +181,5 @@ async def _not_fixed(ctx: Context, thread: Any, text: str, *, unclear: bool) -> 
 SPEC = ConversationSpec(name=NAME, capability="threads", steps={ASKED: on_answer}, timeout=timedelta(days=30))
 
 
-def factory(engine: AsyncEngine, services: Services) -> FixConfirmations:
-    return FixConfirmations(engine, services)
+def factory(database: Database, services: Services) -> FixConfirmations:
+    return FixConfirmations(database, services)

@@ -57,17 +57,13 @@ async def build_notices(ctx: Context, thread: Any, text: str, send_at: datetime,
     return notices
 
 
-def _timezone(ctx: Context) -> ZoneInfo:
-    return ZoneInfo(ctx.community.timezone if ctx.community else ctx.settings.bot.timezone)
-
-
 async def resolve_thread(ctx: Context, cmd: Invocation) -> None:
     """/issue resolve 12 text [--preview] [--at YYYY-MM-DD HH:MM]"""
     thread_id, rest = split_number(cmd.text)
     thread = await get_thread(ctx.db, thread_id)
     if thread.status == Status.RESOLVED and not asks_preview(rest):  # the state first, then the details
         raise UserFacingError("threads/already_resolved", id=thread_id)
-    options = parse_resolve(rest, _timezone(ctx))
+    options = parse_resolve(rest, ctx.room_zone)
     if options.at is not None and options.at <= ctx.now:
         raise UsageError("threads/problem_at_past")
     round_ = thread.resolutions + 1
