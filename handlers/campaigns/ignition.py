@@ -29,15 +29,17 @@ import json
 import operator
 from bisect import bisect_left, bisect_right
 from collections import defaultdict
-from collections.abc import AsyncIterator, Iterable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import numpy as np
 from sqlalchemy import String, case, cast, false, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot import talk
 from bot.db import schema
 from bot.db.dialect import hour_bucket
 from bot.db.schema import Stage
@@ -217,7 +219,7 @@ class _Room:
     ids: list[str] = field(default_factory=list)
     keyword_sums: list[int] = field(default_factory=lambda: [0])  # prefix sums of keyword messages
     keyword_at: dict[int, list[int]] = field(default_factory=dict)  # author -> indices of their keyword messages
-    mentions: dict[str, list[tuple[float, int]]] = field(default_factory=dict)  # platform id -> (time, author)
+    mentions: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # platform id -> (position, author)
     joins: list[float] = field(default_factory=list)
     hourly: list[float] | None = None  # usual messages per hour, by local hour; None: no baseline
     _hours: dict[int, int] = field(default_factory=dict)  # UTC hour number -> local hour of day
@@ -272,30 +274,13 @@ def _bulk() -> Iterator[None]:
             gc.enable()
 
 
-def _discussion(messages: object) -> object:
-    """Commands to the bot are not discussion."""
-    return or_(messages.c.routed_to.is_(None), messages.c.routed_to.not_like("/%"))  # type: ignore[attr-defined]
-
-
-async def bot_members(conn: AsyncConnection, rooms: Iterable[str], since: datetime) -> set[int]:
-    """The bot's own members: the authors of logged messages the outbox sent (their echoes)."""
-    m, o = schema.messages, schema.outbox
-    rows = await conn.execute(
-        select(m.c.member_id)
-        .distinct()
-        .join(o, o.c.platform_msg_id == m.c.platform_msg_id)
-        .where(o.c.room_platform_id.in_(list(rooms)), o.c.sent_at >= since)
-    )
-    return {row.member_id for row in rows}
-
-
 async def read_log(conn: AsyncConnection, campaign: CampaignView, section: CampaignsSection, until: datetime) -> _Log:
     """Everything ignition needs from the database, in a handful of queries; the messages are read
     by column (a campaign can hold hundreds of thousands)."""
     m = schema.messages
     room_ids = [room.community_id for room in campaign.rooms]
-    bots = await bot_members(conn, [room.platform_id for room in campaign.rooms], campaign.starts_at)
-    not_bot = m.c.member_id.not_in(bots) if bots else True
+    bots = await talk.bot_members(conn, [room.platform_id for room in campaign.rooms], campaign.starts_at)
+    not_bot = talk.not_by(bots)
     keyword = (
         or_(*[m.c.text.icontains(word, autoescape=True) for word in campaign.keywords])
         if campaign.keywords
@@ -321,7 +306,7 @@ async def read_log(conn: AsyncConnection, campaign: CampaignView, section: Campa
             m.c.community_id.in_(room_ids),
             m.c.received_at >= campaign.starts_at,
             m.c.received_at < until,
-            _discussion(m),
+            talk.not_command(m),
             not_bot,
         )
         .order_by(*order)
@@ -391,7 +376,7 @@ def _fill_rooms(
     for position in [i for i, text in enumerate(mentioned) if text is not None]:
         room = room_of[owner[position]]
         for platform_id in json.loads(mentioned[position]):
-            room.mentions.setdefault(platform_id, []).append((times[position], members[position]))
+            room.mentions.setdefault(platform_id, []).append((position - bounds[owner[position]], members[position]))
 
 
 def _replies(ids: list[str], members: list[int], quotes: list[str | None]) -> dict[str, int]:
@@ -423,7 +408,7 @@ async def _read_joins(conn: AsyncConnection, rooms: dict[int, _Room], since: dat
 
 
 async def _read_baseline(
-    conn: AsyncConnection, rooms: dict[int, _Room], campaign: CampaignView, section: CampaignsSection, not_bot: object
+    conn: AsyncConnection, rooms: dict[int, _Room], campaign: CampaignView, section: CampaignsSection, not_bot: Any
 ) -> None:
     """Each room's usual messages per hour at each local hour, over the days before the campaign it
     was observed (from its first logged message, at most `baseline_days`)."""
@@ -445,9 +430,9 @@ async def _read_baseline(
             m.c.community_id.in_(list(rooms)),
             m.c.received_at >= start,
             m.c.received_at < campaign.starts_at,
-            _discussion(m),
+            talk.not_command(m),
             not_bot,
-        )  # type: ignore[arg-type]
+        )
         .group_by(m.c.community_id, bucket)
     )
     by_hour: dict[int, list[int]] = defaultdict(lambda: [0] * 24)
@@ -627,7 +612,7 @@ def _measure_room(room: _Room, log: _Log, first: int, last: int) -> _Columns:
     mentioned = [member for member, pid in pids.items() if pid in room.mentions]
     mentions = np.zeros(last - first, dtype=np.int64)
     for j in _where(np.isin(authors, mentioned)):
-        mentions[j] = _mentions(room, pids[author_list[j]], author_list[j], stamps[j], stamps[j] + window)
+        mentions[j] = _mentions(room, pids[author_list[j]], author_list[j], first + j + 1, ends_list[j])
     koc = np.zeros(last - first, dtype=bool)
     spans = log.koc_spans
     for j in _where(np.isin(authors, list(spans))):
@@ -658,9 +643,7 @@ def _measure_room(room: _Room, log: _Log, first: int, last: int) -> _Columns:
                 else 0
             )
             u_mentions[j] = (
-                _mentions(room, pids.get(author_list[j]), author_list[j], float(done_until[j]), stamps[j] + window)
-                if mentions[j]
-                else 0
+                _mentions(room, pids.get(author_list[j]), author_list[j], starts[j], ends_list[j]) if mentions[j] else 0
             )
     return _Columns(
         index,
@@ -831,18 +814,18 @@ def _ranked(
     return Measured(sparks, [g for g in igniters if g.koc], [g for g in igniters if not g.koc], total, log)
 
 
-def _mentions(room: _Room, platform_id: str | None, author: int, start: float, end: float) -> int:
-    """@mentions of the author by others in (start, end]."""
+def _mentions(room: _Room, platform_id: str | None, author: int, start: int, end: int) -> int:
+    """@mentions of the author by others among the room's positions [start, end): the messages after
+    theirs in the window, those logged in the same instant too."""
     if platform_id is None:
         return 0
     marks = room.mentions.get(platform_id)
     if not marks:
         return 0
-    lo, hi = bisect_right(marks, (start, _LAST)), bisect_right(marks, (end, _LAST))
+    lo, hi = bisect_left(marks, (start, -1)), bisect_left(marks, (end, -1))
     return sum(1 for k in range(lo, hi) if marks[k][1] != author)
 
 
-_LAST = float("inf")
 _EPOCH = datetime(1970, 1, 1)
 
 
