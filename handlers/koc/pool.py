@@ -27,6 +27,7 @@ from bot.db.dialect import insert_for
 from bot.db.schema import Role, Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
+from bot.talk import community_message, not_command
 from handlers.feedback.tables import Role as FeedbackRole
 from handlers.feedback.tables import Status as FeedbackStatus
 from handlers.feedback.tables import history as feedback_history
@@ -142,7 +143,7 @@ async def _weeks(conn: AsyncConnection, now: datetime) -> dict[int, int]:
     week = week_of(messages.c.received_at, now, WEEKS).label("week")
     inner = (
         select(messages.c.member_id, week)
-        .where(messages.c.received_at > now - timedelta(weeks=WEEKS))
+        .where(messages.c.received_at > now - timedelta(weeks=WEEKS), community_message(messages))
         .group_by(messages.c.member_id, week)
         .subquery()
     )
@@ -160,9 +161,7 @@ def _mentioned(conn: AsyncConnection) -> Any:
 
 def _conversation(messages: Any) -> Any:
     """Plain talk: not a thank-you (counted as service already) and not a command (`/issue open @x`)."""
-    return or_(
-        messages.c.routed_to.is_(None), and_(messages.c.routed_to != "thanks", messages.c.routed_to.not_like("/%"))
-    )
+    return and_(not_command(messages), or_(messages.c.routed_to.is_(None), messages.c.routed_to != "thanks"))
 
 
 async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
