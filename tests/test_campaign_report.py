@@ -184,6 +184,24 @@ async def test_kocbot_report_campaign_writes_the_chart_text_and_every_messages_f
     ]
 
 
+async def test_kocbot_report_campaign_before_its_period_says_it_has_not_started(
+    app: App, clock: FakeClock, chat: Chat, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from bot.clock import SystemClock
+
+    await chat.say("kate", "大家好")
+    campaign = await create_campaign(app)  # begins on 8 December at 09:00
+    monkeypatch.setattr(SystemClock, "now", lambda self: local(8, 8, 59))
+    out = tmp_path / "out"
+    url = app.services.settings.database_url()
+    assert await _run_cli(["report", "campaign", str(campaign), "--out", str(out)], url, tmp_path) == 1
+    assert capsys.readouterr().err == (
+        f"kocbot: campaign #{campaign} has not started yet: its period begins 2026-12-08 09:00 (Asia/Shanghai); "
+        "there is nothing to report before then\n"
+    )
+    assert list(out.iterdir()) == []
+
+
 async def _run_cli(args: list[str], url: str, data_dir: Path) -> int:
     """`kocbot ARGS` in this process (its own event loop runs in a worker thread)."""
     import asyncio

@@ -367,6 +367,16 @@ async def _campaign(work: Work) -> CampaignView:
     return campaign
 
 
+def _must_have_started(campaign: CampaignView, now: datetime) -> None:
+    """A period not begun has nothing measured: say so rather than write a report of zeros."""
+    if now < campaign.starts_at:
+        begins = campaign.starts_at.astimezone(campaign.zone)
+        raise ValueError(
+            f"campaign #{campaign.id} has not started yet: its period begins {begins:%Y-%m-%d %H:%M} "
+            f"({campaign.timezone}); there is nothing to report before then"
+        )
+
+
 async def write_report(conn: AsyncConnection, services: Services, request: ReportRequest) -> list[Path]:
     """`kocbot report campaign ID --out DIR`: campaign-ID.png, campaign-ID.txt and campaign-ID-messages.csv."""
     try:
@@ -378,8 +388,10 @@ async def write_report(conn: AsyncConnection, services: Services, request: Repor
     campaign = await store.load(conn, number)
     if campaign is None:
         raise ValueError(f"there is no campaign #{request.argument.lstrip('#')}")
+    now = services.clock.now()
+    _must_have_started(campaign, now)
     section: CampaignsSection = services.settings.campaigns  # type: ignore[attr-defined]
-    report = await build(conn, campaign, section, services.clock.now())
+    report = await build(conn, campaign, section, now)
     locale = services.settings.bot.locale
     base = request.out / f"campaign-{campaign.id}"
     png, txt, table = base.with_suffix(".png"), base.with_suffix(".txt"), Path(f"{base}-messages.csv")
