@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -273,3 +273,39 @@ async def test_what_followed_a_clue_and_the_chart_drawn_from_the_log(
     assert (line.label, per_hour) == ("Playground", {10: 8})  # two days measured: hour by hour
     assert line.baseline == pytest.approx((7 + 1 / 7) / 24)  # the usual messages an hour, over the day
     assert [(m.at, m.label) for m in drawn["marks"]] == [(dropped, f"线索 #{clue}")]
+
+
+async def test_the_per_day_chart_draws_days_as_bars_with_the_clue_inside_its_day(
+    campaign: int, app: App, clock: FakeClock
+) -> None:
+    from matplotlib import dates
+
+    from handlers.campaigns import report as campaign_report
+    from handlers.campaigns import store
+    from handlers.campaigns.report import ClueAfter
+
+    async with app.engine.connect() as conn:
+        loaded = await store.load(conn, campaign)
+        assert loaded is not None
+        built = await campaign_report.build(conn, loaded, app.services.settings.campaigns, local(16, 12))
+    # A clue dropped on the 9th at 20:00: marked at its time, which lies inside the 9th's bar.
+    built.clues.append(ClueAfter(1, local(9, 20), "posted", "线索", _aftermath(built)))
+    parts = campaign_report.chart_parts(built, "zh_CN")
+    assert parts["bucket"] == timedelta(days=1)  # more than three days: per day
+    figure = charts.timeline_figure(**parts)
+    [axes] = figure.axes
+    bars = {dates.num2date(p.get_x()).date(): (p.get_x(), p.get_width(), p.get_height()) for p in axes.patches}
+    ninth = bars[local(9, 0).date()]
+    assert ninth[2] == 8  # the day's discussion messages, in one bar over the day
+    day_start = dates.date2num(local(9, 0).replace(tzinfo=None))
+    assert day_start <= ninth[0] and ninth[0] + ninth[1] <= day_start + 1
+    [clue_line] = [line for line in axes.lines if line.get_linestyle() == ":"]
+    clue_x = dates.date2num(clue_line.get_xdata()[0])
+    assert day_start < clue_x < day_start + 1
+    assert all(tick == int(tick) for tick in axes.get_yticks())  # whole messages on the axis
+
+
+def _aftermath(report) -> object:
+    from handlers.campaigns import ignition
+
+    return ignition.aftermath(report.measured.log, local(9, 20))

@@ -205,6 +205,11 @@ def _bucket(at: datetime, hourly: bool) -> datetime:
 
 def chart(report: CampaignReport, locale: str) -> bytes:
     """Discussion volume over time per community, clue drops marked (drawn now: use `render` in the bot)."""
+    return charts.timeline(**chart_parts(report, locale))
+
+
+def chart_parts(report: CampaignReport, locale: str) -> dict[str, Any]:
+    """What the chart is drawn from: each hour's or day's messages as a bar over that span, clue drops at their time."""
     text = CHART_TEXT.get(locale, CHART_TEXT["en"])
     campaign, zone = report.campaign, report.campaign.zone
     start, until = campaign.starts_at.astimezone(zone), report.until
@@ -237,14 +242,15 @@ def chart(report: CampaignReport, locale: str) -> bytes:
         )
     marks = [charts.Mark(c.at, text["clue"].format(id=c.id)) for c in report.clues if c.after is not None]
     title = text["title"].format(name=campaign.name, unit=text["hour" if hourly else "day"])
-    return charts.timeline(
-        title,
-        lines if report.measured.messages else [],
-        zone=zone,
-        marks=marks,
-        y_label=text["axis"],
-        empty_label=text["empty"],
-    )
+    return {
+        "title": title,
+        "lines": lines if report.measured.messages else [],
+        "zone": zone,
+        "marks": marks,
+        "y_label": text["axis"],
+        "empty_label": text["empty"],
+        "bucket": step,
+    }
 
 
 # The CSV of every message's figures

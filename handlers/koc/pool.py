@@ -27,7 +27,7 @@ from bot.db.dialect import insert_for
 from bot.db.schema import Role, Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
-from bot.talk import community_message, not_command
+from bot.talk import not_command
 from handlers.feedback.tables import Role as FeedbackRole
 from handlers.feedback.tables import Status as FeedbackStatus
 from handlers.feedback.tables import history as feedback_history
@@ -143,7 +143,7 @@ async def _weeks(conn: AsyncConnection, now: datetime) -> dict[int, int]:
     week = week_of(messages.c.received_at, now, WEEKS).label("week")
     inner = (
         select(messages.c.member_id, week)
-        .where(messages.c.received_at > now - timedelta(weeks=WEEKS), community_message(messages))
+        .where(messages.c.received_at > now - timedelta(weeks=WEEKS))
         .group_by(messages.c.member_id, week)
         .subquery()
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 import logging
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from bot import charts
@@ -81,7 +81,13 @@ async def _daily(figures: MonthFigures, title: str, y_label: str, empty: str, me
         charts.Line(active, list(zip(days, [d.active for d in figures.days], strict=True))),
     ]
     return await charts.render(
-        charts.timeline, title, lines if figures.messages else [], zone=zone, y_label=y_label, empty_label=empty
+        charts.timeline,
+        title,
+        lines if figures.messages else [],
+        zone=zone,
+        y_label=y_label,
+        empty_label=empty,
+        bucket=timedelta(days=1),  # each day a bar over its whole day
     )
 
 
