@@ -47,17 +47,18 @@ def to_csv(table: Table) -> str:
     return out.getvalue()
 
 
-def to_xlsx(table: Table) -> bytes:
-    """The table as an .xlsx workbook of one sheet, the heading row frozen."""
+def to_xlsx(*tables: Table) -> bytes:
+    """The tables as an .xlsx workbook, a sheet each, their heading rows frozen."""
     from openpyxl import Workbook
 
     book = Workbook()
-    sheet = book.active
-    sheet.title = table.sheet[:31]  # Excel's limit for a sheet name
-    sheet.append(list(table.columns))
-    for row in table.rows:
-        sheet.append([_cell(v) for v in row])
-    sheet.freeze_panes = "A2"
+    book.remove(book.active)
+    for table in tables:
+        sheet = book.create_sheet(table.sheet[:31])  # Excel's limit for a sheet name
+        sheet.append(list(table.columns))
+        for row in table.rows:
+            sheet.append([_cell(v) for v in row])
+        sheet.freeze_panes = "A2"
     out = io.BytesIO()
     book.save(out)
     return out.getvalue()

@@ -7,6 +7,7 @@ import io
 from datetime import datetime, timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 from PIL import Image as Picture
 
@@ -138,9 +139,20 @@ async def test_kocbot_report_campaign_writes_the_chart_text_and_every_messages_f
     code = await _run_cli(["report", "campaign", str(campaign), "--out", str(out)], url, tmp_path)
     assert code == 0
     written = sorted(p.name for p in out.iterdir())
-    assert written == [f"campaign-{campaign}-messages.csv", f"campaign-{campaign}.png", f"campaign-{campaign}.txt"]
+    assert written == [
+        f"campaign-{campaign}-messages.csv",
+        f"campaign-{campaign}-messages.xlsx",
+        f"campaign-{campaign}.png",
+        f"campaign-{campaign}.txt",
+    ]
+    [heading, *cells] = openpyxl.load_workbook(out / f"campaign-{campaign}-messages.xlsx").active.iter_rows(
+        values_only=True
+    )
+    assert (heading[:4], len(cells)) == (("message_id", "local_time", "community", "member"), 8)
     assert Picture.open(out / f"campaign-{campaign}.png").size == (charts.WIDTH, charts.HEIGHT)
-    table = list(csv.DictReader(io.StringIO((out / f"campaign-{campaign}-messages.csv").read_text(encoding="utf-8"))))
+    table = list(
+        csv.DictReader(io.StringIO((out / f"campaign-{campaign}-messages.csv").read_text(encoding="utf-8-sig")))
+    )
     assert len(table) == 8
     m1 = next(r for r in table if r["message_id"] == "m1")
     assert {

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from PIL import Image
 from sqlalchemy import insert
@@ -471,7 +472,8 @@ async def test_a_moderator_gets_any_month_privately_on_demand(chat: Chat, app) -
 
 
 def _csv(path: Path) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM: Excel and WPS keep the Chinese
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
 async def _seed_and_close(url: str, year: int) -> None:
@@ -497,6 +499,7 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
         f"{stem}.txt",
         *(f"{stem}-{c}.png" for c in ("activity", "contributions", "daily")),
         *(f"{stem}-{t}.csv" for t in ("communities", "daily", "helpers", "feedback", "threads", "koc")),
+        f"{stem}.xlsx",
     ]
     assert capsys.readouterr().out.splitlines() == [str(out / name) for name in names]
     assert (out / f"{stem}.txt").read_text(encoding="utf-8") == NOVEMBER_ZH.replace("2026 年", "2024 年") + "\n"
@@ -548,6 +551,13 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
         ["2024-11-18 00:00", "carol", "promote", "candidate", "active"],
         ["2024-11-25 00:00", "bob", "return", "resting", "active"],
         ["2024-11-28 00:00", "erin", "invite", "member", "candidate"],
+    ]
+    book = openpyxl.load_workbook(out / f"{stem}.xlsx")
+    assert book.sheetnames == ["communities", "daily", "helpers", "feedback", "threads", "koc"]
+    assert [list(row) for row in book["helpers"].iter_rows(values_only=True)] == [
+        ["rank", "member", "thanks"],
+        [1, "bob", 4],
+        [2, "alice", 1],
     ]
     assert main([*base, "2024-13"]) == EXIT_INPUT
     assert capsys.readouterr().err == "kocbot: '2024-13' is not a month: write it as 2026-12\n"

@@ -1,10 +1,8 @@
 """Campaign reports: /campaign ignition, /campaign report (text and a PNG chart), and
-`kocbot report campaign ID --out DIR` (the chart, the text and a CSV of every message's figures)."""
+`kocbot report campaign ID --out DIR` (the chart, the text, and every message's figures as CSV and .xlsx)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,6 +20,7 @@ from bot.errors import NoSuchNumber, UserFacingError
 from bot.events import Image
 from bot.heavy.spec import Work
 from bot.registry import ReportRequest
+from bot.tables import Table, to_csv, to_xlsx
 from handlers.campaigns import ignition, store
 from handlers.campaigns.clues import load_clues
 from handlers.campaigns.config import CampaignsSection
@@ -273,33 +272,31 @@ CSV_COLUMNS = (
 )
 
 
-def messages_csv(report: CampaignReport) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+def messages_table(report: CampaignReport) -> Table:
+    """Every measured message's figures, in time order."""
     labels = {room.community_id: room.label for room in report.campaign.rooms}
     names = report.measured.log.names
     zone = report.campaign.zone
-    for s in sorted(report.measured.sparks, key=lambda s: (s.ts, s.message_id)):
-        writer.writerow(
-            [
-                s.message_id,
-                s.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-                labels[s.community_id],
-                names.get(s.member_id, ""),
-                "yes" if s.koc else "no",
-                _num(s.score),
-                s.replies,
-                s.mentions,
-                s.volume,
-                _num(s.expected),
-                _num(s.lift),
-                s.participants,
-                s.keywords,
-                s.joins,
-            ]
-        )
-    return out.getvalue()
+    rows = [
+        [
+            s.message_id,
+            s.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+            labels[s.community_id],
+            names.get(s.member_id, ""),
+            "yes" if s.koc else "no",
+            _num(s.score),
+            s.replies,
+            s.mentions,
+            s.volume,
+            _num(s.expected),
+            _num(s.lift),
+            s.participants,
+            s.keywords,
+            s.joins,
+        ]
+        for s in sorted(report.measured.sparks, key=lambda s: (s.ts, s.message_id))
+    ]
+    return Table(CSV_COLUMNS, rows, "messages")
 
 
 def _num(value: float | None) -> str:
@@ -406,5 +403,8 @@ async def write_report(conn: AsyncConnection, services: Services, request: Repor
         services.renderer.render("campaigns/report", locale, **report.params(section.top_shown)) + "\n",
         encoding="utf-8",
     )
-    table.write_text(messages_csv(report), encoding="utf-8")
-    return [png, txt, table]
+    messages = messages_table(report)
+    table.write_text(to_csv(messages), encoding="utf-8", newline="")
+    book = Path(f"{base}-messages.xlsx")
+    book.write_bytes(to_xlsx(messages))
+    return [png, txt, table, book]
