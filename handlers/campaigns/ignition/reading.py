@@ -8,7 +8,7 @@ import itertools
 import json
 import operator
 from collections import defaultdict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -31,33 +31,48 @@ from handlers.koc.tables import koc_events
 async def read_log(conn: AsyncConnection, campaign: CampaignView, section: CampaignsSection, until: datetime) -> Log:
     """Everything ignition needs from the database, in a handful of queries; the messages are read
     by column (a campaign can hold hundreds of thousands)."""
-    m = schema.messages
-    room_ids = [room.community_id for room in campaign.rooms]
     bots = await talk.bot_members(conn, [room.platform_id for room in campaign.rooms], campaign.starts_at)
     not_bot = talk.not_by(bots)
-    keyword = (
-        or_(*[m.c.text.icontains(word, autoescape=True) for word in campaign.keywords])
-        if campaign.keywords
-        else false()
-    )
+    rooms = {room.community_id: Room(ZoneInfo(room.timezone or campaign.timezone)) for room in campaign.rooms}
+
+    async def aside(reader: AsyncConnection) -> None:
+        await _read_joins(reader, rooms, campaign.starts_at, until)
+        await _read_baseline(reader, rooms, campaign, section, not_bot)
+
+    with col.bulk():
+        rows = await _read_beside(conn, _messages_query(conn, campaign, until, not_bot), aside)
+        replies = _split_rows(rooms, rows) if rows else {}
+    every = {member for room in rooms.values() for member in room.members}
+    platform_ids, names, stages = await _read_members(conn, every)
+    return Log(rooms, replies, platform_ids, names, await _koc_spans(conn, stages), section.window_minutes * 60.0)
+
+
+def _keyword(campaign: CampaignView) -> Any:
+    m = schema.messages
+    words = [m.c.text.icontains(word, autoescape=True) for word in campaign.keywords]
+    return or_(*words) if words else false()
+
+
+def _messages_query(conn: AsyncConnection, campaign: CampaignView, until: datetime, not_bot: Any) -> Any:
+    """The campaign's discussion, by column: id, room, author, time (as text), mentions, keyword (0/1), quote."""
+    m = schema.messages
     mentions_text = cast(m.c.mentions, String)
     # In time order per room; messages of the same instant in the order they were logged. SQLite's
     # index on (community, time) already yields them so (by rowid), and sorting by id too would cost
     # a sort of every row; PostgreSQL promises no order among equals, so it is told.
     order = [m.c.community_id, m.c.received_at] + ([m.c.id] if conn.dialect.name != "sqlite" else [])
-
-    messages = (
+    return (
         select(
             m.c.platform_msg_id,
             m.c.community_id,
             m.c.member_id,
             cast(m.c.received_at, String),
             case((mentions_text == "[]", None), else_=mentions_text),
-            case((keyword, 1), else_=0),
+            case((_keyword(campaign), 1), else_=0),
             m.c.quote_msg_id,
         )
         .where(
-            m.c.community_id.in_(room_ids),
+            m.c.community_id.in_([room.community_id for room in campaign.rooms]),
             m.c.received_at >= campaign.starts_at,
             m.c.received_at < until,
             talk.not_command(m),
@@ -66,32 +81,29 @@ async def read_log(conn: AsyncConnection, campaign: CampaignView, section: Campa
         .order_by(*order)
     )
 
-    rooms = {room.community_id: Room(ZoneInfo(room.timezone or campaign.timezone)) for room in campaign.rooms}
-    replies: dict[str, int] = {}
 
-    async def aside(reader: AsyncConnection) -> None:
-        await _read_joins(reader, rooms, campaign.starts_at, until)
-        await _read_baseline(reader, rooms, campaign, section, not_bot)
+async def _read_beside(
+    conn: AsyncConnection, messages: Any, aside: Callable[[AsyncConnection], Awaitable[None]]
+) -> list[Any]:
+    """The messages' rows, while `aside` reads on a second connection (the same one after, when there is none)."""
+    async with _second_reader(conn) as side:
+        beside = asyncio.create_task(aside(side)) if side is not None else None
+        rows = list((await conn.execute(messages)).all())
+        if beside is not None:
+            await beside
+        else:
+            await aside(conn)
+    return rows
 
-    with col.bulk():
-        async with _second_reader(conn) as side:
-            # The joins and the usual rates are read on a second connection while the messages are.
-            beside = asyncio.create_task(aside(side)) if side is not None else None
-            rows = (await conn.execute(messages)).all()
-            if beside is not None:
-                await beside
-            else:
-                await aside(conn)
-        if rows:
-            ids, communities, members, stamps, mentioned, keywords, quotes = (
-                list(map(operator.itemgetter(k), rows)) for k in range(7)
-            )
-            del rows
-            _fill_rooms(rooms, ids, communities, members, stamps, mentioned, keywords)
-            replies = _replies(ids, members, quotes)
-    every = {member for room in rooms.values() for member in room.members}
-    platform_ids, names, stages = await _read_members(conn, every)
-    return Log(rooms, replies, platform_ids, names, await _koc_spans(conn, stages), section.window_minutes * 60.0)
+
+def _split_rows(rooms: dict[int, Room], rows: list[Any]) -> dict[str, int]:
+    """The rows, by column, into each room's lists; the replies counted."""
+    ids, communities, members, stamps, mentioned, keywords, quotes = (
+        list(map(operator.itemgetter(k), rows)) for k in range(7)
+    )
+    rows.clear()  # the columns hold it all now
+    _fill_rooms(rooms, ids, communities, members, stamps, mentioned, keywords)
+    return _replies(ids, members, quotes)
 
 
 @contextlib.asynccontextmanager
@@ -122,15 +134,25 @@ def _fill_rooms(
     for room, lo, hi in zip(room_of, bounds, bounds[1:], strict=False):
         room.times, room.members, room.ids = times[lo:hi], members[lo:hi], ids[lo:hi]
         room.keyword_sums = [0, *itertools.accumulate(keywords[lo:hi])]
-    starts = np.asarray(bounds[:-1])
-    owner = (np.searchsorted(starts, np.arange(len(ids)), side="right") - 1).tolist()  # each position's room
+    owner = (np.searchsorted(np.asarray(bounds[:-1]), np.arange(len(ids)), side="right") - 1).tolist()
+
+    def placed(position: int) -> tuple[Room, int]:  # a position's room and its index there
+        return room_of[owner[position]], position - bounds[owner[position]]
+
+    _fill_marks(placed, members, mentioned, keywords)
+
+
+def _fill_marks(
+    placed: Callable[[int], tuple[Room, int]], members: list[int], mentioned: list[str | None], keywords: list[int]
+) -> None:
+    """Each room's keyword messages by author, and its @mentions by the platform id mentioned."""
     for position in np.flatnonzero(np.asarray(keywords, dtype=bool)).tolist():
-        room = room_of[owner[position]]
-        room.keyword_at.setdefault(members[position], []).append(position - bounds[owner[position]])
+        room, index = placed(position)
+        room.keyword_at.setdefault(members[position], []).append(index)
     for position in [i for i, text in enumerate(mentioned) if text is not None]:
-        room = room_of[owner[position]]
-        for platform_id in json.loads(mentioned[position]):
-            room.mentions.setdefault(platform_id, []).append((position - bounds[owner[position]], members[position]))
+        room, index = placed(position)
+        for platform_id in json.loads(mentioned[position] or "[]"):
+            room.mentions.setdefault(platform_id, []).append((index, members[position]))
 
 
 def _replies(ids: list[str], members: list[int], quotes: list[str | None]) -> dict[str, int]:
@@ -166,24 +188,36 @@ async def _read_baseline(
 ) -> None:
     """Each room's usual messages per hour at each local hour, over the days before the campaign it
     was observed (from its first logged message, at most `baseline_days`)."""
-    m = schema.messages
     start = campaign.starts_at - timedelta(days=section.baseline_days)
-    first_seen = dict(
-        (
-            await conn.execute(
-                select(m.c.community_id, func.min(m.c.received_at))
-                .where(m.c.community_id.in_(list(rooms)))
-                .group_by(m.c.community_id)
-            )
-        ).all()
-    )
+    first_seen = await _first_seen(conn, list(rooms))
+    by_hour = await _by_local_hour(conn, rooms, start, campaign.starts_at, not_bot)
+    for community_id, room in rooms.items():
+        seen = first_seen.get(community_id)
+        if seen is None:
+            continue
+        days = min(float(section.baseline_days), (campaign.starts_at - max(seen, start)).total_seconds() / 86400)
+        if days >= 1:  # less than a day of history says nothing about the usual rate at each hour
+            room.hourly = [count / days for count in by_hour[community_id]]
+
+
+async def _first_seen(conn: AsyncConnection, room_ids: list[int]) -> dict[int, datetime]:
+    m = schema.messages
+    stmt = select(m.c.community_id, func.min(m.c.received_at)).where(m.c.community_id.in_(room_ids))
+    return dict((await conn.execute(stmt.group_by(m.c.community_id))).tuples().all())
+
+
+async def _by_local_hour(
+    conn: AsyncConnection, rooms: dict[int, Room], start: datetime, end: datetime, not_bot: Any
+) -> dict[int, list[int]]:
+    """Per room: the discussion messages in [start, end) at each local hour of the day."""
+    m = schema.messages
     bucket = hour_bucket(conn, m.c.received_at).label("bucket")
     counts = await conn.execute(
         select(m.c.community_id, bucket, func.count())
         .where(
             m.c.community_id.in_(list(rooms)),
             m.c.received_at >= start,
-            m.c.received_at < campaign.starts_at,
+            m.c.received_at < end,
             talk.not_command(m),
             not_bot,
         )
@@ -193,13 +227,7 @@ async def _read_baseline(
     for community_id, hour, count in counts:
         utc = datetime.fromisoformat(f"{hour}:00").replace(tzinfo=UTC)
         by_hour[community_id][utc.astimezone(rooms[community_id].zone).hour] += count
-    for community_id, room in rooms.items():
-        seen = first_seen.get(community_id)
-        if seen is None:
-            continue
-        days = min(float(section.baseline_days), (campaign.starts_at - max(seen, start)).total_seconds() / 86400)
-        if days >= 1:  # less than a day of history says nothing about the usual rate at each hour
-            room.hourly = [count / days for count in by_hour[community_id]]
+    return by_hour
 
 
 async def _read_members(
