@@ -29,80 +29,129 @@ class Columns:
     ]  # volume, keywords, mentions, joins, expected
 
 
+@dataclass(slots=True)
+class _Span:
+    """The messages [first, last) of a room, with what every figure of theirs reads."""
+
+    room: Room
+    log: Log
+    first: int
+    last: int
+    index: np.ndarray  # their positions
+    at: np.ndarray  # when each was posted
+    ends: np.ndarray  # the end of each window (exclusive position)
+    authors: np.ndarray
+    joins_at: np.ndarray
+
+    @classmethod
+    def of(cls, room: Room, log: Log, first: int, last: int, every_end: np.ndarray) -> _Span:
+        return cls(
+            room,
+            log,
+            first,
+            last,
+            np.arange(first, last),
+            np.asarray(room.times[first:last], dtype=np.float64),
+            every_end[first:last],
+            np.asarray(room.members[first:last], dtype=np.int64),
+            np.asarray(room.joins, dtype=np.float64),
+        )
+
+    @property
+    def until(self) -> np.ndarray:
+        return self.at + self.log.window
+
+    def author(self, j: int) -> int:
+        return self.room.members[self.first + j]
+
+    def joins_between(self, low: np.ndarray, high: np.ndarray, *, from_low: bool) -> np.ndarray:
+        """Joins in [low, high] (from_low) or (low, high]."""
+        lows = np.searchsorted(self.joins_at, low, side="left" if from_low else "right")
+        return np.searchsorted(self.joins_at, high, side="right") - lows
+
+
 def measure_room(room: Room, log: Log, first: int, last: int) -> Columns:
     """Every message in [first, last) of one room: what is arithmetic over the times is done for all
     of them at once (numpy); what needs the message itself (the author's own keywords, mentions of
     the author, their KOC stage at the time) only for the messages where it can matter."""
-    window = log.window
     times = np.asarray(room.times, dtype=np.float64)
     members = np.asarray(room.members, dtype=np.int64)
-    index = np.arange(first, last)
-    every_end = np.searchsorted(times, times + window, side="right")
-    at, authors = times[first:last], members[first:last]
-    until = at + window
-    ends = every_end[first:last]
-    participants = col.participants(members, every_end)[first:last]
-    sums = np.asarray(room.keyword_sums, dtype=np.int64)
-    keywords = sums[ends] - sums[index + 1]
-    joins_at = np.asarray(room.joins, dtype=np.float64)
+    every_end = np.searchsorted(times, times + log.window, side="right")
+    span = _Span.of(room, log, first, last, every_end)
+    keywords = _keywords(span, span.index + 1, span.ends)
+    mentions = _mentions_in(span, span.index + 1, np.ones(last - first, dtype=bool))
     # A join at the very instant of the message counts as following it (the playground's clock stands still).
-    joins = np.searchsorted(joins_at, until, side="right") - np.searchsorted(joins_at, at, side="left")
-    expected = col.usual(room, at, window)
-    author_list, stamps = room.members[first:last], room.times[first:last]
-    ends_list = ends.tolist()
-    # The author's own keyword messages in the window are not counted: only where they wrote some.
-    for j in col.where((keywords > 0) & np.isin(authors, list(room.keyword_at))):
-        keywords[j] = room.keywords_by_others(first + j + 1, ends_list[j], author_list[j])
-    # Mentions of the author: only for authors someone mentioned in this room.
-    pids = log.platform_ids
-    mentioned = [member for member, pid in pids.items() if pid in room.mentions]
-    mentions = np.zeros(last - first, dtype=np.int64)
-    for j in col.where(np.isin(authors, mentioned)):
-        mentions[j] = _mentions(room, pids[author_list[j]], author_list[j], first + j + 1, ends_list[j])
-    koc = np.zeros(last - first, dtype=bool)
-    spans = log.koc_spans
-    for j in col.where(np.isin(authors, list(spans))):
-        koc[j] = koc_at(spans[author_list[j]], stamps[j])
-    # A member's sums count a stretch of conversation once: where the author's previous message's
-    # window still runs, only the rest of this one is new (window ends only grow with time).
-    prev = col.previous_by_same(authors)
-    has_prev = prev >= 0
-    done_until = np.where(has_prev, at[np.maximum(prev, 0)] + window, -np.inf)
-    overlap = has_prev & (done_until > at)
-    done_end = np.where(overlap, ends[np.maximum(prev, 0)], 0)
-    start = np.maximum(index + 1, done_end)
-    volume = ends - index - 1
-    u_volume = np.where(overlap, np.maximum(ends - start, 0), volume)
-    u_joins = np.where(
-        overlap,
-        np.searchsorted(joins_at, until, side="right") - np.searchsorted(joins_at, done_until, side="right"),
-        joins,
-    )
-    u_expected, u_keywords, u_mentions = expected.copy(), keywords.copy(), mentions.copy()
-    if overlap.any():
-        u_expected[overlap] = col.usual(room, done_until[overlap], until[overlap] - done_until[overlap])
-        starts = start.tolist()
-        for j in col.where(overlap):
-            u_keywords[j] = (
-                room.keywords_by_others(starts[j], ends_list[j], author_list[j])
-                if keywords[j] and ends_list[j] > starts[j]
-                else 0
-            )
-            u_mentions[j] = (
-                _mentions(room, pids.get(author_list[j]), author_list[j], starts[j], ends_list[j]) if mentions[j] else 0
-            )
+    joins = span.joins_between(span.at, span.until, from_low=True)
+    expected = col.usual(room, span.at, log.window)
+    start, union = _union(span, keywords, mentions, joins, expected)
     return Columns(
-        index,
-        ends,
+        span.index,
+        span.ends,
         keywords.tolist(),
         mentions.tolist(),
         joins,
         expected,
-        koc.tolist(),
-        participants,
+        _koc(span).tolist(),
+        col.participants(members, every_end)[first:last],
         start,
-        (u_volume, u_keywords, u_mentions, u_joins, u_expected),
+        union,
     )
+
+
+def _keywords(span: _Span, starts: np.ndarray, ends: np.ndarray, wanted: np.ndarray | None = None) -> np.ndarray:
+    """Keyword messages in each window [starts, ends), the author's own left out (looked up only where
+    they wrote some, and where `wanted`)."""
+    sums = np.asarray(span.room.keyword_sums, dtype=np.int64)
+    keywords = sums[ends] - sums[starts]
+    begin, end = starts.tolist(), ends.tolist()
+    candidates = (keywords > 0) & np.isin(span.authors, list(span.room.keyword_at))
+    for j in col.where(candidates if wanted is None else candidates & wanted):
+        keywords[j] = span.room.keywords_by_others(begin[j], end[j], span.author(j)) if end[j] > begin[j] else 0
+    return keywords
+
+
+def _mentions_in(span: _Span, starts: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+    """@mentions of each author by others in [starts, window end): only for authors someone mentioned
+    in this room, and where `wanted`."""
+    pids = span.log.platform_ids
+    mentioned = [member for member, pid in pids.items() if pid in span.room.mentions]
+    mentions = np.zeros(span.last - span.first, dtype=np.int64)
+    begin, end = starts.tolist(), span.ends.tolist()
+    for j in col.where(wanted & np.isin(span.authors, mentioned)):
+        mentions[j] = _mentions(span.room, pids.get(span.author(j)), span.author(j), begin[j], end[j])
+    return mentions
+
+
+def _koc(span: _Span) -> np.ndarray:
+    """Whether each author was an active KOC when posting."""
+    koc = np.zeros(span.last - span.first, dtype=bool)
+    spans, stamps = span.log.koc_spans, span.room.times
+    for j in col.where(np.isin(span.authors, list(spans))):
+        koc[j] = koc_at(spans[span.author(j)], stamps[span.first + j])
+    return koc
+
+
+def _union(
+    span: _Span, keywords: np.ndarray, mentions: np.ndarray, joins: np.ndarray, expected: np.ndarray
+) -> tuple[np.ndarray, tuple[np.ndarray, list[int], list[int], np.ndarray, np.ndarray]]:
+    """A member's sums count a stretch of conversation once: where the author's previous message's
+    window still runs, only the rest of this one is new (window ends only grow with time). Returns
+    where each new part starts, and volume, keywords, mentions, joins and expected over it."""
+    at, ends, window = span.at, span.ends, span.log.window
+    prev = col.previous_by_same(span.authors)
+    has_prev = prev >= 0
+    done_until = np.where(has_prev, at[np.maximum(prev, 0)] + window, -np.inf)
+    overlap = has_prev & (done_until > at)
+    start = np.maximum(span.index + 1, np.where(overlap, ends[np.maximum(prev, 0)], 0))
+    u_volume = np.where(overlap, np.maximum(ends - start, 0), ends - span.index - 1)
+    u_joins = np.where(overlap, span.joins_between(done_until, span.until, from_low=False), joins)
+    u_expected, u_keywords, u_mentions = expected.copy(), keywords.copy(), mentions.copy()
+    if overlap.any():
+        u_expected[overlap] = col.usual(span.room, done_until[overlap], span.until[overlap] - done_until[overlap])
+        again = _keywords(span, start, ends, overlap & (keywords > 0))
+        u_keywords[overlap] = np.where(keywords > 0, again, 0)[overlap]
+        u_mentions[overlap] = _mentions_in(span, start, overlap & (mentions > 0))[overlap]
+    return start, (u_volume, u_keywords.tolist(), u_mentions.tolist(), u_joins, u_expected)
 
 
 def _mentions(room: Room, platform_id: str | None, author: int, start: int, end: int) -> int:
