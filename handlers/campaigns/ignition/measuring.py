@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from bisect import bisect_left
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -11,9 +13,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from handlers.campaigns.config import CampaignsSection
 from handlers.campaigns.ignition import columns as col
 from handlers.campaigns.ignition.figures import Igniter, Measured, Sparks, Weights
-from handlers.campaigns.ignition.log import Log
+from handlers.campaigns.ignition.log import Log, Room
 from handlers.campaigns.ignition.reading import read_log
-from handlers.campaigns.ignition.room import measure_room
+from handlers.campaigns.ignition.room import Columns, measure_room
 from handlers.campaigns.store import CampaignView
 
 
@@ -23,58 +25,113 @@ def measure(log: Log, weights: Weights, *, since: datetime | None = None, before
         return _measure(log, weights, since, before)
 
 
+@dataclass(slots=True)
+class _Numbering:
+    """Members numbered 0..n-1, so an (igniter, member) pair fits 32 bits for up to 32,767 members (a quicker sort)."""
+
+    dense: np.ndarray  # member ids, sorted: a member's number is its position
+    code_type: type
+
+    @classmethod
+    def of(cls, log: Log) -> _Numbering:
+        dense = np.asarray(sorted(log.names), dtype=np.int64)
+        return cls(dense, np.int32 if 2 * len(dense) * len(dense) < 2**31 else np.int64)
+
+    @property
+    def codes(self) -> int:
+        return len(self.dense)
+
+    def pairs(self, room: Room, columns: Columns, first: int, last: int) -> np.ndarray:
+        """Who took part in each igniter's windows: (igniter, member) codes over the part of each window
+        their earlier ones did not cover (made distinct at the end)."""
+        covered = col.ranges(columns.starts, columns.ends)
+        numbered = np.searchsorted(self.dense, np.asarray(room.members, dtype=np.int64)).astype(self.code_type)
+        igniter = numbered[first:last] * 2 + np.asarray(columns.koc, dtype=self.code_type)
+        repeated = np.repeat(igniter, np.maximum(columns.ends - columns.starts, 0))
+        return repeated * self.code_type(self.codes) + numbered[covered]
+
+
+@dataclass(slots=True)
+class _Collected:
+    """The rooms' measures, put together."""
+
+    sparks: Sparks = field(default_factory=Sparks)
+    keys_of: list[np.ndarray] = field(default_factory=list)  # per room, per message: member * 2 + (1 if as a KOC)
+    pairs: list[np.ndarray] = field(default_factory=list)  # per room: (igniter, member in their windows) as one number
+    union: list[list[Any]] = field(default_factory=lambda: [[], [], [], [], []])  # volume ... expected not yet counted
+    total: int = 0  # discussion messages read
+
+    def add(self, log: Log, community_id: int, room: Room, columns: Columns, first: int, last: int) -> None:
+        authors = room.members[first:last]
+        self.keys_of.append(np.asarray(authors, dtype=np.int64) * 2 + np.asarray(columns.koc, dtype=np.int64))
+        _add_sparks(self.sparks, log, community_id, room, columns, first, last)
+        for column, values in zip(self.union, columns.union, strict=True):
+            column.extend(values.tolist() if isinstance(values, np.ndarray) else values)
+
+
+def _add_sparks(
+    sparks: Sparks, log: Log, community_id: int, room: Room, columns: Columns, first: int, last: int
+) -> None:
+    ids = room.ids[first:last]
+    sparks.participants.extend(columns.participants.tolist())
+    sparks.ids.extend(ids)
+    sparks.members.extend(room.members[first:last])
+    sparks.rooms.extend([community_id] * (last - first))
+    sparks.times.extend(room.times[first:last])
+    sparks.koc.extend(columns.koc)
+    sparks.replies.extend([log.replies.get(i, 0) for i in ids])
+    sparks.mentions.extend(columns.mentions)
+    sparks.volume.extend((columns.ends - columns.index - 1).tolist())
+    sparks.expected.extend([None if e != e else e for e in columns.expected.tolist()])  # NaN: none
+    sparks.keywords.extend(columns.keywords)
+    sparks.joins.extend(columns.joins.tolist())
+
+
 def _measure(log: Log, weights: Weights, since: datetime | None, before: datetime | None) -> Measured:
-    sparks = Sparks()
-    keys_of: list[np.ndarray] = []  # per room, per message: member * 2 + (1 if posted as a KOC)
-    pairs: list[np.ndarray] = []  # per room: (igniter, member in one of their windows), as one number
-    # Members numbered 0..n-1, so a pair fits 32 bits for up to 32,767 members (a quicker sort).
-    dense = np.asarray(sorted(log.names), dtype=np.int64)
-    codes = len(dense)
-    code_type = np.int32 if 2 * codes * codes < 2**31 else np.int64
-    union: list[list] = [[], [], [], [], []]  # per message: volume, keywords, mentions, joins, expected not yet counted
-    total = 0
+    numbering, collected = _Numbering.of(log), _Collected()
     low = since.timestamp() if since else float("-inf")
     high = before.timestamp() if before else float("inf")
     for community_id, room in log.rooms.items():
-        times = room.times
-        total += len(times)
-        first, last = bisect_left(times, low), bisect_left(times, high)
-        if first == last:
-            continue
-        columns = measure_room(room, log, first, last)
-        authors = room.members[first:last]
-        combined = np.asarray(authors, dtype=np.int64) * 2 + np.asarray(columns.koc, dtype=np.int64)
-        keys_of.append(combined)
-        # Who took part in each igniter's windows: (igniter, member) codes over the part of each window
-        # their earlier ones did not cover, made distinct at the end.
-        covered = col.ranges(columns.starts, columns.ends)
-        numbered = np.searchsorted(dense, np.asarray(room.members, dtype=np.int64)).astype(code_type)
-        igniter = numbered[first:last] * 2 + np.asarray(columns.koc, dtype=code_type)
-        pairs.append(
-            np.repeat(igniter, np.maximum(columns.ends - columns.starts, 0)) * code_type(codes) + numbered[covered]
-        )
-        sparks.participants.extend(columns.participants.tolist())
-        sparks.ids.extend(room.ids[first:last])
-        sparks.members.extend(authors)
-        sparks.rooms.extend([community_id] * (last - first))
-        sparks.times.extend(times[first:last])
-        sparks.koc.extend(columns.koc)
-        sparks.replies.extend([log.replies.get(i, 0) for i in room.ids[first:last]])
-        sparks.mentions.extend(columns.mentions)
-        sparks.volume.extend((columns.ends - columns.index - 1).tolist())
-        sparks.expected.extend([None if e != e else e for e in columns.expected.tolist()])  # NaN: none
-        sparks.keywords.extend(columns.keywords)
-        sparks.joins.extend(columns.joins.tolist())
-        for column, values in zip(union, columns.union, strict=True):
-            column.extend(values.tolist() if isinstance(values, np.ndarray) else values)
-    if not keys_of:
-        return Measured(sparks, [], [], total, log)
-    every_key = np.concatenate(keys_of)
+        collected.total += len(room.times)
+        first, last = bisect_left(room.times, low), bisect_left(room.times, high)
+        if first < last:
+            columns = measure_room(room, log, first, last)
+            collected.add(log, community_id, room, columns, first, last)
+            collected.pairs.append(numbering.pairs(room, columns, first, last))
+    if not collected.keys_of:
+        return Measured(collected.sparks, [], [], collected.total, log)
+    every_key = np.concatenate(collected.keys_of)
     keys = col.distinct(every_key)
-    key_of = np.searchsorted(keys, every_key)
-    numbered_keys = np.searchsorted(dense, keys // 2) * 2 + keys % 2  # the same order as `keys`
-    people = col.distinct_per_igniter(np.concatenate(pairs), numbered_keys, codes)
-    return _ranked(log, weights, sparks, keys.tolist(), key_of, people.tolist(), union, total)
+    numbered_keys = np.searchsorted(numbering.dense, keys // 2) * 2 + keys % 2  # the same order as `keys`
+    people = col.distinct_per_igniter(np.concatenate(collected.pairs), numbered_keys, numbering.codes)
+    groups = _Groups(np.searchsorted(keys, every_key), keys.tolist(), people.tolist())
+    return _ranked(log, weights, collected, groups)
+
+
+@dataclass(frozen=True, slots=True)
+class _Groups:
+    """Each message's igniter (its index in `keys`), the igniters (member * 2 + KOC) and their distinct people."""
+
+    of: np.ndarray
+    keys: list[int]
+    people: list[int]
+
+    def summed(self, values: np.ndarray | list[Any]) -> np.ndarray:
+        return np.bincount(self.of, weights=np.asarray(values, dtype=np.float64), minlength=len(self.keys))
+
+
+def _scores(weights: Weights, sparks: Sparks) -> np.ndarray:
+    """Every message's score, by column."""
+    return _figures(
+        weights,
+        np.asarray(sparks.replies),
+        np.asarray(sparks.mentions),
+        np.asarray(sparks.participants),
+        np.asarray(sparks.keywords),
+        np.asarray(sparks.joins),
+        np.asarray(sparks.volume, dtype=np.float64),
+        _column(sparks.expected),
+    )
 
 
 def _figures(
@@ -104,72 +161,45 @@ def _column(values: list) -> np.ndarray:
     return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
 
 
-def _ranked(
-    log: Log,
-    weights: Weights,
-    sparks: Sparks,
-    keys: list[int],
-    key_of: np.ndarray,
-    people: list[int],
-    union: list[list],
-    total: int,
-) -> Measured:
-    replies, mentions = np.asarray(sparks.replies), np.asarray(sparks.mentions)
-    score = _figures(
-        weights,
-        replies,
-        mentions,
-        np.asarray(sparks.participants),
-        np.asarray(sparks.keywords),
-        np.asarray(sparks.joins),
-        np.asarray(sparks.volume, dtype=np.float64),
-        _column(sparks.expected),
-    )
+def _ranked(log: Log, weights: Weights, collected: _Collected, groups: _Groups) -> Measured:
+    sparks = collected.sparks
+    score = _scores(weights, sparks)
     sparks.score = score.tolist()
-    groups, count = key_of, len(keys)
-
-    def summed(values: np.ndarray | list) -> np.ndarray:
-        return np.bincount(groups, weights=np.asarray(values, dtype=np.float64), minlength=count)
-
-    u_volume, u_keywords, u_mentions, u_joins, u_expected = union
-    expected_parts = _column(u_expected)
-    has_expected = np.bincount(groups, weights=~np.isnan(expected_parts), minlength=count) > 0
-    sums = {
-        "messages": np.bincount(groups, minlength=count),
-        "replies": summed(replies),
-        "volume": summed(u_volume),
-        "keywords": summed(u_keywords),
-        "mentions": summed(u_mentions),
-        "joins": summed(u_joins),
-        "expected": summed(np.nan_to_num(expected_parts, nan=0.0)),
-    }
-    order = np.lexsort((-score, groups))  # by igniter, best message first
-    best = order[np.r_[True, groups[order][1:] != groups[order][:-1]]]
-    best_of = dict(zip(groups[best].tolist(), best.tolist(), strict=True))
+    sums, has_expected = _sums(groups, sparks, collected.union)
+    order = np.lexsort((-score, groups.of))  # by igniter, best message first
+    best = order[np.r_[True, groups.of[order][1:] != groups.of[order][:-1]]]
+    best_of = dict(zip(groups.of[best].tolist(), best.tolist(), strict=True))
     igniters = []
-    for k, combined in enumerate(keys):
-        member_id, koc = combined // 2, bool(combined % 2)
+    for k, combined in enumerate(groups.keys):
+        figures = {name: int(column[k]) for name, column in sums.items() if name != "expected"}
         expected = float(sums["expected"][k]) if has_expected[k] else None
-        igniter = Igniter(
-            member_id,
-            log.names.get(member_id, ""),
-            koc,
-            messages=int(sums["messages"][k]),
-            replies=int(sums["replies"][k]),
-            mentions=int(sums["mentions"][k]),
-            volume=int(sums["volume"][k]),
-            expected=expected,
-            keywords=int(sums["keywords"][k]),
-            joins=int(sums["joins"][k]),
-            best=sparks[best_of[k]],
-            participants=people[k],
-        )
+        member_id = combined // 2
+        igniter = Igniter(member_id, log.names.get(member_id, ""), bool(combined % 2), **figures, expected=expected)
+        igniter.best, igniter.participants = sparks[best_of[k]], groups.people[k]
         igniter.score = weights.score(
             igniter.replies, igniter.mentions, igniter.participants, igniter.keywords, igniter.joins, igniter.lift
         )
         igniters.append(igniter)
     igniters.sort(key=lambda g: (-g.score, g.member_id))
-    return Measured(sparks, [g for g in igniters if g.koc], [g for g in igniters if not g.koc], total, log)
+    kocs, members = [g for g in igniters if g.koc], [g for g in igniters if not g.koc]
+    return Measured(sparks, kocs, members, collected.total, log)
+
+
+def _sums(groups: _Groups, sparks: Sparks, union: list[list[Any]]) -> tuple[dict[str, np.ndarray], np.ndarray]:
+    """Each igniter's sums, over the union of their windows; and whether any of their windows had a usual level."""
+    u_volume, u_keywords, u_mentions, u_joins, u_expected = union
+    expected_parts = _column(u_expected)
+    has_expected = np.bincount(groups.of, weights=~np.isnan(expected_parts), minlength=len(groups.keys)) > 0
+    sums = {
+        "messages": np.bincount(groups.of, minlength=len(groups.keys)),
+        "replies": groups.summed(sparks.replies),
+        "volume": groups.summed(u_volume),
+        "keywords": groups.summed(u_keywords),
+        "mentions": groups.summed(u_mentions),
+        "joins": groups.summed(u_joins),
+        "expected": groups.summed(np.nan_to_num(expected_parts, nan=0.0)),
+    }
+    return sums, has_expected
 
 
 async def measure_campaign(
