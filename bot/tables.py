@@ -25,7 +25,7 @@ class Table:
     """Named columns and rows of plain values (str, int, float; None is an empty cell)."""
 
     columns: tuple[str, ...]
-    rows: list[Sequence[Any]] = field(default_factory=list)
+    rows: Sequence[Sequence[Any]] = field(default_factory=list)
     sheet: str = "export"  # the .xlsx sheet's name
 
     def records(self) -> list[dict[str, Any]]:

@@ -45,7 +45,9 @@ class _Numbering:
         """Who took part in each igniter's windows: (igniter, member) codes over the part of each window
         their earlier ones did not cover (made distinct at the end)."""
         covered = col.ranges(columns.starts, columns.ends)
-        numbered = np.searchsorted(self.dense, np.asarray(room.members, dtype=np.int64)).astype(self.code_type)
+        numbered: np.ndarray = np.searchsorted(self.dense, np.asarray(room.members, dtype=np.int64)).astype(
+            self.code_type
+        )
         igniter = numbered[first:last] * 2 + np.asarray(columns.koc, dtype=self.code_type)
         repeated = np.repeat(igniter, np.maximum(columns.ends - columns.starts, 0))
         return repeated * self.code_type(self.codes) + numbered[covered]
@@ -66,7 +68,7 @@ class _Collected:
         self.keys_of.append(np.asarray(authors, dtype=np.int64) * 2 + np.asarray(columns.koc, dtype=np.int64))
         _add_sparks(self.sparks, log, community_id, room, columns, first, last)
         for column, values in zip(self.union, columns.union, strict=True):
-            column.extend(values.tolist() if isinstance(values, np.ndarray) else values)
+            column.extend(np.asarray(values).tolist())
 
 
 def _add_sparks(
@@ -156,7 +158,7 @@ def _figures(
     )
 
 
-def _column(values: list) -> np.ndarray:
+def _column(values: list[Any]) -> np.ndarray:
     """Floats with None as NaN."""
     return np.asarray([np.nan if v is None else v for v in values], dtype=np.float64)
 
@@ -171,10 +173,11 @@ def _ranked(log: Log, weights: Weights, collected: _Collected, groups: _Groups) 
     best_of = dict(zip(groups.of[best].tolist(), best.tolist(), strict=True))
     igniters = []
     for k, combined in enumerate(groups.keys):
-        figures = {name: int(column[k]) for name, column in sums.items() if name != "expected"}
-        expected = float(sums["expected"][k]) if has_expected[k] else None
         member_id = combined // 2
-        igniter = Igniter(member_id, log.names.get(member_id, ""), bool(combined % 2), **figures, expected=expected)
+        igniter = Igniter(member_id, log.names.get(member_id, ""), bool(combined % 2))
+        for name in ("messages", "replies", "mentions", "volume", "keywords", "joins"):
+            setattr(igniter, name, int(sums[name][k]))
+        igniter.expected = float(sums["expected"][k]) if has_expected[k] else None
         igniter.best, igniter.participants = sparks[best_of[k]], groups.people[k]
         igniter.score = weights.score(
             igniter.replies, igniter.mentions, igniter.participants, igniter.keywords, igniter.joins, igniter.lift

@@ -8,7 +8,7 @@ import itertools
 import json
 import operator
 from collections import defaultdict
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -83,7 +83,7 @@ def _messages_query(conn: AsyncConnection, campaign: CampaignView, until: dateti
 
 
 async def _read_beside(
-    conn: AsyncConnection, messages: Any, aside: Callable[[AsyncConnection], Awaitable[None]]
+    conn: AsyncConnection, messages: Any, aside: Callable[[AsyncConnection], Coroutine[Any, Any, None]]
 ) -> list[Any]:
     """The messages' rows, while `aside` reads on a second connection (the same one after, when there is none)."""
     async with _second_reader(conn) as side:
