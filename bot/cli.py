@@ -64,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write what a capability exports (e.g. feedback, credits)")
     export.add_argument("what", help="what to export: " + ", ".join(sorted(_exports())))
     export.add_argument("argument", nargs="?", help="what the export needs, e.g. a version for credits")
-    export.add_argument("--format", help="e.g. csv or json, as the export allows")
+    export.add_argument(
+        "--format", help="csv (UTF-8 with a BOM, for Excel and WPS), xlsx or json, as the export allows"
+    )
     export.add_argument("--status", action="append", default=[], help="only items in this status (repeatable)")
     export.add_argument("--out", type=Path, help="write to FILE instead of stdout")
 
@@ -180,7 +182,7 @@ async def _export(args: argparse.Namespace, settings: CoreSettings) -> int:
     if function is None:
         print(f"kocbot: nothing exports {args.what!r}; try one of {', '.join(sorted(_exports()))}", file=sys.stderr)
         return EXIT_INPUT
-    request = ExportRequest(args.argument, args.format, tuple(args.status))
+    request = ExportRequest(args.argument, args.format, tuple(args.status), settings.bot.timezone)
     engine = create_engine(settings.database_url())
     try:
         await open_database(engine)
@@ -191,14 +193,25 @@ async def _export(args: argparse.Namespace, settings: CoreSettings) -> int:
         return EXIT_INPUT
     finally:
         await engine.dispose()
-    if args.out:
-        try:
-            args.out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            print(f"kocbot: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_INPUT
-    else:
-        sys.stdout.write(text)
+    return _write_export(text, args.out)
+
+
+def _write_export(made: str | bytes, out: Path | None) -> int:
+    """To the file (UTF-8, its BOM kept for a CSV) or to stdout; an .xlsx is bytes."""
+    if out is None:
+        if isinstance(made, str):
+            sys.stdout.write(made)
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(made)
+            sys.stdout.buffer.flush()
+        return 0
+    data = made.encode("utf-8") if isinstance(made, str) else made
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        print(f"kocbot: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
     return 0
 
 

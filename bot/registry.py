@@ -48,10 +48,12 @@ class ExportRequest:
     argument: str | None = None  # e.g. a version
     format: str | None = None
     statuses: tuple[str, ...] = ()
+    timezone: str = "UTC"  # the community's (bot.timezone): times in exports are local
 
 
-# An export reads the database and returns the text to write; ValueError: the request was wrong.
-ExportFunction = Callable[[AsyncConnection, ExportRequest], Awaitable[str]]
+# An export reads the database and returns the text (or, for .xlsx, the bytes) to write; ValueError: the
+# request was wrong.
+ExportFunction = Callable[[AsyncConnection, ExportRequest], Awaitable[str | bytes]]
 
 
 @dataclass(frozen=True, slots=True)

@@ -1006,6 +1006,7 @@ from handlers.reports.figures import (  # noqa: E402 - next to the samples that 
     KocChange,
     MonthFigures,
     ThreadRow,
+    TitleRule,
 )
 from handlers.reports.month import window  # noqa: E402
 
@@ -1027,6 +1028,7 @@ _REPORT = MonthFigures(
         KocChange(_MONTH.start, "dave", "rest", "active", "resting"),
     ),
     {"candidate": 2, "active": 5, "resting": 1, "alumni": 1},
+    title_rule=TitleRule("热心答主", 10, ("bob",)),
 )
 SAMPLES.update(
     {

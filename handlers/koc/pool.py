@@ -26,6 +26,7 @@ from bot.db.dialect import insert_for
 from bot.db.schema import Role, Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
+from bot.talk import not_command
 from handlers.feedback.tables import Role as FeedbackRole
 from handlers.feedback.tables import Status as FeedbackStatus
 from handlers.feedback.tables import history as feedback_history
@@ -159,9 +160,7 @@ def _mentioned(conn: AsyncConnection) -> Any:
 
 def _conversation(messages: Any) -> Any:
     """Plain talk: not a thank-you (counted as service already) and not a command (`/issue open @x`)."""
-    return or_(
-        messages.c.routed_to.is_(None), and_(messages.c.routed_to != "thanks", messages.c.routed_to.not_like("/%"))
-    )
+    return and_(not_command(messages), or_(messages.c.routed_to.is_(None), messages.c.routed_to != "thanks"))
 
 
 async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:

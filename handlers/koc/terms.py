@@ -16,6 +16,7 @@ from bot.db import schema
 from bot.db.schema import OutgoingKind
 from bot.errors import UsageError, UserFacingError
 from bot.lookup import row_by_id
+from bot.talk import community_message
 from handlers.feedback.tables import history as feedback_history
 from handlers.feedback.tables import items as feedback_items
 from handlers.koc.agreements import mentioned_member, owner_id_of
@@ -221,7 +222,9 @@ async def term_record(ctx: Context, row: Any) -> dict[str, int]:
     )
     threads = select(func.count()).where(thread_people.c.member_id == member_id, thread_people.c.added_at >= since)
     messages = select(func.count()).where(
-        schema.messages.c.member_id == member_id, schema.messages.c.received_at >= since
+        schema.messages.c.member_id == member_id,
+        schema.messages.c.received_at >= since,
+        community_message(schema.messages),
     )
     return {
         "thanks": int((await conn.execute(select(func.coalesce(func.sum(units.c.n), 0)))).scalar_one()),
