@@ -66,6 +66,7 @@ async def _old_report(ctx: Context, cmd: Invocation) -> None:
     section = ctx.settings.section(CampaignsSection)
     report = await build(ctx.db, campaign, section, ctx.now)
     png = await charts.render(chart, report, ctx.locale)
+    assert png is not None, "the benchmark draws the chart: install the charts extra"
     await ctx.reply_privately("campaigns/report", **report.params(min(section.top_shown, 5)))
     await ctx.dm(
         ctx.actor, "campaigns/report_chart", image=Image(f"campaign-{campaign.id}.png", png), campaign=campaign

@@ -14,6 +14,7 @@ import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, tzinfo
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
@@ -227,13 +228,21 @@ def bars(
     return _png(figure)
 
 
-def draw(chart: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes:
-    """Draw one chart now (a command-line report); `render` in the bot."""
+def available() -> bool:
+    """Whether charts can be drawn: matplotlib comes with the `charts` extra; without it reports are text."""
+    return find_spec("matplotlib") is not None
+
+
+def draw(chart: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes | None:
+    """Draw one chart now (a command-line report); `render` in the bot. None without matplotlib."""
+    if not available():
+        _LOGGER.info("a chart was left out: matplotlib is not installed (pip install 'kocbot[charts]')")
+        return None
     with _LOCK:
         _configure()
         return chart(*args, **kwargs)
 
 
-async def render(chart: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes:
+async def render(chart: Callable[..., bytes], *args: Any, **kwargs: Any) -> bytes | None:
     """Draw one chart in a worker thread, so the chat is not held up while it draws."""
     return await asyncio.to_thread(draw, chart, *args, **kwargs)

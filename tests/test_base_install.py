@@ -76,3 +76,21 @@ def test_wechaty_without_its_extra_is_one_line_naming_it(tmp_path: Path, base_in
     env = {**base_install, "WECHATY_PUPPET_SERVICE_TOKEN": "insecure_x"}
     line = refusal(kocbot("--data-dir", str(tmp_path), "run", "--transport", "wechaty", env=env), 2)
     assert "pip install 'kocbot[wechaty]'" in line
+
+
+REPORT_SCRIPT = """\
+~ 2026-12-03 09:00
+alice: 大家好
+bob: 谢谢 @alice 帮我解决了问题
+[dm] admin: /月报
+"""
+
+
+def test_without_charts_the_monthly_report_is_its_text(tmp_path: Path, base_install: dict[str, str]) -> None:
+    done = run_playground_script(tmp_path, REPORT_SCRIPT, env=base_install)
+    assert done.returncode == 0, done.stderr
+    assert "Traceback" not in done.stderr
+    answer = done.stdout.split("[dm admin] kocbot: ", 1)[1]
+    assert answer.startswith("📊 2026 年 12 月社群月报（截至 12-03 09:00，本月还没有结束）")
+    assert "共 2 条消息，2 人发过言" in answer and "群友之间感谢了 1 次" in answer
+    assert "[image" not in done.stdout and not list((tmp_path / "data").rglob("*.png"))

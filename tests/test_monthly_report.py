@@ -433,7 +433,7 @@ async def ask(chat: Chat, sender: str, text: str) -> list[OutgoingMessage]:
 DECEMBER_SO_FAR = """📊 2026 年 12 月社群月报（截至 12-01 09:00，本月还没有结束）
 
 👥 社群：共 1 条消息，1 人发过言
-· 新品体验一群：目前 4 位成员（新加入 0，退出 0），1 条消息，1 人发言
+· 新品体验一群：目前 5 位成员（新加入 0，退出 0），1 条消息，1 人发言
 · 二群：目前 2 位成员（新加入 1，退出 0），0 条消息，0 人发言
 
 🙏 感谢：群友之间感谢了 0 次
@@ -456,7 +456,7 @@ async def test_a_moderator_gets_any_month_privately_on_demand(chat: Chat, app) -
     assert pictures(sent) == [
         ("mod", f"monthly-2026-11-{name}.png", SIZE) for name in ("activity", "contributions", "daily")
     ]
-    sent = await ask(chat, "mod", "/月报")  # this month so far (the command itself is not yet counted)
+    sent = await ask(chat, "mod", "/月报")  # so far, this instant included: mod, first seen asking, is a member
     assert [(m.contact_id, m.text) for m in sent if not m.image] == [("mod", DECEMBER_SO_FAR)]
     assert len(pictures(sent)) == 3
     assert await chat.say("mod", "/报告 月度 十一月") == [

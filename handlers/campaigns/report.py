@@ -348,7 +348,7 @@ async def send_report(ctx: Context, cmd: Invocation) -> None:
 class ReportMade:
     campaign: CampaignView
     params: dict[str, Any]  # the text's
-    chart: bytes  # PNG
+    chart: bytes | None  # PNG; None without the `charts` extra
 
 
 async def make_report(work: Work) -> ReportMade:
@@ -362,8 +362,9 @@ async def make_report(work: Work) -> ReportMade:
 
 async def send_made_report(ctx: Context, made: ReportMade) -> None:
     await ctx.reply_privately("campaigns/report", **made.params)
-    chart_image = Image(f"campaign-{made.campaign.id}.png", made.chart)
-    await ctx.dm(ctx.actor, "campaigns/report_chart", image=chart_image, campaign=made.campaign)
+    if made.chart is not None:
+        chart_image = Image(f"campaign-{made.campaign.id}.png", made.chart)
+        await ctx.dm(ctx.actor, "campaigns/report_chart", image=chart_image, campaign=made.campaign)
 
 
 async def _campaign(work: Work) -> CampaignView:
@@ -401,7 +402,9 @@ async def write_report(conn: AsyncConnection, services: Services, request: Repor
     locale = services.settings.bot.locale
     base = request.out / f"campaign-{campaign.id}"
     png, txt, table = base.with_suffix(".png"), base.with_suffix(".txt"), Path(f"{base}-messages.csv")
-    png.write_bytes(charts.draw(chart, report, locale))
+    drawn = charts.draw(chart, report, locale)
+    if drawn is not None:  # without the `charts` extra the report is its text and table
+        png.write_bytes(drawn)
     txt.write_text(
         services.renderer.render("campaigns/report", locale, **report.params(section.top_shown)) + "\n",
         encoding="utf-8",
@@ -410,4 +413,4 @@ async def write_report(conn: AsyncConnection, services: Services, request: Repor
     table.write_text(to_csv(messages), encoding="utf-8", newline="")
     book = Path(f"{base}-messages.xlsx")
     book.write_bytes(to_xlsx(messages))
-    return [png, txt, table, book]
+    return [*([png] if drawn is not None else []), txt, table, book]

@@ -51,6 +51,9 @@ class Window:
             day = day_after
 
 
+_INSTANT = timedelta(microseconds=1)
+
+
 def window(text: str, now: datetime, timezone: str) -> Window:
     """The month `text` names ("2026-12"); MonthError when it is not a month or has not started yet."""
     month = parse_month(text)
@@ -62,4 +65,6 @@ def window(text: str, now: datetime, timezone: str) -> Window:
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
     if start > now:
         raise MonthError("reports/month_not_started", f"{month} has not started yet", month=month)
-    return Window(month, start, end, min(end, now), zone)
+    # Up to and including `now`: what happened this very instant (a message just before the report was
+    # asked for, in the same second) is in it. Every query reads the window as [start, as_of).
+    return Window(month, start, end, min(end, now + _INSTANT), zone)

@@ -31,15 +31,20 @@ def image_name(figures: MonthFigures, chart: str) -> str:
 
 
 async def report_charts(renderer: TemplateRenderer, locale: str, figures: MonthFigures) -> list[tuple[str, Image]]:
-    """(title, picture) of each chart, drawn in a worker thread one after the other."""
+    """(title, picture) of each chart, drawn in a worker thread one after the other; none without the
+    `charts` extra (the report is then its text alone)."""
     drawn = []
     for chart, draw in (("activity", _activity), ("contributions", _contributions), ("daily", _daily)):
         title, *words = _labels(renderer, locale, chart, figures)
-        drawn.append((title, Image(image_name(figures, chart), await draw(figures, title, *words))))
+        png = await draw(figures, title, *words)
+        if png is not None:
+            drawn.append((title, Image(image_name(figures, chart), png)))
     return drawn
 
 
-async def _activity(figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str) -> bytes:
+async def _activity(
+    figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str
+) -> bytes | None:
     """Per community: messages and the members who wrote them."""
     rooms = figures.communities
     return await charts.render(
@@ -54,7 +59,7 @@ async def _activity(figures: MonthFigures, title: str, y_label: str, empty: str,
 
 async def _contributions(
     figures: MonthFigures, title: str, y_label: str, empty: str, thanked: str, feedback: str, threads: str
-) -> bytes:
+) -> bytes | None:
     """Per community: thank-yous, feedback items and issue threads."""
     rooms = figures.communities
     return await charts.render(
@@ -71,7 +76,9 @@ async def _contributions(
     )
 
 
-async def _daily(figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str) -> bytes:
+async def _daily(
+    figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str
+) -> bytes | None:
     """Day by day, every community together: messages and the members who wrote them."""
     zone = figures.window.zone
     days = [datetime.combine(d.day, time(), zone) for d in figures.days]
