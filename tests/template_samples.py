@@ -107,7 +107,7 @@ SAMPLES: dict[str, dict] = {
     "outreach/problem_text_and_template": {},
     "outreach/problem_when": {"text": "明天"},
     "outreach/problem_past": {"when": "2026-11-30 10:00", "now": "2026-12-01 09:00"},
-    "outreach/problem_cron": {"problem": "hour: '25' is outside 0-23"},
+    "outreach/problem_cron": {"reason": "outside", "field": "hour", "token": "25", "low": 0, "high": 23, "count": 0},
     "outreach/problem_needs_id": {},
     "outreach/problem_unknown_template": {"name": "x", "known": ["weekly"]},
     "outreach/brief": {"name": "bob", "month": "2026-12", "points": ["新品 X1 的续航", "冬季保养"]},

@@ -78,6 +78,9 @@ async def test_the_commands_are_for_moderators_only_and_refusals_are_audited(cha
     assert [(a.action, a.outcome) for a in audit] == [("announce at", "refused")]
 
 
+CRON = "。格式是 5 项「分 时 日 月 星期」，例如 0 10 * * 1 表示每周一 10:00（星期 0 和 7 都是周日）。"
+
+
 @pytest.mark.parametrize(
     ("command", "problem"),
     [
@@ -90,11 +93,12 @@ async def test_the_commands_are_for_moderators_only_and_refusals_are_audited(cha
         ("/公告 定时 2026-12-02 10:00 #三群 hi", "找不到群「#三群」。已知的群：一群、二群、Overseas（或用 #全部）。"),
         ("/公告 定时 2026-12-02 10:00", "请写上公告内容，或用 --模板 名称 指定一个模板。"),
         ("/公告 定时 2026-12-02 10:00 --模板 周报", "没有名为「周报」的模板。可以先用 /模板 设置 创建。"),
-        (
-            "/公告 每 0 25 * * * hi",
-            "重复规则有误：hour: '25' is outside 0-23。格式是 5 项「分 时 日 月 星期」，例如 0 10 * * 1 "
-            "表示每周一 10:00（星期 0 和 7 都是周日）。",
-        ),
+        ("/公告 每 0 25 * * * hi", "重复规则有误：「时」这一项的 25 超出了 0-23" + CRON),
+        ("/公告 每 0 10 * * 8 hi", "重复规则有误：「星期」这一项的 8 超出了 0-7，或者范围前大后小" + CRON),
+        ("/公告 每 x 10 * * * hi", "重复规则有误：「分」这一项的 x 不是数字、*、范围 a-b 或间隔 */n" + CRON),
+        ("/公告 每 0 10 5-1 * * hi", "重复规则有误：「日」这一项的范围 5-1 前大后小" + CRON),
+        ("/公告 每 0 10 31 2 * hi", "重复规则有误：这个规则永远不会触发（比如 2 月 31 日）" + CRON),
+        ("/公告 每 0 10 * *", "重复规则有误：需要 5 项规则再加上要发的内容，这里只有 4 项" + CRON),
     ],
 )
 async def test_bad_input_gets_what_was_wrong_and_the_usage(chat: Chat, app, command: str, problem: str) -> None:

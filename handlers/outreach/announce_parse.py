@@ -94,18 +94,15 @@ async def parse_at(ctx: Context, cmd: Invocation, text: str) -> Request:
 async def parse_every(ctx: Context, cmd: Invocation, text: str) -> Request:
     parts = text.split(None, 5)
     if len(parts) < 6:
-        raise UsageError("outreach/problem_cron", problem=_cron_count(parts))
+        too_few = CronError("needs 5 fields and then the text", reason="fields_and_text", count=len(parts))
+        raise UsageError("outreach/problem_cron", **too_few.params())
     request = Request(cron=" ".join(parts[:5]))
     await read_rooms_and_body(ctx, cmd, parts[5], request)
     try:
         cron_trigger(request.cron, request.zone)
     except CronError as exc:
-        raise UsageError("outreach/problem_cron", problem=str(exc)) from exc
+        raise UsageError("outreach/problem_cron", **exc.params()) from exc
     return request
-
-
-def _cron_count(parts: list[str]) -> str:
-    return f"needs 5 fields (minute hour day month weekday) and then the text, got {len(parts)} words"
 
 
 def trigger_for(request: Request) -> BaseTrigger:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import insert, select
 
-from bot.commands import Invocation, normalise
+from bot.commands import Invocation
 from bot.context import Context
 from bot.db import schema
 from bot.errors import UsageError
