@@ -107,8 +107,10 @@ def timeline(
     marks: Sequence[Mark] = (),
     y_label: str = "",
     empty_label: str = "",
+    locale: str = "zh_CN",
 ) -> bytes:
-    """Lines over time (in `zone`), each with its dashed baseline, and vertical marks labelled at the top."""
+    """Lines over time (in `zone`), each with its dashed baseline, and vertical marks labelled at the top;
+    dates on the axis written in `locale` (Babel's CLDR patterns: "12月1日", not "Dec-01")."""
     from matplotlib import dates
 
     figure, axes = _figure()
@@ -145,12 +147,31 @@ def timeline(
     axes.set_ylabel(y_label)
     axes.set_ylim(bottom=0)
     axes.grid(alpha=0.3)
-    locator = dates.AutoDateLocator()
-    axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
+    axes.xaxis.set_major_locator(dates.AutoDateLocator())
+    axes.xaxis.set_major_formatter(date_labels(axes, locale))
     if lines:
         axes.legend(loc="best", fontsize=9)
     return _png(figure)
+
+
+def date_labels(axes: Any, locale: str) -> Any:
+    """A tick formatter writing dates in `locale`: months over a long span, days over a few weeks,
+    hours (with the day at midnight) over a day or two. matplotlib's own labels are English ("2027-Jan")."""
+    from babel.dates import format_skeleton
+    from matplotlib import dates, ticker
+
+    def label(value: float, _position: int | None) -> str:
+        low, high = axes.get_xlim()
+        moment = dates.num2date(value).replace(tzinfo=None)
+        if high - low > 60 and (moment.day, moment.hour, moment.minute) == (1, 0, 0):
+            skeleton = "yMMM"
+        elif high - low > 3 or (moment.hour, moment.minute) == (0, 0):
+            skeleton = "MMMd"
+        else:
+            skeleton = "Hm"
+        return format_skeleton(skeleton, moment, locale=locale)
+
+    return ticker.FuncFormatter(label)
 
 
 def bars(

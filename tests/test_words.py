@@ -3,6 +3,12 @@ dates, /me's whole month, the bot's own labels accepted (issue 16, "Words and nu
 
 from __future__ import annotations
 
+from datetime import datetime
+
+from matplotlib import dates
+from matplotlib.figure import Figure
+
+from bot import charts
 from bot.db import schema
 from handlers.feedback.tables import history
 from handlers.threads.tables import events, threads
@@ -27,3 +33,25 @@ async def test_free_text_keeps_every_character_as_typed(chat: Chat, app) -> None
     posts = [r.text for r in await rows(app, schema.outbox) if r.room_platform_id is not None]
     assert TYPED in posts[-1]
     assert not any(":" in post for post in posts)
+
+
+def _tick_labels(start: datetime, end: datetime, locale: str) -> list[str]:
+    figure = Figure()
+    axes = figure.subplots()
+    axes.plot([start, end], [0, 1])
+    axes.xaxis.set_major_locator(dates.AutoDateLocator())
+    axes.xaxis.set_major_formatter(charts.date_labels(axes, locale))
+    figure.canvas.draw()
+    return [label.get_text() for label in axes.get_xticklabels()]
+
+
+def test_chart_dates_are_written_in_the_locale() -> None:
+    assert _tick_labels(datetime(2026, 11, 1), datetime(2027, 5, 28), "zh_CN")[:4] == [
+        "2026年11月",
+        "2026年12月",
+        "2027年1月",
+        "2027年2月",
+    ]
+    assert _tick_labels(datetime(2026, 12, 1), datetime(2026, 12, 20), "zh_CN")[:2] == ["12月1日", "12月3日"]
+    assert _tick_labels(datetime(2026, 12, 1), datetime(2026, 12, 2, 12), "zh_CN")[:3] == ["12月1日", "04:00", "08:00"]
+    assert _tick_labels(datetime(2026, 12, 1), datetime(2026, 12, 20), "en")[:2] == ["Dec 1", "Dec 3"]

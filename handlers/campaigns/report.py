@@ -244,6 +244,7 @@ def chart(report: CampaignReport, locale: str) -> bytes:
         marks=marks,
         y_label=text["axis"],
         empty_label=text["empty"],
+        locale=locale,
     )
 
 

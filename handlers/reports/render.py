@@ -36,11 +36,13 @@ async def report_charts(renderer: TemplateRenderer, locale: str, figures: MonthF
     drawn = []
     for chart, draw in (("activity", _activity), ("contributions", _contributions), ("daily", _daily)):
         title, *words = _labels(renderer, locale, chart, figures)
-        drawn.append((title, Image(image_name(figures, chart), await draw(figures, title, *words))))
+        drawn.append((title, Image(image_name(figures, chart), await draw(figures, locale, title, *words))))
     return drawn
 
 
-async def _activity(figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str) -> bytes:
+async def _activity(
+    figures: MonthFigures, locale: str, title: str, y_label: str, empty: str, messages: str, active: str
+) -> bytes:
     """Per community: messages and the members who wrote them."""
     rooms = figures.communities
     return await charts.render(
@@ -54,7 +56,7 @@ async def _activity(figures: MonthFigures, title: str, y_label: str, empty: str,
 
 
 async def _contributions(
-    figures: MonthFigures, title: str, y_label: str, empty: str, thanked: str, feedback: str, threads: str
+    figures: MonthFigures, locale: str, title: str, y_label: str, empty: str, thanked: str, feedback: str, threads: str
 ) -> bytes:
     """Per community: thank-yous, feedback items and issue threads."""
     rooms = figures.communities
@@ -72,7 +74,9 @@ async def _contributions(
     )
 
 
-async def _daily(figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str) -> bytes:
+async def _daily(
+    figures: MonthFigures, locale: str, title: str, y_label: str, empty: str, messages: str, active: str
+) -> bytes:
     """Day by day, every community together: messages and the members who wrote them."""
     zone = figures.window.zone
     days = [datetime.combine(d.day, time(), zone) for d in figures.days]
@@ -81,7 +85,13 @@ async def _daily(figures: MonthFigures, title: str, y_label: str, empty: str, me
         charts.Line(active, list(zip(days, [d.active for d in figures.days], strict=True))),
     ]
     return await charts.render(
-        charts.timeline, title, lines if figures.messages else [], zone=zone, y_label=y_label, empty_label=empty
+        charts.timeline,
+        title,
+        lines if figures.messages else [],
+        zone=zone,
+        y_label=y_label,
+        empty_label=empty,
+        locale=locale,
     )
 
 
