@@ -55,3 +55,17 @@ def test_chart_dates_are_written_in_the_locale() -> None:
     assert _tick_labels(datetime(2026, 12, 1), datetime(2026, 12, 20), "zh_CN")[:2] == ["12月1日", "12月3日"]
     assert _tick_labels(datetime(2026, 12, 1), datetime(2026, 12, 2, 12), "zh_CN")[:3] == ["12月1日", "04:00", "08:00"]
     assert _tick_labels(datetime(2026, 12, 1), datetime(2026, 12, 20), "en")[:2] == ["Dec 1", "Dec 3"]
+
+
+async def test_koc_history_names_every_event_in_chinese(chat: Chat, app) -> None:
+    await chat.say("bob", "大家好")
+    await chat.say("mod", "/koc promote @bob 私域")
+    await chat.say("mod", "/koc 称号 @bob 荣誉产品顾问 1个月")
+    await chat.say("mod", "/koc exit @bob 工作太忙")
+    [show] = await chat.say("mod", "/koc show @bob")
+    history = show.split("【记录】\n")[1].split("\n【未兑现的承诺】")[0]
+    assert history == (
+        "· 2026-12-01 晋升：普通成员 → 活跃（mod）\n"
+        "· 2026-12-01 授予称号「荣誉产品顾问」，任期 1 个月（mod）\n"
+        "· 2026-12-01 开始退出（mod）：工作太忙"
+    )

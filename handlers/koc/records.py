@@ -144,6 +144,7 @@ async def history_of(ctx: Context, member_id: int) -> list[dict[str, Any]]:
             "to_stage": r.to_stage,
             "by": names.get(r.actor_id),
             "reason": r.reason,
+            "details": r.details or {},
         }
         for r in rows
     ]
