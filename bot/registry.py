@@ -22,6 +22,7 @@ from bot.timeline import DueSource
 
 if TYPE_CHECKING:
     from bot.context import Context, Services
+    from bot.templates import TemplateRenderer
 
 CommandHandler = Callable[["Context", Invocation], Awaitable[None]]
 # A matcher sees the message and its capability's config section (None if it has none).
@@ -45,6 +46,8 @@ class ExportRequest:
     argument: str | None = None  # e.g. a version
     format: str | None = None
     statuses: tuple[str, ...] = ()
+    renderer: TemplateRenderer | None = None  # for words people read (headings): the operator's templates
+    locale: str | None = None  # the community's language
 
 
 # An export reads the database and returns the text to write; ValueError: the request was wrong.

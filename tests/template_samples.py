@@ -402,6 +402,7 @@ SAMPLES.update(
         },
         "feedback/overdue": {"items": [FB_NEW], "days": 3, "now": WHEN},
         "feedback/credits": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
+        "feedback/credits_markdown": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
     }
 )
 
@@ -460,7 +461,7 @@ SAMPLES.update(
             "items": [42],
             "scheduled": True,
             "history": [
-                {"at": WHEN, "kind": kind, "text": "备注", "by": "mod"}
+                {"at": WHEN, "kind": kind, "text": "fixing" if kind == "status" else "备注", "by": "mod"}
                 for kind in (
                     "open",
                     "link",
