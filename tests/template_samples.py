@@ -373,7 +373,7 @@ SAMPLES.update(
         "feedback/wizard_expired": {},
         "feedback/status_changed": {"item": FB, "before": "adopted", "note": "修复了", "told": 3, "rewarded": 1},
         "feedback/problem_needs_status": {"statuses": ["acknowledged", "reproduced"]},
-        "feedback/status_has_command": {"status": "shipped", "command": "ship"},
+        "feedback/status_has_command": {"status": "shipped"},
         "feedback/status_same": {"item": FB},
         "feedback/status_wrong_kind": {"item": FB_NEW, "status": "reproduced"},
         "feedback/status_not_allowed": {"item": FB_NEW, "status": "adopted", "allowed": ["acknowledged"]},

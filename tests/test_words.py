@@ -5,14 +5,18 @@ from __future__ import annotations
 
 from datetime import datetime
 
+import pytest
 from matplotlib import dates
 from matplotlib.figure import Figure
 
 from bot import charts
+from bot.config import LOCALES
 from bot.db import schema
-from handlers.feedback.tables import history
+from handlers.feedback.rules import parse_status
+from handlers.feedback.tables import Status, history
 from handlers.threads.tables import events, threads
 from tests.support import Chat, rows
+from tests.test_templates import RENDERER
 
 BUG = "/反馈 缺陷\n场景: 下单页点击支付以后闪退\n步骤: 加购后点支付\n期望：正常进入支付"
 TYPED = "说明：已转给研发／测试，　下周一：发版"  # full-width colon, slash and space, as a phone types them
@@ -69,3 +73,24 @@ async def test_koc_history_names_every_event_in_chinese(chat: Chat, app) -> None
         "· 2026-12-01 授予称号「荣誉产品顾问」，任期 1 个月（mod）\n"
         "· 2026-12-01 开始退出（mod）：工作太忙"
     )
+
+
+async def test_the_bots_own_status_labels_are_accepted(chat: Chat, app) -> None:
+    await chat.say("bob", BUG)
+    [to_mod, _] = await chat.say("mod", "/fb status FB-1 已确认收到")
+    assert to_mod == "[dm mod] FB-1「下单页点击支付以后闪退」：已提交 → 已确认收到\n已私信通知 1 人。"
+    [to_mod, _] = await chat.say("mod", "/反馈 状态 FB-1 「已复现」")
+    assert to_mod.startswith("[dm mod] FB-1「下单页点击支付以后闪退」：已确认收到 → 已复现")
+    assert await chat.say("mod", "/fb status FB-1 暂不采纳") == [
+        "[dm mod] 改成「暂不采纳」请用 /反馈 不采纳 FB-编号 理由。"
+    ]
+    assert await chat.say("mod", "/fb list 已确认收到") == ["[dm mod] 没有已确认收到的反馈。"]
+
+
+@pytest.mark.parametrize("locale", LOCALES)
+def test_every_status_label_the_bot_shows_is_read_back(locale: str) -> None:
+    for status in Status:
+        shown = RENDERER._env.from_string(
+            f'{{% from "{locale}/feedback/macros.jinja" import status_label %}}{{{{ status_label(s) }}}}'
+        ).render(s=status.value)
+        assert parse_status(shown) is status, shown
