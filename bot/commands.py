@@ -5,11 +5,12 @@ them is kept as typed, character for character: an operator's "：" stays "：" 
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
-from bot.errors import NoSuchNumber
+from bot.errors import NoSuchDate, NoSuchNumber
 from bot.events import Contact, IncomingMessage
 
 # Phones type full-width punctuation; WeChat pads @mentions with U+2005.
@@ -22,6 +23,7 @@ DIGIT = "[0-9０-９]"  # for patterns with a number inside (`6m`, `6个月`); r
 MAX_ID = 2**31 - 1  # the largest id both databases store (PostgreSQL's INTEGER)
 _ID_PREFIXES = "#＃"
 _MONTH = re.compile("([0-9]{4})[-/.]([0-9]{1,2})")
+_DATE = re.compile("([0-9]{4})[-/.／]([0-9]{1,2})[-/.／]([0-9]{1,2})")
 FIRST_YEAR, LAST_YEAR = 2000, 2999  # a month outside is a typo (and year 9999 has no month after its last)
 # A local date and time as moderators type it: 2026-12-01 20:00 (also 2026/12/1 or 2026.12.01, or a T).
 LOCAL_TIME = re.compile(
@@ -38,13 +40,37 @@ def first_word(text: str) -> tuple[str, str]:
     return found[0], stripped[found.end() :].lstrip(" ")
 
 
-def local_time(found: re.Match[str], zone: tzinfo) -> datetime | None:
-    """The moment a LOCAL_TIME match names in `zone`; None when there is no such day or time."""
-    year, month, day, hour, minute = (int(part) for part in found.groups())
-    try:
-        return datetime(year, month, day, hour, minute, tzinfo=zone)
-    except ValueError:
+def local_time(found: re.Match[str], zone: tzinfo) -> datetime:
+    """The moment a LOCAL_TIME match names in `zone`; NoSuchDate when there is no such day or time."""
+    year, month, day, hour, minute = (parse_number(part, most=9999) or 0 for part in found.groups())
+    typed = found.string[found.start(1) : found.end(5)]
+    _check_day(typed, year, month, day)
+    if hour > 23 or minute > 59:
+        raise NoSuchDate(typed, "time")
+    return datetime(year, month, day, hour, minute, tzinfo=zone)
+
+
+def parse_date(word: str | None) -> date | None:
+    """`2026-12-20`, `2026/12/5`, `2026.12.05`, full-width digits too; None when the word is no date at
+    all (a usage reply). A date-shaped word naming no day (2027-13-01, 2026-02-30) raises NoSuchDate,
+    so that the member hears what is wrong with it."""
+    typed = (word or "").strip()
+    found = _DATE.fullmatch(typed.translate(_DIGITS))
+    if found is None:
         return None
+    year, month, day = (int(part) for part in found.groups())
+    _check_day(typed, year, month, day)
+    return date(year, month, day)
+
+
+def _check_day(typed: str, year: int, month: int, day: int) -> None:
+    if not FIRST_YEAR <= year <= LAST_YEAR:
+        raise NoSuchDate(typed, "year")
+    if not 1 <= month <= 12:
+        raise NoSuchDate(typed, "month")
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise NoSuchDate(typed, "day", year=year, month=month, days=days)
 
 
 def parse_number(word: str | None, *, least: int = 0, most: int) -> int | None:

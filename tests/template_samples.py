@@ -48,6 +48,7 @@ SAMPLES: dict[str, dict] = {
     "core/wrong_place": {"only_in_room": True, "usage": "/issue open"},
     "core/apology": {},
     "core/no_such_number": {"number": "FB-99999999999"},
+    "core/no_such_date": {"typed": "2026-02-30", "reason": "day", "year": 2026, "month": 2, "days": 28},
     "core/mod_added": {"added": ["bob", "carol"], "already": ["mod"]},
     "core/mod_welcome": {"granted_by": "admin"},
     "core/mod_removed": {"removed": ["bob"], "skipped": [("mod", "config"), ("admin", "admin"), ("x", "no")]},

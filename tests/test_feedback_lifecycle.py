@@ -93,8 +93,7 @@ async def test_wrong_status_changes_are_explained(chat: Chat, app) -> None:
         "[dm mod] FB-2「晚上打开 App 屏幕太亮」是建议，不能标记为「已复现」：已复现只用于缺陷，评估中只用于建议和困惑。"
     ]
     assert await chat.say("mod", "/fb status FB-1 adopted") == [
-        f"[dm mod] {HEAD}现在是「已提交」，不能直接改成「已采纳」。\n"
-        "可以改成：已确认收到、已复现"
+        f"[dm mod] {HEAD}现在是「已提交」，不能直接改成「已采纳」。\n可以改成：已确认收到、已复现"
     ]
     assert await chat.say("mod", "/fb status FB-1 submitted") == [f"[dm mod] {HEAD}已经是「已提交」了。"]
     assert await chat.say("mod", "/fb status FB-1 shipped") == ["[dm mod] 改成「已上线」请用 /反馈 上线 FB-编号 版本。"]

@@ -94,3 +94,22 @@ def test_every_status_label_the_bot_shows_is_read_back(locale: str) -> None:
             f'{{% from "{locale}/feedback/macros.jinja" import status_label %}}{{{{ status_label(s) }}}}'
         ).render(s=status.value)
         assert parse_status(shown) is status, shown
+
+
+PROMISE_USAGE = "正确的用法：/koc 承诺 @成员 内容 --due 2026-12-20 （或 /koc promise）"
+
+
+async def test_a_date_that_does_not_exist_is_called_so(chat: Chat, app) -> None:
+    await chat.say("bob", "大家好")
+    await chat.say("mod", "/koc promote @bob 私域")
+    assert await chat.say("mod", "/koc promise @bob 线下见面会名额 --due 2027-13-01") == [
+        "[dm mod] 「2027-13-01」不是一个存在的日期：月份只有 1 到 12。请检查后再发一次。\n" + PROMISE_USAGE
+    ]
+    assert await chat.say("mod", "/koc promise @bob 线下见面会名额 --due 2027-02-29") == [
+        "[dm mod] 「2027-02-29」不是一个存在的日期：2027 年 2 月只有 28 天。请检查后再发一次。\n" + PROMISE_USAGE
+    ]
+    await chat.say("mod", "/issue open 登录失败")
+    assert await chat.say("mod", "/issue resolve 1 已修复 --at 2026-12-01 25:00") == [
+        "[dm mod] 「2026-12-01 25:00」不是一个存在的时间：小时是 0 到 23，分钟是 0 到 59。请检查后再发一次。\n"
+        "正确的用法：/问题 解决 编号 处理结果 [--preview] [--at 2026-12-01 10:00] （或 /issue resolve）"
+    ]

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, update
 
-from bot.commands import Invocation
+from bot.commands import Invocation, parse_date
 from bot.context import Context
 from bot.errors import UsageError, UserFacingError
 from bot.rooms import is_room_word, resolve_rooms
@@ -24,7 +24,6 @@ from handlers.campaigns.store import CampaignView
 from handlers.campaigns.tables import CampaignStatus, campaign_rooms, campaigns
 
 _LOGGER = logging.getLogger(__name__)
-_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _FIRST_FLAG = re.compile(r"(?:^|\s)(?:--|[#＃])\S")
 _KEYWORD_SPLIT = re.compile(r"[\s,，、;；]+")
 _POINT_SPLIT = re.compile(r"[；;|｜\n]+")
@@ -77,11 +76,7 @@ def _launch_and_rooms(words: list[str]) -> tuple[str, list[str]]:
 
 
 def _launch_day(text: str, zone: ZoneInfo, now: datetime) -> date:
-    found = _DATE.fullmatch(text)
-    try:
-        day = date(*(int(part) for part in found.groups())) if found else None
-    except ValueError:
-        day = None
+    day = parse_date(text)  # NoSuchDate for 2027-13-01
     if day is None:
         raise UsageError("campaigns/problem_launch", text=text[:30])
     today = now.astimezone(zone).date()

@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from bot.commands import Invocation
+from bot.commands import Invocation, parse_date
 from bot.context import Context
 from bot.db import schema
 from bot.db.dialect import insert_for
@@ -133,10 +133,7 @@ def parse_due(text: str) -> tuple[str, date | None]:
     if found is None:
         return text.strip(), None
     rest = (text[: found.start()] + text[found.end() :]).strip()
-    try:
-        return rest, date.fromisoformat(found[1])
-    except ValueError:
-        return rest, None
+    return rest, parse_date(found[1])  # NoSuchDate for 2027-13-01: the member hears why
 
 
 async def add_promise(ctx: Context, cmd: Invocation) -> None:

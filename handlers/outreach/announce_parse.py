@@ -67,9 +67,7 @@ async def read_rooms_and_body(ctx: Context, cmd: Invocation, rest: str, request:
 
 def _local_time(found: re.Match[str], zone: str, now: datetime) -> datetime:
     """The moment a matched "2026-12-01 10:00" names in `zone`; it must exist and lie ahead."""
-    local = local_time(found, ZoneInfo(zone))
-    if local is None:
-        raise UsageError("outreach/problem_when", text=found[0])
+    local = local_time(found, ZoneInfo(zone))  # NoSuchDate for 2026-02-30 10:00
     if local <= now:
         raise UsageError(
             "outreach/problem_past",
