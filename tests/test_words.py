@@ -3,6 +3,7 @@ dates, /me's whole month, the bot's own labels accepted (issue 16, "Words and nu
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 import pytest
@@ -16,6 +17,7 @@ from handlers.feedback.rules import parse_status
 from handlers.feedback.tables import Status, history
 from handlers.threads.tables import events, threads
 from tests.support import Chat, rows
+from tests.template_samples import SAMPLES
 from tests.test_templates import RENDERER
 
 BUG = "/反馈 缺陷\n场景: 下单页点击支付以后闪退\n步骤: 加购后点支付\n期望：正常进入支付"
@@ -113,3 +115,78 @@ async def test_a_date_that_does_not_exist_is_called_so(chat: Chat, app) -> None:
         "[dm mod] 「2026-12-01 25:00」不是一个存在的时间：小时是 0 到 23，分钟是 0 到 59。请检查后再发一次。\n"
         "正确的用法：/问题 解决 编号 处理结果 [--preview] [--at 2026-12-01 10:00] （或 /issue resolve）"
     ]
+
+
+# Rendered template samples, scanned: no English word in a Chinese reply, no "1 messages" in an English one.
+_ENGLISH = re.compile(r"(?<![\w/@#.:=*{_-])[A-Za-z][a-z]{2,}(?:[ _][a-z]{2,})*(?![\w.(/-])")
+# Names, not words: a product, the bot, a time zone, a template's name and its variables.
+_CODE_WORDS = {"App", "KOC", "kocbot", "http", "Asia", "Shanghai", "welcome", "community", "member"}
+# Templates that teach the template language or name configuration keys: their English is code.
+_TEACHES_CODE = {"outreach/template_help",
+    "outreach/template_help",
+    "outreach/template_refused",
+    "outreach/template_render_failed",
+    "outreach/template_skipped",
+    "web/disabled",
+    "core/help",
+    "core/help_topic",
+}
+
+
+def _strings(value) -> set[str]:
+    """Every text a sample gives a template: names and free text may be anything."""
+    if isinstance(value, str):
+        return {value}
+    if isinstance(value, dict):
+        return {s for item in value.values() for s in _strings(item)}
+    if isinstance(value, list | tuple | set):
+        return {s for item in value for s in _strings(item)}
+    if hasattr(value, "__dict__") or hasattr(value, "__slots__"):
+        names = getattr(value, "__slots__", ()) or vars(value)
+        return {s for name in names for s in _strings(getattr(value, name, None))}
+    return set()
+
+
+def test_chinese_replies_have_no_stray_english_words() -> None:
+    stray = {}
+    for name, params in SAMPLES.items():
+        if name in _TEACHES_CODE:
+            continue
+        given = " ".join(_strings(params))
+        text = RENDERER.render(name, "zh_CN", **params)
+        words = {w for w in _ENGLISH.findall(text) if w not in _CODE_WORDS and w not in given}
+        if words:
+            stray[name] = sorted(words)
+    assert stray == {}
+
+
+def _ones(value):
+    if isinstance(value, bool) or not isinstance(value, int | dict | list):
+        return value
+    if isinstance(value, int):
+        return 1
+    if isinstance(value, dict):
+        return {key: _ones(item) for key, item in value.items()}
+    return [_ones(item) for item in value]
+
+
+_ONE_PLURAL = re.compile(
+    r"(?<![\d.,/:#+-])1 (?:active |failed |counted )?(points|days|characters|times|minutes|messages"
+    r"|KOCs|people|suggestions|months|hours|keywords|issues|weeks|thank-yous|reporters|clues"
+    r"|campaigns|arguments|members|rooms|items|words|numbers)\b"
+)
+
+
+def test_english_counts_of_one_are_singular() -> None:
+    wrong = {}
+    for name, params in SAMPLES.items():
+        if name in _TEACHES_CODE:
+            continue
+        try:
+            text = RENDERER.render(name, "en", **_ones(params))
+        except Exception:  # a sample whose numbers cannot all be 1 (an index, a range)
+            continue
+        found = _ONE_PLURAL.findall(text)
+        if found:
+            wrong[name] = found
+    assert wrong == {}
