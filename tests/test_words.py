@@ -122,7 +122,7 @@ _ENGLISH = re.compile(r"(?<![\w/@#.:=*{_-])[A-Za-z][a-z]{2,}(?:[ _][a-z]{2,})*(?
 # Names, not words: a product, the bot, a time zone, a template's name and its variables.
 _CODE_WORDS = {"App", "KOC", "kocbot", "http", "Asia", "Shanghai", "welcome", "community", "member"}
 # Templates that teach the template language or name configuration keys: their English is code.
-_TEACHES_CODE = {"outreach/template_help",
+_TEACHES_CODE = {
     "outreach/template_help",
     "outreach/template_refused",
     "outreach/template_render_failed",
