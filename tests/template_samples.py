@@ -11,6 +11,8 @@ from handlers.feedback.items import Item
 from handlers.feedback.rewards import Reward
 from handlers.feedback.similar import Similar
 from handlers.feedback.tables import Kind, Status
+from handlers.campaigns.config import RewardRule
+from handlers.feedback.config import FeedbackSection
 from handlers.recognition.config import RecognitionSection
 from handlers.recognition.ledger import Named
 from handlers.recognition.thanks import Refusal
@@ -239,10 +241,29 @@ SAMPLES: dict[str, dict] = {
         "points": 100,
         "counts": {"received_month": 7, "received_all": 30, "given_month": 4, "given_all": 12, "uncounted_month": 1},
         "by_source": [("thanks_threshold", 50), ("event", 30), ("feedback", 0), ("manual", 20)],
-        "recent": [
-            {"amount": 50, "source": "thanks_threshold", "reason": "2026-11", "when": WHEN},
-            {"amount": -20, "source": "manual", "reason": "重复发放", "when": WHEN},
+        "shown_month": "2026-12",
+        "lines": [
+            {
+                "amount": 50,
+                "kind": "thanks_threshold",
+                "source": "thanks_threshold",
+                "reason": "2026-11",
+                "when": WHEN,
+                "undone": False,
+            },
+            {"amount": 30, "kind": "manual", "source": "manual", "reason": "线下活动", "when": WHEN, "undone": True},
+            {"amount": -30, "kind": "undo", "source": "manual", "reason": "线下活动", "when": WHEN, "undone": False},
+            {
+                "amount": -20,
+                "kind": "deduction",
+                "source": "manual",
+                "reason": "重复发放",
+                "when": WHEN,
+                "undone": False,
+            },
         ],
+        "earlier": {"count": 3, "month": "2026-11"},
+        "earning": {"feedback": FeedbackSection(), "campaigns": [RewardRule()]},
     },
     "recognition/problem_top_word": {"word": "weekly"},
     "recognition/top": {

@@ -4,7 +4,7 @@ dates, /me's whole month, the bot's own labels accepted (issue 16, "Words and nu
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from matplotlib import dates
@@ -190,3 +190,25 @@ def test_english_counts_of_one_are_singular() -> None:
         if found:
             wrong[name] = found
     assert wrong == {}
+
+
+async def test_me_shows_the_whole_month_with_real_kinds_and_every_way_to_earn(chat: Chat, app, clock) -> None:
+    await chat.say("mod", "/points grant @bob 10 上月帮忙")
+    await app.advance_to(clock.now() + timedelta(days=31))  # January 2027
+    await chat.say("mod", "/points grant @bob 30 线下活动")
+    await chat.say("mod", "/undo")
+    for n in range(6):
+        await chat.say("mod", f"/points grant @bob 1 第 {n + 1} 次")
+    await chat.say("mod", "/积分 扣除 @bob 5 重复发放")
+    [_, me] = await chat.say("bob", "/me")
+    lines = me.split("的积分记录：\n")[1].split("\n【称号】")[0]
+    assert lines.splitlines() == [
+        "  01-01 +30 运营发放：线下活动（已撤销）",
+        "  01-01 -30 撤销：线下活动",
+        *(f"  01-01 +1 运营发放：第 {n} 次" for n in range(1, 7)),
+        "  01-01 -5 运营扣除：重复发放",
+        "更早还有 1 条记录：发送 /我的 2026-12 查看那个月的（可以换成任意月份）。",
+    ]
+    assert "· 反馈的缺陷被复现：" in me and "· 反馈的建议被采纳：" in me
+    [_, december] = await chat.say("bob", "/我的 2026-12")
+    assert "2026 年 12 月的积分记录：\n  12-01 +10 运营发放：上月帮忙\n【称号】" in december
