@@ -7,12 +7,12 @@ from zoneinfo import ZoneInfo
 
 from bot.outbox import Destination
 from bot.templates import CommandDoc
+from handlers.campaigns.config import RewardRule
+from handlers.feedback.config import FeedbackSection
 from handlers.feedback.items import Item
 from handlers.feedback.rewards import Reward
 from handlers.feedback.similar import Similar
 from handlers.feedback.tables import Kind, Status
-from handlers.campaigns.config import RewardRule
-from handlers.feedback.config import FeedbackSection
 from handlers.recognition.config import RecognitionSection
 from handlers.recognition.ledger import Named
 from handlers.recognition.thanks import Refusal
