@@ -162,12 +162,3 @@ class Invocation:
     text: str  # the arguments exactly as typed ("：" kept, line breaks kept), mentions removed
     mentions: tuple[Contact, ...]
     quote_sender: Contact | None = None
-
-    @property
-    def raw_text(self) -> str:
-        """`text`: kept for the handlers that name it so (free text is always as typed)."""
-        return self.text
-
-    def raw_tail(self, rest: str) -> str:
-        """`rest`, a tail of `text` left after parsing the leading words (already as typed)."""
-        return rest

@@ -39,7 +39,7 @@ def parse_clue(cmd: Invocation, rest: str) -> ClueRequest:
                 raise UsageError("campaigns/problem_template_name")
         else:
             break
-    request.text = cmd.raw_tail(rest.strip())
+    request.text = rest.strip()
     if request.when is None:
         raise UsageError("campaigns/problem_needs_at")
     return request

@@ -53,8 +53,7 @@ def _name_and_flags(cmd: Invocation) -> tuple[str, list[str]]:
     text = cmd.text.strip()
     found = _FIRST_FLAG.search(text)
     cut = found.start() if found else len(text)
-    raw = cmd.raw_text.strip() if len(cmd.raw_text.strip()) == len(text) else text
-    return raw[:cut].strip(), text[cut:].split()
+    return text[:cut].strip(), text[cut:].split()
 
 
 def _launch_and_rooms(words: list[str]) -> tuple[str, list[str]]:
@@ -238,7 +237,7 @@ def keywords_of(text: str) -> list[str]:
 async def set_keywords(ctx: Context, cmd: Invocation) -> None:
     """/campaign keywords ID word ...: replace the keywords; without words, show them."""
     campaign = await store.campaign_named(ctx, cmd)
-    words = keywords_of(cmd.raw_tail(_rest_after_id(cmd)))
+    words = keywords_of(_rest_after_id(cmd))
     if not words:
         await ctx.reply(
             "campaigns/keywords", id=campaign.id, name=campaign.name, keywords=list(campaign.keywords), changed=False
@@ -262,7 +261,7 @@ def points_of(text: str) -> list[str]:
 async def set_points(ctx: Context, cmd: Invocation) -> None:
     """/campaign points ID 要点一；要点二: the talking points of the KOCs' heads-ups; without text, show them."""
     campaign = await store.campaign_named(ctx, cmd)
-    points = points_of(cmd.raw_tail(_rest_after_id(cmd)))
+    points = points_of(_rest_after_id(cmd))
     if not points:
         await ctx.reply(
             "campaigns/points", id=campaign.id, name=campaign.name, points=list(campaign.talking_points), changed=False

@@ -141,7 +141,7 @@ async def add_promise(ctx: Context, cmd: Invocation) -> None:
     from handlers.koc.records import target_of
 
     member = await target_of(ctx, cmd)
-    text, due = parse_due(cmd.raw_text)
+    text, due = parse_due(cmd.text)
     if not text:
         raise UsageError("koc/problem_rec_promise_text")
     if due is None:
@@ -169,7 +169,7 @@ async def _open_promise(ctx: Context, cmd: Invocation) -> tuple[Any, str]:
     )
     if row.status != PromiseStatus.OPEN:
         raise UserFacingError("koc/problem_rec_promise_settled", id=row.id, status=row.status)
-    rest = cmd.raw_text.split(maxsplit=1)
+    rest = cmd.text.split(maxsplit=1)
     return row, rest[1].strip() if len(rest) > 1 else ""
 
 

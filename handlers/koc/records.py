@@ -80,7 +80,7 @@ async def change_stage(
 
 def _free_text(cmd: Invocation, skip: int = 0) -> str | None:
     """What follows the first `skip` words, as typed; None when nothing does."""
-    parts = cmd.raw_text.split(maxsplit=skip) if skip else [cmd.raw_text]
+    parts = cmd.text.split(maxsplit=skip) if skip else [cmd.text]
     text = parts[skip].strip() if len(parts) > skip else ""
     return text or None
 

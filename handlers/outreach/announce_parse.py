@@ -55,7 +55,7 @@ async def read_rooms_and_body(ctx: Context, cmd: Invocation, rest: str, request:
         else:
             break
         rest = after
-    request.text = cmd.raw_tail(rest.strip())  # as typed: "：" stays "："
+    request.text = rest.strip()  # as typed: "：" stays "："
     request.rooms = await resolve_rooms(ctx, names)
     if request.template is None and not request.text:
         raise UsageError("outreach/problem_no_text")
