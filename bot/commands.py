@@ -64,7 +64,7 @@ def parse_date(word: str | None) -> date | None:
 
 
 def _check_day(typed: str, year: int, month: int, day: int) -> None:
-    if not FIRST_YEAR <= year <= LAST_YEAR:
+    if not 1 <= year <= 9999:  # what a date can hold (a due date far ahead is the moderator's choice)
         raise NoSuchDate(typed, "year")
     if not 1 <= month <= 12:
         raise NoSuchDate(typed, "month")
