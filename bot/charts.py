@@ -109,12 +109,23 @@ def timeline(
     y_label: str = "",
     empty_label: str = "",
     bucket: timedelta | None = None,
+    locale: str = "zh_CN",
 ) -> bytes:
     """Series over time (in `zone`), each with its dashed baseline, and vertical marks labelled at the top.
     With `bucket` (a day, an hour), each point is a count over [t, t + bucket), drawn as a bar covering
-    that span, so a mark at its exact time falls inside the bar of its day or hour; else lines."""
+    that span, so a mark at its exact time falls inside the bar of its day or hour; else lines. Dates on the
+    axis are written in `locale` (Babel's CLDR patterns: "12月1日", not "Dec-01")."""
     return _png(
-        timeline_figure(title, lines, zone=zone, marks=marks, y_label=y_label, empty_label=empty_label, bucket=bucket)
+        timeline_figure(
+            title,
+            lines,
+            zone=zone,
+            marks=marks,
+            y_label=y_label,
+            empty_label=empty_label,
+            bucket=bucket,
+            locale=locale,
+        )
     )
 
 
@@ -127,6 +138,7 @@ def timeline_figure(
     y_label: str = "",
     empty_label: str = "",
     bucket: timedelta | None = None,
+    locale: str = "zh_CN",
 ) -> Any:
     """The figure `timeline` draws (a matplotlib Figure), to look at before it is a picture."""
     from matplotlib import dates
@@ -144,7 +156,7 @@ def timeline_figure(
     _counts_axis(axes, title, y_label)
     locator = dates.AutoDateLocator()
     axes.xaxis.set_major_locator(locator)
-    axes.xaxis.set_major_formatter(dates.ConciseDateFormatter(locator))
+    axes.xaxis.set_major_formatter(date_labels(axes, locale))
     if lines:
         axes.legend(loc="best", fontsize=9)
     return figure
@@ -201,6 +213,26 @@ def _counts_axis(axes: Any, title: str, y_label: str) -> None:
     axes.set_ylim(bottom=0)
     axes.yaxis.set_major_locator(MaxNLocator(integer=True))
     axes.grid(axis="y", alpha=0.3)
+
+
+def date_labels(axes: Any, locale: str) -> Any:
+    """A tick formatter writing dates in `locale`: months over a long span, days over a few weeks,
+    hours (with the day at midnight) over a day or two. matplotlib's own labels are English ("2027-Jan")."""
+    from babel.dates import format_skeleton
+    from matplotlib import dates, ticker
+
+    def label(value: float, _position: int | None) -> str:
+        low, high = axes.get_xlim()
+        moment = dates.num2date(value).replace(tzinfo=None)
+        if high - low > 60 and (moment.day, moment.hour, moment.minute) == (1, 0, 0):
+            skeleton = "yMMM"
+        elif high - low > 3 or (moment.hour, moment.minute) == (0, 0):
+            skeleton = "MMMd"
+        else:
+            skeleton = "Hm"
+        return format_skeleton(skeleton, moment, locale=locale)
+
+    return ticker.FuncFormatter(label)
 
 
 def bars(

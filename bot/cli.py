@@ -177,12 +177,20 @@ async def _export(args: argparse.Namespace, settings: CoreSettings) -> int:
     from bot.db.engine import create_engine
     from bot.db.opening import open_database
     from bot.registry import ExportRequest
+    from bot.templates import renderer_for
 
     function = _exports().get(args.what)
     if function is None:
         print(f"kocbot: nothing exports {args.what!r}; try one of {', '.join(sorted(_exports()))}", file=sys.stderr)
         return EXIT_INPUT
-    request = ExportRequest(args.argument, args.format, tuple(args.status), settings.bot.timezone)
+    request = ExportRequest(
+        args.argument,
+        args.format,
+        tuple(args.status),
+        settings.bot.timezone,
+        renderer=renderer_for(settings),
+        locale=settings.bot.locale,
+    )
     engine = create_engine(settings.database_url())
     try:
         await open_database(engine)

@@ -23,6 +23,7 @@ from bot.uow import Database
 
 if TYPE_CHECKING:
     from bot.context import Context, Services
+    from bot.templates import TemplateRenderer
 
 CommandHandler = Callable[["Context", Invocation], Awaitable[None]]
 # A matcher sees the message and its capability's config section (None if it has none).
@@ -49,6 +50,8 @@ class ExportRequest:
     format: str | None = None
     statuses: tuple[str, ...] = ()
     timezone: str = "UTC"  # the community's (bot.timezone): times in exports are local
+    renderer: TemplateRenderer | None = None  # for words people read (headings): the operator's templates
+    locale: str | None = None  # the community's language
 
 
 # An export reads the database and returns the text (or, for .xlsx, the bytes) to write; ValueError: the

@@ -148,7 +148,7 @@ async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_
     assert (only["id"], only["expected"], only["steps"]) == ("FB-2", "支持深色模式", "")
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "credits", "v2.3") == 0
     assert capsys.readouterr().out == (
-        "## Thanks to our community (v2.3)\n\n- bob\n\n### Feedback shipped\n\n- FB-1 下单页点击支付以后闪退\n"
+        "## 感谢社区的伙伴们（v2.3）\n\n- bob\n\n### 本版上线的反馈\n\n- FB-1 下单页点击支付以后闪退\n"
     )
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--status", "nope") == 1
     assert "unknown status" in capsys.readouterr().err

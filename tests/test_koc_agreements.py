@@ -69,7 +69,9 @@ async def test_the_guided_agreement_checks_each_answer(chat: Chat, app) -> None:
     for answer in ANSWERS[:3]:
         await chat.dm("mod", answer)
     assert await chat.dm("mod", "下个月") == ["[dm mod] “下个月”不是一个日期。请按 2026-12-20 这样的格式写。"]
-    assert await chat.dm("mod", "2026-02-30") == ["[dm mod] “2026-02-30”不是一个日期。请按 2026-12-20 这样的格式写。"]
+    assert await chat.dm("mod", "2026-02-30") == [
+        "[dm mod] 「2026-02-30」不是一个存在的日期：2026 年 2 月只有 28 天。请检查后再发一次。"
+    ]
     assert await chat.dm("mod", "2026-12-01") == [ASK_ENDS]
     assert await chat.dm("mod", "2026-11-30") == ["[dm mod] 结束日期要晚于开始日期 2026-12-01，请再写一次。"]
     assert await chat.dm("mod", "2027-02-28") == [ASK_DATES]

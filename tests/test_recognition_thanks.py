@@ -88,9 +88,9 @@ async def test_full_width_at_signs_wechat_spaces_slang_and_emoji_thank(chat: Cha
     assert await chat.say("alice", "🙏", quote=Quote(text="重启一下", sender=contact("dave"))) == [
         "[playground] @alice 收到！已记下你对 dave 的感谢 🌸"
     ]
-    assert [(r, reason) for _, r, _, _, reason, _ in await _thanks(app)] == [
-        ("bob", "谢谢@bob 帮我解决了问题"),
-        ("carol", "@carol 3q"),
+    assert [(r, reason) for _, r, _, _, reason, _ in await _thanks(app)] == [  # each as typed
+        ("bob", "谢谢＠bob\u2005帮我解决了问题"),
+        ("carol", "＠carol 3q"),
         ("dave", "🙏"),
     ]
 

@@ -110,7 +110,7 @@ async def test_runs_missed_beyond_the_grace_time_are_skipped_and_the_moderators_
         assert told == [
             (
                 staff,
-                "【定时任务未执行】tick原定 2026-12-03 10:00 执行，但机器人当时不在线，超过了补发时限"
+                "【定时任务未执行】定时任务「tick」原定 2026-12-03 10:00 执行，但机器人当时不在线，超过了补发时限"
                 "（60 分钟），这 3 次都已跳过，不会再补发。",
             )
             for staff in ("admin", "mod")
@@ -163,7 +163,7 @@ async def test_a_failing_job_sends_nothing_of_its_own_and_the_moderators_are_tol
     assert told == [
         (
             staff,
-            "【定时任务出错】tick（2026-12-01 10:00 这一次）执行时出错，本次没有发出任何消息。"
+            "【定时任务出错】定时任务「tick」（2026-12-01 10:00 这一次）执行时出错，本次没有发出任何消息。"
             "详情已写入日志，请联系管理员查看。",
         )
         for staff in ("admin", "mod")

@@ -252,6 +252,7 @@ def chart_parts(report: CampaignReport, locale: str) -> dict[str, Any]:
         "y_label": text["axis"],
         "empty_label": text["empty"],
         "bucket": step,
+        "locale": locale,
     }
 
 

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db import schema
 from bot.registry import ExportRequest
 from bot.tables import Table, local_time, written
+from bot.templates import TemplateRenderer
 from handlers.feedback.items import Item, items_where
 from handlers.feedback.rules import parse_status, short_id
 from handlers.feedback.tables import Role, items, people
@@ -91,8 +92,7 @@ async def export_credits(conn: AsyncConnection, request: ExportRequest) -> str:
         raise ValueError("say which version: kocbot export credits v2.3")
     version = request.argument
     names, shipped = await credited_names(conn, version), await shipped_in(conn, version)
-    lines = [f"## Thanks to our community ({version})", ""]
-    lines += [f"- {name}" for name in names] or ["_Nobody was credited in this version._"]
-    if shipped:
-        lines += ["", "### Feedback shipped", "", *(f"- {i.short_id} {i.title}" for i in shipped)]
-    return "\n".join(lines) + "\n"
+    renderer = request.renderer or TemplateRenderer()
+    return (
+        renderer.render("feedback/credits_markdown", request.locale, version=version, names=names, items=shipped) + "\n"
+    )

@@ -42,7 +42,7 @@ EXITING = (Stage.ACTIVE.value, Stage.RESTING.value)
 
 
 def _reason_and_public(cmd: Invocation) -> tuple[str | None, bool]:
-    words = cmd.raw_text.split()
+    words = cmd.text.split()
     public = any(word.lower() in PUBLIC for word in words)
     text = " ".join(word for word in words if word.lower() not in PUBLIC and not word.startswith("@")).strip()
     return (text or None), public
@@ -281,7 +281,7 @@ async def return_koc(ctx: Context, cmd: Invocation) -> None:
     stage = await stage_of(ctx, member)
     if stage != Stage.ALUMNI.value:
         raise UserFacingError("koc/return_not_alumnus", name=member.name, stage=stage)
-    reason = " ".join(w for w in cmd.raw_text.split() if not w.startswith("@")) or None
+    reason = " ".join(w for w in cmd.text.split() if not w.startswith("@")) or None
     await change_stage(ctx, member, Stage.ACTIVE, kind="return", reason=reason)
     ctx.note_audit(target=member)
     await ctx.dm(member, "koc/return_welcome", name=member.name, urgent=True, message_kind=OutgoingKind.TRANSACTIONAL)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 
-from bot.commands import Invocation
+from bot.commands import Invocation, parse_date
 from bot.context import Context
 from bot.db import schema
 from bot.db.dialect import insert_for
@@ -129,10 +129,7 @@ def parse_due(text: str) -> tuple[str, date | None]:
     if found is None:
         return text.strip(), None
     rest = (text[: found.start()] + text[found.end() :]).strip()
-    try:
-        return rest, date.fromisoformat(found[1])
-    except ValueError:
-        return rest, None
+    return rest, parse_date(found[1])  # NoSuchDate for 2027-13-01: the member hears why
 
 
 async def add_promise(ctx: Context, cmd: Invocation) -> None:
@@ -140,7 +137,7 @@ async def add_promise(ctx: Context, cmd: Invocation) -> None:
     from handlers.koc.records import target_of
 
     member = await target_of(ctx, cmd)
-    text, due = parse_due(cmd.raw_text)
+    text, due = parse_due(cmd.text)
     if not text:
         raise UsageError("koc/problem_rec_promise_text")
     if due is None:
@@ -168,7 +165,7 @@ async def _open_promise(ctx: Context, cmd: Invocation) -> tuple[Any, str]:
     )
     if row.status != PromiseStatus.OPEN:
         raise UserFacingError("koc/problem_rec_promise_settled", id=row.id, status=row.status)
-    rest = cmd.raw_text.split(maxsplit=1)
+    rest = cmd.text.split(maxsplit=1)
     return row, rest[1].strip() if len(rest) > 1 else ""
 
 

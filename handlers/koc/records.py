@@ -81,7 +81,7 @@ async def change_stage(
 
 def _free_text(cmd: Invocation, skip: int = 0) -> str | None:
     """What follows the first `skip` words, as typed; None when nothing does."""
-    parts = cmd.raw_text.split(maxsplit=skip) if skip else [cmd.raw_text]
+    parts = cmd.text.split(maxsplit=skip) if skip else [cmd.text]
     text = parts[skip].strip() if len(parts) > skip else ""
     return text or None
 
@@ -145,6 +145,7 @@ async def history_of(ctx: Context, member_id: int) -> list[dict[str, Any]]:
             "to_stage": r.to_stage,
             "by": names.get(r.actor_id),
             "reason": r.reason,
+            "details": r.details or {},
         }
         for r in rows
     ]

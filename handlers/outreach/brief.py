@@ -42,7 +42,7 @@ async def set_brief(ctx: Context, cmd: Invocation) -> None:
     month = parse_month(cmd.args[0]) if cmd.args else None
     if month is None:
         raise UsageError("outreach/problem_brief_month")
-    points = points_of(cmd.raw_tail(cmd.text[len(cmd.args[0]) :].strip()))
+    points = points_of(cmd.text[len(cmd.args[0]) :].strip())
     if not points:
         raise UsageError("outreach/problem_brief_points")
     values = {"points": "\n".join(points), "set_by": ctx.actor.id, "set_at": ctx.now, "details": {}}

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import insert, select
 
-from bot.commands import Invocation, normalise
+from bot.commands import Invocation
 from bot.context import Context
 from bot.db import schema
 from bot.errors import UsageError
@@ -94,7 +94,7 @@ def match_thanks(message: IncomingMessage, section: RecognitionSection) -> Thank
     receivers, to_bot = thanked(message, sentences)
     if not receivers and not to_bot:
         return None
-    return ThanksMatch(receivers, to_bot, reason=" ".join(normalise(message.text).split()))
+    return ThanksMatch(receivers, to_bot, reason=message.text.strip())  # as typed
 
 
 _THANKING = (Sense.PERSONAL, Sense.EVERYONE)

@@ -36,14 +36,14 @@ async def report_charts(renderer: TemplateRenderer, locale: str, figures: MonthF
     drawn = []
     for chart, draw in (("activity", _activity), ("contributions", _contributions), ("daily", _daily)):
         title, *words = _labels(renderer, locale, chart, figures)
-        png = await draw(figures, title, *words)
+        png = await draw(figures, locale, title, *words)
         if png is not None:
             drawn.append((title, Image(image_name(figures, chart), png)))
     return drawn
 
 
 async def _activity(
-    figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str
+    figures: MonthFigures, locale: str, title: str, y_label: str, empty: str, messages: str, active: str
 ) -> bytes | None:
     """Per community: messages and the members who wrote them."""
     rooms = figures.communities
@@ -58,7 +58,7 @@ async def _activity(
 
 
 async def _contributions(
-    figures: MonthFigures, title: str, y_label: str, empty: str, thanked: str, feedback: str, threads: str
+    figures: MonthFigures, locale: str, title: str, y_label: str, empty: str, thanked: str, feedback: str, threads: str
 ) -> bytes | None:
     """Per community: thank-yous, feedback items and issue threads."""
     rooms = figures.communities
@@ -77,7 +77,7 @@ async def _contributions(
 
 
 async def _daily(
-    figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str
+    figures: MonthFigures, locale: str, title: str, y_label: str, empty: str, messages: str, active: str
 ) -> bytes | None:
     """Day by day, every community together: messages and the members who wrote them."""
     zone = figures.window.zone
@@ -94,6 +94,7 @@ async def _daily(
         y_label=y_label,
         empty_label=empty,
         bucket=timedelta(days=1),  # each day a bar over its whole day
+        locale=locale,
     )
 
 
