@@ -324,7 +324,7 @@ async def summary(
             .limit(sent_limit)
         )
     ).all()
-    return OutboxSummary(*counts.tuple(), failed_rows=list(failed), sent_rows=list(sent))
+    return OutboxSummary(*counts._tuple(), failed_rows=list(failed), sent_rows=list(sent))
 
 
 async def retry_failed(conn: AsyncConnection, now: datetime, message_id: int | None = None) -> list[int]:
