@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.context import Context
+from bot.db.schema import OutgoingKind
 from bot.scheduling.jobs import JobRun
 from handlers.koc import terms
 from handlers.koc.agreements import ACTIVE, owner_id_of, today_of
@@ -44,6 +45,7 @@ async def remind_agreements(ctx: Context, today: date) -> int:
             await ctx.dm(
                 owner,
                 "koc/reminder",
+                message_kind=OutgoingKind.TRANSACTIONAL,
                 kind=kind,
                 member=member.name,
                 due=due.isoformat(),

@@ -263,6 +263,7 @@ async def _tell_owner(ctx: Context, row: Any, template: str, what: str, **params
     await ctx.dm(
         owner,
         template,
+        message_kind=OutgoingKind.TRANSACTIONAL,
         id=row.id,
         member=await _member_name(ctx, row.member_id),
         title=row.title,

@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands import Invocation
 from bot.context import Context, Services
+from bot.db.schema import OutgoingKind
 from bot.errors import UsageError, UserFacingError
 from bot.events import Image
 from bot.heavy.spec import Work
@@ -67,18 +68,22 @@ async def to_member(ctx: Context, member: MemberRef, report: MonthReport, *, key
     """Text then charts privately; `keyed`: the bot's own initiative, sent once per month and member."""
     month, to = report.figures.month, f"dm:{member.platform_id}" if keyed else None
     drawn = report.charts_in(ctx.services.renderer.locale_or_default(member.locale))
-    await ctx.dm(member, "reports/monthly", dedupe_key=_key(month, to, "text"), **report.params)
+    staff = OutgoingKind.TRANSACTIONAL  # the moderators' own work: never a budget's
+    await ctx.dm(member, "reports/monthly", dedupe_key=_key(month, to, "text"), message_kind=staff, **report.params)
     for title, image in drawn:
-        await ctx.dm(member, "reports/monthly_chart", title=title, image=image, dedupe_key=_key(month, to, image.name))
+        key = _key(month, to, image.name)
+        await ctx.dm(member, "reports/monthly_chart", title=title, image=image, dedupe_key=key, message_kind=staff)
 
 
 async def to_room(ctx: Context, community: CommunityRef, report: MonthReport) -> None:
     month, to = report.figures.month, f"room:{community.platform_id}"
-    await ctx.post(community, "reports/monthly", dedupe_key=_key(month, to, "text"), **report.params)
+    staff = OutgoingKind.TRANSACTIONAL  # the moderators' room
+    await ctx.post(
+        community, "reports/monthly", dedupe_key=_key(month, to, "text"), message_kind=staff, **report.params
+    )
     for title, image in report.charts_in(community.locale):
-        await ctx.post(
-            community, "reports/monthly_chart", title=title, image=image, dedupe_key=_key(month, to, image.name)
-        )
+        key = _key(month, to, image.name)
+        await ctx.post(community, "reports/monthly_chart", title=title, image=image, dedupe_key=key, message_kind=staff)
 
 
 async def prepare_monthly_report(work: Work) -> MonthReport | None:
