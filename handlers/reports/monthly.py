@@ -65,25 +65,43 @@ def _key(month: str, to: str | None, part: str) -> str | None:
 
 
 async def to_member(ctx: Context, member: MemberRef, report: MonthReport, *, keyed: bool) -> None:
-    """Text then charts privately; `keyed`: the bot's own initiative, sent once per month and member."""
+    """Text then charts privately; `keyed`: the bot's own initiative, sent once per month and member
+    (transactional: the moderators' own work, never a budget's)."""
     month, to = report.figures.month, f"dm:{member.platform_id}" if keyed else None
     drawn = report.charts_in(ctx.services.renderer.locale_or_default(member.locale))
-    staff = OutgoingKind.TRANSACTIONAL  # the moderators' own work: never a budget's
-    await ctx.dm(member, "reports/monthly", dedupe_key=_key(month, to, "text"), message_kind=staff, **report.params)
+    text_key = _key(month, to, "text")
+    await ctx.dm(
+        member, "reports/monthly", dedupe_key=text_key, message_kind=OutgoingKind.TRANSACTIONAL, **report.params
+    )
     for title, image in drawn:
         key = _key(month, to, image.name)
-        await ctx.dm(member, "reports/monthly_chart", title=title, image=image, dedupe_key=key, message_kind=staff)
+        await ctx.dm(
+            member,
+            "reports/monthly_chart",
+            title=title,
+            image=image,
+            dedupe_key=key,
+            message_kind=OutgoingKind.TRANSACTIONAL,
+        )
 
 
 async def to_room(ctx: Context, community: CommunityRef, report: MonthReport) -> None:
+    """Text then charts in the moderators' room."""
     month, to = report.figures.month, f"room:{community.platform_id}"
-    staff = OutgoingKind.TRANSACTIONAL  # the moderators' room
+    text_key = _key(month, to, "text")
     await ctx.post(
-        community, "reports/monthly", dedupe_key=_key(month, to, "text"), message_kind=staff, **report.params
+        community, "reports/monthly", dedupe_key=text_key, message_kind=OutgoingKind.TRANSACTIONAL, **report.params
     )
     for title, image in report.charts_in(community.locale):
         key = _key(month, to, image.name)
-        await ctx.post(community, "reports/monthly_chart", title=title, image=image, dedupe_key=key, message_kind=staff)
+        await ctx.post(
+            community,
+            "reports/monthly_chart",
+            title=title,
+            image=image,
+            dedupe_key=key,
+            message_kind=OutgoingKind.TRANSACTIONAL,
+        )
 
 
 async def prepare_monthly_report(work: Work) -> MonthReport | None:
