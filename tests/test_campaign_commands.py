@@ -436,3 +436,33 @@ async def test_a_heads_up_to_an_english_speaking_koc_is_in_english(chat: Chat, a
         ),
         ("overseas", "Guess what is coming?"),
     ]
+
+
+async def test_kocs_told_of_a_clue_missed_while_the_bot_was_down_learn_it_is_off(
+    chat: Chat, app, settings, clock, registries
+) -> None:
+    await _community(chat, app)
+    await chat.say("mod", CREATE)
+    await chat.say("mod", "/活动 线索 1 --时间 2026-12-02 10:30 明天揭晓")  # heads-up at 08:30
+    await app.advance_to(_at(2, 9))
+    assert sorted(m.contact_id for m in chat.transport.take()) == ["bob", "carol"]
+    await app.close()
+    clock.set(_at(2, 12))  # the bot was down from 09:00 to 12:00, past the drop
+    transport = InMemoryTransport()
+    again = await open_app(settings, transport=transport, registries=registries, clock=clock)
+    try:
+        await again.start()
+        await again.advance_to(_at(2, 13))
+        off = sorted((m.contact_id, m.text) for m in transport.take() if m.contact_id in ("bob", "carol"))
+        assert off == [
+            (
+                name,
+                f"{name}，你好！之前预告的「新品 X1 预热」线索（原定 2026-12-02 10:30 发布）这次没有发出，"
+                "不用再为它准备了。预告里的内容还请继续保密，谢谢你 🙏",
+            )
+            for name in ("bob", "carol")
+        ]
+        [clue] = await rows(again, clues)
+        assert (clue.status, clue.heads_up_sent) == ("missed", 2)
+    finally:
+        await again.close()
