@@ -363,6 +363,7 @@ async def test_a_heads_up_that_cannot_arrive_before_the_drop_is_not_sent(chat: C
     await _community(chat, app)
     await chat.say("mod", CREATE)
     [scheduled] = await chat.say("mod", "/活动 线索 1 --时间 2026-12-02 07:30 早安线索")  # heads-up at 05:30
+    assert "KOC 预告：2 位活跃 KOC 这次收不到预告（见下方注意）。" in scheduled
     assert (
         "注意：预告时间在免打扰时段（22:00-08:00）内，私信要等免打扰结束后才能送达，那时线索已经公开，所以到时不会发出预告。"
         in scheduled
