@@ -31,8 +31,10 @@ def _sent_in_code() -> dict[str, tuple[str, str]]:
             if node.func.attr not in ("dm", "post") or len(node.args) < 2:
                 continue
             to, template = node.args[0], node.args[1]
-            if not isinstance(template, ast.Constant) or ast.unparse(to) in ("ctx.actor", "ctx.community"):
-                continue  # a template chosen elsewhere, or a reply where the member wrote
+            if not isinstance(template, ast.Constant) or not isinstance(template.value, str):
+                continue  # a template chosen elsewhere
+            if ast.unparse(to) in ("ctx.actor", "ctx.community"):
+                continue  # a reply where the member wrote
             kinds = [ast.unparse(k.value) for k in node.keywords if k.arg == "message_kind"]
             lane = "transactional" if kinds == ["OutgoingKind.TRANSACTIONAL"] else "unsolicited"
             found[template.value] = (lane, f"{path.relative_to(PROJECT)}:{node.lineno}")
