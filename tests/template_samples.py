@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.outbox import Destination
@@ -514,7 +515,7 @@ SAMPLES.update(
 
 # Moderator-authored templates and welcomes (handlers/outreach/custom_templates.py, welcome.py).
 _NEEDS = {"reason": "needs", "detail": "member"}
-REFUSALS = {
+REFUSALS: dict[str, dict[str, Any]] = {
     "empty": {},
     "too_long": {"length": 2400, "limit": 2000},
     "syntax": {"detail": "unexpected '}'"},
@@ -1016,6 +1017,7 @@ from handlers.reports.figures import (  # noqa: E402 - next to the samples that 
     KocChange,
     MonthFigures,
     ThreadRow,
+    TitleRule,
 )
 from handlers.reports.month import window  # noqa: E402
 
@@ -1037,6 +1039,7 @@ _REPORT = MonthFigures(
         KocChange(_MONTH.start, "dave", "rest", "active", "resting"),
     ),
     {"candidate": 2, "active": 5, "resting": 1, "alumni": 1},
+    title_rule=TitleRule("热心答主", 10, ("bob",)),
 )
 SAMPLES.update(
     {

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from jinja2 import UndefinedError
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 
 from bot.config import LOCALES
 from bot.db import schema

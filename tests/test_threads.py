@@ -253,7 +253,7 @@ async def _resolved_and_asked(chat: Chat, app) -> list[str]:
     await app.advance_to(START + timedelta(hours=71))
     assert chat.transport.take() == []
     await app.advance_to(START + timedelta(hours=72))
-    return sorted(m.contact_id for m in chat.transport.take())
+    return sorted(m.contact_id or "" for m in chat.transport.take())
 
 
 async def test_reporters_are_asked_whether_the_fix_works(chat: Chat, app) -> None:

@@ -33,7 +33,7 @@ class Timing:
 
     def __init__(self, ctx: Context) -> None:
         self._quiet = QuietHours.parse(ctx.settings.delivery.quiet_hours)
-        self._bot_zone = ZoneInfo(ctx.settings.bot.timezone)
+        self._bot_zone = ctx.zone
 
     def _after_quiet(self, when: datetime, zone: ZoneInfo) -> datetime:
         released = self._quiet.release(when, zone) if self._quiet else None

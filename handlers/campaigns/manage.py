@@ -20,6 +20,7 @@ from bot.context import Context
 from bot.errors import UsageError, UserFacingError
 from bot.rooms import is_room_word, resolve_rooms
 from handlers.campaigns import clues, store
+from handlers.campaigns.config import CampaignsSection
 from handlers.campaigns.store import CampaignView
 from handlers.campaigns.tables import CampaignStatus, campaign_rooms, campaigns
 
@@ -99,7 +100,7 @@ async def create_campaign(ctx: Context, cmd: Invocation) -> None:
     rooms = await resolve_rooms(ctx, names)
     zone = ZoneInfo(rooms[0].timezone)
     launch_on = _launch_day(launch, zone, ctx.now)
-    ends_at = local_day_end(launch_on, zone) + timedelta(days=ctx.settings.campaigns.days_after_launch)
+    ends_at = local_day_end(launch_on, zone) + timedelta(days=ctx.settings.section(CampaignsSection).days_after_launch)
     campaign_id = (
         await ctx.db.execute(
             insert(campaigns)
@@ -142,7 +143,7 @@ def _period(ctx: Context, campaign: CampaignView | None) -> dict[str, Any]:
         "starts": campaign.starts_at.astimezone(zone),
         "ends": campaign.ends_at.astimezone(zone),
         "last_day": last_day.isoformat(),
-        "days_after": ctx.settings.campaigns.days_after_launch,
+        "days_after": ctx.settings.section(CampaignsSection).days_after_launch,
     }
 
 

@@ -112,7 +112,7 @@ async def decline(ctx: Context, cmd: Invocation) -> None:
 
 async def assign(ctx: Context, cmd: Invocation) -> None:
     """/fb assign FB-42 department"""
-    section: FeedbackSection = ctx.settings.feedback
+    section = ctx.settings.section(FeedbackSection)
     item = await item_argument(ctx, cmd)
     department = _rest(cmd, 1)
     if department not in section.departments:

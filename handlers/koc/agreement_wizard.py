@@ -6,6 +6,7 @@ import logging
 import re
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
 from bot.context import Context
 from bot.conversations import ConversationSpec
@@ -53,7 +54,7 @@ async def start(ctx: Context, member_id: int, member_name: str) -> None:
     await _ask(ctx, Step.DELIVERABLES, {"member": member_name})
 
 
-async def _ask(ctx: Context, step: Step, data: dict) -> None:
+async def _ask(ctx: Context, step: Step, data: dict[str, Any]) -> None:
     at = {"at": ORDER.index(step) + 1, "of": len(ORDER) - 1}
     await ctx.dm(ctx.actor, "koc/agreement_ask", step=step.value, data=data, steps=at)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select, true, update
 
@@ -31,7 +30,7 @@ from handlers.koc import pool
 from handlers.koc.promises import create_promise, open_promises
 from handlers.koc.records import change_stage, record_of, stage_of, target_of
 from handlers.koc.tables import koc_events, koc_exits
-from handlers.recognition.ledger import grant_title, timezone_of
+from handlers.recognition.ledger import grant_title
 from handlers.recognition.tables import Source, thanks
 from handlers.threads.tables import Part
 from handlers.threads.tables import people as thread_people
@@ -273,7 +272,7 @@ async def hall_of_fame(ctx: Context, cmd: Invocation) -> None:
                 **{k: v for k, v in (row.contribution or {}).items() if k in ("thanks", "feedback", "threads")},
             }
         )
-    await ctx.reply("koc/halloffame", alumni=alumni, zone=ZoneInfo(timezone_of(ctx)))
+    await ctx.reply("koc/halloffame", alumni=alumni, zone=ctx.room_zone)
 
 
 async def return_koc(ctx: Context, cmd: Invocation) -> None:

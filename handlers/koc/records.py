@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -16,6 +15,7 @@ from bot.db.dialect import insert_for
 from bot.db.schema import OutgoingKind, Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
+from handlers.feedback.config import FeedbackSection
 from handlers.koc import pool
 from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.tables import Domain, koc_events, koc_records
@@ -43,7 +43,8 @@ async def target_of(ctx: Context, cmd: Invocation) -> MemberRef:
 
 async def stage_of(ctx: Context, member: MemberRef) -> str:
     m = schema.members
-    return (await ctx.db.execute(select(m.c.stage).where(m.c.id == member.id))).scalar_one()
+    stage: str = (await ctx.db.execute(select(m.c.stage).where(m.c.id == member.id))).scalar_one()
+    return stage
 
 
 async def record_of(ctx: Context, member_id: int) -> Any:
@@ -104,7 +105,7 @@ async def promote(ctx: Context, cmd: Invocation) -> None:
         .values(domain=domain.value, owner_id=ctx.actor.id)
     )
     ctx.note_audit(target=member, domain=domain.value)
-    feedback = getattr(ctx.settings, "feedback", None)
+    feedback = ctx.settings.optional_section(FeedbackSection)
     await ctx.dm(
         member,
         "koc/promote_welcome",
@@ -159,7 +160,7 @@ async def names_of(ctx: Context, member_ids: list[int]) -> dict[int, str]:
 
 def ctx_local(ctx: Context, when: datetime | None) -> datetime | None:
     """A stored time in the bot's time zone, for templates."""
-    return when.astimezone(ZoneInfo(ctx.settings.bot.timezone)) if when else None
+    return ctx.local(when) if when else None
 
 
 async def show(ctx: Context, cmd: Invocation) -> None:

@@ -95,10 +95,11 @@ async def parse_every(ctx: Context, cmd: Invocation, text: str) -> Request:
     parts = text.split(None, 5)
     if len(parts) < 6:
         raise UsageError("outreach/problem_cron", problem=_cron_count(parts))
-    request = Request(cron=" ".join(parts[:5]))
+    cron = " ".join(parts[:5])
+    request = Request(cron=cron)
     await read_rooms_and_body(ctx, cmd, parts[5], request)
     try:
-        cron_trigger(request.cron, request.zone)
+        cron_trigger(cron, request.zone)
     except CronError as exc:
         raise UsageError("outreach/problem_cron", problem=str(exc)) from exc
     return request

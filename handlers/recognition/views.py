@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
@@ -12,7 +11,7 @@ from bot.commands import Invocation
 from bot.context import Context
 from bot.errors import UsageError
 from handlers.recognition.config import RecognitionSection
-from handlers.recognition.ledger import Named, balance, current_month, named, points_by_source, timezone_of
+from handlers.recognition.ledger import Named, balance, current_month, named, points_by_source
 from handlers.recognition.moderation import mentioned_members
 from handlers.recognition.rules import Period, UnknownWord, parse_top
 from handlers.recognition.stats import Standing, leaderboard, revoked_among, thanks_count, uncounted_given
@@ -25,7 +24,7 @@ LISTED_THANKS = 20
 
 async def show_me(ctx: Context, cmd: Invocation) -> None:
     """/me, answered privately wherever it is asked: everything recorded about the caller, and the rules."""
-    section: RecognitionSection = ctx.settings.recognition
+    section = ctx.settings.section(RecognitionSection)
     month, me = current_month(ctx), ctx.actor.id
     counts = await _thanks_counts(ctx, month)
     if ctx.community is not None:
@@ -54,7 +53,7 @@ async def _thanks_counts(ctx: Context, month: str) -> dict[str, int]:
 
 async def _points(ctx: Context) -> dict[str, Any]:
     by_source = await points_by_source(ctx.db, ctx.actor.id)
-    zone = ZoneInfo(timezone_of(ctx))
+    zone = ctx.room_zone
     recent = (
         await ctx.db.execute(
             select(ledger.c.amount, ledger.c.source, ledger.c.reason, ledger.c.created_at)
@@ -81,8 +80,10 @@ async def show_top(ctx: Context, cmd: Invocation) -> None:
         raise UsageError("recognition/problem_top_word", word=exc.word) from None
     brand = request.brand or ctx.community is None
     month = current_month(ctx) if request.period is Period.MONTH else None
-    size = ctx.settings.recognition.top_size
-    standings = await leaderboard(ctx.db, request.board, month, None if brand else ctx.community.id, ctx.actor.id, size)
+    size = ctx.settings.section(RecognitionSection).top_size
+    standings = await leaderboard(
+        ctx.db, request.board, month, None if brand or ctx.community is None else ctx.community.id, ctx.actor.id, size
+    )
     names = await named(ctx.db, [s.member_id for s in standings.top] + [ctx.actor.id])
     await ctx.reply(
         "recognition/top",
@@ -110,7 +111,7 @@ async def list_thanks(ctx: Context, cmd: Invocation) -> None:
     ).all()
     revoked = await revoked_among(ctx.db, [r.id for r in rows])
     names = await named(ctx.db, [member.id] + [i for r in rows for i in (r.giver_id, r.receiver_id) if i])
-    zone = ZoneInfo(timezone_of(ctx))
+    zone = ctx.room_zone
     entries = [
         {
             "id": r.id,

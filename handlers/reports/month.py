@@ -39,7 +39,8 @@ class Window:
 
     def days(self) -> list[tuple[date, datetime, datetime]]:
         """Each local day of the month up to `as_of`: (day, its start, its end), as UTC instants."""
-        result, day = [], self.first_day
+        result: list[tuple[date, datetime, datetime]] = []
+        day = self.first_day
         while True:
             begin = datetime.combine(day, datetime.min.time(), self.zone).astimezone(UTC)
             if begin >= self.as_of:
