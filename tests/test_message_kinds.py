@@ -46,5 +46,10 @@ def test_every_message_the_bot_starts_is_in_the_readme_table_in_its_lane() -> No
     assert len(code) > 20
     missing = {t: where for t, (_, where) in code.items() if t not in table}
     assert missing == {}
-    wrong = {t: (lane, table[t], where) for t, (lane, where) in code.items() if table[t] != lane}
+    # A post in the room of the message being answered is a reply when it is written: the code names no kind.
+    wrong = {
+        t: (lane, table[t], where)
+        for t, (lane, where) in code.items()
+        if table[t] != lane and (table[t], lane) != ("reply", "unsolicited")
+    }
     assert wrong == {}
