@@ -13,8 +13,10 @@ import random
 import statistics
 import tempfile
 import time
+from collections.abc import Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -127,7 +129,8 @@ async def _time(conn: AsyncConnection, board: Board, month: str | None, room: in
 async def _plan(conn: AsyncConnection, board: Board, month: str | None, room: int | None) -> list[str]:
     query = leaderboard_query(board, month, room, MEMBERS // 2, 10)
     sql = str(query.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}))
-    return [row[3] for row in (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")).all()]
+    plan: Sequence[Any] = (await conn.exec_driver_sql(f"EXPLAIN QUERY PLAN {sql}")).all()
+    return [row[3] for row in plan]
 
 
 async def main() -> None:

@@ -1,4 +1,9 @@
-"""Delivery policy: routine messages wait out quiet hours and each member's contact budget."""
+"""Delivery policy: routine messages wait out quiet hours; unsolicited private ones, each member's contact budget.
+
+The budget is for what the brand chooses to send (`OutgoingKind.UNSOLICITED`): news the member is
+owed (`TRANSACTIONAL`: their feedback's status, their thread's outcome, a reward, a KOC's heads-up)
+is neither held by it nor counted in it; quiet hours hold both unless they are urgent.
+"""
 
 from __future__ import annotations
 
@@ -17,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import CoreSettings, parse_hhmm_range
 from bot.db import schema
-from bot.db.schema import Delivery, OutboxStatus, Role
+from bot.db.schema import Delivery, OutboxStatus, OutgoingKind, Role
 from bot.outbox import Draft
 
 _LOGGER = logging.getLogger(__name__)
@@ -88,7 +93,8 @@ def _week(day: date) -> tuple[int, int]:
 
 
 class DeliveryPolicy:
-    """Decides when routine drafts may go out; replies and urgent messages pass untouched."""
+    """Decides when routine drafts may go out; replies and urgent messages pass untouched, and only
+    unsolicited private messages meet the contact budget."""
 
     def __init__(self, settings: CoreSettings) -> None:
         section = settings.delivery
@@ -110,10 +116,12 @@ class DeliveryPolicy:
         for i, draft in enumerate(drafts):
             if draft.delivery is not Delivery.ROUTINE:
                 continue
-            if draft.contact_id is not None:
-                private.append(i)
-            else:
+            if draft.contact_id is None:
                 out[i] = self._after_quiet(draft, now, self.room_timezone(draft.room_id or ""), log)
+            elif draft.kind is OutgoingKind.UNSOLICITED:
+                private.append(i)
+            else:  # news the member is owed: never held by the budget, nor counted in it
+                out[i] = self._after_quiet(draft, now, self.private_tz, log)
         if private:
             await self._budget(conn, out, private, now, log)
         log.flush()
@@ -177,7 +185,7 @@ class DeliveryPolicy:
     async def _booked(
         self, conn: AsyncConnection, book: _Book, contacts: set[str], earliest: datetime
     ) -> frozenset[str]:
-        """Enter in `book` the routine private messages already scheduled or sent to `contacts`
+        """Enter in `book` the unsolicited private messages already scheduled or sent to `contacts`
         from the start of the week of `earliest`; returns the members stored as staff. One query."""
         local = book.date_of(earliest)
         monday = datetime.combine(local - timedelta(days=local.weekday()), time(0), tzinfo=self.private_tz)
@@ -189,6 +197,7 @@ class DeliveryPolicy:
                 _among(conn, outbox.c.contact_platform_id, sorted(contacts)),
                 outbox.c.not_before >= monday.astimezone(UTC),
                 outbox.c.delivery == Delivery.ROUTINE.value,
+                outbox.c.kind == OutgoingKind.UNSOLICITED.value,
                 outbox.c.status != OutboxStatus.FAILED.value,
             )
             .group_by(outbox.c.contact_platform_id, outbox.c.not_before)

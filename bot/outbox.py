@@ -283,9 +283,15 @@ class OutboxSummary:
 
 
 async def summary(
-    conn: AsyncConnection, now: datetime, *, failed_limit: int = 10, sent_limit: int = 5
+    conn: AsyncConnection,
+    now: datetime,
+    *,
+    failed_limit: int = 10,
+    sent_limit: int = 5,
+    unlisted: frozenset[str] = frozenset(),
 ) -> OutboxSummary:
-    """Counts by state, the failed messages (newest first) and the last few sent."""
+    """Counts by state, the failed messages (newest first) and the last few sent, leaving out of
+    that list the messages of the `unlisted` templates (the answers to /outbox itself)."""
     table = schema.outbox
     pending = table.c.status == OutboxStatus.PENDING.value
     counts = (
@@ -319,7 +325,7 @@ async def summary(
     sent = (
         await conn.execute(
             select(*columns)
-            .where(table.c.status == OutboxStatus.SENT.value)
+            .where(table.c.status == OutboxStatus.SENT.value, table.c.template.not_in(sorted(unlisted)))
             .order_by(table.c.sent_at.desc(), table.c.id.desc())
             .limit(sent_limit)
         )

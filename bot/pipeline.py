@@ -10,9 +10,9 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 from enum import Enum
-from typing import Final
+from typing import Any, Final
 
-from sqlalchemy import JSON, Integer, String, TextualSelect, bindparam, text
+from sqlalchemy import JSON, BindParameter, Integer, String, TextualSelect, bindparam, text
 from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.context import Context, Services
@@ -57,7 +57,7 @@ def record_statement(rows: int) -> TextualSelect:
     A message id already logged inserts nothing and returns nothing.
     """
     values = ", ".join("(" + ", ".join(f":{c}_{i}" for c in _MESSAGE_COLUMNS) + ")" for i in range(rows))
-    binds = [bindparam(f"mentions_{i}", type_=JSON()) for i in range(rows)]
+    binds: list[BindParameter[Any]] = [bindparam(f"mentions_{i}", type_=JSON()) for i in range(rows)]
     binds += [bindparam(f"received_at_{i}", type_=UTCDateTime()) for i in range(rows)]
     return (
         text(

@@ -165,11 +165,24 @@ async def list_moderators(ctx: Context, cmd: Invocation) -> None:
 
 _RETRY_ALL = frozenset({"failed", "all", "失败", "全部"})
 _PREVIEW = 30  # characters of a sent message shown by /outbox
+# The answers to /outbox itself: not what moderators look for among the messages recently sent.
+_OUTBOX_ANSWERS = frozenset(
+    f"core/{name}"
+    for name in (
+        "outbox",
+        "outbox_sent_privately",
+        "outbox_nothing_failed",
+        "outbox_retried",
+        "outbox_retry_unknown",
+        "outbox_retry_not_failed",
+        "problem_outbox_retry",
+    )
+)
 
 
 @registry.command("outbox", aliases=("发件箱",), role=Role.MODERATOR)
 async def show_outbox(ctx: Context, cmd: Invocation) -> None:
-    found = await summary(ctx.db, ctx.now)
+    found = await summary(ctx.db, ctx.now, unlisted=_OUTBOX_ANSWERS)
     lanes = await depths(ctx.db, ctx.now)
     oldest = [lane.oldest for lane in lanes if lane.oldest is not None]
     where = await destinations(ctx.db, [*found.failed_rows, *found.sent_rows, *oldest])

@@ -315,8 +315,19 @@ async def test_cancel_and_close_withdraw_what_has_not_gone_out(chat: Chat, app) 
         "[dm mod] 已结束活动 #1「新品 X1 预热」，统计截止到 2026-12-01 23:30。\n"
         "还没发布的 2 条线索已取消，还在排队、尚未发出的 2 条消息也已撤回。"
     ]
+    await app.advance_to(_at(2, 7, 59))
+    assert chat.transport.take() == []  # the news that clue 2 is off waits out the night
     await app.advance_to(_at(7, 12))
-    assert [m.text for m in chat.transport.take() if "线索" in m.text or m.text in ("第一条", "第三条")] == []
+    assert [
+        (m.contact_id, m.text) for m in chat.transport.take() if "线索" in m.text or m.text in ("第一条", "第三条")
+    ] == [
+        (
+            name,
+            f"{name}，你好！之前预告的「新品 X1 预热」线索（原定 2026-12-01 23:00 发布）已经取消，"
+            "不用再为它准备了。预告里的内容还请继续保密，谢谢你 🙏",
+        )
+        for name in ("bob", "carol")
+    ]
     outbox = schema.outbox
     ours = outbox.c.dedupe_key.startswith("campaign:1:clue:") | outbox.c.dedupe_key.startswith("campaign:1:headsup:")
     assert sorted((m.dedupe_key, m.status) for m in await rows(app, outbox, ours)) == [
@@ -341,10 +352,42 @@ async def test_a_cancelled_clue_whose_heads_up_went_out_says_so(chat: Chat, app)
     await chat.say("mod", "/活动 线索 1 --时间 2026-12-01 10:00 很快揭晓")  # the heads-up goes out at once
     assert await chat.say("mod", "/活动 线索 取消 1") == [
         "[dm mod] 已取消活动 #1 的线索 #1，不会再发布。\n"
-        "已有 2 位 KOC 收到了这条线索的预告，如有需要，请私下告诉他们线索取消了。"
+        "已有 2 位 KOC 收到了这条线索的预告，我已私信告诉他们线索取消了。",
+        *[
+            f"[dm {name}] {name}，你好！之前预告的「新品 X1 预热」线索（原定 2026-12-01 10:00 发布）已经取消，"
+            "不用再为它准备了。预告里的内容还请继续保密，谢谢你 🙏"
+            for name in ("bob", "carol")
+        ],
     ]
     await app.advance_to(_at(1, 12))
     assert chat.transport.take() == []
+
+
+async def test_a_heads_up_that_cannot_arrive_before_the_drop_is_not_sent(chat: Chat, app) -> None:
+    await _community(chat, app)
+    await chat.say("mod", CREATE)
+    [scheduled] = await chat.say("mod", "/活动 线索 1 --时间 2026-12-02 07:30 早安线索")  # heads-up at 05:30
+    assert "KOC 预告：2 位活跃 KOC 这次收不到预告（见下方注意）。" in scheduled
+    assert (
+        "注意：预告时间在免打扰时段（22:00-08:00）内，私信要等免打扰结束后才能送达，那时线索已经公开，所以到时不会发出预告。"
+        in scheduled
+    )
+    [in_time] = await chat.say("mod", "/活动 线索 1 --时间 2026-12-02 08:30 第二条")  # heads-up at 06:30: out at 08:00
+    assert "私信会等到免打扰结束后才送达（仍在发布之前）。" in in_time
+    await app.advance_to(_at(2, 12))
+    sent = [(m.room_id or f"dm {m.contact_id}", m.text.splitlines()[0]) for m in chat.transport.take()]
+    assert sent[0] == (
+        "dm mod",
+        "活动 #1 的线索 #1 将在 2026-12-02 07:30（Asia/Shanghai 时间）发布，但 bob、carol 的 KOC 预告赶不上了："
+        "现在是免打扰时段（22:00-08:00），私信最早 12-02 08:00 才能送达，那时线索已经公开，所以没有发出预告。",
+    )
+    assert [(where, line.split("，")[0]) for where, line in sent[1:3]] == [("dm bob", "bob"), ("dm carol", "carol")]
+    assert all("2026-12-02 08:30" in m for _, m in sent[1:3])  # only the second clue's heads-up
+    assert [where for where, _ in sent[3:]] == ["playground", "second", "playground", "second"]
+    assert [(c.id, c.status, c.heads_up_sent) for c in await rows(app, clues)] == [(1, "posted", 0), (2, "posted", 2)]
+    [shown] = await chat.say("mod", "/活动 查看 1")
+    assert "#1 2026-12-02 07:30 已发布：早安线索" in shown
+    assert "#2 2026-12-02 08:30 已发布，已预告 2 位 KOC：第二条" in shown
 
 
 async def test_a_clue_missed_beyond_the_grace_time_is_marked_missed(
@@ -398,3 +441,33 @@ async def test_a_heads_up_to_an_english_speaking_koc_is_in_english(chat: Chat, a
         ),
         ("overseas", "Guess what is coming?"),
     ]
+
+
+async def test_kocs_told_of_a_clue_missed_while_the_bot_was_down_learn_it_is_off(
+    chat: Chat, app, settings, clock, registries
+) -> None:
+    await _community(chat, app)
+    await chat.say("mod", CREATE)
+    await chat.say("mod", "/活动 线索 1 --时间 2026-12-02 10:30 明天揭晓")  # heads-up at 08:30
+    await app.advance_to(_at(2, 9))
+    assert sorted(m.contact_id or "" for m in chat.transport.take()) == ["bob", "carol"]
+    await app.close()
+    clock.set(_at(2, 12))  # the bot was down from 09:00 to 12:00, past the drop
+    transport = InMemoryTransport()
+    again = await open_app(settings, transport=transport, registries=registries, clock=clock)
+    try:
+        await again.start()
+        await again.advance_to(_at(2, 13))
+        off = sorted((m.contact_id, m.text) for m in transport.take() if m.contact_id in ("bob", "carol"))
+        assert off == [
+            (
+                name,
+                f"{name}，你好！之前预告的「新品 X1 预热」线索（原定 2026-12-02 10:30 发布）这次没有发出，"
+                "不用再为它准备了。预告里的内容还请继续保密，谢谢你 🙏",
+            )
+            for name in ("bob", "carol")
+        ]
+        [clue] = await rows(again, clues)
+        assert (clue.status, clue.heads_up_sent) == ("missed", 2)
+    finally:
+        await again.close()

@@ -11,7 +11,7 @@ from sqlalchemy import event, update
 
 from bot.config import load_settings
 from bot.db import schema
-from bot.db.schema import Delivery, OutboxStatus
+from bot.db.schema import Delivery, OutboxStatus, OutgoingKind
 from bot.delivery import DeliveryPolicy, QuietHours
 from bot.outbox import Draft
 from bot.uow import UnitOfWork
@@ -22,6 +22,7 @@ SHANGHAI = ZoneInfo("Asia/Shanghai")
 NIGHT = datetime(2026, 12, 1, 23, 30, tzinfo=SHANGHAI)  # a Tuesday
 MORNING = datetime(2026, 12, 2, 8, 0, tzinfo=SHANGHAI)
 OUTCOME = "技术部已经修复了证书问题"
+FEEDBACK = "/反馈 缺陷\n场景: 下单页点击支付以后闪退\n步骤: 加购后点支付\n期望：正常进入支付"
 
 
 @pytest.fixture
@@ -149,15 +150,20 @@ async def test_holding_is_logged_with_the_reason(chat: Chat, app, clock, caplog)
 # The contact budget.
 
 
-async def test_the_third_routine_message_of_the_day_waits_for_tomorrow(chat: Chat, app) -> None:
-    await chat.say("mod", "/issue open 登录失败")
-    replies = [r for _ in range(3) for r in await chat.say("mod", "/问题 支持 1 @bob")]
-    assert [r.split(" ")[:2] for r in replies if r.startswith("[dm bob]")] == [["[dm", "bob]"]] * 2
+async def test_the_third_unsolicited_message_of_the_day_waits_for_tomorrow(chat: Chat, app) -> None:
+    await chat.say("bob", "大家好")
+    await _send(app, _dm("bob"), _dm("bob"))
+    await app.drain()
+    chat.transport.take()
+    assert await chat.say("mod", "/koc invite @bob") == ["[dm mod] 已私信邀请 bob 成为 KOC，TA 现在是候选人。"]
     held = [r for r in await rows(app, schema.outbox) if r.contact_platform_id == "bob"]
     assert sorted(_local(r.not_before) for r in held) == ["12-01 09:00", "12-01 09:00", "12-02 08:00"]
+    await chat.say("mod", "/issue open 登录失败")
+    support = await chat.say("mod", "/问题 支持 1 @bob")  # news of a thread about him: not held, not counted
+    assert [r.split("，")[0] for r in support] == ["[dm mod] 已私信支持 bob（记在 #1 下）。", "[dm bob] bob"]
     await app.advance_to(MORNING)
     [late] = chat.transport.take()
-    assert (late.contact_id, late.text.startswith("bob，你好")) == ("bob", True)
+    assert (late.contact_id, late.text.startswith("bob，你好！我们注意到")) == ("bob", True)
 
 
 async def test_replies_to_a_members_own_command_do_not_count(chat: Chat, app) -> None:
@@ -267,3 +273,32 @@ async def test_holding_ten_thousand_personalised_messages_costs_a_few_queries(ch
         event.remove(app.engine.sync_engine, "before_cursor_execute", count)
     assert held == drafts
     assert 0 < len(statements) <= 25, len(statements)
+
+
+# What the budget counts: only what the member did not ask for.
+
+
+def _news(to: str, **kwargs) -> Draft:
+    return _dm(to, kind=OutgoingKind.TRANSACTIONAL, **kwargs)
+
+
+async def test_transactional_messages_are_neither_held_nor_counted_by_the_budget(chat: Chat, app, clock) -> None:
+    await _send(app, *[_news("bob") for _ in range(4)], _dm("bob"), _dm("bob"), _dm("bob"))
+    assert [s[2] for s in await _schedule(app)] == ["12-01 09:00"] * 6 + ["12-02 08:00"]
+    clock.set(NIGHT)  # quiet hours still hold the news that is not urgent
+    await _send(app, _news("bob"))
+    assert (await _schedule(app))[-1] == ("dm bob", "routine", "12-02 08:00")
+    [kind] = {r.kind for r in await rows(app, schema.outbox) if r.id <= 4}
+    assert kind == "transactional"
+
+
+async def test_news_of_a_members_own_feedback_is_told_at_once_past_the_budget(chat: Chat, app) -> None:
+    await chat.say("bob", "大家好")
+    await chat.say("mod", "/koc invite @bob")  # outreach bob did not ask for: one of his two today
+    await _send(app, _dm("bob"))  # and the second
+    await chat.say("bob", FEEDBACK)
+    told = []
+    for change in ("/fb status FB-1 acknowledged", "/fb status FB-1 reproduced", "/fb ship FB-1 v2.3"):
+        told += [r.split("]")[0] for r in await chat.say("mod", change) if r.startswith("[dm bob]")]
+    assert told == ["[dm bob"] * 3  # each at once: none waits for tomorrow
+    assert {_local(r.not_before) for r in await rows(app, schema.outbox)} == {"12-01 09:00"}

@@ -17,8 +17,8 @@ REFUSED = "抱歉，{command} 只有社群运营可以使用。如果需要帮�
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    # Not about the contact budget: a busy item tells its people more than twice a day here.
-    return {"feedback": {"reproduced_points": 20, "adopted_points": 50}, "delivery": {"daily_private_limit": 0}}
+    # The default contact budget (2 a day): a busy item tells its people more often, and at once (transactional).
+    return {"feedback": {"reproduced_points": 20, "adopted_points": 50}}
 
 
 async def _audit(app) -> list[tuple]:

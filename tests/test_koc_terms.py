@@ -142,3 +142,22 @@ async def test_bad_title_commands_are_explained(chat: Chat, app) -> None:
     assert (await chat.say("bob", f"/koc title @bob {TITLE}"))[0].startswith(
         "[playground] @bob 抱歉，/koc title 只有社群运营可以使用"
     )
+
+
+async def test_granting_a_title_with_a_term_keeps_the_promise_of_it(chat: Chat, app, clock) -> None:
+    from datetime import timedelta
+
+    from handlers.koc.tables import promises
+
+    await chat.say("bob", "大家好")
+    await chat.say("mod", "/koc promote @bob 私域")
+    await chat.say("mod", f"/koc 称号 @bob {TITLE} 6个月")
+    [kept] = await rows(app, promises)
+    assert (kept.source, kept.text, kept.status) == ("title", TITLE, "kept")
+    assert await chat.say("mod", "/koc promises @bob") == ["[dm mod] bob 的未兑现的承诺：0 项"]
+    await app.advance_to(clock.now() + timedelta(days=20))  # past the two weeks a reward is due in
+    chat.transport.take()
+    [digest] = await chat.dm("mod", "/周报")
+    assert "逾期未兑现的承诺" not in digest
+    done = await chat.say("mod", "/koc exit @bob")  # nothing owed holds up the exit
+    assert done[0] == "[dm mod] bob 的退出已完成：已私信感谢，授予「品牌名人堂」。接班人选已私信发给运营。"

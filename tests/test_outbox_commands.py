@@ -82,6 +82,16 @@ async def test_an_empty_outbox(chat: Chat) -> None:
     ]
 
 
+async def test_the_recent_list_leaves_out_the_bots_own_outbox_answers(chat: Chat) -> None:
+    await chat.say("bob", "hello", room="r1")
+    await chat.say("mod", "/ping", room="r1")
+    for _ in range(3):
+        await chat.say("mod", "/发件箱", room="r1")  # each time a note in the group and the answer in private
+    await chat.dm("mod", "/outbox retry 1")
+    [answer] = await chat.dm("mod", "/outbox")
+    assert answer.endswith("【最近发出】\n#1 12-01 09:00 → 群「r1」：@mod 我在呢，一切正常。")
+
+
 async def test_retry_one_sends_it_again_with_its_tries_reset(chat: Chat, app: App, transport) -> None:
     await _park(app, transport, _announcement())
     assert await chat.dm("mod", "/outbox retry 1") == [  # the answer first: it is a reply

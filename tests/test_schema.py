@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -92,7 +93,8 @@ async def test_the_wal_is_checkpointed_beside_the_hot_path(tmp_path: Path, monke
         assert state.running is not None and state.writes == 0
         await state.running
         async with engine.connect() as conn:  # everything in the log was copied into the database
-            busy, logged, copied = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).one()
+            checkpoint: Any = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).one()
+            busy, logged, copied = checkpoint
         assert busy == 0 and logged == copied
     finally:
         await writes.dispose()

@@ -316,12 +316,12 @@ async def test_an_announcement_skips_the_room_its_template_fails_in_and_tells_th
     assert reply.startswith("[dm mod] 已安排定时公告 #1，发到：Playground、二群。")
     await app.advance_to(START.replace(hour=12, minute=1))  # 20:01 in Shanghai
     assert _sent(chat) == [
-        "[playground] Playground 本周话题",
         *(
             f"[dm {staff}] 【定时公告 #1 有群没有发出】模板 weekly 在二群没能生成消息：第 1 行：range() 最多只能生成 "
             "10000 个数。\n这一次在这些群里跳过了，其他 1 个群照常发出。请用 /模板 查看 weekly 检查并修改它。"
             for staff in ("admin", "mod")
         ),
+        "[playground] Playground 本周话题",  # the staff's alarm first: its lane is before bulk posts
     ]
     [row] = await rows(app, announcements)
     assert (row.status, row.runs) == ("done", 1)
@@ -335,12 +335,12 @@ async def test_a_clue_skips_the_room_its_template_fails_in_and_tells_the_staff(c
     assert reply.startswith("[dm mod] 已安排活动 #1 的线索 #1：2026-12-01 20:00")
     await app.advance_to(START.replace(hour=12, minute=1))
     assert _sent(chat) == [
-        "[playground] Playground 本周话题",
         *(
             f"[dm {staff}] 【活动线索 #1 有群没有发出】模板 teaser 在二群没能生成消息：第 1 行：range() 最多只能生成 "
             "10000 个数。\n这一次在这些群里跳过了，其他 1 个群照常发出。请用 /模板 查看 teaser 检查并修改它。"
             for staff in ("admin", "mod")
         ),
+        "[playground] Playground 本周话题",
     ]
     [clue] = await rows(app, clues)
     assert clue.status == "posted"
@@ -370,11 +370,11 @@ async def test_a_template_stopped_for_its_time_in_one_room_is_not_tried_in_the_n
     with caplog.at_level(logging.WARNING):
         await app.advance_to(START.replace(hour=12, minute=1))
     assert _sent(chat) == [
-        "[third] 三群",
         *(
             f"[dm {staff}] 【定时公告 #1 有群没有发出】模板 slow 在Playground、二群没能生成消息：生成它用了超过 0.5 秒，"
             "已经被强制停止。\n这一次在这些群里跳过了，其他 1 个群照常发出。请用 /模板 查看 slow 检查并修改它。"
             for staff in ("admin", "mod")
         ),
+        "[third] 三群",
     ]
     assert sum("still running after 0.5 s; killed" in r.getMessage() for r in caplog.records) == 1

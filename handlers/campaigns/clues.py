@@ -34,6 +34,7 @@ from bot.scheduling.triggers import once_trigger
 from handlers.campaigns import store
 from handlers.campaigns.clue_requests import ClueRequest, check_body, drop_time, parse_clue
 from handlers.campaigns.config import CampaignsSection
+from handlers.campaigns.heads_up import Timing, tell_called_off, tell_missed, written_to
 from handlers.campaigns.store import CampaignView, Room
 from handlers.campaigns.tables import ClueStatus, clues
 from handlers.outreach.custom_templates import Rendering, SkipNotice, all_texts, tell_staff_skipped, texts_then
@@ -209,6 +210,7 @@ async def _schedule(
         rooms=[r.label for r in campaign.rooms],
         quiet_rooms=quiet_rooms,
         heads_up_quiet=_quiet(ctx, heads_up_at, ctx.zone),
+        heads_up_late=not Timing(ctx).in_time(heads_up_at, run_at, campaign.rooms),
         quiet_hours=ctx.settings.delivery.quiet_hours,
         sample=sample,
         points=bool(campaign.talking_points),
@@ -222,7 +224,7 @@ async def cancel_clue_command(ctx: Context, cmd: Invocation) -> None:
     withdrawn = await cancel_clue(ctx, clue.campaign_id, clue)
     if withdrawn is None:
         raise UserFacingError("campaigns/clue_not_scheduled", clue=clue.id, status=clue.status)
-    told = await _heads_ups_out(ctx, clue)
+    told = await _heads_ups_out(ctx, clue) if await _cancelled(ctx, clue.id) else 0
     ctx.note_audit(campaign=clue.campaign_id, clue=clue.id, withdrawn=withdrawn)
     await ctx.reply("campaigns/clue_cancelled", id=clue.campaign_id, clue=clue.id, withdrawn=withdrawn, told=told)
 
@@ -241,9 +243,17 @@ async def cancel_clue(ctx: Context, campaign_id: int, clue: ClueView) -> int | N
     if clue.status == ClueStatus.SCHEDULED.value or not await _posts_out(ctx, clue):
         # A clue that reached some rooms before the rest were withdrawn stays posted: reports count it.
         await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(status=ClueStatus.CANCELLED.value))
+        await tell_called_off(
+            ctx, campaign_id, clue.id, clue.run_at, heads_up_key(campaign_id, clue.id), cancelled=True
+        )
     ctx.uow.after_commit(ctx.services.signals.notify_schedule_changed)
     _LOGGER.info("campaign #%d: clue #%d cancelled, %d waiting messages withdrawn", campaign_id, clue.id, withdrawn)
     return withdrawn
+
+
+async def _cancelled(ctx: Context, clue_id: int) -> bool:
+    status = (await ctx.db.execute(select(clues.c.status).where(clues.c.id == clue_id))).scalar_one()
+    return bool(status == ClueStatus.CANCELLED.value)
 
 
 async def _heads_ups_out(ctx: Context, clue: ClueView) -> int:
@@ -310,16 +320,23 @@ async def send_heads_up(run: JobRun, clue_id: int) -> None:
 async def _tell_all(
     ctx: Context, campaign: CampaignView, clue: ClueView, audience: dict[int, list[Room]], bodies: dict[int, Rendering]
 ) -> None:
-    """Each KOC gets the heads-up with the clue as their first room sees it (none where it failed)."""
-    told = 0
+    """Each KOC gets the heads-up with the clue as their first room sees it (none where it failed), if it
+    can arrive before the clue is public in one of their rooms; the moderator learns who it cannot reach in time."""
+    told, missed, timing = 0, [], Timing(ctx)
+    written = await written_to(ctx, heads_up_key(campaign.id, clue.id))  # a run again after a crash
     for member_id, rooms in audience.items():
         member = await ctx.services.directory.find_member_by_id(ctx.db, member_id)
         body = bodies[rooms[0].community_id]
         if member is None or isinstance(body, CustomTemplateError):
             continue
+        if member.platform_id not in written and not timing.in_time(ctx.now, clue.run_at, rooms):
+            missed.append(member)
+            continue
         await _tell(ctx, member, campaign, clue, rooms, body)
         told += 1
     await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(heads_up_sent=told))
+    if missed:
+        await tell_missed(ctx, campaign, clue.id, clue.run_at, missed)
     _LOGGER.info("campaign #%d: %d KOCs told of clue #%d", campaign.id, told, clue.id)
 
 
@@ -350,6 +367,7 @@ async def post_clue(run: JobRun, clue_id: int) -> None:
     clue, campaign = found
     if run.run_time is None:  # too late to tease a launch: the scheduler tells the moderators
         await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(status=ClueStatus.MISSED.value))
+        await _called_off(ctx, campaign, clue)
         _LOGGER.warning("campaign #%d: clue #%d missed (the bot was down), not posted late", campaign.id, clue.id)
         return
     communities = [await store.community_of(ctx, room) for room in campaign.rooms]
@@ -380,6 +398,8 @@ async def _post_all(
     posted = len(communities) - len(skipped)
     status, at = (ClueStatus.POSTED, ctx.now) if posted else (ClueStatus.MISSED, None)
     await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(status=status.value, posted_at=at))
+    if not posted:
+        await _called_off(ctx, campaign, clue)
     if skipped:
         key = f"campaign:{campaign.id}:clue-skipped:{clue.id}"
         await tell_staff_skipped(ctx, SkipNotice("clue", clue.id, clue.template or "", key, len(communities)), skipped)
@@ -391,3 +411,8 @@ async def _post_all(
         len(communities),
         late,
     )
+
+
+async def _called_off(ctx: Context, campaign: CampaignView, clue: ClueView) -> None:
+    """A clue that will not be posted: the KOCs told of it beforehand learn so."""
+    await tell_called_off(ctx, campaign.id, clue.id, clue.run_at, heads_up_key(campaign.id, clue.id), cancelled=False)

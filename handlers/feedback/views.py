@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands import Invocation
 from bot.context import Context
+from bot.db.schema import OutgoingKind
 from bot.errors import UsageError
 from bot.scheduling.jobs import last_run
 from handlers.feedback.config import FeedbackSection
@@ -104,6 +105,7 @@ async def send_overdue_digest(ctx: Context) -> int:
         await ctx.dm(
             member,
             "feedback/overdue",
+            message_kind=OutgoingKind.TRANSACTIONAL,  # staff's own work: never a budget's
             items=found,
             days=section.overdue_days,
             now=ctx.now,

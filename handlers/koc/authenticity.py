@@ -18,7 +18,7 @@ from sqlalchemy import select
 
 from bot.context import Context
 from bot.db import schema
-from bot.db.schema import Stage
+from bot.db.schema import OutgoingKind, Stage
 from bot.events import IncomingMessage
 from bot.members import MemberRef
 from handlers.feedback.rules import bigrams, similarity
@@ -97,6 +97,7 @@ async def on_group_message(ctx: Context, match: BriefCopyCandidate) -> None:
         await ctx.dm(
             reader,
             "koc/brief_copy",
+            message_kind=OutgoingKind.TRANSACTIONAL,
             member=ctx.actor.name,
             community=ctx.community.name if ctx.community else "",
             text=match.text,

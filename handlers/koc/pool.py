@@ -23,7 +23,7 @@ from bot.commands import Invocation, parse_number
 from bot.context import Context
 from bot.db import schema
 from bot.db.dialect import insert_for
-from bot.db.schema import Role, Stage
+from bot.db.schema import OutgoingKind, Role, Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
 from bot.talk import not_command
@@ -256,6 +256,7 @@ async def notify_replacements(ctx: Context, member: MemberRef) -> None:
         await ctx.dm(
             moderator,
             "koc/replacements",
+            message_kind=OutgoingKind.TRANSACTIONAL,
             member=member.name,
             stage=stage,
             candidates=best,

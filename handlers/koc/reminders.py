@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.context import Context
+from bot.db.schema import OutgoingKind
 from bot.members import MemberRef
 from bot.scheduling.jobs import JobRun
 from handlers.koc import terms
@@ -46,6 +47,7 @@ async def remind_agreements(ctx: Context, today: date) -> int:
             await ctx.dm(
                 owner,
                 "koc/reminder",
+                message_kind=OutgoingKind.TRANSACTIONAL,
                 kind=kind,
                 member=member.name,
                 due=due.isoformat(),

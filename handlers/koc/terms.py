@@ -22,6 +22,7 @@ from handlers.feedback.tables import items as feedback_items
 from handlers.koc.agreements import mentioned_member, owner_id_of
 from handlers.koc.config import KocSection
 from handlers.koc.eligibility import must_be_eligible
+from handlers.koc.promises import keep_by_key
 from handlers.koc.tables import koc_events, title_terms
 from handlers.recognition.config import RecognitionSection
 from handlers.recognition.ledger import grant_title, revoke_title
@@ -83,9 +84,7 @@ async def grant_with_term(ctx: Context, cmd: Invocation) -> None:
     starts = ctx.today
     owner_id = await owner_id_of(ctx.db, member.id) or ctx.actor.id
     term_id = await _insert_term(ctx, member.id, title, starts, add_months(starts, months), owner_id)
-    granted = await grant_title(
-        ctx, member.id, title, Source.MANUAL, key=KEY.format(id=term_id, what="grant"), by=ctx.actor
-    )
+    granted = await _grant(ctx, member.id, title, term_id)
     await _event(ctx, member.id, "title_term", term_id=term_id, title=title, months=months)
     ctx.note_audit(target=member, term_id=term_id, title=title, months=months)
     owner = await ctx.services.directory.find_member_by_id(ctx.db, owner_id)
@@ -101,6 +100,16 @@ async def grant_with_term(ctx: Context, cmd: Invocation) -> None:
         owner=owner.name if owner else "",
         days=ctx.settings.section(KocSection).review_days,
     )
+
+
+async def _grant(ctx: Context, member_id: int, title: str, term_id: int) -> bool:
+    """The title through the recognition ledger. Granting it is what a title given to a KOC promises
+    (recognition's hook records that promise): kept here, so it neither waits in the digest nor holds up an exit."""
+    key = KEY.format(id=term_id, what="grant")
+    granted = await grant_title(ctx, member_id, title, Source.MANUAL, key=key, by=ctx.actor)
+    if granted:
+        await keep_by_key(ctx, f"reward:title:{key}", f"term #{term_id}")
+    return granted
 
 
 async def _insert_term(ctx: Context, member_id: int, title: str, starts: date, ends: date, owner_id: int) -> int:
@@ -148,9 +157,7 @@ async def renew(ctx: Context, cmd: Invocation) -> None:
     ends = add_months(row.ends, months)
     new_id = await _insert_term(ctx, row.member_id, row.title, row.ends, ends, row.owner_id or ctx.actor.id)
     await ctx.db.execute(update(title_terms).where(title_terms.c.id == row.id).values(status=RENEWED))
-    await grant_title(
-        ctx, row.member_id, row.title, Source.MANUAL, key=KEY.format(id=new_id, what="grant"), by=ctx.actor
-    )  # only if it was taken back meanwhile
+    await _grant(ctx, row.member_id, row.title, new_id)  # only if it was taken back meanwhile
     await _event(ctx, row.member_id, "title_renewed", term_id=new_id, renews=row.id, months=months)
     ctx.note_audit(term_id=new_id, renews=row.id, months=months)
     await ctx.reply(
@@ -270,6 +277,7 @@ async def _tell_owner(ctx: Context, row: Any, template: str, what: str, **params
     await ctx.dm(
         owner,
         template,
+        message_kind=OutgoingKind.TRANSACTIONAL,
         id=row.id,
         member=await _member_name(ctx, row.member_id),
         title=row.title,

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import CoreSettings
 from bot.context import Context
+from bot.db.schema import OutgoingKind
 from bot.members import CommunityRef, MemberRef
 from bot.sandbox.engine import RenderRequest, render_request
 from bot.sandbox.limits import Limits
@@ -203,6 +204,7 @@ async def tell_staff_skipped(
             member,
             "outreach/template_skipped",
             urgent=True,
+            message_kind=OutgoingKind.TRANSACTIONAL,
             dedupe_key=f"{notice.key}:{member.platform_id}",
             what=notice.what,
             number=notice.number,

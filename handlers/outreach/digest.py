@@ -7,6 +7,7 @@ from typing import Any
 
 from bot.commands import Invocation
 from bot.context import Context
+from bot.db.schema import OutgoingKind
 from bot.members import MemberRef
 from bot.scheduling.jobs import JobRun
 
@@ -46,6 +47,7 @@ async def weekly_digest(run: JobRun) -> None:
         await ctx.dm(
             member,
             "outreach/moderators_digest",
+            message_kind=OutgoingKind.TRANSACTIONAL,
             week=label,
             sections=_render(ctx, member, sections),
             dedupe_key=f"outreach:digest:{label}:{member.platform_id}",

@@ -18,6 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.clock import month_of
 from bot.commands import Invocation
 from bot.context import Context, Services
+from bot.db.schema import OutgoingKind
 from bot.errors import UsageError, UserFacingError
 from bot.events import Image
 from bot.heavy.spec import Work
@@ -66,20 +67,42 @@ def _key(month: str, to: str | None, part: str) -> str | None:
 
 
 async def to_member(ctx: Context, member: MemberRef, report: MonthReport, *, keyed: bool) -> None:
-    """Text then charts privately; `keyed`: the bot's own initiative, sent once per month and member."""
+    """Text then charts privately; `keyed`: the bot's own initiative, sent once per month and member
+    (transactional: the moderators' own work, never a budget's)."""
     month, to = report.figures.month, f"dm:{member.platform_id}" if keyed else None
     drawn = report.charts_in(ctx.services.renderer.locale_or_default(member.locale))
-    await ctx.dm(member, "reports/monthly", dedupe_key=_key(month, to, "text"), **report.params)
+    text_key = _key(month, to, "text")
+    await ctx.dm(
+        member, "reports/monthly", dedupe_key=text_key, message_kind=OutgoingKind.TRANSACTIONAL, **report.params
+    )
     for title, image in drawn:
-        await ctx.dm(member, "reports/monthly_chart", title=title, image=image, dedupe_key=_key(month, to, image.name))
+        key = _key(month, to, image.name)
+        await ctx.dm(
+            member,
+            "reports/monthly_chart",
+            title=title,
+            image=image,
+            dedupe_key=key,
+            message_kind=OutgoingKind.TRANSACTIONAL,
+        )
 
 
 async def to_room(ctx: Context, community: CommunityRef, report: MonthReport) -> None:
+    """Text then charts in the moderators' room."""
     month, to = report.figures.month, f"room:{community.platform_id}"
-    await ctx.post(community, "reports/monthly", dedupe_key=_key(month, to, "text"), **report.params)
+    text_key = _key(month, to, "text")
+    await ctx.post(
+        community, "reports/monthly", dedupe_key=text_key, message_kind=OutgoingKind.TRANSACTIONAL, **report.params
+    )
     for title, image in report.charts_in(community.locale):
+        key = _key(month, to, image.name)
         await ctx.post(
-            community, "reports/monthly_chart", title=title, image=image, dedupe_key=_key(month, to, image.name)
+            community,
+            "reports/monthly_chart",
+            title=title,
+            image=image,
+            dedupe_key=key,
+            message_kind=OutgoingKind.TRANSACTIONAL,
         )
 
 

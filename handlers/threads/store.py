@@ -162,7 +162,7 @@ async def confirmed_count(conn: AsyncConnection, thread_id: int) -> tuple[int, i
             .group_by(people.c.answer)
         )
     ).tuples()
-    counts = dict(rows.all())
+    counts: dict[str, int] = dict(rows.all())
     return counts.get(Answer.YES.value, 0), sum(counts.values())
 
 

@@ -40,7 +40,8 @@ async def use_link(conn: AsyncConnection, token: str, now: datetime) -> int | No
         .values(used_at=now)
         .returning(links.c.member_id)
     )
-    return (await conn.execute(stmt)).scalar_one_or_none()
+    member: int | None = (await conn.execute(stmt)).scalar_one_or_none()
+    return member
 
 
 @dataclass(frozen=True, slots=True)

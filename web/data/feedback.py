@@ -72,7 +72,7 @@ async def board(conn: AsyncConnection, wanted: BoardFilter, now: datetime) -> Bo
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
     unfiltered = BoardFilter(**{**_fields(wanted), "statuses": ()})
     status_counts = select(c.status, func.count()).where(*unfiltered.conditions(now)).group_by(c.status)
-    counts = dict((await conn.execute(status_counts)).tuples().all())
+    counts: dict[str, int] = dict((await conn.execute(status_counts)).tuples().all())
     return Board(
         rows,
         await plus_ones(conn, [r.id for r in rows]),
