@@ -117,6 +117,9 @@ SAMPLES: dict[str, dict] = {
     "outreach/brief_sent": {"month": "2026-12", "count": 4},
     "outreach/problem_brief_month": {},
     "outreach/problem_brief_points": {},
+    "outreach/opted_out": {"name": "bob", "before": False},
+    "outreach/opted_in": {"name": "bob", "before": False},
+    "outreach/opt_out_hint": {},
     "koc/exit_checklist": {
         "name": "bob",
         "opened": True,

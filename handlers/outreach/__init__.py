@@ -46,3 +46,11 @@ registry.command("template delete", aliases=("模板 删除",), role=Role.MODERA
 registry.command("template help", aliases=("模板 帮助",), role=Role.MODERATOR)(template_commands.template_help)
 registry.on(MemberJoined)(welcome.on_member_joined)
 registry.on(MemberLeft)(welcome.on_member_left)
+
+# Opt-out in the member's own words, and back in (members' commands; the words alone, in private).
+from bot.registry import Where  # noqa: E402
+from handlers.outreach import consent  # noqa: E402
+
+registry.command("unsubscribe", aliases=("退订",))(consent.unsubscribe)
+registry.command("subscribe", aliases=("订阅",))(consent.subscribe)
+registry.matcher("opt_out_words", consent.match_opt_out, where=Where.DM)(consent.on_opt_out_words)
