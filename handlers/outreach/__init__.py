@@ -10,7 +10,20 @@ from handlers.outreach.config import OutreachSection
 registry = HandlerRegistry(
     "outreach",
     config_section=OutreachSection,
-    topic=("outreach", "公告", "announcements", "推送", "模板", "templates", "简报", "brief", "周报"),
+    topic=(
+        "outreach",
+        "公告",
+        "announcements",
+        "推送",
+        "模板",
+        "templates",
+        "简报",
+        "brief",
+        "周报",
+        "分群",
+        "segments",
+        "触达",
+    ),
 )
 
 # Registrations, one block per module (announcements, templates, welcome, briefs, digest):
@@ -54,3 +67,11 @@ from handlers.outreach import consent  # noqa: E402
 registry.command("unsubscribe", aliases=("退订",))(consent.unsubscribe)
 registry.command("subscribe", aliases=("订阅",))(consent.subscribe)
 registry.matcher("opt_out_words", consent.match_opt_out, where=Where.DM)(consent.on_opt_out_words)
+
+# Segments: saved, named filters over members (handlers/outreach/segment_parse: the expression language).
+from handlers.outreach import segments  # noqa: E402
+
+registry.command("segment set", aliases=("分群 设置",), role=MODERATOR)(segments.set_segment)
+registry.command("segment show", aliases=("分群 查看",), role=MODERATOR)(segments.show_segment)
+registry.command("segment list", aliases=("分群 列表",), role=MODERATOR)(segments.list_segments)
+registry.command("segment delete", aliases=("分群 删除",), role=MODERATOR)(segments.delete_segment)
