@@ -68,8 +68,10 @@ async def _town(chat: Chat, app, clock) -> dict[str, int]:
                     counted=True,
                 )
             )
-        item = dict(kind="bug", status="adopted", title="闪退", scenario="s", expected="e", reporter_id=ids["carol"])
-        await conn.execute(insert(feedback_items).values(id=1, created_at=now, updated_at=now, **item))
+        item = {"kind": "bug", "status": "adopted", "title": "闪退", "scenario": "s", "expected": "e"}
+        await conn.execute(
+            insert(feedback_items).values(id=1, reporter_id=ids["carol"], created_at=now, updated_at=now, **item)
+        )
         for who, role in (("carol", "reporter"), ("dave", "plus_one")):
             await conn.execute(insert(feedback_people).values(item_id=1, member_id=ids[who], role=role, created_at=now))
         await conn.execute(
