@@ -75,3 +75,14 @@ registry.command("segment set", aliases=("分群 设置",), role=MODERATOR)(segm
 registry.command("segment show", aliases=("分群 查看",), role=MODERATOR)(segments.show_segment)
 registry.command("segment list", aliases=("分群 列表",), role=MODERATOR)(segments.list_segments)
 registry.command("segment delete", aliases=("分群 删除",), role=MODERATOR)(segments.delete_segment)
+
+# Outreach to a segment: each member's own rendering of a saved template, privately.
+from handlers.outreach import send_report, sends  # noqa: E402
+
+registry.command("outreach send", aliases=("触达 发送",), role=MODERATOR)(sends.send)
+registry.command("outreach confirm", aliases=("触达 确认",), role=MODERATOR)(sends.confirm)
+registry.command("outreach cancel", aliases=("触达 取消",), role=MODERATOR)(sends.cancel)
+registry.command("outreach show", aliases=("触达 查看",), role=MODERATOR)(send_report.show)
+registry.heavy("outreach dry run", compute=sends.compute_dry_run, deliver=sends.deliver_dry_run)
+registry.heavy("outreach send", compute=sends.compute_send, deliver=sends.deliver_send)
+registry.export("outreach")(send_report.export_outreach)

@@ -6,17 +6,20 @@ import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import Select, insert, select
+from sqlalchemy import Select, delete, insert, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands import Invocation
 from bot.context import Context
+from bot.db import schema
 from bot.db.dialect import insert_for
+from bot.db.schema import OutboxStatus
 from bot.events import IncomingMessage
 from handlers.outreach.config import OutreachSection
 from handlers.outreach.tables import consent, consent_events
 
 _LOGGER = logging.getLogger(__name__)
+WITHDRAWN_ON_OPT_OUT = ("outreach:", "journey:")  # dedupe key prefixes of what an opt-out takes back
 _TRIM = " \t\r\n。！!.~～…，,？?"
 
 
@@ -60,8 +63,21 @@ async def _opt_out(ctx: Context, words: str) -> None:
     already = await is_opted_out(ctx.db, ctx.actor.id)
     if not already:
         await _record(ctx, opted_out=True, words=words)
+        await _withdraw_outreach(ctx)
         _LOGGER.info("%s opted out of outreach (%s)", ctx.actor.platform_id, words)
     await ctx.reply_privately("outreach/opted_out", name=ctx.actor.name, before=already)
+
+
+async def _withdraw_outreach(ctx: Context) -> None:
+    """Outreach and journey messages still waiting for this member are taken back: the opt-out is final."""
+    table = schema.outbox
+    await ctx.db.execute(
+        delete(table).where(
+            table.c.contact_platform_id == ctx.actor.platform_id,
+            table.c.status == OutboxStatus.PENDING.value,
+            or_(*[table.c.dedupe_key.startswith(prefix) for prefix in WITHDRAWN_ON_OPT_OUT]),
+        )
+    )
 
 
 async def _record(ctx: Context, *, opted_out: bool, words: str) -> None:

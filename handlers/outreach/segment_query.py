@@ -8,10 +8,12 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, true
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.config import CoreSettings
 from bot.db import schema
+from bot.db.schema import Role
 from handlers.campaigns.tables import campaign_rooms, campaigns
 from handlers.feedback.tables import Role as FeedbackRole
 from handlers.feedback.tables import history as feedback_history
@@ -35,6 +37,7 @@ _COMPARE: dict[str, Callable[[Any, Any], Any]] = {
 _PY_COMPARE: dict[str, Callable[[int, int], bool]] = _COMPARE  # the same functions, on numbers
 _ADOPTED = ("adopted", "shipped")
 members = schema.members
+_STAFF = (Role.MODERATOR.label, Role.ADMIN.label)
 
 
 @dataclass(frozen=True, slots=True)
@@ -214,20 +217,26 @@ def opted_in() -> ColumnElement[bool]:
     return members.c.id.not_in(select(consent.c.member_id).where(consent.c.opted_out.is_(True)))
 
 
-async def segment_query(conn: AsyncConnection, expression: str, now: datetime) -> Select[Any]:
-    """The members in the segment `expression` at `now`, by id (id, platform_id, display_name, locale);
-    raises SegmentProblem."""
+def not_staff(settings: CoreSettings) -> ColumnElement[bool]:
+    """The brand does not reach out to its own moderators: staff by role, stored or configured."""
+    configured = sorted(set(settings.permissions.admins) | set(settings.permissions.moderators))
+    return and_(members.c.role.not_in(_STAFF), members.c.platform_id.not_in(configured))
+
+
+async def segment_query(conn: AsyncConnection, expression: str, now: datetime, settings: CoreSettings) -> Select[Any]:
+    """The members in the segment `expression` at `now`, by id (id, platform_id, display_name, locale):
+    never staff, never those who opted out; raises SegmentProblem."""
     where = await Compiler(conn, now).clause(parse(expression))
     return (
         select(members.c.id, members.c.platform_id, members.c.display_name, members.c.locale)
-        .where(where, opted_in(), true())
+        .where(where, opted_in(), not_staff(settings))
         .order_by(members.c.id)
     )
 
 
 async def count_and_first(
-    conn: AsyncConnection, expression: str, now: datetime, first: int = 10
+    conn: AsyncConnection, expression: str, now: datetime, settings: CoreSettings, first: int = 10
 ) -> tuple[int, list[Any]]:
-    query = await segment_query(conn, expression, now)
+    query = await segment_query(conn, expression, now, settings)
     total = (await conn.execute(select(func.count()).select_from(query.order_by(None).subquery()))).scalar_one()
     return int(total), list((await conn.execute(query.limit(first))).all())

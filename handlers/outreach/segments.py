@@ -60,7 +60,7 @@ async def _names(conn: AsyncConnection) -> list[str]:
 async def set_segment(ctx: Context, cmd: Invocation) -> None:
     """/segment set NAME EXPRESSION: checked by running it (names looked up), then saved."""
     name, expression = _name(cmd), _expression(cmd)
-    total, _ = await count_and_first(ctx.db, expression, ctx.now, first=0)
+    total, _ = await count_and_first(ctx.db, expression, ctx.now, ctx.settings, first=0)
     created = await _save(ctx, name, expression)
     ctx.note_audit(segment=name, expression=expression, created=created)
     _LOGGER.info("segment %r %s by %s", name, "created" if created else "updated", ctx.actor.platform_id)
@@ -80,7 +80,7 @@ async def show_segment(ctx: Context, cmd: Invocation) -> None:
     """/segment show NAME: how many members it has now and the first ten, privately."""
     name = _name(cmd)
     expression = await find_segment(ctx.db, name)
-    total, first = await count_and_first(ctx.db, expression, ctx.now, first=SHOWN)
+    total, first = await count_and_first(ctx.db, expression, ctx.now, ctx.settings, first=SHOWN)
     await ctx.reply(
         "outreach/segment_show",
         name=name,
