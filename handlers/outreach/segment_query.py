@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select
+from sqlalchemy import ColumnElement, Select, and_, func, not_, or_, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import CoreSettings
@@ -21,7 +21,7 @@ from handlers.feedback.tables import people as feedback_people
 from handlers.koc.tables import koc_records
 from handlers.outreach.segment_parse import Atom, Both, Either, Node, Not, SegmentProblem, parse
 from handlers.outreach.tables import consent
-from handlers.recognition.stats import thanks_units
+from handlers.recognition.stats import revoked_ids
 from handlers.recognition.tables import ledger, thanks, title_events
 from handlers.threads.tables import Part
 from handlers.threads.tables import people as issue_people
@@ -154,9 +154,16 @@ class Compiler:
         return self._thanks("giver_id", atom)
 
     def _thanks(self, side: str, atom: Atom) -> ColumnElement[bool]:
-        since = self._since(atom)
-        units = thanks_units(side, *([thanks.c.created_at >= since] if since else []))
-        return _counted(select(units.c.member_id).group_by(units.c.member_id), func.sum(units.c.n), atom)
+        """Thank-yous that count now (counted, not revoked), as recognition.stats counts them, in one
+        grouped scan rather than its union (the revoked are few: left out by id)."""
+        since, column = self._since(atom), thanks.c[side]
+        # Grouped on `id + 0`, not the column: SQLite would otherwise walk the member index and fetch
+        # every row from the table by it, ten times slower than one scan and a sort.
+        member = (column + 0).label("member_id")
+        rows = select(member).where(thanks.c.counted == true(), thanks.c.id.not_in(revoked_ids()), column.is_not(None))
+        if since is not None:
+            rows = rows.where(thanks.c.created_at >= since)
+        return _counted(rows.group_by(member), func.count(), atom)
 
     async def _points(self, atom: Atom) -> ColumnElement[bool]:
         return _counted(select(ledger.c.member_id).group_by(ledger.c.member_id), func.sum(ledger.c.amount), atom)

@@ -19,7 +19,6 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.commands import Invocation, parse_id
 from bot.context import Context
 from bot.db import schema
-from bot.db.dialect import insert_for
 from bot.db.schema import Delivery, OutgoingKind
 from bot.delivery import policy_for
 from bot.errors import UsageError, UserFacingError
@@ -342,33 +341,37 @@ async def _await_confirmation(ctx: Context, send_id: int, count: int) -> None:
 
 async def _write(ctx: Context, send_id: int, recipients: list[Recipient]) -> dict[str, int]:
     """Each recipient's row, and their message unless they left or the template failed for them; a
-    member recorded before (a rerun after a crash) is skipped by the row's key and the outbox's."""
+    member recorded before (a rerun after a crash) is skipped, here and by the outbox's key. One
+    INSERT for the rows: this transaction is the only writer of this send's rows (a second one on
+    PostgreSQL would fail on the key and roll back whole)."""
+    done = select(outreach_recipients.c.member_id).where(outreach_recipients.c.send_id == send_id)
+    already = set((await ctx.db.execute(done)).scalars())
     counts = {"queued": 0, "left": 0, "failed": 0}
+    rows: list[dict[str, Any]] = []
     for recipient in recipients:
-        outcome = (
-            "queued"
-            if recipient.inside and recipient.text is not None
-            else "left"
-            if not recipient.inside
-            else "failed"
-        )
-        if not await _first_row(ctx, send_id, recipient, outcome):
+        if recipient.member_id in already:
             continue
+        outcome = _outcome(recipient)
         counts[outcome] += 1
+        key = _key(send_id, 1, recipient.member_id) if outcome == "queued" else None
+        rows.append(
+            {
+                "send_id": send_id,
+                "run": 1,
+                "member_id": recipient.member_id,
+                "outcome": outcome,
+                "outbox_key": key,
+                "at": ctx.now,
+            }
+        )
         if outcome == "queued":
             ctx.uow.send(_draft(ctx, recipient, send_id))
+    if rows:
+        await ctx.db.execute(outreach_recipients.insert(), rows)
     return counts
 
 
-async def _first_row(ctx: Context, send_id: int, recipient: Recipient, outcome: str) -> bool:
-    values = {
-        "send_id": send_id,
-        "run": 1,
-        "member_id": recipient.member_id,
-        "outcome": outcome,
-        "outbox_key": _key(send_id, 1, recipient.member_id) if outcome == "queued" else None,
-        "at": ctx.now,
-    }
-    stmt = insert_for(ctx.db, outreach_recipients).values(**values)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["send_id", "run", "member_id"])
-    return bool((await ctx.db.execute(stmt.returning(outreach_recipients.c.member_id))).first())
+def _outcome(recipient: Recipient) -> str:
+    if not recipient.inside:
+        return "left"
+    return "queued" if recipient.text is not None else "failed"
