@@ -67,7 +67,7 @@ class Compiler:
     # Choices and names.
 
     async def _stage(self, atom: Atom) -> ColumnElement[bool]:
-        return _COMPARE[atom.op](members.c.stage, atom.value)
+        return _compare(atom.op, members.c.stage, atom.value)
 
     async def _domain(self, atom: Atom) -> ColumnElement[bool]:
         domain = select(koc_records.c.member_id).where(koc_records.c.domain == atom.value)
@@ -143,7 +143,7 @@ class Compiler:
         """`column` is more (or less) than N days ago: age >= N means the time is at or before now - N."""
         moment = self.now - timedelta(days=int(atom.value))
         flipped = {">=": "<=", "<=": ">=", ">": "<", "<": ">"}[atom.op]
-        return _COMPARE[flipped](column, moment)
+        return _compare(flipped, column, moment)
 
     # Counts.
 
@@ -206,8 +206,14 @@ class Compiler:
         return _counted(rows.group_by(table.c.member_id), func.count(), atom)
 
 
+def _compare(op: str, left: Any, right: Any) -> ColumnElement[bool]:
+    found: ColumnElement[bool] = _COMPARE[op](left, right)
+    return found
+
+
 def _in(column: Any, rows: Select[Any], inside: bool) -> ColumnElement[bool]:
-    return column.in_(rows) if inside else column.not_in(rows)
+    found: ColumnElement[bool] = column.in_(rows) if inside else column.not_in(rows)
+    return found
 
 
 def _counted(grouped: Select[Any], total: Any, atom: Atom) -> ColumnElement[bool]:

@@ -17,6 +17,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands import Invocation, parse_id
+from bot.config import CoreSettings
 from bot.context import Context
 from bot.db import schema
 from bot.db.schema import Delivery, OutgoingKind
@@ -26,6 +27,7 @@ from bot.heavy.spec import Work
 from bot.outbox import Draft
 from bot.sandbox.engine import RenderRequest, render_request
 from bot.sandbox.limits import Limits
+from handlers.outreach.config import OutreachSection
 from handlers.outreach.custom_templates import find_custom_template, sandbox
 from handlers.outreach.sandbox import VOCABULARY, member_view
 from handlers.outreach.segment_parse import parse
@@ -142,6 +144,12 @@ async def _send_row(conn: AsyncConnection, cmd: Invocation) -> Any:
     return row
 
 
+def _section(settings: CoreSettings) -> OutreachSection:
+    """The [outreach] section: capability sections are added to the settings at load time."""
+    section: OutreachSection = settings.outreach  # type: ignore[attr-defined]  # (see bot.config)
+    return section
+
+
 # The heavy part: who is in the segment and what each of them reads.
 
 
@@ -173,7 +181,7 @@ async def _recipients(work: Work, segment: str, template: str, limit: int | None
     titles = await titles_of(conn, ids) if "member" in variables else {}
     points = await _points(conn, ids) if "member" in variables else {}
     inside = await _inside(conn, ids)
-    section = work.settings.outreach  # type: ignore[attr-defined]
+    section = _section(work.settings)
     limits = Limits(steps=section.template_max_steps)
     out: list[Recipient] = []
     for row in chosen:
@@ -249,8 +257,8 @@ async def deliver_dry_run(ctx: Context, result: dict[str, Any]) -> None:
         failed=sum(1 for r in recipients if r.text is None),
         left=result["left"],
         opted_out=result["opted_out"],
-        over=len(recipients) > ctx.settings.outreach.confirm_over,
-        confirm_over=ctx.settings.outreach.confirm_over,
+        over=len(recipients) > _section(ctx.settings).confirm_over,
+        confirm_over=_section(ctx.settings).confirm_over,
         **held,
     )
 
@@ -269,7 +277,7 @@ async def _held(ctx: Context, drafts: list[Draft]) -> dict[str, int]:
 
 def _with_hint(ctx: Context, recipient: Recipient) -> str:
     locale = ctx.services.renderer.locale_or_default(recipient.locale)
-    hint = ctx.settings.outreach.opt_out_hint or ctx.render("outreach/opt_out_hint", locale)
+    hint = _section(ctx.settings).opt_out_hint or ctx.render("outreach/opt_out_hint", locale)
     return f"{recipient.text}\n{hint}"
 
 
@@ -314,7 +322,7 @@ async def deliver_send(ctx: Context, result: dict[str, Any]) -> None:
     send_id, recipients = result["send"], result["recipients"]
     if result["status"] != SendStatus.SCHEDULED.value:
         return
-    over = ctx.settings.outreach.confirm_over
+    over = _section(ctx.settings).confirm_over
     if not result["confirmed"] and result["already"] == 0 and len(recipients) > over:
         await _await_confirmation(ctx, send_id, len(recipients))
         return
@@ -335,7 +343,7 @@ async def _await_confirmation(ctx: Context, send_id: int, count: int) -> None:
         .values(status=SendStatus.AWAITING.value, targeted=count)
     )
     await ctx.reply_privately(
-        "outreach/send_awaiting", id=send_id, count=count, confirm_over=ctx.settings.outreach.confirm_over
+        "outreach/send_awaiting", id=send_id, count=count, confirm_over=_section(ctx.settings).confirm_over
     )
 
 
