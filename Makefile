@@ -69,6 +69,7 @@ check: $(STAMP)
 bench: $(STAMP)
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.outreach
+	$(BIN)/python -m bench.segments
 	$(BIN)/python -m bench.lanes
 	$(BIN)/python -m bench.ignition
 	$(BIN)/python -m bench.thanks

@@ -72,3 +72,15 @@ async def test_the_koc_form_of_the_command_sets_the_same_brief(chat: Chat, app) 
     await app.drain()
     reply = await chat.say("mod", "/koc brief set 2027-02\n· 春节期间的物流安排")
     assert reply[0].startswith("[dm mod] 已保存 2027-02 的沟通主题（1 个要点）：\n· 春节期间的物流安排")
+
+
+async def test_a_koc_who_opted_out_does_not_get_the_brief(chat: Chat, app) -> None:
+    for name in ("bob", "carol"):
+        await chat.say(name, "大家好")
+    await _kocs(app, "bob", "carol")
+    await chat.dm("carol", "别发了")
+    await chat.say("mod", BRIEF.format(month="2027-01"))
+    chat.transport.take()
+    await app.advance_to(datetime(2027, 1, 1, 10, 1, tzinfo=SHANGHAI))
+    sent = [m.contact_id for m in chat.transport.take() if m.contact_id in ("bob", "carol")]
+    assert sent == ["bob"]

@@ -1,4 +1,4 @@
-"""The README's outreach playground session: welcomes, moderator-authored templates and quiet hours."""
+"""The README's outreach playground session: a segment, a dry run, a send, an opt-out, quiet hours."""
 
 from __future__ import annotations
 
@@ -11,46 +11,68 @@ from tests.support import readme_shows, run_playground_script
 pytestmark = pytest.mark.e2e
 
 SCRIPT = """\
-# welcomes, moderator-authored templates and quiet hours
-~ 2026-12-01 09:00
-alice: 大家好
-+dave
-mod: /模板 设置 welcome 欢迎 @{{ member.name }} 加入{{ community.name }}！\\n我们现在有 {{ community.members }} 位朋友，先看看群公告吧 📌
-mod: /模板 设置 hello 你好 {{ user.name }}
-mod: /template set sneaky {{ ''.__class__.__mro__ }}
--dave
-+dave
+# outreach: a segment, a dry run, a send, an opt-out, a late dry run held by quiet hours
+~ 2026-12-01 10:00
+bob: 大家好，刚入群
+carol: 欢迎欢迎
+mod: /模板 设置 hi {{ member.name }}，你好！本周六下午有新品体验会，想来的话私信我“报名” 🌱
+mod: /分群 设置 新朋友 群=playground 且 非 反馈>=1
+mod: /分群 查看 新朋友
+mod: /触达 发送 新朋友 --模板 hi --试发
+mod: /触达 发送 新朋友 --模板 hi
+mod: /触达 查看 1
+[dm] carol: TD
 ~ 2026-12-01 23:00
-+erin
-~ 2026-12-02 08:00
+mod: /触达 发送 新朋友 --模板 hi --试发
 """
 
 TRANSCRIPT = """\
-~ 2026-12-01 09:00 (Asia/Shanghai)
-[playground] alice: 大家好
-[playground] + dave joined
-[playground] kocbot: 欢迎 @dave 加入Playground！🎉 这里是大家交流使用心得的地方，有问题随时问，发送 /帮助 可以看看我能帮你做什么。
-[playground] mod: /模板 设置 welcome 欢迎 @{{ member.name }} 加入{{ community.name }}！
-    我们现在有 {{ community.members }} 位朋友，先看看群公告吧 📌
-[dm mod] kocbot: 已新建模板 welcome，用到的变量：community、member。
+~ 2026-12-01 10:00 (Asia/Shanghai)
+[playground] bob: 大家好，刚入群
+[playground] carol: 欢迎欢迎
+[playground] mod: /模板 设置 hi {{ member.name }}，你好！本周六下午有新品体验会，想来的话私信我“报名” 🌱
+[dm mod] kocbot: 已新建模板 hi，用到的变量：member。
     在这里的预览：
-    欢迎 @mod 加入Playground！
-    我们现在有 3 位朋友，先看看群公告吧 📌
-[playground] mod: /模板 设置 hello 你好 {{ user.name }}
-[dm mod] kocbot: 抱歉，这个模板不能使用（第 1 行）：
-    user 不是可以使用的变量。可用的变量：community、member、stats、date、now、bot_name。
-    发送 /模板 帮助 可以查看可用的变量和写法。
-[playground] mod: /template set sneaky {{ ''.__class__.__mro__ }}
-[dm mod] kocbot: 抱歉，这个模板不能使用（第 1 行）：
-    不能访问 __mro__：模板只能使用公开的变量，碰不到程序内部。
-    发送 /模板 帮助 可以查看可用的变量和写法。
-[playground] - dave left
-[playground] + dave joined
+    mod，你好！本周六下午有新品体验会，想来的话私信我“报名” 🌱
+[playground] mod: /分群 设置 新朋友 群=playground 且 非 反馈>=1
+[dm mod] kocbot: 已保存分群「新朋友」：群=playground 且 非 反馈>=1
+    现在有 2 位成员（已退订的不算）。发送 /分群 查看 新朋友 看名单。
+[playground] mod: /分群 查看 新朋友
+[dm mod] kocbot: 分群「新朋友」：群=playground 且 非 反馈>=1
+    现在有 2 位成员（已退订的不算）：
+    · bob
+    · carol
+[playground] mod: /触达 发送 新朋友 --模板 hi --试发
+[dm mod] kocbot: 试发（什么都没有发出）：分群「新朋友」用模板 hi，会私信发给 2 位成员。
+    —— 发给 bob：
+    bob，你好！本周六下午有新品体验会，想来的话私信我“报名” 🌱
+    回复 TD 退订
+    —— 发给 carol：
+    carol，你好！本周六下午有新品体验会，想来的话私信我“报名” 🌱
+    回复 TD 退订
+[playground] mod: /触达 发送 新朋友 --模板 hi
+[dm mod] kocbot: 触达 #1 已排队：2 位成员会私信收到。
+    免打扰时段和每人的打扰上限会让部分消息晚些发出。用 /触达 查看 1 看进度。
+[dm bob] kocbot: bob，你好！本周六下午有新品体验会，想来的话私信我“报名” 🌱
+    回复 TD 退订
+[dm carol] kocbot: carol，你好！本周六下午有新品体验会，想来的话私信我“报名” 🌱
+    回复 TD 退订
+[playground] mod: /触达 查看 1
+[dm mod] kocbot: 触达 #1：分群「新朋友」，模板 hi（已排队）
+    目标 2 位：已发出 2，待发 0，免打扰时段后发 0，因打扰上限推后 0，失败 0
+    跳过：已退订 0，已退群 0
+[dm carol] carol: TD
+[dm carol] kocbot: 好的，已为你退订，以后不会再收到我们主动发送的消息（触达推送、新人引导、邀请、月度简报）。
+    你自己的反馈和问题有进展时，以及你问我的问题，仍会回复你。
+    想重新接收，随时私信发送 /订阅。
 ~ 2026-12-01 23:00 (Asia/Shanghai)
-[playground] + erin joined
-~ 2026-12-02 08:00 (Asia/Shanghai)
-[playground] kocbot: 欢迎 @erin 加入Playground！
-    我们现在有 4 位朋友，先看看群公告吧 📌
+[playground] mod: /触达 发送 新朋友 --模板 hi --试发
+[dm mod] kocbot: 试发（什么都没有发出）：分群「新朋友」用模板 hi，会私信发给 1 位成员。
+    其中 1 条会因免打扰时段晚些发，0 条会因打扰上限推到之后的日子。
+    不发：1 位已退订，0 位已不在群里。
+    —— 发给 bob：
+    bob，你好！本周六下午有新品体验会，想来的话私信我“报名” 🌱
+    回复 TD 退订
 """
 
 
@@ -60,5 +82,5 @@ def test_the_outreach_session_prints_the_transcript(tmp_path: Path) -> None:
     assert done.stdout == TRANSCRIPT
 
 
-def test_the_readme_shows_this_session() -> None:
+def test_the_readme_shows_the_outreach_session() -> None:
     assert readme_shows(SCRIPT, TRANSCRIPT)

@@ -10,7 +10,20 @@ from handlers.outreach.config import OutreachSection
 registry = HandlerRegistry(
     "outreach",
     config_section=OutreachSection,
-    topic=("outreach", "公告", "announcements", "推送", "模板", "templates", "简报", "brief", "周报"),
+    topic=(
+        "outreach",
+        "公告",
+        "announcements",
+        "推送",
+        "模板",
+        "templates",
+        "简报",
+        "brief",
+        "周报",
+        "分群",
+        "segments",
+        "触达",
+    ),
 )
 
 # Registrations, one block per module (announcements, templates, welcome, briefs, digest):
@@ -46,3 +59,30 @@ registry.command("template delete", aliases=("模板 删除",), role=Role.MODERA
 registry.command("template help", aliases=("模板 帮助",), role=Role.MODERATOR)(template_commands.template_help)
 registry.on(MemberJoined)(welcome.on_member_joined)
 registry.on(MemberLeft)(welcome.on_member_left)
+
+# Opt-out in the member's own words, and back in (members' commands; the words alone, in private).
+from bot.registry import Where  # noqa: E402
+from handlers.outreach import consent  # noqa: E402
+
+registry.command("unsubscribe", aliases=("退订",))(consent.unsubscribe)
+registry.command("subscribe", aliases=("订阅",))(consent.subscribe)
+registry.matcher("opt_out_words", consent.match_opt_out, where=Where.DM)(consent.on_opt_out_words)
+
+# Segments: saved, named filters over members (handlers/outreach/segment_parse: the expression language).
+from handlers.outreach import segments  # noqa: E402
+
+registry.command("segment set", aliases=("分群 设置",), role=MODERATOR)(segments.set_segment)
+registry.command("segment show", aliases=("分群 查看",), role=MODERATOR)(segments.show_segment)
+registry.command("segment list", aliases=("分群 列表",), role=MODERATOR)(segments.list_segments)
+registry.command("segment delete", aliases=("分群 删除",), role=MODERATOR)(segments.delete_segment)
+
+# Outreach to a segment: each member's own rendering of a saved template, privately.
+from handlers.outreach import send_report, sends  # noqa: E402
+
+registry.command("outreach send", aliases=("触达 发送",), role=MODERATOR)(sends.send)
+registry.command("outreach confirm", aliases=("触达 确认",), role=MODERATOR)(sends.confirm)
+registry.command("outreach cancel", aliases=("触达 取消",), role=MODERATOR)(sends.cancel)
+registry.command("outreach show", aliases=("触达 查看",), role=MODERATOR)(send_report.show)
+registry.heavy("outreach dry run", compute=sends.compute_dry_run, deliver=sends.deliver_dry_run)
+registry.heavy("outreach send", compute=sends.compute_send, deliver=sends.deliver_send)
+registry.export("outreach")(send_report.export_outreach)

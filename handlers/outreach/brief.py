@@ -21,7 +21,7 @@ from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
 from bot.scheduling.jobs import JobRun
 from bot.scheduling.scheduler import next_run_time
-from handlers.outreach.tables import briefs
+from handlers.outreach.tables import briefs, consent
 
 _LOGGER = logging.getLogger(__name__)
 KEY = "outreach:brief:{month}:"
@@ -93,17 +93,13 @@ async def send_now(ctx: Context, cmd: Invocation) -> None:
     await ctx.reply("outreach/brief_sent", month=month, count=count)
 
 
-async def active_kocs(ctx: Context) -> list[MemberRef]:
+async def active_kocs(ctx: Context, *, reachable: bool = False) -> list[MemberRef]:
+    """The active KOCs; `reachable`: only those who have not opted out of unsolicited messages."""
     members = schema.members
-    rows = (
-        (
-            await ctx.db.execute(
-                select(members.c.platform_id).where(members.c.stage == Stage.ACTIVE.value).order_by(members.c.id)
-            )
-        )
-        .scalars()
-        .all()
-    )
+    stmt = select(members.c.platform_id).where(members.c.stage == Stage.ACTIVE.value).order_by(members.c.id)
+    if reachable:
+        stmt = stmt.where(members.c.id.not_in(select(consent.c.member_id).where(consent.c.opted_out.is_(True))))
+    rows = (await ctx.db.execute(stmt)).scalars().all()
     directory = ctx.services.directory
     return [found for platform_id in rows if (found := await directory.find_member(ctx.db, platform_id))]
 
@@ -119,7 +115,7 @@ async def deliver(ctx: Context, month: str) -> int | None:
         (await ctx.db.execute(select(outbox.c.dedupe_key).where(outbox.c.dedupe_key.startswith(prefix)))).scalars()
     )
     count = 0
-    for member in await active_kocs(ctx):
+    for member in await active_kocs(ctx, reachable=True):
         if prefix + member.platform_id in have:
             continue
         await ctx.dm(

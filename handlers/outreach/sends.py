@@ -1,0 +1,385 @@
+"""/outreach send (/触达 发送): a saved template rendered for each member of a segment, privately.
+
+The command records the send; the segment is evaluated and every member's text rendered as heavy
+work (off the event loop, outside the write transaction, resumed after a restart); the delivery then
+writes, in one transaction, each member's recipient row and outbox row (the same key guards both),
+so a member gets a send once however often the work runs. The outbox applies quiet hours and the
+contact budget (unsolicited, routine); opted-out members were never in the segment.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.commands import Invocation, parse_id
+from bot.config import CoreSettings
+from bot.context import Context
+from bot.db import schema
+from bot.db.schema import Delivery, OutgoingKind
+from bot.delivery import policy_for
+from bot.errors import UsageError, UserFacingError
+from bot.heavy.spec import Work
+from bot.outbox import Draft
+from bot.sandbox.engine import RenderRequest, render_request
+from bot.sandbox.limits import Limits
+from handlers.outreach.config import OutreachSection
+from handlers.outreach.custom_templates import find_custom_template, sandbox
+from handlers.outreach.sandbox import VOCABULARY, member_view
+from handlers.outreach.segment_parse import parse
+from handlers.outreach.segment_query import Compiler, not_staff, segment_query
+from handlers.outreach.segments import find_segment
+from handlers.outreach.tables import SendStatus, consent, outreach_recipients, outreach_sends
+from handlers.outreach.template_context import documented_context
+from handlers.recognition.ledger import titles_of
+from handlers.recognition.tables import ledger
+
+_LOGGER = logging.getLogger(__name__)
+SAMPLES = 3  # rendered texts a dry run shows
+_FLAGS = {
+    "--template": "template",
+    "--模板": "template",
+    "--dry-run": "dry",
+    "--试发": "dry",
+    "--预演": "dry",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class SendRequest:
+    segment: str
+    template: str
+    dry: bool
+
+
+def parse_send(cmd: Invocation) -> SendRequest:
+    """SEGMENT --template NAME [--dry-run], flags in either language and any order."""
+    words, segment, template, dry = list(cmd.args), "", "", False
+    while words:
+        word = words.pop(0)
+        flag = _FLAGS.get(word.casefold())
+        if flag == "dry":
+            dry = True
+        elif flag == "template":
+            template = words.pop(0) if words else ""
+        elif word.startswith("--") or segment:
+            raise UsageError("outreach/send_problem", reason="word", word=word)
+        else:
+            segment = word
+    if not segment:
+        raise UsageError("outreach/send_problem", reason="segment")
+    if not template:
+        raise UsageError("outreach/send_problem", reason="template")
+    return SendRequest(segment, template, dry)
+
+
+async def send(ctx: Context, cmd: Invocation) -> None:
+    """/outreach send SEGMENT --template NAME [--dry-run]."""
+    request = parse_send(cmd)
+    await find_segment(ctx.db, request.segment)
+    found = await find_custom_template(ctx.db, request.template)
+    if found is None:
+        raise UserFacingError("outreach/template_unknown", name=request.template)
+    if "community" in sandbox().check(found.source).variables:
+        raise UserFacingError("outreach/send_problem", reason="community", template=request.template)
+    if request.dry:
+        await ctx.hand_off("outreach dry run", segment=request.segment, template=request.template)
+        return
+    send_id = await _record(ctx, request)
+    ctx.note_audit(send=send_id, segment=request.segment, template=request.template)
+    await ctx.hand_off("outreach send", send=send_id)
+
+
+async def _record(ctx: Context, request: SendRequest) -> int:
+    values = {
+        "segment": request.segment,
+        "template": request.template,
+        "status": SendStatus.SCHEDULED.value,
+        "created_at": ctx.now,
+        "created_by": ctx.actor.id,
+        "run_at": ctx.now,
+    }
+    return int(
+        (await ctx.db.execute(outreach_sends.insert().values(**values).returning(outreach_sends.c.id))).scalar_one()
+    )
+
+
+async def confirm(ctx: Context, cmd: Invocation) -> None:
+    """/outreach confirm ID: a moderator lets a big send go out (WeCom too asks a person to confirm)."""
+    row = await _send_row(ctx.db, cmd)
+    if row.status != SendStatus.AWAITING.value:
+        raise UserFacingError("outreach/send_not_awaiting", id=row.id, status=row.status)
+    await ctx.db.execute(
+        update(outreach_sends)
+        .where(outreach_sends.c.id == row.id)
+        .values(status=SendStatus.SCHEDULED.value, confirmed_at=ctx.now, confirmed_by=ctx.actor.id)
+    )
+    ctx.note_audit(send=row.id)
+    await ctx.hand_off("outreach send", send=row.id, confirmed=True)
+
+
+async def cancel(ctx: Context, cmd: Invocation) -> None:
+    """/outreach cancel ID: a send waiting for confirmation is dropped."""
+    row = await _send_row(ctx.db, cmd)
+    if row.status != SendStatus.AWAITING.value:
+        raise UserFacingError("outreach/send_not_awaiting", id=row.id, status=row.status)
+    await ctx.db.execute(
+        update(outreach_sends).where(outreach_sends.c.id == row.id).values(status=SendStatus.CANCELLED.value)
+    )
+    ctx.note_audit(send=row.id)
+    await ctx.reply("outreach/send_cancelled", id=row.id)
+
+
+async def _send_row(conn: AsyncConnection, cmd: Invocation) -> Any:
+    send_id = parse_id(cmd.args[0] if cmd.args else None)
+    if send_id is None:
+        raise UsageError("outreach/send_problem", reason="id")
+    row = (await conn.execute(select(outreach_sends).where(outreach_sends.c.id == send_id))).first()
+    if row is None:
+        raise UserFacingError("outreach/send_unknown", id=send_id)
+    return row
+
+
+def _section(settings: CoreSettings) -> OutreachSection:
+    """The [outreach] section: capability sections are added to the settings at load time."""
+    section: OutreachSection = settings.outreach  # type: ignore[attr-defined]  # (see bot.config)
+    return section
+
+
+# The heavy part: who is in the segment and what each of them reads.
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    member_id: int
+    platform_id: str
+    name: str
+    locale: str | None
+    text: str | None  # None: the template failed for them (why is in `failure`)
+    failure: str = ""
+    inside: bool = True  # still in one of the bot's rooms
+
+
+async def _recipients(work: Work, segment: str, template: str, limit: int | None = None) -> list[Recipient]:
+    """The segment's members now, each with the template rendered with their own values."""
+    conn = work.db
+    expression = await find_segment(conn, segment)
+    rows = list((await conn.execute(await segment_query(conn, expression, work.now, work.settings))).all())
+    found = await find_custom_template(conn, template)
+    if found is None:
+        raise UserFacingError("outreach/template_unknown", name=template)
+    variables = sandbox().check(found.source).variables
+    base = await documented_context(
+        conn, work.settings, community=None, member=None, now=work.now, uses=[v for v in variables if v != "member"]
+    )
+    chosen = rows if limit is None else rows[:limit]
+    ids = [r.id for r in chosen]
+    titles = await titles_of(conn, ids) if "member" in variables else {}
+    points = await _points(conn, ids) if "member" in variables else {}
+    inside = await _inside(conn, ids)
+    section = _section(work.settings)
+    limits = Limits(steps=section.template_max_steps)
+    out: list[Recipient] = []
+    for row in chosen:
+        name = row.display_name or row.platform_id
+        context = dict(base)
+        if "member" in variables:
+            context["member"] = member_view(name, points.get(row.id, 0), titles.get(row.id, ()))
+        rendered = render_request(RenderRequest(found.source, context, VOCABULARY, limits))
+        failure = rendered.refused or rendered.failure
+        out.append(
+            Recipient(
+                row.id,
+                row.platform_id,
+                name,
+                row.locale,
+                None if failure else rendered.text or "",
+                str(failure.reason) if failure else "",
+                row.id in inside,
+            )
+        )
+    return out
+
+
+async def _points(conn: AsyncConnection, ids: list[int]) -> dict[int, int]:
+    if not ids:
+        return {}
+    stmt = select(ledger.c.member_id, func.sum(ledger.c.amount)).where(ledger.c.member_id.in_(ids))
+    return {m: int(n) for m, n in (await conn.execute(stmt.group_by(ledger.c.member_id))).all()}
+
+
+async def _inside(conn: AsyncConnection, ids: list[int]) -> set[int]:
+    if not ids:
+        return set()
+    table = schema.memberships
+    stmt = select(table.c.member_id).where(table.c.member_id.in_(ids), table.c.left_at.is_(None)).distinct()
+    return set((await conn.execute(stmt)).scalars())
+
+
+# Dry run: count, samples, what would be held; nothing sent.
+
+
+async def compute_dry_run(work: Work) -> dict[str, Any]:
+    segment, template = work.params["segment"], work.params["template"]
+    everyone = await _recipients(work, segment, template)
+    return {
+        "segment": segment,
+        "template": template,
+        "recipients": [r for r in everyone if r.inside],
+        "left": sum(1 for r in everyone if not r.inside),
+        "opted_out": await _segment_opted_out(work, await find_segment(work.db, segment)),
+    }
+
+
+async def _segment_opted_out(work: Work, expression: str) -> int:
+    """Members the segment leaves out only because they opted out."""
+    members = schema.members
+    where = await Compiler(work.db, work.now).clause(parse(expression))
+    out = members.c.id.in_(select(consent.c.member_id).where(consent.c.opted_out.is_(True)))
+    stmt = select(func.count()).select_from(members).where(where, out, not_staff(work.settings))
+    return int((await work.db.execute(stmt)).scalar_one())
+
+
+async def deliver_dry_run(ctx: Context, result: dict[str, Any]) -> None:
+    recipients: list[Recipient] = result["recipients"]
+    drafts = [_draft(ctx, r, "dry-run") for r in recipients if r.text is not None]
+    held = await _held(ctx, drafts)
+    await ctx.reply_privately(
+        "outreach/send_dry_run",
+        segment=result["segment"],
+        template=result["template"],
+        count=len(recipients),
+        samples=[{"name": r.name, "text": _with_hint(ctx, r)} for r in recipients[:SAMPLES] if r.text is not None],
+        failed=sum(1 for r in recipients if r.text is None),
+        left=result["left"],
+        opted_out=result["opted_out"],
+        over=len(recipients) > _section(ctx.settings).confirm_over,
+        confirm_over=_section(ctx.settings).confirm_over,
+        **held,
+    )
+
+
+async def _held(ctx: Context, drafts: list[Draft]) -> dict[str, int]:
+    """How many of `drafts` quiet hours and the contact budget would hold now (nothing is written)."""
+    policy = policy_for(ctx.db.engine)
+    if policy is None or not drafts:
+        return {"quiet": 0, "budget": 0}
+    moved = await policy.hold(ctx.db, drafts, ctx.now)
+    later = [d for d in moved if d.not_before is not None and d.not_before > ctx.now]
+    quiet_end = policy.quiet.release(ctx.now, policy.private_tz) if policy.quiet else None
+    quiet = sum(1 for d in later if quiet_end is not None and d.not_before == quiet_end)
+    return {"quiet": quiet, "budget": len(later) - quiet}
+
+
+def _with_hint(ctx: Context, recipient: Recipient) -> str:
+    locale = ctx.services.renderer.locale_or_default(recipient.locale)
+    hint = _section(ctx.settings).opt_out_hint or ctx.render("outreach/opt_out_hint", locale)
+    return f"{recipient.text}\n{hint}"
+
+
+def _key(send_id: int | str, run: int, member_id: int) -> str:
+    return f"outreach:{send_id}:{run}:{member_id}"
+
+
+def _draft(ctx: Context, recipient: Recipient, send_id: int | str, run: int = 1) -> Draft:
+    locale = ctx.services.renderer.locale_or_default(recipient.locale)
+    return Draft(
+        _with_hint(ctx, recipient),
+        "outreach/template_text",
+        locale,
+        contact_id=recipient.platform_id,
+        dedupe_key=_key(send_id, run, recipient.member_id),
+        delivery=Delivery.ROUTINE,
+        kind=OutgoingKind.UNSOLICITED,
+    )
+
+
+# The send itself.
+
+
+async def compute_send(work: Work) -> dict[str, Any]:
+    send_id = int(work.params["send"])
+    row = (await work.db.execute(select(outreach_sends).where(outreach_sends.c.id == send_id))).one()
+    if row.status != SendStatus.SCHEDULED.value:
+        return {"send": send_id, "status": row.status, "recipients": []}
+    done = select(outreach_recipients.c.member_id).where(outreach_recipients.c.send_id == send_id)
+    already = set((await work.db.execute(done)).scalars())
+    everyone = await _recipients(work, row.segment, row.template)
+    return {
+        "send": send_id,
+        "status": row.status,
+        "confirmed": bool(work.params.get("confirmed")),
+        "recipients": [r for r in everyone if r.member_id not in already],
+        "already": len(already),
+    }
+
+
+async def deliver_send(ctx: Context, result: dict[str, Any]) -> None:
+    send_id, recipients = result["send"], result["recipients"]
+    if result["status"] != SendStatus.SCHEDULED.value:
+        return
+    over = _section(ctx.settings).confirm_over
+    if not result["confirmed"] and result["already"] == 0 and len(recipients) > over:
+        await _await_confirmation(ctx, send_id, len(recipients))
+        return
+    queued = await _write(ctx, send_id, recipients)
+    await ctx.db.execute(
+        update(outreach_sends)
+        .where(outreach_sends.c.id == send_id)
+        .values(status=SendStatus.DONE.value, runs=1, targeted=result["already"] + len(recipients))
+    )
+    _LOGGER.info("outreach #%d: %d members queued", send_id, queued["queued"])
+    await ctx.reply_privately("outreach/send_queued", id=send_id, **queued)
+
+
+async def _await_confirmation(ctx: Context, send_id: int, count: int) -> None:
+    await ctx.db.execute(
+        update(outreach_sends)
+        .where(outreach_sends.c.id == send_id)
+        .values(status=SendStatus.AWAITING.value, targeted=count)
+    )
+    await ctx.reply_privately(
+        "outreach/send_awaiting", id=send_id, count=count, confirm_over=_section(ctx.settings).confirm_over
+    )
+
+
+async def _write(ctx: Context, send_id: int, recipients: list[Recipient]) -> dict[str, int]:
+    """Each recipient's row, and their message unless they left or the template failed for them; a
+    member recorded before (a rerun after a crash) is skipped, here and by the outbox's key. One
+    INSERT for the rows: this transaction is the only writer of this send's rows (a second one on
+    PostgreSQL would fail on the key and roll back whole)."""
+    done = select(outreach_recipients.c.member_id).where(outreach_recipients.c.send_id == send_id)
+    already = set((await ctx.db.execute(done)).scalars())
+    counts = {"queued": 0, "left": 0, "failed": 0}
+    rows: list[dict[str, Any]] = []
+    for recipient in recipients:
+        if recipient.member_id in already:
+            continue
+        outcome = _outcome(recipient)
+        counts[outcome] += 1
+        key = _key(send_id, 1, recipient.member_id) if outcome == "queued" else None
+        rows.append(
+            {
+                "send_id": send_id,
+                "run": 1,
+                "member_id": recipient.member_id,
+                "outcome": outcome,
+                "outbox_key": key,
+                "at": ctx.now,
+            }
+        )
+        if outcome == "queued":
+            ctx.uow.send(_draft(ctx, recipient, send_id))
+    if rows:
+        await ctx.db.execute(outreach_recipients.insert(), rows)
+    return counts
+
+
+def _outcome(recipient: Recipient) -> str:
+    if not recipient.inside:
+        return "left"
+    return "queued" if recipient.text is not None else "failed"
