@@ -151,7 +151,7 @@ async def bench_send(data_dir: Path) -> None:
     try:
         ids = await _population(app, SEND)
         who = {"created_at": START, "created_by": ids["mod"], "updated_at": START, "updated_by": ids["mod"]}
-        async with UnitOfWork(app.engine, clock) as uow:
+        async with UnitOfWork(app.database, clock) as uow:
             await uow.conn.execute(insert(custom_templates).values(name="hi", source=TEMPLATE, **who))
             await uow.conn.execute(insert(segments).values(name="all", expression="阶段=成员", **who))
             values = {

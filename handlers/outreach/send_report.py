@@ -15,7 +15,7 @@ from bot.commands import Invocation, parse_id
 from bot.context import Context
 from bot.db import schema
 from bot.db.schema import OutboxStatus
-from bot.delivery import DeliveryPolicy, policy_for
+from bot.delivery import DeliveryPolicy
 from bot.errors import UsageError, UserFacingError
 from bot.registry import ExportRequest
 from handlers.outreach.tables import consent, outreach_recipients, outreach_sends
@@ -71,7 +71,7 @@ async def show(ctx: Context, cmd: Invocation) -> None:
     send = (await ctx.db.execute(select(outreach_sends).where(outreach_sends.c.id == send_id))).first()
     if send is None:
         raise UserFacingError("outreach/send_unknown", id=send_id)
-    policy = policy_for(ctx.db.engine)
+    policy = ctx.uow.database.policy
     states = Counter(state_of(row, ctx.now, policy) for row in await _rows(ctx.db, send_id))
     await ctx.reply(
         "outreach/send_show",

@@ -21,7 +21,6 @@ from bot.config import CoreSettings
 from bot.context import Context
 from bot.db import schema
 from bot.db.schema import Delivery, OutgoingKind
-from bot.delivery import policy_for
 from bot.errors import UsageError, UserFacingError
 from bot.heavy.spec import Work
 from bot.outbox import Draft
@@ -265,7 +264,7 @@ async def deliver_dry_run(ctx: Context, result: dict[str, Any]) -> None:
 
 async def _held(ctx: Context, drafts: list[Draft]) -> dict[str, int]:
     """How many of `drafts` quiet hours and the contact budget would hold now (nothing is written)."""
-    policy = policy_for(ctx.db.engine)
+    policy = ctx.uow.database.policy
     if policy is None or not drafts:
         return {"quiet": 0, "budget": 0}
     moved = await policy.hold(ctx.db, drafts, ctx.now)

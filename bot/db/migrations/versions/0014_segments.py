@@ -1,6 +1,6 @@
 """outreach to segments: opt-out and opt-in, saved segments, outreach sends and their recipients
 
-Revision ID: 0016
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-12-03 08:00:00.000000
 """
@@ -12,7 +12,7 @@ from alembic import op
 
 import bot.db.schema
 
-revision = "0016"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
