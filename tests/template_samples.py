@@ -428,7 +428,6 @@ SAMPLES.update(
         "threads/problem_needs_number": {},
         "threads/problem_needs_title": {},
         "threads/no_source": {"number": 7},
-        "threads/problem_open_where": {},
         "threads/opened_from": {"id": 12, "room": "产品交流群"},
         "listening/note": {"number": 3, "who": "alice", "room": "产品交流群", "text": "耳机右边没声音了"},
         "listening/ignored": {"number": 3},

@@ -47,8 +47,9 @@ async def open_thread(ctx: Context, cmd: Invocation) -> None:
     if numbered is not None:
         await _open_from(ctx, *numbered)
         return
-    if ctx.community is None:
-        raise UsageError("threads/problem_open_where")
+    if ctx.community is None:  # as the router said it before `from N` made the command work in private
+        usage = ctx.services.renderer.command_doc("threads", "issue_open", ctx.locale).usage
+        raise UserFacingError("core/wrong_place", only_in_room=True, usage=usage)
     title = cmd.text.strip()
     if not title:
         raise UsageError("threads/problem_needs_title")
