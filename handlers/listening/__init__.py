@@ -19,7 +19,7 @@ registry = HandlerRegistry("listening", config_section=ListeningSection, topic=(
 MODERATOR = Role.MODERATOR
 
 registry.on_start(warm_up)
-registry.matcher("listening", match_group_message)(on_flagged)
+registry.overhear("listening", match_group_message)(on_flagged)
 registry.command("listening", aliases=("倾听",), role=MODERATOR)(views.show)
 registry.command("ignore", aliases=("忽略",), role=MODERATOR)(ignore)
 registry.listen(WANTED, on_source_wanted)

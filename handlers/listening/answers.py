@@ -34,13 +34,14 @@ class Question:
     asker_platform_id: str
     platform_msg_id: str
     asked_at: datetime
-    newer_question_at: datetime | None = None  # another member's next question in the room
+    newer_question: int | None = None  # the log row of another member's next question in the room
 
 
 @dataclass(frozen=True, slots=True)
 class Later:
     """A logged message after the question, in its room."""
 
+    row_id: int
     member_id: int
     text: str
     mentions: tuple[str, ...]  # platform ids
@@ -96,7 +97,7 @@ def _thanked(message: Later, rule: Rule, last_other: int | None) -> Answer | Non
 def _replies(question: Question, message: Later, rule: Rule) -> bool:
     if message.at > question.asked_at + rule.window:
         return False
-    if question.newer_question_at is not None and message.at >= question.newer_question_at:
+    if question.newer_question is not None and message.row_id >= question.newer_question:
         return False
     text = fold(message.text)
     return len(text) >= rule.min_chars and not text.startswith("/") and not rule.flagged(message.text)
@@ -104,6 +105,7 @@ def _replies(question: Question, message: Later, rule: Rule) -> bool:
 
 def later_from_row(row: Any) -> Later:
     return Later(
+        row_id=row.id,
         member_id=row.member_id,
         text=row.text or "",
         mentions=tuple(row.mentions or ()),

@@ -111,7 +111,7 @@ async def _send_note(ctx: Context, note_id: int) -> None:
             member,
             "listening/note",
             message_kind=NOTE_KIND,
-            dedupe_key=f"listening-note:{note_id}:{member.id}",
+            dedupe_key=f"listening-note:{note_id}:{member.platform_id}",
             number=note_id,
             who=ctx.actor.name,
             room=ctx.community.name,

@@ -54,7 +54,9 @@ async def settle(ctx: Context, flag: Any) -> Answer | None:
     m = schema.messages
     rows = (
         await ctx.db.execute(
-            select(m.c.member_id, m.c.text, m.c.mentions, m.c.quote_msg_id, m.c.quote_member_id, m.c.received_at)
+            select(
+                m.c.id, m.c.member_id, m.c.text, m.c.mentions, m.c.quote_msg_id, m.c.quote_member_id, m.c.received_at
+            )
             .where(m.c.community_id == flag.community_id, m.c.id > flag.message_id, m.c.received_at <= ctx.now)
             .order_by(m.c.id)
             .limit(LATER_LIMIT)
@@ -76,7 +78,7 @@ async def _question(ctx: Context, flag: Any) -> Question:
     asker = await ctx.services.directory.find_member_by_id(ctx.db, flag.member_id)
     newer = (
         await ctx.db.execute(
-            select(func.min(flags.c.flagged_at)).where(
+            select(func.min(flags.c.message_id)).where(
                 flags.c.community_id == flag.community_id,
                 flags.c.kind == Kind.QUESTION.value,
                 flags.c.id > flag.id,
@@ -118,7 +120,7 @@ async def nudge_due(ctx: Context, flag: Any) -> None:
 
 
 async def _dm(ctx: Context, member: MemberRef, template: str, flag: Any, **params: Any) -> None:
-    key = f"listening-q:{flag.id}:{flag.nudges}:{member.id}"
+    key = f"listening-q:{flag.id}:{flag.nudges}:{member.platform_id}"
     await ctx.dm(member, template, message_kind=NOTE_KIND, dedupe_key=key, **params)
 
 

@@ -50,11 +50,12 @@ async def _settle_open(ctx: Context) -> None:
 
 
 async def _open_notes(ctx: Context) -> list[Any]:
-    c, m = schema.communities, schema.members
-    first = select(func.min(flags.c.id)).where(flags.c.note_id == notes.c.id).scalar_subquery()
+    c, m, each = schema.communities, schema.members, flags.alias("each_flag")
+    first = select(func.min(each.c.id)).where(each.c.note_id == notes.c.id).correlate(notes).scalar_subquery()
     query = (
         select(notes.c.id.label("number"), c.c.name.label("room"), m.c.display_name.label("who"))
         .add_columns(flags.c.text, notes.c.opened_at.label("at"))
+        .select_from(notes)
         .join(flags, flags.c.id == first)
         .join(c, c.c.id == notes.c.community_id)
         .join(m, m.c.id == flags.c.member_id)
