@@ -20,7 +20,10 @@ def match_group_message(message: IncomingMessage, section: ListeningSection | No
     """A complaint or a question in a group message (jieba's dictionary once it is loaded)."""
     if section is not None and not section.enabled:
         return None
-    return classify(message.text, segmenter.loaded_words())
+    match = classify(message.text, segmenter.loaded_words())
+    if match is not None and match.kind is Kind.QUESTION and message.mentions:
+        return None  # asked of someone in particular, not of the group: theirs to answer
+    return match
 
 
 async def on_flagged(ctx: Context, match: Any) -> None:
