@@ -1026,6 +1026,7 @@ from handlers.reports.figures import (  # noqa: E402 - next to the samples that 
     Helper,
     KocChange,
     MonthFigures,
+    QuestionRoom,
     ThreadRow,
 )
 from handlers.reports.month import window  # noqa: E402
@@ -1048,6 +1049,7 @@ _REPORT = MonthFigures(
         KocChange(_MONTH.start, "dave", "rest", "active", "resting"),
     ),
     {"candidate": 2, "active": 5, "resting": 1, "alumni": 1},
+    questions=(QuestionRoom("一群", 12, 9, 14.5), QuestionRoom("二群", 3, 0, None)),
 )
 SAMPLES.update(
     {

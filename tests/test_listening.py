@@ -15,6 +15,7 @@ from handlers.listening.views import export_labels
 from handlers.threads.tables import events, people, threads
 from tests.conftest import START
 from tests.support import Chat, rows
+from tests.test_monthly_report import ask
 
 BROKEN = "新买的耳机右边没声音了，才用了一个星期"
 AGAIN = "我的耳机也是，右耳时有时无"
@@ -265,3 +266,14 @@ async def test_export_writes_the_labels(chat: Chat, app) -> None:
     assert written == (
         '{"text": "' + BROKEN + '", "label": "other", "source": "ignore", "decided_at": "2026-12-01T01:00:00+00:00"}\n'
     )
+
+
+async def test_the_monthly_report_shows_the_share_answered_and_the_median_wait(chat: Chat, app, clock) -> None:
+    await chat.say("bob", ASKED, message_id="q-1")
+    clock.advance(timedelta(minutes=6))
+    await chat.say("carol", "@bob 长按左耳十秒")
+    await chat.say("dave", "有人知道降噪模式在哪里切换吗")
+    await app.advance_to(START + timedelta(hours=3))  # nudged and escalated: still unanswered
+    chat.transport.take()
+    [report, *_charts] = await ask(chat, "mod", "/月报")
+    assert "🙋 群里的提问：\n· Playground：2 个，已回答 50%，首次回答用时中位数 6 分钟\n" in report.text
