@@ -12,6 +12,7 @@ from bot.events import Contact, Quote
 from bot.registry import ExportRequest
 from handlers.listening.tables import flags, labels, notes
 from handlers.listening.views import export_labels
+from handlers.recognition.tables import thanks
 from handlers.threads.tables import events, people, threads
 from tests.conftest import START
 from tests.support import Chat, rows
@@ -277,3 +278,19 @@ async def test_the_monthly_report_shows_the_share_answered_and_the_median_wait(c
     chat.transport.take()
     [report, *_charts] = await ask(chat, "mod", "/月报")
     assert "🙋 群里的提问：\n· Playground：2 个，已回答 50%，首次回答用时中位数 6 分钟\n" in report.text
+
+
+async def test_the_asker_thanking_the_helper_closes_it_and_takes_the_ordinary_thanks_path(
+    chat: Chat, app, clock
+) -> None:
+    await chat.say("bob", ASKED, message_id="q-1")
+    clock.advance(timedelta(minutes=15))
+    await chat.say("carol", "你试试长按左耳十秒")
+    clock.advance(timedelta(minutes=3))
+    thanked = await chat.say("bob", "谢谢 @carol 解决了")
+    assert len(thanked) == 1 and thanked[0].startswith("[playground] ")  # recognition's answer, as usual
+    assert await _unanswered(chat, app, 200) == []
+    [flag] = await rows(app, flags)
+    ids = {m.platform_id: m.id for m in await rows(app, schema.members)}
+    assert (flag.answered_how, flag.answered_by) == ("thanks", ids["carol"])
+    assert [(t.giver_id, t.receiver_id) for t in await rows(app, thanks)] == [(ids["bob"], ids["carol"])]
