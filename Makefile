@@ -77,6 +77,7 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.heavy
 	$(BIN)/python -m bench.console
 	$(BIN)/python -m bench.suggest
+	$(BIN)/python -m bench.listening
 
 clean:
 	rm -rf $(VENV) .pytest_cache $(BED)/node_modules

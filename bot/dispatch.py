@@ -30,6 +30,8 @@ async def dispatch_route(ctx: Context, route: Route) -> None:
         await _run_command(ctx, route)
     elif isinstance(route, MatcherRoute):
         await _guarded(ctx, route.name, route.spec.handler(ctx, route.match), usage_of=None)
+        for spec, match in route.overheard:
+            await _guarded(ctx, spec.name, spec.handler(ctx, match), usage_of=None, answer=False)  # it never speaks
     elif isinstance(route, ConversationRoute):
         store = ctx.services.conversations
         ctx.conversation = Conversation(store, ctx.uow, route.spec, route.active)

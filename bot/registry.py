@@ -150,6 +150,7 @@ class HandlerRegistry:
         self.commands: list[CommandSpec] = []
         self.matchers: list[MatcherSpec] = []
         self.fallbacks: list[MatcherSpec] = []  # for messages nothing else took
+        self.overhearers: list[MatcherSpec] = []  # see messages whoever takes them (listening)
         self.event_handlers: list[EventHandlerSpec] = []
         self.conversations: list[ConversationSpec] = []
         self.due_sources: list[DueSourceFactory] = []
@@ -182,6 +183,19 @@ class HandlerRegistry:
     ) -> Callable[[MatchHandler], MatchHandler]:
         def register(handler: MatchHandler) -> MatchHandler:
             self.matchers.append(MatcherSpec(name, match, handler, self.capability, where))
+            return handler
+
+        return register
+
+    def overhear(
+        self, name: str, match: MatchFunction, *, where: Where = Where.ROOM
+    ) -> Callable[[MatchHandler], MatchHandler]:
+        """Like `matcher`, but never taking the message from anyone: its handler runs as well as the
+        handler of the matcher that took it (or alone). For capabilities that only notice and record;
+        commands and conversation steps are never overheard."""
+
+        def register(handler: MatchHandler) -> MatchHandler:
+            self.overhearers.append(MatcherSpec(name, match, handler, self.capability, where))
             return handler
 
         return register

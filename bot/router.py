@@ -41,6 +41,7 @@ class UnknownCommandRoute:
 class MatcherRoute:
     spec: MatcherSpec
     match: Any
+    overheard: tuple[tuple[MatcherSpec, Any], ...] = ()  # overhearers that matched too, run after
 
     @property
     def name(self) -> str:
@@ -81,6 +82,7 @@ class Router:
         self.commands = tuple(spec for r in registries for spec in r.commands)
         self.matchers = tuple(spec for r in registries for spec in r.matchers)
         self.fallbacks = tuple(spec for r in registries for spec in r.fallbacks)
+        self.overhearers = tuple(spec for r in registries for spec in r.overhearers)
         self.event_handlers = tuple(spec for r in registries for spec in r.event_handlers)
         self.conversations = {
             spec.name: spec.configured(self._sections.get(spec.capability))
@@ -116,12 +118,22 @@ class Router:
         return self._matched(message)
 
     def _matched(self, message: IncomingMessage) -> MatcherRoute | None:
+        heard = self._overheard(message)
         for spec in (*self.matchers, *self.fallbacks):
             if spec.where.allows(message):
                 match = spec.match(message, self._sections.get(spec.capability))
                 if match is not None:
-                    return MatcherRoute(spec, match)
-        return None
+                    return MatcherRoute(spec, match, heard)
+        return MatcherRoute(heard[0][0], heard[0][1], heard[1:]) if heard else None
+
+    def _overheard(self, message: IncomingMessage) -> tuple[tuple[MatcherSpec, Any], ...]:
+        found = []
+        for spec in self.overhearers:
+            if spec.where.allows(message):
+                match = spec.match(message, self._sections.get(spec.capability))
+                if match is not None:
+                    found.append((spec, match))
+        return tuple(found)
 
     def _conversation_step(
         self, active: Active, parsed: ParsedCommand | None, message: IncomingMessage

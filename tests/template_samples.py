@@ -497,6 +497,28 @@ SAMPLES.update(
     {
         "threads/problem_needs_number": {},
         "threads/problem_needs_title": {},
+        "threads/no_source": {"number": 7},
+        "threads/opened_from": {"id": 12, "room": "产品交流群"},
+        "listening/note": {"number": 3, "who": "alice", "room": "产品交流群", "text": "耳机右边没声音了"},
+        "listening/ignored": {"number": 3},
+        "listening/already_acted": {"number": 3, "status": "ignored"},
+        "listening/no_such_note": {"number": 3},
+        "listening/problem_needs_number": {},
+        "listening/nudge_koc": {"number": 4, "who": "alice", "room": "产品交流群", "text": "怎么配对？", "minutes": 20},
+        "listening/nudge": {"number": 4, "who": "alice", "room": "产品交流群", "text": "怎么配对？", "minutes": 20},
+        "listening/escalate": {"number": 4, "who": "alice", "room": "产品交流群", "text": "怎么配对？", "minutes": 80},
+        "listening/acknowledge": {"names": ["alice", "bob"]},
+        "listening/list": {
+            "rooms": {
+                "产品交流群": {
+                    "complaints": [{"number": 3, "who": "alice", "text": "右边没声音了", "minutes": 12}],
+                    "questions": [{"number": 4, "who": "bob", "text": "怎么配对？", "minutes": 25}],
+                }
+            }
+        },
+        "listening/digest": {
+            "rooms": {"产品交流群": {"complaints": 3, "threads": 1, "ignored": 1, "asked": 5, "answered": 4}}
+        },
         "threads/problem_needs_text": {},
         "threads/problem_needs_reason": {},
         "threads/problem_needs_member": {},
@@ -1104,6 +1126,7 @@ from handlers.reports.figures import (  # noqa: E402 - next to the samples that 
     Helper,
     KocChange,
     MonthFigures,
+    QuestionRoom,
     ThreadRow,
     TitleRule,
 )
@@ -1128,6 +1151,7 @@ _REPORT = MonthFigures(
     ),
     {"candidate": 2, "active": 5, "resting": 1, "alumni": 1},
     title_rule=TitleRule("热心答主", 10, ("bob",)),
+    questions=(QuestionRoom("一群", 12, 9, 14.5), QuestionRoom("二群", 3, 0, None)),
 )
 SAMPLES.update(
     {

@@ -92,6 +92,22 @@ TRANSCRIPT = """\
 [playground] kocbot: 欢迎 @dave 加入Playground！🎉 这里是大家交流使用心得的地方，有问题随时问，发送 /帮助 可以看看我能帮你做什么。
 [playground] dave: 刚进群，新品 X1 是什么？
 ~ 2026-12-04 10:00 (Asia/Shanghai)
+[dm admin] kocbot: 🙋 #3「Playground」里 bob 的问题 20 分钟还没人回答：
+    「雪白配色太好看了，X1 什么时候开售？」
+[dm mod] kocbot: 🙋 #3「Playground」里 bob 的问题 20 分钟还没人回答：
+    「雪白配色太好看了，X1 什么时候开售？」
+[dm admin] kocbot: 🙋 #4「Playground」里 dave 的问题 20 分钟还没人回答：
+    「刚进群，新品 X1 是什么？」
+[dm mod] kocbot: 🙋 #4「Playground」里 dave 的问题 20 分钟还没人回答：
+    「刚进群，新品 X1 是什么？」
+[dm admin] kocbot: ⏰ #3「Playground」里 bob 的问题已经 80 分钟没人回答了，提醒过一次：
+    「雪白配色太好看了，X1 什么时候开售？」
+[dm mod] kocbot: ⏰ #3「Playground」里 bob 的问题已经 80 分钟没人回答了，提醒过一次：
+    「雪白配色太好看了，X1 什么时候开售？」
+[dm admin] kocbot: ⏰ #4「Playground」里 dave 的问题已经 80 分钟没人回答了，提醒过一次：
+    「刚进群，新品 X1 是什么？」
+[dm mod] kocbot: ⏰ #4「Playground」里 dave 的问题已经 80 分钟没人回答了，提醒过一次：
+    「刚进群，新品 X1 是什么？」
 [playground] mod: /活动 引爆 1
 [dm mod] kocbot: 活动 #1「X1 预热」的引爆排行（截至 12-04 10:00，共 4 条讨论消息）
     每条消息看它之后 30 分钟的讨论；得分 = 回复×3.0 + 被@×2.0 + 参与人数×2.0 + 关键词×1.0 + 新入群×5.0 + 高出平时的讨论条数×0.5。
@@ -126,8 +142,16 @@ TRANSCRIPT = """\
     2. carol：8.0 分 · 1 条消息 · 回复 0 · 被@ 0 · 参与 1 人 · 关键词 1 · 新入群 1 · 随后讨论 1 条（平时约 1.0，+0.0）
     3. dave：5.0 分 · 1 条消息 · 回复 0 · 被@ 0 · 参与 0 人 · 关键词 0 · 新入群 1 · 随后讨论 0 条（平时约 1.0，-1.0）
 [dm mod] kocbot: 活动 #1「X1 预热」各群讨论量图（红色虚线为线索发布时间）
-    [image] data/images/12-campaign-1.png
+    [image] data/images/20-campaign-1.png
 ~ 2026-12-07 10:00 (Asia/Shanghai)
+[dm admin] kocbot: 📋 运营周报（2026-W50）
+
+    👂 倾听：本周
+    【Playground】抱怨 0 条（记为问题 0，忽略 0）· 问题 4 个，已回答 2
+[dm mod] kocbot: 📋 运营周报（2026-W50）
+
+    👂 倾听：本周
+    【Playground】抱怨 0 条（记为问题 0，忽略 0）· 问题 4 个，已回答 2
 [dm kate] kocbot: 🔥 你是「X1 预热」12-02 至 12-06 的第 1 名引爆者，获得 20 积分和「引爆者」称号。你发起的讨论让大家聊得很热闹，谢谢你！
 [playground] kocbot: 🔥 「X1 预热」12-02 至 12-06 的引爆者：
     1. kate「引爆者」 +20 积分
@@ -151,7 +175,7 @@ def test_the_campaign_session_prints_the_transcript_and_saves_the_chart(tmp_path
     )
     assert done.returncode == 0, done.stderr
     assert done.stdout == TRANSCRIPT
-    chart = Image.open(tmp_path / "data" / "images" / "12-campaign-1.png")
+    chart = Image.open(tmp_path / "data" / "images" / "20-campaign-1.png")
     assert (chart.format, chart.size) == ("PNG", (charts.WIDTH, charts.HEIGHT))
 
 

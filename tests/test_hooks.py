@@ -60,5 +60,7 @@ def test_the_full_app_wires_threads_and_the_koc_lifecycle_to_feedback_and_recogn
         ("feedback.item_shipped", "handlers.threads.links"),
         ("feedback.history_added", "handlers.koc.promises"),
         ("recognition.rewarded", "handlers.koc.promises"),
+        ("threads.source_wanted", "handlers.listening.complaints"),
+        ("threads.source_used", "handlers.listening.complaints"),
     }
     assert {r.capability for r in (threads.registry, koc.registry)} <= {r.capability for r in REGISTRIES}

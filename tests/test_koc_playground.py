@@ -65,6 +65,14 @@ TRANSCRIPT = """\
 [playground] mod: /koc promise @bob 12 月线下见面会名额 --due 2026-12-20
 [dm mod] kocbot: 已记下对 bob 的承诺 #1：12 月线下见面会名额（2026-12-20 前）。兑现后请用 /koc 兑现 1。
 ~ 2026-12-10 10:00 (Asia/Shanghai)
+[dm admin] kocbot: 📋 运营周报（2026-W50）
+
+    👂 倾听：本周
+    【Playground】抱怨 0 条（记为问题 0，忽略 0）· 问题 1 个，已回答 1
+[dm mod] kocbot: 📋 运营周报（2026-W50）
+
+    👂 倾听：本周
+    【Playground】抱怨 0 条（记为问题 0，忽略 0）· 问题 1 个，已回答 1
 [playground] mod: /koc exit @bob 工作调动，想先休息 --公开
 [dm mod] kocbot: 已为 bob 开始退出流程。在感谢和授予名人堂之前，先把我们对 TA 的承诺一一了结（1 项）：
     · #1 12 月线下见面会名额（2026-12-20 前）

@@ -12,6 +12,7 @@ import asyncio
 import logging
 import threading
 import time
+from collections.abc import Mapping
 from importlib import resources
 from typing import Any
 
@@ -20,17 +21,31 @@ from handlers.feedback.wording import Segment
 _LOGGER = logging.getLogger(__name__)
 _LOCK = threading.Lock()
 _segment: Segment | None = None  # the loaded tokenizer's lcut
+_words: Mapping[str, int] | None = None  # its dictionary: word -> frequency (0: only a prefix)
 
 
 def load() -> Segment:
     """The segmenter, read now if this process has not yet (blocking: call it from a worker thread)."""
-    global _segment
+    global _segment, _words
     with _LOCK:
         if _segment is None:
             started = time.perf_counter()
-            _segment = _read_dictionary().lcut
+            tokenizer = _read_dictionary()
+            _segment, _words = tokenizer.lcut, tokenizer.FREQ
             _LOGGER.info("word segmentation ready in %.1f s", time.perf_counter() - started)
     return _segment
+
+
+def words() -> Mapping[str, int]:
+    """jieba's dictionary, read now if this process has not yet (blocking, like `load`)."""
+    load()
+    assert _words is not None
+    return _words
+
+
+def loaded_words() -> Mapping[str, int] | None:
+    """jieba's dictionary if it is loaded, else None (never blocks: for matchers on the event loop)."""
+    return _words
 
 
 def _read_dictionary() -> Any:

@@ -80,6 +80,21 @@ class KocChange:
     to_stage: str
 
 
+@dataclass(frozen=True, slots=True)
+class QuestionRoom:
+    """A room's questions of the month as listening flagged them: how many were answered, how fast."""
+
+    name: str
+    asked: int
+    answered: int
+    median_minutes: float | None  # to the first answer
+
+    @property
+    def share(self) -> int:
+        """The answered share, in per cent."""
+        return round(100 * self.answered / self.asked) if self.asked else 0
+
+
 def _hours(start: datetime, finish: datetime) -> float:
     return (finish - start).total_seconds() / 3600
 
@@ -104,6 +119,7 @@ class MonthFigures:
     stages: dict[str, int] = field(default_factory=dict)  # members per KOC stage at the month's end
     days: tuple[Day, ...] = ()
     title_rule: TitleRule | None = None
+    questions: tuple[QuestionRoom, ...] = ()  # rooms where members asked the group something
 
     @property
     def month(self) -> str:

@@ -22,6 +22,7 @@ from handlers.feedback.tables import Status as FeedbackStatus
 from handlers.feedback.tables import history as fb_history
 from handlers.feedback.tables import items as fb_items
 from handlers.koc.tables import koc_events
+from handlers.listening.tables import flags as listening_flags
 from handlers.recognition.stats import revoked_ids
 from handlers.recognition.tables import thanks
 from handlers.reports.config import ReportsSection
@@ -33,6 +34,7 @@ from handlers.reports.figures import (
     Helper,
     KocChange,
     MonthFigures,
+    QuestionRoom,
     ThreadRow,
     TitleRule,
 )
@@ -76,7 +78,39 @@ async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Win
         await _stages(conn, when),
         await _days(conn, when, list(rooms)),
         await _title_rule(conn, when, list(rooms), settings),
+        await _questions(conn, when, rooms),
     )
+
+
+async def _questions(conn: AsyncConnection, when: Window, rooms: dict[int, str]) -> tuple[QuestionRoom, ...]:
+    """Per room: the month's flagged questions, the share answered (by the month's end) and the median
+    minutes to the first answer."""
+    f = listening_flags
+    rows = await conn.execute(
+        select(f.c.community_id, f.c.flagged_at, f.c.answered_at).where(
+            f.c.kind == "question", _between(f.c.flagged_at, when)
+        )
+    )
+    waits: dict[int, list[float | None]] = {}
+    for row in rows:
+        answered = row.answered_at is not None and row.answered_at < when.as_of
+        wait = (row.answered_at - row.flagged_at).total_seconds() / 60 if answered else None
+        waits.setdefault(row.community_id, []).append(wait)
+    return tuple(
+        QuestionRoom(
+            name, len(waits[room_id]), len(done := [w for w in waits[room_id] if w is not None]), _median(done)
+        )
+        for room_id, name in rooms.items()
+        if room_id in waits
+    )
+
+
+def _median(values: list[float]) -> float | None:
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    middle = len(ordered) // 2
+    return ordered[middle] if len(ordered) % 2 else (ordered[middle - 1] + ordered[middle]) / 2
 
 
 def _between(column: Any, when: Window) -> Any:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.db.schema import Role
-from bot.registry import HandlerRegistry, Where
+from bot.registry import HandlerRegistry
 from handlers.feedback import ITEM_SHIPPED
 from handlers.threads import commands, confirm, links, resolution, tables, views  # noqa: F401 - tables: models
 from handlers.threads.config import ThreadsSection
@@ -11,7 +11,7 @@ from handlers.threads.config import ThreadsSection
 registry = HandlerRegistry("threads", config_section=ThreadsSection, topic=("issues", "问题", "threads"))
 MODERATOR = Role.MODERATOR
 
-registry.command("issue open", aliases=("问题 新建",), role=MODERATOR, where=Where.ROOM)(commands.open_thread)
+registry.command("issue open", aliases=("问题 新建",), role=MODERATOR)(commands.open_thread)
 registry.command("issue link", aliases=("问题 关联",), role=MODERATOR)(commands.link_thread)
 registry.command("issue +1", aliases=("问题 +1", "issue follow", "问题 关注"))(commands.follow_thread)
 registry.command("issue route", aliases=("问题 转交",), role=MODERATOR)(commands.route_thread)

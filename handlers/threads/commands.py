@@ -15,6 +15,7 @@ from bot.members import CommunityRef, MemberRef
 from handlers.threads import links
 from handlers.threads.config import ThreadsSection
 from handlers.threads.rules import feedback_item_id, split_number
+from handlers.threads.sources import USED, Source, find_source, split_from
 from handlers.threads.store import add_person, add_room, create_thread, get_thread, record, update_thread
 from handlers.threads.tables import EventKind, Part, Status
 
@@ -42,7 +43,15 @@ def _quoted(ctx: Context) -> str:
 
 
 async def open_thread(ctx: Context, cmd: Invocation) -> None:
-    """/issue open title [@reporter ...], optionally quoting the message that raised it."""
+    """/issue open title [@reporter ...], optionally quoting the message that raised it; or, anywhere,
+    /issue open from N [title]: from a message another capability numbered (a listening note)."""
+    numbered = split_from(cmd.text)
+    if numbered is not None:
+        await _open_from(ctx, *numbered)
+        return
+    if ctx.community is None:  # as the router said it before `from N` made the command work in private
+        usage = ctx.services.renderer.command_doc("threads", "issue_open", ctx.locale).usage
+        raise UserFacingError("core/wrong_place", only_in_room=True, usage=usage)
     title = cmd.text.strip()
     if not title:
         raise UsageError("threads/problem_needs_title")
@@ -66,10 +75,44 @@ async def open_thread(ctx: Context, cmd: Invocation) -> None:
     )
 
 
+async def _open_from(ctx: Context, number: int, title: str) -> None:
+    """As if the moderator had quoted message N in its room: its author is the reporter."""
+    source = await find_source(ctx, number)
+    assert source.community is not None and source.reporter is not None
+    title = (title or source.text)[:60]
+    thread_id = await create_thread(ctx, title)
+    await add_room(ctx, thread_id, source.community)
+    await add_person(ctx, thread_id, source.reporter, Part.REPORTER, source.community)
+    await record(ctx, thread_id, EventKind.OPEN, source.text, reporters=[source.reporter.id], source=number)
+    await _used(ctx, source, thread_id)
+    ctx.note_audit(target=source.reporter, thread=thread_id, source=number)
+    reporter = source.reporter
+    await _announce(ctx, source.community, "threads/opened", reporter, id=thread_id, title=title)
+
+
+async def _used(ctx: Context, source: Source, thread_id: int) -> None:
+    source.thread_id = thread_id
+    await ctx.emit(USED, source)
+
+
+async def _announce(ctx: Context, community: CommunityRef, template: str, reporter: MemberRef, **params: Any) -> None:
+    """The room's thank-you to the member who raised it; the moderator is told privately where it went."""
+    kind = OutgoingKind.TRANSACTIONAL
+    mentions = (reporter.platform_id,)
+    await ctx.post(community, template, mentions=mentions, message_kind=kind, reporters=[reporter.name], **params)
+    if ctx.community is None or ctx.community.id != community.id:
+        await ctx.reply("threads/opened_from", id=params["id"], room=community.name)
+
+
 async def link_thread(ctx: Context, cmd: Invocation) -> None:
-    """/issue link 12 [FB-42] [@reporter ...]: the same problem, raised again here or tracked as feedback."""
+    """/issue link 12 [FB-42] [@reporter ...]: the same problem, raised again here or tracked as feedback;
+    /issue link 12 from N: raised in message N (a listening note)."""
     thread_id, rest = split_number(cmd.text)
     thread = await get_thread(ctx.db, thread_id)
+    numbered = split_from(rest)
+    if numbered is not None:
+        await _link_from(ctx, thread, numbered[0])
+        return
     items = [feedback_item_id(word) for word in rest.split()]
     linked = [await links.link_feedback(ctx, thread_id, item) for item in items if item is not None]
     if ctx.community is None:
@@ -107,6 +150,29 @@ async def _link_here(ctx: Context, cmd: Invocation, room: CommunityRef, thread: 
         )
     if linked:
         await ctx.reply_privately("threads/feedback_linked", id=thread.id, items=linked)
+
+
+async def _link_from(ctx: Context, thread: Any, number: int) -> None:
+    source = await find_source(ctx, number)
+    assert source.community is not None and source.reporter is not None
+    new_room = await add_room(ctx, thread.id, source.community)
+    added = await add_person(ctx, thread.id, source.reporter, Part.REPORTER, source.community)
+    await record(
+        ctx,
+        thread.id,
+        EventKind.LINK,
+        source.text,
+        reporters=[source.reporter.id] if added else [],
+        community=source.community.id,
+        new_room=new_room,
+        source=number,
+    )
+    await _used(ctx, source, thread.id)
+    ctx.note_audit(target=source.reporter, thread=thread.id, source=number)
+    if new_room or added:
+        await _announce(ctx, source.community, "threads/linked", source.reporter, id=thread.id, title=thread.title)
+    else:
+        await ctx.reply("threads/opened_from", id=thread.id, room=source.community.name)
 
 
 async def follow_thread(ctx: Context, cmd: Invocation) -> None:
