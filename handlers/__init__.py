@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from bot.registry import HandlerRegistry
-from handlers import campaigns, core, feedback, koc, outreach, recognition, reports, threads, web
+from handlers import campaigns, core, feedback, koc, outreach, privacy, recognition, reports, threads, web
 
 REGISTRIES: tuple[HandlerRegistry, ...] = (
     core.registry,
@@ -18,6 +18,7 @@ REGISTRIES: tuple[HandlerRegistry, ...] = (
     koc.registry,
     campaigns.registry,
     reports.registry,
+    privacy.registry,
     web.registry,
 )
 

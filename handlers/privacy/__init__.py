@@ -1,0 +1,9 @@
+"""Members' data rights: what the bot keeps and why, a copy of it, its erasure; retention for every kind."""
+
+from __future__ import annotations
+
+from bot.registry import HandlerRegistry
+from handlers.privacy import tables  # noqa: F401 - tables: the models join Base.metadata
+from handlers.privacy.config import PrivacySection
+
+registry = HandlerRegistry("privacy", config_section=PrivacySection, topic=("privacy", "隐私"))
