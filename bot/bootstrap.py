@@ -68,6 +68,7 @@ def build_services(settings: CoreSettings, clock: Clock, registries: Sequence[Ha
         digest_sections=digest,
         heavy_work=_heavy_work(registries),
         hooks=Hooks.collect(listener for registry in registries for listener in registry.listeners),
+        private_notes=tuple(note for registry in registries for note in registry.private_notes),
     )
 
 

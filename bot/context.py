@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from bot.conversations import Conversation, ConversationStore
     from bot.heavy.spec import HeavyRequest, HeavySpec
     from bot.members import Directory
-    from bot.registry import DigestSection
+    from bot.registry import DigestSection, PrivateNote
     from bot.router import Router
     from bot.templates import TemplateRenderer
     from bot.uow import UnitOfWork
@@ -68,6 +68,7 @@ class Services:
     followups: FollowUps = field(default_factory=FollowUps)
     hooks: Hooks = NO_HOOKS  # the listeners of the capabilities the app was built with (bot.hooks)
     heavy_work: Mapping[str, HeavySpec] = field(default_factory=dict)  # what handlers may hand off, by name
+    private_notes: tuple[PrivateNote, ...] = ()  # amend private messages on their way to the outbox
 
 
 class Context:
@@ -307,4 +308,7 @@ class Context:
         return self.event
 
     async def _enqueue(self, draft: Draft) -> None:
+        if draft.contact_id is not None:
+            for note in self.services.private_notes:
+                draft = await note(self, draft)
         self.uow.send(draft)

@@ -96,6 +96,8 @@ PROJECT = Path(__file__).resolve().parent.parent
 def kocbot(*args: str, stdin: str = "", env: dict | None = None) -> subprocess.CompletedProcess[str]:
     """Run `python -m bot ARGS` as a user would: a real process, no KOCBOT_* from this shell."""
     clean = {k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}
+    # As in the fixtures: the privacy notice of a first private message is tested on its own.
+    clean["KOCBOT_PRIVACY__NOTICE_IN_FIRST_MESSAGE"] = "false"
     return subprocess.run(
         [sys.executable, "-m", "bot", *args],
         input=stdin,

@@ -1038,3 +1038,17 @@ SAMPLES.update(
         "reports/month_not_started": {"month": "2027-01"},
     }
 )
+SAMPLES.update(
+    {
+        "privacy/first_notice": {},
+        "privacy/sent_privately": {},
+        "privacy/policy": {
+            "messages": 365,
+            "feedback": 730,
+            "threads": 0,
+            "outreach": 365,
+            "legal_years": 3,
+            "hours": 24,
+        },
+    }
+)

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 from bot.registry import HandlerRegistry
-from handlers.privacy import tables  # noqa: F401 - tables: the models join Base.metadata
+from handlers.privacy import notice, tables  # noqa: F401 - tables: the models join Base.metadata
 from handlers.privacy.config import PrivacySection
 
 registry = HandlerRegistry("privacy", config_section=PrivacySection, topic=("privacy", "隐私"))
+
+registry.command("privacy", aliases=("隐私",))(notice.show_privacy)
+registry.private_note(notice.first_private_notice)

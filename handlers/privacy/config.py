@@ -11,6 +11,10 @@ class PrivacySection(Section):
     erase_after_hours: float = Field(
         24.0, ge=0, description="Hours between a confirmed /forgetme and the erasure (/取消删除 stops it meanwhile)."
     )
+    notice_in_first_message: bool = Field(
+        True,
+        description="Add a short line on what the bot keeps (and /privacy) to the first private message to a member.",
+    )
     exports_per_day: int = Field(1, ge=1, le=10, description="How many /mydata copies a member may ask for a day.")
     feedback_text_days: int = Field(
         730, ge=0, description="Days after a feedback item is closed before its texts are removed (0: kept)."
