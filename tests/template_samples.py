@@ -1041,6 +1041,13 @@ SAMPLES.update(
 SAMPLES.update(
     {
         "privacy/first_notice": {},
+        "privacy/sent_privately_export": {},
+        "privacy/export_limit": {"at": WHEN},
+        "privacy/export_file": {"name": "kocbot-mydata-2026-12-01.json"},
+        "privacy/export_summary": {
+            "counts": {"rooms": 1, "messages": 3, "thanks_given": 0, "withheld": 1},
+            "withheld": [{"kind": "koc_notes", "count": 2}],
+        },
         "privacy/sent_privately": {},
         "privacy/policy": {
             "messages": 365,

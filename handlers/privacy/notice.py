@@ -15,14 +15,14 @@ from handlers.privacy.config import PrivacySection
 from handlers.privacy.tables import notices
 
 
-def _section(ctx: Context) -> PrivacySection:
+def policy_section(ctx: Context) -> PrivacySection:
     section: PrivacySection = ctx.settings.privacy  # type: ignore[attr-defined] - the capability's own section
     return section
 
 
 def policy(ctx: Context) -> dict[str, Any]:
     """The figures /privacy states, from the configuration."""
-    section = _section(ctx)
+    section = policy_section(ctx)
     return {
         "messages": ctx.settings.database.message_retention_days,
         "feedback": section.feedback_text_days,
@@ -54,7 +54,11 @@ async def notices_given(ctx: Context, member_id: int) -> bool:
 
 async def first_private_notice(ctx: Context, draft: Draft) -> Draft:
     """The first private message the bot ever writes to a member ends with a line on what it keeps."""
-    if not _section(ctx).notice_in_first_message or draft.image is not None or draft.template.startswith("privacy/"):
+    if (
+        not policy_section(ctx).notice_in_first_message
+        or draft.image is not None
+        or draft.template.startswith("privacy/")
+    ):
         return draft
     assert draft.contact_id is not None
     member = ctx.services.directory.cached_member(draft.contact_id) or await ctx.services.directory.find_member(
