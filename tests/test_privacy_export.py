@@ -43,7 +43,7 @@ async def test_the_copy_holds_every_kind_and_no_other_members_id(chat: Chat, app
         if kind != "withheld":
             assert data[kind], kind
     assert data["profile"]["wechat_id"] == "alice"
-    assert [m["text"] for m in data["messages"]][0] == ALICE_WORDS
+    assert next(m["text"] for m in data["messages"]) == ALICE_WORDS
     assert [(m["room"], m["from"], m["text"]) for m in data["messages_to_you"]] == [
         ("Playground", "carol", "我也是这样"),
         ("Playground", "mod", "/issue open 订单一直待发货"),

@@ -40,7 +40,7 @@ async def my_data(ctx: Context, cmd: Invocation) -> None:
         raise UserFacingError("privacy/export_limit", at=tomorrow)
     if ctx.community is not None:
         await ctx.reply("privacy/sent_privately_export")
-    values = dict(member_id=ctx.actor.id, kind=Kind.EXPORT.value, status=Status.PENDING.value, reason="")
+    values = {"member_id": ctx.actor.id, "kind": Kind.EXPORT.value, "status": Status.PENDING.value, "reason": ""}
     stmt = insert(requests).values(requested_by=ctx.actor.id, requested_at=ctx.now, receipt={}, **values)
     request_id = (await ctx.db.execute(stmt.returning(requests.c.id))).scalar_one()
     await ctx.hand_off(WORK, request=request_id, member=ctx.actor.id)
