@@ -19,11 +19,11 @@ ALICE_WORDS = "我的订单一直显示待发货已经三天了"
 async def alice_everywhere(chat: Chat) -> None:
     """Messages, thanks both ways, points, a title, feedback (+1'd by bob), a thread, KOC records, a welcome."""
     await chat.join("alice")
-    await chat.say("alice", ALICE_WORDS, message_id="m-alice")
+    await chat.say("alice", ALICE_WORDS, message_id="m-1")
     await chat.say("bob", "谢谢 @alice 帮我看了物流")
     await chat.say("alice", "谢谢 @bob 你的教程很有用")
     await chat.say(
-        "carol", "我也是这样", quote=Quote(text=ALICE_WORDS, sender=Contact("alice", "alice"), message_id="m-alice")
+        "carol", "我也是这样", quote=Quote(text=ALICE_WORDS, sender=Contact("alice", "alice"), message_id="m-1")
     )
     await chat.say("mod", "/points grant @alice 20 帮忙整理 FAQ")
     await chat.say("mod", "/title grant @alice 热心答主")
@@ -32,7 +32,7 @@ async def alice_everywhere(chat: Chat) -> None:
     await chat.say(
         "mod",
         "/issue open 订单一直待发货",
-        quote=Quote(text=ALICE_WORDS, sender=Contact("alice", "alice"), message_id="m-alice"),
+        quote=Quote(text=ALICE_WORDS, sender=Contact("alice", "alice"), message_id="m-1"),
     )
     await chat.say("mod", "/issue note 1 alice 很着急，物流部在查")
     await chat.say("mod", "/koc promote @alice 私域")

@@ -1041,6 +1041,18 @@ SAMPLES.update(
 SAMPLES.update(
     {
         "privacy/first_notice": {},
+        "privacy/sent_privately_forget": {},
+        "privacy/erase_confirm": {"legal_years": 3, "hours": 24},
+        "privacy/erase_not_confirmed": {},
+        "privacy/erase_scheduled": {"at": WHEN, "legal_years": 3, "hours": 24},
+        "privacy/erase_already": {"at": WHEN},
+        "privacy/erase_cancelled": {},
+        "privacy/erase_nothing_pending": {},
+        "privacy/erase_receipt": {
+            "erased": {"messages": 3, "mentions_elsewhere": 2},
+            "kept": {"points": 2, "agreements": 1},
+            "legal_years": 3,
+        },
         "privacy/sent_privately_export": {},
         "privacy/export_limit": {"at": WHEN},
         "privacy/export_file": {"name": "kocbot-mydata-2026-12-01.json"},
