@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from bot.db.schema import Role
 from bot.registry import HandlerRegistry
-from handlers.privacy import due, export, forget, notice, tables  # noqa: F401 - tables: the models join Base.metadata
+from handlers.privacy import correct, due, export, forget, notice, retention, staff, tables  # noqa: F401 - tables: the models join Base.metadata
 from handlers.privacy.config import PrivacySection
 
 registry = HandlerRegistry("privacy", config_section=PrivacySection, topic=("privacy", "隐私"))
@@ -16,3 +17,8 @@ registry.command("forgetme", aliases=("删除我的数据",))(forget.forget_me)
 registry.command("forgetme cancel", aliases=("取消删除",))(forget.cancel_erasure)
 registry.add_conversation(forget.SPEC)
 registry.add_due_source(due.factory)
+registry.command("fb edit", aliases=("反馈 修改", "feedback edit"))(correct.edit_feedback)
+registry.command("privacy requests", aliases=("隐私 请求",), role=Role.MODERATOR)(staff.list_requests)
+registry.command("privacy erase", aliases=("隐私 删除",), role=Role.ADMIN)(staff.erase_member)
+registry.scheduled_job("privacy_retention", cron="40 3 * * *", report_missed=False)(retention.retention_job)
+registry.digest_section("privacy")(retention.digest_section)
