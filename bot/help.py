@@ -13,7 +13,7 @@ from bot.registry import CommandSpec, HandlerRegistry
 MEMBERS = "members"  # the topic of every command members may use, whatever its capability
 MEMBER_NAMES = ("members", "member", "成员", "群友")
 # A private /help lists its commands outright up to this many (a member's); more go by topic.
-MAX_LISTED = 12
+MAX_LISTED = 15
 
 
 @dataclass(frozen=True, slots=True)

@@ -1041,17 +1041,16 @@ SAMPLES.update(
 SAMPLES.update(
     {
         "privacy/first_notice": {},
-        "privacy/problem_edit": {},
-        "privacy/edit_not_yours": {"id": "FB-3"},
-        "privacy/edit_closed": {"id": "FB-3"},
-        "privacy/edited": {"id": "FB-3", "fields": ["scenario", "steps"]},
+        "feedback/problem_edit": {},
+        "feedback/edit_not_yours": {"id": "FB-3"},
+        "feedback/edit_closed": {"id": "FB-3"},
+        "feedback/edited": {"id": "FB-3", "fields": ["scenario", "steps"]},
         "privacy/problem_erase": {},
         "privacy/erase_by_staff": {"name": "bob"},
         "privacy/requests": {
             "requests": [{"id": 1, "kind": "erase", "status": "pending", "name": "bob", "at": WHEN}],
         },
         "privacy/digest": {"totals": {"audit": 3, "feedback": 1}, "runs": 7},
-        "privacy/sent_privately_forget": {},
         "privacy/erase_confirm": {"legal_years": 3, "hours": 24},
         "privacy/erase_not_confirmed": {},
         "privacy/erase_scheduled": {"at": WHEN, "legal_years": 3, "hours": 24},
@@ -1063,7 +1062,6 @@ SAMPLES.update(
             "kept": {"points": 2, "agreements": 1},
             "legal_years": 3,
         },
-        "privacy/sent_privately_export": {},
         "privacy/export_limit": {"at": WHEN},
         "privacy/export_file": {"name": "kocbot-mydata-2026-12-01.json"},
         "privacy/export_summary": {

@@ -29,8 +29,10 @@ async def _sent_file(app) -> dict:
 
 async def test_the_copy_holds_every_kind_and_no_other_members_id(chat: Chat, app) -> None:
     await alice_everywhere(chat)
-    replies = await chat.say("alice", "/我的数据")
-    assert replies[0] == "[playground] @alice 好的，我把你的数据整理好后私信发给你。"
+    assert await chat.say("alice", "/我的数据") == [
+        "[playground] @alice 这个命令需要在和我的私聊中使用：/我的数据 （或 /mydata）"
+    ]
+    replies = [None, *await chat.dm("alice", "/我的数据")]
     assert replies[1].startswith(
         "[dm alice] 这是机器人保存的关于你的全部数据，完整内容在接下来的文件里（JSON 格式）：\n· 所在的群：1 条"
     )

@@ -38,8 +38,6 @@ async def my_data(ctx: Context, cmd: Invocation) -> None:
     if await _exports_today(ctx) >= policy_section(ctx).exports_per_day:
         tomorrow = _day_start(ctx.now, ctx.settings.bot.timezone) + timedelta(days=1)
         raise UserFacingError("privacy/export_limit", at=tomorrow)
-    if ctx.community is not None:
-        await ctx.reply("privacy/sent_privately_export")
     values = {"member_id": ctx.actor.id, "kind": Kind.EXPORT.value, "status": Status.PENDING.value, "reason": ""}
     stmt = insert(requests).values(requested_by=ctx.actor.id, requested_at=ctx.now, receipt={}, **values)
     request_id = (await ctx.db.execute(stmt.returning(requests.c.id))).scalar_one()

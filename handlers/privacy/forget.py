@@ -38,8 +38,6 @@ def local(ctx: Context, when: datetime) -> datetime:
 
 async def forget_me(ctx: Context, cmd: Invocation) -> None:
     """/forgetme: say what will be erased and kept, and ask for confirmation (privately)."""
-    if ctx.community is not None:
-        await ctx.reply("privacy/sent_privately_forget")
     waiting = await pending_erasure(ctx.db, ctx.actor.id)
     if waiting is not None:
         await ctx.reply_privately("privacy/erase_already", at=local(ctx, waiting.due_at))

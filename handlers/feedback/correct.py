@@ -18,18 +18,18 @@ async def edit_feedback(ctx: Context, cmd: Invocation) -> None:
     item_id = parse_item_id(word)
     fields = parse_form(rest)
     if item_id is None or not fields:
-        raise UsageError("privacy/problem_edit")
+        raise UsageError("feedback/problem_edit")
     item = await find_item(ctx.db, item_id)
     if item is None or item.reporter_id != ctx.actor.id:
-        raise UserFacingError("privacy/edit_not_yours", id=short_id(item_id))
+        raise UserFacingError("feedback/edit_not_yours", id=short_id(item_id))
     if item.status in CLOSED:
-        raise UserFacingError("privacy/edit_closed", id=item.short_id)
+        raise UserFacingError("feedback/edit_closed", id=item.short_id)
     cut, _ = cut_to_length(fields)
     values = {name: cut[name] for name in fields}
     if too_short(values):
-        raise UsageError("privacy/problem_edit")
+        raise UsageError("feedback/problem_edit")
     if "scenario" in values:
         values["title"] = title_of(values["scenario"])
     await ctx.db.execute(update(items).where(items.c.id == item.id).values(updated_at=ctx.now, **values))
     await record(ctx, item.id, "edited", note=", ".join(sorted(fields)))
-    await ctx.reply("privacy/edited", id=item.short_id, fields=sorted(fields))
+    await ctx.reply("feedback/edited", id=item.short_id, fields=sorted(fields))
