@@ -29,17 +29,15 @@ MEMBER_COMMANDS = """\
     机器人保存了什么、为什么、保存多久，谁能看到，以及你能怎么做
 命令也可以用全角的“／”开头。"""
 # In private, also the commands meant for private use only (a copy of one's data, erasure, a correction).
-PRIVATE_COMMANDS = (
-    MEMBER_COMMANDS.replace(
-        "/问题 +1",
-        "/反馈 修改 FB-编号 字段：新内容 （或 /fb edit）\n    修改你自己提交、还没关闭的反馈（场景、步骤、期望、产品）\n"
-        "/问题 +1",
-    ).replace(
-        "命令也可以用全角的",
-        "/我的数据 （或 /mydata）\n    获取机器人保存的关于你的全部数据：私信发你一个文件，每天一次\n"
-        "/删除我的数据 （或 /forgetme）\n    删除机器人保存的你的个人信息：确认后过一段时间执行，感谢和积分以匿名编号保留\n"
-        "/取消删除 （或 /forgetme cancel）\n    撤回还没执行的删除请求\n命令也可以用全角的",
-    )
+PRIVATE_COMMANDS = MEMBER_COMMANDS.replace(
+    "/问题 +1",
+    "/反馈 修改 FB-编号 字段：新内容 （或 /fb edit）\n    修改你自己提交、还没关闭的反馈（场景、步骤、期望、产品）\n"
+    "/问题 +1",
+).replace(
+    "命令也可以用全角的",
+    "/我的数据 （或 /mydata）\n    获取机器人保存的关于你的全部数据：私信发你一个文件，每天一次\n"
+    "/删除我的数据 （或 /forgetme）\n    删除机器人保存的你的个人信息：确认后过一段时间执行，感谢和积分以匿名编号保留\n"
+    "/取消删除 （或 /forgetme cancel）\n    撤回还没执行的删除请求\n命令也可以用全角的",
 )
 GROUP_HELP = f"你好，我是 kocbot，可以帮你做这些事：\n{MEMBER_COMMANDS}\n运营同学：管理命令请私信我发送 /帮助 查看。"
 PRIVATE_MEMBER_HELP = f"你好，我是 kocbot，可以帮你做这些事：\n{PRIVATE_COMMANDS}"

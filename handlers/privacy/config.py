@@ -6,6 +6,15 @@ from pydantic import Field
 
 from bot.config import Section
 
+SECTION = "privacy"  # `[privacy]`, the capability's own section of the settings
+
+
+def privacy_section(settings: object) -> PrivacySection:
+    """The `[privacy]` section, typed (the core's settings know capability sections only by name)."""
+    section = getattr(settings, SECTION)
+    assert isinstance(section, PrivacySection)
+    return section
+
 
 class PrivacySection(Section):
     erase_after_hours: float = Field(

@@ -14,6 +14,7 @@ from bot.db import schema
 from bot.db.schema import OutboxStatus, OutgoingKind, Role
 from bot.members import MemberRef
 from bot.uow import UnitOfWork
+from handlers.privacy.config import privacy_section
 from handlers.privacy.erase import ERASED_PREFIX, Person, erase
 from handlers.privacy.tables import Kind, Status, requests
 
@@ -100,7 +101,7 @@ class Erasures:
                 dedupe_key=receipt_key(request_id),
                 erased=receipt.erased,
                 kept=receipt.kept,
-                legal_years=self._services.settings.privacy.legal_years,  # type: ignore[attr-defined]
+                legal_years=privacy_section(self._services.settings).legal_years,
             )
             await uow.commit()
         _LOGGER.info("privacy request %d: member %d erased as %s", request_id, person.id, person.pseudonym)

@@ -11,13 +11,12 @@ from bot.commands import Invocation
 from bot.context import Context
 from bot.db.dialect import insert_for
 from bot.outbox import Draft
-from handlers.privacy.config import PrivacySection
+from handlers.privacy.config import PrivacySection, privacy_section
 from handlers.privacy.tables import notices
 
 
 def policy_section(ctx: Context) -> PrivacySection:
-    section: PrivacySection = ctx.settings.privacy  # type: ignore[attr-defined] - the capability's own section
-    return section
+    return privacy_section(ctx.settings)
 
 
 def policy(ctx: Context) -> dict[str, Any]:

@@ -15,7 +15,7 @@ from bot.scheduling.jobs import JobRun
 from handlers.feedback.rules import CLOSED
 from handlers.feedback.tables import items, people
 from handlers.outreach.tables import AnnouncementStatus, announcements, welcomes
-from handlers.privacy.config import PrivacySection
+from handlers.privacy.config import PrivacySection, privacy_section
 from handlers.privacy.erase import REDACTED
 from handlers.privacy.tables import sweeps
 from handlers.threads.tables import Status as ThreadStatus
@@ -104,8 +104,7 @@ async def retention_job(run: JobRun) -> None:
     """The scheduler's `privacy_retention` job (daily); a missed day is caught up by the next one."""
     if run.run_time is None:
         return
-    section: PrivacySection = run.services.settings.privacy  # type: ignore[attr-defined]
-    counts = await sweep(run.uow.conn, section, run.now)
+    counts = await sweep(run.uow.conn, privacy_section(run.services.settings), run.now)
     _LOGGER.info("privacy retention: %s", counts or "nothing past its time")
 
 
