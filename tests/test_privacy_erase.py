@@ -3,7 +3,7 @@ no table holds alice's id, name or words, while totals, boards and other members
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import JSON, String, Text, cast, func, select
@@ -15,9 +15,12 @@ from bot.db.schema import Base
 from handlers.feedback.tables import items, people
 from handlers.privacy.tables import requests
 from handlers.recognition.tables import ledger, thanks
+from handlers.reports.month import window
+from handlers.reports.queries import month_figures
 from tests.privacy_world import ALICE_WORDS, FORM, alice_everywhere
 from tests.support import Chat, rows
 
+END_OF_MONTH = datetime(2027, 1, 1, tzinfo=UTC)
 CONFIRM_START = "[dm alice] 确认要删除你的个人信息吗？"
 
 
@@ -42,7 +45,17 @@ async def traces(app: App, *needles: str) -> list[str]:
     return found
 
 
-async def _figures(chat: Chat, app: App) -> dict:
+async def _report(app: App) -> str:
+    when = window("2026-12", END_OF_MONTH, app.services.settings.bot.timezone)  # the whole month, either time
+    async with app.engine.connect() as conn:
+        return repr(await month_figures(conn, app.services.settings, when))
+
+
+async def _figures(chat: Chat, app: App, *, top_first: bool) -> dict:
+    """Totals, items, the points board and the monthly report (the board's command is a room message the
+    report counts: asked before the report the first time, after it the second, both count it once)."""
+    top = await chat.say("bob", "/排行 全部 积分") if top_first else None
+    report = await _report(app)
     async with app.engine.connect() as conn:
         points = dict(
             (
@@ -53,11 +66,12 @@ async def _figures(chat: Chat, app: App) -> dict:
         feedback = (await conn.execute(select(items.c.id, items.c.status, items.c.kind))).all()
         plus_ones = (await conn.execute(select(people.c.member_id, people.c.role, people.c.details))).all()
     return {
+        "report": report,
         "points": points,
         "thanks": counted,
         "feedback": sorted(feedback),
         "bob_plus_one": [p for p in plus_ones if p.details == "我也看不清"],
-        "top": await chat.say("bob", "/排行 全部 积分"),
+        "top": top or await chat.say("bob", "/排行 全部 积分"),
     }
 
 
@@ -69,7 +83,7 @@ async def _confirm(chat: Chat) -> list[str]:
 
 async def test_erasure_leaves_no_trace_and_every_total_as_it_was(chat: Chat, app, clock) -> None:
     await alice_everywhere(chat)
-    before = await _figures(chat, app)
+    before = await _figures(chat, app, top_first=True)
     assert await traces(app, ALICE_WORDS)  # the scan finds what is there
     assert await _confirm(chat) == [
         "[dm alice] 已确认。你的个人信息将在 2026-12-02 09:00 删除，完成后会私信你一份回执。改主意了就在那之前发 /取消删除。"
@@ -90,10 +104,14 @@ async def test_erasure_leaves_no_trace_and_every_total_as_it_was(chat: Chat, app
     assert await traces(app, "alice", ALICE_WORDS, "夜间模式下结算页文字看不清", "你的教程很有用") == []
     [request] = await rows(app, requests)
     assert request.status == "done" and request.pseudonym.startswith("anon-")
-    after = await _figures(chat, app)
+    after = await _figures(chat, app, top_first=False)
     assert after["points"] == before["points"] and after["thanks"] == before["thanks"]
     assert after["feedback"] == before["feedback"] and after["bob_plus_one"] == before["bob_plus_one"]
     assert after["top"] == [line.replace("alice", request.pseudonym) for line in before["top"]]
+    # the monthly report's figures: the same, alice's name aside (and her feedback title, now erased)
+    assert after["report"] == before["report"].replace("'alice'", f"'{request.pseudonym}'").replace(
+        "夜间模式下结算页文字看不清", "[erased]"
+    )
     [entry] = await rows(app, schema.audit_log, schema.audit_log.c.action == "privacy erased")
     assert entry.details == {"pseudonym": request.pseudonym, "request": request.id}
     # alice writing again is a new member with a clean slate
