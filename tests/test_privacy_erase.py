@@ -11,8 +11,10 @@ from sqlalchemy import JSON, String, Text, cast, func, select
 from bot.app import App
 from bot.bootstrap import open_app
 from bot.db import schema
+from bot.db.engine import write_transaction
 from bot.db.schema import Base
 from handlers.feedback.tables import items, people
+from handlers.privacy.erase import Person, erase
 from handlers.privacy.tables import requests
 from handlers.recognition.tables import ledger, thanks
 from handlers.reports.month import window
@@ -157,3 +159,18 @@ async def test_an_erasure_due_during_a_restart_is_done_after_it(settings, clock,
         assert item.status == "submitted"  # the item stays
     finally:
         await second.close()
+
+
+async def test_erasing_again_changes_nothing(chat: Chat, app, clock) -> None:
+    """An erasure interrupted after its commit and run again (or run twice) finds nothing left to change."""
+    await alice_everywhere(chat)
+    await _confirm(chat)
+    clock.advance(timedelta(hours=24, minutes=10))
+    await app.drain()
+    [request] = await rows(app, requests)
+    [member] = await rows(app, schema.members, schema.members.c.display_name == request.pseudonym)
+    snapshot = {t.name: sorted(map(repr, await rows(app, t))) for t in Base.metadata.sorted_tables}
+    async with write_transaction(app.engine) as conn:
+        again = await erase(conn, Person(member.id, member.platform_id, member.display_name, request.pseudonym))
+    assert again.erased == {} and again.kept == request.receipt["kept"]
+    assert {t.name: sorted(map(repr, await rows(app, t))) for t in Base.metadata.sorted_tables} == snapshot

@@ -16,7 +16,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import JSON, Column, String, Table, Text, cast, delete, func, or_, select, update
+from sqlalchemy import JSON, Column, String, Table, Text, and_, cast, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema
@@ -97,9 +97,8 @@ _ORDER = [
 
 
 async def _redact(conn: AsyncConnection, column: Any, owner: Any, member_id: int, value: str = REDACTED) -> int:
-    stmt = (
-        update(column.table).where(owner == member_id, column != "", column.is_not(None)).values({column.name: value})
-    )
+    unchanged = and_(column != "", column != value, column.is_not(None))
+    stmt = update(column.table).where(owner == member_id, unchanged).values({column.name: value})
     return (await conn.execute(stmt)).rowcount or 0
 
 
@@ -274,6 +273,8 @@ async def erase(conn: AsyncConnection, person: Person) -> Receipt:
     """Erase `person` (in the caller's transaction); a second run finds nothing left to change."""
     receipt = Receipt()
     await _what_stays(conn, person, receipt)
+    if person.platform_id == person.erased_id:  # renamed last, in the same transaction: all of it is done
+        return receipt.ordered()
     await _scrub_echoes(conn, person, await _words_echoed(conn, person), receipt)
     await _redact_own_words(conn, person, receipt)
     await _drop_private_state(conn, person, receipt)
