@@ -30,7 +30,7 @@ async def test_privacy_answers_privately_with_the_configured_figures(chat: Chat,
 
 
 async def test_the_first_private_message_ever_carries_the_notice_once(chat: Chat, app) -> None:
-    assert await chat.dm("carol", "/ping") == [f"[dm carol] 我在呢，一切正常。\n\n{NOTICE}"]
+    assert await chat.dm("carol", "/ping") == [f"[dm carol] 我在呢，一切正常。\n{NOTICE}"]
     assert await chat.dm("carol", "/ping") == ["[dm carol] 我在呢，一切正常。"]
     [told] = await rows(app, notices)
     assert told.noticed_at == app.services.clock.now()

@@ -65,7 +65,7 @@ async def first_private_notice(ctx: Context, draft: Draft) -> Draft:
     )
     if member is None or await _told(ctx, member.id) or not await notices_given(ctx, member.id):
         return draft
-    return replace(draft, text=f"{draft.text}\n\n{ctx.render('privacy/first_notice', draft.locale)}")
+    return replace(draft, text=f"{draft.text}\n{ctx.render('privacy/first_notice', draft.locale)}")
 
 
 async def _told(ctx: Context, member_id: int) -> bool:
