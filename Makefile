@@ -7,13 +7,24 @@ STAMP  := $(VENV)/.installed-stamp
 BED       := tests/wechaty_bed
 BED_STAMP := $(BED)/node_modules/.installed-stamp
 
-.PHONY: install browser run test check bench clean
+.PHONY: install browser run test check bench clean lock
+comma := ,
 
-$(STAMP): pyproject.toml Makefile
+# Exact versions from requirements.lock (pyproject.toml keeps the ranges); kocbot itself then goes in
+# editable, without resolving again. `make lock` writes the lock anew from pyproject.toml.
+EXTRAS := postgresql,charts,wechaty,dev
+$(STAMP): pyproject.toml requirements.lock Makefile
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e ".[dev,wechaty]"
+	$(BIN)/python -m pip install --quiet -r requirements.lock
+	$(BIN)/python -m pip install --quiet --no-deps -e ".[$(EXTRAS)]"
 	touch $(STAMP)
+
+lock:
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "uv>=0.5,<1"
+	$(BIN)/uv pip compile pyproject.toml $(foreach e,$(subst $(comma), ,$(EXTRAS)),--extra $(e)) \
+		--python-version 3.11 --python-platform x86_64-manylinux_2_28 --quiet -o requirements.lock
 
 # Without npm the bed is left out: its tests then skip with the reason (and fail under CI).
 $(BED_STAMP): $(BED)/package-lock.json
@@ -53,6 +64,7 @@ test: install browser
 check: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(STAMP)
 	$(BIN)/python -m bench

@@ -17,10 +17,10 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import httpx
-from sqlalchemy import insert
+from sqlalchemy import Table, insert
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-from bot.bootstrap import build_services
+from bot.bootstrap import build_services, database_for
 from bot.clock import FakeClock
 from bot.config import load_settings
 from bot.db import schema
@@ -42,9 +42,9 @@ REPEATS, TARGET_MS, CHUNK, SEED = 20, 150.0, 20_000, 20261210
 STATUSES = ("submitted", "acknowledged", "reproduced", "under_review", "adopted", "shipped", "declined")
 
 
-async def _insert(conn: AsyncConnection, table: object, rows: list[dict]) -> None:
+async def _insert(conn: AsyncConnection, table: Table, rows: list[dict]) -> None:
     for start in range(0, len(rows), CHUNK):
-        await conn.execute(insert(table), rows[start : start + CHUNK])  # type: ignore[arg-type]
+        await conn.execute(insert(table), rows[start : start + CHUNK])
 
 
 def _when(rnd: random.Random, days: int) -> datetime:
@@ -275,10 +275,10 @@ async def main() -> None:
             environ={}, data_dir=folder, overrides={"database": {"url": url}}, capability_sections=config_sections()
         )
         services = build_services(settings, FakeClock(NOW), REGISTRIES)
-        console = await build_console(engine, services)
+        console = await build_console(database_for(settings, engine), services)
         async with engine.begin() as conn:
             token, _ = await open_session(conn, 1, "zh_CN", NOW, 12)
-        state = console.app.state.console  # type: ignore[attr-defined]
+        state = console.app.state.console  # type: ignore[attr-defined]  # set on the Starlette app by web/app.py
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=console), base_url="http://bench")
         client.cookies.set(COOKIE, state.gate.cookie_value(token))
         print(

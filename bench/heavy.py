@@ -42,6 +42,7 @@ from bot.registry import HandlerRegistry
 from bot.transports.memory import InMemoryTransport
 from handlers import REGISTRIES, config_sections
 from handlers.campaigns import store
+from handlers.campaigns.config import CampaignsSection
 from handlers.campaigns.report import build, chart, make_report, send_made_report
 
 PING_EVERY = 0.05  # seconds: 20 a second, round the rooms
@@ -62,9 +63,10 @@ summary = "the campaign report, handed off to the heavy-work thread rather than 
 async def _old_report(ctx: Context, cmd: Invocation) -> None:
     """/campaign report as it was: measured and drawn in the handler, in the pipeline's transaction."""
     campaign = await store.campaign_named(ctx, cmd)
-    section = ctx.settings.campaigns  # type: ignore[attr-defined]
+    section = ctx.settings.section(CampaignsSection)
     report = await build(ctx.db, campaign, section, ctx.now)
     png = await charts.render(chart, report, ctx.locale)
+    assert png is not None, "the benchmark draws the chart: install the charts extra"
     await ctx.reply_privately("campaigns/report", **report.params(min(section.top_shown, 5)))
     await ctx.dm(
         ctx.actor, "campaigns/report_chart", image=Image(f"campaign-{campaign.id}.png", png), campaign=campaign

@@ -69,7 +69,7 @@ async def _app(data_dir: Path, transport: _TimedTransport, clock: FakeClock) -> 
 
 
 async def _announce(app: App) -> None:
-    async with UnitOfWork(app.engine, app.clock) as uow:
+    async with UnitOfWork(app.database, app.clock) as uow:
         for r in range(FAN_OUT_ROOMS):
             room = f"fan{r:03d}@chatroom"
             text = "【公告】本周六下午两点新品体验会，欢迎报名！"

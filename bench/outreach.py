@@ -102,7 +102,7 @@ async def _members(app: App, count: int) -> list[tuple[str, str, int, tuple[str,
                 for n in range(count)
             ],
         )
-        ids = dict((await conn.execute(select(schema.members.c.platform_id, schema.members.c.id))).all())
+        ids = dict((await conn.execute(select(schema.members.c.platform_id, schema.members.c.id))).tuples().all())
         await conn.execute(
             insert(schema.memberships),
             [
@@ -121,7 +121,7 @@ async def bench_enqueue(data_dir: Path) -> None:
         members = await _members(app, MESSAGES)
         renderer = app.services.renderer
         started = time.perf_counter()
-        async with UnitOfWork(app.engine, app.clock) as uow:
+        async with UnitOfWork(app.database, app.clock) as uow:
             for platform_id, name, points, titles in members:
                 text = renderer.render(TEMPLATE, "zh_CN", name=name, points=points, titles=titles)
                 uow.send(Draft(text, TEMPLATE, "zh_CN", contact_id=platform_id, delivery=Delivery.ROUTINE))
@@ -148,7 +148,7 @@ async def bench_fan_out(data_dir: Path) -> None:
     bulk_per_minute = app.sender._pacer.others_per_minute  # the account's ceiling less the replies' reserve
     try:
         rooms = [f"fan{r:03d}@chatroom" for r in range(FAN_OUT_ROOMS)]
-        async with UnitOfWork(app.engine, app.clock) as uow:
+        async with UnitOfWork(app.database, app.clock) as uow:
             for room in rooms:
                 uow.send(
                     Draft(

@@ -9,11 +9,8 @@ from collections.abc import Sequence
 from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
-from bot.clock import FakeClock
+from bot.clock import Clock, FakeClock
 from bot.context import Services
-from bot.db.engine import dispose
 from bot.heavy.handoffs import Handoffs
 from bot.heavy.runner import HeavyRunner
 from bot.member_changes import MemberChangeListener
@@ -22,6 +19,7 @@ from bot.pipeline import Pipeline
 from bot.sender import OutboxSender
 from bot.timeline import DueSource
 from bot.transports.base import Transport
+from bot.uow import Database
 
 if TYPE_CHECKING:
     from bot.registry import StartHook
@@ -34,10 +32,21 @@ FOLLOW_UP_GRACE_SECONDS = 5.0  # closing: how long renders under way may still t
 FOLLOW_UP_WRITE_SECONDS = 30.0  # then, with the workers stopped, for the follow-ups to write what they have
 
 
+class Wakeup:
+    """Rung when new outbox rows were committed (or due work changed): the app's loop looks now rather than
+    later. Made first by the composition root and given to whatever commits, then to the app."""
+
+    def __init__(self) -> None:
+        self.event = asyncio.Event()
+
+    def ring(self) -> None:
+        self.event.set()
+
+
 class App:
     def __init__(
         self,
-        engine: AsyncEngine,
+        database: Database,
         services: Services,
         transport: Transport,
         pipeline: Pipeline,
@@ -49,8 +58,10 @@ class App:
         runner: HeavyRunner,
         handoffs: Handoffs,
         metrics: Metrics | None = None,
+        wakeup: Wakeup | None = None,
     ) -> None:
-        self.engine = engine
+        self.database = database
+        self.engine = database.engine
         self.services = services
         self.transport = transport
         self.pipeline = pipeline
@@ -62,13 +73,13 @@ class App:
         self._started: list[asyncio.Task[None]] = []
         self.runner = runner  # heavy work, away from this loop
         self.handoffs = handoffs
-        self._wake = asyncio.Event()
+        self._wake = (wakeup or Wakeup()).event
         self._stop_requested = asyncio.Event()
         self._stopping = False
         self._sources_changed = False
 
     @property
-    def clock(self):  # noqa: ANN201 - the injected Clock
+    def clock(self) -> Clock:
         return self.services.clock
 
     def wake(self) -> None:
@@ -125,7 +136,7 @@ class App:
                     _LOGGER.exception("closing %s failed", source.name)
         if self.member_changes is not None:
             await self.member_changes.close()
-        await dispose(self.engine)
+        await self.database.dispose()
 
     # Driven mode (tests, the console playground): explicit draining, travelled time.
 

@@ -8,11 +8,15 @@ import logging
 import sys
 from collections.abc import Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.config import CoreSettings, load_settings
 from bot.data_dir import prepare_data_dir
 from bot.db.url import safe_url
 from bot.errors import ConfigError, DatabaseInUseError, DatabaseUnusableError, DataDirError, SchemaBehindError
+
+if TYPE_CHECKING:
+    from bot.registry import ExportFunction, ReportFunction
 
 _LOGGER = logging.getLogger(__name__)
 # Documented in the README's table of exit codes.
@@ -60,7 +64,9 @@ def _parser() -> argparse.ArgumentParser:
     export = commands.add_parser("export", help="write what a capability exports (e.g. feedback, credits)")
     export.add_argument("what", help="what to export: " + ", ".join(sorted(_exports())))
     export.add_argument("argument", nargs="?", help="what the export needs, e.g. a version for credits")
-    export.add_argument("--format", help="e.g. csv or json, as the export allows")
+    export.add_argument(
+        "--format", help="csv (UTF-8 with a BOM, for Excel and WPS), xlsx or json, as the export allows"
+    )
     export.add_argument("--status", action="append", default=[], help="only items in this status (repeatable)")
     export.add_argument("--out", type=Path, help="write to FILE instead of stdout")
 
@@ -76,13 +82,13 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
-def _exports() -> dict:
+def _exports() -> dict[str, ExportFunction]:
     from handlers import REGISTRIES
 
     return {name: function for registry in REGISTRIES for name, function in registry.exports.items()}
 
 
-def _reports() -> dict:
+def _reports() -> dict[str, ReportFunction]:
     from handlers import REGISTRIES
 
     return {name: function for registry in REGISTRIES for name, function in registry.reports.items()}
@@ -181,12 +187,20 @@ async def _export(args: argparse.Namespace, settings: CoreSettings) -> int:
     from bot.db.engine import create_engine
     from bot.db.opening import open_database
     from bot.registry import ExportRequest
+    from bot.templates import renderer_for
 
     function = _exports().get(args.what)
     if function is None:
         print(f"kocbot: nothing exports {args.what!r}; try one of {', '.join(sorted(_exports()))}", file=sys.stderr)
         return EXIT_INPUT
-    request = ExportRequest(args.argument, args.format, tuple(args.status))
+    request = ExportRequest(
+        args.argument,
+        args.format,
+        tuple(args.status),
+        settings.bot.timezone,
+        renderer=renderer_for(settings),
+        locale=settings.bot.locale,
+    )
     engine = create_engine(settings.database_url())
     try:
         await open_database(engine)
@@ -197,14 +211,25 @@ async def _export(args: argparse.Namespace, settings: CoreSettings) -> int:
         return EXIT_INPUT
     finally:
         await engine.dispose()
-    if args.out:
-        try:
-            args.out.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            print(f"kocbot: cannot write {args.out}: {exc.strerror or exc}", file=sys.stderr)
-            return EXIT_INPUT
-    else:
-        sys.stdout.write(text)
+    return _write_export(text, args.out)
+
+
+def _write_export(made: str | bytes, out: Path | None) -> int:
+    """To the file (UTF-8, its BOM kept for a CSV) or to stdout; an .xlsx is bytes."""
+    if out is None:
+        if isinstance(made, str):
+            sys.stdout.write(made)
+        else:
+            sys.stdout.flush()
+            sys.stdout.buffer.write(made)
+            sys.stdout.buffer.flush()
+        return 0
+    data = made.encode("utf-8") if isinstance(made, str) else made
+    try:
+        out.write_bytes(data)
+    except OSError as exc:
+        print(f"kocbot: cannot write {out}: {exc.strerror or exc}", file=sys.stderr)
+        return EXIT_INPUT
     return 0
 
 
@@ -243,13 +268,14 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
 
 async def _web(settings: CoreSettings) -> int:
     from bot.logs import setup_logging
+    from handlers.web.config import WebSection
     from web.launch import serve_alone
 
     setup_logging(settings.data_dir, "WARNING")
     try:
         return await serve_alone(settings)
     except OSError as exc:
-        web = settings.web  # type: ignore[attr-defined]
+        web = settings.section(WebSection)
         print(f"kocbot: cannot serve the web console on {web.host}:{web.port}: {exc.strerror or exc}", file=sys.stderr)
         return EXIT_INPUT
 

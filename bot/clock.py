@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, tzinfo
 from typing import Protocol
+from zoneinfo import ZoneInfo
 
 
 class Clock(Protocol):
@@ -18,6 +19,11 @@ class Clock(Protocol):
 
     async def sleep(self, seconds: float) -> None:
         """Wait in real time; a fake clock returns at once (time only moves when told)."""
+
+
+def month_of(when: datetime, zone: tzinfo | str) -> str:
+    """The month `when` falls in, in `zone` (or the zone of that name), as "YYYY-MM"."""
+    return when.astimezone(ZoneInfo(zone) if isinstance(zone, str) else zone).strftime("%Y-%m")
 
 
 class SystemClock:

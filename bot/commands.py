@@ -1,17 +1,20 @@
-"""Slash-command parsing: normalise mobile punctuation, split the name from its arguments."""
+"""Slash-command parsing: normalise mobile punctuation in command words, split the name from its arguments.
+
+Only the words a command is recognised by (its name, flags, numbers) are normalised; the free text after
+them is kept as typed, character for character: an operator's "：" stays "：" in a notice or a note."""
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
-from datetime import datetime, tzinfo
+from datetime import date, datetime, tzinfo
 
-from bot.errors import NoSuchNumber
+from bot.errors import NoSuchDate, NoSuchNumber
 from bot.events import Contact, IncomingMessage
 
 # Phones type full-width punctuation; WeChat pads @mentions with U+2005.
 _NORMALISE = str.maketrans({"／": "/", "＠": "@", "：": ":", "\u3000": " ", "\u2005": " ", "\u00a0": " "})
-_MENTION_SPACES = str.maketrans({"＠": "@", "\u3000": " ", "\u2005": " ", "\u00a0": " "})
 _TOKEN = re.compile(r"\S+")
 # Phones may type full-width digits; anything else that merely looks like a digit ("²", "١") is no number.
 _DIGITS = str.maketrans("０１２３４５６７８９", "0123456789")
@@ -20,10 +23,11 @@ DIGIT = "[0-9０-９]"  # for patterns with a number inside (`6m`, `6个月`); r
 MAX_ID = 2**31 - 1  # the largest id both databases store (PostgreSQL's INTEGER)
 _ID_PREFIXES = "#＃"
 _MONTH = re.compile("([0-9]{4})[-/.]([0-9]{1,2})")
+_DATE = re.compile("([0-9]{4})[-/.／]([0-9]{1,2})[-/.／]([0-9]{1,2})")
 FIRST_YEAR, LAST_YEAR = 2000, 2999  # a month outside is a typo (and year 9999 has no month after its last)
 # A local date and time as moderators type it: 2026-12-01 20:00 (also 2026/12/1 or 2026.12.01, or a T).
 LOCAL_TIME = re.compile(
-    rf"({DIGIT}{{4}})[-/.]({DIGIT}{{1,2}})[-/.]({DIGIT}{{1,2}})[ T]+({DIGIT}{{1,2}}):({DIGIT}{{2}})"
+    rf"({DIGIT}{{4}})[-/.／]({DIGIT}{{1,2}})[-/.／]({DIGIT}{{1,2}})[ T\u3000]+({DIGIT}{{1,2}})[:：]({DIGIT}{{2}})"
 )
 
 
@@ -36,13 +40,37 @@ def first_word(text: str) -> tuple[str, str]:
     return found[0], stripped[found.end() :].lstrip(" ")
 
 
-def local_time(found: re.Match[str], zone: tzinfo) -> datetime | None:
-    """The moment a LOCAL_TIME match names in `zone`; None when there is no such day or time."""
-    year, month, day, hour, minute = (int(part) for part in found.groups())
-    try:
-        return datetime(year, month, day, hour, minute, tzinfo=zone)
-    except ValueError:
+def local_time(found: re.Match[str], zone: tzinfo) -> datetime:
+    """The moment a LOCAL_TIME match names in `zone`; NoSuchDate when there is no such day or time."""
+    year, month, day, hour, minute = (parse_number(part, most=9999) or 0 for part in found.groups())
+    typed = found.string[found.start(1) : found.end(5)]
+    _check_day(typed, year, month, day)
+    if hour > 23 or minute > 59:
+        raise NoSuchDate(typed, "time")
+    return datetime(year, month, day, hour, minute, tzinfo=zone)
+
+
+def parse_date(word: str | None) -> date | None:
+    """`2026-12-20`, `2026/12/5`, `2026.12.05`, full-width digits too; None when the word is no date at
+    all (a usage reply). A date-shaped word naming no day (2027-13-01, 2026-02-30) raises NoSuchDate,
+    so that the member hears what is wrong with it."""
+    typed = (word or "").strip()
+    found = _DATE.fullmatch(typed.translate(_DIGITS))
+    if found is None:
         return None
+    year, month, day = (int(part) for part in found.groups())
+    _check_day(typed, year, month, day)
+    return date(year, month, day)
+
+
+def _check_day(typed: str, year: int, month: int, day: int) -> None:
+    if not 1 <= year <= 9999:  # what a date can hold (a due date far ahead is the moderator's choice)
+        raise NoSuchDate(typed, "year")
+    if not 1 <= month <= 12:
+        raise NoSuchDate(typed, "month")
+    days = calendar.monthrange(year, month)[1]
+    if not 1 <= day <= days:
+        raise NoSuchDate(typed, "day", year=year, month=month, days=days)
 
 
 def parse_number(word: str | None, *, least: int = 0, most: int) -> int | None:
@@ -84,10 +112,10 @@ def normalise(text: str) -> str:
 
 
 def strip_mentions(text: str, mentions: tuple[Contact, ...]) -> str:
-    """Remove the @names of the mentioned contacts; names may contain spaces."""
+    """Remove the @names (or ＠names) of the mentioned contacts; names may contain spaces."""
     for contact in sorted(mentions, key=lambda c: len(c.name), reverse=True):
         if contact.name:
-            text = text.replace(f"@{contact.name}", " ")
+            text = text.replace(f"@{contact.name}", " ").replace(f"＠{contact.name}", " ")
     return text
 
 
@@ -98,7 +126,7 @@ class ParsedCommand:
     body: str  # the text after '/', mention names removed, line breaks kept
     words: tuple[str, ...]
     ends: tuple[int, ...]  # where each word ends in `body`
-    raw_body: str = ""  # `body` as typed (full-width punctuation kept), character for character
+    raw_body: str = ""  # `body` as typed (full-width punctuation and spaces kept), character for character
 
     def rest_after(self, count: int) -> str:
         return self.body[self.ends[count - 1] :].strip() if count else self.body.strip()
@@ -118,8 +146,8 @@ def parse_command(message: IncomingMessage) -> ParsedCommand | None:
     matches = list(_TOKEN.finditer(body))
     if not matches:
         return None
-    # The same steps without the punctuation mapping (a one-for-one mapping, so positions agree).
-    raw = strip_mentions(message.text.translate(_MENTION_SPACES).strip()[1:], message.mentions)
+    # The same steps without the mapping (one for one, and str.strip strips the same spaces: positions agree).
+    raw = strip_mentions(message.text.strip()[1:], message.mentions)
     return ParsedCommand(
         body=body, words=tuple(m.group() for m in matches), ends=tuple(m.end() for m in matches), raw_body=raw
     )
@@ -130,14 +158,7 @@ class Invocation:
     """A resolved command: its name, arguments and the members it mentions."""
 
     name: str
-    args: tuple[str, ...]
-    text: str  # the arguments (line breaks kept), mentions removed, full-width punctuation made ASCII
+    args: tuple[str, ...]  # the argument words, full-width punctuation made ASCII: for flags and numbers
+    text: str  # the arguments exactly as typed ("：" kept, line breaks kept), mentions removed
     mentions: tuple[Contact, ...]
     quote_sender: Contact | None = None
-    raw_text: str = ""  # `text` exactly as typed ("：" kept): for free text the bot repeats or stores
-
-    def raw_tail(self, rest: str) -> str:
-        """The raw form of `rest`, a tail of `text` left after parsing the leading words."""
-        if len(self.raw_text) != len(self.text) or not self.text.endswith(rest):
-            return rest
-        return self.raw_text[len(self.text) - len(rest) :]

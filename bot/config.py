@@ -5,8 +5,10 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
+from functools import cache
+from importlib.util import find_spec
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model, field_validator
@@ -21,6 +23,7 @@ LOCALES = ("zh_CN", "en")
 Locale = Literal["zh_CN", "en"]
 _TOKEN = re.compile(r"[A-Za-z0-9._-]{1,256}")
 _ENDPOINT = re.compile(r"(?:[A-Za-z0-9.-]+|\[[0-9A-Fa-f:.]+\]):(\d{1,5})")
+_S = TypeVar("_S", bound=BaseModel)
 
 
 class Section(BaseModel):
@@ -319,6 +322,28 @@ class CoreSettings(Section):
     def database_url(self) -> str:
         return normalise_database_url(self.database.url, self.data_dir)
 
+    def section(self, model: type[_S]) -> _S:
+        """A capability's own section, typed: `settings.section(FeedbackSection)`.
+
+        LookupError when the app was built without that capability (see `optional_section`).
+        """
+        found = self.optional_section(model)
+        if found is None:
+            raise LookupError(f"no {model.__name__} in these settings: is its capability in the app?")
+        return found
+
+    def optional_section(self, model: type[_S]) -> _S | None:
+        """A capability's own section, or None when the app was built without that capability."""
+        name = _section_field(type(self), model)
+        value = None if name is None else getattr(self, name)
+        return value if isinstance(value, model) else None
+
+
+@cache
+def _section_field(settings: type[CoreSettings], model: type[BaseModel]) -> str | None:
+    """Which field of a settings model holds a section: found once per model, by its type."""
+    return next((name for name, field in settings.model_fields.items() if field.annotation is model), None)
+
 
 def _first_error(exc: ValidationError, data: Mapping[str, Any]) -> ConfigError:
     error = exc.errors()[0]
@@ -337,6 +362,12 @@ def _masked(secret: object) -> str:
 
 
 def _check_transport(settings: CoreSettings) -> None:
+    if settings.bot.transport == "wechaty" and find_spec("wechaty_puppet_service") is None:
+        raise ConfigError(
+            "bot.transport",
+            "wechaty",
+            "python-wechaty, which is not installed: pip install 'kocbot[wechaty]' (the playground needs none)",
+        )
     if settings.bot.transport == "wechaty" and not settings.wechaty.token:
         raise ConfigError(
             "wechaty.token",

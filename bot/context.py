@@ -5,27 +5,33 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.audit import AuditRecord
+from bot.clock import month_of
 from bot.db.schema import Delivery, OutgoingKind
 from bot.events import Contact, Event, Image, IncomingMessage
-from bot.followups import FollowUps
 from bot.heavy import requests as heavy_requests
-from bot.hooks import NO_HOOKS, HookPoint, Hooks, P
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import Draft
 
 _LOGGER = logging.getLogger(__name__)
 
+# The core reads in layers (tests/test_layers.py): what a capability declares (registry, router,
+# conversations, hooks, jobs, heavy work) names `Context` in its handlers' signatures, so `Services`
+# names those parts, which the composition root puts in it, for type checking only.
 if TYPE_CHECKING:
     from bot.clock import Clock
     from bot.config import CoreSettings
     from bot.conversations import Conversation, ConversationStore
-    from bot.heavy.spec import HeavyRequest, HeavySpec
+    from bot.followups import FollowUps
+    from bot.heavy.requests import HeavyRequest
+    from bot.heavy.spec import HeavySpec
+    from bot.hooks import HookPoint, Hooks, P
     from bot.members import Directory
     from bot.registry import DigestSection, PrivateNote
     from bot.router import Router
@@ -63,10 +69,16 @@ class Services:
     router: Router
     conversations: ConversationStore
     workers: WorkerPool  # processes for user templates: a hard time limit, off the event loop
+    followups: FollowUps  # work finished after an event's transaction (`ctx.later`)
+    hooks: Hooks  # the listeners of the capabilities the app was built with (bot.hooks)
     digest_sections: tuple[tuple[str, DigestSection], ...] = ()  # the moderators' digest, in order
     signals: Signals = field(default_factory=Signals)
-    followups: FollowUps = field(default_factory=FollowUps)
-    hooks: Hooks = NO_HOOKS  # the listeners of the capabilities the app was built with (bot.hooks)
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The bot's time zone (bot.timezone), in which days, months and schedules are counted."""
+        return ZoneInfo(self.settings.bot.timezone)
+
     heavy_work: Mapping[str, HeavySpec] = field(default_factory=dict)  # what handlers may hand off, by name
     private_notes: tuple[PrivateNote, ...] = ()  # amend private messages on their way to the outbox
 
@@ -114,6 +126,36 @@ class Context:
     @property
     def settings(self) -> CoreSettings:
         return self.services.settings
+
+    # Time as handlers count it: days and months in the bot's time zone (agreements, briefs, reports),
+    # a room's own zone for the times that room reads.
+
+    @property
+    def zone(self) -> ZoneInfo:
+        """The bot's time zone (bot.timezone)."""
+        return self.services.zone
+
+    @property
+    def room_zone(self) -> ZoneInfo:
+        """The time zone of this event: its room's, or the bot's in private."""
+        return ZoneInfo(self.community.timezone) if self.community is not None else self.zone
+
+    @property
+    def today(self) -> date:
+        """Today in the bot's time zone."""
+        return self.local(self.now).date()
+
+    def local(self, when: datetime) -> datetime:
+        """`when` in the bot's time zone (for templates, weeks and calendar days)."""
+        return when.astimezone(self.zone)
+
+    def month_of(self, when: datetime | None = None) -> str:
+        """The month ("YYYY-MM") `when`, by default now, falls in, in the bot's time zone."""
+        return month_of(self.now if when is None else when, self.zone)
+
+    def day_start(self, day: date) -> datetime:
+        """Midnight at the start of `day` in the bot's time zone."""
+        return datetime.combine(day, time(), tzinfo=self.zone)
 
     @property
     def locale(self) -> str:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import functools
 import logging
-import weakref
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
@@ -14,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import JSON, String, any_, bindparam, func, literal, null, select, union_all
 from sqlalchemy.dialects.postgresql import ARRAY
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import CoreSettings, parse_hhmm_range
 from bot.db import schema
@@ -22,18 +21,8 @@ from bot.db.schema import Delivery, OutboxStatus, Role
 from bot.outbox import Draft
 
 _LOGGER = logging.getLogger(__name__)
-_POLICIES: weakref.WeakKeyDictionary[AsyncEngine, DeliveryPolicy] = weakref.WeakKeyDictionary()
 _STAFF_LABELS = (Role.MODERATOR.label, Role.ADMIN.label)
 _LOGGED_PER_COMMIT = 20  # a big fan-out held at night logs a summary, not ten thousand lines
-
-
-def attach_policy(engine: AsyncEngine, policy: DeliveryPolicy) -> None:
-    """Every unit of work on `engine` applies `policy` (the composition root calls this once)."""
-    _POLICIES[engine] = policy
-
-
-def policy_for(engine: AsyncEngine) -> DeliveryPolicy | None:
-    return _POLICIES.get(engine)
 
 
 @dataclass(frozen=True, slots=True)

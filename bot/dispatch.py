@@ -11,9 +11,10 @@ from bot.context import Context
 from bot.conversations import Conversation
 from bot.db.schema import Role
 from bot.errors import UsageError, UserFacingError
-from bot.events import IncomingMessage
+from bot.events import IncomingMessage, MemberJoined, MemberLeft
 from bot.registry import CommandSpec, Where
 from bot.router import CommandRoute, ConversationRoute, FailedRoute, MatcherRoute, Route, UnknownCommandRoute
+from bot.templates import CommandDoc
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -37,9 +38,9 @@ async def dispatch_route(ctx: Context, route: Route) -> None:
         await ctx.reply("core/apology")  # what failed was logged where it failed
 
 
-async def dispatch_event(ctx: Context) -> None:
-    for spec in ctx.services.router.handlers_for(ctx.event):
-        await _guarded(ctx, f"on {type(ctx.event).__name__}", spec.handler(ctx, ctx.event), usage_of=None, answer=False)
+async def dispatch_event(ctx: Context, event: MemberJoined | MemberLeft) -> None:
+    for spec in ctx.services.router.handlers_for(event):
+        await _guarded(ctx, f"on {type(event).__name__}", spec.handler(ctx, event), usage_of=None, answer=False)
 
 
 async def _answer_unknown(ctx: Context, route: UnknownCommandRoute) -> None:
@@ -56,7 +57,7 @@ async def _answer_unknown(ctx: Context, route: UnknownCommandRoute) -> None:
     await ctx.reply("core/unknown_command", typed=typed, suggestion=suggestion)
 
 
-def _doc(ctx: Context, spec: CommandSpec):  # noqa: ANN202 - CommandDoc
+def _doc(ctx: Context, spec: CommandSpec) -> CommandDoc:
     return ctx.services.renderer.command_doc(spec.capability, spec.key, ctx.locale)
 
 
@@ -127,7 +128,8 @@ async def _guarded(
 
 
 def _audit_record(ctx: Context, route: CommandRoute) -> AuditRecord:
-    invocation, details = route.invocation, {}
+    invocation = route.invocation
+    details: dict[str, str | list[str]] = {}
     if invocation.text:
         details["args"] = invocation.text
     if invocation.mentions:

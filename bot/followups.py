@@ -14,14 +14,13 @@ import asyncio
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy.exc import InterfaceError, OperationalError
 
+from bot.context import Context
+from bot.dispatch import run_followup
 from bot.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    from bot.context import Context
 
 _LOGGER = logging.getLogger(__name__)
 Then = Callable[["Context", Any], Awaitable[None]]
@@ -39,10 +38,10 @@ class _FollowUp:
 class FollowUps:
     """The follow-ups under way; the app drains them (driven mode) and waits for them when closing."""
 
-    def __init__(self) -> None:
+    def __init__(self, on_committed: Callable[[], None] = lambda: None) -> None:
         self._tasks: set[asyncio.Task[None]] = set()
         self._tails: dict[tuple[int | None, int | None], asyncio.Task[None]] = {}
-        self.on_committed: Callable[[], None] = lambda: None  # the app: new outbox rows to send
+        self._on_committed = on_committed  # the app: new outbox rows to send
 
     @property
     def pending(self) -> int:
@@ -104,18 +103,15 @@ class FollowUps:
                 delay = min(delay * 2, RETRY_MAX_SECONDS)
 
     async def _write(self, follow_up: _FollowUp, outcome: Any) -> None:
-        from bot.context import Context
-        from bot.dispatch import run_followup
-
         origin = follow_up.origin
-        async with UnitOfWork(origin.uow.engine, origin.services.clock) as uow:
+        async with UnitOfWork(origin.uow.database, origin.services.clock) as uow:
             ctx = Context(origin.services, uow, origin.event, origin.actor, origin.community, origin.message_row_id)
             ctx.audit_record = origin.audit_record
             ctx.answers_privately = origin.answers_privately  # a staff command's answer stays private
             step = _reraise(outcome) if isinstance(outcome, _Failed) else follow_up.then(ctx, outcome)
             await run_followup(ctx, follow_up.name, step)
             await uow.commit()
-        self.on_committed()
+        self._on_committed()
 
 
 @dataclass(frozen=True, slots=True)

@@ -6,12 +6,11 @@ import logging
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.clock import Clock
 from bot.db import schema
-from bot.db.engine import write_transaction
 from bot.db.schema import OutboxStatus
+from bot.uow import Database
 
 _LOGGER = logging.getLogger(__name__)
 PRUNE_EVERY = timedelta(days=1)
@@ -22,8 +21,8 @@ class RetentionPruner:
 
     name = "retention"
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, retention_days: int) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, clock: Clock, retention_days: int) -> None:
+        self._database = database
         self._clock = clock
         self._retention = timedelta(days=retention_days) if retention_days else None
         self._last_run: datetime | None = None
@@ -45,7 +44,7 @@ class RetentionPruner:
     async def prune(self, cutoff: datetime) -> int:
         messages, outbox = schema.messages, schema.outbox
         old = select(messages.c.id).where(messages.c.received_at < cutoff).scalar_subquery()
-        async with write_transaction(self._engine) as conn:
+        async with self._database.write_transaction() as conn:
             done = (OutboxStatus.SENT.value, OutboxStatus.FAILED.value)
             await conn.execute(delete(outbox).where(outbox.c.status.in_(done), outbox.c.created_at < cutoff))
             await conn.execute(update(outbox).where(outbox.c.in_reply_to.in_(old)).values(in_reply_to=None))

@@ -21,26 +21,17 @@ import contextlib
 import logging
 import time
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Protocol, cast
+from typing import Protocol, cast
 
-from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
-if TYPE_CHECKING:
-    from bot.members import Directory
+from bot.members import CHANNEL, Directory
 
 _LOGGER = logging.getLogger(__name__)
-CHANNEL = "kocbot_members"
 APPLICATION_NAME = "kocbot member changes ({account})"  # as pg_stat_activity shows the connection
 PROBE_SECONDS = 0.3
 PROBE_TIMEOUT_SECONDS = 10.0  # an answer this late: the connection is taken for dead and replaced
 RETRY_SECONDS = 1.0
-
-
-async def announce_member_change(conn: AsyncConnection, platform_id: str) -> None:
-    """Tell the other processes, on commit, that this member changed (PostgreSQL; SQLite has one process)."""
-    if conn.dialect.name == "postgresql":
-        await conn.execute(select(func.pg_notify(CHANNEL, platform_id)))
 
 
 class DriverConnection(Protocol):

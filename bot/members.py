@@ -16,12 +16,18 @@ from bot.db import schema
 from bot.db.dialect import insert_for
 from bot.db.schema import Role
 from bot.events import Contact
-from bot.member_changes import announce_member_change
 from bot.uow import UnitOfWork
 
 CACHE_SECONDS = 300.0
 # The longest a cached member may outlive a change made by another process (see bot.member_changes).
 STALE_LIMIT_SECONDS = 1.0
+CHANNEL = "kocbot_members"  # PostgreSQL's notifications of changed members (bot.member_changes listens)
+
+
+async def announce_member_change(conn: AsyncConnection, platform_id: str) -> None:
+    """Tell the other processes, on commit, that this member changed (PostgreSQL; SQLite has one process)."""
+    if conn.dialect.name == "postgresql":
+        await conn.execute(select(func.pg_notify(CHANNEL, platform_id)))
 
 
 @dataclass(frozen=True, slots=True)
@@ -226,6 +232,13 @@ class Directory:
 
     async def find_member_by_id(self, conn: AsyncConnection, member_id: int) -> MemberRef | None:
         return await self._find(conn, schema.members.c.id == member_id)
+
+    async def member_by_id(self, conn: AsyncConnection, member_id: int) -> MemberRef:
+        """A member a foreign key points to, so always there; a LookupError says the database is broken."""
+        found = await self.find_member_by_id(conn, member_id)
+        if found is None:
+            raise LookupError(f"member {member_id} is not in the members table")
+        return found
 
     async def _find(self, conn: AsyncConnection, condition: Any) -> MemberRef | None:
         table = schema.members

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
@@ -10,7 +9,7 @@ from functools import cached_property
 from typing import Any
 
 from sqlalchemy import bindparam, case, delete, func, insert, literal, select, update
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema
 from bot.db.dialect import insert_for
@@ -101,17 +100,7 @@ class Addressing:
         return insert(schema.outbox).values(account=self.account_column)
 
 
-_UNCONFIGURED = Addressing()
-_ADDRESSING: weakref.WeakKeyDictionary[AsyncEngine, Addressing] = weakref.WeakKeyDictionary()
-
-
-def attach_addressing(engine: AsyncEngine, addressing: Addressing) -> None:
-    """Every outbox write through `engine` follows `addressing` (the composition root calls this once)."""
-    _ADDRESSING[engine] = addressing
-
-
-def addressing_of(conn: AsyncConnection) -> Addressing:
-    return _ADDRESSING.get(conn.engine, _UNCONFIGURED)
+UNCONFIGURED = Addressing()  # this process's account "", any length
 
 
 def split_text(text: str, limit: int | None) -> list[str]:
@@ -188,10 +177,9 @@ def _addressed(draft: Draft, addressing: Addressing, now: datetime) -> dict[str,
     }
 
 
-async def enqueue_many(conn: AsyncConnection, drafts: list[Draft], now: datetime) -> None:
+async def enqueue_many(conn: AsyncConnection, drafts: list[Draft], now: datetime, addressing: Addressing) -> None:
     """Write drafts, split to the platform's limit, in two statements: the plain ones in the order
     given, then those with a dedupe key (a key used before adds nothing)."""
-    addressing = addressing_of(conn)
     rows = [part for draft in drafts for part in parts_of(draft, addressing.max_length)]
     plain = [_addressed(d, addressing, now) for d in rows if d.dedupe_key is None]
     if plain:
@@ -201,34 +189,12 @@ async def enqueue_many(conn: AsyncConnection, drafts: list[Draft], now: datetime
         await conn.execute(_deduplicating_insert(conn, addressing), deduplicated)
 
 
-async def enqueue(conn: AsyncConnection, draft: Draft, now: datetime) -> int | None:
-    """Write `draft` to the outbox now (split to the platform's limit); the id of its first row,
-    or None when its dedupe key was already used."""
-    addressing = addressing_of(conn)
-    first, *rest = parts_of(draft, addressing.max_length)
-    if first.dedupe_key is None:
-        stmt = addressing.insert.returning(schema.outbox.c.id)
-        ids = [(await conn.execute(stmt, _addressed(part, addressing, now))).scalar_one() for part in (first, *rest)]
-        return ids[0]
-    row_id = await _insert_deduplicated(conn, first, addressing, now)
-    for part in rest:
-        await _insert_deduplicated(conn, part, addressing, now)
-    return row_id
-
-
 def _deduplicating_insert(conn: AsyncConnection, addressing: Addressing) -> Any:
     return (
         insert_for(conn, schema.outbox)
         .values(account=addressing.account_column)
         .on_conflict_do_nothing(index_elements=["dedupe_key"])
     )
-
-
-async def _insert_deduplicated(
-    conn: AsyncConnection, draft: Draft, addressing: Addressing, now: datetime
-) -> int | None:
-    stmt = _deduplicating_insert(conn, addressing).returning(schema.outbox.c.id)
-    return (await conn.execute(stmt, _addressed(draft, addressing, now))).scalar_one_or_none()
 
 
 async def withdraw_pending(conn: AsyncConnection, dedupe_prefix: str) -> int:
@@ -282,7 +248,9 @@ async def destinations(conn: AsyncConnection, rows: list[Any]) -> dict[int, Dest
     if rooms:
         table = schema.communities
         names |= dict(
-            (await conn.execute(select(table.c.platform_id, table.c.name).where(table.c.platform_id.in_(rooms)))).all()
+            (await conn.execute(select(table.c.platform_id, table.c.name).where(table.c.platform_id.in_(rooms))))
+            .tuples()
+            .all()
         )
     people: dict[str, str] = {}
     if contacts:
@@ -292,7 +260,9 @@ async def destinations(conn: AsyncConnection, rows: list[Any]) -> dict[int, Dest
                 await conn.execute(
                     select(table.c.platform_id, table.c.display_name).where(table.c.platform_id.in_(contacts))
                 )
-            ).all()
+            )
+            .tuples()
+            .all()
         )
     return {
         r.id: Destination(True, names.get(r.room_platform_id) or r.room_platform_id)
@@ -354,7 +324,7 @@ async def summary(
             .limit(sent_limit)
         )
     ).all()
-    return OutboxSummary(*counts, failed_rows=list(failed), sent_rows=list(sent))
+    return OutboxSummary(*counts._tuple(), failed_rows=list(failed), sent_rows=list(sent))
 
 
 async def retry_failed(conn: AsyncConnection, now: datetime, message_id: int | None = None) -> list[int]:

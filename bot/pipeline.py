@@ -9,10 +9,11 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
+from enum import Enum
+from typing import Final
 
-from sqlalchemy import JSON, Integer, String, TextClause, bindparam, text
+from sqlalchemy import JSON, Integer, String, TextualSelect, bindparam, text
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import Context, Services
 from bot.conversations import Active
@@ -22,11 +23,16 @@ from bot.events import Contact, Event, IncomingMessage, MemberJoined, MemberLeft
 from bot.members import CommunityRef, MemberRef
 from bot.outbox import withdraw_addressed
 from bot.router import FailedRoute, Route, Router
-from bot.uow import UnitOfWork
+from bot.uow import Database, UnitOfWork
 
 _LOGGER = logging.getLogger(__name__)
 
-_STOP = object()  # put in the queue by stop(): run() returns when it gets there
+
+class _Stop(Enum):
+    STOP = "stop"
+
+
+_STOP: Final = _Stop.STOP  # put in the queue by stop(): run() returns when it gets there
 RETRY_FIRST_SECONDS, RETRY_MAX_SECONDS = 1.0, 30.0
 _MESSAGE_COLUMNS = (
     "platform_msg_id",
@@ -43,7 +49,7 @@ _MESSAGE_COLUMNS = (
 
 
 @functools.cache
-def record_statement(rows: int) -> TextClause:
+def record_statement(rows: int) -> TextualSelect:
     """One INSERT for a whole batch of messages, written out once per batch size.
 
     The hot path's statement: SQLAlchemy cannot cache its dialect-specific insert
@@ -85,12 +91,12 @@ class Pipeline:
     """
 
     def __init__(
-        self, engine: AsyncEngine, services: Services, *, on_committed: Callable[[], None] = lambda: None
+        self, database: Database, services: Services, *, on_committed: Callable[[], None] = lambda: None
     ) -> None:
-        self._engine = engine
+        self._database = database
         self._services = services
-        self.on_committed = on_committed
-        self._queue: asyncio.Queue[Event | object] = asyncio.Queue()
+        self._on_committed = on_committed
+        self._queue: asyncio.Queue[Event | _Stop] = asyncio.Queue()
         self._batch_max = services.settings.pipeline.batch_max
         self._stop_seen = False
         self.idle = asyncio.Event()  # set while nothing waits to be processed
@@ -173,7 +179,7 @@ class Pipeline:
             _LOGGER.exception("could not process %r", batch[0][0])
             await self._last_resort(batch[0][0])
         self._record_latency(batch)
-        self.on_committed()
+        self._on_committed()
 
     async def _last_resort(self, event: Event) -> None:
         """An event failed outside every handler's guard (a reply that cannot render, an audit
@@ -182,7 +188,7 @@ class Pipeline:
             _LOGGER.error("the %s event is dropped", type(event).__name__)
             return
         try:
-            async with UnitOfWork(self._engine, self._services.clock) as uow:
+            async with UnitOfWork(self._database, self._services.clock) as uow:
                 prepared = await self._prepare_message(uow, event, failed=True)
                 if prepared is not None:
                     await self._dispatch(uow, prepared, await self._record(uow, [prepared]), isolated=True)
@@ -193,7 +199,7 @@ class Pipeline:
             _LOGGER.exception("could not even log message %s; it is dropped", event.message_id)
 
     async def _run_batch(self, batch: Sequence[tuple[Event, float]], *, isolated: bool) -> None:
-        async with UnitOfWork(self._engine, self._services.clock) as uow:
+        async with UnitOfWork(self._database, self._services.clock) as uow:
             prepared = [await self._prepare(uow, event) for event, _ in batch]
             row_ids = await self._record(uow, [p for p in prepared if isinstance(p, _Prepared)])
             for item in prepared:
@@ -211,9 +217,7 @@ class Pipeline:
     async def _prepare(self, uow: UnitOfWork, event: Event) -> _Prepared | Event | None:
         if isinstance(event, IncomingMessage):
             return await self._prepare_message(uow, event)
-        if isinstance(event, MemberJoined | MemberLeft):
-            return event
-        return None
+        return event
 
     async def _dispatch(
         self, uow: UnitOfWork, item: _Prepared | Event | None, row_ids: dict[str, int], isolated: bool
@@ -308,7 +312,7 @@ class Pipeline:
             await directory.record_join(uow, community, member, now)
         else:
             await directory.record_leave(uow, community, member, now)
-        await dispatch_event(Context(self._services, uow, event, member, community, isolated=isolated))
+        await dispatch_event(Context(self._services, uow, event, member, community, isolated=isolated), event)
         if isinstance(event, MemberLeft):  # after the handlers: they may look at what was waiting
             await self._withdraw_addressed(uow, community, member)
 

@@ -6,7 +6,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar, cast
 
 from pydantic import BaseModel
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
@@ -19,21 +19,25 @@ from bot.heavy.spec import ComputeFunction, DeliverFunction, HeavySpec
 from bot.hooks import HookPoint, Listener, P
 from bot.scheduling.jobs import JobFunction, JobSpec
 from bot.timeline import DueSource
+from bot.uow import Database
 
 if TYPE_CHECKING:
     from bot.context import Context, Services
     from bot.outbox import Draft
+    from bot.templates import TemplateRenderer
 
 CommandHandler = Callable[["Context", Invocation], Awaitable[None]]
 # A matcher sees the message and its capability's config section (None if it has none).
 MatchFunction = Callable[[IncomingMessage, Any], Any | None]
 MatchHandler = Callable[["Context", Any], Awaitable[None]]
 EventHandler = Callable[["Context", MemberJoined | MemberLeft], Awaitable[None]]
+_Membership = TypeVar("_Membership", MemberJoined, MemberLeft)
+MembershipHandler = Callable[["Context", _Membership], Awaitable[None]]  # a handler of one of the two
 # A section of the moderators' digest: (template, parameters) to render in the reader's
 # language, or None when there is nothing to report.
 DigestSection = Callable[["Context"], Awaitable[tuple[str, dict[str, Any]] | None]]
-# Built by the composition root, once the engine and services exist.
-DueSourceFactory = Callable[[AsyncEngine, "Services"], DueSource]
+# Built by the composition root, once the database and services exist.
+DueSourceFactory = Callable[[Database, "Services"], DueSource]
 # Looks at a private message the bot is about to write and returns it, amended or not (a notice the
 # first time the bot writes to a member), in the transaction that writes it.
 PrivateNote = Callable[["Context", "Draft"], Awaitable["Draft"]]
@@ -49,10 +53,14 @@ class ExportRequest:
     argument: str | None = None  # e.g. a version
     format: str | None = None
     statuses: tuple[str, ...] = ()
+    timezone: str = "UTC"  # the community's (bot.timezone): times in exports are local
+    renderer: TemplateRenderer | None = None  # for words people read (headings): the operator's templates
+    locale: str | None = None  # the community's language
 
 
-# An export reads the database and returns the text to write; ValueError: the request was wrong.
-ExportFunction = Callable[[AsyncConnection, ExportRequest], Awaitable[str]]
+# An export reads the database and returns the text (or, for .xlsx, the bytes) to write; ValueError: the
+# request was wrong.
+ExportFunction = Callable[[AsyncConnection, ExportRequest], Awaitable[str | bytes]]
 
 
 @dataclass(frozen=True, slots=True)
@@ -302,9 +310,12 @@ class HandlerRegistry:
         self.start_hooks.append(hook)
         return hook
 
-    def on(self, event_type: type[MemberJoined | MemberLeft]) -> Callable[[EventHandler], EventHandler]:
-        def register(handler: EventHandler) -> EventHandler:
-            self.event_handlers.append(EventHandlerSpec(event_type, handler, self.capability))
+    def on(
+        self, event_type: type[_Membership]
+    ) -> Callable[[MembershipHandler[_Membership]], MembershipHandler[_Membership]]:
+        def register(handler: MembershipHandler[_Membership]) -> MembershipHandler[_Membership]:
+            # Stored as taking either event: Router.handlers_for hands it only events of `event_type`.
+            self.event_handlers.append(EventHandlerSpec(event_type, cast(EventHandler, handler), self.capability))
             return handler
 
         return register

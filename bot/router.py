@@ -144,8 +144,7 @@ class Router:
                 invocation = Invocation(
                     name=spec.name,
                     args=parsed.words[count:],
-                    text=parsed.rest_after(count),
-                    raw_text=parsed.raw_rest_after(count),
+                    text=parsed.raw_rest_after(count),
                     mentions=message.mentions,
                     quote_sender=message.quote.sender if message.quote else None,
                 )

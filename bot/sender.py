@@ -11,21 +11,21 @@ import weakref
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal
 
-from sqlalchemy import func, or_, select, true, update
+from sqlalchemy import Row, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.clock import Clock
 from bot.config import OutboxSection
 from bot.db import schema
-from bot.db.engine import write_transaction
 from bot.db.schema import Delivery, OutboxStatus, OutgoingKind
 from bot.events import Image, OutgoingMessage
 from bot.lanes import LANE_RANK, conversation_of, is_reply, pick
 from bot.outbox import Draft, destinations, enqueue_many, shorten
 from bot.pacing import Pacer
 from bot.transports.base import Transport
+from bot.uow import Database
 
 if TYPE_CHECKING:
     from bot.context import Services
@@ -83,15 +83,15 @@ class _SiblingLock:
         try:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            await self._share()
+            await self._share(self._fd)
             return False
         fcntl.flock(self._fd, fcntl.LOCK_SH)  # let a process started later see this one
         return True
 
-    async def _share(self) -> None:
+    async def _share(self, fd: int) -> None:
         for _ in range(_SHARED_LOCK_TRIES):
             try:
-                fcntl.flock(self._fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+                fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
                 return
             except BlockingIOError:  # the other holds it exclusively for its own recovery: a moment
                 await asyncio.sleep(0.05)
@@ -127,7 +127,7 @@ class OutboxSender:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        database: Database,
         transport: Transport,
         clock: Clock,
         config: OutboxSection,
@@ -137,7 +137,8 @@ class OutboxSender:
         account: str | None = None,
         parking_notice: ParkingNotice | None = None,
     ) -> None:
-        self._engine = engine
+        self._database = database
+        self._engine = engine = database.engine
         self._transport = transport
         self._clock = clock
         self._config = config
@@ -175,7 +176,7 @@ class OutboxSender:
         ids = select(_OUTBOX.c.id).where(stranded)
         if self._row_locks:
             ids = ids.with_for_update(skip_locked=True)
-        async with write_transaction(self._engine) as conn:
+        async with self._database.write_transaction() as conn:
             result = await conn.execute(
                 update(_OUTBOX)
                 .where(_OUTBOX.c.id.in_(ids.scalar_subquery()))
@@ -224,7 +225,7 @@ class OutboxSender:
             more = more or self._told_staff  # their notices are due now
         return sent
 
-    async def _claim(self) -> tuple[Sequence, datetime, bool]:
+    async def _claim(self) -> tuple[Sequence[Row[Any]], datetime, bool]:
         """Claim the due messages pacing allows now, most urgent lane first (`bot.lanes.pick`);
         also say whether more may be due."""
         now = self._clock.now()
@@ -243,7 +244,7 @@ class OutboxSender:
         )
         if self._row_locks:  # several processes: each takes rows the others have not locked
             query = query.with_for_update(skip_locked=True)
-        async with write_transaction(self._engine) as conn:
+        async with self._database.write_transaction() as conn:
             rows = (await conn.execute(query)).all()
             chosen = pick(rows, self._pacer, now)
             if chosen:
@@ -256,7 +257,7 @@ class OutboxSender:
         more = bool(chosen) and (len(rows) == self._config.claim_batch or not is_reply(chosen[-1]))
         return chosen, now, more
 
-    async def _deliver(self, row, claimed_at: datetime) -> int:  # noqa: ANN001 - a result row
+    async def _deliver(self, row: Row[Any], claimed_at: datetime) -> int:
         async with self._in_flight(row, claimed_at) as held:
             if held is False:  # no longer ours: taken back by a sender that started meanwhile
                 return 0
@@ -294,15 +295,15 @@ class OutboxSender:
     @asynccontextmanager
     async def _in_flight(
         self,
-        row,  # noqa: ANN001 - a result row
+        row: Row[Any],
         claimed_at: datetime,
-    ) -> AsyncIterator[AsyncConnection | bool | None]:
+    ) -> AsyncIterator[AsyncConnection | Literal[False] | None]:
         """PostgreSQL: the row stays locked in a transaction until the send is settled, and yields
         that connection (or False if the claim is no longer ours). SQLite: yields None."""
         if not self._row_locks:
             yield None
             return
-        async with write_transaction(self._engine) as conn:
+        async with self._database.write_transaction() as conn:
             ours = (
                 await conn.execute(
                     select(_OUTBOX.c.id)
@@ -321,10 +322,10 @@ class OutboxSender:
         if held is not None:
             yield held
             return
-        async with write_transaction(self._engine) as conn:
+        async with self._database.write_transaction() as conn:
             yield conn
 
-    async def _failed(self, held: AsyncConnection | None, row, exc: Exception) -> None:  # noqa: ANN001
+    async def _failed(self, held: AsyncConnection | None, row: Row[Any], exc: Exception) -> None:
         if not self._transport.connected:  # the connection dropped: not the message's fault
             _LOGGER.info("outbox message %s waits for the connection to come back", row.id)
             await self._release(held, row)
@@ -350,10 +351,10 @@ class OutboxSender:
             )
             if parked and self._parking_notice is not None:  # in the same transaction as the parking
                 notices = await self._parking_notice.drafts(conn, row, error)
-                await enqueue_many(conn, notices, self._clock.now())
+                await enqueue_many(conn, notices, self._clock.now(), self._database.addressing)
                 self._told_staff = bool(notices)
 
-    async def _release(self, held: AsyncConnection | None, row) -> None:  # noqa: ANN001 - a result row
+    async def _release(self, held: AsyncConnection | None, row: Row[Any]) -> None:
         async with self._writing(held) as conn:
             await conn.execute(
                 update(_OUTBOX).where(_OUTBOX.c.id == row.id).values(status=OutboxStatus.PENDING.value, claimed_at=None)
@@ -361,5 +362,7 @@ class OutboxSender:
 
     async def counts(self) -> dict[str, int]:
         async with self._engine.connect() as conn:
-            rows = (await conn.execute(select(_OUTBOX.c.status, func.count()).group_by(_OUTBOX.c.status))).all()
+            rows = (
+                (await conn.execute(select(_OUTBOX.c.status, func.count()).group_by(_OUTBOX.c.status))).tuples().all()
+            )
         return dict(rows)

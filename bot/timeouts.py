@@ -4,14 +4,11 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
-
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import Context, Services
 from bot.conversations import Active, Conversation
 from bot.delivery import QuietHours
-from bot.uow import UnitOfWork
+from bot.uow import Database, UnitOfWork
 
 _LOGGER = logging.getLogger(__name__)
 BEFORE_QUIET = timedelta(minutes=1)  # a reminder that cannot wait for the morning goes this long before the night
@@ -28,11 +25,12 @@ class ConversationTimer:
 
     name = "conversation-timeouts"
 
-    def __init__(self, engine: AsyncEngine, services: Services) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, services: Services) -> None:
+        self._database = database
+        self._engine = database.engine
         self._services = services
         self._quiet = QuietHours.parse(services.settings.delivery.quiet_hours)
-        self._zone = ZoneInfo(services.settings.bot.timezone)
+        self._zone = services.zone
 
     async def next_due(self) -> datetime | None:
         store = self._services.conversations
@@ -75,8 +73,8 @@ class ConversationTimer:
     async def _notice(self, active: Active, is_reminder: bool) -> None:
         store = self._services.conversations
         spec = store.specs[active.name]
-        async with UnitOfWork(self._engine, self._services.clock) as uow:
-            member = await self._services.directory.find_member_by_id(uow.conn, active.member_id)
+        async with UnitOfWork(self._database, self._services.clock) as uow:
+            member = await self._services.directory.member_by_id(uow.conn, active.member_id)
             ctx = Context(self._services, uow, None, member, None)
             ctx.conversation = Conversation(store, uow, spec, active)
             if is_reminder:

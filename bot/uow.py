@@ -3,16 +3,40 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from types import TracebackType
 from typing import Any, Self
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 
 from bot.clock import Clock
-from bot.db.engine import writer
-from bot.delivery import DeliveryPolicy, policy_for
-from bot.outbox import Draft, enqueue_many
+from bot.db.engine import Writes
+from bot.delivery import DeliveryPolicy
+from bot.outbox import UNCONFIGURED, Addressing, Draft, enqueue_many
+
+
+class Database:
+    """The database as the bot writes to it, chosen once by the composition root: the engine, how it is
+    written to (bot.db.engine.Writes: SQLite's one writer at a time), and what every unit of work applies
+    to the messages it writes: the delivery policy (quiet hours, the contact budget) and the outbox's
+    addressing (accounts, the platform's length limit)."""
+
+    def __init__(
+        self, engine: AsyncEngine, *, policy: DeliveryPolicy | None = None, addressing: Addressing = UNCONFIGURED
+    ) -> None:
+        self.engine = engine
+        self.writes = Writes(engine)
+        self.policy = policy
+        self.addressing = addressing
+
+    def writer(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self.writes.writer()
+
+    def write_transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self.writes.write_transaction()
+
+    async def dispose(self) -> None:
+        await self.writes.dispose()
 
 
 class UnitOfWork:
@@ -20,20 +44,19 @@ class UnitOfWork:
 
     Outgoing messages are written to the outbox together, just before the commit, in the
     same transaction as the state they report. Routine ones first wait out quiet hours and
-    the contact budget (`policy`, by default the one the composition root attached to `engine`).
+    the contact budget (the database's `policy`).
     """
 
-    def __init__(self, engine: AsyncEngine, clock: Clock, *, policy: DeliveryPolicy | None = None) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, clock: Clock) -> None:
+        self.database = database
         self._clock = clock
-        self._policy = policy if policy is not None else policy_for(engine)
         self._after_commit: list[Callable[[], Any]] = []
         self._outgoing: list[Draft] = []
         self.conn: AsyncConnection
         self._tx: AsyncTransaction | None = None
 
     async def __aenter__(self) -> Self:
-        self._writer = writer(self._engine)
+        self._writer = self.database.writer()
         self.conn = await self._writer.__aenter__()
         try:
             self._tx = await self.conn.begin()
@@ -53,7 +76,7 @@ class UnitOfWork:
 
     @property
     def engine(self) -> AsyncEngine:
-        return self._engine
+        return self.database.engine
 
     def send(self, draft: Draft) -> None:
         """Queue a message for the outbox; it is written with this transaction, or not at all."""
@@ -79,9 +102,9 @@ class UnitOfWork:
         assert self._tx is not None
         if self._outgoing:
             drafts, self._outgoing, now = self._outgoing, [], self._clock.now()
-            if self._policy is not None:
-                drafts = await self._policy.hold(self.conn, drafts, now)
-            await enqueue_many(self.conn, drafts, now)
+            if self.database.policy is not None:
+                drafts = await self.database.policy.hold(self.conn, drafts, now)
+            await enqueue_many(self.conn, drafts, now, self.database.addressing)
         await self._tx.commit()
         callbacks, self._after_commit = self._after_commit, []
         for callback in callbacks:

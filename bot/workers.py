@@ -21,7 +21,7 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, BinaryIO, TypeVar
+from typing import Any, BinaryIO, TypeVar, cast
 
 _LOGGER = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -110,7 +110,7 @@ class WorkerPool:
             self._idle.append(worker)
             if kind == "raised":
                 raise value
-            return value  # type: ignore[no-any-return]
+            return cast(T, value)  # the worker sends back what `function` returned
 
     async def dispatched(self) -> None:
         """Wait until some call has been handed to a worker (monitoring and tests)."""

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -109,7 +108,7 @@ async def point_the_way(ctx: Context, text: str) -> None:
     """A private message nothing took (a question, text after a conversation ended): once a day per
     member, a short pointer to what the bot does; the outbox's key for the day keeps it to one,
     across restarts."""
-    day = ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone)).date().isoformat()
+    day = ctx.today.isoformat()
     role = ctx.actor.role
     available = [spec.name for spec in ctx.services.router.visible_commands(role)]
     template = "core/pointer_staff" if role >= Role.MODERATOR else "core/pointer"
@@ -175,7 +174,7 @@ async def show_outbox(ctx: Context, cmd: Invocation) -> None:
     lanes = await depths(ctx.db, ctx.now)
     oldest = [lane.oldest for lane in lanes if lane.oldest is not None]
     where = await destinations(ctx.db, [*found.failed_rows, *found.sent_rows, *oldest])
-    zone = ZoneInfo(ctx.settings.bot.timezone)
+    zone = ctx.zone
     failed = [
         {"id": r.id, "where": where[r.id], "attempts": r.attempts, "error": shorten(r.last_error)}
         for r in found.failed_rows

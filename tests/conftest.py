@@ -10,6 +10,7 @@ import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import text
@@ -36,7 +37,7 @@ def _no_network(monkeypatch: pytest.MonkeyPatch) -> None:
     """A unit test that reaches past loopback fails (PTB's OfflineRequest, at the socket)."""
     real_connect = socket.socket.connect
 
-    def guarded(self: socket.socket, address: object) -> object:
+    def guarded(self: socket.socket, address: Any) -> None:
         host = address[0] if isinstance(address, tuple) else ""
         if host and host not in ("127.0.0.1", "::1", "localhost"):
             raise AssertionError(f"a test tried to reach the network: {address!r}")

@@ -7,7 +7,6 @@ from datetime import date
 from sqlalchemy import insert, select
 
 from bot.db import schema
-from bot.db.engine import write_transaction
 from bot.events import Contact, Quote
 from handlers.campaigns.tables import awards, campaigns
 from tests.support import Chat
@@ -45,7 +44,7 @@ async def alice_everywhere(chat: Chat) -> None:
 async def _campaign_award(chat: Chat) -> None:
     """A campaign reward (its ignition measures need weeks of chat: written as the reward job would)."""
     now = chat.app.services.clock.now()
-    async with write_transaction(chat.app.engine) as conn:
+    async with chat.app.database.write_transaction() as conn:
         ids = dict((await conn.execute(select(schema.members.c.platform_id, schema.members.c.id))).all())
         campaign = await conn.execute(
             insert(campaigns)

@@ -12,6 +12,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from bot.app import App
 from bot.clock import FakeClock
@@ -19,6 +20,11 @@ from bot.events import Contact, IncomingMessage, MemberJoined, MemberLeft, Outgo
 from bot.mentions import is_everyone, typed_mentions
 from bot.transports.base import EventSink, PacingLimits, Wake
 from bot.transports.memory import InMemoryTransport
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncConnection
+
+    from bot.outbox import Addressing, Draft
 
 _IDS = itertools.count(1)
 BOT_NAME = "kocbot"
@@ -88,6 +94,21 @@ async def rows(app: App, table, *where) -> list:
 
     async with app.engine.connect() as conn:
         return list((await conn.execute(select(table).where(*where))).all())
+
+
+async def enqueue(conn: AsyncConnection, draft: Draft, now: datetime, addressing: Addressing) -> int | None:
+    """Write one draft to the outbox as a unit of work does (`enqueue_many`, no delivery policy): the id
+    of its first row, or None when its dedupe key was used before."""
+    from sqlalchemy import func, select
+
+    from bot.db import schema
+    from bot.outbox import enqueue_many
+
+    table = schema.outbox
+    last = (await conn.execute(select(func.max(table.c.id)))).scalar_one() or 0
+    await enqueue_many(conn, [draft], now, addressing)
+    first: int | None = (await conn.execute(select(func.min(table.c.id)).where(table.c.id > last))).scalar_one()
+    return first
 
 
 PROJECT = Path(__file__).resolve().parent.parent

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.outbox import Destination
 from bot.templates import CommandDoc
+from handlers.campaigns.config import RewardRule
+from handlers.feedback.config import FeedbackSection
 from handlers.feedback.items import Item
 from handlers.feedback.rewards import Reward
 from handlers.feedback.similar import Similar
@@ -48,6 +51,7 @@ SAMPLES: dict[str, dict] = {
     "core/wrong_place": {"only_in_room": True, "usage": "/issue open"},
     "core/apology": {},
     "core/no_such_number": {"number": "FB-99999999999"},
+    "core/no_such_date": {"typed": "2026-02-30", "reason": "day", "year": 2026, "month": 2, "days": 28},
     "core/mod_added": {"added": ["bob", "carol"], "already": ["mod"]},
     "core/mod_welcome": {"granted_by": "admin"},
     "core/mod_removed": {"removed": ["bob"], "skipped": [("mod", "config"), ("admin", "admin"), ("x", "no")]},
@@ -107,7 +111,7 @@ SAMPLES: dict[str, dict] = {
     "outreach/problem_text_and_template": {},
     "outreach/problem_when": {"text": "明天"},
     "outreach/problem_past": {"when": "2026-11-30 10:00", "now": "2026-12-01 09:00"},
-    "outreach/problem_cron": {"problem": "hour: '25' is outside 0-23"},
+    "outreach/problem_cron": {"reason": "outside", "field": "hour", "token": "25", "low": 0, "high": 23, "count": 0},
     "outreach/problem_needs_id": {},
     "outreach/problem_unknown_template": {"name": "x", "known": ["weekly"]},
     "outreach/brief": {"name": "bob", "month": "2026-12", "points": ["新品 X1 的续航", "冬季保养"]},
@@ -238,10 +242,29 @@ SAMPLES: dict[str, dict] = {
         "points": 100,
         "counts": {"received_month": 7, "received_all": 30, "given_month": 4, "given_all": 12, "uncounted_month": 1},
         "by_source": [("thanks_threshold", 50), ("event", 30), ("feedback", 0), ("manual", 20)],
-        "recent": [
-            {"amount": 50, "source": "thanks_threshold", "reason": "2026-11", "when": WHEN},
-            {"amount": -20, "source": "manual", "reason": "重复发放", "when": WHEN},
+        "shown_month": "2026-12",
+        "lines": [
+            {
+                "amount": 50,
+                "kind": "thanks_threshold",
+                "source": "thanks_threshold",
+                "reason": "2026-11",
+                "when": WHEN,
+                "undone": False,
+            },
+            {"amount": 30, "kind": "manual", "source": "manual", "reason": "线下活动", "when": WHEN, "undone": True},
+            {"amount": -30, "kind": "undo", "source": "manual", "reason": "线下活动", "when": WHEN, "undone": False},
+            {
+                "amount": -20,
+                "kind": "deduction",
+                "source": "manual",
+                "reason": "重复发放",
+                "when": WHEN,
+                "undone": False,
+            },
         ],
+        "earlier": {"count": 3, "month": "2026-11"},
+        "earning": {"feedback": FeedbackSection(), "campaigns": [RewardRule()]},
     },
     "recognition/problem_top_word": {"word": "weekly"},
     "recognition/top": {
@@ -373,7 +396,7 @@ SAMPLES.update(
         "feedback/wizard_expired": {},
         "feedback/status_changed": {"item": FB, "before": "adopted", "note": "修复了", "told": 3, "rewarded": 1},
         "feedback/problem_needs_status": {"statuses": ["acknowledged", "reproduced"]},
-        "feedback/status_has_command": {"status": "shipped", "command": "ship"},
+        "feedback/status_has_command": {"status": "shipped"},
         "feedback/status_same": {"item": FB},
         "feedback/status_wrong_kind": {"item": FB_NEW, "status": "reproduced"},
         "feedback/status_not_allowed": {"item": FB_NEW, "status": "adopted", "allowed": ["acknowledged"]},
@@ -402,6 +425,7 @@ SAMPLES.update(
         },
         "feedback/overdue": {"items": [FB_NEW], "days": 3, "now": WHEN},
         "feedback/credits": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
+        "feedback/credits_markdown": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
     }
 )
 
@@ -460,7 +484,7 @@ SAMPLES.update(
             "items": [42],
             "scheduled": True,
             "history": [
-                {"at": WHEN, "kind": kind, "text": "备注", "by": "mod"}
+                {"at": WHEN, "kind": kind, "text": "fixing" if kind == "status" else "备注", "by": "mod"}
                 for kind in (
                     "open",
                     "link",
@@ -514,7 +538,7 @@ SAMPLES.update(
 
 # Moderator-authored templates and welcomes (handlers/outreach/custom_templates.py, welcome.py).
 _NEEDS = {"reason": "needs", "detail": "member"}
-REFUSALS = {
+REFUSALS: dict[str, dict[str, Any]] = {
     "empty": {},
     "too_long": {"length": 2400, "limit": 2000},
     "syntax": {"detail": "unexpected '}'"},
@@ -665,7 +689,26 @@ SAMPLES.update(
                     "to_stage": "active",
                     "by": "mod",
                     "reason": "热心答主",
-                }
+                    "details": {},
+                },
+                {
+                    "at": WHEN,
+                    "kind": "title_term",
+                    "from_stage": None,
+                    "to_stage": None,
+                    "by": "mod",
+                    "reason": None,
+                    "details": {"term_id": 1, "title": "荣誉产品顾问", "months": 6},
+                },
+                {
+                    "at": WHEN,
+                    "kind": "exit_opened",
+                    "from_stage": "active",
+                    "to_stage": "active",
+                    "by": "mod",
+                    "reason": None,
+                    "details": {"exit": 1},
+                },
             ],
             "promises": [_PROMISE],
         },
@@ -1005,6 +1048,7 @@ from handlers.reports.figures import (  # noqa: E402 - next to the samples that 
     KocChange,
     MonthFigures,
     ThreadRow,
+    TitleRule,
 )
 from handlers.reports.month import window  # noqa: E402
 
@@ -1026,6 +1070,7 @@ _REPORT = MonthFigures(
         KocChange(_MONTH.start, "dave", "rest", "active", "resting"),
     ),
     {"candidate": 2, "active": 5, "resting": 1, "alumni": 1},
+    title_rule=TitleRule("热心答主", 10, ("bob",)),
 )
 SAMPLES.update(
     {

@@ -12,11 +12,11 @@ from bot.bootstrap import open_app
 from bot.clock import SystemClock
 from bot.db import schema
 from bot.maintenance import RetentionPruner
-from bot.outbox import Draft, enqueue
+from bot.outbox import Draft
 from bot.registry import HandlerRegistry
 from bot.transports.memory import InMemoryTransport
 from handlers import REGISTRIES
-from tests.support import Chat, make_message, rows
+from tests.support import Chat, enqueue, make_message, rows
 
 
 @pytest.fixture
@@ -33,10 +33,16 @@ async def test_travelling_in_time_does_what_falls_due_in_order(app: App, transpo
     start = clock.now()
     async with app.engine.begin() as conn:
         await enqueue(
-            conn, Draft("in two hours", "t", "zh_CN", room_id="r", not_before=start + timedelta(hours=2)), start
+            conn,
+            Draft("in two hours", "t", "zh_CN", room_id="r", not_before=start + timedelta(hours=2)),
+            start,
+            app.database.addressing,
         )
         await enqueue(
-            conn, Draft("in one hour", "t", "zh_CN", room_id="r", not_before=start + timedelta(hours=1)), start
+            conn,
+            Draft("in one hour", "t", "zh_CN", room_id="r", not_before=start + timedelta(hours=1)),
+            start,
+            app.database.addressing,
         )
     sent_at: list[tuple[str, object]] = []
     original = transport.send
@@ -63,7 +69,7 @@ async def test_the_message_log_keeps_only_the_retention(chat: Chat, app: App, cl
 
 
 async def test_retention_zero_keeps_everything(app: App) -> None:
-    pruner = RetentionPruner(app.engine, app.clock, 0)
+    pruner = RetentionPruner(app.database, app.clock, 0)
     assert await pruner.next_due() is None
 
 
@@ -110,7 +116,8 @@ async def test_stopping_processes_what_was_received_and_keeps_unsent_replies(set
 async def test_start_hooks_run_in_the_background_and_a_failure_is_only_logged(
     settings, clock, caplog: pytest.LogCaptureFixture
 ) -> None:
-    release, seen = asyncio.Event(), []
+    release = asyncio.Event()
+    seen: list[bool | str] = []
     extra = HandlerRegistry("warm")
 
     @extra.on_start

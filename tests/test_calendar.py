@@ -160,12 +160,13 @@ async def test_without_a_clock_line_the_playground_follows_the_real_time(setting
 
 def _scripts() -> dict[str, str]:
     """Every playground script the tests run and the README shows, by where it is."""
-    found = {}
+    found: dict[str, str] = {}
     for path in sorted(TESTS.glob("test_*.py")):
         for node in ast.parse(path.read_text(encoding="utf-8")).body:
             if (
                 isinstance(node, ast.Assign)
                 and isinstance(node.value, ast.Constant)
+                and isinstance(node.value.value, str)
                 and any(isinstance(t, ast.Name) and t.id == "SCRIPT" for t in node.targets)
             ):
                 found[path.name] = node.value.value

@@ -101,12 +101,12 @@ async def test_create_computes_rooms_launch_and_period(chat: Chat, app) -> None:
     )
     second = (await rows(app, campaigns, campaigns.c.id == 2))[0]
     assert second.ends_at == datetime(2026, 12, 9, tzinfo=ZoneInfo("Europe/London")).astimezone(UTC)
-    [reply] = await chat.dm("mod", "/活动 创建 私信里的活动 --上线 2026-12-15")
-    assert reply.startswith(
+    [line] = await chat.dm("mod", "/活动 创建 私信里的活动 --上线 2026-12-15")
+    assert line.startswith(
         "[dm mod] 私信里用这个命令时，请用 #群名 指明是哪些群（或 #全部）。\n正确的用法：/活动 创建 "
     )
-    [reply] = await chat.dm("mod", "/活动 创建 全部群 --上线 2026-12-15 #全部")
-    assert reply.startswith("[dm mod] 已创建活动 #3「全部群」，覆盖：一群、二群、Overseas。")
+    [line] = await chat.dm("mod", "/活动 创建 全部群 --上线 2026-12-15 #全部")
+    assert line.startswith("[dm mod] 已创建活动 #3「全部群」，覆盖：一群、二群、Overseas。")
 
 
 async def test_members_are_refused_and_the_refusal_is_audited(chat: Chat, app) -> None:
@@ -120,7 +120,11 @@ async def test_members_are_refused_and_the_refusal_is_audited(chat: Chat, app) -
 
 BAD_CAMPAIGNS = [
     ("/活动 创建 新品 --上线 2026-11-30", "上线日 2026-11-30 已经过去了（今天是 2026-12-01），请选今天或以后的日期。"),
-    ("/活动 创建 新品 --上线 2026-02-30", "「2026-02-30」不是一个日期，格式是 --上线 2026-12-15。"),
+    (
+        "/活动 创建 新品 --上线 2026-02-30",
+        "「2026-02-30」不是一个存在的日期：2026 年 2 月只有 28 天。请检查后再发一次。",
+    ),
+    ("/活动 创建 新品 --上线 2027-13-01", "「2027-13-01」不是一个存在的日期：月份只有 1 到 12。请检查后再发一次。"),
     ("/活动 创建 新品 --上线 下周二", "「下周二」不是一个日期，格式是 --上线 2026-12-15。"),
     ("/活动 创建 新品 #一群", "请写上上线日，格式是 --上线 2026-12-15。"),
     ("/活动 创建 --上线 2026-12-15", "请先写上活动名称，再写 --上线 日期。"),
@@ -209,7 +213,7 @@ async def test_a_clue_drops_once_after_the_active_kocs_heads_up(chat: Chat, app,
     async with app.engine.begin() as conn:
         await conn.execute(update(clues).values(status="scheduled"))
     for job in (clue_jobs.send_heads_up, clue_jobs.post_clue):
-        async with UnitOfWork(app.engine, clock) as uow:
+        async with UnitOfWork(app.database, clock) as uow:
             await job(JobRun("again", _at(5, 20).astimezone(UTC), clock.now(), app.services, uow), 1)
             await uow.commit()
     await app.drain()
@@ -261,7 +265,7 @@ BAD_CLUES = [
     ),
     (
         "/活动 线索 1 --时间 2026-11-31 20:00 猜猜看",
-        "「2026-11-31 20:00」不是一个时间，请写成 --时间 2026-12-01 20:00 这样的格式（活动所在时区）。",
+        "「2026-11-31 20:00」不是一个存在的日期：2026 年 11 月只有 30 天。请检查后再发一次。",
     ),
     (
         "/活动 线索 1 --时间 2026-12-01 08:00 猜猜看",
@@ -305,7 +309,7 @@ async def test_cancel_and_close_withdraw_what_has_not_gone_out(chat: Chat, app) 
         "[dm mod] 没有编号为 #9 的线索。用 /活动 查看 活动编号 查看一次活动的线索。"
     ]
     await app.advance_to(_at(1, 23, 30))
-    assert sorted(m.contact_id for m in chat.transport.take()) == ["bob", "carol"]  # clue 2's heads-up, at 21:00
+    assert sorted(m.contact_id or "" for m in chat.transport.take()) == ["bob", "carol"]  # clue 2's heads-up, at 21:00
     reply = await chat.say("mod", "/活动 结束 1")
     assert reply == [
         "[dm mod] 已结束活动 #1「新品 X1 预热」，统计截止到 2026-12-01 23:30。\n"
@@ -327,8 +331,8 @@ async def test_cancel_and_close_withdraw_what_has_not_gone_out(chat: Chat, app) 
         _at(1, 23, 30).astimezone(UTC),
         True,
     )
-    [reply] = await chat.say("mod", "/活动 线索 1 --时间 2026-12-10 20:00 再来一条")
-    assert reply == "[dm mod] 活动 #1「新品 X1 预热」已经结束了。"
+    [line] = await chat.say("mod", "/活动 线索 1 --时间 2026-12-10 20:00 再来一条")
+    assert line == "[dm mod] 活动 #1「新品 X1 预热」已经结束了。"
 
 
 async def test_a_cancelled_clue_whose_heads_up_went_out_says_so(chat: Chat, app) -> None:

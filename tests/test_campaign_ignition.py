@@ -13,6 +13,7 @@ from bot.clock import FakeClock
 from bot.db import schema
 from bot.events import Quote
 from handlers.campaigns import ignition, store
+from handlers.campaigns.config import CampaignsSection
 from handlers.campaigns.tables import campaign_rooms, campaigns
 from tests.support import Chat, contact, make_message
 
@@ -126,7 +127,9 @@ async def measured(app: App, clock: FakeClock, chat: Chat) -> ignition.Measured:
     async with app.engine.connect() as conn:
         campaign = await store.load(conn, campaign_id)
         assert campaign is not None
-        return await ignition.measure_campaign(conn, campaign, app.services.settings.campaigns, clock.now())
+        return await ignition.measure_campaign(
+            conn, campaign, app.services.settings.section(CampaignsSection), clock.now()
+        )
 
 
 def spark(measured: ignition.Measured, message_id: str) -> ignition.Spark:
@@ -191,7 +194,7 @@ async def test_the_usual_rate_is_that_hours_and_a_new_room_has_none(app: App, cl
         campaign = await store.load(conn, campaign_id)
         assert campaign is not None
         measured = await ignition.measure_campaign(
-            conn, campaign, app.services.settings.campaigns, local(10, 9).astimezone(UTC)
+            conn, campaign, app.services.settings.section(CampaignsSection), local(10, 9).astimezone(UTC)
         )
     kate = await member_id(app, "kate")
     afternoon = next(s for s in measured.sparks if s.member_id == kate)
@@ -230,9 +233,32 @@ async def test_the_bots_own_messages_echoed_back_are_not_discussion(app: App, cl
         campaign = await store.load(conn, campaign_id)
         assert campaign is not None
         measured = await ignition.measure_campaign(
-            conn, campaign, app.services.settings.campaigns, local(10, 9).astimezone(UTC)
+            conn, campaign, app.services.settings.section(CampaignsSection), local(10, 9).astimezone(UTC)
         )
     assert "kocbot-account" not in [i.name for i in measured.kocs + measured.members]
     kate = await member_id(app, "kate")
     first = next(s for s in measured.sparks if s.member_id == kate)
     assert (first.volume, first.participants) == (1, 1)  # bob only
+
+
+async def test_an_at_mention_in_the_same_instant_as_the_message_it_answers_counts(
+    app: App, clock: FakeClock, chat: Chat
+) -> None:
+    await baseline(app, clock, chat)
+    campaign_id = await create_campaign(app)
+    clock.set(local(9, 10))  # the playground's clock stands still: both in the same instant
+    await chat.send(make_message("新品到了吗？", "kate", message_id="asked"))
+    await chat.send(make_message("@kate 到了", "bob"))
+    clock.set(local(9, 10, 1))
+    await chat.send(make_message("@bob 谢谢", "kate", message_id="later"))
+    async with app.engine.connect() as conn:
+        campaign = await store.load(conn, campaign_id)
+        assert campaign is not None
+        measured = await ignition.measure_campaign(
+            conn, campaign, app.services.settings.section(CampaignsSection), local(10, 9).astimezone(UTC)
+        )
+    asked = next(s for s in measured.sparks if s.message_id == "asked")
+    assert (asked.mentions, asked.volume) == (1, 2)
+    bob_id = await member_id(app, "bob")
+    bob = next(s for s in measured.sparks if s.member_id == bob_id)
+    assert bob.mentions == 1  # kate's @bob a minute later; his own message is no mention of him

@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 from PIL import Image as Picture
 
@@ -15,6 +16,8 @@ from bot.app import App
 from bot.clock import FakeClock
 from bot.db import schema
 from bot.transports.memory import InMemoryTransport
+from handlers.campaigns.config import CampaignsSection
+from handlers.campaigns.ignition import Aftermath
 from handlers.campaigns.tables import awards
 from handlers.recognition.tables import ledger, title_events
 from tests.support import Chat, make_message, rows
@@ -138,9 +141,20 @@ async def test_kocbot_report_campaign_writes_the_chart_text_and_every_messages_f
     code = await _run_cli(["report", "campaign", str(campaign), "--out", str(out)], url, tmp_path)
     assert code == 0
     written = sorted(p.name for p in out.iterdir())
-    assert written == [f"campaign-{campaign}-messages.csv", f"campaign-{campaign}.png", f"campaign-{campaign}.txt"]
+    assert written == [
+        f"campaign-{campaign}-messages.csv",
+        f"campaign-{campaign}-messages.xlsx",
+        f"campaign-{campaign}.png",
+        f"campaign-{campaign}.txt",
+    ]
+    [heading, *cells] = openpyxl.load_workbook(out / f"campaign-{campaign}-messages.xlsx").active.iter_rows(
+        values_only=True
+    )
+    assert (heading[:4], len(cells)) == (("message_id", "local_time", "community", "member"), 8)
     assert Picture.open(out / f"campaign-{campaign}.png").size == (charts.WIDTH, charts.HEIGHT)
-    table = list(csv.DictReader(io.StringIO((out / f"campaign-{campaign}-messages.csv").read_text(encoding="utf-8"))))
+    table = list(
+        csv.DictReader(io.StringIO((out / f"campaign-{campaign}-messages.csv").read_text(encoding="utf-8-sig")))
+    )
     assert len(table) == 8
     m1 = next(r for r in table if r["message_id"] == "m1")
     assert {
@@ -182,6 +196,24 @@ async def test_kocbot_report_campaign_writes_the_chart_text_and_every_messages_f
         "kocbot: a campaign is named by its number (see /campaign list), not '²'",
         "kocbot: there is no campaign #99999999999999999999",
     ]
+
+
+async def test_kocbot_report_campaign_before_its_period_says_it_has_not_started(
+    app: App, clock: FakeClock, chat: Chat, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys
+) -> None:
+    from bot.clock import SystemClock
+
+    await chat.say("kate", "大家好")
+    campaign = await create_campaign(app)  # begins on 8 December at 09:00
+    monkeypatch.setattr(SystemClock, "now", lambda self: local(8, 8, 59))
+    out = tmp_path / "out"
+    url = app.services.settings.database_url()
+    assert await _run_cli(["report", "campaign", str(campaign), "--out", str(out)], url, tmp_path) == 1
+    assert capsys.readouterr().err == (
+        f"kocbot: campaign #{campaign} has not started yet: its period begins 2026-12-08 09:00 (Asia/Shanghai); "
+        "there is nothing to report before then\n"
+    )
+    assert list(out.iterdir()) == []
 
 
 async def _run_cli(args: list[str], url: str, data_dir: Path) -> int:
@@ -240,7 +272,7 @@ async def test_what_followed_a_clue_and_the_chart_drawn_from_the_log(
     async with app.engine.connect() as conn:
         found = await store.load(conn, campaign)
         assert found is not None
-        built = await report.build(conn, found, app.services.settings.campaigns, clock.now())
+        built = await report.build(conn, found, app.services.settings.section(CampaignsSection), clock.now())
     [after] = [c.after for c in built.clues]
     # From the drop at 10:00 to 10:30: kate (新品 X1), bob (x1, a reply), carol, dave (joined 10:12, 新品),
     # kate, bob; the usual 3.5 for half an hour at 10 o'clock.
@@ -248,10 +280,48 @@ async def test_what_followed_a_clue_and_the_chart_drawn_from_the_log(
     assert (after.volume, after.participants, after.keywords, after.joins) == (6, 4, 3, 1)
     assert after.expected == pytest.approx(3.5)
     drawn: dict = {}
-    monkeypatch.setattr(report.charts, "timeline", lambda title, lines, **kw: drawn.update(lines=lines, **kw) or b"")
+    monkeypatch.setattr(charts, "timeline", lambda title, lines, **kw: drawn.update(lines=lines, **kw) or b"")
     report.chart(built, "zh_CN")
     [line] = drawn["lines"]
     per_hour = {at.hour: count for at, count in line.points if count}
     assert (line.label, per_hour) == ("Playground", {10: 8})  # two days measured: hour by hour
     assert line.baseline == pytest.approx((7 + 1 / 7) / 24)  # the usual messages an hour, over the day
     assert [(m.at, m.label) for m in drawn["marks"]] == [(dropped, f"线索 #{clue}")]
+
+
+async def test_the_per_day_chart_draws_days_as_bars_with_the_clue_inside_its_day(
+    campaign: int, app: App, clock: FakeClock
+) -> None:
+    from matplotlib import dates
+
+    from handlers.campaigns import report as campaign_report
+    from handlers.campaigns import store
+    from handlers.campaigns.report import ClueAfter
+
+    async with app.engine.connect() as conn:
+        loaded = await store.load(conn, campaign)
+        assert loaded is not None
+        built = await campaign_report.build(
+            conn, loaded, app.services.settings.section(CampaignsSection), local(16, 12)
+        )
+    # A clue dropped on the 9th at 20:00: marked at its time, which lies inside the 9th's bar.
+    built.clues.append(ClueAfter(1, local(9, 20), "posted", "线索", _aftermath(built)))
+    parts = campaign_report.chart_parts(built, "zh_CN")
+    assert parts["bucket"] == timedelta(days=1)  # more than three days: per day
+    figure = charts.timeline_figure(**parts)
+    [axes] = figure.axes
+    bars = {dates.num2date(p.get_x()).date(): (p.get_x(), p.get_width(), p.get_height()) for p in axes.patches}
+    ninth = bars[local(9, 0).date()]
+    assert ninth[2] == 8  # the day's discussion messages, in one bar over the day
+    day_start = dates.date2num(local(9, 0).replace(tzinfo=None))
+    assert day_start <= ninth[0] and ninth[0] + ninth[1] <= day_start + 1
+    [clue_line] = [line for line in axes.lines if line.get_linestyle() == ":"]
+    clue_x = dates.date2num(clue_line.get_xdata()[0])
+    assert day_start < clue_x < day_start + 1
+    assert all(tick == int(tick) for tick in axes.get_yticks())  # whole messages on the axis
+
+
+def _aftermath(report) -> Aftermath:
+    from handlers.campaigns import ignition
+
+    return ignition.aftermath(report.measured.log, local(9, 20))

@@ -13,7 +13,8 @@ from bot import charts
 START = datetime(2026, 12, 1, tzinfo=UTC)
 
 
-def _opened(png: bytes) -> Image.Image:
+def _opened(png: bytes | None) -> Image.Image:
+    assert png is not None  # matplotlib is installed for the tests
     image = Image.open(io.BytesIO(png))
     image.load()  # decodes every pixel: a truncated file fails here
     return image

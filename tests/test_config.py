@@ -8,7 +8,8 @@ import pytest
 from pydantic import BaseModel, Field
 
 from bot.cli import main
-from bot.config import load_settings, normalise_database_url
+from bot.config import load_settings
+from bot.db.url import normalise_database_url
 from bot.errors import ConfigError
 
 
@@ -81,10 +82,25 @@ def test_capabilities_own_their_sections(tmp_path: Path) -> None:
     user = tmp_path / "caps.toml"
     user.write_text("[thanks]\ndaily_cap = 3\n", encoding="utf-8")
     settings = load_settings(user, environ={}, capability_sections={"thanks": ThanksSection})
-    assert settings.thanks.daily_cap == 3  # type: ignore[attr-defined]
+    assert settings.section(ThanksSection).daily_cap == 3
     with pytest.raises(ConfigError) as caught:
         load_settings(environ={"KOCBOT_THANKS__DAILY_CAP": "0"}, capability_sections={"thanks": ThanksSection})
     assert caught.value.key == "thanks.daily_cap"
+
+
+def test_a_section_is_found_by_its_model(tmp_path: Path) -> None:
+    class ThanksSection(BaseModel):
+        daily_cap: int = 10
+
+    class AbsentSection(BaseModel):
+        size: int = 1
+
+    settings = load_settings(environ={}, data_dir=tmp_path, capability_sections={"thanks": ThanksSection})
+    found: ThanksSection = settings.section(ThanksSection)
+    assert found.daily_cap == 10
+    assert settings.optional_section(AbsentSection) is None
+    with pytest.raises(LookupError, match="no AbsentSection in these settings"):
+        settings.section(AbsentSection)
 
 
 def test_database_urls_get_async_drivers(tmp_path: Path) -> None:

@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from jinja2 import UndefinedError
-from jinja2.sandbox import SecurityError
+from jinja2.exceptions import SecurityError
 
 from bot.config import LOCALES
 from bot.db import schema
@@ -204,8 +204,8 @@ async def test_wrong_arguments_get_the_usage(chat: Chat, app) -> None:
 
 async def test_a_template_that_does_not_compile_is_refused_with_its_line(chat: Chat, app) -> None:
     assert await _set(chat, "bad", "第一行\n{{ member.name }\n第三行") == [
-        "[dm mod] 抱歉，这个模板不能使用（第 2 行）：\n写法有误（Jinja 提示：unexpected '}'）。"
-        f"请检查双花括号和 if/for 标签是否成对。\n{HELP}"
+        "[dm mod] 抱歉，这个模板不能使用（第 2 行）：\n写法有误，请检查双花括号 {{ }} 和 if/for 标签是否成对、"
+        f"名称是否拼对。\n{HELP}"
     ]
     assert await _set(chat, "bad", "{% if member.points %}\n有积分", room="overseas") == [
         "[dm mod] Sorry, this template cannot be used (line 2):\nit is not written correctly (Jinja says: "

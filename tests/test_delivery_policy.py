@@ -39,7 +39,7 @@ def _local(when: datetime) -> str:
 
 
 async def _send(app, *drafts: Draft) -> None:
-    async with UnitOfWork(app.engine, app.clock) as uow:
+    async with UnitOfWork(app.database, app.clock) as uow:
         for draft in drafts:
             uow.send(draft)
         await uow.commit()

@@ -119,7 +119,7 @@ def test_a_text_file_as_kocbot_db_is_refused(tmp_path: Path, cli: Callable[..., 
 @pytest.mark.parametrize("keep", [50, 3000, "half"])
 def test_a_truncated_kocbot_db_is_refused(tmp_path: Path, sqlite_template: Path, script: Path, keep: int | str) -> None:
     whole = sqlite_template.read_bytes()
-    content = whole[: len(whole) // 2 if keep == "half" else keep]
+    content = whole[: len(whole) // 2 if keep == "half" else int(keep)]
     data = tmp_path / "data"
     data.mkdir()
     (data / "kocbot.db").write_bytes(content)

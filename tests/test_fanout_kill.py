@@ -57,7 +57,7 @@ async def fan_out(app, extra: list | None = None) -> None:
     from handlers.outreach.tables import announcements
 
     now = app.clock.now()
-    async with UnitOfWork(app.engine, app.clock) as uow:
+    async with UnitOfWork(app.database, app.clock) as uow:
         if (await uow.conn.execute(select(announcements.c.id))).first() is None:
             await uow.conn.execute(
                 insert_for(uow.conn, schema.members)

@@ -16,7 +16,7 @@ from bot.bootstrap import open_app
 from handlers.feedback import segmenter
 from handlers.feedback.config import FeedbackSection
 from handlers.feedback.similar import _kept, rank, report_text
-from handlers.feedback.wording import Doc, Scorer, analyse, default_wording, read_wording
+from handlers.feedback.wording import Doc, Scorer, Segment, analyse, default_wording, read_wording
 from tests import duplicate_pairs as pairs
 from tests.support import Chat
 
@@ -128,14 +128,14 @@ def test_reports_naming_different_problems_score_by_the_factor() -> None:
 def test_segmentation_is_loaded_in_a_worker_thread(monkeypatch: pytest.MonkeyPatch) -> None:
     threads: list[str] = []
 
-    def fake_load() -> segmenter.Segment:
+    def fake_load() -> Segment:
         threads.append(threading.current_thread().name)
         return list
 
     monkeypatch.setattr(segmenter, "_segment", None)
     monkeypatch.setattr(segmenter, "load", fake_load)
 
-    async def first_use() -> segmenter.Segment:
+    async def first_use() -> Segment:
         return await segmenter.segmenter()
 
     assert asyncio.run(first_use()) is list

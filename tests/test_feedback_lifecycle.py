@@ -93,11 +93,10 @@ async def test_wrong_status_changes_are_explained(chat: Chat, app) -> None:
         "[dm mod] FB-2「晚上打开 App 屏幕太亮」是建议，不能标记为「已复现」：已复现只用于缺陷，评估中只用于建议和困惑。"
     ]
     assert await chat.say("mod", "/fb status FB-1 adopted") == [
-        f"[dm mod] {HEAD}现在是「已提交」，不能直接改成「已采纳」。\n"
-        "可以改成：acknowledged（已确认收到）、reproduced（已复现）"
+        f"[dm mod] {HEAD}现在是「已提交」，不能直接改成「已采纳」。\n可以改成：已确认收到、已复现"
     ]
     assert await chat.say("mod", "/fb status FB-1 submitted") == [f"[dm mod] {HEAD}已经是「已提交」了。"]
-    assert await chat.say("mod", "/fb status FB-1 shipped") == ["[dm mod] 改成 shipped 请用 /fb ship。"]
+    assert await chat.say("mod", "/fb status FB-1 shipped") == ["[dm mod] 改成「已上线」请用 /反馈 上线 FB-编号 版本。"]
     assert await chat.say("mod", "/fb decline FB-1") == [
         "[dm mod] 请写上理由：反馈人会收到它，写清楚为什么暂不采纳。\n"
         "正确的用法：/反馈 不采纳 FB-编号 理由 （或 /fb decline）"
@@ -204,8 +203,8 @@ async def test_a_declined_item_can_be_reopened_and_statuses_are_read_in_chinese(
         "[dm bob] 你的反馈 FB-1「晚上打开 App 屏幕太亮」有新进展：已确认收到。\n说明：重新评估",
     ]
     assert await chat.say("mod", "/fb status FB-1 fixed") == [
-        "[dm mod] 请写上状态，可以是：submitted、acknowledged、reproduced、under_review、adopted、shipped、"
-        "declined、duplicate。\n正确的用法：/反馈 状态 FB-编号 状态 [说明] （或 /fb status）"
+        "[dm mod] 请写上状态，可以是：已提交、已确认收到、已复现、评估中、已采纳。\n"
+        "正确的用法：/反馈 状态 FB-编号 状态 [说明] （或 /fb status）"
     ]
 
 

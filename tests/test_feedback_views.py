@@ -9,6 +9,7 @@ import json
 from datetime import timedelta
 from pathlib import Path
 
+import openpyxl
 import pytest
 
 from bot.cli import main
@@ -65,7 +66,7 @@ async def test_overdue_items_and_the_daily_digest(chat: Chat, app, clock) -> Non
         ("mod", digest.format(4)),
     ]
     assert await chat.say("mod", "/反馈 超时") == [f"[dm mod] {digest.format(4)}"]
-    async with UnitOfWork(app.engine, clock) as uow:  # the scheduler's call, again the same day: sent once
+    async with UnitOfWork(app.database, clock) as uow:  # the scheduler's call, again the same day: sent once
         member = await app.services.directory.find_member_by_id(uow.conn, 1)
         assert await send_overdue_digest(Context(app.services, uow, None, member, None)) == 2
         await uow.commit()
@@ -116,14 +117,28 @@ def _cli(tmp_path: Path, database_url: str, *args: str) -> int:
 async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_url, capsys) -> None:
     await chat.say("bob", BUG)
     await chat.say("carol", IDEA)
+    await chat.say("dave", "/反馈 +1 FB-1 我也是")
+    await chat.say("erin", "/反馈 +1 FB-1")
     await chat.say("mod", "/fb ship FB-1 v2.3")
     out = tmp_path / "fb.csv"
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--format", "csv", "--out", str(out)) == 0
-    records = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
-    assert [(r["id"], r["kind"], r["status"], r["version"], r["title"]) for r in records] == [
-        ("FB-1", "bug", "shipped", "v2.3", "下单页点击支付以后闪退"),
-        ("FB-2", "suggestion", "submitted", "", "晚上打开 App 屏幕太亮"),
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfid,kind,status,")  # UTF-8 with a BOM: Excel and WPS keep the Chinese
+    records = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    expected = [
+        ("FB-1", "bug", "shipped", "v2.3", "下单页点击支付以后闪退", "bob", "2", "2026-12-01 09:00"),
+        ("FB-2", "suggestion", "submitted", "", "晚上打开 App 屏幕太亮", "carol", "0", "2026-12-01 09:00"),
     ]
+    columns = ("id", "kind", "status", "version", "title", "reporter", "plus_ones", "created_at")
+    assert [tuple(r[c] for c in columns) for r in records] == expected
+    book = tmp_path / "fb.xlsx"
+    assert (
+        await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--format", "xlsx", "--out", str(book)) == 0
+    )
+    sheet = openpyxl.load_workbook(book).active
+    cells = [tuple("" if v is None else str(v) for v in row) for row in sheet.iter_rows(values_only=True)]
+    heading = cells[0]
+    assert [tuple(row[heading.index(c)] for c in columns) for row in cells[1:]] == expected
     capsys.readouterr()
     assert (
         await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--format", "json", "--status", "submitted")
@@ -133,7 +148,7 @@ async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_
     assert (only["id"], only["expected"], only["steps"]) == ("FB-2", "支持深色模式", "")
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "credits", "v2.3") == 0
     assert capsys.readouterr().out == (
-        "## Thanks to our community (v2.3)\n\n- bob\n\n### Feedback shipped\n\n- FB-1 下单页点击支付以后闪退\n"
+        "## 感谢社区的伙伴们（v2.3）\n\n- bob\n\n### 本版上线的反馈\n\n- FB-1 下单页点击支付以后闪退\n"
     )
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--status", "nope") == 1
     assert "unknown status" in capsys.readouterr().err

@@ -15,7 +15,7 @@ from bot.uow import UnitOfWork
 
 async def _later(app, *steps, commit: bool = True) -> None:
     """Start follow-ups from a transaction of their own (as a job would)."""
-    async with UnitOfWork(app.engine, app.clock) as uow:
+    async with UnitOfWork(app.database, app.clock) as uow:
         ctx = Context(app.services, uow, None, system_actor(app.services), None)
         for work, then, name in steps:
             ctx.later(work, then, name)

@@ -22,7 +22,7 @@ from bot.commands import Invocation
 from bot.config import CoreSettings
 from bot.context import Context
 from bot.db import schema
-from bot.db.engine import create_engine, write_transaction
+from bot.db.engine import Writes, create_engine
 from bot.errors import UserFacingError
 from bot.events import OutgoingMessage
 from bot.heavy.spec import Work
@@ -170,7 +170,7 @@ async def test_other_rooms_are_answered_while_heavy_work_runs(app: App, transpor
     await transport.until_sent(lambda m: m.room_id == "other")
     assert transport.said() == ["[other] @bob 我在呢，一切正常。"]
     # No write lock is held while it works: a transaction of our own commits at once.
-    async with asyncio.timeout(5), write_transaction(app.engine) as conn:
+    async with asyncio.timeout(5), app.database.write_transaction() as conn:
         await conn.execute(update(schema.members).where(schema.members.c.platform_id == "bob").values(locale="en"))
     GATE.release.set()
     await draining
@@ -240,7 +240,7 @@ async def test_a_request_interrupted_too_often_is_answered_with_an_apology(
 ) -> None:
     await _interrupted(settings, clock, transport, registries)
     engine = create_engine(settings.database_url())
-    async with write_transaction(engine) as conn:  # as if it had been resumed and interrupted again
+    async with Writes(engine).write_transaction() as conn:  # as if it had been resumed and interrupted again
         await conn.execute(update(schema.heavy_requests).values(attempts=settings.heavy.resume_attempts))
     await engine.dispose()
     second = await _started(settings, clock, transport, registries)

@@ -7,7 +7,7 @@ import random
 import numpy as np
 import pytest
 
-from handlers.campaigns import ignition
+from handlers.campaigns.ignition import columns
 
 
 def _room(seed: int, size: int = 400) -> tuple[np.ndarray, np.ndarray]:
@@ -22,7 +22,7 @@ def test_participants_per_window_are_the_distinct_others_in_it(seed: int) -> Non
     times, members = _room(seed)
     ends = np.searchsorted(times, times + 1800, side="right")
     expected = [len(set(members[i + 1 : ends[i]].tolist()) - {int(members[i])}) for i in range(len(members))]
-    assert ignition._participants(members, ends).tolist() == expected
+    assert columns.participants(members, ends).tolist() == expected
 
 
 @pytest.mark.parametrize("seed", range(4))
@@ -35,11 +35,11 @@ def test_distinct_participants_per_igniter_by_bitmap_and_by_sort_agree(
     chosen = [(int(rnd.choice(igniters)), rnd.randrange(members)) for _ in range(500)]
     pairs = np.asarray([g * members + member for g, member in chosen], dtype=np.int64)
     expected = [len({member for g, member in chosen if g == igniter} - {igniter // 2}) for igniter in igniters]
-    assert ignition._distinct_per_igniter(pairs, igniters, members).tolist() == expected
-    monkeypatch.setattr(ignition, "BITMAP_CELLS", 0)  # the path for very many members
-    assert ignition._distinct_per_igniter(pairs, igniters, members).tolist() == expected
+    assert columns.distinct_per_igniter(pairs, igniters, members).tolist() == expected
+    monkeypatch.setattr(columns, "BITMAP_CELLS", 0)  # the path for very many members
+    assert columns.distinct_per_igniter(pairs, igniters, members).tolist() == expected
 
 
 def test_ranges_and_previous_by_same() -> None:
-    assert ignition._ranges(np.asarray([2, 7, 5]), np.asarray([4, 7, 8])).tolist() == [2, 3, 5, 6, 7]
-    assert ignition._previous_by_same(np.asarray([3, 1, 3, 3, 1])).tolist() == [-1, -1, 0, 2, 1]
+    assert columns.ranges(np.asarray([2, 7, 5]), np.asarray([4, 7, 8])).tolist() == [2, 3, 5, 6, 7]
+    assert columns.previous_by_same(np.asarray([3, 1, 3, 3, 1])).tolist() == [-1, -1, 0, 2, 1]

@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 
 from bot.cli import main
@@ -68,7 +69,9 @@ async def test_the_guided_agreement_checks_each_answer(chat: Chat, app) -> None:
     for answer in ANSWERS[:3]:
         await chat.dm("mod", answer)
     assert await chat.dm("mod", "下个月") == ["[dm mod] “下个月”不是一个日期。请按 2026-12-20 这样的格式写。"]
-    assert await chat.dm("mod", "2026-02-30") == ["[dm mod] “2026-02-30”不是一个日期。请按 2026-12-20 这样的格式写。"]
+    assert await chat.dm("mod", "2026-02-30") == [
+        "[dm mod] 「2026-02-30」不是一个存在的日期：2026 年 2 月只有 28 天。请检查后再发一次。"
+    ]
     assert await chat.dm("mod", "2026-12-01") == [ASK_ENDS]
     assert await chat.dm("mod", "2026-11-30") == ["[dm mod] 结束日期要晚于开始日期 2026-12-01，请再写一次。"]
     assert await chat.dm("mod", "2027-02-28") == [ASK_DATES]
@@ -159,8 +162,8 @@ async def test_the_owning_moderator_is_reminded_once_before_each_date(chat: Chat
         ),
     ]
     await app.advance_to(datetime(2027, 3, 1, 10, 0, tzinfo=SHANGHAI))
-    sent = [m.text for m in chat.transport.take()]
-    assert [text.split("。")[0] for text in sent] == [
+    texts = [m.text for m in chat.transport.take()]
+    assert [text.split("。")[0] for text in texts] == [
         "⏰ 提醒：3 天后（2027-01-10）是 bob 约定的交付日期",
         "⏰ 提醒：3 天后（2027-02-28）要向 bob 付款：尾款 50%",
         "⏰ 提醒：3 天后（2027-02-28）和 bob 的合作协议到期",
@@ -177,7 +180,8 @@ async def test_export_agreements_as_csv(chat: Chat, app, tmp_path, database_url,
     await record(chat)
     out = tmp_path / "agreements.csv"
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "agreements", "--out", str(out)) == 0
-    [only] = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8"))))
+    [only] = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
+    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     assert (
         only["id"],
         only["member"],
@@ -192,4 +196,14 @@ async def test_export_agreements_as_csv(chat: Chat, app, tmp_path, database_url,
         only["payments"] == '[{"due": "2026-12-20", "what": "首期稿费 50%"}, {"due": "2027-02-28", "what": "尾款 50%"}]'
     )
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "agreements", "--format", "json") == 1
-    assert "agreements export as csv" in capsys.readouterr().err
+    assert "agreements exports as csv or xlsx, not json" in capsys.readouterr().err
+    book = tmp_path / "agreements.xlsx"
+    assert (
+        await asyncio.to_thread(_cli, tmp_path, database_url, "agreements", "--format", "xlsx", "--out", str(book)) == 0
+    )
+    [heading, row] = list(openpyxl.load_workbook(book).active.iter_rows(values_only=True))
+    assert (heading[:3], row[:3], row[heading.index("created_at")]) == (
+        ("id", "member", "status"),
+        (1, "bob", "active"),
+        only["created_at"],
+    )

@@ -23,7 +23,7 @@ async def _active(app, *names: str) -> None:
 async def test_health_flags_the_silent_first_with_their_weekly_trend(chat: Chat, app) -> None:
     await chat.say("bob", "大家好")
     await chat.say("bob", "新版本的续航确实好了不少")
-    await chat.say("bob", BUG)
+    await chat.say("bob", BUG)  # a command: counted as feedback, not as a community message (bot.talk)
     await chat.say("fan0", "谢谢 @bob")
     await chat.say("fan2", "@dave 在吗")  # dave is known, and has never written
     await chat.say("erin", "我只是普通群友")  # not a KOC: not listed
@@ -39,7 +39,7 @@ async def test_health_flags_the_silent_first_with_their_weekly_trend(chat: Chat,
         "[dm mod] 活跃 KOC 最近 4 周的状态（每周一个数，从早到近）：\n"
         "⚠️ 超过 14 天没有发言，建议主动问候一下：\n"
         "· dave：消息 0 → 0 → 0 → 0，感谢 0 → 0 → 0 → 0，反馈 0 → 0 → 0 → 0（还没有发过言）\n"
-        "· bob：消息 0 → 3 → 0 → 0，感谢 0 → 1 → 0 → 0，反馈 0 → 1 → 0 → 0（最后发言 15 天前）\n"
+        "· bob：消息 0 → 2 → 0 → 0，感谢 0 → 1 → 0 → 0，反馈 0 → 1 → 0 → 0（最后发言 15 天前）\n"
         "其余 KOC：\n"
         "· carol：消息 0 → 0 → 0 → 1，感谢 0 → 0 → 0 → 1，反馈 0 → 0 → 0 → 0（今天发过言）",
     ]

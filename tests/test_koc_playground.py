@@ -68,7 +68,7 @@ TRANSCRIPT = """\
 [playground] mod: /koc exit @bob 工作调动，想先休息 --公开
 [dm mod] kocbot: 已为 bob 开始退出流程。在感谢和授予名人堂之前，先把我们对 TA 的承诺一一了结（1 项）：
     · #1 12 月线下见面会名额（2026-12-20 前）
-    兑现：/koc 兑现 编号；确实无法兑现：/koc 放弃 编号 原因。都了结后再发一次 /koc exit @bob 完成退出。
+    兑现：/koc 兑现 编号；确实无法兑现：/koc 放弃 编号 原因。都了结后再发一次 /koc 退出 @bob 完成退出。
 [playground] mod: /koc keep 1 已预留座位
 [dm mod] kocbot: 承诺 #1 已兑现：12 月线下见面会名额（已预留座位）。
 [playground] mod: /koc exit @bob

@@ -125,7 +125,7 @@ async def test_replacements_propose_the_best_three_from_the_same_groups(chat: Ch
         )
     async with app.engine.connect() as conn:
         carol = await app.services.directory.find_member(conn, "carol")
-    async with UnitOfWork(app.engine, app.clock) as uow:
+    async with UnitOfWork(app.database, app.clock) as uow:
         await notify_replacements(Context(app.services, uow, None, system_actor(app.services), None), carol)
         await uow.commit()
     await app.drain()

@@ -52,7 +52,7 @@ async def test_a_public_domain_koc_is_pointed_to_their_agreement(chat: Chat) -> 
     await _in_the_group(chat, "bob", "carol", "dave")
     replies = await chat.say("mod", "/KOC promote @carol public")
     [welcome] = [r for r in replies if r.startswith("[dm carol]")]
-    assert "公域 KOC" in welcome and "书面协议" in welcome and "/koc agreement" in welcome
+    assert "公域 KOC" in welcome and "书面协议" in welcome and "/koc 协议" in welcome
     assert "优先体验" not in welcome
 
 

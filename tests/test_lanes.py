@@ -16,11 +16,11 @@ from bot.db.migrate import upgrade
 from bot.db.schema import Delivery, OutgoingKind
 from bot.events import OutgoingMessage
 from bot.lanes import pick
-from bot.outbox import Draft, enqueue
+from bot.outbox import Draft
 from bot.pacing import Pacer
 from bot.transports.base import PacingLimits
 from tests.conftest import START
-from tests.support import Chat, TimedTransport, make_message
+from tests.support import Chat, TimedTransport, enqueue, make_message
 from tests.test_pacing import WECHAT
 
 PONG = "@alice 我在呢，一切正常。"
@@ -43,7 +43,7 @@ def _post(room: str, text: str, kind: OutgoingKind = OutgoingKind.UNSOLICITED) -
 async def _queue(app: App, *drafts: Draft) -> None:
     async with app.engine.begin() as conn:
         for draft in drafts:
-            await enqueue(conn, draft, app.clock.now())
+            await enqueue(conn, draft, app.clock.now(), app.database.addressing)
 
 
 async def _fan_out(app: App, rooms: int, text: str = "news") -> None:

@@ -28,7 +28,7 @@ class Ticks:
 
 
 async def _read(app, directory: Directory, name: str, *, change_meanwhile: bool = False) -> None:
-    async with UnitOfWork(app.engine, app.clock) as uow:
+    async with UnitOfWork(app.database, app.clock) as uow:
         await directory.ensure_member(uow, contact(name), START)
         if change_meanwhile:
             directory.forget(name)  # what another process's change does when its notification arrives

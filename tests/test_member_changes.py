@@ -16,6 +16,7 @@ import subprocess
 import sys
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -164,7 +165,7 @@ def test_changes_still_arrive_after_the_listening_connection_is_killed(bots, dat
 class _StdinTransport(FileTransport):
     """Messages from stdin, one JSON line each (private messages); the end of stdin stops the bot."""
 
-    def __init__(self, out: Path, account: str, on_end: object) -> None:
+    def __init__(self, out: Path, account: str, on_end: Callable[[], object]) -> None:
         super().__init__(out, account)
         self._on_end = on_end
         self._reader: asyncio.Task[None] | None = None

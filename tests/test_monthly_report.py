@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from PIL import Image
 from sqlalchemy import insert
@@ -26,7 +27,7 @@ from handlers.feedback.tables import history as fb_history
 from handlers.feedback.tables import items as fb_items
 from handlers.koc.tables import koc_events
 from handlers.recognition.tables import actions, revocations, thanks
-from handlers.reports.figures import Day
+from handlers.reports.figures import Day, TitleRule
 from handlers.reports.month import window
 from handlers.reports.queries import month_figures
 from handlers.threads.tables import events as thread_events
@@ -52,7 +53,8 @@ class Seed:
     """November of `year`, row by row, with every edge of the month: what each figure is made of."""
 
     def __init__(self, conn: Any, year: int) -> None:
-        self.conn, self.year, self.ids = conn, year, {}
+        self.conn, self.year = conn, year
+        self.ids: dict[str, int] = {}
         self._messages = 0
 
     def t(self, day: int, hour: int = 0, minute: int = 0, month: int = 11) -> datetime:
@@ -163,7 +165,9 @@ class Seed:
             action = await self.add(actions, kind="thanks_revoke", actor_id=self.ids["mod"], created_at=when)
             await self.add(revocations, thanks_id=given[key], action_id=action, created_at=when)
 
-    async def item(self, kind: str, room: str | None, created: datetime, *moves: tuple[str, str, datetime]) -> None:
+    async def item(
+        self, kind: str, room: str | None, created: datetime, *moves: tuple[str, str | None, datetime]
+    ) -> None:
         item_id = await self.add(
             fb_items,
             kind=kind,
@@ -281,7 +285,7 @@ NOVEMBER_ZH = """📊 2026 年 11 月社群月报
 · 二群：月底 1 位成员（新加入 0，退出 1），3 条消息，2 人发言
 
 🙏 感谢：群友之间感谢了 5 次
-热心答主：bob（4 次）、alice（1 次）
+最常被感谢：bob（4 次）、alice（1 次）
 
 💡 反馈：收到 4 条，采纳 2 条，上线 2 条
 首次回复用时中位数 18 小时（本月收到的已回复 3 条，月底还有 1 条没有回复）
@@ -379,7 +383,7 @@ NOVEMBER_EN = """📊 Community report, November 2026
 · 二群: 1 member at the end of the month (0 joined, 1 left), 3 messages from 2 members
 
 🙏 Thanks: members thanked each other 5 times
-Top helpers: bob (4), alice (1)
+Most thanked: bob (4), alice (1)
 
 💡 Feedback: 4 received, 2 adopted, 2 shipped
 Median time to first response: 18 hours (3 answered, 1 not answered at the end of the month)
@@ -429,7 +433,7 @@ async def ask(chat: Chat, sender: str, text: str) -> list[OutgoingMessage]:
 DECEMBER_SO_FAR = """📊 2026 年 12 月社群月报（截至 12-01 09:00，本月还没有结束）
 
 👥 社群：共 1 条消息，1 人发过言
-· 新品体验一群：目前 4 位成员（新加入 0，退出 0），1 条消息，1 人发言
+· 新品体验一群：目前 5 位成员（新加入 0，退出 0），1 条消息，1 人发言
 · 二群：目前 2 位成员（新加入 1，退出 0），0 条消息，0 人发言
 
 🙏 感谢：群友之间感谢了 0 次
@@ -452,7 +456,7 @@ async def test_a_moderator_gets_any_month_privately_on_demand(chat: Chat, app) -
     assert pictures(sent) == [
         ("mod", f"monthly-2026-11-{name}.png", SIZE) for name in ("activity", "contributions", "daily")
     ]
-    sent = await ask(chat, "mod", "/月报")  # this month so far (the command itself is not yet counted)
+    sent = await ask(chat, "mod", "/月报")  # so far, this instant included: mod, first seen asking, is a member
     assert [(m.contact_id, m.text) for m in sent if not m.image] == [("mod", DECEMBER_SO_FAR)]
     assert len(pictures(sent)) == 3
     assert await chat.say("mod", "/报告 月度 十一月") == [
@@ -471,7 +475,8 @@ async def test_a_moderator_gets_any_month_privately_on_demand(chat: Chat, app) -
 
 
 def _csv(path: Path) -> list[list[str]]:
-    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8"))))
+    assert path.read_bytes().startswith(b"\xef\xbb\xbf")  # UTF-8 with a BOM: Excel and WPS keep the Chinese
+    return list(csv.reader(io.StringIO(path.read_text(encoding="utf-8-sig"))))
 
 
 async def _seed_and_close(url: str, year: int) -> None:
@@ -497,6 +502,7 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
         f"{stem}.txt",
         *(f"{stem}-{c}.png" for c in ("activity", "contributions", "daily")),
         *(f"{stem}-{t}.csv" for t in ("communities", "daily", "helpers", "feedback", "threads", "koc")),
+        f"{stem}.xlsx",
     ]
     assert capsys.readouterr().out.splitlines() == [str(out / name) for name in names]
     assert (out / f"{stem}.txt").read_text(encoding="utf-8") == NOVEMBER_ZH.replace("2026 年", "2024 年") + "\n"
@@ -549,6 +555,13 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
         ["2024-11-25 00:00", "bob", "return", "resting", "active"],
         ["2024-11-28 00:00", "erin", "invite", "member", "candidate"],
     ]
+    book = openpyxl.load_workbook(out / f"{stem}.xlsx")
+    assert book.sheetnames == ["communities", "daily", "helpers", "feedback", "threads", "koc"]
+    assert [list(row) for row in book["helpers"].iter_rows(values_only=True)] == [
+        ["rank", "member", "thanks"],
+        [1, "bob", 4],
+        [2, "alice", 1],
+    ]
     assert main([*base, "2024-13"]) == EXIT_INPUT
     assert capsys.readouterr().err == "kocbot: '2024-13' is not a month: write it as 2026-12\n"
     assert main([*base, "2999-01"]) == EXIT_INPUT
@@ -557,12 +570,12 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
 
 DECEMBER = """📊 2026 年 12 月社群月报
 
-👥 社群：共 14 条消息，5 人发过言
-· 新品体验一群：月底 4 位成员（新加入 1，退出 0），13 条消息，4 人发言
+👥 社群：共 3 条消息，3 人发过言
+· 新品体验一群：月底 4 位成员（新加入 1，退出 0），2 条消息，2 人发言
 · 二群：月底 1 位成员（新加入 0，退出 1），1 条消息，1 人发言
 
 🙏 感谢：群友之间感谢了 3 次
-热心答主：bob（2 次）、erin（1 次）
+最常被感谢：bob（2 次）、erin（1 次）
 
 💡 反馈：收到 2 条，采纳 1 条，上线 1 条
 首次回复用时中位数 14 小时（本月收到的已回复 2 条）
@@ -637,3 +650,50 @@ async def test_a_report_missed_by_more_than_a_week_is_not_sent_late_but_stays_at
         assert [(m.contact_id, m.text) for m in sent if not m.image] == [("mod", NOVEMBER_ZH)]
     finally:
         await app.close()
+
+
+async def test_commands_refused_ones_and_the_bots_echoes_are_no_community_messages(chat: Chat, app) -> None:
+    """One definition (bot.talk): members' talk in a room; no command (staff's, members', refused, unknown), no echo."""
+    await chat.say("alice", "大家好")
+    await chat.say("mod", "/fb list")
+    await chat.say("alice", "/月报")  # refused: still a command
+    await chat.say("bob", "/帮主")  # unknown: still a command
+    await chat.say("bob", "谢谢 @alice")
+    async with app.engine.begin() as conn:  # the bot's own post, as WeChat echoes it back
+        await conn.execute(
+            insert(schema.outbox).values(
+                created_at=at(1, 9, month=12),
+                not_before=at(1, 9, month=12),
+                status="sent",
+                room_platform_id="playground",
+                text="欢迎",
+                mentions=[],
+                template="core/pong",
+                locale="zh_CN",
+                attempts=1,
+                sent_at=at(1, 9, month=12),
+                platform_msg_id="echo-1",
+            )
+        )
+    await chat.send(make_message("欢迎", "kocbot-account", message_id="echo-1"))
+    async with app.engine.connect() as conn:
+        figures = await month_figures(
+            conn, app.services.settings, window("2026-12", at(2, 9, month=12), "Asia/Shanghai")
+        )
+    playground = figures.communities[0]
+    assert (playground.messages, playground.active, figures.messages, figures.active_members) == (2, 2, 2, 2)
+    assert [(d.messages, d.active) for d in figures.days[:2]] == [(2, 2), (0, 0)]
+
+
+@pytest.mark.parametrize(
+    "settings_overrides", [{"communities": COMMUNITIES, "recognition": {"monthly_thanks_threshold": 4}}]
+)
+async def test_the_thanks_title_lists_only_who_reached_its_rule(app) -> None:
+    await seed(app.engine)
+    async with app.engine.connect() as conn:
+        figures = await month_figures(
+            conn, app.services.settings, window("2026-11", at(1, 9, month=12), "Asia/Shanghai")
+        )
+    assert figures.title_rule == TitleRule("热心答主", 4, ("bob",))  # alice, thanked once, is no 热心答主
+    text = app.services.renderer.render("reports/monthly", "zh_CN", r=figures, as_of=at(1, 9, month=12))
+    assert "最常被感谢：bob（4 次）、alice（1 次）\n一个月收到 4 次感谢、获得「热心答主」：bob\n" in text

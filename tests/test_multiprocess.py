@@ -23,7 +23,7 @@ from sqlalchemy import insert, select
 from bot.db import schema
 from bot.db.engine import create_engine
 from bot.db.schema import Delivery
-from bot.outbox import Addressing, Draft, attach_addressing, enqueue_many
+from bot.outbox import Addressing, Draft, enqueue_many
 from tests.support import PROJECT, FileTransport, received
 
 pytestmark = [pytest.mark.e2e, pytest.mark.postgres]
@@ -41,7 +41,6 @@ def _only_postgresql() -> pytest.MarkDecorator:
 async def _prepare(url: str, rooms: dict[str, str], members: dict[str, str], per_room: int = 1) -> None:
     """Rooms as their processes recorded them (room -> account), members in them, and messages for all."""
     engine = create_engine(url)
-    attach_addressing(engine, Addressing(account="nobody"))  # the writer's own account must not matter
     now = datetime.now(UTC)
     async with engine.begin() as conn:
         ids = {}
@@ -73,7 +72,7 @@ async def _prepare(url: str, rooms: dict[str, str], members: dict[str, str], per
             Draft(f"hello {member}", TEMPLATE, "zh_CN", contact_id=member, delivery=Delivery.ROUTINE)
             for member in members
         ]
-        await enqueue_many(conn, drafts, now)
+        await enqueue_many(conn, drafts, now, Addressing(account="nobody"))  # the writer's own account must not matter
     await engine.dispose()
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import replace
+from typing import Any
 
 import pytest
 
@@ -172,7 +173,7 @@ async def test_a_member_using_a_staff_command_in_the_wrong_place_is_refused_for_
 THANKED_BOB = "[playground] @alice 收到！已记下你对 bob 的感谢 🌸"
 
 
-def _message(text: str = "谢谢 @bob", **changes: object) -> IncomingMessage:
+def _message(text: str = "谢谢 @bob", **changes: Any) -> IncomingMessage:
     return replace(make_message(text, "alice"), **changes)
 
 

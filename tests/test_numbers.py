@@ -262,6 +262,7 @@ NOVEMBER_REPORT = [
 ]
 AT = "{}\n正确的用法：/问题 解决 编号 处理结果 [--preview] [--at 2026-12-01 10:00] （或 /issue resolve）"
 AT_FORMAT = AT.format("定时请写成 --at 2026-12-01 10:00（群所在时区的时间）。")
+NO_YEAR_0 = AT.format("「0000-11-01 10:00」不是一个存在的日期：没有 0 年，年份从 1 开始。请检查后再发一次。")
 ALREADY = "#1 已经是已解决状态。如果问题还在，请先 /问题 重开 1 原因。"
 MONTH_CASES = [
     ("/honour-roll {m}", months(HONOUR, room("Playground：2026 年 11 月没有成员收到 10 次以上的感谢，这次不发布。"))),
@@ -281,7 +282,7 @@ MONTH_CASES = [
     (
         "/issue resolve 1 已修复 --at {m}-01 10:00",
         [
-            room(AT_FORMAT),
+            room(NO_YEAR_0),
             ["[dm mod] #1 的处理结果将于 9999-12-01 10:00 发布到：Playground。"],  # a day that exists
             *[room(ALREADY)] * 3,  # resolved now: its state first, whatever the date
         ],
@@ -289,7 +290,7 @@ MONTH_CASES = [
     (
         "/issue resolve 1 已修复 --preview --at {m}-01 10:00",  # a preview leaves the thread open
         [
-            room(AT_FORMAT),
+            room(NO_YEAR_0),
             [
                 "[dm mod] #1 的处理结果预览（将于 9999-12-01 10:00 发布），还没有发出：\n【Playground】\n"
                 "关于2026年12月1日大家集中讨论的「登录失败」问题（#1），已修复。谢谢大家的反馈 🙏"

@@ -13,9 +13,9 @@ from sqlalchemy import insert, select, update
 from bot.app import App
 from bot.db import schema
 from bot.db.schema import Delivery
-from bot.outbox import Draft, enqueue
+from bot.outbox import Draft
 from bot.sender import CLAIM_LEASE
-from tests.support import Chat, rows
+from tests.support import Chat, enqueue, rows
 
 ROUTINE = Delivery.ROUTINE
 OUTBOX = schema.outbox
@@ -44,9 +44,9 @@ async def _accounts(app: App) -> dict[str, str | None]:
     return {r.platform_id: r.account for r in await rows(app, schema.communities)}
 
 
-async def _queue(app: App, *drafts: Draft) -> list[int]:
+async def _queue(app: App, *drafts: Draft) -> list[int | None]:
     async with app.engine.begin() as conn:
-        return [await enqueue(conn, d, app.clock.now()) for d in drafts]
+        return [await enqueue(conn, d, app.clock.now(), app.database.addressing) for d in drafts]
 
 
 async def test_a_room_is_recorded_as_served_by_the_account_that_first_sees_it(chat: Chat, app: App) -> None:

@@ -10,8 +10,8 @@ from sqlalchemy import update
 from bot.app import App
 from bot.db import schema
 from bot.db.schema import Delivery
-from bot.outbox import Draft, enqueue
-from tests.support import Chat, rows
+from bot.outbox import Draft
+from tests.support import Chat, enqueue, rows
 
 OUTBOX = schema.outbox
 RETRY_HELP = "重试一条：/发件箱 重试 编号；全部重试：/发件箱 重试 失败"
@@ -25,7 +25,7 @@ def settings_overrides() -> dict:
 async def _queue(app: App, *drafts: Draft) -> None:
     async with app.engine.begin() as conn:
         for draft in drafts:
-            await enqueue(conn, draft, app.clock.now())
+            await enqueue(conn, draft, app.clock.now(), app.database.addressing)
 
 
 async def _park(app: App, transport, *drafts: Draft) -> None:

@@ -10,11 +10,11 @@ import pytest
 from bot.app import App
 from bot.config import OutboxSection
 from bot.db import schema
-from bot.outbox import Draft, addressing_of, attach_addressing, enqueue, split_text
+from bot.outbox import Draft, split_text
 from bot.transports.console import ConsoleTransport
 from bot.transports.memory import InMemoryTransport
 from bot.transports.wechaty import WechatyTransport
-from tests.support import Chat, rows
+from tests.support import Chat, enqueue, rows
 
 LIMIT = 60
 
@@ -56,8 +56,8 @@ async def test_a_long_announcement_becomes_rows_in_order_sent_in_order(app: App,
     lines = [f"第 {n} 行：新品体验活动的报名方式和注意事项" for n in range(1, 9)]
     draft = Draft("\n".join(lines), "test", "zh_CN", room_id="r1", mentions=("bob",), dedupe_key="announce:7:r1")
     async with app.engine.begin() as conn:
-        first = await enqueue(conn, draft, app.clock.now())
-        again = await enqueue(conn, draft, app.clock.now())  # the job ran twice: nothing more
+        first = await enqueue(conn, draft, app.clock.now(), app.database.addressing)
+        again = await enqueue(conn, draft, app.clock.now(), app.database.addressing)  # the job ran twice: nothing more
     stored = await rows(app, schema.outbox)
     assert first == stored[0].id and again is None
     assert [(r.dedupe_key, r.mentions) for r in stored] == [
@@ -77,7 +77,7 @@ async def test_a_long_reply_arrives_whole_in_parts(chat: Chat, app: App) -> None
     parts = await chat.say("alice", "/帮助")
     assert len(parts) > 1
     assert all(p.startswith("[playground] ") and len(p) - len("[playground] ") <= LIMIT for p in parts)
-    attach_addressing(app.engine, replace(await _addressing(app), max_length=None))
+    app.database.addressing = replace(app.database.addressing, max_length=None)
     [whole] = await chat.say("alice", "/帮助")
     # every character, in order: parts break at line ends, or inside a line longer than the limit
     assert "".join(p.removeprefix("[playground] ") for p in parts).replace("\n", "") == whole.removeprefix(
@@ -85,13 +85,8 @@ async def test_a_long_reply_arrives_whole_in_parts(chat: Chat, app: App) -> None
     ).replace("\n", "")
 
 
-async def _addressing(app: App):
-    async with app.engine.connect() as conn:
-        return addressing_of(conn)
-
-
 @pytest.mark.parametrize("settings_overrides", [{"outbox": {"max_length": 100}}])
 async def test_outbox_max_length_overrides_the_transport(chat: Chat, app: App) -> None:
-    assert (await _addressing(app)).max_length == 100
+    assert app.database.addressing.max_length == 100
     parts = await chat.dm("alice", "/help")
     assert len(parts) > 1 and all(len(p) - len("[dm alice] ") <= 100 for p in parts)

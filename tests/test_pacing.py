@@ -11,11 +11,11 @@ import pytest
 
 from bot.app import App
 from bot.db.schema import Delivery
-from bot.outbox import Draft, enqueue
+from bot.outbox import Draft
 from bot.pacing import Pacer, TokenBucket
 from bot.transports.base import PacingLimits
 from tests.conftest import START
-from tests.support import TimedTransport
+from tests.support import TimedTransport, enqueue
 from tests.wechaty_support import require_sdk
 
 WECHAT = PacingLimits(
@@ -149,7 +149,7 @@ async def test_an_announcement_to_26_rooms_leaves_evenly_spread(app: App, transp
     async with app.engine.begin() as conn:
         for n in range(26):
             draft = Draft(f"news {n}", "test", "zh_CN", room_id=f"room{n}", delivery=Delivery.ROUTINE)
-            await enqueue(conn, draft, clock.now())
+            await enqueue(conn, draft, clock.now(), app.database.addressing)
     await app.advance_to(START + timedelta(minutes=5))
     assert [m.text for m in transport.sent] == [f"news {n}" for n in range(26)]
     # 15 a minute: WeChat's 20 less the 5 kept for replies (tests/test_lanes.py)

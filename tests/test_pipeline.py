@@ -326,7 +326,8 @@ async def test_an_unreachable_database_loses_nothing(app, transport, caplog) -> 
 
     from sqlalchemy.exc import OperationalError
 
-    real_run_batch, failures = app.pipeline._run_batch, []
+    real_run_batch = app.pipeline._run_batch
+    failures: list[int] = []
 
     async def flaky(batch, *, isolated):
         if len(failures) < 2:

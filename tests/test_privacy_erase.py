@@ -11,7 +11,6 @@ from sqlalchemy import JSON, String, Text, cast, func, select
 from bot.app import App
 from bot.bootstrap import open_app
 from bot.db import schema
-from bot.db.engine import write_transaction
 from bot.db.schema import Base
 from handlers.feedback.tables import items, people
 from handlers.privacy.erase import Person, erase
@@ -170,7 +169,7 @@ async def test_erasing_again_changes_nothing(chat: Chat, app, clock) -> None:
     [request] = await rows(app, requests)
     [member] = await rows(app, schema.members, schema.members.c.display_name == request.pseudonym)
     snapshot = {t.name: sorted(map(repr, await rows(app, t))) for t in Base.metadata.sorted_tables}
-    async with write_transaction(app.engine) as conn:
+    async with app.database.write_transaction() as conn:
         again = await erase(conn, Person(member.id, member.platform_id, member.display_name, request.pseudonym))
     assert again.erased == {} and again.kept == request.receipt["kept"]
     assert {t.name: sorted(map(repr, await rows(app, t))) for t in Base.metadata.sorted_tables} == snapshot

@@ -10,7 +10,6 @@ from sqlalchemy import update
 
 from bot.bootstrap import open_app
 from bot.db import schema
-from bot.db.engine import write_transaction
 from handlers.privacy.gather import KINDS
 from handlers.privacy.tables import requests
 from tests.privacy_world import ALICE_WORDS, alice_everywhere
@@ -31,7 +30,7 @@ async def _sent_file(app) -> dict:
 
 async def test_the_copy_holds_every_kind_and_no_other_members_id(chat: Chat, app) -> None:
     await alice_everywhere(chat)
-    async with write_transaction(app.engine) as conn:  # WeChat ids unlike the names, to tell them apart
+    async with app.database.write_transaction() as conn:  # WeChat ids unlike the names, to tell them apart
         for name in ("bob", "carol", "mod"):
             wxid = {"bob": "wxid_b0b", "carol": "wxid_car0l", "mod": "wxid_m0d"}[name]
             await conn.execute(

@@ -9,7 +9,6 @@ import pytest
 from sqlalchemy import update
 
 from bot.db import schema
-from bot.db.engine import write_transaction
 from handlers.feedback.tables import history, items
 from handlers.privacy.tables import sweeps
 from tests.privacy_world import FORM
@@ -59,7 +58,7 @@ async def test_the_retention_job_removes_what_is_past_its_time_and_the_digest_sa
     await chat.dm("alice", FORM)
     await chat.dm("mod", "/fb decline FB-1 已有同类设计")
     await chat.dm("mod", "/privacy requests")  # an audited staff command
-    async with write_transaction(app.engine) as conn:  # both old enough now
+    async with app.database.write_transaction() as conn:  # both old enough now
         old = clock.now() - timedelta(days=40)
         await conn.execute(update(items).values(updated_at=old))
         await conn.execute(update(schema.audit_log).values(at=old))

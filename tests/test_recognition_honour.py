@@ -8,6 +8,7 @@ import pytest
 
 from bot.bootstrap import open_app
 from handlers import REGISTRIES
+from handlers.recognition.config import RecognitionSection
 from handlers.recognition.tables import honour_rolls, ledger
 from tests.support import Chat, rows
 
@@ -108,7 +109,7 @@ async def test_a_revoked_thank_you_is_never_quoted_and_a_member_who_left_is_not_
 
 async def test_the_honour_roll_rewards_whoever_the_moment_missed_but_never_twice(settings, clock, transport) -> None:
     strict = settings.model_copy(
-        update={"recognition": settings.recognition.model_copy(update={"monthly_thanks_threshold": 5})}
+        update={"recognition": settings.section(RecognitionSection).model_copy(update={"monthly_thanks_threshold": 5})}
     )
     first = await open_app(strict, transport=transport, registries=REGISTRIES, clock=clock)
     await first.start()

@@ -261,7 +261,7 @@ async def test_the_service_api_awards_once_per_key(chat: Chat, app) -> None:
     """What the feedback capability will call when a suggestion is adopted, however often it runs."""
     await chat.say("bob", "建议：App 里加一个夜间模式")
     for _ in range(2):
-        async with UnitOfWork(app.engine, app.clock) as uow:
+        async with UnitOfWork(app.database, app.clock) as uow:
             bob = await app.services.directory.find_member(uow.conn, "bob")
             ctx = Context(app.services, uow, None, bob, None)
             await award_points(ctx, bob.id, 100, Source.FEEDBACK, "夜间模式建议被采纳", key="feedback:42")

@@ -7,6 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from bot.clock import month_of
 from bot.commands import normalise, parse_month
 from bot.events import Quote
 from bot.router import MatcherRoute, Router
@@ -22,7 +23,6 @@ from handlers.recognition.rules import (
     UnknownWord,
     day_start,
     judge,
-    month_of,
     parse_top,
     previous_month,
 )

@@ -8,6 +8,7 @@ import pytest
 
 from bot.db import schema
 from bot.events import Quote
+from handlers.recognition.config import RecognitionSection
 from handlers.recognition.tables import ledger, thanks, title_events
 from tests.support import Chat, contact, rows
 
@@ -87,9 +88,9 @@ async def test_full_width_at_signs_wechat_spaces_slang_and_emoji_thank(chat: Cha
     assert await chat.say("alice", "🙏", quote=Quote(text="重启一下", sender=contact("dave"))) == [
         "[playground] @alice 收到！已记下你对 dave 的感谢 🌸"
     ]
-    assert [(r, reason) for _, r, _, _, reason, _ in await _thanks(app)] == [
-        ("bob", "谢谢@bob 帮我解决了问题"),
-        ("carol", "@carol 3q"),
+    assert [(r, reason) for _, r, _, _, reason, _ in await _thanks(app)] == [  # each as typed
+        ("bob", "谢谢＠bob\u2005帮我解决了问题"),
+        ("carol", "＠carol 3q"),
         ("dave", "🙏"),
     ]
 
@@ -138,7 +139,7 @@ async def _open(settings, clock, transport, **recognition):
     from bot.bootstrap import open_app
     from handlers import REGISTRIES
 
-    section = settings.recognition.model_copy(update=recognition)
+    section = settings.section(RecognitionSection).model_copy(update=recognition)
     app = await open_app(
         settings.model_copy(update={"recognition": section}), transport=transport, registries=REGISTRIES, clock=clock
     )
@@ -157,7 +158,7 @@ async def test_thanking_yourself_or_the_bot_never_counts(
 ) -> None:
     from handlers.recognition.config import RefusalAnswers
 
-    app = await _open(settings, clock, transport, refusals=RefusalAnswers(**{rule: answer}))
+    app = await _open(settings, clock, transport, refusals=RefusalAnswers.model_validate({rule: answer}))
     try:
         replies = await Chat(app, transport).say("alice", text)
         assert replies == ([f"[playground] @alice {refusal}"] if answer == "reply" else [])
@@ -189,7 +190,7 @@ COOLDOWN_REPLY = "bob 在 24 小时内已经收到过你的感谢，这次先不
 async def test_the_same_pair_counts_once_per_cooldown(settings, clock, transport, answer: str) -> None:
     from handlers.recognition.config import RefusalAnswers
 
-    app = await _open(settings, clock, transport, refusals=RefusalAnswers(cooldown=answer))
+    app = await _open(settings, clock, transport, refusals=RefusalAnswers.model_validate({"cooldown": answer}))
     try:
         chat, start = Chat(app, transport), clock.now()
         await chat.say("alice", "谢谢 @bob")
@@ -223,7 +224,9 @@ CAP_REPLY = "你今天已经送出 2 次感谢了，谢谢你这么热心！对 
 async def test_a_daily_cap_per_giver_in_the_rooms_time_zone(settings, clock, transport, answer: str) -> None:
     from handlers.recognition.config import RefusalAnswers
 
-    app = await _open(settings, clock, transport, daily_cap=2, refusals=RefusalAnswers(daily_cap=answer))
+    app = await _open(
+        settings, clock, transport, daily_cap=2, refusals=RefusalAnswers.model_validate({"daily_cap": answer})
+    )
     try:
         chat = Chat(app, transport)
         assert await chat.say("alice", "谢谢 @bob @carol @dave @erin") == [
@@ -256,7 +259,9 @@ NEWCOMER_REPLY = "欢迎新朋友！加入社群满 7 天后，你送出的感�
 async def test_thanks_from_newcomers_can_be_set_not_to_count(settings, clock, transport, answer: str) -> None:
     from handlers.recognition.config import RefusalAnswers
 
-    app = await _open(settings, clock, transport, newcomer_days=7, refusals=RefusalAnswers(newcomer=answer))
+    app = await _open(
+        settings, clock, transport, newcomer_days=7, refusals=RefusalAnswers.model_validate({"newcomer": answer})
+    )
     try:
         chat, start = Chat(app, transport), clock.now()
         await chat.join("nina")

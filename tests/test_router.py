@@ -177,4 +177,4 @@ def test_free_text_keeps_the_punctuation_as_typed_while_the_words_are_normalised
     parsed = parse_command(make_message("／公告 定时 2026-12-01 10：00 通知：明天＠所有人 见", "mod"))
     assert parsed is not None and parsed.words[:4] == ("公告", "定时", "2026-12-01", "10:00")
     assert parsed.rest_after(2) == "2026-12-01 10:00 通知:明天@所有人 见"
-    assert parsed.raw_rest_after(2) == "2026-12-01 10：00 通知：明天@所有人 见"
+    assert parsed.raw_rest_after(2) == "2026-12-01 10：00 通知：明天＠所有人 见"  # every character as typed

@@ -80,7 +80,7 @@ async def test_a_job_runs_once_at_each_of_its_times(chat: Chat, app) -> None:
     await app.advance_to(_at(3, 12))
     assert [(_at(1, 10), timedelta(0)), (_at(2, 10), timedelta(0)), (_at(3, 10), timedelta(0))] == RUNS
     sent = chat.transport.take()
-    assert sorted(m.contact_id for m in sent) == ["admin", "admin", "admin", "mod", "mod", "mod"]
+    assert sorted(m.contact_id or "" for m in sent) == ["admin", "admin", "admin", "mod", "mod", "mod"]
     await app.drain()  # asking again changes nothing
     assert len(RUNS) == 3 and chat.transport.take() == []
     runs = await rows(app, schema.scheduled_runs, schema.scheduled_runs.c.job_id == "builtin:tick")
@@ -92,7 +92,7 @@ async def test_a_run_missed_by_less_than_the_grace_time_goes_out_once_late(app, 
     again = await _restart(app, settings, clock, registries, _at(1, 10, 40))  # down from 09:50 to 10:40
     try:
         assert [(_at(1, 10), timedelta(minutes=40))] == RUNS
-        assert sorted(m.contact_id for m in again.transport.take()) == ["admin", "mod"]
+        assert sorted(m.contact_id or "" for m in again.transport.take()) == ["admin", "mod"]
         await again.advance_to(_at(2, 10, 5))
         assert RUNS[1:] == [(_at(2, 10), timedelta(0))]
     finally:
@@ -110,7 +110,7 @@ async def test_runs_missed_beyond_the_grace_time_are_skipped_and_the_moderators_
         assert told == [
             (
                 staff,
-                "【定时任务未执行】tick原定 2026-12-03 10:00 执行，但机器人当时不在线，超过了补发时限"
+                "【定时任务未执行】定时任务「tick」原定 2026-12-03 10:00 执行，但机器人当时不在线，超过了补发时限"
                 "（60 分钟），这 3 次都已跳过，不会再补发。",
             )
             for staff in ("admin", "mod")
@@ -163,7 +163,7 @@ async def test_a_failing_job_sends_nothing_of_its_own_and_the_moderators_are_tol
     assert told == [
         (
             staff,
-            "【定时任务出错】tick（2026-12-01 10:00 这一次）执行时出错，本次没有发出任何消息。"
+            "【定时任务出错】定时任务「tick」（2026-12-01 10:00 这一次）执行时出错，本次没有发出任何消息。"
             "详情已写入日志，请联系管理员查看。",
         )
         for staff in ("admin", "mod")
@@ -220,7 +220,8 @@ def test_cron_weekdays_count_from_sunday_as_in_crontab() -> None:
     monday = datetime(2026, 12, 7, tzinfo=SHANGHAI)
 
     def days(expression: str) -> list[int]:
-        trigger, when, found = cron_trigger(expression, SHANGHAI), monday, []
+        trigger, when = cron_trigger(expression, SHANGHAI), monday
+        found: list[int] = []
         for _ in range(7):
             when = trigger.get_next_fire_time(None if not found else when, when)
             found.append(when.isoweekday() % 7)
@@ -304,7 +305,7 @@ async def test_in_real_time_a_job_scheduled_now_runs_without_waiting_for_the_idl
     running = asyncio.create_task(app.run_forever())
     try:
         await asyncio.sleep(0.5)  # started, leading, idle
-        async with UnitOfWork(app.engine, app.clock) as uow:
+        async with UnitOfWork(app.database, app.clock) as uow:
             now = app.clock.now()
             await schedule_job(uow.conn, "test:ping", ping_staff, once_trigger(now + timedelta(seconds=0.3)), now=now)
             uow.after_commit(app.services.signals.notify_schedule_changed)  # as /announce does
@@ -313,7 +314,7 @@ async def test_in_real_time_a_job_scheduled_now_runs_without_waiting_for_the_idl
             if len(transport.sent) >= 2:
                 break
             await asyncio.sleep(0.01)
-        assert sorted(m.contact_id for m in transport.sent) == ["admin", "mod"]
+        assert sorted(m.contact_id or "" for m in transport.sent) == ["admin", "mod"]
     finally:
         app.stop()
         await asyncio.wait_for(running, 10)

@@ -80,20 +80,21 @@ async def test_the_wal_is_checkpointed_beside_the_hot_path(tmp_path: Path, monke
     monkeypatch.setattr(engine_module, "CHECKPOINT_EVERY", 5)
     path = tmp_path / "wal.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}")
+    writes = engine_module.Writes(engine)
     try:
         async with engine.connect() as conn:
             assert (await conn.exec_driver_sql("PRAGMA wal_autocheckpoint")).scalar_one() == 0
         for _ in range(5):
-            async with engine_module.write_transaction(engine) as conn:
+            async with writes.write_transaction() as conn:
                 await conn.exec_driver_sql("CREATE TABLE IF NOT EXISTS t (x INTEGER)")
                 await conn.exec_driver_sql("INSERT INTO t VALUES (1)")
-        state = engine_module._CHECKPOINTS[engine]
+        state = writes._checkpoints
         assert state.running is not None and state.writes == 0
         await state.running
         async with engine.connect() as conn:  # everything in the log was copied into the database
             busy, logged, copied = (await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")).one()
         assert busy == 0 and logged == copied
     finally:
-        await engine_module.dispose(engine)
+        await writes.dispose()
     wal = tmp_path / "wal.db-wal"
     assert not wal.exists() or wal.stat().st_size == 0  # folded back in at close

@@ -10,11 +10,11 @@ from sqlalchemy import update
 from bot.app import App
 from bot.bootstrap import open_app
 from bot.db import schema
-from bot.outbox import Draft, enqueue
+from bot.outbox import Draft
 from bot.transports.base import PacingLimits
 from bot.transports.memory import InMemoryTransport
 from handlers import REGISTRIES
-from tests.support import rows
+from tests.support import enqueue, rows
 
 
 @pytest.fixture
@@ -30,7 +30,7 @@ def transport() -> InMemoryTransport:
 async def _queue(app: App, *drafts: Draft) -> None:
     async with app.engine.begin() as conn:
         for draft in drafts:
-            await enqueue(conn, draft, app.clock.now())
+            await enqueue(conn, draft, app.clock.now(), app.database.addressing)
 
 
 def _to_room(room: str, text: str) -> Draft:

@@ -299,7 +299,7 @@ STEPS_PER_MEMBER = "{{ community.name }} 本周话题{% for i in range(community
 
 
 def _sent(chat: Chat) -> list[str]:
-    return [f"[{m.room_id or 'dm ' + m.contact_id}] {m.text}" for m in chat.transport.take()]
+    return [f"[{m.room_id or f'dm {m.contact_id}'}] {m.text}" for m in chat.transport.take()]
 
 
 async def _crowd_second_room(chat: Chat) -> None:

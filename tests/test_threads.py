@@ -128,7 +128,7 @@ async def test_routing_status_and_notes_stay_internal(chat: Chat, app) -> None:
     assert await chat.say("mod", "/issue show 1") == [
         "[dm mod] #1「登录失败」\n状态：修复中\n部门：技术部 · 已 0 天\n群：Playground、二群\n反馈人：bob、carol\n"
         "关注（+1）：0 人\n【记录】\n· 新建（mod）：你们的 App 又登录失败了，什么情况？\n· 关联（mod）\n· 转交（mod）：技术部\n"
-        f"· 备注（mod）：{NOTE}\n· 进度（mod）：fixing"
+        f"· 备注（mod）：{NOTE}\n· 进度（mod）：修复中"
     ]
     [thread] = await rows(app, threads)
     assert (thread.department, thread.status) == ("技术部", "fixing")
@@ -253,7 +253,7 @@ async def _resolved_and_asked(chat: Chat, app) -> list[str]:
     await app.advance_to(START + timedelta(hours=71))
     assert chat.transport.take() == []
     await app.advance_to(START + timedelta(hours=72))
-    return sorted(m.contact_id for m in chat.transport.take())
+    return sorted(m.contact_id or "" for m in chat.transport.take())
 
 
 async def test_reporters_are_asked_whether_the_fix_works(chat: Chat, app) -> None:

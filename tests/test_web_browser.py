@@ -56,7 +56,7 @@ def settings_overrides() -> dict:
 async def served(app: App) -> AsyncIterator[str]:
     """The console on a free loopback port, served by the test's own event loop."""
     sock = bind("127.0.0.1", 0)
-    server = ConsoleServer(await build_console(app.engine, app.services, bot=app), sock)
+    server = ConsoleServer(await build_console(app.database, app.services, bot=app), sock)
     server.start()
     yield f"http://127.0.0.1:{sock.getsockname()[1]}"
     await server.stop()
@@ -85,7 +85,7 @@ async def signed_in(browser: BrowserThread, chat: Chat, base: str, viewport: dic
 
 
 def sent(chat: Chat) -> list[str]:
-    return [f"[{m.room_id or 'dm ' + m.contact_id}] {m.text}" for m in chat.transport.take()]
+    return [f"[{m.room_id or f'dm {m.contact_id}'}] {m.text}" for m in chat.transport.take()]
 
 
 async def test_sign_in_by_link_and_triage_an_item(

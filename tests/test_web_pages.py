@@ -19,6 +19,8 @@ async def test_the_overview_counts_today_and_the_week_per_room(app, chat: Chat, 
     clock.advance(timedelta(days=1))  # Wednesday: today
     await chat.say("carol", "谢谢 @bob 帮我解决了问题")
     await chat.say("bob", "不客气", room="二群")
+    await chat.say("mod", "/fb list")  # commands, a staff's or a refused one, are no community messages (bot.talk)
+    await chat.say("alice", "/月报")
     client = await console_client(app)
     await sign_in(client, chat)
     page = (await client.get("/")).text

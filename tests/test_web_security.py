@@ -53,10 +53,9 @@ async def test_a_member_gets_no_link_and_no_session(app, chat: Chat) -> None:
     assert await chat.dm("bob", "/console") == [
         "[dm bob] 抱歉，/console 只有社群运营可以使用。如果需要帮忙，可以联系群里的运营同学。"
     ]
-    from bot.db.engine import writer
     from handlers.web.signin import create_link
 
-    async with writer(app.engine) as conn, conn.begin():  # a link that should never have been made
+    async with app.database.write_transaction() as conn:  # a link that should never have been made
         token = await create_link(conn, await _member_id(app, "bob"), app.clock.now(), 10)
     client = await console_client(app)
     response = await client.post(f"/signin/{token}")

@@ -24,8 +24,9 @@ from bot.config import CoreSettings, WechatySection
 from bot.db import schema
 from bot.db.schema import Role
 from bot.events import Image
-from bot.outbox import Draft, enqueue
+from bot.outbox import Draft
 from handlers import REGISTRIES
+from tests.support import enqueue
 from tests.wechaty_bed.bed import Bed, require_node
 from tests.wechaty_support import QUOTE_LINE, FakeDiscovery, eventually, require_sdk
 
@@ -310,6 +311,7 @@ async def test_a_picture_in_the_outbox_goes_to_wechat_as_a_file_with_its_bytes(w
                 image=Image("campaign-1.png", picture),
             ),
             wechat.app.clock.now(),
+            wechat.app.database.addressing,
         )
     wechat.app.wake()
     await eventually(lambda: len(wechat.sent(ROOM2)) >= 1, "the picture was sent")
@@ -354,7 +356,11 @@ def _ping_until_answered(
         seen = len(bed.events)
         bed.command("room_message", room=room, text="/ping", **{"from": sender})
         try:
-            return bed.wait_event(lambda e, seen=seen: e["event"] == "sent" and bed.events.index(e) >= seen, 0.5)
+
+            def answered(event: dict[str, Any], seen: int = seen) -> bool:
+                return event["event"] == "sent" and bed.events.index(event) >= seen
+
+            return bed.wait_event(answered, 0.5)
         except TimeoutError:
             if time.monotonic() > deadline:
                 raise

@@ -15,7 +15,7 @@ CSRF = re.compile(r'name="csrf" value="([^"]+)"')
 
 
 async def console_client(app: App) -> httpx.AsyncClient:
-    asgi = await build_console(app.engine, app.services, bot=app)
+    asgi = await build_console(app.database, app.services, bot=app)
     transport = httpx.ASGITransport(app=asgi, client=("127.0.0.1", 40000))
     return httpx.AsyncClient(transport=transport, base_url="http://console.test")
 

@@ -14,8 +14,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 
-from sqlalchemy.ext.asyncio import AsyncEngine
-
 from bot.audit import Outcome
 from bot.context import Context, Services
 from bot.dispatch import dispatch_route
@@ -23,7 +21,7 @@ from bot.events import Contact, IncomingMessage
 from bot.members import MemberRef
 from bot.outbox import Draft
 from bot.router import CommandRoute
-from bot.uow import UnitOfWork
+from bot.uow import Database, UnitOfWork
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -59,8 +57,8 @@ class ConsoleContext(Context):
 class Actions:
     """Runs commands for signed-in moderators, each in a transaction of its own."""
 
-    def __init__(self, engine: AsyncEngine, services: Services, on_committed: Callable[[], None]) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, services: Services, on_committed: Callable[[], None]) -> None:
+        self._database = database
         self._services = services
         self._on_committed = on_committed  # the bot's sender: new outbox rows to send now
 
@@ -71,7 +69,7 @@ class Actions:
         route = self._services.router.route(message)
         if not isinstance(route, CommandRoute):
             raise ValueError(f"not a command: {command!r}")
-        async with UnitOfWork(self._engine, self._services.clock) as uow:
+        async with UnitOfWork(self._database, self._services.clock) as uow:
             ctx = ConsoleContext(self._services, uow, message, actor)
             await dispatch_route(ctx, route)
             await uow.commit()

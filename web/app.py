@@ -5,15 +5,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from starlette.applications import Starlette
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.context import Services
-from bot.db.engine import writer
 from bot.templates import TEMPLATES_DIR
+from bot.uow import Database
+from handlers.web.config import WebSection
 from handlers.web.signin import shared_key
 from web import operations
 from web.actions import Actions
@@ -24,7 +24,6 @@ from web.render import Labels, Pages
 
 if TYPE_CHECKING:
     from bot.app import App
-    from handlers.web.config import WebSection
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
 # Scripts only from the console itself (no inline script): member-written text can never run.
@@ -78,19 +77,19 @@ def routes() -> list[Route | Mount]:
     ]
 
 
-async def build_console(engine: AsyncEngine, services: Services, *, bot: App | None = None) -> ASGIApp:
-    """The console over `engine` and `services`; `bot`: the bot running in this process, if any (its
+async def build_console(database: Database, services: Services, *, bot: App | None = None) -> ASGIApp:
+    """The console over `database` and `services`; `bot`: the bot running in this process, if any (its
     sender is woken by actions, its transport and scheduler are reported by /healthz and /metrics)."""
-    section: WebSection = services.settings.web  # type: ignore[attr-defined]
-    secret = section.secret_key or await _shared_secret(engine)
+    section = services.settings.section(WebSection)
+    secret = section.secret_key or await _shared_secret(database)
     overrides = services.settings.bot.templates_dir
     roots = (overrides, TEMPLATES_DIR) if overrides else (TEMPLATES_DIR,)
     console = Console(
-        engine=engine,
+        database=database,
         services=services,
-        gate=Gate(engine, services.clock, services.directory, secret),
+        gate=Gate(database.engine, services.clock, services.directory, secret),
         pages=Pages(Labels(roots), services.settings.bot.timezone),
-        actions=Actions(engine, services, bot.wake if bot is not None else lambda: None),
+        actions=Actions(database, services, bot.wake if bot is not None else lambda: None),
         limiter=SignInLimiter(section.signin_attempts_per_minute),
         bot=bot,
     )
@@ -99,6 +98,6 @@ async def build_console(engine: AsyncEngine, services: Services, *, bot: App | N
     return SecurityHeaders(app)
 
 
-async def _shared_secret(engine: AsyncEngine) -> str:
-    async with writer(engine) as conn, conn.begin():
+async def _shared_secret(database: Database) -> str:
+    async with database.write_transaction() as conn:
         return await shared_key(conn, "session-cookies")

@@ -1,4 +1,4 @@
-"""The console's shared parts, passed to every endpoint: the bot's engine and services, the gate, pages, actions."""
+"""The console's shared parts, passed to every endpoint: the bot's database and services, the gate, pages, actions."""
 
 from __future__ import annotations
 
@@ -11,13 +11,14 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from bot.context import Services
+from bot.uow import Database
+from handlers.web.config import WebSection
 from web.actions import Actions
 from web.auth import Gate, SignInLimiter, Visit, csrf_ok
 from web.render import Pages
 
 if TYPE_CHECKING:
     from bot.app import App
-    from handlers.web.config import WebSection
 
 Handler = Callable[[Request, Visit], Awaitable[Response]]
 Endpoint = Callable[[Request], Awaitable[Response]]
@@ -26,7 +27,7 @@ NAV = ("overview", "feedback", "threads", "members", "kocs", "campaigns", "sched
 
 @dataclass(frozen=True, slots=True)
 class Console:
-    engine: AsyncEngine
+    database: Database
     services: Services
     gate: Gate
     pages: Pages
@@ -35,8 +36,12 @@ class Console:
     bot: App | None  # the bot in this process (`kocbot run`); None for `kocbot web` alone
 
     @property
+    def engine(self) -> AsyncEngine:
+        return self.database.engine
+
+    @property
     def section(self) -> WebSection:
-        return self.services.settings.web  # type: ignore[attr-defined,no-any-return]
+        return self.services.settings.section(WebSection)
 
     def page(self, visit: Visit, name: str, *, status: int = 200, **params: Any) -> HTMLResponse:
         html = self.pages.render(name, visit.locale, visit=visit, nav=NAV, **params)

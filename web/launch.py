@@ -9,12 +9,12 @@ import sys
 from typing import TYPE_CHECKING
 
 from bot.config import CoreSettings
+from handlers.web.config import WebSection
 from web.app import build_console
 from web.server import ConsoleServer, bind
 
 if TYPE_CHECKING:
     from bot.app import App
-    from handlers.web.config import WebSection
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ def _say(line: str) -> None:
 
 
 def _section(settings: CoreSettings) -> WebSection:
-    return settings.web  # type: ignore[attr-defined,no-any-return]
+    return settings.section(WebSection)
 
 
 async def start_beside(settings: CoreSettings, app: App) -> ConsoleServer | None:
@@ -38,7 +38,7 @@ async def start_beside(settings: CoreSettings, app: App) -> ConsoleServer | None
         _LOGGER.warning("the web console cannot listen on %s:%d: %s", section.host, section.port, exc)
         _say(f"kocbot: the web console is off: cannot listen on {section.host}:{section.port} ({exc.strerror or exc})")
         return None
-    server = ConsoleServer(await build_console(app.engine, app.services, bot=app), sock)
+    server = ConsoleServer(await build_console(app.database, app.services, bot=app), sock)
     server.start()
     _say(f"Web console: {section.base_url()} (send /console to the bot privately for a sign-in link)")
     return server
@@ -46,7 +46,7 @@ async def start_beside(settings: CoreSettings, app: App) -> ConsoleServer | None
 
 async def serve_alone(settings: CoreSettings) -> int:
     """`kocbot web`: the console without the bot (it sends nothing itself: the bot's process sends what it queues)."""
-    from bot.bootstrap import build_services
+    from bot.bootstrap import build_services, database_for
     from bot.clock import SystemClock
     from bot.db.engine import create_engine
     from bot.db.opening import open_database
@@ -56,7 +56,9 @@ async def serve_alone(settings: CoreSettings) -> int:
     engine = create_engine(settings.database_url())
     try:
         await open_database(engine)
-        console = await build_console(engine, build_services(settings, SystemClock(), REGISTRIES))
+        # Its actions write as the bot's own commands would (quiet hours, accounts); the bot's process sends.
+        database = database_for(settings, engine)
+        console = await build_console(database, build_services(settings, SystemClock(), REGISTRIES))
         server = ConsoleServer(console, bind(section.host, section.port))
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()

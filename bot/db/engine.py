@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import weakref
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,7 +18,6 @@ from bot.errors import DatabaseUnusableError
 
 _LOGGER = logging.getLogger(__name__)
 WRITE_OPTION = "kocbot_writer"
-_WRITE_LOCKS: weakref.WeakKeyDictionary[AsyncEngine, asyncio.Lock] = weakref.WeakKeyDictionary()
 CHECKPOINT_EVERY = 500  # write transactions between WAL checkpoints
 
 
@@ -29,9 +27,6 @@ class _Checkpoints:
     def __init__(self) -> None:
         self.writes = 0
         self.running: asyncio.Task[None] | None = None
-
-
-_CHECKPOINTS: weakref.WeakKeyDictionary[AsyncEngine, _Checkpoints] = weakref.WeakKeyDictionary()
 
 
 def is_sqlite(url: str) -> bool:
@@ -104,53 +99,66 @@ def _make_folder(database: Path) -> None:
         ) from exc
 
 
-def _write_lock(engine: AsyncEngine) -> asyncio.Lock | None:
-    """SQLite has one writer at a time; queueing writers here avoids its busy handler's sleeps."""
-    if engine.dialect.name != "sqlite":
-        return None
-    lock = _WRITE_LOCKS.get(engine)
-    if lock is None:
-        lock = _WRITE_LOCKS[engine] = asyncio.Lock()
-    return lock
+class Writes:
+    """How one engine is written to: on SQLite one writer at a time (queued here, which spares its busy
+    handler's sleeps) with a WAL checkpoint every CHECKPOINT_EVERY writes. Every writer of the engine in
+    this process must share one `Writes`: the composition root makes it, with the engine."""
 
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+        self._lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
+        self._checkpoints = _Checkpoints()
 
-@asynccontextmanager
-async def writer(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """A connection whose transactions will write (on SQLite: one at a time, BEGIN IMMEDIATE)."""
-    lock = _write_lock(engine)
-    if lock is not None:
-        await lock.acquire()
-    try:
-        conn = await engine.connect()
-        try:
-            await conn.execution_options(**{WRITE_OPTION: True})
-            yield conn
-        finally:
-            await conn.close()
-    finally:
+    @asynccontextmanager
+    async def writer(self) -> AsyncIterator[AsyncConnection]:
+        """A connection whose transactions will write (on SQLite: one at a time, BEGIN IMMEDIATE)."""
+        lock = self._lock
         if lock is not None:
-            lock.release()
-            _note_write(engine)
+            await lock.acquire()
+        try:
+            conn = await self.engine.connect()
+            try:
+                await conn.execution_options(**{WRITE_OPTION: True})
+                yield conn
+            finally:
+                await conn.close()
+        finally:
+            if lock is not None:
+                lock.release()
+                self._note_write()
 
+    @asynccontextmanager
+    async def write_transaction(self) -> AsyncIterator[AsyncConnection]:
+        """Like `engine.begin()`, for a transaction that writes."""
+        async with self.writer() as conn, conn.begin():
+            yield conn
 
-@asynccontextmanager
-async def exclusive_writes(engine: AsyncEngine) -> AsyncIterator[None]:
-    """Hold the in-process write lock without a connection: for a second, synchronous path to the
-    same SQLite file (APScheduler's job store), so it never waits on, or blocks, our own writers."""
-    lock = _write_lock(engine)
-    if lock is None:
-        yield
-        return
-    async with lock:
-        yield
+    @asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """Hold the in-process write lock without a connection: for a second, synchronous path to the
+        same SQLite file (APScheduler's job store), so it never waits on, or blocks, our own writers."""
+        if self._lock is None:
+            yield
+            return
+        async with self._lock:
+            yield
 
+    def _note_write(self) -> None:
+        state = self._checkpoints
+        state.writes += 1
+        if state.writes >= CHECKPOINT_EVERY and (state.running is None or state.running.done()):
+            state.writes = 0
+            state.running = asyncio.create_task(_checkpoint(self.engine), name="sqlite-checkpoint")
 
-def _note_write(engine: AsyncEngine) -> None:
-    state = _CHECKPOINTS.setdefault(engine, _Checkpoints())
-    state.writes += 1
-    if state.writes >= CHECKPOINT_EVERY and (state.running is None or state.running.done()):
-        state.writes = 0
-        state.running = asyncio.create_task(_checkpoint(engine), name="sqlite-checkpoint")
+    async def dispose(self) -> None:
+        """Close the engine once a running checkpoint has finished, then fold the WAL back in."""
+        if self._checkpoints.running is not None:
+            await self._checkpoints.running
+        if self.engine.dialect.name == "sqlite":
+            with contextlib.suppress(Exception):
+                async with self.engine.connect() as conn:
+                    await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+        await self.engine.dispose()
 
 
 async def _checkpoint(engine: AsyncEngine) -> None:
@@ -160,22 +168,3 @@ async def _checkpoint(engine: AsyncEngine) -> None:
             await conn.exec_driver_sql("PRAGMA wal_checkpoint(PASSIVE)")
     except Exception:  # the next one will catch up; the WAL only grows meanwhile
         _LOGGER.warning("a WAL checkpoint failed", exc_info=True)
-
-
-async def dispose(engine: AsyncEngine) -> None:
-    """Close the engine once a running checkpoint has finished, then fold the WAL back in."""
-    state = _CHECKPOINTS.get(engine)
-    if state is not None and state.running is not None:
-        await state.running
-    if engine.dialect.name == "sqlite":
-        with contextlib.suppress(Exception):
-            async with engine.connect() as conn:
-                await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
-    await engine.dispose()
-
-
-@asynccontextmanager
-async def write_transaction(engine: AsyncEngine) -> AsyncIterator[AsyncConnection]:
-    """Like `engine.begin()`, for a transaction that writes."""
-    async with writer(engine) as conn, conn.begin():
-        yield conn

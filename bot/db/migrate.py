@@ -13,7 +13,7 @@ from sqlalchemy import inspect
 from sqlalchemy.engine import URL, Connection
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from bot.db.engine import is_sqlite, write_transaction
+from bot.db.engine import Writes, is_sqlite
 from bot.db.url import database_label
 from bot.errors import DatabaseUnusableError, SchemaBehindError
 
@@ -76,7 +76,8 @@ async def upgrade(engine: AsyncEngine, revision: str = "head") -> None:
         refuse_foreign(connection)
         command.upgrade(alembic_config(connection), revision)
 
-    async with write_transaction(engine) as conn:
+    # Its own Writes: a database is migrated before the app that will write to it starts.
+    async with Writes(engine).write_transaction() as conn:
         await conn.run_sync(_run)
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from importlib.util import find_spec
 from pathlib import Path
 
 from sqlalchemy.engine import URL, make_url
@@ -10,6 +11,8 @@ from sqlalchemy.exc import ArgumentError
 
 SUPPORTED = ("postgresql+asyncpg", "sqlite+aiosqlite")
 EXPECTED = "a PostgreSQL URL (postgresql://user@host:5432/kocbot) or a SQLite one (sqlite:////path/to/kocbot.db)"
+# PostgreSQL's drivers come with an extra: the base install runs on SQLite alone.
+POSTGRESQL_DRIVERS = ("asyncpg", "psycopg")
 # The password in something that does not even parse as a URL: `user:secret@host`.
 _PASSWORD = re.compile(r":[^:/@]*@")
 
@@ -55,7 +58,19 @@ def url_problem(url: str) -> str | None:
         return f"{EXPECTED}; kocbot does not support {engine}"
     if parsed.port is not None and not 0 < parsed.port < 65536:
         return f"{EXPECTED}; port {parsed.port} is not a port number"
+    if parsed.get_backend_name() == "postgresql":
+        return _missing_drivers()
     return None
+
+
+def _missing_drivers() -> str | None:
+    missing = [name for name in POSTGRESQL_DRIVERS if find_spec(name) is None]
+    if not missing:
+        return None
+    return (
+        f"PostgreSQL needs its drivers ({', '.join(missing)} not installed): "
+        "pip install 'kocbot[postgresql]', or leave database.url empty for the embedded SQLite"
+    )
 
 
 def database_label(url: URL) -> str:

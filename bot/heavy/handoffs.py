@@ -11,17 +11,16 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import InterfaceError, OperationalError
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import Context, Services
 from bot.db import schema
-from bot.db.engine import write_transaction
 from bot.db.schema import HeavyStatus
 from bot.errors import UserFacingError
 from bot.heavy import requests
+from bot.heavy.requests import HeavyRequest
 from bot.heavy.runner import HeavyRunner
-from bot.heavy.spec import HeavyFailed, HeavyRequest, HeavySpec, HeavyTimeout
-from bot.uow import UnitOfWork
+from bot.heavy.spec import HeavyFailed, HeavySpec, HeavyTimeout
+from bot.uow import Database, UnitOfWork
 
 _LOGGER = logging.getLogger(__name__)
 ANSWER_TRIES = 6  # with the backoff below, about a minute of a database out of reach; then the next start answers
@@ -52,17 +51,18 @@ class Handoffs:
 
     def __init__(
         self,
-        engine: AsyncEngine,
+        database: Database,
         services: Services,
         runner: HeavyRunner,
         *,
         on_committed: Callable[[], None] = lambda: None,
     ) -> None:
-        self._engine = engine
+        self._database = database
+        self._engine = database.engine
         self._services = services
         self._runner = runner
         self._specs = services.heavy_work
-        self.on_committed = on_committed  # new outbox rows: the app wakes its sender
+        self._on_committed = on_committed  # new outbox rows: the app wakes its sender
 
     def start(self, request: HeavyRequest) -> None:
         """Called once the message that asked has committed (and for each request resumed on start)."""
@@ -75,7 +75,7 @@ class Handoffs:
             waiting = await requests.pending(conn, self._services.settings.bot.account)
         for request in waiting:
             if request.work in self._specs and request.attempts < self._services.settings.heavy.resume_attempts:
-                async with write_transaction(self._engine) as conn:
+                async with self._database.write_transaction() as conn:
                     await requests.count_attempt(conn, request.id)
                 _LOGGER.warning("resuming %s #%d, interrupted when the bot stopped", request.work, request.id)
                 self.start(replace(request, attempts=request.attempts + 1))
@@ -135,7 +135,7 @@ class Handoffs:
         _LOGGER.error("%s #%d stays pending: the next start answers it", request.work, request.id)
 
     async def _write(self, request: HeavyRequest, answer: _Answer) -> None:
-        async with UnitOfWork(self._engine, self._services.clock) as uow:
+        async with UnitOfWork(self._database, self._services.clock) as uow:
             if not await requests.finish(uow.conn, request.id, answer.status, self._services.clock.now()):
                 return  # answered already (by an earlier try that committed)
             ctx = await self._context(uow, request)
@@ -149,7 +149,7 @@ class Handoffs:
             if status is not answer.status:
                 await requests.set_status(uow.conn, request.id, status)
             await uow.commit()
-        self.on_committed()
+        self._on_committed()
 
     async def _say(self, ctx: Context, request: HeavyRequest, answer: _Answer) -> HeavyStatus:
         spec = self._specs.get(request.work)
@@ -191,7 +191,7 @@ class Handoffs:
     async def _acknowledge(self, request: HeavyRequest, spec: HeavySpec) -> None:
         """The 'working on it' reply, unless the answer was written meanwhile."""
         try:
-            async with UnitOfWork(self._engine, self._services.clock) as uow:
+            async with UnitOfWork(self._database, self._services.clock) as uow:
                 if not await requests.acknowledge(uow.conn, request.id, self._services.clock.now()):
                     return
                 ctx = await self._context(uow, request)
@@ -200,7 +200,7 @@ class Handoffs:
                 say = ctx.reply_privately if spec.private else ctx.reply
                 await say(spec.acknowledge or "core/heavy_working")
                 await uow.commit()
-            self.on_committed()
+            self._on_committed()
         except Exception:
             _LOGGER.warning("could not say that %s #%d is under way", request.work, request.id, exc_info=True)
 

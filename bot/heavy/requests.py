@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -10,9 +11,22 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema
 from bot.db.schema import HeavyStatus
-from bot.heavy.spec import HeavyRequest
 
 _TABLE = schema.heavy_requests
+
+
+@dataclass(frozen=True, slots=True)
+class HeavyRequest:
+    """A recorded request (a `heavy_requests` row), as the worker side carries it."""
+
+    id: int
+    work: str
+    params: dict[str, Any]
+    actor_id: int
+    community_id: int | None
+    message_id: int | None
+    requested_at: datetime
+    attempts: int = 1
 
 
 async def record(

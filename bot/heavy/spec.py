@@ -48,20 +48,6 @@ class HeavySpec:
     timeout_seconds: float | None = None  # None: heavy.timeout_seconds
 
 
-@dataclass(frozen=True, slots=True)
-class HeavyRequest:
-    """A recorded request (a `heavy_requests` row), as the worker side carries it."""
-
-    id: int
-    work: str
-    params: dict[str, Any]
-    actor_id: int
-    community_id: int | None
-    message_id: int | None
-    requested_at: datetime
-    attempts: int = 1
-
-
 class HeavyTimeout(Exception):
     """The work took longer than its bound and was stopped."""
 

@@ -7,7 +7,7 @@ render time are checked again by the filters themselves, with the real values.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, TypeGuard, cast
 
 from jinja2 import nodes
 
@@ -98,7 +98,7 @@ def _check_operators(node: nodes.Node) -> None:
         sides = (node.left, node.right)
         if any(isinstance(side, nodes.List | nodes.Tuple) for side in sides):
             raise Refused("list_repeat", line_of(node))
-        text = next((side.value for side in sides if _const(side, str)), None)  # type: ignore[attr-defined]
+        text = next((side.value for side in sides if _const(side, str)), None)
         numbers = [_number(side) for side in sides]
         times = next((n for n in numbers if isinstance(n, int)), None)
         if text is not None and times is not None and len(text) * times > MAX_OUTPUT:
@@ -108,7 +108,7 @@ def _check_operators(node: nodes.Node) -> None:
 def _number(node: nodes.Node) -> Any:
     """The value of a number written in the template (powers of them included), or None."""
     if _const(node, int | float):
-        return node.value  # type: ignore[attr-defined]
+        return node.value
     if isinstance(node, nodes.Neg | nodes.Pos):
         found = _number(node.node)
         return None if found is None else (-found if isinstance(node, nodes.Neg) else found)
@@ -122,7 +122,7 @@ def _number(node: nodes.Node) -> Any:
     return None
 
 
-def _const(node: nodes.Node, kind: Any) -> bool:
+def _const(node: nodes.Node, kind: Any) -> TypeGuard[nodes.Const]:
     return isinstance(node, nodes.Const) and isinstance(node.value, kind) and not isinstance(node.value, bool)
 
 
@@ -138,7 +138,9 @@ def _check_arguments(node: nodes.Filter, spec: FilterSpec) -> None:
     if node.dyn_args is not None or node.dyn_kwargs is not None:
         raise Refused("arguments", line_of(node), filter=spec.name, most=len(spec.args))
     args = tuple(node.args)
-    kwargs: dict[str, Any] = {str(pair.key): pair.value for pair in node.kwargs if isinstance(pair, nodes.Keyword)}
+    # jinja2 annotates a filter's kwargs as Pair nodes; its parser makes Keyword nodes (the key a name).
+    written = cast(list[nodes.Node], node.kwargs)
+    kwargs: dict[str, Any] = {pair.key: pair.value for pair in written if isinstance(pair, nodes.Keyword)}
     try:
         pairs = spec.bind(args, kwargs)
     except Refused as exc:

@@ -48,8 +48,9 @@ class Refused(SecurityError):
 
 def power_ok(base: object, exponent: object) -> bool:
     """Whether base ** exponent stays a number of a sensible size."""
-    numbers = isinstance(base, int | float) and isinstance(exponent, int | float)
-    return numbers and abs(exponent) <= MAX_POWER_EXPONENT and abs(base) <= MAX_POWER_BASE  # type: ignore[arg-type]
+    if not (isinstance(base, int | float) and isinstance(exponent, int | float)):
+        return False
+    return abs(exponent) <= MAX_POWER_EXPONENT and abs(base) <= MAX_POWER_BASE
 
 
 class Budget:

@@ -10,12 +10,13 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.context import Context
 from bot.db import schema
 from bot.db.schema import Role
 from bot.members import MemberRef
 
 if TYPE_CHECKING:
-    from bot.context import Context, Services
+    from bot.context import Services
     from bot.heavy.spec import ComputeFunction
     from bot.uow import UnitOfWork
 
@@ -79,8 +80,6 @@ class JobRun:
 
     def context(self, actor: MemberRef | None = None) -> Context:
         """A Context with no incoming event: everything it sends is the bot's own initiative."""
-        from bot.context import Context
-
         return Context(self.services, self.uow, None, actor or system_actor(self.services), None)
 
 

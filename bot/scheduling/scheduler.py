@@ -23,7 +23,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from apscheduler.executors.debug import DebugExecutor
 from apscheduler.job import Job
@@ -38,16 +37,16 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.db import schema
 from bot.db.dialect import insert_for
-from bot.db.engine import exclusive_writes
 from bot.db.schema import OutgoingKind
 from bot.heavy.runner import HeavyRunner
 from bot.scheduling.jobs import JobFunction, JobRun, JobSpec, scheduled
 from bot.scheduling.leader import Leadership
 from bot.scheduling.prepared import Preparations, Prepared, recorded
 from bot.scheduling.triggers import cron_trigger
-from bot.uow import UnitOfWork
+from bot.uow import Database, UnitOfWork
 
 if TYPE_CHECKING:
+    from bot.clock import Clock
     from bot.context import Context, Services
 
 _LOGGER = logging.getLogger(__name__)
@@ -61,7 +60,7 @@ def sync_engine_for(engine: AsyncEngine) -> Engine:
     """The same database for APScheduler's synchronous job store."""
     url = engine.url
     if url.get_backend_name() == "sqlite":
-        # Its writes are serialised with ours by `exclusive_writes`; the timeout is a safety net.
+        # Its writes are serialised with ours by `Writes.exclusive`; the timeout is a safety net.
         return create_sync_engine(url.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30})
     return create_sync_engine(url.set(drivername="postgresql+psycopg"), pool_pre_ping=True, pool_size=2, max_overflow=2)
 
@@ -101,7 +100,7 @@ async def schedule_job(
 ) -> datetime | None:
     """Write a job into the job store in the caller's transaction: it exists if, and only if, that
     commits (with the announcement it belongs to, say). Returns its first run time."""
-    first = trigger.get_next_fire_time(None, now)
+    first: datetime | None = trigger.get_next_fire_time(None, now)
     job = _job(job_id, func, trigger, args, name or job_id, first)
     await conn.execute(
         insert(_JOBS).values(
@@ -159,9 +158,10 @@ class Scheduler(BaseScheduler):
 
     name = "scheduler"
 
-    def __init__(self, engine: AsyncEngine, services: Services, specs: Sequence[JobSpec], runner: HeavyRunner) -> None:
+    def __init__(self, database: Database, services: Services, specs: Sequence[JobSpec], runner: HeavyRunner) -> None:
         super().__init__(timezone=UTC, executors={"default": DebugExecutor()}, job_defaults=dict(_JOB_DEFAULTS))
-        self._engine = engine
+        self._database = database
+        self._engine = engine = database.engine
         self._services = services
         self._specs = list(specs)
         self._quiet_misses = {spec.job_id for spec in specs if not spec.report_missed}
@@ -176,12 +176,12 @@ class Scheduler(BaseScheduler):
         self._preparations = Preparations(specs, runner, services.signals.notify_schedule_changed)
 
     @property
-    def _clock(self):  # noqa: ANN202 - the injected Clock
+    def _clock(self) -> Clock:
         return self._services.clock
 
     @property
     def zone(self) -> tzinfo:
-        return ZoneInfo(self._services.settings.bot.timezone)
+        return self._services.zone
 
     # APScheduler's abstract hooks: a job was added or changed through its API; stopping.
     def wakeup(self) -> None:
@@ -192,7 +192,7 @@ class Scheduler(BaseScheduler):
 
     async def _in_store(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run a synchronous job-store call off the event loop, never beside one of our SQLite writes."""
-        async with exclusive_writes(self._engine):
+        async with self._database.writes.exclusive():
             return await asyncio.to_thread(function, *args, **kwargs)
 
     # Leadership and start-up
@@ -325,7 +325,7 @@ class Scheduler(BaseScheduler):
         times = run_times(job, now, grace)
         run_time = times.due
         prepared = self._preparations.take(job.id, run_time or times.last_missed)
-        async with UnitOfWork(self._engine, self._clock) as uow:
+        async with UnitOfWork(self._database, self._clock) as uow:
             fresh = run_time is not None and await _record(uow.conn, job.id, run_time, "done", now)
             newly_missed = times.last_missed is not None and await _record(
                 uow.conn, job.id, times.last_missed, "skipped", now

@@ -47,7 +47,10 @@ class Transport(Protocol):
 
     name: str
     default_pacing: PacingLimits
-    max_text_length: int | None  # the platform's longest message; None: no limit (`outbox.max_length` overrides)
+
+    @property
+    def max_text_length(self) -> int | None:
+        """The platform's longest message; None: no limit (`outbox.max_length` overrides)."""
 
     @property
     def connected(self) -> bool:

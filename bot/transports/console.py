@@ -82,8 +82,8 @@ def parse_line(line: str, state: PlaygroundState) -> IncomingMessage | MemberJoi
         state.room = where.strip()
     if said["sender"] is None:
         return None
-    room = None if where == "dm" else state.room
-    return _message(said["sender"], said["text"].replace("\\n", "\n"), room, said["quoted"], state)
+    to = None if where == "dm" else state.room
+    return _message(said["sender"], said["text"].replace("\\n", "\n"), to, said["quoted"], state)
 
 
 def _message(sender: str, text: str, room: str | None, quoted: str | None, state: PlaygroundState) -> IncomingMessage:

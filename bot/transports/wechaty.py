@@ -8,7 +8,7 @@ import logging
 import random
 import urllib.parse
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from bot.config import WechatySection
@@ -26,7 +26,7 @@ MAX_CARRIED = 1000
 Event = tuple[str, Any]  # a puppet service event: its name and payload
 
 
-async def _settle(tasks: list[asyncio.Task]) -> bool:
+async def _settle(tasks: list[asyncio.Task[object]]) -> bool:
     """Cancel `tasks` and wait for them, but not forever.
 
     Timeouts in this module use `asyncio.timeout`, never `asyncio.wait_for`: on Python 3.11,
@@ -43,7 +43,7 @@ async def _settle(tasks: list[asyncio.Task]) -> bool:
     return not pending
 
 
-def _retrieve(task: asyncio.Task) -> None:
+def _retrieve(task: asyncio.Task[object]) -> None:
     if not task.cancelled():
         task.exception()
 
@@ -145,14 +145,14 @@ class _Session:
                 _LOGGER.warning("a task of the lost connection did not end; it is left behind")
         return self._why(done, stream)
 
-    def _why(self, done: set[asyncio.Task], stream: asyncio.Task) -> str:
+    def _why(self, done: Iterable[asyncio.Task[object]], stream: asyncio.Task[object]) -> str:
         if self.lost.is_set():
             return self.lost_because
         failed = next((t for t in done if not t.cancelled() and t.exception() is not None), None)
-        if failed is not None:
-            self.error = failed.exception()
+        if failed is not None and (error := failed.exception()) is not None:
+            self.error = error
             what = "the connection failed" if failed is stream else "a heartbeat got no answer"
-            self.end(f"{what}: {compat.redact(compat.describe(self.error), self._config.token)}")
+            self.end(f"{what}: {compat.redact(compat.describe(error), self._config.token)}")
             return self.lost_because
         return "the puppet service closed the event stream"
 
@@ -279,7 +279,7 @@ class WechatyTransport:
         self._config = config
         self._rng = rng or random.Random()
         self._session: _Session | None = None
-        self._runner: asyncio.Task | None = None
+        self._runner: asyncio.Task[None] | None = None
         self._stopping = asyncio.Event()
         self._carried: list[Event] = []
         self._echoes = _Echoes()

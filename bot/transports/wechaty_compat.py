@@ -69,7 +69,8 @@ _MILLISECONDS_FROM = 2_145_888_000  # puppets send seconds or milliseconds; bigg
 # PuppetService._init_puppet first checks the endpoint with a blocking telnet (up to 3 s with the
 # event loop frozen). PuppetClient.run checks it instead, without blocking and with a timeout
 # (grpclib's own connect has none: an unreachable host would hang until the OS gives up).
-_service_module.ping_endpoint = lambda endpoint: True
+# The module imports ping_endpoint without re-exporting it; it is replaced where PuppetService looks it up.
+_service_module.ping_endpoint = lambda end_point: True  # type: ignore[attr-defined]
 
 
 class _SdkFilter(logging.Filter):
@@ -130,7 +131,8 @@ async def discover_endpoint(token: str, timeout: float) -> str:
 
 def _fetch(url: str, timeout: float) -> bytes:
     with urllib.request.urlopen(url, timeout=timeout) as response:
-        return response.read()
+        body: bytes = response.read()
+        return body
 
 
 def is_connection_error(exc: BaseException) -> bool:

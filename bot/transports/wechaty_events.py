@@ -19,7 +19,8 @@ if TYPE_CHECKING:
 _LOGGER = logging.getLogger(__name__)
 CACHE_SECONDS = 300.0  # names and room admins change rarely; a stale label is harmless for this long
 MEMBER_LOOKUPS_AT_ONCE = 16
-_K, _V = TypeVar("_K"), TypeVar("_V")
+_K = TypeVar("_K")
+_V = TypeVar("_V")
 
 # WeChat renders a quoted reply as 「Name：quoted text」, a dashed line, then the reply.
 _QUOTE = re.compile(r"「(?P<name>[^\n]+?)[：:](?P<quoted>.*)」\n-(?: -){2,}[ \t]*\n(?P<reply>.*)", re.DOTALL)

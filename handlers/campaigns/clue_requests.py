@@ -39,7 +39,7 @@ def parse_clue(cmd: Invocation, rest: str) -> ClueRequest:
                 raise UsageError("campaigns/problem_template_name")
         else:
             break
-    request.text = cmd.raw_tail(rest.strip())
+    request.text = rest.strip()
     if request.when is None:
         raise UsageError("campaigns/problem_needs_at")
     return request
@@ -48,9 +48,7 @@ def parse_clue(cmd: Invocation, rest: str) -> ClueRequest:
 def drop_time(found: re.Match[str], campaign: CampaignView, now: datetime) -> datetime:
     """The moment "2026-12-01 20:00" names in the campaign's time zone: it must exist, lie ahead, and
     fall inside the campaign."""
-    local = local_time(found, campaign.zone)
-    if local is None:
-        raise UsageError("campaigns/problem_when", text=found[0])
+    local = local_time(found, campaign.zone)  # NoSuchDate for 2026-02-30 10:00
     if local <= now:
         raise UsageError(
             "campaigns/problem_past",

@@ -33,6 +33,7 @@ from bot.scheduling.scheduler import schedule_job, unschedule_job
 from bot.scheduling.triggers import once_trigger
 from handlers.campaigns import store
 from handlers.campaigns.clue_requests import ClueRequest, check_body, drop_time, parse_clue
+from handlers.campaigns.config import CampaignsSection
 from handlers.campaigns.store import CampaignView, Room
 from handlers.campaigns.tables import ClueStatus, clues
 from handlers.outreach.custom_templates import Rendering, SkipNotice, all_texts, tell_staff_skipped, texts_then
@@ -166,7 +167,7 @@ async def schedule_clue(ctx: Context, cmd: Invocation) -> None:
 async def _schedule(
     ctx: Context, campaign: CampaignView, request: ClueRequest, run_at: datetime, rooms: list[CommunityRef], sample: str
 ) -> None:
-    lead = timedelta(minutes=ctx.settings.campaigns.heads_up_minutes)
+    lead = timedelta(minutes=ctx.settings.section(CampaignsSection).heads_up_minutes)
     heads_up_at = max(run_at - lead, ctx.now)
     clue_id = (
         await ctx.db.execute(
@@ -202,12 +203,12 @@ async def _schedule(
         at=run_at.astimezone(zone),
         heads_up=heads_up_at.astimezone(zone),
         heads_up_now=heads_up_at <= ctx.now,
-        minutes=ctx.settings.campaigns.heads_up_minutes,
+        minutes=ctx.settings.section(CampaignsSection).heads_up_minutes,
         timezone=campaign.timezone,
         kocs=len(await koc_audience(ctx.db, campaign)),
         rooms=[r.label for r in campaign.rooms],
         quiet_rooms=quiet_rooms,
-        heads_up_quiet=_quiet(ctx, heads_up_at, ZoneInfo(ctx.settings.bot.timezone)),
+        heads_up_quiet=_quiet(ctx, heads_up_at, ctx.zone),
         quiet_hours=ctx.settings.delivery.quiet_hours,
         sample=sample,
         points=bool(campaign.talking_points),

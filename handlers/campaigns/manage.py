@@ -15,16 +15,16 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import insert, update
 
-from bot.commands import Invocation
+from bot.commands import Invocation, parse_date
 from bot.context import Context
 from bot.errors import UsageError, UserFacingError
 from bot.rooms import is_room_word, resolve_rooms
 from handlers.campaigns import clues, store
+from handlers.campaigns.config import CampaignsSection
 from handlers.campaigns.store import CampaignView
 from handlers.campaigns.tables import CampaignStatus, campaign_rooms, campaigns
 
 _LOGGER = logging.getLogger(__name__)
-_DATE = re.compile(r"(\d{4})[-/.](\d{1,2})[-/.](\d{1,2})")
 _FIRST_FLAG = re.compile(r"(?:^|\s)(?:--|[#＃])\S")
 _KEYWORD_SPLIT = re.compile(r"[\s,，、;；]+")
 _POINT_SPLIT = re.compile(r"[；;|｜\n]+")
@@ -54,8 +54,7 @@ def _name_and_flags(cmd: Invocation) -> tuple[str, list[str]]:
     text = cmd.text.strip()
     found = _FIRST_FLAG.search(text)
     cut = found.start() if found else len(text)
-    raw = cmd.raw_text.strip() if len(cmd.raw_text.strip()) == len(text) else text
-    return raw[:cut].strip(), text[cut:].split()
+    return text[:cut].strip(), text[cut:].split()
 
 
 def _launch_and_rooms(words: list[str]) -> tuple[str, list[str]]:
@@ -77,11 +76,7 @@ def _launch_and_rooms(words: list[str]) -> tuple[str, list[str]]:
 
 
 def _launch_day(text: str, zone: ZoneInfo, now: datetime) -> date:
-    found = _DATE.fullmatch(text)
-    try:
-        day = date(*(int(part) for part in found.groups())) if found else None
-    except ValueError:
-        day = None
+    day = parse_date(text)  # NoSuchDate for 2027-13-01
     if day is None:
         raise UsageError("campaigns/problem_launch", text=text[:30])
     today = now.astimezone(zone).date()
@@ -99,7 +94,7 @@ async def create_campaign(ctx: Context, cmd: Invocation) -> None:
     rooms = await resolve_rooms(ctx, names)
     zone = ZoneInfo(rooms[0].timezone)
     launch_on = _launch_day(launch, zone, ctx.now)
-    ends_at = local_day_end(launch_on, zone) + timedelta(days=ctx.settings.campaigns.days_after_launch)
+    ends_at = local_day_end(launch_on, zone) + timedelta(days=ctx.settings.section(CampaignsSection).days_after_launch)
     campaign_id = (
         await ctx.db.execute(
             insert(campaigns)
@@ -142,7 +137,7 @@ def _period(ctx: Context, campaign: CampaignView | None) -> dict[str, Any]:
         "starts": campaign.starts_at.astimezone(zone),
         "ends": campaign.ends_at.astimezone(zone),
         "last_day": last_day.isoformat(),
-        "days_after": ctx.settings.campaigns.days_after_launch,
+        "days_after": ctx.settings.section(CampaignsSection).days_after_launch,
     }
 
 
@@ -243,7 +238,7 @@ def keywords_of(text: str) -> list[str]:
 async def set_keywords(ctx: Context, cmd: Invocation) -> None:
     """/campaign keywords ID word ...: replace the keywords; without words, show them."""
     campaign = await store.campaign_named(ctx, cmd)
-    words = keywords_of(cmd.raw_tail(_rest_after_id(cmd)))
+    words = keywords_of(_rest_after_id(cmd))
     if not words:
         await ctx.reply(
             "campaigns/keywords", id=campaign.id, name=campaign.name, keywords=list(campaign.keywords), changed=False
@@ -267,7 +262,7 @@ def points_of(text: str) -> list[str]:
 async def set_points(ctx: Context, cmd: Invocation) -> None:
     """/campaign points ID 要点一；要点二: the talking points of the KOCs' heads-ups; without text, show them."""
     campaign = await store.campaign_named(ctx, cmd)
-    points = points_of(cmd.raw_tail(_rest_after_id(cmd)))
+    points = points_of(_rest_after_id(cmd))
     if not points:
         await ctx.reply(
             "campaigns/points", id=campaign.id, name=campaign.name, points=list(campaign.talking_points), changed=False

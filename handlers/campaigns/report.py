@@ -1,10 +1,8 @@
 """Campaign reports: /campaign ignition, /campaign report (text and a PNG chart), and
-`kocbot report campaign ID --out DIR` (the chart, the text and a CSV of every message's figures)."""
+`kocbot report campaign ID --out DIR` (the chart, the text, and every message's figures as CSV and .xlsx)."""
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
@@ -22,6 +20,7 @@ from bot.errors import NoSuchNumber, UserFacingError
 from bot.events import Image
 from bot.heavy.spec import Work
 from bot.registry import ReportRequest
+from bot.tables import Table, to_csv, to_xlsx
 from handlers.campaigns import ignition, store
 from handlers.campaigns.clues import load_clues
 from handlers.campaigns.config import CampaignsSection
@@ -115,7 +114,10 @@ async def build(
     measured = await ignition.measure_campaign(conn, campaign, section, now)
     zone = campaign.zone
     measured_days = max((until - campaign.starts_at).total_seconds() / 86400, 0.0)
-    rooms, hours, per_day, usual_day = [], {}, Counter(), 0.0
+    rooms: list[RoomVolume] = []
+    hours: dict[int, Counter[datetime]] = {}
+    per_day: Counter[date] = Counter()
+    usual_day = 0.0
     has_usual = False
     for room in campaign.rooms:
         logged = measured.log.rooms[room.community_id]
@@ -205,6 +207,11 @@ def _bucket(at: datetime, hourly: bool) -> datetime:
 
 def chart(report: CampaignReport, locale: str) -> bytes:
     """Discussion volume over time per community, clue drops marked (drawn now: use `render` in the bot)."""
+    return charts.timeline(**chart_parts(report, locale))
+
+
+def chart_parts(report: CampaignReport, locale: str) -> dict[str, Any]:
+    """What the chart is drawn from: each hour's or day's messages as a bar over that span, clue drops at their time."""
     text = CHART_TEXT.get(locale, CHART_TEXT["en"])
     campaign, zone = report.campaign, report.campaign.zone
     start, until = campaign.starts_at.astimezone(zone), report.until
@@ -215,7 +222,7 @@ def chart(report: CampaignReport, locale: str) -> bytes:
     while current <= until:
         buckets.append(current)
         current += step  # wall-clock arithmetic: a day is midnight to midnight, even across DST
-    per_room: dict[int, Counter] = {}
+    per_room: dict[int, Counter[datetime]] = {}
     for community_id, counts in report.hours.items():
         per_room[community_id] = counts if hourly else Counter()
         if not hourly:
@@ -237,14 +244,16 @@ def chart(report: CampaignReport, locale: str) -> bytes:
         )
     marks = [charts.Mark(c.at, text["clue"].format(id=c.id)) for c in report.clues if c.after is not None]
     title = text["title"].format(name=campaign.name, unit=text["hour" if hourly else "day"])
-    return charts.timeline(
-        title,
-        lines if report.measured.messages else [],
-        zone=zone,
-        marks=marks,
-        y_label=text["axis"],
-        empty_label=text["empty"],
-    )
+    return {
+        "title": title,
+        "lines": lines if report.measured.messages else [],
+        "zone": zone,
+        "marks": marks,
+        "y_label": text["axis"],
+        "empty_label": text["empty"],
+        "bucket": step,
+        "locale": locale,
+    }
 
 
 # The CSV of every message's figures
@@ -267,33 +276,31 @@ CSV_COLUMNS = (
 )
 
 
-def messages_csv(report: CampaignReport) -> str:
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\n")
-    writer.writerow(CSV_COLUMNS)
+def messages_table(report: CampaignReport) -> Table:
+    """Every measured message's figures, in time order."""
     labels = {room.community_id: room.label for room in report.campaign.rooms}
     names = report.measured.log.names
     zone = report.campaign.zone
-    for s in sorted(report.measured.sparks, key=lambda s: (s.ts, s.message_id)):
-        writer.writerow(
-            [
-                s.message_id,
-                s.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
-                labels[s.community_id],
-                names.get(s.member_id, ""),
-                "yes" if s.koc else "no",
-                _num(s.score),
-                s.replies,
-                s.mentions,
-                s.volume,
-                _num(s.expected),
-                _num(s.lift),
-                s.participants,
-                s.keywords,
-                s.joins,
-            ]
-        )
-    return out.getvalue()
+    rows = [
+        [
+            s.message_id,
+            s.at.astimezone(zone).strftime("%Y-%m-%d %H:%M:%S"),
+            labels[s.community_id],
+            names.get(s.member_id, ""),
+            "yes" if s.koc else "no",
+            _num(s.score),
+            s.replies,
+            s.mentions,
+            s.volume,
+            _num(s.expected),
+            _num(s.lift),
+            s.participants,
+            s.keywords,
+            s.joins,
+        ]
+        for s in sorted(report.measured.sparks, key=lambda s: (s.ts, s.message_id))
+    ]
+    return Table(CSV_COLUMNS, rows, "messages")
 
 
 def _num(value: float | None) -> str:
@@ -313,7 +320,7 @@ async def show_ignition(ctx: Context, cmd: Invocation) -> None:
 async def measure_ignition(work: Work) -> dict[str, Any]:
     """The heavy part of /campaign ignition: the ranking's template parameters."""
     campaign = await _campaign(work)
-    section: CampaignsSection = work.settings.campaigns  # type: ignore[attr-defined]
+    section = work.settings.section(CampaignsSection)
     measured = await ignition.measure_campaign(work.db, campaign, section, work.now)
     return {
         "campaign": campaign,
@@ -342,13 +349,13 @@ async def send_report(ctx: Context, cmd: Invocation) -> None:
 class ReportMade:
     campaign: CampaignView
     params: dict[str, Any]  # the text's
-    chart: bytes  # PNG
+    chart: bytes | None  # PNG; None without the `charts` extra
 
 
 async def make_report(work: Work) -> ReportMade:
     """The heavy part of /campaign report: the report measured, and its chart drawn in the asker's language."""
     campaign = await _campaign(work)
-    section: CampaignsSection = work.settings.campaigns  # type: ignore[attr-defined]
+    section = work.settings.section(CampaignsSection)
     report = await build(work.db, campaign, section, work.now)
     png = charts.draw(chart, report, work.params["locale"])
     return ReportMade(campaign, report.params(min(section.top_shown, 5)), png)
@@ -356,8 +363,9 @@ async def make_report(work: Work) -> ReportMade:
 
 async def send_made_report(ctx: Context, made: ReportMade) -> None:
     await ctx.reply_privately("campaigns/report", **made.params)
-    chart_image = Image(f"campaign-{made.campaign.id}.png", made.chart)
-    await ctx.dm(ctx.actor, "campaigns/report_chart", image=chart_image, campaign=made.campaign)
+    if made.chart is not None:
+        chart_image = Image(f"campaign-{made.campaign.id}.png", made.chart)
+        await ctx.dm(ctx.actor, "campaigns/report_chart", image=chart_image, campaign=made.campaign)
 
 
 async def _campaign(work: Work) -> CampaignView:
@@ -365,6 +373,16 @@ async def _campaign(work: Work) -> CampaignView:
     if campaign is None:  # checked when asked; it cannot go away, but say so if it did
         raise UserFacingError("campaigns/unknown", id=work.params["campaign"])
     return campaign
+
+
+def _must_have_started(campaign: CampaignView, now: datetime) -> None:
+    """A period not begun has nothing measured: say so rather than write a report of zeros."""
+    if now < campaign.starts_at:
+        begins = campaign.starts_at.astimezone(campaign.zone)
+        raise ValueError(
+            f"campaign #{campaign.id} has not started yet: its period begins {begins:%Y-%m-%d %H:%M} "
+            f"({campaign.timezone}); there is nothing to report before then"
+        )
 
 
 async def write_report(conn: AsyncConnection, services: Services, request: ReportRequest) -> list[Path]:
@@ -378,15 +396,22 @@ async def write_report(conn: AsyncConnection, services: Services, request: Repor
     campaign = await store.load(conn, number)
     if campaign is None:
         raise ValueError(f"there is no campaign #{request.argument.lstrip('#')}")
-    section: CampaignsSection = services.settings.campaigns  # type: ignore[attr-defined]
-    report = await build(conn, campaign, section, services.clock.now())
+    now = services.clock.now()
+    _must_have_started(campaign, now)
+    section = services.settings.section(CampaignsSection)
+    report = await build(conn, campaign, section, now)
     locale = services.settings.bot.locale
     base = request.out / f"campaign-{campaign.id}"
     png, txt, table = base.with_suffix(".png"), base.with_suffix(".txt"), Path(f"{base}-messages.csv")
-    png.write_bytes(charts.draw(chart, report, locale))
+    drawn = charts.draw(chart, report, locale)
+    if drawn is not None:  # without the `charts` extra the report is its text and table
+        png.write_bytes(drawn)
     txt.write_text(
         services.renderer.render("campaigns/report", locale, **report.params(section.top_shown)) + "\n",
         encoding="utf-8",
     )
-    table.write_text(messages_csv(report), encoding="utf-8")
-    return [png, txt, table]
+    messages = messages_table(report)
+    table.write_text(to_csv(messages), encoding="utf-8", newline="")
+    book = Path(f"{base}-messages.xlsx")
+    book.write_bytes(to_xlsx(messages))
+    return [*([png] if drawn is not None else []), txt, table, book]

@@ -17,6 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -85,7 +86,7 @@ async def _done(conn: AsyncConnection, campaign_id: int) -> set[tuple[str, int]]
 
 
 def winners(measured: ignition.Measured, rule: RewardRule, index: int) -> list[Winner]:
-    chosen = []
+    chosen: list[Winner] = []
     for igniter in measured.ranked(rule.who, rule.rank_by):
         value = igniter.measure(rule.rank_by)
         if len(chosen) == rule.top or value < rule.minimum or value <= 0:
@@ -107,7 +108,7 @@ class Due:
 async def winners_due(work: Work) -> list[Due]:
     """The `campaign_rewards` job's heavy part: every started campaign's periods not rewarded yet, and
     their winners (measured up to the run's time)."""
-    section: CampaignsSection = work.settings.campaigns  # type: ignore[attr-defined]
+    section = work.settings.section(CampaignsSection)
     found: list[Due] = []
     for campaign in await store.load_all(work.db):
         if campaign.starts_at < work.now:
@@ -140,7 +141,7 @@ async def _due_in(conn: AsyncConnection, campaign: CampaignView, section: Campai
 
 async def reward(ctx: Context, due: list[Due]) -> list[tuple[CampaignView, Period, list[Winner]]]:
     """Give what was measured (each reward once: the awards' unique row) and announce it; returns what was given."""
-    section: CampaignsSection = ctx.settings.campaigns  # type: ignore[attr-defined]
+    section = ctx.settings.section(CampaignsSection)
     rules = section.rewards
     given: dict[tuple[int, str], tuple[CampaignView, Period, list[Winner]]] = {}
     for item in due:
@@ -188,7 +189,7 @@ async def _give(ctx: Context, campaign: CampaignView, period: Period, rule: Rewa
 async def _announce(ctx: Context, campaign: CampaignView, period: Period, chosen: list[Winner]) -> None:
     """The winners are thanked in the campaign's rooms, and each privately with their figure."""
     zone = campaign.zone
-    params = {
+    params: dict[str, Any] = {
         "campaign": campaign.name,
         "period": period.label,
         "winners": chosen,

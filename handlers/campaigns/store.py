@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands import Invocation
@@ -67,10 +68,10 @@ async def load_all(conn: AsyncConnection, *, status: CampaignStatus | None = Non
     query = select(campaigns).order_by(campaigns.c.id)
     if status is not None:
         query = query.where(campaigns.c.status == status.value)
-    return await _views(conn, (await conn.execute(query)).all())
+    return await _views(conn, list((await conn.execute(query)).all()))
 
 
-async def _views(conn: AsyncConnection, rows: list) -> list[CampaignView]:
+async def _views(conn: AsyncConnection, rows: list[Row[Any]]) -> list[CampaignView]:
     communities = schema.communities
     found = (
         await conn.execute(

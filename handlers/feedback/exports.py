@@ -1,18 +1,22 @@
-"""`kocbot export feedback` (CSV or JSON) and `kocbot export credits VERSION` (Markdown for release notes)."""
+"""`kocbot export feedback` (CSV, .xlsx or JSON) and `kocbot export credits VERSION` (Markdown for release notes)."""
 
 from __future__ import annotations
 
-import csv
-import io
-import json
 import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.db import schema
 from bot.registry import ExportRequest
+from bot.tables import Table, local_time, written
+from bot.templates import TemplateRenderer
 from handlers.feedback.items import Item, items_where
-from handlers.feedback.rules import parse_status
-from handlers.feedback.tables import items
+from handlers.feedback.rules import parse_status, short_id
+from handlers.feedback.tables import Role, items, people
 from handlers.feedback.views import credited_names, shipped_in
 
 _LOGGER = logging.getLogger(__name__)
@@ -28,38 +32,58 @@ COLUMNS = (
     "department",
     "version",
     "duplicate_of",
-    "reporter_id",
+    "reporter",
+    "plus_ones",
     "created_at",
 )
 
 
-def _record(item: Item) -> dict[str, object]:
-    values = {column: getattr(item, column) for column in COLUMNS}
-    return {
-        **values,
-        "id": item.short_id,
-        "kind": item.kind.value,
-        "status": item.status.value,
-        "created_at": item.created_at.isoformat(),
+@dataclass(frozen=True, slots=True)
+class _People:
+    names: dict[int, str]  # member id -> name
+    plus_ones: dict[int, int]  # item id -> +1s
+
+
+async def _people(conn: AsyncConnection) -> _People:
+    m = schema.members
+    names = {
+        row.id: row.display_name or row.platform_id
+        for row in await conn.execute(select(m.c.id, m.c.display_name, m.c.platform_id))
     }
+    counted = select(people.c.item_id, func.count()).where(people.c.role == Role.PLUS_ONE.value)
+    plus_ones = dict((await conn.execute(counted.group_by(people.c.item_id))).tuples().all())
+    return _People(names, plus_ones)
 
 
-async def export_feedback(conn: AsyncConnection, request: ExportRequest) -> str:
-    """Every item (or those in the given statuses), oldest first, as CSV or JSON."""
+def _row(item: Item, who: _People, zone: ZoneInfo) -> tuple[object, ...]:
+    """What an operator reads: FB numbers and names, not internal ids; the community's time."""
+    return (
+        item.short_id,
+        item.kind.value,
+        item.status.value,
+        item.title,
+        item.scenario,
+        item.steps,
+        item.expected,
+        item.product,
+        item.department,
+        item.version,
+        short_id(item.duplicate_of) if item.duplicate_of else None,
+        who.names.get(item.reporter_id, ""),
+        who.plus_ones.get(item.id, 0),
+        local_time(item.created_at, zone),
+    )
+
+
+async def export_feedback(conn: AsyncConnection, request: ExportRequest) -> str | bytes:
+    """Every item (or those in the given statuses), oldest first, as CSV, .xlsx or JSON."""
     statuses = [parse_status(s) for s in request.statuses]
     if None in statuses:
         raise ValueError(f"unknown status in {list(request.statuses)}")
     where = [items.c.status.in_([s.value for s in statuses if s])] if statuses else []
-    records = [_record(item) for item in await items_where(conn, *where)]
-    if request.format == "json":
-        return json.dumps(records, ensure_ascii=False, indent=2) + "\n"
-    if request.format not in (None, "csv"):
-        raise ValueError(f"feedback exports as csv or json, not {request.format}")
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(records)
-    return out.getvalue()
+    who, zone = await _people(conn), ZoneInfo(request.timezone)
+    rows: list[Sequence[object]] = [_row(item, who, zone) for item in await items_where(conn, *where)]
+    return written(Table(COLUMNS, rows, "feedback"), request.format, ("csv", "xlsx", "json"))
 
 
 async def export_credits(conn: AsyncConnection, request: ExportRequest) -> str:
@@ -68,8 +92,7 @@ async def export_credits(conn: AsyncConnection, request: ExportRequest) -> str:
         raise ValueError("say which version: kocbot export credits v2.3")
     version = request.argument
     names, shipped = await credited_names(conn, version), await shipped_in(conn, version)
-    lines = [f"## Thanks to our community ({version})", ""]
-    lines += [f"- {name}" for name in names] or ["_Nobody was credited in this version._"]
-    if shipped:
-        lines += ["", "### Feedback shipped", "", *(f"- {i.short_id} {i.title}" for i in shipped)]
-    return "\n".join(lines) + "\n"
+    renderer = request.renderer or TemplateRenderer()
+    return (
+        renderer.render("feedback/credits_markdown", request.locale, version=version, names=names, items=shipped) + "\n"
+    )

@@ -16,7 +16,7 @@ from handlers.feedback.rules import OPEN, fits_kind, may_move, parse_item_id, pa
 from handlers.feedback.tables import Status
 
 _LOGGER = logging.getLogger(__name__)
-OWN_COMMAND = {Status.SHIPPED: "ship", Status.DECLINED: "decline", Status.DUPLICATE: "merge"}
+OWN_COMMAND = frozenset({Status.SHIPPED, Status.DECLINED, Status.DUPLICATE})  # each has its command
 
 
 async def item_argument(ctx: Context, cmd: Invocation, position: int = 0) -> Item:
@@ -61,9 +61,9 @@ async def set_status(ctx: Context, cmd: Invocation) -> None:
         raise UserFacingError("feedback/item_closed_staff", item=item, reopen=False)
     target = parse_status(cmd.args[1]) if len(cmd.args) > 1 else None
     if target is None:
-        raise UsageError("feedback/problem_needs_status", statuses=[s.value for s in Status])
+        raise UsageError("feedback/problem_needs_status", statuses=[s.value for s in Status if s not in OWN_COMMAND])
     if target in OWN_COMMAND:
-        raise UserFacingError("feedback/status_has_command", status=target.value, command=OWN_COMMAND[target])
+        raise UserFacingError("feedback/status_has_command", status=target.value)
     _check_move(item, target)
     await change_status(ctx, item, target, _rest(cmd, 2))
 
@@ -112,7 +112,7 @@ async def decline(ctx: Context, cmd: Invocation) -> None:
 
 async def assign(ctx: Context, cmd: Invocation) -> None:
     """/fb assign FB-42 department"""
-    section: FeedbackSection = ctx.settings.feedback
+    section = ctx.settings.section(FeedbackSection)
     item = await item_argument(ctx, cmd)
     department = _rest(cmd, 1)
     if department not in section.departments:

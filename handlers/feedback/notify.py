@@ -8,6 +8,7 @@ from typing import Any
 from bot.context import Context
 from bot.db.schema import OutgoingKind
 from handlers.feedback.items import Item, people_of
+from handlers.feedback.rewards import Reward
 
 _LOGGER = logging.getLogger(__name__)
 
@@ -18,7 +19,7 @@ async def notify_people(
     what: str,
     *,
     note: str = "",
-    rewards: dict | None = None,
+    rewards: dict[int, Reward] | None = None,
     people: list[Any] | None = None,
     **params: Any,
 ) -> None:
@@ -27,7 +28,7 @@ async def notify_people(
     for person in people if people is not None else await people_of(ctx.db, item.id):
         if person.member_id == ctx.actor.id:
             continue
-        member = await directory.find_member_by_id(ctx.db, person.member_id)
+        member = await directory.member_by_id(ctx.db, person.member_id)
         await ctx.dm(
             member,
             "feedback/notice",

@@ -48,7 +48,7 @@ async def reward(ctx: Context, item: Item) -> dict[int, Reward]:
 
 
 async def _reward_one(ctx: Context, item: Item, member_id: int, reached: str) -> Reward | None:
-    section: FeedbackSection = ctx.settings.feedback
+    section = ctx.settings.section(FeedbackSection)
     points = section.reproduced_points if reached == "reproduced" else section.adopted_points
     key = f"feedback:{item.id}:{reached}:{member_id}"
     reason = f"{item.short_id} {item.title}"

@@ -40,13 +40,21 @@ STATUS_WORDS: Mapping[str, Status] = {
     **{s.value: s for s in Status},
     "under-review": Status.UNDER_REVIEW,
     "review": Status.UNDER_REVIEW,
+    "under review": Status.UNDER_REVIEW,
+    # The labels the bot itself shows (templates/zh_CN/feedback/macros.jinja) and their short forms.
     "已提交": Status.SUBMITTED,
+    "已确认收到": Status.ACKNOWLEDGED,
     "已确认": Status.ACKNOWLEDGED,
+    "确认收到": Status.ACKNOWLEDGED,
+    "已收到": Status.ACKNOWLEDGED,
     "已复现": Status.REPRODUCED,
     "评估中": Status.UNDER_REVIEW,
     "已采纳": Status.ADOPTED,
     "已上线": Status.SHIPPED,
+    "暂不采纳": Status.DECLINED,
     "未采纳": Status.DECLINED,
+    "不采纳": Status.DECLINED,
+    "与其他反馈重复": Status.DUPLICATE,
     "重复": Status.DUPLICATE,
 }
 
@@ -56,7 +64,8 @@ def parse_kind(text: str) -> Kind | None:
 
 
 def parse_status(text: str) -> Status | None:
-    return STATUS_WORDS.get(text.strip().lower())
+    """A status as staff type it: its key, or its label in either locale ("已确认收到", "「已复现」")."""
+    return STATUS_WORDS.get(text.strip().strip("「」\"'“”").lower())
 
 
 def parse_item_id(text: str) -> int | None:

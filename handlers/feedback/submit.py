@@ -50,7 +50,7 @@ async def submit_form(ctx: Context, text: str) -> None:
         raise UserFacingError("feedback/form_unreadable")
     kind = parse_kind(fields.get("kind", ""))
     missing = missing_fields(kind, fields)
-    if missing:
+    if missing or kind is None:  # no kind is among the missing
         raise UserFacingError("feedback/form_missing", missing=missing, kind=kind and kind.value)
     short = too_short(fields)
     if short:  # the same minimum lengths as the guided conversation
@@ -61,7 +61,7 @@ async def submit_form(ctx: Context, text: str) -> None:
 async def submit(ctx: Context, kind: Kind, fields: Mapping[str, str]) -> Item:
     """Store a new item and confirm it, naming open items that look the same; a field over its
     length is kept to it, and the member is told."""
-    section: FeedbackSection = ctx.settings.feedback
+    section = ctx.settings.section(FeedbackSection)
     values, cut = cut_to_length(fields)
     if cut:
         _LOGGER.info("feedback form cut to length: %s", cut)

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -20,7 +19,7 @@ from handlers.feedback.lifecycle import item_argument
 from handlers.feedback.rules import OPEN, parse_status
 from handlers.feedback.similar import Similar, report_text, similar_open
 from handlers.feedback.tables import Role, Status, items, people
-from handlers.recognition.ledger import named, timezone_of
+from handlers.recognition.ledger import named
 
 _LOGGER = logging.getLogger(__name__)
 # The moderators' weekly digest (outreach), which lists overdue feedback too: the daily notice leaves out
@@ -30,7 +29,7 @@ WEEKLY_DIGEST = "moderators_digest"
 
 async def list_items(ctx: Context, cmd: Invocation) -> None:
     """/fb list [status]: open items by default."""
-    section: FeedbackSection = ctx.settings.feedback
+    section = ctx.settings.section(FeedbackSection)
     status = parse_status(cmd.args[0]) if cmd.args else None
     if cmd.args and status is None:
         raise UsageError("feedback/problem_needs_status", statuses=[s.value for s in Status])
@@ -50,7 +49,7 @@ async def show_item(ctx: Context, cmd: Invocation) -> None:
         item=item,
         names=names,
         events=events,
-        tz=ZoneInfo(timezone_of(ctx)),
+        tz=ctx.room_zone,
         reporters=[names[p.member_id] for p in persons if p.role == Role.REPORTER],
         plus_ones=[(names[p.member_id], p.details) for p in persons if p.role == Role.PLUS_ONE],
         similar=similar,
@@ -59,7 +58,7 @@ async def show_item(ctx: Context, cmd: Invocation) -> None:
 
 async def _similar(ctx: Context, item: Item) -> list[Similar]:
     """Open items that may repeat this one (none for an item already merged)."""
-    section: FeedbackSection = ctx.settings.feedback
+    section = ctx.settings.section(FeedbackSection)
     if item.duplicate_of is not None:
         return []
     text = report_text(item.scenario, item.expected)
@@ -76,14 +75,14 @@ async def overdue_items(conn: AsyncConnection, now: datetime, section: FeedbackS
 
 async def list_overdue(ctx: Context, cmd: Invocation) -> None:
     """/fb overdue"""
-    section: FeedbackSection = ctx.settings.feedback
+    section = ctx.settings.section(FeedbackSection)
     found = await overdue_items(ctx.db, ctx.now, section)
     await ctx.reply("feedback/overdue", items=found, days=section.overdue_days, now=ctx.now)
 
 
 async def digest_section(ctx: Context) -> tuple[str, dict[str, Any]] | None:
     """The overdue items for the moderators' weekly digest (nothing when none is overdue)."""
-    section: FeedbackSection = ctx.settings.feedback
+    section = ctx.settings.section(FeedbackSection)
     found = await overdue_items(ctx.db, ctx.now, section)
     return ("feedback/overdue", {"items": found, "days": section.overdue_days, "now": ctx.now}) if found else None
 
@@ -91,8 +90,8 @@ async def digest_section(ctx: Context) -> tuple[str, dict[str, Any]] | None:
 async def send_overdue_digest(ctx: Context) -> int:
     """For the scheduler: a private digest of overdue items to each moderator, once a day; how many were
     sent. On the day of the weekly digest, only what became overdue after it: the rest it just listed."""
-    section: FeedbackSection = ctx.settings.feedback
-    midnight = datetime.combine(_today(ctx), time(0), tzinfo=ZoneInfo(ctx.settings.bot.timezone))
+    section = ctx.settings.section(FeedbackSection)
+    midnight = ctx.day_start(ctx.today)
     weekly = await last_run(ctx.db, WEEKLY_DIGEST, midnight, ctx.now)
     found = await overdue_items(ctx.db, ctx.now, section)
     if weekly is not None:
@@ -100,7 +99,7 @@ async def send_overdue_digest(ctx: Context) -> int:
     if not found:
         return 0
     staff = await ctx.services.directory.staff(ctx.db)
-    day = _today(ctx).isoformat()
+    day = ctx.today.isoformat()
     for member in staff:
         await ctx.dm(
             member,
@@ -111,10 +110,6 @@ async def send_overdue_digest(ctx: Context) -> int:
             dedupe_key=f"feedback-overdue:{day}:{member.platform_id}",
         )
     return len(staff)
-
-
-def _today(ctx: Context) -> date:
-    return ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone)).date()
 
 
 async def credited_names(conn: AsyncConnection, version: str) -> list[str]:

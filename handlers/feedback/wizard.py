@@ -6,6 +6,7 @@ import logging
 from dataclasses import replace
 from datetime import timedelta
 from enum import StrEnum
+from typing import Any
 
 from bot.context import Context
 from bot.conversations import ConversationSpec
@@ -42,11 +43,11 @@ async def start(ctx: Context, kind: Kind | None) -> None:
     await _ask_in_private(ctx, first, {"kind": kind.value if kind else None})
 
 
-async def _ask_in_private(ctx: Context, step: Step, data: dict) -> None:
+async def _ask_in_private(ctx: Context, step: Step, data: dict[str, Any]) -> None:
     await ctx.dm(ctx.actor, "feedback/ask", step=step.value, data=data, steps=_numbering(step, data))
 
 
-def _numbering(step: Step, data: dict) -> dict:
+def _numbering(step: Step, data: dict[str, Any]) -> dict[str, int]:
     order = steps_for(data.get("kind"))[:-1]  # confirming is not a question
     return {"at": order.index(step) + 1 if step in order else len(order), "of": len(order)}
 
@@ -57,7 +58,7 @@ async def _move(ctx: Context, step: Step, **updates: str) -> None:
     await _ask_in_private(ctx, step, ctx.conversation.data)
 
 
-def _next(data: dict, current: Step) -> Step:
+def _next(data: dict[str, Any], current: Step) -> Step:
     order = steps_for(data.get("kind"))
     return order[order.index(current) + 1]
 

@@ -6,7 +6,9 @@ import logging
 import re
 from datetime import date, timedelta
 from enum import StrEnum
+from typing import Any
 
+from bot import commands
 from bot.context import Context
 from bot.conversations import ConversationSpec
 from bot.errors import UserFacingError
@@ -17,7 +19,6 @@ SKIP_WORDS = frozenset({"跳过", "skip", "无", "没有", "none", "-"})
 CONFIRM_WORDS = frozenset({"1", "确认", "保存", "好", "是", "confirm", "save", "yes", "y", "ok"})
 MAX_LENGTH = {"deliverables": 1000, "cadence": 200, "ownership": 200}
 MIN_LENGTH = 2
-_DATE = re.compile(r"(\d{4})-(\d{1,2})-(\d{1,2})")
 
 
 class Step(StrEnum):
@@ -35,14 +36,8 @@ ORDER = list(Step)
 
 
 def parse_date(word: str) -> date | None:
-    """2026-12-20 (or 2026-12-5); None when it is not a real date."""
-    found = _DATE.fullmatch(word.strip())
-    if found is None:
-        return None
-    try:
-        return date(int(found[1]), int(found[2]), int(found[3]))
-    except ValueError:
-        return None
+    """2026-12-20 (or 2026-12-5); None when it is not a date; NoSuchDate when it names no day."""
+    return commands.parse_date(word)
 
 
 async def start(ctx: Context, member_id: int, member_name: str) -> None:
@@ -53,7 +48,7 @@ async def start(ctx: Context, member_id: int, member_name: str) -> None:
     await _ask(ctx, Step.DELIVERABLES, {"member": member_name})
 
 
-async def _ask(ctx: Context, step: Step, data: dict) -> None:
+async def _ask(ctx: Context, step: Step, data: dict[str, Any]) -> None:
     at = {"at": ORDER.index(step) + 1, "of": len(ORDER) - 1}
     await ctx.dm(ctx.actor, "koc/agreement_ask", step=step.value, data=data, steps=at)
 

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 import logging
 from datetime import date
@@ -19,7 +17,9 @@ from bot.db import schema
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
 from bot.registry import ExportRequest
+from bot.tables import Table, local_time, written
 from handlers.koc import agreement_wizard
+from handlers.koc.config import KocSection
 from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.tables import Domain, agreements, koc_events, koc_records
 
@@ -48,11 +48,6 @@ async def mentioned_member(ctx: Context, cmd: Invocation, problem: str) -> Membe
     if len(contacts) != 1:
         raise UsageError(problem)
     return await ctx.member(contacts[0])
-
-
-def today_of(ctx: Context) -> date:
-    """Today in the bot's time zone: agreements and terms are in calendar days."""
-    return ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone)).date()
 
 
 async def owner_id_of(conn: AsyncConnection, member_id: int) -> int | None:
@@ -111,7 +106,12 @@ async def save(ctx: Context, data: dict[str, Any]) -> None:
         )
     )
     _LOGGER.info("agreement %s recorded for member %s by %s", agreement_id, member_id, ctx.actor.id)
-    await ctx.reply("koc/agreement_saved", id=agreement_id, member=data["member"], days=ctx.settings.koc.reminder_days)
+    await ctx.reply(
+        "koc/agreement_saved",
+        id=agreement_id,
+        member=data["member"],
+        days=ctx.settings.section(KocSection).reminder_days,
+    )
 
 
 async def latest(conn: AsyncConnection, member_id: int) -> Any | None:
@@ -150,35 +150,35 @@ def _view(row: Any) -> dict[str, Any]:
     }
 
 
-async def export_agreements(conn: AsyncConnection, request: ExportRequest) -> str:
-    """`kocbot export agreements`: every agreement, oldest first, as CSV."""
-    if request.format not in (None, "csv"):
-        raise ValueError(f"agreements export as csv, not {request.format}")
+async def export_agreements(conn: AsyncConnection, request: ExportRequest) -> str | bytes:
+    """`kocbot export agreements`: every agreement, oldest first, as CSV or .xlsx (names, local times)."""
     members = schema.members
     names = {
         row.id: row.display_name or row.platform_id
         for row in (await conn.execute(select(members.c.id, members.c.display_name, members.c.platform_id))).all()
     }
-    owners = dict((await conn.execute(select(koc_records.c.member_id, koc_records.c.owner_id))).all())
-    out = io.StringIO()
-    writer = csv.DictWriter(out, fieldnames=COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    for row in (await conn.execute(select(agreements).order_by(agreements.c.id))).all():
-        writer.writerow(
-            {
-                "id": row.id,
-                "member": names.get(row.member_id, ""),
-                "status": row.status,
-                "starts": row.starts.isoformat(),
-                "ends": row.ends.isoformat(),
-                "deliverables": row.deliverables,
-                "cadence": row.cadence,
-                "content_ownership": row.content_ownership,
-                "deliverable_dates": " ".join(row.deliverable_dates or []),
-                "payments": json.dumps(row.payments or [], ensure_ascii=False),
-                "owner": names.get(owners.get(row.member_id) or row.created_by, ""),
-                "created_at": row.created_at.isoformat(),
-                "created_by": names.get(row.created_by, ""),
-            }
-        )
-    return out.getvalue()
+    owners = dict((await conn.execute(select(koc_records.c.member_id, koc_records.c.owner_id))).tuples().all())
+    zone = ZoneInfo(request.timezone)
+    rows = [
+        _agreement_row(row, names, names.get(owners.get(row.member_id) or row.created_by, ""), zone)
+        for row in (await conn.execute(select(agreements).order_by(agreements.c.id))).all()
+    ]
+    return written(Table(COLUMNS, rows, "agreements"), request.format)
+
+
+def _agreement_row(row: Any, names: dict[int, str], owner: str, zone: ZoneInfo) -> tuple[object, ...]:
+    return (
+        row.id,
+        names.get(row.member_id, ""),
+        row.status,
+        row.starts.isoformat(),
+        row.ends.isoformat(),
+        row.deliverables,
+        row.cadence,
+        row.content_ownership,
+        " ".join(row.deliverable_dates or []),
+        json.dumps(row.payments or [], ensure_ascii=False),
+        owner,
+        local_time(row.created_at, zone),
+        names.get(row.created_by, ""),
+    )

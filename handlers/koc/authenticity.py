@@ -13,7 +13,6 @@ import weakref
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import ClassVar
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
@@ -77,8 +76,8 @@ def closeness(text: str, points: tuple[str, ...]) -> float:
 
 async def on_group_message(ctx: Context, match: BriefCopyCandidate) -> None:
     """Compare an active KOC's message with this month's brief; tell the owning moderator privately."""
-    section: KocSection = ctx.settings.koc
-    month = ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone)).strftime("%Y-%m")
+    section = ctx.settings.section(KocSection)
+    month = ctx.month_of()
     points = await BriefCache.points(ctx, month)
     if not points:
         return

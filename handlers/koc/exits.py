@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, func, select, true, update
 
@@ -31,7 +30,7 @@ from handlers.koc import pool
 from handlers.koc.promises import create_promise, open_promises
 from handlers.koc.records import change_stage, record_of, stage_of, target_of
 from handlers.koc.tables import koc_events, koc_exits
-from handlers.recognition.ledger import grant_title, timezone_of
+from handlers.recognition.ledger import grant_title
 from handlers.recognition.tables import Source, thanks
 from handlers.threads.tables import Part
 from handlers.threads.tables import people as thread_people
@@ -43,7 +42,7 @@ EXITING = (Stage.ACTIVE.value, Stage.RESTING.value)
 
 
 def _reason_and_public(cmd: Invocation) -> tuple[str | None, bool]:
-    words = cmd.raw_text.split()
+    words = cmd.text.split()
     public = any(word.lower() in PUBLIC for word in words)
     text = " ".join(word for word in words if word.lower() not in PUBLIC and not word.startswith("@")).strip()
     return (text or None), public
@@ -273,7 +272,7 @@ async def hall_of_fame(ctx: Context, cmd: Invocation) -> None:
                 **{k: v for k, v in (row.contribution or {}).items() if k in ("thanks", "feedback", "threads")},
             }
         )
-    await ctx.reply("koc/halloffame", alumni=alumni, zone=ZoneInfo(timezone_of(ctx)))
+    await ctx.reply("koc/halloffame", alumni=alumni, zone=ctx.room_zone)
 
 
 async def return_koc(ctx: Context, cmd: Invocation) -> None:
@@ -282,7 +281,7 @@ async def return_koc(ctx: Context, cmd: Invocation) -> None:
     stage = await stage_of(ctx, member)
     if stage != Stage.ALUMNI.value:
         raise UserFacingError("koc/return_not_alumnus", name=member.name, stage=stage)
-    reason = " ".join(w for w in cmd.raw_text.split() if not w.startswith("@")) or None
+    reason = " ".join(w for w in cmd.text.split() if not w.startswith("@")) or None
     await change_stage(ctx, member, Stage.ACTIVE, kind="return", reason=reason)
     ctx.note_audit(target=member)
     await ctx.dm(member, "koc/return_welcome", name=member.name, urgent=True, message_kind=OutgoingKind.TRANSACTIONAL)

@@ -19,6 +19,7 @@ from bot.commands import Invocation
 from bot.context import Context
 from bot.db import schema
 from bot.db.schema import Stage
+from bot.talk import community_message
 from handlers.feedback.tables import items as feedback_items
 from handlers.koc.config import KocSection
 from handlers.koc.pool import week_of
@@ -61,13 +62,13 @@ async def _by_week(
 
 async def trends(ctx: Context) -> list[Trend]:
     """Every active KOC's trend: silent ones first (longest silence first), then by name."""
-    section: KocSection = ctx.settings.koc
+    section = ctx.settings.section(KocSection)
     conn, now, members, messages = ctx.db, ctx.now, schema.members, schema.messages
     kocs = (
         await conn.execute(select(members.c.id, members.c.display_name).where(members.c.stage == Stage.ACTIVE.value))
     ).all()
     ids = [k.id for k in kocs]
-    said = await _by_week(conn, messages.c.member_id, messages.c.received_at, ids, now)
+    said = await _by_week(conn, messages.c.member_id, messages.c.received_at, ids, now, community_message(messages))
     thanked = await _by_week(
         conn,
         thanks.c.receiver_id,
@@ -82,10 +83,12 @@ async def trends(ctx: Context) -> list[Trend]:
         (
             await conn.execute(
                 select(messages.c.member_id, func.max(messages.c.received_at))
-                .where(messages.c.member_id.in_(ids))
+                .where(messages.c.member_id.in_(ids), community_message(messages))
                 .group_by(messages.c.member_id)
             )
-        ).all()
+        )
+        .tuples()
+        .all()
     )
     result = []
     for koc in kocs:
@@ -119,7 +122,7 @@ def _aware(moment: datetime) -> datetime:
 
 async def show_health(ctx: Context, cmd: Invocation) -> None:
     """/koc health: privately, the silent KOCs first with days since their last message, then the rest."""
-    section: KocSection = ctx.settings.koc
+    section = ctx.settings.section(KocSection)
     found = await trends(ctx)
     if ctx.community is not None:
         await ctx.reply("koc/health_sent")

@@ -15,7 +15,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, case, distinct, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -27,6 +26,7 @@ from bot.db.dialect import insert_for
 from bot.db.schema import Role, Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
+from bot.talk import not_command
 from handlers.feedback.tables import Role as FeedbackRole
 from handlers.feedback.tables import Status as FeedbackStatus
 from handlers.feedback.tables import history as feedback_history
@@ -118,7 +118,7 @@ async def _feedback(conn: AsyncConnection, since: datetime) -> dict[int, int]:
         )
         .group_by(feedback_people.c.member_id)
     )
-    return dict((await conn.execute(stmt)).all())
+    return dict((await conn.execute(stmt)).tuples().all())
 
 
 async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
@@ -133,7 +133,7 @@ async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
         )
         .group_by(thread_people.c.member_id)
     )
-    return dict((await conn.execute(stmt)).all())
+    return dict((await conn.execute(stmt)).tuples().all())
 
 
 async def _weeks(conn: AsyncConnection, now: datetime) -> dict[int, int]:
@@ -147,7 +147,7 @@ async def _weeks(conn: AsyncConnection, now: datetime) -> dict[int, int]:
         .subquery()
     )
     stmt = select(inner.c.member_id, func.count()).where(inner.c.week.is_not(None)).group_by(inner.c.member_id)
-    return dict((await conn.execute(stmt)).all())
+    return dict((await conn.execute(stmt)).tuples().all())
 
 
 def _mentioned(conn: AsyncConnection) -> Any:
@@ -160,9 +160,7 @@ def _mentioned(conn: AsyncConnection) -> Any:
 
 def _conversation(messages: Any) -> Any:
     """Plain talk: not a thank-you (counted as service already) and not a command (`/issue open @x`)."""
-    return or_(
-        messages.c.routed_to.is_(None), and_(messages.c.routed_to != "thanks", messages.c.routed_to.not_like("/%"))
-    )
+    return and_(not_command(messages), or_(messages.c.routed_to.is_(None), messages.c.routed_to != "thanks"))
 
 
 async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
@@ -178,7 +176,7 @@ async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
         )
         .group_by(messages.c.quote_member_id)
     )
-    counts: dict[int, int] = defaultdict(int, dict((await conn.execute(quotes)).all()))
+    counts: dict[int, int] = defaultdict(int, dict((await conn.execute(quotes)).tuples().all()))
     mentioned = _mentioned(conn)
     mentions = (
         select(members.c.id, func.count())
@@ -213,7 +211,7 @@ async def rank(
     ctx: Context, *, community_ids: Iterable[int] | None = None, exclude: Iterable[int] = ()
 ) -> list[Candidate]:
     """The pool, best first (score, then name): members with any signal, not staff, not already KOCs."""
-    section: KocSection = ctx.settings.koc
+    section = ctx.settings.section(KocSection)
     conn, now = ctx.db, ctx.now
     since = now - timedelta(days=section.candidate_window_days)
     staff = ctx.settings.permissions.admins + ctx.settings.permissions.moderators
@@ -253,7 +251,7 @@ async def notify_replacements(ctx: Context, member: MemberRef) -> None:
     )
     stage = (await ctx.db.execute(select(members.c.stage).where(members.c.id == member.id))).scalar_one()
     best = (await rank(ctx, community_ids=communities, exclude=(member.id,)))[:REPLACEMENTS]
-    section: KocSection = ctx.settings.koc
+    section = ctx.settings.section(KocSection)
     for moderator in await ctx.services.directory.staff(ctx.db):
         await ctx.dm(
             moderator,
@@ -269,7 +267,7 @@ async def notify_replacements(ctx: Context, member: MemberRef) -> None:
 
 async def list_candidates(ctx: Context, cmd: Invocation) -> None:
     """/koc candidates [n]: the top of the pool with the reason for each, privately."""
-    section: KocSection = ctx.settings.koc
+    section = ctx.settings.section(KocSection)
     count = section.candidates_shown
     if cmd.args:
         asked = parse_number(cmd.args[0], least=1, most=MAX_SHOWN)
@@ -305,17 +303,13 @@ async def invite(ctx: Context, cmd: Invocation) -> None:
         raise UserFacingError(
             "koc/invite_refused_recent",
             member=member.name,
-            when=row.invited_at.astimezone(_zone(ctx)),
+            when=ctx.local(row.invited_at),
             days=INVITE_COOLDOWN_DAYS,
         )
     await _mark_invited(ctx, member, row.stage)
     ctx.note_audit(target=member, stage=Stage.CANDIDATE.value)
     await ctx.reply("koc/invite_sent", member=member.name)
     await ctx.dm(member, "koc/invite", name=member.name, inviter=ctx.actor.name)
-
-
-def _zone(ctx: Context) -> ZoneInfo:
-    return ZoneInfo(ctx.settings.bot.timezone)
 
 
 async def _mark_invited(ctx: Context, member: MemberRef, from_stage: str) -> None:

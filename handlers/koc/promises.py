@@ -11,17 +11,17 @@ import logging
 import re
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
-from bot.commands import Invocation
+from bot.commands import Invocation, parse_date
 from bot.context import Context
 from bot.db import schema
 from bot.db.dialect import insert_for
 from bot.db.schema import Stage
 from bot.errors import UsageError, UserFacingError
 from bot.lookup import row_by_id
+from handlers.feedback.config import FeedbackSection
 from handlers.koc.tables import PromiseStatus, promises
 
 if TYPE_CHECKING:
@@ -31,10 +31,6 @@ _LOGGER = logging.getLogger(__name__)
 _DUE = re.compile(r"(?:--due|--截止)\s+(\S+)")
 KOC_STAGES = (Stage.ACTIVE.value, Stage.RESTING.value)
 REWARD_DUE_DAYS = 14  # a reward (a gift, a certificate, the title made public) is delivered within two weeks
-
-
-def today(ctx: Context) -> date:
-    return ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone)).date()
 
 
 def working_days_after(start: date, days: int) -> date:
@@ -47,7 +43,7 @@ def working_days_after(start: date, days: int) -> date:
 
 
 def _line(ctx: Context, row: Any, names: dict[int, str] | None = None) -> dict[str, Any]:
-    overdue = row.due is not None and row.due < today(ctx)
+    overdue = row.due is not None and row.due < ctx.today
     return {
         "id": row.id,
         "text": row.text,
@@ -133,10 +129,7 @@ def parse_due(text: str) -> tuple[str, date | None]:
     if found is None:
         return text.strip(), None
     rest = (text[: found.start()] + text[found.end() :]).strip()
-    try:
-        return rest, date.fromisoformat(found[1])
-    except ValueError:
-        return rest, None
+    return rest, parse_date(found[1])  # NoSuchDate for 2027-13-01: the member hears why
 
 
 async def add_promise(ctx: Context, cmd: Invocation) -> None:
@@ -144,7 +137,7 @@ async def add_promise(ctx: Context, cmd: Invocation) -> None:
     from handlers.koc.records import target_of
 
     member = await target_of(ctx, cmd)
-    text, due = parse_due(cmd.raw_text)
+    text, due = parse_due(cmd.text)
     if not text:
         raise UsageError("koc/problem_rec_promise_text")
     if due is None:
@@ -172,7 +165,7 @@ async def _open_promise(ctx: Context, cmd: Invocation) -> tuple[Any, str]:
     )
     if row.status != PromiseStatus.OPEN:
         raise UserFacingError("koc/problem_rec_promise_settled", id=row.id, status=row.status)
-    rest = cmd.raw_text.split(maxsplit=1)
+    rest = cmd.text.split(maxsplit=1)
     return row, rest[1].strip() if len(rest) > 1 else ""
 
 
@@ -213,7 +206,7 @@ async def on_reward(ctx: Context, rewarded: Any) -> None:
     text = f"{rewarded.title}" if rewarded.title else f"+{rewarded.points} · {rewarded.reason}"
     source = "title" if rewarded.title else "reward"
     await create_promise(
-        ctx, rewarded.member_id, text, today(ctx) + timedelta(days=REWARD_DUE_DAYS), source, f"reward:{rewarded.key}"
+        ctx, rewarded.member_id, text, ctx.today + timedelta(days=REWARD_DUE_DAYS), source, f"reward:{rewarded.key}"
     )
 
 
@@ -226,12 +219,12 @@ async def on_feedback_history(ctx: Context, entry: HistoryEntry) -> None:
     if what == "submitted":
         item = await find_item(ctx.db, item_id)
         if item is not None and await _is_koc(ctx, item.reporter_id):
-            days = ctx.settings.feedback.response_days
+            days = ctx.settings.section(FeedbackSection).response_days
             await create_promise(
                 ctx,
                 item.reporter_id,
                 f"{item.short_id}「{item.title}」",
-                working_days_after(today(ctx), days),
+                working_days_after(ctx.today, days),
                 "feedback",
                 f"feedback:{item_id}:answer",
             )

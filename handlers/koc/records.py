@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
 
@@ -16,6 +15,7 @@ from bot.db.dialect import insert_for
 from bot.db.schema import OutgoingKind, Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
+from handlers.feedback.config import FeedbackSection
 from handlers.koc import pool
 from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.tables import Domain, koc_events, koc_records
@@ -43,7 +43,8 @@ async def target_of(ctx: Context, cmd: Invocation) -> MemberRef:
 
 async def stage_of(ctx: Context, member: MemberRef) -> str:
     m = schema.members
-    return (await ctx.db.execute(select(m.c.stage).where(m.c.id == member.id))).scalar_one()
+    stage: str = (await ctx.db.execute(select(m.c.stage).where(m.c.id == member.id))).scalar_one()
+    return stage
 
 
 async def record_of(ctx: Context, member_id: int) -> Any:
@@ -80,7 +81,7 @@ async def change_stage(
 
 def _free_text(cmd: Invocation, skip: int = 0) -> str | None:
     """What follows the first `skip` words, as typed; None when nothing does."""
-    parts = cmd.raw_text.split(maxsplit=skip) if skip else [cmd.raw_text]
+    parts = cmd.text.split(maxsplit=skip) if skip else [cmd.text]
     text = parts[skip].strip() if len(parts) > skip else ""
     return text or None
 
@@ -104,7 +105,7 @@ async def promote(ctx: Context, cmd: Invocation) -> None:
         .values(domain=domain.value, owner_id=ctx.actor.id)
     )
     ctx.note_audit(target=member, domain=domain.value)
-    feedback = getattr(ctx.settings, "feedback", None)
+    feedback = ctx.settings.optional_section(FeedbackSection)
     await ctx.dm(
         member,
         "koc/promote_welcome",
@@ -144,6 +145,7 @@ async def history_of(ctx: Context, member_id: int) -> list[dict[str, Any]]:
             "to_stage": r.to_stage,
             "by": names.get(r.actor_id),
             "reason": r.reason,
+            "details": r.details or {},
         }
         for r in rows
     ]
@@ -159,7 +161,7 @@ async def names_of(ctx: Context, member_ids: list[int]) -> dict[int, str]:
 
 def ctx_local(ctx: Context, when: datetime | None) -> datetime | None:
     """A stored time in the bot's time zone, for templates."""
-    return when.astimezone(ZoneInfo(ctx.settings.bot.timezone)) if when else None
+    return ctx.local(when) if when else None
 
 
 async def show(ctx: Context, cmd: Invocation) -> None:

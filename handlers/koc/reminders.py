@@ -9,9 +9,11 @@ from typing import Any
 from sqlalchemy import select
 
 from bot.context import Context
+from bot.members import MemberRef
 from bot.scheduling.jobs import JobRun
 from handlers.koc import terms
-from handlers.koc.agreements import ACTIVE, owner_id_of, today_of
+from handlers.koc.agreements import ACTIVE, owner_id_of
+from handlers.koc.config import KocSection
 from handlers.koc.tables import agreements
 
 _LOGGER = logging.getLogger(__name__)
@@ -27,7 +29,7 @@ def _due_items(row: Any) -> list[tuple[str, date, str, int]]:
 
 async def remind_agreements(ctx: Context, today: date) -> int:
     """Each obligation due within `koc.reminder_days`, to the owning moderator, once (outbox dedupe key)."""
-    window = timedelta(days=ctx.settings.koc.reminder_days)
+    window = timedelta(days=ctx.settings.section(KocSection).reminder_days)
     rows = (
         await ctx.db.execute(select(agreements).where(agreements.c.status == ACTIVE, agreements.c.ends >= today))
     ).all()
@@ -56,7 +58,7 @@ async def remind_agreements(ctx: Context, today: date) -> int:
     return count
 
 
-async def _owner(ctx: Context, row: Any):  # noqa: ANN202 - a MemberRef or None
+async def _owner(ctx: Context, row: Any) -> MemberRef | None:
     owner_id = await owner_id_of(ctx.db, row.member_id) or row.created_by
     return await ctx.services.directory.find_member_by_id(ctx.db, owner_id)
 
@@ -64,7 +66,7 @@ async def _owner(ctx: Context, row: Any):  # noqa: ANN202 - a MemberRef or None
 async def koc_reminders(run: JobRun) -> None:
     """The scheduler's daily `koc_reminders` job (09:00)."""
     ctx = run.context()
-    today = today_of(ctx)
+    today = ctx.today
     count = await remind_agreements(ctx, today)
     terms_done = await terms.review_and_end_terms(ctx, today)
     _LOGGER.info(

@@ -5,9 +5,8 @@ from __future__ import annotations
 import calendar
 import logging
 import re
-from datetime import UTC, date, datetime, time
+from datetime import UTC, date, datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, insert, select, update
 
@@ -17,11 +16,14 @@ from bot.db import schema
 from bot.db.schema import OutgoingKind
 from bot.errors import UsageError, UserFacingError
 from bot.lookup import row_by_id
+from bot.talk import community_message
 from handlers.feedback.tables import history as feedback_history
 from handlers.feedback.tables import items as feedback_items
-from handlers.koc.agreements import mentioned_member, owner_id_of, today_of
+from handlers.koc.agreements import mentioned_member, owner_id_of
+from handlers.koc.config import KocSection
 from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.tables import koc_events, title_terms
+from handlers.recognition.config import RecognitionSection
 from handlers.recognition.ledger import grant_title, revoke_title
 from handlers.recognition.stats import thanks_units
 from handlers.recognition.tables import Source, thanks
@@ -43,7 +45,7 @@ def add_months(day: date, months: int) -> date:
 
 def _months(ctx: Context, word: str | None) -> int:
     if word is None:
-        months = ctx.settings.koc.title_term_months
+        months = ctx.settings.section(KocSection).title_term_months
     else:
         found = _TERM.fullmatch(word)
         months = (parse_number(found[1], most=MAX_MONTHS) if found else None) or 0
@@ -54,7 +56,7 @@ def _months(ctx: Context, word: str | None) -> int:
 
 def _title_and_term(ctx: Context, cmd: Invocation) -> tuple[str, int]:
     words = cmd.text.split()
-    titles = ctx.settings.recognition.titles
+    titles = ctx.settings.section(RecognitionSection).titles
     if not words or words[0] not in titles or len(words) > 2:
         raise UsageError("koc/title_problem_title", title=words[0] if words else "", titles=titles)
     return words[0], _months(ctx, words[1] if len(words) == 2 else None)
@@ -78,7 +80,7 @@ async def grant_with_term(ctx: Context, cmd: Invocation) -> None:
         raise UserFacingError(
             "koc/term_exists", id=running.id, member=member.name, title=title, ends=running.ends.isoformat()
         )
-    starts = today_of(ctx)
+    starts = ctx.today
     owner_id = await owner_id_of(ctx.db, member.id) or ctx.actor.id
     term_id = await _insert_term(ctx, member.id, title, starts, add_months(starts, months), owner_id)
     granted = await grant_title(
@@ -97,12 +99,12 @@ async def grant_with_term(ctx: Context, cmd: Invocation) -> None:
         ends=add_months(starts, months).isoformat(),
         held=not granted,
         owner=owner.name if owner else "",
-        days=ctx.settings.koc.review_days,
+        days=ctx.settings.section(KocSection).review_days,
     )
 
 
 async def _insert_term(ctx: Context, member_id: int, title: str, starts: date, ends: date, owner_id: int) -> int:
-    return (
+    term_id: int = (
         await ctx.db.execute(
             insert(title_terms)
             .values(
@@ -116,6 +118,7 @@ async def _insert_term(ctx: Context, member_id: int, title: str, starts: date, e
             .returning(title_terms.c.id)
         )
     ).scalar_one()
+    return term_id
 
 
 async def _event(ctx: Context, member_id: int, kind: str, **details: Any) -> None:
@@ -167,7 +170,7 @@ async def let_end(ctx: Context, cmd: Invocation) -> None:
     row = await _open_term(ctx, cmd)
     await ctx.db.execute(update(title_terms).where(title_terms.c.id == row.id).values(status=ENDING))
     ctx.note_audit(term_id=row.id)
-    over = row.ends <= today_of(ctx)
+    over = row.ends <= ctx.today
     if over:
         await end_term(ctx, row)
     await ctx.reply(
@@ -201,7 +204,7 @@ async def end_term(ctx: Context, row: Any) -> None:
 
 
 def _day_start(ctx: Context, day: date) -> datetime:
-    return datetime.combine(day, time(), ZoneInfo(ctx.settings.bot.timezone)).astimezone(UTC)
+    return ctx.day_start(day).astimezone(UTC)
 
 
 async def term_record(ctx: Context, row: Any) -> dict[str, int]:
@@ -219,7 +222,9 @@ async def term_record(ctx: Context, row: Any) -> dict[str, int]:
     )
     threads = select(func.count()).where(thread_people.c.member_id == member_id, thread_people.c.added_at >= since)
     messages = select(func.count()).where(
-        schema.messages.c.member_id == member_id, schema.messages.c.received_at >= since
+        schema.messages.c.member_id == member_id,
+        schema.messages.c.received_at >= since,
+        community_message(schema.messages),
     )
     return {
         "thanks": int((await conn.execute(select(func.coalesce(func.sum(units.c.n), 0)))).scalar_one()),
@@ -243,7 +248,9 @@ async def review_and_end_terms(ctx: Context, today: date) -> int:
         elif row.status == ACTIVE and row.ends <= today:
             await _tell_owner(ctx, row, "koc/term_undecided", "undecided")
         elif (
-            row.status == ACTIVE and row.reviewed_at is None and (row.ends - today).days <= ctx.settings.koc.review_days
+            row.status == ACTIVE
+            and row.reviewed_at is None
+            and (row.ends - today).days <= ctx.settings.section(KocSection).review_days
         ):
             await _tell_owner(
                 ctx, row, "koc/term_review", "review", record=await term_record(ctx, row), days=(row.ends - today).days

@@ -51,9 +51,9 @@ def job_id(announcement_id: int) -> str:
 # Previews
 
 
-def in_quiet_hours(ctx: Context, local: datetime) -> bool:
+def in_quiet_hours(ctx: Context, local: datetime, zone: ZoneInfo) -> bool:
     quiet = QuietHours.parse(ctx.settings.delivery.quiet_hours)
-    return quiet is not None and quiet.release(local, local.tzinfo) is not None
+    return quiet is not None and quiet.release(local, zone) is not None
 
 
 def upcoming(trigger: BaseTrigger, now: datetime, count: int) -> list[datetime]:
@@ -115,7 +115,7 @@ async def _store(ctx: Context, request: Request, trigger: BaseTrigger, sample: s
     ctx.note_audit(announcement=row_id, rooms=[room.platform_id for room in request.rooms])
     zone = ZoneInfo(request.zone)
     times = [t.astimezone(zone) for t in upcoming(trigger, ctx.now, PREVIEW_RUNS)]
-    quiet = [t for t in times if in_quiet_hours(ctx, t)] if not request.urgent else []
+    quiet = [t for t in times if in_quiet_hours(ctx, t, zone)] if not request.urgent else []
     _LOGGER.info("announcement #%d scheduled, first run %s", row_id, first)
     await ctx.reply(
         "outreach/announce_scheduled",

@@ -55,7 +55,7 @@ async def read_rooms_and_body(ctx: Context, cmd: Invocation, rest: str, request:
         else:
             break
         rest = after
-    request.text = cmd.raw_tail(rest.strip())  # as typed: "：" stays "："
+    request.text = rest.strip()  # as typed: "：" stays "："
     request.rooms = await resolve_rooms(ctx, names)
     if request.template is None and not request.text:
         raise UsageError("outreach/problem_no_text")
@@ -67,9 +67,7 @@ async def read_rooms_and_body(ctx: Context, cmd: Invocation, rest: str, request:
 
 def _local_time(found: re.Match[str], zone: str, now: datetime) -> datetime:
     """The moment a matched "2026-12-01 10:00" names in `zone`; it must exist and lie ahead."""
-    local = local_time(found, ZoneInfo(zone))
-    if local is None:
-        raise UsageError("outreach/problem_when", text=found[0])
+    local = local_time(found, ZoneInfo(zone))  # NoSuchDate for 2026-02-30 10:00
     if local <= now:
         raise UsageError(
             "outreach/problem_past",
@@ -94,18 +92,16 @@ async def parse_at(ctx: Context, cmd: Invocation, text: str) -> Request:
 async def parse_every(ctx: Context, cmd: Invocation, text: str) -> Request:
     parts = text.split(None, 5)
     if len(parts) < 6:
-        raise UsageError("outreach/problem_cron", problem=_cron_count(parts))
-    request = Request(cron=" ".join(parts[:5]))
+        too_few = CronError("needs 5 fields and then the text", reason="fields_and_text", count=len(parts))
+        raise UsageError("outreach/problem_cron", **too_few.params())
+    cron = " ".join(parts[:5])
+    request = Request(cron=cron)
     await read_rooms_and_body(ctx, cmd, parts[5], request)
     try:
-        cron_trigger(request.cron, request.zone)
+        cron_trigger(cron, request.zone)
     except CronError as exc:
-        raise UsageError("outreach/problem_cron", problem=str(exc)) from exc
+        raise UsageError("outreach/problem_cron", **exc.params()) from exc
     return request
-
-
-def _cron_count(parts: list[str]) -> str:
-    return f"needs 5 fields (minute hour day month weekday) and then the text, got {len(parts)} words"
 
 
 def trigger_for(request: Request) -> BaseTrigger:

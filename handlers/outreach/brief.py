@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import logging
 import re
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 
@@ -30,7 +29,7 @@ JOB_ID = "builtin:monthly_brief"
 
 
 def this_month(ctx: Context) -> str:
-    return ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone)).strftime("%Y-%m")
+    return ctx.month_of()
 
 
 def points_of(text: str) -> list[str]:
@@ -43,7 +42,7 @@ async def set_brief(ctx: Context, cmd: Invocation) -> None:
     month = parse_month(cmd.args[0]) if cmd.args else None
     if month is None:
         raise UsageError("outreach/problem_brief_month")
-    points = points_of(cmd.raw_tail(cmd.text[len(cmd.args[0]) :].strip()))
+    points = points_of(cmd.text[len(cmd.args[0]) :].strip())
     if not points:
         raise UsageError("outreach/problem_brief_points")
     values = {"points": "\n".join(points), "set_by": ctx.actor.id, "set_at": ctx.now, "details": {}}
@@ -62,7 +61,7 @@ async def _job_passed(ctx: Context, month: str) -> bool:
     following = await next_run_time(ctx.db, JOB_ID)
     if following is None:
         return True
-    return month < following.astimezone(ZoneInfo(ctx.settings.bot.timezone)).strftime("%Y-%m")
+    return month < ctx.month_of(following)
 
 
 async def show_brief(ctx: Context, cmd: Invocation) -> None:
@@ -153,7 +152,7 @@ async def monthly_brief(run: JobRun) -> None:
     if run.run_time is None:
         return
     ctx = run.context()
-    month = run.run_time.astimezone(ZoneInfo(ctx.settings.bot.timezone)).strftime("%Y-%m")
+    month = ctx.month_of(run.run_time)
     count = await deliver(ctx, month)
     if count is None:
         _LOGGER.info("no communication brief set for %s: nothing sent", month)

@@ -22,6 +22,7 @@ from bot.members import CommunityRef, MemberRef
 from bot.sandbox.engine import RenderRequest, render_request
 from bot.sandbox.limits import Limits
 from bot.workers import WorkerPool, WorkFailed, WorkOutOfMemory, WorkTimedOut
+from handlers.outreach.config import OutreachSection
 from handlers.outreach.sandbox import (
     VOCABULARY,
     CustomTemplateError,
@@ -109,7 +110,7 @@ async def prepare(
     now: datetime,
 ) -> Prepared:
     """Check `source` and read the values it uses for a room (`community`) and/or a member."""
-    section = settings.outreach  # type: ignore[attr-defined]
+    section = settings.section(OutreachSection)
     seconds = section.template_render_seconds
     try:
         variables = sandbox().check(source).variables

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from bot.commands import Invocation
 from bot.context import Context
@@ -35,7 +34,7 @@ async def weekly_digest(run: JobRun) -> None:
     if run.run_time is None:
         return
     ctx = run.context()
-    local = run.run_time.astimezone(ZoneInfo(ctx.settings.bot.timezone))
+    local = ctx.local(run.run_time)
     year, week, _ = local.isocalendar()
     label = f"{year}-W{week:02d}"
     sections = await _sections(ctx)
@@ -56,7 +55,7 @@ async def weekly_digest(run: JobRun) -> None:
 
 async def show_digest(ctx: Context, cmd: Invocation) -> None:
     """/digest: this week's digest now, privately."""
-    local = ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone))
+    local = ctx.local(ctx.now)
     year, week, _ = local.isocalendar()
     await ctx.reply_privately(
         "outreach/moderators_digest", week=f"{year}-W{week:02d}", sections=_render(ctx, ctx.actor, await _sections(ctx))

@@ -13,6 +13,7 @@ from bot.commands import Invocation
 from bot.context import Context
 from bot.db import schema
 from bot.errors import UsageError
+from handlers.outreach.config import OutreachSection
 from handlers.outreach.custom_templates import (
     Prepared,
     Rendering,
@@ -175,7 +176,7 @@ HELP_EXAMPLES = {
 async def template_help(ctx: Context, cmd: Invocation) -> None:
     """/template help: the documented variables and what the sandbox allows, privately."""
     locale = ctx.services.renderer.locale_or_default(ctx.actor.locale)
-    section = ctx.settings.outreach  # type: ignore[attr-defined]
+    section = ctx.settings.section(OutreachSection)
     limits = {
         "steps": section.template_max_steps,
         "output": MAX_OUTPUT,

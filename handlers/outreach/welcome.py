@@ -12,6 +12,7 @@ from bot.db.dialect import insert_for
 from bot.db.schema import OutboxStatus
 from bot.events import MemberJoined, MemberLeft
 from bot.members import CommunityRef, MemberRef
+from handlers.outreach.config import OutreachSection
 from handlers.outreach.custom_templates import Rendering, find_custom_template, prepare, render_later
 from handlers.outreach.sandbox import CustomTemplateError
 from handlers.outreach.tables import welcomes
@@ -24,7 +25,7 @@ async def on_member_joined(ctx: Context, event: MemberJoined) -> None:
     """Post the welcome (routine: held in quiet hours) unless switched off, the bot itself
     joined, or this member was welcomed in this room before. The moderators' own welcome is
     rendered after this transaction, in a worker; if it fails, the built-in one goes out."""
-    if not ctx.settings.outreach.welcome or _is_the_bot(ctx, event) or ctx.community is None:
+    if not ctx.settings.section(OutreachSection).welcome or _is_the_bot(ctx, event) or ctx.community is None:
         return
     if await _welcomed_before(ctx, ctx.community):
         _LOGGER.info("%s rejoined %s: welcomed before, not again", ctx.actor.platform_id, ctx.community.platform_id)
@@ -60,7 +61,7 @@ async def _welcome_with(ctx: Context, texts: list[Rendering]) -> None:
 
 async def _welcome(ctx: Context, custom: str | None) -> None:
     """Record the welcome and post it, in one transaction; nothing if another welcome came first."""
-    if ctx.community is None or not await _first_welcome(ctx):
+    if ctx.community is None or not await _first_welcome(ctx, ctx.community):
         return
     member, community = ctx.actor, ctx.community
     key = _key(community, member)
@@ -119,9 +120,7 @@ async def _welcomed_before(ctx: Context, community: CommunityRef) -> bool:
     return (await ctx.db.execute(stmt)).first() is not None
 
 
-async def _first_welcome(ctx: Context) -> bool:
-    stmt = insert_for(ctx.db, welcomes).values(
-        community_id=ctx.community.id, member_id=ctx.actor.id, welcomed_at=ctx.now
-    )
+async def _first_welcome(ctx: Context, community: CommunityRef) -> bool:
+    stmt = insert_for(ctx.db, welcomes).values(community_id=community.id, member_id=ctx.actor.id, welcomed_at=ctx.now)
     stmt = stmt.on_conflict_do_nothing(index_elements=["community_id", "member_id"]).returning(welcomes.c.member_id)
     return (await ctx.db.execute(stmt)).scalar_one_or_none() is not None

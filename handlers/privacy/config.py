@@ -4,16 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field
 
-from bot.config import Section
-
-SECTION = "privacy"  # `[privacy]`, the capability's own section of the settings
-
-
-def privacy_section(settings: object) -> PrivacySection:
-    """The `[privacy]` section, typed (the core's settings know capability sections only by name)."""
-    section = getattr(settings, SECTION)
-    assert isinstance(section, PrivacySection)
-    return section
+from bot.config import CoreSettings, Section
 
 
 class PrivacySection(Section):
@@ -45,3 +36,8 @@ class PrivacySection(Section):
     legal_years: int = Field(
         3, ge=0, description="Years KOC agreements and promised payments are kept after they end, as the law asks."
     )
+
+
+def privacy_section(settings: CoreSettings) -> PrivacySection:
+    """The `[privacy]` section, typed."""
+    return settings.section(PrivacySection)

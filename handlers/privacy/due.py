@@ -7,13 +7,12 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, insert, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import Context, Services
 from bot.db import schema
 from bot.db.schema import OutboxStatus, OutgoingKind, Role
 from bot.members import MemberRef
-from bot.uow import UnitOfWork
+from bot.uow import Database, UnitOfWork
 from handlers.privacy.config import privacy_section
 from handlers.privacy.erase import ERASED_PREFIX, Person, erase
 from handlers.privacy.tables import Kind, Status, requests
@@ -32,8 +31,9 @@ class Erasures:
 
     name = "privacy-erasures"
 
-    def __init__(self, engine: AsyncEngine, services: Services) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, services: Services) -> None:
+        self._database = database
+        self._engine = database.engine
         self._services = services
 
     async def next_due(self) -> datetime | None:
@@ -74,7 +74,7 @@ class Erasures:
             await self._forget_receipt_address(request_id)
 
     async def _erase(self, request_id: int) -> None:
-        async with UnitOfWork(self._engine, self._services.clock) as uow:
+        async with UnitOfWork(self._database, self._services.clock) as uow:
             request = (await uow.conn.execute(select(requests).where(requests.c.id == request_id))).one()
             if request.status != Status.PENDING.value:  # cancelled meanwhile
                 return
@@ -109,7 +109,7 @@ class Erasures:
     async def _forget_receipt_address(self, request_id: int) -> None:
         """The receipt went out (or gave up): its row no longer needs the member's WeChat id."""
         o = schema.outbox.c
-        async with UnitOfWork(self._engine, self._services.clock) as uow:
+        async with UnitOfWork(self._database, self._services.clock) as uow:
             request = (await uow.conn.execute(select(requests).where(requests.c.id == request_id))).one()
             row = (await uow.conn.execute(select(o.status).where(o.dedupe_key == receipt_key(request_id)))).first()
             if row is not None and row.status not in (OutboxStatus.SENT.value, OutboxStatus.FAILED.value):
@@ -138,5 +138,5 @@ async def _audit(uow: UnitOfWork, request: Any, person: Person, now: datetime) -
     )
 
 
-def factory(engine: AsyncEngine, services: Services) -> Erasures:
-    return Erasures(engine, services)
+def factory(database: Database, services: Services) -> Erasures:
+    return Erasures(database, services)

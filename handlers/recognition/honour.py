@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, true
 
@@ -18,8 +17,8 @@ from bot.errors import UsageError, UserFacingError
 from bot.members import CommunityRef, MemberRef
 from bot.scheduling.jobs import JobRun
 from handlers.recognition.config import RecognitionSection
-from handlers.recognition.ledger import balance, current_month, named, timezone_of
-from handlers.recognition.rules import QuoteCandidate, choose_quotes, month_of, previous_month
+from handlers.recognition.ledger import balance, current_month, named
+from handlers.recognition.rules import QuoteCandidate, choose_quotes, previous_month
 from handlers.recognition.stats import monthly_reachers, revoked_among
 from handlers.recognition.tables import honour_rolls, thanks
 from handlers.recognition.thanks import reward_threshold
@@ -41,14 +40,14 @@ async def honour_roll(ctx: Context, cmd: Invocation) -> None:
     """/honour-roll [YYYY-MM]: last month's by default."""
     month = _month(ctx, cmd)
     report = await post_honour_roll(ctx, month, by=ctx.actor)
-    zone = ZoneInfo(timezone_of(ctx))
+    zone = ctx.room_zone
     await ctx.reply(
         "recognition/honour_roll_done",
         month=month,
         posted=report.posted,
         empty=report.empty,
         already=[(name, when.astimezone(zone)) for name, when in report.already],
-        threshold=ctx.settings.recognition.monthly_thanks_threshold,
+        threshold=ctx.settings.section(RecognitionSection).monthly_thanks_threshold,
     )
 
 
@@ -69,13 +68,13 @@ async def monthly_honour_roll(run: JobRun) -> None:
     if run.run_time is None:  # missed while the bot was down: a moderator can still post it with /honour-roll
         return
     ctx = run.context()
-    await post_honour_roll(ctx, previous_month(month_of(run.run_time, ctx.settings.bot.timezone)))
+    await post_honour_roll(ctx, previous_month(ctx.month_of(run.run_time)))
 
 
 async def post_honour_roll(ctx: Context, month: str, *, by: MemberRef | None = None) -> HonourReport:
     """Post `month`'s honour roll in every community that has not had it yet. Members who reached
     the threshold are rewarded first if they were not yet (never twice). Safe to run again."""
-    section: RecognitionSection = ctx.settings.recognition
+    section = ctx.settings.section(RecognitionSection)
     reachers = dict(await monthly_reachers(ctx.db, month, section.monthly_thanks_threshold))
     for member_id in reachers:
         await reward_threshold(ctx, member_id, month)
@@ -135,7 +134,7 @@ async def _post_in(
         "recognition/honour_roll",
         month=month,
         honoured=honoured,
-        threshold=ctx.settings.recognition.monthly_thanks_threshold,
+        threshold=ctx.settings.section(RecognitionSection).monthly_thanks_threshold,
         mentions=tuple(h["member"].platform_id for h in honoured),
         dedupe_key=f"recognition:honour-roll:{month}:{community.platform_id}",
     )
@@ -146,7 +145,8 @@ async def _posted_at(ctx: Context, community: CommunityRef, month: str) -> datet
     stmt = select(honour_rolls.c.posted_at).where(
         honour_rolls.c.month == month, honour_rolls.c.community_id == community.id
     )
-    return (await ctx.db.execute(stmt)).scalar_one()
+    posted_at: datetime = (await ctx.db.execute(stmt)).scalar_one()
+    return posted_at
 
 
 async def _honoured(
@@ -192,6 +192,6 @@ async def _quotes(ctx: Context, community: CommunityRef, month: str, member_id: 
     ).all()
     revoked = await revoked_among(ctx.db, [r.id for r in rows])
     candidates = [QuoteCandidate(r.id, r.giver_id, r.reason) for r in rows if r.id not in revoked]
-    chosen = choose_quotes(candidates, ctx.settings.recognition.honour_roll_quotes)
+    chosen = choose_quotes(candidates, ctx.settings.section(RecognitionSection).honour_roll_quotes)
     givers = await named(ctx.db, [c.giver_id for c in chosen])
     return [{"reason": c.reason, "giver": givers[c.giver_id]} for c in chosen]

@@ -9,12 +9,12 @@ from dataclasses import dataclass
 from sqlalchemy import func, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.clock import month_of
 from bot.context import Context
 from bot.db import schema
 from bot.db.dialect import insert_for
 from bot.hooks import HookPoint
 from bot.members import MemberRef
-from handlers.recognition.rules import month_of
 from handlers.recognition.tables import ActionKind, Source, actions, ledger, title_events
 
 _LOGGER = logging.getLogger(__name__)
@@ -36,7 +36,7 @@ def timezone_of(ctx: Context) -> str:
 
 
 def current_month(ctx: Context) -> str:
-    return month_of(ctx.now, timezone_of(ctx))
+    return month_of(ctx.now, ctx.room_zone)
 
 
 @dataclass(frozen=True, slots=True)
@@ -73,7 +73,8 @@ async def record_action(ctx: Context, kind: ActionKind, *, undoes: int | None = 
         )
         .returning(actions.c.id)
     )
-    return (await ctx.db.execute(stmt)).scalar_one()
+    action_id: int = (await ctx.db.execute(stmt)).scalar_one()
+    return action_id
 
 
 async def award_points(

@@ -67,7 +67,7 @@ async def _change_points(ctx: Context, members: list[MemberRef], amount: int, re
 
 
 def _title(ctx: Context, cmd: Invocation) -> str:
-    section: RecognitionSection = ctx.settings.recognition
+    section = ctx.settings.section(RecognitionSection)
     title = cmd.text.strip()
     if title not in section.titles:
         raise UsageError("recognition/problem_unknown_title", title=title, titles=section.titles)
@@ -109,7 +109,7 @@ async def _answer_title(
 
 async def credit_event(ctx: Context, cmd: Invocation) -> None:
     """/event credit @x event name: the configured points, and the organiser's title."""
-    section: RecognitionSection = ctx.settings.recognition
+    section = ctx.settings.section(RecognitionSection)
     members, event = await mentioned_members(ctx, cmd), cmd.text.strip()
     if not event:
         raise UsageError("recognition/problem_needs_event")

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-from zoneinfo import ZoneInfo
 
 from bot.context import Context
 from bot.events import IncomingMessage
@@ -31,6 +30,6 @@ def _thanks_now(sentence: Sentence) -> bool:
 
 async def on_private_thanks(ctx: Context, match: bool) -> None:
     """Once a day: 不客气, and that thanks to a member count when said in the group."""
-    day = ctx.now.astimezone(ZoneInfo(ctx.settings.bot.timezone)).date().isoformat()
+    day = ctx.today.isoformat()
     _LOGGER.debug("member %s thanked the bot privately", ctx.actor.id)
     await ctx.dm(ctx.actor, "recognition/private_thanks", dedupe_key=f"recognition:private-thanks:{ctx.actor.id}:{day}")

@@ -46,11 +46,6 @@ def judge(section: RecognitionSection, now: datetime, giver: GiverFacts, pair: P
     return None
 
 
-def month_of(when: datetime, timezone: str) -> str:
-    """The month `when` falls in, in `timezone`, as "YYYY-MM"."""
-    return when.astimezone(ZoneInfo(timezone)).strftime("%Y-%m")
-
-
 def day_start(when: datetime, timezone: str) -> datetime:
     """Midnight of `when`'s day in `timezone` (an aware datetime)."""
     zone = ZoneInfo(timezone)
@@ -122,4 +117,4 @@ def parse_top(words: Iterable[str]) -> TopRequest:
         if meaning is None:
             raise UnknownWord(word)
         chosen[meaning[0]] = meaning[1]
-    return TopRequest(**chosen)  # type: ignore[arg-type]
+    return TopRequest(**chosen)  # type: ignore[arg-type]  # _TOP_WORDS pairs each field with a value of its type

@@ -71,7 +71,8 @@ async def last_counted(conn: AsyncConnection, giver_id: int, receiver_id: int) -
     stmt = select(func.max(thanks.c.created_at)).where(
         thanks.c.giver_id == giver_id, thanks.c.receiver_id == receiver_id, thanks.c.counted == true()
     )
-    return (await conn.execute(stmt)).scalar_one_or_none()
+    last: datetime | None = (await conn.execute(stmt)).scalar_one_or_none()
+    return last
 
 
 async def is_revoked(conn: AsyncConnection, thanks_id: int) -> bool:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, replace
 
 from sqlalchemy import insert, select
 
-from bot.commands import Invocation, normalise
+from bot.commands import Invocation
 from bot.context import Context
 from bot.db import schema
 from bot.errors import UsageError
@@ -94,7 +94,7 @@ def match_thanks(message: IncomingMessage, section: RecognitionSection) -> Thank
     receivers, to_bot = thanked(message, sentences)
     if not receivers and not to_bot:
         return None
-    return ThanksMatch(receivers, to_bot, reason=" ".join(normalise(message.text).split()))
+    return ThanksMatch(receivers, to_bot, reason=message.text.strip())  # as typed
 
 
 _THANKING = (Sense.PERSONAL, Sense.EVERYONE)
@@ -126,7 +126,7 @@ def _without_a_mention_where_it_thanks(
 
 async def on_thanks(ctx: Context, match: ThanksMatch) -> None:
     """Natural thanks: recorded always; answered as `acknowledge` and `refusals` say."""
-    section: RecognitionSection = ctx.settings.recognition
+    section = ctx.settings.section(RecognitionSection)
     receivers = [await ctx.member(contact) for contact in match.receivers]
     outcome = await record_thanks(ctx, receivers, match.to_bot, match.reason, via="message")
     counted = outcome.counted if section.acknowledge == "reply" else ()
@@ -144,7 +144,10 @@ async def give_thanks(ctx: Context, cmd: Invocation) -> None:
     receivers = [await ctx.member(contact) for contact in contacts]
     outcome = await record_thanks(ctx, receivers, to_bot, cmd.text, via="command")
     await ctx.reply(
-        "recognition/thanks_recorded", counted=outcome.counted, refused=outcome.refused, rules=ctx.settings.recognition
+        "recognition/thanks_recorded",
+        counted=outcome.counted,
+        refused=outcome.refused,
+        rules=ctx.settings.section(RecognitionSection),
     )
     await announce_reached(ctx, outcome.reached)
 
@@ -168,7 +171,7 @@ async def _judge_and_store(
     ctx: Context, receivers: Sequence[MemberRef], to_bot: bool, reason: str, via: str
 ) -> list[tuple[int | None, WhyNot | None]]:
     """Each thank-you in turn, so that one message cannot go past the daily cap."""
-    section, giver = ctx.settings.recognition, await _giver_facts(ctx)
+    section, giver = ctx.settings.section(RecognitionSection), await _giver_facts(ctx)
     verdicts: list[tuple[int | None, WhyNot | None]] = []
     if to_bot:
         verdicts.append((None, judge(section, ctx.now, giver, PairFacts(False, True, None))))
@@ -210,7 +213,7 @@ async def _store(ctx: Context, receiver_id: int | None, why: WhyNot | None, reas
         )
         .returning(thanks.c.id)
     )
-    thanks_id = (await ctx.db.execute(stmt)).scalar_one()
+    thanks_id: int = (await ctx.db.execute(stmt)).scalar_one()
     _LOGGER.info(
         "thanks #%s from %s to %s: %s", thanks_id, ctx.actor.id, receiver_id, "counted" if why is None else why.value
     )
@@ -221,7 +224,7 @@ async def reward_threshold(ctx: Context, member_id: int, month: str) -> Threshol
     """Award the monthly threshold's points (and title) if the member's counted thanks in `month`
     reach it: once per member and month, whatever is revoked and given again later. None when
     nothing was awarded just now."""
-    section: RecognitionSection = ctx.settings.recognition
+    section = ctx.settings.section(RecognitionSection)
     count = await thanks_count(ctx.db, "receiver_id", member_id, month)
     if count < section.monthly_thanks_threshold:
         return None
@@ -241,7 +244,9 @@ async def _outcome(
     names = await named(ctx.db, [member_id for member_id, _ in verdicts if member_id is not None])
     return ThanksOutcome(
         counted=tuple(names[m] for m, why in verdicts if why is None and m is not None),
-        refused=tuple(_group_refusals((why, names.get(m)) for m, why in verdicts if why is not None)),
+        refused=tuple(
+            _group_refusals((why, None if m is None else names.get(m)) for m, why in verdicts if why is not None)
+        ),
         reached=await reached_for(ctx, awards),
     )
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import logging
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, insert, select
 
 from bot.commands import Invocation
 from bot.context import Context
 from bot.errors import UserFacingError
-from handlers.recognition.ledger import award_points, named, record_action, reverse_title_event, timezone_of
+from handlers.recognition.ledger import award_points, named, record_action, reverse_title_event
 from handlers.recognition.tables import ActionKind, Source, actions, ledger, revocations, thanks, title_events
 from handlers.recognition.thanks import announce_reached, reached_for, reward_threshold
 
@@ -30,7 +29,7 @@ async def undo(ctx: Context, cmd: Invocation) -> None:
     affected = [r.member_id for r in points + titles] + [r.receiver_id for r in reinstated]
     target = await ctx.services.directory.find_member_by_id(ctx.db, affected[0]) if affected else None
     ctx.note_audit(target=target, action_id=undo_id, undoes=action.id, undone=action.kind)
-    when = action.created_at.astimezone(ZoneInfo(timezone_of(ctx)))
+    when = action.created_at.astimezone(ctx.room_zone)
     await ctx.reply(
         "recognition/undone", kind=action.kind, when=when, **await _describe(ctx, points, titles, reinstated)
     )
@@ -65,7 +64,7 @@ async def _reverse_points(ctx: Context, action_id: int, undo_id: int) -> list[An
             action_id=undo_id,
             reverses_id=row.id,
         )
-    return rows
+    return list(rows)
 
 
 async def _reverse_titles(ctx: Context, action_id: int, undo_id: int) -> list[Any]:
@@ -73,7 +72,7 @@ async def _reverse_titles(ctx: Context, action_id: int, undo_id: int) -> list[An
     rows = (await ctx.db.execute(stmt)).all()
     for row in rows:
         await reverse_title_event(ctx, row.id, undo_id)
-    return rows
+    return list(rows)
 
 
 async def _reverse_revocations(ctx: Context, action_id: int, undo_id: int) -> list[Any]:
@@ -96,10 +95,10 @@ async def _reverse_revocations(ctx: Context, action_id: int, undo_id: int) -> li
                 thanks_id=row.id, action_id=undo_id, reverses_id=row.revocation_id, created_at=ctx.now
             )
         )
-    return rows
+    return list(rows)
 
 
-async def _describe(ctx: Context, points: list[Any], titles: list[Any], reinstated: list[Any]) -> dict[str, list]:
+async def _describe(ctx: Context, points: list[Any], titles: list[Any], reinstated: list[Any]) -> dict[str, Any]:
     ids = [r.member_id for r in points + titles] + [i for r in reinstated for i in (r.giver_id, r.receiver_id)]
     names = await named(ctx.db, ids)
     return {

@@ -8,25 +8,28 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import or_, select
 
-from bot.commands import Invocation
+from bot.commands import Invocation, parse_month
 from bot.context import Context
 from bot.errors import UsageError
 from handlers.recognition.config import RecognitionSection
-from handlers.recognition.ledger import Named, balance, current_month, named, points_by_source, timezone_of
+from handlers.recognition.ledger import Named, balance, current_month, named, points_by_source
 from handlers.recognition.moderation import mentioned_members
 from handlers.recognition.rules import Period, UnknownWord, parse_top
 from handlers.recognition.stats import Standing, leaderboard, revoked_among, thanks_count, uncounted_given
 from handlers.recognition.tables import Source, ledger, thanks
 
 _LOGGER = logging.getLogger(__name__)
-RECENT_POINTS = 5
 LISTED_THANKS = 20
 
 
 async def show_me(ctx: Context, cmd: Invocation) -> None:
-    """/me, answered privately wherever it is asked: everything recorded about the caller, and the rules."""
-    section: RecognitionSection = ctx.settings.recognition
+    """/me [YYYY-MM], answered privately wherever it is asked: everything recorded about the caller, every
+    ledger line of the month (this one, or the month asked for), and every rule that earns points."""
+    section = ctx.settings.section(RecognitionSection)
     month, me = current_month(ctx), ctx.actor.id
+    shown = parse_month(cmd.args[0]) if cmd.args else month
+    if shown is None:
+        raise UsageError()
     counts = await _thanks_counts(ctx, month)
     if ctx.community is not None:
         await ctx.reply("recognition/me_sent")
@@ -37,7 +40,8 @@ async def show_me(ctx: Context, cmd: Invocation) -> None:
         counts=counts,
         rules=section,
         to_go=max(0, section.monthly_thanks_threshold - counts["received_month"]),
-        **await _points(ctx),
+        earning=_earning_rules(ctx),
+        **await _points(ctx, shown),
     )
 
 
@@ -52,23 +56,55 @@ async def _thanks_counts(ctx: Context, month: str) -> dict[str, int]:
     }
 
 
-async def _points(ctx: Context) -> dict[str, Any]:
+async def _points(ctx: Context, month: str) -> dict[str, Any]:
+    """The balance by source, every ledger line of `month` with its real kind, and how many lines other
+    months hold (the member reads them with /me YYYY-MM)."""
     by_source = await points_by_source(ctx.db, ctx.actor.id)
-    zone = ZoneInfo(timezone_of(ctx))
-    recent = (
+    zone = ctx.room_zone
+    rows = (
         await ctx.db.execute(
-            select(ledger.c.amount, ledger.c.source, ledger.c.reason, ledger.c.created_at)
+            select(ledger.c.id, ledger.c.amount, ledger.c.source, ledger.c.reason, ledger.c.created_at)
+            .add_columns(ledger.c.month, ledger.c.reverses_id)
             .where(ledger.c.member_id == ctx.actor.id)
-            .order_by(ledger.c.id.desc())
-            .limit(RECENT_POINTS)
+            .order_by(ledger.c.id)
         )
     ).all()
+    undone = {r.reverses_id for r in rows if r.reverses_id is not None}
+    earlier = [r.month for r in rows if r.month < month]
     return {
         "points": await balance(ctx.db, ctx.actor.id),
         "by_source": [(source.value, by_source[source.value]) for source in Source if source.value in by_source],
-        "recent": [
-            {"amount": r.amount, "source": r.source, "reason": r.reason, "when": r.created_at.astimezone(zone)}
-            for r in recent
+        "shown_month": month,
+        "lines": [_ledger_line(r, r.id in undone, zone) for r in rows if r.month == month],
+        "earlier": {"count": len(earlier), "month": max(earlier) if earlier else None},
+    }
+
+
+def _ledger_line(row: Any, undone: bool, zone: ZoneInfo) -> dict[str, Any]:
+    """A ledger row as the member reads it: an undo is an undo, a negative manual line a deduction."""
+    if row.reverses_id is not None:
+        kind = "undo"
+    elif row.source == Source.MANUAL.value and row.amount < 0:
+        kind = "deduction"
+    else:
+        kind = row.source
+    when = row.created_at.astimezone(zone)
+    return {
+        "amount": row.amount,
+        "kind": kind,
+        "source": row.source,
+        "reason": row.reason,
+        "when": when,
+        "undone": undone,
+    }
+
+
+def _earning_rules(ctx: Context) -> dict[str, Any]:
+    """The other capabilities' rules that earn points, for /me's "how to earn more" (None: not installed)."""
+    return {
+        "feedback": getattr(ctx.settings, "feedback", None),
+        "campaigns": [
+            r for r in getattr(getattr(ctx.settings, "campaigns", None), "rewards", []) if r.points or r.title
         ],
     }
 
@@ -81,8 +117,10 @@ async def show_top(ctx: Context, cmd: Invocation) -> None:
         raise UsageError("recognition/problem_top_word", word=exc.word) from None
     brand = request.brand or ctx.community is None
     month = current_month(ctx) if request.period is Period.MONTH else None
-    size = ctx.settings.recognition.top_size
-    standings = await leaderboard(ctx.db, request.board, month, None if brand else ctx.community.id, ctx.actor.id, size)
+    size = ctx.settings.section(RecognitionSection).top_size
+    standings = await leaderboard(
+        ctx.db, request.board, month, None if brand or ctx.community is None else ctx.community.id, ctx.actor.id, size
+    )
     names = await named(ctx.db, [s.member_id for s in standings.top] + [ctx.actor.id])
     await ctx.reply(
         "recognition/top",
@@ -110,7 +148,7 @@ async def list_thanks(ctx: Context, cmd: Invocation) -> None:
     ).all()
     revoked = await revoked_among(ctx.db, [r.id for r in rows])
     names = await named(ctx.db, [member.id] + [i for r in rows for i in (r.giver_id, r.receiver_id) if i])
-    zone = ZoneInfo(timezone_of(ctx))
+    zone = ctx.room_zone
     entries = [
         {
             "id": r.id,

@@ -32,6 +32,15 @@ class Helper:
 
 
 @dataclass(frozen=True, slots=True)
+class TitleRule:
+    """The title earned by thanks in a month (recognition's threshold), and who reached it."""
+
+    title: str
+    threshold: int  # counted thanks received in the month
+    reached: tuple[str, ...]  # names, most thanked first
+
+
+@dataclass(frozen=True, slots=True)
 class Day:
     day: date
     messages: int
@@ -94,6 +103,7 @@ class MonthFigures:
     koc_changes: tuple[KocChange, ...]
     stages: dict[str, int] = field(default_factory=dict)  # members per KOC stage at the month's end
     days: tuple[Day, ...] = ()
+    title_rule: TitleRule | None = None
 
     @property
     def month(self) -> str:

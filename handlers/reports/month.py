@@ -39,7 +39,8 @@ class Window:
 
     def days(self) -> list[tuple[date, datetime, datetime]]:
         """Each local day of the month up to `as_of`: (day, its start, its end), as UTC instants."""
-        result, day = [], self.first_day
+        result: list[tuple[date, datetime, datetime]] = []
+        day = self.first_day
         while True:
             begin = datetime.combine(day, datetime.min.time(), self.zone).astimezone(UTC)
             if begin >= self.as_of:
@@ -48,6 +49,9 @@ class Window:
             finish = datetime.combine(day_after, datetime.min.time(), self.zone).astimezone(UTC)
             result.append((day, begin, min(finish, self.as_of)))
             day = day_after
+
+
+_INSTANT = timedelta(microseconds=1)
 
 
 def window(text: str, now: datetime, timezone: str) -> Window:
@@ -61,4 +65,6 @@ def window(text: str, now: datetime, timezone: str) -> Window:
     end = datetime(year + number // 12, number % 12 + 1, 1, tzinfo=zone).astimezone(UTC)
     if start > now:
         raise MonthError("reports/month_not_started", f"{month} has not started yet", month=month)
-    return Window(month, start, end, min(end, now), zone)
+    # Up to and including `now`: what happened this very instant (a message just before the report was
+    # asked for, in the same second) is in it. Every query reads the window as [start, as_of).
+    return Window(month, start, end, min(end, now + _INSTANT), zone)

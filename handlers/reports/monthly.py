@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from bot.clock import month_of
 from bot.commands import Invocation
 from bot.context import Context, Services
 from bot.errors import UsageError, UserFacingError
@@ -23,7 +24,8 @@ from bot.heavy.spec import Work
 from bot.members import CommunityRef, Directory, MemberRef
 from bot.registry import ReportRequest
 from bot.scheduling.jobs import JobRun
-from handlers.recognition.rules import month_of, previous_month
+from handlers.recognition.rules import previous_month
+from handlers.reports.config import ReportsSection
 from handlers.reports.figures import MonthFigures
 from handlers.reports.month import MonthError, Window, window
 from handlers.reports.queries import month_figures
@@ -93,7 +95,7 @@ async def prepare_monthly_report(work: Work) -> MonthReport | None:
 async def _readers(work: Work) -> list[str]:
     """The languages the report goes out in: the moderators' room's, or each moderator's and admin's."""
     settings = work.settings
-    room = settings.reports.room  # type: ignore[attr-defined]
+    room = settings.section(ReportsSection).room
     if room:
         configured = settings.community(room)
         return [configured.locale if configured and configured.locale else settings.bot.locale]
@@ -110,7 +112,7 @@ async def monthly_report(run: JobRun) -> None:
         _LOGGER.info("monthly report %s: nothing was recorded that month, nothing sent", report.figures.month)
         return
     ctx = run.context()
-    room = ctx.settings.reports.room
+    room = ctx.settings.section(ReportsSection).room
     if room:
         await to_room(ctx, await ctx.services.directory.ensure_community(ctx.uow, room, "", ctx.now), report)
         _LOGGER.info("monthly report %s posted in the moderators' room %s", report.figures.month, room)

@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.config import CoreSettings
 from bot.db import schema
 from bot.db.schema import Stage, UTCDateTime
+from bot.talk import community_message
 from handlers.feedback.tables import Status as FeedbackStatus
 from handlers.feedback.tables import history as fb_history
 from handlers.feedback.tables import items as fb_items
 from handlers.koc.tables import koc_events
 from handlers.recognition.stats import revoked_ids
 from handlers.recognition.tables import thanks
+from handlers.reports.config import ReportsSection
 from handlers.reports.figures import (
     KOC_CHANGES,
     CommunityFigures,
@@ -32,6 +34,7 @@ from handlers.reports.figures import (
     KocChange,
     MonthFigures,
     ThreadRow,
+    TitleRule,
 )
 from handlers.reports.month import Window
 from handlers.threads.tables import EventKind, threads
@@ -64,7 +67,7 @@ async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Win
         when,
         communities,
         await _active_anywhere(conn, when, list(rooms)),
-        await _helpers(conn, when, list(rooms), settings.reports.top_helpers),
+        await _helpers(conn, when, list(rooms), settings.section(ReportsSection).top_helpers),
         sum(thanked.get(r, 0) for r in rooms),
         await _feedback_rows(conn, when, rooms),
         await _thread_rows(conn, when, rooms),
@@ -72,6 +75,7 @@ async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Win
         await _koc_changes(conn, when),
         await _stages(conn, when),
         await _days(conn, when, list(rooms)),
+        await _title_rule(conn, when, list(rooms), settings),
     )
 
 
@@ -83,7 +87,7 @@ async def _rooms(conn: AsyncConnection, settings: CoreSettings) -> dict[int, str
     """The communities the bot serves, by id, oldest first; the moderators' room is not one of them."""
     table = schema.communities
     rows = (await conn.execute(select(table.c.id, table.c.platform_id, table.c.name).order_by(table.c.id))).all()
-    room = settings.reports.room
+    room = settings.section(ReportsSection).room
     result = {}
     for row in rows:
         if settings.serves_room(row.platform_id) and row.platform_id != room:
@@ -111,11 +115,11 @@ def _count_if(condition: Any) -> Any:
 
 
 async def _messages(conn: AsyncConnection, when: Window) -> dict[int, tuple[int, int]]:
-    """Per room: group messages and the members who wrote them."""
+    """Per room: community messages (`bot.talk`) and the members who wrote them."""
     msg = schema.messages
     stmt = (
         select(msg.c.community_id, func.count(), func.count(msg.c.member_id.distinct()))
-        .where(msg.c.community_id.is_not(None), _between(msg.c.received_at, when))
+        .where(community_message(msg), _between(msg.c.received_at, when))
         .group_by(msg.c.community_id)
     )
     return {row[0]: (int(row[1]), int(row[2])) for row in (await conn.execute(stmt)).all()}
@@ -124,7 +128,7 @@ async def _messages(conn: AsyncConnection, when: Window) -> dict[int, tuple[int,
 async def _active_anywhere(conn: AsyncConnection, when: Window, rooms: list[int]) -> int:
     msg = schema.messages
     stmt = select(func.count(msg.c.member_id.distinct())).where(
-        msg.c.community_id.in_(rooms), _between(msg.c.received_at, when)
+        msg.c.community_id.in_(rooms), _between(msg.c.received_at, when), community_message(msg)
     )
     return int((await conn.execute(stmt)).scalar_one())
 
@@ -150,7 +154,7 @@ async def _days(conn: AsyncConnection, when: Window, rooms: list[int]) -> tuple[
     stmt = (
         select(bounds.c.n, func.count(), func.count(msg.c.member_id.distinct()))
         .select_from(bounds.join(msg, inside))
-        .where(msg.c.community_id.in_(rooms))
+        .where(msg.c.community_id.in_(rooms), community_message(msg))
         .group_by(bounds.c.n)
     )
     counts = {row[0]: (int(row[1]), int(row[2])) for row in (await conn.execute(stmt)).all()}
@@ -185,6 +189,26 @@ async def _helpers(conn: AsyncConnection, when: Window, rooms: list[int], top: i
         .limit(top)
     )
     return tuple(Helper(row[0], int(row[1])) for row in (await conn.execute(stmt)).all())
+
+
+async def _title_rule(
+    conn: AsyncConnection, when: Window, rooms: list[int], settings: CoreSettings
+) -> TitleRule | None:
+    """The monthly thanks title (recognition's threshold rule) and who reached it that month; None: no such title."""
+    section = getattr(settings, "recognition", None)
+    if section is None or not section.threshold_title:
+        return None
+    m, threshold = schema.members, section.monthly_thanks_threshold
+    count = func.count().label("n")
+    stmt = (
+        select(m.c.display_name)
+        .join(m, m.c.id == thanks.c.receiver_id)
+        .where(*_counted_thanks(when), thanks.c.community_id.in_(rooms))
+        .group_by(m.c.id, m.c.display_name)
+        .having(count >= threshold)
+        .order_by(count.desc(), m.c.display_name, m.c.id)
+    )
+    return TitleRule(section.threshold_title, threshold, tuple((await conn.execute(stmt)).scalars()))
 
 
 async def _feedback_by_room(conn: AsyncConnection, when: Window) -> dict[int, int]:

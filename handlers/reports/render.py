@@ -2,19 +2,18 @@
 
 from __future__ import annotations
 
-import csv
 import logging
 from collections.abc import Sequence
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 from pathlib import Path
 
 from bot import charts
 from bot.events import Image
+from bot.tables import Table, to_csv, to_xlsx
 from bot.templates import TemplateRenderer
 from handlers.reports.figures import MonthFigures
 
 _LOGGER = logging.getLogger(__name__)
-CHARTS = ("activity", "contributions", "daily")
 
 
 def report_text(renderer: TemplateRenderer, locale: str, figures: MonthFigures) -> str:
@@ -32,15 +31,20 @@ def image_name(figures: MonthFigures, chart: str) -> str:
 
 
 async def report_charts(renderer: TemplateRenderer, locale: str, figures: MonthFigures) -> list[tuple[str, Image]]:
-    """(title, picture) of each chart, drawn in a worker thread one after the other."""
+    """(title, picture) of each chart, drawn in a worker thread one after the other; none without the
+    `charts` extra (the report is then its text alone)."""
     drawn = []
     for chart, draw in (("activity", _activity), ("contributions", _contributions), ("daily", _daily)):
         title, *words = _labels(renderer, locale, chart, figures)
-        drawn.append((title, Image(image_name(figures, chart), await draw(figures, title, *words))))
+        png = await draw(figures, locale, title, *words)
+        if png is not None:
+            drawn.append((title, Image(image_name(figures, chart), png)))
     return drawn
 
 
-async def _activity(figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str) -> bytes:
+async def _activity(
+    figures: MonthFigures, locale: str, title: str, y_label: str, empty: str, messages: str, active: str
+) -> bytes | None:
     """Per community: messages and the members who wrote them."""
     rooms = figures.communities
     return await charts.render(
@@ -54,8 +58,8 @@ async def _activity(figures: MonthFigures, title: str, y_label: str, empty: str,
 
 
 async def _contributions(
-    figures: MonthFigures, title: str, y_label: str, empty: str, thanked: str, feedback: str, threads: str
-) -> bytes:
+    figures: MonthFigures, locale: str, title: str, y_label: str, empty: str, thanked: str, feedback: str, threads: str
+) -> bytes | None:
     """Per community: thank-yous, feedback items and issue threads."""
     rooms = figures.communities
     return await charts.render(
@@ -72,7 +76,9 @@ async def _contributions(
     )
 
 
-async def _daily(figures: MonthFigures, title: str, y_label: str, empty: str, messages: str, active: str) -> bytes:
+async def _daily(
+    figures: MonthFigures, locale: str, title: str, y_label: str, empty: str, messages: str, active: str
+) -> bytes | None:
     """Day by day, every community together: messages and the members who wrote them."""
     zone = figures.window.zone
     days = [datetime.combine(d.day, time(), zone) for d in figures.days]
@@ -81,7 +87,14 @@ async def _daily(figures: MonthFigures, title: str, y_label: str, empty: str, me
         charts.Line(active, list(zip(days, [d.active for d in figures.days], strict=True))),
     ]
     return await charts.render(
-        charts.timeline, title, lines if figures.messages else [], zone=zone, y_label=y_label, empty_label=empty
+        charts.timeline,
+        title,
+        lines if figures.messages else [],
+        zone=zone,
+        y_label=y_label,
+        empty_label=empty,
+        bucket=timedelta(days=1),  # each day a bar over its whole day
+        locale=locale,
     )
 
 
@@ -95,7 +108,10 @@ def _hours(start: datetime, finish: datetime | None) -> str:
 
 def csv_tables(figures: MonthFigures) -> dict[str, tuple[Sequence[str], list[Sequence[object]]]]:
     """Each table of the report: its file's last name, header and rows."""
-    at = lambda when: _local(figures, when)  # noqa: E731 - a short local helper
+
+    def at(when: datetime | None) -> str:
+        return _local(figures, when)
+
     return {
         "communities": (
             ("community", "members", "joined", "left", "messages", "active_members", "thanks", "feedback", "threads"),
@@ -168,12 +184,13 @@ async def write_files(renderer: TemplateRenderer, locale: str, figures: MonthFig
         path = out / image.name
         path.write_bytes(image.data)
         written.append(path)
-    for name, (header, rows) in csv_tables(figures).items():
-        path = out / f"{stem}-{name}.csv"
-        with path.open("w", encoding="utf-8", newline="") as handle:
-            writer = csv.writer(handle, lineterminator="\n")
-            writer.writerow(header)
-            writer.writerows(rows)
+    tables = [Table(tuple(header), rows, name) for name, (header, rows) in csv_tables(figures).items()]
+    for table in tables:
+        path = out / f"{stem}-{table.sheet}.csv"
+        path.write_text(to_csv(table), encoding="utf-8", newline="")
         written.append(path)
+    book = out / f"{stem}.xlsx"  # every table, a sheet each
+    book.write_bytes(to_xlsx(*tables))
+    written.append(book)
     _LOGGER.info("monthly report %s written to %s (%d files)", figures.month, out, len(written))
     return written

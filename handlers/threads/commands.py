@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
+
+from sqlalchemy import Row
 
 from bot.commands import Invocation
 from bot.context import Context
 from bot.db.schema import OutgoingKind
 from bot.errors import UsageError, UserFacingError
-from bot.members import MemberRef
+from bot.members import CommunityRef, MemberRef
 from handlers.threads import links
 from handlers.threads.config import ThreadsSection
 from handlers.threads.rules import feedback_item_id, split_number
@@ -43,16 +46,18 @@ async def open_thread(ctx: Context, cmd: Invocation) -> None:
     title = cmd.text.strip()
     if not title:
         raise UsageError("threads/problem_needs_title")
+    room = ctx.community
+    assert room is not None  # a room command (Where.ROOM): the router never calls it in a private chat
     reporters = await reporters_of(ctx, cmd)
     thread_id = await create_thread(ctx, title)
-    await add_room(ctx, thread_id, ctx.community)
+    await add_room(ctx, thread_id, room)
     for member in reporters:
-        await add_person(ctx, thread_id, member, Part.REPORTER, ctx.community)
+        await add_person(ctx, thread_id, member, Part.REPORTER, room)
     await record(ctx, thread_id, EventKind.OPEN, _quoted(ctx), reporters=[m.id for m in reporters])
     ctx.note_audit(target=reporters[0] if reporters else None, thread=thread_id)
-    _LOGGER.info("thread #%d opened in %s", thread_id, ctx.community.platform_id)
+    _LOGGER.info("thread #%d opened in %s", thread_id, room.platform_id)
     await ctx.post(
-        ctx.community,
+        room,
         "threads/opened",
         mentions=tuple(m.platform_id for m in reporters),
         id=thread_id,
@@ -72,13 +77,13 @@ async def link_thread(ctx: Context, cmd: Invocation) -> None:
             raise UsageError("threads/problem_link_where")
         await ctx.reply("threads/feedback_linked", id=thread_id, items=linked)
         return
-    await _link_here(ctx, cmd, thread, linked)
+    await _link_here(ctx, cmd, ctx.community, thread, linked)
 
 
-async def _link_here(ctx: Context, cmd: Invocation, thread, linked: list[int]) -> None:  # noqa: ANN001
-    new_room = await add_room(ctx, thread.id, ctx.community)
+async def _link_here(ctx: Context, cmd: Invocation, room: CommunityRef, thread: Row[Any], linked: list[int]) -> None:
+    new_room = await add_room(ctx, thread.id, room)
     reporters = await reporters_of(ctx, cmd)
-    added = [m for m in reporters if await add_person(ctx, thread.id, m, Part.REPORTER, ctx.community)]
+    added = [m for m in reporters if await add_person(ctx, thread.id, m, Part.REPORTER, room)]
     if not (new_room or added or linked):
         raise UserFacingError("threads/nothing_linked", id=thread.id)
     await record(
@@ -87,13 +92,13 @@ async def _link_here(ctx: Context, cmd: Invocation, thread, linked: list[int]) -
         EventKind.LINK,
         _quoted(ctx),
         reporters=[m.id for m in added],
-        community=ctx.community.id,
+        community=room.id,
         new_room=new_room,
     )
     ctx.note_audit(target=added[0] if added else None, thread=thread.id, feedback=linked)
     if new_room or added:
         await ctx.post(
-            ctx.community,
+            room,
             "threads/linked",
             mentions=tuple(m.platform_id for m in added),
             id=thread.id,
@@ -116,7 +121,7 @@ async def follow_thread(ctx: Context, cmd: Invocation) -> None:
 
 async def route_thread(ctx: Context, cmd: Invocation) -> None:
     """/issue route 12 产品部 (the departments are in the config)."""
-    section: ThreadsSection = ctx.settings.threads
+    section = ctx.settings.section(ThreadsSection)
     thread_id, department = split_number(cmd.text)
     if department not in section.departments:
         raise UsageError("threads/problem_department", department=department, departments=section.departments)

@@ -7,12 +7,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.ext.asyncio import AsyncEngine
 
 from bot.context import Context, Services
 from bot.conversations import ConversationSpec
 from bot.db.schema import OutgoingKind
-from bot.uow import UnitOfWork
+from bot.uow import Database, UnitOfWork
 from handlers.threads.config import ThreadsSection
 from handlers.threads.resolution import reopen
 from handlers.threads.rules import classify_answer
@@ -30,13 +29,14 @@ class FixConfirmations:
 
     name = "threads-fix-confirmation"
 
-    def __init__(self, engine: AsyncEngine, services: Services) -> None:
-        self._engine = engine
+    def __init__(self, database: Database, services: Services) -> None:
+        self._database = database
+        self._engine = database.engine
         self._services = services
 
     @property
     def _section(self) -> ThreadsSection:
-        return self._services.settings.threads
+        return self._services.settings.section(ThreadsSection)
 
     def _answer_window(self) -> timedelta:
         return timedelta(hours=self._section.confirm_answer_hours)
@@ -81,12 +81,12 @@ class FixConfirmations:
             await self._no_answer(thread_id, member_id)
 
     async def _context(self, uow: UnitOfWork, member_id: int) -> Context:
-        member = await self._services.directory.find_member_by_id(uow.conn, member_id)
+        member = await self._services.directory.member_by_id(uow.conn, member_id)
         return Context(self._services, uow, None, member, None)
 
     async def _ask(self, thread_id: int) -> None:
         """Ask the reporters not yet asked; one busy in another conversation is asked an hour later."""
-        async with UnitOfWork(self._engine, self._services.clock) as uow:
+        async with UnitOfWork(self._database, self._services.clock) as uow:
             thread = (await uow.conn.execute(select(threads).where(threads.c.id == thread_id))).one()
             busy = 0
             for person in await thread_people(uow.conn, thread_id):
@@ -101,7 +101,7 @@ class FixConfirmations:
         _LOGGER.info("thread #%d: reporters asked whether the fix works (%d busy)", thread_id, busy)
 
     async def _no_answer(self, thread_id: int, member_id: int) -> None:
-        async with UnitOfWork(self._engine, self._services.clock) as uow:
+        async with UnitOfWork(self._database, self._services.clock) as uow:
             ctx = await self._context(uow, member_id)
             await _set_answer(ctx, thread_id, Answer.NO_ANSWER, None)
             await record(ctx, thread_id, EventKind.CONFIRM, actor=ctx.actor, answer=Answer.NO_ANSWER.value)
@@ -138,6 +138,7 @@ async def _set_answer(ctx: Context, thread_id: int, answer: Answer, text: str | 
 
 async def on_answer(ctx: Context, text: str) -> None:
     """The reporter's private answer: yes, no, or their own words (which flag the thread for a moderator)."""
+    assert ctx.conversation is not None
     data = ctx.conversation.data
     await ctx.conversation.end()
     thread = await get_thread(ctx.db, data["thread"])
@@ -155,7 +156,7 @@ async def on_answer(ctx: Context, text: str) -> None:
 
 
 async def _not_fixed(ctx: Context, thread: Any, text: str, *, unclear: bool) -> None:
-    section: ThreadsSection = ctx.settings.threads
+    section = ctx.settings.section(ThreadsSection)
     reopened = section.on_not_fixed == "reopen" and not unclear
     await record(ctx, thread.id, EventKind.NOTE, text, source="confirmation")
     if reopened:
@@ -164,7 +165,7 @@ async def _not_fixed(ctx: Context, thread: Any, text: str, *, unclear: bool) -> 
         await update_thread(ctx, thread.id, flagged=True)
         await record(ctx, thread.id, EventKind.FLAG, text)
     await ctx.reply("threads/confirm_not_fixed", id=thread.id, reopened=reopened)
-    opener = await ctx.services.directory.find_member_by_id(ctx.db, thread.opened_by)
+    opener = await ctx.services.directory.member_by_id(ctx.db, thread.opened_by)
     await ctx.dm(
         opener,
         "threads/moderator_not_fixed",
@@ -180,5 +181,5 @@ async def _not_fixed(ctx: Context, thread: Any, text: str, *, unclear: bool) -> 
 SPEC = ConversationSpec(name=NAME, capability="threads", steps={ASKED: on_answer}, timeout=timedelta(days=30))
 
 
-def factory(engine: AsyncEngine, services: Services) -> FixConfirmations:
-    return FixConfirmations(engine, services)
+def factory(database: Database, services: Services) -> FixConfirmations:
+    return FixConfirmations(database, services)

@@ -57,17 +57,13 @@ async def build_notices(ctx: Context, thread: Any, text: str, send_at: datetime,
     return notices
 
 
-def _timezone(ctx: Context) -> ZoneInfo:
-    return ZoneInfo(ctx.community.timezone if ctx.community else ctx.settings.bot.timezone)
-
-
 async def resolve_thread(ctx: Context, cmd: Invocation) -> None:
     """/issue resolve 12 text [--preview] [--at YYYY-MM-DD HH:MM]"""
     thread_id, rest = split_number(cmd.text)
     thread = await get_thread(ctx.db, thread_id)
     if thread.status == Status.RESOLVED and not asks_preview(rest):  # the state first, then the details
         raise UserFacingError("threads/already_resolved", id=thread_id)
-    options = parse_resolve(rest, _timezone(ctx))
+    options = parse_resolve(rest, ctx.room_zone)
     if options.at is not None and options.at <= ctx.now:
         raise UsageError("threads/problem_at_past")
     round_ = thread.resolutions + 1
@@ -108,7 +104,7 @@ async def _publish(
 
 async def _mark_resolved(ctx: Context, thread_id: int, text: str, at: datetime | None, round_: int) -> None:
     """Resolved from now on (even if the notice waits), with a new round of fix confirmations."""
-    section: ThreadsSection = ctx.settings.threads
+    section = ctx.settings.section(ThreadsSection)
     send_at = at or ctx.now
     confirm_at = send_at + timedelta(hours=section.confirm_after_hours) if section.confirm_after_hours else None
     await update_thread(
@@ -132,7 +128,7 @@ async def _mark_resolved(ctx: Context, thread_id: int, text: str, at: datetime |
 async def _tell_followers(ctx: Context, thread: Any, text: str, at: datetime | None, prefix: str) -> None:
     for person in await thread_people(ctx.db, thread.id):
         if person.part == Part.FOLLOWER:
-            member = await ctx.services.directory.find_member_by_id(ctx.db, person.member_id)
+            member = await ctx.services.directory.member_by_id(ctx.db, person.member_id)
             await ctx.dm(
                 member,
                 "threads/resolved_follower",

@@ -70,7 +70,7 @@ def parse_resolve(rest: str, tz: ZoneInfo) -> ResolveOptions:
     if found:
         at = local_time(found, tz)
         rest = rest[: found.start()] + rest[found.end() :]
-    if "--at" in rest or (found and at is None):
+    if "--at" in rest:
         raise UsageError("threads/problem_at")
     preview = bool(_PREVIEW.search(rest))
     text = _PREVIEW.sub("", rest).strip().rstrip("。.！! ")

@@ -47,7 +47,8 @@ async def create_thread(ctx: Context, title: str) -> int:
         resolutions=0,
         flagged=False,
     )
-    return (await ctx.db.execute(stmt.returning(threads.c.id))).scalar_one()
+    thread_id: int = (await ctx.db.execute(stmt.returning(threads.c.id))).scalar_one()
+    return thread_id
 
 
 async def update_thread(ctx: Context, thread_id: int, **values: Any) -> None:
@@ -160,8 +161,8 @@ async def confirmed_count(conn: AsyncConnection, thread_id: int) -> tuple[int, i
             .where(people.c.thread_id == thread_id, people.c.part == Part.REPORTER.value)
             .group_by(people.c.answer)
         )
-    ).all()
-    counts = dict(rows)
+    ).tuples()
+    counts = dict(rows.all())
     return counts.get(Answer.YES.value, 0), sum(counts.values())
 
 

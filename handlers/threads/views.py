@@ -42,7 +42,7 @@ async def show_thread(ctx: Context, cmd: Invocation) -> None:
 
 
 def _filter(ctx: Context, word: str) -> tuple[Any, str]:
-    section: ThreadsSection = ctx.settings.threads
+    section = ctx.settings.section(ThreadsSection)
     unresolved = threads.c.status != Status.RESOLVED.value
     if word in ("", "open", "未解决", "进行中"):
         return unresolved, "open"
@@ -59,7 +59,7 @@ async def list_threads(ctx: Context, cmd: Invocation) -> None:
     """/issue list [open|mine|resolved|department]"""
     condition, which = _filter(ctx, cmd.text.strip())
     if condition is None:
-        section: ThreadsSection = ctx.settings.threads
+        section = ctx.settings.section(ThreadsSection)
         await ctx.reply_privately("threads/list_unknown", word=which, departments=section.departments)
         return
     rows = (await ctx.db.execute(select(threads).where(condition).order_by(threads.c.id))).all()
@@ -79,7 +79,7 @@ def _line(ctx: Context, row: Any) -> dict[str, Any]:
 
 async def digest_lines(ctx: Context) -> list[dict[str, Any]]:
     """Open threads grouped by department (unrouted last), oldest first in each."""
-    section: ThreadsSection = ctx.settings.threads
+    section = ctx.settings.section(ThreadsSection)
     rows = (
         await ctx.db.execute(
             select(threads)

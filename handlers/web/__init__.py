@@ -18,7 +18,7 @@ registry = HandlerRegistry("web", config_section=WebSection, topic=("console", "
 @registry.command("console", aliases=("后台",), role=Role.MODERATOR)
 async def console_link(ctx: Context, cmd: Invocation) -> None:
     """/console: a single-use sign-in link, privately (staff commands always answer privately)."""
-    section: WebSection = ctx.settings.web
+    section = ctx.settings.section(WebSection)
     if not section.enabled:
         await ctx.reply("web/disabled")
         return

@@ -23,12 +23,11 @@ ANSWER_SECONDS = 10.0
 def require_node() -> str:
     """The `node` to run the bed with; skips with the reason locally, fails under CI (env CI set)."""
     node = shutil.which("node")
-    problem = None
     if node is None:
         problem = "Node.js is not installed (the Wechaty end-to-end tests need node 18+)"
     elif not (HERE / "node_modules" / "wechaty-puppet-service").is_dir():
         problem = f"the test bed's packages are missing: run `make install` (npm ci in {HERE})"
-    if problem is None:
+    else:
         return node
     if os.environ.get("CI"):
         pytest.fail(f"{problem}, and CI is set: these tests must run in CI", pytrace=False)
@@ -69,7 +68,7 @@ class Bed:
         return f"127.0.0.1:{self.port}"
 
     def _read(self) -> None:
-        for line in self._process.stdout:  # type: ignore[union-attr]
+        for line in self._process.stdout:
             item = json.loads(line)
             item["at"] = time.perf_counter()
             with self._lock:
@@ -84,8 +83,8 @@ class Bed:
         with self._lock:
             self._seq += 1
             seq = self._seq
-        self._process.stdin.write(json.dumps({"cmd": cmd, "seq": seq, **fields}) + "\n")  # type: ignore[union-attr]
-        self._process.stdin.flush()  # type: ignore[union-attr]
+        self._process.stdin.write(json.dumps({"cmd": cmd, "seq": seq, **fields}) + "\n")
+        self._process.stdin.flush()
         with self._lock:
             if not self._lock.wait_for(lambda: seq in self._answers, ANSWER_SECONDS):
                 raise TimeoutError(f"the bed did not answer {cmd}")

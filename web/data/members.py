@@ -10,6 +10,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema
+from bot.talk import community_message
 from handlers.feedback.tables import items
 from handlers.feedback.tables import people as feedback_people
 from handlers.koc.tables import agreements, koc_events, koc_records, promises
@@ -26,7 +27,9 @@ async def search(
 ) -> tuple[list[Any], bool]:
     """Members by name (or id), or a room's members active since a day, with their messages and thanks there."""
     m, msg, t = schema.members.c, schema.messages.c, thanks.c
-    where_msg = [msg.member_id == m.id] + ([msg.community_id == room] if room is not None else [])
+    where_msg = [msg.member_id == m.id, community_message(schema.messages)] + (
+        [msg.community_id == room] if room is not None else []
+    )
     where_thx = [t.receiver_id == m.id, t.counted.is_(True)] + ([t.community_id == room] if room is not None else [])
     if since is not None:
         where_msg.append(msg.received_at >= since)
@@ -39,7 +42,7 @@ async def search(
     if words:
         stmt = stmt.where(or_(m.display_name.like(f"%{words}%"), m.platform_id == words))
     if room is not None:
-        active = select(msg.member_id).where(msg.community_id == room)
+        active = select(msg.member_id).where(msg.community_id == room, community_message(schema.messages))
         if since is not None:
             active = active.where(msg.received_at >= since)
         stmt = stmt.where(m.id.in_(active))

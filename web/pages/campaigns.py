@@ -10,6 +10,7 @@ from starlette.routing import Route
 from bot import charts
 from handlers.campaigns import report as campaign_report
 from handlers.campaigns import store
+from handlers.campaigns.config import CampaignsSection
 from handlers.reports.month import MonthError, window
 from handlers.reports.queries import month_figures
 from handlers.reports.render import report_charts
@@ -34,7 +35,7 @@ async def _report(console: Console, campaign_id: int) -> campaign_report.Campaig
         campaign = await store.load(conn, campaign_id)
         if campaign is None:
             return None
-        section = console.services.settings.campaigns  # type: ignore[attr-defined]
+        section = console.services.settings.section(CampaignsSection)
         return await campaign_report.build(conn, campaign, section, console.services.clock.now())
 
 
@@ -55,6 +56,8 @@ async def campaign_png(request: Request, visit: Visit) -> Response:
     if found is None:
         return console.page(visit, "not_found.html", status=404)
     png = await charts.render(campaign_report.chart, found, visit.locale)
+    if png is None:  # no matplotlib (the `charts` extra): the page's figures stand alone
+        return console.page(visit, "not_found.html", status=404)
     return Response(png, media_type="image/png")
 
 

@@ -10,6 +10,7 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse, Response
 from starlette.routing import Route
 
+from handlers.feedback.config import FeedbackSection
 from handlers.feedback.rules import short_id
 from handlers.feedback.tables import Kind, Status
 from web.actions import ActionResult
@@ -79,7 +80,7 @@ async def board_page(request: Request, visit: Visit) -> Response:
         rooms=rooms,
         statuses=list(Status),
         kinds=list(Kind),
-        departments=console.services.settings.feedback.departments,  # type: ignore[attr-defined]
+        departments=console.services.settings.section(FeedbackSection).departments,
         query=request.query_params,
         short_id=short_id,
     )
@@ -92,7 +93,7 @@ async def _item(
         found = await item_page(conn, item_id, await room_names(conn))
     if found is None:
         return console.page(visit, "not_found.html", status=404)
-    section = console.services.settings.feedback  # type: ignore[attr-defined]
+    section = console.services.settings.section(FeedbackSection)
     return console.page(
         visit,
         "feedback_item.html",

@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from handlers.koc.config import KocSection
 from web.auth import Visit
 from web.console import console_of, staff
 from web.data.kocs import koc_page, reading_context
@@ -17,7 +18,7 @@ async def kocs_page(request: Request, visit: Visit) -> Response:
     today = console.services.clock.now().astimezone(console.pages.zone).date()
     async with console.engine.connect() as conn:
         found = await koc_page(reading_context(console.services, conn, visit.moderator), today)
-    weights = console.services.settings.koc  # type: ignore[attr-defined]
+    weights = console.services.settings.section(KocSection)
     return console.page(visit, "kocs.html", page=found, weights=weights)
 
 

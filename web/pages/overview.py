@@ -14,6 +14,7 @@ from starlette.responses import Response
 
 from bot.db import schema
 from bot.db.schema import OutboxStatus
+from bot.talk import community_message
 from handlers.feedback.tables import items
 from handlers.recognition.tables import thanks
 from handlers.threads.tables import Status as ThreadStatus
@@ -52,7 +53,7 @@ async def _per_room(conn: AsyncConnection, today: datetime, week: datetime) -> d
         func.count(),
         func.count(distinct(case((is_today, m.member_id)))),
         func.count(distinct(m.member_id)),
-    ).where(m.received_at >= week)
+    ).where(m.received_at >= week, community_message(schema.messages))
     rows = (await conn.execute(messages.group_by(m.community_id + literal_column("0")))).all()
     found = {"messages": {r[0]: (r[1], r[2]) for r in rows}, "active": {r[0]: (r[3], r[4]) for r in rows}}
     counted = select(t.community_id + literal_column("0"), func.count().filter(t.created_at >= today), func.count())

@@ -9,7 +9,6 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, RedirectResponse, Response
 
 from bot.config import LOCALES
-from bot.db.engine import writer
 from bot.db.schema import Role
 from handlers.web.signin import end_session, open_session, set_locale, use_link
 from web.auth import COOKIE, Visit
@@ -40,7 +39,7 @@ async def signin(request: Request) -> Response:
         _LOGGER.warning("console: too many sign-in attempts from %s", client)
         return _plain(console, "signin.html", status=429, token=None, problem="too_many")
     now = console.services.clock.now()
-    async with writer(console.engine) as conn, conn.begin():
+    async with console.database.write_transaction() as conn:
         member_id = await use_link(conn, request.path_params["token"], now)
         member = None if member_id is None else await console.services.directory.find_member_by_id(conn, member_id)
         if member is None or member.role < Role.MODERATOR:
@@ -60,7 +59,7 @@ async def signin(request: Request) -> Response:
 @staff
 async def signout(request: Request, visit: Visit) -> Response:
     console = console_of(request)
-    async with writer(console.engine) as conn, conn.begin():
+    async with console.database.write_transaction() as conn:
         await end_session(conn, visit.session.id, console.services.clock.now())
     response = RedirectResponse("/signin", status_code=303)
     response.delete_cookie(COOKIE, path="/")
@@ -72,7 +71,7 @@ async def choose_locale(request: Request, visit: Visit) -> Response:
     locale = str((await request.form()).get("locale", ""))
     if locale in LOCALES:
         console = console_of(request)
-        async with writer(console.engine) as conn, conn.begin():
+        async with console.database.write_transaction() as conn:
             await set_locale(conn, visit.session.id, locale)
     back = urlsplit(request.headers.get("referer", "")).path or "/"  # a path of this site, never another site
     return RedirectResponse(back, status_code=303)

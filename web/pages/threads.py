@@ -6,6 +6,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from handlers.threads.config import ThreadsSection
 from web.actions import ActionResult
 from web.auth import Visit
 from web.console import Console, console_of, staff
@@ -44,7 +45,7 @@ async def list_page(request: Request, visit: Visit) -> Response:
         rooms=names,
         query=query,
         now=console.services.clock.now(),
-        departments=console.services.settings.threads.departments,  # type: ignore[attr-defined]
+        departments=console.services.settings.section(ThreadsSection).departments,
     )
 
 
