@@ -78,6 +78,7 @@ def build_services(
         heavy_work=_heavy_work(registries),
         followups=FollowUps(on_committed),
         hooks=Hooks.collect(listener for registry in registries for listener in registry.listeners),
+        private_notes=tuple(note for registry in registries for note in registry.private_notes),
     )
 
 

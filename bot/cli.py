@@ -74,6 +74,11 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("what", help="which report: " + ", ".join(sorted(_reports())))
     report.add_argument("argument", help="what it is about, e.g. a campaign's number or a month (2026-12)")
     report.add_argument("--out", type=Path, help="the folder to write into (default: DATA_DIR/reports)")
+
+    privacy = commands.add_parser("privacy", help="members' personal data").add_subparsers(
+        dest="privacy_command", required=True
+    )
+    privacy.add_parser("audit", help="per table and column: what personal data is kept, under which retention rule")
     return parser
 
 
@@ -139,6 +144,11 @@ async def _dispatch(args: argparse.Namespace, settings: CoreSettings) -> int:
         return await _report(args, settings)
     if args.command == "web":
         return await _web(settings)
+    if args.command == "privacy":
+        from handlers.privacy.audit import audit_report
+
+        sys.stdout.write(audit_report(settings))
+        return 0
     return await _run(args, settings)
 
 

@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from bot.heavy.spec import HeavySpec
     from bot.hooks import HookPoint, Hooks, P
     from bot.members import Directory
-    from bot.registry import DigestSection
+    from bot.registry import DigestSection, PrivateNote
     from bot.router import Router
     from bot.templates import TemplateRenderer
     from bot.uow import UnitOfWork
@@ -80,6 +80,7 @@ class Services:
         return ZoneInfo(self.settings.bot.timezone)
 
     heavy_work: Mapping[str, HeavySpec] = field(default_factory=dict)  # what handlers may hand off, by name
+    private_notes: tuple[PrivateNote, ...] = ()  # amend private messages on their way to the outbox
 
 
 class Context:
@@ -349,4 +350,7 @@ class Context:
         return self.event
 
     async def _enqueue(self, draft: Draft) -> None:
+        if draft.contact_id is not None:
+            for note in self.services.private_notes:
+                draft = await note(self, draft)
         self.uow.send(draft)

@@ -23,6 +23,7 @@ from bot.uow import Database
 
 if TYPE_CHECKING:
     from bot.context import Context, Services
+    from bot.outbox import Draft
     from bot.templates import TemplateRenderer
 
 CommandHandler = Callable[["Context", Invocation], Awaitable[None]]
@@ -37,6 +38,9 @@ MembershipHandler = Callable[["Context", _Membership], Awaitable[None]]  # a han
 DigestSection = Callable[["Context"], Awaitable[tuple[str, dict[str, Any]] | None]]
 # Built by the composition root, once the database and services exist.
 DueSourceFactory = Callable[[Database, "Services"], DueSource]
+# Looks at a private message the bot is about to write and returns it, amended or not (a notice the
+# first time the bot writes to a member), in the transaction that writes it.
+PrivateNote = Callable[["Context", "Draft"], Awaitable["Draft"]]
 # Work a capability does in the background when the bot starts (e.g. loading a dictionary), so the
 # first message that needs it does not wait; the bot serves messages meanwhile.
 StartHook = Callable[[AsyncEngine, "Services"], Awaitable[None]]
@@ -161,6 +165,7 @@ class HandlerRegistry:
         self.digest_sections: list[tuple[str, DigestSection]] = []
         self.start_hooks: list[StartHook] = []
         self.listeners: list[tuple[HookPoint[Any], Listener[Any]]] = []  # hooks of other capabilities
+        self.private_notes: list[PrivateNote] = []
 
     def command(
         self,
@@ -308,6 +313,11 @@ class HandlerRegistry:
         """Run `listener` whenever another capability emits `point` (see bot.hooks), in apps built
         with this capability only."""
         self.listeners.append((point, listener))
+
+    def private_note(self, note: PrivateNote) -> PrivateNote:
+        """Let `note` amend every private message a handler or job writes (e.g. a notice in the first one)."""
+        self.private_notes.append(note)
+        return note
 
     def on_start(self, hook: StartHook) -> StartHook:
         """Run `hook` in the background each time the bot starts; a failure is logged, never fatal."""

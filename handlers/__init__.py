@@ -7,7 +7,7 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from bot.registry import HandlerRegistry
-from handlers import campaigns, core, feedback, koc, listening, outreach, recognition, reports, threads, web
+from handlers import campaigns, core, feedback, koc, listening, outreach, privacy, recognition, reports, threads, web
 
 REGISTRIES: tuple[HandlerRegistry, ...] = (
     core.registry,
@@ -19,6 +19,7 @@ REGISTRIES: tuple[HandlerRegistry, ...] = (
     campaigns.registry,
     reports.registry,
     listening.registry,
+    privacy.registry,
     web.registry,
 )
 

@@ -16,7 +16,7 @@ from bot.help import MAX_LISTED, MEMBERS, Topic
 from bot.lanes import LaneDepth, depths
 from bot.members import MemberRef
 from bot.outbox import Destination, destinations, retry_failed, shorten, status_of, summary
-from bot.registry import CommandSpec, HandlerRegistry
+from bot.registry import CommandSpec, HandlerRegistry, Where
 from bot.templates import CommandDoc, TopicDoc
 
 registry = HandlerRegistry("core", topic=("core", "基础", "基本"))
@@ -57,7 +57,8 @@ async def _help_in_room(ctx: Context, word: str) -> None:
     if word:
         await _help_topic(ctx, word, Role.MEMBER)
         return
-    members = ctx.services.router.visible_commands(Role.MEMBER)
+    # Commands for private use only (a copy of one's data) would only be refused here: listed in private.
+    members = [s for s in ctx.services.router.visible_commands(Role.MEMBER) if s.where is not Where.DM]
     await ctx.reply("core/help", commands=_docs(ctx, members), in_room=True)
 
 

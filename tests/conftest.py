@@ -122,7 +122,12 @@ def settings_overrides() -> dict:
 def settings(database_url: str, tmp_path: Path, settings_overrides: dict, registries: tuple) -> CoreSettings:
     # Heavy work in the bot's own heavy-work thread: a worker process per test would cost seconds to start
     # (tests that are about the processes set `heavy.processes` themselves).
-    overrides = {"database": {"url": database_url}, "heavy": {"processes": 0}, **settings_overrides}
+    # The privacy notice in a member's first private message is tested on its own (tests/test_privacy_*):
+    # elsewhere it would add a line to every test's first private reply.
+    quiet = (
+        {"privacy": {"notice_in_first_message": False}} if any(r.capability == "privacy" for r in registries) else {}
+    )
+    overrides = {"database": {"url": database_url}, "heavy": {"processes": 0}, **quiet, **settings_overrides}
     return load_settings(
         environ={}, data_dir=tmp_path, overrides=overrides, capability_sections=config_sections(registries)
     )

@@ -1164,3 +1164,44 @@ SAMPLES.update(
         "reports/month_not_started": {"month": "2027-01"},
     }
 )
+SAMPLES.update(
+    {
+        "privacy/first_notice": {},
+        "feedback/problem_edit": {},
+        "feedback/edit_not_yours": {"id": "FB-3"},
+        "feedback/edit_closed": {"id": "FB-3"},
+        "feedback/edited": {"id": "FB-3", "fields": ["scenario", "steps"]},
+        "privacy/problem_erase": {},
+        "privacy/erase_by_staff": {"name": "bob"},
+        "privacy/requests": {
+            "requests": [{"id": 1, "kind": "erase", "status": "pending", "name": "bob", "at": WHEN}],
+        },
+        "privacy/digest": {"totals": {"audit": 3, "feedback": 1}, "runs": 7},
+        "privacy/erase_confirm": {"legal_years": 3, "hours": 24},
+        "privacy/erase_not_confirmed": {},
+        "privacy/erase_scheduled": {"at": WHEN, "legal_years": 3, "hours": 24},
+        "privacy/erase_already": {"at": WHEN},
+        "privacy/erase_cancelled": {},
+        "privacy/erase_nothing_pending": {},
+        "privacy/erase_receipt": {
+            "erased": {"messages": 3, "mentions_elsewhere": 2},
+            "kept": {"points": 2, "agreements": 1},
+            "legal_years": 3,
+        },
+        "privacy/export_limit": {"at": WHEN},
+        "privacy/export_file": {"name": "kocbot-mydata-2026-12-01.json"},
+        "privacy/export_summary": {
+            "counts": {"rooms": 1, "messages": 3, "thanks_given": 0, "withheld": 1},
+            "withheld": [{"kind": "koc_notes", "count": 2}],
+        },
+        "privacy/sent_privately": {},
+        "privacy/policy": {
+            "messages": 365,
+            "feedback": 730,
+            "threads": 0,
+            "outreach": 365,
+            "legal_years": 3,
+            "hours": 24,
+        },
+    }
+)

@@ -18,9 +18,7 @@ pytestmark = pytest.mark.e2e
 URL_EXPECTED = (
     "expected a PostgreSQL URL (postgresql://user@host:5432/kocbot) or a SQLite one (sqlite:////path/to/kocbot.db)"
 )
-JOBS = (
-    "campaign_rewards, feedback_overdue, honour_roll, koc_reminders, moderators_digest, monthly_brief, monthly_report"
-)
+JOBS = "campaign_rewards, feedback_overdue, honour_roll, koc_reminders, moderators_digest, monthly_brief, monthly_report, privacy_retention"
 
 
 @pytest.fixture

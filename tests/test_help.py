@@ -29,21 +29,35 @@ MEMBER_COMMANDS = """\
     退订后重新接收推送
 /名人堂 （或 /halloffame）
     看看品牌名人堂的成员和他们的贡献
+/隐私 （或 /privacy）
+    机器人保存了什么、为什么、保存多久，谁能看到，以及你能怎么做
 命令也可以用全角的“／”开头。"""
+# In private, also the commands meant for private use only (a copy of one's data, erasure, a correction).
+PRIVATE_COMMANDS = MEMBER_COMMANDS.replace(
+    "/问题 +1",
+    "/反馈 修改 FB-编号 字段：新内容 （或 /fb edit）\n    修改你自己提交、还没关闭的反馈（场景、步骤、期望、产品）\n"
+    "/问题 +1",
+).replace(
+    "命令也可以用全角的",
+    "/我的数据 （或 /mydata）\n    获取机器人保存的关于你的全部数据：私信发你一个文件，每天一次\n"
+    "/删除我的数据 （或 /forgetme）\n    删除机器人保存的你的个人信息：确认后过一段时间执行，感谢和积分以匿名编号保留\n"
+    "/取消删除 （或 /forgetme cancel）\n    撤回还没执行的删除请求\n命令也可以用全角的",
+)
 GROUP_HELP = f"你好，我是 kocbot，可以帮你做这些事：\n{MEMBER_COMMANDS}\n运营同学：管理命令请私信我发送 /帮助 查看。"
-PRIVATE_MEMBER_HELP = f"你好，我是 kocbot，可以帮你做这些事：\n{MEMBER_COMMANDS}"
+PRIVATE_MEMBER_HELP = f"你好，我是 kocbot，可以帮你做这些事：\n{PRIVATE_COMMANDS}"
 INDEX = """\
 你好，我是 kocbot。你能用的命令按主题分组，发送“/帮助 主题”查看一组命令的完整用法，例如 /帮助 反馈：
-· 成员（11 个命令）：所有成员都能用的命令
+· 成员（16 个命令）：所有成员都能用的命令
 · 基础（{core} 个命令）：在线检查、运营名单和发件箱
 · 感谢（12 个命令）：感谢记录、积分、称号和月度光荣榜
-· 反馈（11 个命令）：提交反馈，整理、回复和跟进每一条，版本致谢名单
+· 反馈（12 个命令）：提交反馈，整理、回复和跟进每一条，版本致谢名单
 · 问题（12 个命令）：群里提出的问题：记录、转交、进度和公布处理结果
 · 公告（25 个命令）：定时公告、自定义模板、月度沟通简报和运营周报
 · KOC（19 个命令）：KOC 的晋升、候选人、承诺、协议、称号任期、退出和名人堂
 · 活动（10 个命令）：新品上线活动：线索、关键词、沟通要点、引爆排行和报告
 · 报告（1 个命令）：社群月报
 · 倾听（2 个命令）：群里的抱怨和没人回答的问题：私下提醒运营，一步处理
+· 隐私（{privacy} 个命令）：机器人保存了你的什么，获取一份副本，删除你的数据
 · 后台（1 个命令）：网页后台：登录链接，在浏览器里处理反馈、问题、成员和数据
 命令也可以用全角的“／”开头。"""
 REPORTS_TOPIC = """\
@@ -57,6 +71,8 @@ MEMBER_FEEDBACK_TOPIC = """\
     提交缺陷、建议或困惑：机器人私信你一步步填写，每条反馈都会有回复
 /反馈 +1 FB-编号 [你的情况] （或 /feedback +1）
     遇到了同样的问题？把你的情况补充到已有的反馈里
+/反馈 修改 FB-编号 字段：新内容 （或 /fb edit）
+    修改你自己提交、还没关闭的反馈（场景、步骤、期望、产品）
 发送 /帮助 查看其他命令。"""
 STAFF_ONLY = ("/koc", "候选", "私信一位被质疑的成员", "/运营", "/发件箱", "/反馈 列表", "/活动")
 
@@ -72,13 +88,14 @@ async def test_help_in_a_group_is_the_member_commands_for_everyone(chat: Chat, w
 async def test_a_members_private_help_lists_the_member_commands(chat: Chat) -> None:
     assert await chat.dm("alice", "/帮助") == [f"[dm alice] {PRIVATE_MEMBER_HELP}"]
     assert await chat.dm("alice", "/help 成员") == [
-        f"[dm alice] 「成员」的命令：\n{MEMBER_COMMANDS.removesuffix('命令也可以用全角的“／”开头。')}发送 /帮助 查看其他命令。"
+        f"[dm alice] 「成员」的命令：\n{PRIVATE_COMMANDS.removesuffix('命令也可以用全角的“／”开头。')}发送 /帮助 查看其他命令。"
     ]
 
 
 async def test_staff_get_a_short_index_by_topic_in_private(chat: Chat) -> None:
-    assert await chat.dm("mod", "/帮助") == ["[dm mod] " + INDEX.format(core=5)]
-    assert await chat.dm("admin", "/?") == ["[dm admin] " + INDEX.format(core=7)]  # /mod add and remove too
+    assert await chat.dm("mod", "/帮助") == ["[dm mod] " + INDEX.format(core=5, privacy=5)]
+    # /mod add and remove too, and /privacy erase
+    assert await chat.dm("admin", "/?") == ["[dm admin] " + INDEX.format(core=7, privacy=6)]
 
 
 @pytest.mark.parametrize("asked", ["/帮助 报告", "/help reports", "/HELP Report", "/help 月报", "/帮助  报告 "])
@@ -106,6 +123,14 @@ async def test_an_unknown_topic_gets_did_you_mean_and_the_topics_the_caller_may_
     assert await chat.dm("alice", "/help feedbak") == [
         "[dm alice] 帮助里没有「feedbak」这个主题。你是想看 /帮助 feedback 吗？\n"
         "可以查看的主题：成员、基础、感谢、反馈、问题、公告、KOC"
+        "可以查看的主题：成员、基础、感谢、反馈、问题、公告、KOC、活动、报告、隐私、后台"
+    ]
+    assert await chat.dm("alice", "/帮助 报告") == [
+        "[dm alice] 帮助里没有「报告」这个主题。\n可以查看的主题：成员、基础、感谢、反馈、问题、KOC、隐私"
+    ]
+    assert await chat.dm("alice", "/help feedbak") == [
+        "[dm alice] 帮助里没有「feedbak」这个主题。你是想看 /帮助 feedback 吗？\n"
+        "可以查看的主题：成员、基础、感谢、反馈、问题、KOC、隐私"
     ]
 
 
@@ -138,6 +163,7 @@ async def test_an_english_group_gets_the_english_help(chat: Chat) -> None:
     assert reply.startswith("[global] @mod Hi, I'm kocbot. Here is what I can do for you:\n/help [topic]\n")
     assert reply.endswith(
         "/halloffame\n    the hall of fame: alumni and what each contributed\n"
+        "/privacy\n    What the bot keeps, why, for how long, who sees it, and what you can do\n"
         "Moderators: send me /help privately for your commands."
     )
     assert await chat.say("mod", "/help reports", room="global") == [

@@ -192,6 +192,7 @@ async def _child(url: str, account: str, out: Path) -> None:
         "bot": {"account": account},
         "outbox": {"room_interval_seconds": 0, "account_per_minute": 0},
         "delivery": {"quiet_hours": ""},
+        "privacy": {"notice_in_first_message": False},  # answers compared exactly (tested in test_privacy_*)
     }
     settings = load_settings(
         environ={}, data_dir=out.parent / f"data-{account}", overrides=overrides, capability_sections=config_sections()

@@ -118,7 +118,7 @@ def test_only_commands_the_caller_may_use_are_suggested() -> None:
     typo = router.route(make_message("/反溃 列表"))
     assert isinstance(typo, UnknownCommandRoute)
     assert router.suggest(typo.parsed, Role.MODERATOR) == "反馈 列表"
-    assert router.suggest(typo.parsed, Role.MEMBER) == "反馈 +1"  # the closest a member may use
+    assert router.suggest(typo.parsed, Role.MEMBER) == "反馈 修改"  # the closest a member may use
     koc = router.route(make_message("/kco 候选"))
     assert router.suggest(koc.parsed, Role.MODERATOR) == "koc 候选"
     assert router.suggest(koc.parsed, Role.MEMBER) is None

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from bot.db.schema import Role
 from bot.registry import HandlerRegistry, Where
-from handlers.feedback import digest, exports, lifecycle, merge, similar, submit, tables, views, wizard  # noqa: F401 - tables: the models join Base.metadata
+from handlers.feedback import correct, digest, exports, lifecycle, merge, similar, submit, tables, views, wizard  # noqa: F401 - tables: the models join Base.metadata
 from handlers.feedback.config import FeedbackSection
 from handlers.feedback.items import HISTORY_ADDED, ITEM_SHIPPED, HistoryEntry, Item, find_item
 
@@ -18,6 +18,8 @@ registry.on_start(similar.warm_up)
 registry.command("feedback", aliases=("反馈",))(submit.feedback)
 registry.matcher("feedback_form", submit.match_pasted_form, where=Where.DM)(submit.on_pasted_form)
 registry.command("feedback +1", aliases=("反馈 +1", "fb +1"))(submit.plus_one)
+# A member corrects their own open item (a right to correction: see the privacy capability).
+registry.command("fb edit", aliases=("反馈 修改", "feedback edit"), where=Where.DM)(correct.edit_feedback)
 registry.command("fb list", aliases=("反馈 列表",), role=MODERATOR)(views.list_items)
 registry.command("fb show", aliases=("反馈 查看",), role=MODERATOR)(views.show_item)
 registry.command("fb overdue", aliases=("反馈 超时",), role=MODERATOR)(views.list_overdue)
