@@ -45,6 +45,7 @@ TRANSCRIPT = """\
 [playground] carol: 我的耳机也是，右耳时有时无
 [dm mod] mod: /issue open from 1 耳机右耳无声
 [dm mod] kocbot: 已记为问题 #1，并在「Playground」里谢过提出的人。
+    （机器人会保存你在社群里的消息、感谢、积分和反馈，用于统计和回复你。发 /隐私 了解保存什么、保存多久，以及怎样获取或删除你的数据。）
 [playground] kocbot: @bob 谢谢你提出「耳机右耳无声」这个问题 🙏 我们已经记下（#1），会认真跟进，有结果会第一时间在群里告诉大家。
 [playground] dave: 请问耳机怎么恢复出厂设置？
 [playground] erin: 长按左耳十秒就行，我刚试过

@@ -23,6 +23,7 @@ from bot.db import schema
 from bot.db.schema import Base, OutboxStatus
 from handlers.feedback.tables import history, items, people
 from handlers.koc.tables import agreements, promises
+from handlers.listening.tables import flags as listening_flags
 from handlers.privacy.inventory import Holds, personal_columns
 from handlers.recognition.tables import ledger, thanks, title_events
 from handlers.threads.tables import events as issue_events
@@ -120,6 +121,7 @@ async def _redact_own_words(conn: AsyncConnection, person: Person, receipt: Rece
         receipt.erased, "thread_answers", await _redact(conn, issue_people.c.answer_text, issue_people.c.member_id, m)
     )
     await _redact(conn, issue_events.c.text, issue_events.c.actor_id, m)
+    await _redact(conn, listening_flags.c.text, listening_flags.c.member_id, m)
 
 
 async def _drop_private_state(conn: AsyncConnection, person: Person, receipt: Receipt) -> None:
@@ -250,6 +252,8 @@ async def _words_echoed(conn: AsyncConnection, person: Person) -> list[str]:
     texts += (await conn.execute(stmt)).scalars().all()
     answers = select(issue_people.c.answer_text).where(issue_people.c.member_id == person.id)
     texts += (await conn.execute(answers)).scalars().all()
+    flagged = select(listening_flags.c.text).where(listening_flags.c.member_id == person.id)
+    texts += (await conn.execute(flagged)).scalars().all()  # copied into the labels moderators gave
     return sorted({t for t in texts if t and len(t) >= MIN_ECHO and t != REDACTED}, key=len, reverse=True)
 
 

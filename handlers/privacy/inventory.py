@@ -322,6 +322,45 @@ PERSONAL_DATA: Mapping[str, Mapping[str, Rule]] = {
     },
     "privacy_notices": {"member_id": _r(_M, Keep.MEMBER)},
     "privacy_sweeps": {"counts": NOT_PERSONAL},
+    # Listening (handlers/listening): the flagged messages are copies of the log's, kept as long as it.
+    "listening_notes": {"topics": NOT_PERSONAL, "status": NOT_PERSONAL, "acted_by": _r(_M, Keep.STAFF)},
+    "listening_flags": {
+        "kind": NOT_PERSONAL,
+        "platform_msg_id": NOT_PERSONAL,
+        "member_id": _r(_M, Keep.MESSAGES),
+        "text": _r(Holds.WORDS, Keep.MESSAGES),
+        "topics": NOT_PERSONAL,
+        "answered_by": _r(_M, Keep.MESSAGES),
+        "answered_how": NOT_PERSONAL,
+    },
+    "listening_labels": {
+        "text": _r(Holds.ABOUT, Keep.MESSAGES),
+        "label": NOT_PERSONAL,
+        "source": NOT_PERSONAL,
+        "decided_by": _r(_M, Keep.STAFF),
+    },
+    # Outreach to segments (handlers/outreach): consent is the member's own choice, kept while a member.
+    "outreach_consent": {"member_id": _r(_M, Keep.MEMBER), "words": _r(Holds.WORDS, Keep.MEMBER)},
+    "outreach_consent_events": {"member_id": _r(_M, Keep.OUTREACH), "words": _r(Holds.WORDS, Keep.OUTREACH)},
+    "segments": {
+        "name": NOT_PERSONAL,
+        "expression": NOT_PERSONAL,
+        "created_by": _r(_M, Keep.STAFF),
+        "updated_by": _r(_M, Keep.STAFF),
+    },
+    "outreach_sends": {
+        "segment": NOT_PERSONAL,
+        "template": NOT_PERSONAL,
+        "cron": NOT_PERSONAL,
+        "status": NOT_PERSONAL,
+        "created_by": _r(_M, Keep.STAFF),
+        "confirmed_by": _r(_M, Keep.STAFF),
+    },
+    "outreach_recipients": {
+        "member_id": _r(_M, Keep.OUTREACH),
+        "outcome": NOT_PERSONAL,
+        "outbox_key": NOT_PERSONAL,
+    },
 }
 
 
