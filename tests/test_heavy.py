@@ -303,7 +303,9 @@ async def test_a_scheduled_jobs_heavy_part_that_fails_is_recorded_and_told(
     await app.advance_to(NOON + timedelta(minutes=1))
     told = transport.said()
     assert told and all(
-        line.startswith(("[dm admin] 【定时任务出错】slow_count", "[dm mod] 【定时任务出错】slow_count"))
+        line.startswith(
+            ("[dm admin] 【定时任务出错】定时任务「slow_count」", "[dm mod] 【定时任务出错】定时任务「slow_count」")
+        )
         for line in told
     )
     [run] = [r for r in await rows(app, schema.scheduled_runs) if r.job_id == "builtin:slow_count"]
