@@ -104,3 +104,13 @@ async def test_an_export_asked_before_a_restart_is_sent_after_it(settings, clock
         assert [r.status for r in await rows(second, requests)] == ["done"]
     finally:
         await second.close()
+
+
+async def test_the_copy_holds_the_outreach_opt_out_and_its_history(chat: Chat, app) -> None:
+    await chat.say("alice", "大家好")
+    await chat.dm("alice", "退订")
+    await chat.dm("alice", "/我的数据")
+    made = await _sent_file(app)
+    [state] = made["data"]["consent"]["outreach_opt_out"]
+    assert state["opted_out"] is True and state["words"] == "退订"
+    assert [change["opted_out"] for change in made["data"]["consent"]["outreach_opt_out_changes"]] == [True]

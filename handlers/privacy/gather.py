@@ -16,7 +16,7 @@ from handlers.feedback.tables import history, items, people
 from handlers.koc.tables import agreements, koc_events, promises, title_terms
 from handlers.koc.tables import koc_exits as exits
 from handlers.koc.tables import koc_records as records
-from handlers.outreach.tables import welcomes
+from handlers.outreach.tables import consent, consent_events, welcomes
 from handlers.privacy.tables import notices, requests
 from handlers.recognition.tables import ledger, thanks, title_events
 from handlers.threads.tables import events as issue_events
@@ -279,7 +279,15 @@ async def _consent(conn: AsyncConnection, member_id: int) -> dict[str, Any]:
     n, q = notices.c, requests.c
     told = (await conn.execute(select(n.noticed_at).where(n.member_id == member_id))).scalar()
     asked = select(q.kind, q.status, q.requested_at, q.due_at, q.done_at).where(q.member_id == member_id)
-    return {"privacy_notice_at": _plain(told), "requests": await _all(conn, asked.order_by(q.id))}
+    c, e = consent.c, consent_events.c
+    state = select(c.opted_out, c.changed_at, c.words).where(c.member_id == member_id)
+    changes = select(e.opted_out, e.at, e.words).where(e.member_id == member_id).order_by(e.id)
+    return {
+        "privacy_notice_at": _plain(told),
+        "requests": await _all(conn, asked.order_by(q.id)),
+        "outreach_opt_out": (await _all(conn, state))[:1],  # empty: never opted out nor back in
+        "outreach_opt_out_changes": await _all(conn, changes),
+    }
 
 
 async def _withheld(conn: AsyncConnection, member_id: int) -> list[dict[str, Any]]:
