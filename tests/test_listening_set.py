@@ -1,4 +1,4 @@
-"""The listening matchers measured on a labelled set of group messages (tests/labelled/listening.jsonl).
+"""The listening matchers measured on a labelled set of group messages (tests/labelled/listening*.jsonl).
 
 Each line is a group message as members write it, with its `label`: "complaint" (negative information
 about the brand's products or service), "question" (asked of the group, to be answered) or "other"
@@ -12,6 +12,10 @@ R 0.10, questions P 0.85 R 0.73) and 40 lines (complaints P 0.83 R 0.33, questio
 rules now generalise by shapes (a degree word and a negative adjective, "到现在都没", "老是断", "X不上")
 rather than by words, but the last held-out figure is the one to expect on new messages for
 complaints: many ways of complaining still need their phrase in lexicon.toml.
+
+A fourth batch, 70 lines (26 complaints, 10 questions, 34 others, many of them hard negatives), was
+written without looking at the lexicon and kept in its own file, listening_heldout4.jsonl. Measured
+before any rule changed: complaints P 0.77 R 0.71, questions P 0.83 R 1.00.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ import pytest
 from handlers.feedback import segmenter
 from handlers.listening.matching import Kind, classify
 
-LABELLED = Path(__file__).resolve().parent / "labelled" / "listening.jsonl"
+LABELLED = Path(__file__).resolve().parent / "labelled"
 TARGETS = {Kind.COMPLAINT: (0.8, 0.7), Kind.QUESTION: (0.85, 0.8)}  # (precision, recall)
 
 
@@ -39,8 +43,11 @@ class Score:
 
 
 def load() -> list[dict]:
-    with LABELLED.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
+    rows: list[dict] = []
+    for path in sorted(LABELLED.glob("listening*.jsonl")):
+        with path.open(encoding="utf-8") as lines:
+            rows += [json.loads(line) for line in lines if line.strip()]
+    return rows
 
 
 def dictionary() -> Mapping[str, int]:
