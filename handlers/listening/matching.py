@@ -31,6 +31,8 @@ _URL = re.compile(r"https?://\S+")
 _A_NOT_A = re.compile(r"(.)不\1")  # "大不大", "支不支持": a question, not a complaint
 _OR_QUESTION = re.compile(r"(?<![我也但可都])还是(?![很太不没一挺会有觉同])")
 _TRAILING = re.compile(r"[\s。.!！~～…,，、\U0001F300-\U0001FAFF]+$")
+# "一点毛病没有", "卡顿？没有": the phrase is denied right after it
+_DENIED_AFTER = re.compile(r"(?:都|也|一点|完全|从来)?(?:没有|没|无)(?:了|过)?(?:[\s，。,.!！~～]|$)")
 _WINDOW = 4  # the longest dictionary word looked for around a single character
 _LONGEST = 300  # a long post is judged by its beginning: the cost stays bounded
 
@@ -64,6 +66,9 @@ class Lexicon:
     topics: re.Pattern[str]
     single: re.Pattern[str]
     complaint_words: frozenset[str]
+    evaluation: re.Pattern[str]
+    targets: re.Pattern[str]
+    excuse: re.Pattern[str]
     question: re.Pattern[str]
     question_shapes: tuple[re.Pattern[str], ...]
     rhetorical: re.Pattern[str]
@@ -74,6 +79,11 @@ def _alternation(words: Iterable[str]) -> re.Pattern[str]:
     """One pattern for a list: longest first; words in Latin letters only as whole words."""
     parts = [_word(w) for w in sorted({w.lower() for w in words}, key=len, reverse=True)]
     return re.compile("|".join(parts) or "(?!)")
+
+
+def _patterns(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One pattern for a list of regular expressions."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or "(?!)")
 
 
 def _word(word: str) -> str:
@@ -103,6 +113,9 @@ def compile_lexicon(raw: Mapping[str, Any]) -> Lexicon:
         topics=_alternation(c["topics"]),
         single=re.compile("[" + "".join(c["single"]) + "]"),
         complaint_words=frozenset(w.lower() for w in c["phrases"]),
+        evaluation=_patterns(c["evaluation"]),
+        targets=_patterns([*map(re.escape, c["topics"]), *c["targets"]]),
+        excuse=_patterns(c["excuse"]),
         question=_alternation(q["phrases"]),
         question_shapes=tuple(re.compile(p) for p in q["patterns"]),
         rhetorical=_alternation(q["rhetorical"]),
@@ -133,10 +146,10 @@ def topics_of(folded: str, lex: Lexicon) -> tuple[str, ...]:
 
 
 def is_complaint(folded: str, lex: Lexicon, words: Mapping[str, int] | None) -> bool:
-    if lex.blame.search(folded):
+    if lex.blame.search(folded) or lex.excuse.search(folded):
         return False
     clause = _last_clause(folded, lex)
-    hits = _negative_hits(clause, lex, words)
+    hits = _negative_hits(clause, lex, words) or _evaluated(clause, folded, lex)
     if hits == 0:
         return False
     if lex.elsewhere.search(folded) and not lex.topics.search(folded):
@@ -144,6 +157,14 @@ def is_complaint(folded: str, lex: Lexicon, words: Mapping[str, int] | None) -> 
     if hits == 1 and (lex.praise.search(clause) or lex.jokes.search(folded) or lex.help.search(folded)):
         return False
     return not lex.praise.search(clause) or hits > 1
+
+
+def _evaluated(clause: str, folded: str, lex: Lexicon) -> int:
+    """A word that runs something down ("慢", "差点意思", "烫得吓人") counts once the message says what:
+    a product, the service, or the member's own use of it ("用了三天", "买的", "这款")."""
+    if not lex.targets.search(folded):
+        return 0
+    return int(any(_counts(clause, m.start(), m.end(), lex) for m in lex.evaluation.finditer(clause)))
 
 
 def _last_clause(folded: str, lex: Lexicon) -> str:
@@ -174,7 +195,7 @@ def _spans(clause: str, lex: Lexicon) -> list[tuple[int, int]]:
 def _counts(text: str, start: int, end: int, lex: Lexicon) -> bool:
     """Not negated right before ("没有问题"), not asked as "A不A" ("延迟大不大")."""
     before = text[max(0, start - 3) : start].rstrip()
-    if any(before.endswith(n) for n in lex.negators):
+    if any(before.endswith(n) for n in lex.negators) or _DENIED_AFTER.match(text, end):
         return False
     if text.startswith("不", start) and start > 0 and text[start - 1 : start] == text[start + 1 : start + 2]:
         return False  # "值不值得"
