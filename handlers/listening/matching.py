@@ -29,7 +29,7 @@ from bot.events import IncomingMessage
 _MENTION = re.compile(r"@\S+?(?:\u2005|\s|$)")
 _URL = re.compile(r"https?://\S+")
 _A_NOT_A = re.compile(r"(.)不\1")  # "大不大", "支不支持": a question, not a complaint
-_OR_QUESTION = re.compile(r"(?<![我也但可都])还是(?![很太不没一挺会有觉同])")
+_OR_QUESTION = re.compile(r"(?<![我也但可都])还是(?![很太不没一挺会有觉同和跟像])")
 _TRAILING = re.compile(r"[\s。.!！~～…,，、\U0001F300-\U0001FAFF]+$")
 # "一点毛病没有", "卡顿？没有": the phrase is denied right after it
 _DENIED_AFTER = re.compile(r"(?:都|也|一点|完全|从来)?(?:没有|没|无)(?:了|过)?(?:[\s，。,.!！~～]|$)")
@@ -161,10 +161,11 @@ def is_complaint(folded: str, lex: Lexicon, words: Mapping[str, int] | None) -> 
 
 def _evaluated(clause: str, folded: str, lex: Lexicon) -> int:
     """A word that runs something down ("慢", "差点意思", "烫得吓人") counts once the message says what:
-    a product, the service, or the member's own use of it ("用了三天", "买的", "这款")."""
+    a product, the service, or the member's own use of it ("用了三天", "买的", "这款"). Two of them
+    outweigh a word of praise, as two phrases do."""
     if not lex.targets.search(folded):
         return 0
-    return int(any(_counts(clause, m.start(), m.end(), lex) for m in lex.evaluation.finditer(clause)))
+    return sum(1 for m in lex.evaluation.finditer(clause) if _counts(clause, m.start(), m.end(), lex))
 
 
 def _last_clause(folded: str, lex: Lexicon) -> str:
