@@ -154,9 +154,20 @@ def is_complaint(folded: str, lex: Lexicon, words: Mapping[str, int] | None) -> 
         return False
     if lex.elsewhere.search(folded) and not lex.topics.search(folded):
         return False
-    if hits == 1 and (lex.praise.search(clause) or lex.jokes.search(folded) or lex.help.search(folded)):
+    praised = _praised(clause, lex)
+    if hits == 1 and (praised or lex.jokes.search(folded) or lex.help.search(folded)):
         return False
-    return not lex.praise.search(clause) or hits > 1
+    return not praised or hits > 1
+
+
+def _praised(clause: str, lex: Lexicon) -> bool:
+    """A word of praise that is not part of the complaint itself ("不会再推荐", "没有图上那么好看")."""
+    if not lex.praise.search(clause):
+        return False
+    spans = _spans(clause, lex) + [(m.start(), m.end()) for m in lex.evaluation.finditer(clause)]
+    return any(
+        not any(s < m.end() and m.start() < e for s, e in spans) for m in lex.praise.finditer(clause)
+    )
 
 
 def _evaluated(clause: str, folded: str, lex: Lexicon) -> int:
