@@ -27,7 +27,7 @@ A sixth batch, 40 lines (19 complaints, 5 questions, 16 others) in listening_hel
 after that without looking at the lists: complaints P 0.88 R 0.37, questions P 0.67 R 0.80. So recall on
 new wording is still the weak point, but precision holds. It taught that praise inside the complaint
 itself ("不会再推荐") is no praise, and a few more evaluations (离谱, 冤, 不习惯, "转了二十分钟").
-""
+"""
 
 from __future__ import annotations
 

@@ -165,9 +165,7 @@ def _praised(clause: str, lex: Lexicon) -> bool:
     if not lex.praise.search(clause):
         return False
     spans = _spans(clause, lex) + [(m.start(), m.end()) for m in lex.evaluation.finditer(clause)]
-    return any(
-        not any(s < m.end() and m.start() < e for s, e in spans) for m in lex.praise.finditer(clause)
-    )
+    return any(not any(s < m.end() and m.start() < e for s, e in spans) for m in lex.praise.finditer(clause))
 
 
 def _evaluated(clause: str, folded: str, lex: Lexicon) -> int:
