@@ -88,7 +88,8 @@ def _patterns(patterns: Iterable[str]) -> re.Pattern[str]:
 
 def _word(word: str) -> str:
     escaped = re.escape(word)
-    return rf"\b{escaped}\b" if word.isascii() and word[:1].isalnum() else escaped
+    # whole words among Latin letters, but "app" counts in "这个app太卡" (Chinese characters are \w too)
+    return rf"(?<![a-z0-9_]){escaped}(?![a-z0-9_])" if word.isascii() and word[:1].isalnum() else escaped
 
 
 @functools.cache
