@@ -150,7 +150,9 @@ def is_complaint(folded: str, lex: Lexicon, words: Mapping[str, int] | None) -> 
     if lex.blame.search(folded) or lex.excuse.search(folded):
         return False
     clause = _last_clause(folded, lex)
-    hits = _negative_hits(clause, lex, words) or _evaluated(clause, folded, lex)
+    hits = _negative_hits(clause, lex, words)
+    if hits == 0:  # weaker evidence: a question ("这款充电会发热吗") is asked, not complained
+        hits = 0 if _asks(folded, lex) else _evaluated(clause, folded, lex)
     if hits == 0:
         return False
     if lex.elsewhere.search(folded) and not lex.topics.search(folded):
@@ -234,6 +236,12 @@ def is_question(folded: str, lex: Lexicon) -> bool:
         return True
     stripped = _TRAILING.sub("", folded)
     return bool(stripped) and stripped[-1] in lex.final
+
+
+def _asks(folded: str, lex: Lexicon) -> bool:
+    """Asked outright: a question mark or a final question particle."""
+    stripped = _TRAILING.sub("", folded)
+    return "?" in folded or (bool(stripped) and stripped[-1] in lex.final)
 
 
 def match_message(
