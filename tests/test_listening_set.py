@@ -30,9 +30,14 @@ itself ("不会再推荐") is no praise, and a few more evaluations (离谱, 冤
 A seventh batch, 40 lines (20 complaints, 5 questions, 15 others) in listening_heldout7.jsonl, written
 the same way: complaints P 0.70 R 0.35, questions P 1.00 R 1.00. It taught shapes ("一碰就断", "没上代好",
 "少一截", "被取消", "拖了"), advice ("…的话换个头试试") as an answer, and that a Latin word counts next to
-Chinese characters ("我家wifi", "这个app"). Read honestly: each batch written fresh still showed a third to
-two fifths of its complaints in wording the lists lacked; expect complaint recall well under the figure on
-this set for new groups, with precision around 0.7-0.9.
+Chinese characters ("我家wifi", "这个app"). Then a broad vocabulary of bad reviews went into `evaluation`
+(避雷, 翻车, 劣质, 推诿, 爱答不理, junk, flimsy...), and weak evidence asked outright ("这款充电会发热吗")
+is a question. An eighth batch, 40 lines (20 complaints, 4 questions, 16 others) in
+listening_heldout8.jsonl, written after that: complaints P 0.77 R 0.50, questions P 0.67 R 1.00. It taught
+a broken promise read across the "but" (`promised`: "说是顺丰发货，结果…"), a fear that did not come true
+("本来以为会硌耳朵"), frequency and miscount shapes, advice ("…的话", "就行"), weather as blame.
+Read honestly: fresh batches went from complaint recall 0.35-0.41 to 0.50, precision 0.69-0.88; expect
+complaint recall on new groups well under the figure on this set, around a half, with precision near 0.8.
 """
 
 from __future__ import annotations

@@ -33,6 +33,8 @@ _OR_QUESTION = re.compile(r"(?<![我也但可都])还是(?![很太不没一挺�
 _TRAILING = re.compile(r"[\s。.!！~～…,，、\U0001F300-\U0001FAFF]+$")
 # "一点毛病没有", "卡顿？没有": the phrase is denied right after it
 _DENIED_AFTER = re.compile(r"(?:都|也|一点|完全|从来)?(?:没有|没|无)(?:了|过)?(?:[\s，。,.!！~～]|$)")
+# "本来以为会硌耳朵": what was feared is no complaint
+_FEARED = re.compile(r"(以为|担心|生怕|怕|还想着|本来觉得)[^，。,.!！?？]{0,6}$")
 _WINDOW = 4  # the longest dictionary word looked for around a single character
 _LONGEST = 300  # a long post is judged by its beginning: the cost stays bounded
 
@@ -69,6 +71,7 @@ class Lexicon:
     evaluation: re.Pattern[str]
     targets: re.Pattern[str]
     excuse: re.Pattern[str]
+    promised: re.Pattern[str]
     question: re.Pattern[str]
     question_shapes: tuple[re.Pattern[str], ...]
     rhetorical: re.Pattern[str]
@@ -117,6 +120,7 @@ def compile_lexicon(raw: Mapping[str, Any]) -> Lexicon:
         evaluation=_patterns(c["evaluation"]),
         targets=_patterns([*map(re.escape, c["topics"]), *c["targets"]]),
         excuse=_patterns(c["excuse"]),
+        promised=_patterns(c["promised"]),
         question=_alternation(q["phrases"]),
         question_shapes=tuple(re.compile(p) for p in q["patterns"]),
         rhetorical=_alternation(q["rhetorical"]),
@@ -150,7 +154,7 @@ def is_complaint(folded: str, lex: Lexicon, words: Mapping[str, int] | None) -> 
     if lex.blame.search(folded) or lex.excuse.search(folded):
         return False
     clause = _last_clause(folded, lex)
-    hits = _negative_hits(clause, lex, words)
+    hits = _negative_hits(clause, lex, words) + (1 if lex.promised.search(folded) else 0)
     if hits == 0:  # weaker evidence: a question ("这款充电会发热吗") is asked, not complained
         hits = 0 if _asks(folded, lex) else _evaluated(clause, folded, lex)
     if hits == 0:
@@ -209,6 +213,8 @@ def _counts(text: str, start: int, end: int, lex: Lexicon) -> bool:
     """Not negated right before ("没有问题"), not asked as "A不A" ("延迟大不大")."""
     before = text[max(0, start - 3) : start].rstrip()
     if any(before.endswith(n) for n in lex.negators) or _DENIED_AFTER.match(text, end):
+        return False
+    if _FEARED.search(text, max(0, start - 12), start):
         return False
     if text.startswith("不", start) and start > 0 and text[start - 1 : start] == text[start + 1 : start + 2]:
         return False  # "值不值得"
