@@ -133,6 +133,15 @@ def test_without_the_dictionary_single_characters_do_not_count() -> None:
         ("为什么我的耳机又连不上了？", "complaint"),  # both: a complaint
         ("@小美\u2005耳机怎么恢复出厂设置", "question"),  # the mention is not read
         ("ＡＰＰ　一打开就闪退", "complaint"),  # full-width folded
+        ("这个表带有点掉色", "complaint"),  # a word that runs it down, and what it is about
+        ("掉色的衣服真烦人", "other"),  # the same kind of word about nothing of ours
+        ("这款表带会掉色吗", "question"),  # weak evidence, asked outright
+        ("耳机用了半年，一点毛病没有", "other"),  # denied right after
+        ("手机是我自己摔坏的", "other"),  # one's own accident
+        ("总之不会再推荐给朋友了", "complaint"),  # the praise word is part of the complaint
+        ("说是明天到，结果又延期了", "complaint"),  # a broken promise, read across the "but"
+        ("本来以为会卡，结果很流畅", "other"),  # a fear that did not come true
+        ("我家wifi太垃圾了", "other"),  # a Latin word next to Chinese characters still counts
     ],
 )
 def test_rules(text: str, expected: str) -> None:
