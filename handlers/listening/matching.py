@@ -34,7 +34,7 @@ _TRAILING = re.compile(r"[\s。.!！~～…,，、\U0001F300-\U0001FAFF]+$")
 # "一点毛病没有", "卡顿？没有": the phrase is denied right after it
 _DENIED_AFTER = re.compile(r"(?:都|也|一点|完全|从来)?(?:没有|没|无)(?:了|过)?(?:[\s，。,.!！~～]|$)")
 # "本来以为会硌耳朵": what was feared is no complaint
-_FEARED = re.compile(r"(以为|担心|生怕|怕|还想着|本来觉得)[^，。,.!！?？]{0,6}$")
+_FEARED = re.compile(r"(以为|担心|生怕|怕|还想着|本来觉得|本来(打算|想|要))[^，。,.!！?？]{0,6}$")
 _WINDOW = 4  # the longest dictionary word looked for around a single character
 _LONGEST = 300  # a long post is judged by its beginning: the cost stays bounded
 
