@@ -1,4 +1,4 @@
-"""The listening matchers measured on a labelled set of group messages (tests/labelled/listening.jsonl).
+"""The listening matchers measured on a labelled set of group messages (tests/labelled/listening*.jsonl).
 
 Each line is a group message as members write it, with its `label`: "complaint" (negative information
 about the brand's products or service), "question" (asked of the group, to be answered) or "other"
@@ -12,6 +12,40 @@ R 0.10, questions P 0.85 R 0.73) and 40 lines (complaints P 0.83 R 0.33, questio
 rules now generalise by shapes (a degree word and a negative adjective, "到现在都没", "老是断", "X不上")
 rather than by words, but the last held-out figure is the one to expect on new messages for
 complaints: many ways of complaining still need their phrase in lexicon.toml.
+
+A fourth batch, 70 lines (28 complaints, 10 questions, 32 others, many of them hard negatives), was
+written without looking at the lexicon and kept in its own file, listening_heldout4.jsonl. Measured
+before any rule changed: complaints P 0.77 R 0.71, questions P 0.83 R 1.00. The rules then learnt to
+compose: a broad list of words that run something down (`evaluation`: 慢, 差点意思, 烫得吓人, 待处理...)
+counts when the message also names a target (a topic, a product noun, the member's own use: 用了, 买的,
+这款); a phrase denied right after it ("一点毛病没有") and excuses or one's own accident ("正常",
+"我自己摔的") do not count. Then a fifth batch, 52 lines (22 complaints, 6 questions, 24 others) in
+listening_heldout5.jsonl, written without looking at the new lists: complaints P 0.69 R 0.41,
+questions P 0.83 R 0.83; the rules learnt from it too (more general shapes: "X得慌", "一会儿…一会儿",
+"以前…现在", "比…差", onomatopoeia, product nouns as targets; life's nuisances as `elsewhere`).
+A sixth batch, 40 lines (19 complaints, 5 questions, 16 others) in listening_heldout6.jsonl, written
+after that without looking at the lists: complaints P 0.88 R 0.37, questions P 0.67 R 0.80. So recall on
+new wording is still the weak point, but precision holds. It taught that praise inside the complaint
+itself ("不会再推荐") is no praise, and a few more evaluations (离谱, 冤, 不习惯, "转了二十分钟").
+A seventh batch, 40 lines (20 complaints, 5 questions, 15 others) in listening_heldout7.jsonl, written
+the same way: complaints P 0.70 R 0.35, questions P 1.00 R 1.00. It taught shapes ("一碰就断", "没上代好",
+"少一截", "被取消", "拖了"), advice ("…的话换个头试试") as an answer, and that a Latin word counts next to
+Chinese characters ("我家wifi", "这个app"). Then a broad vocabulary of bad reviews went into `evaluation`
+(避雷, 翻车, 劣质, 推诿, 爱答不理, junk, flimsy...), and weak evidence asked outright ("这款充电会发热吗")
+is a question. An eighth batch, 40 lines (20 complaints, 4 questions, 16 others) in
+listening_heldout8.jsonl, written after that: complaints P 0.77 R 0.50, questions P 0.67 R 1.00. It taught
+a broken promise read across the "but" (`promised`: "说是顺丰发货，结果…"), a fear that did not come true
+("本来以为会硌耳朵"), frequency and miscount shapes, advice ("…的话", "就行"), weather as blame.
+A ninth batch, 40 lines (20 complaints, 4 questions, 16 others) in listening_heldout9.jsonl, written
+after that: complaints P 0.90 R 0.45, questions P 1.00 R 1.00; it taught more evaluations (回声, 连错,
+全没了, 答非所问, 中规中矩, 刚买就...) and household appliances as `elsewhere`. A tenth batch, 40 lines
+(20 complaints, 4 questions, 16 others) in listening_heldout10.jsonl: complaints P 0.82 R 0.45,
+questions P 1.00 R 1.00; it taught "忽远忽近", "跳来跳去", "退也退不了", 突然, 忙线, 容易刮花, plans
+dropped ("本来打算退货的"). Read honestly: fresh batches went from complaint recall 0.35-0.41 to
+0.45-0.50, precision 0.69-0.90; expect complaint recall on new groups well under the figure on this set,
+around a half, with precision near 0.8-0.9. listening_chatter.jsonl holds 14 lines of everyday chatter
+with product-like words (这个, 一般, 没人, 失败, 没电), written after the rules to keep the broad
+evaluations from firing on them; 4 of them were complaints before they were narrowed.
 """
 
 from __future__ import annotations
@@ -26,7 +60,7 @@ import pytest
 from handlers.feedback import segmenter
 from handlers.listening.matching import Kind, classify
 
-LABELLED = Path(__file__).resolve().parent / "labelled" / "listening.jsonl"
+LABELLED = Path(__file__).resolve().parent / "labelled"
 TARGETS = {Kind.COMPLAINT: (0.8, 0.7), Kind.QUESTION: (0.85, 0.8)}  # (precision, recall)
 
 
@@ -39,8 +73,11 @@ class Score:
 
 
 def load() -> list[dict]:
-    with LABELLED.open(encoding="utf-8") as lines:
-        return [json.loads(line) for line in lines if line.strip()]
+    rows: list[dict] = []
+    for path in sorted(LABELLED.glob("listening*.jsonl")):
+        with path.open(encoding="utf-8") as lines:
+            rows += [json.loads(line) for line in lines if line.strip()]
+    return rows
 
 
 def dictionary() -> Mapping[str, int]:
@@ -104,6 +141,15 @@ def test_without_the_dictionary_single_characters_do_not_count() -> None:
         ("为什么我的耳机又连不上了？", "complaint"),  # both: a complaint
         ("@小美\u2005耳机怎么恢复出厂设置", "question"),  # the mention is not read
         ("ＡＰＰ　一打开就闪退", "complaint"),  # full-width folded
+        ("这个表带有点掉色", "complaint"),  # a word that runs it down, and what it is about
+        ("掉色的衣服真烦人", "other"),  # the same kind of word about nothing of ours
+        ("这款表带会掉色吗", "question"),  # weak evidence, asked outright
+        ("耳机用了半年，一点毛病没有", "other"),  # denied right after
+        ("手机是我自己摔坏的", "other"),  # one's own accident
+        ("总之不会再推荐给朋友了", "complaint"),  # the praise word is part of the complaint
+        ("说是明天到，结果又延期了", "complaint"),  # a broken promise, read across the "but"
+        ("本来以为会卡，结果很流畅", "other"),  # a fear that did not come true
+        ("我家wifi太垃圾了", "other"),  # a Latin word next to Chinese characters still counts
     ],
 )
 def test_rules(text: str, expected: str) -> None:

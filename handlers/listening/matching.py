@@ -29,8 +29,12 @@ from bot.events import IncomingMessage
 _MENTION = re.compile(r"@\S+?(?:\u2005|\s|$)")
 _URL = re.compile(r"https?://\S+")
 _A_NOT_A = re.compile(r"(.)不\1")  # "大不大", "支不支持": a question, not a complaint
-_OR_QUESTION = re.compile(r"(?<![我也但可都])还是(?![很太不没一挺会有觉同])")
+_OR_QUESTION = re.compile(r"(?<![我也但可都])还是(?![很太不没一挺会有觉同和跟像])")
 _TRAILING = re.compile(r"[\s。.!！~～…,，、\U0001F300-\U0001FAFF]+$")
+# "一点毛病没有", "卡顿？没有": the phrase is denied right after it
+_DENIED_AFTER = re.compile(r"(?:都|也|一点|完全|从来)?(?:没有|没|无)(?:了|过)?(?:[\s，。,.!！~～]|$)")
+# "本来以为会硌耳朵": what was feared is no complaint
+_FEARED = re.compile(r"(以为|担心|生怕|怕|还想着|本来觉得|本来(打算|想|要))[^，。,.!！?？]{0,6}$")
 _WINDOW = 4  # the longest dictionary word looked for around a single character
 _LONGEST = 300  # a long post is judged by its beginning: the cost stays bounded
 
@@ -64,6 +68,10 @@ class Lexicon:
     topics: re.Pattern[str]
     single: re.Pattern[str]
     complaint_words: frozenset[str]
+    evaluation: re.Pattern[str]
+    targets: re.Pattern[str]
+    excuse: re.Pattern[str]
+    promised: re.Pattern[str]
     question: re.Pattern[str]
     question_shapes: tuple[re.Pattern[str], ...]
     rhetorical: re.Pattern[str]
@@ -76,9 +84,15 @@ def _alternation(words: Iterable[str]) -> re.Pattern[str]:
     return re.compile("|".join(parts) or "(?!)")
 
 
+def _patterns(patterns: Iterable[str]) -> re.Pattern[str]:
+    """One pattern for a list of regular expressions."""
+    return re.compile("|".join(f"(?:{p})" for p in patterns) or "(?!)")
+
+
 def _word(word: str) -> str:
     escaped = re.escape(word)
-    return rf"\b{escaped}\b" if word.isascii() and word[:1].isalnum() else escaped
+    # whole words among Latin letters, but "app" counts in "这个app太卡" (Chinese characters are \w too)
+    return rf"(?<![a-z0-9_]){escaped}(?![a-z0-9_])" if word.isascii() and word[:1].isalnum() else escaped
 
 
 @functools.cache
@@ -103,6 +117,10 @@ def compile_lexicon(raw: Mapping[str, Any]) -> Lexicon:
         topics=_alternation(c["topics"]),
         single=re.compile("[" + "".join(c["single"]) + "]"),
         complaint_words=frozenset(w.lower() for w in c["phrases"]),
+        evaluation=_patterns(c["evaluation"]),
+        targets=_patterns([*map(re.escape, c["topics"]), *c["targets"]]),
+        excuse=_patterns(c["excuse"]),
+        promised=_patterns(c["promised"]),
         question=_alternation(q["phrases"]),
         question_shapes=tuple(re.compile(p) for p in q["patterns"]),
         rhetorical=_alternation(q["rhetorical"]),
@@ -133,17 +151,37 @@ def topics_of(folded: str, lex: Lexicon) -> tuple[str, ...]:
 
 
 def is_complaint(folded: str, lex: Lexicon, words: Mapping[str, int] | None) -> bool:
-    if lex.blame.search(folded):
+    if lex.blame.search(folded) or lex.excuse.search(folded):
         return False
     clause = _last_clause(folded, lex)
-    hits = _negative_hits(clause, lex, words)
+    hits = _negative_hits(clause, lex, words) + (1 if lex.promised.search(folded) else 0)
+    if hits == 0:  # weaker evidence: a question ("这款充电会发热吗") is asked, not complained
+        hits = 0 if _asks(folded, lex) else _evaluated(clause, folded, lex)
     if hits == 0:
         return False
     if lex.elsewhere.search(folded) and not lex.topics.search(folded):
         return False
-    if hits == 1 and (lex.praise.search(clause) or lex.jokes.search(folded) or lex.help.search(folded)):
+    praised = _praised(clause, lex)
+    if hits == 1 and (praised or lex.jokes.search(folded) or lex.help.search(folded)):
         return False
-    return not lex.praise.search(clause) or hits > 1
+    return not praised or hits > 1
+
+
+def _praised(clause: str, lex: Lexicon) -> bool:
+    """A word of praise that is not part of the complaint itself ("不会再推荐", "没有图上那么好看")."""
+    if not lex.praise.search(clause):
+        return False
+    spans = _spans(clause, lex) + [(m.start(), m.end()) for m in lex.evaluation.finditer(clause)]
+    return any(not any(s < m.end() and m.start() < e for s, e in spans) for m in lex.praise.finditer(clause))
+
+
+def _evaluated(clause: str, folded: str, lex: Lexicon) -> int:
+    """A word that runs something down ("慢", "差点意思", "烫得吓人") counts once the message says what:
+    a product, the service, or the member's own use of it ("用了三天", "买的", "这款"). Two of them
+    outweigh a word of praise, as two phrases do."""
+    if not lex.targets.search(folded):
+        return 0
+    return sum(1 for m in lex.evaluation.finditer(clause) if _counts(clause, m.start(), m.end(), lex))
 
 
 def _last_clause(folded: str, lex: Lexicon) -> str:
@@ -174,7 +212,9 @@ def _spans(clause: str, lex: Lexicon) -> list[tuple[int, int]]:
 def _counts(text: str, start: int, end: int, lex: Lexicon) -> bool:
     """Not negated right before ("没有问题"), not asked as "A不A" ("延迟大不大")."""
     before = text[max(0, start - 3) : start].rstrip()
-    if any(before.endswith(n) for n in lex.negators):
+    if any(before.endswith(n) for n in lex.negators) or _DENIED_AFTER.match(text, end):
+        return False
+    if _FEARED.search(text, max(0, start - 12), start):
         return False
     if text.startswith("不", start) and start > 0 and text[start - 1 : start] == text[start + 1 : start + 2]:
         return False  # "值不值得"
@@ -202,6 +242,12 @@ def is_question(folded: str, lex: Lexicon) -> bool:
         return True
     stripped = _TRAILING.sub("", folded)
     return bool(stripped) and stripped[-1] in lex.final
+
+
+def _asks(folded: str, lex: Lexicon) -> bool:
+    """Asked outright: a question mark or a final question particle."""
+    stripped = _TRAILING.sub("", folded)
+    return "?" in folded or (bool(stripped) and stripped[-1] in lex.final)
 
 
 def match_message(
