@@ -315,6 +315,13 @@ async def test_a_scheduled_jobs_heavy_part_that_fails_is_recorded_and_told(
 def test_the_bots_heavy_work_is_declared_so() -> None:
     """What measures a campaign or a month is handed off, and the jobs that do compute first."""
     handed_off = {spec.name for registry in REGISTRIES for spec in registry.heavy_work}
-    assert handed_off == {"campaign ignition", "campaign report", "monthly report", "privacy export"}
+    assert handed_off == {
+        "campaign ignition",
+        "campaign report",
+        "monthly report",
+        "privacy export",
+        "outreach dry run",
+        "outreach send",
+    }
     prepared = {spec.name for registry in REGISTRIES for spec in registry.jobs if spec.prepare is not None}
     assert prepared == {"campaign_rewards", "monthly_report"}

