@@ -25,6 +25,7 @@ from bot.db import schema
 from bot.db.schema import Role
 from bot.events import Image
 from bot.outbox import Draft
+from bot.registry import Where
 from handlers import REGISTRIES
 from tests.support import enqueue
 from tests.wechaty_bed.bed import Bed, require_node
@@ -130,12 +131,13 @@ async def test_help_in_a_room_mentions_the_sender_and_help_in_private_does_not(w
     await wechat.bed.dm("alice", "/help")
     [_, in_private] = await wechat.replies(2)
     services = wechat.app.services
-    commands = [
-        services.renderer.command_doc(spec.capability, spec.key, "en")
-        for spec in services.router.visible_commands(Role.MEMBER)
+    visible = services.router.visible_commands(Role.MEMBER)
+    commands = [services.renderer.command_doc(spec.capability, spec.key, "en") for spec in visible]
+    in_groups = [  # commands for private use only (a copy of one's data) are listed in private only
+        services.renderer.command_doc(spec.capability, spec.key, "en") for spec in visible if spec.where is not Where.DM
     ]
     help_text = services.renderer.render("core/help", "en", commands=commands, in_room=False)
-    in_room_text = services.renderer.render("core/help", "en", commands=commands, in_room=True)
+    in_room_text = services.renderer.render("core/help", "en", commands=in_groups, in_room=True)
     assert in_room == f"@Alice {in_room_text}"  # with the line that sends staff to private
     assert in_private == help_text
     [room_reply, private_reply] = wechat.sent()
@@ -300,7 +302,7 @@ async def test_a_restart_of_the_server_between_messages_loses_and_repeats_nothin
 
 async def test_a_picture_in_the_outbox_goes_to_wechat_as_a_file_with_its_bytes(wechat: WeChat) -> None:
     picture = b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 40  # a PNG's signature, then 10 KB
-    async with wechat.app.engine.begin() as conn:
+    async with wechat.app.database.write_transaction() as conn:  # SQLite: one writer at a time, as the bot writes
         await enqueue(
             conn,
             Draft(
