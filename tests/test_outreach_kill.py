@@ -57,7 +57,7 @@ async def _seed(app) -> None:
     from handlers.outreach.tables import custom_templates, outreach_sends, segments
 
     now = app.clock.now()
-    async with UnitOfWork(app.engine, app.clock) as uow:
+    async with UnitOfWork(app.database, app.clock) as uow:
         conn = uow.conn
         if (await conn.execute(select(outreach_sends.c.id))).first() is not None:
             return
