@@ -70,11 +70,12 @@ async def test_koc_history_names_every_event_in_chinese(chat: Chat, app) -> None
     await chat.say("mod", "/koc exit @bob 工作太忙")
     [show] = await chat.say("mod", "/koc show @bob")
     history = show.split("【记录】\n")[1].split("\n【未兑现的承诺】")[0]
+    # The title's term is a kept promise: nothing holds the exit, which completes at once.
     assert history == (
         "· 2026-12-01 晋升：普通成员 → 活跃（mod）\n"
         "· 2026-12-01 授予称号「荣誉产品顾问」，任期 1 个月（mod）\n"
         "· 2026-12-01 开始退出（mod）：工作太忙\n"
-        "· 2026-12-01 退出：活跃 → 名人堂（mod）：工作太忙"  # the title's term is a kept promise: nothing holds the exit
+        "· 2026-12-01 退出：活跃 → 名人堂（mod）：工作太忙"
     )
 
 

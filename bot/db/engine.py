@@ -108,6 +108,11 @@ class Writes:
         self.engine = engine
         self._lock = asyncio.Lock() if engine.dialect.name == "sqlite" else None
         self._checkpoints = _Checkpoints()
+        self._opened = False  # whether the engine has ever connected: only then is there a WAL to fold in
+        event.listen(engine.sync_engine, "connect", self._on_connect)
+
+    def _on_connect(self, _dbapi_connection: Any, _record: Any) -> None:
+        self._opened = True
 
     @asynccontextmanager
     async def writer(self) -> AsyncIterator[AsyncConnection]:
@@ -154,7 +159,9 @@ class Writes:
         """Close the engine once a running checkpoint has finished, then fold the WAL back in."""
         if self._checkpoints.running is not None:
             await self._checkpoints.running
-        if self.engine.dialect.name == "sqlite":
+        # Never the first connection here: opening the file switches it to WAL, and a file refused as
+        # another application's (or damaged) must be left as it was.
+        if self.engine.dialect.name == "sqlite" and self._opened:
             with contextlib.suppress(Exception):
                 async with self.engine.connect() as conn:
                     await conn.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
