@@ -36,13 +36,27 @@ TRANSCRIPT = """\
 [playground] mod: /issue open 登录失败
 [playground] kocbot: @bob 谢谢你提出「登录失败」这个问题 🙏 我们已经记下（#1），会认真跟进，有结果会第一时间在群里告诉大家。
 [room2] carol: 我这边也登录不上
+[dm admin] kocbot: 👂 #1 carol 在「room2」说：
+    「我这边也登录不上」
+    一步处理：
+    · /问题 新建 来自 1 —— 记为问题并在群里谢谢 TA
+    · /问题 关联 编号 来自 1 —— 并入已有的问题
+    · /忽略 1 —— 不是对我们的抱怨
+    一小时内同一件事的抱怨会并入这条。
+[dm mod] kocbot: 👂 #1 carol 在「room2」说：
+    「我这边也登录不上」
+    一步处理：
+    · /问题 新建 来自 1 —— 记为问题并在群里谢谢 TA
+    · /问题 关联 编号 来自 1 —— 并入已有的问题
+    · /忽略 1 —— 不是对我们的抱怨
+    一小时内同一件事的抱怨会并入这条。
+    （机器人会保存你在社群里的消息、感谢、积分和反馈，用于统计和回复你。发 /隐私 了解保存什么、保存多久，以及怎样获取或删除你的数据。）
 [room2] mod: /问题 关联 1
 [room2] kocbot: @carol 谢谢你的反馈 🙏 「登录失败」这个问题我们已经在跟进（#1），有结果会在这个群里告诉大家。
 [playground] dave: /issue +1 1
 [playground] kocbot: @dave 收到！#1「登录失败」有结果时会私信告诉你 👍
 [playground] mod: /issue route 1 技术部
 [dm mod] kocbot: #1 已转交给技术部。
-    （机器人会保存你在社群里的消息、感谢、积分和反馈，用于统计和回复你。发 /隐私 了解保存什么、保存多久，以及怎样获取或删除你的数据。）
 [playground] mod: /issue note 1 证书过期，技术部在换
 [dm mod] kocbot: #1 已记下内部备注（只有运营能在 /问题 查看 里看到，不会发到群里）。
 [playground] mod: /issue support 1 @erin
@@ -58,6 +72,7 @@ TRANSCRIPT = """\
 
     👂 倾听：本周
     【Playground】抱怨 0 条（记为问题 0，忽略 0）· 问题 1 个，已回答 1
+    【room2】抱怨 1 条（记为问题 0，忽略 0）· 问题 0 个，已回答 0
 [dm mod] kocbot: 📋 运营周报（2026-W50）
 
     📋 问题周报：未解决的问题
@@ -66,6 +81,7 @@ TRANSCRIPT = """\
 
     👂 倾听：本周
     【Playground】抱怨 0 条（记为问题 0，忽略 0）· 问题 1 个，已回答 1
+    【room2】抱怨 1 条（记为问题 0，忽略 0）· 问题 0 个，已回答 0
 [playground] mod: /issue resolve 1 技术部已经更换了证书，登录恢复正常 --preview
 [dm mod] kocbot: #1 的处理结果预览，还没有发出：
     【Playground】
