@@ -55,8 +55,8 @@ browser:
 run: $(STAMP)
 	$(BIN)/kocbot run
 
-# Both cores by default (TEST_JOBS=1 runs the suite in one process, in order).
-TEST_JOBS ?= 2
+# Three processes on two cores: 9½ minutes instead of 11 in two (TEST_JOBS=1: one process, in order).
+TEST_JOBS ?= 3
 test: install browser
 	$(BIN)/python -m pytest -n $(TEST_JOBS)
 

@@ -43,7 +43,9 @@ async def _deliver(ctx: Context, pid: int) -> None:
 
 spinning = HandlerRegistry("testing")  # usage lines in tests/templates/<locale>/testing/
 spinning.command("spin")(_ask)
-spinning.heavy("spin", compute=_spin, deliver=_deliver, private=False, timeout_seconds=2)
+spinning.heavy(
+    "spin", compute=_spin, deliver=_deliver, private=False, timeout_seconds=6
+)  # room for a fresh process on a busy machine
 
 
 @pytest.fixture
@@ -76,7 +78,7 @@ async def test_runaway_work_is_killed_at_its_time_bound_and_the_next_request_get
     transport.inject(make_message("/spin forever", "alice"))
     await app.drain()
     assert [describe(m) for m in transport.take()] == [
-        "[playground] @alice 抱歉，这次处理超过了 2 秒的时限，已经停下了。请稍后再试，或者把范围缩小一些（例如少选几个群、短一点的时间段）。"
+        "[playground] @alice 抱歉，这次处理超过了 6 秒的时限，已经停下了。请稍后再试，或者把范围缩小一些（例如少选几个群、短一点的时间段）。"
     ]
     assert not _alive(worker)  # killed (and reaped): Python in a loop is stopped for sure
     transport.inject(make_message("/spin", "alice"))
