@@ -154,7 +154,7 @@ def _texty(column: Column[Any]) -> bool:
 
 def _patterns(person: Person, as_json: bool) -> list[str]:
     olds = [old for old, _ in person.replacements()]
-    if as_json:  # JSON may hold non-ASCII as \\uXXXX escapes
+    if as_json:  # JSON may hold non-ASCII escaped, e.g. "\\u5f20" for 张
         olds += [json.dumps(old)[1:-1] for old in olds]
     return sorted(set(olds))
 
