@@ -7,7 +7,20 @@ from collections.abc import Sequence
 from pydantic import BaseModel
 
 from bot.registry import HandlerRegistry
-from handlers import campaigns, core, feedback, koc, listening, outreach, privacy, recognition, reports, threads, web
+from handlers import (
+    campaigns,
+    core,
+    feedback,
+    journeys,
+    koc,
+    listening,
+    outreach,
+    privacy,
+    recognition,
+    reports,
+    threads,
+    web,
+)
 
 REGISTRIES: tuple[HandlerRegistry, ...] = (
     core.registry,
@@ -17,6 +30,7 @@ REGISTRIES: tuple[HandlerRegistry, ...] = (
     outreach.registry,
     koc.registry,
     campaigns.registry,
+    journeys.registry,
     reports.registry,
     listening.registry,
     privacy.registry,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -18,6 +19,7 @@ from sqlalchemy import insert, update
 from bot.commands import Invocation, parse_date
 from bot.context import Context
 from bot.errors import UsageError, UserFacingError
+from bot.hooks import HookPoint
 from bot.rooms import is_room_word, resolve_rooms
 from handlers.campaigns import clues, store
 from handlers.campaigns.config import CampaignsSection
@@ -34,6 +36,19 @@ NAME_LENGTH = 200
 MAX_KEYWORDS, KEYWORD_LENGTH = 20, 30
 MAX_POINTS, POINT_LENGTH = 8, 200
 RECENT_CLOSED = 5
+
+
+@dataclass(frozen=True, slots=True)
+class CampaignStarted:
+    """A campaign just began (it starts when it is created): its number, name and rooms."""
+
+    id: int
+    name: str
+    community_ids: tuple[int, ...]
+
+
+# Other capabilities listen (`registry.listen`): journeys begin for the members of its rooms.
+CAMPAIGN_STARTED: HookPoint[CampaignStarted] = HookPoint("campaigns.started")
 
 
 def local_day_end(day: date, zone: ZoneInfo) -> datetime:
@@ -117,6 +132,7 @@ async def create_campaign(ctx: Context, cmd: Invocation) -> None:
         insert(campaign_rooms), [{"campaign_id": campaign_id, "community_id": room.id} for room in rooms]
     )
     ctx.note_audit(campaign=campaign_id, rooms=[room.platform_id for room in rooms], launch=launch_on.isoformat())
+    await ctx.emit(CAMPAIGN_STARTED, CampaignStarted(campaign_id, name, tuple(room.id for room in rooms)))
     _LOGGER.info("campaign #%d %r created over %d rooms, launch %s", campaign_id, name, len(rooms), launch_on)
     await ctx.reply(
         "campaigns/created",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -14,6 +15,7 @@ from bot.db import schema
 from bot.db.dialect import insert_for
 from bot.db.schema import OutgoingKind, Stage
 from bot.errors import UsageError, UserFacingError
+from bot.hooks import HookPoint
 from bot.members import MemberRef
 from handlers.feedback.config import FeedbackSection
 from handlers.koc import pool
@@ -32,6 +34,20 @@ STAGE_WORDS = {
     "alumni": Stage.ALUMNI,
     "名人堂": Stage.ALUMNI,
 }
+
+
+@dataclass(frozen=True, slots=True)
+class StageChanged:
+    """A member's KOC stage just changed (`kind`: promote, rest, exit, return)."""
+
+    member_id: int
+    from_stage: str
+    to_stage: str
+    kind: str
+
+
+# Other capabilities listen (`registry.listen`): journeys start a new KOC's journey on a promotion.
+STAGE_CHANGED: HookPoint[StageChanged] = HookPoint("koc.stage_changed")
 
 
 async def target_of(ctx: Context, cmd: Invocation) -> MemberRef:
@@ -77,6 +93,7 @@ async def change_stage(
         )
     )
     _LOGGER.info("member %s: %s -> %s (%s)", member.id, before, to_value, kind)
+    await ctx.emit(STAGE_CHANGED, StageChanged(member.id, before, to_value, kind))
 
 
 def _free_text(cmd: Invocation, skip: int = 0) -> str | None:

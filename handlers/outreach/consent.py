@@ -15,11 +15,15 @@ from bot.db import schema
 from bot.db.dialect import insert_for
 from bot.db.schema import OutboxStatus
 from bot.events import IncomingMessage
+from bot.hooks import HookPoint
+from bot.members import MemberRef
 from handlers.outreach.config import OutreachSection
 from handlers.outreach.tables import consent, consent_events
 
 _LOGGER = logging.getLogger(__name__)
 WITHDRAWN_ON_OPT_OUT = ("outreach:", "journey:")  # dedupe key prefixes of what an opt-out takes back
+# Other capabilities listen (`registry.listen`): journeys end the member's runs.
+OPTED_OUT: HookPoint[MemberRef] = HookPoint("outreach.opted_out")
 _TRIM = " \t\r\n。！!.~～…，,？?"
 
 
@@ -65,6 +69,7 @@ async def _opt_out(ctx: Context, words: str) -> None:
         await _record(ctx, opted_out=True, words=words)
         await _withdraw_outreach(ctx)
         _LOGGER.info("%s opted out of outreach (%s)", ctx.actor.platform_id, words)
+        await ctx.emit(OPTED_OUT, ctx.actor)
     await ctx.reply_privately("outreach/opted_out", name=ctx.actor.name, before=already)
 
 

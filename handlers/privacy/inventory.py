@@ -361,6 +361,17 @@ PERSONAL_DATA: Mapping[str, Mapping[str, Rule]] = {
         "outcome": NOT_PERSONAL,
         "outbox_key": NOT_PERSONAL,
     },
+    # journeys
+    "journey_switches": {"name": NOT_PERSONAL, "changed_by": _r(_M, Keep.STAFF)},
+    "journey_runs": {
+        "journey": NOT_PERSONAL,
+        "member_id": _r(_M, Keep.MEMBER),
+        "status": NOT_PERSONAL,
+        "active_key": _r(_M, Keep.MEMBER),
+        "trigger": NOT_PERSONAL,
+        "end_reason": NOT_PERSONAL,
+    },
+    "journey_steps": {"outcome": NOT_PERSONAL, "outbox_key": NOT_PERSONAL},
 }
 
 

@@ -13,6 +13,7 @@ from bot.context import Context
 from bot.db import schema
 from bot.errors import UsageError
 from bot.events import Contact, IncomingMessage
+from bot.hooks import HookPoint
 from bot.members import MemberRef
 from handlers.recognition.config import RecognitionSection
 from handlers.recognition.ledger import Named, award_points, current_month, grant_title, named, timezone_of
@@ -31,6 +32,20 @@ class ThanksMatch:
     receivers: tuple[Contact, ...]
     to_bot: bool
     reason: str
+
+
+@dataclass(frozen=True, slots=True)
+class Thanked:
+    """A thank-you from one member to another was just stored, counted or not."""
+
+    giver_id: int
+    receiver_id: int
+    counted: bool
+
+
+# Other capabilities listen (`registry.listen`): journeys begin at a member's first counted thank-you
+# received, and end when a member thanks someone.
+THANKED: HookPoint[Thanked] = HookPoint("recognition.thanked")
 
 
 @dataclass(frozen=True, slots=True)
@@ -183,6 +198,9 @@ async def _judge_and_store(
         verdicts.append((receiver.id, why))
     for member_id, why in verdicts:
         await _store(ctx, member_id, why, reason, via)
+    for member_id, why in verdicts:
+        if member_id is not None and member_id != ctx.actor.id:
+            await ctx.emit(THANKED, Thanked(ctx.actor.id, member_id, why is None))
     return verdicts
 
 

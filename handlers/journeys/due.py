@@ -1,0 +1,209 @@
+"""Due work: each run's next step, when it falls due, written once with its outbox message.
+
+A step is one transaction: the run is read again (still active, still at that step), its goal and
+the member's standing checked, then the step's row (key: run and step) and its outbox row (dedupe
+key `journey:RUN:STEP`) are written and the run moved on. A crash before the commit repeats the step
+whole; after it, nothing: the step is there, and a second writer would find it (and the outbox key).
+The outbox holds the message in quiet hours and against the member's contact budget (unsolicited,
+routine): what does not fit today waits for the first day that allows it.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from jinja2 import TemplateNotFound
+from sqlalchemy import func, select, update
+
+from bot.context import Context, Services
+from bot.db.dialect import insert_for
+from bot.db.schema import OutgoingKind
+from bot.members import MemberRef
+from bot.uow import Database, UnitOfWork
+from handlers.journeys.config import Journey, JourneyStep
+from handlers.journeys.runs import (
+    done_since,
+    end_runs,
+    goals_met,
+    in_no_room,
+    is_on,
+    journeys_of,
+    step_key,
+    switches,
+)
+from handlers.journeys.tables import EndReason, RunStatus, StepOutcome, journey_runs, journey_steps
+from handlers.outreach.config import OutreachSection
+from handlers.outreach.consent import hint, is_opted_out
+from handlers.outreach.custom_templates import render_custom
+from handlers.outreach.sandbox import CustomTemplateError
+
+_LOGGER = logging.getLogger(__name__)
+_FAILED = object()  # a moderator's template that could not make this member's message
+
+
+class JourneySteps:
+    name = "journeys"
+
+    def __init__(self, database: Database, services: Services) -> None:
+        self._database = database
+        self._services = services
+
+    async def next_due(self) -> datetime | None:
+        runs = journey_runs.c
+        async with self._database.engine.connect() as conn:
+            stmt = select(func.min(runs.next_due_at)).where(runs.status == RunStatus.ACTIVE.value)
+            due: datetime | None = (await conn.execute(stmt)).scalar()
+        return due
+
+    async def run_due(self) -> None:
+        now = self._services.clock.now()
+        runs = journey_runs.c
+        async with self._database.engine.connect() as conn:
+            due = (
+                await conn.execute(
+                    select(runs.id, runs.journey, runs.member_id, runs.next_step)
+                    .where(runs.status == RunStatus.ACTIVE.value, runs.next_due_at <= now)
+                    .order_by(runs.next_due_at, runs.id)
+                )
+            ).all()
+        for run in due:
+            custom = await self._custom_text(run)
+            await self._step(run.id, run.next_step, custom)
+
+    async def _custom_text(self, run: Any) -> str | object | None:
+        """A moderator's template, rendered for the member before the step's transaction (in a worker)."""
+        journey = journeys_of(self._services.settings).get(run.journey)
+        if journey is None or run.next_step >= len(journey.steps) or journey.steps[run.next_step].built_in:
+            return None
+        step = journey.steps[run.next_step]
+        async with self._database.engine.connect() as conn:
+            member = await self._services.directory.member_by_id(conn, run.member_id)
+            try:
+                return await render_custom(
+                    conn,
+                    step.template,
+                    workers=self._services.workers,
+                    settings=self._services.settings,
+                    community=None,
+                    member=member,
+                    now=self._services.clock.now(),
+                )
+            except CustomTemplateError as failure:
+                _LOGGER.warning(
+                    "journey %s step %d: template %s failed for member %s (%s)",
+                    run.journey,
+                    run.next_step + 1,
+                    step.template,
+                    run.member_id,
+                    failure.template,
+                )
+                return _FAILED
+
+    async def _step(self, run_id: int, step_index: int, custom: str | object | None) -> None:
+        async with UnitOfWork(self._database, self._services.clock) as uow:
+            runs = journey_runs.c
+            run = (
+                await uow.conn.execute(
+                    select(journey_runs).where(
+                        runs.id == run_id, runs.status == RunStatus.ACTIVE.value, runs.next_step == step_index
+                    )
+                )
+            ).first()
+            if run is None:
+                return  # ended meanwhile, or another process took the step
+            member = await self._services.directory.member_by_id(uow.conn, run.member_id)
+            ctx = Context(self._services, uow, None, member, None)
+            await take_step(ctx, run, custom)
+            await uow.commit()
+
+
+async def take_step(ctx: Context, run: Any, custom: str | object | None) -> None:
+    """The run's next step, or its end: in the caller's transaction."""
+    journey = journeys_of(ctx.settings).get(run.journey)
+    reason = await _why_end(ctx, run, journey)
+    if reason is not None or journey is None:
+        await end_runs(ctx, [run.id], reason or EndReason.REMOVED)
+        return
+    if run.next_step >= len(journey.steps):
+        await end_runs(ctx, [run.id], EndReason.FINISHED, status=RunStatus.DONE, withdraw=False)
+        return
+    step = journey.steps[run.next_step]
+    outcome = await _outcome(ctx, run, step, custom)
+    written = await _record_step(ctx, run.id, run.next_step, outcome)
+    if written and outcome is StepOutcome.SENT:
+        await _send(ctx, run, step, custom)
+    await _move_on(ctx, run, journey)
+
+
+async def _why_end(ctx: Context, run: Any, journey: Journey | None) -> EndReason | None:
+    if journey is None:
+        return EndReason.REMOVED
+    if not is_on(run.journey, journey, await switches(ctx.db)):
+        return EndReason.SWITCHED_OFF
+    if await is_opted_out(ctx.db, run.member_id):
+        return EndReason.OPTED_OUT
+    if await in_no_room(ctx.db, run.member_id):
+        return EndReason.LEFT
+    if await goals_met(ctx.db, journey, run.member_id, run.entered_at):
+        return EndReason.GOAL
+    return None
+
+
+async def _outcome(ctx: Context, run: Any, step: JourneyStep, custom: str | object | None) -> StepOutcome:
+    if step.skip_if is not None and await done_since(ctx.db, run.member_id, step.skip_if, run.entered_at):
+        return StepOutcome.SKIPPED
+    if custom is _FAILED or (step.built_in and not _exists(ctx, step.template)):
+        return StepOutcome.FAILED
+    return StepOutcome.SENT
+
+
+def _exists(ctx: Context, template: str) -> bool:
+    try:
+        ctx.services.renderer.render(template, ctx.locale, name=ctx.actor.name)
+    except TemplateNotFound:
+        _LOGGER.warning("journey template %s does not exist", template)
+        return False
+    return True
+
+
+async def _record_step(ctx: Context, run_id: int, index: int, outcome: StepOutcome) -> bool:
+    """The step's row; False when it was written before (the outbox row went with it then)."""
+    key = step_key(run_id, index) if outcome is StepOutcome.SENT else None
+    values = {"run_id": run_id, "step": index, "outcome": outcome.value, "outbox_key": key, "at": ctx.now}
+    stmt = insert_for(ctx.db, journey_steps).values(**values)
+    stmt = stmt.on_conflict_do_nothing(index_elements=["run_id", "step"]).returning(journey_steps.c.step)
+    written = (await ctx.db.execute(stmt)).scalar_one_or_none() is not None
+    _LOGGER.info("journey run %d step %d: %s", run_id, index + 1, outcome.value if written else "done before")
+    return written
+
+
+async def _send(ctx: Context, run: Any, step: JourneyStep, custom: str | object | None) -> None:
+    member: MemberRef = ctx.actor
+    locale = ctx.services.renderer.locale_or_default(member.locale)
+    body = custom if isinstance(custom, str) else ctx.render(step.template, locale, name=member.name)
+    await ctx.dm(
+        member,
+        "journeys/step",
+        dedupe_key=step_key(run.id, run.next_step),
+        message_kind=OutgoingKind.UNSOLICITED,
+        text=body,
+        hint=hint(ctx, ctx.settings.section(OutreachSection), locale),
+    )
+
+
+async def _move_on(ctx: Context, run: Any, journey: Journey) -> None:
+    following = run.next_step + 1
+    if following >= len(journey.steps):
+        await end_runs(ctx, [run.id], EndReason.FINISHED, status=RunStatus.DONE, withdraw=False)
+        await ctx.db.execute(update(journey_runs).where(journey_runs.c.id == run.id).values(next_step=following))
+        return
+    due = journey.steps[following].due(run.entered_at, ctx.zone)
+    await ctx.db.execute(
+        update(journey_runs).where(journey_runs.c.id == run.id).values(next_step=following, next_due_at=due)
+    )
+
+
+def factory(database: Database, services: Services) -> JourneySteps:
+    return JourneySteps(database, services)
