@@ -55,6 +55,7 @@ INDEX = """\
 · 公告（25 个命令）：定时公告、自定义模板、月度沟通简报和运营周报
 · KOC（19 个命令）：KOC 的晋升、候选人、承诺、协议、称号任期、退出和名人堂
 · 活动（10 个命令）：新品上线活动：线索、关键词、沟通要点、引爆排行和报告
+· 旅程（4 个命令）：成员入群、晋升 KOC 等之后按时私信的一组消息（SOP），例如新人引导
 · 报告（1 个命令）：社群月报
 · 倾听（2 个命令）：群里的抱怨和没人回答的问题：私下提醒运营，一步处理
 · 隐私（{privacy} 个命令）：机器人保存了你的什么，获取一份副本，删除你的数据
@@ -114,7 +115,7 @@ async def test_a_topic_by_its_command_words_and_only_what_the_caller_may_use(cha
 async def test_an_unknown_topic_gets_did_you_mean_and_the_topics_the_caller_may_see(chat: Chat) -> None:
     assert await chat.dm("mod", "/帮助 反溃") == [
         "[dm mod] 帮助里没有「反溃」这个主题。你是想看 /帮助 反馈 吗？\n"
-        "可以查看的主题：成员、基础、感谢、反馈、问题、公告、KOC、活动、报告、倾听、隐私、后台"
+        "可以查看的主题：成员、基础、感谢、反馈、问题、公告、KOC、活动、旅程、报告、倾听、隐私、后台"
     ]
     assert await chat.dm("alice", "/帮助 报告") == [
         "[dm alice] 帮助里没有「报告」这个主题。你是想看 /帮助 公告 吗？\n"

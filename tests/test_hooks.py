@@ -62,5 +62,11 @@ def test_the_full_app_wires_threads_and_the_koc_lifecycle_to_feedback_and_recogn
         ("recognition.rewarded", "handlers.koc.promises"),
         ("threads.source_wanted", "handlers.listening.complaints"),
         ("threads.source_used", "handlers.listening.complaints"),
+        # journeys begin and end on what the other capabilities announce
+        ("koc.stage_changed", "handlers.journeys.triggers"),
+        ("feedback.history_added", "handlers.journeys.triggers"),
+        ("recognition.thanked", "handlers.journeys.triggers"),
+        ("campaigns.started", "handlers.journeys.triggers"),
+        ("outreach.opted_out", "handlers.journeys.triggers"),
     }
     assert {r.capability for r in (threads.registry, koc.registry)} <= {r.capability for r in REGISTRIES}
