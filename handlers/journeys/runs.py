@@ -172,6 +172,18 @@ async def end_runs(
     return int(ended.rowcount or 0)
 
 
+async def withdraw_waiting(ctx: Context, member: MemberRef) -> None:
+    """Every journey message still waiting for `member` in the outbox is taken back."""
+    outbox = schema.outbox.c
+    await ctx.db.execute(
+        delete(schema.outbox).where(
+            outbox.contact_platform_id == member.platform_id,
+            outbox.status == OutboxStatus.PENDING.value,
+            outbox.dedupe_key.startswith(KEY_PREFIX),
+        )
+    )
+
+
 async def end_for_goal(ctx: Context, member_id: int, goal: Goal) -> None:
     """The member just did `goal`: each of their runs whose journey's goal is now met ends."""
     section = journeys_of(ctx.settings)

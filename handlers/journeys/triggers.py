@@ -14,7 +14,7 @@ from handlers.campaigns.manage import CampaignStarted
 from handlers.feedback.items import HistoryEntry, find_item
 from handlers.feedback.tables import items as feedback_items
 from handlers.journeys.config import Goal, Trigger
-from handlers.journeys.runs import end_all, end_for_goal, enter, in_no_room
+from handlers.journeys.runs import end_all, end_for_goal, enter, in_no_room, withdraw_waiting
 from handlers.journeys.tables import EndReason
 from handlers.koc.records import StageChanged
 from handlers.recognition.tables import thanks
@@ -34,6 +34,7 @@ async def on_member_left(ctx: Context, event: MemberLeft) -> None:
     """Gone from every room: their journeys end, and what still waits for them is taken back."""
     if await in_no_room(ctx.db, ctx.actor.id):
         await end_all(ctx, ctx.actor.id, EndReason.LEFT)
+        await withdraw_waiting(ctx, ctx.actor)  # a finished run's last step, held for the morning, too
 
 
 async def on_opted_out(ctx: Context, member: MemberRef) -> None:
