@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from pydantic import BaseModel
+from pydantic import BaseModel, RootModel
 
 from bot.config import CoreSettings, settings_model
 from handlers import config_sections
@@ -17,7 +17,9 @@ def _keys(model: type[BaseModel]) -> list[str]:
     keys = []
     for section, field in model.model_fields.items():
         annotation = field.annotation
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel):
+        if isinstance(annotation, type) and issubclass(annotation, RootModel):
+            keys.append(f"[{section}.NAME]")  # a table of named entries ([journeys.NAME])
+        elif isinstance(annotation, type) and issubclass(annotation, BaseModel):
             keys += [f"{section}.{key}" for key in annotation.model_fields]
     return keys
 

@@ -11,6 +11,7 @@ routine): what does not fit today waits for the first day that allows it.
 from __future__ import annotations
 
 import logging
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -19,8 +20,9 @@ from sqlalchemy import func, select, update
 
 from bot.context import Context, Services
 from bot.db.dialect import insert_for
-from bot.db.schema import OutgoingKind
+from bot.db.schema import Delivery, OutgoingKind
 from bot.members import MemberRef
+from bot.outbox import Draft
 from bot.uow import Database, UnitOfWork
 from handlers.journeys.config import Journey, JourneyStep
 from handlers.journeys.runs import (
@@ -180,17 +182,26 @@ async def _record_step(ctx: Context, run_id: int, index: int, outcome: StepOutco
 
 
 async def _send(ctx: Context, run: Any, step: JourneyStep, custom: str | object | None) -> None:
+    """The step's message: unsolicited and routine (quiet hours, the contact budget), ending with the
+    opt-out hint, after any note the core adds to a first private message (the privacy notice)."""
     member: MemberRef = ctx.actor
     locale = ctx.services.renderer.locale_or_default(member.locale)
     body = custom if isinstance(custom, str) else ctx.render(step.template, locale, name=member.name)
-    await ctx.dm(
-        member,
+    draft = Draft(
+        body,
         "journeys/step",
+        locale,
+        contact_id=member.platform_id,
         dedupe_key=step_key(run.id, run.next_step),
-        message_kind=OutgoingKind.UNSOLICITED,
-        text=body,
-        hint=hint(ctx, ctx.settings.section(OutreachSection), locale),
+        delivery=Delivery.ROUTINE,
+        kind=OutgoingKind.UNSOLICITED,
     )
+    for note in ctx.services.private_notes:
+        draft = await note(ctx, draft)
+    text = ctx.render(
+        "journeys/step", locale, text=draft.text, hint=hint(ctx, ctx.settings.section(OutreachSection), locale)
+    )
+    ctx.uow.send(replace(draft, text=text))
 
 
 async def _move_on(ctx: Context, run: Any, journey: Journey) -> None:
