@@ -292,6 +292,18 @@ async def test_steps_over_the_contact_budget_wait_for_the_next_day(chat: Chat, a
     assert [s.outcome for s in await rows(app, journey_steps)] == ["sent", "sent"]
 
 
+async def test_a_step_taken_late_moves_the_next_one_as_much(chat: Chat, app, transport, clock) -> None:
+    await _on(chat, "newcomer")
+    await chat.join("bob")
+    clock.set(local(6, 12))  # the bot was down from day 0 until two days after the first step's time
+    await app.drain()
+    assert _dms(_described(transport)) == [FEEDBACK_HOWTO]
+    [run] = await _runs(app)
+    assert run.next_due_at == local(10, 10)  # four days on, as declared (day 3 to day 7), at 10:00
+    assert _dms(await _travel(app, transport, local(10, 9, 59))) == []
+    assert _dms(await _travel(app, transport, local(10, 10))) == [THANKS_HOWTO]
+
+
 # A moderator's own template as a step.
 
 

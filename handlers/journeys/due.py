@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
 from jinja2 import TemplateNotFound
@@ -42,6 +42,7 @@ from handlers.outreach.custom_templates import render_custom
 from handlers.outreach.sandbox import CustomTemplateError
 
 _LOGGER = logging.getLogger(__name__)
+LATE = timedelta(hours=1)  # a step taken later than this after its time (the bot was down) moves the rest
 _FAILED = object()  # a moderator's template that could not make this member's message
 
 
@@ -205,15 +206,21 @@ async def _send(ctx: Context, run: Any, step: JourneyStep, custom: str | object 
 
 
 async def _move_on(ctx: Context, run: Any, journey: Journey) -> None:
+    """On to the next step, at its time; a step taken late (the bot was down) moves the ones after it by
+    as much, so that the member never gets two steps closer together than the journey declares."""
     following = run.next_step + 1
     if following >= len(journey.steps):
         await end_runs(ctx, [run.id], EndReason.FINISHED, status=RunStatus.DONE, withdraw=False)
         await ctx.db.execute(update(journey_runs).where(journey_runs.c.id == run.id).values(next_step=following))
         return
-    due = journey.steps[following].due(run.entered_at, ctx.zone)
+    late = ctx.now - journey.steps[run.next_step].due(run.entered_at, ctx.zone)
+    since = run.entered_at + late if late > LATE else run.entered_at
+    due = journey.steps[following].due(since, ctx.zone)
     await ctx.db.execute(
         update(journey_runs).where(journey_runs.c.id == run.id).values(next_step=following, next_due_at=due)
     )
+    if late > LATE:
+        _LOGGER.info("journey run %d: step %d was %s late; the next one moves as much", run.id, following, late)
 
 
 def factory(database: Database, services: Services) -> JourneySteps:

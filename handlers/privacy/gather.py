@@ -13,6 +13,7 @@ from bot.db import schema
 from handlers.campaigns.tables import awards, campaigns
 from handlers.feedback.rules import short_id
 from handlers.feedback.tables import history, items, people
+from handlers.journeys.tables import journey_runs
 from handlers.koc.tables import agreements, koc_events, promises, title_terms
 from handlers.koc.tables import koc_exits as exits
 from handlers.koc.tables import koc_records as records
@@ -272,7 +273,15 @@ async def _outreach_received(conn: AsyncConnection, member_id: int) -> dict[str,
         .order_by(o.id)
     )
     welcomed = select(_room_name(w.community_id).label("room"), w.welcomed_at).where(w.member_id == member_id)
-    return {"private_messages": await _all(conn, private), "welcomes": await _all(conn, welcomed)}
+    j = journey_runs.c
+    journeys = select(j.journey, j.trigger, j.entered_at, j.status, j.end_reason, j.ended_at).where(
+        j.member_id == member_id
+    )
+    return {
+        "private_messages": await _all(conn, private),
+        "welcomes": await _all(conn, welcomed),
+        "journeys": await _all(conn, journeys.order_by(j.id)),
+    }
 
 
 async def _consent(conn: AsyncConnection, member_id: int) -> dict[str, Any]:
