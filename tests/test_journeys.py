@@ -58,6 +58,10 @@ def _overrides(**more: dict) -> dict:
             "first_ty": {"trigger": "first_thanks", "steps": [_step("journeys/newcomer_thanks", after="2h")]},
             "launch": {"trigger": "campaign", "campaign": "X1", "steps": [_step("journeys/koc_voice", after="1h")]},
             "mine": {"trigger": "joined", "steps": [_step("hi", after="1h")]},
+            "broken": {
+                "trigger": "joined",
+                "steps": [_step("journeys/nope", after="1h"), _step("gone", after="2h"), _step(after="3h")],
+            },
         },
     }
 
@@ -314,6 +318,57 @@ async def test_a_step_may_use_a_moderators_template(chat: Chat, app, transport) 
     assert _dms(await _travel(app, transport, local(1, 10, 30))) == [f"bob，欢迎！有 0 积分\n{HINT}"]
 
 
+async def test_a_step_whose_template_cannot_make_the_message_is_marked_and_the_next_goes_on(
+    chat: Chat, app, transport
+) -> None:
+    await _on(chat, "broken")
+    await chat.join("bob")
+    assert _dms(await _travel(app, transport, local(1, 13))) == [FEEDBACK_HOWTO]
+    assert [s.outcome for s in await rows(app, journey_steps)] == ["failed", "failed", "sent"]
+    [shown] = await chat.say("mod", "/旅程 查看 broken")
+    assert "1. 1 小时后：journeys/nope。已发 0，跳过 0，没能生成 1\n" in shown
+
+
+@pytest.mark.parametrize(
+    ("journey", "key", "expected"),
+    [
+        ({"trigger": "joined", "steps": [_step(after="3x")]}, "journeys.j.steps.0.after", '"3d", "12h"'),
+        ({"trigger": "joined", "steps": [_step(at="25:00")]}, "journeys.j.steps.0.at", '"10:00"'),
+        ({"trigger": "campaign", "steps": [_step()]}, "journeys.j", "campaign's name"),
+        ({"trigger": "left", "steps": [_step()]}, "journeys.j.trigger", "joined"),
+        ({"trigger": "joined", "steps": []}, "journeys.j.steps", "at least 1"),
+        ({"trigger": "joined", "steps": [_step(after="2d"), _step(after="1d")]}, "journeys.j", "order"),
+        ({"trigger": "joined", "goal": ["liked"], "steps": [_step()]}, "journeys.j.goal.0", "spoke"),
+        ({"trigger": "joined", "steps": [_step()], "colour": "red"}, "journeys.j.colour", "a known key"),
+    ],
+)
+def test_a_journey_declared_wrong_is_refused_with_its_key(journey: dict, key: str, expected: str, tmp_path) -> None:
+    from bot.config import load_settings
+    from bot.errors import ConfigError
+    from handlers import config_sections
+
+    with pytest.raises(ConfigError) as caught:
+        load_settings(
+            environ={}, data_dir=tmp_path, overrides={"journeys": {"j": journey}}, capability_sections=config_sections()
+        )
+    assert caught.value.key == key
+    assert expected in caught.value.expected
+
+
+def test_the_operators_file_changes_a_built_in_journey_key_by_key(tmp_path) -> None:
+    from bot.config import load_settings
+    from handlers import config_sections
+    from handlers.journeys.config import JourneysSection, Reentry
+
+    overrides = {"journeys": {"newcomer": {"reentry": "after_exit"}, "x": {"trigger": "joined", "steps": [_step()]}}}
+    settings = load_settings(environ={}, data_dir=tmp_path, overrides=overrides, capability_sections=config_sections())
+    section = settings.section(JourneysSection)
+    assert section.names == ["new_koc", "newcomer", "x"]
+    newcomer = section.root["newcomer"]
+    assert newcomer.reentry is Reentry.AFTER_EXIT
+    assert [s.template for s in newcomer.steps] == ["journeys/newcomer_feedback", "journeys/newcomer_thanks"]
+
+
 # The moderators' commands.
 
 
@@ -321,7 +376,7 @@ async def test_moderators_list_show_and_switch_journeys_privately_and_audited(ch
     await _on(chat, "newcomer")
     await chat.join("bob")
     [listed] = await chat.say("mod", "/旅程 列表")
-    assert listed.startswith("[dm mod] 旅程（14 个）：\n· again（已关闭）：成员入群后，1 步，正在进行 0 位\n")
+    assert listed.startswith("[dm mod] 旅程（15 个）：\n· again（已关闭）：成员入群后，1 步，正在进行 0 位\n")
     assert "· newcomer（已开启）：成员入群后，2 步，正在进行 1 位\n" in listed
     assert "· launch（已关闭）：活动「X1」开始后（群里的成员），1 步，正在进行 0 位\n" in listed
     assert await chat.say("mod", "/journey show newcomer") == [
@@ -352,7 +407,7 @@ async def test_moderators_list_show_and_switch_journeys_privately_and_audited(ch
         ("journey off", "ok"),
     ]
     assert await chat.say("mod", "/journey show newcomers") == [
-        "[dm mod] 没有名为 newcomers 的旅程。已有的旅程：again、first_fb、first_ty、give、launch、mine、"
+        "[dm mod] 没有名为 newcomers 的旅程。已有的旅程：again、broken、first_fb、first_ty、give、launch、mine、"
         "new_koc、newcomer、night、now、now2、rise、talk、thank。"
     ]
     [usage] = await chat.say("mod", "/旅程 开启")
