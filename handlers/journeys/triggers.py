@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, select
 
 from bot.context import Context
 from bot.db import schema
@@ -59,8 +59,7 @@ async def on_feedback_history(ctx: Context, entry: HistoryEntry) -> None:
         return
     await end_for_goal(ctx, item.reporter_id, Goal.FEEDBACK)
     f = feedback_items.c
-    count = (await ctx.db.execute(select(func.count()).where(f.reporter_id == item.reporter_id))).scalar_one()
-    if count == 1:
+    if await _only_one(ctx, select(f.id).where(f.reporter_id == item.reporter_id)):
         member = await ctx.services.directory.member_by_id(ctx.db, item.reporter_id)
         await enter(ctx, member, Trigger.FIRST_FEEDBACK)
 
@@ -71,12 +70,14 @@ async def on_thanked(ctx: Context, thanked: Thanked) -> None:
     if not thanked.counted:
         return
     t = thanks.c
-    count = (
-        await ctx.db.execute(select(func.count()).where(t.receiver_id == thanked.receiver_id, t.counted.is_(True)))
-    ).scalar_one()
-    if count == 1:
+    if await _only_one(ctx, select(t.id).where(t.receiver_id == thanked.receiver_id, t.counted.is_(True))):
         member = await ctx.services.directory.member_by_id(ctx.db, thanked.receiver_id)
         await enter(ctx, member, Trigger.FIRST_THANKS)
+
+
+async def _only_one(ctx: Context, rows: Select[tuple[int]]) -> bool:
+    """Whether `rows` finds exactly one row (the one just written: a first), reading two at most."""
+    return len((await ctx.db.execute(rows.limit(2))).all()) == 1
 
 
 async def on_campaign_started(ctx: Context, started: CampaignStarted) -> None:
