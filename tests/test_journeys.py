@@ -60,15 +60,23 @@ def _overrides(**more: dict) -> dict:
             "mine": {"trigger": "joined", "steps": [_step("hi", after="1h")]},
             "broken": {
                 "trigger": "joined",
-                "steps": [_step("journeys/nope", after="1h"), _step("gone", after="2h"), _step(after="3h")],
+                "steps": [
+                    _step("journeys/nope", after="1h"),
+                    _step("gone", after="2h"),
+                    _step("journeys/oops", after="2h"),
+                    _step(after="3h"),
+                ],
             },
         },
     }
 
 
 @pytest.fixture
-def settings_overrides() -> dict:
-    return _overrides()
+def settings_overrides(tmp_path) -> dict:
+    """With an operator's own wording of one template, which uses a value journeys do not give."""
+    (tmp_path / "words" / "zh_CN" / "journeys").mkdir(parents=True)
+    (tmp_path / "words" / "zh_CN" / "journeys" / "oops.j2").write_text("{{ name }}，你有 {{ points }} 分", "utf-8")
+    return _overrides(bot={"templates_dir": str(tmp_path / "words")})
 
 
 async def _on(chat: Chat, *names: str) -> None:
@@ -324,7 +332,7 @@ async def test_a_step_whose_template_cannot_make_the_message_is_marked_and_the_n
     await _on(chat, "broken")
     await chat.join("bob")
     assert _dms(await _travel(app, transport, local(1, 13))) == [FEEDBACK_HOWTO]
-    assert [s.outcome for s in await rows(app, journey_steps)] == ["failed", "failed", "sent"]
+    assert [s.outcome for s in await rows(app, journey_steps)] == ["failed", "failed", "failed", "sent"]
     [shown] = await chat.say("mod", "/旅程 查看 broken")
     assert "1. 1 小时后：journeys/nope。已发 0，跳过 0，没能生成 1\n" in shown
 

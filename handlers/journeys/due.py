@@ -15,8 +15,9 @@ from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from jinja2 import TemplateNotFound
+from jinja2 import TemplateError
 from sqlalchemy import func, select, update
+from sqlalchemy.exc import InterfaceError, OperationalError
 
 from bot.context import Context, Services
 from bot.db.dialect import insert_for
@@ -72,8 +73,23 @@ class JourneySteps:
                 )
             ).all()
         for run in due:
-            custom = await self._custom_text(run)
-            await self._step(run.id, run.next_step, custom)
+            try:
+                custom = await self._custom_text(run)
+                await self._step(run.id, run.next_step, custom)
+            except (OperationalError, InterfaceError):
+                raise  # the database is unreachable: the due loop tries again shortly
+            except Exception:
+                # One run's trouble must not hold up everyone else's steps, nor spin the due loop.
+                _LOGGER.exception(
+                    "journey run %d: its step %d failed; tried again in %s", run.id, run.next_step + 1, LATE
+                )
+                await self._postpone(run.id)
+
+    async def _postpone(self, run_id: int) -> None:
+        later = self._services.clock.now() + LATE
+        async with UnitOfWork(self._database, self._services.clock) as uow:
+            await uow.conn.execute(update(journey_runs).where(journey_runs.c.id == run_id).values(next_due_at=later))
+            await uow.commit()
 
     async def _custom_text(self, run: Any) -> str | object | None:
         """A moderator's template, rendered for the member before the step's transaction (in a worker)."""
@@ -163,10 +179,11 @@ async def _outcome(ctx: Context, run: Any, step: JourneyStep, custom: str | obje
 
 
 def _exists(ctx: Context, template: str) -> bool:
+    """Whether one of the bot's templates (perhaps reworded in bot.templates_dir) makes a message."""
     try:
         ctx.services.renderer.render(template, ctx.locale, name=ctx.actor.name)
-    except TemplateNotFound:
-        _LOGGER.warning("journey template %s does not exist", template)
+    except TemplateError as problem:
+        _LOGGER.warning("journey template %s cannot make a message: %r", template, problem)
         return False
     return True
 
