@@ -316,6 +316,28 @@ async def test_a_step_taken_late_moves_the_next_one_as_much(chat: Chat, app, tra
     assert _dms(await _travel(app, transport, local(10, 10))) == [THANKS_HOWTO]
 
 
+async def test_a_member_who_reads_english_gets_the_step_in_english(chat: Chat, app, transport) -> None:
+    await _on(chat, "newcomer")
+    await chat.join("bob")
+    async with app.engine.begin() as conn:
+        await conn.execute(update(schema.members).where(schema.members.c.platform_id == "bob").values(locale="en"))
+    app.services.directory.forget("bob")
+    assert _dms(await _travel(app, transport, local(4, 10))) == [
+        "Hi bob! You joined a few days ago: how is it going?\n"
+        "If something goes wrong or you have an idea, send /feedback and I will ask you step by step: where it "
+        "happened, how to reproduce it, what you expected. Every piece of feedback gets an answer, and adopted "
+        "suggestions earn a reward and the title of honorary product advisor.\n"
+        "Reply TD to unsubscribe"
+    ]
+
+
+@pytest.mark.parametrize("settings_overrides", [_overrides(outreach={"opt_out_hint": "回复“退订”不再接收"})])
+async def test_the_configured_opt_out_hint_ends_every_step(chat: Chat, app, transport) -> None:
+    await _on(chat, "now")
+    [step] = _dms(await chat.join("bob"))
+    assert step == FEEDBACK_HOWTO.replace(HINT, "回复“退订”不再接收")
+
+
 # A moderator's own template as a step.
 
 
