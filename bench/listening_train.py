@@ -21,7 +21,7 @@ import math
 import random
 import sys
 from collections import Counter
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 
 from handlers.feedback import segmenter
@@ -98,7 +98,9 @@ def train(examples: Sequence[Example], vocabulary: set[str]) -> Model:
                     grad = errors[k] * v + L2 * w[k]
                     g2[k] += grad * grad
                     w[k] -= RATE * grad / math.sqrt(g2[k])
-    return Model(weights={n: tuple(w) for n, w in weights.items()}, bias=tuple(bias), thresholds=(0.5, 0.5))
+    return Model(
+        weights={n: tuple(w) for n, w in weights.items()}, bias=tuple(bias), thresholds=((0.5, 0.5), (0.5, 0.5))
+    )
 
 
 def vocabulary_of(examples: Sequence[Example]) -> set[str]:
@@ -181,6 +183,11 @@ def shipped(model: Model, chosen: Sequence[Sequence[float]]) -> dict[str, object
     }
 
 
+def agreeing(rules: Rules) -> Callable[[str], bool]:
+    """The rules' verdicts as `decide` asks for them."""
+    return lambda kind: rules[CLASSES.index(kind)]
+
+
 def examples_of(
     rows: Sequence[Mapping[str, str]], words: Mapping[str, int] | None
 ) -> tuple[list[Example], list[Rules]]:
@@ -204,9 +211,7 @@ def build() -> tuple[dict[str, object], list[str]]:
         f"{len(examples)} training messages and {len(always)} labelled ones; thresholds (alone, with the rules):"
         f" complaint {chosen[0]}, question {chosen[1]}"
     ]
-    decided = [
-        decide(p, chosen, lambda kind, r=r: r[CLASSES.index(kind)]) for p, r in zip(probabilities, rules, strict=True)
-    ]
+    decided = [decide(p, chosen, agreeing(r)) for p, r in zip(probabilities, rules, strict=True)]
     for k, name in ((1, "complaint"), (2, "question")):
         p, r = precision_recall([(d == name, y == k) for d, (_, y) in zip(decided, examples, strict=True)])
         report.append(f"out-of-fold {name}s: precision {p:.2f}, recall {r:.2f}")

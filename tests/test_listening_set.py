@@ -46,6 +46,17 @@ dropped ("本来打算退货的"). Read honestly: fresh batches went from compla
 around a half, with precision near 0.8-0.9. listening_chatter.jsonl holds 14 lines of everyday chatter
 with product-like words (这个, 一般, 没人, 失败, 没电), written after the rules to keep the broad
 evaluations from firing on them; 4 of them were complaints before they were narrowed.
+
+Then the rules stopped being the whole matcher. Five new held-out sets, 342 messages in five domains
+and styles (electronics, beauty and baby, home and pets, cars and apps, short slang), were written
+into bench/listening_sets/heldout and measured first: complaints P 0.88 R 0.48, questions P 0.83
+R 0.88. A linear model over character n-grams (handlers/listening/model.py), trained on 2095 messages
+written for it (bench/listening_sets/train.jsonl) and on this set, now has the last word beside the
+rules; measured once after, on the same held-out sets: complaints P 0.94 R 0.82, questions P 0.94
+R 0.98 (cross-validated on the training set, which holds more hard negatives: complaints P 0.85
+R 0.74, questions P 0.91 R 0.92). Since the model has learnt this set, its figures here (near 1.00)
+say nothing about new messages; the held-out figures do, and only until someone tunes on them.
+`ruled` is the rules' own verdict, which the tests below pin down rule by rule.
 """
 
 from __future__ import annotations
