@@ -23,18 +23,19 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from importlib import resources
 
-# A Latin word or number, a Chinese character, a mark that says something (?!), or anything else
-# (spaces, commas, other punctuation), which only separates
-_UNIT = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]|[?!]|[\U0001F300-\U0001FAFF]|[^\s\w?!]+|\s+|.")
+# A Latin word or number, a Chinese character, a mark that says something (?!), an emoji, or other
+# punctuation, which only separates; spaces are not read (between Latin words they are just spaces)
+_UNIT = re.compile(r"[a-z0-9']+|[\u3400-\u9fff]|[?!]|[\U0001F300-\U0001FAFF]|[^\s\w?!]+|[^\s]")
 _DIGITS = re.compile(r"[0-9]+")
 _SEPARATOR = "|"
 _LONGEST_NGRAM = 3
+_DAMPING = 0.75
 CLASSES = ("complaint", "question")  # scored against "other"
 
 
 def units(folded: str) -> list[str]:
     """The message as the model reads it: "^", Chinese characters, Latin words (digits as "0"),
-    "?" and "!", "E" for an emoji, "|" where punctuation or spaces separate, "$"."""
+    "?" and "!", "E" for an emoji, "|" where other punctuation separates, "$"."""
     out = ["^"]
     for m in _UNIT.finditer(folded):
         unit = m.group()
@@ -68,10 +69,11 @@ def ngrams(folded: str) -> set[str]:
 
 
 def inputs(folded: str) -> dict[str, float]:
-    """The model's inputs: its n-grams, weighted so that every message has the same total weight (a
-    long post does not score higher for its length alone)."""
+    """The model's inputs: its n-grams, each weighing 1/n^0.75 of a message with n of them, so that
+    a long post does not score higher for its length alone (its weights add up to n^0.25: with
+    1/sqrt(n), long neutral text piled up its many faintly negative words)."""
     grams = ngrams(folded)
-    share = 1.0 / math.sqrt(len(grams)) if grams else 0.0
+    share = len(grams) ** -_DAMPING if grams else 0.0
     return dict.fromkeys(grams, share)
 
 
