@@ -2,6 +2,7 @@
 
     python -m bench.listening_train            # train, choose the thresholds, write the weights
     python -m bench.listening_train --check    # retrain and compare with the shipped weights
+    python -m bench.listening_train --explain "又坏了"   # what the shipped model makes of a message
 
 Multinomial logistic regression ("other" the reference class) over the model's inputs, trained with
 AdaGrad in plain Python: the same data gives the same weights, bit for bit, on any machine, which is what
@@ -26,7 +27,7 @@ from pathlib import Path
 
 from handlers.feedback import segmenter
 from handlers.listening.matching import fold, is_complaint, is_question, lexicon
-from handlers.listening.model import CLASSES, Model, decide, inputs
+from handlers.listening.model import CLASSES, Model, decide, explain, model, read
 
 ROOT = Path(__file__).resolve().parent.parent
 TRAIN = ROOT / "bench" / "listening_sets" / "train.jsonl"
@@ -44,7 +45,7 @@ DIGITS = 4  # the weights are rounded: a smaller file, and the same file on any 
 LONGEST = 300  # as matching._LONGEST: the model reads what the rules read
 
 Example = tuple[dict[str, float], int]
-Rules = tuple[bool, bool]
+Rules = tuple[bool, bool, bool]  # the rules' complaint and question, and whether the message is short
 GRID = [step / 100 for step in range(5, 100)]
 
 
@@ -64,7 +65,8 @@ def featurize(text: str, words: Mapping[str, int] | None) -> tuple[dict[str, flo
     """The model's inputs and the rules' verdicts, exactly as `matching.classify` has them at run time."""
     lex = lexicon()
     folded = fold(text[: LONGEST * 2])[:LONGEST]
-    return inputs(folded), (is_complaint(folded, lex, words), is_question(folded, lex))
+    reading = read(folded)
+    return reading.found, (is_complaint(folded, lex, words), is_question(folded, lex), reading.short)
 
 
 def train(examples: Sequence[Example], vocabulary: set[str]) -> Model:
@@ -127,23 +129,27 @@ def precision_recall(pairs: Sequence[tuple[bool, bool]]) -> tuple[float, float]:
     return (right / said if said else 0.0, right / meant if meant else 0.0)
 
 
+def said(p: float, pair: Sequence[float], agreed: bool, short: bool) -> bool:
+    """As `model.decide` says it for one class."""
+    return (p >= pair[0] and not short) or (p >= pair[1] and agreed)
+
+
 def recall_at(
-    probabilities: Sequence[float], rules: Sequence[bool], meant: Sequence[bool], pair: tuple[float, float]
+    probabilities: Sequence[float], verdicts: Sequence[tuple[bool, bool]], meant: Sequence[bool], pair: Sequence[float]
 ) -> tuple[float, float]:
-    alone, agreed = pair
-    said = [p >= (agreed if r else alone) for p, r in zip(probabilities, rules, strict=True)]
-    return precision_recall(list(zip(said, meant, strict=True)))
+    pairs = [(said(p, pair, *v), m) for p, v, m in zip(probabilities, verdicts, meant, strict=True)]
+    return precision_recall(pairs)
 
 
 def best_pair(
-    probabilities: Sequence[float], rules: Sequence[bool], meant: Sequence[bool], floor: float
+    probabilities: Sequence[float], verdicts: Sequence[tuple[bool, bool]], meant: Sequence[bool], floor: float
 ) -> tuple[float, float]:
     """The (on its own, where the rules agree) thresholds with the most recall at `floor` precision;
-    of equals, the highest (the most careful)."""
+    of equals, the highest (the most careful). `verdicts`: (the rules agree, the message is short)."""
     best: tuple[float, float, float] = (-1.0, 0.99, 0.99)
     for alone in GRID:
         for agreed in (a for a in GRID if a <= alone):
-            precision, recall = recall_at(probabilities, rules, meant, (alone, agreed))
+            precision, recall = recall_at(probabilities, verdicts, meant, (alone, agreed))
             if precision >= floor and (recall, alone, agreed) > best:
                 best = (recall, alone, agreed)
     return best[1], best[2]
@@ -153,17 +159,16 @@ def thresholds(
     examples: Sequence[Example], rules: Sequence[Rules], probabilities: Sequence[tuple[float, float]]
 ) -> tuple[tuple[float, float], tuple[float, float]]:
     labels = [label for _, label in examples]
-    complaint = best_pair(
-        [p[0] for p in probabilities], [r[0] for r in rules], [y == 1 for y in labels], PRECISION["complaint"]
-    )
+    complaints = [(r[0], r[2]) for r in rules]
+    complaint = best_pair([p[0] for p in probabilities], complaints, [y == 1 for y in labels], PRECISION["complaint"])
     # a question is what is left once the complaints are taken
     left = [
-        (p[1], r[1], y == 2)
+        (p[1], (r[1], r[2]), y == 2)
         for p, r, y in zip(probabilities, rules, labels, strict=True)
-        if p[0] < (complaint[1] if r[0] else complaint[0])
+        if not said(p[0], complaint, r[0], r[2])
     ]
     question = best_pair(
-        [p for p, _, _ in left], [r for _, r, _ in left], [m for _, _, m in left], PRECISION["question"]
+        [p for p, _, _ in left], [v for _, v, _ in left], [m for _, _, m in left], PRECISION["question"]
     )
     return complaint, question
 
@@ -211,11 +216,20 @@ def build() -> tuple[dict[str, object], list[str]]:
         f"{len(examples)} training messages and {len(always)} labelled ones; thresholds (alone, with the rules):"
         f" complaint {chosen[0]}, question {chosen[1]}"
     ]
-    decided = [decide(p, chosen, agreeing(r)) for p, r in zip(probabilities, rules, strict=True)]
+    decided = [decide(p, chosen, agreeing(r), r[2]) for p, r in zip(probabilities, rules, strict=True)]
     for k, name in ((1, "complaint"), (2, "question")):
         p, r = precision_recall([(d == name, y == k) for d, (_, y) in zip(decided, examples, strict=True)])
         report.append(f"out-of-fold {name}s: precision {p:.2f}, recall {r:.2f}")
     return shipped(final(examples, always), chosen), report
+
+
+def explained(text: str) -> list[str]:
+    found, rules = featurize(text, segmenter.words())
+    shipped_model = model()
+    complaint, question = shipped_model.probabilities(found)
+    lines = [f"{text}: complaint {complaint:.2f}, question {question:.2f}; rules {rules[:2]}, short {rules[2]}"]
+    lines += [f"  {name!r}: complaint {c:+.2f}, question {q:+.2f}" for name, c, q in explain(shipped_model, found)]
+    return lines
 
 
 def dumps(content: Mapping[str, object]) -> str:
@@ -225,7 +239,12 @@ def dumps(content: Mapping[str, object]) -> str:
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="compare with the shipped weights, write nothing")
+    parser.add_argument("--explain", nargs="+", metavar="TEXT", help="the shipped model's reading of TEXT")
     args = parser.parse_args(argv)
+    if args.explain:
+        for text in args.explain:
+            print("\n".join(explained(text)))
+        return 0
     content, report = build()
     print("\n".join(report))
     if args.check:

@@ -11,7 +11,7 @@ import pytest
 from bench import listening_train as training
 from handlers.feedback import segmenter
 from handlers.listening.matching import classify, fold
-from handlers.listening.model import decide, inputs, model, ngrams, units
+from handlers.listening.model import decide, model, ngrams, read, units
 
 
 def test_the_shipped_weights_are_the_training_scripts_output() -> None:
@@ -37,15 +37,15 @@ def test_the_training_and_held_out_sets_do_not_overlap() -> None:
 
 def test_a_message_is_read_as_characters_latin_words_and_marks() -> None:
     assert units(fold("APP又崩了！！ 3次了😡 why?")) == [
-        "^", "app", "又", "崩", "了", "!", "!", "0", "次", "了", "E", "why", "?", "$"
+        "^", "app", "又", "崩", "了", "!", "!", "0", "次", "了", "😡", "why", "?", "$"
     ]  # fmt: skip
     assert units(fold("好的，谢谢。")) == ["^", "好", "的", "|", "谢", "谢", "$"]
     assert units("not working at all") == ["^", "not", "working", "at", "all", "$"]  # spaces are not read
-    assert {"^ 又", "又 坏", "又 坏 了", "了 $", "坏"} <= ngrams("又坏了")
+    assert {"^ 又", "又 坏", "又 坏 了", "了 $", "坏"} <= ngrams(units("又坏了"))
 
 
 def test_a_long_message_does_not_weigh_more_for_its_length_alone() -> None:
-    short, long = inputs("垃圾"), inputs("耳机用了两周右耳就没声音了，客服也一直没回复，真的很失望，不会再买了")
+    short, long = read("垃圾").found, read("耳机用了两周右耳就没声音了，客服也一直没回复，真的很失望，不会再买了").found
     assert max(long.values()) < min(short.values())
     assert sum(long.values()) < 2 * sum(short.values()) and len(long) > 10 * len(short)
 
@@ -64,6 +64,16 @@ def test_the_rules_are_asked_only_between_the_thresholds() -> None:
     assert decide((0.1, 0.3), thresholds, lambda kind: False) is None
 
 
+def test_a_short_message_needs_the_rules() -> None:
+    """Two characters say too little for the model alone ("退订", "还在", an emoji)."""
+    assert [read(text).short for text in ("退订", "🙏", "not working", "又坏了", "it's not working")] == [
+        True, True, True, False, False
+    ]  # fmt: skip
+    thresholds = ((0.7, 0.2), (0.6, 0.1))
+    assert decide((0.9, 0.0), thresholds, lambda kind: False, short=True) is None
+    assert decide((0.9, 0.0), thresholds, lambda kind: kind == "complaint", short=True) == "complaint"
+
+
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
@@ -79,6 +89,9 @@ def test_the_rules_are_asked_only_between_the_thresholds() -> None:
         ("老板又让我改方案，真的崩溃", "other"),
         ("本来以为会卡，结果很流畅", "other"),
         ("谢谢大家，已经解决了", "other"),
+        ("🙏", "other"),
+        ("666", "other"),
+        ("08:30", "other"),
     ],
 )
 def test_the_matcher_without_jiebas_dictionary(text: str, expected: str) -> None:

@@ -30,7 +30,7 @@ from importlib import resources
 from typing import Any
 
 from bot.events import IncomingMessage
-from handlers.listening.model import inputs, model
+from handlers.listening.model import model, read
 
 _MENTION = re.compile(r"@\S+?(?:\u2005|\s|$)")
 _URL = re.compile(r"https?://\S+")
@@ -149,7 +149,7 @@ def classify(text: str, words: Mapping[str, int] | None = None) -> ListeningMatc
     def agrees(kind: str) -> bool:
         return is_complaint(folded, lex, words) if kind == Kind.COMPLAINT else is_question(folded, lex)
 
-    kind = model().decide(inputs(folded), agrees)
+    kind = model().decide(read(folded), agrees)
     return ListeningMatch(Kind(kind), topics_of(folded, lex)) if kind else None
 
 

@@ -30,22 +30,21 @@ _DIGITS = re.compile(r"[0-9]+")
 _SEPARATOR = "|"
 _LONGEST_NGRAM = 3
 _DAMPING = 0.75
+SHORTEST = 3  # Chinese characters and Latin words: a shorter message is the rules' to flag, not the model's alone
 CLASSES = ("complaint", "question")  # scored against "other"
 
 
 def units(folded: str) -> list[str]:
     """The message as the model reads it: "^", Chinese characters, Latin words (digits as "0"),
-    "?" and "!", "E" for an emoji, "|" where other punctuation separates, "$"."""
+    "?" and "!", emoji, "|" where other punctuation separates, "$"."""
     out = ["^"]
     for m in _UNIT.finditer(folded):
         unit = m.group()
         first = unit[0]
         if first.isascii() and first.isalnum():
             unit = _DIGITS.sub("0", unit)
-        elif first in "?!":
+        elif first in "?!" or "\U0001f300" <= first <= "\U0001faff":
             pass
-        elif "\U0001f300" <= first <= "\U0001faff":
-            unit = "E"
         elif not ("\u3400" <= first <= "\u9fff"):
             unit = _SEPARATOR
         if unit != _SEPARATOR or out[-1] != _SEPARATOR:
@@ -56,9 +55,8 @@ def units(folded: str) -> list[str]:
     return out
 
 
-def ngrams(folded: str) -> set[str]:
+def ngrams(seq: Sequence[str]) -> set[str]:
     """Every run of one to three units, each counted once."""
-    seq = units(folded)
     found: set[str] = set()
     for n in range(1, _LONGEST_NGRAM + 1):
         for i in range(len(seq) - n + 1):
@@ -68,13 +66,23 @@ def ngrams(folded: str) -> set[str]:
     return found
 
 
-def inputs(folded: str) -> dict[str, float]:
-    """The model's inputs: its n-grams, each weighing 1/n^0.75 of a message with n of them, so that
-    a long post does not score higher for its length alone (its weights add up to n^0.25: with
-    1/sqrt(n), long neutral text piled up its many faintly negative words)."""
-    grams = ngrams(folded)
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """The model's inputs, and whether the message is too short for the model to judge alone."""
+
+    found: dict[str, float]
+    short: bool
+
+
+def read(folded: str) -> Reading:
+    """The n-grams, each weighing 1/n^0.75 of a message with n of them, so that a long post does not
+    score higher for its length alone (its weights add up to n^0.25: with 1/sqrt(n), long neutral text
+    piled up its many faintly negative words)."""
+    seq = units(folded)
+    grams = ngrams(seq)
     share = len(grams) ** -_DAMPING if grams else 0.0
-    return dict.fromkeys(grams, share)
+    content = sum(1 for unit in seq if unit[0].isalnum() and unit not in ("^", "$"))
+    return Reading(dict.fromkeys(grams, share), content < SHORTEST)
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,18 +107,22 @@ class Model:
         total = ec + eq + eo
         return ec / total, eq / total
 
-    def decide(self, found: Mapping[str, float], agrees: Callable[[str], bool]) -> str | None:
+    def decide(self, reading: Reading, agrees: Callable[[str], bool]) -> str | None:
         """ "complaint", "question", or None for "other"; `agrees(kind)`: do the rules say so too."""
-        return decide(self.probabilities(found), self.thresholds, agrees)
+        return decide(self.probabilities(reading.found), self.thresholds, agrees, reading.short)
 
 
 def decide(
-    probabilities: Sequence[float], thresholds: Sequence[Sequence[float]], agrees: Callable[[str], bool]
+    probabilities: Sequence[float],
+    thresholds: Sequence[Sequence[float]],
+    agrees: Callable[[str], bool],
+    short: bool = False,
 ) -> str | None:
-    """The first class whose probability reaches its threshold, the lower one where the rules agree.
+    """The first class whose probability reaches its threshold, the lower one where the rules agree
+    (only that one for a short message: two characters say too little to go on without the rules).
     The rules are asked only between the two thresholds: most messages never need them."""
     for name, p, (alone, agreed) in zip(CLASSES, probabilities, thresholds, strict=True):
-        if p >= alone or (p >= agreed and agrees(name)):
+        if (p >= alone and not short) or (p >= agreed and agrees(name)):
             return name
     return None
 
@@ -133,6 +145,6 @@ def model() -> Model:
 
 
 def explain(model: Model, found: Mapping[str, float], top: int = 8) -> Iterator[tuple[str, float, float]]:
-    """The inputs that weighed most, for a reader wondering why (bench.listening_train --explain)."""
+    """The inputs that weighed most, for a reader wondering why (`python -m bench.listening_train --explain`)."""
     scored = [(n, model.weights[n][0] * v, model.weights[n][1] * v) for n, v in found.items() if n in model.weights]
     yield from sorted(scored, key=lambda s: -max(abs(s[1]), abs(s[2])))[:top]
