@@ -52,10 +52,17 @@ and styles (electronics, beauty and baby, home and pets, cars and apps, short sl
 into bench/listening_sets/heldout and measured first: complaints P 0.88 R 0.48, questions P 0.83
 R 0.88. A linear model over character n-grams (handlers/listening/model.py), trained on 2095 messages
 written for it (bench/listening_sets/train.jsonl) and on this set, now has the last word beside the
-rules; measured once after, on the same held-out sets: complaints P 0.94 R 0.82, questions P 0.94
-R 0.98 (cross-validated on the training set, which holds more hard negatives: complaints P 0.85
-R 0.74, questions P 0.91 R 0.92). Since the model has learnt this set, its figures here (near 1.00)
-say nothing about new messages; the held-out figures do, and only until someone tunes on them.
+rules; measured after, on the same held-out sets: complaints P 0.94 R 0.82, questions P 0.94 R 0.98.
+Read over the strings of the other tests, that model flagged neutral text as complaints (plain
+English, where each word was read four times; numbers and times; a lone emoji; two-character words
+like 退订), so it was changed without looking at the held-out sets: spaces are not read, n-grams
+weigh 1/n^0.75, each emoji is itself, a message under three characters or words needs the rules,
+and 131 everyday neutral messages joined the training set (2226 now). Measured again: complaints
+P 0.95 R 0.77, questions P 0.92 R 0.98 (cross-validated on the training set, which holds more hard
+negatives: complaints P 0.85 R 0.67, questions P 0.90 R 0.92). Trained without this set, the model
+alone scored complaints P 0.93 R 0.69 and questions P 0.97 R 0.87 on it: words of another hand.
+Since the model has learnt this set, its figures here (near 1.00) say nothing about new messages;
+the held-out figures do, and only until someone tunes on them.
 `ruled` is the rules' own verdict, which the tests below pin down rule by rule.
 """
 
