@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
@@ -13,6 +14,7 @@ from handlers.feedback import segmenter
 from handlers.listening.complaints import flag_complaint
 from handlers.listening.config import ListeningSection
 from handlers.listening.matching import Kind, ListeningMatch, classify
+from handlers.listening.model import model
 from handlers.listening.questions import flag_question
 
 
@@ -37,5 +39,7 @@ async def on_flagged(ctx: Context, match: Any) -> None:
 
 
 async def warm_up(engine: AsyncEngine, services: Services) -> None:
-    """Load jieba's dictionary in the background: until then single characters do not count."""
+    """Read the model's weights and jieba's dictionary in the background: the first group message does
+    not wait for either (until the dictionary is there, the rules' single characters do not count)."""
+    await asyncio.to_thread(model)
     await segmenter.segmenter()
