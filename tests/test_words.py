@@ -119,6 +119,24 @@ async def test_a_date_that_does_not_exist_is_called_so(chat: Chat, app) -> None:
     ]
 
 
+ME_USAGE = "正确的用法：/我的 [月份] （或 /me [month]）"
+
+
+async def test_a_month_that_does_not_exist_is_called_so(chat: Chat, app) -> None:
+    no_month = "「{}」不是一个存在的月份：月份只有 1 到 12。请检查后再发一次。"
+    assert await chat.dm("bob", "/我的 2026-13") == [f"[dm bob] {no_month.format('2026-13')}\n{ME_USAGE}"]
+    assert await chat.dm("bob", "/me 上个月") == [f"[dm bob] {ME_USAGE}"]  # no month at all: the usage
+    assert await chat.say("mod", "/光荣榜 2026-0") == [
+        f"[dm mod] {no_month.format('2026-0')}\n正确的用法：/光荣榜 [2026-11] （或 /honour-roll）"
+    ]
+    assert await chat.say("mod", "/月报 2026-13") == [
+        f"[dm mod] {no_month.format('2026-13')}\n正确的用法：/报告 月度 [2026-12] （或 /月报、/report monthly）"
+    ]
+    assert await chat.say("mod", "/简报 查看 2026-13") == [
+        f"[dm mod] {no_month.format('2026-13')}\n正确的用法：/简报 查看 [2026-12] （或 /brief show）"
+    ]
+
+
 # Rendered template samples, scanned: no English word in a Chinese reply, no "1 messages" in an English one.
 _ENGLISH = re.compile(r"(?<![\w/@#.:=*{_-])[A-Za-z][a-z]{2,}(?:[ _][a-z]{2,})*(?![\w.(/-])")
 # Names, not words: a product, the bot, a time zone, a template's name and its variables.
