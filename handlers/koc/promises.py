@@ -200,14 +200,18 @@ async def _is_koc(ctx: Context, member_id: int) -> bool:
 
 
 async def on_reward(ctx: Context, rewarded: Any) -> None:
-    """Recognition's hook: points or a title given to a KOC are a reward the brand now owes them."""
+    """Recognition's hook: points given to a KOC are a reward the brand now owes them. A title is given
+    by granting it, whichever path granted it (/title grant, a term, an event, feedback, a campaign, the
+    thanks threshold): its promise is recorded kept at once, so it never waits in the digest or holds up an exit."""
     if not await _is_koc(ctx, rewarded.member_id):
         return
     text = f"{rewarded.title}" if rewarded.title else f"+{rewarded.points} · {rewarded.reason}"
     source = "title" if rewarded.title else "reward"
-    await create_promise(
-        ctx, rewarded.member_id, text, ctx.today + timedelta(days=REWARD_DUE_DAYS), source, f"reward:{rewarded.key}"
-    )
+    key = f"reward:{rewarded.key}"
+    due = ctx.today + timedelta(days=REWARD_DUE_DAYS)
+    promise_id = await create_promise(ctx, rewarded.member_id, text, due, source, key)
+    if promise_id is not None and rewarded.title:
+        await settle(ctx, promise_id, PromiseStatus.KEPT, "granted")
 
 
 async def on_feedback_history(ctx: Context, entry: HistoryEntry) -> None:
