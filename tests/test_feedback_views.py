@@ -98,6 +98,36 @@ async def test_the_daily_notice_leaves_out_what_the_weekly_digest_listed_that_mo
     assert [(m.contact_id, m.text) for m in chat.transport.take()] == [("admin", both), ("mod", both)]
 
 
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"feedback": {"overdue_days": 3}, "scheduler": {"jobs": {"moderators_digest": {"cron": "0 10 * * 1"}}}}],
+)
+async def test_the_weekly_digest_after_the_daily_notice_leaves_out_what_the_notice_listed(
+    chat: Chat, app, clock
+) -> None:
+    """The other order: the digest retimed to 10:00, after the daily notice (09:30)."""
+    start = clock.now()  # Tuesday 2026-12-01 09:00 in Shanghai
+    await chat.say("bob", BUG)
+    await app.advance_to(start + timedelta(days=3, minutes=45))
+    await chat.say("carol", IDEA)  # overdue on Monday at 09:45: after the daily notice (09:30)
+    await app.advance_to(start + timedelta(days=5, hours=23))
+    chat.transport.take()
+    await app.advance_to(start + timedelta(days=6, hours=2))  # Monday: the notice at 09:30, the digest at 10:00
+    assert [(m.contact_id, m.text) for m in chat.transport.take()] == [
+        ("admin", OVERDUE.format(n=1, lines=FB1.format(6))),
+        ("mod", OVERDUE.format(n=1, lines=FB1.format(6))),
+        ("admin", "📋 运营周报（2026-W50）\n\n" + OVERDUE.format(n=1, lines=FB2.format(3))),
+        ("mod", "📋 运营周报（2026-W50）\n\n" + OVERDUE.format(n=1, lines=FB2.format(3))),
+    ]
+    [asked] = await chat.dm("mod", "/周报")  # asked for, the digest shows every overdue item
+    assert asked == "[dm mod] 📋 运营周报（2026-W50）\n\n" + OVERDUE.format(
+        n=2, lines=FB1.format(6) + "\n" + FB2.format(3)
+    )
+    await app.advance_to(start + timedelta(days=7, hours=1))  # Tuesday: every overdue item again
+    both = OVERDUE.format(n=2, lines=FB1.format(7) + "\n" + FB2.format(3))
+    assert [(m.contact_id, m.text) for m in chat.transport.take()] == [("admin", both), ("mod", both)]
+
+
 @pytest.mark.parametrize("settings_overrides", [{"scheduler": {"jobs": {"feedback_overdue": {"enabled": False}}}}])
 async def test_the_digest_can_be_switched_off(chat: Chat, app, clock) -> None:
     await chat.say("bob", BUG)
