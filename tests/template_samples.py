@@ -995,7 +995,7 @@ SAMPLES.update(
             "sample": "猜猜看",
             "points": False,
         },
-        "campaigns/clue_cancelled": {"id": 1, "clue": 3, "withdrawn": 2, "told": 2},
+        "campaigns/clue_cancelled": {"id": 1, "clue": 3, "withdrawn": 2, "told": 2, "partly": False},
         "campaigns/clue": {"text": "猜猜它是什么？"},
         "campaigns/heads_up_missed": {
             "id": 1,
@@ -1006,7 +1006,14 @@ SAMPLES.update(
             "arrival": WHEN,
             "quiet_hours": "22:00-08:00",
         },
-        "campaigns/heads_up_off": {"name": "bob", "campaign": "新品 X1 预热", "at": WHEN, "cancelled": True},
+        "campaigns/heads_up_off": {
+            "name": "bob",
+            "campaign": "新品 X1 预热",
+            "at": WHEN,
+            "cancelled": True,
+            "rooms": ["二群"],
+            "elsewhere": True,
+        },
         "campaigns/heads_up": {
             "name": "bob",
             "campaign": "新品 X1 预热",
