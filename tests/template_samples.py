@@ -995,6 +995,7 @@ SAMPLES.update(
             "sample": "猜猜看",
             "points": False,
         },
+        "campaigns/chart": {"name": "新品 X1 预热", "hourly": True, "others": 2, "clues": [1, 2]},
         "campaigns/clue_cancelled": {"id": 1, "clue": 3, "withdrawn": 2, "told": 2, "partly": False},
         "campaigns/clue": {"text": "猜猜它是什么？"},
         "campaigns/heads_up_missed": {
