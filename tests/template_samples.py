@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -445,7 +445,7 @@ SAMPLES.update(
         "feedback/answer_too_long": {"most": 2000},
         "feedback/back_at_start": {},
         "feedback/wizard_cancelled": {},
-        "feedback/wizard_reminder": {"hours": 2},
+        "feedback/wizard_reminder": {"left": timedelta(hours=2)},
         "feedback/wizard_expired": {},
         "feedback/status_changed": {"item": FB, "before": "adopted", "note": "修复了", "told": 3, "rewarded": 1},
         "feedback/problem_needs_status": {"statuses": ["acknowledged", "reproduced"]},
@@ -590,6 +590,7 @@ SAMPLES.update(
             "title": "登录失败",
             "text": "已修复",
             "when": "上周",
+            "on_date": False,
             "again": True,
             "reporters": ["bob", "carol"],
         },
