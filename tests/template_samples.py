@@ -479,6 +479,7 @@ SAMPLES.update(
         "feedback/overdue": {"items": [FB_NEW], "days": 3, "now": WHEN},
         "feedback/credits": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
         "feedback/credits_markdown": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
+        "feedback/credits_columns": {"version": "v2.3"},
     }
 )
 

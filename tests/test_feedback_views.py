@@ -180,5 +180,23 @@ async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_
     assert capsys.readouterr().out == (
         "## 感谢社区的伙伴们（v2.3）\n\n- bob\n\n### 本版上线的反馈\n\n- FB-1 下单页点击支付以后闪退\n"
     )
+    credits = tmp_path / "credits.csv"
+    args = ("credits", "v2.3", "--format", "csv", "--out", str(credits))
+    assert await asyncio.to_thread(_cli, tmp_path, database_url, *args) == 0
+    raw = credits.read_bytes()
+    assert raw.startswith("\ufeff成员,反馈编号,标题,上线时间\r\n".encode())  # a BOM, headed in the community's language
+    assert list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))[1:] == [
+        ["bob", "FB-1", "下单页点击支付以后闪退", "2026-12-01 09:00"]
+    ]
+    book = tmp_path / "credits.xlsx"
+    args = ("credits", "v2.3", "--format", "xlsx", "--out", str(book))
+    assert await asyncio.to_thread(_cli, tmp_path, database_url, *args) == 0
+    sheet = openpyxl.load_workbook(book)["credits"]
+    assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
+        ["成员", "反馈编号", "标题", "上线时间"],
+        ["bob", "FB-1", "下单页点击支付以后闪退", "2026-12-01 09:00"],
+    ]
+    assert await asyncio.to_thread(_cli, tmp_path, database_url, "credits", "v2.3", "--format", "json") == 1
+    assert "credits exports as markdown, csv, xlsx, not json" in capsys.readouterr().err
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--status", "nope") == 1
     assert "unknown status" in capsys.readouterr().err
