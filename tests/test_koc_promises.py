@@ -99,6 +99,17 @@ async def test_every_path_that_grants_a_koc_a_title_keeps_the_promise_of_it(chat
     assert "称号" not in exit_list and "奖励" in exit_list  # the points wait to be delivered; no title does
 
 
+async def test_a_titles_promise_left_open_by_an_older_kocbot_is_kept_when_read(chat: Chat, app) -> None:
+    await chat.say("bob", "大家好")
+    await chat.say("mod", "/koc promote @bob 私域")
+    await chat.say("mod", "/称号 授予 @bob 活动组织者")
+    async with app.engine.begin() as conn:  # as an older kocbot left it: open, though the title is held
+        await conn.execute(promises.update().values(status="open", settled_at=None, settle_note=None))
+    assert await chat.say("mod", "/koc promises") == ["[dm mod] 未兑现的承诺：0 项"]
+    [kept] = await _promise_rows(app)
+    assert (kept.source, kept.status, kept.settle_note) == ("title", "kept", "granted")
+
+
 async def test_a_kocs_feedback_is_owed_an_answer_kept_at_its_first_status_change(chat: Chat, app) -> None:
     await chat.say("bob", "大家好")  # seen in the group: only then a KOC
     await chat.say("mod", "/koc promote @bob 私域")

@@ -23,6 +23,7 @@ from bot.errors import UsageError, UserFacingError
 from bot.lookup import row_by_id
 from handlers.feedback.config import FeedbackSection
 from handlers.koc.tables import PromiseStatus, promises
+from handlers.recognition.ledger import titles_of
 
 if TYPE_CHECKING:
     from handlers.feedback.items import HistoryEntry
@@ -59,8 +60,19 @@ async def open_rows(ctx: Context, member_id: int | None = None) -> list[Any]:
     query = select(promises).where(promises.c.status == PromiseStatus.OPEN.value)
     if member_id is not None:
         query = query.where(promises.c.member_id == member_id)
-    rows = (await ctx.db.execute(query)).all()
+    rows = await _without_titles_given(ctx, (await ctx.db.execute(query)).all())
     return sorted(rows, key=lambda r: (r.due is None, r.due or date.max, r.id))
+
+
+async def _without_titles_given(ctx: Context, rows: list[Any]) -> list[Any]:
+    """A title's promise left open by an older kocbot (granting it kept only a term's) is kept when read:
+    the member holds the title, so nothing is owed."""
+    titled = [r for r in rows if r.source == "title"]
+    held = await titles_of(ctx.db, [r.member_id for r in titled]) if titled else {}
+    given = {r.id for r in titled if r.text in held.get(r.member_id, ())}
+    for promise_id in given:
+        await settle(ctx, promise_id, PromiseStatus.KEPT, "granted")
+    return [r for r in rows if r.id not in given]
 
 
 async def open_promises(ctx: Context, member_id: int | None = None) -> list[dict[str, Any]]:
