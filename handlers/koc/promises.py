@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -64,7 +65,7 @@ async def open_rows(ctx: Context, member_id: int | None = None) -> list[Any]:
     return sorted(rows, key=lambda r: (r.due is None, r.due or date.max, r.id))
 
 
-async def _without_titles_given(ctx: Context, rows: list[Any]) -> list[Any]:
+async def _without_titles_given(ctx: Context, rows: Sequence[Any]) -> list[Any]:
     """A title's promise left open by an older kocbot (granting it kept only a term's) is kept when read:
     the member holds the title, so nothing is owed."""
     titled = [r for r in rows if r.source == "title"]
