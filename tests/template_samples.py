@@ -445,7 +445,7 @@ SAMPLES.update(
         "feedback/answer_too_long": {"most": 2000},
         "feedback/back_at_start": {},
         "feedback/wizard_cancelled": {},
-        "feedback/wizard_reminder": {"left": timedelta(hours=2)},
+        "feedback/wizard_reminder": {"left": timedelta(hours=2), "hours": "2"},
         "feedback/wizard_expired": {},
         "feedback/status_changed": {"item": FB, "before": "adopted", "note": "修复了", "told": 3, "rewarded": 1},
         "feedback/problem_needs_status": {"statuses": ["acknowledged", "reproduced"]},

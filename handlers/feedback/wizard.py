@@ -124,7 +124,8 @@ async def remind(ctx: Context) -> None:
     """The time really left: a reminder kept out of the night goes earlier or later than configured."""
     assert ctx.conversation is not None
     left = max(ctx.conversation.expires_at - ctx.now, timedelta(minutes=1))
-    await ctx.reply("feedback/wizard_reminder", left=left)  # said through Babel: "3小时后", "in 30 minutes"
+    hours = f"{max(round(left / timedelta(hours=1) * 2) / 2, 0.5):g}"  # for an operator's template of old
+    await ctx.reply("feedback/wizard_reminder", left=left, hours=hours)  # ours say `left` through Babel
 
 
 async def expired(ctx: Context) -> None:
