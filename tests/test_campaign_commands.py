@@ -389,6 +389,30 @@ async def test_kocs_whose_rooms_a_clue_will_no_longer_reach_are_told(chat: Chat,
     assert chat.transport.take() == []
 
 
+def test_a_koc_in_a_room_left_out_and_one_reached_hears_which_room_and_that_it_drops_elsewhere() -> None:
+    from handlers.campaigns.heads_up import RoomsOff
+    from handlers.campaigns.store import Room
+    from tests.test_templates import RENDERER
+
+    first, second = Room(1, "playground", "一群", None), Room(2, "second", "二群", None)
+    where = RoomsOff(frozenset({2}), {7: [first, second], 8: [second], 9: [first]})
+    assert [where.of(member) for member in (7, 8, 9)] == [(["二群"], True), (["二群"], False), ([], True)]
+    told = RENDERER.render(
+        "campaigns/heads_up_off",
+        "zh_CN",
+        name="bob",
+        campaign="新品 X1 预热",
+        at=_at(2, 11),
+        cancelled=False,
+        rooms=["二群"],
+        elsewhere=True,
+    )
+    assert told == (
+        "bob，你好！之前预告的「新品 X1 预热」线索（原定 2026-12-02 11:00 发布）这次不会在二群发出，"
+        "你所在的其他群照常发布。谢谢你 🙏"
+    )
+
+
 async def test_a_heads_up_that_cannot_arrive_before_the_drop_is_not_sent(chat: Chat, app) -> None:
     await _community(chat, app)
     await chat.say("mod", CREATE)
