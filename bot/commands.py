@@ -100,10 +100,14 @@ def parse_id(word: str | None, *, label: str = "") -> int | None:
 
 
 def parse_month(word: str | None) -> str | None:
-    """`2026-12`, `2026-1`, `2026/12`, `２０２６-１２` -> "2026-12"; None when it is no month."""
-    found = _MONTH.fullmatch((word or "").strip().translate(_DIGITS))
-    if found is None or not FIRST_YEAR <= int(found[1]) <= LAST_YEAR or not 1 <= int(found[2]) <= 12:
+    """`2026-12`, `2026-1`, `2026/12`, `２０２６-１２` -> "2026-12"; None when it is no month at all (a usage
+    reply). A month-shaped word naming no month (2026-13, 2026-0) raises NoSuchDate, as `parse_date` does."""
+    typed = (word or "").strip()
+    found = _MONTH.fullmatch(typed.translate(_DIGITS))
+    if found is None or not FIRST_YEAR <= int(found[1]) <= LAST_YEAR:
         return None
+    if not 1 <= int(found[2]) <= 12:
+        raise NoSuchDate(typed, "month", what="month")
     return f"{found[1]}-{int(found[2]):02d}"
 
 

@@ -46,8 +46,11 @@ class NoSuchDate(UsageError):
     """A date (or a time) shaped right that does not exist: month 13, 30 February, 25:00. Said as such
     (not as "please write a date"), with the command's usage (`bot.commands.parse_date`)."""
 
-    def __init__(self, typed: str, reason: str, *, year: int = 0, month: int = 0, days: int = 0) -> None:
-        super().__init__("core/no_such_date", typed=typed, reason=reason, year=year, month=month, days=days)
+    def __init__(
+        self, typed: str, reason: str, *, year: int = 0, month: int = 0, days: int = 0, what: str = "date"
+    ) -> None:
+        # `what` the word was meant to be: "date" (a time too, by `reason`) or "month" (2026-13)
+        super().__init__("core/no_such_date", typed=typed, reason=reason, year=year, month=month, days=days, what=what)
 
 
 class SchemaBehindError(Exception):

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -29,6 +31,23 @@ class TopicDoc:
     summary: str
 
 
+Unit = Literal["year", "month", "week", "day", "hour", "minute", "second"]
+
+
+def relative_time(when: timedelta | float, locale: str, unit: Unit | None = None) -> str:
+    """A moment relative to now as `locale` says it, through Babel's CLDR data: "3天后", "in 3 days",
+    "5分钟前", "5 minutes ago". `when` is a timedelta or seconds, ahead positive, past negative. Without
+    `unit` the largest fitting unit is used (90 minutes: "in 2 hours"); with one ("day", "hour",
+    "minute") always that unit ("in 30 days", not "in 1 month"). Templates call it as
+    `relative_time(left, "zh_CN")`: never a hand-built "N 天后"."""
+    from babel.dates import format_timedelta
+
+    delta = when if isinstance(when, timedelta) else timedelta(seconds=when)
+    if unit is None:
+        return format_timedelta(delta, add_direction=True, locale=locale)
+    return format_timedelta(delta, granularity=unit, threshold=math.inf, add_direction=True, locale=locale)
+
+
 class TemplateRenderer:
     """Renders `<locale>/<capability>/<what>.j2`; a missing variable is an error, never blank text."""
 
@@ -49,7 +68,7 @@ class TemplateRenderer:
             lstrip_blocks=True,
             auto_reload=False,
         )
-        self._env.globals.update(globals_ or {})
+        self._env.globals.update({"relative_time": relative_time, **(globals_ or {})})
         self._catalogues: dict[tuple[str, str], dict[str, Any]] = {}
 
     def locale_or_default(self, locale: str | None) -> str:

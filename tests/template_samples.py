@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -51,7 +51,14 @@ SAMPLES: dict[str, dict] = {
     "core/wrong_place": {"only_in_room": True, "usage": "/issue open"},
     "core/apology": {},
     "core/no_such_number": {"number": "FB-99999999999"},
-    "core/no_such_date": {"typed": "2026-02-30", "reason": "day", "year": 2026, "month": 2, "days": 28},
+    "core/no_such_date": {
+        "typed": "2026-02-30",
+        "reason": "day",
+        "year": 2026,
+        "month": 2,
+        "days": 28,
+        "what": "date",
+    },
     "core/mod_added": {"added": ["bob", "carol"], "already": ["mod"]},
     "core/mod_welcome": {"granted_by": "admin"},
     "core/mod_removed": {"removed": ["bob"], "skipped": [("mod", "config"), ("admin", "admin"), ("x", "no")]},
@@ -494,7 +501,7 @@ SAMPLES.update(
         "feedback/answer_too_long": {"most": 2000},
         "feedback/back_at_start": {},
         "feedback/wizard_cancelled": {},
-        "feedback/wizard_reminder": {"hours": 2},
+        "feedback/wizard_reminder": {"left": timedelta(hours=2), "hours": "2"},
         "feedback/wizard_expired": {},
         "feedback/status_changed": {"item": FB, "before": "adopted", "note": "修复了", "told": 3, "rewarded": 1},
         "feedback/problem_needs_status": {"statuses": ["acknowledged", "reproduced"]},
@@ -528,6 +535,7 @@ SAMPLES.update(
         "feedback/overdue": {"items": [FB_NEW], "days": 3, "now": WHEN},
         "feedback/credits": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
         "feedback/credits_markdown": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
+        "feedback/credits_columns": {"version": "v2.3"},
     }
 )
 
@@ -639,6 +647,7 @@ SAMPLES.update(
             "title": "登录失败",
             "text": "已修复",
             "when": "上周",
+            "on_date": False,
             "again": True,
             "reporters": ["bob", "carol"],
         },
@@ -1044,7 +1053,8 @@ SAMPLES.update(
             "sample": "猜猜看",
             "points": False,
         },
-        "campaigns/clue_cancelled": {"id": 1, "clue": 3, "withdrawn": 2, "told": 2},
+        "campaigns/chart": {"name": "新品 X1 预热", "hourly": True, "others": 2, "clues": [1, 2]},
+        "campaigns/clue_cancelled": {"id": 1, "clue": 3, "withdrawn": 2, "told": 2, "partly": False},
         "campaigns/clue": {"text": "猜猜它是什么？"},
         "campaigns/heads_up_missed": {
             "id": 1,
@@ -1055,7 +1065,14 @@ SAMPLES.update(
             "arrival": WHEN,
             "quiet_hours": "22:00-08:00",
         },
-        "campaigns/heads_up_off": {"name": "bob", "campaign": "新品 X1 预热", "at": WHEN, "cancelled": True},
+        "campaigns/heads_up_off": {
+            "name": "bob",
+            "campaign": "新品 X1 预热",
+            "at": WHEN,
+            "cancelled": True,
+            "rooms": ["二群"],
+            "elsewhere": True,
+        },
         "campaigns/heads_up": {
             "name": "bob",
             "campaign": "新品 X1 预热",

@@ -363,6 +363,56 @@ async def test_a_cancelled_clue_whose_heads_up_went_out_says_so(chat: Chat, app)
     assert chat.transport.take() == []
 
 
+async def test_kocs_whose_rooms_a_clue_will_no_longer_reach_are_told(chat: Chat, app) -> None:
+    """Posted in 一群 at 11:00; in Overseas (03:00 in London) it waits out the night. Cancelled at 12:00,
+    the waiting post is withdrawn: the clue stays posted, and erin, whose only room was Overseas, is told."""
+    await _community(chat, app)
+    await chat.say("erin", "hello", room="overseas")
+    await chat.say("mod", "/活动 创建 新品 X1 预热 --上线 2026-12-15 #一群 #Overseas")
+    await chat.say("mod", "/活动 线索 1 --时间 2026-12-02 11:00 猜猜这是什么？")  # heads-up at 09:00
+    await app.advance_to(_at(2, 11, 30))
+    assert [(m.room_id or f"dm {m.contact_id}") for m in chat.transport.take()] == [
+        "dm bob",
+        "dm carol",
+        "dm erin",
+        "playground",
+    ]
+    assert await chat.say("mod", "/活动 线索 取消 1") == [
+        "[dm mod] 已取消活动 #1 的线索 #1，不会再发布。还在排队、尚未发出的 1 条消息也已撤回。\n"
+        "这条线索已经在部分群发出；收到预告、所在的群不会再发布的 1 位 KOC，我已私信告诉他们。",
+        "[dm erin] erin，你好！之前预告的「新品 X1 预热」线索（原定 2026-12-02 11:00 发布）这次不会在Overseas发出，"
+        "不用再为它准备了。预告里的内容还请继续保密，谢谢你 🙏",
+    ]
+    [clue] = await rows(app, clues)
+    assert clue.status == "posted"
+    await app.advance_to(_at(2, 18))
+    assert chat.transport.take() == []
+
+
+def test_a_koc_in_a_room_left_out_and_one_reached_hears_which_room_and_that_it_drops_elsewhere() -> None:
+    from handlers.campaigns.heads_up import RoomsOff
+    from handlers.campaigns.store import Room
+    from tests.test_templates import RENDERER
+
+    first, second = Room(1, "playground", "一群", None), Room(2, "second", "二群", None)
+    where = RoomsOff(frozenset({2}), {7: [first, second], 8: [second], 9: [first]})
+    assert [where.of(member) for member in (7, 8, 9)] == [(["二群"], True), (["二群"], False), ([], True)]
+    told = RENDERER.render(
+        "campaigns/heads_up_off",
+        "zh_CN",
+        name="bob",
+        campaign="新品 X1 预热",
+        at=_at(2, 11),
+        cancelled=False,
+        rooms=["二群"],
+        elsewhere=True,
+    )
+    assert told == (
+        "bob，你好！之前预告的「新品 X1 预热」线索（原定 2026-12-02 11:00 发布）这次不会在二群发出，"
+        "你所在的其他群照常发布。谢谢你 🙏"
+    )
+
+
 async def test_a_heads_up_that_cannot_arrive_before_the_drop_is_not_sent(chat: Chat, app) -> None:
     await _community(chat, app)
     await chat.say("mod", CREATE)

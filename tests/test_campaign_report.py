@@ -281,7 +281,7 @@ async def test_what_followed_a_clue_and_the_chart_drawn_from_the_log(
     assert after.expected == pytest.approx(3.5)
     drawn: dict = {}
     monkeypatch.setattr(charts, "timeline", lambda title, lines, **kw: drawn.update(lines=lines, **kw) or b"")
-    report.chart(built, "zh_CN")
+    report.chart(built, app.services.renderer, "zh_CN")
     [line] = drawn["lines"]
     per_hour = {at.hour: count for at, count in line.points if count}
     assert (line.label, per_hour) == ("Playground", {10: 8})  # two days measured: hour by hour
@@ -306,7 +306,7 @@ async def test_the_per_day_chart_draws_days_as_bars_with_the_clue_inside_its_day
         )
     # A clue dropped on the 9th at 20:00: marked at its time, which lies inside the 9th's bar.
     built.clues.append(ClueAfter(1, local(9, 20), "posted", "线索", _aftermath(built)))
-    parts = campaign_report.chart_parts(built, "zh_CN")
+    parts = campaign_report.chart_parts(built, app.services.renderer, "zh_CN")
     assert parts["bucket"] == timedelta(days=1)  # more than three days: per day
     figure = charts.timeline_figure(**parts)
     [axes] = figure.axes
@@ -319,6 +319,48 @@ async def test_the_per_day_chart_draws_days_as_bars_with_the_clue_inside_its_day
     clue_x = dates.date2num(clue_line.get_xdata()[0])
     assert day_start < clue_x < day_start + 1
     assert all(tick == int(tick) for tick in axes.get_yticks())  # whole messages on the axis
+
+
+async def test_the_charts_words_come_from_the_locales_templates(
+    campaign: int, app: App, clock: FakeClock, tmp_path: Path
+) -> None:
+    from bot.templates import TEMPLATES_DIR, TemplateRenderer
+    from handlers.campaigns import report as campaign_report
+    from handlers.campaigns import store
+    from handlers.campaigns.report import ClueAfter
+
+    async with app.engine.connect() as conn:
+        loaded = await store.load(conn, campaign)
+        assert loaded is not None
+        built = await campaign_report.build(
+            conn, loaded, app.services.settings.section(CampaignsSection), local(16, 12)
+        )
+    built.clues.append(ClueAfter(1, local(9, 20), "posted", "线索", _aftermath(built)))
+
+    def words(renderer: TemplateRenderer, locale: str) -> tuple[str, str, str, list[str]]:
+        parts = campaign_report.chart_parts(built, renderer, locale)
+        return parts["title"], parts["y_label"], parts["empty_label"], [m.label for m in parts["marks"]]
+
+    assert words(app.services.renderer, "zh_CN") == (
+        f"「{loaded.name}」讨论量（每天消息数，虚线为平时水平）",
+        "消息数",
+        "还没有消息",
+        ["线索 #1"],
+    )
+    assert words(app.services.renderer, "en") == (
+        f"{loaded.name}: discussion (messages per day; dashed: the usual level)",
+        "messages",
+        "no messages yet",
+        ["clue #1"],
+    )
+    ours = tmp_path / "zh_CN" / "campaigns"  # an operator's own words, as for every other text
+    ours.mkdir(parents=True)
+    (ours / "chart.j2").write_text(
+        "{{ name }} 的热度\n条数\n暂无数据\n其余 {{ others }} 群\n{% for id in clues %}第 {{ id }} 条线索\n{% endfor %}",
+        encoding="utf-8",
+    )
+    renderer = TemplateRenderer((tmp_path, TEMPLATES_DIR))
+    assert words(renderer, "zh_CN") == (f"{loaded.name} 的热度", "条数", "暂无数据", ["第 1 条线索"])
 
 
 def _aftermath(report) -> Aftermath:

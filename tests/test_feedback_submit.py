@@ -103,7 +103,7 @@ async def test_an_abandoned_submission_is_reminded_then_closed(chat: Chat, app, 
     await app.advance_to(start + timedelta(hours=22, minutes=59))
     assert chat.transport.take() == []
     await app.advance_to(start + timedelta(hours=23))  # 08:00, with the time really left
-    assert [m.text for m in chat.transport.take()] == ["你的反馈还没写完，1 小时后就会关闭。回复上一个问题就能继续。"]
+    assert [m.text for m in chat.transport.take()] == ["你的反馈还没写完，1小时后就会关闭。回复上一个问题就能继续。"]
     await app.advance_to(start + timedelta(hours=24))
     assert [m.text for m in chat.transport.take()] == [CLOSED]
     assert await rows(app, schema.conversations) == []
@@ -117,7 +117,7 @@ async def test_a_submission_abandoned_at_night_is_reminded_before_the_quiet_hour
     await app.advance_to(start + timedelta(hours=20, minutes=58))
     assert chat.transport.take() == []
     await app.advance_to(start + timedelta(hours=20, minutes=59))  # 21:59: the last minute before the night
-    assert [m.text for m in chat.transport.take()] == ["你的反馈还没写完，3 小时后就会关闭。回复上一个问题就能继续。"]
+    assert [m.text for m in chat.transport.take()] == ["你的反馈还没写完，3小时后就会关闭。回复上一个问题就能继续。"]
     await app.advance_to(start + timedelta(days=1, hours=6, minutes=59))  # closed at 01:00, told in the morning
     assert chat.transport.take() == []
     assert await rows(app, schema.conversations) != []  # kept only for the notice: no answer reaches it
@@ -189,7 +189,7 @@ async def test_the_timeout_and_reminder_come_from_the_config(chat: Chat, app, cl
     start = clock.now()
     await chat.dm("alice", "/反馈")
     await app.advance_to(start + timedelta(minutes=30))
-    assert [m.text for m in chat.transport.take()] == ["你的反馈还没写完，0.5 小时后就会关闭。回复上一个问题就能继续。"]
+    assert [m.text for m in chat.transport.take()] == ["你的反馈还没写完，30分钟后就会关闭。回复上一个问题就能继续。"]
     await app.advance_to(start + timedelta(hours=1))
     assert [m.text for m in chat.transport.take()] == [
         "你的反馈很久没有继续，已经关闭了，没有提交。想反馈时随时发 /反馈。"

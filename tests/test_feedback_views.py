@@ -98,6 +98,36 @@ async def test_the_daily_notice_leaves_out_what_the_weekly_digest_listed_that_mo
     assert [(m.contact_id, m.text) for m in chat.transport.take()] == [("admin", both), ("mod", both)]
 
 
+@pytest.mark.parametrize(
+    "settings_overrides",
+    [{"feedback": {"overdue_days": 3}, "scheduler": {"jobs": {"moderators_digest": {"cron": "0 10 * * 1"}}}}],
+)
+async def test_the_weekly_digest_after_the_daily_notice_leaves_out_what_the_notice_listed(
+    chat: Chat, app, clock
+) -> None:
+    """The other order: the digest retimed to 10:00, after the daily notice (09:30)."""
+    start = clock.now()  # Tuesday 2026-12-01 09:00 in Shanghai
+    await chat.say("bob", BUG)
+    await app.advance_to(start + timedelta(days=3, minutes=45))
+    await chat.say("carol", IDEA)  # overdue on Monday at 09:45: after the daily notice (09:30)
+    await app.advance_to(start + timedelta(days=5, hours=23))
+    chat.transport.take()
+    await app.advance_to(start + timedelta(days=6, hours=2))  # Monday: the notice at 09:30, the digest at 10:00
+    assert [(m.contact_id, m.text) for m in chat.transport.take()] == [
+        ("admin", OVERDUE.format(n=1, lines=FB1.format(6))),
+        ("mod", OVERDUE.format(n=1, lines=FB1.format(6))),
+        ("admin", "📋 运营周报（2026-W50）\n\n" + OVERDUE.format(n=1, lines=FB2.format(3))),
+        ("mod", "📋 运营周报（2026-W50）\n\n" + OVERDUE.format(n=1, lines=FB2.format(3))),
+    ]
+    [asked] = await chat.dm("mod", "/周报")  # asked for, the digest shows every overdue item
+    assert asked == "[dm mod] 📋 运营周报（2026-W50）\n\n" + OVERDUE.format(
+        n=2, lines=FB1.format(6) + "\n" + FB2.format(3)
+    )
+    await app.advance_to(start + timedelta(days=7, hours=1))  # Tuesday: every overdue item again
+    both = OVERDUE.format(n=2, lines=FB1.format(7) + "\n" + FB2.format(3))
+    assert [(m.contact_id, m.text) for m in chat.transport.take()] == [("admin", both), ("mod", both)]
+
+
 @pytest.mark.parametrize("settings_overrides", [{"scheduler": {"jobs": {"feedback_overdue": {"enabled": False}}}}])
 async def test_the_digest_can_be_switched_off(chat: Chat, app, clock) -> None:
     await chat.say("bob", BUG)
@@ -150,5 +180,23 @@ async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_
     assert capsys.readouterr().out == (
         "## 感谢社区的伙伴们（v2.3）\n\n- bob\n\n### 本版上线的反馈\n\n- FB-1 下单页点击支付以后闪退\n"
     )
+    credits = tmp_path / "credits.csv"
+    args = ("credits", "v2.3", "--format", "csv", "--out", str(credits))
+    assert await asyncio.to_thread(_cli, tmp_path, database_url, *args) == 0
+    raw = credits.read_bytes()
+    assert raw.startswith("\ufeff成员,反馈编号,标题,上线时间\r\n".encode())  # a BOM, headed in the community's language
+    assert list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))[1:] == [
+        ["bob", "FB-1", "下单页点击支付以后闪退", "2026-12-01 09:00"]
+    ]
+    book = tmp_path / "credits.xlsx"
+    args = ("credits", "v2.3", "--format", "xlsx", "--out", str(book))
+    assert await asyncio.to_thread(_cli, tmp_path, database_url, *args) == 0
+    sheet = openpyxl.load_workbook(book)["credits"]
+    assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
+        ["成员", "反馈编号", "标题", "上线时间"],
+        ["bob", "FB-1", "下单页点击支付以后闪退", "2026-12-01 09:00"],
+    ]
+    assert await asyncio.to_thread(_cli, tmp_path, database_url, "credits", "v2.3", "--format", "json") == 1
+    assert "credits exports as markdown, csv, xlsx, not json" in capsys.readouterr().err
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--status", "nope") == 1
     assert "unknown status" in capsys.readouterr().err

@@ -152,21 +152,21 @@ async def test_the_owning_moderator_is_reminded_once_before_each_date(chat: Chat
     assert sent == [
         (
             "mod",
-            "⏰ 提醒：3 天后（2026-12-10）是 bob 约定的交付日期。可以提前问候一下进展，需要素材的话也帮忙准备好。\n"
+            "⏰ 提醒：3天后（2026-12-10）是 bob 约定的交付日期。可以提前问候一下进展，需要素材的话也帮忙准备好。\n"
             "（协议 #1，/koc 协议 查看 @bob）",
         ),
         (
             "mod",
-            "⏰ 提醒：3 天后（2026-12-20）要向 bob 付款：首期稿费 50%。请确认已经安排，按时付款是我们对 KOC 的承诺。\n"
+            "⏰ 提醒：3天后（2026-12-20）要向 bob 付款：首期稿费 50%。请确认已经安排，按时付款是我们对 KOC 的承诺。\n"
             "（协议 #1，/koc 协议 查看 @bob）",
         ),
     ]
     await app.advance_to(datetime(2027, 3, 1, 10, 0, tzinfo=SHANGHAI))
     texts = [m.text for m in chat.transport.take()]
     assert [text.split("。")[0] for text in texts] == [
-        "⏰ 提醒：3 天后（2027-01-10）是 bob 约定的交付日期",
-        "⏰ 提醒：3 天后（2027-02-28）要向 bob 付款：尾款 50%",
-        "⏰ 提醒：3 天后（2027-02-28）和 bob 的合作协议到期",
+        "⏰ 提醒：3天后（2027-01-10）是 bob 约定的交付日期",
+        "⏰ 提醒：3天后（2027-02-28）要向 bob 付款：尾款 50%",
+        "⏰ 提醒：3天后（2027-02-28）和 bob 的合作协议到期",
     ]
 
 

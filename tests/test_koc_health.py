@@ -39,7 +39,7 @@ async def test_health_flags_the_silent_first_with_their_weekly_trend(chat: Chat,
         "[dm mod] 活跃 KOC 最近 4 周的状态（每周一个数，从早到近）：\n"
         "⚠️ 超过 14 天没有发言，建议主动问候一下：\n"
         "· dave：消息 0 → 0 → 0 → 0，感谢 0 → 0 → 0 → 0，反馈 0 → 0 → 0 → 0（还没有发过言）\n"
-        "· bob：消息 0 → 2 → 0 → 0，感谢 0 → 1 → 0 → 0，反馈 0 → 1 → 0 → 0（最后发言 15 天前）\n"
+        "· bob：消息 0 → 2 → 0 → 0，感谢 0 → 1 → 0 → 0，反馈 0 → 1 → 0 → 0（最后发言 15天前）\n"
         "其余 KOC：\n"
         "· carol：消息 0 → 0 → 0 → 1，感谢 0 → 0 → 0 → 1，反馈 0 → 0 → 0 → 0（今天发过言）",
     ]
@@ -54,7 +54,7 @@ async def test_the_silence_threshold_is_configurable_and_no_kocs_is_said_plainly
     chat.transport.take()
     assert await chat.dm("mod", "/koc health") == [
         "[dm mod] 活跃 KOC 最近 4 周的状态（每周一个数，从早到近）：\n大家都很活跃：\n"
-        "· bob：消息 0 → 1 → 0 → 0，感谢 0 → 0 → 0 → 0，反馈 0 → 0 → 0 → 0（最后发言 15 天前）"
+        "· bob：消息 0 → 1 → 0 → 0，感谢 0 → 0 → 0 → 0，反馈 0 → 0 → 0 → 0（最后发言 15天前）"
     ]
     assert (await chat.say("bob", "/koc health"))[0].startswith(
         "[playground] @bob 抱歉，/koc health 只有社群运营可以使用"

@@ -29,6 +29,7 @@ async def _signals(chat: Chat, app) -> None:
     await chat.say("mod", "/问题 新建 物流太慢 @carol")
     await chat.say("mod", "/issue status 1 修复中")
     await chat.say("dave", "@bob 你说的那个设置方法在哪里找")
+    await chat.say("bob", "设置里打开省电模式")
     await chat.say("erin", "同意，我也是这么用的", quote=Quote("设置里打开省电模式", Contact("bob", "bob"), "m-bob"))
     await app.advance_to(START + timedelta(days=7))  # everything above is in the week before this one
     await chat.say("bob", "大家早，今天新版本上线了")
@@ -53,6 +54,23 @@ async def test_candidates_are_ranked_by_weighted_signals_and_explained(chat: Cha
     [reply] = await chat.dm("mod", "/koc candidates 2")
     assert reply.startswith("[dm mod] KOC 候选人（按最近 30 天的表现排序，共 7 位有表现）：\n1. bob（7.4 分）")
     assert "3. " not in reply
+
+
+async def test_weeks_spoken_count_community_messages_only(chat: Chat, app) -> None:
+    """Steadiness is weeks with community messages (bot.talk), as the monthly report and ignition count
+    them: commands to the bot, refused or not, and private messages are no talk in a community."""
+    await chat.say("gina", "/我的")
+    await chat.say("gina", "/ping")
+    await chat.say("gina", "/koc 候选")  # refused: staff only
+    await chat.dm("gina", "你好，请问积分怎么用？")
+    await app.advance_to(START + timedelta(days=7))
+    await chat.say("gina", "/top")
+    await chat.say("hank", "今天的活动几点开始？")
+    chat.transport.take()
+    assert await chat.dm("mod", "/koc candidates") == [
+        "[dm mod] KOC 候选人（按最近 30 天的表现排序，共 1 位有表现）：\n"
+        "1. hank（0.5 分）：最近 10 周有 1 周发言\n用 /koc 邀请 @成员 私信发出邀请。"
+    ]
 
 
 async def test_signals_outside_the_window_no_longer_count(chat: Chat, app) -> None:

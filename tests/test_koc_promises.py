@@ -68,14 +68,46 @@ async def test_a_reward_to_a_koc_is_a_promise_created_once_and_none_for_other_me
     ids = {m.platform_id: m.id for m in await rows(app, schema.members)}
     assert [(p.member_id, p.source, p.text, p.due.isoformat(), p.status) for p in await _promise_rows(app)] == [
         (ids["bob"], "reward", "+50 · 组织线下活动", "2026-12-15", "open"),
-        (ids["bob"], "title", "活动组织者", "2026-12-15", "open"),
+        (ids["bob"], "title", "活动组织者", "2026-12-15", "kept"),  # granting the title is giving it
     ]
     assert await chat.say("mod", "/koc promises") == [
-        "[dm mod] 未兑现的承诺：2 项\n· #1 bob：奖励兑现 +50 · 组织线下活动 · 2026-12-15 前\n"
-        "· #2 bob：称号 活动组织者 · 2026-12-15 前"
+        "[dm mod] 未兑现的承诺：1 项\n· #1 bob：奖励兑现 +50 · 组织线下活动 · 2026-12-15 前"
     ]
     await chat.say("mod", "/积分 扣除 @bob 10 重复发放")  # a deduction owes nothing
     assert len(await _promise_rows(app)) == 2
+
+
+IDEA = "/反馈 建议\n场景: 晚上打开 App 屏幕太亮\n期望：支持深色模式"
+
+
+async def test_every_path_that_grants_a_koc_a_title_keeps_the_promise_of_it(chat: Chat, app, clock) -> None:
+    await chat.say("bob", "大家好")
+    await chat.say("mod", "/koc promote @bob 私域")
+    await chat.say("mod", "/称号 授予 @bob 荣誉产品顾问")  # the title command
+    await chat.say("mod", "/活动 奖励 @bob 周末读书会")  # an event: points and the organiser's title
+    for n in range(10):  # the month's thanks threshold: points and 热心答主
+        await chat.say(f"giver{n}", "谢谢 @bob 的耐心解答")
+    await chat.say("bob", IDEA)
+    await chat.say("mod", "/fb status FB-1 adopted")  # an adopted suggestion: points and its title (held already)
+    titles = [(p.text, p.status) for p in await _promise_rows(app) if p.source == "title"]
+    assert titles == [("荣誉产品顾问", "kept"), ("活动组织者", "kept"), ("热心答主", "kept")]
+    await app.advance_to(clock.now() + timedelta(days=20))  # past the two weeks a reward is due in
+    chat.transport.take()
+    [digest] = await chat.dm("mod", "/周报")
+    assert "称号" not in digest  # overdue: the points only
+    exit_list = (await chat.say("mod", "/koc exit @bob"))[0]
+    assert "称号" not in exit_list and "奖励" in exit_list  # the points wait to be delivered; no title does
+
+
+async def test_a_titles_promise_left_open_by_an_older_kocbot_is_kept_when_read(chat: Chat, app) -> None:
+    await chat.say("bob", "大家好")
+    await chat.say("mod", "/koc promote @bob 私域")
+    await chat.say("mod", "/称号 授予 @bob 活动组织者")
+    async with app.engine.begin() as conn:  # as an older kocbot left it: open, though the title is held
+        await conn.execute(promises.update().values(status="open", settled_at=None, settle_note=None))
+    assert await chat.say("mod", "/koc promises") == ["[dm mod] 未兑现的承诺：0 项"]
+    [kept] = await _promise_rows(app)
+    assert (kept.source, kept.status, kept.settle_note) == ("title", "kept", "granted")
 
 
 async def test_a_kocs_feedback_is_owed_an_answer_kept_at_its_first_status_change(chat: Chat, app) -> None:

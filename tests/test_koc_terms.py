@@ -57,7 +57,7 @@ async def test_a_title_with_a_term_is_reviewed_then_let_end_with_thanks(chat: Ch
     assert [(m.contact_id, m.text) for m in chat.transport.take()] == [
         (
             "mod",
-            f"📋 任期回顾：bob 的「{TITLE}」称号（任期 #1，2026-12-01 起）将在 14 天后（2027-01-01）到期。\n"
+            f"📋 任期回顾：bob 的「{TITLE}」称号（任期 #1，2026-12-01 起）将在14天后（2027-01-01）到期。\n"
             "这个任期里 TA：收到感谢 1 次，反馈被采纳 0 条，参与问题跟进 0 个，群消息 2 条。\n"
             "续期：/koc 续期 1 [6个月]\n到期结束并致谢：/koc 不续期 1",
         )

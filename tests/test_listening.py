@@ -238,7 +238,7 @@ async def test_listening_shows_staff_the_open_items_privately(chat: Chat, app, c
     await chat.say("carol", ASKED, message_id="q-1")
     clock.advance(timedelta(minutes=15))
     assert await chat.say("mod", "/倾听") == [
-        "[dm mod] 👂 倾听：待处理\n【Playground】\n· 抱怨 #1 bob：「" + BROKEN + "」 · 15 分钟前\n"
+        "[dm mod] 👂 倾听：待处理\n【Playground】\n· 抱怨 #1 bob：「" + BROKEN + "」 · 15分钟前\n"
         "· 问题 #2 carol：「" + ASKED + "」 · 15 分钟没人回答"
     ]
     await chat.say("dave", "@carol 在设置里")

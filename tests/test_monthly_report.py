@@ -563,7 +563,7 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
         [2, "alice", 1],
     ]
     assert main([*base, "2024-13"]) == EXIT_INPUT
-    assert capsys.readouterr().err == "kocbot: '2024-13' is not a month: write it as 2026-12\n"
+    assert capsys.readouterr().err == "kocbot: '2024-13' is not a month: months run from 1 to 12\n"
     assert main([*base, "2999-01"]) == EXIT_INPUT
     assert capsys.readouterr().err == "kocbot: 2999-01 has not started yet\n"
 

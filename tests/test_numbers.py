@@ -7,7 +7,7 @@ import logging
 import pytest
 
 from bot.commands import MAX_ID, parse_id, parse_month, parse_number
-from bot.errors import NoSuchNumber
+from bot.errors import NoSuchDate, NoSuchNumber
 from tests.support import Chat
 
 BIG = "99999999999999999999"  # beyond PostgreSQL's INTEGER, and SQLite's too
@@ -51,17 +51,25 @@ def test_amounts_and_months_are_read_the_same_way() -> None:
         None,
     ]
     assert parse_number("0" * 5000 + "5", most=9) == 5 and parse_number("9" * 5000, most=9) is None
-    assert [
-        parse_month(w) for w in ("2026-3", "2026/12", "２０２６-１２", "2026-13", "0000-11", "9999-12", "2026-²")
-    ] == [
+    assert [parse_month(w) for w in ("2026-3", "2026/12", "２０２６-１２", "0000-11", "9999-12", "2026-²")] == [
         "2026-03",
         "2026-12",
         "2026-12",
         None,
         None,
         None,
-        None,
     ]
+    for no_month in ("2026-13", "2026-0", "２０２６-１３"):  # shaped like a month, naming none: said so
+        with pytest.raises(NoSuchDate) as caught:
+            parse_month(no_month)
+        assert caught.value.params == {
+            "typed": no_month,
+            "reason": "month",
+            "year": 0,
+            "month": 0,
+            "days": 0,
+            "what": "month",
+        }
 
 
 def room(text: str, who: str = "mod") -> list[str]:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import io
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
+import openpyxl
 import pytest
 from sqlalchemy import insert
 
@@ -101,13 +103,22 @@ async def test_a_big_send_waits_for_a_confirmation_and_is_held_by_the_budget(cha
     await chat.dm("bob", "TD")  # what waits for bob is taken back
     assert (await chat.dm("mod", "/触达 查看 3"))[0].endswith("跳过：已退订 1，已退群 0")
     async with app.engine.connect() as conn:
-        exported = await export_outreach(conn, ExportRequest("1"))
-    assert exported.splitlines()[0] == "member,name,state,queued_at,not_before,sent_at"
+        exported = await export_outreach(conn, ExportRequest("1", timezone="Asia/Shanghai"))
+        book = await export_outreach(conn, ExportRequest("1", "xlsx", timezone="Asia/Shanghai"))
+    assert isinstance(exported, str)  # CSV as every table export writes it: a BOM, local times
+    assert exported.splitlines()[0] == "\ufeffmember,name,state,queued_at,not_before,sent_at"
     assert [line.split(",")[:3] for line in exported.splitlines()[1:]] == [
         ["bob", "bob", "sent"],
         ["carol", "carol", "sent"],
         ["dave", "dave", "sent"],
         ["erin", "erin", "sent"],
+    ]
+    assert {line.split(",")[3] for line in exported.splitlines()[1:]} == {"2026-12-01 09:00"}
+    assert isinstance(book, bytes)
+    sheet = openpyxl.load_workbook(io.BytesIO(book))["outreach"]
+    assert [row[:3] for row in sheet.iter_rows(values_only=True)][:2] == [
+        ("member", "name", "state"),
+        ("bob", "bob", "sent"),
     ]
 
 

@@ -123,6 +123,15 @@ async def test_each_field_selects_the_right_members(chat: Chat, app, clock, expr
     assert members == expected
 
 
+async def test_taking_part_in_a_campaign_is_talk_in_its_rooms_not_commands(chat: Chat, app, clock) -> None:
+    await chat.say("mod", "/活动 创建 X1预热 --上线 2026-12-15 #Playground")
+    await chat.say("carol", "猜是新耳机")
+    await chat.say("dave", "/我的")  # a command to the bot in the room: no part in the campaign's talk
+    await chat.say("erin", "/ping")
+    assert await _members(app, "活动=X1预热") == ["carol"]
+    assert await _members(app, "campaign=#1") == ["carol"]
+
+
 async def test_members_who_opted_out_are_never_in_a_segment(chat: Chat, app, clock) -> None:
     await _town(chat, app, clock)
     await chat.dm("bob", "TD")

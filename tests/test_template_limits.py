@@ -7,6 +7,7 @@ import asyncio
 import logging
 
 import pytest
+from sqlalchemy import update
 
 from bot import app as app_module
 from bot.bootstrap import open_app
@@ -342,6 +343,37 @@ async def test_a_clue_skips_the_room_its_template_fails_in_and_tells_the_staff(c
         ),
         "[playground] Playground 本周话题",
     ]
+    [clue] = await rows(app, clues)
+    assert clue.status == "posted"
+
+
+async def test_a_koc_told_of_a_clue_its_template_then_fails_in_their_room_learns_it_will_not_drop_there(
+    chat: Chat, app
+) -> None:
+    """bob, a KOC of 二群, gets the heads-up at 18:00 (two members there: the text renders); carol joins
+    at 19:00, and at 20:00 the text cannot be made in 二群 any more: posted in Playground only, bob is told."""
+    await chat.say("mod", "/ping")
+    for member in ("alice", "bob"):
+        await chat.say(member, "大家好", room="second")
+    async with app.engine.begin() as conn:
+        members = schema.members
+        await conn.execute(update(members).where(members.c.platform_id == "bob").values(stage="active"))
+    await chat.say("mod", f"/template set teaser {STEPS_PER_MEMBER}")
+    await chat.say("mod", "/活动 创建 新品 X1 预热 --上线 2026-12-15 #Playground #二群")
+    await chat.say("mod", "/campaign clue 1 --template teaser --at 2026-12-01 20:00")
+    chat.transport.take()
+    await app.advance_to(START.replace(hour=10, minute=1))  # 18:01 in Shanghai
+    [heads_up] = _sent(chat)
+    assert heads_up.startswith("[dm bob] bob，你好！「新品 X1 预热」的下一条线索将在 2026-12-01 20:00")
+    await app.advance_to(START.replace(hour=11))
+    await chat.say("carol", "大家好", room="second")
+    await app.advance_to(START.replace(hour=12, minute=1))
+    sent = _sent(chat)
+    assert (
+        "[dm bob] bob，你好！之前预告的「新品 X1 预热」线索（原定 2026-12-01 20:00 发布）这次不会在二群发出，"
+        "不用再为它准备了。预告里的内容还请继续保密，谢谢你 🙏"
+    ) in sent
+    assert "[playground] Playground 本周话题" in sent
     [clue] = await rows(app, clues)
     assert clue.status == "posted"
 

@@ -241,8 +241,8 @@ async def test_a_scheduled_notice_goes_out_on_time_or_is_withdrawn_by_a_reopen(c
     assert chat.transport.take() == []
     await app.advance_to(START + timedelta(days=3, hours=1))
     assert [m.text for m in chat.transport.take()] == [
-        f"@bob 关于周二大家集中讨论的「登录失败」问题（#1），{OUTCOME}。谢谢你提出来 🙏",
-        f"@carol 关于周二大家集中讨论的「登录失败」问题（#1），{OUTCOME}。谢谢你提出来 🙏",
+        f"@bob 关于本周二大家集中讨论的「登录失败」问题（#1），{OUTCOME}。谢谢你提出来 🙏",
+        f"@carol 关于本周二大家集中讨论的「登录失败」问题（#1），{OUTCOME}。谢谢你提出来 🙏",
     ]
 
 

@@ -51,7 +51,7 @@ async def test_a_notice_in_an_english_group_speaks_english_in_its_time_zone(chat
     assert await chat.say("mod", "/issue resolve 1 Fixed in version 2.3") == [
         "[dm mod] #1 的处理结果发布到：playground、Overseas users。",
         "[playground] @bob 关于昨天大家集中讨论的「登录失败」问题（#1），Fixed in version 2.3。谢谢你提出来 🙏",
-        '[overseas] @jane About "登录失败" (#1), which you raised on Monday: Fixed in version 2.3. '
+        '[overseas] @jane About "登录失败" (#1), which you raised this Monday: Fixed in version 2.3. '
         "Thank you for bringing it up 🙏",
     ]
 

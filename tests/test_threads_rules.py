@@ -29,35 +29,37 @@ def _at(day: int, hour: int = 12, month: int = 12, year: int = 2026, tz: ZoneInf
         (_at(6, 12), "前天", "last week"),  # Sunday: the day before yesterday, and last week
         (_at(5), "上周", "last week"),
         (_at(30, month=11), "上周", "last week"),  # Monday of last week
-        (_at(29, month=11), "11月29日", "on 29 November"),  # Sunday two weeks ago
-        (_at(2, month=3), "3月2日", "on 2 March"),
-        (_at(2, month=3, year=2025), "2025年3月2日", "on 2 March 2025"),
+        (_at(29, month=11), "11月29日", "November 29"),  # Sunday two weeks ago
+        (_at(2, month=3), "3月2日", "March 2"),
+        (_at(2, month=3, year=2025), "2025年3月2日", "March 2, 2025"),
     ],
 )
 def test_relative_day_in_chinese_and_english(raised: datetime, zh: str, en: str) -> None:
-    assert relative_day(raised, NOW, SHANGHAI, "zh_CN") == zh
-    assert relative_day(raised, NOW, SHANGHAI, "en") == en
+    """Babel's CLDR words and dates; a calendar date is marked so (English says "on" before one)."""
+    assert relative_day(raised, NOW, SHANGHAI, "zh_CN").words == zh
+    assert relative_day(raised, NOW, SHANGHAI, "en").words == en
+    assert relative_day(raised, NOW, SHANGHAI, "en").calendar == any(c.isdigit() for c in en)
 
 
 def test_relative_day_within_this_week_names_the_weekday() -> None:
     thursday = datetime(2026, 12, 10, 12, tzinfo=SHANGHAI)
-    assert relative_day(_at(7), thursday, SHANGHAI, "zh_CN") == "周一"
-    assert relative_day(_at(7), thursday, SHANGHAI, "en") == "on Monday"
-    assert relative_day(_at(8), thursday, SHANGHAI, "zh_CN") == "前天"
-    assert relative_day(_at(8), thursday, SHANGHAI, "en") == "on Tuesday"
+    assert relative_day(_at(7), thursday, SHANGHAI, "zh_CN").words == "本周一"
+    assert relative_day(_at(7), thursday, SHANGHAI, "en").words == "this Monday"
+    assert relative_day(_at(8), thursday, SHANGHAI, "zh_CN").words == "前天"
+    assert relative_day(_at(8), thursday, SHANGHAI, "en").words == "this Tuesday"
 
 
 def test_relative_day_is_counted_in_the_rooms_time_zone() -> None:
     raised = datetime(2026, 12, 7, 17, 30, tzinfo=UTC)  # Tue 01:30 in Shanghai, Mon 17:30 in London
-    assert relative_day(raised, NOW, SHANGHAI, "zh_CN") == "今天"
-    assert relative_day(raised, NOW, LONDON, "en") == "yesterday"
+    assert relative_day(raised, NOW, SHANGHAI, "zh_CN").words == "今天"
+    assert relative_day(raised, NOW, LONDON, "en").words == "yesterday"
     new_year = datetime(2026, 12, 31, 20, tzinfo=UTC)  # already 2027 in Shanghai
-    assert relative_day(new_year, datetime(2027, 3, 1, tzinfo=UTC), SHANGHAI, "zh_CN") == "1月1日"
-    assert relative_day(new_year, datetime(2027, 3, 1, tzinfo=UTC), LONDON, "zh_CN") == "2026年12月31日"
+    assert relative_day(new_year, datetime(2027, 3, 1, tzinfo=UTC), SHANGHAI, "zh_CN").words == "1月1日"
+    assert relative_day(new_year, datetime(2027, 3, 1, tzinfo=UTC), LONDON, "zh_CN").words == "2026年12月31日"
 
 
 def test_a_time_in_the_future_is_today() -> None:
-    assert relative_day(_at(9), NOW, SHANGHAI, "zh_CN") == "今天"
+    assert relative_day(_at(9), NOW, SHANGHAI, "zh_CN").words == "今天"
 
 
 def test_resolve_options() -> None:

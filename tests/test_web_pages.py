@@ -32,6 +32,16 @@ async def test_the_overview_counts_today_and_the_week_per_room(app, chat: Chat, 
     assert 'href="/members?room=1&amp;since=2026-12-02&amp;sort=thanks"' in page
 
 
+async def test_a_campaigns_chart_is_drawn_for_the_console(app, chat: Chat) -> None:
+    await chat.say("bob", "大家好")
+    await chat.say("mod", "/活动 创建 X1预热 --上线 2026-12-15 #Playground")
+    await chat.say("bob", "猜是新耳机")
+    client = await console_client(app)
+    await sign_in(client, chat)
+    drawn = await client.get("/campaigns/1/chart.png")
+    assert (drawn.status_code, drawn.headers["content-type"], drawn.content[:4]) == (200, "image/png", b"\x89PNG")
+
+
 async def test_healthz_reports_the_database_transport_and_scheduler(app) -> None:
     await app.drain()  # the scheduler has looked for its lock (SQLite: one process, the leader)
     client = await console_client(app)

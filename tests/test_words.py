@@ -13,6 +13,7 @@ from matplotlib.figure import Figure
 from bot import charts
 from bot.config import LOCALES
 from bot.db import schema
+from bot.templates import TEMPLATES_DIR, relative_time
 from handlers.feedback.rules import parse_status
 from handlers.feedback.tables import Status, history
 from handlers.threads.tables import events, threads
@@ -119,6 +120,24 @@ async def test_a_date_that_does_not_exist_is_called_so(chat: Chat, app) -> None:
     ]
 
 
+ME_USAGE = "正确的用法：/我的 [月份] （或 /me [month]）"
+
+
+async def test_a_month_that_does_not_exist_is_called_so(chat: Chat, app) -> None:
+    no_month = "「{}」不是一个存在的月份：月份只有 1 到 12。请检查后再发一次。"
+    assert await chat.dm("bob", "/我的 2026-13") == [f"[dm bob] {no_month.format('2026-13')}\n{ME_USAGE}"]
+    assert await chat.dm("bob", "/me 上个月") == [f"[dm bob] {ME_USAGE}"]  # no month at all: the usage
+    assert await chat.say("mod", "/光荣榜 2026-0") == [
+        f"[dm mod] {no_month.format('2026-0')}\n正确的用法：/光荣榜 [2026-11] （或 /honour-roll）"
+    ]
+    assert await chat.say("mod", "/月报 2026-13") == [
+        f"[dm mod] {no_month.format('2026-13')}\n正确的用法：/报告 月度 [2026-12] （或 /月报、/report monthly）"
+    ]
+    assert await chat.say("mod", "/简报 查看 2026-13") == [
+        f"[dm mod] {no_month.format('2026-13')}\n正确的用法：/简报 查看 [2026-12] （或 /brief show）"
+    ]
+
+
 # Rendered template samples, scanned: no English word in a Chinese reply, no "1 messages" in an English one.
 _ENGLISH = re.compile(r"(?<![\w/@#.:=*{_-])[A-Za-z][a-z]{2,}(?:[ _][a-z]{2,})*(?![\w.(/-])")
 # Names, not words: a product, the bot, a time zone, a template's name and its variables.
@@ -214,3 +233,51 @@ async def test_me_shows_the_whole_month_with_real_kinds_and_every_way_to_earn(ch
     assert "· 反馈的缺陷被复现：" in me and "· 反馈的建议被采纳：" in me
     [_, december] = await chat.say("bob", "/我的 2026-12")
     assert "2026 年 12 月的积分记录：\n  12-01 +10 运营发放：上月帮忙\n【称号】" in december
+
+
+# Relative times ("3天后", "in 2 hours", "5 minutes ago") come from Babel, never built by hand in a template.
+_HAND_BUILT = (
+    re.compile(r"\}\}\s*(?:天|小时|分钟|周|个月|秒)\s*(?:前|后|以后|之后|之前)"),  # {{ days }} 天后
+    re.compile(r"(?:前|后)\s*\d+\s*(?:天|小时|分钟)"),
+    re.compile(r"\}\}\s*(?:\{\{[^}]*\}\}\s*)?(?:min|minutes?|hours?|days?|weeks?)\s+ago\b"),  # {{ n }} min ago
+    re.compile(r"\bin \{\{[^}]*\}\}\s*(?:\{\{[^}]*\}\}|minutes?|hours?|days?)"),  # in {{ n }} {{ "day" ... }}
+    re.compile(r"%d\s*(?:天前|天后|day%s ago)"),  # "%d 天前" | format(...)
+)
+
+
+# A rule's length, not a moment: "加入社群满 7 天后" (once a member for 7 days).
+_RULE_LENGTH = re.compile(r"满 \{\{[^}]*\}\} 天后")
+
+
+def test_no_template_builds_a_relative_time_by_hand() -> None:
+    found = []
+    for path in sorted(TEMPLATES_DIR.rglob("*.j*")):
+        text = _RULE_LENGTH.sub("", path.read_text(encoding="utf-8"))
+        found += [
+            f"{path.relative_to(TEMPLATES_DIR)}: {m[0]}" for pattern in _HAND_BUILT for m in pattern.finditer(text)
+        ]
+    assert found == []
+
+
+def test_relative_times_are_said_by_babel_in_each_language() -> None:
+    assert [relative_time(w, "zh_CN") for w in (timedelta(days=3), -900, 5400, 1800)] == [
+        "3天后",
+        "15分钟前",
+        "2小时后",
+        "30分钟后",
+    ]
+    assert [relative_time(w, "en") for w in (timedelta(days=3), -900, 3600, 1800)] == [
+        "in 3 days",
+        "15 minutes ago",
+        "in 1 hour",
+        "in 30 minutes",
+    ]
+    assert relative_time(30 * 86400, "zh_CN", "day") == "30天后"  # in days, not "1个月后"
+    assert relative_time(-86400, "en", "day") == "1 day ago"
+    reminder = {"kind": "payment", "member": "bob", "what": "尾款", "due": "2026-12-20", "id": 1}
+    assert RENDERER.render("koc/reminder", "en", days=1, **reminder).startswith(
+        "⏰ Reminder: in 1 day (2026-12-20) a payment to bob is due"
+    )
+    assert RENDERER.render("koc/reminder", "zh_CN", days=30, **reminder).startswith(
+        "⏰ 提醒：30天后（2026-12-20）要向 bob 付款"
+    )

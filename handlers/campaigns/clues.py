@@ -11,6 +11,7 @@ posts it in every room. Every message carries a dedupe key (`campaign:<campaign>
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -34,7 +35,13 @@ from bot.scheduling.triggers import once_trigger
 from handlers.campaigns import store
 from handlers.campaigns.clue_requests import ClueRequest, check_body, drop_time, parse_clue
 from handlers.campaigns.config import CampaignsSection
-from handlers.campaigns.heads_up import Timing, tell_called_off, tell_missed, written_to
+from handlers.campaigns.heads_up import (
+    RoomsOff,
+    Timing,
+    tell_called_off,
+    tell_missed,
+    written_to,
+)
 from handlers.campaigns.store import CampaignView, Room
 from handlers.campaigns.tables import ClueStatus, clues
 from handlers.outreach.custom_templates import Rendering, SkipNotice, all_texts, tell_staff_skipped, texts_then
@@ -221,17 +228,32 @@ async def cancel_clue_command(ctx: Context, cmd: Invocation) -> None:
     """/campaign clue cancel CLUE_ID: the drop and its heads-up do not happen; what waits to go out is withdrawn."""
     row = await row_by_id(ctx, cmd, clues, problem="campaigns/problem_needs_clue_id", unknown="campaigns/clue_unknown")
     clue = _view(row)
-    withdrawn = await cancel_clue(ctx, clue.campaign_id, clue)
-    if withdrawn is None:
+    done = await cancel_clue(ctx, clue.campaign_id, clue)
+    if done is None:
         raise UserFacingError("campaigns/clue_not_scheduled", clue=clue.id, status=clue.status)
-    told = await _heads_ups_out(ctx, clue) if await _cancelled(ctx, clue.id) else 0
-    ctx.note_audit(campaign=clue.campaign_id, clue=clue.id, withdrawn=withdrawn)
-    await ctx.reply("campaigns/clue_cancelled", id=clue.campaign_id, clue=clue.id, withdrawn=withdrawn, told=told)
+    ctx.note_audit(campaign=clue.campaign_id, clue=clue.id, withdrawn=done.withdrawn)
+    await ctx.reply(
+        "campaigns/clue_cancelled",
+        id=clue.campaign_id,
+        clue=clue.id,
+        withdrawn=done.withdrawn,
+        told=done.told,
+        partly=done.partly,
+    )
 
 
-async def cancel_clue(ctx: Context, campaign_id: int, clue: ClueView) -> int | None:
+@dataclass(frozen=True, slots=True)
+class Cancelled:
+    """What cancelling a clue did: messages withdrawn, KOCs told it is off (everywhere, or in their rooms)."""
+
+    withdrawn: int
+    told: int
+    partly: bool  # it had reached some rooms: it stays posted, and is off only where it had not
+
+
+async def cancel_clue(ctx: Context, campaign_id: int, clue: ClueView) -> Cancelled | None:
     """Cancel a clue that is still to drop (or whose posts still wait to go out): its jobs go, its
-    waiting posts and heads-ups are withdrawn. Returns how many were withdrawn; None: nothing to cancel."""
+    waiting posts and heads-ups are withdrawn, the KOCs told of it learn it is off. None: nothing to cancel."""
     if clue.status not in (ClueStatus.SCHEDULED.value, ClueStatus.POSTED.value):
         return None
     withdrawn = await withdraw_pending(ctx.db, post_key(campaign_id, clue.id))
@@ -240,30 +262,54 @@ async def cancel_clue(ctx: Context, campaign_id: int, clue: ClueView) -> int | N
         return None
     for job_id in (heads_up_job_id(clue.id), clue_job_id(clue.id)):
         await unschedule_job(ctx.db, job_id)
-    if clue.status == ClueStatus.SCHEDULED.value or not await _posts_out(ctx, clue):
+    partly = clue.status == ClueStatus.POSTED.value and bool(await _posts_out(ctx, clue))
+    if not partly:
         # A clue that reached some rooms before the rest were withdrawn stays posted: reports count it.
         await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(status=ClueStatus.CANCELLED.value))
-        await tell_called_off(
+        told = await tell_called_off(
             ctx, campaign_id, clue.id, clue.run_at, heads_up_key(campaign_id, clue.id), cancelled=True
         )
+    else:  # the KOCs of the rooms whose posts were withdrawn learn it will not drop there
+        off = await _rooms_not_posted(ctx, campaign_id, clue)
+        told = await _rooms_called_off(ctx, campaign_id, clue, off, cancelled=True)
     ctx.uow.after_commit(ctx.services.signals.notify_schedule_changed)
     _LOGGER.info("campaign #%d: clue #%d cancelled, %d waiting messages withdrawn", campaign_id, clue.id, withdrawn)
-    return withdrawn
-
-
-async def _cancelled(ctx: Context, clue_id: int) -> bool:
-    status = (await ctx.db.execute(select(clues.c.status).where(clues.c.id == clue_id))).scalar_one()
-    return bool(status == ClueStatus.CANCELLED.value)
-
-
-async def _heads_ups_out(ctx: Context, clue: ClueView) -> int:
-    """How many KOCs have had this clue's heads-up already (it cannot be taken back)."""
-    return await _gone_out(ctx, heads_up_key(clue.campaign_id, clue.id))
+    return Cancelled(withdrawn, told, partly)
 
 
 async def _posts_out(ctx: Context, clue: ClueView) -> int:
     """In how many rooms this clue has been posted already."""
     return await _gone_out(ctx, post_key(clue.campaign_id, clue.id))
+
+
+async def _rooms_not_posted(ctx: Context, campaign_id: int, clue: ClueView) -> frozenset[int]:
+    """The campaign's rooms (community ids) where this clue has not gone out."""
+    campaign = await store.load(ctx.db, campaign_id)
+    outbox, prefix = schema.outbox, post_key(campaign_id, clue.id)
+    out = set(
+        (
+            await ctx.db.execute(
+                select(outbox.c.dedupe_key).where(
+                    outbox.c.dedupe_key.startswith(prefix),
+                    outbox.c.status.in_((OutboxStatus.SENT.value, OutboxStatus.SENDING.value)),
+                )
+            )
+        ).scalars()
+    )
+    rooms = campaign.rooms if campaign else ()
+    return frozenset(room.community_id for room in rooms if prefix + room.platform_id not in out)
+
+
+async def _rooms_called_off(
+    ctx: Context, campaign_id: int, clue: ClueView, off: Iterable[int], *, cancelled: bool
+) -> int:
+    """The KOCs told of this clue whose rooms include one in `off` (where it will not drop) learn which; how many."""
+    campaign = await store.load(ctx.db, campaign_id)
+    if campaign is None or not (off := frozenset(off)):
+        return 0
+    where = RoomsOff(off, await koc_audience(ctx.db, campaign))
+    prefix = heads_up_key(campaign_id, clue.id)
+    return await tell_called_off(ctx, campaign_id, clue.id, clue.run_at, prefix, cancelled=cancelled, where=where)
 
 
 async def _gone_out(ctx: Context, prefix: str) -> int:
@@ -400,6 +446,9 @@ async def _post_all(
     await ctx.db.execute(update(clues).where(clues.c.id == clue.id).values(status=status.value, posted_at=at))
     if not posted:
         await _called_off(ctx, campaign, clue)
+    elif skipped:  # posted elsewhere: the KOCs of the skipped rooms learn it will not drop there
+        off = [community.id for community, _ in skipped]
+        await _rooms_called_off(ctx, campaign.id, clue, off, cancelled=False)
     if skipped:
         key = f"campaign:{campaign.id}:clue-skipped:{clue.id}"
         await tell_staff_skipped(ctx, SkipNotice("clue", clue.id, clue.template or "", key, len(communities)), skipped)

@@ -4,13 +4,15 @@ A heads-up is transactional: the contact budget never holds it, but quiet hours 
 as for every private message) do. One that could only arrive when its clue is already public (the
 drop in the KOC's first room to see it) is not sent: its "please keep it to yourself until it
 drops" would be false. The moderator who scheduled the clue is told who missed it; a KOC who did get
-a heads-up for a clue that is then cancelled or not posted is told so.
+a heads-up for a clue that is then cancelled or not posted is told so, and so is one whose rooms were
+left out while the clue dropped elsewhere (its template failed there, or its waiting posts were withdrawn).
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -102,21 +104,55 @@ async def told_members(ctx: Context, prefix: str) -> list[MemberRef]:
     return [member for member in found if member is not None]
 
 
+def heads_up_off_key(campaign_id: int, clue_id: int) -> str:
+    """The dedupe-key prefix of the news that a clue is off (the member's platform id follows)."""
+    return f"campaign:{campaign_id}:headsup-off:{clue_id}:"
+
+
+@dataclass(frozen=True, slots=True)
+class RoomsOff:
+    """Rooms a clue will not drop in after all (community ids) while it drops in others, and each KOC's
+    rooms among the campaign's (member id -> rooms): who of those told must hear of it, and of which rooms."""
+
+    off: frozenset[int]
+    audience: dict[int, list[Room]]
+
+    def of(self, member_id: int) -> tuple[list[str], bool]:
+        """The member's rooms that will not see the clue, and whether another of theirs will."""
+        theirs = self.audience.get(member_id, [])
+        off = [room.label for room in theirs if room.community_id in self.off]
+        return off, len(off) < len(theirs)
+
+
 async def tell_called_off(
-    ctx: Context, campaign_id: int, clue_id: int, run_at: datetime, prefix: str, *, cancelled: bool
+    ctx: Context,
+    campaign_id: int,
+    clue_id: int,
+    run_at: datetime,
+    prefix: str,
+    *,
+    cancelled: bool,
+    where: RoomsOff | None = None,
 ) -> int:
-    """Each KOC who had this clue's heads-up learns it will not drop (cancelled, or not posted); how many."""
+    """Each KOC who had this clue's heads-up learns it will not drop (cancelled, or not posted), or, with
+    `where`, each whose rooms include one it will not drop in learns which; how many were told."""
     campaign = await store.load(ctx.db, campaign_id)
-    told = await told_members(ctx, prefix)
-    for member in told:
+    told = 0
+    for member in await told_members(ctx, prefix):
+        rooms, elsewhere = where.of(member.id) if where is not None else ([], False)
+        if where is not None and not rooms:
+            continue  # the clue drops in every room of theirs, as the heads-up said
         await ctx.dm(
             member,
             "campaigns/heads_up_off",
             message_kind=OutgoingKind.TRANSACTIONAL,
-            dedupe_key=f"campaign:{campaign_id}:headsup-off:{clue_id}:{member.platform_id}",
+            dedupe_key=heads_up_off_key(campaign_id, clue_id) + member.platform_id,
             name=member.name,
             campaign=campaign.name if campaign else "",
             at=run_at.astimezone(campaign.zone) if campaign else run_at,
             cancelled=cancelled,
+            rooms=rooms,
+            elsewhere=elsewhere,
         )
-    return len(told)
+        told += 1
+    return told

@@ -220,7 +220,7 @@ async def close_campaign(ctx: Context, cmd: Invocation) -> None:
     for clue in await clues.load_clues(ctx.db, campaign.id):
         outcome = await clues.cancel_clue(ctx, campaign.id, clue)
         if outcome is not None:
-            cancelled, withdrawn = cancelled + 1, withdrawn + outcome
+            cancelled, withdrawn = cancelled + 1, withdrawn + outcome.withdrawn
     ends_at = min(campaign.ends_at, ctx.now)
     await ctx.db.execute(
         update(campaigns)

@@ -21,6 +21,7 @@ from bot.events import Image
 from bot.heavy.spec import Work
 from bot.registry import ReportRequest
 from bot.tables import Table, to_csv, to_xlsx
+from bot.templates import TemplateRenderer
 from handlers.campaigns import ignition, store
 from handlers.campaigns.clues import load_clues
 from handlers.campaigns.config import CampaignsSection
@@ -29,27 +30,6 @@ from handlers.campaigns.tables import ClueStatus, awards
 
 MAX_LINES = 8  # rooms drawn one by one (the busiest); the others are averaged in one line
 HOURLY_UP_TO = timedelta(days=3)  # a shorter campaign is charted per hour, a longer one per day
-# Chart labels (short, so kept here rather than in templates), by locale.
-CHART_TEXT = {
-    "zh_CN": {
-        "title": "「{name}」讨论量（每{unit}消息数，虚线为平时水平）",
-        "hour": "小时",
-        "day": "天",
-        "axis": "消息数",
-        "others": "其他 {n} 个群（平均）",
-        "clue": "线索 #{id}",
-        "empty": "还没有消息",
-    },
-    "en": {
-        "title": "{name}: discussion (messages per {unit}; dashed: the usual level)",
-        "hour": "hour",
-        "day": "day",
-        "axis": "messages",
-        "others": "{n} other rooms (average)",
-        "clue": "clue #{id}",
-        "empty": "no messages yet",
-    },
-}
 
 
 @dataclass(frozen=True, slots=True)
@@ -205,14 +185,33 @@ def _bucket(at: datetime, hourly: bool) -> datetime:
     )
 
 
-def chart(report: CampaignReport, locale: str) -> bytes:
+def chart(report: CampaignReport, renderer: TemplateRenderer, locale: str) -> bytes:
     """Discussion volume over time per community, clue drops marked (drawn now: use `render` in the bot)."""
-    return charts.timeline(**chart_parts(report, locale))
+    return charts.timeline(**chart_parts(report, renderer, locale))
 
 
-def chart_parts(report: CampaignReport, locale: str) -> dict[str, Any]:
+@dataclass(frozen=True, slots=True)
+class ChartWords:
+    """The chart's words in a locale, from its template `campaigns/chart` (one per line)."""
+
+    title: str
+    axis: str
+    empty: str
+    others: str  # the line averaging the rooms not drawn one by one ("" when every room is drawn)
+    clues: list[str]  # each mark's label, in the order of `clue_ids`
+
+
+def chart_words(
+    renderer: TemplateRenderer, locale: str, name: str, *, hourly: bool, others: int, clue_ids: list[int]
+) -> ChartWords:
+    title, axis, empty, other, *clues = renderer.render(
+        "campaigns/chart", locale, name=name, hourly=hourly, others=others, clues=clue_ids
+    ).split("\n")
+    return ChartWords(title, axis, empty, other, clues)
+
+
+def chart_parts(report: CampaignReport, renderer: TemplateRenderer, locale: str) -> dict[str, Any]:
     """What the chart is drawn from: each hour's or day's messages as a bar over that span, clue drops at their time."""
-    text = CHART_TEXT.get(locale, CHART_TEXT["en"])
     campaign, zone = report.campaign, report.campaign.zone
     start, until = campaign.starts_at.astimezone(zone), report.until
     hourly = until - start <= HOURLY_UP_TO
@@ -235,22 +234,23 @@ def chart_parts(report: CampaignReport, locale: str) -> dict[str, Any]:
         usual = None if logged.hourly is None else sum(logged.hourly) / (24 if hourly else 1)
         lines.append(charts.Line(room.label, [(b, per_room[room.community_id][b]) for b in buckets], baseline=usual))
     rest = ranked[MAX_LINES:]
+    dropped = [c for c in report.clues if c.after is not None]
+    words = chart_words(
+        renderer, locale, campaign.name, hourly=hourly, others=len(rest), clue_ids=[c.id for c in dropped]
+    )
     if rest:  # their average: a sum would dwarf the rooms drawn one by one
         lines.append(
             charts.Line(
-                text["others"].format(n=len(rest)),
-                [(b, sum(per_room[r.community_id][b] for r in rest) / len(rest)) for b in buckets],
+                words.others, [(b, sum(per_room[r.community_id][b] for r in rest) / len(rest)) for b in buckets]
             )
         )
-    marks = [charts.Mark(c.at, text["clue"].format(id=c.id)) for c in report.clues if c.after is not None]
-    title = text["title"].format(name=campaign.name, unit=text["hour" if hourly else "day"])
     return {
-        "title": title,
+        "title": words.title,
         "lines": lines if report.measured.messages else [],
         "zone": zone,
-        "marks": marks,
-        "y_label": text["axis"],
-        "empty_label": text["empty"],
+        "marks": [charts.Mark(c.at, label) for c, label in zip(dropped, words.clues, strict=True)],
+        "y_label": words.axis,
+        "empty_label": words.empty,
         "bucket": step,
         "locale": locale,
     }
@@ -357,7 +357,7 @@ async def make_report(work: Work) -> ReportMade:
     campaign = await _campaign(work)
     section = work.settings.section(CampaignsSection)
     report = await build(work.db, campaign, section, work.now)
-    png = charts.draw(chart, report, work.params["locale"])
+    png = charts.draw(chart, report, work.renderer, work.params["locale"])
     return ReportMade(campaign, report.params(min(section.top_shown, 5)), png)
 
 
@@ -403,7 +403,7 @@ async def write_report(conn: AsyncConnection, services: Services, request: Repor
     locale = services.settings.bot.locale
     base = request.out / f"campaign-{campaign.id}"
     png, txt, table = base.with_suffix(".png"), base.with_suffix(".txt"), Path(f"{base}-messages.csv")
-    drawn = charts.draw(chart, report, locale)
+    drawn = charts.draw(chart, report, services.renderer, locale)
     if drawn is not None:  # without the `charts` extra the report is its text and table
         png.write_bytes(drawn)
     txt.write_text(

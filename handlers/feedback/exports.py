@@ -1,4 +1,5 @@
-"""`kocbot export feedback` (CSV, .xlsx or JSON) and `kocbot export credits VERSION` (Markdown for release notes)."""
+"""`kocbot export feedback` (CSV, .xlsx or JSON) and `kocbot export credits VERSION` (Markdown for release notes,
+or a CSV or .xlsx table of who is credited for what)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from bot.tables import Table, local_time, written
 from bot.templates import TemplateRenderer
 from handlers.feedback.items import Item, items_where
 from handlers.feedback.rules import parse_status, short_id
-from handlers.feedback.tables import Role, items, people
+from handlers.feedback.tables import Role, Status, history, items, people
 from handlers.feedback.views import credited_names, shipped_in
 
 _LOGGER = logging.getLogger(__name__)
@@ -86,13 +87,49 @@ async def export_feedback(conn: AsyncConnection, request: ExportRequest) -> str 
     return written(Table(COLUMNS, rows, "feedback"), request.format, ("csv", "xlsx", "json"))
 
 
-async def export_credits(conn: AsyncConnection, request: ExportRequest) -> str:
-    """The thank-you list of a release as Markdown."""
+CREDITS_FORMATS = ("markdown", "csv", "xlsx")
+
+
+async def export_credits(conn: AsyncConnection, request: ExportRequest) -> str | bytes:
+    """The thank-you list of a release: Markdown for the release notes (the default), or a table of who
+    is credited for which item, as CSV (with a BOM) or .xlsx, headed in the community's language."""
     if not request.argument:
         raise ValueError("say which version: kocbot export credits v2.3")
-    version = request.argument
-    names, shipped = await credited_names(conn, version), await shipped_in(conn, version)
+    version, form = request.argument, "markdown" if request.format in (None, "md") else request.format
+    if form not in CREDITS_FORMATS:
+        raise ValueError(f"credits exports as {', '.join(CREDITS_FORMATS)}, not {request.format}")
     renderer = request.renderer or TemplateRenderer()
+    if form != "markdown":
+        return written(await credits_table(conn, request, renderer, version), form, ("csv", "xlsx"))
+    names, shipped = await credited_names(conn, version), await shipped_in(conn, version)
     return (
         renderer.render("feedback/credits_markdown", request.locale, version=version, names=names, items=shipped) + "\n"
     )
+
+
+async def credits_table(
+    conn: AsyncConnection, request: ExportRequest, renderer: TemplateRenderer, version: str
+) -> Table:
+    """One row per credited member and item shipped in `version` (merged items' reporters too): their name,
+    the FB number, its title, when it shipped in the community's time; headings from `feedback/credits_columns`."""
+    shipped = (
+        select(history.c.item_id, func.max(history.c.created_at).label("at"))
+        .where(history.c.to_status == Status.SHIPPED.value)
+        .group_by(history.c.item_id)
+        .subquery()
+    )
+    rows = await conn.execute(
+        select(people.c.member_id, items.c.id, items.c.title, shipped.c.at)
+        .join(items, items.c.id == people.c.item_id)
+        .outerjoin(shipped, shipped.c.item_id == items.c.id)
+        .where(
+            items.c.status == Status.SHIPPED.value,
+            items.c.version == version,
+            people.c.role == Role.REPORTER.value,
+        )
+        .order_by(items.c.id, people.c.id)
+    )
+    who, zone = await _people(conn), ZoneInfo(request.timezone)
+    table = [(who.names.get(r.member_id, ""), short_id(r.id), r.title, local_time(r.at, zone)) for r in rows]
+    columns = tuple(renderer.render("feedback/credits_columns", request.locale, version=version).splitlines())
+    return Table(columns, table, "credits")

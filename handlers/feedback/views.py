@@ -23,9 +23,10 @@ from handlers.feedback.tables import Role, Status, items, people
 from handlers.recognition.ledger import named
 
 _LOGGER = logging.getLogger(__name__)
-# The moderators' weekly digest (outreach), which lists overdue feedback too: the daily notice leaves out
-# what it listed the same day.
+# The moderators' weekly digest (outreach) lists overdue feedback too, as the daily notice does: on the day
+# both run, whichever comes second leaves out what the first listed, in either order.
 WEEKLY_DIGEST = "moderators_digest"
+DAILY_NOTICE = "feedback_overdue"
 
 
 async def list_items(ctx: Context, cmd: Invocation) -> None:
@@ -81,10 +82,22 @@ async def list_overdue(ctx: Context, cmd: Invocation) -> None:
     await ctx.reply("feedback/overdue", items=found, days=section.overdue_days, now=ctx.now)
 
 
+async def _not_listed_today(ctx: Context, job: str, found: list[Item]) -> list[Item]:
+    """`found` without what the scheduled `job` listed earlier today: only what became overdue since its run."""
+    earlier = await last_run(ctx.db, job, ctx.day_start(ctx.today), ctx.now)
+    if earlier is None:
+        return found
+    overdue_days = ctx.settings.section(FeedbackSection).overdue_days
+    return [item for item in found if item.created_at > earlier - timedelta(days=overdue_days)]
+
+
 async def digest_section(ctx: Context) -> tuple[str, dict[str, Any]] | None:
-    """The overdue items for the moderators' weekly digest (nothing when none is overdue)."""
+    """The overdue items for the moderators' weekly digest (nothing when none is overdue). The scheduled
+    digest leaves out what the daily notice listed earlier the same day; /digest, asked for, shows them all."""
     section = ctx.settings.section(FeedbackSection)
     found = await overdue_items(ctx.db, ctx.now, section)
+    if not ctx.answering:  # the scheduler's run, not a moderator's /digest
+        found = await _not_listed_today(ctx, DAILY_NOTICE, found)
     return ("feedback/overdue", {"items": found, "days": section.overdue_days, "now": ctx.now}) if found else None
 
 
@@ -92,11 +105,7 @@ async def send_overdue_digest(ctx: Context) -> int:
     """For the scheduler: a private digest of overdue items to each moderator, once a day; how many were
     sent. On the day of the weekly digest, only what became overdue after it: the rest it just listed."""
     section = ctx.settings.section(FeedbackSection)
-    midnight = ctx.day_start(ctx.today)
-    weekly = await last_run(ctx.db, WEEKLY_DIGEST, midnight, ctx.now)
-    found = await overdue_items(ctx.db, ctx.now, section)
-    if weekly is not None:
-        found = [item for item in found if item.created_at > weekly - timedelta(days=section.overdue_days)]
+    found = await _not_listed_today(ctx, WEEKLY_DIGEST, await overdue_items(ctx.db, ctx.now, section))
     if not found:
         return 0
     staff = await ctx.services.directory.staff(ctx.db)

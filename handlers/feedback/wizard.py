@@ -123,8 +123,9 @@ async def cancel(ctx: Context, text: str) -> None:
 async def remind(ctx: Context) -> None:
     """The time really left: a reminder kept out of the night goes earlier or later than configured."""
     assert ctx.conversation is not None
-    left = (ctx.conversation.expires_at - ctx.now).total_seconds() / 3600
-    await ctx.reply("feedback/wizard_reminder", hours=f"{max(round(left * 2) / 2, 0.5):g}")
+    left = max(ctx.conversation.expires_at - ctx.now, timedelta(minutes=1))
+    hours = f"{max(round(left / timedelta(hours=1) * 2) / 2, 0.5):g}"  # for an operator's template of old
+    await ctx.reply("feedback/wizard_reminder", left=left, hours=hours)  # ours say `left` through Babel
 
 
 async def expired(ctx: Context) -> None:

@@ -26,7 +26,7 @@ from bot.db.dialect import insert_for
 from bot.db.schema import OutgoingKind, Role, Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
-from bot.talk import not_command
+from bot.talk import community_message
 from handlers.feedback.tables import Role as FeedbackRole
 from handlers.feedback.tables import Status as FeedbackStatus
 from handlers.feedback.tables import history as feedback_history
@@ -137,12 +137,13 @@ async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
 
 
 async def _weeks(conn: AsyncConnection, now: datetime) -> dict[int, int]:
-    """Weeks, of the last ten, in which a member wrote anything: at most ten rows per member."""
+    """Weeks, of the last ten, in which a member wrote in a community (bot.talk's community messages: not
+    commands, not private messages, not the bot's): at most ten rows per member."""
     messages = schema.messages
     week = week_of(messages.c.received_at, now, WEEKS).label("week")
     inner = (
         select(messages.c.member_id, week)
-        .where(messages.c.received_at > now - timedelta(weeks=WEEKS))
+        .where(messages.c.received_at > now - timedelta(weeks=WEEKS), community_message(messages))
         .group_by(messages.c.member_id, week)
         .subquery()
     )
@@ -159,8 +160,9 @@ def _mentioned(conn: AsyncConnection) -> Any:
 
 
 def _conversation(messages: Any) -> Any:
-    """Plain talk: not a thank-you (counted as service already) and not a command (`/issue open @x`)."""
-    return and_(not_command(messages), or_(messages.c.routed_to.is_(None), messages.c.routed_to != "thanks"))
+    """Plain talk: a community message (not a command such as `/issue open @x`, not the bot's own
+    @mentions) that is not a thank-you (counted as service already)."""
+    return and_(community_message(messages), or_(messages.c.routed_to.is_(None), messages.c.routed_to != "thanks"))
 
 
 async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Sequence
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -23,6 +24,7 @@ from bot.errors import UsageError, UserFacingError
 from bot.lookup import row_by_id
 from handlers.feedback.config import FeedbackSection
 from handlers.koc.tables import PromiseStatus, promises
+from handlers.recognition.ledger import titles_of
 
 if TYPE_CHECKING:
     from handlers.feedback.items import HistoryEntry
@@ -59,8 +61,19 @@ async def open_rows(ctx: Context, member_id: int | None = None) -> list[Any]:
     query = select(promises).where(promises.c.status == PromiseStatus.OPEN.value)
     if member_id is not None:
         query = query.where(promises.c.member_id == member_id)
-    rows = (await ctx.db.execute(query)).all()
+    rows = await _without_titles_given(ctx, (await ctx.db.execute(query)).all())
     return sorted(rows, key=lambda r: (r.due is None, r.due or date.max, r.id))
+
+
+async def _without_titles_given(ctx: Context, rows: Sequence[Any]) -> list[Any]:
+    """A title's promise left open by an older kocbot (granting it kept only a term's) is kept when read:
+    the member holds the title, so nothing is owed."""
+    titled = [r for r in rows if r.source == "title"]
+    held = await titles_of(ctx.db, [r.member_id for r in titled]) if titled else {}
+    given = {r.id for r in titled if r.text in held.get(r.member_id, ())}
+    for promise_id in given:
+        await settle(ctx, promise_id, PromiseStatus.KEPT, "granted")
+    return [r for r in rows if r.id not in given]
 
 
 async def open_promises(ctx: Context, member_id: int | None = None) -> list[dict[str, Any]]:
@@ -200,14 +213,18 @@ async def _is_koc(ctx: Context, member_id: int) -> bool:
 
 
 async def on_reward(ctx: Context, rewarded: Any) -> None:
-    """Recognition's hook: points or a title given to a KOC are a reward the brand now owes them."""
+    """Recognition's hook: points given to a KOC are a reward the brand now owes them. A title is given
+    by granting it, whichever path granted it (/title grant, a term, an event, feedback, a campaign, the
+    thanks threshold): its promise is recorded kept at once, so it never waits in the digest or holds up an exit."""
     if not await _is_koc(ctx, rewarded.member_id):
         return
     text = f"{rewarded.title}" if rewarded.title else f"+{rewarded.points} · {rewarded.reason}"
     source = "title" if rewarded.title else "reward"
-    await create_promise(
-        ctx, rewarded.member_id, text, ctx.today + timedelta(days=REWARD_DUE_DAYS), source, f"reward:{rewarded.key}"
-    )
+    key = f"reward:{rewarded.key}"
+    due = ctx.today + timedelta(days=REWARD_DUE_DAYS)
+    promise_id = await create_promise(ctx, rewarded.member_id, text, due, source, key)
+    if promise_id is not None and rewarded.title:
+        await settle(ctx, promise_id, PromiseStatus.KEPT, "granted")
 
 
 async def on_feedback_history(ctx: Context, entry: HistoryEntry) -> None:

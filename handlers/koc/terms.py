@@ -22,7 +22,6 @@ from handlers.feedback.tables import items as feedback_items
 from handlers.koc.agreements import mentioned_member, owner_id_of
 from handlers.koc.config import KocSection
 from handlers.koc.eligibility import must_be_eligible
-from handlers.koc.promises import keep_by_key
 from handlers.koc.tables import koc_events, title_terms
 from handlers.recognition.config import RecognitionSection
 from handlers.recognition.ledger import grant_title, revoke_title
@@ -103,13 +102,9 @@ async def grant_with_term(ctx: Context, cmd: Invocation) -> None:
 
 
 async def _grant(ctx: Context, member_id: int, title: str, term_id: int) -> bool:
-    """The title through the recognition ledger. Granting it is what a title given to a KOC promises
-    (recognition's hook records that promise): kept here, so it neither waits in the digest nor holds up an exit."""
+    """The title through the recognition ledger (whose hook records the promise of it to a KOC as kept)."""
     key = KEY.format(id=term_id, what="grant")
-    granted = await grant_title(ctx, member_id, title, Source.MANUAL, key=key, by=ctx.actor)
-    if granted:
-        await keep_by_key(ctx, f"reward:title:{key}", f"term #{term_id}")
-    return granted
+    return await grant_title(ctx, member_id, title, Source.MANUAL, key=key, by=ctx.actor)
 
 
 async def _insert_term(ctx: Context, member_id: int, title: str, starts: date, ends: date, owner_id: int) -> int:

@@ -14,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.config import CoreSettings
 from bot.db import schema
 from bot.db.schema import Role
+from bot.talk import community_message
 from handlers.campaigns.tables import campaign_rooms, campaigns
 from handlers.feedback.tables import Role as FeedbackRole
 from handlers.feedback.tables import history as feedback_history
@@ -117,8 +118,11 @@ class Compiler:
             )
         log = schema.messages
         rooms = select(campaign_rooms.c.community_id).where(campaign_rooms.c.campaign_id == row.id)
-        posted = select(log.c.member_id).where(
-            log.c.community_id.in_(rooms), log.c.received_at >= row.starts_at, log.c.received_at < row.ends_at
+        posted = select(log.c.member_id).where(  # talk in its rooms (bot.talk): a command there is no taking part
+            log.c.community_id.in_(rooms),
+            log.c.received_at >= row.starts_at,
+            log.c.received_at < row.ends_at,
+            community_message(log),
         )
         return _in(members.c.id, posted, atom.op == "=")
 

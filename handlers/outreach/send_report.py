@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import Counter
 from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import and_, select
 from sqlalchemy.ext.asyncio import AsyncConnection
@@ -18,6 +17,7 @@ from bot.db.schema import OutboxStatus
 from bot.delivery import DeliveryPolicy
 from bot.errors import UsageError, UserFacingError
 from bot.registry import ExportRequest
+from bot.tables import Table, local_time, written
 from handlers.outreach.tables import consent, outreach_recipients, outreach_sends
 
 
@@ -84,29 +84,27 @@ async def show(ctx: Context, cmd: Invocation) -> None:
     )
 
 
-async def export_outreach(conn: AsyncConnection, request: ExportRequest) -> str:
-    """One CSV row per member of the send: who, what became of their message, when."""
+COLUMNS = ("member", "name", "state", "queued_at", "not_before", "sent_at")
+
+
+async def export_outreach(conn: AsyncConnection, request: ExportRequest) -> str | bytes:
+    """One row per member of the send: who, what became of their message, when (the community's time);
+    CSV with a BOM or .xlsx, as every table export (bot.tables)."""
     send_id = parse_id(request.argument)
     if send_id is None:
         raise ValueError("give the send's number: kocbot export outreach ID")
     if (await conn.execute(select(outreach_sends.c.id).where(outreach_sends.c.id == send_id))).first() is None:
         raise ValueError(f"there is no outreach send #{send_id}")
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(["member", "name", "state", "queued_at", "not_before", "sent_at"])
-    for row in await _rows(conn, send_id):
-        writer.writerow(
-            [
-                row.platform_id,
-                row.display_name,
-                state_of(row, row.sent_at or row.at, None).replace("held_quiet", "held").replace("held_budget", "held"),
-                _iso(row.at),
-                _iso(row.not_before),
-                _iso(row.sent_at),
-            ]
+    zone = ZoneInfo(request.timezone)
+    rows = [
+        (
+            row.platform_id,
+            row.display_name,
+            state_of(row, row.sent_at or row.at, None).replace("held_quiet", "held").replace("held_budget", "held"),
+            local_time(row.at, zone),
+            local_time(row.not_before, zone),
+            local_time(row.sent_at, zone),
         )
-    return out.getvalue()
-
-
-def _iso(when: datetime | None) -> str:
-    return when.isoformat(timespec="minutes") if when else ""
+        for row in await _rows(conn, send_id)
+    ]
+    return written(Table(COLUMNS, rows, "outreach"), request.format)

@@ -8,6 +8,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from bot.commands import parse_month
+from bot.errors import NoSuchDate
 
 
 class MonthError(ValueError):
@@ -56,7 +57,12 @@ _INSTANT = timedelta(microseconds=1)
 
 def window(text: str, now: datetime, timezone: str) -> Window:
     """The month `text` names ("2026-12"); MonthError when it is not a month or has not started yet."""
-    month = parse_month(text)
+    try:
+        month = parse_month(text)
+    except NoSuchDate as bad:  # 2026-13: said as such, not as "write it as 2026-12"
+        raise MonthError(
+            bad.problem or "core/no_such_date", f"{text!r} is not a month: months run from 1 to 12", **bad.params
+        ) from None
     if month is None:
         raise MonthError("reports/problem_month", f"{text!r} is not a month: write it as 2026-12", text=text)
     zone = ZoneInfo(timezone)

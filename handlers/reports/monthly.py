@@ -151,7 +151,7 @@ def _window(ctx: Context, cmd: Invocation) -> Window:
     try:
         return window(cmd.args[0] if cmd.args else month_of(ctx.now, zone), ctx.now, zone)
     except MonthError as problem:
-        if problem.problem == "reports/problem_month":
+        if problem.problem in ("reports/problem_month", "core/no_such_date"):
             raise UsageError(problem.problem, **problem.params) from None
         raise UserFacingError(problem.problem, **problem.params) from None
 

@@ -10,22 +10,7 @@ from zoneinfo import ZoneInfo
 from bot.commands import LOCAL_TIME, local_time, parse_id
 from bot.errors import UsageError
 
-WEEKDAYS_ZH = "一二三四五六日"
-WEEKDAYS_EN = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-MONTHS_EN = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
+_WEEKDAY_FIELDS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")  # CLDR's names for each weekday's field
 _AT = re.compile(r"--at\s+" + LOCAL_TIME.pattern)
 _PREVIEW = re.compile(r"--preview\b")
 YES = ("是", "是的", "好了", "已经好了", "解决了", "已解决", "没问题了", "没问题", "yes", "y", "fixed", "ok")
@@ -79,34 +64,41 @@ def parse_resolve(rest: str, tz: ZoneInfo) -> ResolveOptions:
     return ResolveOptions(text, preview, at)
 
 
-def relative_day(raised: datetime, now: datetime, tz: ZoneInfo, locale: str) -> str:
-    """When something was raised, as people say it: 今天, 昨天, 前天, 周二, 上周, 3月2日, 2025年3月2日."""
+@dataclass(frozen=True, slots=True)
+class RelativeDay:
+    """A day as people say it in `locale`: `words` (today, 昨天, last week, 3月2日) from Babel's CLDR data;
+    `calendar` when they name a date (English puts "on" before one: the template's word)."""
+
+    words: str
+    calendar: bool = False
+
+
+def relative_day(raised: datetime, now: datetime, tz: ZoneInfo, locale: str) -> RelativeDay:
+    """When something was raised, as people say it (Babel, CLDR): 今天, 昨天, 前天, 本周二, 上周, 3月2日,
+    2025年3月2日; today, yesterday, this Tuesday, last week, March 2, March 2, 2025."""
+    from babel import Locale
+
     then, today = raised.astimezone(tz).date(), now.astimezone(tz).date()
-    days = (today - then).days
-    english = locale.startswith("en")
-    if days <= 0:
-        return "today" if english else "今天"
-    if days == 1:
-        return "yesterday" if english else "昨天"
-    if days == 2 and not english:
-        return "前天"
+    days = max((today - then).days, 0)
+    fields = Locale.parse(locale)._data["date_fields"]  # CLDR's relative names (Babel has no wrapper for them)
+    named = fields["day"]["relative"]
+    if -days in named:  # today, yesterday, and where the language has a word for it, the day before
+        return RelativeDay(named[-days])
     if _week_start(then) == _week_start(today):
-        return f"on {WEEKDAYS_EN[then.weekday()]}" if english else f"周{WEEKDAYS_ZH[then.weekday()]}"
+        return RelativeDay(fields[_WEEKDAY_FIELDS[then.weekday()]]["relative"][0])
     if _week_start(then) == _week_start(today) - timedelta(days=7):
-        return "last week" if english else "上周"
-    return _calendar_day(then, today, english)
+        return RelativeDay(fields["week"]["relative"][-1])
+    return RelativeDay(_calendar_day(then, today, locale), calendar=True)
 
 
 def _week_start(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
-def _calendar_day(then: date, today: date, english: bool) -> str:
-    if english:
-        year = "" if then.year == today.year else f" {then.year}"
-        return f"on {then.day} {MONTHS_EN[then.month - 1]}{year}"
-    year = "" if then.year == today.year else f"{then.year}年"
-    return f"{year}{then.month}月{then.day}日"
+def _calendar_day(then: date, today: date, locale: str) -> str:
+    from babel.dates import format_skeleton
+
+    return format_skeleton("MMMMd" if then.year == today.year else "yMMMMd", then, locale=locale)
 
 
 def classify_answer(text: str) -> str | None:

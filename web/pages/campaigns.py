@@ -55,7 +55,7 @@ async def campaign_png(request: Request, visit: Visit) -> Response:
     found = await _report(console, request.path_params["campaign_id"])
     if found is None:
         return console.page(visit, "not_found.html", status=404)
-    png = await charts.render(campaign_report.chart, found, visit.locale)
+    png = await charts.render(campaign_report.chart, found, console.services.renderer, visit.locale)
     if png is None:  # no matplotlib (the `charts` extra): the page's figures stand alone
         return console.page(visit, "not_found.html", status=404)
     return Response(png, media_type="image/png")
