@@ -72,3 +72,27 @@ def test_every_word_of_the_pages_exists_in_both_languages() -> None:
     }
     assert used - set(labels["zh_CN"]) == set()
     assert set(labels["zh_CN"]) == set(labels["en"])
+
+
+async def test_metrics_export_each_lanes_depth_and_oldest_wait(app) -> None:
+    """Issue 22's lanes on /metrics: due messages per lane and how long the oldest of each has waited."""
+    from bot.db.schema import Delivery, OutgoingKind
+    from bot.outbox import Draft
+    from tests.support import enqueue
+
+    now = app.clock.now()
+    drafts = [
+        Draft("公告一", "t", "zh_CN", room_id="r1", delivery=Delivery.ROUTINE, not_before=now - timedelta(seconds=90)),
+        Draft("公告二", "t", "zh_CN", room_id="r2", delivery=Delivery.ROUTINE),
+        Draft("明天的公告", "t", "zh_CN", room_id="r3", delivery=Delivery.ROUTINE, not_before=now + timedelta(days=1)),
+    ]
+    async with app.engine.begin() as conn:  # queued, not sent: nothing drains the outbox here
+        for draft in drafts:
+            await enqueue(conn, draft, now, app.database.addressing)
+    assert {d.kind for d in drafts} == {OutgoingKind.UNSOLICITED}
+    text = (await (await console_client(app)).get("/metrics")).text
+    assert 'kocbot_outbox_lane_messages{lane="unsolicited"} 2.0' in text  # tomorrow's is not due
+    assert 'kocbot_outbox_lane_messages{lane="reply"} 0.0' in text
+    assert 'kocbot_outbox_lane_messages{lane="transactional"} 0.0' in text
+    assert 'kocbot_outbox_lane_oldest_seconds{lane="unsolicited"} 90.0' in text
+    assert 'kocbot_outbox_lane_oldest_seconds{lane="reply"} 0.0' in text
