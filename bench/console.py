@@ -18,6 +18,7 @@ import tempfile
 import time
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import cast
 
 import httpx
 from sqlalchemy import Table, func, insert, select
@@ -105,7 +106,7 @@ async def _feedback(conn: AsyncConnection, rnd: random.Random) -> None:
         }
         for n in range(ITEMS)
     ]
-    rows.sort(key=lambda r: r["created_at"])  # FB-1 is the oldest, as items are numbered when they arrive
+    rows.sort(key=lambda r: cast(datetime, r["created_at"]))  # FB-1 is the oldest: numbered as they arrive
     await _insert(conn, items, rows)
     reporters = [
         {

@@ -27,9 +27,30 @@ async def test_the_overview_counts_today_and_the_week_per_room(app, chat: Chat, 
     row = re.search(r'<th scope="row">Playground</th>(.*?)</tr>', page, re.S)
     assert row is not None
     cells = re.findall(r"<td>(?:<a [^>]*>)?(?:<span class=\"zero\">)?(\d+)", row[1])
-    # messages today, week; active today, week; thanks today, week; feedback today, week; open threads
-    assert cells == ["1", "2", "1", "2", "1", "1", "0", "0", "0"]
+    # messages today, week; active today, week; thanks today, week; feedback today, week; questions unanswered
+    # today, week; open threads
+    assert cells == ["1", "2", "1", "2", "1", "1", "0", "0", "0", "0", "0"]
     assert 'href="/members?room=1&amp;since=2026-12-02&amp;sort=thanks"' in page
+
+
+async def test_the_overview_counts_questions_nobody_answered(app, chat: Chat, clock: FakeClock) -> None:
+    from bot.events import Contact, Quote
+
+    await chat.say("bob", "请问耳机怎么恢复出厂设置？")  # Tuesday: this week; nobody answers it
+    await app.advance_to(clock.now() + timedelta(days=1))  # Wednesday, today
+    asked = "请问充电盒的灯一直闪是什么原因？"
+    await chat.say("dave", asked, message_id="q-2")  # answered by a quote below
+    await chat.say("erin", "把充电盒盖上再打开一次就好", quote=Quote(asked, Contact("dave", "dave"), "q-2"))
+    await chat.say("carol", "请问耳机怎么连接两台手机？")  # unanswered
+    await app.advance_to(clock.now() + timedelta(minutes=30))  # the questions are settled when they fall due
+    client = await console_client(app)
+    await sign_in(client, chat)
+    page = (await client.get("/")).text
+    row = re.search(r'<th scope="row">Playground</th>(.*?)</tr>', page, re.S)
+    assert row is not None
+    cells = re.findall(r"<td>(?:<a [^>]*>)?(?:<span class=\"zero\">)?(\d+)", row[1])
+    assert cells[8:10] == ["1", "2"]  # unanswered: today's one, the week's two (not dave's, answered)
+    assert "未回答的提问" in page
 
 
 async def test_healthz_reports_the_database_transport_and_scheduler(app) -> None:
