@@ -65,7 +65,10 @@ class FeedbackPerson(Base):
     """A member behind an item: its reporter(s) (merged reporters too) and those who added a +1."""
 
     __tablename__ = "feedback_people"
-    __table_args__ = (UniqueConstraint("item_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "member_id"),
+        Index("ix_feedback_people_role_item", "role", "item_id"),  # the board's "+1s at least", from the index
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("feedback_items.id"))

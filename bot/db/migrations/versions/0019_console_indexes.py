@@ -40,9 +40,11 @@ def upgrade() -> None:
     op.create_index(
         "ix_feedback_history_status_created", "feedback_history", ["to_status", "created_at", "item_id"], unique=False
     )
+    op.create_index("ix_feedback_people_role_item", "feedback_people", ["role", "item_id"], unique=False)
 
 
 def downgrade() -> None:
+    op.drop_index("ix_feedback_people_role_item", table_name="feedback_people")
     op.drop_index("ix_feedback_history_status_created", table_name="feedback_history")
     op.drop_index("ix_feedback_items_created", table_name="feedback_items")
     op.create_index("ix_thanks_receiver_month", "thanks", ["receiver_id", "month", "counted"], unique=False)
