@@ -30,6 +30,15 @@ class Metrics:
             "kocbot_send_failures", "Sends the platform refused or failed, by transport", ["transport"], registry=r
         )
         self.outbox = Gauge("kocbot_outbox_messages", "Outbox messages by state", ["state"], registry=r)
+        self.lane_depth = Gauge(
+            "kocbot_outbox_lane_messages", "Messages due and waiting to go, by delivery lane", ["lane"], registry=r
+        )
+        self.lane_oldest = Gauge(
+            "kocbot_outbox_lane_oldest_seconds",
+            "How long the longest-waiting due message of each lane has waited (0: none)",
+            ["lane"],
+            registry=r,
+        )
         self.scheduler_lag = Gauge(
             "kocbot_scheduler_lag_seconds", "How late the most overdue scheduled job is (0: none due)", registry=r
         )

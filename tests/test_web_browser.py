@@ -195,3 +195,31 @@ async def test_a_member_page_a_campaign_chart_on_a_phone_and_sign_out(
 
     assert await browser.run(sign_out) == served + "/signin"
     assert sorted(p.name for p in tmp_path.glob("*.png")) == ["campaign.png", "member.png", "phone-feedback.png"]
+
+
+async def test_every_page_fits_a_phone(
+    browser: BrowserThread, chat: Chat, app: App, clock: FakeClock, served: str, tmp_path: Path
+) -> None:
+    """At 375 pixels nothing is wider than the screen, on any page: wide tables scroll inside their box."""
+    await baseline(app, clock, chat)
+    clock.set(local(2, 9))
+    await chat.say("mod", "/koc promote @kate 私域")
+    campaign = await create_campaign(app, keywords=("新品", "X1"))
+    await conversation(chat, clock)
+    await chat.say("bob", BUG)
+    await chat.say("mod", "/issue open 登录失败 @bob")
+    kate = await member_id(app, "kate")
+    month = clock.now().strftime("%Y-%m")
+    paths = ["/", "/feedback", "/feedback/1", "/threads", "/threads/1", "/members", f"/members/{kate}", "/kocs"]
+    paths += ["/campaigns", f"/campaigns/{campaign}", f"/reports/{month}", "/schedule", "/audit"]
+    page = await signed_in(browser, chat, served, viewport=PHONE)
+
+    def widths(_: Any) -> dict[str, int]:
+        found = {}
+        for path in paths:
+            page.goto(served + path)
+            found[path] = page.evaluate("document.documentElement.scrollWidth")
+            shot(page, tmp_path, "phone" + path.replace("/", "-").replace("?", "-"))
+        return found
+
+    assert await browser.run(widths) == dict.fromkeys(paths, PHONE["width"])

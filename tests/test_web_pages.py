@@ -27,8 +27,9 @@ async def test_the_overview_counts_today_and_the_week_per_room(app, chat: Chat, 
     row = re.search(r'<th scope="row">Playground</th>(.*?)</tr>', page, re.S)
     assert row is not None
     cells = re.findall(r"<td>(?:<a [^>]*>)?(?:<span class=\"zero\">)?(\d+)", row[1])
-    # messages today, week; active today, week; thanks today, week; feedback today, week; open threads
-    assert cells == ["1", "2", "1", "2", "1", "1", "0", "0", "0"]
+    # messages today, week; active today, week; thanks today, week; feedback today, week; questions unanswered
+    # today, week; open threads
+    assert cells == ["1", "2", "1", "2", "1", "1", "0", "0", "0", "0", "0"]
     assert 'href="/members?room=1&amp;since=2026-12-02&amp;sort=thanks"' in page
 
 
@@ -40,6 +41,26 @@ async def test_a_campaigns_chart_is_drawn_for_the_console(app, chat: Chat) -> No
     await sign_in(client, chat)
     drawn = await client.get("/campaigns/1/chart.png")
     assert (drawn.status_code, drawn.headers["content-type"], drawn.content[:4]) == (200, "image/png", b"\x89PNG")
+
+
+async def test_the_overview_counts_questions_nobody_answered(app, chat: Chat, clock: FakeClock) -> None:
+    from bot.events import Contact, Quote
+
+    await chat.say("bob", "请问耳机怎么恢复出厂设置？")  # Tuesday: this week; nobody answers it
+    await app.advance_to(clock.now() + timedelta(days=1))  # Wednesday, today
+    asked = "请问充电盒的灯一直闪是什么原因？"
+    await chat.say("dave", asked, message_id="q-2")  # answered by a quote below
+    await chat.say("erin", "把充电盒盖上再打开一次就好", quote=Quote(asked, Contact("dave", "dave"), "q-2"))
+    await chat.say("carol", "请问耳机怎么连接两台手机？")  # unanswered
+    await app.advance_to(clock.now() + timedelta(minutes=30))  # the questions are settled when they fall due
+    client = await console_client(app)
+    await sign_in(client, chat)
+    page = (await client.get("/")).text
+    row = re.search(r'<th scope="row">Playground</th>(.*?)</tr>', page, re.S)
+    assert row is not None
+    cells = re.findall(r"<td>(?:<a [^>]*>)?(?:<span class=\"zero\">)?(\d+)", row[1])
+    assert cells[8:10] == ["1", "2"]  # unanswered: today's one, the week's two (not dave's, answered)
+    assert "未回答的提问" in page
 
 
 async def test_healthz_reports_the_database_transport_and_scheduler(app) -> None:
@@ -82,3 +103,27 @@ def test_every_word_of_the_pages_exists_in_both_languages() -> None:
     }
     assert used - set(labels["zh_CN"]) == set()
     assert set(labels["zh_CN"]) == set(labels["en"])
+
+
+async def test_metrics_export_each_lanes_depth_and_oldest_wait(app) -> None:
+    """Issue 22's lanes on /metrics: due messages per lane and how long the oldest of each has waited."""
+    from bot.db.schema import Delivery, OutgoingKind
+    from bot.outbox import Draft
+    from tests.support import enqueue
+
+    now = app.clock.now()
+    drafts = [
+        Draft("公告一", "t", "zh_CN", room_id="r1", delivery=Delivery.ROUTINE, not_before=now - timedelta(seconds=90)),
+        Draft("公告二", "t", "zh_CN", room_id="r2", delivery=Delivery.ROUTINE),
+        Draft("明天的公告", "t", "zh_CN", room_id="r3", delivery=Delivery.ROUTINE, not_before=now + timedelta(days=1)),
+    ]
+    async with app.engine.begin() as conn:  # queued, not sent: nothing drains the outbox here
+        for draft in drafts:
+            await enqueue(conn, draft, now, app.database.addressing)
+    assert {d.kind for d in drafts} == {OutgoingKind.UNSOLICITED}
+    text = (await (await console_client(app)).get("/metrics")).text
+    assert 'kocbot_outbox_lane_messages{lane="unsolicited"} 2.0' in text  # tomorrow's is not due
+    assert 'kocbot_outbox_lane_messages{lane="reply"} 0.0' in text
+    assert 'kocbot_outbox_lane_messages{lane="transactional"} 0.0' in text
+    assert 'kocbot_outbox_lane_oldest_seconds{lane="unsolicited"} 90.0' in text
+    assert 'kocbot_outbox_lane_oldest_seconds{lane="reply"} 0.0' in text

@@ -160,3 +160,35 @@ async def test_pages_carry_a_policy_against_scripts_from_elsewhere(app, chat: Ch
     await sign_in(client, chat)
     policy = (await client.get("/")).headers["content-security-policy"]
     assert "default-src 'self'" in policy and "frame-ancestors 'none'" in policy and "unsafe-eval" not in policy
+
+
+async def test_every_action_refuses_a_signed_in_post_without_the_csrf_token(app, chat: Chat) -> None:
+    client = await console_client(app)
+    csrf = await sign_in(client, chat)
+    posts = [path for method, path in _staff_routes() if method == "POST"]
+    assert len(posts) >= 10
+    for path in posts:
+        for data in ({}, {"csrf": "wrong"}):
+            response = await client.post(path, data=data)
+            assert response.status_code == 403, (path, data)
+    assert (await client.get("/")).status_code == 200  # still signed in: the session was never used up
+    assert (await client.post("/signout", data={"csrf": csrf})).status_code == 303
+
+
+def test_every_form_that_posts_carries_the_csrf_field() -> None:
+    """Each <form method="post"> of every page template carries the session's token (htmx requests send it
+    in a header, set once on the page's body). The sign-in button has no session yet: the single-use secret in
+    its address is what it sends."""
+    import re
+    from pathlib import Path
+
+    folder = Path(__file__).resolve().parent.parent / "web" / "templates"
+    forms = 0
+    for page in sorted(set(folder.glob("*.html")) - {folder / "signin.html"}):
+        for form in re.findall(r"<form\b[^>]*>.*?</form>", page.read_text(encoding="utf-8"), re.S | re.I):
+            if re.search(r'method="post"', form, re.I):
+                forms += 1
+                assert "csrf_field()" in form or 'name="csrf" value="{{ visit.csrf }}"' in form, (page.name, form)
+    assert forms >= 10
+    base = (folder / "base.html").read_text(encoding="utf-8")
+    assert """hx-headers='{"X-CSRF-Token": "{{ visit.csrf }}"}'""" in base

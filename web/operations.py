@@ -14,6 +14,7 @@ from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from bot.db import schema
 from bot.db.schema import OutboxStatus
+from bot.lanes import LaneDepth, depths
 from bot.scheduling.scheduler import Scheduler
 from web.console import Console, console_of
 from web.pages.overview import outbox_counts
@@ -54,6 +55,15 @@ async def healthz(request: Request) -> Response:
     return JSONResponse(report, status_code=200 if healthy else 503)
 
 
+def _waited(lane: LaneDepth, now: datetime) -> float:
+    """Seconds the lane's oldest due message has waited since it could go (0 when the lane is empty)."""
+    if lane.oldest is None:
+        return 0.0
+    since: datetime = lane.oldest.not_before
+    since = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
+    return max(0.0, (now - since).total_seconds())
+
+
 def _connected(connected: bool) -> str:
     return "connected" if connected else "disconnected"
 
@@ -74,6 +84,9 @@ async def metrics(request: Request) -> Response:
     async with console.engine.connect() as conn:
         for state, count in (await outbox_counts(conn, now)).items():
             figures.outbox.labels(state).set(count)
+        for lane in await depths(conn, now):
+            figures.lane_depth.labels(lane.kind.value).set(lane.waiting)
+            figures.lane_oldest.labels(lane.kind.value).set(_waited(lane, now))
         next_run = (await conn.execute(select(func.min(schema.scheduler_jobs.c.next_run_time)))).scalar_one_or_none()
     figures.scheduler_lag.set(max(0.0, now.timestamp() - next_run) if next_run is not None else 0.0)
     figures.connected.set(1 if bot.transport.connected else 0)

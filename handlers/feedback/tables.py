@@ -39,7 +39,10 @@ class FeedbackItem(Base):
     """One piece of feedback, FB-{id}; its people and history are rows of their own."""
 
     __tablename__ = "feedback_items"
-    __table_args__ = (Index("ix_feedback_items_status_created", "status", "created_at"),)
+    __table_args__ = (
+        Index("ix_feedback_items_status_created", "status", "created_at"),
+        Index("ix_feedback_items_created", "created_at"),  # the console's board, newest first
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     kind: Mapped[str] = mapped_column(String(16))
@@ -62,7 +65,10 @@ class FeedbackPerson(Base):
     """A member behind an item: its reporter(s) (merged reporters too) and those who added a +1."""
 
     __tablename__ = "feedback_people"
-    __table_args__ = (UniqueConstraint("item_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "member_id"),
+        Index("ix_feedback_people_role_item", "role", "item_id"),  # the board's "+1s at least", from the index
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("feedback_items.id"))
@@ -76,6 +82,8 @@ class FeedbackEvent(Base):
     """An item's history: submission, status changes, assignments, merges and +1s. Never edited."""
 
     __tablename__ = "feedback_history"
+    # Items moved to a status since a day (the KOC pool's expertise, the monthly report), from the index alone.
+    __table_args__ = (Index("ix_feedback_history_status_created", "to_status", "created_at", "item_id"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("feedback_items.id"), index=True)

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, case, distinct, func, or_, select, true, update
+from sqlalchemy import Text, and_, case, cast, distinct, func, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands import Invocation, parse_number
@@ -101,9 +101,11 @@ async def _eligible(
 
 
 async def _thanks(conn: AsyncConnection, since: datetime) -> dict[int, int]:
-    units = thanks_units("receiver_id", thanks.c.created_at >= since, thanks.c.receiver_id.is_not(None))
+    units = thanks_units("receiver_id", thanks.c.created_at >= since, by_time=True)
     stmt = select(units.c.member_id, func.sum(units.c.n)).group_by(units.c.member_id)
-    return {member: int(n) for member, n in (await conn.execute(stmt)).all()}
+    # A thank-you to no member (NULL) is nobody's signal: dropped here, not filtered in SQL, where the
+    # condition would send the planner down the receiver index over every row.
+    return {member: int(n) for member, n in (await conn.execute(stmt)).all() if member is not None}
 
 
 async def _feedback(conn: AsyncConnection, since: datetime) -> dict[int, int]:
@@ -140,15 +142,20 @@ async def _weeks(conn: AsyncConnection, now: datetime) -> dict[int, int]:
     """Weeks, of the last ten, in which a member wrote in a community (bot.talk's community messages: not
     commands, not private messages, not the bot's): at most ten rows per member."""
     messages = schema.messages
-    week = week_of(messages.c.received_at, now, WEEKS).label("week")
-    inner = (
-        select(messages.c.member_id, week)
+    # One group per member, each member's distinct weeks counted on the way; a message after `now` is in
+    # no week (NULL).
+    week = week_of(messages.c.received_at, now, WEEKS)
+    stmt = (
+        select(messages.c.member_id, func.count(distinct(week)))
         .where(messages.c.received_at > now - timedelta(weeks=WEEKS), community_message(messages))
-        .group_by(messages.c.member_id, week)
-        .subquery()
+        .group_by(messages.c.member_id)
     )
-    stmt = select(inner.c.member_id, func.count()).where(inner.c.week.is_not(None)).group_by(inner.c.member_id)
-    return dict((await conn.execute(stmt)).tuples().all())
+    return {member_id: n for member_id, n in (await conn.execute(stmt)).tuples().all() if n}
+
+
+def _mentions_any() -> Any:
+    """The message mentions someone: a cheap test on the stored text before its JSON is unpacked."""
+    return cast(schema.messages.c.mentions, Text) != "[]"
 
 
 def _mentioned(conn: AsyncConnection) -> Any:
@@ -187,6 +194,7 @@ async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
         .join(members, members.c.platform_id == mentioned.c.value)
         .where(
             messages.c.received_at >= since,
+            _mentions_any(),
             _conversation(messages),
             members.c.id != messages.c.member_id,
             or_(messages.c.quote_member_id.is_(None), messages.c.quote_member_id != members.c.id),

@@ -50,11 +50,13 @@ class ThanksRow(Base):
     __table_args__ = (
         # Covering indexes for the leaderboards (group/brand x month/all time) and /me.
         Index("ix_thanks_community_month", "community_id", "month", "counted", "receiver_id"),
-        Index("ix_thanks_month", "month", "counted", "receiver_id"),
-        Index("ix_thanks_receiver_month", "receiver_id", "month", "counted"),
+        # ... and the monthly report's thanks per room, helpers and title rule (room and time too).
+        Index("ix_thanks_month_cover", "month", "counted", "receiver_id", "community_id", "created_at"),
+        Index("ix_thanks_receiver_cover", "receiver_id", "month", "counted", "created_at"),  # /me; KOC health by week
         Index("ix_thanks_giver_created", "giver_id", "created_at"),
-        # The web console's overview: thanks per room since a day, from the index alone.
-        Index("ix_thanks_created_community", "created_at", "community_id", "counted"),
+        # The web console's overview (thanks per room since a day) and the KOC pool (thanks received in
+        # its window), from the index alone.
+        Index("ix_thanks_created_cover", "created_at", "community_id", "counted", "receiver_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -11,7 +11,7 @@ import logging
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, or_, select, true, union_all
+from sqlalchemy import and_, case, func, literal, literal_column, or_, select, true, union, union_all
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import CoreSettings
@@ -54,6 +54,8 @@ async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Win
     thanked = await _thanks_by_room(conn, when)
     feedback_rooms = await _feedback_by_room(conn, when)
     raised = await _threads_by_room(conn, when)
+    top = settings.section(ReportsSection).top_helpers
+    helpers, title_rule = await _most_thanked(conn, when, list(rooms), top, getattr(settings, "recognition", None))
     communities = tuple(
         CommunityFigures(
             name,
@@ -69,7 +71,7 @@ async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Win
         when,
         communities,
         await _active_anywhere(conn, when, list(rooms)),
-        await _helpers(conn, when, list(rooms), settings.section(ReportsSection).top_helpers),
+        helpers,
         sum(thanked.get(r, 0) for r in rooms),
         await _feedback_rows(conn, when, rooms),
         await _thread_rows(conn, when, rooms),
@@ -77,7 +79,7 @@ async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Win
         await _koc_changes(conn, when),
         await _stages(conn, when),
         await _days(conn, when, list(rooms)),
-        await _title_rule(conn, when, list(rooms), settings),
+        title_rule,
         await _questions(conn, when, rooms),
     )
 
@@ -159,10 +161,16 @@ async def _messages(conn: AsyncConnection, when: Window) -> dict[int, tuple[int,
     return {row[0]: (int(row[1]), int(row[2])) for row in (await conn.execute(stmt)).all()}
 
 
+def _in_rooms(rooms: list[int]) -> Any:
+    """In these rooms, as a filter only: the month's messages are read by time from ix_messages_received_talk,
+    which holds every column counted (`+ 0` keeps the planner off the room index, which has not)."""
+    return (schema.messages.c.community_id + literal_column("0")).in_(rooms)
+
+
 async def _active_anywhere(conn: AsyncConnection, when: Window, rooms: list[int]) -> int:
     msg = schema.messages
     stmt = select(func.count(msg.c.member_id.distinct())).where(
-        msg.c.community_id.in_(rooms), _between(msg.c.received_at, when), community_message(msg)
+        _in_rooms(rooms), _between(msg.c.received_at, when), community_message(msg)
     )
     return int((await conn.execute(stmt)).scalar_one())
 
@@ -188,7 +196,7 @@ async def _days(conn: AsyncConnection, when: Window, rooms: list[int]) -> tuple[
     stmt = (
         select(bounds.c.n, func.count(), func.count(msg.c.member_id.distinct()))
         .select_from(bounds.join(msg, inside))
-        .where(msg.c.community_id.in_(rooms), community_message(msg))
+        .where(_in_rooms(rooms), community_message(msg))
         .group_by(bounds.c.n)
     )
     counts = {row[0]: (int(row[1]), int(row[2])) for row in (await conn.execute(stmt)).all()}
@@ -210,9 +218,14 @@ async def _thanks_by_room(conn: AsyncConnection, when: Window) -> dict[int, int]
     return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}
 
 
-async def _helpers(conn: AsyncConnection, when: Window, rooms: list[int], top: int) -> tuple[Helper, ...]:
-    """The members most thanked in the communities that month; ties by name."""
+async def _most_thanked(
+    conn: AsyncConnection, when: Window, rooms: list[int], top: int, recognition: Any
+) -> tuple[tuple[Helper, ...], TitleRule | None]:
+    """The members most thanked in the communities that month (ties by name), and the monthly thanks title
+    (recognition's threshold rule) with who reached it; None: no such title. One grouped pass serves both:
+    they are read in the same order and it stops once both are complete."""
     m = schema.members
+    threshold = recognition.monthly_thanks_threshold if recognition and recognition.threshold_title else None
     count = func.count().label("n")
     stmt = (
         select(m.c.display_name, count)
@@ -220,29 +233,19 @@ async def _helpers(conn: AsyncConnection, when: Window, rooms: list[int], top: i
         .where(*_counted_thanks(when), thanks.c.community_id.in_(rooms))
         .group_by(m.c.id, m.c.display_name)
         .order_by(count.desc(), m.c.display_name, m.c.id)
-        .limit(top)
     )
-    return tuple(Helper(row[0], int(row[1])) for row in (await conn.execute(stmt)).all())
-
-
-async def _title_rule(
-    conn: AsyncConnection, when: Window, rooms: list[int], settings: CoreSettings
-) -> TitleRule | None:
-    """The monthly thanks title (recognition's threshold rule) and who reached it that month; None: no such title."""
-    section = getattr(settings, "recognition", None)
-    if section is None or not section.threshold_title:
-        return None
-    m, threshold = schema.members, section.monthly_thanks_threshold
-    count = func.count().label("n")
-    stmt = (
-        select(m.c.display_name)
-        .join(m, m.c.id == thanks.c.receiver_id)
-        .where(*_counted_thanks(when), thanks.c.community_id.in_(rooms))
-        .group_by(m.c.id, m.c.display_name)
-        .having(count >= threshold)
-        .order_by(count.desc(), m.c.display_name, m.c.id)
-    )
-    return TitleRule(section.threshold_title, threshold, tuple((await conn.execute(stmt)).scalars()))
+    helpers: list[Helper] = []
+    reached: list[str] = []
+    async with conn.stream(stmt) as rows:
+        async for name, n in rows:
+            if len(helpers) < top:
+                helpers.append(Helper(name, int(n)))
+            if threshold is not None and n >= threshold:
+                reached.append(name)
+            elif len(helpers) >= top:
+                break
+    title = None if threshold is None else TitleRule(recognition.threshold_title, threshold, tuple(reached))
+    return tuple(helpers), title
 
 
 async def _feedback_by_room(conn: AsyncConnection, when: Window) -> dict[int, int]:
@@ -278,7 +281,8 @@ async def _feedback_rows(conn: AsyncConnection, when: Window, rooms: dict[int, s
             first(and_(h.c.to_status == FeedbackStatus.SHIPPED.value, _between(h.c.created_at, when))),
         )
         .select_from(fb_items.outerjoin(h, h.c.item_id == fb_items.c.id))
-        .where(or_(_between(fb_items.c.created_at, when), fb_items.c.id.in_(moved)))
+        # The ids as one list (an OR of the two would read every item): received in the month, or moved in it.
+        .where(fb_items.c.id.in_(union(select(fb_items.c.id).where(_between(fb_items.c.created_at, when)), moved)))
         .group_by(fb_items.c.id, fb_items.c.kind, fb_items.c.community_id, fb_items.c.created_at)
         .order_by(fb_items.c.id)
     )

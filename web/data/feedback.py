@@ -70,8 +70,12 @@ async def board(conn: AsyncConnection, wanted: BoardFilter, now: datetime) -> Bo
     stmt = select(*columns).where(*where).order_by(c.created_at.desc(), c.id.desc())
     rows = list((await conn.execute(stmt.limit(PAGE_SIZE + 1).offset((wanted.page - 1) * PAGE_SIZE))).all())
     more, rows = len(rows) > PAGE_SIZE, rows[:PAGE_SIZE]
-    unfiltered = BoardFilter(**{**_fields(wanted), "statuses": ()})
-    status_counts = select(c.status, func.count()).where(*unfiltered.conditions(now)).group_by(c.status)
+    others = BoardFilter(**{**_fields(wanted), "statuses": ()}).conditions(now)
+    # With other filters, grouped by an expression, not the column: walking the status index in order would
+    # fetch each filtered row at random; reading the rows in their own order and counting seven groups is
+    # cheaper. Without, the status index alone answers.
+    status = func.coalesce(c.status, "") if others else c.status
+    status_counts = select(status, func.count()).where(*others).group_by(status)
     counts: dict[str, int] = dict((await conn.execute(status_counts)).tuples().all())
     return Board(
         rows,

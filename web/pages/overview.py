@@ -16,6 +16,8 @@ from bot.db import schema
 from bot.db.schema import OutboxStatus
 from bot.talk import community_message
 from handlers.feedback.tables import items
+from handlers.listening.matching import Kind
+from handlers.listening.tables import flags as listening_flags
 from handlers.recognition.tables import thanks
 from handlers.threads.tables import Status as ThreadStatus
 from handlers.threads.tables import rooms as thread_rooms
@@ -23,7 +25,9 @@ from handlers.threads.tables import threads
 from web.auth import Visit
 from web.console import console_of, staff
 
-FIGURES = ("messages", "active", "thanks", "feedback")
+FIGURES = ("messages", "active", "thanks", "feedback", "questions")
+# Where each figure's items are listed (questions have no page of their own: /listening in chat lists them).
+LINKS = {"messages": "/members", "active": "/members", "thanks": "/members", "feedback": "/feedback"}
 
 
 @dataclass(slots=True)
@@ -62,7 +66,17 @@ async def _per_room(conn: AsyncConnection, today: datetime, week: datetime) -> d
     new = select(f.community_id, func.count().filter(f.created_at >= today), func.count())
     new = new.where(f.created_at >= week).group_by(f.community_id)
     found["feedback"] = {r[0]: (r[1], r[2]) for r in await conn.execute(new)}
+    found["questions"] = await _unanswered(conn, today, week)
     return found
+
+
+async def _unanswered(conn: AsyncConnection, today: datetime, week: datetime) -> dict[int, tuple[int, int]]:
+    """Questions the listening capability flagged today and this week that nobody has answered yet."""
+    q = listening_flags.c
+    asked = select(q.community_id, func.count().filter(q.flagged_at >= today), func.count()).where(
+        q.kind == Kind.QUESTION.value, q.answered_at.is_(None), q.flagged_at >= week
+    )
+    return {r[0]: (r[1], r[2]) for r in await conn.execute(asked.group_by(q.community_id))}
 
 
 async def _open_threads(conn: AsyncConnection) -> dict[int, int]:
@@ -110,4 +124,4 @@ async def overview_page(request: Request, visit: Visit) -> Response:
     console = console_of(request)
     async with console.engine.connect() as conn:
         rooms, extra = await overview(conn, console.services.clock.now(), console.pages.zone)
-    return console.page(visit, "overview.html", rooms=rooms, figures=FIGURES, **extra)
+    return console.page(visit, "overview.html", rooms=rooms, figures=FIGURES, links=LINKS, **extra)
