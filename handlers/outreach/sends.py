@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select, update
@@ -30,8 +31,10 @@ from handlers.outreach.config import OutreachSection
 from handlers.outreach.custom_templates import find_custom_template, sandbox
 from handlers.outreach.sandbox import VOCABULARY, member_view
 from handlers.outreach.segment_parse import parse
-from handlers.outreach.segment_query import Compiler, not_staff, segment_query
+from handlers.outreach.segment_query import Compiler, count_and_first, not_staff, segment_query
 from handlers.outreach.segments import find_segment
+from handlers.outreach.send_parse import SendRequest, parse_send
+from handlers.outreach.send_schedule import next_runs, schedule, start_run, stop, times_of, zone_of
 from handlers.outreach.tables import SendStatus, consent, outreach_recipients, outreach_sends
 from handlers.outreach.template_context import documented_context
 from handlers.recognition.ledger import titles_of
@@ -39,58 +42,37 @@ from handlers.recognition.tables import ledger
 
 _LOGGER = logging.getLogger(__name__)
 SAMPLES = 3  # rendered texts a dry run shows
-_FLAGS = {
-    "--template": "template",
-    "--模板": "template",
-    "--dry-run": "dry",
-    "--试发": "dry",
-    "--预演": "dry",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class SendRequest:
-    segment: str
-    template: str
-    dry: bool
-
-
-def parse_send(cmd: Invocation) -> SendRequest:
-    """SEGMENT --template NAME [--dry-run], flags in either language and any order."""
-    words, segment, template, dry = list(cmd.args), "", "", False
-    while words:
-        word = words.pop(0)
-        flag = _FLAGS.get(word.casefold())
-        if flag == "dry":
-            dry = True
-        elif flag == "template":
-            template = words.pop(0) if words else ""
-        elif word.startswith("--") or segment:
-            raise UsageError("outreach/send_problem", reason="word", word=word)
-        else:
-            segment = word
-    if not segment:
-        raise UsageError("outreach/send_problem", reason="segment")
-    if not template:
-        raise UsageError("outreach/send_problem", reason="template")
-    return SendRequest(segment, template, dry)
 
 
 async def send(ctx: Context, cmd: Invocation) -> None:
-    """/outreach send SEGMENT --template NAME [--dry-run]."""
-    request = parse_send(cmd)
-    await find_segment(ctx.db, request.segment)
+    """/outreach send SEGMENT --template NAME [--at TIME | --every CRON] [--dry-run]."""
+    request = parse_send(cmd, zone_of(ctx), ctx.now)
+    expression = await find_segment(ctx.db, request.segment)
     found = await find_custom_template(ctx.db, request.template)
     if found is None:
         raise UserFacingError("outreach/template_unknown", name=request.template)
     if "community" in sandbox().check(found.source).variables:
         raise UserFacingError("outreach/send_problem", reason="community", template=request.template)
     if request.dry:
-        await ctx.hand_off("outreach dry run", segment=request.segment, template=request.template)
+        at = request.at.isoformat() if request.at else None
+        await ctx.hand_off(
+            "outreach dry run", segment=request.segment, template=request.template, at=at, cron=request.cron
+        )
         return
     send_id = await _record(ctx, request)
-    ctx.note_audit(send=send_id, segment=request.segment, template=request.template)
-    await ctx.hand_off("outreach send", send=send_id)
+    ctx.note_audit(send=send_id, segment=request.segment, template=request.template, cron=request.cron)
+    if not request.scheduled:
+        row = (await ctx.db.execute(select(outreach_sends).where(outreach_sends.c.id == send_id))).one()
+        await start_run(ctx, row)
+        return
+    # Asked now, before it runs: a big send is confirmed once, ahead of its time (a recurring one too).
+    count, _ = await count_and_first(ctx.db, expression, ctx.now, ctx.settings, first=0)
+    awaiting = count > _section(ctx.settings).confirm_over
+    if awaiting:
+        await ctx.db.execute(
+            update(outreach_sends).where(outreach_sends.c.id == send_id).values(status=SendStatus.AWAITING.value)
+        )
+    await schedule(ctx, send_id, request, count, awaiting)
 
 
 async def _record(ctx: Context, request: SendRequest) -> int:
@@ -100,7 +82,9 @@ async def _record(ctx: Context, request: SendRequest) -> int:
         "status": SendStatus.SCHEDULED.value,
         "created_at": ctx.now,
         "created_by": ctx.actor.id,
-        "run_at": ctx.now,
+        "run_at": request.at or ctx.now,
+        "cron": request.cron,
+        "runs": 0,
     }
     return int(
         (await ctx.db.execute(outreach_sends.insert().values(**values).returning(outreach_sends.c.id))).scalar_one()
@@ -108,29 +92,32 @@ async def _record(ctx: Context, request: SendRequest) -> int:
 
 
 async def confirm(ctx: Context, cmd: Invocation) -> None:
-    """/outreach confirm ID: a moderator lets a big send go out (WeCom too asks a person to confirm)."""
+    """/outreach confirm ID: a moderator lets a big send go out (WeCom too asks a person to confirm).
+    A run that came due while it waited goes out now; a scheduled one keeps its time."""
     row = await _send_row(ctx.db, cmd)
     if row.status != SendStatus.AWAITING.value:
         raise UserFacingError("outreach/send_not_awaiting", id=row.id, status=row.status)
     await ctx.db.execute(
         update(outreach_sends)
         .where(outreach_sends.c.id == row.id)
-        .values(status=SendStatus.SCHEDULED.value, confirmed_at=ctx.now, confirmed_by=ctx.actor.id)
+        .values(status=SendStatus.SCHEDULED.value, confirmed_at=ctx.now, confirmed_by=ctx.actor.id, waiting_run=None)
     )
     ctx.note_audit(send=row.id)
-    await ctx.hand_off("outreach send", send=row.id, confirmed=True)
+    if row.waiting_run is not None:
+        await ctx.hand_off("outreach send", send=row.id, run=row.waiting_run, confirmed=True)
+        return
+    await ctx.reply_privately("outreach/send_confirmed", id=row.id, times=await next_runs(ctx, row), cron=row.cron)
 
 
 async def cancel(ctx: Context, cmd: Invocation) -> None:
-    """/outreach cancel ID: a send waiting for confirmation is dropped."""
+    """/outreach cancel ID: a send waiting for confirmation is dropped; a scheduled one runs no more,
+    and what it queued that has not gone out yet is taken back."""
     row = await _send_row(ctx.db, cmd)
-    if row.status != SendStatus.AWAITING.value:
-        raise UserFacingError("outreach/send_not_awaiting", id=row.id, status=row.status)
-    await ctx.db.execute(
-        update(outreach_sends).where(outreach_sends.c.id == row.id).values(status=SendStatus.CANCELLED.value)
-    )
-    ctx.note_audit(send=row.id)
-    await ctx.reply("outreach/send_cancelled", id=row.id)
+    if row.status not in (SendStatus.AWAITING.value, SendStatus.SCHEDULED.value):
+        raise UserFacingError("outreach/send_not_cancellable", id=row.id, status=row.status)
+    withdrawn = await stop(ctx, row)
+    ctx.note_audit(send=row.id, withdrawn=withdrawn)
+    await ctx.reply("outreach/send_cancelled", id=row.id, runs=row.runs, withdrawn=withdrawn, cron=row.cron)
 
 
 async def _send_row(conn: AsyncConnection, cmd: Invocation) -> Any:
@@ -231,6 +218,8 @@ async def compute_dry_run(work: Work) -> dict[str, Any]:
         "recipients": [r for r in everyone if r.inside],
         "left": sum(1 for r in everyone if not r.inside),
         "opted_out": await _segment_opted_out(work, await find_segment(work.db, segment)),
+        "at": work.params.get("at"),
+        "cron": work.params.get("cron"),
     }
 
 
@@ -244,9 +233,13 @@ async def _segment_opted_out(work: Work, expression: str) -> int:
 
 
 async def deliver_dry_run(ctx: Context, result: dict[str, Any]) -> None:
+    """The answer; with --at or --every, when it would run, and what would be held then."""
     recipients: list[Recipient] = result["recipients"]
-    drafts = [_draft(ctx, r, "dry-run") for r in recipients if r.text is not None]
-    held = await _held(ctx, drafts)
+    at = datetime.fromisoformat(result["at"]) if result.get("at") else None
+    times = times_of(at, result.get("cron"), zone_of(ctx), ctx.now)
+    first = times[0] if times else None
+    drafts = [_draft(ctx, r, "dry-run", not_before=first) for r in recipients if r.text is not None]
+    held = await _held(ctx, drafts, first or ctx.now)
     await ctx.reply_privately(
         "outreach/send_dry_run",
         segment=result["segment"],
@@ -258,18 +251,21 @@ async def deliver_dry_run(ctx: Context, result: dict[str, Any]) -> None:
         opted_out=result["opted_out"],
         over=len(recipients) > _section(ctx.settings).confirm_over,
         confirm_over=_section(ctx.settings).confirm_over,
+        times=times,
+        cron=result.get("cron"),
+        timezone=zone_of(ctx).key,
         **held,
     )
 
 
-async def _held(ctx: Context, drafts: list[Draft]) -> dict[str, int]:
-    """How many of `drafts` quiet hours and the contact budget would hold now (nothing is written)."""
+async def _held(ctx: Context, drafts: list[Draft], when: datetime) -> dict[str, int]:
+    """How many of `drafts` quiet hours and the contact budget would hold at `when` (nothing is written)."""
     policy = ctx.uow.database.policy
     if policy is None or not drafts:
         return {"quiet": 0, "budget": 0}
     moved = await policy.hold(ctx.db, drafts, ctx.now)
-    later = [d for d in moved if d.not_before is not None and d.not_before > ctx.now]
-    quiet_end = policy.quiet.release(ctx.now, policy.private_tz) if policy.quiet else None
+    later = [d for d in moved if d.not_before is not None and d.not_before > when]
+    quiet_end = policy.quiet.release(when, policy.private_tz) if policy.quiet else None
     quiet = sum(1 for d in later if quiet_end is not None and d.not_before == quiet_end)
     return {"quiet": quiet, "budget": len(later) - quiet}
 
@@ -284,7 +280,9 @@ def _key(send_id: int | str, run: int, member_id: int) -> str:
     return f"outreach:{send_id}:{run}:{member_id}"
 
 
-def _draft(ctx: Context, recipient: Recipient, send_id: int | str, run: int = 1) -> Draft:
+def _draft(
+    ctx: Context, recipient: Recipient, send_id: int | str, run: int = 1, not_before: datetime | None = None
+) -> Draft:
     locale = ctx.services.renderer.locale_or_default(recipient.locale)
     return Draft(
         _with_hint(ctx, recipient),
@@ -292,79 +290,87 @@ def _draft(ctx: Context, recipient: Recipient, send_id: int | str, run: int = 1)
         locale,
         contact_id=recipient.platform_id,
         dedupe_key=_key(send_id, run, recipient.member_id),
+        not_before=not_before,
         delivery=Delivery.ROUTINE,
         kind=OutgoingKind.UNSOLICITED,
     )
 
 
-# The send itself.
+# The send itself: one run of it (the first and only one, or the Nth of a recurring send).
 
 
 async def compute_send(work: Work) -> dict[str, Any]:
-    send_id = int(work.params["send"])
+    send_id, run = int(work.params["send"]), int(work.params.get("run", 1))
     row = (await work.db.execute(select(outreach_sends).where(outreach_sends.c.id == send_id))).one()
     if row.status != SendStatus.SCHEDULED.value:
-        return {"send": send_id, "status": row.status, "recipients": []}
-    done = select(outreach_recipients.c.member_id).where(outreach_recipients.c.send_id == send_id)
-    already = set((await work.db.execute(done)).scalars())
-    everyone = await _recipients(work, row.segment, row.template)
+        return {"send": send_id, "run": run, "status": row.status, "recipients": []}
+    already = await _already(work.db, send_id, run)
+    everyone = await _recipients(work, row.segment, row.template)  # the segment as it is at this run
     return {
         "send": send_id,
+        "run": run,
         "status": row.status,
-        "confirmed": bool(work.params.get("confirmed")),
+        "recurring": row.cron is not None,
+        "confirmed": bool(work.params.get("confirmed")) or row.confirmed_at is not None,
         "recipients": [r for r in everyone if r.member_id not in already],
         "already": len(already),
     }
 
 
+async def _already(conn: AsyncConnection, send_id: int, run: int) -> set[int]:
+    r = outreach_recipients
+    return set((await conn.execute(select(r.c.member_id).where(r.c.send_id == send_id, r.c.run == run))).scalars())
+
+
 async def deliver_send(ctx: Context, result: dict[str, Any]) -> None:
-    send_id, recipients = result["send"], result["recipients"]
+    send_id, run, recipients = result["send"], result["run"], result["recipients"]
     if result["status"] != SendStatus.SCHEDULED.value:
         return
     over = _section(ctx.settings).confirm_over
     if not result["confirmed"] and result["already"] == 0 and len(recipients) > over:
-        await _await_confirmation(ctx, send_id, len(recipients))
+        await _await_confirmation(ctx, send_id, run, len(recipients))
         return
-    queued = await _write(ctx, send_id, recipients)
+    queued = await _write(ctx, send_id, run, recipients)
+    status = SendStatus.SCHEDULED if result["recurring"] else SendStatus.DONE
     await ctx.db.execute(
         update(outreach_sends)
-        .where(outreach_sends.c.id == send_id)
-        .values(status=SendStatus.DONE.value, runs=1, targeted=result["already"] + len(recipients))
+        .where(outreach_sends.c.id == send_id, outreach_sends.c.status == SendStatus.SCHEDULED.value)
+        .values(status=status.value, targeted=result["already"] + len(recipients))
     )
-    _LOGGER.info("outreach #%d: %d members queued", send_id, queued["queued"])
-    await ctx.reply_privately("outreach/send_queued", id=send_id, **queued)
+    _LOGGER.info("outreach #%d run %d: %d members queued", send_id, run, queued["queued"])
+    await ctx.reply_privately("outreach/send_queued", id=send_id, run=run, recurring=result["recurring"], **queued)
 
 
-async def _await_confirmation(ctx: Context, send_id: int, count: int) -> None:
+async def _await_confirmation(ctx: Context, send_id: int, run: int, count: int) -> None:
     await ctx.db.execute(
         update(outreach_sends)
         .where(outreach_sends.c.id == send_id)
-        .values(status=SendStatus.AWAITING.value, targeted=count)
+        .values(status=SendStatus.AWAITING.value, targeted=count, waiting_run=run)
     )
     await ctx.reply_privately(
         "outreach/send_awaiting", id=send_id, count=count, confirm_over=_section(ctx.settings).confirm_over
     )
 
 
-async def _write(ctx: Context, send_id: int, recipients: list[Recipient]) -> dict[str, int]:
+async def _write(ctx: Context, send_id: int, run: int, recipients: list[Recipient]) -> dict[str, int]:
     """Each recipient's row, and their message unless they left or the template failed for them; a
-    member recorded before (a rerun after a crash) is skipped, here and by the outbox's key. One
-    INSERT for the rows: this transaction is the only writer of this send's rows (a second one on
-    PostgreSQL would fail on the key and roll back whole)."""
-    done = select(outreach_recipients.c.member_id).where(outreach_recipients.c.send_id == send_id)
-    already = set((await ctx.db.execute(done)).scalars())
+    member recorded before in this run (a rerun after a crash) is skipped, here and by the outbox's
+    key. One INSERT for the rows: this transaction is the only writer of this run's rows (a second
+    one on PostgreSQL would fail on the key and roll back whole)."""
+    already = await _already(ctx.db, send_id, run)
     counts = {"queued": 0, "left": 0, "failed": 0}
     rows: list[dict[str, Any]] = []
+    drafts: list[Draft] = []
     for recipient in recipients:
         if recipient.member_id in already:
             continue
         outcome = _outcome(recipient)
         counts[outcome] += 1
-        key = _key(send_id, 1, recipient.member_id) if outcome == "queued" else None
+        key = _key(send_id, run, recipient.member_id) if outcome == "queued" else None
         rows.append(
             {
                 "send_id": send_id,
-                "run": 1,
+                "run": run,
                 "member_id": recipient.member_id,
                 "outcome": outcome,
                 "outbox_key": key,
@@ -372,9 +378,11 @@ async def _write(ctx: Context, send_id: int, recipients: list[Recipient]) -> dic
             }
         )
         if outcome == "queued":
-            ctx.uow.send(_draft(ctx, recipient, send_id))
+            drafts.append(_draft(ctx, recipient, send_id, run))
     if rows:
         await ctx.db.execute(outreach_recipients.insert(), rows)
+    for draft in drafts:
+        ctx.uow.send(draft)
     return counts
 
 
