@@ -62,7 +62,11 @@ class FeedbackPerson(Base):
     """A member behind an item: its reporter(s) (merged reporters too) and those who added a +1."""
 
     __tablename__ = "feedback_people"
-    __table_args__ = (UniqueConstraint("item_id", "member_id"),)
+    __table_args__ = (
+        UniqueConstraint("item_id", "member_id"),
+        # Segments' "feedback submitted", "+1": each member's items in a role, from the index alone.
+        Index("ix_feedback_people_role_member", "role", "member_id", "item_id"),
+    )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     item_id: Mapped[int] = mapped_column(ForeignKey("feedback_items.id"))

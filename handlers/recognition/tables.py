@@ -55,6 +55,10 @@ class ThanksRow(Base):
         Index("ix_thanks_giver_created", "giver_id", "created_at"),
         # The web console's overview: thanks per room since a day, from the index alone.
         Index("ix_thanks_created_community", "created_at", "community_id", "counted"),
+        # Segments' "thanks received/given in the last N days": each member's counted ones since a day,
+        # from the index alone, in member order (no sort), or for a few members by seeking.
+        Index("ix_thanks_receiver_counted_created", "receiver_id", "counted", "created_at"),
+        Index("ix_thanks_giver_counted_created", "giver_id", "counted", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -27,9 +27,21 @@ def upgrade() -> None:
         batch_op.create_foreign_key(
             batch_op.f("fk_outreach_sends_cancelled_by_members"), "members", ["cancelled_by"], ["id"]
         )
+    with op.batch_alter_table("thanks", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_thanks_receiver_counted_created", ["receiver_id", "counted", "created_at"], unique=False
+        )
+        batch_op.create_index("ix_thanks_giver_counted_created", ["giver_id", "counted", "created_at"], unique=False)
+    with op.batch_alter_table("feedback_people", schema=None) as batch_op:
+        batch_op.create_index("ix_feedback_people_role_member", ["role", "member_id", "item_id"], unique=False)
 
 
 def downgrade() -> None:
+    with op.batch_alter_table("feedback_people", schema=None) as batch_op:
+        batch_op.drop_index("ix_feedback_people_role_member")
+    with op.batch_alter_table("thanks", schema=None) as batch_op:
+        batch_op.drop_index("ix_thanks_giver_counted_created")
+        batch_op.drop_index("ix_thanks_receiver_counted_created")
     with op.batch_alter_table("outreach_sends", schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f("fk_outreach_sends_cancelled_by_members"), type_="foreignkey")
         batch_op.drop_column("cancelled_by")
