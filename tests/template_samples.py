@@ -126,6 +126,7 @@ SAMPLES: dict[str, dict] = {
     "outreach/send_not_awaiting": {"id": 3, "status": "done"},
     "outreach/send_cancelled": {"id": 3, "runs": 2, "withdrawn": 5, "cron": "0 10 * * 1"},
     "outreach/send_not_cancellable": {"id": 3, "status": "done"},
+    "outreach/status_name": {"kind": "feedback", "status": "adopted"},
     "outreach/send_confirmed": {"id": 3, "cron": "0 10 * * 1", "times": [datetime(2026, 12, 7, 10, 0)]},
     "outreach/send_scheduled": {
         "id": 3,

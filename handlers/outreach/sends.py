@@ -29,7 +29,8 @@ from bot.sandbox.engine import RenderRequest, render_request
 from bot.sandbox.limits import Limits
 from handlers.outreach.config import OutreachSection
 from handlers.outreach.custom_templates import find_custom_template, sandbox
-from handlers.outreach.sandbox import VOCABULARY, member_view
+from handlers.outreach.member_values import among, member_values, status_namer
+from handlers.outreach.sandbox import VOCABULARY, member_fields
 from handlers.outreach.segment_parse import parse
 from handlers.outreach.segment_query import Compiler, count_and_first, not_staff, segment_query
 from handlers.outreach.segments import find_segment
@@ -37,8 +38,6 @@ from handlers.outreach.send_parse import SendRequest, parse_send
 from handlers.outreach.send_schedule import next_runs, schedule, start_run, stop, times_of, zone_of
 from handlers.outreach.tables import SendStatus, consent, outreach_recipients, outreach_sends
 from handlers.outreach.template_context import documented_context
-from handlers.recognition.ledger import titles_of
-from handlers.recognition.tables import ledger
 
 _LOGGER = logging.getLogger(__name__)
 SAMPLES = 3  # rendered texts a dry run shows
@@ -151,58 +150,45 @@ class Recipient:
 
 
 async def _recipients(work: Work, segment: str, template: str, limit: int | None = None) -> list[Recipient]:
-    """The segment's members now, each with the template rendered with their own values."""
+    """The segment's members now, each with the template rendered with their own values (read in
+    bulk: a few queries for all of them, only for the member fields the template uses)."""
     conn = work.db
     expression = await find_segment(conn, segment)
     rows = list((await conn.execute(await segment_query(conn, expression, work.now, work.settings))).all())
     found = await find_custom_template(conn, template)
     if found is None:
         raise UserFacingError("outreach/template_unknown", name=template)
-    variables = sandbox().check(found.source).variables
+    box = sandbox()
+    variables = box.check(found.source).variables
     base = await documented_context(
         conn, work.settings, community=None, member=None, now=work.now, uses=[v for v in variables if v != "member"]
     )
     chosen = rows if limit is None else rows[:limit]
     ids = [r.id for r in chosen]
-    titles = await titles_of(conn, ids) if "member" in variables else {}
-    points = await _points(conn, ids) if "member" in variables else {}
+    fields = member_fields(found.source, box.environment) if "member" in variables else frozenset()
+    values = await member_values(conn, ids, fields)
     inside = await _inside(conn, ids)
-    section = _section(work.settings)
-    limits = Limits(steps=section.template_max_steps)
+    names, renderer = status_namer(work.renderer), work.renderer
+    limits = Limits(steps=_section(work.settings).template_max_steps)
     out: list[Recipient] = []
     for row in chosen:
         name = row.display_name or row.platform_id
         context = dict(base)
         if "member" in variables:
-            context["member"] = member_view(name, points.get(row.id, 0), titles.get(row.id, ()))
+            context["member"] = values.view(row.id, name, renderer.locale_or_default(row.locale), names)
         rendered = render_request(RenderRequest(found.source, context, VOCABULARY, limits))
         failure = rendered.refused or rendered.failure
-        out.append(
-            Recipient(
-                row.id,
-                row.platform_id,
-                name,
-                row.locale,
-                None if failure else rendered.text or "",
-                str(failure.reason) if failure else "",
-                row.id in inside,
-            )
-        )
+        text = None if failure else rendered.text or ""
+        reason = str(failure.reason) if failure else ""
+        out.append(Recipient(row.id, row.platform_id, name, row.locale, text, reason, row.id in inside))
     return out
-
-
-async def _points(conn: AsyncConnection, ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    stmt = select(ledger.c.member_id, func.sum(ledger.c.amount)).where(ledger.c.member_id.in_(ids))
-    return {m: int(n) for m, n in (await conn.execute(stmt.group_by(ledger.c.member_id))).all()}
 
 
 async def _inside(conn: AsyncConnection, ids: list[int]) -> set[int]:
     if not ids:
         return set()
     table = schema.memberships
-    stmt = select(table.c.member_id).where(table.c.member_id.in_(ids), table.c.left_at.is_(None)).distinct()
+    stmt = select(table.c.member_id).where(among(conn, table.c.member_id, ids), table.c.left_at.is_(None)).distinct()
     return set((await conn.execute(stmt)).scalars())
 
 
