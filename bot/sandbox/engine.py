@@ -99,6 +99,12 @@ class SafeEnvironment(SandboxedEnvironment):
                 return self.unsafe_undefined(obj, attribute)
         return super().getattr(obj, attribute)
 
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        # map(attribute="number"), selectattr("status"), sort(attribute=...) read a View's fields this way.
+        if isinstance(obj, View) and isinstance(argument, str):
+            return self.getattr(obj, argument)
+        return super().getitem(obj, argument)
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if attr.startswith("_"):
             return False
