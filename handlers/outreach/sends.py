@@ -224,14 +224,15 @@ async def deliver_dry_run(ctx: Context, result: dict[str, Any]) -> None:
     at = datetime.fromisoformat(result["at"]) if result.get("at") else None
     times = times_of(at, result.get("cron"), zone_of(ctx), ctx.now)
     first = times[0] if times else None
-    drafts = [_draft(ctx, r, "dry-run", not_before=first) for r in recipients if r.text is not None]
+    hints = _Hints(ctx)
+    drafts = [_draft(ctx, hints, r, "dry-run", not_before=first) for r in recipients if r.text is not None]
     held = await _held(ctx, drafts, first or ctx.now)
     await ctx.reply_privately(
         "outreach/send_dry_run",
         segment=result["segment"],
         template=result["template"],
         count=len(recipients),
-        samples=[{"name": r.name, "text": _with_hint(ctx, r)} for r in recipients[:SAMPLES] if r.text is not None],
+        samples=[{"name": r.name, "text": hints.text(r)} for r in recipients[:SAMPLES] if r.text is not None],
         failed=sum(1 for r in recipients if r.text is None),
         left=result["left"],
         opted_out=result["opted_out"],
@@ -256,10 +257,19 @@ async def _held(ctx: Context, drafts: list[Draft], when: datetime) -> dict[str, 
     return {"quiet": quiet, "budget": len(later) - quiet}
 
 
-def _with_hint(ctx: Context, recipient: Recipient) -> str:
-    locale = ctx.services.renderer.locale_or_default(recipient.locale)
-    hint = _section(ctx.settings).opt_out_hint or ctx.render("outreach/opt_out_hint", locale)
-    return f"{recipient.text}\n{hint}"
+class _Hints:
+    """The opt-out line in each language, rendered once per delivery (not once per member)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx, self._texts = ctx, dict[str, str]()
+
+    def text(self, recipient: Recipient) -> str:
+        """The recipient's message: their rendering and the opt-out line."""
+        locale = self._ctx.services.renderer.locale_or_default(recipient.locale)
+        if locale not in self._texts:
+            configured = _section(self._ctx.settings).opt_out_hint
+            self._texts[locale] = configured or self._ctx.render("outreach/opt_out_hint", locale)
+        return f"{recipient.text}\n{self._texts[locale]}"
 
 
 def _key(send_id: int | str, run: int, member_id: int) -> str:
@@ -267,11 +277,16 @@ def _key(send_id: int | str, run: int, member_id: int) -> str:
 
 
 def _draft(
-    ctx: Context, recipient: Recipient, send_id: int | str, run: int = 1, not_before: datetime | None = None
+    ctx: Context,
+    hints: _Hints,
+    recipient: Recipient,
+    send_id: int | str,
+    run: int = 1,
+    not_before: datetime | None = None,
 ) -> Draft:
     locale = ctx.services.renderer.locale_or_default(recipient.locale)
     return Draft(
-        _with_hint(ctx, recipient),
+        hints.text(recipient),
         "outreach/template_text",
         locale,
         contact_id=recipient.platform_id,
@@ -347,6 +362,7 @@ async def _write(ctx: Context, send_id: int, run: int, recipients: list[Recipien
     counts = {"queued": 0, "left": 0, "failed": 0}
     rows: list[dict[str, Any]] = []
     drafts: list[Draft] = []
+    hints = _Hints(ctx)
     for recipient in recipients:
         if recipient.member_id in already:
             continue
@@ -364,7 +380,7 @@ async def _write(ctx: Context, send_id: int, run: int, recipients: list[Recipien
             }
         )
         if outcome == "queued":
-            drafts.append(_draft(ctx, recipient, send_id, run))
+            drafts.append(_draft(ctx, hints, recipient, send_id, run))
     if rows:
         await ctx.db.execute(outreach_recipients.insert(), rows)
     for draft in drafts:
