@@ -140,7 +140,15 @@ SAMPLES: dict[str, dict] = {
         "confirm_over": 20,
     },
     "outreach/send_awaiting": {"id": 3, "count": 40, "confirm_over": 20},
-    "outreach/send_queued": {"id": 3, "queued": 40, "left": 1, "failed": 0, "run": 2, "recurring": True},
+    "outreach/send_queued": {
+        "id": 3,
+        "queued": 40,
+        "left": 1,
+        "failed": 0,
+        "opted_out": 1,
+        "run": 2,
+        "recurring": True,
+    },
     "outreach/send_dry_run": {
         "segment": "新人",
         "template": "hi",

@@ -7,7 +7,11 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from bot.context import Context
 from bot.db import schema
+from bot.heavy.spec import Work
+from bot.uow import UnitOfWork
+from handlers.outreach import sends
 from handlers.outreach.tables import outreach_recipients, outreach_sends
 from tests.support import Chat, rows
 
@@ -170,3 +174,24 @@ async def test_a_dry_run_with_a_time_says_when_it_would_run_and_sends_nothing(ch
     )
     assert await rows(app, outreach_sends) == []
     assert [j.id for j in await rows(app, schema.scheduler_jobs) if j.id.startswith("outreach:")] == []
+
+
+async def test_a_member_who_opts_out_while_a_run_is_rendered_is_skipped(chat: Chat, app) -> None:
+    """The segment leaves out who opted out when the run starts; who opts out before its messages are
+    written is skipped too (the run's rendering and its writing are separate transactions)."""
+    await _setup(chat, "bob", "carol")
+    await chat.dm("mod", "/触达 发送 大家 --模板 hello --定时 2026-12-05 10:00")
+    async with app.engine.connect() as conn:
+        work = Work(conn, app.services.settings, app.services.renderer, {"send": 1, "run": 1}, app.clock.now())
+        result = await sends.compute_send(work)
+    assert [r.name for r in result["recipients"]] == ["bob", "carol"]
+    await chat.dm("bob", "退订")
+    chat.transport.take()
+    async with UnitOfWork(app.database, app.clock) as uow:
+        mod = await app.services.directory.find_member(uow.conn, "mod")
+        await sends.deliver_send(Context(app.services, uow, None, mod, None, answering=True), result)
+        await uow.commit()
+    await app.drain()
+    assert _sent(chat) == ["mod: 触达 #1 已排队：1 位成员会私信收到，1 位刚刚退订，不发。", "carol: carol，周末好！"]
+    outcomes = {r.member_id: r.outcome for r in await rows(app, outreach_recipients)}
+    assert sorted(outcomes.values()) == ["opted_out", "queued"]

@@ -4,40 +4,38 @@ The command records the send; the segment is evaluated and every member's text r
 work (off the event loop, outside the write transaction, resumed after a restart); the delivery then
 writes, in one transaction, each member's recipient row and outbox row (the same key guards both),
 so a member gets a send once however often the work runs. The outbox applies quiet hours and the
-contact budget (unsolicited, routine); opted-out members were never in the segment.
+contact budget (unsolicited, routine); opted-out members were never in the segment, and those who
+opt out while a run is rendered are skipped when it is written. `--at` and `--every` schedule the
+runs (handlers/outreach/send_schedule); each run is numbered and keyed by its number.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands import Invocation, parse_id
 from bot.config import CoreSettings
 from bot.context import Context
 from bot.db import schema
-from bot.db.schema import Delivery, OutgoingKind
+from bot.db.schema import Delivery, OutgoingKind, UTCDateTime
 from bot.errors import UsageError, UserFacingError
 from bot.heavy.spec import Work
 from bot.outbox import Draft
-from bot.sandbox.engine import RenderRequest, render_request
-from bot.sandbox.limits import Limits
 from handlers.outreach.config import OutreachSection
 from handlers.outreach.custom_templates import find_custom_template, sandbox
-from handlers.outreach.member_values import among, member_values, status_namer
-from handlers.outreach.sandbox import VOCABULARY, member_fields
 from handlers.outreach.segment_parse import parse
-from handlers.outreach.segment_query import Compiler, count_and_first, not_staff, segment_query
+from handlers.outreach.segment_query import Compiler, count_and_first, not_staff
 from handlers.outreach.segments import find_segment
 from handlers.outreach.send_parse import SendRequest, parse_send
+from handlers.outreach.send_recipients import Recipient, recipients_of
 from handlers.outreach.send_schedule import next_runs, schedule, start_run, stop, times_of, zone_of
 from handlers.outreach.tables import SendStatus, consent, outreach_recipients, outreach_sends
-from handlers.outreach.template_context import documented_context
 
 _LOGGER = logging.getLogger(__name__)
 SAMPLES = 3  # rendered texts a dry run shows
@@ -135,69 +133,12 @@ def _section(settings: CoreSettings) -> OutreachSection:
     return section
 
 
-# The heavy part: who is in the segment and what each of them reads.
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    member_id: int
-    platform_id: str
-    name: str
-    locale: str | None
-    text: str | None  # None: the template failed for them (why is in `failure`)
-    failure: str = ""
-    inside: bool = True  # still in one of the bot's rooms
-
-
-async def _recipients(work: Work, segment: str, template: str, limit: int | None = None) -> list[Recipient]:
-    """The segment's members now, each with the template rendered with their own values (read in
-    bulk: a few queries for all of them, only for the member fields the template uses)."""
-    conn = work.db
-    expression = await find_segment(conn, segment)
-    rows = list((await conn.execute(await segment_query(conn, expression, work.now, work.settings))).all())
-    found = await find_custom_template(conn, template)
-    if found is None:
-        raise UserFacingError("outreach/template_unknown", name=template)
-    box = sandbox()
-    variables = box.check(found.source).variables
-    base = await documented_context(
-        conn, work.settings, community=None, member=None, now=work.now, uses=[v for v in variables if v != "member"]
-    )
-    chosen = rows if limit is None else rows[:limit]
-    ids = [r.id for r in chosen]
-    fields = member_fields(found.source, box.environment) if "member" in variables else frozenset()
-    values = await member_values(conn, ids, fields)
-    inside = await _inside(conn, ids)
-    names, renderer = status_namer(work.renderer), work.renderer
-    limits = Limits(steps=_section(work.settings).template_max_steps)
-    out: list[Recipient] = []
-    for row in chosen:
-        name = row.display_name or row.platform_id
-        context = dict(base)
-        if "member" in variables:
-            context["member"] = values.view(row.id, name, renderer.locale_or_default(row.locale), names)
-        rendered = render_request(RenderRequest(found.source, context, VOCABULARY, limits))
-        failure = rendered.refused or rendered.failure
-        text = None if failure else rendered.text or ""
-        reason = str(failure.reason) if failure else ""
-        out.append(Recipient(row.id, row.platform_id, name, row.locale, text, reason, row.id in inside))
-    return out
-
-
-async def _inside(conn: AsyncConnection, ids: list[int]) -> set[int]:
-    if not ids:
-        return set()
-    table = schema.memberships
-    stmt = select(table.c.member_id).where(among(conn, table.c.member_id, ids), table.c.left_at.is_(None)).distinct()
-    return set((await conn.execute(stmt)).scalars())
-
-
 # Dry run: count, samples, what would be held; nothing sent.
 
 
 async def compute_dry_run(work: Work) -> dict[str, Any]:
     segment, template = work.params["segment"], work.params["template"]
-    everyone = await _recipients(work, segment, template)
+    everyone = await recipients_of(work, segment, template)
     return {
         "segment": segment,
         "template": template,
@@ -306,7 +247,7 @@ async def compute_send(work: Work) -> dict[str, Any]:
     if row.status != SendStatus.SCHEDULED.value:
         return {"send": send_id, "run": run, "status": row.status, "recipients": []}
     already = await _already(work.db, send_id, run)
-    everyone = await _recipients(work, row.segment, row.template)  # the segment as it is at this run
+    everyone = await recipients_of(work, row.segment, row.template)  # the segment as it is at this run
     return {
         "send": send_id,
         "run": run,
@@ -325,8 +266,9 @@ async def _already(conn: AsyncConnection, send_id: int, run: int) -> set[int]:
 
 async def deliver_send(ctx: Context, result: dict[str, Any]) -> None:
     send_id, run, recipients = result["send"], result["run"], result["recipients"]
-    if result["status"] != SendStatus.SCHEDULED.value:
-        return
+    now = (await ctx.db.execute(select(outreach_sends.c.status).where(outreach_sends.c.id == send_id))).scalar_one()
+    if result["status"] != SendStatus.SCHEDULED.value or now != SendStatus.SCHEDULED.value:
+        return  # cancelled (or waiting again) while the run was being rendered
     over = _section(ctx.settings).confirm_over
     if not result["confirmed"] and result["already"] == 0 and len(recipients) > over:
         await _await_confirmation(ctx, send_id, run, len(recipients))
@@ -359,33 +301,50 @@ async def _write(ctx: Context, send_id: int, run: int, recipients: list[Recipien
     key. One INSERT for the rows: this transaction is the only writer of this run's rows (a second
     one on PostgreSQL would fail on the key and roll back whole)."""
     already = await _already(ctx.db, send_id, run)
-    counts = {"queued": 0, "left": 0, "failed": 0}
+    # Opted out while the run was being rendered: the opt-out is final (one query for them all).
+    out = set((await ctx.db.execute(select(consent.c.member_id).where(consent.c.opted_out.is_(True)))).scalars())
+    counts = {"queued": 0, "left": 0, "failed": 0, "opted_out": 0}
     rows: list[dict[str, Any]] = []
     drafts: list[Draft] = []
     hints = _Hints(ctx)
     for recipient in recipients:
         if recipient.member_id in already:
             continue
-        outcome = _outcome(recipient)
+        outcome = "opted_out" if recipient.member_id in out else _outcome(recipient)
         counts[outcome] += 1
         key = _key(send_id, run, recipient.member_id) if outcome == "queued" else None
-        rows.append(
-            {
-                "send_id": send_id,
-                "run": run,
-                "member_id": recipient.member_id,
-                "outcome": outcome,
-                "outbox_key": key,
-                "at": ctx.now,
-            }
-        )
+        rows.append({"member_id": recipient.member_id, "outcome": outcome, "outbox_key": key})
         if outcome == "queued":
             drafts.append(_draft(ctx, hints, recipient, send_id, run))
     if rows:
-        await ctx.db.execute(outreach_recipients.insert(), rows)
+        await _insert_recipients(ctx.db, send_id, run, ctx.now, rows)
     for draft in drafts:
         ctx.uow.send(draft)
     return counts
+
+
+_RECIPIENTS = {  # one statement and one parameter for a run's rows, not one parameter set per member
+    "sqlite": "SELECT :send_id, :run, json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), :at FROM json_each(:rows)",
+    "postgresql": "SELECT CAST(:send_id AS INTEGER), CAST(:run AS INTEGER), CAST(r->>0 AS INTEGER), r->>1, r->>2, "
+    "CAST(:at AS TIMESTAMP) FROM jsonb_array_elements(CAST(:rows AS JSONB)) AS r",
+}
+
+
+async def _insert_recipients(
+    conn: AsyncConnection, send_id: int, run: int, now: datetime, rows: list[dict[str, Any]]
+) -> None:
+    select_rows = _RECIPIENTS.get(conn.dialect.name)
+    if select_rows is None:
+        await conn.execute(
+            outreach_recipients.insert(), [{**r, "send_id": send_id, "run": run, "at": now} for r in rows]
+        )
+        return
+    stmt = text(
+        f"INSERT INTO outreach_recipients (send_id, run, member_id, outcome, outbox_key, at) {select_rows}"
+    ).bindparams(bindparam("at", type_=UTCDateTime()))
+    packed = json.dumps([[r["member_id"], r["outcome"], r["outbox_key"]] for r in rows])
+    await conn.execute(stmt, {"send_id": send_id, "run": run, "at": now, "rows": packed})
 
 
 def _outcome(recipient: Recipient) -> str:
