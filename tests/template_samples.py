@@ -118,7 +118,7 @@ SAMPLES: dict[str, dict] = {
     "outreach/brief_saved": {"month": "2026-12", "points": ["a", "b"], "late": True, "sent": 3},
     "outreach/brief_show": {"month": "2026-12", "points": ["a"], "sent": 2, "kocs": 5},
     "outreach/brief_none": {"month": "2026-12"},
-    "outreach/brief_sent": {"month": "2026-12", "count": 4},
+    "outreach/brief_sent": {"month": "2026-12", "count": 4, "opted_out": 1},
     "outreach/problem_brief_month": {},
     "outreach/problem_brief_points": {},
     "outreach/send_problem": {"reason": "word", "word": "--x"},
