@@ -214,16 +214,17 @@ class Context:
         image: Image | None = None,
         message_kind: OutgoingKind = OutgoingKind.UNSOLICITED,
         **params: Any,
-    ) -> None:
+    ) -> bool:
         """A private message. To the sender of the message being handled it is a reply; to anyone
         else it is the bot's own initiative (routine: held in quiet hours, counted against the
         member's contact budget), unless `urgent`, and of `message_kind`: unsolicited unless the
         caller says it is transactional (not `kind`: templates use that name). With `image`, the message is that picture and the rendered
-        template its caption (shown by the console, kept in the logs)."""
+        template its caption (shown by the console, kept in the logs). False when it was withheld
+        (an unsolicited message to a member who opted out: see PrivateNote)."""
         locale = self.services.renderer.locale_or_default(member.locale)
         text = self.render(template, locale, **params)
         replying = self.answering and member.id == self.actor.id
-        await self._enqueue(
+        return await self._enqueue(
             Draft(
                 text,
                 template,
@@ -349,8 +350,13 @@ class Context:
             raise TypeError("this handler was not called for a message")
         return self.event
 
-    async def _enqueue(self, draft: Draft) -> None:
+    async def _enqueue(self, draft: Draft) -> bool:
+        """Write `draft` to the outbox (with this transaction); False when a capability withheld it."""
         if draft.contact_id is not None:
             for note in self.services.private_notes:
-                draft = await note(self, draft)
+                amended = await note(self, draft)
+                if amended is None:
+                    return False
+                draft = amended
         self.uow.send(draft)
+        return True

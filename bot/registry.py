@@ -39,8 +39,9 @@ DigestSection = Callable[["Context"], Awaitable[tuple[str, dict[str, Any]] | Non
 # Built by the composition root, once the database and services exist.
 DueSourceFactory = Callable[[Database, "Services"], DueSource]
 # Looks at a private message the bot is about to write and returns it, amended or not (a notice the
-# first time the bot writes to a member), in the transaction that writes it.
-PrivateNote = Callable[["Context", "Draft"], Awaitable["Draft"]]
+# first time the bot writes to a member), or None to withhold it (the member opted out of unsolicited
+# messages), in the transaction that writes it.
+PrivateNote = Callable[["Context", "Draft"], Awaitable["Draft | None"]]
 # Work a capability does in the background when the bot starts (e.g. loading a dictionary), so the
 # first message that needs it does not wait; the bot serves messages meanwhile.
 StartHook = Callable[[AsyncEngine, "Services"], Awaitable[None]]
@@ -315,7 +316,8 @@ class HandlerRegistry:
         self.listeners.append((point, listener))
 
     def private_note(self, note: PrivateNote) -> PrivateNote:
-        """Let `note` amend every private message a handler or job writes (e.g. a notice in the first one)."""
+        """Let `note` amend every private message a handler or job writes (e.g. a notice in the first
+        one), or withhold it (an unsolicited message to a member who opted out)."""
         self.private_notes.append(note)
         return note
 

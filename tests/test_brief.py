@@ -55,6 +55,17 @@ async def test_a_brief_set_late_is_sent_by_hand_to_those_without_it(chat: Chat, 
     ]
 
 
+async def test_active_kocs_who_opted_out_do_not_get_the_brief_and_the_moderator_is_told(chat: Chat, app) -> None:
+    for name in ("bob", "carol"):
+        await chat.say(name, "大家好")
+    await _kocs(app, "bob", "carol")
+    await chat.dm("carol", "不要再发了")
+    await chat.say("mod", BRIEF.format(month="2026-12"))
+    sent = await chat.say("mod", "/简报 发送 2026-12")
+    assert sent[0] == "[dm mod] 2026-12 的沟通主题正在私信发给 1 位活跃 KOC。1 位活跃 KOC 退订了主动推送，不会收到。"
+    assert [line.split("]")[0] for line in sent[1:]] == ["[dm bob"]
+
+
 async def test_bad_brief_commands_say_what_is_missing(chat: Chat, app) -> None:
     [reply] = await chat.say("mod", "/简报 设置 十二月 要点")
     assert reply.startswith("[dm mod] 请写上月份，例如 2026-12。\n正确的用法：/简报 设置")

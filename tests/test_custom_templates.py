@@ -222,7 +222,7 @@ async def test_an_undocumented_variable_or_field_is_refused(chat: Chat, app) -> 
         f"可用的变量：community、member、stats、date、now、bot_name。\n{HELP}"
     ]
     assert await _set(chat, "x", "{{ member.nickname }}") == [
-        f"[dm mod] 抱歉，这个模板不能使用（第 1 行）：\nmember 没有 nickname，可以用：name、points、titles。\n{HELP}"
+        f"[dm mod] 抱歉，这个模板不能使用（第 1 行）：\nmember 没有 nickname，可以用：name、points、titles、feedback、threads、campaigns、campaign_messages。\n{HELP}"
     ]
     assert await _set(chat, "x", "{{ stats.members }}", room="overseas") == [
         "[dm mod] Sorry, this template cannot be used (line 1):\nstats has no members; it has thanks_this_month, "

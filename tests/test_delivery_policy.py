@@ -155,7 +155,9 @@ async def test_the_third_unsolicited_message_of_the_day_waits_for_tomorrow(chat:
     await _send(app, _dm("bob"), _dm("bob"))
     await app.drain()
     chat.transport.take()
-    assert await chat.say("mod", "/koc invite @bob") == ["[dm mod] 已私信邀请 bob 成为 KOC，TA 现在是候选人。"]
+    assert await chat.say("mod", "/koc invite @bob") == [
+        "[dm mod] 已私信邀请 bob 成为 KOC，TA 现在是候选人。\n邀请会在 12-02 08:00 发出：TA 收到的主动消息已经到了打扰上限。"
+    ]
     held = [r for r in await rows(app, schema.outbox) if r.contact_platform_id == "bob"]
     assert sorted(_local(r.not_before) for r in held) == ["12-01 09:00", "12-01 09:00", "12-02 08:00"]
     await chat.say("mod", "/issue open 登录失败")

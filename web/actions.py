@@ -46,12 +46,13 @@ class ConsoleContext(Context):
         super().__init__(services, uow, message, actor, None)
         self.replies: list[str] = []
 
-    async def _enqueue(self, draft: Draft) -> None:
+    async def _enqueue(self, draft: Draft) -> bool:
         answer = draft.contact_id == self.actor.platform_id and draft.room_id is None
         if answer and draft.not_before is None and draft.dedupe_key is None:
             self.replies.append(draft.text)
-        else:
-            self.uow.send(draft)
+            return True
+        # As usual: through the capabilities' private notes (an opt-out withholds an unsolicited one).
+        return await super()._enqueue(draft)
 
 
 class Actions:

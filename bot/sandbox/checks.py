@@ -50,6 +50,21 @@ def check_tree(tree: nodes.Template, vocabulary: Vocabulary) -> None:
     _check_node(tree, 0, vocabulary)
 
 
+def names_of(vocabulary: Vocabulary) -> list[str]:
+    """The variables (not "member.feedback": the fields of a list field's items)."""
+    return [name for name in vocabulary if "." not in name]
+
+
+def _loop_scope(node: nodes.For, vocabulary: Vocabulary) -> Vocabulary:
+    """`{% for f in member.feedback %}`: inside the loop, `f` has the fields of the items."""
+    it, target = node.iter, node.target
+    if isinstance(it, nodes.Getattr) and isinstance(it.node, nodes.Name) and isinstance(target, nodes.Name):
+        items = vocabulary.get(f"{it.node.name}.{it.attr}")
+        if items is not None:
+            return {**vocabulary, target.name: items}
+    return vocabulary
+
+
 def _check_node(node: nodes.Node, depth: int, vocabulary: Vocabulary) -> None:
     _check_names_and_tags(node, vocabulary)
     _check_access(node, vocabulary)
@@ -64,13 +79,14 @@ def _check_node(node: nodes.Node, depth: int, vocabulary: Vocabulary) -> None:
         if node.recursive or depth >= MAX_LOOP_DEPTH:
             raise Refused("loop", line_of(node))
         depth += 1
+        vocabulary = _loop_scope(node, vocabulary)
     for child in node.iter_child_nodes():
         _check_node(child, depth, vocabulary)
 
 
 def _check_names_and_tags(node: nodes.Node, vocabulary: Vocabulary) -> None:
     if isinstance(node, nodes.Name) and node.name == "self":  # Jinja's own reference to the template
-        raise Refused("variable", line_of(node), what="self", known=list(vocabulary))
+        raise Refused("variable", line_of(node), what="self", known=names_of(vocabulary))
     tag = _REFUSED_TAGS.get(type(node))
     if tag is not None:
         raise Refused("tag", line_of(node), what=tag)

@@ -14,7 +14,7 @@ from jinja2 import StrictUndefined, TemplateError, TemplateSyntaxError, meta, no
 from jinja2.exceptions import SecurityError
 from jinja2.sandbox import SandboxedEnvironment
 
-from bot.sandbox.checks import Vocabulary, check_tree, line_of
+from bot.sandbox.checks import Vocabulary, check_tree, line_of, names_of
 from bot.sandbox.filters import BUDGET, GLOBALS, STEPS_FILTER, build_filters, build_tests, safe_range
 from bot.sandbox.limits import Budget, Limits, Refusal, Refused, power_ok
 
@@ -99,6 +99,12 @@ class SafeEnvironment(SandboxedEnvironment):
                 return self.unsafe_undefined(obj, attribute)
         return super().getattr(obj, attribute)
 
+    def getitem(self, obj: Any, argument: Any) -> Any:
+        # map(attribute="number"), selectattr("status"), sort(attribute=...) read a View's fields this way.
+        if isinstance(obj, View) and isinstance(argument, str):
+            return self.getattr(obj, argument)
+        return super().getitem(obj, argument)
+
     def is_safe_attribute(self, obj: Any, attr: str, value: Any) -> bool:
         if attr.startswith("_"):
             return False
@@ -169,7 +175,8 @@ class Engine:
             used = meta.find_undeclared_variables(tree) - GLOBALS
             unknown = sorted(used - self.vocabulary.keys())
             if unknown:
-                raise Refused("variable", _first_use(tree, unknown[0]), what=unknown[0], known=list(self.vocabulary))
+                known = names_of(self.vocabulary)
+                raise Refused("variable", _first_use(tree, unknown[0]), what=unknown[0], known=known)
             template = self.environment.from_string(_count_loop_rounds(tree))
         except Refused:
             raise

@@ -68,6 +68,8 @@ class FeedbackPerson(Base):
     __table_args__ = (
         UniqueConstraint("item_id", "member_id"),
         Index("ix_feedback_people_role_item", "role", "item_id"),  # the board's "+1s at least", from the index
+        # Segments' "feedback submitted", "+1": each member's items in a role, from the index alone.
+        Index("ix_feedback_people_role_member", "role", "member_id", "item_id"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -215,7 +215,11 @@ async def _send(ctx: Context, run: Any, step: JourneyStep, custom: str | object 
         kind=OutgoingKind.UNSOLICITED,
     )
     for note in ctx.services.private_notes:
-        draft = await note(ctx, draft)
+        noted = await note(ctx, draft)
+        if noted is None:  # withheld (the member opted out meanwhile: the opt-out ends their runs)
+            _LOGGER.info("journey run %d step %d withheld by a private note", run.id, run.next_step + 1)
+            return
+        draft = noted
     text = ctx.render(
         "journeys/step", locale, text=draft.text, hint=hint(ctx, ctx.settings.section(OutreachSection), locale)
     )

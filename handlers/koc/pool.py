@@ -34,6 +34,7 @@ from handlers.feedback.tables import people as feedback_people
 from handlers.koc.config import KocSection
 from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.tables import koc_events, koc_records
+from handlers.outreach.consent import opted_out_at, unsolicited_wait
 from handlers.recognition.moderation import mentioned_members
 from handlers.recognition.stats import thanks_units
 from handlers.recognition.tables import thanks
@@ -317,9 +318,14 @@ async def invite(ctx: Context, cmd: Invocation) -> None:
             when=ctx.local(row.invited_at),
             days=INVITE_COOLDOWN_DAYS,
         )
+    # An invitation is unsolicited: never to a member who opted out, and within their contact budget.
+    opted_out = await opted_out_at(ctx.db, member.id)
+    if opted_out is not None:
+        raise UserFacingError("koc/invite_refused_opted_out", member=member.name, when=ctx.local(opted_out))
+    later, why = await unsolicited_wait(ctx, member, "koc/invite")
     await _mark_invited(ctx, member, row.stage)
     ctx.note_audit(target=member, stage=Stage.CANDIDATE.value)
-    await ctx.reply("koc/invite_sent", member=member.name)
+    await ctx.reply("koc/invite_sent", member=member.name, later=ctx.local(later) if later else None, why=why)
     await ctx.dm(member, "koc/invite", name=member.name, inviter=ctx.actor.name)
 
 

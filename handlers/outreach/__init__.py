@@ -67,6 +67,7 @@ from handlers.outreach import consent  # noqa: E402
 registry.command("unsubscribe", aliases=("退订",))(consent.unsubscribe)
 registry.command("subscribe", aliases=("订阅",))(consent.subscribe)
 registry.matcher("opt_out_words", consent.match_opt_out, where=Where.DM)(consent.on_opt_out_words)
+registry.private_note(consent.withhold_from_opted_out)  # every capability's unsolicited private messages
 
 # Segments: saved, named filters over members (handlers/outreach/segment_parse: the expression language).
 from handlers.outreach import segments  # noqa: E402

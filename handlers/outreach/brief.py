@@ -89,8 +89,10 @@ async def send_now(ctx: Context, cmd: Invocation) -> None:
     count = await deliver(ctx, month)
     if count is None:
         raise UserFacingError("outreach/brief_none", month=month)
-    ctx.note_audit(month=month, sent=count)
-    await ctx.reply("outreach/brief_sent", month=month, count=count)
+    # A brief is unsolicited: active KOCs who opted out do not get it, and the moderator hears how many.
+    opted_out = len(await active_kocs(ctx)) - len(await active_kocs(ctx, reachable=True))
+    ctx.note_audit(month=month, sent=count, opted_out=opted_out)
+    await ctx.reply("outreach/brief_sent", month=month, count=count, opted_out=opted_out)
 
 
 async def active_kocs(ctx: Context, *, reachable: bool = False) -> list[MemberRef]:

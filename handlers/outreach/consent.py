@@ -5,23 +5,24 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import datetime
 
-from sqlalchemy import Select, delete, insert, or_, select
+from sqlalchemy import Select, delete, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands import Invocation
 from bot.context import Context
 from bot.db import schema
 from bot.db.dialect import insert_for
-from bot.db.schema import OutboxStatus
+from bot.db.schema import Delivery, OutboxStatus, OutgoingKind
 from bot.events import IncomingMessage
 from bot.hooks import HookPoint
 from bot.members import MemberRef
+from bot.outbox import Draft
 from handlers.outreach.config import OutreachSection
 from handlers.outreach.tables import consent, consent_events
 
 _LOGGER = logging.getLogger(__name__)
-WITHDRAWN_ON_OPT_OUT = ("outreach:", "journey:")  # dedupe key prefixes of what an opt-out takes back
 # Other capabilities listen (`registry.listen`): journeys end the member's runs.
 OPTED_OUT: HookPoint[MemberRef] = HookPoint("outreach.opted_out")
 _TRIM = " \t\r\n。！!.~～…，,？?"
@@ -74,15 +75,29 @@ async def _opt_out(ctx: Context, words: str) -> None:
 
 
 async def _withdraw_outreach(ctx: Context) -> None:
-    """Outreach and journey messages still waiting for this member are taken back: the opt-out is final."""
+    """Every unsolicited private message still waiting for this member is taken back, whatever sent it
+    (outreach, a journey, an invitation, a brief held by quiet hours or the budget): the opt-out is final."""
     table = schema.outbox
     await ctx.db.execute(
         delete(table).where(
             table.c.contact_platform_id == ctx.actor.platform_id,
             table.c.status == OutboxStatus.PENDING.value,
-            or_(*[table.c.dedupe_key.startswith(prefix) for prefix in WITHDRAWN_ON_OPT_OUT]),
+            table.c.kind == OutgoingKind.UNSOLICITED.value,
         )
     )
+
+
+async def withhold_from_opted_out(ctx: Context, draft: Draft) -> Draft | None:
+    """The outreach capability's private note: an unsolicited private message to a member who opted
+    out is not written, whichever capability wrote it. Replies and news the member is owed pass."""
+    if draft.kind is not OutgoingKind.UNSOLICITED or draft.contact_id is None:
+        return draft
+    directory = ctx.services.directory
+    member = directory.cached_member(draft.contact_id) or await directory.find_member(ctx.db, draft.contact_id)
+    if member is None or not await is_opted_out(ctx.db, member.id):
+        return draft
+    _LOGGER.info("%s to %s withheld: they opted out of unsolicited messages", draft.template, draft.contact_id)
+    return None
 
 
 async def _record(ctx: Context, *, opted_out: bool, words: str) -> None:
@@ -100,6 +115,29 @@ async def _record(ctx: Context, *, opted_out: bool, words: str) -> None:
 async def is_opted_out(conn: AsyncConnection, member_id: int) -> bool:
     stmt = select(consent.c.opted_out).where(consent.c.member_id == member_id)
     return bool((await conn.execute(stmt)).scalar_one_or_none())
+
+
+async def opted_out_at(conn: AsyncConnection, member_id: int) -> datetime | None:
+    """When the member opted out, if they have (and not back in since)."""
+    stmt = select(consent.c.changed_at).where(consent.c.member_id == member_id, consent.c.opted_out.is_(True))
+    found: datetime | None = (await conn.execute(stmt)).scalar_one_or_none()
+    return found
+
+
+async def unsolicited_wait(ctx: Context, member: MemberRef, template: str) -> tuple[datetime | None, str]:
+    """When an unsolicited private message to `member` written now would go out, if not now, and why
+    ("quiet" hours or the contact "budget"): what the moderator who asked for it is told."""
+    policy = ctx.uow.database.policy
+    if policy is None:
+        return None, ""
+    draft = Draft(
+        "", template, "", contact_id=member.platform_id, delivery=Delivery.ROUTINE, kind=OutgoingKind.UNSOLICITED
+    )
+    [held] = await policy.hold(ctx.db, [draft], ctx.now)
+    if held.not_before is None or held.not_before <= ctx.now:
+        return None, ""
+    quiet_end = policy.quiet.release(ctx.now, policy.private_tz) if policy.quiet else None
+    return held.not_before, "quiet" if held.not_before == quiet_end else "budget"
 
 
 async def opted_out_among(conn: AsyncConnection, member_ids: Iterable[int]) -> set[int]:

@@ -22,6 +22,7 @@ from bot.db.schema import OutgoingKind
 from bot.members import CommunityRef, MemberRef
 from bot.sandbox.engine import RenderRequest, render_request
 from bot.sandbox.limits import Limits
+from bot.templates import TemplateRenderer
 from bot.workers import WorkerPool, WorkFailed, WorkOutOfMemory, WorkTimedOut
 from handlers.outreach.config import OutreachSection
 from handlers.outreach.sandbox import (
@@ -109,6 +110,7 @@ async def prepare(
     community: CommunityRef | None,
     member: MemberRef | None,
     now: datetime,
+    renderer: TemplateRenderer | None = None,
 ) -> Prepared:
     """Check `source` and read the values it uses for a room (`community`) and/or a member."""
     section = settings.section(OutreachSection)
@@ -117,7 +119,9 @@ async def prepare(
         variables = sandbox().check(source).variables
     except TemplateRefused as refused:  # saved some other way, or before today's checks
         return Prepared(name, None, seconds, refused)
-    context = await documented_context(conn, settings, community=community, member=member, now=now, uses=variables)
+    context = await documented_context(
+        conn, settings, community=community, member=member, now=now, uses=variables, renderer=renderer
+    )
     missing = [v for v in variables if v not in context]
     if missing:
         return Prepared(name, None, seconds, TemplateRenderFailed(name, "needs", ", ".join(missing)))

@@ -7,6 +7,8 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from jinja2 import nodes
+
 from bot.errors import UserFacingError
 from bot.sandbox.engine import Compiled, Engine, SafeEnvironment, View
 from bot.sandbox.limits import MAX_OUTPUT, MAX_SOURCE, Limits, Refusal, Refused
@@ -15,10 +17,15 @@ _LOGGER = logging.getLogger(__name__)
 __all__ = ["MAX_OUTPUT", "MAX_SOURCE"]  # the limits, for the README's and the tests' sake
 NAME = re.compile(r"[\w-]{1,32}")
 
-# The documented variables and the fields of each (see the README and /template help).
+# The documented variables and the fields of each (see the README and /template help). A dotted name
+# gives the fields of the items of a list field, checked in `{% for f in member.feedback %}`.
+MEMBER_FIELDS = ("name", "points", "titles", "feedback", "threads", "campaigns", "campaign_messages")
 VARIABLES: dict[str, tuple[str, ...]] = {
     "community": ("name", "members"),
-    "member": ("name", "points", "titles"),
+    "member": MEMBER_FIELDS,
+    "member.feedback": ("number", "title", "status", "status_name"),
+    "member.threads": ("number", "title", "status", "status_name"),
+    "member.campaigns": ("name", "messages"),
     "stats": ("thanks_this_month", "open_feedback", "joined_this_month"),
     "date": ("year", "month", "day", "weekday", "isoweekday", "strftime", "isoformat"),
     "now": ("year", "month", "day", "hour", "minute", "weekday", "isoweekday", "strftime", "isoformat", "date"),
@@ -35,8 +42,40 @@ def community_view(name: str, members: int) -> View:
     return View.of(name, name=name, members=members)
 
 
-def member_view(name: str, points: int, titles: tuple[str, ...]) -> View:
-    return View.of(name, name=name, points=points, titles=titles)
+def member_view(
+    name: str,
+    points: int,
+    titles: tuple[str, ...],
+    *,
+    feedback: tuple[View, ...] = (),
+    threads: tuple[View, ...] = (),
+    campaigns: tuple[View, ...] = (),
+    campaign_messages: int = 0,
+) -> View:
+    return View.of(
+        name,
+        name=name,
+        points=points,
+        titles=titles,
+        feedback=feedback,
+        threads=threads,
+        campaigns=campaigns,
+        campaign_messages=campaign_messages,
+    )
+
+
+def item_view(number: str, title: str, status: str, status_name: str) -> View:
+    """A member's feedback item (FB-12) or thread (#3): `{{ f }}` alone is its number and title."""
+    return View.of(f"{number} {title}", number=number, title=title, status=status, status_name=status_name)
+
+
+def member_fields(compiled_source: str, environment: SafeEnvironment) -> frozenset[str]:
+    """The fields of `member` a template reads (`member.points`...): only those are looked up."""
+    found: set[str] = set()
+    for node in environment.parse(compiled_source).find_all(nodes.Getattr):
+        if isinstance(node.node, nodes.Name) and node.node.name == "member":
+            found.add(node.attr)
+    return frozenset(found & set(MEMBER_FIELDS))
 
 
 def stats_view(thanks_this_month: int, open_feedback: int, joined_this_month: int) -> View:

@@ -41,21 +41,52 @@ members = schema.members
 _STAFF = (Role.MODERATOR.label, Role.ADMIN.label)
 
 
+_COUNTS = frozenset({"thanks_received", "thanks_given", "points", "feedback", "adopted", "plus_one", "thread"})
+
+
+def _counts(node: Node) -> bool:
+    """Whether `node` has a count (a grouped scan of thanks, feedback, points...) anywhere in it."""
+    if isinstance(node, Not):
+        return _counts(node.inner)
+    if isinstance(node, Both | Either):
+        return any(_counts(p) for p in node.parts)
+    return node.field.key in _COUNTS
+
+
 @dataclass(frozen=True, slots=True)
 class Compiler:
-    """Turns a tree into a WHERE clause on `members` at `now`, looking names up on `conn`."""
+    """Turns a tree into a WHERE clause on `members` at `now`, looking names up on `conn`.
+
+    `among`: the members the rest of an AND already narrows to (a room, a stage...). A count inside
+    that AND then groups only their rows, not every member's: "in room 3 and thanked twice" groups
+    room 3's thank-yous. It changes no answer (whoever is outside `among` fails the AND anyway)."""
 
     conn: AsyncConnection
     now: datetime
+    among: Select[Any] | None = None
 
     async def clause(self, node: Node) -> ColumnElement[bool]:
         if isinstance(node, Not):
             return not_(await self.clause(node.inner))
         if isinstance(node, Both):
-            return and_(*[await self.clause(p) for p in node.parts])
+            return await self._both(node)
         if isinstance(node, Either):
             return or_(*[await self.clause(p) for p in node.parts])
         return await self.atom(node)
+
+    async def _both(self, node: Both) -> ColumnElement[bool]:
+        plain = [await self.clause(p) for p in node.parts if not _counts(p)]
+        counted = [p for p in node.parts if _counts(p)]
+        inner = self
+        if plain and counted:
+            narrowed = select(members.c.id).where(*plain).correlate(None)
+            if self.among is not None:
+                narrowed = narrowed.where(members.c.id.in_(self.among))
+            inner = Compiler(self.conn, self.now, narrowed)
+        return and_(*plain, *[await inner.clause(p) for p in counted])
+
+    def _narrow(self, rows: Select[Any], column: Any) -> Select[Any]:
+        return rows if self.among is None else rows.where(column.in_(self.among))
 
     async def atom(self, atom: Atom) -> ColumnElement[bool]:
         build = getattr(self, f"_{atom.field.key}")
@@ -161,16 +192,19 @@ class Compiler:
         """Thank-yous that count now (counted, not revoked), as recognition.stats counts them, in one
         grouped scan rather than its union (the revoked are few: left out by id)."""
         since, column = self._since(atom), thanks.c[side]
-        # Grouped on `id + 0`, not the column: SQLite would otherwise walk the member index and fetch
-        # every row from the table by it, ten times slower than one scan and a sort.
-        member = (column + 0).label("member_id")
-        rows = select(member).where(thanks.c.counted == true(), thanks.c.id.not_in(revoked_ids()), column.is_not(None))
+        # Grouped on the column: the covering index (member, counted, created_at) gives the rows in
+        # member order, or, narrowed to a room's members, by seeking each of them.
+        member = column.label("member_id")
+        rows = select(member).where(thanks.c.counted == true())
         if since is not None:
             rows = rows.where(thanks.c.created_at >= since)
+        # The cheap tests first: SQLite tries them in this order, and the revoked are looked up last.
+        rows = self._narrow(rows, column).where(column.is_not(None), thanks.c.id.not_in(revoked_ids()))
         return _counted(rows.group_by(member), func.count(), atom)
 
     async def _points(self, atom: Atom) -> ColumnElement[bool]:
-        return _counted(select(ledger.c.member_id).group_by(ledger.c.member_id), func.sum(ledger.c.amount), atom)
+        rows = self._narrow(select(ledger.c.member_id), ledger.c.member_id)
+        return _counted(rows.group_by(ledger.c.member_id), func.sum(ledger.c.amount), atom)
 
     async def _feedback(self, atom: Atom) -> ColumnElement[bool]:
         return self._people(FeedbackRole.REPORTER, atom)
@@ -188,7 +222,8 @@ class Compiler:
         rows = select(table.c.member_id).where(table.c.role == role.value)
         if since is not None:
             rows = rows.where(table.c.created_at >= since)
-        return _counted(rows.group_by(table.c.member_id), func.count(func.distinct(table.c.item_id)), atom)
+        # One row per member and item (a unique key): count(*) is the number of items, from the index.
+        return _counted(self._narrow(rows, table.c.member_id).group_by(table.c.member_id), func.count(), atom)
 
     async def _adopted(self, atom: Atom) -> ColumnElement[bool]:
         people, history, since = feedback_people, feedback_history, self._since(atom)
@@ -198,6 +233,7 @@ class Compiler:
         rows = select(people.c.member_id).where(
             people.c.role == FeedbackRole.REPORTER.value, people.c.item_id.in_(moved)
         )
+        rows = self._narrow(rows, people.c.member_id)
         return _counted(rows.group_by(people.c.member_id), func.count(func.distinct(people.c.item_id)), atom)
 
     async def _thread(self, atom: Atom) -> ColumnElement[bool]:
@@ -207,7 +243,7 @@ class Compiler:
             return _in(members.c.id, rows.where(table.c.thread_id == int(atom.value)), atom.op == "=")
         if since is not None:
             rows = rows.where(table.c.added_at >= since)
-        return _counted(rows.group_by(table.c.member_id), func.count(), atom)
+        return _counted(self._narrow(rows, table.c.member_id).group_by(table.c.member_id), func.count(), atom)
 
 
 def _compare(op: str, left: Any, right: Any) -> ColumnElement[bool]:
@@ -254,6 +290,11 @@ async def segment_query(conn: AsyncConnection, expression: str, now: datetime, s
 async def count_and_first(
     conn: AsyncConnection, expression: str, now: datetime, settings: CoreSettings, first: int = 10
 ) -> tuple[int, list[Any]]:
+    """How many members the segment has and the first `first` of them, in one query (the count is a
+    window over the whole segment, taken before the limit)."""
     query = await segment_query(conn, expression, now, settings)
-    total = (await conn.execute(select(func.count()).select_from(query.order_by(None).subquery()))).scalar_one()
-    return int(total), list((await conn.execute(query.limit(first))).all())
+    if first <= 0:
+        total = await conn.execute(select(func.count()).select_from(query.order_by(None).subquery()))
+        return int(total.scalar_one()), []
+    found = list((await conn.execute(query.add_columns(func.count().over().label("total")).limit(first))).all())
+    return (int(found[0].total) if found else 0), found

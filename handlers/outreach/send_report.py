@@ -18,6 +18,7 @@ from bot.delivery import DeliveryPolicy
 from bot.errors import UsageError, UserFacingError
 from bot.registry import ExportRequest
 from bot.tables import Table, local_time, written
+from handlers.outreach.send_schedule import next_runs, zone_of
 from handlers.outreach.tables import consent, outreach_recipients, outreach_sends
 
 
@@ -28,6 +29,7 @@ async def _rows(conn: AsyncConnection, send_id: int) -> list[Any]:
         select(
             m.c.platform_id,
             m.c.display_name,
+            r.c.run,
             r.c.outcome,
             r.c.at,
             o.c.status,
@@ -64,7 +66,8 @@ def state_of(row: Any, now: datetime, policy: DeliveryPolicy | None) -> str:
 
 
 async def show(ctx: Context, cmd: Invocation) -> None:
-    """/outreach show ID: targeted, sent, held (quiet hours, budget), skipped (opted out, left), failed."""
+    """/outreach show ID: when it runs, and for each run: targeted, sent, held (quiet hours, budget),
+    skipped (opted out, left), failed."""
     send_id = parse_id(cmd.args[0] if cmd.args else None)
     if send_id is None:
         raise UsageError("outreach/send_problem", reason="id")
@@ -72,7 +75,16 @@ async def show(ctx: Context, cmd: Invocation) -> None:
     if send is None:
         raise UserFacingError("outreach/send_unknown", id=send_id)
     policy = ctx.uow.database.policy
-    states = Counter(state_of(row, ctx.now, policy) for row in await _rows(ctx.db, send_id))
+    by_run: dict[int, Counter[str]] = {}
+    started: dict[int, datetime] = {}
+    for row in await _rows(ctx.db, send_id):
+        by_run.setdefault(row.run, Counter())[state_of(row, ctx.now, policy)] += 1
+        started.setdefault(row.run, row.at)
+    zone = zone_of(ctx)
+    runs = [
+        {"run": n, "at": started[n].astimezone(zone), "targeted": sum(c.values()), "states": dict(c)}
+        for n, c in sorted(by_run.items())
+    ]
     await ctx.reply(
         "outreach/send_show",
         id=send_id,
@@ -80,7 +92,13 @@ async def show(ctx: Context, cmd: Invocation) -> None:
         template=send.template,
         status=send.status,
         targeted=send.targeted,
-        states=dict(states),
+        states=dict(by_run.get(1, Counter())) if len(runs) <= 1 else {},
+        runs=runs,
+        cron=send.cron,
+        at=send.run_at.astimezone(zone) if send.run_at and send.run_at > send.created_at else None,
+        next=await next_runs(ctx, send),
+        waiting=send.waiting_run,
+        timezone=zone.key,
     )
 
 

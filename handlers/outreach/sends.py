@@ -4,93 +4,72 @@ The command records the send; the segment is evaluated and every member's text r
 work (off the event loop, outside the write transaction, resumed after a restart); the delivery then
 writes, in one transaction, each member's recipient row and outbox row (the same key guards both),
 so a member gets a send once however often the work runs. The outbox applies quiet hours and the
-contact budget (unsolicited, routine); opted-out members were never in the segment.
+contact budget (unsolicited, routine); opted-out members were never in the segment, and those who
+opt out while a run is rendered are skipped when it is written. `--at` and `--every` schedule the
+runs (handlers/outreach/send_schedule); each run is numbered and keyed by its number.
 """
 
 from __future__ import annotations
 
+import json
 import logging
-from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands import Invocation, parse_id
 from bot.config import CoreSettings
 from bot.context import Context
 from bot.db import schema
-from bot.db.schema import Delivery, OutgoingKind
+from bot.db.schema import Delivery, OutgoingKind, UTCDateTime
 from bot.errors import UsageError, UserFacingError
 from bot.heavy.spec import Work
 from bot.outbox import Draft
-from bot.sandbox.engine import RenderRequest, render_request
-from bot.sandbox.limits import Limits
 from handlers.outreach.config import OutreachSection
 from handlers.outreach.custom_templates import find_custom_template, sandbox
-from handlers.outreach.sandbox import VOCABULARY, member_view
 from handlers.outreach.segment_parse import parse
-from handlers.outreach.segment_query import Compiler, not_staff, segment_query
+from handlers.outreach.segment_query import Compiler, count_and_first, not_staff
 from handlers.outreach.segments import find_segment
+from handlers.outreach.send_parse import SendRequest, parse_send
+from handlers.outreach.send_recipients import Recipient, recipients_of
+from handlers.outreach.send_schedule import next_runs, schedule, start_run, stop, times_of, zone_of
 from handlers.outreach.tables import SendStatus, consent, outreach_recipients, outreach_sends
-from handlers.outreach.template_context import documented_context
-from handlers.recognition.ledger import titles_of
-from handlers.recognition.tables import ledger
 
 _LOGGER = logging.getLogger(__name__)
 SAMPLES = 3  # rendered texts a dry run shows
-_FLAGS = {
-    "--template": "template",
-    "--模板": "template",
-    "--dry-run": "dry",
-    "--试发": "dry",
-    "--预演": "dry",
-}
-
-
-@dataclass(frozen=True, slots=True)
-class SendRequest:
-    segment: str
-    template: str
-    dry: bool
-
-
-def parse_send(cmd: Invocation) -> SendRequest:
-    """SEGMENT --template NAME [--dry-run], flags in either language and any order."""
-    words, segment, template, dry = list(cmd.args), "", "", False
-    while words:
-        word = words.pop(0)
-        flag = _FLAGS.get(word.casefold())
-        if flag == "dry":
-            dry = True
-        elif flag == "template":
-            template = words.pop(0) if words else ""
-        elif word.startswith("--") or segment:
-            raise UsageError("outreach/send_problem", reason="word", word=word)
-        else:
-            segment = word
-    if not segment:
-        raise UsageError("outreach/send_problem", reason="segment")
-    if not template:
-        raise UsageError("outreach/send_problem", reason="template")
-    return SendRequest(segment, template, dry)
 
 
 async def send(ctx: Context, cmd: Invocation) -> None:
-    """/outreach send SEGMENT --template NAME [--dry-run]."""
-    request = parse_send(cmd)
-    await find_segment(ctx.db, request.segment)
+    """/outreach send SEGMENT --template NAME [--at TIME | --every CRON] [--dry-run]."""
+    request = parse_send(cmd, zone_of(ctx), ctx.now)
+    expression = await find_segment(ctx.db, request.segment)
     found = await find_custom_template(ctx.db, request.template)
     if found is None:
         raise UserFacingError("outreach/template_unknown", name=request.template)
     if "community" in sandbox().check(found.source).variables:
         raise UserFacingError("outreach/send_problem", reason="community", template=request.template)
     if request.dry:
-        await ctx.hand_off("outreach dry run", segment=request.segment, template=request.template)
+        at = request.at.isoformat() if request.at else None
+        await ctx.hand_off(
+            "outreach dry run", segment=request.segment, template=request.template, at=at, cron=request.cron
+        )
         return
     send_id = await _record(ctx, request)
-    ctx.note_audit(send=send_id, segment=request.segment, template=request.template)
-    await ctx.hand_off("outreach send", send=send_id)
+    ctx.note_audit(send=send_id, segment=request.segment, template=request.template, cron=request.cron)
+    if not request.scheduled:
+        row = (await ctx.db.execute(select(outreach_sends).where(outreach_sends.c.id == send_id))).one()
+        await start_run(ctx, row)
+        return
+    # Asked now, before it runs: a big send is confirmed once, ahead of its time (a recurring one too).
+    count, _ = await count_and_first(ctx.db, expression, ctx.now, ctx.settings, first=0)
+    awaiting = count > _section(ctx.settings).confirm_over
+    if awaiting:
+        await ctx.db.execute(
+            update(outreach_sends).where(outreach_sends.c.id == send_id).values(status=SendStatus.AWAITING.value)
+        )
+    await schedule(ctx, send_id, request, count, awaiting)
 
 
 async def _record(ctx: Context, request: SendRequest) -> int:
@@ -100,7 +79,9 @@ async def _record(ctx: Context, request: SendRequest) -> int:
         "status": SendStatus.SCHEDULED.value,
         "created_at": ctx.now,
         "created_by": ctx.actor.id,
-        "run_at": ctx.now,
+        "run_at": request.at or ctx.now,
+        "cron": request.cron,
+        "runs": 0,
     }
     return int(
         (await ctx.db.execute(outreach_sends.insert().values(**values).returning(outreach_sends.c.id))).scalar_one()
@@ -108,29 +89,32 @@ async def _record(ctx: Context, request: SendRequest) -> int:
 
 
 async def confirm(ctx: Context, cmd: Invocation) -> None:
-    """/outreach confirm ID: a moderator lets a big send go out (WeCom too asks a person to confirm)."""
+    """/outreach confirm ID: a moderator lets a big send go out (WeCom too asks a person to confirm).
+    A run that came due while it waited goes out now; a scheduled one keeps its time."""
     row = await _send_row(ctx.db, cmd)
     if row.status != SendStatus.AWAITING.value:
         raise UserFacingError("outreach/send_not_awaiting", id=row.id, status=row.status)
     await ctx.db.execute(
         update(outreach_sends)
         .where(outreach_sends.c.id == row.id)
-        .values(status=SendStatus.SCHEDULED.value, confirmed_at=ctx.now, confirmed_by=ctx.actor.id)
+        .values(status=SendStatus.SCHEDULED.value, confirmed_at=ctx.now, confirmed_by=ctx.actor.id, waiting_run=None)
     )
     ctx.note_audit(send=row.id)
-    await ctx.hand_off("outreach send", send=row.id, confirmed=True)
+    if row.waiting_run is not None:
+        await ctx.hand_off("outreach send", send=row.id, run=row.waiting_run, confirmed=True)
+        return
+    await ctx.reply_privately("outreach/send_confirmed", id=row.id, times=await next_runs(ctx, row), cron=row.cron)
 
 
 async def cancel(ctx: Context, cmd: Invocation) -> None:
-    """/outreach cancel ID: a send waiting for confirmation is dropped."""
+    """/outreach cancel ID: a send waiting for confirmation is dropped; a scheduled one runs no more,
+    and what it queued that has not gone out yet is taken back."""
     row = await _send_row(ctx.db, cmd)
-    if row.status != SendStatus.AWAITING.value:
-        raise UserFacingError("outreach/send_not_awaiting", id=row.id, status=row.status)
-    await ctx.db.execute(
-        update(outreach_sends).where(outreach_sends.c.id == row.id).values(status=SendStatus.CANCELLED.value)
-    )
-    ctx.note_audit(send=row.id)
-    await ctx.reply("outreach/send_cancelled", id=row.id)
+    if row.status not in (SendStatus.AWAITING.value, SendStatus.SCHEDULED.value):
+        raise UserFacingError("outreach/send_not_cancellable", id=row.id, status=row.status)
+    withdrawn = await stop(ctx, row)
+    ctx.note_audit(send=row.id, withdrawn=withdrawn)
+    await ctx.reply("outreach/send_cancelled", id=row.id, runs=row.runs, withdrawn=withdrawn, cron=row.cron)
 
 
 async def _send_row(conn: AsyncConnection, cmd: Invocation) -> Any:
@@ -149,88 +133,20 @@ def _section(settings: CoreSettings) -> OutreachSection:
     return section
 
 
-# The heavy part: who is in the segment and what each of them reads.
-
-
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    member_id: int
-    platform_id: str
-    name: str
-    locale: str | None
-    text: str | None  # None: the template failed for them (why is in `failure`)
-    failure: str = ""
-    inside: bool = True  # still in one of the bot's rooms
-
-
-async def _recipients(work: Work, segment: str, template: str, limit: int | None = None) -> list[Recipient]:
-    """The segment's members now, each with the template rendered with their own values."""
-    conn = work.db
-    expression = await find_segment(conn, segment)
-    rows = list((await conn.execute(await segment_query(conn, expression, work.now, work.settings))).all())
-    found = await find_custom_template(conn, template)
-    if found is None:
-        raise UserFacingError("outreach/template_unknown", name=template)
-    variables = sandbox().check(found.source).variables
-    base = await documented_context(
-        conn, work.settings, community=None, member=None, now=work.now, uses=[v for v in variables if v != "member"]
-    )
-    chosen = rows if limit is None else rows[:limit]
-    ids = [r.id for r in chosen]
-    titles = await titles_of(conn, ids) if "member" in variables else {}
-    points = await _points(conn, ids) if "member" in variables else {}
-    inside = await _inside(conn, ids)
-    section = _section(work.settings)
-    limits = Limits(steps=section.template_max_steps)
-    out: list[Recipient] = []
-    for row in chosen:
-        name = row.display_name or row.platform_id
-        context = dict(base)
-        if "member" in variables:
-            context["member"] = member_view(name, points.get(row.id, 0), titles.get(row.id, ()))
-        rendered = render_request(RenderRequest(found.source, context, VOCABULARY, limits))
-        failure = rendered.refused or rendered.failure
-        out.append(
-            Recipient(
-                row.id,
-                row.platform_id,
-                name,
-                row.locale,
-                None if failure else rendered.text or "",
-                str(failure.reason) if failure else "",
-                row.id in inside,
-            )
-        )
-    return out
-
-
-async def _points(conn: AsyncConnection, ids: list[int]) -> dict[int, int]:
-    if not ids:
-        return {}
-    stmt = select(ledger.c.member_id, func.sum(ledger.c.amount)).where(ledger.c.member_id.in_(ids))
-    return {m: int(n) for m, n in (await conn.execute(stmt.group_by(ledger.c.member_id))).all()}
-
-
-async def _inside(conn: AsyncConnection, ids: list[int]) -> set[int]:
-    if not ids:
-        return set()
-    table = schema.memberships
-    stmt = select(table.c.member_id).where(table.c.member_id.in_(ids), table.c.left_at.is_(None)).distinct()
-    return set((await conn.execute(stmt)).scalars())
-
-
 # Dry run: count, samples, what would be held; nothing sent.
 
 
 async def compute_dry_run(work: Work) -> dict[str, Any]:
     segment, template = work.params["segment"], work.params["template"]
-    everyone = await _recipients(work, segment, template)
+    everyone = await recipients_of(work, segment, template)
     return {
         "segment": segment,
         "template": template,
         "recipients": [r for r in everyone if r.inside],
         "left": sum(1 for r in everyone if not r.inside),
         "opted_out": await _segment_opted_out(work, await find_segment(work.db, segment)),
+        "at": work.params.get("at"),
+        "cron": work.params.get("cron"),
     }
 
 
@@ -244,138 +160,191 @@ async def _segment_opted_out(work: Work, expression: str) -> int:
 
 
 async def deliver_dry_run(ctx: Context, result: dict[str, Any]) -> None:
+    """The answer; with --at or --every, when it would run, and what would be held then."""
     recipients: list[Recipient] = result["recipients"]
-    drafts = [_draft(ctx, r, "dry-run") for r in recipients if r.text is not None]
-    held = await _held(ctx, drafts)
+    at = datetime.fromisoformat(result["at"]) if result.get("at") else None
+    times = times_of(at, result.get("cron"), zone_of(ctx), ctx.now)
+    first = times[0] if times else None
+    hints = _Hints(ctx)
+    drafts = [_draft(ctx, hints, r, "dry-run", not_before=first) for r in recipients if r.text is not None]
+    held = await _held(ctx, drafts, first or ctx.now)
     await ctx.reply_privately(
         "outreach/send_dry_run",
         segment=result["segment"],
         template=result["template"],
         count=len(recipients),
-        samples=[{"name": r.name, "text": _with_hint(ctx, r)} for r in recipients[:SAMPLES] if r.text is not None],
+        samples=[{"name": r.name, "text": hints.text(r)} for r in recipients[:SAMPLES] if r.text is not None],
         failed=sum(1 for r in recipients if r.text is None),
         left=result["left"],
         opted_out=result["opted_out"],
         over=len(recipients) > _section(ctx.settings).confirm_over,
         confirm_over=_section(ctx.settings).confirm_over,
+        times=times,
+        cron=result.get("cron"),
+        timezone=zone_of(ctx).key,
         **held,
     )
 
 
-async def _held(ctx: Context, drafts: list[Draft]) -> dict[str, int]:
-    """How many of `drafts` quiet hours and the contact budget would hold now (nothing is written)."""
+async def _held(ctx: Context, drafts: list[Draft], when: datetime) -> dict[str, int]:
+    """How many of `drafts` quiet hours and the contact budget would hold at `when` (nothing is written)."""
     policy = ctx.uow.database.policy
     if policy is None or not drafts:
         return {"quiet": 0, "budget": 0}
     moved = await policy.hold(ctx.db, drafts, ctx.now)
-    later = [d for d in moved if d.not_before is not None and d.not_before > ctx.now]
-    quiet_end = policy.quiet.release(ctx.now, policy.private_tz) if policy.quiet else None
+    later = [d for d in moved if d.not_before is not None and d.not_before > when]
+    quiet_end = policy.quiet.release(when, policy.private_tz) if policy.quiet else None
     quiet = sum(1 for d in later if quiet_end is not None and d.not_before == quiet_end)
     return {"quiet": quiet, "budget": len(later) - quiet}
 
 
-def _with_hint(ctx: Context, recipient: Recipient) -> str:
-    locale = ctx.services.renderer.locale_or_default(recipient.locale)
-    hint = _section(ctx.settings).opt_out_hint or ctx.render("outreach/opt_out_hint", locale)
-    return f"{recipient.text}\n{hint}"
+class _Hints:
+    """The opt-out line in each language, rendered once per delivery (not once per member)."""
+
+    def __init__(self, ctx: Context) -> None:
+        self._ctx, self._texts = ctx, dict[str, str]()
+
+    def text(self, recipient: Recipient) -> str:
+        """The recipient's message: their rendering and the opt-out line."""
+        locale = self._ctx.services.renderer.locale_or_default(recipient.locale)
+        if locale not in self._texts:
+            configured = _section(self._ctx.settings).opt_out_hint
+            self._texts[locale] = configured or self._ctx.render("outreach/opt_out_hint", locale)
+        return f"{recipient.text}\n{self._texts[locale]}"
 
 
 def _key(send_id: int | str, run: int, member_id: int) -> str:
     return f"outreach:{send_id}:{run}:{member_id}"
 
 
-def _draft(ctx: Context, recipient: Recipient, send_id: int | str, run: int = 1) -> Draft:
+def _draft(
+    ctx: Context,
+    hints: _Hints,
+    recipient: Recipient,
+    send_id: int | str,
+    run: int = 1,
+    not_before: datetime | None = None,
+) -> Draft:
     locale = ctx.services.renderer.locale_or_default(recipient.locale)
     return Draft(
-        _with_hint(ctx, recipient),
+        hints.text(recipient),
         "outreach/template_text",
         locale,
         contact_id=recipient.platform_id,
         dedupe_key=_key(send_id, run, recipient.member_id),
+        not_before=not_before,
         delivery=Delivery.ROUTINE,
         kind=OutgoingKind.UNSOLICITED,
     )
 
 
-# The send itself.
+# The send itself: one run of it (the first and only one, or the Nth of a recurring send).
 
 
 async def compute_send(work: Work) -> dict[str, Any]:
-    send_id = int(work.params["send"])
+    send_id, run = int(work.params["send"]), int(work.params.get("run", 1))
     row = (await work.db.execute(select(outreach_sends).where(outreach_sends.c.id == send_id))).one()
     if row.status != SendStatus.SCHEDULED.value:
-        return {"send": send_id, "status": row.status, "recipients": []}
-    done = select(outreach_recipients.c.member_id).where(outreach_recipients.c.send_id == send_id)
-    already = set((await work.db.execute(done)).scalars())
-    everyone = await _recipients(work, row.segment, row.template)
+        return {"send": send_id, "run": run, "status": row.status, "recipients": []}
+    already = await _already(work.db, send_id, run)
+    everyone = await recipients_of(work, row.segment, row.template)  # the segment as it is at this run
     return {
         "send": send_id,
+        "run": run,
         "status": row.status,
-        "confirmed": bool(work.params.get("confirmed")),
+        "recurring": row.cron is not None,
+        "confirmed": bool(work.params.get("confirmed")) or row.confirmed_at is not None,
         "recipients": [r for r in everyone if r.member_id not in already],
         "already": len(already),
     }
 
 
+async def _already(conn: AsyncConnection, send_id: int, run: int) -> set[int]:
+    r = outreach_recipients
+    return set((await conn.execute(select(r.c.member_id).where(r.c.send_id == send_id, r.c.run == run))).scalars())
+
+
 async def deliver_send(ctx: Context, result: dict[str, Any]) -> None:
-    send_id, recipients = result["send"], result["recipients"]
-    if result["status"] != SendStatus.SCHEDULED.value:
-        return
+    send_id, run, recipients = result["send"], result["run"], result["recipients"]
+    now = (await ctx.db.execute(select(outreach_sends.c.status).where(outreach_sends.c.id == send_id))).scalar_one()
+    if result["status"] != SendStatus.SCHEDULED.value or now != SendStatus.SCHEDULED.value:
+        return  # cancelled (or waiting again) while the run was being rendered
     over = _section(ctx.settings).confirm_over
     if not result["confirmed"] and result["already"] == 0 and len(recipients) > over:
-        await _await_confirmation(ctx, send_id, len(recipients))
+        await _await_confirmation(ctx, send_id, run, len(recipients))
         return
-    queued = await _write(ctx, send_id, recipients)
+    queued = await _write(ctx, send_id, run, recipients)
+    status = SendStatus.SCHEDULED if result["recurring"] else SendStatus.DONE
     await ctx.db.execute(
         update(outreach_sends)
-        .where(outreach_sends.c.id == send_id)
-        .values(status=SendStatus.DONE.value, runs=1, targeted=result["already"] + len(recipients))
+        .where(outreach_sends.c.id == send_id, outreach_sends.c.status == SendStatus.SCHEDULED.value)
+        .values(status=status.value, targeted=result["already"] + len(recipients))
     )
-    _LOGGER.info("outreach #%d: %d members queued", send_id, queued["queued"])
-    await ctx.reply_privately("outreach/send_queued", id=send_id, **queued)
+    _LOGGER.info("outreach #%d run %d: %d members queued", send_id, run, queued["queued"])
+    await ctx.reply_privately("outreach/send_queued", id=send_id, run=run, recurring=result["recurring"], **queued)
 
 
-async def _await_confirmation(ctx: Context, send_id: int, count: int) -> None:
+async def _await_confirmation(ctx: Context, send_id: int, run: int, count: int) -> None:
     await ctx.db.execute(
         update(outreach_sends)
         .where(outreach_sends.c.id == send_id)
-        .values(status=SendStatus.AWAITING.value, targeted=count)
+        .values(status=SendStatus.AWAITING.value, targeted=count, waiting_run=run)
     )
     await ctx.reply_privately(
         "outreach/send_awaiting", id=send_id, count=count, confirm_over=_section(ctx.settings).confirm_over
     )
 
 
-async def _write(ctx: Context, send_id: int, recipients: list[Recipient]) -> dict[str, int]:
+async def _write(ctx: Context, send_id: int, run: int, recipients: list[Recipient]) -> dict[str, int]:
     """Each recipient's row, and their message unless they left or the template failed for them; a
-    member recorded before (a rerun after a crash) is skipped, here and by the outbox's key. One
-    INSERT for the rows: this transaction is the only writer of this send's rows (a second one on
-    PostgreSQL would fail on the key and roll back whole)."""
-    done = select(outreach_recipients.c.member_id).where(outreach_recipients.c.send_id == send_id)
-    already = set((await ctx.db.execute(done)).scalars())
-    counts = {"queued": 0, "left": 0, "failed": 0}
+    member recorded before in this run (a rerun after a crash) is skipped, here and by the outbox's
+    key. One INSERT for the rows: this transaction is the only writer of this run's rows (a second
+    one on PostgreSQL would fail on the key and roll back whole)."""
+    already = await _already(ctx.db, send_id, run)
+    # Opted out while the run was being rendered: the opt-out is final (one query for them all).
+    out = set((await ctx.db.execute(select(consent.c.member_id).where(consent.c.opted_out.is_(True)))).scalars())
+    counts = {"queued": 0, "left": 0, "failed": 0, "opted_out": 0}
     rows: list[dict[str, Any]] = []
+    drafts: list[Draft] = []
+    hints = _Hints(ctx)
     for recipient in recipients:
         if recipient.member_id in already:
             continue
-        outcome = _outcome(recipient)
+        outcome = "opted_out" if recipient.member_id in out else _outcome(recipient)
         counts[outcome] += 1
-        key = _key(send_id, 1, recipient.member_id) if outcome == "queued" else None
-        rows.append(
-            {
-                "send_id": send_id,
-                "run": 1,
-                "member_id": recipient.member_id,
-                "outcome": outcome,
-                "outbox_key": key,
-                "at": ctx.now,
-            }
-        )
+        key = _key(send_id, run, recipient.member_id) if outcome == "queued" else None
+        rows.append({"member_id": recipient.member_id, "outcome": outcome, "outbox_key": key})
         if outcome == "queued":
-            ctx.uow.send(_draft(ctx, recipient, send_id))
+            drafts.append(_draft(ctx, hints, recipient, send_id, run))
     if rows:
-        await ctx.db.execute(outreach_recipients.insert(), rows)
+        await _insert_recipients(ctx.db, send_id, run, ctx.now, rows)
+    for draft in drafts:
+        ctx.uow.send(draft)
     return counts
+
+
+_RECIPIENTS = {  # one statement and one parameter for a run's rows, not one parameter set per member
+    "sqlite": "SELECT :send_id, :run, json_extract(value, '$[0]'), json_extract(value, '$[1]'), "
+    "json_extract(value, '$[2]'), :at FROM json_each(:rows)",
+    "postgresql": "SELECT CAST(:send_id AS INTEGER), CAST(:run AS INTEGER), CAST(r->>0 AS INTEGER), r->>1, r->>2, "
+    "CAST(:at AS TIMESTAMP) FROM jsonb_array_elements(CAST(:rows AS JSONB)) AS r",
+}
+
+
+async def _insert_recipients(
+    conn: AsyncConnection, send_id: int, run: int, now: datetime, rows: list[dict[str, Any]]
+) -> None:
+    select_rows = _RECIPIENTS.get(conn.dialect.name)
+    if select_rows is None:
+        await conn.execute(
+            outreach_recipients.insert(), [{**r, "send_id": send_id, "run": run, "at": now} for r in rows]
+        )
+        return
+    stmt = text(
+        f"INSERT INTO outreach_recipients (send_id, run, member_id, outcome, outbox_key, at) {select_rows}"
+    ).bindparams(bindparam("at", type_=UTCDateTime()))
+    packed = json.dumps([[r["member_id"], r["outcome"], r["outbox_key"]] for r in rows])
+    await conn.execute(stmt, {"send_id": send_id, "run": run, "at": now, "rows": packed})
 
 
 def _outcome(recipient: Recipient) -> str:

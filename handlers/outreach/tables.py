@@ -145,7 +145,11 @@ class OutreachSend(Base):
     created_by: Mapped[int] = mapped_column(ForeignKey("members.id"))
     confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     confirmed_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
-    runs: Mapped[int] = mapped_column(Integer, default=0)
+    runs: Mapped[int] = mapped_column(Integer, default=0)  # runs started (numbered from 1)
+    last_run_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    waiting_run: Mapped[int | None] = mapped_column(Integer)  # a run due that waits for /outreach confirm
+    cancelled_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    cancelled_by: Mapped[int | None] = mapped_column(ForeignKey("members.id"))
 
 
 class OutreachRecipient(Base):

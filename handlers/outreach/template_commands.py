@@ -55,7 +55,14 @@ def _name(cmd: Invocation) -> str:
 async def _prepare_here(ctx: Context, name: str, source: str) -> Prepared:
     """The template as it would read here and now, for the caller's preview."""
     return await prepare(
-        ctx.db, name, source, settings=ctx.settings, community=ctx.community, member=ctx.actor, now=ctx.now
+        ctx.db,
+        name,
+        source,
+        settings=ctx.settings,
+        community=ctx.community,
+        member=ctx.actor,
+        now=ctx.now,
+        renderer=ctx.services.renderer,
     )
 
 

@@ -14,10 +14,11 @@ from bot.config import CoreSettings
 from bot.db import schema
 from bot.members import CommunityRef, MemberRef
 from bot.sandbox.engine import View
+from bot.templates import TemplateRenderer
 from handlers.feedback.rules import OPEN
 from handlers.feedback.tables import items as feedback_items
-from handlers.outreach.sandbox import VARIABLES, community_view, member_view, stats_view
-from handlers.recognition.ledger import balance, titles_held
+from handlers.outreach.member_values import member_values, status_namer
+from handlers.outreach.sandbox import MEMBER_FIELDS, VARIABLES, community_view, stats_view
 from handlers.recognition.stats import thanks_units
 from handlers.recognition.tables import thanks
 
@@ -35,20 +36,28 @@ async def documented_context(
     member: MemberRef | None,
     now: datetime,
     uses: Iterable[str] = tuple(VARIABLES),
+    renderer: TemplateRenderer | None = None,
 ) -> dict[str, Any]:
     """The values of the documented variables in `uses` (all by default). `community` and `member`
-    are left out when there is none: a template that needs them cannot be rendered there."""
+    are left out when there is none: a template that needs them cannot be rendered there. Statuses
+    are named in the member's language by `renderer` (without one, by their keys)."""
     wanted = set(uses)
     local = now.astimezone(local_zone(settings, community)).replace(second=0, microsecond=0)
     context: dict[str, Any] = {"bot_name": settings.bot.name, "now": local, "date": local.date()}
     if "community" in wanted and community is not None:
         context["community"] = community_view(community.name, await _members(conn, community))
     if "member" in wanted and member is not None:
-        titles = tuple(await titles_held(conn, member.id))
-        context["member"] = member_view(member.name, await balance(conn, member.id), titles)
+        values = await member_values(conn, [member.id], MEMBER_FIELDS)
+        names = status_namer(renderer) if renderer is not None else _keys
+        locale = renderer.locale_or_default(member.locale) if renderer is not None else settings.bot.locale
+        context["member"] = values.view(member.id, member.name, locale, names)
     if "stats" in wanted:
         context["stats"] = await _stats(conn, community, local)
     return {key: value for key, value in context.items() if key in wanted}
+
+
+def _keys(kind: str, status: str, locale: str) -> str:
+    return status
 
 
 async def _members(conn: AsyncConnection, community: CommunityRef) -> int:

@@ -42,6 +42,7 @@ async def on_member_joined(ctx: Context, event: MemberJoined) -> None:
         community=ctx.community,
         member=ctx.actor,
         now=ctx.now,
+        renderer=ctx.services.renderer,
     )
     render_later(ctx, [prepared], _welcome_with, "welcome")
 

@@ -355,6 +355,7 @@ PERSONAL_DATA: Mapping[str, Mapping[str, Rule]] = {
         "status": NOT_PERSONAL,
         "created_by": _r(_M, Keep.STAFF),
         "confirmed_by": _r(_M, Keep.STAFF),
+        "cancelled_by": _r(_M, Keep.STAFF),
     },
     "outreach_recipients": {
         "member_id": _r(_M, Keep.OUTREACH),

@@ -57,6 +57,10 @@ class ThanksRow(Base):
         # The web console's overview (thanks per room since a day) and the KOC pool (thanks received in
         # its window), from the index alone.
         Index("ix_thanks_created_cover", "created_at", "community_id", "counted", "receiver_id"),
+        # Segments' "thanks received/given in the last N days": each member's counted ones since a day,
+        # from the index alone, in member order (no sort), or for a few members by seeking.
+        Index("ix_thanks_receiver_counted_created", "receiver_id", "counted", "created_at"),
+        Index("ix_thanks_giver_counted_created", "giver_id", "counted", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
