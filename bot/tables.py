@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from bot.templates import TemplateRenderer
 
 BOM = "\ufeff"
+_SHEET_UNSAFE = re.compile(r"[\[\]:*?/\\]")  # characters Excel refuses in a sheet's name
 TIME_FORMAT = "%Y-%m-%d %H:%M"
 FORMATS = ("csv", "xlsx", "json")
 
@@ -41,19 +43,29 @@ class Table:
 
 @dataclass(frozen=True, slots=True)
 class Words:
-    """How a table reads in a language: a heading for each column, and labels for the values of some."""
+    """How a table reads in a language: a heading for each column, labels for the values of some, and
+    the name of its .xlsx sheet (none: the table's own)."""
 
     headings: tuple[str, ...]
     values: dict[str, dict[str, str]] = field(default_factory=dict)  # column -> raw value -> label
+    sheet: str | None = None
 
 
-def headings(renderer: TemplateRenderer, name: str, locale: str | None, count: int, **params: Any) -> tuple[str, ...]:
-    """The lines of a columns template (`feedback/export_columns`), one heading per column; ValueError:
-    an operator's own template that gives another number of them."""
-    found = tuple(line.strip() for line in renderer.render(name, locale, **params).splitlines() if line.strip())
-    if len(found) != count:
-        raise ValueError(f"template {name} gives {len(found)} column headings, the table has {count}")
-    return found
+def words_from(
+    renderer: TemplateRenderer,
+    name: str,
+    locale: str | None,
+    count: int,
+    values: dict[str, dict[str, str]] | None = None,
+    **params: Any,
+) -> Words:
+    """A table's words from its columns template (`feedback/export_columns`): the first line names the
+    .xlsx sheet, then one heading a line for each of the `count` columns; ValueError: an operator's own
+    template that gives another number of headings."""
+    lines = [line.strip() for line in renderer.render(name, locale, **params).splitlines() if line.strip()]
+    if len(lines) != count + 1:
+        raise ValueError(f"template {name} gives {len(lines) - 1} column headings after its sheet name, not {count}")
+    return Words(tuple(lines[1:]), values or {}, lines[0])
 
 
 def translated(table: Table, words: Words) -> Table:
@@ -66,7 +78,7 @@ def translated(table: Table, words: Words) -> Table:
     for row in rows:
         for index, labels in labelled:
             row[index] = labels.get(row[index], row[index]) if isinstance(row[index], str) else row[index]
-    return Table(words.headings, rows, table.sheet)
+    return Table(words.headings, rows, words.sheet or table.sheet)
 
 
 def local_time(at: datetime | None, zone: tzinfo) -> str:
@@ -91,7 +103,7 @@ def to_xlsx(*tables: Table) -> bytes:
     book = Workbook()
     book.remove(book.active)
     for table in tables:
-        sheet = book.create_sheet(table.sheet[:31])  # Excel's limit for a sheet name
+        sheet = book.create_sheet(_SHEET_UNSAFE.sub(" ", table.sheet)[:31])  # Excel's rules for a sheet's name
         sheet.append(list(table.columns))
         for row in table.rows:
             sheet.append([_cell(v) for v in row])

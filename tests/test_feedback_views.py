@@ -169,6 +169,7 @@ async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_
     assert (
         await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--format", "xlsx", "--out", str(book)) == 0
     )
+    assert openpyxl.load_workbook(book).sheetnames == ["反馈"]
     sheet = openpyxl.load_workbook(book).active
     cells = [tuple("" if v is None else str(v) for v in row) for row in sheet.iter_rows(values_only=True)]
     heading = cells[0]
@@ -201,7 +202,7 @@ async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_
     book = tmp_path / "credits.xlsx"
     args = ("credits", "v2.3", "--format", "xlsx", "--out", str(book))
     assert await asyncio.to_thread(_cli, tmp_path, database_url, *args) == 0
-    sheet = openpyxl.load_workbook(book)["credits"]
+    sheet = openpyxl.load_workbook(book)["致谢名单"]
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
         ["成员", "反馈编号", "标题", "上线时间"],
         ["bob", "FB-1", "下单页点击支付以后闪退", "2026-12-01 09:00"],
@@ -229,7 +230,7 @@ async def test_an_english_community_gets_its_exports_in_english(chat: Chat, app,
     book = tmp_path / "credits.xlsx"
     args = ("credits", "v2.3", "--format", "xlsx", "--out", str(book))
     assert await asyncio.to_thread(_cli, tmp_path, database_url, *args, locale="en") == 0
-    assert next(openpyxl.load_workbook(book)["credits"].iter_rows(values_only=True)) == (
+    assert next(openpyxl.load_workbook(book)["Credits"].iter_rows(values_only=True)) == (
         "Member",
         "Item",
         "Title",
@@ -243,11 +244,14 @@ async def test_an_operators_columns_template_must_give_every_heading(
     await chat.say("bob", BUG)
     mine = tmp_path / "templates" / "zh_CN" / "feedback"
     mine.mkdir(parents=True)
-    (mine / "export_columns.j2").write_text("编号\n类型\n", encoding="utf-8")
+    (mine / "export_columns.j2").write_text("反馈\n编号\n类型\n", encoding="utf-8")
     config = tmp_path / "kocbot.toml"
     config.write_text(
         f'[bot]\ntemplates_dir = "{tmp_path / "templates"}"\n[database]\nurl = "{database_url}"\n', encoding="utf-8"
     )
     argv = ["--config", str(config), "--data-dir", str(tmp_path), "export", "feedback"]
     assert await asyncio.to_thread(main, argv) == 1
-    assert "template feedback/export_columns gives 2 column headings, the table has 14" in capsys.readouterr().err
+    assert (
+        "template feedback/export_columns gives 2 column headings after its sheet name, not 14"
+        in capsys.readouterr().err
+    )

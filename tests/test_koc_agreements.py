@@ -205,7 +205,7 @@ async def test_export_agreements_as_csv(chat: Chat, app, tmp_path, database_url,
     assert (
         await asyncio.to_thread(_cli, tmp_path, database_url, "agreements", "--format", "xlsx", "--out", str(book)) == 0
     )
-    [heading, row] = list(openpyxl.load_workbook(book).active.iter_rows(values_only=True))
+    [heading, row] = list(openpyxl.load_workbook(book)["合作协议"].iter_rows(values_only=True))
     assert (heading[:3], row[:3], row[heading.index("创建时间")]) == (
         ("协议编号", "成员", "状态"),
         (1, "bob", "生效中"),

@@ -561,8 +561,8 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
         ["2024-11-28 00:00", "erin", "邀请", "普通成员", "候选"],
     ]
     book = openpyxl.load_workbook(out / f"{stem}.xlsx")
-    assert book.sheetnames == ["communities", "daily", "helpers", "feedback", "threads", "koc"]
-    assert [list(row) for row in book["helpers"].iter_rows(values_only=True)] == [
+    assert book.sheetnames == ["社群", "每日", "感谢排行", "反馈", "问题帖", "KOC 变化"]
+    assert [list(row) for row in book["感谢排行"].iter_rows(values_only=True)] == [
         ["排名", "成员", "被感谢次数"],
         [1, "bob", 4],
         [2, "alice", 1],
@@ -603,7 +603,8 @@ def test_an_english_community_gets_the_report_tables_in_english(database_url: st
         ["2024-11-08 00:00", "carol", "invited", "member", "candidate"],
     ]
     book = openpyxl.load_workbook(out / f"{stem}.xlsx")
-    assert next(book["threads"].iter_rows(values_only=True)) == (
+    assert book.sheetnames == ["Communities", "Daily", "Most thanked", "Feedback", "Threads", "KOC changes"]
+    assert next(book["Threads"].iter_rows(values_only=True)) == (
         "Thread",
         "Title",
         "Rooms",

@@ -124,7 +124,7 @@ async def test_a_big_send_waits_for_a_confirmation_and_is_held_by_the_budget(cha
         "bob,bob,opted out,2026-12-01 09:00,,",  # what waited for bob was taken back
     ]
     assert isinstance(book, bytes)
-    sheet = openpyxl.load_workbook(io.BytesIO(book))["outreach"]
+    sheet = openpyxl.load_workbook(io.BytesIO(book))["触达"]
     assert [row[:3] for row in sheet.iter_rows(values_only=True)][:2] == [
         ("微信号", "昵称", "状态"),
         ("bob", "bob", "已发出"),

@@ -8,7 +8,7 @@ import json
 import openpyxl
 import pytest
 
-from bot.tables import Table, Words, headings, translated, written
+from bot.tables import Table, Words, translated, words_from, written
 from bot.templates import TemplateRenderer
 
 TABLE = Table(("id", "status", "plus_ones", "note"), [("FB-1", "shipped", 2, None), ("FB-2", "retired", 0, "x")], "t")
@@ -29,7 +29,7 @@ def test_csv_and_xlsx_read_in_the_language_json_keeps_keys_and_raw_values() -> N
     assert text.splitlines()[:2] == ["\ufeff编号,状态,+1 人数,备注", "FB-1,已上线,2,"]
     book = written(TABLE, "xlsx", ("csv", "xlsx", "json"), WORDS)
     assert isinstance(book, bytes)
-    rows = list(openpyxl.load_workbook(io.BytesIO(book))["t"].iter_rows(values_only=True))
+    rows = list(openpyxl.load_workbook(io.BytesIO(book))["t"].iter_rows(values_only=True))  # no sheet name: its own
     assert rows[:2] == [("编号", "状态", "+1 人数", "备注"), ("FB-1", "已上线", 2, None)]
     made = written(TABLE, "json", ("csv", "xlsx", "json"), WORDS)
     assert isinstance(made, str)
@@ -40,14 +40,19 @@ def test_headings_must_match_the_columns() -> None:
     with pytest.raises(ValueError, match="3 headings for the 4 columns of t"):
         translated(TABLE, Words(("a", "b", "c")))
     renderer = TemplateRenderer()
-    assert headings(renderer, "feedback/credits_columns", "en", 4, version="v1") == (
-        "Member",
-        "Item",
-        "Title",
-        "Shipped at",
-    )
-    with pytest.raises(ValueError, match="template feedback/credits_columns gives 4 column headings, the table has 5"):
-        headings(renderer, "feedback/credits_columns", "zh_CN", 5, version="v1")
+    words = words_from(renderer, "feedback/credits_columns", "en", 4, {"x": {}}, version="v1")
+    assert words == Words(("Member", "Item", "Title", "Shipped at"), {"x": {}}, "Credits")
+    with pytest.raises(
+        ValueError, match="feedback/credits_columns gives 4 column headings after its sheet name, not 5"
+    ):
+        words_from(renderer, "feedback/credits_columns", "zh_CN", 5, version="v1")
+
+
+def test_a_sheet_is_named_in_the_language_and_as_excel_allows() -> None:
+    words = Words(("编号", "状态", "+1 人数", "备注"), sheet="反馈/建议: 2026年[12月]")
+    book = written(TABLE, "xlsx", words=words)
+    assert isinstance(book, bytes)
+    assert openpyxl.load_workbook(io.BytesIO(book)).sheetnames == ["反馈 建议  2026年 12月 "]
 
 
 def test_labels_are_the_chats_own() -> None:

@@ -20,7 +20,7 @@ from bot.errors import NoSuchNumber, UserFacingError
 from bot.events import Image
 from bot.heavy.spec import Work
 from bot.registry import ReportRequest
-from bot.tables import Table, Words, headings, to_csv, to_xlsx, translated
+from bot.tables import Table, Words, to_csv, to_xlsx, translated, words_from
 from bot.templates import TemplateRenderer
 from handlers.campaigns import ignition, store
 from handlers.campaigns.clues import load_clues
@@ -305,10 +305,8 @@ def messages_table(report: CampaignReport) -> Table:
 
 def messages_words(renderer: TemplateRenderer, locale: str) -> Words:
     """The messages table in `locale`: headings from `campaigns/messages_columns`, KOC or not as yes or no."""
-    return Words(
-        headings(renderer, "campaigns/messages_columns", locale, len(CSV_COLUMNS)),
-        {"koc": renderer.labels("core/macros", "yes_no", locale, ("yes", "no"))},
-    )
+    koc = renderer.labels("core/macros", "yes_no", locale, ("yes", "no"))
+    return words_from(renderer, "campaigns/messages_columns", locale, len(CSV_COLUMNS), {"koc": koc})
 
 
 def _num(value: float | None) -> str:

@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema
 from bot.registry import ExportRequest
-from bot.tables import Table, Words, headings, local_time, written
+from bot.tables import Table, Words, local_time, words_from, written
 from bot.templates import TemplateRenderer
 from handlers.feedback.items import Item, items_where
 from handlers.feedback.rules import parse_status, short_id
@@ -91,8 +91,11 @@ async def export_feedback(conn: AsyncConnection, request: ExportRequest) -> str 
 def feedback_words(renderer: TemplateRenderer, locale: str | None) -> Words:
     """The feedback table in the community's language: headings from `feedback/export_columns`, kinds and
     statuses as the chat names them (`feedback/macros`)."""
-    return Words(
-        headings(renderer, "feedback/export_columns", locale, len(COLUMNS)),
+    return words_from(
+        renderer,
+        "feedback/export_columns",
+        locale,
+        len(COLUMNS),
         {
             "kind": renderer.labels("feedback/macros", "kind_label", locale, [k.value for k in Kind]),
             "status": renderer.labels("feedback/macros", "status_label", locale, [s.value for s in Status]),
@@ -144,5 +147,5 @@ async def credits_table(
     )
     who, zone = await _people(conn), ZoneInfo(request.timezone)
     table = [(who.names.get(r.member_id, ""), short_id(r.id), r.title, local_time(r.at, zone)) for r in rows]
-    columns = headings(renderer, "feedback/credits_columns", request.locale, 4, version=version)
-    return Table(columns, table, "credits")
+    words = words_from(renderer, "feedback/credits_columns", request.locale, 4, version=version)
+    return Table(words.headings, table, words.sheet or "credits")

@@ -16,7 +16,7 @@ from bot.db import schema
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
 from bot.registry import ExportRequest
-from bot.tables import Table, Words, headings, local_time, written
+from bot.tables import Table, local_time, words_from, written
 from bot.templates import TemplateRenderer
 from handlers.koc import agreement_wizard
 from handlers.koc.config import KocSection
@@ -164,10 +164,8 @@ async def export_agreements(conn: AsyncConnection, request: ExportRequest) -> st
         for row in (await conn.execute(select(agreements).order_by(agreements.c.id))).all()
     ]
     renderer = request.renderer or TemplateRenderer()
-    words = Words(
-        headings(renderer, "koc/agreements_columns", request.locale, len(COLUMNS)),
-        {"status": renderer.labels("koc/agreement_macros", "status_label", request.locale, (ACTIVE, REPLACED))},
-    )
+    statuses = renderer.labels("koc/agreement_macros", "status_label", request.locale, (ACTIVE, REPLACED))
+    words = words_from(renderer, "koc/agreements_columns", request.locale, len(COLUMNS), {"status": statuses})
     return written(Table(COLUMNS, rows, "agreements"), request.format, words=words)
 
 

@@ -17,7 +17,7 @@ from bot.db.schema import OutboxStatus
 from bot.delivery import DeliveryPolicy
 from bot.errors import UsageError, UserFacingError
 from bot.registry import ExportRequest
-from bot.tables import Table, Words, headings, local_time, written
+from bot.tables import Table, local_time, words_from, written
 from bot.templates import TemplateRenderer
 from handlers.outreach.tables import consent, outreach_recipients, outreach_sends
 
@@ -110,8 +110,6 @@ async def export_outreach(conn: AsyncConnection, request: ExportRequest) -> str 
         for row in await _rows(conn, send_id)
     ]
     renderer = request.renderer or TemplateRenderer()
-    words = Words(
-        headings(renderer, "outreach/send_columns", request.locale, len(COLUMNS)),
-        {"state": renderer.labels("outreach/send_macros", "state_label", request.locale, STATES)},
-    )
+    states = renderer.labels("outreach/send_macros", "state_label", request.locale, STATES)
+    words = words_from(renderer, "outreach/send_columns", request.locale, len(COLUMNS), {"state": states})
     return written(Table(COLUMNS, rows, "outreach"), request.format, words=words)
