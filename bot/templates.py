@@ -78,6 +78,13 @@ class TemplateRenderer:
         template = self._env.get_template(f"{self.locale_or_default(locale)}/{name}.j2")
         return template.render(**params).strip()
 
+    def labels(self, macros: str, macro: str, locale: str | None, values: Iterable[str]) -> dict[str, str]:
+        """What a label macro of `<locale>/<macros>.jinja` says for each value (e.g. feedback's
+        `status_label`: "shipped" -> "已上线"): the words the chat uses, for tables and charts."""
+        module = self._env.get_template(f"{self.locale_or_default(locale)}/{macros}.jinja").module
+        say = getattr(module, macro)
+        return {value: str(say(value)).strip() for value in values}
+
     def template_names(self, locale: str) -> list[str]:
         prefix = f"{locale}/"
         return sorted(n[len(prefix) : -3] for n in self._env.list_templates(extensions=["j2"]) if n.startswith(prefix))

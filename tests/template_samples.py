@@ -172,6 +172,7 @@ SAMPLES: dict[str, dict] = {
         "cron": None,
         "timezone": "Asia/Shanghai",
     },
+    "outreach/send_columns": {},
     "outreach/send_show": {
         "id": 3,
         "segment": "新人",
@@ -570,6 +571,7 @@ SAMPLES.update(
         "feedback/credits": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
         "feedback/credits_markdown": {"version": "v2.3", "names": ["bob", "carol"], "items": [FB]},
         "feedback/credits_columns": {"version": "v2.3"},
+        "feedback/export_columns": {},
     }
 )
 
@@ -934,6 +936,7 @@ SAMPLES.update(
         "koc/agreement_expired": {},
         "koc/agreement_saved": {"id": 1, "member": "bob", "days": 3},
         "koc/agreement_show": {"a": AGREEMENT, "member": "bob", "owner": "mod"},
+        "koc/agreements_columns": {},
         "koc/agreement_none": {"member": "bob"},
         "koc/agreement_sent_privately": {"member": "bob"},
         "koc/agreement_private_domain": {"member": "bob"},
@@ -1218,6 +1221,7 @@ def _ignition_samples() -> dict[str, dict]:
             "weights": Weights(3, 2, 2, 1, 5, 0.5),
         },
         "campaigns/report": report,
+        "campaigns/messages_columns": {},
         "campaigns/report_chart": {"campaign": campaign},
         "campaigns/rewards_posted": {**rewarded, "winners": [winner, Winner(5, "carol", 2, 3.0, 0, 20, "")]},
         "campaigns/reward_private": {**rewarded, "winner": winner},
@@ -1270,6 +1274,7 @@ SAMPLES.update(
         "reports/chart_daily": {"month": "2026-11"},
         "reports/problem_month": {"text": "十一月"},
         "reports/month_not_started": {"month": "2027-01"},
+        "reports/table_columns": {"table": "feedback"},
     }
 )
 SAMPLES.update(

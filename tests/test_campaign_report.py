@@ -147,47 +147,40 @@ async def test_kocbot_report_campaign_writes_the_chart_text_and_every_messages_f
         f"campaign-{campaign}.png",
         f"campaign-{campaign}.txt",
     ]
-    [heading, *cells] = openpyxl.load_workbook(out / f"campaign-{campaign}-messages.xlsx").active.iter_rows(
+    [heading, *cells] = openpyxl.load_workbook(out / f"campaign-{campaign}-messages.xlsx")["消息"].iter_rows(
         values_only=True
     )
-    assert (heading[:4], len(cells)) == (("message_id", "local_time", "community", "member"), 8)
+    assert (heading[:5], len(cells)) == (("消息编号", "时间", "社群", "成员", "KOC"), 8)  # the community's language
     assert Picture.open(out / f"campaign-{campaign}.png").size == (charts.WIDTH, charts.HEIGHT)
     table = list(
         csv.DictReader(io.StringIO((out / f"campaign-{campaign}-messages.csv").read_text(encoding="utf-8-sig")))
     )
     assert len(table) == 8
-    m1 = next(r for r in table if r["message_id"] == "m1")
-    assert {
-        k: m1[k]
-        for k in (
-            "local_time",
-            "member",
-            "koc",
-            "score",
-            "replies",
-            "mentions",
-            "volume",
-            "expected",
-            "lift",
-            "participants",
-            "keywords",
-            "joins",
-        )
-    } == {
-        "local_time": "2026-12-09 10:00:00",
-        "member": "kate",
-        "koc": "yes",
-        "score": "18.75",
-        "replies": "1",
-        "mentions": "1",
-        "volume": "5",
-        "expected": "3.5",
-        "lift": "1.5",
-        "participants": "3",
-        "keywords": "2",
-        "joins": "1",
+    m1 = next(r for r in table if r["消息编号"] == "m1")
+    assert m1 == {
+        "消息编号": "m1",
+        "时间": "2026-12-09 10:00:00",
+        "社群": "Playground",
+        "成员": "kate",
+        "KOC": "是",
+        "得分": "18.75",
+        "回复": "1",
+        "被@": "1",
+        "随后讨论": "5",
+        "平时水平": "3.5",
+        "高出平时": "1.5",
+        "参与人数": "3",
+        "关键词": "2",
+        "新入群": "1",
     }
+    assert {r["KOC"] for r in table} == {"是", "否"}
     assert "讨论消息共 8 条" in (out / f"campaign-{campaign}.txt").read_text(encoding="utf-8")
+    english = tmp_path / "english"
+    assert await _run_cli(["report", "campaign", str(campaign), "--out", str(english)], url, tmp_path, locale="en") == 0
+    raw = (english / f"campaign-{campaign}-messages.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfMessage,Time,Community,Member,KOC,Score,Replies,Mentions,Discussion after,")
+    m1 = next(r for r in csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))) if r["Message"] == "m1")
+    assert (m1["Member"], m1["KOC"], m1["Score"]) == ("kate", "yes", "18.75")
     assert await _run_cli(["report", "campaign", "abc", "--out", str(out)], url, tmp_path) == 1
     assert "by its number" in capsys.readouterr().err
     for beyond in ("²", "99999999999999999999"):  # no number; a number beyond any id
@@ -216,13 +209,13 @@ async def test_kocbot_report_campaign_before_its_period_says_it_has_not_started(
     assert list(out.iterdir()) == []
 
 
-async def _run_cli(args: list[str], url: str, data_dir: Path) -> int:
+async def _run_cli(args: list[str], url: str, data_dir: Path, locale: str = "zh_CN") -> int:
     """`kocbot ARGS` in this process (its own event loop runs in a worker thread)."""
     import asyncio
 
     from bot import cli
 
-    env = {"KOCBOT_DATABASE__URL": url}
+    env = {"KOCBOT_DATABASE__URL": url, "KOCBOT_BOT__LOCALE": locale}
     return await asyncio.to_thread(_main_with_env, cli, ["--data-dir", str(data_dir), *args], env)
 
 

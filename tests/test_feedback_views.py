@@ -138,10 +138,13 @@ async def test_the_digest_can_be_switched_off(chat: Chat, app, clock) -> None:
     assert all(m.text.startswith("📋 运营周报（2026-W50）\n\n超过 3 天还没有回复的反馈（1 条）") for m in sent)
 
 
-def _cli(tmp_path: Path, database_url: str, *args: str) -> int:
+def _cli(tmp_path: Path, database_url: str, *args: str, locale: str = "zh_CN") -> int:
     config = tmp_path / "kocbot.toml"
-    config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    config.write_text(f'[bot]\nlocale = "{locale}"\n[database]\nurl = "{database_url}"\n', encoding="utf-8")
     return main(["--config", str(config), "--data-dir", str(tmp_path), "export", *args])
+
+
+FEEDBACK_HEADINGS_ZH = "编号,类型,状态,标题,场景,步骤,期望,产品,部门,版本,重复于,提交人,+1 人数,提交时间"
 
 
 async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_url, capsys) -> None:
@@ -153,18 +156,20 @@ async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_
     out = tmp_path / "fb.csv"
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--format", "csv", "--out", str(out)) == 0
     raw = out.read_bytes()
-    assert raw.startswith(b"\xef\xbb\xbfid,kind,status,")  # UTF-8 with a BOM: Excel and WPS keep the Chinese
+    # UTF-8 with a BOM (Excel and WPS keep the Chinese), headed in the community's language
+    assert raw.startswith(f"\ufeff{FEEDBACK_HEADINGS_ZH}\r\n".encode())
     records = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
-    expected = [
-        ("FB-1", "bug", "shipped", "v2.3", "下单页点击支付以后闪退", "bob", "2", "2026-12-01 09:00"),
-        ("FB-2", "suggestion", "submitted", "", "晚上打开 App 屏幕太亮", "carol", "0", "2026-12-01 09:00"),
+    expected = [  # kinds and statuses as the chat names them
+        ("FB-1", "缺陷", "已上线", "v2.3", "下单页点击支付以后闪退", "bob", "2", "2026-12-01 09:00"),
+        ("FB-2", "建议", "已提交", "", "晚上打开 App 屏幕太亮", "carol", "0", "2026-12-01 09:00"),
     ]
-    columns = ("id", "kind", "status", "version", "title", "reporter", "plus_ones", "created_at")
+    columns = ("编号", "类型", "状态", "版本", "标题", "提交人", "+1 人数", "提交时间")
     assert [tuple(r[c] for c in columns) for r in records] == expected
     book = tmp_path / "fb.xlsx"
     assert (
         await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--format", "xlsx", "--out", str(book)) == 0
     )
+    assert openpyxl.load_workbook(book).sheetnames == ["反馈"]
     sheet = openpyxl.load_workbook(book).active
     cells = [tuple("" if v is None else str(v) for v in row) for row in sheet.iter_rows(values_only=True)]
     heading = cells[0]
@@ -174,8 +179,14 @@ async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_
         await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--format", "json", "--status", "submitted")
         == 0
     )
-    [only] = json.loads(capsys.readouterr().out)
-    assert (only["id"], only["expected"], only["steps"]) == ("FB-2", "支持深色模式", "")
+    [only] = json.loads(capsys.readouterr().out)  # JSON is for programs: English keys, raw values
+    assert (only["id"], only["kind"], only["status"], only["expected"], only["steps"]) == (
+        "FB-2",
+        "suggestion",
+        "submitted",
+        "支持深色模式",
+        "",
+    )
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "credits", "v2.3") == 0
     assert capsys.readouterr().out == (
         "## 感谢社区的伙伴们（v2.3）\n\n- bob\n\n### 本版上线的反馈\n\n- FB-1 下单页点击支付以后闪退\n"
@@ -191,7 +202,7 @@ async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_
     book = tmp_path / "credits.xlsx"
     args = ("credits", "v2.3", "--format", "xlsx", "--out", str(book))
     assert await asyncio.to_thread(_cli, tmp_path, database_url, *args) == 0
-    sheet = openpyxl.load_workbook(book)["credits"]
+    sheet = openpyxl.load_workbook(book)["致谢名单"]
     assert [list(row) for row in sheet.iter_rows(values_only=True)] == [
         ["成员", "反馈编号", "标题", "上线时间"],
         ["bob", "FB-1", "下单页点击支付以后闪退", "2026-12-01 09:00"],
@@ -200,3 +211,47 @@ async def test_exports_feedback_and_credits(chat: Chat, app, tmp_path, database_
     assert "credits exports as markdown, csv, xlsx, not json" in capsys.readouterr().err
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--status", "nope") == 1
     assert "unknown status" in capsys.readouterr().err
+
+
+async def test_an_english_community_gets_its_exports_in_english(chat: Chat, app, tmp_path, database_url) -> None:
+    await chat.say("bob", BUG)
+    await chat.say("carol", IDEA)
+    await chat.say("mod", "/fb ship FB-1 v2.3")
+    out = tmp_path / "fb.csv"
+    assert await asyncio.to_thread(_cli, tmp_path, database_url, "feedback", "--out", str(out), locale="en") == 0
+    raw = out.read_bytes()
+    headings = "Item,Type,Status,Title,Scenario,Steps,Expected,Product,Department,Version,Duplicate of,Reporter,+1s"
+    assert raw.startswith(f"\ufeff{headings},Submitted at\r\n".encode())
+    records = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [(r["Item"], r["Type"], r["Status"]) for r in records] == [
+        ("FB-1", "bug", "shipped"),
+        ("FB-2", "suggestion", "submitted"),
+    ]
+    book = tmp_path / "credits.xlsx"
+    args = ("credits", "v2.3", "--format", "xlsx", "--out", str(book))
+    assert await asyncio.to_thread(_cli, tmp_path, database_url, *args, locale="en") == 0
+    assert next(openpyxl.load_workbook(book)["Credits"].iter_rows(values_only=True)) == (
+        "Member",
+        "Item",
+        "Title",
+        "Shipped at",
+    )
+
+
+async def test_an_operators_columns_template_must_give_every_heading(
+    chat: Chat, app, tmp_path, database_url, capsys
+) -> None:
+    await chat.say("bob", BUG)
+    mine = tmp_path / "templates" / "zh_CN" / "feedback"
+    mine.mkdir(parents=True)
+    (mine / "export_columns.j2").write_text("反馈\n编号\n类型\n", encoding="utf-8")
+    config = tmp_path / "kocbot.toml"
+    config.write_text(
+        f'[bot]\ntemplates_dir = "{tmp_path / "templates"}"\n[database]\nurl = "{database_url}"\n', encoding="utf-8"
+    )
+    argv = ["--config", str(config), "--data-dir", str(tmp_path), "export", "feedback"]
+    assert await asyncio.to_thread(main, argv) == 1
+    assert (
+        "template feedback/export_columns gives 2 column headings after its sheet name, not 14"
+        in capsys.readouterr().err
+    )

@@ -170,40 +170,58 @@ async def test_the_owning_moderator_is_reminded_once_before_each_date(chat: Chat
     ]
 
 
-def _cli(tmp_path: Path, database_url: str, *args: str) -> int:
+def _cli(tmp_path: Path, database_url: str, *args: str, locale: str = "zh_CN") -> int:
     config = tmp_path / "kocbot.toml"
-    config.write_text(f'[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    config.write_text(f'[bot]\nlocale = "{locale}"\n[database]\nurl = "{database_url}"\n', encoding="utf-8")
     return main(["--config", str(config), "--data-dir", str(tmp_path), "export", *args])
+
+
+HEADINGS_ZH = (
+    "协议编号,成员,状态,开始日期,结束日期,交付内容,发布频率,内容归属,交付日期,付款安排,负责运营,创建时间,创建人"
+)
 
 
 async def test_export_agreements_as_csv(chat: Chat, app, tmp_path, database_url, capsys) -> None:
     await record(chat)
     out = tmp_path / "agreements.csv"
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "agreements", "--out", str(out)) == 0
+    # A BOM, then headings and statuses in the community's language.
+    assert out.read_bytes().startswith(f"\ufeff{HEADINGS_ZH}\r\n".encode())
     [only] = list(csv.DictReader(io.StringIO(out.read_text(encoding="utf-8-sig"))))
-    assert out.read_bytes().startswith(b"\xef\xbb\xbf")
     assert (
-        only["id"],
-        only["member"],
-        only["status"],
-        only["starts"],
-        only["ends"],
-        only["deliverable_dates"],
-        only["owner"],
-        only["created_by"],
-    ) == ("1", "bob", "active", "2026-12-01", "2027-02-28", "2026-12-10 2027-01-10", "mod", "mod")
-    assert (
-        only["payments"] == '[{"due": "2026-12-20", "what": "首期稿费 50%"}, {"due": "2027-02-28", "what": "尾款 50%"}]'
-    )
+        only["协议编号"],
+        only["成员"],
+        only["状态"],
+        only["开始日期"],
+        only["结束日期"],
+        only["交付日期"],
+        only["负责运营"],
+        only["创建人"],
+    ) == ("1", "bob", "生效中", "2026-12-01", "2027-02-28", "2026-12-10 2027-01-10", "mod", "mod")
+    assert only["付款安排"] == "2026-12-20 首期稿费 50%; 2027-02-28 尾款 50%"
     assert await asyncio.to_thread(_cli, tmp_path, database_url, "agreements", "--format", "json") == 1
     assert "agreements exports as csv or xlsx, not json" in capsys.readouterr().err
     book = tmp_path / "agreements.xlsx"
     assert (
         await asyncio.to_thread(_cli, tmp_path, database_url, "agreements", "--format", "xlsx", "--out", str(book)) == 0
     )
-    [heading, row] = list(openpyxl.load_workbook(book).active.iter_rows(values_only=True))
-    assert (heading[:3], row[:3], row[heading.index("created_at")]) == (
-        ("id", "member", "status"),
-        (1, "bob", "active"),
-        only["created_at"],
+    [heading, row] = list(openpyxl.load_workbook(book)["合作协议"].iter_rows(values_only=True))
+    assert (heading[:3], row[:3], row[heading.index("创建时间")]) == (
+        ("协议编号", "成员", "状态"),
+        (1, "bob", "生效中"),
+        only["创建时间"],
     )
+
+
+async def test_an_english_community_gets_the_agreements_in_english(chat: Chat, app, tmp_path, database_url) -> None:
+    await record(chat)
+    await record(chat)  # the first is replaced
+    out = tmp_path / "agreements.csv"
+    assert await asyncio.to_thread(_cli, tmp_path, database_url, "agreements", "--out", str(out), locale="en") == 0
+    raw = out.read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbfAgreement,Member,Status,Starts,Ends,Deliverables,Cadence,Content ownership,")
+    rows = list(csv.DictReader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert [(r["Agreement"], r["Member"], r["Status"], r["Owning moderator"]) for r in rows] == [
+        ("1", "bob", "replaced by a newer one", "mod"),
+        ("2", "bob", "in force", "mod"),
+    ]

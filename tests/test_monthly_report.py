@@ -511,23 +511,27 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
             picture.load()
             assert (picture.format, picture.size) == ("PNG", SIZE)
     assert _csv(out / f"{stem}-communities.csv") == [
-        ["community", "members", "joined", "left", "messages", "active_members", "thanks", "feedback", "threads"],
+        ["社群", "成员", "新入群", "退群", "消息", "发言人数", "感谢", "反馈", "问题帖"],
         ["新品体验一群", "4", "3", "1", "5", "3", "4", "2", "2"],
         ["二群", "1", "0", "1", "3", "2", "1", "1", "2"],
     ]
     daily = _csv(out / f"{stem}-daily.csv")
     assert (len(daily), daily[:3], daily[-1]) == (
         31,
-        [["day", "messages", "active_members"], ["2024-11-01", "3", "2"], ["2024-11-02", "3", "2"]],
+        [["日期", "消息", "发言人数"], ["2024-11-01", "3", "2"], ["2024-11-02", "3", "2"]],
         ["2024-11-30", "1", "1"],
     )
-    assert _csv(out / f"{stem}-helpers.csv") == [["rank", "member", "thanks"], ["1", "bob", "4"], ["2", "alice", "1"]]
+    assert _csv(out / f"{stem}-helpers.csv") == [
+        ["排名", "成员", "被感谢次数"],
+        ["1", "bob", "4"],
+        ["2", "alice", "1"],
+    ]
     assert _csv(out / f"{stem}-feedback.csv") == [
-        ["item", "kind", "community", "received", "first_response", "hours_to_first_response", "adopted", "shipped"],
-        ["FB-1", "bug", "新品体验一群", "2024-11-03 10:00", "2024-11-03 14:00", "4.0", "2024-11-10 00:00", ""],
+        ["反馈编号", "类型", "社群", "提交时间", "首次回复", "首次回复用时（小时）", "采纳时间", "上线时间"],
+        ["FB-1", "缺陷", "新品体验一群", "2024-11-03 10:00", "2024-11-03 14:00", "4.0", "2024-11-10 00:00", ""],
         [
             "FB-2",
-            "suggestion",
+            "建议",
             "二群",
             "2024-11-04 09:00",
             "2024-11-05 09:00",
@@ -535,30 +539,31 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
             "2024-11-06 00:00",
             "2024-11-20 00:00",
         ],
-        ["FB-3", "confusion", "", "2024-11-29 20:00", "", "", "", ""],
-        ["FB-4", "bug", "新品体验一群", "2024-10-20 00:00", "2024-10-21 00:00", "24.0", "", "2024-11-12 00:00"],
-        ["FB-6", "bug", "新品体验一群", "2024-11-10 09:00", "2024-11-11 03:00", "18.0", "", ""],
+        ["FB-3", "困惑", "", "2024-11-29 20:00", "", "", "", ""],
+        ["FB-4", "缺陷", "新品体验一群", "2024-10-20 00:00", "2024-10-21 00:00", "24.0", "", "2024-11-12 00:00"],
+        ["FB-6", "缺陷", "新品体验一群", "2024-11-10 09:00", "2024-11-11 03:00", "18.0", "", ""],
     ]
     assert _csv(out / f"{stem}-threads.csv") == [
-        ["thread", "title", "rooms", "opened", "resolved", "hours_to_resolution"],
+        ["问题帖", "标题", "群", "开帖时间", "解决时间", "解决用时（小时）"],
         ["#1", "登录失败", "新品体验一群; 二群", "2024-11-02 10:00", "2024-11-04 10:00", "48.0"],
         ["#2", "物流太慢", "新品体验一群", "2024-10-25 10:00", "2024-11-02 12:00", "194.0"],
         ["#3", "客服回复慢", "新品体验一群", "2024-11-20 09:00", "", ""],
         ["#4", "退款", "二群", "2024-11-25 09:00", "2024-11-26 09:00", "24.0"],
     ]
+    # headings, feedback kinds, KOC changes and stages in the community's language, as the chat names them
     assert _csv(out / f"{stem}-koc.csv") == [
-        ["at", "member", "change", "from_stage", "to_stage"],
-        ["2024-11-05 00:00", "bob", "rest", "active", "resting"],
-        ["2024-11-08 00:00", "carol", "invite", "member", "candidate"],
-        ["2024-11-14 00:00", "dave", "exit", "active", "alumni"],
-        ["2024-11-18 00:00", "carol", "promote", "candidate", "active"],
-        ["2024-11-25 00:00", "bob", "return", "resting", "active"],
-        ["2024-11-28 00:00", "erin", "invite", "member", "candidate"],
+        ["时间", "成员", "变化", "原阶段", "新阶段"],
+        ["2024-11-05 00:00", "bob", "休息", "活跃", "休息"],
+        ["2024-11-08 00:00", "carol", "邀请", "普通成员", "候选"],
+        ["2024-11-14 00:00", "dave", "退出", "活跃", "名人堂"],
+        ["2024-11-18 00:00", "carol", "晋升", "候选", "活跃"],
+        ["2024-11-25 00:00", "bob", "回归", "休息", "活跃"],
+        ["2024-11-28 00:00", "erin", "邀请", "普通成员", "候选"],
     ]
     book = openpyxl.load_workbook(out / f"{stem}.xlsx")
-    assert book.sheetnames == ["communities", "daily", "helpers", "feedback", "threads", "koc"]
-    assert [list(row) for row in book["helpers"].iter_rows(values_only=True)] == [
-        ["rank", "member", "thanks"],
+    assert book.sheetnames == ["社群", "每日", "感谢排行", "反馈", "问题帖", "KOC 变化"]
+    assert [list(row) for row in book["感谢排行"].iter_rows(values_only=True)] == [
+        ["排名", "成员", "被感谢次数"],
         [1, "bob", 4],
         [2, "alice", 1],
     ]
@@ -566,6 +571,47 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
     assert capsys.readouterr().err == "kocbot: '2024-13' is not a month: months run from 1 to 12\n"
     assert main([*base, "2999-01"]) == EXIT_INPUT
     assert capsys.readouterr().err == "kocbot: 2999-01 has not started yet\n"
+
+
+def test_an_english_community_gets_the_report_tables_in_english(database_url: str, tmp_path: Path, capsys) -> None:
+    asyncio.run(_seed_and_close(database_url, 2024))
+    config = tmp_path / "kocbot.toml"
+    config.write_text(f'[bot]\nlocale = "en"\n[database]\nurl = "{database_url}"\n', encoding="utf-8")
+    out = tmp_path / "out"
+    argv = ["--config", str(config), "--data-dir", str(tmp_path), "report", "monthly", "2024-11", "--out", str(out)]
+    assert main(argv) == 0
+    stem = "monthly-2024-11"
+    assert _csv(out / f"{stem}-communities.csv")[0] == [
+        "Community",
+        "Members",
+        "Joined",
+        "Left",
+        "Messages",
+        "Members who wrote",
+        "Thanks",
+        "Feedback",
+        "Threads",
+    ]
+    assert [row[:2] for row in _csv(out / f"{stem}-feedback.csv")[:3]] == [
+        ["Item", "Type"],
+        ["FB-1", "bug"],
+        ["FB-2", "suggestion"],
+    ]
+    assert _csv(out / f"{stem}-koc.csv")[:3] == [
+        ["At", "Member", "Change", "From stage", "To stage"],
+        ["2024-11-05 00:00", "bob", "resting", "active", "resting"],
+        ["2024-11-08 00:00", "carol", "invited", "member", "candidate"],
+    ]
+    book = openpyxl.load_workbook(out / f"{stem}.xlsx")
+    assert book.sheetnames == ["Communities", "Daily", "Most thanked", "Feedback", "Threads", "KOC changes"]
+    assert next(book["Threads"].iter_rows(values_only=True)) == (
+        "Thread",
+        "Title",
+        "Rooms",
+        "Opened",
+        "Resolved",
+        "Hours to resolution",
+    )
 
 
 DECEMBER = """📊 2026 年 12 月社群月报

@@ -105,20 +105,29 @@ async def test_a_big_send_waits_for_a_confirmation_and_is_held_by_the_budget(cha
     async with app.engine.connect() as conn:
         exported = await export_outreach(conn, ExportRequest("1", timezone="Asia/Shanghai"))
         book = await export_outreach(conn, ExportRequest("1", "xlsx", timezone="Asia/Shanghai"))
+        taken_back = await export_outreach(conn, ExportRequest("3", timezone="Asia/Shanghai"))
+        english = await export_outreach(conn, ExportRequest("3", timezone="Asia/Shanghai", locale="en"))
     assert isinstance(exported, str)  # CSV as every table export writes it: a BOM, local times
-    assert exported.splitlines()[0] == "\ufeffmember,name,state,queued_at,not_before,sent_at"
+    # headed in the community's language, states as /outreach show names them
+    assert exported.splitlines()[0] == "\ufeff微信号,昵称,状态,排队时间,推后至,发出时间"
     assert [line.split(",")[:3] for line in exported.splitlines()[1:]] == [
-        ["bob", "bob", "sent"],
-        ["carol", "carol", "sent"],
-        ["dave", "dave", "sent"],
-        ["erin", "erin", "sent"],
+        ["bob", "bob", "已发出"],
+        ["carol", "carol", "已发出"],
+        ["dave", "dave", "已发出"],
+        ["erin", "erin", "已发出"],
     ]
     assert {line.split(",")[3] for line in exported.splitlines()[1:]} == {"2026-12-01 09:00"}
+    assert isinstance(taken_back, str) and taken_back.splitlines()[1].split(",")[:3] == ["bob", "bob", "已退订"]
+    assert isinstance(english, str)
+    assert english.splitlines()[:2] == [
+        "\ufeffWeChat id,Name,State,Queued at,Held until,Sent at",
+        "bob,bob,opted out,2026-12-01 09:00,,",  # what waited for bob was taken back
+    ]
     assert isinstance(book, bytes)
-    sheet = openpyxl.load_workbook(io.BytesIO(book))["outreach"]
+    sheet = openpyxl.load_workbook(io.BytesIO(book))["触达"]
     assert [row[:3] for row in sheet.iter_rows(values_only=True)][:2] == [
-        ("member", "name", "state"),
-        ("bob", "bob", "sent"),
+        ("微信号", "昵称", "状态"),
+        ("bob", "bob", "已发出"),
     ]
 
 

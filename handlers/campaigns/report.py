@@ -20,7 +20,7 @@ from bot.errors import NoSuchNumber, UserFacingError
 from bot.events import Image
 from bot.heavy.spec import Work
 from bot.registry import ReportRequest
-from bot.tables import Table, to_csv, to_xlsx
+from bot.tables import Table, Words, to_csv, to_xlsx, translated, words_from
 from bot.templates import TemplateRenderer
 from handlers.campaigns import ignition, store
 from handlers.campaigns.clues import load_clues
@@ -303,6 +303,12 @@ def messages_table(report: CampaignReport) -> Table:
     return Table(CSV_COLUMNS, rows, "messages")
 
 
+def messages_words(renderer: TemplateRenderer, locale: str) -> Words:
+    """The messages table in `locale`: headings from `campaigns/messages_columns`, KOC or not as yes or no."""
+    koc = renderer.labels("core/macros", "yes_no", locale, ("yes", "no"))
+    return words_from(renderer, "campaigns/messages_columns", locale, len(CSV_COLUMNS), {"koc": koc})
+
+
 def _num(value: float | None) -> str:
     return "" if value is None else f"{value:.2f}".rstrip("0").rstrip(".")
 
@@ -410,7 +416,7 @@ async def write_report(conn: AsyncConnection, services: Services, request: Repor
         services.renderer.render("campaigns/report", locale, **report.params(section.top_shown)) + "\n",
         encoding="utf-8",
     )
-    messages = messages_table(report)
+    messages = translated(messages_table(report), messages_words(services.renderer, locale))
     table.write_text(to_csv(messages), encoding="utf-8", newline="")
     book = Path(f"{base}-messages.xlsx")
     book.write_bytes(to_xlsx(messages))

@@ -13,11 +13,11 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema
 from bot.registry import ExportRequest
-from bot.tables import Table, local_time, written
+from bot.tables import Table, Words, local_time, words_from, written
 from bot.templates import TemplateRenderer
 from handlers.feedback.items import Item, items_where
 from handlers.feedback.rules import parse_status, short_id
-from handlers.feedback.tables import Role, Status, history, items, people
+from handlers.feedback.tables import Kind, Role, Status, history, items, people
 from handlers.feedback.views import credited_names, shipped_in
 
 _LOGGER = logging.getLogger(__name__)
@@ -84,7 +84,23 @@ async def export_feedback(conn: AsyncConnection, request: ExportRequest) -> str 
     where = [items.c.status.in_([s.value for s in statuses if s])] if statuses else []
     who, zone = await _people(conn), ZoneInfo(request.timezone)
     rows: list[Sequence[object]] = [_row(item, who, zone) for item in await items_where(conn, *where)]
-    return written(Table(COLUMNS, rows, "feedback"), request.format, ("csv", "xlsx", "json"))
+    words = feedback_words(request.renderer or TemplateRenderer(), request.locale)
+    return written(Table(COLUMNS, rows, "feedback"), request.format, ("csv", "xlsx", "json"), words)
+
+
+def feedback_words(renderer: TemplateRenderer, locale: str | None) -> Words:
+    """The feedback table in the community's language: headings from `feedback/export_columns`, kinds and
+    statuses as the chat names them (`feedback/macros`)."""
+    return words_from(
+        renderer,
+        "feedback/export_columns",
+        locale,
+        len(COLUMNS),
+        {
+            "kind": renderer.labels("feedback/macros", "kind_label", locale, [k.value for k in Kind]),
+            "status": renderer.labels("feedback/macros", "status_label", locale, [s.value for s in Status]),
+        },
+    )
 
 
 CREDITS_FORMATS = ("markdown", "csv", "xlsx")
@@ -131,5 +147,5 @@ async def credits_table(
     )
     who, zone = await _people(conn), ZoneInfo(request.timezone)
     table = [(who.names.get(r.member_id, ""), short_id(r.id), r.title, local_time(r.at, zone)) for r in rows]
-    columns = tuple(renderer.render("feedback/credits_columns", request.locale, version=version).splitlines())
-    return Table(columns, table, "credits")
+    words = words_from(renderer, "feedback/credits_columns", request.locale, 4, version=version)
+    return Table(words.headings, table, words.sheet or "credits")

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from datetime import date
 from typing import Any
@@ -17,7 +16,8 @@ from bot.db import schema
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
 from bot.registry import ExportRequest
-from bot.tables import Table, local_time, written
+from bot.tables import Table, local_time, words_from, written
+from bot.templates import TemplateRenderer
 from handlers.koc import agreement_wizard
 from handlers.koc.config import KocSection
 from handlers.koc.eligibility import must_be_eligible
@@ -163,7 +163,10 @@ async def export_agreements(conn: AsyncConnection, request: ExportRequest) -> st
         _agreement_row(row, names, names.get(owners.get(row.member_id) or row.created_by, ""), zone)
         for row in (await conn.execute(select(agreements).order_by(agreements.c.id))).all()
     ]
-    return written(Table(COLUMNS, rows, "agreements"), request.format)
+    renderer = request.renderer or TemplateRenderer()
+    statuses = renderer.labels("koc/agreement_macros", "status_label", request.locale, (ACTIVE, REPLACED))
+    words = words_from(renderer, "koc/agreements_columns", request.locale, len(COLUMNS), {"status": statuses})
+    return written(Table(COLUMNS, rows, "agreements"), request.format, words=words)
 
 
 def _agreement_row(row: Any, names: dict[int, str], owner: str, zone: ZoneInfo) -> tuple[object, ...]:
@@ -177,7 +180,7 @@ def _agreement_row(row: Any, names: dict[int, str], owner: str, zone: ZoneInfo) 
         row.cadence,
         row.content_ownership,
         " ".join(row.deliverable_dates or []),
-        json.dumps(row.payments or [], ensure_ascii=False),
+        "; ".join(f"{p['due']} {p['what']}" for p in row.payments or []),
         owner,
         local_time(row.created_at, zone),
         names.get(row.created_by, ""),

@@ -17,7 +17,8 @@ from bot.db.schema import OutboxStatus
 from bot.delivery import DeliveryPolicy
 from bot.errors import UsageError, UserFacingError
 from bot.registry import ExportRequest
-from bot.tables import Table, local_time, written
+from bot.tables import Table, local_time, words_from, written
+from bot.templates import TemplateRenderer
 from handlers.outreach.send_schedule import next_runs, zone_of
 from handlers.outreach.tables import consent, outreach_recipients, outreach_sends
 
@@ -103,6 +104,7 @@ async def show(ctx: Context, cmd: Invocation) -> None:
 
 
 COLUMNS = ("member", "name", "state", "queued_at", "not_before", "sent_at")
+STATES = ("sent", "waiting", "held", "failed", "opted_out", "left", "withdrawn")  # as the export tells them
 
 
 async def export_outreach(conn: AsyncConnection, request: ExportRequest) -> str | bytes:
@@ -125,4 +127,7 @@ async def export_outreach(conn: AsyncConnection, request: ExportRequest) -> str 
         )
         for row in await _rows(conn, send_id)
     ]
-    return written(Table(COLUMNS, rows, "outreach"), request.format)
+    renderer = request.renderer or TemplateRenderer()
+    states = renderer.labels("outreach/send_macros", "state_label", request.locale, STATES)
+    words = words_from(renderer, "outreach/send_columns", request.locale, len(COLUMNS), {"state": states})
+    return written(Table(COLUMNS, rows, "outreach"), request.format, words=words)

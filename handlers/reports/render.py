@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot import charts
 from bot.events import Image
-from bot.tables import Table, to_csv, to_xlsx
+from bot.tables import Table, Words, to_csv, to_xlsx, translated, words_from
 from bot.templates import TemplateRenderer
 from handlers.reports.figures import MonthFigures
 
@@ -174,6 +174,29 @@ def csv_tables(figures: MonthFigures) -> dict[str, tuple[Sequence[str], list[Seq
     }
 
 
+# The columns whose values are labels the chat already names: (column, macros template, macro).
+_LABELLED = (
+    ("kind", "feedback/macros", "kind_label"),
+    ("change", "koc/macros", "event_label"),
+    ("from_stage", "koc/macros", "stage_label"),
+    ("to_stage", "koc/macros", "stage_label"),
+)
+
+
+def table_words(
+    renderer: TemplateRenderer, locale: str, name: str, header: Sequence[str], rows: list[Sequence[object]]
+) -> Words:
+    """A table of the report in `locale`: its sheet's name and headings from `reports/table_columns`,
+    feedback kinds and KOC changes and stages as the chat names them."""
+    values: dict[str, dict[str, str]] = {}
+    for column, macros, macro in _LABELLED:
+        if column in header:
+            index = list(header).index(column)
+            found = {str(row[index]) for row in rows if row[index]}
+            values[column] = renderer.labels(macros, macro, locale, found)
+    return words_from(renderer, "reports/table_columns", locale, len(header), values, table=name)
+
+
 async def write_files(renderer: TemplateRenderer, locale: str, figures: MonthFigures, out: Path) -> list[Path]:
     """The report's text, its charts and its tables in `out`, every name starting `monthly-2026-12`."""
     stem = f"monthly-{figures.month}"
@@ -184,13 +207,16 @@ async def write_files(renderer: TemplateRenderer, locale: str, figures: MonthFig
         path = out / image.name
         path.write_bytes(image.data)
         written.append(path)
-    tables = [Table(tuple(header), rows, name) for name, (header, rows) in csv_tables(figures).items()]
-    for table in tables:
-        path = out / f"{stem}-{table.sheet}.csv"
+    tables = {  # the file's name stays as documented; the sheet's is in the language
+        name: translated(Table(tuple(header), rows, name), table_words(renderer, locale, name, header, rows))
+        for name, (header, rows) in csv_tables(figures).items()
+    }
+    for name, table in tables.items():
+        path = out / f"{stem}-{name}.csv"
         path.write_text(to_csv(table), encoding="utf-8", newline="")
         written.append(path)
     book = out / f"{stem}.xlsx"  # every table, a sheet each
-    book.write_bytes(to_xlsx(*tables))
+    book.write_bytes(to_xlsx(*tables.values()))
     written.append(book)
     _LOGGER.info("monthly report %s written to %s (%d files)", figures.month, out, len(written))
     return written
