@@ -1,5 +1,5 @@
 """Exactly once per room after crashes: a fan-out to 200 rooms, the real process killed with
-SIGKILL 20 times at random points and restarted, delivers to every room, and repeats at most the
+SIGKILL 10 times at random points and restarted, delivers to every room, and repeats at most the
 one message that was in flight at each kill.
 
 Each run is a real process with the real bot: the real App on a SQLite file, a moderator's
@@ -31,14 +31,14 @@ from tests.support import PROJECT, FileTransport, received
 
 ROOMS = [f"room-{n:03d}@chatroom" for n in range(200)]
 TEXT = "【公告】新品体验活动明天上午 10 点开始报名，名额有限，先到先得！"
-KILLS = 20
+KILLS = 10
 LATENCY = 0.02  # the platform's round trip per message: the fan-out takes seconds of sending
 CHILD_TIMEOUT = 60
 SINGLE, MIXED = "single", "mixed"
 TALK_ROOMS = [f"talk-{n}@chatroom" for n in range(5)]  # where members talk to the bot while it fans out
 REPLIES_PER_ROOM = 8
 MEMBERS = [f"member-{n:02d}" for n in range(40)]  # each is owed a transactional notice
-MIXED_KILLS = 12
+MIXED_KILLS = 8
 
 
 async def fan_out(app, extra: list | None = None) -> None:
@@ -207,7 +207,7 @@ class _Launcher:
 
 
 @pytest.mark.e2e
-def test_a_fan_out_killed_20_times_reaches_every_room_once(tmp_path: Path) -> None:
+def test_a_fan_out_killed_again_and_again_reaches_every_room_once(tmp_path: Path) -> None:
     seed = random.randrange(1 << 32)
     out, kills = _killed_runs(tmp_path, SINGLE, KILLS, random.Random(seed))
     _assert_once_but_the_one_in_flight(received(out), kills, seed)

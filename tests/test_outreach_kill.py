@@ -28,7 +28,7 @@ import pytest
 from tests.support import PROJECT, FileTransport, received
 
 MEMBERS = [f"m-{n:03d}" for n in range(500)]
-KILLS = 10
+KILLS = 6
 LATENCY = 0.01
 CHILD_TIMEOUT = 60
 HINT = "回复 TD 退订"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import distinct, select
+from sqlalchemy import select
 from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
@@ -34,8 +34,8 @@ async def audit_page(request: Request, visit: Visit) -> Response:
         found = list(
             (await conn.execute(stmt.order_by(a.id.desc()).limit(PAGE_SIZE + 1).offset((page - 1) * PAGE_SIZE))).all()
         )
-        actors = await member_names(conn, (await conn.execute(select(distinct(a.actor_id)))).scalars())
-        actions = sorted((await conn.execute(select(distinct(a.action)))).scalars())
+        actors = await member_names(conn, (await conn.execute(select(a.actor_id).distinct())).scalars())
+        actions = sorted((await conn.execute(select(a.action).distinct())).scalars())
         targets = await member_names(conn, (r.target_id for r in found))
     return console.page(
         visit,
