@@ -7,8 +7,10 @@ import asyncio
 import logging
 import sys
 from collections.abc import Sequence
+from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 from bot.config import CoreSettings, load_settings
 from bot.data_dir import prepare_data_dir
@@ -74,6 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     report.add_argument("what", help="which report: " + ", ".join(sorted(_reports())))
     report.add_argument("argument", help="what it is about, e.g. a campaign's number or a month (2026-12)")
     report.add_argument("--out", type=Path, help="the folder to write into (default: DATA_DIR/reports)")
+    report.add_argument(
+        "--as-of",
+        metavar="TIME",
+        help="make the report as it stood at TIME (YYYY-MM-DD or 'YYYY-MM-DD HH:MM' in the bot's timezone); "
+        "default: now",
+    )
 
     privacy = commands.add_parser("privacy", help="members' personal data").add_subparsers(
         dest="privacy_command", required=True
@@ -235,7 +243,7 @@ def _write_export(made: str | bytes, out: Path | None) -> int:
 
 async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
     from bot.bootstrap import build_services
-    from bot.clock import SystemClock
+    from bot.clock import Clock, FakeClock, SystemClock
     from bot.db.engine import create_engine
     from bot.db.opening import open_database
     from bot.registry import ReportRequest
@@ -246,7 +254,17 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
         print(f"kocbot: there is no report {args.what!r}; try one of {', '.join(sorted(_reports()))}", file=sys.stderr)
         return EXIT_INPUT
     out = args.out or settings.data_dir / "reports"
-    services = build_services(settings, SystemClock(), REGISTRIES)
+    clock: Clock = SystemClock()
+    if args.as_of is not None:
+        moment = _moment(args.as_of, settings.bot.timezone)
+        if moment is None:
+            print(
+                f"kocbot: --as-of {args.as_of!r} is not a time: write YYYY-MM-DD or 'YYYY-MM-DD HH:MM'",
+                file=sys.stderr,
+            )
+            return EXIT_INPUT
+        clock = FakeClock(moment)
+    services = build_services(settings, clock, REGISTRIES)
     engine = create_engine(settings.database_url())
     try:
         await open_database(engine)
@@ -264,6 +282,16 @@ async def _report(args: argparse.Namespace, settings: CoreSettings) -> int:
     for path in written:
         print(path)
     return 0
+
+
+def _moment(text: str, timezone: str) -> datetime | None:
+    """A time typed on the command line, in the bot's timezone; None if it is not one."""
+    for shape in ("%Y-%m-%d %H:%M", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(text.strip(), shape).replace(tzinfo=ZoneInfo(timezone))
+        except ValueError:
+            continue
+    return None
 
 
 async def _web(settings: CoreSettings) -> int:

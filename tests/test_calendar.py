@@ -122,11 +122,16 @@ async def test_once_something_happened_the_clock_never_goes_back(settings: CoreS
 
 
 async def test_a_data_dir_with_a_history_refuses_an_earlier_start(settings: CoreSettings) -> None:
-    await _playground(settings, FakeClock(), ["~ 2030-05-01 09:00", "alice: hi"])
-    out, errors = await _playground(settings, FakeClock(), ["~ 2030-04-01 09:00"])
+    # The real time is pinned before the script's dates: a run whose clock line is refused goes on at the
+    # real time, and what it records then must not depend on the day the test runs.
+    def real_time() -> datetime:
+        return datetime(2029, 6, 1, 4, 0, tzinfo=UTC)
+
+    await _playground(settings, FakeClock(wall=real_time), ["~ 2030-05-01 09:00", "alice: hi"])
+    out, errors = await _playground(settings, FakeClock(wall=real_time), ["~ 2030-04-01 09:00"])
     assert errors == 1
     assert "already has what happened up to 2030-05-01 09:00" in out[0]
-    out, errors = await _playground(settings, FakeClock(), ["~ 2030-05-03 09:00", "alice: /ping"])
+    out, errors = await _playground(settings, FakeClock(wall=real_time), ["~ 2030-05-03 09:00", "alice: /ping"])
     assert errors == 0 and out[-1] == "[playground] kocbot: @alice 我在呢，一切正常。"
 
 

@@ -488,13 +488,14 @@ async def _seed_and_close(url: str, year: int) -> None:
 
 
 def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: str, tmp_path: Path, capsys) -> None:
-    asyncio.run(_seed_and_close(database_url, 2024))  # a month that is over whenever the test runs
+    asyncio.run(_seed_and_close(database_url, 2024))
     config = tmp_path / "kocbot.toml"
     config.write_text(
         f'[database]\nurl = "{database_url}"\n\n[[communities]]\nid = "playground"\nname = "新品体验一群"\n',
         encoding="utf-8",
     )
-    base = ["--config", str(config), "--data-dir", str(tmp_path), "report", "monthly"]
+    # Made as of a pinned time, so the month is over whatever the day the test runs.
+    base = ["--config", str(config), "--data-dir", str(tmp_path), "report", "monthly", "--as-of", "2024-12-02 09:00"]
     out = tmp_path / "out"
     assert main([*base, "2024-11", "--out", str(out)]) == 0
     stem = "monthly-2024-11"
@@ -569,8 +570,15 @@ def test_the_cli_writes_the_text_the_charts_and_a_csv_per_table(database_url: st
     ]
     assert main([*base, "2024-13"]) == EXIT_INPUT
     assert capsys.readouterr().err == "kocbot: '2024-13' is not a month: months run from 1 to 12\n"
-    assert main([*base, "2999-01"]) == EXIT_INPUT
-    assert capsys.readouterr().err == "kocbot: 2999-01 has not started yet\n"
+    assert main([*base, "2024-12"]) == 0  # the month in progress at the pinned time
+    capsys.readouterr()
+    assert main([*base, "2025-01"]) == EXIT_INPUT
+    assert capsys.readouterr().err == "kocbot: 2025-01 has not started yet\n"
+    bad = ["--config", str(config), "--data-dir", str(tmp_path), "report", "monthly", "2024-11", "--as-of", "12/02"]
+    assert main(bad) == EXIT_INPUT
+    assert capsys.readouterr().err == (
+        "kocbot: --as-of '12/02' is not a time: write YYYY-MM-DD or 'YYYY-MM-DD HH:MM'\n"
+    )
 
 
 def test_an_english_community_gets_the_report_tables_in_english(database_url: str, tmp_path: Path, capsys) -> None:
@@ -579,7 +587,7 @@ def test_an_english_community_gets_the_report_tables_in_english(database_url: st
     config.write_text(f'[bot]\nlocale = "en"\n[database]\nurl = "{database_url}"\n', encoding="utf-8")
     out = tmp_path / "out"
     argv = ["--config", str(config), "--data-dir", str(tmp_path), "report", "monthly", "2024-11", "--out", str(out)]
-    assert main(argv) == 0
+    assert main([*argv, "--as-of", "2024-12-02"]) == 0
     stem = "monthly-2024-11"
     assert _csv(out / f"{stem}-communities.csv")[0] == [
         "Community",
