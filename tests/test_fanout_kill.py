@@ -6,34 +6,27 @@ Each run is a real process with the real bot: the real App on a SQLite file, a m
 announcement to 200 rooms posted by the scheduler's real job (so kills land in the job's run as
 well as in the sending), the real pacer and sender, and a platform (tests.support.FileTransport) that appends every message it receives to a
 file and fsyncs it before answering. The processes are forked from a helper that has imported the
-bot once (`python -m tests.test_fanout_kill DATA_DIR OUT`), so 21 starts take seconds, not minutes;
+bot once (tests/kills.py), so a dozen starts take seconds, not minutes;
 each is killed with SIGKILL as it would be in production.
 """
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import itertools
-import os
 import random
-import signal
-import subprocess
 import sys
-import time
-import traceback
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.support import PROJECT, FileTransport, received
+from tests.kills import Launcher, killed_runs, last_per_run, launch, migrate, run_until
+from tests.support import FileTransport, received
 
 ROOMS = [f"room-{n:03d}@chatroom" for n in range(200)]
 TEXT = "【公告】新品体验活动明天上午 10 点开始报名，名额有限，先到先得！"
 KILLS = 10
 LATENCY = 0.02  # the platform's round trip per message: the fan-out takes seconds of sending
-CHILD_TIMEOUT = 60
 SINGLE, MIXED = "single", "mixed"
 TALK_ROOMS = [f"talk-{n}@chatroom" for n in range(5)]  # where members talk to the bot while it fans out
 REPLIES_PER_ROOM = 8
@@ -129,15 +122,7 @@ async def _child(data_dir: Path, out: Path, generation: str, mode: str) -> None:
     settings = _settings(data_dir, mode)
     app = await open_app(settings, transport=FileTransport(out, generation, LATENCY), registries=REGISTRIES)
     await fan_out(app, _mixed_drafts() if mode == MIXED else None)
-    running = asyncio.create_task(app.run_forever())
-    while True:
-        counts = await app.sender.counts()
-        if await _announced(app) and not counts.get("pending") and not counts.get("sending"):
-            break
-        await asyncio.sleep(0.02)
-    app.stop()
-    await running
-    await app.close()
+    await run_until(app, _announced)
 
 
 def _mixed_drafts() -> list:
@@ -165,47 +150,6 @@ def _mixed_drafts() -> list:
     return replies + notices
 
 
-def _migrate(data_dir: Path) -> None:
-    """Installing is not what is tested: the schema is in place before the first kill."""
-    from bot.db.engine import create_engine
-    from bot.db.migrate import upgrade
-
-    async def run() -> None:
-        engine = create_engine(_settings(data_dir).database_url())
-        await upgrade(engine)
-        await engine.dispose()
-
-    asyncio.run(run())
-
-
-class _Launcher:
-    """The helper process: forks a bot run per line it reads and reports its pid, then how it ended."""
-
-    def __init__(self, data_dir: Path, out: Path, mode: str = SINGLE) -> None:
-        clean = {k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.test_fanout_kill", str(data_dir), str(out), mode],
-            cwd=PROJECT,
-            env=clean,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-
-    def start(self, generation: int) -> int:
-        self._process.stdin.write(f"{generation}\n")
-        self._process.stdin.flush()
-        return int(self._process.stdout.readline())
-
-    def ended(self) -> int:
-        """The run's wait status (os.waitpid), once it has ended."""
-        return int(self._process.stdout.readline())
-
-    def close(self) -> None:
-        self._process.stdin.close()
-        self._process.wait(timeout=CHILD_TIMEOUT)
-
-
 @pytest.mark.e2e
 def test_a_fan_out_killed_again_and_again_reaches_every_room_once(tmp_path: Path) -> None:
     seed = random.randrange(1 << 32)
@@ -231,7 +175,7 @@ def test_mixed_lanes_killed_again_and_again_lose_and_double_nothing(tmp_path: Pa
     assert set(counts) == set(expected), f"never arrived: {sorted(set(expected) - set(counts))[:5]} {context}"
     repeats = counts - expected
     assert sum(repeats.values()) <= kills, context
-    last_of_killed_run = Counter(_last_per_run(got)[:-1])
+    last_of_killed_run = Counter(last_per_run(got, lambda m: (m["to"], m["text"]))[:-1])
     assert not repeats - last_of_killed_run, f"repeated without being in flight: {dict(repeats)} {context}"
     for room in TALK_ROOMS:
         firsts = list(dict.fromkeys(m["text"] for m in got if m["to"] == room))
@@ -239,49 +183,15 @@ def test_mixed_lanes_killed_again_and_again_lose_and_double_nothing(tmp_path: Pa
     print(f"mixed lanes: {len(got)} messages, {kills} kills, {sum(repeats.values())} repeated {context}")
 
 
-def _first_send_of(out: Path, run: str, seconds: float = 10.0) -> None:
-    """Wait until the run has handed a message to the platform (or `seconds` have passed)."""
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not any(m["by"] == run for m in received(out)):
-        time.sleep(0.01)
-
-
-def _last_per_run(got: list[dict]) -> list[tuple[str, str]]:
-    """The last message each run handed to the platform, run by run."""
-    last: dict[str, tuple[str, str]] = {}
-    for message in got:
-        last[message["by"]] = (message["to"], message["text"])
-    return [last[run] for run in sorted(last, key=int)]
-
-
 def _killed_runs(
     tmp_path: Path, mode: str, kills_wanted: int, rng: random.Random, *, while_sending: bool = False
 ) -> tuple[Path, int]:
     """Runs of the bot killed `kills_wanted` times at random moments, then one run to the end;
-    where the platform's record is, and how many runs were really killed. `while_sending`: each
-    kill comes at a random moment after the run's first message reached the platform."""
+    where the platform's record is, and how many runs were really killed."""
     data_dir, out = tmp_path / "data", tmp_path / "received.jsonl"
-    _migrate(data_dir)
-    launcher = _Launcher(data_dir, out, mode)
-    kills = 0
-    try:
-        for generation in range(kills_wanted):
-            pid = launcher.start(generation)
-            if while_sending:
-                _first_send_of(out, str(generation))
-                time.sleep(rng.uniform(0, 0.3))
-            else:
-                time.sleep(rng.uniform(0.1, 0.9))  # from starting up to well into the sending
-            with contextlib.suppress(ProcessLookupError):  # it may have finished already
-                os.kill(pid, signal.SIGKILL)
-            status = launcher.ended()
-            kills += os.WIFSIGNALED(status)
-        launcher.start(kills_wanted)
-        status = launcher.ended()
-        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"the last run ended with status {status}"
-    finally:
-        launcher.close()
-    return out, kills
+    migrate(_settings(data_dir))
+    launcher = Launcher("tests.test_fanout_kill", str(data_dir), str(out), mode)
+    return out, killed_runs(launcher, out, kills_wanted, rng, while_sending=while_sending)
 
 
 def _assert_once_but_the_one_in_flight(got: list[dict], kills: int, seed: int) -> None:
@@ -308,24 +218,5 @@ def _assert_once_but_the_one_in_flight(got: list[dict], kills: int, seed: int) -
     )
 
 
-def _launch(data_dir: Path, out: Path, mode: str) -> None:
-    """The helper: imports the bot once, then forks a fresh run for each generation it is given."""
-    import bot.bootstrap  # noqa: F401 - imported before forking, so that each run starts at once
-    import handlers  # noqa: F401
-
-    for line in sys.stdin:
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                asyncio.run(_child(data_dir, out, line.strip(), mode))
-            except BaseException:
-                traceback.print_exc()
-                code = 1
-            os._exit(code)
-        print(pid, flush=True)
-        print(os.waitpid(pid, 0)[1], flush=True)
-
-
 if __name__ == "__main__":
-    _launch(Path(sys.argv[1]), Path(sys.argv[2]), sys.argv[3])
+    launch(lambda generation: _child(Path(sys.argv[1]), Path(sys.argv[2]), generation, sys.argv[3]))

@@ -10,26 +10,19 @@ loop taking each step in a transaction of its own and its sender handing the mes
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
-import os
 import random
-import signal
-import subprocess
 import sys
-import time
-import traceback
 from collections import Counter
 from pathlib import Path
 
 import pytest
 
-from tests.support import PROJECT, FileTransport, received
+from tests.kills import Launcher, killed_runs, last_per_run, launch, migrate, run_until
+from tests.support import FileTransport, received
 
 MEMBERS = [f"j-{n:03d}" for n in range(200)]
 KILLS = 3
 LATENCY = 0.01
-CHILD_TIMEOUT = 60
 JOURNEY = {
     "trigger": "joined",
     "enabled": True,
@@ -115,63 +108,7 @@ async def _child(data_dir: Path, out: Path, generation: str) -> None:
 
     app = await open_app(_settings(data_dir), transport=FileTransport(out, generation, LATENCY), registries=REGISTRIES)
     await _seed(app)
-    running = asyncio.create_task(app.run_forever())
-    while True:
-        counts = await app.sender.counts()
-        if await _done(app) and not counts.get("pending") and not counts.get("sending"):
-            break
-        await asyncio.sleep(0.02)
-    app.stop()
-    await running
-    await app.close()
-
-
-def _migrate(data_dir: Path) -> None:
-    from bot.db.engine import create_engine
-    from bot.db.migrate import upgrade
-
-    async def run() -> None:
-        engine = create_engine(_settings(data_dir).database_url())
-        await upgrade(engine)
-        await engine.dispose()
-
-    asyncio.run(run())
-
-
-class _Launcher:
-    """The helper process: forks a bot run per line it reads and reports its pid, then how it ended."""
-
-    def __init__(self, data_dir: Path, out: Path) -> None:
-        clean = {k: v for k, v in os.environ.items() if not k.startswith("KOCBOT_")}
-        self._process = subprocess.Popen(
-            [sys.executable, "-m", "tests.test_journeys_kill", str(data_dir), str(out)],
-            cwd=PROJECT,
-            env=clean,
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            text=True,
-        )
-
-    def start(self, generation: int) -> int:
-        assert self._process.stdin is not None and self._process.stdout is not None
-        self._process.stdin.write(f"{generation}\n")
-        self._process.stdin.flush()
-        return int(self._process.stdout.readline())
-
-    def ended(self) -> int:
-        assert self._process.stdout is not None
-        return int(self._process.stdout.readline())
-
-    def close(self) -> None:
-        assert self._process.stdin is not None
-        self._process.stdin.close()
-        self._process.wait(timeout=CHILD_TIMEOUT)
-
-
-def _first_send_of(out: Path, run: str, seconds: float = 15.0) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not any(m["by"] == run for m in received(out)):
-        time.sleep(0.01)
+    await run_until(app, _done)
 
 
 @pytest.mark.e2e
@@ -179,54 +116,20 @@ def test_journey_steps_killed_while_sending_reach_every_member_once(tmp_path: Pa
     seed = random.randrange(1 << 32)
     rng, context = random.Random(seed), f"(random seed {seed})"
     data_dir, out = tmp_path / "data", tmp_path / "received.jsonl"
-    _migrate(data_dir)
-    launcher = _Launcher(data_dir, out)
-    kills = 0
-    try:
-        for generation in range(KILLS):
-            pid = launcher.start(generation)
-            _first_send_of(out, str(generation))
-            time.sleep(rng.uniform(0, 0.3))
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
-            kills += os.WIFSIGNALED(launcher.ended())
-        launcher.start(KILLS)
-        status = launcher.ended()
-        assert os.WIFEXITED(status) and os.WEXITSTATUS(status) == 0, f"the last run ended with status {status}"
-    finally:
-        launcher.close()
+    migrate(_settings(data_dir))
+    launcher = Launcher("tests.test_journeys_kill", str(data_dir), str(out))
+    kills = killed_runs(launcher, out, KILLS, rng, while_sending=True)
     got = received(out)
     counts = Counter(m["to"] for m in got)
     assert set(counts) == set(MEMBERS), f"never reached: {sorted(set(MEMBERS) - set(counts))[:5]} {context}"
     assert all(m["text"].startswith(f"{m['to']}，你好！入群几天了") for m in got), context
     assert all(m["text"].endswith("\n回复 TD 退订") for m in got), context
     repeats = Counter({member: n - 1 for member, n in counts.items() if n > 1})
-    last: dict[str, str] = {}
-    for message in got:
-        last[message["by"]] = message["to"]
-    in_flight = Counter(last[run] for run in sorted(last, key=int)[:-1])
+    in_flight = Counter(last_per_run(got)[:-1])
     assert sum(repeats.values()) <= kills, context
     assert not repeats - in_flight, f"repeated without being in flight: {dict(repeats)} {context}"
     print(f"{len(got)} messages for {len(MEMBERS)} members, {kills} kills, {sum(repeats.values())} repeated {context}")
 
 
-def _launch(data_dir: Path, out: Path) -> None:
-    import bot.bootstrap  # noqa: F401 - imported before forking, so that each run starts at once
-    import handlers  # noqa: F401
-
-    for line in sys.stdin:
-        pid = os.fork()
-        if pid == 0:
-            code = 0
-            try:
-                asyncio.run(_child(data_dir, out, line.strip()))
-            except BaseException:
-                traceback.print_exc()
-                code = 1
-            os._exit(code)
-        print(pid, flush=True)
-        print(os.waitpid(pid, 0)[1], flush=True)
-
-
 if __name__ == "__main__":
-    _launch(Path(sys.argv[1]), Path(sys.argv[2]))
+    launch(lambda generation: _child(Path(sys.argv[1]), Path(sys.argv[2]), generation))
