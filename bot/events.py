@@ -76,6 +76,7 @@ class MemberJoined:
     member: Contact
     room_name: str = ""
     inviter: Contact | None = None
+    is_self: bool = False  # the bot's own account was added (the transport knows it by id, not by name)
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,6 +85,7 @@ class MemberLeft:
     member: Contact
     room_name: str = ""
     remover: Contact | None = None
+    is_self: bool = False  # the bot's own account was removed
 
 
 Event = IncomingMessage | MemberJoined | MemberLeft

@@ -81,8 +81,9 @@ class Chat:
     async def dm(self, sender: str, text: str, **kwargs) -> list[str]:
         return await self.send(make_message(text, sender, None, **kwargs))
 
-    async def join(self, member: str, room: str = "playground") -> list[str]:
-        return await self.send(MemberJoined(room_id=room, member=contact(member), room_name=room))
+    async def join(self, member: str, room: str = "playground", *, is_self: bool = False) -> list[str]:
+        """`member` added to `room`; `is_self`: it is the bot's own account (as the transport reports it)."""
+        return await self.send(MemberJoined(room_id=room, member=contact(member), room_name=room, is_self=is_self))
 
     async def leave(self, member: str, room: str = "playground") -> list[str]:
         return await self.send(MemberLeft(room_id=room, member=contact(member), room_name=room))

@@ -194,6 +194,82 @@ async def test_a_named_campaign_starting_brings_the_members_of_its_rooms_in(chat
     assert sorted(line.split("] ")[0] for line in sent) == ["[dm bob", "[dm carol"]
 
 
+async def test_a_campaign_enters_hundreds_of_members_by_the_same_rules_in_a_few_statements(
+    chat: Chat, app, clock
+) -> None:
+    """Everyone in the rooms, but staff, the opted-out, those gone and those already on it, in as many
+    statements for 300 members as for 3."""
+    from sqlalchemy import event, insert
+
+    from handlers.journeys.config import Trigger
+    from handlers.journeys.runs import enter_many
+    from handlers.outreach.tables import consent
+
+    await _on(chat, "launch")
+    await chat.say("bob", "大家好")  # the room exists, bob with it
+    now = clock.now()
+    async with app.engine.begin() as conn:
+        room = (await conn.execute(select(schema.communities.c.id))).scalar_one()
+        await conn.execute(
+            insert(schema.members),
+            [
+                {
+                    "platform_id": f"x{n}",
+                    "display_name": f"x{n}",
+                    "created_at": now,
+                    "role": "moderator" if n == 1 else "member",
+                }
+                for n in range(300)
+            ],
+        )
+        ids = dict((await conn.execute(select(schema.members.c.platform_id, schema.members.c.id))).all())
+        await conn.execute(
+            insert(schema.memberships),
+            [
+                {"community_id": room, "member_id": ids[f"x{n}"], "joined_at": now, "left_at": now if n == 2 else None}
+                for n in range(300)
+            ],
+        )
+        await conn.execute(insert(consent).values(member_id=ids["x3"], opted_out=True, changed_at=now, words="TD"))
+        await conn.execute(
+            insert(journey_runs).values(
+                journey="launch", member_id=ids["x4"], status="exited", trigger="campaign", entered_at=now, next_step=0
+            )
+        )
+    counted: list[str] = []
+
+    def count(conn, cursor, statement, parameters, context, executemany) -> None:
+        if statement.lstrip().upper().startswith(("SELECT", "INSERT")):
+            counted.append(statement)
+
+    async def entered(members: list[str]) -> int:
+        m = schema.memberships.c
+        chosen = select(m.member_id).where(m.member_id.in_([ids[p] for p in members]), m.left_at.is_(None))
+        counted.clear()
+        event.listen(app.engine.sync_engine, "before_cursor_execute", count)
+        try:
+            async with UnitOfWork(app.database, clock) as uow:
+                mod = await app.services.directory.member_by_id(uow.conn, ids["mod"])
+                started = await enter_many(
+                    Context(app.services, uow, None, mod, None), chosen, Trigger.CAMPAIGN, campaign="X1"
+                )
+                await uow.commit()
+        finally:
+            event.remove(app.engine.sync_engine, "before_cursor_execute", count)
+        return started
+
+    assert await entered(["x5", "x6", "x7"]) == 3
+    few = len(counted)
+    # All 300 but the moderator x1, x2 gone, x3 opted out, x4 once on it, x5 to x7 on it now; and bob.
+    assert await entered([f"x{n}" for n in range(300)] + ["mod", "bob"]) == 300 - 7 + 1
+    assert len(counted) == few, counted
+    runs = await rows(app, journey_runs, journey_runs.c.status == "active")
+    entered_ids = {r.member_id for r in runs}
+    assert {ids[p] for p in ("x1", "x2", "x3", "x4", "mod")} & entered_ids == set()
+    assert {ids["bob"], ids["x0"], ids["x5"], ids["x299"]} <= entered_ids
+    assert await entered(["x8", "x9"]) == 0  # on it already
+
+
 # Each exit goal, leaving and opting out.
 
 
@@ -470,6 +546,32 @@ async def test_english_moderators_read_english(chat: Chat, app) -> None:
         "Sent 0, skipped 0",
         "On it now 0, finished 0.",
     ]
+
+
+async def test_a_step_a_private_note_withholds_is_not_counted_as_sent_and_ends_the_run(chat: Chat, app, clock) -> None:
+    """A capability's note may keep an unsolicited message from a member: the step is then not sent (nor
+    counted as sent), nothing reaches the outbox, and the run ends instead of writing more for nobody."""
+    from dataclasses import replace
+
+    async def withhold(ctx, draft):
+        return None
+
+    await _on(chat, "newcomer")
+    await chat.join("bob")
+    [run] = await _runs(app)
+    clock.set(local(4, 10))
+    services = replace(app.services, private_notes=(*app.services.private_notes, withhold))
+    async with UnitOfWork(app.database, clock) as uow:
+        current = (await uow.conn.execute(select(journey_runs).where(journey_runs.c.id == run.id))).one()
+        member = await app.services.directory.member_by_id(uow.conn, current.member_id)
+        await take_step(Context(services, uow, None, member, None), current, None)
+        await uow.commit()
+    [ended] = await _runs(app)
+    assert (ended.status, ended.end_reason, ended.next_due_at) == ("exited", "withheld", None)
+    assert [(s.step, s.outcome, s.outbox_key) for s in await rows(app, journey_steps)] == [(0, "skipped", None)]
+    assert [r for r in await rows(app, schema.outbox) if r.contact_platform_id == "bob"] == []
+    [shown] = await chat.dm("mod", "/旅程 查看 newcomer")
+    assert "已发 0，跳过 1" in shown and "消息被拦下 1" in shown, shown
 
 
 # Exactly once per member and step, across a crash and a restart.

@@ -231,6 +231,23 @@ async def test_official_accounts_non_text_and_the_bots_own_messages_are_marked(
     assert (own.from_self, image.from_self) == (True, False)
 
 
+async def test_the_bot_added_to_or_removed_from_a_room_is_known_by_its_id_not_its_name(
+    mapper: EventMapper, puppet: _FakePuppet
+) -> None:
+    """The account's nickname ("KOC Bot") is not bot.name: the join of the bot itself is marked by its login id."""
+    from types import SimpleNamespace
+
+    joined = await mapper.joined(
+        SimpleNamespace(room_id="r@chatroom", inviter_id="alice", invited_ids=["kocbot", "bob"])
+    )
+    assert [(j.member.id, j.member.name, j.is_self) for j in joined] == [
+        ("kocbot", "KOC Bot", True),
+        ("bob", "Bob", False),
+    ]
+    left = await mapper.left(SimpleNamespace(room_id="r@chatroom", remover_id="alice", removed_ids=["bob", "kocbot"]))
+    assert [(m.member.id, m.is_self) for m in left] == [("bob", False), ("kocbot", True)]
+
+
 def test_reconnection_pauses_double_with_jitter_up_to_the_ceiling_and_reset_after_a_login() -> None:
     import random
 

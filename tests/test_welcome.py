@@ -52,9 +52,22 @@ async def test_each_room_welcomes_in_its_own_language(chat: Chat, app, clock) ->
     assert len(await rows(app, welcomes)) == 2
 
 
-async def test_the_bot_joining_is_not_welcomed(chat: Chat, app) -> None:
-    assert await chat.join("kocbot") == []
+async def test_the_bot_joining_is_not_welcomed_whatever_its_nickname(chat: Chat, app) -> None:
+    # The transport knows the bot's own account by its id; its WeChat nickname need not be bot.name.
+    assert await chat.join("品牌小助手", is_self=True) == []
     assert await rows(app, welcomes) == []
+    assert await chat.join("dave") == [WELCOME_DAVE]
+
+
+def test_the_bot_added_to_a_playground_room_is_known_as_itself() -> None:
+    from bot.transports.console import PlaygroundState, parse_line
+
+    state = PlaygroundState(bot_name="kocbot", room="playground")
+    assert [(e.member.id, e.is_self) for e in (parse_line(x, state) for x in ("+kocbot", "+dave", "-kocbot"))] == [
+        ("kocbot", True),
+        ("dave", False),
+        ("kocbot", True),
+    ]
 
 
 @pytest.mark.parametrize("settings_overrides", [{"outreach": {"welcome": False}}])

@@ -70,8 +70,10 @@ def parse_line(line: str, state: PlaygroundState) -> IncomingMessage | MemberJoi
     membership = _MEMBERSHIP.match(line)
     if membership:
         member = Contact(membership["name"], membership["name"])
-        room = state.room
-        return MemberJoined(room, member, room) if membership["sign"] == "+" else MemberLeft(room, member, room)
+        room, me = state.room, membership["name"] == state.bot_name
+        if membership["sign"] == "+":
+            return MemberJoined(room, member, room, is_self=me)
+        return MemberLeft(room, member, room, is_self=me)
     said = _SAY.match(line)
     if said is None or (said["sender"] is None and said["where"] is None):
         raise ConsoleInputError(

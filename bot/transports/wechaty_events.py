@@ -224,12 +224,18 @@ class EventMapper:
     async def joined(self, payload: Any) -> list[MemberJoined]:
         topic = await self._fresh_topic(payload.room_id)
         inviter = (await self.contact(payload.inviter_id))[0] if payload.inviter_id else None
-        return [MemberJoined(payload.room_id, (await self.contact(i))[0], topic, inviter) for i in payload.invited_ids]
+        return [
+            MemberJoined(payload.room_id, (await self.contact(i))[0], topic, inviter, is_self=i == self.me.id)
+            for i in payload.invited_ids
+        ]
 
     async def left(self, payload: Any) -> list[MemberLeft]:
         topic = await self._fresh_topic(payload.room_id)
         remover = (await self.contact(payload.remover_id))[0] if payload.remover_id else None
-        return [MemberLeft(payload.room_id, (await self.contact(i))[0], topic, remover) for i in payload.removed_ids]
+        return [
+            MemberLeft(payload.room_id, (await self.contact(i))[0], topic, remover, is_self=i == self.me.id)
+            for i in payload.removed_ids
+        ]
 
     async def _fresh_topic(self, room_id: str) -> str:
         """Membership changed: forget what was known of the room; its topic, if it can still be read."""

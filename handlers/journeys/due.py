@@ -151,8 +151,12 @@ async def take_step(ctx: Context, run: Any, custom: str | object | None) -> None
     step = journey.steps[run.next_step]
     outcome = await _outcome(ctx, run, step, custom)
     written = await _record_step(ctx, run.id, run.next_step, outcome)
-    if written and outcome is StepOutcome.SENT:
-        await _send(ctx, run, step, custom)
+    if written and outcome is StepOutcome.SENT and not await _send(ctx, run, step, custom):
+        # Withheld by a private note: the member must not get this journey's messages. The step is not
+        # counted as sent, and the run ends rather than go on writing messages nobody receives.
+        await _unrecord_sent(ctx, run.id, run.next_step)
+        await end_runs(ctx, [run.id], EndReason.WITHHELD)
+        return
     await _move_on(ctx, run, journey)
 
 
@@ -199,9 +203,19 @@ async def _record_step(ctx: Context, run_id: int, index: int, outcome: StepOutco
     return written
 
 
-async def _send(ctx: Context, run: Any, step: JourneyStep, custom: str | object | None) -> None:
+async def _unrecord_sent(ctx: Context, run_id: int, index: int) -> None:
+    steps = journey_steps.c
+    await ctx.db.execute(
+        update(journey_steps)
+        .where(steps.run_id == run_id, steps.step == index)
+        .values(outcome=StepOutcome.SKIPPED.value, outbox_key=None)
+    )
+
+
+async def _send(ctx: Context, run: Any, step: JourneyStep, custom: str | object | None) -> bool:
     """The step's message: unsolicited and routine (quiet hours, the contact budget), ending with the
-    opt-out hint, after any note the core adds to a first private message (the privacy notice)."""
+    opt-out hint, after any note the core adds to a first private message (the privacy notice). False
+    when a note withheld it."""
     member: MemberRef = ctx.actor
     locale = ctx.services.renderer.locale_or_default(member.locale)
     body = custom if isinstance(custom, str) else ctx.render(step.template, locale, name=member.name)
@@ -218,12 +232,13 @@ async def _send(ctx: Context, run: Any, step: JourneyStep, custom: str | object 
         noted = await note(ctx, draft)
         if noted is None:  # withheld (the member opted out meanwhile: the opt-out ends their runs)
             _LOGGER.info("journey run %d step %d withheld by a private note", run.id, run.next_step + 1)
-            return
+            return False
         draft = noted
     text = ctx.render(
         "journeys/step", locale, text=draft.text, hint=hint(ctx, ctx.settings.section(OutreachSection), locale)
     )
     ctx.uow.send(replace(draft, text=text))
+    return True
 
 
 async def _move_on(ctx: Context, run: Any, journey: Journey) -> None:

@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import and_, delete, exists, or_, select, update
+from sqlalchemy import Select, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import CoreSettings
@@ -19,12 +19,13 @@ from bot.members import MemberRef
 from handlers.feedback.tables import items as feedback_items
 from handlers.journeys.config import Goal, Journey, JourneysSection, Reentry, Trigger
 from handlers.journeys.tables import EndReason, RunStatus, journey_runs, journey_switches
-from handlers.outreach.consent import is_opted_out
+from handlers.outreach.consent import is_opted_out, opted_out_ids
 from handlers.recognition.tables import thanks
 
 _LOGGER = logging.getLogger(__name__)
 KEY_PREFIX = "journey:"  # the outbox's dedupe keys of journey steps (an opt-out takes them back)
 _WITHDRAWN_AT_ONCE = 200  # runs whose waiting messages one DELETE takes back
+_AT_ONCE = 500  # members one statement reads or enters (well under every database's parameter limit)
 
 
 def step_key(run_id: int, step: int) -> str:
@@ -68,6 +69,78 @@ async def enter(ctx: Context, member: MemberRef, trigger: Trigger, *, campaign: 
     started = [name for name, journey in candidates.items() if await _enter_one(ctx, name, journey, member, trigger)]
     if started:
         ctx.uow.after_commit(ctx.services.signals.notify_schedule_changed)
+    return started
+
+
+async def enter_many(
+    ctx: Context, members: Select[tuple[int]], trigger: Trigger, *, campaign: str | None = None
+) -> int:
+    """`enter` for the members `members` selects (everyone in a campaign's rooms), by the same rules, in
+    a few statements per journey however many they are; returns how many runs started."""
+    candidates = await journeys_on(ctx.db, ctx.settings, trigger)
+    if campaign is not None:
+        candidates = {n: j for n, j in candidates.items() if j.campaign == campaign}
+    if not candidates:
+        return 0  # most campaigns have no journey: nobody is read
+    guided = await _guided(ctx, members)
+    started = 0
+    for name, journey in candidates.items():
+        started += await _enter_all(ctx, name, journey, guided, trigger)
+    if started:
+        ctx.uow.after_commit(ctx.services.signals.notify_schedule_changed)
+    return started
+
+
+async def _guided(ctx: Context, members: Select[tuple[int]]) -> list[int]:
+    """Those `members` selects whom a journey guides: members (not staff, whether by the database or the
+    config) who have not opted out, in id order."""
+    m = schema.members.c
+    rows = await ctx.db.execute(
+        select(m.id, m.platform_id, m.role)
+        .where(m.id.in_(members), m.id != 0)
+        .where(m.id.not_in(opted_out_ids()))
+        .order_by(m.id)
+    )
+    config_role = ctx.services.directory.config_role
+    return [i for i, platform_id, role in rows if max(Role.parse(role), config_role(platform_id)) == Role.MEMBER]
+
+
+async def _enter_all(ctx: Context, name: str, journey: Journey, ids: list[int], trigger: Trigger) -> int:
+    runs = journey_runs.c
+    due = journey.steps[0].due(ctx.now, ctx.zone)
+    started = 0
+    for start in range(0, len(ids), _AT_ONCE):
+        chunk = ids[start : start + _AT_ONCE]
+        before: dict[int, set[str]] = {}
+        for member_id, status in await ctx.db.execute(
+            select(runs.member_id, runs.status).where(runs.journey == name, runs.member_id.in_(chunk))
+        ):
+            before.setdefault(member_id, set()).add(status)
+        entering = [
+            i
+            for i in chunk
+            if RunStatus.ACTIVE.value not in before.get(i, set())
+            and not (before.get(i) and journey.reentry is Reentry.NEVER)
+        ]
+        if not entering:
+            continue
+        values = [
+            {
+                "journey": name,
+                "member_id": i,
+                "status": RunStatus.ACTIVE.value,
+                "active_key": f"{name}:{i}",
+                "trigger": trigger.value,
+                "entered_at": ctx.now,
+                "next_step": 0,
+                "next_due_at": due,
+            }
+            for i in entering
+        ]
+        stmt = insert_for(ctx.db, journey_runs).values(values)
+        stmt = stmt.on_conflict_do_nothing(index_elements=["active_key"]).returning(runs.id)
+        started += len((await ctx.db.execute(stmt)).all())
+    _LOGGER.info("%d members entered journey %s (%s)", started, name, trigger.value)
     return started
 
 

@@ -24,6 +24,7 @@ class EndReason(StrEnum):
     OPTED_OUT = "opted_out"
     SWITCHED_OFF = "switched_off"  # a moderator switched the journey off
     REMOVED = "removed"  # the journey is no longer in the config
+    WITHHELD = "withheld"  # a private note kept a step's message from the member (it must not reach them)
 
 
 class StepOutcome(StrEnum):

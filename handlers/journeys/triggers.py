@@ -14,7 +14,7 @@ from handlers.campaigns.manage import CampaignStarted
 from handlers.feedback.items import HistoryEntry, find_item
 from handlers.feedback.tables import items as feedback_items
 from handlers.journeys.config import Goal, Trigger
-from handlers.journeys.runs import end_all, end_for_goal, enter, in_no_room, withdraw_waiting
+from handlers.journeys.runs import end_all, end_for_goal, enter, enter_many, in_no_room, withdraw_waiting
 from handlers.journeys.tables import EndReason
 from handlers.koc.records import StageChanged
 from handlers.recognition.tables import thanks
@@ -25,7 +25,7 @@ _LOGGER = logging.getLogger(__name__)
 
 async def on_member_joined(ctx: Context, event: MemberJoined) -> None:
     """A join the platform reported: journeys that begin with joining a room (not for the bot itself)."""
-    if ctx.settings.bot.name in (event.member.id, event.member.name):
+    if event.is_self:
         return
     await enter(ctx, ctx.actor, Trigger.JOINED)
 
@@ -83,13 +83,6 @@ async def _only_one(ctx: Context, rows: Select[tuple[int]]) -> bool:
 async def on_campaign_started(ctx: Context, started: CampaignStarted) -> None:
     """The members now in the campaign's rooms enter the journeys declared for a campaign of that name."""
     m = schema.memberships.c
-    ids = (
-        await ctx.db.execute(
-            select(m.member_id).where(m.community_id.in_(started.community_ids), m.left_at.is_(None)).distinct()
-        )
-    ).scalars()
-    entered = 0
-    for member_id in sorted(ids):
-        member = await ctx.services.directory.member_by_id(ctx.db, member_id)
-        entered += bool(await enter(ctx, member, Trigger.CAMPAIGN, campaign=started.name))
+    in_rooms = select(m.member_id).where(m.community_id.in_(started.community_ids), m.left_at.is_(None)).distinct()
+    entered = await enter_many(ctx, in_rooms, Trigger.CAMPAIGN, campaign=started.name)
     _LOGGER.info("campaign #%d %r started: %d members entered its journeys", started.id, started.name, entered)

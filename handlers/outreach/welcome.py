@@ -25,7 +25,7 @@ async def on_member_joined(ctx: Context, event: MemberJoined) -> None:
     """Post the welcome (routine: held in quiet hours) unless switched off, the bot itself
     joined, or this member was welcomed in this room before. The moderators' own welcome is
     rendered after this transaction, in a worker; if it fails, the built-in one goes out."""
-    if not ctx.settings.section(OutreachSection).welcome or _is_the_bot(ctx, event) or ctx.community is None:
+    if not ctx.settings.section(OutreachSection).welcome or event.is_self or ctx.community is None:
         return
     if await _welcomed_before(ctx, ctx.community):
         _LOGGER.info("%s rejoined %s: welcomed before, not again", ctx.actor.platform_id, ctx.community.platform_id)
@@ -110,9 +110,6 @@ def _key(community: CommunityRef, member: MemberRef) -> str:
     return f"outreach:welcome:{community.id}:{member.id}"
 
 
-def _is_the_bot(ctx: Context, event: MemberJoined) -> bool:
-    # Transports name the bot's contact after the bot (the console's and tests' "kocbot").
-    return ctx.settings.bot.name in (event.member.id, event.member.name)
 
 
 async def _welcomed_before(ctx: Context, community: CommunityRef) -> bool:
