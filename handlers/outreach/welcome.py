@@ -110,8 +110,6 @@ def _key(community: CommunityRef, member: MemberRef) -> str:
     return f"outreach:welcome:{community.id}:{member.id}"
 
 
-
-
 async def _welcomed_before(ctx: Context, community: CommunityRef) -> bool:
     table = welcomes
     stmt = select(table.c.member_id).where(table.c.community_id == community.id, table.c.member_id == ctx.actor.id)
