@@ -93,11 +93,27 @@ def pg_database() -> Iterator[str]:
         asyncio.run(_admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
-async def _truncate_all(url: str) -> None:
+_EMPTYING: dict[str, str] = {}  # database url -> the script that empties it
+
+
+async def _empty_all(url: str) -> None:
+    """Every table emptied and every id counting from 1 again, as a fresh database. DELETE (children
+    first) and setval, sent as one script: a test leaves a few rows, and TRUNCATE of every table cost
+    0.3 s a test (new files for each table), DELETE 2 ms."""
     engine = create_engine(url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
     async with engine.begin() as conn:
-        await conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+        if url not in _EMPTYING:
+            sequences = await conn.execute(
+                text("SELECT sequencename FROM pg_sequences WHERE schemaname = current_schema() ORDER BY 1")
+            )
+            _EMPTYING[url] = "".join(
+                [
+                    *(f'DELETE FROM "{table.name}";' for table in reversed(Base.metadata.sorted_tables)),
+                    *(f"SELECT setval('\"{name}\"', 1, false);" for name in sequences.scalars()),
+                ]
+            )
+        raw = await conn.get_raw_connection()
+        await raw.driver_connection.execute(_EMPTYING[url])  # asyncpg runs a script of many statements
     await engine.dispose()
 
 
@@ -108,7 +124,7 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
     url = request.getfixturevalue("pg_database")
-    asyncio.run(_truncate_all(url))
+    asyncio.run(_empty_all(url))
     return url
 
 
