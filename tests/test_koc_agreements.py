@@ -44,8 +44,10 @@ TERMS = (
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    # Not about the moderators' monthly report (its own job on each 1st; see tests/test_monthly_report.py).
-    return {"scheduler": {"jobs": {"monthly_report": {"enabled": False}}}}
+    # Only the KOC reminders' job: these tests live through months, and the other daily and monthly jobs
+    # (tested on their own) would take most of their time and add their messages.
+    others = ("monthly_report", "feedback_overdue", "privacy_retention", "moderators_digest", "campaign_rewards")
+    return {"scheduler": {"jobs": {name: {"enabled": False} for name in (*others, "honour_roll", "monthly_brief")}}}
 
 
 async def record(chat: Chat, answers: list[str] = ANSWERS) -> list[str]:
