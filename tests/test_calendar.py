@@ -214,6 +214,7 @@ def _faked(when: str) -> dict[str, str]:
 def test_the_readme_first_look_is_the_same_whatever_the_system_clock_says(tmp_path: Path, system_time: str) -> None:
     from tests.test_cli import SCRIPT, TRANSCRIPT
 
+    ours = os.environ.get("FAKETIME")  # None, unless the whole suite runs under libfaketime
     env = _faked(system_time)
     seen = subprocess.run(
         [sys.executable, "-c", "import datetime; print(datetime.date.today().year)"],
@@ -228,7 +229,7 @@ def test_the_readme_first_look_is_the_same_whatever_the_system_clock_says(tmp_pa
     done = kocbot("--data-dir", str(tmp_path / "data"), "run", "--script", str(script), env=env)
     assert done.returncode == 0, done.stderr
     assert done.stdout == TRANSCRIPT
-    assert os.environ.get("FAKETIME") is None  # this process keeps the real time
+    assert os.environ.get("FAKETIME") == ours  # only the child's clock was faked, not this process's
 
 
 async def test_a_clock_step_too_large_is_refused_politely(settings: CoreSettings) -> None:
