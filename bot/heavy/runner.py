@@ -55,6 +55,9 @@ class HeavyRunner:
         task = asyncio.create_task(_logged(work, name), name=name)
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
+        # Cancelled before it began (the bot closing at once): the request stays recorded for the next start,
+        # and `work`, never started, is closed rather than left for the garbage collector to warn about.
+        task.add_done_callback(lambda _: work.close())
 
     @property
     def busy(self) -> bool:
