@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed-stamp
 BED       := tests/wechaty_bed
 BED_STAMP := $(BED)/node_modules/.installed-stamp
 
-.PHONY: install browser run test check bench clean lock
+.PHONY: install browser run test test-any-date check bench clean lock
 comma := ,
 
 # Exact versions from requirements.lock (pyproject.toml keeps the ranges); kocbot itself then goes in
@@ -60,6 +60,13 @@ run: $(STAMP)
 TEST_JOBS ?= 3
 test: install browser
 	$(BIN)/python -m pytest -n $(TEST_JOBS) --dist worksteal
+
+# The whole suite with the system clock moved by libfaketime (a test dependency): it passes on any date.
+# FAKETIME="-1300d" moves it back; "@2031-02-28 15:30:00" freezes it; TESTS=tests/test_x.py runs only those.
+FAKETIME ?= +1700d
+test-any-date: install browser
+	env $$($(BIN)/python -c 'import libfaketime; print(*(f"{k}={v}" for k, v in libfaketime.get_reload_information()[1].items()))') \
+		FAKETIME="$(FAKETIME)" $(BIN)/python -m pytest -n $(TEST_JOBS) --dist worksteal $(TESTS)
 
 # Lint, format and types: CI runs this before the tests.
 check: $(STAMP)
