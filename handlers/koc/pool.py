@@ -211,13 +211,13 @@ async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     return counts
 
 
-def _score(section: KocSection, c: dict[str, int]) -> float:
+def _score(section: KocSection, thanks: int, feedback: int, threads: int, weeks: int, discussion: int) -> float:
     return round(
-        section.weight_thanks * c["thanks"]
-        + section.weight_feedback * c["feedback"]
-        + section.weight_threads * c["threads"]
-        + section.weight_active_weeks * c["weeks"]
-        + section.weight_replies * c["discussion"],
+        section.weight_thanks * thanks
+        + section.weight_feedback * feedback
+        + section.weight_threads * threads
+        + section.weight_active_weeks * weeks
+        + section.weight_replies * discussion,
         2,
     )
 
@@ -233,19 +233,24 @@ async def rank(
     eligible = await _eligible(conn, staff, community_ids)
     for member_id in exclude:
         eligible.pop(member_id, None)
-    signals = {
-        "thanks": await _thanks(conn, since),
-        "feedback": await _feedback(conn, since),
-        "threads": await _threads(conn, since),
-        "weeks": await _weeks(conn, now),
-        "discussion": await _discussion(conn, since),
-    }
+    signals = (
+        await _thanks(conn, since),
+        await _feedback(conn, since),
+        await _threads(conn, since),
+        await _weeks(conn, now),
+        await _discussion(conn, since),
+    )
+    # Only a member with a signal can score (weights are never negative): the signals' members are walked,
+    # not every eligible member (tens of thousands, most of them quiet, in a large community).
     pool = []
-    for member_id, row in eligible.items():
-        counts = {name: int(values.get(member_id, 0)) for name, values in signals.items()}
-        score = _score(section, counts)
+    for member_id in set().union(*signals):
+        row = eligible.get(member_id)
+        if row is None:
+            continue
+        counts = [int(values.get(member_id, 0)) for values in signals]
+        score = _score(section, *counts)
         if score > 0:
-            pool.append(Candidate(member_id, row.display_name, row.stage, row.invited_at, score=score, **counts))
+            pool.append(Candidate(member_id, row.display_name, row.stage, row.invited_at, *counts, score=score))
     return sorted(pool, key=lambda c: (-c.score, c.name, c.member_id))
 
 
