@@ -9,9 +9,10 @@ quotes and @mentions their messages drew (discussion). `/koc candidates [n]` lis
 
 from __future__ import annotations
 
+import heapq
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -47,6 +48,7 @@ WEEKS = 10  # "active 9 of the last 10 weeks"
 REPLACEMENTS = 3
 MAX_SHOWN = 50  # /koc candidates N: the longest list one private message carries well
 INVITE_COOLDOWN_DAYS = 30  # an invitation is not repeated within this many days
+MAX_CONTENDERS = 500  # more members who could make a short list: their weeks are read for everyone
 POOL_STAGES = (Stage.MEMBER.value, Stage.CANDIDATE.value)
 EXPERTISE = (FeedbackStatus.REPRODUCED.value, FeedbackStatus.ADOPTED.value, FeedbackStatus.SHIPPED.value)
 CONFIRMED = (ThreadStatus.CONFIRMED.value, ThreadStatus.FIXING.value, ThreadStatus.RESOLVED.value)
@@ -140,21 +142,22 @@ async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     return dict((await conn.execute(stmt)).tuples().all())
 
 
-async def _weeks(conn: AsyncConnection, now: datetime) -> dict[int, int]:
+async def _weeks(conn: AsyncConnection, now: datetime, among: Collection[int] | None = None) -> dict[int, int]:
     """Weeks, of the last ten, in which a member wrote in a community (bot.talk's community messages: not
-    commands, not private messages, not the bot's): at most ten rows per member."""
+    commands, not private messages, not the bot's), of every member or only those `among`."""
     messages = schema.messages
     # One group per member, each member's distinct weeks counted on the way; a message after `now` is in
     # no week (NULL).
     week = week_of(messages.c.received_at, now, WEEKS)
-    # `+ 0` hides the member column from the planner: grouping in ix_messages_member_received's order cost a
-    # table read per message for the room and route; the time range of ix_messages_received_talk holds them.
-    member = (messages.c.member_id + literal_column("0")).label("member_id")
-    stmt = (
-        select(member, func.count(distinct(week)))
-        .where(messages.c.received_at > now - timedelta(weeks=WEEKS), community_message(messages))
-        .group_by(member)
-    )
+    where = [messages.c.received_at > now - timedelta(weeks=WEEKS), community_message(messages)]
+    if among is not None:  # a few members: each one's messages from ix_messages_member_received
+        member: Any = messages.c.member_id
+        where.append(member.in_(list(among)))
+    else:
+        # `+ 0` hides the member column from the planner: grouping in ix_messages_member_received's order
+        # cost a table read per message for the room and route; ix_messages_received_talk holds them.
+        member = (messages.c.member_id + literal_column("0")).label("member_id")
+    stmt = select(member, func.count(distinct(week))).where(*where).group_by(member)
     return {member_id: n for member_id, n in (await conn.execute(stmt)).tuples().all() if n}
 
 
@@ -223,9 +226,10 @@ def _score(section: KocSection, thanks: int, feedback: int, threads: int, weeks:
 
 
 async def rank(
-    ctx: Context, *, community_ids: Iterable[int] | None = None, exclude: Iterable[int] = ()
+    ctx: Context, *, community_ids: Iterable[int] | None = None, exclude: Iterable[int] = (), limit: int | None = None
 ) -> list[Candidate]:
-    """The pool, best first (score, then name): members with any signal, not staff, not already KOCs."""
+    """The pool, best first (score, then name): members with any signal, not staff, not already KOCs; only
+    its best `limit` if given (the same as the whole pool's first `limit`, read with less work)."""
     section = ctx.settings.section(KocSection)
     conn, now = ctx.db, ctx.now
     since = now - timedelta(days=section.candidate_window_days)
@@ -233,25 +237,49 @@ async def rank(
     eligible = await _eligible(conn, staff, community_ids)
     for member_id in exclude:
         eligible.pop(member_id, None)
-    signals = (
-        await _thanks(conn, since),
-        await _feedback(conn, since),
-        await _threads(conn, since),
-        await _weeks(conn, now),
-        await _discussion(conn, since),
-    )
+    thanks, feedback, threads = await _thanks(conn, since), await _feedback(conn, since), await _threads(conn, since)
+    discussion = await _discussion(conn, since)
+    among = None if limit is None else _contenders(section, (thanks, feedback, threads, discussion), eligible, limit)
+    weeks = await _weeks(conn, now, among)
     # Only a member with a signal can score (weights are never negative): the signals' members are walked,
     # not every eligible member (tens of thousands, most of them quiet, in a large community).
+    signals = (thanks, feedback, threads, weeks, discussion)
     pool = []
-    for member_id in set().union(*signals):
+    for member_id in set().union(*signals) if among is None else among:
         row = eligible.get(member_id)
         if row is None:
             continue
-        counts = [int(values.get(member_id, 0)) for values in signals]
-        score = _score(section, *counts)
+        gave, reported, raised, spoke, drew = (int(values.get(member_id, 0)) for values in signals)
+        score = _score(section, gave, reported, raised, spoke, drew)
         if score > 0:
-            pool.append(Candidate(member_id, row.display_name, row.stage, row.invited_at, *counts, score=score))
-    return sorted(pool, key=lambda c: (-c.score, c.name, c.member_id))
+            pool.append(
+                Candidate(
+                    member_id, row.display_name, row.stage, row.invited_at, gave, reported, raised, spoke, drew, score
+                )
+            )
+    ranked = sorted(pool, key=lambda c: (-c.score, c.name, c.member_id))
+    return ranked if limit is None else ranked[:limit]
+
+
+def _contenders(
+    section: KocSection, signals: Sequence[dict[int, int]], eligible: Collection[int], limit: int
+) -> list[int] | None:
+    """The members who could be among the best `limit` whatever their active weeks; None: more than a few
+    (their weeks are then read for everyone). A member's score with no active week and with every week
+    bound it: whoever's best case is below the `limit`-th best worst case cannot make the list."""
+    thanks, feedback, threads, discussion = signals
+    bounds = {}
+    for member_id in set().union(*signals).intersection(eligible):
+        counts = (thanks.get(member_id, 0), feedback.get(member_id, 0), threads.get(member_id, 0))
+        said = discussion.get(member_id, 0)
+        bounds[member_id] = (_score(section, *counts, 0, said), _score(section, *counts, WEEKS, said))
+    if len(bounds) < limit:
+        return None
+    floor = heapq.nlargest(limit, (least for least, _ in bounds.values()))[-1]
+    if _score(section, 0, 0, 0, WEEKS, 0) >= floor:  # a member who only wrote could make it: most members
+        return None
+    chosen = [member_id for member_id, (_, most) in bounds.items() if most >= floor]
+    return chosen if len(chosen) <= MAX_CONTENDERS else None
 
 
 async def notify_replacements(ctx: Context, member: MemberRef) -> None:
@@ -270,7 +298,7 @@ async def notify_replacements(ctx: Context, member: MemberRef) -> None:
         .all()
     )
     stage = (await ctx.db.execute(select(members.c.stage).where(members.c.id == member.id))).scalar_one()
-    best = (await rank(ctx, community_ids=communities, exclude=(member.id,)))[:REPLACEMENTS]
+    best = await rank(ctx, community_ids=communities, exclude=(member.id,), limit=REPLACEMENTS)
     section = ctx.settings.section(KocSection)
     for moderator in await ctx.services.directory.staff(ctx.db):
         await ctx.dm(
