@@ -49,6 +49,7 @@ REPLACEMENTS = 3
 MAX_SHOWN = 50  # /koc candidates N: the longest list one private message carries well
 INVITE_COOLDOWN_DAYS = 30  # an invitation is not repeated within this many days
 MAX_CONTENDERS = 500  # more members who could make a short list: their weeks are read for everyone
+ROUNDING = 0.01  # more than a score's rounding to cents and its floating-point error
 POOL_STAGES = (Stage.MEMBER.value, Stage.CANDIDATE.value)
 EXPERTISE = (FeedbackStatus.REPRODUCED.value, FeedbackStatus.ADOPTED.value, FeedbackStatus.SHIPPED.value)
 CONFIRMED = (ThreadStatus.CONFIRMED.value, ThreadStatus.FIXING.value, ThreadStatus.RESOLVED.value)
@@ -162,8 +163,9 @@ async def _weeks(conn: AsyncConnection, now: datetime, among: Collection[int] | 
 
 
 def _mentions_any() -> Any:
-    """The message mentions someone: a cheap test on the stored text before its JSON is unpacked."""
-    return cast(schema.messages.c.mentions, Text) != "[]"
+    """The message mentions someone: a cheap test on the stored text before its JSON is unpacked, written as
+    ix_messages_mentioning_received states it ('[]' written out: SQLite matches no bound parameter)."""
+    return cast(schema.messages.c.mentions, Text) != literal_column("'[]'")
 
 
 def _mentioned(conn: AsyncConnection) -> Any:
@@ -266,19 +268,24 @@ def _contenders(
 ) -> list[int] | None:
     """The members who could be among the best `limit` whatever their active weeks; None: more than a few
     (their weeks are then read for everyone). A member's score with no active week and with every week
-    bound it: whoever's best case is below the `limit`-th best worst case cannot make the list."""
+    bound it: whoever's best case is below the `limit`-th best worst case cannot make the list. The bounds
+    are widened by a cent for the score's rounding, so they hold."""
     thanks, feedback, threads, discussion = signals
-    bounds = {}
-    for member_id in set().union(*signals).intersection(eligible):
-        counts = (thanks.get(member_id, 0), feedback.get(member_id, 0), threads.get(member_id, 0))
-        said = discussion.get(member_id, 0)
-        bounds[member_id] = (_score(section, *counts, 0, said), _score(section, *counts, WEEKS, said))
-    if len(bounds) < limit:
+    w_thanks, w_feedback, w_threads = section.weight_thanks, section.weight_feedback, section.weight_threads
+    w_replies, weeks = section.weight_replies, section.weight_active_weeks * WEEKS
+    without_weeks = {
+        member_id: w_thanks * thanks.get(member_id, 0)
+        + w_feedback * feedback.get(member_id, 0)
+        + w_threads * threads.get(member_id, 0)
+        + w_replies * discussion.get(member_id, 0)
+        for member_id in set().union(*signals).intersection(eligible)
+    }
+    if len(without_weeks) < limit:
         return None
-    floor = heapq.nlargest(limit, (least for least, _ in bounds.values()))[-1]
-    if _score(section, 0, 0, 0, WEEKS, 0) >= floor:  # a member who only wrote could make it: most members
+    floor = heapq.nlargest(limit, without_weeks.values())[-1] - ROUNDING
+    if weeks + ROUNDING >= floor:  # a member who only wrote could make it: most members
         return None
-    chosen = [member_id for member_id, (_, most) in bounds.items() if most >= floor]
+    chosen = [member_id for member_id, least in without_weeks.items() if least + weeks + ROUNDING >= floor]
     return chosen if len(chosen) <= MAX_CONTENDERS else None
 
 
