@@ -79,9 +79,8 @@ def week_of(column: Any, now: datetime, weeks: int) -> Any:
     )
 
 
-async def _eligible(
-    conn: AsyncConnection, staff_ids: Iterable[str], community_ids: Iterable[int] | None
-) -> dict[int, Any]:
+def _eligibility(staff_ids: Iterable[str], community_ids: Iterable[int] | None) -> list[Any]:
+    """Who may be in the pool: not staff, not a KOC already, and in one of `community_ids` if given."""
     members = schema.members
     where = [members.c.stage.in_(POOL_STAGES), members.c.role.notin_((Role.MODERATOR.label, Role.ADMIN.label))]
     staff = list(staff_ids)
@@ -96,12 +95,24 @@ async def _eligible(
                 )
             )
         )
+    return where
+
+
+async def _eligible(conn: AsyncConnection, where: list[Any], among: Collection[int] | None = None) -> dict[int, Any]:
+    """The eligible members (only those `among`, if given) with what a candidate shows, by id."""
+    members = schema.members
+    if among is not None:
+        where = [*where, members.c.id.in_(list(among))]
     stmt = (
         select(members.c.id, members.c.display_name, members.c.stage, koc_records.c.invited_at)
         .outerjoin(koc_records, koc_records.c.member_id == members.c.id)
         .where(*where)
     )
     return {row.id: row for row in (await conn.execute(stmt)).all()}
+
+
+async def _eligible_ids(conn: AsyncConnection, where: list[Any]) -> set[int]:
+    return set((await conn.execute(select(schema.members.c.id).where(*where))).scalars())
 
 
 async def _thanks(conn: AsyncConnection, since: datetime) -> dict[int, int]:
@@ -236,13 +247,19 @@ async def rank(
     conn, now = ctx.db, ctx.now
     since = now - timedelta(days=section.candidate_window_days)
     staff = ctx.settings.permissions.admins + ctx.settings.permissions.moderators
-    eligible = await _eligible(conn, staff, community_ids)
-    for member_id in exclude:
-        eligible.pop(member_id, None)
+    where = _eligibility(staff, community_ids)
+    # A short list needs the names of only those who could make it; the whole pool needs everyone's.
+    eligible = await _eligible(conn, where) if limit is None else {}
+    ids = set(eligible) if limit is None else await _eligible_ids(conn, where)
+    ids.difference_update(exclude)
     thanks, feedback, threads = await _thanks(conn, since), await _feedback(conn, since), await _threads(conn, since)
     discussion = await _discussion(conn, since)
-    among = None if limit is None else _contenders(section, (thanks, feedback, threads, discussion), eligible, limit)
+    among = None if limit is None else _contenders(section, (thanks, feedback, threads, discussion), ids, limit)
     weeks = await _weeks(conn, now, among)
+    if limit is not None:
+        eligible = await _eligible(conn, where, among)
+    for member_id in exclude:
+        eligible.pop(member_id, None)
     # Only a member with a signal can score (weights are never negative): the signals' members are walked,
     # not every eligible member (tens of thousands, most of them quiet, in a large community).
     signals = (thanks, feedback, threads, weeks, discussion)
