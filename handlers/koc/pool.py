@@ -12,7 +12,7 @@ from __future__ import annotations
 import heapq
 import logging
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -260,10 +260,17 @@ async def rank(
         eligible = await _eligible(conn, where, among)
     for member_id in exclude:
         eligible.pop(member_id, None)
+    signals = (thanks, feedback, threads, weeks, discussion)
+    ranked = sorted(_scored(section, eligible, signals, among), key=lambda c: (-c.score, c.name, c.member_id))
+    return ranked if limit is None else ranked[:limit]
+
+
+def _scored(
+    section: KocSection, eligible: dict[int, Any], signals: Sequence[dict[int, int]], among: Iterable[int] | None
+) -> Iterator[Candidate]:
+    """The eligible members (of those `among`, if given) who score."""
     # Only a member with a signal can score (weights are never negative): the signals' members are walked,
     # not every eligible member (tens of thousands, most of them quiet, in a large community).
-    signals = (thanks, feedback, threads, weeks, discussion)
-    pool = []
     for member_id in set().union(*signals) if among is None else among:
         row = eligible.get(member_id)
         if row is None:
@@ -271,13 +278,9 @@ async def rank(
         gave, reported, raised, spoke, drew = (int(values.get(member_id, 0)) for values in signals)
         score = _score(section, gave, reported, raised, spoke, drew)
         if score > 0:
-            pool.append(
-                Candidate(
-                    member_id, row.display_name, row.stage, row.invited_at, gave, reported, raised, spoke, drew, score
-                )
+            yield Candidate(
+                member_id, row.display_name, row.stage, row.invited_at, gave, reported, raised, spoke, drew, score
             )
-    ranked = sorted(pool, key=lambda c: (-c.score, c.name, c.member_id))
-    return ranked if limit is None else ranked[:limit]
 
 
 def _contenders(
