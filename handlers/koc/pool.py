@@ -9,7 +9,6 @@ quotes and @mentions their messages drew (discussion). `/koc candidates [n]` lis
 
 from __future__ import annotations
 
-import heapq
 import logging
 from collections import defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
@@ -49,6 +48,7 @@ REPLACEMENTS = 3
 MAX_SHOWN = 50  # /koc candidates N: the longest list one private message carries well
 INVITE_COOLDOWN_DAYS = 30  # an invitation is not repeated within this many days
 MAX_CONTENDERS = 500  # more members who could make a short list: their weeks are read for everyone
+ELIGIBLE_CHUNK = 100  # members whose eligibility a short list reads at a time, the likeliest first
 ROUNDING = 0.01  # more than a score's rounding to cents and its floating-point error
 POOL_STAGES = (Stage.MEMBER.value, Stage.CANDIDATE.value)
 EXPERTISE = (FeedbackStatus.REPRODUCED.value, FeedbackStatus.ADOPTED.value, FeedbackStatus.SHIPPED.value)
@@ -109,10 +109,6 @@ async def _eligible(conn: AsyncConnection, where: list[Any], among: Collection[i
         .where(*where)
     )
     return {row.id: row for row in (await conn.execute(stmt)).all()}
-
-
-async def _eligible_ids(conn: AsyncConnection, where: list[Any]) -> set[int]:
-    return set((await conn.execute(select(schema.members.c.id).where(*where))).scalars())
 
 
 async def _thanks(conn: AsyncConnection, since: datetime) -> dict[int, int]:
@@ -248,21 +244,23 @@ async def rank(
     since = now - timedelta(days=section.candidate_window_days)
     staff = ctx.settings.permissions.admins + ctx.settings.permissions.moderators
     where = _eligibility(staff, community_ids)
-    # A short list needs the names of only those who could make it; the whole pool needs everyone's.
-    eligible = await _eligible(conn, where) if limit is None else {}
-    ids = set(eligible) if limit is None else await _eligible_ids(conn, where)
-    ids.difference_update(exclude)
     thanks, feedback, threads = await _thanks(conn, since), await _feedback(conn, since), await _threads(conn, since)
     discussion = await _discussion(conn, since)
-    among = None if limit is None else _contenders(section, (thanks, feedback, threads, discussion), ids, limit)
-    weeks = await _weeks(conn, now, among)
+    others = (thanks, feedback, threads, discussion)
     if limit is not None:
-        eligible = await _eligible(conn, where, among)
+        short = await _short_list(ctx, where, others, set(exclude), limit)
+        if short is not None:
+            return short
+    eligible = await _eligible(conn, where)
     for member_id in exclude:
         eligible.pop(member_id, None)
-    signals = (thanks, feedback, threads, weeks, discussion)
-    ranked = sorted(_scored(section, eligible, signals, among), key=lambda c: (-c.score, c.name, c.member_id))
+    signals = (thanks, feedback, threads, await _weeks(conn, now), discussion)
+    ranked = sorted(_scored(section, eligible, signals, None), key=_order)
     return ranked if limit is None else ranked[:limit]
+
+
+def _order(candidate: Candidate) -> tuple[float, str, int]:
+    return -candidate.score, candidate.name, candidate.member_id
 
 
 def _scored(
@@ -283,30 +281,49 @@ def _scored(
             )
 
 
-def _contenders(
-    section: KocSection, signals: Sequence[dict[int, int]], eligible: Collection[int], limit: int
-) -> list[int] | None:
-    """The members who could be among the best `limit` whatever their active weeks; None: more than a few
-    (their weeks are then read for everyone). A member's score with no active week and with every week
-    bound it: whoever's best case is below the `limit`-th best worst case cannot make the list. The bounds
-    are widened by a cent for the score's rounding, so they hold."""
+async def _short_list(
+    ctx: Context, where: list[Any], others: Sequence[dict[int, int]], exclude: set[int], limit: int
+) -> list[Candidate] | None:
+    """The best `limit`, with the active weeks and names of only the members who could make it; None: more
+    than a few could (a member who only wrote, or a close race), and the whole pool is read instead.
+
+    A member's score with no active week and with every week bound it: whoever's best case is below the
+    `limit`-th best worst case among the eligible cannot make the list. The bounds are widened by a cent
+    for the score's rounding, so they hold."""
+    section, conn = ctx.settings.section(KocSection), ctx.db
+    least = {m: n for m, n in _without_weeks(section, others).items() if m not in exclude}
+    order = sorted(least, key=least.__getitem__, reverse=True)
+    eligible: dict[int, Any] = {}
+    seen = 0
+    while len(eligible) < limit and seen < len(order):  # the best worst cases, until `limit` are eligible
+        eligible.update(await _eligible(conn, where, order[seen : seen + ELIGIBLE_CHUNK]))
+        seen += ELIGIBLE_CHUNK
+    span = section.weight_active_weeks * WEEKS + ROUNDING
+    if len(eligible) < limit or span >= (floor := sorted(map(least.__getitem__, eligible))[-limit] - ROUNDING):
+        return None
+    chosen = [member_id for member_id in order if least[member_id] + span >= floor]  # a prefix of `order`
+    if len(chosen) > MAX_CONTENDERS:
+        return None
+    if len(chosen) > seen:
+        eligible.update(await _eligible(conn, where, chosen[seen:]))
+    among = [member_id for member_id in chosen if member_id in eligible]
+    thanks, feedback, threads, discussion = others
+    signals = (thanks, feedback, threads, await _weeks(conn, ctx.now, among), discussion)
+    return sorted(_scored(section, eligible, signals, among), key=_order)[:limit]
+
+
+def _without_weeks(section: KocSection, signals: Sequence[dict[int, int]]) -> dict[int, float]:
+    """Each member's score before active weeks, unrounded."""
     thanks, feedback, threads, discussion = signals
     w_thanks, w_feedback, w_threads = section.weight_thanks, section.weight_feedback, section.weight_threads
-    w_replies, weeks = section.weight_replies, section.weight_active_weeks * WEEKS
-    without_weeks = {
+    w_replies = section.weight_replies
+    return {
         member_id: w_thanks * thanks.get(member_id, 0)
         + w_feedback * feedback.get(member_id, 0)
         + w_threads * threads.get(member_id, 0)
         + w_replies * discussion.get(member_id, 0)
-        for member_id in set().union(*signals).intersection(eligible)
+        for member_id in set().union(*signals)
     }
-    if len(without_weeks) < limit:
-        return None
-    floor = heapq.nlargest(limit, without_weeks.values())[-1] - ROUNDING
-    if weeks + ROUNDING >= floor:  # a member who only wrote could make it: most members
-        return None
-    chosen = [member_id for member_id, least in without_weeks.items() if least + weeks + ROUNDING >= floor]
-    return chosen if len(chosen) <= MAX_CONTENDERS else None
 
 
 async def notify_replacements(ctx: Context, member: MemberRef) -> None:
