@@ -1,4 +1,4 @@
-"""The KOC pool's grouped queries against a plain computation over the same rows: a seeded random world
+"""The KOC pool's grouped queries (and the monthly report's most thanked) against a plain computation over the same rows: a seeded random world
 (commands, private messages, the bot's echoes, messages after `now`, moves of feedback in and out of the
 window), read once in SQL and once row by row in Python."""
 
@@ -24,6 +24,8 @@ from handlers.feedback.tables import history, items, people
 from handlers.koc import pool
 from handlers.koc.config import KocSection
 from handlers.recognition.tables import thanks
+from handlers.reports import queries
+from handlers.reports.month import window
 from web.data.kocs import reading_context
 
 NOW = datetime(2026, 12, 10, 4, 0, tzinfo=UTC)
@@ -101,7 +103,7 @@ async def _world(conn: AsyncConnection, rnd: random.Random) -> None:
             {
                 "giver_id": rnd.randrange(MEMBERS) + 1,
                 "receiver_id": int(MEMBERS * rnd.random() ** 3) + 1,  # a few members thanked often
-                "community_id": 1,
+                "community_id": rnd.randrange(ROOMS) + 1,
                 "month": (when := NOW - timedelta(minutes=rnd.randrange(40 * 1440))).strftime("%Y-%m"),
                 "created_at": when,
                 "reason": "",
@@ -237,5 +239,34 @@ async def test_pool_signals_and_ranking_match_a_plain_computation(
                 for limit in (*range(1, 10), 20, MEMBERS):
                     assert await pool.rank(ctx, limit=limit) == found[:limit]
                     assert await pool.rank(ctx, limit=limit, exclude=[found[0].member_id]) == without[:limit]
+    finally:
+        await engine.dispose()
+
+
+async def test_most_thanked_of_a_month_match_a_plain_computation(settings: CoreSettings) -> None:
+    """The monthly report's most thanked (counted per receiver, then named) against a count row by row: names
+    repeat, so ties go by name, then by member."""
+    engine = create_engine(settings.database.url)
+    try:
+        async with engine.begin() as conn:
+            await _world(conn, random.Random(20261130))
+        when = window("2026-11", NOW, settings.bot.timezone)
+        async with engine.connect() as conn:
+            helpers, _ = await queries._most_thanked(conn, when, [1, 2], MEMBERS, None)
+            names = dict(
+                (await conn.execute(select(schema.members.c.id, schema.members.c.display_name))).tuples().all()
+            )
+            counts: dict[int, int] = defaultdict(int)
+            for row in (await conn.execute(select(thanks))).all():
+                if (
+                    row.month == "2026-11"
+                    and row.counted
+                    and row.created_at < when.as_of
+                    and row.community_id in (1, 2)
+                ):
+                    counts[row.receiver_id] += 1
+        best = sorted(counts, key=lambda m: (-counts[m], names[m], m))
+        assert [(h.name, h.thanks) for h in helpers] == [(names[m], counts[m]) for m in best]
+        assert len(helpers) > 10
     finally:
         await engine.dispose()
