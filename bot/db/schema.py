@@ -23,6 +23,7 @@ from sqlalchemy import (
     TypeDecorator,
     Unicode,
     false,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
@@ -175,6 +176,11 @@ class Membership(Base):
     join_seen: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+# The conditions of the partial indexes on messages (a query states them the same way to use the index).
+MENTIONING = text("CAST(mentions AS TEXT) != '[]'")
+QUOTING = text("quote_member_id IS NOT NULL")
+
+
 class MessageLog(Base):
     """Every incoming message once: the raw material for metrics and the idempotency key."""
 
@@ -185,6 +191,10 @@ class MessageLog(Base):
         # Community messages by time, from the index alone (the console's overview, the monthly report, the
         # KOC pool): every column `bot.talk.community_message` and those counts read.
         Index("ix_messages_received_talk", "received_at", "community_id", "member_id", "routed_to", "quote_member_id"),
+        # Only the messages that mention (quote) someone, by time: the KOC pool's discussion. A query uses them
+        # when it states the same condition, its '[]' written out (SQLite matches no bound parameter).
+        Index("ix_messages_mentioning_received", "received_at", sqlite_where=MENTIONING, postgresql_where=MENTIONING),
+        Index("ix_messages_quoting_received", "received_at", sqlite_where=QUOTING, postgresql_where=QUOTING),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, distinct, func, or_, select, true, update
+from sqlalchemy import Text, and_, case, cast, distinct, func, literal_column, or_, select, true, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands import Invocation, parse_number
@@ -47,6 +47,9 @@ WEEKS = 10  # "active 9 of the last 10 weeks"
 REPLACEMENTS = 3
 MAX_SHOWN = 50  # /koc candidates N: the longest list one private message carries well
 INVITE_COOLDOWN_DAYS = 30  # an invitation is not repeated within this many days
+MAX_CONTENDERS = 500  # more members who could make a short list: their weeks are read for everyone
+ELIGIBLE_CHUNK = 100  # members whose eligibility a short list reads at a time, the likeliest first
+ROUNDING = 0.01  # more than a score's rounding to cents and its floating-point error
 POOL_STAGES = (Stage.MEMBER.value, Stage.CANDIDATE.value)
 EXPERTISE = (FeedbackStatus.REPRODUCED.value, FeedbackStatus.ADOPTED.value, FeedbackStatus.SHIPPED.value)
 CONFIRMED = (ThreadStatus.CONFIRMED.value, ThreadStatus.FIXING.value, ThreadStatus.RESOLVED.value)
@@ -76,9 +79,8 @@ def week_of(column: Any, now: datetime, weeks: int) -> Any:
     )
 
 
-async def _eligible(
-    conn: AsyncConnection, staff_ids: Iterable[str], community_ids: Iterable[int] | None
-) -> dict[int, Any]:
+def _eligibility(staff_ids: Iterable[str], community_ids: Iterable[int] | None) -> list[Any]:
+    """Who may be in the pool: not staff, not a KOC already, and in one of `community_ids` if given."""
     members = schema.members
     where = [members.c.stage.in_(POOL_STAGES), members.c.role.notin_((Role.MODERATOR.label, Role.ADMIN.label))]
     staff = list(staff_ids)
@@ -93,6 +95,14 @@ async def _eligible(
                 )
             )
         )
+    return where
+
+
+async def _eligible(conn: AsyncConnection, where: list[Any], among: Collection[int] | None = None) -> dict[int, Any]:
+    """The eligible members (only those `among`, if given) with what a candidate shows, by id."""
+    members = schema.members
+    if among is not None:
+        where = [*where, members.c.id.in_(list(among))]
     stmt = (
         select(members.c.id, members.c.display_name, members.c.stage, koc_records.c.invited_at)
         .outerjoin(koc_records, koc_records.c.member_id == members.c.id)
@@ -111,14 +121,15 @@ async def _thanks(conn: AsyncConnection, since: datetime) -> dict[int, int]:
 
 async def _feedback(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     """Items a member reported that were reproduced, adopted or shipped in the window."""
+    # The moved items as one list, read from the history's status index, then their reporters: a join let
+    # SQLite walk every reporter and probe each one's history. One row per item and member (a unique key),
+    # so counting rows counts distinct items.
+    moved = select(feedback_history.c.item_id).where(
+        feedback_history.c.to_status.in_(EXPERTISE), feedback_history.c.created_at >= since
+    )
     stmt = (
-        select(feedback_people.c.member_id, func.count(distinct(feedback_history.c.item_id)))
-        .join(feedback_people, feedback_people.c.item_id == feedback_history.c.item_id)
-        .where(
-            feedback_people.c.role == FeedbackRole.REPORTER.value,
-            feedback_history.c.to_status.in_(EXPERTISE),
-            feedback_history.c.created_at >= since,
-        )
+        select(feedback_people.c.member_id, func.count())
+        .where(feedback_people.c.role == FeedbackRole.REPORTER.value, feedback_people.c.item_id.in_(moved))
         .group_by(feedback_people.c.member_id)
     )
     return dict((await conn.execute(stmt)).tuples().all())
@@ -139,24 +150,29 @@ async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     return dict((await conn.execute(stmt)).tuples().all())
 
 
-async def _weeks(conn: AsyncConnection, now: datetime) -> dict[int, int]:
+async def _weeks(conn: AsyncConnection, now: datetime, among: Collection[int] | None = None) -> dict[int, int]:
     """Weeks, of the last ten, in which a member wrote in a community (bot.talk's community messages: not
-    commands, not private messages, not the bot's): at most ten rows per member."""
+    commands, not private messages, not the bot's), of every member or only those `among`."""
     messages = schema.messages
     # One group per member, each member's distinct weeks counted on the way; a message after `now` is in
     # no week (NULL).
     week = week_of(messages.c.received_at, now, WEEKS)
-    stmt = (
-        select(messages.c.member_id, func.count(distinct(week)))
-        .where(messages.c.received_at > now - timedelta(weeks=WEEKS), community_message(messages))
-        .group_by(messages.c.member_id)
-    )
+    where = [messages.c.received_at > now - timedelta(weeks=WEEKS), community_message(messages)]
+    if among is not None:  # a few members: each one's messages from ix_messages_member_received
+        member: Any = messages.c.member_id
+        where.append(member.in_(list(among)))
+    else:
+        # `+ 0` hides the member column from the planner: grouping in ix_messages_member_received's order
+        # cost a table read per message for the room and route; ix_messages_received_talk holds them.
+        member = (messages.c.member_id + literal_column("0")).label("member_id")
+    stmt = select(member, func.count(distinct(week))).where(*where).group_by(member)
     return {member_id: n for member_id, n in (await conn.execute(stmt)).tuples().all() if n}
 
 
 def _mentions_any() -> Any:
-    """The message mentions someone: a cheap test on the stored text before its JSON is unpacked."""
-    return cast(schema.messages.c.mentions, Text) != "[]"
+    """The message mentions someone: a cheap test on the stored text before its JSON is unpacked, written as
+    ix_messages_mentioning_received states it ('[]' written out: SQLite matches no bound parameter)."""
+    return cast(schema.messages.c.mentions, Text) != literal_column("'[]'")
 
 
 def _mentioned(conn: AsyncConnection) -> Any:
@@ -207,42 +223,107 @@ async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     return counts
 
 
-def _score(section: KocSection, c: dict[str, int]) -> float:
+def _score(section: KocSection, thanks: int, feedback: int, threads: int, weeks: int, discussion: int) -> float:
     return round(
-        section.weight_thanks * c["thanks"]
-        + section.weight_feedback * c["feedback"]
-        + section.weight_threads * c["threads"]
-        + section.weight_active_weeks * c["weeks"]
-        + section.weight_replies * c["discussion"],
+        section.weight_thanks * thanks
+        + section.weight_feedback * feedback
+        + section.weight_threads * threads
+        + section.weight_active_weeks * weeks
+        + section.weight_replies * discussion,
         2,
     )
 
 
 async def rank(
-    ctx: Context, *, community_ids: Iterable[int] | None = None, exclude: Iterable[int] = ()
+    ctx: Context, *, community_ids: Iterable[int] | None = None, exclude: Iterable[int] = (), limit: int | None = None
 ) -> list[Candidate]:
-    """The pool, best first (score, then name): members with any signal, not staff, not already KOCs."""
+    """The pool, best first (score, then name): members with any signal, not staff, not already KOCs; only
+    its best `limit` if given (the same as the whole pool's first `limit`, read with less work)."""
     section = ctx.settings.section(KocSection)
     conn, now = ctx.db, ctx.now
     since = now - timedelta(days=section.candidate_window_days)
     staff = ctx.settings.permissions.admins + ctx.settings.permissions.moderators
-    eligible = await _eligible(conn, staff, community_ids)
+    where = _eligibility(staff, community_ids)
+    thanks, feedback, threads = await _thanks(conn, since), await _feedback(conn, since), await _threads(conn, since)
+    discussion = await _discussion(conn, since)
+    others = (thanks, feedback, threads, discussion)
+    if limit is not None:
+        short = await _short_list(ctx, where, others, set(exclude), limit)
+        if short is not None:
+            return short
+    eligible = await _eligible(conn, where)
     for member_id in exclude:
         eligible.pop(member_id, None)
-    signals = {
-        "thanks": await _thanks(conn, since),
-        "feedback": await _feedback(conn, since),
-        "threads": await _threads(conn, since),
-        "weeks": await _weeks(conn, now),
-        "discussion": await _discussion(conn, since),
-    }
-    pool = []
-    for member_id, row in eligible.items():
-        counts = {name: int(values.get(member_id, 0)) for name, values in signals.items()}
-        score = _score(section, counts)
+    signals = (thanks, feedback, threads, await _weeks(conn, now), discussion)
+    ranked = sorted(_scored(section, eligible, signals, None), key=_order)
+    return ranked if limit is None else ranked[:limit]
+
+
+def _order(candidate: Candidate) -> tuple[float, str, int]:
+    return -candidate.score, candidate.name, candidate.member_id
+
+
+def _scored(
+    section: KocSection, eligible: dict[int, Any], signals: Sequence[dict[int, int]], among: Iterable[int] | None
+) -> Iterator[Candidate]:
+    """The eligible members (of those `among`, if given) who score."""
+    # Only a member with a signal can score (weights are never negative): the signals' members are walked,
+    # not every eligible member (tens of thousands, most of them quiet, in a large community).
+    for member_id in set().union(*signals) if among is None else among:
+        row = eligible.get(member_id)
+        if row is None:
+            continue
+        gave, reported, raised, spoke, drew = (int(values.get(member_id, 0)) for values in signals)
+        score = _score(section, gave, reported, raised, spoke, drew)
         if score > 0:
-            pool.append(Candidate(member_id, row.display_name, row.stage, row.invited_at, score=score, **counts))
-    return sorted(pool, key=lambda c: (-c.score, c.name, c.member_id))
+            yield Candidate(
+                member_id, row.display_name, row.stage, row.invited_at, gave, reported, raised, spoke, drew, score
+            )
+
+
+async def _short_list(
+    ctx: Context, where: list[Any], others: Sequence[dict[int, int]], exclude: set[int], limit: int
+) -> list[Candidate] | None:
+    """The best `limit`, with the active weeks and names of only the members who could make it; None: more
+    than a few could (a member who only wrote, or a close race), and the whole pool is read instead.
+
+    A member's score with no active week and with every week bound it: whoever's best case is below the
+    `limit`-th best worst case among the eligible cannot make the list. The bounds are widened by a cent
+    for the score's rounding, so they hold."""
+    section, conn = ctx.settings.section(KocSection), ctx.db
+    least = {m: n for m, n in _without_weeks(section, others).items() if m not in exclude}
+    order = sorted(least, key=least.__getitem__, reverse=True)
+    eligible: dict[int, Any] = {}
+    seen = 0
+    while len(eligible) < limit and seen < len(order):  # the best worst cases, until `limit` are eligible
+        eligible.update(await _eligible(conn, where, order[seen : seen + ELIGIBLE_CHUNK]))
+        seen += ELIGIBLE_CHUNK
+    span = section.weight_active_weeks * WEEKS + ROUNDING
+    if len(eligible) < limit or span >= (floor := sorted(map(least.__getitem__, eligible))[-limit] - ROUNDING):
+        return None
+    chosen = [member_id for member_id in order if least[member_id] + span >= floor]  # a prefix of `order`
+    if len(chosen) > MAX_CONTENDERS:
+        return None
+    if len(chosen) > seen:
+        eligible.update(await _eligible(conn, where, chosen[seen:]))
+    among = [member_id for member_id in chosen if member_id in eligible]
+    thanks, feedback, threads, discussion = others
+    signals = (thanks, feedback, threads, await _weeks(conn, ctx.now, among), discussion)
+    return sorted(_scored(section, eligible, signals, among), key=_order)[:limit]
+
+
+def _without_weeks(section: KocSection, signals: Sequence[dict[int, int]]) -> dict[int, float]:
+    """Each member's score before active weeks, unrounded."""
+    thanks, feedback, threads, discussion = signals
+    w_thanks, w_feedback, w_threads = section.weight_thanks, section.weight_feedback, section.weight_threads
+    w_replies = section.weight_replies
+    return {
+        member_id: w_thanks * thanks.get(member_id, 0)
+        + w_feedback * feedback.get(member_id, 0)
+        + w_threads * threads.get(member_id, 0)
+        + w_replies * discussion.get(member_id, 0)
+        for member_id in set().union(*signals)
+    }
 
 
 async def notify_replacements(ctx: Context, member: MemberRef) -> None:
@@ -261,7 +342,7 @@ async def notify_replacements(ctx: Context, member: MemberRef) -> None:
         .all()
     )
     stage = (await ctx.db.execute(select(members.c.stage).where(members.c.id == member.id))).scalar_one()
-    best = (await rank(ctx, community_ids=communities, exclude=(member.id,)))[:REPLACEMENTS]
+    best = await rank(ctx, community_ids=communities, exclude=(member.id,), limit=REPLACEMENTS)
     section = ctx.settings.section(KocSection)
     for moderator in await ctx.services.directory.staff(ctx.db):
         await ctx.dm(

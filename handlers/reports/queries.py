@@ -226,13 +226,18 @@ async def _most_thanked(
     they are read in the same order and it stops once both are complete."""
     m = schema.members
     threshold = recognition.monthly_thanks_threshold if recognition and recognition.threshold_title else None
-    count = func.count().label("n")
-    stmt = (
-        select(m.c.display_name, count)
-        .join(m, m.c.id == thanks.c.receiver_id)
+    # Counted per receiver first, in ix_thanks_month_cover's order, then named: a name looked up per member,
+    # not per thank-you.
+    counts = (
+        select(thanks.c.receiver_id, func.count().label("n"))
         .where(*_counted_thanks(when), thanks.c.community_id.in_(rooms))
-        .group_by(m.c.id, m.c.display_name)
-        .order_by(count.desc(), m.c.display_name, m.c.id)
+        .group_by(thanks.c.receiver_id)
+        .subquery("counts")
+    )
+    stmt = (
+        select(m.c.display_name, counts.c.n)
+        .join(m, m.c.id == counts.c.receiver_id)
+        .order_by(counts.c.n.desc(), m.c.display_name, m.c.id)
     )
     helpers: list[Helper] = []
     reached: list[str] = []

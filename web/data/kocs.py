@@ -72,7 +72,7 @@ async def koc_page(ctx: Context, today: date) -> KocPage:
         select(agreements).where(a.status == "active", a.ends <= today + timedelta(days=SOON_DAYS)).order_by(a.ends),
     )
     terms = await _all(conn, select(title_terms).where(t.status == "active").order_by(t.ends).limit(50))
-    pool = (await rank(ctx))[:POOL_SHOWN]
+    pool = await rank(ctx, limit=POOL_SHOWN)
     health = await trends(ctx)
     ids = [
         *(r.owner_id for r in roster),
