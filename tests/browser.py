@@ -43,6 +43,16 @@ def require_chromium() -> str:
     return path
 
 
+# libfaketime's variables, set when the whole suite runs with the system clock moved (`make test-any-date`).
+FAKING = ("LD_PRELOAD", "FAKETIME", "DONT_FAKE_MONOTONIC", "FAKETIME_NO_CACHE", "FAKETIME_FORCE_MONOTONIC_FIX")
+
+
+def _real_time_environment() -> dict[str, str]:
+    """The browser runs on the real clock: Chromium under libfaketime never finishes loading a page, and
+    a browser's clock is the user's, not the server's (the session cookie counts by Max-Age)."""
+    return {k: v for k, v in os.environ.items() if k not in FAKING}
+
+
 class BrowserThread:
     """Owns Playwright and one Chromium; runs `work(browser)` in its thread, one job at a time."""
 
@@ -58,7 +68,9 @@ class BrowserThread:
 
         try:
             with sync_playwright() as playwright:
-                browser = playwright.chromium.launch(executable_path=executable, args=ARGS, headless=True)
+                browser = playwright.chromium.launch(
+                    executable_path=executable, args=ARGS, headless=True, env=_real_time_environment()
+                )
                 self._ready.set_result(None)
                 while (job := self._jobs.get()) is not None:
                     work, done = job
