@@ -47,7 +47,7 @@ def require_chromium() -> str:
 FAKING = ("LD_PRELOAD", "FAKETIME", "DONT_FAKE_MONOTONIC", "FAKETIME_NO_CACHE", "FAKETIME_FORCE_MONOTONIC_FIX")
 
 
-def _real_time_environment() -> dict[str, str]:
+def _real_time_environment() -> dict[str, str | float | bool]:
     """The browser runs on the real clock: Chromium under libfaketime never finishes loading a page, and
     a browser's clock is the user's, not the server's (the session cookie counts by Max-Age)."""
     return {k: v for k, v in os.environ.items() if k not in FAKING}
