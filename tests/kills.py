@@ -78,23 +78,38 @@ def launch(run: Callable[[str], Coroutine[Any, Any, None]]) -> None:
         print(os.waitpid(pid, 0)[1], flush=True)
 
 
-def first_send_of(out: Path, run: str, seconds: float = 15.0) -> None:
-    """Wait until run `run` has handed a message to the platform (or `seconds` have passed)."""
+def _any(sent: list[dict]) -> bool:
+    return bool(sent)
+
+
+def first_send_of(out: Path, run: str, seconds: float = 15.0, enough: Callable[[list[dict]], bool] = _any) -> None:
+    """Wait until run `run` has handed the platform `enough` (a message), or `seconds` have passed."""
     deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline and not any(m["by"] == run for m in received(out)):
+    while time.monotonic() < deadline and not enough([m for m in received(out) if m["by"] == run]):
         time.sleep(0.01)
 
 
-def killed_runs(launcher: Launcher, out: Path, kills_wanted: int, rng: random.Random, *, while_sending: bool) -> int:
+def killed_runs(
+    launcher: Launcher,
+    out: Path,
+    kills_wanted: int,
+    rng: random.Random,
+    *,
+    while_sending: bool,
+    at_start_too: bool = False,
+    enough: Callable[[list[dict]], bool] = _any,
+) -> int:
     """`kills_wanted` runs killed at random moments, then one run to its end; how many were really killed
-    (a run may finish before its kill). `while_sending`: each kill comes at a random moment after the run's
-    first message reached the platform; else anywhere from its start to well into the sending."""
+    (a run may finish before its kill). `while_sending`: each kill comes at a random moment after the run
+    handed the platform `enough` (its first message). `at_start_too`: every other kill comes instead at a
+    random moment of the run's first second (starting up, reading what is due), whatever the machine's
+    speed makes of it."""
     kills = 0
     try:
         for generation in range(kills_wanted):
             pid = launcher.start(generation)
-            if while_sending:
-                first_send_of(out, str(generation))
+            if while_sending and not (at_start_too and generation % 2 == 0):
+                first_send_of(out, str(generation), enough=enough)
                 time.sleep(rng.uniform(0, 0.3))
             else:
                 time.sleep(rng.uniform(0.1, 0.9))
