@@ -65,7 +65,7 @@ async def _old_report(ctx: Context, cmd: Invocation) -> None:
     campaign = await store.campaign_named(ctx, cmd)
     section = ctx.settings.section(CampaignsSection)
     report = await build(ctx.db, campaign, section, ctx.now)
-    png = await charts.render(chart, report, ctx.locale)
+    png = await charts.render(chart, report, ctx.services.renderer, ctx.locale)
     assert png is not None, "the benchmark draws the chart: install the charts extra"
     await ctx.reply_privately("campaigns/report", **report.params(min(section.top_shown, 5)))
     await ctx.dm(
