@@ -160,16 +160,21 @@ async def test_bulk_change_and_resolve_a_thread_with_its_preview(
     assert "/issue resolve 1 已在 2.3.1 修复" in done
 
 
-async def test_a_member_page_a_campaign_chart_on_a_phone_and_sign_out(
-    browser: BrowserThread, chat: Chat, app: App, clock: FakeClock, served: str, tmp_path: Path
-) -> None:
+async def _campaign_world(chat: Chat, app: App, clock: FakeClock) -> tuple[int, int]:
+    """A campaign with its talk and a KOC, kate: the campaign's id and kate's member id."""
     await baseline(app, clock, chat)
     clock.set(local(2, 9))
     await chat.say("mod", "/koc promote @kate 私域")
     campaign = await create_campaign(app, keywords=("新品", "X1"))
     await conversation(chat, clock)
+    return campaign, await member_id(app, "kate")
+
+
+async def test_a_member_page_a_campaign_chart_on_a_phone_and_sign_out(
+    browser: BrowserThread, chat: Chat, app: App, clock: FakeClock, served: str, tmp_path: Path
+) -> None:
+    campaign, kate = await _campaign_world(chat, app, clock)
     await chat.say("bob", "谢谢 @kate 解答")
-    kate = await member_id(app, "kate")
     page = await signed_in(browser, chat, served)
 
     def member_and_chart(_: Any) -> tuple[str, int]:
@@ -201,14 +206,9 @@ async def test_every_page_fits_a_phone(
     browser: BrowserThread, chat: Chat, app: App, clock: FakeClock, served: str, tmp_path: Path
 ) -> None:
     """At 375 pixels nothing is wider than the screen, on any page: wide tables scroll inside their box."""
-    await baseline(app, clock, chat)
-    clock.set(local(2, 9))
-    await chat.say("mod", "/koc promote @kate 私域")
-    campaign = await create_campaign(app, keywords=("新品", "X1"))
-    await conversation(chat, clock)
+    campaign, kate = await _campaign_world(chat, app, clock)
     await chat.say("bob", BUG)
     await chat.say("mod", "/issue open 登录失败 @bob")
-    kate = await member_id(app, "kate")
     month = clock.now().strftime("%Y-%m")
     paths = ["/", "/feedback", "/feedback/1", "/threads", "/threads/1", "/members", f"/members/{kate}", "/kocs"]
     paths += ["/campaigns", f"/campaigns/{campaign}", f"/reports/{month}", "/schedule", "/audit"]

@@ -66,7 +66,9 @@ async def enter(ctx: Context, member: MemberRef, trigger: Trigger, *, campaign: 
         candidates = {n: j for n, j in candidates.items() if j.campaign == campaign}
     if not candidates or await is_opted_out(ctx.db, member.id):
         return []
-    started = [name for name, journey in candidates.items() if await _enter_one(ctx, name, journey, member, trigger)]
+    started = [
+        name for name, journey in candidates.items() if await _enter_all(ctx, name, journey, [member.id], trigger)
+    ]
     if started:
         ctx.uow.after_commit(ctx.services.signals.notify_schedule_changed)
     return started
@@ -142,33 +144,6 @@ async def _enter_all(ctx: Context, name: str, journey: Journey, ids: list[int], 
         started += len((await ctx.db.execute(stmt)).all())
     _LOGGER.info("%d members entered journey %s (%s)", started, name, trigger.value)
     return started
-
-
-async def _enter_one(ctx: Context, name: str, journey: Journey, member: MemberRef, trigger: Trigger) -> bool:
-    runs = journey_runs.c
-    before = (
-        await ctx.db.execute(select(runs.status).where(runs.journey == name, runs.member_id == member.id))
-    ).scalars()
-    statuses = list(before)
-    if RunStatus.ACTIVE.value in statuses or (statuses and journey.reentry is Reentry.NEVER):
-        return False
-    values = {
-        "journey": name,
-        "member_id": member.id,
-        "status": RunStatus.ACTIVE.value,
-        "active_key": f"{name}:{member.id}",
-        "trigger": trigger.value,
-        "entered_at": ctx.now,
-        "next_step": 0,
-        "next_due_at": journey.steps[0].due(ctx.now, ctx.zone),
-    }
-    stmt = insert_for(ctx.db, journey_runs).values(**values)
-    stmt = stmt.on_conflict_do_nothing(index_elements=["active_key"]).returning(runs.id)
-    run_id = (await ctx.db.execute(stmt)).scalar_one_or_none()
-    if run_id is None:
-        return False
-    _LOGGER.info("member %s entered journey %s (run %d, %s)", member.id, name, run_id, trigger.value)
-    return True
 
 
 async def done_since(conn: AsyncConnection, member_id: int, goal: Goal, since: datetime) -> bool:
