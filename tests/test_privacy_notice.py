@@ -16,7 +16,10 @@ NOTICE = (
 
 @pytest.fixture
 def settings_overrides() -> dict:
-    return {"privacy": {"erase_after_hours": 48}, "database": {"message_retention_days": 30}}
+    return {
+        "privacy": {"erase_after_hours": 48, "notice_in_first_message": True},
+        "database": {"message_retention_days": 30},
+    }
 
 
 async def test_privacy_answers_privately_with_the_configured_figures(chat: Chat, app) -> None:
