@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 
 from bot.clock import Clock, FakeClock
 from bot.context import Services
+from bot.db.commits import commits
 from bot.heavy.handoffs import Handoffs
 from bot.heavy.runner import HeavyRunner
 from bot.member_changes import MemberChangeListener
@@ -77,6 +78,8 @@ class App:
         self._stop_requested = asyncio.Event()
         self._stopping = False
         self._sources_changed = False
+        # Driven mode: each due source's last answer, and what had happened when it was given (see _due_of).
+        self._due_known: dict[int, tuple[tuple[int, int], datetime | None]] = {}
 
     @property
     def clock(self) -> Clock:
@@ -89,6 +92,7 @@ class App:
     def wake_due_work(self) -> None:
         """Scheduled work changed (a job added or cancelled): ask the due sources again now."""
         self._sources_changed = True
+        self._due_known.clear()
         self._wake.set()
 
     async def start(self) -> None:
@@ -167,7 +171,7 @@ class App:
                 wait.cancel()
 
     async def next_due(self) -> datetime | None:
-        times = [await source.next_due() for source in self.due_sources]
+        times = [await self._due_of(source) for source in self.due_sources]
         times.append(await self.sender.next_due())
         present = [t for t in times if t is not None]
         return min(present) if present else None
@@ -194,6 +198,7 @@ class App:
         if not isinstance(clock, FakeClock):
             raise TypeError("only a FakeClock can be set")
         clock.set(when)
+        self._due_known.clear()
         for source in self.due_sources:
             rebase = getattr(source, "rebase", None)
             if rebase is not None:  # e.g. the scheduler: built-in jobs seeded at the real time
@@ -202,10 +207,26 @@ class App:
 
     async def _run_due_sources(self) -> None:
         for source in self.due_sources:
-            due = await source.next_due()
+            due = await self._due_of(source)
             # "now" after asking: a source due at once answers with its own now, a moment later than ours.
             if due is not None and due <= self.clock.now():
+                self._due_known.pop(id(source), None)  # its run changes its answer, whatever it commits
                 await source.run_due()
+
+    async def _due_of(self, source: DueSource) -> datetime | None:
+        """`source.next_due()`. With a set fake clock (tests, the playground), asked after every round of
+        draining, the last answer stands while nothing has changed since: no commit in this process
+        (bot.db.commits), no background work finished, and the source has not run. Real time asks
+        every time: other processes may have changed the database."""
+        if self.clock.is_real:
+            return await source.next_due()
+        happened = (commits(), self.runner.finished)  # before asking: a change while it asks is not missed
+        known = self._due_known.get(id(source))
+        if known is not None and known[0] == happened:
+            return known[1]
+        due = await source.next_due()
+        self._due_known[id(source)] = (happened, due)
+        return due
 
     # Real-time mode (production): background loops until stopped.
 
@@ -252,7 +273,7 @@ class App:
 
     async def _sources_due(self) -> datetime:
         latest = self.clock.now() + timedelta(seconds=MAX_IDLE_SECONDS)
-        times = [t for source in self.due_sources if (t := await source.next_due()) is not None]
+        times = [t for source in self.due_sources if (t := await self._due_of(source)) is not None]
         return min([*times, latest])
 
     async def _let_incoming_go_first(self) -> None:

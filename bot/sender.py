@@ -176,7 +176,7 @@ class OutboxSender:
         ids = select(_OUTBOX.c.id).where(stranded)
         if self._row_locks:
             ids = ids.with_for_update(skip_locked=True)
-        async with self._database.write_transaction() as conn:
+        async with self._database.write_transaction(due_neutral=True) as conn:
             result = await conn.execute(
                 update(_OUTBOX)
                 .where(_OUTBOX.c.id.in_(ids.scalar_subquery()))
@@ -244,7 +244,7 @@ class OutboxSender:
         )
         if self._row_locks:  # several processes: each takes rows the others have not locked
             query = query.with_for_update(skip_locked=True)
-        async with self._database.write_transaction() as conn:
+        async with self._database.write_transaction(due_neutral=True) as conn:
             rows = (await conn.execute(query)).all()
             chosen = pick(rows, self._pacer, now)
             if chosen:
@@ -303,7 +303,7 @@ class OutboxSender:
         if not self._row_locks:
             yield None
             return
-        async with self._database.write_transaction() as conn:
+        async with self._database.write_transaction(due_neutral=True) as conn:
             ours = (
                 await conn.execute(
                     select(_OUTBOX.c.id)
@@ -322,7 +322,7 @@ class OutboxSender:
         if held is not None:
             yield held
             return
-        async with self._database.write_transaction() as conn:
+        async with self._database.write_transaction(due_neutral=True) as conn:
             yield conn
 
     async def _failed(self, held: AsyncConnection | None, row: Row[Any], exc: Exception) -> None:

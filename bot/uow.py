@@ -32,8 +32,8 @@ class Database:
     def writer(self) -> AbstractAsyncContextManager[AsyncConnection]:
         return self.writes.writer()
 
-    def write_transaction(self) -> AbstractAsyncContextManager[AsyncConnection]:
-        return self.writes.write_transaction()
+    def write_transaction(self, *, due_neutral: bool = False) -> AbstractAsyncContextManager[AsyncConnection]:
+        return self.writes.write_transaction(due_neutral=due_neutral)
 
     async def dispose(self) -> None:
         await self.writes.dispose()

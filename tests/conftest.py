@@ -143,14 +143,14 @@ def settings(database_url: str, tmp_path: Path, settings_overrides: dict, regist
     # A template's render gets 10 s, not the 1 s of production: a fresh worker's first render on a loaded
     # machine has taken over 0.5 s. Tests of the time limit set their own.
     capabilities = {r.capability for r in registries}
-    quiet = {
+    quiet: dict[str, dict[str, Any]] = {
         **({"privacy": {"notice_in_first_message": False}} if "privacy" in capabilities else {}),
         **({"outreach": {"template_render_seconds": 10}} if "outreach" in capabilities else {}),
     }
-    overrides = {"database": {"url": database_url}, "heavy": {"processes": 0}, **quiet}
+    overrides: dict[str, Any] = {"database": {"url": database_url}, "heavy": {"processes": 0}, **quiet}
     for key, value in settings_overrides.items():  # a test's section adds to these defaults' keys
-        both = isinstance(value, dict) and isinstance(overrides.get(key), dict)
-        overrides[key] = {**overrides[key], **value} if both else value
+        default = overrides.get(key)
+        overrides[key] = {**default, **value} if isinstance(default, dict) and isinstance(value, dict) else value
     return load_settings(
         environ={}, data_dir=tmp_path, overrides=overrides, capability_sections=config_sections(registries)
     )

@@ -14,6 +14,7 @@ from sqlalchemy import event
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 
+from bot.db.commits import DUE_NEUTRAL
 from bot.errors import DatabaseUnusableError
 
 _LOGGER = logging.getLogger(__name__)
@@ -115,15 +116,16 @@ class Writes:
         self._opened = True
 
     @asynccontextmanager
-    async def writer(self) -> AsyncIterator[AsyncConnection]:
-        """A connection whose transactions will write (on SQLite: one at a time, BEGIN IMMEDIATE)."""
+    async def writer(self, *, due_neutral: bool = False) -> AsyncIterator[AsyncConnection]:
+        """A connection whose transactions will write (on SQLite: one at a time, BEGIN IMMEDIATE);
+        `due_neutral`: they change nothing a due source reads (see bot.db.commits)."""
         lock = self._lock
         if lock is not None:
             await lock.acquire()
         try:
             conn = await self.engine.connect()
             try:
-                await conn.execution_options(**{WRITE_OPTION: True})
+                await conn.execution_options(**{WRITE_OPTION: True, DUE_NEUTRAL: due_neutral})
                 yield conn
             finally:
                 await conn.close()
@@ -133,9 +135,9 @@ class Writes:
                 self._note_write()
 
     @asynccontextmanager
-    async def write_transaction(self) -> AsyncIterator[AsyncConnection]:
+    async def write_transaction(self, *, due_neutral: bool = False) -> AsyncIterator[AsyncConnection]:
         """Like `engine.begin()`, for a transaction that writes."""
-        async with self.writer() as conn, conn.begin():
+        async with self.writer(due_neutral=due_neutral) as conn, conn.begin():
             yield conn
 
     @asynccontextmanager

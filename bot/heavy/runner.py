@@ -32,6 +32,7 @@ class HeavyRunner:
         self._receiver = ThreadPoolExecutor(section.processes + 1, thread_name_prefix="kocbot-heavy-pipe")
         self._processes = [ProcessWorker(setup, self._receiver) for _ in range(section.processes)]
         self._tasks: set[asyncio.Task[None]] = set()
+        self.finished = 0  # pieces of background work finished so far (their effects may be due work)
 
     async def run(
         self,
@@ -54,10 +55,14 @@ class HeavyRunner:
         """Run `work` (which waits for a computation and writes its effects) in the background."""
         task = asyncio.create_task(_logged(work, name), name=name)
         self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
+        task.add_done_callback(self._finished)
         # Cancelled before it began (the bot closing at once): the request stays recorded for the next start,
         # and `work`, never started, is closed rather than left for the garbage collector to warn about.
         task.add_done_callback(lambda _: work.close())
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._tasks.discard(task)
+        self.finished += 1
 
     @property
     def busy(self) -> bool:

@@ -36,6 +36,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from bot.db import schema
+from bot.db.commits import DUE_NEUTRAL
 from bot.db.dialect import insert_for
 from bot.db.schema import OutgoingKind
 from bot.heavy.runner import HeavyRunner
@@ -57,12 +58,23 @@ _JOB_DEFAULTS = {"coalesce": True, "max_instances": 1, "misfire_grace_time": Non
 
 
 def sync_engine_for(engine: AsyncEngine) -> Engine:
-    """The same database for APScheduler's synchronous job store."""
+    """The same database for APScheduler's synchronous job store. Its commits (it commits its reads too)
+    are the scheduler's own, made when it runs, starts or is rebased: not counted as changes that other
+    due sources must look at again (bot.db.commits)."""
     url = engine.url
+    neutral = {DUE_NEUTRAL: True}
     if url.get_backend_name() == "sqlite":
         # Its writes are serialised with ours by `Writes.exclusive`; the timeout is a safety net.
-        return create_sync_engine(url.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30})
-    return create_sync_engine(url.set(drivername="postgresql+psycopg"), pool_pre_ping=True, pool_size=2, max_overflow=2)
+        return create_sync_engine(
+            url.set(drivername="sqlite+pysqlite"), connect_args={"timeout": 30}, execution_options=neutral
+        )
+    return create_sync_engine(
+        url.set(drivername="postgresql+psycopg"),
+        pool_pre_ping=True,
+        pool_size=2,
+        max_overflow=2,
+        execution_options=neutral,
+    )
 
 
 class _Detached:
