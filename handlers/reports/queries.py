@@ -11,13 +11,12 @@ import logging
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, literal_column, or_, select, true, union, union_all
+from sqlalchemy import and_, case, func, or_, select, true, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import CoreSettings
 from bot.db import schema
-from bot.db.schema import Stage, UTCDateTime
-from bot.talk import community_message
+from bot.db.schema import Stage
 from handlers.feedback.tables import Status as FeedbackStatus
 from handlers.feedback.tables import history as fb_history
 from handlers.feedback.tables import items as fb_items
@@ -29,7 +28,6 @@ from handlers.reports.config import ReportsSection
 from handlers.reports.figures import (
     KOC_CHANGES,
     CommunityFigures,
-    Day,
     FeedbackRow,
     Helper,
     KocChange,
@@ -39,6 +37,7 @@ from handlers.reports.figures import (
     TitleRule,
 )
 from handlers.reports.month import Window
+from handlers.reports.talk import TalkCache, month_talk
 from handlers.threads.tables import EventKind, threads
 from handlers.threads.tables import events as thread_events
 from handlers.threads.tables import rooms as thread_rooms
@@ -46,11 +45,15 @@ from handlers.threads.tables import rooms as thread_rooms
 _LOGGER = logging.getLogger(__name__)
 
 
-async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Window) -> MonthFigures:
-    """Every figure of the month, in a dozen grouped queries."""
+async def month_figures(
+    conn: AsyncConnection, settings: CoreSettings, when: Window, talk_cache: TalkCache | None = None
+) -> MonthFigures:
+    """Every figure of the month, in a dozen grouped queries; `talk_cache` keeps a finished month's message
+    counts (the console's, across visits)."""
     rooms = await _rooms(conn, settings)
     members = await _memberships(conn, when)
-    said = await _messages(conn, when)
+    talk = await month_talk(conn, when, list(rooms), talk_cache)
+    said = talk.by_room
     thanked = await _thanks_by_room(conn, when)
     feedback_rooms = await _feedback_by_room(conn, when)
     raised = await _threads_by_room(conn, when)
@@ -70,7 +73,7 @@ async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Win
     return MonthFigures(
         when,
         communities,
-        await _active_anywhere(conn, when, list(rooms)),
+        talk.anywhere,
         helpers,
         sum(thanked.get(r, 0) for r in rooms),
         await _feedback_rows(conn, when, rooms),
@@ -78,7 +81,7 @@ async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Win
         await _threads_open(conn, when),
         await _koc_changes(conn, when),
         await _stages(conn, when),
-        await _days(conn, when, list(rooms)),
+        talk.days,
         title_rule,
         await _questions(conn, when, rooms),
     )
@@ -148,59 +151,6 @@ async def _memberships(conn: AsyncConnection, when: Window) -> dict[int, tuple[i
 
 def _count_if(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
-
-
-async def _messages(conn: AsyncConnection, when: Window) -> dict[int, tuple[int, int]]:
-    """Per room: community messages (`bot.talk`) and the members who wrote them."""
-    msg = schema.messages
-    stmt = (
-        select(msg.c.community_id, func.count(), func.count(msg.c.member_id.distinct()))
-        .where(community_message(msg), _between(msg.c.received_at, when))
-        .group_by(msg.c.community_id)
-    )
-    return {row[0]: (int(row[1]), int(row[2])) for row in (await conn.execute(stmt)).all()}
-
-
-def _in_rooms(rooms: list[int]) -> Any:
-    """In these rooms, as a filter only: the month's messages are read by time from ix_messages_received_talk,
-    which holds every column counted (`+ 0` keeps the planner off the room index, which has not)."""
-    return (schema.messages.c.community_id + literal_column("0")).in_(rooms)
-
-
-async def _active_anywhere(conn: AsyncConnection, when: Window, rooms: list[int]) -> int:
-    msg = schema.messages
-    stmt = select(func.count(msg.c.member_id.distinct())).where(
-        _in_rooms(rooms), _between(msg.c.received_at, when), community_message(msg)
-    )
-    return int((await conn.execute(stmt)).scalar_one())
-
-
-async def _days(conn: AsyncConnection, when: Window, rooms: list[int]) -> tuple[Day, ...]:
-    """Messages and members who wrote, per local day (any time zone, DST too): the month's days as a small
-    table of their UTC bounds, joined to the messages by range, so each message is read once, by index."""
-    msg = schema.messages
-    days = when.days()
-    if not days:
-        return ()
-    bounds = union_all(
-        *(
-            select(
-                literal(n).label("n"),
-                literal(begin, UTCDateTime()).label("begin"),
-                literal(finish, UTCDateTime()).label("finish"),
-            )
-            for n, (_, begin, finish) in enumerate(days)
-        )
-    ).subquery("days")
-    inside = and_(msg.c.received_at >= bounds.c.begin, msg.c.received_at < bounds.c.finish)
-    stmt = (
-        select(bounds.c.n, func.count(), func.count(msg.c.member_id.distinct()))
-        .select_from(bounds.join(msg, inside))
-        .where(_in_rooms(rooms), community_message(msg))
-        .group_by(bounds.c.n)
-    )
-    counts = {row[0]: (int(row[1]), int(row[2])) for row in (await conn.execute(stmt)).all()}
-    return tuple(Day(day, *counts.get(n, (0, 0))) for n, (day, _, _) in enumerate(days))
 
 
 def _counted_thanks(when: Window) -> list[Any]:

@@ -70,7 +70,7 @@ async def month_page(request: Request, visit: Visit) -> Response:
     except MonthError:
         return console.page(visit, "not_found.html", status=404)
     async with console.engine.connect() as conn:
-        figures = await month_figures(conn, settings, when)
+        figures = await month_figures(conn, settings, when, console.talk)
     if request.path_params.get("chart") is not None:
         pictures = await report_charts(console.services.renderer, visit.locale, figures)
         index = request.path_params["chart"]
