@@ -12,7 +12,7 @@ from starlette.responses import HTMLResponse, PlainTextResponse, RedirectRespons
 
 from bot.context import Services
 from bot.uow import Database
-from handlers.reports.talk import TalkCache
+from handlers.reports.cache import MonthCache
 from handlers.web.config import WebSection
 from web.actions import Actions
 from web.auth import Gate, SignInLimiter, Visit, csrf_ok
@@ -34,7 +34,7 @@ class Console:
     pages: Pages
     actions: Actions
     limiter: SignInLimiter
-    talk: TalkCache  # finished months' message counts, for the monthly report's page
+    months: MonthCache  # finished months' counts, for the monthly report's page
     bot: App | None  # the bot in this process (`kocbot run`); None for `kocbot web` alone
 
     @property

@@ -1,16 +1,13 @@
-"""The month's community messages (`bot.talk`): per room, anywhere and per day; remembered for a month that is over.
+"""The month's community messages (`bot.talk`): per room, anywhere and per day; kept for a month that is over.
 
 Three distinct counts over every message of the month (members who wrote, per room, anywhere, per day) are
-most of the monthly report's cost, and a month that is over keeps its messages: a row is logged once, stamped
-with the moment it arrived (`bot.pipeline`), and only ever deleted after (retention), never changed in what
-these counts read (erasure redacts its text). So `TalkCache` keeps a finished month's counts with the stamp of
-its messages (how many, the first and last moments) and the bot's own members, and counts again when either
-differs: a message deleted or logged into that month, or a new echo of the bot's.
+most of the monthly report's cost. A finished month's are kept (`MonthCache`) with the stamp of its messages
+(how many, the first and last moments) and the bot's own members, and counted again when either differs: a
+message deleted from that month or logged into it, or a new echo of the bot's.
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,10 +17,9 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.db import schema
 from bot.db.schema import UTCDateTime
 from bot.talk import bot_authors, not_by, not_command
+from handlers.reports.cache import MonthCache
 from handlers.reports.figures import Day
 from handlers.reports.month import Window
-
-KEPT = 24  # months remembered: the console's recent reports
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,40 +29,14 @@ class Talk:
     days: tuple[Day, ...]
 
 
-class TalkCache:
-    """Finished months' counts, by month, rooms and the bot's members; valid while their messages' stamp holds."""
-
-    def __init__(self, kept: int = KEPT) -> None:
-        self._kept = kept
-        self._found: OrderedDict[tuple[Any, ...], tuple[tuple[Any, ...], Talk]] = OrderedDict()
-
-    def get(self, key: tuple[Any, ...], stamp: tuple[Any, ...]) -> Talk | None:
-        found = self._found.get(key)
-        if found is None or found[0] != stamp:
-            return None
-        self._found.move_to_end(key)
-        return found[1]
-
-    def put(self, key: tuple[Any, ...], stamp: tuple[Any, ...], talk: Talk) -> None:
-        self._found[key] = (stamp, talk)
-        self._found.move_to_end(key)
-        while len(self._found) > self._kept:
-            self._found.popitem(last=False)
-
-
-async def month_talk(conn: AsyncConnection, when: Window, rooms: list[int], cache: TalkCache | None = None) -> Talk:
+async def month_talk(conn: AsyncConnection, when: Window, rooms: list[int], cache: MonthCache | None = None) -> Talk:
     """The month's community messages in `rooms`; from `cache` when the month is over and nothing changed."""
     # The bot's members, read once for the three counts (not once per message of each).
     authors = {row.member_id for row in await conn.execute(bot_authors())}
     if cache is None or not when.complete:
         return await _count(conn, when, rooms, authors)
-    key = (when.month, when.start, when.as_of, str(when.zone), tuple(rooms), frozenset(authors))
-    stamp = await _stamp(conn, when)
-    found = cache.get(key, stamp)
-    if found is None:
-        found = await _count(conn, when, rooms, authors)
-        cache.put(key, stamp, found)
-    return found
+    key = ("talk", when.month, when.start, when.as_of, str(when.zone), tuple(rooms), frozenset(authors))
+    return await cache.remember(key, await _stamp(conn, when), lambda: _count(conn, when, rooms, authors))
 
 
 async def _stamp(conn: AsyncConnection, when: Window) -> tuple[Any, ...]:
