@@ -16,9 +16,9 @@ from sqlalchemy import insert, select, update
 from bot.clock import FakeClock
 from bot.db import schema
 from bot.maintenance import RetentionPruner
+from bot.stamped import StampedCache
 from handlers.privacy.erase import Person, erase
 from handlers.recognition.tables import actions, revocations, thanks
-from handlers.reports.cache import MonthCache
 from handlers.reports.figures import Day
 from handlers.reports.month import window
 from handlers.reports.queries import month_figures, month_summary
@@ -36,8 +36,8 @@ def settings_overrides() -> dict:
     return {"communities": COMMUNITIES}
 
 
-class Counting(MonthCache):
-    """A MonthCache that notes each count it had to make (what was counted: "talk", "thanks")."""
+class Counting(StampedCache):
+    """A StampedCache that notes each count it had to make (what was counted: "talk", "thanks")."""
 
     def __init__(self) -> None:
         super().__init__()
@@ -61,12 +61,12 @@ def numbers(figures: Any) -> tuple:
     return rooms, figures.messages, figures.active_members, figures.thanks, figures.feedback_items, figures.days
 
 
-async def summary(app, months: MonthCache | None, now: datetime = NOVEMBER_OVER) -> Any:
+async def summary(app, months: StampedCache | None, now: datetime = NOVEMBER_OVER) -> Any:
     async with app.engine.connect() as conn:
         return await month_summary(conn, app.services.settings, window("2026-11", now, "Asia/Shanghai"), months)
 
 
-async def figures(app, months: MonthCache | None = None, now: datetime = NOVEMBER_OVER) -> Any:
+async def figures(app, months: StampedCache | None = None, now: datetime = NOVEMBER_OVER) -> Any:
     async with app.engine.connect() as conn:
         return await month_figures(conn, app.services.settings, window("2026-11", now, "Asia/Shanghai"), months)
 

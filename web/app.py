@@ -11,9 +11,9 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.context import Services
+from bot.stamped import StampedCache
 from bot.templates import TEMPLATES_DIR
 from bot.uow import Database
-from handlers.reports.cache import MonthCache
 from handlers.web.config import WebSection
 from handlers.web.signin import shared_key
 from web import operations
@@ -92,7 +92,7 @@ async def build_console(database: Database, services: Services, *, bot: App | No
         pages=Pages(Labels(roots), services.settings.bot.timezone),
         actions=Actions(database, services, bot.wake if bot is not None else lambda: None),
         limiter=SignInLimiter(section.signin_attempts_per_minute),
-        months=MonthCache(),
+        kept=StampedCache(),
         bot=bot,
     )
     app = Starlette(routes=routes())

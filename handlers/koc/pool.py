@@ -26,6 +26,7 @@ from bot.db.dialect import insert_for
 from bot.db.schema import OutgoingKind, Role, Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
+from bot.stamped import StampedCache
 from bot.talk import community_message
 from handlers.feedback.tables import Role as FeedbackRole
 from handlers.feedback.tables import Status as FeedbackStatus
@@ -33,10 +34,11 @@ from handlers.feedback.tables import history as feedback_history
 from handlers.feedback.tables import people as feedback_people
 from handlers.koc.config import KocSection
 from handlers.koc.eligibility import must_be_eligible
+from handlers.koc.received import received_since
 from handlers.koc.tables import koc_events, koc_records
 from handlers.outreach.consent import opted_out_at, unsolicited_wait
 from handlers.recognition.moderation import mentioned_members
-from handlers.recognition.stats import thanks_units
+from handlers.recognition.stats import thanks_unit_parts
 from handlers.recognition.tables import thanks
 from handlers.threads.tables import Part, threads
 from handlers.threads.tables import Status as ThreadStatus
@@ -111,12 +113,14 @@ async def _eligible(conn: AsyncConnection, where: list[Any], among: Collection[i
     return {row.id: row for row in (await conn.execute(stmt)).all()}
 
 
-async def _thanks(conn: AsyncConnection, since: datetime) -> dict[int, int]:
-    units = thanks_units("receiver_id", thanks.c.created_at >= since, by_time=True)
-    stmt = select(units.c.member_id, func.sum(units.c.n)).group_by(units.c.member_id)
+async def _thanks(conn: AsyncConnection, since: datetime, now: datetime, kept: StampedCache | None) -> dict[int, int]:
+    _, revoked = thanks_unit_parts("receiver_id", thanks.c.created_at >= since, by_time=True)
+    found = await received_since(conn, since, now, kept)
+    for member, n in (await conn.execute(revoked)).tuples().all():
+        found[member] = found.get(member, 0) + int(n)
     # A thank-you to no member (NULL) is nobody's signal: dropped here, not filtered in SQL, where the
     # condition would send the planner down the receiver index over every row.
-    return {member: int(n) for member, n in (await conn.execute(stmt)).all() if member is not None}
+    return {member: n for member, n in found.items() if member is not None}
 
 
 async def _feedback(conn: AsyncConnection, since: datetime) -> dict[int, int]:
@@ -235,16 +239,23 @@ def _score(section: KocSection, thanks: int, feedback: int, threads: int, weeks:
 
 
 async def rank(
-    ctx: Context, *, community_ids: Iterable[int] | None = None, exclude: Iterable[int] = (), limit: int | None = None
+    ctx: Context,
+    *,
+    community_ids: Iterable[int] | None = None,
+    exclude: Iterable[int] = (),
+    limit: int | None = None,
+    kept: StampedCache | None = None,
 ) -> list[Candidate]:
     """The pool, best first (score, then name): members with any signal, not staff, not already KOCs; only
-    its best `limit` if given (the same as the whole pool's first `limit`, read with less work)."""
+    its best `limit` if given (the same as the whole pool's first `limit`, read with less work). `kept`: the
+    thank-yous of the window's whole days kept across calls (the console's)."""
     section = ctx.settings.section(KocSection)
     conn, now = ctx.db, ctx.now
     since = now - timedelta(days=section.candidate_window_days)
     staff = ctx.settings.permissions.admins + ctx.settings.permissions.moderators
     where = _eligibility(staff, community_ids)
-    thanks, feedback, threads = await _thanks(conn, since), await _feedback(conn, since), await _threads(conn, since)
+    thanks, feedback = await _thanks(conn, since, now, kept), await _feedback(conn, since)
+    threads = await _threads(conn, since)
     discussion = await _discussion(conn, since)
     others = (thanks, feedback, threads, discussion)
     if limit is not None:

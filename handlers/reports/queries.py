@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.config import CoreSettings
 from bot.db import schema
 from bot.db.schema import Stage
+from bot.stamped import StampedCache
 from handlers.feedback.tables import Status as FeedbackStatus
 from handlers.feedback.tables import history as fb_history
 from handlers.feedback.tables import items as fb_items
@@ -24,7 +25,6 @@ from handlers.koc.tables import koc_events
 from handlers.listening.tables import flags as listening_flags
 from handlers.recognition.stats import revoked_ids
 from handlers.recognition.tables import revocations, thanks
-from handlers.reports.cache import MonthCache
 from handlers.reports.config import ReportsSection
 from handlers.reports.figures import (
     KOC_CHANGES,
@@ -48,7 +48,7 @@ _LOGGER = logging.getLogger(__name__)
 
 
 async def month_figures(
-    conn: AsyncConnection, settings: CoreSettings, when: Window, months: MonthCache | None = None
+    conn: AsyncConnection, settings: CoreSettings, when: Window, months: StampedCache | None = None
 ) -> MonthFigures:
     """Every figure of the month, in a dozen grouped queries; `months` keeps a finished month's counts (the
     console's, across visits)."""
@@ -73,7 +73,7 @@ async def month_figures(
 
 
 async def month_summary(
-    conn: AsyncConnection, settings: CoreSettings, when: Window, months: MonthCache | None = None
+    conn: AsyncConnection, settings: CoreSettings, when: Window, months: StampedCache | None = None
 ) -> MonthSummary:
     """What the console's page of the month shows: the report's figures per community and per day and its
     totals, read as `month_figures` reads them, without the lists the page does not show (helpers, feedback,
@@ -83,7 +83,7 @@ async def month_summary(
 
 
 async def _communities(
-    conn: AsyncConnection, settings: CoreSettings, when: Window, months: MonthCache | None
+    conn: AsyncConnection, settings: CoreSettings, when: Window, months: StampedCache | None
 ) -> tuple[dict[int, str], tuple[CommunityFigures, ...], Talk, int]:
     """The rooms, each one's figures, the month's messages and the thank-yous counted in the rooms."""
     rooms = await _rooms(conn, settings)
@@ -182,7 +182,7 @@ def _counted_thanks(when: Window) -> list[Any]:
     ]
 
 
-async def _thanks_by_room(conn: AsyncConnection, when: Window, months: MonthCache | None) -> dict[int, int]:
+async def _thanks_by_room(conn: AsyncConnection, when: Window, months: StampedCache | None) -> dict[int, int]:
     """Per room, the month's thank-yous that count; a finished month's kept in `months` while its stamp holds."""
     if months is None or not when.complete:
         return await _count_thanks_by_room(conn, when)

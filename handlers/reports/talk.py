@@ -1,7 +1,7 @@
 """The month's community messages (`bot.talk`): per room, anywhere and per day; kept for a month that is over.
 
 Three distinct counts over every message of the month (members who wrote, per room, anywhere, per day) are
-most of the monthly report's cost. A finished month's are kept (`MonthCache`) with the stamp of its messages
+most of the monthly report's cost. A finished month's are kept (`StampedCache`) with the stamp of its messages
 (how many, the first and last moments) and the bot's own members, and counted again when either differs: a
 message deleted from that month or logged into it, or a new echo of the bot's.
 """
@@ -16,8 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema
 from bot.db.schema import UTCDateTime
+from bot.stamped import StampedCache
 from bot.talk import bot_authors, not_by, not_command
-from handlers.reports.cache import MonthCache
 from handlers.reports.figures import Day
 from handlers.reports.month import Window
 
@@ -29,7 +29,7 @@ class Talk:
     days: tuple[Day, ...]
 
 
-async def month_talk(conn: AsyncConnection, when: Window, rooms: list[int], cache: MonthCache | None = None) -> Talk:
+async def month_talk(conn: AsyncConnection, when: Window, rooms: list[int], cache: StampedCache | None = None) -> Talk:
     """The month's community messages in `rooms`; from `cache` when the month is over and nothing changed."""
     # The bot's members, read once for the three counts (not once per message of each).
     authors = {row.member_id for row in await conn.execute(bot_authors())}

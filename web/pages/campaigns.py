@@ -71,14 +71,14 @@ async def month_page(request: Request, visit: Visit) -> Response:
         return console.page(visit, "not_found.html", status=404)
     if request.path_params.get("chart") is not None:
         async with console.engine.connect() as conn:
-            figures = await month_figures(conn, settings, when, console.months)
+            figures = await month_figures(conn, settings, when, console.kept)
         pictures = await report_charts(console.services.renderer, visit.locale, figures)
         index = request.path_params["chart"]
         if index >= len(pictures):
             return console.page(visit, "not_found.html", status=404)
         return Response(pictures[index][1].data, media_type="image/png")
     async with console.engine.connect() as conn:
-        summary = await month_summary(conn, settings, when, console.months)
+        summary = await month_summary(conn, settings, when, console.kept)
     pictures_count = 3
     return console.page(
         visit, "month.html", figures=summary, chart=safe_json(month_chart(summary)), pngs=range(pictures_count)

@@ -1,10 +1,11 @@
-"""A finished month's counts, kept across the console's visits while what they were counted from holds.
+"""Counts over a stretch of time that is over, kept across the console's visits while what they were counted
+from holds.
 
-A month that is over keeps its messages and thank-yous: each is logged once, stamped with the moment it
-arrived, and never changed in what the counts read after (erasure redacts texts, keeps the rows; retention
-only deletes). So a count of such a month is kept with a stamp of its rows (how many, and where they end),
-read again on every visit from an index, and counted afresh whenever the stamp differs. Names and anything a
-moderator can change later are never kept: they are read on each visit.
+Messages and thank-yous are logged once, stamped with the moment they arrived, and never changed in what
+these counts read after (erasure redacts texts and keeps the rows; retention only deletes). So a count over a
+stretch that is over (a finished month, the whole days of the KOC pool's window) is kept with a stamp of its
+rows (how many, where they begin and end), read again on every visit from an index, and counted afresh
+whenever the stamp differs. Names and anything a moderator can change later are never kept.
 """
 
 from __future__ import annotations
@@ -13,13 +14,13 @@ from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
-KEPT = 48  # counts remembered: a few kinds of count for the console's recent months
+KEPT = 48  # counts remembered: a few kinds of count for the console's recent months and days
 
 T = TypeVar("T")
 
 
-class MonthCache:
-    """Counts by key (what was counted, the month, the rooms), each valid while its stamp holds."""
+class StampedCache:
+    """Counts by key (what was counted, over which stretch, in which rooms), each valid while its stamp holds."""
 
     def __init__(self, kept: int = KEPT) -> None:
         self._kept = kept
