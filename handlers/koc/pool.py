@@ -302,7 +302,9 @@ async def _short_list(
     `limit`-th best worst case among the eligible cannot make the list. The bounds are widened by a cent
     for the score's rounding, so they hold."""
     section, conn = ctx.settings.section(KocSection), ctx.db
-    least = {m: n for m, n in _without_weeks(section, others).items() if m not in exclude}
+    least = _without_weeks(section, others)
+    for member_id in exclude:
+        least.pop(member_id, None)
     order = sorted(least, key=least.__getitem__, reverse=True)
     eligible: dict[int, Any] = {}
     seen = 0
@@ -328,13 +330,13 @@ def _without_weeks(section: KocSection, signals: Sequence[dict[int, int]]) -> di
     thanks, feedback, threads, discussion = signals
     w_thanks, w_feedback, w_threads = section.weight_thanks, section.weight_feedback, section.weight_threads
     w_replies = section.weight_replies
-    return {
-        member_id: w_thanks * thanks.get(member_id, 0)
-        + w_feedback * feedback.get(member_id, 0)
-        + w_threads * threads.get(member_id, 0)
-        + w_replies * discussion.get(member_id, 0)
-        for member_id in set().union(*signals)
-    }
+    # Added signal by signal in the score's own order (a missing one adds nothing: the same floats), not
+    # member by member over every signal: the thank-yous reach tens of thousands of members, the others few.
+    scores = {member_id: w_thanks * n for member_id, n in thanks.items()}
+    for weight, values in ((w_feedback, feedback), (w_threads, threads), (w_replies, discussion)):
+        for member_id, n in values.items():
+            scores[member_id] = scores.get(member_id, 0.0) + weight * n
+    return scores
 
 
 async def notify_replacements(ctx: Context, member: MemberRef) -> None:
