@@ -10,7 +10,7 @@ quotes and @mentions their messages drew (discussion). `/koc candidates [n]` lis
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -125,18 +125,17 @@ async def _thanks(conn: AsyncConnection, since: datetime, now: datetime, kept: S
 
 async def _feedback(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     """Items a member reported that were reproduced, adopted or shipped in the window."""
-    # The moved items as one list, read from the history's status index, then their reporters: a join let
-    # SQLite walk every reporter and probe each one's history. One row per item and member (a unique key),
-    # so counting rows counts distinct items.
+    # The moved items as one list, read from the history's status index, then their reporters, each looked
+    # up in ix_feedback_people_role_item_member: a join let SQLite walk every reporter and probe each one's
+    # history, and grouping in SQL sent it down the role-and-member index over every reporter. One row per
+    # item and member (a unique key), so counting rows counts distinct items.
     moved = select(feedback_history.c.item_id).where(
         feedback_history.c.to_status.in_(EXPERTISE), feedback_history.c.created_at >= since
     )
-    stmt = (
-        select(feedback_people.c.member_id, func.count())
-        .where(feedback_people.c.role == FeedbackRole.REPORTER.value, feedback_people.c.item_id.in_(moved))
-        .group_by(feedback_people.c.member_id)
+    stmt = select(feedback_people.c.member_id).where(
+        feedback_people.c.role == FeedbackRole.REPORTER.value, feedback_people.c.item_id.in_(moved)
     )
-    return dict((await conn.execute(stmt)).tuples().all())
+    return dict(Counter((await conn.execute(stmt)).scalars().all()))
 
 
 async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
