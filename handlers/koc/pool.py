@@ -10,10 +10,12 @@ quotes and @mentions their messages drew (discussion). `/koc candidates [n]` lis
 from __future__ import annotations
 
 import logging
+import typing
 from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import takewhile
 from typing import Any
 
 from sqlalchemy import Text, and_, case, cast, distinct, func, literal_column, or_, select, true, update
@@ -120,7 +122,8 @@ async def _thanks(conn: AsyncConnection, since: datetime, now: datetime, kept: S
         found[member] = found.get(member, 0) + int(n)
     # A thank-you to no member (NULL) is nobody's signal: dropped here, not filtered in SQL, where the
     # condition would send the planner down the receiver index over every row.
-    return {member: n for member, n in found.items() if member is not None}
+    found.pop(None, None)
+    return typing.cast(dict[int, int], found)
 
 
 async def _feedback(conn: AsyncConnection, since: datetime) -> dict[int, int]:
@@ -313,7 +316,7 @@ async def _short_list(
     span = section.weight_active_weeks * WEEKS + ROUNDING
     if len(eligible) < limit or span >= (floor := sorted(map(least.__getitem__, eligible))[-limit] - ROUNDING):
         return None
-    chosen = [member_id for member_id in order if least[member_id] + span >= floor]  # a prefix of `order`
+    chosen = list(takewhile(lambda member_id: least[member_id] + span >= floor, order))  # best first: a prefix
     if len(chosen) > MAX_CONTENDERS:
         return None
     if len(chosen) > seen:
