@@ -264,7 +264,14 @@ async def test_the_months_figures_are_plain_counts_of_the_rows(app) -> None:
         figures = await month_figures(conn, app.services.settings, when)
         for _ in range(2):  # counted, then kept: the same
             assert await month_figures(conn, app.services.settings, when, kept) == figures
-            assert (await month_summary(conn, app.services.settings, when, kept)).communities == figures.communities
+            summary = await month_summary(conn, app.services.settings, when, kept)
+            assert (summary.communities, summary.active_members, summary.thanks, summary.days) == (
+                figures.communities,
+                figures.active_members,
+                figures.thanks,
+                figures.days,
+            )
+            assert (summary.messages, summary.feedback_items) == (figures.messages, len(figures.feedback))
     assert [(c.messages, c.active) for c in figures.communities] == [per_room[r] for r in range(1, ROOMS + 1)]
     assert figures.active_members == len({m["member_id"] for m in said})
     assert [(d.day, d.messages, d.active) for d in figures.days] == days

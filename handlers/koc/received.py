@@ -26,8 +26,9 @@ async def received_since(
     if kept is None or first >= last:
         return await _counted(conn, created >= since)
     whole = (created >= first, created < last)
-    stamp = await _stamp(conn, *whole)
-    found = dict(await kept.remember(("received", first, last), stamp, lambda: _counted(conn, *whole)))
+    # One entry, its days in the stamp: the day after, it is replaced, not kept beside (a count per member).
+    stamp = (first, last, *await _stamp(conn, *whole))
+    found = dict(await kept.remember("received", stamp, lambda: _counted(conn, *whole)))
     for end in (await _counted(conn, created >= since, created < first), await _counted(conn, created >= last)):
         for member, n in end.items():
             found[member] = found.get(member, 0) + n
