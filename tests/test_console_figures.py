@@ -14,12 +14,13 @@ from sqlalchemy import insert, update
 
 from bot.db import schema
 from bot.outbox import Draft
+from bot.stamped import StampedCache
 from handlers.feedback.tables import history, items, people
 from handlers.koc import pool
 from handlers.recognition.tables import actions, revocations, thanks
 from handlers.reports.config import ReportsSection
 from handlers.reports.month import window
-from handlers.reports.queries import month_figures
+from handlers.reports.queries import month_figures, month_summary
 from tests.support import enqueue
 
 ZONE = ZoneInfo("Asia/Shanghai")
@@ -201,12 +202,22 @@ async def test_the_pools_signals_are_plain_counts_of_the_rows(app) -> None:
         if h["to_status"] in EXPERTISE and h["created_at"] >= SINCE:
             expert[reporter[h["item_id"]]].add(h["item_id"])
 
+    kept = StampedCache()
     async with app.engine.connect() as conn:
-        assert _nonzero(await pool._thanks(conn, SINCE)) == _nonzero(dict(thanked))
+        assert _nonzero(await pool._thanks(conn, SINCE, NOW, None)) == _nonzero(dict(thanked))
+        for _ in range(2):  # counted, then the window's whole days kept: the same
+            assert _nonzero(await pool._thanks(conn, SINCE, NOW, kept)) == _nonzero(dict(thanked))
         assert await pool._weeks(conn, NOW) == {member: len(found) for member, found in weeks.items()}
         assert _nonzero(dict(await pool._discussion(conn, SINCE))) == dict(talk)
         assert await pool._feedback(conn, SINCE) == {member: len(found) for member, found in expert.items()}
     assert sum(thanked.values()) and weeks and talk and expert  # the world exercises every signal
+    # A thank-you logged into one of the kept days (as no bot would, but a restored backup might): counted.
+    async with app.engine.begin() as conn:
+        row = {**world["thanks"][0], "id": len(world["thanks"]) + 1, "receiver_id": 1, "counted": True}
+        await conn.execute(insert(thanks).values(**{**row, "created_at": NOW - timedelta(days=10)}))
+    thanked[1] += 1
+    async with app.engine.connect() as conn:
+        assert _nonzero(await pool._thanks(conn, SINCE, NOW, kept)) == _nonzero(dict(thanked))
 
 
 async def test_the_months_figures_are_plain_counts_of_the_rows(app) -> None:
@@ -248,8 +259,19 @@ async def test_the_months_figures_are_plain_counts_of_the_rows(app) -> None:
     }
     listed = sorted(i["id"] for i in world["items"] if when.start <= i["created_at"] < when.as_of or i["id"] in moved)
 
+    kept = StampedCache()
     async with app.engine.connect() as conn:
         figures = await month_figures(conn, app.services.settings, when)
+        for _ in range(2):  # counted, then kept: the same
+            assert await month_figures(conn, app.services.settings, when, kept) == figures
+            summary = await month_summary(conn, app.services.settings, when, kept)
+            assert (summary.communities, summary.active_members, summary.thanks, summary.days) == (
+                figures.communities,
+                figures.active_members,
+                figures.thanks,
+                figures.days,
+            )
+            assert (summary.messages, summary.feedback_items) == (figures.messages, len(figures.feedback))
     assert [(c.messages, c.active) for c in figures.communities] == [per_room[r] for r in range(1, ROOMS + 1)]
     assert figures.active_members == len({m["member_id"] for m in said})
     assert [(d.day, d.messages, d.active) for d in figures.days] == days

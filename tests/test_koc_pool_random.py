@@ -215,7 +215,7 @@ async def test_pool_signals_and_ranking_match_a_plain_computation(
             assert len(weeks) > MEMBERS // 2 and any(n > 1 for n in feedback.values())  # the world is not empty
             found = await pool.rank(ctx)
             signals = [
-                await pool._thanks(conn, since),
+                await pool._thanks(conn, since, NOW, None),
                 feedback,
                 await pool._threads(conn, since),
                 weeks,

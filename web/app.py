@@ -11,6 +11,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from bot.context import Services
+from bot.stamped import StampedCache
 from bot.templates import TEMPLATES_DIR
 from bot.uow import Database
 from handlers.web.config import WebSection
@@ -91,6 +92,7 @@ async def build_console(database: Database, services: Services, *, bot: App | No
         pages=Pages(Labels(roots), services.settings.bot.timezone),
         actions=Actions(database, services, bot.wake if bot is not None else lambda: None),
         limiter=SignInLimiter(section.signin_attempts_per_minute),
+        kept=StampedCache(),
         bot=bot,
     )
     app = Starlette(routes=routes())

@@ -11,6 +11,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, PlainTextResponse, RedirectResponse, Response
 
 from bot.context import Services
+from bot.stamped import StampedCache
 from bot.uow import Database
 from handlers.web.config import WebSection
 from web.actions import Actions
@@ -33,6 +34,7 @@ class Console:
     pages: Pages
     actions: Actions
     limiter: SignInLimiter
+    kept: StampedCache  # counts over time that is over: the monthly report's, the KOC pool's whole days
     bot: App | None  # the bot in this process (`kocbot run`); None for `kocbot web` alone
 
     @property

@@ -67,7 +67,8 @@ class FeedbackPerson(Base):
     __tablename__ = "feedback_people"
     __table_args__ = (
         UniqueConstraint("item_id", "member_id"),
-        Index("ix_feedback_people_role_item", "role", "item_id"),  # the board's "+1s at least", from the index
+        # The board's "+1s at least", and the KOC pool's reporters of moved items, from the index alone.
+        Index("ix_feedback_people_role_item_member", "role", "item_id", "member_id"),
         # Segments' "feedback submitted", "+1": each member's items in a role, from the index alone.
         Index("ix_feedback_people_role_member", "role", "member_id", "item_id"),
     )

@@ -10,10 +10,12 @@ quotes and @mentions their messages drew (discussion). `/koc candidates [n]` lis
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
+import typing
+from collections import Counter, defaultdict
 from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from itertools import takewhile
 from typing import Any
 
 from sqlalchemy import Text, and_, case, cast, distinct, func, literal_column, or_, select, true, update
@@ -26,6 +28,7 @@ from bot.db.dialect import insert_for
 from bot.db.schema import OutgoingKind, Role, Stage
 from bot.errors import UsageError, UserFacingError
 from bot.members import MemberRef
+from bot.stamped import StampedCache
 from bot.talk import community_message
 from handlers.feedback.tables import Role as FeedbackRole
 from handlers.feedback.tables import Status as FeedbackStatus
@@ -33,10 +36,11 @@ from handlers.feedback.tables import history as feedback_history
 from handlers.feedback.tables import people as feedback_people
 from handlers.koc.config import KocSection
 from handlers.koc.eligibility import must_be_eligible
+from handlers.koc.received import received_since
 from handlers.koc.tables import koc_events, koc_records
 from handlers.outreach.consent import opted_out_at, unsolicited_wait
 from handlers.recognition.moderation import mentioned_members
-from handlers.recognition.stats import thanks_units
+from handlers.recognition.stats import thanks_unit_parts
 from handlers.recognition.tables import thanks
 from handlers.threads.tables import Part, threads
 from handlers.threads.tables import Status as ThreadStatus
@@ -111,28 +115,30 @@ async def _eligible(conn: AsyncConnection, where: list[Any], among: Collection[i
     return {row.id: row for row in (await conn.execute(stmt)).all()}
 
 
-async def _thanks(conn: AsyncConnection, since: datetime) -> dict[int, int]:
-    units = thanks_units("receiver_id", thanks.c.created_at >= since, by_time=True)
-    stmt = select(units.c.member_id, func.sum(units.c.n)).group_by(units.c.member_id)
+async def _thanks(conn: AsyncConnection, since: datetime, now: datetime, kept: StampedCache | None) -> dict[int, int]:
+    _, revoked = thanks_unit_parts("receiver_id", thanks.c.created_at >= since, by_time=True)
+    found = await received_since(conn, since, now, kept)
+    for member, n in (await conn.execute(revoked)).tuples().all():
+        found[member] = found.get(member, 0) + int(n)
     # A thank-you to no member (NULL) is nobody's signal: dropped here, not filtered in SQL, where the
     # condition would send the planner down the receiver index over every row.
-    return {member: int(n) for member, n in (await conn.execute(stmt)).all() if member is not None}
+    found.pop(None, None)
+    return typing.cast(dict[int, int], found)
 
 
 async def _feedback(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     """Items a member reported that were reproduced, adopted or shipped in the window."""
-    # The moved items as one list, read from the history's status index, then their reporters: a join let
-    # SQLite walk every reporter and probe each one's history. One row per item and member (a unique key),
-    # so counting rows counts distinct items.
+    # The moved items as one list, read from the history's status index, then their reporters, each looked
+    # up in ix_feedback_people_role_item_member: a join let SQLite walk every reporter and probe each one's
+    # history, and grouping in SQL sent it down the role-and-member index over every reporter. One row per
+    # item and member (a unique key), so counting rows counts distinct items.
     moved = select(feedback_history.c.item_id).where(
         feedback_history.c.to_status.in_(EXPERTISE), feedback_history.c.created_at >= since
     )
-    stmt = (
-        select(feedback_people.c.member_id, func.count())
-        .where(feedback_people.c.role == FeedbackRole.REPORTER.value, feedback_people.c.item_id.in_(moved))
-        .group_by(feedback_people.c.member_id)
+    stmt = select(feedback_people.c.member_id).where(
+        feedback_people.c.role == FeedbackRole.REPORTER.value, feedback_people.c.item_id.in_(moved)
     )
-    return dict((await conn.execute(stmt)).tuples().all())
+    return dict(Counter((await conn.execute(stmt)).scalars().all()))
 
 
 async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
@@ -235,16 +241,23 @@ def _score(section: KocSection, thanks: int, feedback: int, threads: int, weeks:
 
 
 async def rank(
-    ctx: Context, *, community_ids: Iterable[int] | None = None, exclude: Iterable[int] = (), limit: int | None = None
+    ctx: Context,
+    *,
+    community_ids: Iterable[int] | None = None,
+    exclude: Iterable[int] = (),
+    limit: int | None = None,
+    kept: StampedCache | None = None,
 ) -> list[Candidate]:
     """The pool, best first (score, then name): members with any signal, not staff, not already KOCs; only
-    its best `limit` if given (the same as the whole pool's first `limit`, read with less work)."""
+    its best `limit` if given (the same as the whole pool's first `limit`, read with less work). `kept`: the
+    thank-yous of the window's whole days kept across calls (the console's)."""
     section = ctx.settings.section(KocSection)
     conn, now = ctx.db, ctx.now
     since = now - timedelta(days=section.candidate_window_days)
     staff = ctx.settings.permissions.admins + ctx.settings.permissions.moderators
     where = _eligibility(staff, community_ids)
-    thanks, feedback, threads = await _thanks(conn, since), await _feedback(conn, since), await _threads(conn, since)
+    thanks, feedback = await _thanks(conn, since, now, kept), await _feedback(conn, since)
+    threads = await _threads(conn, since)
     discussion = await _discussion(conn, since)
     others = (thanks, feedback, threads, discussion)
     if limit is not None:
@@ -291,7 +304,9 @@ async def _short_list(
     `limit`-th best worst case among the eligible cannot make the list. The bounds are widened by a cent
     for the score's rounding, so they hold."""
     section, conn = ctx.settings.section(KocSection), ctx.db
-    least = {m: n for m, n in _without_weeks(section, others).items() if m not in exclude}
+    least = _without_weeks(section, others)
+    for member_id in exclude:
+        least.pop(member_id, None)
     order = sorted(least, key=least.__getitem__, reverse=True)
     eligible: dict[int, Any] = {}
     seen = 0
@@ -301,7 +316,7 @@ async def _short_list(
     span = section.weight_active_weeks * WEEKS + ROUNDING
     if len(eligible) < limit or span >= (floor := sorted(map(least.__getitem__, eligible))[-limit] - ROUNDING):
         return None
-    chosen = [member_id for member_id in order if least[member_id] + span >= floor]  # a prefix of `order`
+    chosen = list(takewhile(lambda member_id: least[member_id] + span >= floor, order))  # best first: a prefix
     if len(chosen) > MAX_CONTENDERS:
         return None
     if len(chosen) > seen:
@@ -317,13 +332,13 @@ def _without_weeks(section: KocSection, signals: Sequence[dict[int, int]]) -> di
     thanks, feedback, threads, discussion = signals
     w_thanks, w_feedback, w_threads = section.weight_thanks, section.weight_feedback, section.weight_threads
     w_replies = section.weight_replies
-    return {
-        member_id: w_thanks * thanks.get(member_id, 0)
-        + w_feedback * feedback.get(member_id, 0)
-        + w_threads * threads.get(member_id, 0)
-        + w_replies * discussion.get(member_id, 0)
-        for member_id in set().union(*signals)
-    }
+    # Added signal by signal in the score's own order (a missing one adds nothing: the same floats), not
+    # member by member over every signal: the thank-yous reach tens of thousands of members, the others few.
+    scores = {member_id: w_thanks * n for member_id, n in thanks.items()}
+    for weight, values in ((w_feedback, feedback), (w_threads, threads), (w_replies, discussion)):
+        for member_id, n in values.items():
+            scores[member_id] = scores.get(member_id, 0.0) + weight * n
+    return scores
 
 
 async def notify_replacements(ctx: Context, member: MemberRef) -> None:

@@ -34,6 +34,12 @@ def thanks_units(side: str, *where: Any, by_time: bool = False) -> Subquery:
     index order; the revoked ones are few and looked up by id. `by_time`: `where` bounds
     `created_at`, and the rows are read by that range (ix_thanks_created_cover holds every
     column needed), not member by member over the whole table."""
+    return union_all(*thanks_unit_parts(side, *where, by_time=by_time)).subquery("units")
+
+
+def thanks_unit_parts(side: str, *where: Any, by_time: bool = False) -> tuple[Select[Any], Select[Any]]:
+    """`thanks_units`' two halves: (member_id, n) of the counted ones per member, and (member_id, -1) per
+    revoked one; for a caller that sums them itself (many members: no second grouping of the first)."""
     member = thanks.c[side]
     # `+ 0` hides the member column from the planner: grouping in its index order would read every row.
     key = member + literal_column("0") if by_time else member
@@ -41,7 +47,7 @@ def thanks_units(side: str, *where: Any, by_time: bool = False) -> Subquery:
         select(key.label("member_id"), func.count().label("n")).where(thanks.c.counted == true(), *where).group_by(key)
     )
     revoked = select(member.label("member_id"), literal(-1).label("n")).where(thanks.c.id.in_(revoked_ids()), *where)
-    return union_all(counted, revoked).subquery("units")
+    return counted, revoked
 
 
 async def thanks_count(conn: AsyncConnection, side: str, member_id: int, month: str | None = None) -> int:

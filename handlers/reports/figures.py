@@ -129,6 +129,10 @@ class MonthFigures:
     def messages(self) -> int:
         return sum(c.messages for c in self.communities)
 
+    @property
+    def feedback_items(self) -> int:
+        return len(self.feedback)
+
     def _in_month(self, when: datetime | None) -> bool:
         return when is not None and self.window.start <= when < self.window.as_of
 
@@ -185,3 +189,23 @@ class MonthFigures:
             or self.threads
             or self.koc_changes
         )
+
+
+@dataclass(frozen=True, slots=True)
+class MonthSummary:
+    """The console's page of a month: the report's figures per community and per day, and its totals."""
+
+    window: Window
+    communities: tuple[CommunityFigures, ...]
+    active_members: int  # in any community (a member active in two counts once)
+    thanks: int
+    feedback_items: int  # the report's feedback rows: items received, adopted or shipped in the month
+    days: tuple[Day, ...]
+
+    @property
+    def month(self) -> str:
+        return self.window.month
+
+    @property
+    def messages(self) -> int:
+        return sum(c.messages for c in self.communities)

@@ -11,34 +11,35 @@ import logging
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import and_, case, func, literal, literal_column, or_, select, true, union, union_all
+from sqlalchemy import and_, case, func, or_, select, true, union
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.config import CoreSettings
 from bot.db import schema
-from bot.db.schema import Stage, UTCDateTime
-from bot.talk import community_message
+from bot.db.schema import Stage
+from bot.stamped import StampedCache
 from handlers.feedback.tables import Status as FeedbackStatus
 from handlers.feedback.tables import history as fb_history
 from handlers.feedback.tables import items as fb_items
 from handlers.koc.tables import koc_events
 from handlers.listening.tables import flags as listening_flags
 from handlers.recognition.stats import revoked_ids
-from handlers.recognition.tables import thanks
+from handlers.recognition.tables import revocations, thanks
 from handlers.reports.config import ReportsSection
 from handlers.reports.figures import (
     KOC_CHANGES,
     CommunityFigures,
-    Day,
     FeedbackRow,
     Helper,
     KocChange,
     MonthFigures,
+    MonthSummary,
     QuestionRoom,
     ThreadRow,
     TitleRule,
 )
 from handlers.reports.month import Window
+from handlers.reports.talk import Talk, month_talk
 from handlers.threads.tables import EventKind, threads
 from handlers.threads.tables import events as thread_events
 from handlers.threads.tables import rooms as thread_rooms
@@ -46,42 +47,63 @@ from handlers.threads.tables import rooms as thread_rooms
 _LOGGER = logging.getLogger(__name__)
 
 
-async def month_figures(conn: AsyncConnection, settings: CoreSettings, when: Window) -> MonthFigures:
-    """Every figure of the month, in a dozen grouped queries."""
-    rooms = await _rooms(conn, settings)
-    members = await _memberships(conn, when)
-    said = await _messages(conn, when)
-    thanked = await _thanks_by_room(conn, when)
-    feedback_rooms = await _feedback_by_room(conn, when)
-    raised = await _threads_by_room(conn, when)
+async def month_figures(
+    conn: AsyncConnection, settings: CoreSettings, when: Window, months: StampedCache | None = None
+) -> MonthFigures:
+    """Every figure of the month, in a dozen grouped queries; `months` keeps a finished month's counts (the
+    console's, across visits)."""
+    rooms, communities, talk, thanked = await _communities(conn, settings, when, months)
     top = settings.section(ReportsSection).top_helpers
     helpers, title_rule = await _most_thanked(conn, when, list(rooms), top, getattr(settings, "recognition", None))
+    return MonthFigures(
+        when,
+        communities,
+        talk.anywhere,
+        helpers,
+        thanked,
+        await _feedback_rows(conn, when, rooms),
+        await _thread_rows(conn, when, rooms),
+        await _threads_open(conn, when),
+        await _koc_changes(conn, when),
+        await _stages(conn, when),
+        talk.days,
+        title_rule,
+        await _questions(conn, when, rooms),
+    )
+
+
+async def month_summary(
+    conn: AsyncConnection, settings: CoreSettings, when: Window, months: StampedCache | None = None
+) -> MonthSummary:
+    """What the console's page of the month shows: the report's figures per community and per day and its
+    totals, read as `month_figures` reads them, without the lists the page does not show (helpers, feedback,
+    threads, KOC changes)."""
+    _, communities, talk, thanked = await _communities(conn, settings, when, months)
+    return MonthSummary(when, communities, talk.anywhere, thanked, await _feedback_count(conn, when), talk.days)
+
+
+async def _communities(
+    conn: AsyncConnection, settings: CoreSettings, when: Window, months: StampedCache | None
+) -> tuple[dict[int, str], tuple[CommunityFigures, ...], Talk, int]:
+    """The rooms, each one's figures, the month's messages and the thank-yous counted in the rooms."""
+    rooms = await _rooms(conn, settings)
+    members = await _memberships(conn, when)
+    talk = await month_talk(conn, when, list(rooms), months)
+    thanked = await _thanks_by_room(conn, when, months)
+    feedback_rooms = await _feedback_by_room(conn, when)
+    raised = await _threads_by_room(conn, when)
     communities = tuple(
         CommunityFigures(
             name,
             *members.get(room_id, (0, 0, 0)),
-            *said.get(room_id, (0, 0)),
+            *talk.by_room.get(room_id, (0, 0)),
             thanked.get(room_id, 0),
             feedback_rooms.get(room_id, 0),
             raised.get(room_id, 0),
         )
         for room_id, name in rooms.items()
     )
-    return MonthFigures(
-        when,
-        communities,
-        await _active_anywhere(conn, when, list(rooms)),
-        helpers,
-        sum(thanked.get(r, 0) for r in rooms),
-        await _feedback_rows(conn, when, rooms),
-        await _thread_rows(conn, when, rooms),
-        await _threads_open(conn, when),
-        await _koc_changes(conn, when),
-        await _stages(conn, when),
-        await _days(conn, when, list(rooms)),
-        title_rule,
-        await _questions(conn, when, rooms),
-    )
+    return rooms, communities, talk, sum(thanked.get(r, 0) for r in rooms)
 
 
 async def _questions(conn: AsyncConnection, when: Window, rooms: dict[int, str]) -> tuple[QuestionRoom, ...]:
@@ -150,59 +172,6 @@ def _count_if(condition: Any) -> Any:
     return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
 
-async def _messages(conn: AsyncConnection, when: Window) -> dict[int, tuple[int, int]]:
-    """Per room: community messages (`bot.talk`) and the members who wrote them."""
-    msg = schema.messages
-    stmt = (
-        select(msg.c.community_id, func.count(), func.count(msg.c.member_id.distinct()))
-        .where(community_message(msg), _between(msg.c.received_at, when))
-        .group_by(msg.c.community_id)
-    )
-    return {row[0]: (int(row[1]), int(row[2])) for row in (await conn.execute(stmt)).all()}
-
-
-def _in_rooms(rooms: list[int]) -> Any:
-    """In these rooms, as a filter only: the month's messages are read by time from ix_messages_received_talk,
-    which holds every column counted (`+ 0` keeps the planner off the room index, which has not)."""
-    return (schema.messages.c.community_id + literal_column("0")).in_(rooms)
-
-
-async def _active_anywhere(conn: AsyncConnection, when: Window, rooms: list[int]) -> int:
-    msg = schema.messages
-    stmt = select(func.count(msg.c.member_id.distinct())).where(
-        _in_rooms(rooms), _between(msg.c.received_at, when), community_message(msg)
-    )
-    return int((await conn.execute(stmt)).scalar_one())
-
-
-async def _days(conn: AsyncConnection, when: Window, rooms: list[int]) -> tuple[Day, ...]:
-    """Messages and members who wrote, per local day (any time zone, DST too): the month's days as a small
-    table of their UTC bounds, joined to the messages by range, so each message is read once, by index."""
-    msg = schema.messages
-    days = when.days()
-    if not days:
-        return ()
-    bounds = union_all(
-        *(
-            select(
-                literal(n).label("n"),
-                literal(begin, UTCDateTime()).label("begin"),
-                literal(finish, UTCDateTime()).label("finish"),
-            )
-            for n, (_, begin, finish) in enumerate(days)
-        )
-    ).subquery("days")
-    inside = and_(msg.c.received_at >= bounds.c.begin, msg.c.received_at < bounds.c.finish)
-    stmt = (
-        select(bounds.c.n, func.count(), func.count(msg.c.member_id.distinct()))
-        .select_from(bounds.join(msg, inside))
-        .where(_in_rooms(rooms), community_message(msg))
-        .group_by(bounds.c.n)
-    )
-    counts = {row[0]: (int(row[1]), int(row[2])) for row in (await conn.execute(stmt)).all()}
-    return tuple(Day(day, *counts.get(n, (0, 0))) for n, (day, _, _) in enumerate(days))
-
-
 def _counted_thanks(when: Window) -> list[Any]:
     """Thank-yous of the month that count, less those revoked by its end."""
     return [
@@ -213,9 +182,26 @@ def _counted_thanks(when: Window) -> list[Any]:
     ]
 
 
-async def _thanks_by_room(conn: AsyncConnection, when: Window) -> dict[int, int]:
+async def _thanks_by_room(conn: AsyncConnection, when: Window, months: StampedCache | None) -> dict[int, int]:
+    """Per room, the month's thank-yous that count; a finished month's kept in `months` while its stamp holds."""
+    if months is None or not when.complete:
+        return await _count_thanks_by_room(conn, when)
+    stamp = await _thanks_stamp(conn, when)
+    return await months.remember(("thanks", when.month, when.as_of), stamp, lambda: _count_thanks_by_room(conn, when))
+
+
+async def _count_thanks_by_room(conn: AsyncConnection, when: Window) -> dict[int, int]:
     stmt = select(thanks.c.community_id, func.count()).where(*_counted_thanks(when)).group_by(thanks.c.community_id)
     return {row[0]: int(row[1]) for row in (await conn.execute(stmt)).all()}
+
+
+async def _thanks_stamp(conn: AsyncConnection, when: Window) -> tuple[Any, ...]:
+    """How many thank-yous the month has (made by its end or after: a few hours of it may still be running in
+    a room's time zone) and the revocations by its end, the last of them: rows only ever added, never edited.
+    The month's are counted from ix_thanks_month_cover's first column alone."""
+    given = select(func.count()).where(thanks.c.month == when.month)
+    undone = select(func.count(), func.max(revocations.c.id)).where(revocations.c.created_at < when.as_of)
+    return ((await conn.execute(given)).scalar_one(), *(await conn.execute(undone)).one())
 
 
 async def _most_thanked(
@@ -270,11 +256,6 @@ async def _feedback_rows(conn: AsyncConnection, when: Window, rooms: dict[int, s
     def first(condition: Any) -> Any:
         return func.min(case((and_(status, condition), h.c.created_at)))
 
-    moved = select(h.c.item_id).where(
-        status,
-        h.c.to_status.in_([FeedbackStatus.ADOPTED.value, FeedbackStatus.SHIPPED.value]),
-        _between(h.c.created_at, when),
-    )
     stmt = (
         select(
             fb_items.c.id,
@@ -286,14 +267,30 @@ async def _feedback_rows(conn: AsyncConnection, when: Window, rooms: dict[int, s
             first(and_(h.c.to_status == FeedbackStatus.SHIPPED.value, _between(h.c.created_at, when))),
         )
         .select_from(fb_items.outerjoin(h, h.c.item_id == fb_items.c.id))
-        # The ids as one list (an OR of the two would read every item): received in the month, or moved in it.
-        .where(fb_items.c.id.in_(union(select(fb_items.c.id).where(_between(fb_items.c.created_at, when)), moved)))
+        .where(fb_items.c.id.in_(_feedback_ids(when)))
         .group_by(fb_items.c.id, fb_items.c.kind, fb_items.c.community_id, fb_items.c.created_at)
         .order_by(fb_items.c.id)
     )
     return tuple(
         FeedbackRow(r[0], r[1], rooms.get(r[2], ""), r[3], r[4], r[5], r[6]) for r in (await conn.execute(stmt)).all()
     )
+
+
+def _feedback_ids(when: Window) -> Any:
+    """The ids of the items received, adopted or shipped in the month (the report's feedback rows), as one
+    list: an OR of the two would read every item."""
+    h = fb_history
+    moved = select(h.c.item_id).where(
+        h.c.what == "status",
+        h.c.to_status.in_([FeedbackStatus.ADOPTED.value, FeedbackStatus.SHIPPED.value]),
+        _between(h.c.created_at, when),
+    )
+    return union(select(fb_items.c.id).where(_between(fb_items.c.created_at, when)), moved)
+
+
+async def _feedback_count(conn: AsyncConnection, when: Window) -> int:
+    """How many feedback rows the month's report has, from the indexes alone."""
+    return int((await conn.execute(select(func.count()).select_from(_feedback_ids(when).subquery()))).scalar_one())
 
 
 async def _thread_rows(conn: AsyncConnection, when: Window, names: dict[int, str]) -> tuple[ThreadRow, ...]:

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from handlers.campaigns.report import CampaignReport
-from handlers.reports.figures import MonthFigures
+from handlers.reports.figures import MonthFigures, MonthSummary
 
 HOURLY_UP_TO = timedelta(days=3)
 
@@ -50,7 +50,7 @@ def campaign_chart(report: CampaignReport) -> dict[str, Any]:
     return {"kind": "campaign", "x": [b.strftime(fmt) for b in buckets], "series": series, "clues": clues}
 
 
-def month_chart(figures: MonthFigures) -> dict[str, Any]:
+def month_chart(figures: MonthFigures | MonthSummary) -> dict[str, Any]:
     rooms = [
         {"name": c.name, "messages": c.messages, "active": c.active, "thanks": c.thanks, "feedback": c.feedback}
         for c in figures.communities

@@ -13,6 +13,7 @@ from bot.context import Context, Services
 from bot.db import schema
 from bot.db.schema import Stage
 from bot.members import MemberRef
+from bot.stamped import StampedCache
 from bot.uow import UnitOfWork
 from handlers.koc.health import Trend, trends
 from handlers.koc.pool import Candidate, rank
@@ -51,7 +52,7 @@ async def _all(conn: AsyncConnection, stmt: Any) -> list[Any]:
     return list((await conn.execute(stmt)).all())
 
 
-async def koc_page(ctx: Context, today: date) -> KocPage:
+async def koc_page(ctx: Context, today: date, kept: StampedCache | None = None) -> KocPage:
     conn, m, k = ctx.db, schema.members.c, koc_records.c
     roster = await _all(
         conn,
@@ -72,7 +73,7 @@ async def koc_page(ctx: Context, today: date) -> KocPage:
         select(agreements).where(a.status == "active", a.ends <= today + timedelta(days=SOON_DAYS)).order_by(a.ends),
     )
     terms = await _all(conn, select(title_terms).where(t.status == "active").order_by(t.ends).limit(50))
-    pool = await rank(ctx, limit=POOL_SHOWN)
+    pool = await rank(ctx, limit=POOL_SHOWN, kept=kept)
     health = await trends(ctx)
     ids = [
         *(r.owner_id for r in roster),

@@ -12,7 +12,7 @@ from handlers.campaigns import report as campaign_report
 from handlers.campaigns import store
 from handlers.campaigns.config import CampaignsSection
 from handlers.reports.month import MonthError, window
-from handlers.reports.queries import month_figures
+from handlers.reports.queries import month_figures, month_summary
 from handlers.reports.render import report_charts
 from web.auth import Visit
 from web.console import Console, console_of, staff
@@ -69,17 +69,19 @@ async def month_page(request: Request, visit: Visit) -> Response:
         when = window(month, console.services.clock.now(), settings.bot.timezone)
     except MonthError:
         return console.page(visit, "not_found.html", status=404)
-    async with console.engine.connect() as conn:
-        figures = await month_figures(conn, settings, when)
     if request.path_params.get("chart") is not None:
+        async with console.engine.connect() as conn:
+            figures = await month_figures(conn, settings, when, console.kept)
         pictures = await report_charts(console.services.renderer, visit.locale, figures)
         index = request.path_params["chart"]
         if index >= len(pictures):
             return console.page(visit, "not_found.html", status=404)
         return Response(pictures[index][1].data, media_type="image/png")
+    async with console.engine.connect() as conn:
+        summary = await month_summary(conn, settings, when, console.kept)
     pictures_count = 3
     return console.page(
-        visit, "month.html", figures=figures, chart=safe_json(month_chart(figures)), pngs=range(pictures_count)
+        visit, "month.html", figures=summary, chart=safe_json(month_chart(summary)), pngs=range(pictures_count)
     )
 
 

@@ -17,7 +17,7 @@ async def kocs_page(request: Request, visit: Visit) -> Response:
     console = console_of(request)
     today = console.services.clock.now().astimezone(console.pages.zone).date()
     async with console.engine.connect() as conn:
-        found = await koc_page(reading_context(console.services, conn, visit.moderator), today)
+        found = await koc_page(reading_context(console.services, conn, visit.moderator), today, console.kept)
     weights = console.services.settings.section(KocSection)
     return console.page(visit, "kocs.html", page=found, weights=weights)
 
