@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import math
 import tomllib
 from collections.abc import Iterable, Sequence
@@ -106,8 +107,8 @@ class TemplateRenderer:
             for root in reversed(self.roots):
                 path = root / locale / capability / "commands.toml"
                 if path.is_file():
-                    with path.open("rb") as handle:
-                        merged.update(tomllib.load(handle))
+                    found = path.stat()
+                    merged.update(_read_toml(path, found.st_mtime_ns, found.st_size))
             self._catalogues[key] = merged
         return self._catalogues[key]
 
@@ -135,3 +136,10 @@ def renderer_for(settings: CoreSettings) -> TemplateRenderer:
     overrides = settings.bot.templates_dir
     roots = (overrides, TEMPLATES_DIR) if overrides else (TEMPLATES_DIR,)
     return TemplateRenderer(roots, default_locale=settings.bot.locale, globals_={"bot_name": settings.bot.name})
+
+
+@functools.lru_cache(maxsize=256)
+def _read_toml(path: Path, _mtime_ns: int, _size: int) -> dict[str, Any]:
+    """A commands.toml, read once a process while it is unchanged (every app's renderer reads them all)."""
+    with path.open("rb") as handle:
+        return tomllib.load(handle)
