@@ -19,6 +19,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import pickle
+import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta, tzinfo
@@ -185,6 +186,7 @@ class Scheduler(BaseScheduler):
         self._leadership = Leadership(engine, services.settings.bot.account)
         self._leading = False
         self._checked_at: datetime | None = None
+        self._checked_real: float | None = None  # time.monotonic() then: the lock is held in real time
         self._preparations = Preparations(specs, runner, services.signals.notify_schedule_changed)
 
     @property
@@ -215,11 +217,12 @@ class Scheduler(BaseScheduler):
         return self._leading
 
     async def _lead(self) -> bool:
-        now = self._clock.now()
-        recheck = self._checked_at is None or now - self._checked_at >= self._takeover
+        now, real = self._clock.now(), time.monotonic()
+        # A lock is kept or lost in real time: travelled days (tests, the playground) are no reason to look again.
+        recheck = self._checked_real is None or real - self._checked_real >= self._takeover.total_seconds()
         if self._leading and not recheck:
             return True
-        self._checked_at = now
+        self._checked_at, self._checked_real = now, real
         leading = await self._leadership.ensure()
         if leading and not self._leading:
             await self._start_leading(now)
