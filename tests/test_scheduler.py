@@ -87,6 +87,23 @@ async def test_a_job_runs_once_at_each_of_its_times(chat: Chat, app) -> None:
     assert [r.outcome for r in runs] == ["done"] * 3
 
 
+async def test_days_travelled_are_no_reason_to_look_at_the_lock_again(app, monkeypatch) -> None:
+    """The lock is kept or lost in real time: three days of runs in a moment ask for it once, not at each run."""
+    scheduler = _scheduler(app)
+    asked: list[bool] = []
+    ensure = scheduler._leadership.ensure
+
+    async def counted() -> bool:
+        asked.append(await ensure())
+        return asked[-1]
+
+    monkeypatch.setattr(scheduler._leadership, "ensure", counted)
+    monkeypatch.setattr(scheduler, "_checked_real", None)  # as if the last look were long ago
+    monkeypatch.setattr(scheduler, "_takeover", timedelta(hours=1))  # however slow the machine: an hour
+    await app.advance_to(_at(3, 12))
+    assert len(RUNS) == 3 and asked == [True]
+
+
 async def test_a_run_missed_by_less_than_the_grace_time_goes_out_once_late(app, settings, clock, registries) -> None:
     await app.advance_to(_at(1, 9, 50))
     again = await _restart(app, settings, clock, registries, _at(1, 10, 40))  # down from 09:50 to 10:40

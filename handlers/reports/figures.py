@@ -103,8 +103,24 @@ def _median(values: list[float]) -> float | None:
     return statistics.median(values) if values else None
 
 
+class _MonthTotals:
+    """What the report and the console's page of a month both derive from their window and communities."""
+
+    __slots__ = ()
+    window: Window
+    communities: tuple[CommunityFigures, ...]
+
+    @property
+    def month(self) -> str:
+        return self.window.month
+
+    @property
+    def messages(self) -> int:
+        return sum(c.messages for c in self.communities)
+
+
 @dataclass(frozen=True, slots=True)
-class MonthFigures:
+class MonthFigures(_MonthTotals):
     """The month's report: communities, thanks, feedback, threads and KOC changes."""
 
     window: Window
@@ -120,14 +136,6 @@ class MonthFigures:
     days: tuple[Day, ...] = ()
     title_rule: TitleRule | None = None
     questions: tuple[QuestionRoom, ...] = ()  # rooms where members asked the group something
-
-    @property
-    def month(self) -> str:
-        return self.window.month
-
-    @property
-    def messages(self) -> int:
-        return sum(c.messages for c in self.communities)
 
     @property
     def feedback_items(self) -> int:
@@ -192,7 +200,7 @@ class MonthFigures:
 
 
 @dataclass(frozen=True, slots=True)
-class MonthSummary:
+class MonthSummary(_MonthTotals):
     """The console's page of a month: the report's figures per community and per day, and its totals."""
 
     window: Window
@@ -201,11 +209,3 @@ class MonthSummary:
     thanks: int
     feedback_items: int  # the report's feedback rows: items received, adopted or shipped in the month
     days: tuple[Day, ...]
-
-    @property
-    def month(self) -> str:
-        return self.window.month
-
-    @property
-    def messages(self) -> int:
-        return sum(c.messages for c in self.communities)
