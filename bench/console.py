@@ -30,6 +30,7 @@ from bot.config import load_settings
 from bot.db import schema
 from bot.db.engine import create_engine
 from bot.db.migrate import upgrade
+from bot.heap import settle
 from handlers import REGISTRIES, config_sections
 from handlers.feedback.tables import history, items, people
 from handlers.recognition.tables import thanks
@@ -319,6 +320,7 @@ async def main() -> None:
         state = console.app.state.console  # type: ignore[attr-defined]  # set on the Starlette app by web/app.py
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=console), base_url="http://bench")
         client.cookies.set(COOKIE, state.gate.cookie_value(token))
+        settle()  # as `kocbot web` and `kocbot run` do once the console is up
         print(
             f"web console pages: {ITEMS:,} feedback items, {THANKS:,} thanks, {ROOMS} rooms, {MESSAGES:,} messages ({'reused' if reused else 'filled'} in {filled:.0f} s)"
         )

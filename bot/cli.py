@@ -330,6 +330,7 @@ async def _run_wechaty(settings: CoreSettings) -> int:
     import signal
 
     from bot.bootstrap import open_app
+    from bot.heap import settle
     from bot.transports.wechaty import WechatyTransport
     from handlers import REGISTRIES
     from web.launch import start_beside
@@ -345,6 +346,7 @@ async def _run_wechaty(settings: CoreSettings) -> int:
         flush=True,
     )
     console = await start_beside(settings, app)
+    settle()
     try:
         await app.run_forever()
     finally:
@@ -357,6 +359,7 @@ async def _run_wechaty(settings: CoreSettings) -> int:
 async def _run_console(settings: CoreSettings, script: Path | None) -> int:
     from bot.bootstrap import open_app
     from bot.clock import FakeClock
+    from bot.heap import settle
     from bot.history import last_recorded_at
     from bot.playground import Playground
     from bot.transports.console import ConsoleTransport
@@ -398,6 +401,7 @@ async def _run_console(settings: CoreSettings, script: Path | None) -> int:
             from web.launch import start_beside
 
             console = await start_beside(settings, app)  # a script's transcript has no console beside it
+            settle()
             await playground.run_interactive()
             return 0
         await playground.run_lines(lines)

@@ -130,6 +130,7 @@ def test_the_interactive_playground_answers_help_in_chinese(tmp_path: Path) -> N
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("kocbot playground: a simulated group chat (playground).")
     assert "[playground] kocbot: @alice 你好，我是 kocbot，可以帮你做这些事：" in done.stdout
+    assert "the heap is settled" in (tmp_path / "kocbot.log").read_text(encoding="utf-8")  # bot.heap, once started
 
 
 def test_a_bad_configuration_stops_with_one_line(tmp_path: Path) -> None:

@@ -9,6 +9,7 @@ import sys
 from typing import TYPE_CHECKING
 
 from bot.config import CoreSettings
+from bot.heap import settle
 from handlers.web.config import WebSection
 from web.app import build_console
 from web.server import ConsoleServer, bind
@@ -60,6 +61,7 @@ async def serve_alone(settings: CoreSettings) -> int:
         database = database_for(settings, engine)
         console = await build_console(database, build_services(settings, SystemClock(), REGISTRIES))
         server = ConsoleServer(console, bind(section.host, section.port))
+        settle()
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for signum in (signal.SIGINT, signal.SIGTERM):
