@@ -1,11 +1,12 @@
 """The web console's pages on a large SQLite file: 100,000 feedback items, 1,000,000 thanks, 50 rooms.
 
-Each page is asked REPEATS times through the console's ASGI app (signed in, as a browser would be) and its
-server time printed as p50 and p95; the target is a p95 under 150 ms. KOCBOT_BENCH_THANKS and
+Each page is visited once, then REPEATS times, through the console's ASGI app (signed in, as a browser would
+be): the first visit's server time is printed apart (what the console keeps across visits is counted then),
+and the others' as p50 and p95; the target is a p95 under 150 ms. KOCBOT_BENCH_THANKS and
 KOCBOT_BENCH_ITEMS make the data smaller for a quick look. KOCBOT_BENCH_DB names a file to keep the data
 in: filled on the first run (a few minutes), migrated and reused by the next ones. KOCBOT_BENCH_PAGES
 (comma-separated) measures only the pages whose address starts with one of them; KOCBOT_BENCH_REPEATS asks
-each page that many times (20).
+each page that many times after the first (40).
 """
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ THANKS = int(os.environ.get("KOCBOT_BENCH_THANKS", "1000000"))
 ITEMS = int(os.environ.get("KOCBOT_BENCH_ITEMS", "100000"))
 ROOMS, MEMBERS, THREADS, MESSAGES = 50, 20_000, 2_000, 200_000
 NOW = datetime(2026, 12, 10, 4, 0, tzinfo=UTC)
-REPEATS = int(os.environ.get("KOCBOT_BENCH_REPEATS", "20"))
+REPEATS = int(os.environ.get("KOCBOT_BENCH_REPEATS", "40"))
 TARGET_MS, CHUNK, SEED = 150.0, 20_000, 20261210
 STATUSES = ("submitted", "acknowledged", "reproduced", "under_review", "adopted", "shipped", "declined")
 
@@ -269,20 +270,25 @@ def _chosen() -> list[str]:
     return [p for p in PAGES if not wanted or any(p.startswith(w) for w in wanted)]
 
 
-async def _measure(client: httpx.AsyncClient, pages: list[str]) -> list[tuple[str, float, float, float]]:
-    """Per page: p50 and p95 of the wall time, and the p50 of the process's CPU time (the database's thread
-    included), which a machine shared with other work inflates less."""
+async def _visit(client: httpx.AsyncClient, path: str) -> tuple[float, float]:
+    """One visit's wall time and the process's CPU time (the database's thread included), in ms."""
+    started, used = time.perf_counter(), time.process_time()
+    response = await client.get(path)
+    assert response.status_code == 200, (path, response.status_code)
+    return (time.perf_counter() - started) * 1000, (time.process_time() - used) * 1000
+
+
+async def _measure(client: httpx.AsyncClient, pages: list[str]) -> list[tuple[str, float, float, float, float]]:
+    """Per page: the first visit's wall time (the console's kept counts made then), and over the REPEATS
+    visits after it the p50 and p95 of the wall time and the p50 of the CPU time, which a machine shared with
+    other work inflates less."""
     found = []
     for path in pages:
-        times, cpu = [], []
-        for _ in range(REPEATS):
-            started, used = time.perf_counter(), time.process_time()
-            response = await client.get(path)
-            times.append((time.perf_counter() - started) * 1000)
-            cpu.append((time.process_time() - used) * 1000)
-            assert response.status_code == 200, (path, response.status_code)
-        times.sort()
-        found.append((path, statistics.median(times), times[int(len(times) * 0.95) - 1], statistics.median(cpu)))
+        first, _ = await _visit(client, path)
+        times, cpu = zip(*[await _visit(client, path) for _ in range(REPEATS)], strict=True)
+        ordered = sorted(times)
+        p95 = ordered[max(0, -(-len(ordered) * 95 // 100) - 1)]  # nearest rank: the 38th of 40
+        found.append((path, first, statistics.median(times), p95, statistics.median(cpu)))
     return found
 
 
@@ -326,10 +332,13 @@ async def main() -> None:
         )
         slow, pages = 0, _chosen()
         print(f"  (load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores)", flush=True)
-        for page, p50, p95, cpu in await _measure(client, pages):
+        for page, first, p50, p95, cpu in await _measure(client, pages):
             slow += p95 > TARGET_MS
             over = "   over the target" if p95 > TARGET_MS else ""
-            print(f"  {page:<48} p50 {p50:7.1f} ms   p95 {p95:7.1f} ms   cpu p50 {cpu:7.1f} ms{over}", flush=True)
+            print(
+                f"  {page:<44} first {first:6.1f} ms   p50 {p50:6.1f} ms   p95 {p95:6.1f} ms   cpu p50 {cpu:6.1f} ms{over}",
+                flush=True,
+            )
         print(f"target: p95 under {TARGET_MS:.0f} ms on SQLite; {len(pages) - slow} of {len(pages)} pages meet it")
         await engine.dispose()
 
