@@ -34,6 +34,7 @@ from bot.db.migrate import upgrade
 from bot.heap import settle
 from handlers import REGISTRIES, config_sections
 from handlers.feedback.tables import history, items, people
+from handlers.koc.tables import agreements, koc_records, promises, title_terms
 from handlers.recognition.tables import thanks
 from handlers.threads.tables import events, rooms, threads
 from handlers.web.signin import open_session
@@ -234,12 +235,92 @@ async def _activity(conn: AsyncConnection, rnd: random.Random) -> None:
     )
 
 
+def _kocs_of() -> list[int]:
+    """The members _people made active KOCs: one in 200."""
+    return [i + 1 for i in range(MEMBERS) if i % 200 == 1]
+
+
+async def _kocs(conn: AsyncConnection, rnd: random.Random) -> None:
+    """The KOC page's own rows for the active KOCs: their records (owner, since, domain), promises, public
+    KOCs' agreements and title terms, some due or ending within the page's horizons."""
+    kocs, today = _kocs_of(), NOW.date()
+    await _insert(
+        conn,
+        koc_records,
+        [
+            {
+                "member_id": m,
+                "domain": "public" if n % 4 == 0 else "private",
+                "since": NOW - timedelta(days=rnd.randrange(30, 400)),
+                "owner_id": 1,
+                "invited_at": None,
+                "updated_at": NOW,
+            }
+            for n, m in enumerate(kocs)
+        ],
+    )
+    await _insert(
+        conn,
+        promises,
+        [
+            {
+                "member_id": rnd.choice(kocs),
+                "text": f"第 {n} 个承诺：寄送新品试用装",
+                "due": today + timedelta(days=rnd.randrange(-20, 60)),
+                "source": "manual",
+                "source_key": None,
+                "status": "open" if n % 3 else "kept",
+                "created_at": NOW - timedelta(days=40),
+                "created_by": 1,
+            }
+            for n in range(300)
+        ],
+    )
+    await _insert(
+        conn,
+        agreements,
+        [
+            {
+                "member_id": m,
+                "deliverables": "每月两篇测评",
+                "cadence": "每月",
+                "content_ownership": "品牌与 KOC 共有",
+                "payments": [{"due": str(today + timedelta(days=10)), "what": "稿费"}],
+                "deliverable_dates": [],
+                "starts": today - timedelta(days=300),
+                "ends": today + timedelta(days=rnd.randrange(-10, 120)),
+                "created_at": NOW - timedelta(days=300),
+                "created_by": 1,
+                "status": "active",
+            }
+            for m in kocs[::4]
+        ],
+    )
+    await _insert(
+        conn,
+        title_terms,
+        [
+            {
+                "member_id": m,
+                "title": "体验官",
+                "starts": today - timedelta(days=200),
+                "ends": today + timedelta(days=rnd.randrange(1, 200)),
+                "owner_id": 1,
+                "reviewed_at": None,
+                "status": "active",
+            }
+            for m in kocs[::2]
+        ],
+    )
+
+
 async def _fill(engine: AsyncEngine) -> None:
     rnd = random.Random(SEED)
     async with engine.begin() as conn:
         await _people(conn, rnd)
         await _feedback(conn, rnd)
         await _activity(conn, rnd)
+        await _kocs(conn, rnd)
 
 
 PAGES = (
@@ -292,6 +373,11 @@ async def _measure(client: httpx.AsyncClient, pages: list[str]) -> list[tuple[st
     return found
 
 
+async def _has_kocs(engine: AsyncEngine) -> bool:
+    async with engine.connect() as conn:
+        return bool((await conn.execute(select(func.count()).select_from(koc_records))).scalar_one())
+
+
 async def _filled(engine: AsyncEngine) -> bool:
     """Whether the file holds a world already (filled in one transaction: all of it or none), of this size."""
     async with engine.connect() as conn:
@@ -315,6 +401,9 @@ async def main() -> None:
         reused = await _filled(engine)
         if not reused:
             await _fill(engine)
+        elif not await _has_kocs(engine):  # a file kept from before the KOCs' own rows were filled
+            async with engine.begin() as conn:
+                await _kocs(conn, random.Random(SEED))
         filled = time.perf_counter() - started
         settings = load_settings(
             environ={}, data_dir=folder, overrides={"database": {"url": url}}, capability_sections=config_sections()

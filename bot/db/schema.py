@@ -150,6 +150,8 @@ class Community(Base):
 
 class Member(Base):
     __tablename__ = "members"
+    # The KOCs among tens of thousands of members (the console's roster, health, the stage's reminders).
+    __table_args__ = (Index("ix_members_stage", "stage"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     platform_id: Mapped[str] = mapped_column(String(128), unique=True)
