@@ -6,13 +6,14 @@ the active KOCs (one row per member and week), never a loop over messages.
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import Select, bindparam, func, select, true
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands import Invocation
@@ -22,7 +23,7 @@ from bot.db.schema import Stage
 from bot.talk import community_message
 from handlers.feedback.tables import items as feedback_items
 from handlers.koc.config import KocSection
-from handlers.koc.pool import week_of
+from handlers.koc.pool import week_ends, week_of
 from handlers.recognition.stats import revoked_ids
 from handlers.recognition.tables import thanks
 
@@ -43,18 +44,50 @@ class Trend:
     flagged: bool
 
 
-async def _by_week(
-    conn: AsyncConnection, member: Any, when: Any, ids: list[int], now: datetime, *where: Any
-) -> dict[int, list[int]]:
-    """Counts per member and week (index 0 = this week) of the rows of `member`'s table."""
-    week = week_of(when, now, WEEKS).label("week")
-    stmt = (
+@functools.cache
+def _weekly(signal: str) -> Select[Any]:
+    """Counts per member and week (index 0 = this week) of one signal's rows for the members `ids`, built
+    once (building its CASE anew cost more than the database's reading); bound to `ids`, `since` and the
+    weeks' ends (`week_ends`) at each call."""
+    messages = schema.messages
+    member, when, where = {
+        "messages": (messages.c.member_id, messages.c.received_at, (community_message(messages),)),
+        "thanks": (
+            thanks.c.receiver_id,
+            thanks.c.created_at,
+            (thanks.c.counted == true(), thanks.c.id.notin_(revoked_ids())),
+        ),
+        "feedback": (feedback_items.c.reporter_id, feedback_items.c.created_at, ()),
+    }[signal]
+    week = week_of(when, WEEKS).label("week")
+    return (
         select(member, week, func.count())
-        .where(member.in_(ids), when > now - timedelta(weeks=WEEKS), *where)
+        .where(member.in_(bindparam("ids", expanding=True)), when > bindparam("since"), *where)
         .group_by(member, week)
     )
+
+
+@functools.cache
+def _active_kocs() -> Select[Any]:
+    members = schema.members
+    return select(members.c.id, members.c.display_name).where(members.c.stage == Stage.ACTIVE.value)
+
+
+@functools.cache
+def _last_said() -> Select[Any]:
+    """Each of the members `ids`' last community message."""
+    messages = schema.messages
+    return (
+        select(messages.c.member_id, func.max(messages.c.received_at))
+        .where(messages.c.member_id.in_(bindparam("ids", expanding=True)), community_message(messages))
+        .group_by(messages.c.member_id)
+    )
+
+
+async def _by_week(conn: AsyncConnection, signal: str, ids: list[int], now: datetime) -> dict[int, list[int]]:
     counts: dict[int, list[int]] = defaultdict(lambda: [0] * WEEKS)
-    for member_id, index, n in (await conn.execute(stmt)).all():
+    bound = {"ids": ids, "since": now - timedelta(weeks=WEEKS), **week_ends(now, WEEKS)}
+    for member_id, index, n in (await conn.execute(_weekly(signal), bound)).all():
         if index is not None:
             counts[member_id][index] = n
     return counts
@@ -63,33 +96,11 @@ async def _by_week(
 async def trends(ctx: Context) -> list[Trend]:
     """Every active KOC's trend: silent ones first (longest silence first), then by name."""
     section = ctx.settings.section(KocSection)
-    conn, now, members, messages = ctx.db, ctx.now, schema.members, schema.messages
-    kocs = (
-        await conn.execute(select(members.c.id, members.c.display_name).where(members.c.stage == Stage.ACTIVE.value))
-    ).all()
+    conn, now = ctx.db, ctx.now
+    kocs = (await conn.execute(_active_kocs())).all()
     ids = [k.id for k in kocs]
-    said = await _by_week(conn, messages.c.member_id, messages.c.received_at, ids, now, community_message(messages))
-    thanked = await _by_week(
-        conn,
-        thanks.c.receiver_id,
-        thanks.c.created_at,
-        ids,
-        now,
-        thanks.c.counted == true(),
-        thanks.c.id.notin_(revoked_ids()),
-    )
-    reported = await _by_week(conn, feedback_items.c.reporter_id, feedback_items.c.created_at, ids, now)
-    last = dict(
-        (
-            await conn.execute(
-                select(messages.c.member_id, func.max(messages.c.received_at))
-                .where(messages.c.member_id.in_(ids), community_message(messages))
-                .group_by(messages.c.member_id)
-            )
-        )
-        .tuples()
-        .all()
-    )
+    said, thanked, reported = [await _by_week(conn, signal, ids, now) for signal in ("messages", "thanks", "feedback")]
+    last = dict((await conn.execute(_last_said(), {"ids": ids})).tuples().all())
     result = []
     for koc in kocs:
         seen = last.get(koc.id)

@@ -9,6 +9,7 @@ quotes and @mentions their messages drew (discussion). `/koc candidates [n]` lis
 
 from __future__ import annotations
 
+import functools
 import logging
 import typing
 from collections import Counter, defaultdict
@@ -18,7 +19,21 @@ from datetime import datetime, timedelta
 from itertools import takewhile
 from typing import Any
 
-from sqlalchemy import Text, and_, case, cast, distinct, func, literal_column, or_, select, true, update
+from sqlalchemy import (
+    Select,
+    Text,
+    and_,
+    bindparam,
+    case,
+    cast,
+    distinct,
+    func,
+    literal_column,
+    or_,
+    select,
+    true,
+    update,
+)
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.commands import Invocation, parse_number
@@ -75,12 +90,21 @@ class Candidate:
     score: float = 0.0
 
 
-def week_of(column: Any, now: datetime, weeks: int) -> Any:
-    """0 for the last seven days, 1 for the week before, ... (None before `weeks` weeks): portable SQL."""
+def week_of(column: Any, weeks: int) -> Any:
+    """0 for the last seven days, 1 for the week before, ... (None before `weeks` weeks, or after now):
+    portable SQL, bound to `week_ends(now, weeks)` when run (a statement holding it is built once)."""
     return case(
-        *((and_(column > now - timedelta(weeks=k + 1), column <= now - timedelta(weeks=k)), k) for k in range(weeks)),
+        *(
+            (and_(column > bindparam(f"week_end_{k + 1}"), column <= bindparam(f"week_end_{k}")), k)
+            for k in range(weeks)
+        ),
         else_=None,
     )
+
+
+def week_ends(now: datetime, weeks: int) -> dict[str, datetime]:
+    """`week_of`'s parameters: where each of the `weeks` weeks before `now` ends (0: now)."""
+    return {f"week_end_{k}": now - timedelta(weeks=k) for k in range(weeks + 1)}
 
 
 def _eligibility(staff_ids: Iterable[str], community_ids: Iterable[int] | None) -> list[Any]:
@@ -115,10 +139,16 @@ async def _eligible(conn: AsyncConnection, where: list[Any], among: Collection[i
     return {row.id: row for row in (await conn.execute(stmt)).all()}
 
 
+@functools.cache
+def _revoked() -> Select[Any]:
+    """(receiver, -1) per thank-you since `since` revoked now, built once."""
+    _, revoked = thanks_unit_parts("receiver_id", thanks.c.created_at >= bindparam("since"), by_time=True)
+    return revoked
+
+
 async def _thanks(conn: AsyncConnection, since: datetime, now: datetime, kept: StampedCache | None) -> dict[int, int]:
-    _, revoked = thanks_unit_parts("receiver_id", thanks.c.created_at >= since, by_time=True)
     found = await received_since(conn, since, now, kept)
-    for member, n in (await conn.execute(revoked)).tuples().all():
+    for member, n in (await conn.execute(_revoked(), {"since": since})).tuples().all():
         found[member] = found.get(member, 0) + int(n)
     # A thank-you to no member (NULL) is nobody's signal: dropped here, not filtered in SQL, where the
     # condition would send the planner down the receiver index over every row.
@@ -126,53 +156,72 @@ async def _thanks(conn: AsyncConnection, since: datetime, now: datetime, kept: S
     return typing.cast(dict[int, int], found)
 
 
-async def _feedback(conn: AsyncConnection, since: datetime) -> dict[int, int]:
-    """Items a member reported that were reproduced, adopted or shipped in the window."""
+@functools.cache
+def _moved_reporters() -> Select[Any]:
+    """The reporters of items reproduced, adopted or shipped since `since`, a row per item and member."""
     # The moved items as one list, read from the history's status index, then their reporters, each looked
     # up in ix_feedback_people_role_item_member: a join let SQLite walk every reporter and probe each one's
     # history, and grouping in SQL sent it down the role-and-member index over every reporter. One row per
     # item and member (a unique key), so counting rows counts distinct items.
     moved = select(feedback_history.c.item_id).where(
-        feedback_history.c.to_status.in_(EXPERTISE), feedback_history.c.created_at >= since
+        feedback_history.c.to_status.in_(EXPERTISE), feedback_history.c.created_at >= bindparam("since")
     )
-    stmt = select(feedback_people.c.member_id).where(
+    return select(feedback_people.c.member_id).where(
         feedback_people.c.role == FeedbackRole.REPORTER.value, feedback_people.c.item_id.in_(moved)
     )
-    return dict(Counter((await conn.execute(stmt)).scalars().all()))
 
 
-async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
-    """Threads a member raised in the window that are confirmed (or being fixed, or resolved) now."""
-    stmt = (
+async def _feedback(conn: AsyncConnection, since: datetime) -> dict[int, int]:
+    """Items a member reported that were reproduced, adopted or shipped in the window."""
+    return dict(Counter((await conn.execute(_moved_reporters(), {"since": since})).scalars().all()))
+
+
+@functools.cache
+def _confirmed_raisers() -> Select[Any]:
+    return (
         select(thread_people.c.member_id, func.count())
         .join(threads, threads.c.id == thread_people.c.thread_id)
         .where(
             thread_people.c.part == Part.REPORTER.value,
-            thread_people.c.added_at >= since,
+            thread_people.c.added_at >= bindparam("since"),
             threads.c.status.in_(CONFIRMED),
         )
         .group_by(thread_people.c.member_id)
     )
-    return dict((await conn.execute(stmt)).tuples().all())
+
+
+async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
+    """Threads a member raised in the window that are confirmed (or being fixed, or resolved) now."""
+    return dict((await conn.execute(_confirmed_raisers(), {"since": since})).tuples().all())
+
+
+@functools.cache
+def _weeks_of(some: bool) -> Select[Any]:
+    """`_weeks`' statement, of the members `ids` or of everyone, built once; bound to `since` and the
+    weeks' ends at each call."""
+    messages = schema.messages
+    # One group per member, each member's distinct weeks counted on the way; a message after `now` is in
+    # no week (NULL).
+    week = week_of(messages.c.received_at, WEEKS)
+    where = [messages.c.received_at > bindparam("since"), community_message(messages)]
+    if some:  # a few members: each one's messages from ix_messages_member_received
+        member: Any = messages.c.member_id
+        where.append(member.in_(bindparam("ids", expanding=True)))
+    else:
+        # `+ 0` hides the member column from the planner: grouping in ix_messages_member_received's order
+        # cost a table read per message for the room and route; ix_messages_received_talk holds them.
+        member = (messages.c.member_id + literal_column("0")).label("member_id")
+    return select(member, func.count(distinct(week))).where(*where).group_by(member)
 
 
 async def _weeks(conn: AsyncConnection, now: datetime, among: Collection[int] | None = None) -> dict[int, int]:
     """Weeks, of the last ten, in which a member wrote in a community (bot.talk's community messages: not
     commands, not private messages, not the bot's), of every member or only those `among`."""
-    messages = schema.messages
-    # One group per member, each member's distinct weeks counted on the way; a message after `now` is in
-    # no week (NULL).
-    week = week_of(messages.c.received_at, now, WEEKS)
-    where = [messages.c.received_at > now - timedelta(weeks=WEEKS), community_message(messages)]
-    if among is not None:  # a few members: each one's messages from ix_messages_member_received
-        member: Any = messages.c.member_id
-        where.append(member.in_(list(among)))
-    else:
-        # `+ 0` hides the member column from the planner: grouping in ix_messages_member_received's order
-        # cost a table read per message for the room and route; ix_messages_received_talk holds them.
-        member = (messages.c.member_id + literal_column("0")).label("member_id")
-    stmt = select(member, func.count(distinct(week))).where(*where).group_by(member)
-    return {member_id: n for member_id, n in (await conn.execute(stmt)).tuples().all() if n}
+    bound: dict[str, Any] = {"since": now - timedelta(weeks=WEEKS), **week_ends(now, WEEKS)}
+    if among is not None:
+        bound["ids"] = list(among)
+    rows = (await conn.execute(_weeks_of(among is not None), bound)).tuples().all()
+    return {member_id: n for member_id, n in rows if n}
 
 
 def _mentions_any() -> Any:
@@ -181,10 +230,10 @@ def _mentions_any() -> Any:
     return cast(schema.messages.c.mentions, Text) != literal_column("'[]'")
 
 
-def _mentioned(conn: AsyncConnection) -> Any:
+def _mentioned(dialect: str) -> Any:
     """The platform ids in `messages.mentions` as rows (a JSON list): each database spells it its own way."""
     column = schema.messages.c.mentions
-    if conn.dialect.name == "postgresql":
+    if dialect == "postgresql":
         return func.json_array_elements_text(column).table_valued("value")
     return func.json_each(column).table_valued("value")
 
@@ -195,28 +244,32 @@ def _conversation(messages: Any) -> Any:
     return and_(community_message(messages), or_(messages.c.routed_to.is_(None), messages.c.routed_to != "thanks"))
 
 
-async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
-    """Quotes of a member's messages and @mentions of them by others in the window, in plain talk."""
-    messages, members = schema.messages, schema.members
-    quotes = (
+@functools.cache
+def _quotes() -> Select[Any]:
+    messages = schema.messages
+    return (
         select(messages.c.quote_member_id, func.count())
         .where(
-            messages.c.received_at >= since,
+            messages.c.received_at >= bindparam("since"),
             _conversation(messages),
             messages.c.quote_member_id.is_not(None),
             messages.c.quote_member_id != messages.c.member_id,
         )
         .group_by(messages.c.quote_member_id)
     )
-    counts: dict[int, int] = defaultdict(int, dict((await conn.execute(quotes)).tuples().all()))
-    mentioned = _mentioned(conn)
-    mentions = (
+
+
+@functools.cache
+def _mentions(dialect: str) -> Select[Any]:
+    messages, members = schema.messages, schema.members
+    mentioned = _mentioned(dialect)
+    return (
         select(members.c.id, func.count())
         .select_from(messages)
         .join(mentioned, true())
         .join(members, members.c.platform_id == mentioned.c.value)
         .where(
-            messages.c.received_at >= since,
+            messages.c.received_at >= bindparam("since"),
             _mentions_any(),
             _conversation(messages),
             members.c.id != messages.c.member_id,
@@ -224,7 +277,14 @@ async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
         )
         .group_by(members.c.id)
     )
-    for member_id, n in (await conn.execute(mentions)).all():
+
+
+async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
+    """Quotes of a member's messages and @mentions of them by others in the window, in plain talk (each
+    statement built once, bound to `since`)."""
+    bound = {"since": since}
+    counts: dict[int, int] = defaultdict(int, dict((await conn.execute(_quotes(), bound)).tuples().all()))
+    for member_id, n in (await conn.execute(_mentions(conn.dialect.name), bound)).all():
         counts[member_id] += n
     return counts
 

@@ -4,10 +4,11 @@ before revocations; with a `StampedCache`, the whole UTC days of the window are 
 
 from __future__ import annotations
 
+import functools
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.stamped import StampedCache
@@ -21,15 +22,13 @@ async def received_since(
     conn: AsyncConnection, since: datetime, now: datetime, kept: StampedCache | None = None
 ) -> dict[int | None, int]:
     """Counted thank-yous received since `since`, per receiver (None: a thank-you to no member)."""
-    created = thanks.c.created_at
     first, last = _midnight(since) + DAY, _midnight(now)  # the whole days between `since` and now
     if kept is None or first >= last:
-        return await _counted(conn, created >= since)
-    whole = (created >= first, created < last)
+        return await _counted(conn, since, None)
     # One entry, its days in the stamp: the day after, it is replaced, not kept beside (a count per member).
-    stamp = (first, last, *await _stamp(conn, *whole))
-    found = dict(await kept.remember("received", stamp, lambda: _counted(conn, *whole)))
-    for end in (await _counted(conn, created >= since, created < first), await _counted(conn, created >= last)):
+    stamp = (first, last, *(await conn.execute(_stamp(), {"start": first, "end": last})).one())
+    found = dict(await kept.remember("received", stamp, lambda: _counted(conn, first, last)))
+    for end in (await _counted(conn, since, first), await _counted(conn, last, None)):
         for member, n in end.items():
             found[member] = found.get(member, 0) + n
     return found
@@ -39,13 +38,27 @@ def _midnight(moment: datetime) -> datetime:
     return datetime.combine(moment.astimezone(UTC).date(), time(), UTC)
 
 
-async def _counted(conn: AsyncConnection, *where: Any) -> dict[int | None, int]:
+@functools.cache
+def _counting(bounded: bool) -> Select[Any]:
+    """Counted thank-yous per receiver from `start` (until `end`, if `bounded`), built once."""
+    where = [thanks.c.created_at >= bindparam("start")]
+    if bounded:
+        where.append(thanks.c.created_at < bindparam("end"))
     counted, _ = thanks_unit_parts("receiver_id", *where, by_time=True)
-    return {member: int(n) for member, n in (await conn.execute(counted)).tuples().all()}
+    return counted
 
 
-async def _stamp(conn: AsyncConnection, *where: Any) -> tuple[Any, ...]:
-    """How many thank-yous the days hold, their first and last moments: from ix_thanks_created_cover."""
+async def _counted(conn: AsyncConnection, start: datetime, end: datetime | None) -> dict[int | None, int]:
+    bound = {"start": start} if end is None else {"start": start, "end": end}
+    rows = (await conn.execute(_counting(end is not None), bound)).tuples().all()
+    return {member: int(n) for member, n in rows}
+
+
+@functools.cache
+def _stamp() -> Select[Any]:
+    """How many thank-yous the days from `start` to `end` hold, their first and last moments: from
+    ix_thanks_created_cover; built once."""
+    where = (thanks.c.created_at >= bindparam("start"), thanks.c.created_at < bindparam("end"))
     first = select(func.min(thanks.c.created_at)).where(*where).scalar_subquery()
     last = select(func.max(thanks.c.created_at)).where(*where).scalar_subquery()
-    return tuple((await conn.execute(select(func.count(), first, last).where(*where))).one())
+    return select(func.count(), first, last).where(*where)

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import functools
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any, cast
 
-from sqlalchemy import select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.context import Context, Services
@@ -20,7 +21,8 @@ from handlers.koc.pool import Candidate, rank
 from handlers.koc.tables import PromiseStatus, agreements, koc_records, promises, title_terms
 from web.data.common import member_names
 
-SOON_DAYS = 30
+SOON_DAYS = 30  # agreements ending within
+PROMISES_DAYS = 7  # promises due within (and every overdue one)
 KOC_STAGES = tuple(stage.value for stage in Stage if stage is not Stage.MEMBER)
 POOL_SHOWN = 20
 
@@ -49,31 +51,27 @@ class KocPage:
     today: date
 
 
-async def _all(conn: AsyncConnection, stmt: Any) -> list[Any]:
-    return list((await conn.execute(stmt)).all())
-
-
-async def koc_page(ctx: Context, today: date, kept: StampedCache | None = None) -> KocPage:
-    conn, m, k = ctx.db, schema.members.c, koc_records.c
-    roster = await _all(
-        conn,
+@functools.cache
+def _lists() -> tuple[Select[Any], ...]:
+    """The roster, the promises due by `soon_due`, the agreements ending by `soon_ending` and the title terms
+    ending first: built once (the page is visited again and again), bound to the day at each visit."""
+    m, k, p, a, t = schema.members.c, koc_records.c, promises.c, agreements.c, title_terms.c
+    roster = (
         select(m.id, m.display_name, m.stage, k.owner_id, k.since, k.domain)
         .join_from(schema.members, koc_records, k.member_id == m.id)
         .where(m.stage.in_(KOC_STAGES))  # ix_members_stage (`!= member` would read every member)
-        .order_by(m.stage, k.owner_id, m.display_name),
+        .order_by(m.stage, k.owner_id, m.display_name)
     )
-    p, a, t = promises.c, agreements.c, title_terms.c
-    owed = await _all(
-        conn,
-        select(promises)
-        .where(p.status == PromiseStatus.OPEN.value, p.due <= today + timedelta(days=7))
-        .order_by(p.due),
-    )
-    ending = await _all(
-        conn,
-        select(agreements).where(a.status == "active", a.ends <= today + timedelta(days=SOON_DAYS)).order_by(a.ends),
-    )
-    terms = await _all(conn, select(title_terms).where(t.status == "active").order_by(t.ends).limit(50))
+    owed = select(promises).where(p.status == PromiseStatus.OPEN.value, p.due <= bindparam("soon_due")).order_by(p.due)
+    ending = select(agreements).where(a.status == "active", a.ends <= bindparam("soon_ending")).order_by(a.ends)
+    terms = select(title_terms).where(t.status == "active").order_by(t.ends).limit(50)
+    return roster, owed, ending, terms
+
+
+async def koc_page(ctx: Context, today: date, kept: StampedCache | None = None) -> KocPage:
+    conn = ctx.db
+    bound = {"soon_due": today + timedelta(days=PROMISES_DAYS), "soon_ending": today + timedelta(days=SOON_DAYS)}
+    roster, owed, ending, terms = [list((await conn.execute(stmt, bound)).all()) for stmt in _lists()]
     pool = await rank(ctx, limit=POOL_SHOWN, kept=kept)
     health = await trends(ctx)
     ids = [
