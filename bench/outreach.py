@@ -102,7 +102,7 @@ async def _members(app: App, count: int) -> list[tuple[str, str, int, tuple[str,
                 for n in range(count)
             ],
         )
-        ids = dict((await conn.execute(select(schema.members.c.platform_id, schema.members.c.id))).tuples().all())
+        ids = dict((await conn.execute(select(schema.members.c.platform_id, schema.members.c.id))).all())
         await conn.execute(
             insert(schema.memberships),
             [

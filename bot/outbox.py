@@ -248,9 +248,7 @@ async def destinations(conn: AsyncConnection, rows: list[Any]) -> dict[int, Dest
     if rooms:
         table = schema.communities
         names |= dict(
-            (await conn.execute(select(table.c.platform_id, table.c.name).where(table.c.platform_id.in_(rooms))))
-            .tuples()
-            .all()
+            (await conn.execute(select(table.c.platform_id, table.c.name).where(table.c.platform_id.in_(rooms)))).all()
         )
     people: dict[str, str] = {}
     if contacts:
@@ -260,9 +258,7 @@ async def destinations(conn: AsyncConnection, rows: list[Any]) -> dict[int, Dest
                 await conn.execute(
                     select(table.c.platform_id, table.c.display_name).where(table.c.platform_id.in_(contacts))
                 )
-            )
-            .tuples()
-            .all()
+            ).all()
         )
     return {
         r.id: Destination(True, names.get(r.room_platform_id) or r.room_platform_id)

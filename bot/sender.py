@@ -362,7 +362,5 @@ class OutboxSender:
 
     async def counts(self) -> dict[str, int]:
         async with self._engine.connect() as conn:
-            rows = (
-                (await conn.execute(select(_OUTBOX.c.status, func.count()).group_by(_OUTBOX.c.status))).tuples().all()
-            )
+            rows = (await conn.execute(select(_OUTBOX.c.status, func.count()).group_by(_OUTBOX.c.status))).all()
         return dict(rows)

@@ -253,9 +253,7 @@ async def test_most_thanked_of_a_month_match_a_plain_computation(settings: CoreS
         when = window("2026-11", NOW, settings.bot.timezone)
         async with engine.connect() as conn:
             helpers, _ = await queries._most_thanked(conn, when, [1, 2], MEMBERS, None)
-            names = dict(
-                (await conn.execute(select(schema.members.c.id, schema.members.c.display_name))).tuples().all()
-            )
+            names = dict((await conn.execute(select(schema.members.c.id, schema.members.c.display_name))).all())
             counts: dict[int, int] = defaultdict(int)
             for row in (await conn.execute(select(thanks))).all():
                 if (

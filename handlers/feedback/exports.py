@@ -52,7 +52,7 @@ async def _people(conn: AsyncConnection) -> _People:
         for row in await conn.execute(select(m.c.id, m.c.display_name, m.c.platform_id))
     }
     counted = select(people.c.item_id, func.count()).where(people.c.role == Role.PLUS_ONE.value)
-    plus_ones: dict[int, int] = dict((await conn.execute(counted.group_by(people.c.item_id))).tuples().all())
+    plus_ones: dict[int, int] = dict((await conn.execute(counted.group_by(people.c.item_id))).all())
     return _People(names, plus_ones)
 
 

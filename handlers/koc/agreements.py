@@ -157,7 +157,7 @@ async def export_agreements(conn: AsyncConnection, request: ExportRequest) -> st
         row.id: row.display_name or row.platform_id
         for row in (await conn.execute(select(members.c.id, members.c.display_name, members.c.platform_id))).all()
     }
-    owners = dict((await conn.execute(select(koc_records.c.member_id, koc_records.c.owner_id))).tuples().all())
+    owners = dict((await conn.execute(select(koc_records.c.member_id, koc_records.c.owner_id))).all())
     zone = ZoneInfo(request.timezone)
     rows = [
         _agreement_row(row, names, names.get(owners.get(row.member_id) or row.created_by, ""), zone)

@@ -100,7 +100,7 @@ async def trends(ctx: Context) -> list[Trend]:
     kocs = (await conn.execute(_active_kocs())).all()
     ids = [k.id for k in kocs]
     said, thanked, reported = [await _by_week(conn, signal, ids, now) for signal in ("messages", "thanks", "feedback")]
-    last = dict((await conn.execute(_last_said(), {"ids": ids})).tuples().all())
+    last = dict((await conn.execute(_last_said(), {"ids": ids})).all())
     result = []
     for koc in kocs:
         seen = last.get(koc.id)

@@ -148,7 +148,7 @@ def _revoked() -> Select[Any]:
 
 async def _thanks(conn: AsyncConnection, since: datetime, now: datetime, kept: StampedCache | None) -> dict[int, int]:
     found = await received_since(conn, since, now, kept)
-    for member, n in (await conn.execute(_revoked(), {"since": since})).tuples().all():
+    for member, n in (await conn.execute(_revoked(), {"since": since})).all():
         found[member] = found.get(member, 0) + int(n)
     # A thank-you to no member (NULL) is nobody's signal: dropped here, not filtered in SQL, where the
     # condition would send the planner down the receiver index over every row.
@@ -192,7 +192,7 @@ def _confirmed_raisers() -> Select[Any]:
 
 async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     """Threads a member raised in the window that are confirmed (or being fixed, or resolved) now."""
-    return dict((await conn.execute(_confirmed_raisers(), {"since": since})).tuples().all())
+    return dict((await conn.execute(_confirmed_raisers(), {"since": since})).all())
 
 
 @functools.cache
@@ -220,7 +220,7 @@ async def _weeks(conn: AsyncConnection, now: datetime, among: Collection[int] | 
     bound: dict[str, Any] = {"since": now - timedelta(weeks=WEEKS), **week_ends(now, WEEKS)}
     if among is not None:
         bound["ids"] = list(among)
-    rows = (await conn.execute(_weeks_of(among is not None), bound)).tuples().all()
+    rows = (await conn.execute(_weeks_of(among is not None), bound)).all()
     return {member_id: n for member_id, n in rows if n}
 
 
@@ -283,7 +283,7 @@ async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     """Quotes of a member's messages and @mentions of them by others in the window, in plain talk (each
     statement built once, bound to `since`)."""
     bound = {"since": since}
-    counts: dict[int, int] = defaultdict(int, dict((await conn.execute(_quotes(), bound)).tuples().all()))
+    counts: dict[int, int] = defaultdict(int, dict((await conn.execute(_quotes(), bound)).all()))
     for member_id, n in (await conn.execute(_mentions(conn.dialect.name), bound)).all():
         counts[member_id] += n
     return counts

@@ -50,7 +50,7 @@ def _counting(bounded: bool) -> Select[Any]:
 
 async def _counted(conn: AsyncConnection, start: datetime, end: datetime | None) -> dict[int | None, int]:
     bound = {"start": start} if end is None else {"start": start, "end": end}
-    rows = (await conn.execute(_counting(end is not None), bound)).tuples().all()
+    rows = (await conn.execute(_counting(end is not None), bound)).all()
     return {member: int(n) for member, n in rows}
 
 

@@ -155,13 +155,11 @@ async def thread_events(conn: AsyncConnection, thread_id: int) -> list[Any]:
 
 async def confirmed_count(conn: AsyncConnection, thread_id: int) -> tuple[int, int]:
     """Reporters who confirmed the fix, and reporters in all."""
-    rows = (
-        await conn.execute(
-            select(people.c.answer, func.count())
-            .where(people.c.thread_id == thread_id, people.c.part == Part.REPORTER.value)
-            .group_by(people.c.answer)
-        )
-    ).tuples()
+    rows = await conn.execute(
+        select(people.c.answer, func.count())
+        .where(people.c.thread_id == thread_id, people.c.part == Part.REPORTER.value)
+        .group_by(people.c.answer)
+    )
     counts: dict[str, int] = dict(rows.all())
     return counts.get(Answer.YES.value, 0), sum(counts.values())
 

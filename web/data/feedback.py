@@ -76,7 +76,7 @@ async def board(conn: AsyncConnection, wanted: BoardFilter, now: datetime) -> Bo
     # cheaper. Without, the status index alone answers.
     status = func.coalesce(c.status, "") if others else c.status
     status_counts = select(status, func.count()).where(*others).group_by(status)
-    counts: dict[str, int] = dict((await conn.execute(status_counts)).tuples().all())
+    counts: dict[str, int] = dict((await conn.execute(status_counts)).all())
     return Board(
         rows,
         await plus_ones(conn, [r.id for r in rows]),
@@ -95,7 +95,7 @@ async def plus_ones(conn: AsyncConnection, item_ids: list[int]) -> dict[int, int
         return {}
     p = people.c
     stmt = select(p.item_id, func.count()).where(p.item_id.in_(item_ids), p.role == Role.PLUS_ONE.value)
-    return dict((await conn.execute(stmt.group_by(p.item_id))).tuples().all())
+    return dict((await conn.execute(stmt.group_by(p.item_id))).all())
 
 
 @dataclass(slots=True)

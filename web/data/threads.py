@@ -29,7 +29,7 @@ async def thread_list(
     )
     ids = [r.id for r in found[:PAGE_SIZE]]
     counted = select(rooms.c.thread_id, func.count()).where(rooms.c.thread_id.in_(ids)).group_by(rooms.c.thread_id)
-    return found[:PAGE_SIZE], dict((await conn.execute(counted)).tuples().all()), len(found) > PAGE_SIZE
+    return found[:PAGE_SIZE], dict((await conn.execute(counted)).all()), len(found) > PAGE_SIZE
 
 
 @dataclass(slots=True)

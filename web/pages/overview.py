@@ -87,7 +87,7 @@ async def _open_threads(conn: AsyncConnection) -> dict[int, int]:
         .where(th.status != ThreadStatus.RESOLVED.value)
         .group_by(r.community_id)
     )
-    return dict((await conn.execute(stmt)).tuples().all())
+    return dict((await conn.execute(stmt)).all())
 
 
 async def outbox_counts(conn: AsyncConnection, now: datetime) -> dict[str, int]:
@@ -97,7 +97,7 @@ async def outbox_counts(conn: AsyncConnection, now: datetime) -> dict[str, int]:
     held = (await conn.execute(select(func.count()).where(pending, o.not_before > now))).scalar_one()
     due = (await conn.execute(select(func.count()).where(pending, o.not_before <= now))).scalar_one()
     others = select(o.status, func.count()).where(o.status.in_(["sending", "failed"])).group_by(o.status)
-    counted: dict[str, int] = dict((await conn.execute(others)).tuples().all())
+    counted: dict[str, int] = dict((await conn.execute(others)).all())
     return {"held": held, "due": due, "sending": counted.get("sending", 0), "failed": counted.get("failed", 0)}
 
 

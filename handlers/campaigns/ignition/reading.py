@@ -203,7 +203,7 @@ async def _read_baseline(
 async def _first_seen(conn: AsyncConnection, room_ids: list[int]) -> dict[int, datetime]:
     m = schema.messages
     stmt = select(m.c.community_id, func.min(m.c.received_at)).where(m.c.community_id.in_(room_ids))
-    return dict((await conn.execute(stmt.group_by(m.c.community_id))).tuples().all())
+    return dict((await conn.execute(stmt.group_by(m.c.community_id))).all())
 
 
 async def _by_local_hour(
