@@ -65,7 +65,7 @@ def _begin(conn: Any, statement: str) -> None:
     """Emit BEGIN in one round trip to aiosqlite's thread instead of three (cursor, execute, close).
 
     The hot path is counted in round trips: this is one of four per batch. It reaches
-    into SQLAlchemy's aiosqlite adapter (pinned < 2.1); without it, the portable way.
+    into SQLAlchemy's aiosqlite adapter (2.0 and 2.1, the range pyproject.toml allows); without it, the portable way.
     """
     adapted = conn.connection.dbapi_connection
     driver = getattr(adapted, "_connection", None)
