@@ -189,7 +189,9 @@ class MessageLog(Base):
     __tablename__ = "messages"
     __table_args__ = (
         Index("ix_messages_community_received", "community_id", "received_at"),
-        Index("ix_messages_member_received", "member_id", "received_at"),
+        # A member's messages by time, with what `bot.talk.community_message` reads (room and route): a KOC's
+        # weeks and last word, a member's page, without a table read per message.
+        Index("ix_messages_member_received", "member_id", "received_at", "community_id", "routed_to"),
         # Community messages by time, from the index alone (the console's overview, the monthly report, the
         # KOC pool): every column `bot.talk.community_message` and those counts read.
         Index("ix_messages_received_talk", "received_at", "community_id", "member_id", "routed_to", "quote_member_id"),
