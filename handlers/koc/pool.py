@@ -10,10 +10,11 @@ quotes and @mentions their messages drew (discussion). `/koc candidates [n]` lis
 from __future__ import annotations
 
 import functools
+import heapq
 import logging
 import typing
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import takewhile
@@ -328,30 +329,43 @@ async def rank(
     for member_id in exclude:
         eligible.pop(member_id, None)
     signals = (thanks, feedback, threads, await _weeks(conn, now), discussion)
-    ranked = sorted(_scored(section, eligible, signals, None), key=_order)
-    return ranked if limit is None else ranked[:limit]
+    return _best(section, eligible, signals, None, limit)
 
 
-def _order(candidate: Candidate) -> tuple[float, str, int]:
-    return -candidate.score, candidate.name, candidate.member_id
-
-
-def _scored(
-    section: KocSection, eligible: dict[int, Any], signals: Sequence[dict[int, int]], among: Iterable[int] | None
-) -> Iterator[Candidate]:
-    """The eligible members (of those `among`, if given) who score."""
+def _best(
+    section: KocSection,
+    eligible: dict[int, Any],
+    signals: Sequence[dict[int, int]],
+    among: Iterable[int] | None,
+    limit: int | None,
+) -> list[Candidate]:
+    """The eligible members (of those `among`, if given) who score, best first (score, then name, then id);
+    only the best `limit` if given."""
+    thanks, feedback, threads, weeks, discussion = signals
+    scored = []
     # Only a member with a signal can score (weights are never negative): the signals' members are walked,
-    # not every eligible member (tens of thousands, most of them quiet, in a large community).
+    # not every eligible member (tens of thousands, most of them quiet, in a large community). A candidate
+    # is made only for those shown: in a close race every writer is scored, and a frozen dataclass each
+    # cost more than the scoring.
     for member_id in set().union(*signals) if among is None else among:
         row = eligible.get(member_id)
         if row is None:
             continue
-        gave, reported, raised, spoke, drew = (int(values.get(member_id, 0)) for values in signals)
-        score = _score(section, gave, reported, raised, spoke, drew)
+        counts = (
+            int(thanks.get(member_id, 0)),
+            int(feedback.get(member_id, 0)),
+            int(threads.get(member_id, 0)),
+            int(weeks.get(member_id, 0)),
+            int(discussion.get(member_id, 0)),
+        )
+        score = _score(section, *counts)
         if score > 0:
-            yield Candidate(
-                member_id, row.display_name, row.stage, row.invited_at, gave, reported, raised, spoke, drew, score
-            )
+            scored.append((-score, row.display_name, member_id, counts, row))  # the order, then what it shows
+    best = sorted(scored) if limit is None else heapq.nsmallest(limit, scored)  # member ids differ: no tie
+    return [
+        Candidate(member_id, row.display_name, row.stage, row.invited_at, *counts, -negated)
+        for negated, _, member_id, counts, row in best
+    ]
 
 
 async def _short_list(
@@ -384,7 +398,7 @@ async def _short_list(
     among = [member_id for member_id in chosen if member_id in eligible]
     thanks, feedback, threads, discussion = others
     signals = (thanks, feedback, threads, await _weeks(conn, ctx.now, among), discussion)
-    return sorted(_scored(section, eligible, signals, among), key=_order)[:limit]
+    return _best(section, eligible, signals, among, limit)
 
 
 def _without_weeks(section: KocSection, signals: Sequence[dict[int, int]]) -> dict[int, float]:
