@@ -6,17 +6,19 @@ from __future__ import annotations
 
 import random
 from collections import Counter, defaultdict
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import insert, update
+from sqlalchemy import delete, insert, update
 
 from bot.db import schema
 from bot.outbox import Draft
 from bot.stamped import StampedCache
 from handlers.feedback.tables import history, items, people
 from handlers.koc import pool
+from handlers.koc import weeks as weeks_module
+from handlers.koc.weeks import WEEKS, active_weeks, everyone_weeks
 from handlers.recognition.tables import actions, revocations, thanks
 from handlers.reports.config import ReportsSection
 from handlers.reports.month import window
@@ -183,7 +185,7 @@ async def test_the_pools_signals_are_plain_counts_of_the_rows(app) -> None:
     for m in world["messages"]:
         if not _community(m, bot_id):
             continue
-        for k in range(pool.WEEKS):
+        for k in range(WEEKS):
             if NOW - timedelta(weeks=k + 1) < m["received_at"] <= NOW - timedelta(weeks=k):
                 weeks[m["member_id"]].add(k)
     talk: Counter[int] = Counter()
@@ -207,7 +209,7 @@ async def test_the_pools_signals_are_plain_counts_of_the_rows(app) -> None:
         assert _nonzero(await pool._thanks(conn, SINCE, NOW, None)) == _nonzero(dict(thanked))
         for _ in range(2):  # counted, then the window's whole days kept: the same
             assert _nonzero(await pool._thanks(conn, SINCE, NOW, kept)) == _nonzero(dict(thanked))
-        assert await pool._weeks(conn, NOW) == {member: len(found) for member, found in weeks.items()}
+        assert await active_weeks(conn, NOW) == {member: len(found) for member, found in weeks.items()}
         assert _nonzero(dict(await pool._discussion(conn, SINCE))) == dict(talk)
         assert await pool._feedback(conn, SINCE) == {member: len(found) for member, found in expert.items()}
     assert sum(thanked.values()) and weeks and talk and expert  # the world exercises every signal
@@ -218,6 +220,81 @@ async def test_the_pools_signals_are_plain_counts_of_the_rows(app) -> None:
     thanked[1] += 1
     async with app.engine.connect() as conn:
         assert _nonzero(await pool._thanks(conn, SINCE, NOW, kept)) == _nonzero(dict(thanked))
+
+
+def _plain_weeks(messages: list[dict[str, Any]], bot_id: int, now: datetime) -> dict[int, int]:
+    """Each member's rolling weeks (of the last ten) with a community message, counted over the rows."""
+    found: dict[int, set[int]] = defaultdict(set)
+    for m in messages:
+        if _community(m, bot_id):
+            for k in range(WEEKS):
+                if now - timedelta(weeks=k + 1) < m["received_at"] <= now - timedelta(weeks=k):
+                    found[m["member_id"]].add(k)
+    return {member: len(weeks) for member, weeks in found.items()}
+
+
+async def test_everyones_weeks_kept_across_visits_are_the_rolling_weeks_of_the_rows(app, monkeypatch) -> None:
+    rnd = random.Random(20261203)
+    world = _world(rnd)
+    messages, bot_id = world["messages"], len(world["members"])
+    for n, at in enumerate((NOW - timedelta(weeks=3), NOW - timedelta(weeks=3, microseconds=-1))):
+        # On a boundary and just after it: weeks 3 and 2.
+        messages.append(
+            {**messages[0], "id": 1001 + n, "platform_msg_id": f"edge-{n}", "member_id": 1, "received_at": at}
+        )
+        messages[-1].update(community_id=1, routed_to=None)
+    await _store(app, world, [])
+    counted = []
+    inner = weeks_module._inner_weeks
+
+    async def counting(*args: Any) -> dict[int, int]:
+        counted.append(args)
+        return await inner(*args)
+
+    monkeypatch.setattr(weeks_module, "_inner_weeks", counting)
+    kept = StampedCache()
+
+    async def check(now: datetime) -> None:
+        async with app.engine.connect() as conn:
+            found = await everyone_weeks(conn, now, kept)
+            assert found == _plain_weeks(messages, bot_id, now) == await active_weeks(conn, now), now
+
+    # Through a day and into the next: the days no boundary falls in are counted once a day.
+    moments = [NOW, NOW + timedelta(minutes=1), NOW + timedelta(hours=19, minutes=59, seconds=59)]
+    for now in moments:
+        await check(now)
+    assert len(counted) == 1
+    for now in (NOW + timedelta(hours=20), NOW + timedelta(days=1, hours=7), NOW - timedelta(days=4, hours=3)):
+        await check(now)
+    assert len(counted) == 3  # 10, 11 and 6 December
+    # A message logged into a kept day (a restored backup), then one deleted from it: counted again.
+    later = {**messages[1], "id": 2001, "platform_msg_id": "late", "member_id": 2, "community_id": 2, "routed_to": None}
+    later["received_at"] = NOW - timedelta(days=4, hours=3) - timedelta(days=30)
+    messages.append(later)
+    async with app.engine.begin() as conn:
+        await conn.execute(insert(schema.messages).values(**later))
+    await check(NOW - timedelta(days=4, hours=3))
+    today = date(2026, 12, 6)
+    gone = next(
+        m
+        for m in messages
+        if _community(m, bot_id)
+        and m is not later
+        and 0 < (gap := (today - m["received_at"].date()).days) < 70
+        and gap % 7  # on a day no boundary falls in
+    )
+    messages.remove(gone)
+    async with app.engine.begin() as conn:
+        await conn.execute(delete(schema.messages).where(schema.messages.c.id == gone["id"]))
+    await check(NOW - timedelta(days=4, hours=3))
+    assert len(counted) == 5
+    assert await _weeks_differ(app, kept)
+
+
+async def _weeks_differ(app: Any, kept: StampedCache) -> bool:
+    """The world has members whose weeks differ (a test of nothing if every count were equal)."""
+    async with app.engine.connect() as conn:
+        return len(set((await everyone_weeks(conn, NOW, kept)).values())) > 2
 
 
 async def test_the_months_figures_are_plain_counts_of_the_rows(app) -> None:

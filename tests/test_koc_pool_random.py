@@ -23,6 +23,7 @@ from handlers import REGISTRIES
 from handlers.feedback.tables import history, items, people
 from handlers.koc import pool
 from handlers.koc.config import KocSection
+from handlers.koc.weeks import WEEKS, active_weeks
 from handlers.recognition.tables import thanks
 from handlers.reports import queries
 from handlers.reports.month import window
@@ -165,7 +166,7 @@ async def _feedback(conn: AsyncConnection, rnd: random.Random) -> None:
 
 
 def _week(when: datetime) -> int | None:
-    for k in range(pool.WEEKS):
+    for k in range(WEEKS):
         if NOW - timedelta(weeks=k + 1) < when <= NOW - timedelta(weeks=k):
             return k
     return None
@@ -209,7 +210,7 @@ async def test_pool_signals_and_ranking_match_a_plain_computation(
         async with engine.connect() as conn:
             ctx = reading_context(services, conn, MemberRef(0, "staff", "staff", Role.MODERATOR))
             since = NOW - timedelta(days=settings.section(KocSection).candidate_window_days)
-            weeks, feedback = await pool._weeks(conn, NOW), await pool._feedback(conn, since)
+            weeks, feedback = await active_weeks(conn, NOW), await pool._feedback(conn, since)
             assert weeks == await _plain_weeks(conn)
             assert feedback == await _plain_feedback(conn, since)
             assert len(weeks) > MEMBERS // 2 and any(n > 1 for n in feedback.values())  # the world is not empty
@@ -226,7 +227,7 @@ async def test_pool_signals_and_ranking_match_a_plain_computation(
                 if row.stage not in ("member", "candidate") or row.role in ("moderator", "admin"):
                     continue
                 counts = {name: int(values.get(row.id, 0)) for name, values in zip(NAMES, signals, strict=True)}
-                score = pool._score(settings.section(KocSection), **counts)
+                score = pool._scorer(settings.section(KocSection))(*counts.values())  # in NAMES' order
                 if score > 0:
                     expected.append(pool.Candidate(row.id, row.display_name, row.stage, None, score=score, **counts))
             assert found == sorted(expected, key=lambda c: (-c.score, c.name, c.member_id))

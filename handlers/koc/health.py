@@ -23,7 +23,7 @@ from bot.db.schema import Stage
 from bot.talk import community_message
 from handlers.feedback.tables import items as feedback_items
 from handlers.koc.config import KocSection
-from handlers.koc.pool import week_ends, week_of
+from handlers.koc.weeks import week_ends, week_of
 from handlers.recognition.stats import revoked_ids
 from handlers.recognition.tables import thanks
 

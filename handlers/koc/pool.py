@@ -14,7 +14,7 @@ import heapq
 import logging
 import typing
 from collections import Counter, defaultdict
-from collections.abc import Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from itertools import takewhile
@@ -25,9 +25,7 @@ from sqlalchemy import (
     Text,
     and_,
     bindparam,
-    case,
     cast,
-    distinct,
     func,
     literal_column,
     or_,
@@ -54,6 +52,7 @@ from handlers.koc.config import KocSection
 from handlers.koc.eligibility import must_be_eligible
 from handlers.koc.received import received_since
 from handlers.koc.tables import koc_events, koc_records
+from handlers.koc.weeks import WEEKS, active_weeks, everyone_weeks
 from handlers.outreach.consent import opted_out_at, unsolicited_wait
 from handlers.recognition.moderation import mentioned_members
 from handlers.recognition.stats import thanks_unit_parts
@@ -63,7 +62,6 @@ from handlers.threads.tables import Status as ThreadStatus
 from handlers.threads.tables import people as thread_people
 
 _LOGGER = logging.getLogger(__name__)
-WEEKS = 10  # "active 9 of the last 10 weeks"
 REPLACEMENTS = 3
 MAX_SHOWN = 50  # /koc candidates N: the longest list one private message carries well
 INVITE_COOLDOWN_DAYS = 30  # an invitation is not repeated within this many days
@@ -89,23 +87,6 @@ class Candidate:
     weeks: int = 0
     discussion: int = 0
     score: float = 0.0
-
-
-def week_of(column: Any, weeks: int) -> Any:
-    """0 for the last seven days, 1 for the week before, ... (None before `weeks` weeks, or after now):
-    portable SQL, bound to `week_ends(now, weeks)` when run (a statement holding it is built once)."""
-    return case(
-        *(
-            (and_(column > bindparam(f"week_end_{k + 1}"), column <= bindparam(f"week_end_{k}")), k)
-            for k in range(weeks)
-        ),
-        else_=None,
-    )
-
-
-def week_ends(now: datetime, weeks: int) -> dict[str, datetime]:
-    """`week_of`'s parameters: where each of the `weeks` weeks before `now` ends (0: now)."""
-    return {f"week_end_{k}": now - timedelta(weeks=k) for k in range(weeks + 1)}
 
 
 def _eligibility(staff_ids: Iterable[str], community_ids: Iterable[int] | None) -> list[Any]:
@@ -196,35 +177,6 @@ async def _threads(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     return dict((await conn.execute(_confirmed_raisers(), {"since": since})).all())
 
 
-@functools.cache
-def _weeks_of(some: bool) -> Select[Any]:
-    """`_weeks`' statement, of the members `ids` or of everyone, built once; bound to `since` and the
-    weeks' ends at each call."""
-    messages = schema.messages
-    # One group per member, each member's distinct weeks counted on the way; a message after `now` is in
-    # no week (NULL).
-    week = week_of(messages.c.received_at, WEEKS)
-    where = [messages.c.received_at > bindparam("since"), community_message(messages)]
-    if some:  # a few members: each one's messages from ix_messages_member_received
-        member: Any = messages.c.member_id
-        where.append(member.in_(bindparam("ids", expanding=True)))
-    else:
-        # `+ 0` hides the member column from the planner: grouping in ix_messages_member_received's order
-        # cost a table read per message for the room and route; ix_messages_received_talk holds them.
-        member = (messages.c.member_id + literal_column("0")).label("member_id")
-    return select(member, func.count(distinct(week))).where(*where).group_by(member)
-
-
-async def _weeks(conn: AsyncConnection, now: datetime, among: Collection[int] | None = None) -> dict[int, int]:
-    """Weeks, of the last ten, in which a member wrote in a community (bot.talk's community messages: not
-    commands, not private messages, not the bot's), of every member or only those `among`."""
-    bound: dict[str, Any] = {"since": now - timedelta(weeks=WEEKS), **week_ends(now, WEEKS)}
-    if among is not None:
-        bound["ids"] = list(among)
-    rows = (await conn.execute(_weeks_of(among is not None), bound)).all()
-    return {member_id: n for member_id, n in rows if n}
-
-
 def _mentions_any() -> Any:
     """The message mentions someone: a cheap test on the stored text before its JSON is unpacked, written as
     ix_messages_mentioning_received states it ('[]' written out: SQLite matches no bound parameter)."""
@@ -290,15 +242,17 @@ async def _discussion(conn: AsyncConnection, since: datetime) -> dict[int, int]:
     return counts
 
 
-def _score(section: KocSection, thanks: int, feedback: int, threads: int, weeks: int, discussion: int) -> float:
-    return round(
-        section.weight_thanks * thanks
-        + section.weight_feedback * feedback
-        + section.weight_threads * threads
-        + section.weight_active_weeks * weeks
-        + section.weight_replies * discussion,
-        2,
-    )
+def _scorer(section: KocSection) -> Callable[[int, int, int, int, int], float]:
+    """A member's score from their signals (thanks, feedback, threads, weeks, discussion), rounded to cents;
+    the weights read once (a close race scores every writer)."""
+    w_thanks, w_feedback, w_threads = section.weight_thanks, section.weight_feedback, section.weight_threads
+    w_weeks, w_replies = section.weight_active_weeks, section.weight_replies
+
+    def score(thanks: int, feedback: int, threads: int, weeks: int, discussion: int) -> float:
+        total = w_thanks * thanks + w_feedback * feedback + w_threads * threads + w_weeks * weeks
+        return round(total + w_replies * discussion, 2)
+
+    return score
 
 
 async def rank(
@@ -328,7 +282,7 @@ async def rank(
     eligible = await _eligible(conn, where)
     for member_id in exclude:
         eligible.pop(member_id, None)
-    signals = (thanks, feedback, threads, await _weeks(conn, now), discussion)
+    signals = (thanks, feedback, threads, await everyone_weeks(conn, now, kept), discussion)
     return _best(section, eligible, signals, None, limit)
 
 
@@ -342,6 +296,7 @@ def _best(
     """The eligible members (of those `among`, if given) who score, best first (score, then name, then id);
     only the best `limit` if given."""
     thanks, feedback, threads, weeks, discussion = signals
+    score_of = _scorer(section)
     scored = []
     # Only a member with a signal can score (weights are never negative): the signals' members are walked,
     # not every eligible member (tens of thousands, most of them quiet, in a large community). A candidate
@@ -358,10 +313,14 @@ def _best(
             int(weeks.get(member_id, 0)),
             int(discussion.get(member_id, 0)),
         )
-        score = _score(section, *counts)
+        score = score_of(*counts)
         if score > 0:
             scored.append((-score, row.display_name, member_id, counts, row))  # the order, then what it shows
-    best = sorted(scored) if limit is None else heapq.nsmallest(limit, scored)  # member ids differ: no tie
+    if limit is not None and len(scored) > limit:
+        # Only those scoring at least the `limit`-th best are ranked by name (a close race ties thousands).
+        least = heapq.nsmallest(limit, [entry[0] for entry in scored])[-1]
+        scored = [entry for entry in scored if entry[0] <= least]
+    best = sorted(scored)[:limit]  # member ids differ: never a tie
     return [
         Candidate(member_id, row.display_name, row.stage, row.invited_at, *counts, -negated)
         for negated, _, member_id, counts, row in best
@@ -397,7 +356,7 @@ async def _short_list(
         eligible.update(await _eligible(conn, where, chosen[seen:]))
     among = [member_id for member_id in chosen if member_id in eligible]
     thanks, feedback, threads, discussion = others
-    signals = (thanks, feedback, threads, await _weeks(conn, ctx.now, among), discussion)
+    signals = (thanks, feedback, threads, await active_weeks(conn, ctx.now, among), discussion)
     return _best(section, eligible, signals, among, limit)
 
 

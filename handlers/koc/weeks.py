@@ -1,0 +1,154 @@
+"""Weeks with community messages: the candidate pool's steadiness signal, and the rolling weeks health uses.
+
+A week is rolling: week 0 is the seven days up to now, week 1 the seven before, and so on (`week_of`). A
+member's steadiness is how many of the last ten weeks hold a community message of theirs (`bot.talk`: in a
+room, not a command, not the bot's).
+
+Every member's steadiness (the pool in a close race, when the short list cannot bound it) means reading
+every message of ten weeks, grouped by member: about 150 ms of SQLite for 200,000 messages. With a
+`StampedCache` (the console's) most of it is kept. The instants `now - k weeks` all fall at now's time of
+day, on the days `today - 7k`: every other day of the window lies wholly inside one week, which depends on
+the date only. Those days' weeks are kept per member, with the stamp of their messages (how many, the
+first and last moments) and the bot's members, as `bot.stamped` keeps finished counts; only the eleven
+days a boundary falls in are read at each call, with the rolling weeks themselves.
+"""
+
+from __future__ import annotations
+
+import functools
+from collections.abc import Collection
+from datetime import UTC, datetime, time, timedelta
+from typing import Any
+
+from sqlalchemy import Select, and_, bindparam, case, distinct, func, literal_column, or_, select
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from bot.db import schema
+from bot.stamped import StampedCache
+from bot.talk import bot_authors, community_message
+
+WEEKS = 10  # "active 9 of the last 10 weeks"
+DAY = timedelta(days=1)
+
+
+def week_of(column: Any, weeks: int) -> Any:
+    """0 for the last seven days, 1 for the week before, ... (None before `weeks` weeks, or after now):
+    portable SQL, bound to `week_ends(now, weeks)` when run (a statement holding it is built once)."""
+    return case(
+        *(
+            (and_(column > bindparam(f"week_end_{k + 1}"), column <= bindparam(f"week_end_{k}")), k)
+            for k in range(weeks)
+        ),
+        else_=None,
+    )
+
+
+def week_ends(now: datetime, weeks: int) -> dict[str, datetime]:
+    """`week_of`'s parameters: where each of the `weeks` weeks before `now` ends (0: now)."""
+    return {f"week_end_{k}": now - timedelta(weeks=k) for k in range(weeks + 1)}
+
+
+@functools.cache
+def _weeks_of(some: bool) -> Select[Any]:
+    """`active_weeks`' statement, of the members `ids` or of everyone, built once; bound to `since` and the
+    weeks' ends at each call."""
+    messages = schema.messages
+    # One group per member, each member's distinct weeks counted on the way; a message after `now` is in
+    # no week (NULL).
+    week = week_of(messages.c.received_at, WEEKS)
+    where = [messages.c.received_at > bindparam("since"), community_message(messages)]
+    if some:  # a few members: each one's messages from ix_messages_member_received
+        member: Any = messages.c.member_id
+        where.append(member.in_(bindparam("ids", expanding=True)))
+    else:
+        member = _by_time(messages)
+    return select(member, func.count(distinct(week))).where(*where).group_by(member)
+
+
+async def active_weeks(conn: AsyncConnection, now: datetime, among: Collection[int] | None = None) -> dict[int, int]:
+    """Weeks, of the last ten, in which a member wrote in a community, of every member or only those `among`
+    (members with none are left out)."""
+    bound: dict[str, Any] = {"since": now - timedelta(weeks=WEEKS), **week_ends(now, WEEKS)}
+    if among is not None:
+        bound["ids"] = list(among)
+    rows = (await conn.execute(_weeks_of(among is not None), bound)).all()
+    return {member_id: n for member_id, n in rows if n}
+
+
+async def everyone_weeks(conn: AsyncConnection, now: datetime, kept: StampedCache | None) -> dict[int, int]:
+    """`active_weeks(conn, now)`; with `kept`, the weeks of the days no boundary falls in are kept."""
+    if kept is None:
+        return await active_weeks(conn, now)
+    today = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
+    start = today - timedelta(weeks=WEEKS) + DAY  # the first whole day after the window's boundary day
+    authors = frozenset((await conn.execute(bot_authors())).scalars().all())
+    stamp = (today, authors, *(await conn.execute(_stamp(), {"start": start, "end": today})).one())
+    inner = await kept.remember("weeks", stamp, lambda: _inner_weeks(conn, today))
+    bound = {**week_ends(now, WEEKS), **_boundary_days(today)}
+    edges = (await conn.execute(_edge_weeks(), bound)).all()
+    found = dict(inner)
+    for member_id, week in edges:
+        if week is not None:
+            found[member_id] = found.get(member_id, 0) | 1 << week
+    return {member_id: mask.bit_count() for member_id, mask in found.items() if mask}
+
+
+def _boundary_days(today: datetime) -> dict[str, datetime]:
+    """Where each day a boundary falls in (`today - 7k`, k = 0 to 10) begins and ends."""
+    days = {f"edge_{k}": today - timedelta(weeks=k) for k in range(WEEKS + 1)}
+    return days | {f"edge_end_{k}": day + DAY for k, day in enumerate(days.values())}
+
+
+@functools.cache
+def _edge_weeks() -> Select[Any]:
+    """(member, rolling week) of the community messages of the days a boundary falls in, built once."""
+    messages = schema.messages
+    at = messages.c.received_at
+    days = or_(*(and_(at >= bindparam(f"edge_{k}"), at < bindparam(f"edge_end_{k}")) for k in range(WEEKS + 1)))
+    week = week_of(at, WEEKS).label("week")
+    member = _by_time(messages)
+    return select(member, week).where(days, community_message(messages)).group_by(member, week)
+
+
+def _by_time(messages: Any) -> Any:
+    """The author, hidden from the planner (`+ 0`): read in time order from ix_messages_received_talk, not
+    in member order from ix_messages_member_received over every message ever logged."""
+    return (messages.c.member_id + literal_column("0")).label("member_id")
+
+
+@functools.cache
+def _inner_of() -> Select[Any]:
+    """(member, week) of the community messages of the days no boundary falls in, built once: week k's are
+    the six days after `today - 7(k + 1)`, bound as `inner_k` (where they begin) and `inner_end_k`."""
+    messages = schema.messages
+    at = messages.c.received_at
+    week = case(
+        *((and_(at >= bindparam(f"inner_{k}"), at < bindparam(f"inner_end_{k}")), k) for k in range(WEEKS)),
+        else_=None,
+    ).label("week")
+    where = (at >= bindparam("start"), at < bindparam("end"), community_message(messages))
+    member = _by_time(messages)
+    return select(member, week).where(*where).group_by(member, week)
+
+
+async def _inner_weeks(conn: AsyncConnection, today: datetime) -> dict[int, int]:
+    """Per member, the weeks (a bit each) in which they wrote on a day no boundary falls in."""
+    bound: dict[str, datetime] = {"start": today - timedelta(weeks=WEEKS) + DAY, "end": today}
+    for k in range(WEEKS):
+        bound[f"inner_{k}"] = today - timedelta(weeks=k + 1) + DAY
+        bound[f"inner_end_{k}"] = today - timedelta(weeks=k)
+    masks: dict[int, int] = {}
+    for member_id, week in (await conn.execute(_inner_of(), bound)).all():
+        if week is not None:  # a boundary day's message: read at each call instead
+            masks[member_id] = masks.get(member_id, 0) | 1 << week
+    return masks
+
+
+@functools.cache
+def _stamp() -> Select[Any]:
+    """How many messages the days from `start` to `end` hold, their first and last moments, built once."""
+    at = schema.messages.c.received_at
+    where = (at >= bindparam("start"), at < bindparam("end"))
+    first = select(func.min(at)).where(*where).scalar_subquery()
+    last = select(func.max(at)).where(*where).scalar_subquery()
+    return select(func.count(), first, last).where(*where)
