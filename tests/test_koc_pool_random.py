@@ -237,6 +237,7 @@ async def test_pool_signals_and_ranking_match_a_plain_computation(
             without = [c for c in found if c.member_id != found[0].member_id]
             for chunk in (2, pool.ELIGIBLE_CHUNK):  # eligibility read a few at a time, or all at once
                 monkeypatch.setattr(pool, "ELIGIBLE_CHUNK", chunk)
+                monkeypatch.setattr(pool, "TIED_CHUNK", chunk)
                 for limit in (*range(1, 10), 20, MEMBERS):
                     assert await pool.rank(ctx, limit=limit) == found[:limit]
                     assert await pool.rank(ctx, limit=limit, exclude=[found[0].member_id]) == without[:limit]

@@ -67,6 +67,7 @@ MAX_SHOWN = 50  # /koc candidates N: the longest list one private message carrie
 INVITE_COOLDOWN_DAYS = 30  # an invitation is not repeated within this many days
 MAX_CONTENDERS = 500  # more members who could make a short list: their weeks are read for everyone
 ELIGIBLE_CHUNK = 100  # members whose eligibility a short list reads at a time, the likeliest first
+TIED_CHUNK = 5000  # members tied at a short list's last place whose eligibility one statement reads
 ROUNDING = 0.01  # more than a score's rounding to cents and its floating-point error
 POOL_STAGES = (Stage.MEMBER.value, Stage.CANDIDATE.value)
 EXPERTISE = (FeedbackStatus.REPRODUCED.value, FeedbackStatus.ADOPTED.value, FeedbackStatus.SHIPPED.value)
@@ -279,11 +280,45 @@ async def rank(
         short = await _short_list(ctx, where, others, set(exclude), limit)
         if short is not None:
             return short
+    signals = (thanks, feedback, threads, await everyone_weeks(conn, now, kept), discussion)
+    if limit is not None:
+        return await _best_eligible(ctx, where, signals, set(exclude), limit)
     eligible = await _eligible(conn, where)
     for member_id in exclude:
         eligible.pop(member_id, None)
-    signals = (thanks, feedback, threads, await everyone_weeks(conn, now, kept), discussion)
-    return _best(section, eligible, signals, None, limit)
+    return _best(section, eligible, signals, None, None)
+
+
+async def _best_eligible(
+    ctx: Context, where: list[Any], signals: Sequence[dict[int, int]], exclude: set[int], limit: int
+) -> list[Candidate]:
+    """The best `limit` with every signal known: the eligibility of only the members scoring best is read,
+    until `limit` are eligible and every member scoring as well as the last of them is read (a tie is
+    ranked by name), not of every member who wrote."""
+    score_of = _scorer(ctx.settings.section(KocSection))
+    scores = {}
+    for member_id in set().union(*signals) - exclude:
+        score = score_of(*(int(values.get(member_id, 0)) for values in signals))
+        if score > 0:
+            scores[member_id] = score
+    order = sorted(scores, key=scores.__getitem__, reverse=True)
+    eligible: dict[int, Any] = {}
+    seen = 0
+    while seen < len(order):
+        if len(eligible) < limit:
+            chunk = order[seen : seen + ELIGIBLE_CHUNK]
+        else:  # the rest of those scoring as well as the `limit`-th eligible one
+            least, end = sorted(map(scores.__getitem__, eligible))[-limit], seen
+            while end < len(order) and scores[order[end]] >= least:
+                end += 1
+            if end == seen:
+                break
+            chunk = order[seen:end]
+        for start in range(0, len(chunk), TIED_CHUNK):
+            eligible.update(await _eligible(ctx.db, where, chunk[start : start + TIED_CHUNK]))
+        seen += len(chunk)
+    read = [member_id for member_id in order[:seen] if member_id in eligible]
+    return _best(ctx.settings.section(KocSection), eligible, signals, read, limit)
 
 
 def _best(
