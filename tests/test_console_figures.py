@@ -237,13 +237,27 @@ async def test_everyones_weeks_kept_across_visits_are_the_rolling_weeks_of_the_r
     rnd = random.Random(20261203)
     world = _world(rnd)
     messages, bot_id = world["messages"], len(world["members"])
-    for n, at in enumerate((NOW - timedelta(weeks=3), NOW - timedelta(weeks=3, microseconds=-1))):
-        # On a boundary and just after it: weeks 3 and 2.
-        messages.append(
-            {**messages[0], "id": 1001 + n, "platform_msg_id": f"edge-{n}", "member_id": 1, "received_at": at}
-        )
-        messages[-1].update(community_id=1, routed_to=None)
+    # Members who wrote once, each at an edge of NOW's weeks: on `NOW - 3 weeks` (week 3) and just after it
+    # (week 2), today before NOW (week 0) and after it (no week yet), on `NOW - 10 weeks` (no week) and just
+    # after it (week 9).
+    edges = (
+        NOW - timedelta(weeks=3),
+        NOW - timedelta(weeks=3, microseconds=-1),
+        NOW - timedelta(hours=1),
+        NOW + timedelta(hours=1),
+        NOW - timedelta(weeks=10),
+        NOW - timedelta(weeks=10, microseconds=-1),
+    )
+    expected = {1: 1, 2: 1, 3: 1, 4: 0, 5: 0, 6: 1}
     await _store(app, world, [])
+    first = bot_id + 1
+    async with app.engine.begin() as conn:
+        for n, at in enumerate(edges):
+            member = {"id": first + n, "platform_id": f"edge{n}", "display_name": f"edge{n}", "created_at": NOW}
+            await conn.execute(insert(schema.members).values(**member))
+            message = {**messages[0], "id": 1001 + n, "platform_msg_id": f"edge-{n}", "member_id": first + n}
+            messages.append(message | {"community_id": 1, "routed_to": None, "received_at": at})
+            await conn.execute(insert(schema.messages).values(**messages[-1]))
     counted = []
     inner = weeks_module._inner_weeks
 
@@ -264,6 +278,9 @@ async def test_everyones_weeks_kept_across_visits_are_the_rolling_weeks_of_the_r
     for now in moments:
         await check(now)
     assert len(counted) == 1
+    async with app.engine.connect() as conn:
+        found = await everyone_weeks(conn, NOW, kept)
+    assert {n + 1: found.get(first + n, 0) for n in range(len(edges))} == expected
     for now in (NOW + timedelta(hours=20), NOW + timedelta(days=1, hours=7), NOW - timedelta(days=4, hours=3)):
         await check(now)
     assert len(counted) == 3  # 10, 11 and 6 December

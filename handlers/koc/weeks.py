@@ -76,44 +76,79 @@ async def active_weeks(conn: AsyncConnection, now: datetime, among: Collection[i
 
 
 async def everyone_weeks(conn: AsyncConnection, now: datetime, kept: StampedCache | None) -> dict[int, int]:
-    """`active_weeks(conn, now)`; with `kept`, the weeks of the days no boundary falls in are kept."""
+    """`active_weeks(conn, now)`; with `kept`, what the window's past days hold is kept and only today's
+    messages are read: the weeks of the days no boundary falls in, and each member's first and last message
+    of the days one does (which side of `now - k weeks` they fall on is known from those two)."""
     if kept is None:
         return await active_weeks(conn, now)
     today = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
-    start = today - timedelta(weeks=WEEKS) + DAY  # the first whole day after the window's boundary day
+    start = today - timedelta(weeks=WEEKS)  # the window's first day
     authors = frozenset((await conn.execute(bot_authors())).scalars().all())
     stamp = (today, authors, *(await conn.execute(_stamp(), {"start": start, "end": today})).one())
-    inner = await kept.remember("weeks", stamp, lambda: _inner_weeks(conn, today))
-    bound = {**week_ends(now, WEEKS), **_boundary_days(today)}
-    edges = (await conn.execute(_edge_weeks(), bound)).all()
+    inner, edges = await kept.remember("weeks", stamp, lambda: _past_weeks(conn, today))
     found = dict(inner)
-    for member_id, week in edges:
-        if week is not None:
-            found[member_id] = found.get(member_id, 0) | 1 << week
+    boundaries = [now - timedelta(weeks=k) for k in range(WEEKS + 1)]
+    for member_id, days in edges.items():
+        mask = found.get(member_id, 0)
+        for k, first, last in days:  # the day `now - k weeks` falls on: week k up to it, week k - 1 after
+            if k < WEEKS and first <= boundaries[k]:
+                mask |= 1 << k
+            if last > boundaries[k]:
+                mask |= 1 << (k - 1)
+        found[member_id] = mask
+    for member_id in (await conn.execute(_today(), {"today": today, "now": now})).scalars():
+        found[member_id] = found.get(member_id, 0) | 1
     return {member_id: mask.bit_count() for member_id, mask in found.items() if mask}
 
 
-def _boundary_days(today: datetime) -> dict[str, datetime]:
-    """Where each day a boundary falls in (`today - 7k`, k = 0 to 10) begins and ends."""
-    days = {f"edge_{k}": today - timedelta(weeks=k) for k in range(WEEKS + 1)}
-    return days | {f"edge_end_{k}": day + DAY for k, day in enumerate(days.values())}
-
-
 @functools.cache
-def _edge_weeks() -> Select[Any]:
-    """(member, rolling week) of the community messages of the days a boundary falls in, built once."""
+def _today() -> Select[Any]:
+    """The members with a community message today up to now (week 0), built once."""
     messages = schema.messages
     at = messages.c.received_at
-    days = or_(*(and_(at >= bindparam(f"edge_{k}"), at < bindparam(f"edge_end_{k}")) for k in range(WEEKS + 1)))
-    week = week_of(at, WEEKS).label("week")
-    member = _by_time(messages)
-    return select(member, week).where(days, community_message(messages)).group_by(member, week)
+    where = (at >= bindparam("today"), at <= bindparam("now"), community_message(messages))
+    return select(_by_time(messages)).where(*where).distinct()
 
 
 def _by_time(messages: Any) -> Any:
     """The author, hidden from the planner (`+ 0`): read in time order from ix_messages_received_talk, not
     in member order from ix_messages_member_received over every message ever logged."""
     return (messages.c.member_id + literal_column("0")).label("member_id")
+
+
+async def _past_weeks(
+    conn: AsyncConnection, today: datetime
+) -> tuple[dict[int, int], dict[int, list[tuple[int, datetime, datetime]]]]:
+    """What the window's days before today hold, per member: the weeks (a bit each) of the days no boundary
+    falls in, and (k, first, last) of their messages on each day `today - 7k` (k = 1 to 10)."""
+    bound: dict[str, datetime] = {}
+    for k in range(1, WEEKS + 1):
+        bound[f"edge_{k}"] = today - timedelta(weeks=k)
+        bound[f"edge_end_{k}"] = today - timedelta(weeks=k) + DAY
+    edges: dict[int, list[tuple[int, datetime, datetime]]] = {}
+    for member_id, k, first, last in (await conn.execute(_edge_days(), bound)).all():
+        edges.setdefault(member_id, []).append((k, _aware(first), _aware(last)))
+    return await _inner_weeks(conn, today), edges
+
+
+def _aware(moment: datetime) -> datetime:
+    """min() and max() bypass the column type on some databases: a naive value is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+@functools.cache
+def _edge_days() -> Select[Any]:
+    """(member, k, first, last) of the community messages of each day `today - 7k` (k = 1 to 10), built once."""
+    messages = schema.messages
+    at = messages.c.received_at
+    on_day = [and_(at >= bindparam(f"edge_{k}"), at < bindparam(f"edge_end_{k}")) for k in range(1, WEEKS + 1)]
+    day = case(*((on, k) for k, on in enumerate(on_day, start=1)), else_=None).label("day")
+    member = _by_time(messages)
+    return (
+        select(member, day, func.min(at), func.max(at))
+        .where(or_(*on_day), community_message(messages))
+        .group_by(member, day)
+    )
 
 
 @functools.cache
