@@ -8,9 +8,10 @@ Every member's steadiness (the pool in a close race, when the short list cannot 
 every message of ten weeks, grouped by member: about 150 ms of SQLite for 200,000 messages. With a
 `StampedCache` (the console's) most of it is kept. The instants `now - k weeks` all fall at now's time of
 day, on the days `today - 7k`: every other day of the window lies wholly inside one week, which depends on
-the date only. Those days' weeks are kept per member, with the stamp of their messages (how many, the
-first and last moments) and the bot's members, as `bot.stamped` keeps finished counts; only the eleven
-days a boundary falls in are read at each call, with the rolling weeks themselves.
+the date only. Those days' weeks are kept per member, and of each past day a boundary falls in, each
+member's first and last message there (which tell the sides of the boundary they wrote on); with the stamp
+of the past days' messages (how many, the first and last moments) and the bot's members, as `bot.stamped`
+keeps finished counts. Only today's writers are read at each call.
 """
 
 from __future__ import annotations
@@ -174,7 +175,7 @@ async def _inner_weeks(conn: AsyncConnection, today: datetime) -> dict[int, int]
         bound[f"inner_end_{k}"] = today - timedelta(weeks=k)
     masks: dict[int, int] = {}
     for member_id, week in (await conn.execute(_inner_of(), bound)).all():
-        if week is not None:  # a boundary day's message: read at each call instead
+        if week is not None:  # a boundary day's message: kept by the day's first and last instead
             masks[member_id] = masks.get(member_id, 0) | 1 << week
     return masks
 
