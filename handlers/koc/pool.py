@@ -295,12 +295,18 @@ async def _best_eligible(
     """The best `limit` with every signal known: the eligibility of only the members scoring best is read,
     until `limit` are eligible and every member scoring as well as the last of them is read (a tie is
     ranked by name), not of every member who wrote."""
-    score_of = _scorer(ctx.settings.section(KocSection))
-    scores = {}
-    for member_id in set().union(*signals) - exclude:
-        score = score_of(*(int(values.get(member_id, 0)) for values in signals))
-        if score > 0:
-            scores[member_id] = score
+    section = ctx.settings.section(KocSection)
+    thanks, feedback, threads, weeks, discussion = signals
+    sums = _sums(
+        (section.weight_thanks, thanks),
+        (section.weight_feedback, feedback),
+        (section.weight_threads, threads),
+        (section.weight_active_weeks, weeks),
+        (section.weight_replies, discussion),
+    )
+    scores = {member_id: score for member_id, total in sums.items() if (score := round(total, 2)) > 0}
+    for member_id in exclude:
+        scores.pop(member_id, None)
     order = sorted(scores, key=scores.__getitem__, reverse=True)
     eligible: dict[int, Any] = {}
     seen = 0
@@ -318,7 +324,7 @@ async def _best_eligible(
             eligible.update(await _eligible(ctx.db, where, chunk[start : start + TIED_CHUNK]))
         seen += len(chunk)
     read = [member_id for member_id in order[:seen] if member_id in eligible]
-    return _best(ctx.settings.section(KocSection), eligible, signals, read, limit)
+    return _best(section, eligible, signals, read, limit)
 
 
 def _best(
@@ -398,15 +404,23 @@ async def _short_list(
 def _without_weeks(section: KocSection, signals: Sequence[dict[int, int]]) -> dict[int, float]:
     """Each member's score before active weeks, unrounded."""
     thanks, feedback, threads, discussion = signals
-    w_thanks, w_feedback, w_threads = section.weight_thanks, section.weight_feedback, section.weight_threads
-    w_replies = section.weight_replies
-    # Added signal by signal in the score's own order (a missing one adds nothing: the same floats), not
-    # member by member over every signal: the thank-yous reach tens of thousands of members, the others few.
-    scores = {member_id: w_thanks * n for member_id, n in thanks.items()}
-    for weight, values in ((w_feedback, feedback), (w_threads, threads), (w_replies, discussion)):
+    return _sums(
+        (section.weight_thanks, thanks),
+        (section.weight_feedback, feedback),
+        (section.weight_threads, threads),
+        (section.weight_replies, discussion),
+    )
+
+
+def _sums(*weighted: tuple[float, dict[int, int]]) -> dict[int, float]:
+    """Per member, the weighted signals added one signal after another in `_scorer`'s order (a missing one
+    adds nothing: the same floats), not member by member over every signal: the thank-yous, or in a close
+    race the weeks, reach tens of thousands of members, the others few."""
+    sums: dict[int, float] = {}
+    for weight, values in weighted:
         for member_id, n in values.items():
-            scores[member_id] = scores.get(member_id, 0.0) + weight * n
-    return scores
+            sums[member_id] = sums.get(member_id, 0.0) + weight * int(n)
+    return sums
 
 
 async def notify_replacements(ctx: Context, member: MemberRef) -> None:
