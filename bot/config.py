@@ -392,11 +392,19 @@ def _check_templates_dir(folder: Path | None) -> None:
 
 
 def settings_model(capability_sections: Mapping[str, type[BaseModel]]) -> type[CoreSettings]:
-    """The full settings model: the core's sections plus each capability's own."""
-    clash = set(capability_sections) & set(CoreSettings.model_fields)
+    """The full settings model: the core's sections plus each capability's own. One class per set of
+    sections, made once a process: a model class is a few milliseconds and hundreds of objects to make,
+    and `_section_field` keeps each one it is asked about (a process that loads settings again and again,
+    such as the tests, kept one more class each time)."""
+    return _settings_model(tuple(capability_sections.items()))
+
+
+@cache
+def _settings_model(capability_sections: tuple[tuple[str, type[BaseModel]], ...]) -> type[CoreSettings]:
+    clash = {name for name, _ in capability_sections} & set(CoreSettings.model_fields)
     if clash:
         raise ValueError(f"capability sections clash with core sections: {sorted(clash)}")
-    fields: dict[str, Any] = {name: (model, model()) for name, model in capability_sections.items()}
+    fields: dict[str, Any] = {name: (model, model()) for name, model in capability_sections}
     return create_model("Settings", __base__=CoreSettings, **fields)
 
 

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import compileall
+import gc
 import os
 import shutil
 import socket
+import sys
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from datetime import UTC, datetime
@@ -14,6 +17,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import text
+from sqlalchemy.dialects.postgresql.base import PGDialect
 
 from bot.app import App
 from bot.bootstrap import open_app
@@ -24,12 +28,57 @@ from bot.db.migrate import upgrade
 from bot.db.schema import Base
 from bot.transports.memory import InMemoryTransport
 from handlers import REGISTRIES, config_sections
-from tests.support import Chat
+from tests.support import PROJECT, Chat
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 PG_ADMIN_URL = f"postgresql+asyncpg://postgres@{PG_HOST}:{PG_PORT}/postgres"
 REQUIRE_PG = os.environ.get("KOCBOT_REQUIRE_POSTGRES") == "1"
 START = datetime(2026, 12, 1, 1, 0, tzinfo=UTC)  # 09:00 in Asia/Shanghai
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if not hasattr(config, "workerinput"):  # once, in the process that starts the xdist workers (or runs alone)
+        _compile_sources()
+
+
+def _compile_sources() -> None:
+    """The project's bytecode, written now when this shell says not to write it (PYTHONDONTWRITEBYTECODE,
+    as some sandboxes set): else every process the tests start (`python -m bot`, heavy workers, the
+    processes killed again and again) compiles some 200 modules from source, 0.3-0.5 s of CPU each.
+    Only the (git-ignored) __pycache__ folders are written; an up-to-date file is left as it is."""
+    if sys.flags.dont_write_bytecode:
+        for package in ("bot", "handlers", "web", "tests"):
+            compileall.compile_dir(PROJECT / package, quiet=1)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _settled_heap() -> None:
+    """A test process lives through thousands of apps: what each of them loads once a process (pinyin,
+    jieba's dictionary, the listening model) is loaded before the first test, then everything that
+    exists is frozen out of the cyclic collector's walks (as bot.heap.settle does for the bot), and
+    collections come less often. A full collection walked all of it, 150-300 ms a time, dozens of
+    times per hundred tests: a tenth of the suite's CPU."""
+    from bot import spelling
+    from handlers.feedback import segmenter
+    from handlers.listening.model import model
+
+    spelling.load()
+    segmenter.load()
+    model()
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(2000, 10, 10)
+    _SETTLED.append(True)
+
+
+_SETTLED: list[bool] = []
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_runtest_teardown(item: pytest.Item) -> None:
+    if _SETTLED and gc.get_freeze_count() == 0:  # tests/test_heap.py unfroze it
+        gc.collect()
+        gc.freeze()
 
 
 @pytest.fixture(autouse=True)
@@ -124,6 +173,9 @@ def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         shutil.copy(request.getfixturevalue("sqlite_template"), path)
         return f"sqlite+aiosqlite:///{path}"
     url = request.getfixturevalue("pg_database")
+    # SQLAlchemy caches a query per PostgreSQL dialect (lru_cache, 128 of them): each would keep its
+    # engine's dialect, with all its types, for a hundred tests after.
+    PGDialect._has_multi_table_query.cache_clear()
     asyncio.run(_empty_all(url))
     return url
 

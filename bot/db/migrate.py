@@ -28,9 +28,13 @@ def alembic_config(connection: Connection | None = None) -> Config:
     return config
 
 
-@functools.cache  # the migrations are this installation's code: read once a process (they cost 60 ms to load)
+@functools.cache  # the migrations are this installation's code: read once a process (they cost 30-60 ms to load)
+def _scripts() -> ScriptDirectory:
+    return ScriptDirectory.from_config(alembic_config())
+
+
 def head_revision() -> str:
-    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    heads = _scripts().get_heads()
     if len(heads) != 1:
         raise RuntimeError(f"the migrations have {len(heads)} heads; merge them")
     return heads[0]
@@ -55,7 +59,7 @@ def foreign_problem(connection: Connection) -> str | None:
         shown = ", ".join(tables[:5]) + (", ..." if len(tables) > 5 else "")
         return f"it holds other tables ({shown}) and no kocbot schema"
     try:  # alembic also resolves a unique prefix of a revision: only the revision itself is ours
-        known = ScriptDirectory.from_config(alembic_config()).get_revision(current)
+        known = _scripts().get_revision(current)
     except CommandError:
         known = None
     if known is None or known.revision != current:
