@@ -10,13 +10,26 @@ whenever the stamp differs. Names and anything a moderator can change later are 
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
+from sqlalchemy import Select, bindparam, func, select
+
 KEPT = 48  # counts remembered: a few kinds of count for the console's recent months and days
 
 T = TypeVar("T")
+
+
+@functools.cache
+def span_stamp(column: Any) -> Select[Any]:
+    """The usual stamp of the rows whose `column` (a time) is from `start` to `end` (bound at each call): how
+    many, the first and last moments, one pass over an index on `column`; built once per column."""
+    where = (column >= bindparam("start"), column < bindparam("end"))
+    first = select(func.min(column)).where(*where).scalar_subquery()
+    last = select(func.max(column)).where(*where).scalar_subquery()
+    return select(func.count(), first, last).where(*where)
 
 
 class StampedCache:

@@ -19,6 +19,7 @@ from bot.db import schema
 from bot.db.engine import create_engine
 from bot.db.schema import Role
 from bot.members import MemberRef
+from bot.stamped import StampedCache
 from handlers import REGISTRIES
 from handlers.feedback.tables import history, items, people
 from handlers.koc import pool
@@ -238,8 +239,10 @@ async def test_pool_signals_and_ranking_match_a_plain_computation(
             for chunk in (2, pool.ELIGIBLE_CHUNK):  # eligibility read a few at a time, or all at once
                 monkeypatch.setattr(pool, "ELIGIBLE_CHUNK", chunk)
                 monkeypatch.setattr(pool, "TIED_CHUNK", chunk)
+                kept = StampedCache()  # as the console ranks: the past days' thank-yous and weeks kept
                 for limit in (*range(1, 10), 20, MEMBERS):
                     assert await pool.rank(ctx, limit=limit) == found[:limit]
+                    assert await pool.rank(ctx, limit=limit, kept=kept) == found[:limit]
                     assert await pool.rank(ctx, limit=limit, exclude=[found[0].member_id]) == without[:limit]
     finally:
         await engine.dispose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import hmac
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -13,7 +13,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 
 from bot.db import schema
-from bot.db.schema import OutboxStatus
+from bot.db.schema import OutboxStatus, aware_utc
 from bot.lanes import LaneDepth, depths
 from bot.scheduling.scheduler import Scheduler
 from web.console import Console, console_of
@@ -32,8 +32,7 @@ async def _oldest_pending(console: Console, now: datetime) -> float | None:
         oldest = (await conn.execute(stmt)).scalar_one_or_none()
     if oldest is None:
         return 0.0
-    moment: datetime = oldest if oldest.tzinfo is not None else oldest.replace(tzinfo=UTC)
-    return max(0.0, (now - moment).total_seconds())
+    return max(0.0, (now - aware_utc(oldest)).total_seconds())
 
 
 async def healthz(request: Request) -> Response:
@@ -59,9 +58,7 @@ def _waited(lane: LaneDepth, now: datetime) -> float:
     """Seconds the lane's oldest due message has waited since it could go (0 when the lane is empty)."""
     if lane.oldest is None:
         return 0.0
-    since: datetime = lane.oldest.not_before
-    since = since if since.tzinfo is not None else since.replace(tzinfo=UTC)
-    return max(0.0, (now - since).total_seconds())
+    return max(0.0, (now - aware_utc(lane.oldest.not_before)).total_seconds())
 
 
 def _connected(connected: bool) -> str:

@@ -56,6 +56,12 @@ class UTCDateTime(TypeDecorator[datetime]):
         return None if value is None else value.replace(tzinfo=UTC)
 
 
+def aware_utc(moment: datetime) -> datetime:
+    """A moment read past `UTCDateTime` (min() or max() bypass the column type on some databases): a naive
+    value is UTC."""
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 

@@ -10,7 +10,7 @@ import functools
 import logging
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Select, bindparam, func, select, true
@@ -19,7 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from bot.commands import Invocation
 from bot.context import Context
 from bot.db import schema
-from bot.db.schema import Stage
+from bot.db.schema import Stage, aware_utc
 from bot.talk import community_message
 from handlers.feedback.tables import items as feedback_items
 from handlers.koc.config import KocSection
@@ -104,7 +104,7 @@ async def trends(ctx: Context) -> list[Trend]:
     result = []
     for koc in kocs:
         seen = last.get(koc.id)
-        days = (now - _aware(seen)).days if seen is not None else None
+        days = (now - aware_utc(seen)).days if seen is not None else None
         result.append(
             Trend(
                 koc.id,
@@ -124,11 +124,6 @@ async def trends(ctx: Context) -> list[Trend]:
 
 def _oldest_first(weeks: list[int]) -> tuple[int, ...]:
     return tuple(reversed(weeks))
-
-
-def _aware(moment: datetime) -> datetime:
-    """max() bypasses the column type on some databases: a naive value is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 async def show_health(ctx: Context, cmd: Invocation) -> None:

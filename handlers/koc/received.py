@@ -8,10 +8,10 @@ import functools
 from datetime import UTC, datetime, time, timedelta
 from typing import Any
 
-from sqlalchemy import Select, bindparam, func, select
+from sqlalchemy import Select, bindparam
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from bot.stamped import StampedCache
+from bot.stamped import StampedCache, span_stamp
 from handlers.recognition.stats import thanks_unit_parts
 from handlers.recognition.tables import thanks
 
@@ -26,7 +26,7 @@ async def received_since(
     if kept is None or first >= last:
         return await _counted(conn, since, None)
     # One entry, its days in the stamp: the day after, it is replaced, not kept beside (a count per member).
-    stamp = (first, last, *(await conn.execute(_stamp(), {"start": first, "end": last})).one())
+    stamp = (first, last, *(await conn.execute(span_stamp(thanks.c.created_at), {"start": first, "end": last})).one())
     found = dict(await kept.remember("received", stamp, lambda: _counted(conn, first, last)))
     for end in (await _counted(conn, since, first), await _counted(conn, last, None)):
         for member, n in end.items():
@@ -52,13 +52,3 @@ async def _counted(conn: AsyncConnection, start: datetime, end: datetime | None)
     bound = {"start": start} if end is None else {"start": start, "end": end}
     rows = (await conn.execute(_counting(end is not None), bound)).all()
     return {member: int(n) for member, n in rows}
-
-
-@functools.cache
-def _stamp() -> Select[Any]:
-    """How many thank-yous the days from `start` to `end` hold, their first and last moments: from
-    ix_thanks_created_cover; built once."""
-    where = (thanks.c.created_at >= bindparam("start"), thanks.c.created_at < bindparam("end"))
-    first = select(func.min(thanks.c.created_at)).where(*where).scalar_subquery()
-    last = select(func.max(thanks.c.created_at)).where(*where).scalar_subquery()
-    return select(func.count(), first, last).where(*where)

@@ -25,7 +25,8 @@ from sqlalchemy import Select, and_, bindparam, case, distinct, func, literal_co
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema
-from bot.stamped import StampedCache
+from bot.db.schema import aware_utc
+from bot.stamped import StampedCache, span_stamp
 from bot.talk import bot_authors, community_message
 
 WEEKS = 10  # "active 9 of the last 10 weeks"
@@ -85,7 +86,8 @@ async def everyone_weeks(conn: AsyncConnection, now: datetime, kept: StampedCach
     today = datetime.combine(now.astimezone(UTC).date(), time(), UTC)
     start = today - timedelta(weeks=WEEKS)  # the window's first day
     authors = frozenset((await conn.execute(bot_authors())).scalars().all())
-    stamp = (today, authors, *(await conn.execute(_stamp(), {"start": start, "end": today})).one())
+    bound = {"start": start, "end": today}
+    stamp = (today, authors, *(await conn.execute(span_stamp(schema.messages.c.received_at), bound)).one())
     inner, edges = await kept.remember("weeks", stamp, lambda: _past_weeks(conn, today))
     found = dict(inner)
     boundaries = [now - timedelta(weeks=k) for k in range(WEEKS + 1)]
@@ -128,13 +130,8 @@ async def _past_weeks(
         bound[f"edge_end_{k}"] = today - timedelta(weeks=k) + DAY
     edges: dict[int, list[tuple[int, datetime, datetime]]] = {}
     for member_id, k, first, last in (await conn.execute(_edge_days(), bound)).all():
-        edges.setdefault(member_id, []).append((k, _aware(first), _aware(last)))
+        edges.setdefault(member_id, []).append((k, aware_utc(first), aware_utc(last)))
     return await _inner_weeks(conn, today), edges
-
-
-def _aware(moment: datetime) -> datetime:
-    """min() and max() bypass the column type on some databases: a naive value is UTC."""
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
 @functools.cache
@@ -178,13 +175,3 @@ async def _inner_weeks(conn: AsyncConnection, today: datetime) -> dict[int, int]
         if week is not None:  # a boundary day's message: kept by the day's first and last instead
             masks[member_id] = masks.get(member_id, 0) | 1 << week
     return masks
-
-
-@functools.cache
-def _stamp() -> Select[Any]:
-    """How many messages the days from `start` to `end` hold, their first and last moments, built once."""
-    at = schema.messages.c.received_at
-    where = (at >= bindparam("start"), at < bindparam("end"))
-    first = select(func.min(at)).where(*where).scalar_subquery()
-    last = select(func.max(at)).where(*where).scalar_subquery()
-    return select(func.count(), first, last).where(*where)

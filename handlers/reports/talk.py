@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 
 from bot.db import schema
 from bot.db.schema import UTCDateTime
-from bot.stamped import StampedCache
+from bot.stamped import StampedCache, span_stamp
 from bot.talk import bot_authors, not_by, not_command
 from handlers.reports.figures import Day
 from handlers.reports.month import Window
@@ -42,12 +42,8 @@ async def month_talk(conn: AsyncConnection, when: Window, rooms: list[int], cach
 async def _stamp(conn: AsyncConnection, when: Window) -> tuple[Any, ...]:
     """How many messages the month holds, its first and last moments: one pass over the time index (no
     distinct count), and the two ends looked up in it."""
-    msg = schema.messages
-    inside = _between(msg.c.received_at, when)
-    first = select(func.min(msg.c.received_at)).where(inside).scalar_subquery()
-    last = select(func.max(msg.c.received_at)).where(inside).scalar_subquery()
-    row = (await conn.execute(select(func.count(), first, last).where(inside))).one()
-    return tuple(row)
+    stamp = span_stamp(schema.messages.c.received_at)
+    return tuple((await conn.execute(stamp, {"start": when.start, "end": when.as_of})).one())
 
 
 async def _count(conn: AsyncConnection, when: Window, rooms: list[int], authors: set[int]) -> Talk:
